@@ -1,0 +1,38 @@
+"""What an agent is: a small, scoped handler of turns with public info for the router."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from agents.core.models import AgentInfo, Inbound, Reply, Route
+
+__all__ = ["Agent", "TurnContext"]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    """Everything an agent may see of one turn.
+
+    Attributes:
+        inbound: the person's message.
+        route: the router's decision (``route.text`` has any agent prefix removed).
+        catalog: the public info of every registered agent, for hand-off hints and help.
+    """
+
+    inbound: Inbound
+    route: Route
+    catalog: tuple[AgentInfo, ...]
+
+
+class Agent(Protocol):
+    """A scoped domain agent. It answers one turn; it never calls another agent."""
+
+    @property
+    def info(self) -> AgentInfo:
+        """Name, description and keywords, for the router and the help agent."""
+        ...
+
+    async def handle(self, turn: TurnContext) -> Reply:
+        """Answer one turn."""
+        ...

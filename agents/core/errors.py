@@ -1,0 +1,77 @@
+"""The one exception tree of Switchboard.
+
+Every error raised on purpose by our code derives from :class:`SwitchboardError`::
+
+    SwitchboardError
+    ├── ConfigError        a setting or config file is missing or malformed (start-up stops)
+    ├── StorageError       the database failed or answered something impossible
+    ├── SlackApiFailure    a Slack Web API call failed after the retry policy gave up
+    ├── AgentFailure       an agent raised while handling a turn (the turn is answered politely)
+    └── UserFacingError    safe to show the person who asked, verbatim
+
+Expected outcomes (no agent matched, duplicate delivery, needs approval) are return values,
+never exceptions. Third-party exceptions are translated at the seam that calls the library
+(``raise StorageError(...) from exc``), so callers catch ours only.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AgentFailure",
+    "ConfigError",
+    "SlackApiFailure",
+    "StorageError",
+    "SwitchboardError",
+    "UserFacingError",
+]
+
+
+class SwitchboardError(Exception):
+    """Root of every error Switchboard raises on purpose."""
+
+
+class ConfigError(SwitchboardError):
+    """A setting or the config file is missing or malformed.
+
+    Attributes:
+        setting: the environment variable or config field at fault.
+    """
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(f"{setting}: {message}")
+        self.setting = setting
+        self.message = message
+
+
+class StorageError(SwitchboardError):
+    """The database failed, or an invariant of the stored data was broken."""
+
+
+class SlackApiFailure(SwitchboardError):
+    """A Slack Web API call failed for good (after the SDK's retry handlers).
+
+    Attributes:
+        method: the Web API method, e.g. ``chat.postMessage``.
+        error: Slack's error code (``channel_not_found``) or a transport description.
+    """
+
+    def __init__(self, method: str, error: str) -> None:
+        super().__init__(f"{method} failed: {error}")
+        self.method = method
+        self.error = error
+
+
+class AgentFailure(SwitchboardError):
+    """An agent raised while it handled a turn."""
+
+    def __init__(self, agent: str, cause: BaseException) -> None:
+        super().__init__(f"agent {agent!r} failed: {type(cause).__name__}")
+        self.agent = agent
+
+
+class UserFacingError(SwitchboardError):
+    """An error whose message is written for, and safe to show to, the person who asked."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message

@@ -1,0 +1,103 @@
+"""Ports: everything the domain needs from the world, as Protocols.
+
+``storage/`` implements the stores, ``bot/`` supplies the clock; the domain imports neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from agents.core.models import (
+    ConversationKey,
+    EventStatus,
+    Inbound,
+    Outbound,
+    StoredMessage,
+    Trace,
+)
+
+__all__ = ["Clock", "ConversationStore", "EventStore", "TraceStore"]
+
+
+class Clock(Protocol):
+    """Wall time for records and a monotonic reading for durations."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back, for measuring durations."""
+        ...
+
+
+class EventStore(Protocol):
+    """Durable claims on deliveries: the dedupe and crash-recovery record."""
+
+    async def claim(self, inbound: Inbound) -> bool:
+        """Record the delivery unless ``(team_id, event_id)`` was seen before.
+
+        Returns:
+            True if this call claimed it (process it), False for a duplicate (drop it).
+        """
+        ...
+
+    async def finish(
+        self, *, team_id: str, event_id: str, status: EventStatus, now: datetime
+    ) -> None:
+        """Mark a claimed delivery as finished (``done``) or given up (``failed``)."""
+        ...
+
+    async def unfinished(self, *, claimed_before: datetime, limit: int) -> Sequence[Inbound]:
+        """Claimed deliveries never finished, oldest first, claimed before ``claimed_before``."""
+        ...
+
+    async def count_attempt(self, *, team_id: str, event_id: str) -> int:
+        """Count one more processing attempt of a delivery and return the new count."""
+        ...
+
+
+class ConversationStore(Protocol):
+    """Conversations (one per Slack thread) and their messages, in and out."""
+
+    async def record_inbound(self, inbound: Inbound) -> None:
+        """Store a person's message in its conversation (idempotent per trace id)."""
+        ...
+
+    async def record_reply(self, outbound: Outbound, *, now: datetime) -> None:
+        """Store a reply as ``pending`` before it is posted (idempotent per trace id)."""
+        ...
+
+    async def find_reply(self, trace_id: str) -> Outbound | None:
+        """The reply stored for a turn, if any."""
+        ...
+
+    async def mark_sent(self, *, trace_id: str, ts: str) -> None:
+        """Record that Slack accepted the reply, with its message ts."""
+        ...
+
+    async def has_conversation(self, key: ConversationKey) -> bool:
+        """Whether the bot takes part in this conversation (it answered there before)."""
+        ...
+
+    async def messages(self, key: ConversationKey, *, limit: int) -> Sequence[StoredMessage]:
+        """The newest ``limit`` messages of a conversation, oldest first."""
+        ...
+
+
+class TraceStore(Protocol):
+    """One record per turn."""
+
+    async def save(self, trace: Trace) -> None:
+        """Insert the trace, or replace the one with the same trace id."""
+        ...
+
+    async def mark_delivered(self, *, trace_id: str, at: datetime) -> None:
+        """Record when the turn's reply reached Slack."""
+        ...
+
+    async def get(self, trace_id: str) -> Trace | None:
+        """The trace with this id, if stored."""
+        ...

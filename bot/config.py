@@ -1,0 +1,125 @@
+"""Settings: the only place that reads the environment.
+
+A missing or malformed setting raises :class:`ConfigError` naming the variable; the CLI turns
+it into one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agents.core.errors import ConfigError
+
+__all__ = ["DEFAULT_DATABASE_URL", "SLACK_API_URL", "Settings", "load_settings"]
+
+SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/switchboard.db"
+
+_ENV_NAMES = {
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_api_url": "SWITCHBOARD_SLACK_API_URL",
+    "database_url": "DATABASE_URL",
+    "config_file": "SWITCHBOARD_CONFIG",
+    "log_format": "SWITCHBOARD_LOG_FORMAT",
+    "log_level": "SWITCHBOARD_LOG_LEVEL",
+}
+
+
+class Settings(BaseSettings):
+    """Everything Switchboard reads from its environment.
+
+    Tokens and secrets are ``SecretStr``: their values never appear in a repr or a log line.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default=SLACK_API_URL, alias="SWITCHBOARD_SLACK_API_URL")
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    config_file: Path | None = Field(default=None, alias="SWITCHBOARD_CONFIG")
+    log_format: Literal["json", "console"] | None = Field(
+        default=None, alias="SWITCHBOARD_LOG_FORMAT"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", alias="SWITCHBOARD_LOG_LEVEL"
+    )
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with 'xoxb-'")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with 'xapp-'")
+        return value
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _secret_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("config_file")
+    @classmethod
+    def _config_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {str(value)!r}")
+        return value
+
+    @property
+    def effective_log_format(self) -> Literal["json", "console"]:
+        """``console`` on a terminal, ``json`` elsewhere, unless set explicitly."""
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if sys.stderr.isatty() else "json"
+
+    def require(self, *names: str) -> None:
+        """Raise :class:`ConfigError` for the first of ``names`` (field names) that is unset."""
+        for name in names:
+            if getattr(self, name) is None:
+                raise ConfigError(_ENV_NAMES[name], "is required for this command but not set")
+
+    def secret(self, name: str) -> str:
+        """The value of a required secret field (after :meth:`require`)."""
+        value = getattr(self, name)
+        if not isinstance(value, SecretStr):
+            raise ConfigError(_ENV_NAMES[name], "is required for this command but not set")
+        return value.get_secret_value()
+
+
+def load_settings() -> Settings:
+    """Read and validate the settings from the process environment.
+
+    Raises:
+        ConfigError: naming the first variable that is missing or malformed.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        variable = _ENV_NAMES.get(field, field)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(variable, message) from None

@@ -1,0 +1,75 @@
+"""structlog set-up: one pipeline for our events and for stdlib loggers (Bolt, slack_sdk).
+
+JSON off a terminal, pretty on one. Context (team, channel, user, trace id) is bound per
+request with contextvars by the handlers' middleware. A last processor masks any value under
+a key that names a secret, so a careless ``log.info(..., token=...)`` cannot leak one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any, Literal
+
+import structlog
+
+__all__ = ["configure_logging", "redact_secrets"]
+
+_SECRET_KEY = re.compile(r"token|secret|password|authorization|signature|cookie", re.I)
+_SECRET_VALUE = re.compile(r"xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
+
+
+def redact_secrets(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Mask values whose key names a secret, and Slack tokens anywhere in string values."""
+    for key, value in list(event_dict.items()):
+        if _SECRET_KEY.search(key) and value is not None:
+            event_dict[key] = "[redacted]"
+        elif isinstance(value, str) and ("xox" in value or "xapp-" in value):
+            event_dict[key] = _SECRET_VALUE.sub("[redacted]", value)
+    return event_dict
+
+
+def configure_logging(
+    *, fmt: Literal["json", "console"], level: str = "info", stream: Any = None
+) -> None:
+    """Configure structlog and route the stdlib root logger through the same renderer."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_secrets,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    numeric = logging.getLevelName(level.upper())
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.processors.format_exc_info,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    # The SDKs log whole request bodies at debug level: keep them at warning unless asked.
+    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "alembic"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

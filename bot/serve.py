@@ -1,0 +1,85 @@
+"""Running the bot until SIGTERM/SIGINT: HTTP mode (aiohttp) or Socket Mode.
+
+Shutdown is graceful: stop taking requests, let running turns finish (bounded), close.
+Anything cut short stays claimed in storage and is recovered on the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+from bot.runtime import Runtime
+from bot.server import build_web_app
+
+__all__ = ["HttpServer", "serve_http", "serve_socket_mode", "stop_on_signals"]
+
+log = structlog.get_logger(__name__)
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+class HttpServer:
+    """The aiohttp site serving a runtime; ``port`` is known after :meth:`start`."""
+
+    def __init__(self, runtime: Runtime, *, host: str, port: int) -> None:
+        self._runtime = runtime
+        self._host = host
+        self._requested_port = port
+        self._runner = web.AppRunner(build_web_app(runtime), access_log=None)
+        self.port = port
+
+    async def start(self) -> None:
+        """Listen, then start the runtime (recovery runs once the endpoint is up)."""
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._requested_port)
+        await site.start()
+        # aiohttp exposes the bound port (needed for --port 0) only on the runner's addresses.
+        addresses = self._runner.addresses
+        if addresses:
+            self.port = int(addresses[0][1])
+        await self._runtime.start()
+        log.info("http_listening", host=self._host, port=self.port)
+
+    async def close(self) -> None:
+        """Stop accepting requests, then close the runtime."""
+        await self._runner.cleanup()
+        await self._runtime.close()
+
+
+async def serve_http(runtime: Runtime, *, host: str, port: int) -> None:
+    """Serve HTTP until a stop signal."""
+    stop = stop_on_signals()
+    server = HttpServer(runtime, host=host, port=port)
+    try:
+        await server.start()
+        await stop.wait()
+        log.info("shutdown_requested")
+    finally:
+        await server.close()
+
+
+async def serve_socket_mode(runtime: Runtime) -> None:
+    """Connect over Socket Mode until a stop signal."""
+    stop = stop_on_signals()
+    handler = AsyncSocketModeHandler(runtime.app, runtime.settings.secret("slack_app_token"))
+    try:
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        await runtime.start()
+        log.info("socket_mode_connected")
+        await stop.wait()
+        log.info("shutdown_requested")
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+        await runtime.close()

@@ -1,0 +1,88 @@
+"""The aiohttp server: Bolt's endpoint for events, interactivity and commands, and health.
+
+Bolt verifies signatures and answers 401 for forged or stale ones; this adapter adds what
+Bolt leaves out: a 400 (not a 500) for a signed body that is not valid JSON or form, and one
+structured log line for every rejected request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import structlog
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from agents.core.errors import StorageError
+from bot.runtime import Runtime
+
+__all__ = ["SLACK_EVENTS_PATH", "build_web_app"]
+
+log = structlog.get_logger(__name__)
+
+SLACK_EVENTS_PATH = "/slack/events"
+_MAX_BODY = 1024 * 1024
+
+
+def _signature_ok(
+    verifier: SignatureVerifier | None, body: str, headers: Mapping[str, str]
+) -> bool:
+    if verifier is None:
+        return True
+    return verifier.is_valid_request(body, dict(headers))
+
+
+def build_web_app(runtime: Runtime) -> web.Application:
+    """The aiohttp application serving ``POST /slack/events`` and ``GET /healthz``."""
+    app: AsyncApp = runtime.app
+    secret = runtime.settings.slack_signing_secret
+    verifier = None if secret is None else SignatureVerifier(secret.get_secret_value())
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        body = await request.text()
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body, query=request.query_string, headers=dict(request.headers)
+            )
+        except (ValueError, TypeError, AttributeError):  # JSONDecodeError is a ValueError
+            bolt_request = None
+        if bolt_request is None or not isinstance(bolt_request.body, dict):
+            if not _signature_ok(verifier, body, request.headers):
+                log.warning("slack_request_rejected", reason="invalid_signature", status=401)
+                return web.Response(status=401)
+            log.warning("slack_request_rejected", reason="malformed_body", status=400)
+            return web.Response(status=400)
+        response = await app.async_dispatch(bolt_request)
+        if response.status >= 400:
+            log.warning(
+                "slack_request_rejected",
+                reason="invalid_signature" if response.status == 401 else "unhandled",
+                status=response.status,
+                elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+        return await to_aiohttp_response(response)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        try:
+            await runtime.database.ping()
+            ok = True
+        except StorageError:
+            ok = False
+        return web.json_response(
+            {
+                "ok": ok,
+                "database": "ok" if ok else "unreachable",
+                "turns_in_flight": runtime.runner.in_flight,
+            },
+            status=200 if ok else 503,
+        )
+
+    web_app = web.Application(client_max_size=_MAX_BODY)
+    web_app.router.add_post(SLACK_EVENTS_PATH, slack_events)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app

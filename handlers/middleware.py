@@ -1,0 +1,123 @@
+"""Global Bolt middleware: log context, bot-echo filter, and the durable claim before the ack.
+
+Bolt runs global middleware in order before any listener, and the Events API ack is sent only
+after the dispatch returns, so the claim written here is durable before Slack hears ``200``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+
+from agents.core.facade import Switchboard
+from agents.core.models import ConversationKey
+from handlers.parsing import command_inbound, event_candidate, event_fields, message_inbound
+
+__all__ = ["ClaimDelivery", "bind_log_context"]
+
+log = structlog.get_logger(__name__)
+
+Next = Callable[[], Awaitable[None]]
+
+_ACK = 200
+
+
+def _quiet_ack() -> BoltResponse:
+    return BoltResponse(status=_ACK, body="")
+
+
+async def bind_log_context(
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    next: Next,
+) -> None:
+    """Give the request a trace id and bind team, channel, user and trace id to its logs."""
+    structlog.contextvars.clear_contextvars()
+    trace_id = uuid.uuid4().hex
+    context["trace_id"] = trace_id
+    raw_event = body.get("event")
+    event: dict[str, Any] = raw_event if isinstance(raw_event, dict) else {}
+    structlog.contextvars.bind_contextvars(
+        trace_id=trace_id,
+        team_id=context.team_id,
+        channel_id=context.channel_id or event.get("channel"),
+        user_id=context.user_id,
+    )
+    await next()
+
+
+class ClaimDelivery:
+    """Decide whether a delivery is for us, and claim it durably before Slack is acked.
+
+    Sets ``context["inbound"]`` for the listeners. Duplicates, bot messages, unknown event
+    types and payloads missing fields are acked with an empty ``200`` and go no further.
+    """
+
+    def __init__(self, switchboard: Switchboard) -> None:
+        self._switchboard = switchboard
+
+    async def __call__(
+        self,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        next: Next,
+    ) -> BoltResponse | None:
+        """Bolt middleware entry point."""
+        trace_id = str(context["trace_id"])
+        now = self._switchboard.clock.now()
+        if body.get("type") == "event_callback":
+            inbound = await self._event_inbound(body, context, trace_id=trace_id, now=now)
+        elif "command" in body and "trigger_id" in body:
+            inbound = command_inbound(body, trace_id=trace_id, now=now)
+            if inbound is None:
+                log.warning("payload_malformed", kind="slash_command")
+        else:
+            # Interactivity and other payload types: later listeners (or Bolt's 404) decide.
+            await next()
+            return None
+        if inbound is None:
+            return _quiet_ack()
+        if not await self._switchboard.claim(inbound):
+            log.info("delivery_duplicate", event_id=inbound.event_id)
+            return _quiet_ack()
+        context["inbound"] = inbound
+        await next()
+        return None
+
+    async def _event_inbound(
+        self, body: dict[str, Any], context: AsyncBoltContext, *, trace_id: str, now: Any
+    ) -> Any:
+        event = body.get("event")
+        event_id = body.get("event_id")
+        team_id = body.get("team_id") or context.team_id
+        if not isinstance(event, dict) or not isinstance(event_id, str) or not team_id:
+            log.warning("payload_malformed", kind="event_callback")
+            return None
+        fields = event_fields(event)
+        if fields is None:
+            if event.get("type") in {"app_mention", "message"}:
+                log.warning("payload_malformed", kind=event.get("type"))
+            else:
+                log.debug("event_ignored", event_type=event.get("type"))
+            return None
+        kind = event_candidate(fields, bot_user_id=context.bot_user_id)
+        if kind == "ignore":
+            return None
+        if kind == "thread_reply" and not await self._switchboard.takes_part_in(
+            ConversationKey(str(team_id), fields.channel, fields.thread_ts or "")
+        ):
+            return None
+        return message_inbound(
+            fields,
+            kind=kind,
+            team_id=str(team_id),
+            event_id=event_id,
+            trace_id=trace_id,
+            bot_user_id=context.bot_user_id,
+            now=now,
+        )

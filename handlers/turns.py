@@ -1,0 +1,144 @@
+"""Work after the ack: run the turn, post the reply, record it; and recover what a crash left.
+
+The runner owns every background task it starts, bounds how many run at once, and drains
+them on shutdown. A delivery that was claimed but not finished stays ``claimed`` in storage
+and is picked up by :meth:`TurnRunner.recover` (at start, and periodically).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import structlog
+
+from agents.core.errors import SlackApiFailure
+from agents.core.facade import Switchboard
+from agents.core.models import Inbound
+from handlers.delivery import PERMANENT_ERRORS, Delivery
+
+__all__ = ["TurnRunner"]
+
+log = structlog.get_logger(__name__)
+
+
+class TurnRunner:
+    """Runs turns in tracked background tasks."""
+
+    def __init__(
+        self,
+        switchboard: Switchboard,
+        delivery: Delivery,
+        *,
+        max_concurrency: int = 64,
+        max_attempts: int = 5,
+    ) -> None:
+        self._switchboard = switchboard
+        self._delivery = delivery
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._max_attempts = max_attempts
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight: set[str] = set()
+
+    @property
+    def in_flight(self) -> int:
+        """How many turns are running or waiting for a slot."""
+        return len(self._tasks)
+
+    def submit(self, inbound: Inbound, *, response_url: str | None = None) -> None:
+        """Start processing a claimed delivery in the background and return at once."""
+        self._start(inbound, response_url=response_url, recovering=False)
+
+    def _start(self, inbound: Inbound, *, response_url: str | None, recovering: bool) -> None:
+        self._in_flight.add(inbound.trace_id)
+        task = asyncio.create_task(
+            self._run(inbound, response_url=response_url, recovering=recovering),
+            name=f"turn-{inbound.trace_id}",
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def recover(self, *, claimed_before: datetime) -> int:
+        """Restart deliveries claimed before ``claimed_before`` and never finished.
+
+        Returns:
+            How many were restarted (those over the attempt limit are marked failed).
+        """
+        restarted = 0
+        for inbound in await self._switchboard.unfinished(claimed_before=claimed_before):
+            if inbound.trace_id in self._in_flight:
+                continue
+            log.info("event_recovered", trace_id=inbound.trace_id, event_id=inbound.event_id)
+            self._start(inbound, response_url=None, recovering=True)
+            restarted += 1
+        return restarted
+
+    async def drain(self, *, timeout: float) -> int:
+        """Wait up to ``timeout`` seconds for running turns; cancel the rest.
+
+        Returns:
+            How many were cancelled (they stay claimed and are recovered on the next start).
+        """
+        pending = set(self._tasks)
+        if not pending:
+            return 0
+        _done, still = await asyncio.wait(pending, timeout=timeout)
+        for task in still:
+            task.cancel()
+        if still:
+            await asyncio.wait(still)
+        return len(still)
+
+    async def _run(self, inbound: Inbound, *, response_url: str | None, recovering: bool) -> None:
+        structlog.contextvars.bind_contextvars(
+            trace_id=inbound.trace_id,
+            team_id=inbound.team_id,
+            channel_id=inbound.channel_id,
+            user_id=inbound.user_id,
+        )
+        try:
+            async with self._slots:
+                await self._process(inbound, response_url=response_url, recovering=recovering)
+        except SlackApiFailure as exc:
+            if exc.error in PERMANENT_ERRORS:
+                log.error("reply_failed", method=exc.method, error=exc.error, permanent=True)
+                await self._switchboard.finish(inbound, failed=True)
+            else:
+                log.warning("reply_failed", method=exc.method, error=exc.error, permanent=False)
+        except Exception:
+            # Left claimed on purpose: recovery retries it; the attempt limit bounds that.
+            log.exception("turn_crashed")
+        finally:
+            self._in_flight.discard(inbound.trace_id)
+
+    async def _process(
+        self, inbound: Inbound, *, response_url: str | None, recovering: bool
+    ) -> None:
+        switchboard = self._switchboard
+        clock = switchboard.clock
+        attempts = await switchboard.attempt(inbound)
+        if attempts > self._max_attempts:
+            log.error("event_given_up", attempts=attempts - 1)
+            await switchboard.finish(inbound, failed=True)
+            return
+        started = clock.monotonic()
+        outbound = await switchboard.run_turn(inbound)
+        if outbound.status == "sent":
+            await switchboard.finish(inbound, failed=False)
+            return
+        if recovering:
+            ts = await self._delivery.find_posted(outbound, inbound=inbound)
+            if ts is not None:
+                log.info("reply_found_posted", ts=ts)
+                await switchboard.delivered(inbound, ts=ts)
+                return
+        ts = await self._delivery.post(outbound, inbound=inbound, response_url=response_url)
+        await switchboard.delivered(inbound, ts=ts)
+        log.info(
+            "turn_completed",
+            agent=outbound.agent,
+            source=inbound.source,
+            recovered=recovering,
+            attempts=attempts,
+            duration_ms=round((clock.monotonic() - started) * 1000, 2),
+        )

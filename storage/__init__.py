@@ -1,0 +1,25 @@
+"""Persistence: SQLAlchemy 2 async stores implementing the domain's ports.
+
+One schema on two engines, SQLite (aiosqlite, the embedded default) and PostgreSQL
+(asyncpg), migrated with Alembic. Stores return domain objects, never rows, and raise
+:class:`~agents.core.errors.StorageError` for any database failure.
+"""
+
+from storage.conversations import SqlConversationStore
+from storage.database import Database
+from storage.engine import create_engine, normalize_url
+from storage.events import SqlEventStore
+from storage.migrate import current_revision, head_revision, upgrade
+from storage.traces import SqlTraceStore
+
+__all__ = [
+    "Database",
+    "SqlConversationStore",
+    "SqlEventStore",
+    "SqlTraceStore",
+    "create_engine",
+    "current_revision",
+    "head_revision",
+    "normalize_url",
+    "upgrade",
+]

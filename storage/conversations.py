@@ -1,0 +1,249 @@
+"""Conversations (one per Slack thread, or a channel's top level) and their messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import structlog
+from sqlalchemy import Row, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from agents.core.errors import StorageError
+from agents.core.models import ConversationKey, Inbound, Outbound, Reply, ReplyItem, StoredMessage
+from storage._seam import insert, narrow, translated
+from storage.engine import Dialect, views
+from storage.tables import conversations, messages
+
+__all__ = ["SqlConversationStore"]
+
+log = structlog.get_logger(__name__)
+
+_DIRECTIONS: tuple[Literal["in", "out"], ...] = ("in", "out")
+_REPLY_STATUSES: tuple[Literal["pending", "sent"], ...] = ("pending", "sent")
+
+
+class SqlConversationStore:
+    """``ConversationStore`` on SQL; a message is unique per ``(trace_id, direction)``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._db = views(engine)
+
+    async def record_inbound(self, inbound: Inbound) -> None:
+        """Store a person's message (``received``); a second call for its trace id is a no-op."""
+        with translated("record an inbound message"):
+            async with self._db.transaction.begin() as connection:
+                await self._record(
+                    connection,
+                    inbound.conversation,
+                    at=inbound.received_at,
+                    values={
+                        "direction": "in",
+                        "user_id": inbound.user_id,
+                        "text": inbound.text,
+                        "trace_id": inbound.trace_id,
+                        "status": "received",
+                        "ts": inbound.ts or None,  # "" (a slash command) has no Slack ts
+                    },
+                )
+
+    async def record_reply(self, outbound: Outbound, *, now: datetime) -> None:
+        """Store a reply before it is posted; a second call for its trace id is a no-op."""
+        key = ConversationKey(outbound.team_id, outbound.channel_id, outbound.thread_ts or "")
+        with translated("record a reply"):
+            async with self._db.transaction.begin() as connection:
+                await self._record(
+                    connection,
+                    key,
+                    at=now,
+                    values={
+                        "direction": "out",
+                        "user_id": "",  # the bot itself
+                        "text": outbound.reply.text,
+                        "trace_id": outbound.trace_id,
+                        "agent": outbound.agent,
+                        "reply_json": _encode_reply(outbound.reply),
+                        "status": outbound.status,
+                        "ts": outbound.ts,
+                    },
+                )
+
+    async def find_reply(self, trace_id: str) -> Outbound | None:
+        """The reply stored for a turn, with its delivery status, if any."""
+        statement = (
+            select(
+                messages.c.trace_id,
+                messages.c.agent,
+                messages.c.reply_json,
+                messages.c.status,
+                messages.c.ts,
+                conversations.c.team_id,
+                conversations.c.channel_id,
+                conversations.c.thread_ts,
+            )
+            .join(conversations, messages.c.conversation_id == conversations.c.id)
+            .where(messages.c.trace_id == trace_id, messages.c.direction == "out")
+        )
+        with translated("find a reply"):
+            async with self._db.read.connect() as connection:
+                row = (await connection.execute(statement)).first()
+        return None if row is None else _outbound(row)
+
+    async def mark_sent(self, *, trace_id: str, ts: str) -> None:
+        """Record that Slack accepted the reply, with its message ts."""
+        statement = (
+            update(messages)
+            .where(messages.c.trace_id == trace_id, messages.c.direction == "out")
+            .values(status="sent", ts=ts)
+        )
+        with translated("mark a reply sent"):
+            async with self._db.write.begin() as connection:
+                updated = (await connection.execute(statement)).rowcount
+        if not updated:
+            log.warning("reply_not_found", trace_id=trace_id)
+
+    async def has_conversation(self, key: ConversationKey) -> bool:
+        """Whether the bot replied in this conversation before (a pending reply counts)."""
+        statement = select(
+            exists().where(
+                messages.c.conversation_id == conversations.c.id,
+                messages.c.direction == "out",
+                *_matches(key),
+            )
+        )
+        with translated("look up a conversation"):
+            async with self._db.read.connect() as connection:
+                return bool((await connection.execute(statement)).scalar_one())
+
+    async def messages(self, key: ConversationKey, *, limit: int) -> Sequence[StoredMessage]:
+        """The newest ``limit`` messages of the conversation, oldest first."""
+        if limit <= 0:
+            return []
+        statement = (
+            select(
+                messages.c.direction,
+                messages.c.user_id,
+                messages.c.text,
+                messages.c.trace_id,
+                messages.c.ts,
+                messages.c.created_at,
+            )
+            .join(conversations, messages.c.conversation_id == conversations.c.id)
+            .where(*_matches(key))
+            .order_by(messages.c.id.desc())
+            .limit(limit)
+        )
+        with translated("read a conversation"):
+            async with self._db.read.connect() as connection:
+                rows = (await connection.execute(statement)).all()
+        return [_stored_message(row) for row in reversed(rows)]
+
+    async def _record(
+        self,
+        connection: AsyncConnection,
+        key: ConversationKey,
+        *,
+        at: datetime,
+        values: dict[str, Any],
+    ) -> None:
+        # Writes first (SQLite takes the lock on the first write), and the conversation is
+        # only touched when the message is new, so repeating a call changes nothing.
+        conversation_id, created = await _ensure_conversation(
+            connection, self._db.dialect, key, at=at
+        )
+        inserted = await connection.execute(
+            insert(self._db.dialect, messages)
+            .values(conversation_id=conversation_id, created_at=at, **values)
+            .on_conflict_do_nothing(index_elements=[messages.c.trace_id, messages.c.direction])
+            .returning(messages.c.id)
+        )
+        if inserted.first() is not None and not created:
+            await connection.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id, conversations.c.updated_at < at)
+                .values(updated_at=at)
+            )
+
+
+def _matches(key: ConversationKey) -> tuple[Any, ...]:
+    return (
+        conversations.c.team_id == key.team_id,
+        conversations.c.channel_id == key.channel_id,
+        conversations.c.thread_ts == key.thread_ts,
+    )
+
+
+async def _ensure_conversation(
+    connection: AsyncConnection, dialect: Dialect, key: ConversationKey, *, at: datetime
+) -> tuple[int, bool]:
+    """The conversation's id, creating it if needed; True when this call created it."""
+    created = await connection.execute(
+        insert(dialect, conversations)
+        .values(
+            team_id=key.team_id,
+            channel_id=key.channel_id,
+            thread_ts=key.thread_ts,
+            created_at=at,
+            updated_at=at,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[
+                conversations.c.team_id,
+                conversations.c.channel_id,
+                conversations.c.thread_ts,
+            ]
+        )
+        .returning(conversations.c.id)
+    )
+    new_id: int | None = created.scalar_one_or_none()
+    if new_id is not None:
+        return new_id, True
+    existing = await connection.execute(select(conversations.c.id).where(*_matches(key)))
+    old_id: int = existing.scalar_one()
+    return old_id, False
+
+
+def _encode_reply(reply: Reply) -> dict[str, Any]:
+    return {
+        "text": reply.text,
+        "title": reply.title,
+        "items": [{"label": item.label, "detail": item.detail} for item in reply.items],
+    }
+
+
+def _decode_reply(data: object, *, trace_id: str) -> Reply:
+    try:
+        if not isinstance(data, dict):
+            raise TypeError(type(data).__name__)
+        title = data["title"]
+        if not isinstance(data["text"], str) or not isinstance(title, str | None):
+            raise TypeError("text or title")
+        items = tuple(ReplyItem(str(item["label"]), str(item["detail"])) for item in data["items"])
+    except (KeyError, TypeError) as exc:
+        raise StorageError(f"malformed reply_json for trace {trace_id!r}") from exc
+    return Reply(text=data["text"], title=title, items=items)
+
+
+def _outbound(row: Row[*tuple[Any, ...]]) -> Outbound:
+    return Outbound(
+        trace_id=row.trace_id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+        thread_ts=row.thread_ts or None,
+        agent=row.agent or "",
+        reply=_decode_reply(row.reply_json, trace_id=row.trace_id),
+        status=narrow(row.status, _REPLY_STATUSES, column="messages.status"),
+        ts=row.ts,
+    )
+
+
+def _stored_message(row: Row[*tuple[Any, ...]]) -> StoredMessage:
+    return StoredMessage(
+        direction=narrow(row.direction, _DIRECTIONS, column="messages.direction"),
+        user_id=row.user_id,
+        text=row.text,
+        trace_id=row.trace_id,
+        ts=row.ts,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,95 @@
+"""The database of one Switchboard process: an engine and the stores built on it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage._seam import translated
+from storage.conversations import SqlConversationStore
+from storage.engine import Dialect, create_engine, views
+from storage.events import SqlEventStore
+from storage.migrate import current_revision, upgrade
+from storage.traces import SqlTraceStore
+
+__all__ = ["Database"]
+
+log = structlog.get_logger(__name__)
+
+
+class Database:
+    """One engine (one connection pool) and the stores that implement the domain's ports.
+
+    Attributes:
+        engine: the SQLAlchemy async engine; disposed by :meth:`close`.
+        dialect: ``sqlite`` or ``postgresql``.
+        events: the ``EventStore``.
+        conversations: the ``ConversationStore``.
+        traces: the ``TraceStore``.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect: Dialect = views(engine).dialect
+        self.events = SqlEventStore(engine)
+        self.conversations = SqlConversationStore(engine)
+        self.traces = SqlTraceStore(engine)
+
+    @classmethod
+    async def connect(cls, url: str) -> Database:
+        """Open the database at ``url`` and check that it answers.
+
+        Raises:
+            ConfigError: the URL is unsupported or malformed.
+            StorageError: the database cannot be reached.
+        """
+        engine = create_engine(url)
+        try:
+            database = cls(engine)
+            await database.ping()
+        except BaseException:
+            await engine.dispose()
+            raise
+        log.info(
+            "database_connected",
+            dialect=database.dialect,
+            host=engine.url.host,
+            database=engine.url.database,
+        )
+        return database
+
+    async def ping(self) -> None:
+        """Run a trivial query.
+
+        Raises:
+            StorageError: the database does not answer.
+        """
+        with translated("reach the database"):
+            async with views(self.engine).read.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+
+    async def migrate(self) -> None:
+        """Upgrade the schema to the newest revision (a no-op when already there)."""
+        await upgrade(self.engine)
+
+    async def current_revision(self) -> str | None:
+        """The schema revision the database is at, or None before the first migration."""
+        return await current_revision(self.engine)
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,156 @@
+"""The schema, as SQLAlchemy Core tables; ``migrations/`` creates exactly this.
+
+Timestamps are ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and UTC text on SQLite; either way
+they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "UtcDateTime",
+    "conversations",
+    "events",
+    "messages",
+    "metadata",
+    "traces",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# 64-bit ids on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the (autoincrementing) rowid.
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC; naive datetimes are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (SQLite keeps no offset, so every stored value must be UTC)."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime: storage takes timezone-aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return the stored instant as an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", _Id, primary_key=True),
+    Column("team_id", String, nullable=False),
+    Column("event_id", String, nullable=False),
+    Column("trace_id", String, nullable=False),
+    Column("source", String, nullable=False),
+    Column("channel_id", String, nullable=False),
+    Column("user_id", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("ts", String, nullable=False),
+    Column("thread_ts", String, nullable=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("status", String, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("finished_at", UtcDateTime, nullable=True),
+    UniqueConstraint("team_id", "event_id"),
+    CheckConstraint("status IN ('claimed', 'done', 'failed')", name="status"),
+    Index("ix_events_status_received_at", "status", "received_at"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", _Id, primary_key=True),
+    Column("team_id", String, nullable=False),
+    Column("channel_id", String, nullable=False),
+    Column("thread_ts", String, nullable=False),  # "" is the channel's top level
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("team_id", "channel_id", "thread_ts"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", _Id, primary_key=True),
+    Column(
+        "conversation_id",
+        _Id,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("direction", String, nullable=False),
+    Column("user_id", String, nullable=False),  # "" for the bot's own replies
+    Column("text", Text, nullable=False),
+    Column("trace_id", String, nullable=False),
+    Column("agent", String, nullable=True),
+    Column("reply_json", JSON, nullable=True),
+    Column("status", String, nullable=False),
+    Column("ts", String, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("trace_id", "direction"),
+    CheckConstraint("direction IN ('in', 'out')", name="direction"),
+    CheckConstraint("status IN ('received', 'pending', 'sent')", name="status"),
+    Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+)
+
+traces = Table(
+    "traces",
+    metadata,
+    Column("trace_id", String, primary_key=True),
+    Column("team_id", String, nullable=False),
+    Column("channel_id", String, nullable=False),
+    Column("user_id", String, nullable=False),
+    Column("event_id", String, nullable=False),
+    Column("source", String, nullable=False),
+    Column("agent", String, nullable=False),
+    Column("route_reason", String, nullable=False),
+    Column("route_score", Float, nullable=False),
+    Column("outcome", String, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("route_ms", Float, nullable=False),
+    Column("agent_ms", Float, nullable=False),
+    Column("total_ms", Float, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+)

@@ -1,0 +1,97 @@
+"""One record per turn: where it was routed, how long each step took, how it ended."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, get_args
+
+import structlog
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agents.core.models import RouteReason, Source, Trace, TurnOutcome
+from storage._seam import insert, narrow, translated
+from storage.engine import views
+from storage.tables import traces
+
+__all__ = ["SqlTraceStore"]
+
+log = structlog.get_logger(__name__)
+
+_SOURCES: tuple[Source, ...] = get_args(Source)
+_REASONS: tuple[RouteReason, ...] = get_args(RouteReason)
+_OUTCOMES: tuple[TurnOutcome, ...] = get_args(TurnOutcome)
+
+
+class SqlTraceStore:
+    """``TraceStore`` on SQL, keyed by trace id."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._db = views(engine)
+
+    async def save(self, trace: Trace) -> None:
+        """Insert the trace, or replace every field of the one with the same trace id."""
+        values = {
+            "trace_id": trace.trace_id,
+            "team_id": trace.team_id,
+            "channel_id": trace.channel_id,
+            "user_id": trace.user_id,
+            "event_id": trace.event_id,
+            "source": trace.source,
+            "agent": trace.agent,
+            "route_reason": trace.route_reason,
+            "route_score": trace.route_score,
+            "outcome": trace.outcome,
+            "error": trace.error,
+            "started_at": trace.started_at,
+            "route_ms": trace.route_ms,
+            "agent_ms": trace.agent_ms,
+            "total_ms": trace.total_ms,
+            "delivered_at": trace.delivered_at,
+        }
+        statement = insert(self._db.dialect, traces).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[traces.c.trace_id],
+            set_={name: statement.excluded[name] for name in values if name != "trace_id"},
+        )
+        with translated("save a trace"):
+            async with self._db.write.begin() as connection:
+                await connection.execute(statement)
+
+    async def mark_delivered(self, *, trace_id: str, at: datetime) -> None:
+        """Record when the turn's reply reached Slack."""
+        statement = update(traces).where(traces.c.trace_id == trace_id).values(delivered_at=at)
+        with translated("mark a trace delivered"):
+            async with self._db.write.begin() as connection:
+                updated = (await connection.execute(statement)).rowcount
+        if not updated:
+            log.warning("trace_not_found", trace_id=trace_id)
+
+    async def get(self, trace_id: str) -> Trace | None:
+        """The trace with this id, if stored."""
+        statement = select(traces).where(traces.c.trace_id == trace_id)
+        with translated("read a trace"):
+            async with self._db.read.connect() as connection:
+                row = (await connection.execute(statement)).first()
+        return None if row is None else _trace(row)
+
+
+def _trace(row: Row[*tuple[Any, ...]]) -> Trace:
+    return Trace(
+        trace_id=row.trace_id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+        user_id=row.user_id,
+        event_id=row.event_id,
+        source=narrow(row.source, _SOURCES, column="traces.source"),
+        agent=row.agent,
+        route_reason=narrow(row.route_reason, _REASONS, column="traces.route_reason"),
+        route_score=row.route_score,
+        outcome=narrow(row.outcome, _OUTCOMES, column="traces.outcome"),
+        started_at=row.started_at,
+        route_ms=row.route_ms,
+        agent_ms=row.agent_ms,
+        total_ms=row.total_ms,
+        error=row.error,
+        delivered_at=row.delivered_at,
+    )

@@ -1,0 +1,77 @@
+"""Settings come from the environment only; a bad one names its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.core.errors import ConfigError
+from bot.config import DEFAULT_DATABASE_URL, SLACK_API_URL, load_settings
+
+VARS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SWITCHBOARD_SLACK_API_URL",
+    "DATABASE_URL",
+    "SWITCHBOARD_CONFIG",
+    "SWITCHBOARD_LOG_FORMAT",
+    "SWITCHBOARD_LOG_LEVEL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_need_no_environment() -> None:
+    """With nothing set: Slack's API URL and a SQLite file under var/."""
+    settings = load_settings()
+    assert settings.slack_api_url == SLACK_API_URL
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.slack_bot_token is None
+
+
+def test_secrets_never_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tokens are SecretStr: a repr or a log of the settings shows no token."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-123-secretvalue")
+    settings = load_settings()
+    assert "secretvalue" not in repr(settings)
+    assert settings.secret("slack_bot_token") == "xoxb-123-secretvalue"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SLACK_BOT_TOKEN", "xoxp-user-token", "xoxb-"),
+        ("SLACK_APP_TOKEN", "xoxb-not-an-app-token", "xapp-"),
+        ("SLACK_SIGNING_SECRET", "   ", "empty"),
+        ("SWITCHBOARD_SLACK_API_URL", "slack.com/api", "http"),
+        ("SWITCHBOARD_LOG_FORMAT", "xml", "json"),
+        ("SWITCHBOARD_CONFIG", "/no/such/switchboard.yaml", "no such file"),
+    ],
+)
+def test_malformed_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    """Each malformed variable raises ConfigError naming it and saying what is wrong."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == name
+    assert message in str(info.value)
+    if name.startswith("SLACK_") and value.strip():
+        assert value not in str(info.value)  # a rejected token is not echoed back
+
+
+def test_api_url_gets_a_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK joins method names onto the base URL, so it must end with a slash."""
+    monkeypatch.setenv("SWITCHBOARD_SLACK_API_URL", "http://127.0.0.1:9/api")
+    assert load_settings().slack_api_url == "http://127.0.0.1:9/api/"
+
+
+def test_require_names_the_missing_variable() -> None:
+    """A command that needs a token says which variable is missing."""
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        load_settings().require("slack_signing_secret")

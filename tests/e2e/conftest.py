@@ -1,0 +1,90 @@
+"""Fixtures that run the real bot against the sandbox: real Bolt, real SQLite, real runner."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+from bot.config import Settings
+from bot.runtime import Runtime, RuntimeOptions
+from bot.sandbox import SlackSandbox
+from bot.serve import HttpServer
+from bot.server import SLACK_EVENTS_PATH
+
+SIGNING_SECRET = secrets.token_hex(16)
+
+
+@dataclass
+class Bot:
+    """A running bot and what tests need to reach it."""
+
+    runtime: Runtime
+    url: str | None
+
+    async def idle(self) -> None:
+        """Wait until every turn started so far has finished (a barrier, not a sleep)."""
+        assert await self.runtime.runner.drain(timeout=10) == 0
+
+
+def settings_for(sandbox: SlackSandbox, database_url: str) -> Settings:
+    """Settings pointing the bot at the sandbox, without reading the environment."""
+    return Settings.model_validate(
+        {
+            "SLACK_BOT_TOKEN": sandbox.bot_token,
+            "SLACK_SIGNING_SECRET": sandbox.signing_secret,
+            "SLACK_APP_TOKEN": sandbox.app_token,
+            "SWITCHBOARD_SLACK_API_URL": sandbox.api_url,
+            "DATABASE_URL": database_url,
+        }
+    )
+
+
+@asynccontextmanager
+async def running_bot(
+    sandbox: SlackSandbox, database_url: str, *, socket_mode: bool = False
+) -> AsyncIterator[Bot]:
+    """Start the bot in HTTP or Socket Mode against the sandbox; stop it on exit."""
+    options = RuntimeOptions(socket_mode=socket_mode, drain_timeout=5)
+    runtime = await Runtime.create(settings_for(sandbox, database_url), options)
+    if socket_mode:
+        handler = AsyncSocketModeHandler(runtime.app, sandbox.app_token)
+        await handler.connect_async()
+        await sandbox.wait_socket_connected()
+        await runtime.start()
+        try:
+            yield Bot(runtime, None)
+        finally:
+            await handler.close_async()
+            await runtime.close()
+        return
+    server = HttpServer(runtime, host="127.0.0.1", port=0)
+    await server.start()
+    url = f"http://127.0.0.1:{server.port}"
+    sandbox.request_url = url + SLACK_EVENTS_PATH
+    try:
+        yield Bot(runtime, url)
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SlackSandbox]:
+    async with SlackSandbox(signing_secret=SIGNING_SECRET) as sb:
+        yield sb
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'switchboard.db'}"
+
+
+@pytest.fixture
+async def bot(sandbox: SlackSandbox, database_url: str) -> AsyncIterator[Bot]:
+    async with running_bot(sandbox, database_url) as running:
+        yield running

@@ -1,0 +1,60 @@
+"""A crash after the ack and before the reply is recorded: after a restart, exactly one reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.sandbox import Fault, SentMessage, SlackSandbox
+from tests.e2e.process import BotProcess
+
+pytestmark = pytest.mark.slow
+
+
+async def _crash_and_recover(
+    sandbox: SlackSandbox, database_url: str, fault: Fault
+) -> tuple[BotProcess, SentMessage]:
+    first = BotProcess(sandbox, database_url)
+    await first.start()
+    sandbox.inject("chat.postMessage", fault)
+    sent = await sandbox.user_says("<@U0BOT> help")
+    assert all(d.acked for d in sent.deliveries)  # Slack got its ack before the crash
+    await sandbox.wait_for("chat.postMessage")  # the bot is inside the post when it dies
+    await first.kill()
+    sandbox.clear_faults()
+    second = BotProcess(sandbox, database_url)
+    await second.start()
+    return second, sent
+
+
+def _bot_replies(sandbox: SlackSandbox, sent: SentMessage) -> list[dict[str, Any]]:
+    return [m for m in sandbox.thread("C0GENERAL", sent.ts) if m.get("bot_id")]
+
+
+async def test_killed_before_the_post_reached_slack(sandbox: SlackSandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Killed while the post hung unapplied: the restarted bot posts the reply, once."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
+    bot, sent = await _crash_and_recover(sandbox, url, Fault(kind="hang"))
+    try:
+        completed = await bot.wait_for_log("turn_completed", timeout=20)
+        assert completed["recovered"] is True
+        assert len(_bot_replies(sandbox, sent)) == 1
+        assert [c.status for c in sandbox.calls_for("chat.postMessage")] == [0, 200]
+    finally:
+        assert await bot.terminate() == 0
+
+
+async def test_killed_after_slack_applied_the_post(sandbox: SlackSandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Killed after Slack stored the reply but before the bot recorded it: no second post."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
+    bot, sent = await _crash_and_recover(sandbox, url, Fault(kind="apply_then_hang"))
+    try:
+        found = await bot.wait_for_log("reply_found_posted", timeout=20)
+        replies = _bot_replies(sandbox, sent)
+        assert len(replies) == 1  # the restarted bot found it and did not post again
+        assert found["ts"] == replies[0]["ts"]
+        assert len(sandbox.calls_for("chat.postMessage")) == 1
+        assert sandbox.calls_for("conversations.replies")
+    finally:
+        assert await bot.terminate() == 0

@@ -1,0 +1,57 @@
+"""Block Kit rendering of replies: pure functions, within Slack's limits."""
+
+from __future__ import annotations
+
+from agents.core.models import Outbound, Reply, ReplyItem
+from handlers.blocks import TURN_EVENT_TYPE, reply_blocks, reply_metadata, reply_text
+
+
+def _outbound(reply: Reply) -> Outbound:
+    return Outbound(
+        trace_id="0123456789abcdef0123",
+        team_id="T1",
+        channel_id="C1",
+        thread_ts="1.1",
+        agent="help",
+        reply=reply,
+    )
+
+
+def test_plain_reply_is_one_section_and_a_context_footer() -> None:
+    """A reply without title or items renders as a section plus agent/trace context."""
+    blocks = reply_blocks(_outbound(Reply(text="hello *there*")))
+    assert [b["type"] for b in blocks] == ["section", "context"]
+    assert blocks[0]["text"] == {"type": "mrkdwn", "text": "hello *there*"}
+    assert "help" in blocks[1]["elements"][0]["text"]
+    assert "0123456789ab" in blocks[1]["elements"][0]["text"]
+
+
+def test_titled_list_reply_renders_header_and_one_section_per_item() -> None:
+    """Help-style replies: header, intro line, one section per item."""
+    reply = Reply(
+        text="Intro line\n• a: x",
+        title="Switchboard help",
+        items=(ReplyItem("a", "does x"), ReplyItem("b", "does y")),
+    )
+    blocks = reply_blocks(_outbound(reply))
+    assert [b["type"] for b in blocks] == ["header", "section", "section", "section", "context"]
+    assert blocks[1]["text"]["text"] == "Intro line"
+    assert blocks[2]["text"]["text"] == "*a*\ndoes x"
+
+
+def test_long_text_is_clipped_to_slack_limits() -> None:
+    """Section text stays within 3000 characters; the fallback text within 3900."""
+    reply = Reply(text="x" * 10_000, title="t" * 500)
+    blocks = reply_blocks(_outbound(reply))
+    assert len(blocks[0]["text"]["text"]) <= 150
+    assert len(blocks[1]["text"]["text"]) <= 3000
+    assert len(reply_text(reply)) <= 3900
+
+
+def test_metadata_carries_the_trace_id() -> None:
+    """The reply's message metadata names the turn, so it can be found after a crash."""
+    metadata = reply_metadata(_outbound(Reply(text="x")))
+    assert metadata == {
+        "event_type": TURN_EVENT_TYPE,
+        "event_payload": {"trace_id": "0123456789abcdef0123", "agent": "help"},
+    }

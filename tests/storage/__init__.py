@@ -1,0 +1,1 @@
+"""Storage contract tests: the same suite on SQLite and, when configured, PostgreSQL."""
