@@ -35,7 +35,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sandbox = sub.add_parser("sandbox", help="run the local Slack-compatible sandbox server")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=3001)
+    sandbox.add_argument("--port", type=int, default=3001, help="port (default 3001; 0: any)")
+    sandbox.add_argument(
+        "--request-url",
+        help="the bot's endpoint for events and commands, e.g. http://127.0.0.1:3000/slack/events",
+    )
 
     demo = sub.add_parser("demo", help="chat with the bot in a local sandbox; no account needed")
     demo.add_argument("--script", type=Path, help="play the lines of FILE and print the transcript")
@@ -82,7 +86,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "sandbox":
         from bot.sandbox_cli import run_sandbox
 
-        await run_sandbox(host=args.host, port=args.port)
+        await run_sandbox(host=args.host, port=args.port, request_url=args.request_url)
         return 0
     if args.command == "demo":
         from bot.demo import run_demo

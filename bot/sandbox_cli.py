@@ -14,10 +14,11 @@ __all__ = ["run_sandbox"]
 log = structlog.get_logger(__name__)
 
 
-async def run_sandbox(*, host: str, port: int) -> None:
+async def run_sandbox(*, host: str, port: int, request_url: str | None = None) -> None:
     """Serve the sandbox until SIGTERM/SIGINT, logging the values a bot needs to use it."""
     stop = stop_on_signals()
     sandbox = SlackSandbox(signing_secret=secrets.token_hex(16))
+    sandbox.request_url = request_url
     await sandbox.start(host=host, port=port)
     try:
         log.info(

@@ -42,7 +42,10 @@ async def ack(received: Received) -> web.Response:
     if not received.signature_ok:
         return web.Response(status=401)
     if received.headers.get("Content-Type") == "application/json":
-        body = received.json()
+        try:
+            body = received.json()
+        except ValueError:
+            return web.Response(status=400)
         if isinstance(body, dict) and body.get("type") == "url_verification":
             return web.json_response({"challenge": body["challenge"]})
     return web.Response(status=200)
@@ -62,7 +65,11 @@ class Receiver:
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         headers = dict(request.headers)
-        received = Received(headers, body, self.verifier.is_valid_request(body, headers))
+        try:
+            valid = self.verifier.is_valid_request(body, headers)
+        except UnicodeDecodeError:  # the SDK verifies text bodies only
+            valid = False
+        received = Received(headers, body, valid)
         self.received.append(received)
         self.arrived.put_nowait(received)
         return await self.respond(received)
