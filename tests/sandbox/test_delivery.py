@@ -258,13 +258,16 @@ async def test_bot_posts_are_echoed_when_asked(receiver: Receiver) -> None:
 async def test_slow_or_absent_bots(receiver: Receiver) -> None:
     """No answer within the timeout is http_timeout; nobody listening is connection_failed."""
 
+    answer = asyncio.Event()
+
     async def too_slow(_: Received) -> web.Response:
-        await asyncio.Event().wait()  # never answers; the sandbox gives up
+        await answer.wait()  # set only after the sandbox has given up
         return web.Response()
 
     receiver.respond = too_slow
     async with SlackSandbox(request_url=receiver.url, http_timeout=0.2) as sandbox:
         slow = await sandbox.send_event({"type": "app_home_opened", "user": "U0ALICE"})
+        answer.set()
         sandbox.request_url = f"http://127.0.0.1:{_closed_port()}/slack/events"
         absent = await sandbox.send_event({"type": "app_home_opened", "user": "U0ALICE"})
     assert (slow.status, slow.acked, slow.error) == (None, False, "http_timeout")

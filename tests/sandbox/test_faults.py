@@ -8,7 +8,11 @@ import asyncio
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox import Fault, SlackSandbox
@@ -106,9 +110,14 @@ async def test_close_releases_hung_requests() -> None:
 
 
 async def test_dropped_connection_is_retried_by_the_sdk(sandbox: SlackSandbox) -> None:
-    """A dropped call is recorded with status 0; the SDK's default handler retries it."""
+    """A dropped call is recorded with status 0; the SDK's connection handler retries it."""
     sandbox.inject("chat.postMessage", Fault.dropped())
-    client = AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)
+    retry_at_once = AsyncConnectionErrorRetryHandler(
+        interval_calculator=FixedValueRetryIntervalCalculator(fixed_internal=0.01)
+    )
+    client = AsyncWebClient(
+        token=sandbox.bot_token, base_url=sandbox.api_url, retry_handlers=[retry_at_once]
+    )
     await client.chat_postMessage(channel="C0GENERAL", text="x")
     assert [c.status for c in sandbox.calls_for("chat.postMessage")] == [0, 200]
     assert len(sandbox.messages("C0GENERAL")) == 1
