@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-__all__ = ["IdFactory", "ts_to_permalink_id"]
+__all__ = ["IdFactory"]
 
 _ALNUM = string.ascii_uppercase + string.digits
 _MIXED = string.ascii_letters + string.digits
@@ -21,11 +21,6 @@ def _base36(number: int) -> str:
         digits.append((string.digits + string.ascii_uppercase)[rest])
         if number == 0:
             return "".join(reversed(digits))
-
-
-def ts_to_permalink_id(ts: str) -> str:
-    """The ``p...`` part of a message permalink (``1700000000.000100`` -> ``p1700000000000100``)."""
-    return "p" + ts.replace(".", "")
 
 
 class IdFactory:

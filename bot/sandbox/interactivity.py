@@ -24,23 +24,22 @@ class TriggerBook:
     def __init__(self, ids: IdFactory, *, ttl: float = 3.0) -> None:
         self._ids = ids
         self.ttl = ttl
-        self._issued: dict[str, tuple[str, float]] = {}
+        self._issued: dict[str, float] = {}  # trigger id -> when issued
         self._used: set[str] = set()
 
-    def issue(self, user: str) -> str:
-        """A new trigger id for an interaction by ``user``."""
+    def issue(self) -> str:
+        """A new trigger id (for a slash command or an interaction)."""
         trigger_id = self._ids.trigger_id()
-        self._issued[trigger_id] = (user, self._ids.now())
+        self._issued[trigger_id] = self._ids.now()
         return trigger_id
 
     def redeem(self, trigger_id: str) -> str | None:
         """Use a trigger id; returns Slack's error for a bad one, or None when it is good."""
-        issued = self._issued.get(trigger_id)
+        issued = self._issued.pop(trigger_id, None)
         if issued is None:
             return "exchanged_trigger_id" if trigger_id in self._used else "invalid_trigger_id"
-        del self._issued[trigger_id]
         self._used.add(trigger_id)
-        if self._ids.now() - issued[1] > self.ttl:
+        if self._ids.now() - issued > self.ttl:
             return "expired_trigger_id"
         return None
 

@@ -31,6 +31,13 @@ def normalize_ts(value: str) -> str:
     return f"{int(seconds):010d}.{fraction.ljust(6, '0')[:6]}"
 
 
+def _discard(stamps: list[str], ts: str) -> None:
+    """Remove ``ts`` from sorted ``stamps`` if present."""
+    index = bisect_left(stamps, ts)
+    if index < len(stamps) and stamps[index] == ts:
+        del stamps[index]
+
+
 def _encode_cursor(ts: str) -> str:
     return base64.b64encode(f"next_ts:{ts}".encode()).decode()
 
@@ -134,9 +141,11 @@ class MessageStore:
             user = str(message.get("user", ""))
             parent["thread_ts"] = thread_ts
             parent["reply_count"] = int(parent.get("reply_count", 0)) + 1
-            reply_users: list[str] = parent.setdefault("reply_users", [])
+            # Copy-on-write: answers already recorded may share these lists.
+            reply_users: list[str] = list(parent.get("reply_users", []))
             if user and user not in reply_users:
                 reply_users.append(user)
+            parent["reply_users"] = reply_users
             parent["reply_users_count"] = len(reply_users)
             parent["latest_reply"] = ts
             parent.setdefault("is_locked", False)
@@ -170,11 +179,10 @@ class MessageStore:
         message = log.by_ts.pop(ts, None)
         if message is None:
             return None
-        index = bisect_left(log.timeline, ts)
-        if index < len(log.timeline) and log.timeline[index] == ts:
-            del log.timeline[index]
+        _discard(log.timeline, ts)
         for reply_ts in log.threads.pop(ts, []):
             log.by_ts.pop(reply_ts, None)
+            _discard(log.timeline, reply_ts)  # a broadcast reply goes with its thread
         root = message.get("thread_ts")
         if root and root != ts and root in log.threads:
             log.threads[root].remove(ts)
@@ -236,15 +244,17 @@ class MessageStore:
     def add_reaction(self, channel: str, ts: str, name: str, user: str) -> bool:
         """Add ``user``'s reaction ``name``; False if that user already reacted so."""
         message = self._log(channel).by_ts[ts]
-        reactions: list[JSON] = message.setdefault("reactions", [])
-        for reaction in reactions:
+        reactions: list[JSON] = message.get("reactions", [])
+        for index, reaction in enumerate(reactions):
             if reaction["name"] == name:
                 if user in reaction["users"]:
                     return False
-                reaction["users"].append(user)
-                reaction["count"] += 1
+                users = [*reaction["users"], user]
+                updated = {"name": name, "users": users, "count": len(users)}
+                message["reactions"] = [*reactions[:index], updated, *reactions[index + 1 :]]
                 return True
-        reactions.append({"name": name, "users": [user], "count": 1})
+        # Copy-on-write: answers already recorded may share this list.
+        message["reactions"] = [*reactions, {"name": name, "users": [user], "count": 1}]
         return True
 
     def add_ephemeral(self, channel: str, message: JSON) -> JSON:

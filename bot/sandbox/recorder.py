@@ -82,17 +82,16 @@ class CallLog:
         """The calls of one method so far (a copy of the list)."""
         return list(self._by_method.get(method, ()))
 
-    def clear(self) -> None:
-        """Forget every call recorded so far (waiters keep waiting)."""
-        self._calls.clear()
-        self._by_method.clear()
+    def count(self, method: str) -> int:
+        """How many calls of ``method`` so far (without copying them)."""
+        return len(self._by_method.get(method, ()))
 
     async def wait_for(
         self,
         method: str,
         *,
         where: Predicate | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - mirrors SlackSandbox.wait_for
+        timeout: float = 5.0,
         count: int = 1,
     ) -> ApiCall:
         """The ``count``-th call of ``method`` matching ``where``, recorded or still to come.

@@ -82,7 +82,8 @@ class SocketHub:
         if ticket not in self._tickets:
             return web.Response(status=401, text="invalid_ticket")
         self._tickets.discard(ticket)
-        ws = web.WebSocketResponse(autoping=True)
+        # autoping answers the SDK's pings; a short close timeout keeps close() prompt.
+        ws = web.WebSocketResponse(autoping=True, timeout=2.0)
         await ws.prepare(request)
         self._open.add(ws)
         self._live.append(ws)

@@ -171,8 +171,7 @@ async def test_events_follow_membership_and_channel_type(
 
 
 async def test_slash_command_and_response_url(sandbox: SlackSandbox, receiver: Receiver) -> None:
-    """A slash command is Slack's signed form; its response_url posts are recorded and
-    stored (ephemeral by default, in_channel as a channel message)."""
+    """A slash command is a signed form; response_url posts are recorded and stored."""
     delivery = await sandbox.send_command("/ops", "deploy api to prod", user="U0BOB")
     assert delivery.acked
     form = receiver.received[0].form()

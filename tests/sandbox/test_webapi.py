@@ -82,7 +82,7 @@ async def test_text_only_posts_get_a_rich_text_block(client: AsyncWebClient) -> 
 
 
 async def test_replies_carry_metadata_only_when_asked(client: AsyncWebClient) -> None:
-    """conversations.replies returns parent then replies; metadata only with include_all_metadata."""
+    """conversations.replies: parent, then replies; metadata only with include_all_metadata."""
     metadata = {"event_type": "switchboard_turn", "event_payload": {"trace_id": "t-1"}}
     parent = await client.chat_postMessage(channel="C0GENERAL", text="parent", metadata=metadata)
     reply = await client.chat_postMessage(
@@ -106,7 +106,9 @@ async def test_replies_carry_metadata_only_when_asked(client: AsyncWebClient) ->
 
 async def test_history_pages_newest_first(client: AsyncWebClient) -> None:
     """conversations.history is newest first and pages with has_more and next_cursor."""
-    posted = [(await client.chat_postMessage(channel="C0GENERAL", text=str(i)))["ts"] for i in range(5)]
+    posted = [
+        (await client.chat_postMessage(channel="C0GENERAL", text=str(i)))["ts"] for i in range(5)
+    ]
     first = await client.conversations_history(channel="C0GENERAL", limit=2)
     assert [m["ts"] for m in first["messages"]] == posted[:2:-1][:2]
     assert first["has_more"] is True
@@ -199,8 +201,7 @@ async def test_message_content_errors(client: AsyncWebClient) -> None:
 async def test_update_edits_only_the_bots_messages(
     client: AsyncWebClient, sandbox: SlackSandbox
 ) -> None:
-    """chat.update edits the bot's message; others' are cant_update_message, unknown ones
-    message_not_found."""
+    """chat.update edits the bot's messages only: cant_update_message, message_not_found."""
     posted = await client.chat_postMessage(channel="C0GENERAL", text="before")
     updated = await client.chat_update(channel="C0GENERAL", ts=posted["ts"], text="after")
     assert updated["text"] == "after"
@@ -258,7 +259,11 @@ async def test_info_methods(client: AsyncWebClient) -> None:
     assert bot["profile"]["bot_id"] == "B0BOT"
     assert await _error(client.users_info(user="U0NOBODY")) == "user_not_found"
     general = (await client.conversations_info(channel="C0GENERAL"))["channel"]
-    assert (general["name"], general["is_member"], general["is_private"]) == ("general", True, False)
+    assert (general["name"], general["is_member"], general["is_private"]) == (
+        "general",
+        True,
+        False,
+    )
     random = (await client.conversations_info(channel="C0RANDOM"))["channel"]
     assert random["is_member"] is False
     dm = (await client.conversations_info(channel="D0ALICE"))["channel"]
@@ -297,12 +302,52 @@ async def test_answers_carry_slacks_headers(sandbox: SlackSandbox) -> None:
     """Answers are JSON with charset, a request id and the token's scopes."""
     async with (
         aiohttp.ClientSession() as session,
-        session.get(
-            sandbox.api_url + "auth.test", params={"token": sandbox.bot_token}
-        ) as response,
+        session.get(sandbox.api_url + "auth.test", params={"token": sandbox.bot_token}) as response,
     ):
         assert response.status == 200
         assert response.headers["Content-Type"] == "application/json; charset=utf-8"
         assert response.headers["X-Slack-Req-Id"]
         assert "chat:write" in response.headers["X-OAuth-Scopes"]
         assert (await response.json())["ok"] is True
+
+
+async def test_more_methods(client: AsyncWebClient, sandbox: SlackSandbox) -> None:
+    """DMs by user id, chat.delete, views.update, user lookups and user groups."""
+    dm = await client.conversations_open(users="U0CAROL")
+    posted = await client.chat_postMessage(channel="U0CAROL", text="psst")
+    assert posted["channel"] == dm["channel"]["id"]
+    await client.chat_delete(channel=posted["channel"], ts=posted["ts"])
+    assert sandbox.messages(posted["channel"]) == []
+    home = await client.views_publish(user_id="U0BOB", view={"type": "home", "blocks": []})
+    updated = await client.views_update(
+        view_id=home["view"]["id"], view={"type": "home", "blocks": [], "callback_id": "v2"}
+    )
+    assert updated["view"]["callback_id"] == "v2"
+    assert await _error(client.views_update(view_id="V0NOPE", view={"type": "home"})) == (
+        "not_found"
+    )
+    found = await client.users_lookupByEmail(email="bob@sandbox.example")
+    assert found["user"]["id"] == "U0BOB"
+    sandbox.add_usergroup("S0OPS", "ops", ["U0ALICE", "U0BOB"])
+    assert (await client.usergroups_users_list(usergroup="S0OPS"))["users"] == [
+        "U0ALICE",
+        "U0BOB",
+    ]
+
+
+async def test_malformed_requests(sandbox: SlackSandbox) -> None:
+    """A JSON body that is not JSON is invalid_json; bad JSON-string blocks are refused."""
+    headers = {"Authorization": f"Bearer {sandbox.bot_token}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        url = sandbox.api_url + "chat.postMessage"
+        async with session.post(
+            url, data=b"{nope", headers={"Content-Type": "application/json"}
+        ) as response:
+            assert (await response.json())["error"] == "invalid_json"
+        form = {"channel": "C0GENERAL", "text": "x", "blocks": "[{broken"}
+        async with session.post(url, data=form) as response:
+            assert (await response.json())["error"] == "invalid_blocks_format"
+    assert [c.response["error"] for c in sandbox.calls_for("chat.postMessage")] == [
+        "invalid_json",
+        "invalid_blocks_format",
+    ]

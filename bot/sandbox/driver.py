@@ -1,0 +1,352 @@
+"""Slack's side of the conversation with the bot: delivering events, slash commands and
+interactions over HTTP (signed) or Socket Mode, and echoing the bot's own posts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterable, Mapping
+from urllib.parse import urlencode
+
+import structlog
+
+from bot.sandbox import humans
+from bot.sandbox.delivery import HttpDeliverer
+from bot.sandbox.envelopes import SocketKind
+from bot.sandbox.records import JSON, Delivery, SentMessage, SignatureMode, Via
+from bot.sandbox.socket_mode import SocketHub
+from bot.sandbox.state import Channel
+from bot.sandbox.workspace import Workspace
+
+__all__ = ["DEFAULT_SUBSCRIPTIONS", "BotDriver"]
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_SUBSCRIPTIONS = frozenset(
+    {"app_mention", "message.channels", "message.groups", "message.im"}
+)
+"""The bot events Switchboard subscribes to."""
+
+_FORM = "application/x-www-form-urlencoded"
+_DEFAULT_CHALLENGE = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+
+
+class BotDriver:
+    """Delivers to the bot what Slack would, and reports what became of each delivery.
+
+    Args:
+        workspace: The Slack-side state payloads are built from.
+        http: Posts signed payloads to ``request_url``.
+        hub: The Socket Mode server side.
+        request_url: The bot's endpoint for HTTP deliveries (settable later).
+        delivery: How payloads reach the bot when a call does not say (``via``).
+        subscriptions: The bot events the app subscribes to.
+        echo_bot_messages: Deliver the events of the bot's own posts and edits.
+        socket_ack_timeout: Seconds to wait for a Socket Mode ack.
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        http: HttpDeliverer,
+        hub: SocketHub,
+        request_url: str | None = None,
+        delivery: Via = "http",
+        subscriptions: Iterable[str] = DEFAULT_SUBSCRIPTIONS,
+        echo_bot_messages: bool = False,
+        socket_ack_timeout: float = 5.0,
+    ) -> None:
+        self.workspace = workspace
+        self.request_url = request_url
+        self.delivery: Via = delivery
+        self.subscriptions = frozenset(subscriptions)
+        self.echo_bot_messages = echo_bot_messages
+        self.socket_ack_timeout = socket_ack_timeout
+        self._http = http
+        self._hub = hub
+        self._deliveries: list[Delivery] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._running = False
+        self._stopped = False
+
+    def _require_started(self) -> None:
+        if not self._running or self._stopped:
+            raise RuntimeError("the sandbox is not running: call start() first")
+
+    async def _stop_echoes(self) -> None:
+        """Cancel echo deliveries still under way and refuse new ones."""
+        self._stopped = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- Socket Mode -----------------------------------------------------------------------
+
+    @property
+    def socket_connected(self) -> bool:
+        """Whether a Socket Mode client is connected (and not asked to refresh)."""
+        return self._hub.connected
+
+    @property
+    def socket_connections_total(self) -> int:
+        """How many Socket Mode connections were ever accepted."""
+        return self._hub.connections_total
+
+    async def wait_socket_connected(self, timeout: float = 5.0) -> None:
+        """Return once a Socket Mode client is connected and deliverable.
+
+        Raises:
+            TimeoutError: none within ``timeout`` seconds.
+        """
+        await self._hub.wait_connected(timeout)
+
+    async def disconnect_socket(self, reason: str = "refresh_requested") -> int:
+        """Send Slack's ``disconnect`` to every client; returns how many were asked."""
+        return await self._hub.disconnect(reason)
+
+    # -- delivering ------------------------------------------------------------------------
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every delivery to the bot so far (echoes included), in order."""
+        return list(self._deliveries)
+
+    async def _deliver(
+        self,
+        kind: SocketKind,
+        payload: JSON,
+        encode: Callable[[], tuple[bytes, str]],
+        *,
+        via: Via | None,
+        event_id: str | None = None,
+        signature: SignatureMode = "valid",
+        timestamp: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+    ) -> Delivery:
+        self._require_started()
+        if (via or self.delivery) == "socket":
+            envelope = self.workspace.envelopes.socket_envelope(
+                kind, payload, retry_attempt=retry_attempt, retry_reason=retry_reason
+            )
+            ack = await self._hub.send(envelope, ack_timeout=self.socket_ack_timeout)
+            delivery = Delivery(
+                None, ack.raw, {}, ack.acked, ack.payload, ack.elapsed, event_id, ack.error
+            )
+        else:
+            if self.request_url is None:
+                raise RuntimeError("set request_url (the bot's endpoint) before delivering")
+            body, content_type = encode()
+            delivery = await self._http.post(
+                self.request_url,
+                body,
+                content_type=content_type,
+                signature=signature,
+                timestamp=timestamp,
+                extra_headers=headers,
+                event_id=event_id,
+            )
+        self._deliveries.append(delivery)
+        return delivery
+
+    async def send_event(
+        self,
+        event: JSON,
+        *,
+        event_id: str | None = None,
+        event_time: int | None = None,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+        signature: SignatureMode = "valid",
+        timestamp: int | None = None,
+        via: Via | None = None,
+    ) -> Delivery:
+        """Deliver ``event`` in an ``event_callback`` envelope, as Slack does.
+
+        Args:
+            event: The inner event (``{"type": "app_mention", ...}``).
+            event_id: The envelope's ``event_id`` (default: a fresh one).
+            event_time: The envelope's ``event_time`` (default: now).
+            retry_num: Deliver as Slack's retry number N (``X-Slack-Retry-Num`` over HTTP,
+                ``retry_attempt`` over Socket Mode).
+            retry_reason: The retry's reason (``X-Slack-Retry-Reason``).
+            signature: ``valid``, ``forged`` or ``missing`` (HTTP only).
+            timestamp: The signed request timestamp (default: now).
+            via: ``http`` or ``socket`` (default: the sandbox's ``delivery``).
+        """
+        envelope = self.workspace.envelopes.event_callback(
+            event, event_id=event_id, event_time=event_time
+        )
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
+        return await self._deliver(
+            "events_api",
+            envelope,
+            lambda: (json.dumps(envelope).encode(), "application/json"),
+            via=via,
+            event_id=envelope["event_id"],
+            signature=signature,
+            timestamp=timestamp,
+            headers=headers,
+            retry_attempt=retry_num or 0,
+            retry_reason=retry_reason if retry_num else "",
+        )
+
+    async def post_raw(
+        self,
+        body: bytes,
+        *,
+        content_type: str = "application/json",
+        signature: SignatureMode = "valid",
+        timestamp: int | None = None,
+    ) -> Delivery:
+        """POST arbitrary bytes to the request URL, signed over exactly those bytes."""
+        return await self._deliver(
+            "events_api",
+            {},
+            lambda: (body, content_type),
+            via="http",
+            signature=signature,
+            timestamp=timestamp,
+        )
+
+    async def verify_url(self, challenge: str = _DEFAULT_CHALLENGE) -> Delivery:
+        """Send the ``url_verification`` handshake; the bot should echo the challenge."""
+        payload = self.workspace.envelopes.url_verification(challenge)
+        return await self._deliver(
+            "events_api",
+            payload,
+            lambda: (json.dumps(payload).encode(), "application/json"),
+            via="http",
+        )
+
+    async def user_says(
+        self,
+        text: str,
+        *,
+        user: str = "U0ALICE",
+        channel: str = "C0GENERAL",
+        thread_ts: str | None = None,
+        via: Via | None = None,
+    ) -> SentMessage:
+        """A human posts ``text``: store it and deliver the events Slack would send the bot.
+
+        Raises:
+            ValueError: unknown user or channel, the user is not a member, or ``thread_ts``
+                is not a message in the channel.
+        """
+        posted = humans.post(
+            self.workspace,
+            text=text,
+            user=user,
+            channel=channel,
+            thread_ts=thread_ts,
+            subscriptions=self.subscriptions,
+        )
+        deliveries = [await self.send_event(event, via=via) for event in posted.events]
+        ts = str(posted.message["ts"])
+        return SentMessage(ts, posted.channel.id, posted.thread_ts, tuple(deliveries))
+
+    async def send_command(
+        self,
+        command: str = "/ops",
+        text: str = "",
+        *,
+        user: str = "U0ALICE",
+        channel: str = "C0GENERAL",
+        via: Via | None = None,
+    ) -> Delivery:
+        """A human runs a slash command: deliver Slack's form, with a live response_url."""
+        fields = humans.run_command(
+            self.workspace, command=command, text=text, user=user, channel=channel
+        )
+        return await self._deliver(
+            "slash_commands", dict(fields), lambda: (urlencode(fields).encode(), _FORM), via=via
+        )
+
+    async def send_interaction(self, payload: JSON, *, via: Via | None = None) -> Delivery:
+        """Deliver an interactivity payload (``payload=<json>`` form over HTTP)."""
+        return await self._deliver(
+            "interactive",
+            payload,
+            lambda: (urlencode({"payload": json.dumps(payload)}).encode(), _FORM),
+            via=via,
+        )
+
+    def block_action(
+        self,
+        message_ts: str,
+        action_id: str,
+        *,
+        value: str | None = None,
+        user: str = "U0ALICE",
+        channel: str = "C0GENERAL",
+        block_id: str | None = None,
+    ) -> JSON:
+        """A ``block_actions`` payload for ``user`` clicking ``action_id`` in a stored message.
+
+        Args:
+            message_ts: The ts of the (channel or ephemeral) message holding the element.
+            action_id: The element's ``action_id``.
+            value: The value sent (default: the element's own; for selects, the option).
+            user: Who clicks.
+            channel: Where the message is.
+            block_id: Narrow the search to one block.
+
+        Raises:
+            ValueError: no such message or element.
+        """
+        return humans.click(
+            self.workspace,
+            message_ts=message_ts,
+            action_id=action_id,
+            value=value,
+            user=user,
+            channel=channel,
+            block_id=block_id,
+        )
+
+    async def click(
+        self,
+        message_ts: str,
+        action_id: str,
+        *,
+        value: str | None = None,
+        user: str = "U0ALICE",
+        channel: str = "C0GENERAL",
+        via: Via | None = None,
+    ) -> Delivery:
+        """Build a :meth:`block_action` payload and deliver it."""
+        payload = self.block_action(message_ts, action_id, value=value, user=user, channel=channel)
+        return await self.send_interaction(payload, via=via)
+
+    def view_submission(
+        self, view_id: str, values: JSON | None = None, *, user: str = "U0ALICE"
+    ) -> JSON:
+        """A ``view_submission`` payload for an opened view, with state ``values``.
+
+        Raises:
+            ValueError: no such view.
+        """
+        return humans.submit_view(self.workspace, view_id=view_id, values=values, user=user)
+
+    # -- echoes ----------------------------------------------------------------------------
+
+    def echo(self, events: list[tuple[JSON, Channel]]) -> None:
+        """Deliver, in the background, the events a Web API call caused (if echoing)."""
+        if not self.echo_bot_messages or self._stopped:
+            return
+        for event, channel in events:
+            if humans.subscribed(self.workspace, channel, self.subscriptions):
+                task = asyncio.get_running_loop().create_task(self._echo(event))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _echo(self, event: JSON) -> None:
+        try:
+            await self.send_event(event)
+        except RuntimeError as exc:
+            log.warning("echo_delivery_skipped", reason=str(exc))
