@@ -17,9 +17,11 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from agents.core.errors import SlackApiFailure
 from agents.core.models import Inbound, Outbound
+from agents.core.operations import Operations
+from handlers.approval_blocks import approval_blocks, approval_text
 from handlers.blocks import TURN_EVENT_TYPE, reply_blocks, reply_metadata, reply_text
 
-__all__ = ["EPHEMERAL_TS", "PERMANENT_ERRORS", "Delivery"]
+__all__ = ["EPHEMERAL_TS", "PERMANENT_ERRORS", "Delivery", "call_slack"]
 
 EPHEMERAL_TS = "ephemeral"
 """Stored as the ``ts`` of a reply Slack shows only to the asker (it has no real ts)."""
@@ -44,7 +46,7 @@ PERMANENT_ERRORS = frozenset(
 """Slack errors that no retry can fix: the delivery is marked failed instead of retried."""
 
 
-async def _call(method: str, call: Callable[[], Awaitable[Any]]) -> Any:
+async def call_slack(method: str, call: Callable[[], Awaitable[Any]]) -> Any:
     """Run one Web API call, translating the SDK's and aiohttp's errors at this seam."""
     try:
         return await call()
@@ -59,18 +61,27 @@ async def _call(method: str, call: Callable[[], Awaitable[Any]]) -> Any:
 class Delivery:
     """Posts replies into their thread (or ephemerally, for slash commands)."""
 
-    def __init__(self, client: AsyncWebClient, *, history_limit: int = 200) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        operations: Operations | None = None,
+        history_limit: int = 200,
+    ) -> None:
         self._client = client
+        self._operations = operations
         self._history_limit = history_limit
 
     async def post(self, outbound: Outbound, *, inbound: Inbound, response_url: str | None) -> str:
         """Post the reply and return its Slack ts (``EPHEMERAL_TS`` for ephemeral replies)."""
+        if outbound.reply.approval_id is not None and self._operations is not None:
+            return await self._post_card(outbound, self._operations, outbound.reply.approval_id)
         text, blocks = reply_text(outbound.reply), reply_blocks(outbound)
         if inbound.source == "command":
             return await self._post_ephemeral(
                 outbound, inbound=inbound, response_url=response_url, text=text, blocks=blocks
             )
-        response = await _call(
+        response = await call_slack(
             "chat.postMessage",
             lambda: self._client.chat_postMessage(
                 channel=outbound.channel_id,
@@ -83,6 +94,40 @@ class Delivery:
             ),
         )
         return str(response["ts"])
+
+    async def _post_card(self, outbound: Outbound, ops: Operations, approval_id: str) -> str:
+        """Post an approval card where everyone in the channel (the approvers) can see it."""
+        approval = await ops.approval(approval_id)
+        action = ops.action(approval.action) if approval is not None else None
+        if approval is None or action is None:
+            raise SlackApiFailure("chat.postMessage", "approval_missing")
+        response = await call_slack(
+            "chat.postMessage",
+            lambda: self._client.chat_postMessage(
+                channel=outbound.channel_id,
+                thread_ts=outbound.thread_ts,
+                text=approval_text(approval),
+                blocks=approval_blocks(approval, action),
+                metadata=reply_metadata(outbound),
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+        )
+        ts = str(response["ts"])
+        await ops.card_posted(approval_id, ts)
+        fresh = await ops.approval(approval_id)
+        if fresh is not None and fresh.state != approval.state:
+            # The worker moved on while the card was being posted: show where it is now.
+            await call_slack(
+                "chat.update",
+                lambda: self._client.chat_update(
+                    channel=outbound.channel_id,
+                    ts=ts,
+                    text=approval_text(fresh),
+                    blocks=approval_blocks(fresh, action),
+                ),
+            )
+        return ts
 
     async def _post_ephemeral(
         self,
@@ -103,7 +148,7 @@ class Delivery:
                 raise SlackApiFailure("response_url", f"http_{result.status_code}")
             return EPHEMERAL_TS
         # After a crash the response_url is gone (it is never stored): answer ephemerally.
-        await _call(
+        await call_slack(
             "chat.postEphemeral",
             lambda: self._client.chat_postEphemeral(
                 channel=outbound.channel_id, user=inbound.user_id, text=text, blocks=blocks
@@ -114,13 +159,14 @@ class Delivery:
     async def find_posted(self, outbound: Outbound, *, inbound: Inbound) -> str | None:
         """The ts of a reply already posted for this turn, found by its metadata, else None.
 
-        Ephemeral replies cannot be read back, so for slash commands this returns None.
+        Ephemeral replies cannot be read back, so for slash commands this returns None
+        (except approval cards, which are posted in the channel).
         """
-        if inbound.source == "command":
+        if inbound.source == "command" and outbound.reply.approval_id is None:
             return None
         thread_ts = outbound.thread_ts
         if thread_ts is not None:
-            response = await _call(
+            response = await call_slack(
                 "conversations.replies",
                 lambda: self._client.conversations_replies(
                     channel=outbound.channel_id,
@@ -130,11 +176,11 @@ class Delivery:
                 ),
             )
         else:
-            response = await _call(
+            response = await call_slack(
                 "conversations.history",
                 lambda: self._client.conversations_history(
                     channel=outbound.channel_id,
-                    oldest=inbound.ts or None,
+                    oldest=inbound.ts or f"{inbound.received_at.timestamp() - 60:.6f}",
                     include_all_metadata=True,
                     limit=self._history_limit,
                 ),
@@ -146,5 +192,9 @@ class Delivery:
                 metadata.get("event_type") == TURN_EVENT_TYPE
                 and payload.get("trace_id") == outbound.trace_id
             ):
-                return str(message["ts"])
+                ts = str(message["ts"])
+                approval_id = outbound.reply.approval_id
+                if approval_id is not None and self._operations is not None:
+                    await self._operations.card_posted(approval_id, ts)
+                return ts
         return None

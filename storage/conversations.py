@@ -11,7 +11,15 @@ from sqlalchemy import Row, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agents.core.errors import StorageError
-from agents.core.models import ConversationKey, Inbound, Outbound, Reply, ReplyItem, StoredMessage
+from agents.core.models import (
+    ConversationKey,
+    Inbound,
+    Outbound,
+    PendingAction,
+    Reply,
+    ReplyItem,
+    StoredMessage,
+)
 from storage._seam import insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import conversations, messages
@@ -86,6 +94,29 @@ class SqlConversationStore:
             .where(messages.c.trace_id == trace_id, messages.c.direction == "out")
         )
         with translated("find a reply"):
+            async with self._db.read.connect() as connection:
+                row = (await connection.execute(statement)).first()
+        return None if row is None else _outbound(row)
+
+    async def latest_reply(self, key: ConversationKey) -> Outbound | None:
+        """The newest reply the bot stored in a conversation, if any."""
+        statement = (
+            select(
+                messages.c.trace_id,
+                messages.c.agent,
+                messages.c.reply_json,
+                messages.c.status,
+                messages.c.ts,
+                conversations.c.team_id,
+                conversations.c.channel_id,
+                conversations.c.thread_ts,
+            )
+            .join(conversations, messages.c.conversation_id == conversations.c.id)
+            .where(*_matches(key), messages.c.direction == "out")
+            .order_by(messages.c.id.desc())
+            .limit(1)
+        )
+        with translated("find the latest reply"):
             async with self._db.read.connect() as connection:
                 row = (await connection.execute(statement)).first()
         return None if row is None else _outbound(row)
@@ -205,11 +236,32 @@ async def _ensure_conversation(
 
 
 def _encode_reply(reply: Reply) -> dict[str, Any]:
+    pending = reply.pending
     return {
         "text": reply.text,
         "title": reply.title,
         "items": [{"label": item.label, "detail": item.detail} for item in reply.items],
+        "approval_id": reply.approval_id,
+        "pending": None
+        if pending is None
+        else {
+            "action": pending.action,
+            "values": [list(pair) for pair in pending.values],
+            "missing": list(pending.missing),
+        },
     }
+
+
+def _decode_pending(data: object) -> PendingAction | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise TypeError("pending")
+    return PendingAction(
+        action=str(data["action"]),
+        values=tuple((str(name), str(value)) for name, value in data["values"]),
+        missing=tuple(str(name) for name in data["missing"]),
+    )
 
 
 def _decode_reply(data: object, *, trace_id: str) -> Reply:
@@ -220,9 +272,17 @@ def _decode_reply(data: object, *, trace_id: str) -> Reply:
         if not isinstance(data["text"], str) or not isinstance(title, str | None):
             raise TypeError("text or title")
         items = tuple(ReplyItem(str(item["label"]), str(item["detail"])) for item in data["items"])
-    except (KeyError, TypeError) as exc:
+        approval_id = data.get("approval_id")
+        pending = _decode_pending(data.get("pending"))
+    except (KeyError, TypeError, ValueError) as exc:
         raise StorageError(f"malformed reply_json for trace {trace_id!r}") from exc
-    return Reply(text=data["text"], title=title, items=items)
+    return Reply(
+        text=data["text"],
+        title=title,
+        items=items,
+        approval_id=str(approval_id) if approval_id is not None else None,
+        pending=pending,
+    )
 
 
 def _outbound(row: Row[*tuple[Any, ...]]) -> Outbound:

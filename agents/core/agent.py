@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from agents.core.actions import ActionSpec
 from agents.core.models import AgentInfo, Inbound, Reply, Route
 
 __all__ = ["Agent", "TurnContext"]
@@ -18,11 +19,13 @@ class TurnContext:
         inbound: the person's message.
         route: the router's decision (``route.text`` has any agent prefix removed).
         catalog: the public info of every registered agent, for hand-off hints and help.
+        actions: the configured actions the asking person may request.
     """
 
     inbound: Inbound
     route: Route
     catalog: tuple[AgentInfo, ...]
+    actions: tuple[ActionSpec, ...] = ()
 
 
 class Agent(Protocol):

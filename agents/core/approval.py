@@ -25,6 +25,7 @@ __all__ = [
     "ApprovalEvent",
     "ApprovalState",
     "Approve",
+    "AutoApprove",
     "Cancel",
     "EditParams",
     "Expire",
@@ -89,6 +90,11 @@ class Approval:
 
 
 @dataclass(frozen=True, slots=True)
+class AutoApprove:
+    """Policy needs no human: a request created with quorum 0 is approved at once."""
+
+
+@dataclass(frozen=True, slots=True)
 class Approve:
     """An approver votes to approve."""
 
@@ -136,7 +142,9 @@ class Finish:
     result: str
 
 
-ApprovalEvent = Approve | Reject | EditParams | Cancel | Expire | StartExecution | Finish
+ApprovalEvent = (
+    AutoApprove | Approve | Reject | EditParams | Cancel | Expire | StartExecution | Finish
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +196,10 @@ def _next(approval: Approval, event: ApprovalEvent, *, now: datetime) -> Approva
         return replace(approval, state="expired")
     if now >= approval.expires_at:
         return Refusal(_DONE_REASONS["expired"])
+    if isinstance(event, AutoApprove):
+        if approval.quorum != 0:
+            return Refusal("This request needs a human approval.")
+        return replace(approval, state="approved", decided_by="policy")
     if isinstance(event, Cancel):
         if event.by != approval.requester:
             return Refusal("Only the requester can cancel this request.")

@@ -7,14 +7,25 @@ and running the same turn again returns the stored reply instead of asking the a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
 
+from agents.core.actions import ActionSpec
 from agents.core.agent import Agent, TurnContext
 from agents.core.errors import ConfigError
-from agents.core.models import ConversationKey, Inbound, Outbound, Reply, Trace, TurnOutcome
+from agents.core.models import (
+    ConversationKey,
+    Inbound,
+    Outbound,
+    Reply,
+    ReplyItem,
+    Route,
+    Trace,
+    TurnOutcome,
+)
+from agents.core.operations import Operations
 from agents.core.ports import Clock, ConversationStore, EventStore, TraceStore
 from agents.core.router import route
 
@@ -46,6 +57,7 @@ class Switchboard:
         fallback: str,
         stores: Stores,
         clock: Clock,
+        operations: Operations | None = None,
     ) -> None:
         names = [agent.info.name for agent in agents]
         if len(set(names)) != len(names):
@@ -57,6 +69,7 @@ class Switchboard:
         self._fallback = fallback
         self._stores = stores
         self._clock = clock
+        self._operations = operations
 
     @property
     def clock(self) -> Clock:
@@ -97,9 +110,7 @@ class Switchboard:
         outcome: TurnOutcome = "replied"
         error: str | None = None
         try:
-            reply = await self._agents[decision.agent].handle(
-                TurnContext(inbound=inbound, route=decision, catalog=self._catalog)
-            )
+            decision, reply = await self._answer(inbound, decision)
         except Exception as exc:  # an agent's bug must not lose the turn: answer and record it
             outcome, error = "agent_error", f"{type(exc).__name__}: {exc}"[:500]
             log.exception("agent_failed", agent=decision.agent)
@@ -142,6 +153,54 @@ class Switchboard:
             outcome=outcome,
         )
         return outbound
+
+    async def _answer(self, inbound: Inbound, decision: Route) -> tuple[Route, Reply]:
+        """Actions first (a pending question, a command format), then the routed agent."""
+        ops = self._operations
+        actions: tuple[ActionSpec, ...] = ()
+        if ops is not None:
+            words = decision.text.split()
+            if inbound.source == "command" and words[:1] == ["approvals"]:
+                return replace(decision, agent=self._fallback, reason="explicit"), (
+                    await self._approvals_for(ops, inbound)
+                )
+            if decision.reason != "explicit" and inbound.thread_ts is not None:
+                previous = await self._stores.conversations.latest_reply(inbound.conversation)
+                pending = previous.reply.pending if previous is not None else None
+                if pending is not None:
+                    reply = await ops.fill(inbound, pending)
+                    if reply is not None:
+                        owner = ops.action(pending.action)
+                        agent = owner.agent if owner else decision.agent
+                        return Route(agent, "pending", 1.0, decision.text), reply
+            found = ops.match(decision.text)
+            if found is not None:
+                chosen = Route(found.action.agent, "action", 1.0, decision.text)
+                return chosen, await ops.propose(inbound, action=found.action, raw=found.values)
+            person = await ops.person(inbound.user_id, inbound.channel_id)
+            actions = await ops.runnable_by(person)
+        handler = self._agents.get(decision.agent) or self._agents[self._fallback]
+        context = TurnContext(
+            inbound=inbound, route=decision, catalog=self._catalog, actions=actions
+        )
+        return decision, await handler.handle(context)
+
+    async def _approvals_for(self, ops: Operations, inbound: Inbound) -> Reply:
+        person = await ops.person(inbound.user_id, inbound.channel_id)
+        waiting = await ops.pending_for(person, team_id=inbound.team_id)
+        if not waiting:
+            return Reply(text="Nothing is waiting for your approval.")
+        items = tuple(
+            ReplyItem(
+                f"{approval.action} " + " ".join(f"{k}={v}" for k, v in approval.params.items()),
+                f"asked by <@{approval.requester}>, {len(approval.approvals)}/{approval.quorum}"
+                f" approvals, expires {approval.expires_at:%Y-%m-%d %H:%M} UTC",
+            )
+            for approval in waiting
+        )
+        return Reply(
+            text=f"{len(waiting)} request(s) waiting:", title="Pending approvals", items=items
+        )
 
     async def delivered(self, inbound: Inbound, *, ts: str) -> None:
         """Record that the turn's reply reached Slack, and finish the delivery."""

@@ -15,6 +15,7 @@ __all__ = [
     "EventStatus",
     "Inbound",
     "Outbound",
+    "PendingAction",
     "Reply",
     "ReplyItem",
     "Route",
@@ -29,7 +30,7 @@ Source = Literal["mention", "dm", "thread", "command"]
 """How a message reached the bot: an @mention, a direct message, a reply in a thread the bot
 takes part in, or the ``/ops`` slash command."""
 
-RouteReason = Literal["explicit", "keyword", "fallback"]
+RouteReason = Literal["explicit", "action", "pending", "keyword", "fallback"]
 TurnOutcome = Literal["replied", "agent_error"]
 EventStatus = Literal["claimed", "done", "failed"]
 
@@ -108,6 +109,20 @@ class ReplyItem:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingAction:
+    """An action the bot asked the person to complete (slot filling) in this conversation.
+
+    Attributes:
+        values: the raw values given so far, as ``(name, value)`` pairs.
+        missing: the parameters still needed, in the order they are asked for.
+    """
+
+    action: str
+    values: tuple[tuple[str, str], ...]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """A platform-neutral answer; one pure module in ``handlers`` turns it into Block Kit.
 
@@ -115,11 +130,15 @@ class Reply:
         text: the answer as plain text (also Slack's notification fallback).
         title: an optional heading.
         items: optional labelled lines rendered as a list.
+        approval_id: the reply is the card of this approval request.
+        pending: the reply asks for missing parameters of this action.
     """
 
     text: str
     title: str | None = None
     items: tuple[ReplyItem, ...] = ()
+    approval_id: str | None = None
+    pending: PendingAction | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,13 +77,18 @@ def decide(action: ActionSpec, person: Person) -> Decision:
     return NeedsApproval(action.approval)
 
 
+def is_approver(action: ActionSpec, person: Person) -> bool:
+    """Whether ``person`` is one of the action's approvers (by user id or user group)."""
+    return _in_people(person, action.approval.approvers)
+
+
 def may_approve(action: ActionSpec, person: Person, *, requester: str) -> str | None:
     """None if ``person`` may vote on a request for ``action`` made by ``requester``.
 
     Returns:
         The reason, written for ``person``, when they may not.
     """
-    if not _in_people(person, action.approval.approvers):
+    if not is_approver(action, person):
         return f"You are not an approver for `{action.name}`."
     self_allowed = action.approval.allow_self_approval and action.risk != "dangerous"
     if person.user_id == requester and not self_allowed:

@@ -21,11 +21,13 @@ from agents.core.models import (
 )
 
 __all__ = [
+    "ApprovalNotifier",
     "ApprovalStore",
     "AuditLog",
     "Clock",
     "ConversationStore",
     "EventStore",
+    "GroupDirectory",
     "JobStore",
     "TraceStore",
 ]
@@ -86,6 +88,10 @@ class ConversationStore(Protocol):
 
     async def mark_sent(self, *, trace_id: str, ts: str) -> None:
         """Record that Slack accepted the reply, with its message ts."""
+        ...
+
+    async def latest_reply(self, key: ConversationKey) -> Outbound | None:
+        """The newest reply stored in a conversation (to continue a pending question)."""
         ...
 
     async def has_conversation(self, key: ConversationKey) -> bool:
@@ -184,4 +190,24 @@ class AuditLog(Protocol):
         self, *, since: datetime | None, action: str | None, limit: int
     ) -> Sequence[AuditEntry]:
         """Entries oldest first, optionally since a time and for one action."""
+        ...
+
+
+class GroupDirectory(Protocol):
+    """Which of the configured Slack user groups a user belongs to (cached at the edge)."""
+
+    async def groups_of(self, user_id: str) -> frozenset[str]:
+        """The handles (without ``@``) of the configured groups ``user_id`` is a member of."""
+        ...
+
+
+class ApprovalNotifier(Protocol):
+    """Tells Slack about an approval's change: the card, the thread, the escalation channel."""
+
+    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
+        """Update the card to the approval's state and, with ``note``, tell the thread."""
+        ...
+
+    async def escalate(self, approval: Approval, *, channel_id: str) -> None:
+        """Announce an expired request in the escalation channel."""
         ...

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.sandbox.apicore import TokenKind
 from bot.sandbox.delivery import HttpDeliverer
+from bot.sandbox.deploy_api import DeployApi
 from bot.sandbox.driver import DEFAULT_SUBSCRIPTIONS, BotDriver
 from bot.sandbox.faults import Fault, FaultBook, HangGate
 from bot.sandbox.recorder import CallLog, Predicate
@@ -118,6 +119,7 @@ class SlackSandbox(BotDriver):
             socket_url=self._hub.issue_url,
             on_events=self.echo,
         )
+        self.deploy_api = DeployApi()
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._base_url = ""
@@ -137,6 +139,7 @@ class SlackSandbox(BotDriver):
         app.router.add_route("POST", "/api/{method}", self._api.api)
         app.router.add_post("/response/{hook_id}", self._api.response_url)
         app.router.add_get("/socket", self._hub.handle)
+        self.deploy_api.add_routes(app)
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:

@@ -85,6 +85,14 @@ class MemoryConversations:
     async def mark_sent(self, *, trace_id: str, ts: str) -> None:
         self.replies[trace_id] = replace(self.replies[trace_id], status="sent", ts=ts)
 
+    async def latest_reply(self, key: ConversationKey) -> Outbound | None:
+        matching = [
+            o
+            for o in self.replies.values()
+            if ConversationKey(o.team_id, o.channel_id, o.thread_ts or "") == key
+        ]
+        return matching[-1] if matching else None
+
     async def has_conversation(self, key: ConversationKey) -> bool:
         # Like the SQL store: the bot takes part once it has a reply stored there.
         return any(

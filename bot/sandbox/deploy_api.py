@@ -1,0 +1,172 @@
+"""A small fake deploy API served by the sandbox, so the demo and tests can run real actions.
+
+Endpoints (JSON in, JSON out), all under ``/deploy-api``:
+
+- ``POST /deploys`` ``{service, env, version?}`` → 201 ``{"status": "ok", "id", ...}``
+- ``POST /rollbacks`` ``{service, env}`` → 201
+- ``POST /restarts`` ``{service, env}`` → 201
+- ``POST /scale`` ``{service, env, replicas}`` → 200
+- ``GET /services/{service}/status`` → 200 ``{"status": "ok", "service", "version", "replicas"}``
+
+Writes honour ``Idempotency-Key``: a repeated key returns the first answer without applying the
+operation again, like a careful real API. ``applied`` counts operations really applied, so a
+test can prove an action ran exactly once. Faults: ``fail_next(status, times, retry_after)``
+and ``delay_next(seconds, times)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["DeployApi", "DeployRequest"]
+
+PREFIX = "/deploy-api"
+
+
+@dataclass(frozen=True, slots=True)
+class DeployRequest:
+    """One request the fake API received."""
+
+    method: str
+    path: str
+    body: dict[str, Any]
+    idempotency_key: str | None
+    authorization: str | None
+    status: int
+
+
+@dataclass
+class _Fault:
+    status: int = 0
+    retry_after: int | None = None
+    delay: float = 0.0
+    times: int = 0
+
+
+@dataclass
+class DeployApi:
+    """State and handlers of the fake deploy API."""
+
+    requests: list[DeployRequest] = field(default_factory=list)
+    applied: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=lambda: defaultdict(lambda: "v1.0.0"))
+    replicas: dict[str, int] = field(default_factory=lambda: defaultdict(lambda: 2))
+    _answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    _faults: list[_Fault] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def add_routes(self, app: web.Application) -> None:
+        """Serve the endpoints on ``app``."""
+        app.router.add_post(PREFIX + "/{operation}", self._write)
+        app.router.add_get(PREFIX + "/services/{service}/status", self._status)
+
+    def fail_next(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
+        """Answer the next ``times`` requests with ``status`` (without applying them)."""
+        self._faults.append(_Fault(status=status, retry_after=retry_after, times=times))
+
+    def delay_next(self, seconds: float, *, times: int = 1) -> None:
+        """Hold the next ``times`` requests for ``seconds`` before answering normally."""
+        self._faults.append(_Fault(delay=seconds, times=times))
+
+    def applied_count(self, operation: str | None = None) -> int:
+        """How many operations were really applied (optionally of one kind)."""
+        return sum(1 for op, _ in self.applied if operation is None or op == operation)
+
+    async def _fault(self) -> _Fault | None:
+        while self._faults and self._faults[0].times <= 0:
+            self._faults.pop(0)
+        if not self._faults:
+            return None
+        fault = self._faults[0]
+        fault.times -= 1
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+            return None
+        return fault
+
+    async def _write(self, request: web.Request) -> web.Response:
+        operation = request.match_info["operation"]
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        key = request.headers.get("Idempotency-Key")
+        auth = request.headers.get("Authorization")
+        fault = await self._fault()
+        if fault is not None:
+            return self._record(
+                request,
+                body or {},
+                key,
+                auth,
+                fault.status,
+                {"error": "injected"},
+                retry_after=fault.retry_after,
+            )
+        if operation not in {"deploys", "rollbacks", "restarts", "scale"}:
+            return self._record(request, body or {}, key, auth, 404, {"error": "not_found"})
+        if not isinstance(body, dict) or not body.get("service"):
+            return self._record(request, body or {}, key, auth, 400, {"error": "service required"})
+        if key is not None and key in self._answers:
+            status, answer = self._answers[key]
+            return self._record(request, body, key, auth, status, {**answer, "replayed": True})
+        status, answer = self._apply(operation, body)
+        if key is not None:
+            self._answers[key] = (status, answer)
+        return self._record(request, body, key, auth, status, answer)
+
+    def _apply(self, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        service = str(body["service"])
+        self.applied.append((operation, dict(body)))
+        answer: dict[str, Any] = {"status": "ok", "id": f"op-{next(self._ids)}", "service": service}
+        if operation == "deploys":
+            self.versions[service] = str(body.get("version") or "v1.1.0")
+            answer["version"] = self.versions[service]
+        elif operation == "scale":
+            self.replicas[service] = int(body.get("replicas", 0))
+            answer["replicas"] = self.replicas[service]
+            return 200, answer
+        return 201, answer
+
+    async def _status(self, request: web.Request) -> web.Response:
+        service = request.match_info["service"]
+        fault = await self._fault()
+        if fault is not None:
+            return self._record(
+                request,
+                {},
+                None,
+                request.headers.get("Authorization"),
+                fault.status,
+                {"error": "injected"},
+                retry_after=fault.retry_after,
+            )
+        answer = {
+            "status": "ok",
+            "service": service,
+            "version": self.versions[service],
+            "replicas": self.replicas[service],
+            "healthy": True,
+        }
+        return self._record(request, {}, None, request.headers.get("Authorization"), 200, answer)
+
+    def _record(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        key: str | None,
+        auth: str | None,
+        status: int,
+        answer: dict[str, Any],
+        *,
+        retry_after: int | None = None,
+    ) -> web.Response:
+        self.requests.append(DeployRequest(request.method, request.path, body, key, auth, status))
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return web.json_response(answer, status=status, headers=headers)

@@ -1,0 +1,107 @@
+"""The worker: runs approved actions from the durable job queue and expires old requests.
+
+It lives in the bot process. Jobs are claimed under a lease, so a job whose worker died is
+claimed again once the lease expires (the domain then decides: re-run an idempotent action,
+mark any other ``unknown`` and ask a human). ``wake()`` lets a fresh approval start at once
+instead of at the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+
+from agents.core.operations import Operations
+
+__all__ = ["Worker", "WorkerOptions"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """How the worker polls and leases.
+
+    Attributes:
+        lease: how long a claimed job is ours; longer than any action may run.
+        poll_interval: seconds between looks at an empty queue.
+        expiry_interval: seconds between sweeps for expired approval requests.
+        concurrency: how many jobs run at once.
+    """
+
+    lease: timedelta = timedelta(minutes=2)
+    poll_interval: float = 0.5
+    expiry_interval: float = 5.0
+    concurrency: int = 2
+
+
+class Worker:
+    """Claims and runs jobs until stopped."""
+
+    def __init__(self, operations: Operations, options: WorkerOptions | None = None) -> None:
+        self._operations = operations
+        self._options = options or WorkerOptions()
+        self.owner = f"worker-{uuid.uuid4().hex[:12]}"
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    def start(self) -> None:
+        """Start the job loops and the expiry sweep."""
+        for index in range(self._options.concurrency):
+            self._tasks.append(asyncio.create_task(self._jobs(), name=f"worker-jobs-{index}"))
+        self._tasks.append(asyncio.create_task(self._expiry(), name="worker-expiry"))
+        log.info("worker_started", owner=self.owner, concurrency=self._options.concurrency)
+
+    def wake(self) -> None:
+        """Look at the queue now (a job was just enqueued)."""
+        self._wake.set()
+
+    async def stop(self, *, timeout: float = 10.0) -> None:
+        """Let running jobs finish (bounded), then stop; a cut job is reclaimed after its lease."""
+        self._stopping = True
+        self._stop.set()
+        self._wake.set()
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _jobs(self) -> None:
+        while not self._stopping:
+            structlog.contextvars.clear_contextvars()
+            try:
+                ran = await self._operations.run_next(owner=self.owner, lease=self._options.lease)
+            except Exception:
+                log.exception("worker_step_failed")
+                ran = None
+            if ran is None and not self._stopping:
+                await self._idle(self._options.poll_interval)
+
+    async def _expiry(self) -> None:
+        while not self._stopping:
+            structlog.contextvars.clear_contextvars()
+            try:
+                expired = await self._operations.expire_due()
+                if expired:
+                    log.info("approvals_expired", count=expired)
+            except Exception:
+                log.exception("expiry_sweep_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self._options.expiry_interval)
+
+    async def _idle(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        self._wake.clear()

@@ -1,0 +1,240 @@
+"""Block Kit for approval requests: the card, its buttons, and the reject/edit modals.
+
+Pure functions of the approval and its action. Every button carries only the approval's
+opaque token; nothing a person could guess or reuse for another request.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from agents.core.actions import ActionSpec
+from agents.core.approval import TERMINAL_STATES, Approval
+
+__all__ = [
+    "APPROVE_ACTION",
+    "EDIT_ACTION",
+    "EDIT_MODAL",
+    "REJECT_ACTION",
+    "REJECT_MODAL",
+    "approval_blocks",
+    "approval_text",
+    "edit_modal",
+    "modal_metadata",
+    "reject_modal",
+]
+
+APPROVE_ACTION = "approval_approve"
+REJECT_ACTION = "approval_reject"
+EDIT_ACTION = "approval_edit"
+REJECT_MODAL = "approval_reject_modal"
+EDIT_MODAL = "approval_edit_modal"
+REASON_BLOCK = "reason"
+REASON_INPUT = "reason_input"
+
+_STATE_LABEL = {
+    "pending": ":hourglass_flowing_sand: Waiting for approval",
+    "approved": ":white_check_mark: Approved, about to run",
+    "executing": ":gear: Running",
+    "succeeded": ":large_green_circle: Succeeded",
+    "failed": ":red_circle: Failed",
+    "unknown": ":warning: Outcome unknown",
+    "rejected": ":no_entry: Rejected",
+    "expired": ":alarm_clock: Expired",
+    "cancelled": ":heavy_multiplication_x: Cancelled",
+}
+_RISK_LABEL = {"read": "read-only", "write": "write", "dangerous": ":rotating_light: DANGEROUS"}
+
+
+def _who(audience_users: frozenset[str], audience_groups: frozenset[str]) -> str:
+    people = [f"<@{user}>" for user in sorted(audience_users)]
+    people += [f"@{group}" for group in sorted(audience_groups)]
+    return ", ".join(people) or "nobody"
+
+
+def _when(moment: datetime) -> str:
+    fallback = f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def approval_text(approval: Approval) -> str:
+    """The notification text of the card."""
+    params = " ".join(f"{k}={v}" for k, v in approval.params.items())
+    return f"{_STATE_LABEL[approval.state]}: {approval.action} {params}".strip()
+
+
+def approval_blocks(approval: Approval, action: ActionSpec) -> list[dict[str, Any]]:
+    """The approval card: what will run, who asked, who can approve, votes, expiry, outcome."""
+    params = "\n".join(f"• *{name}*: `{value}`" for name, value in approval.params.items())
+    fields = [
+        f"*Action*\n`{action.name}`",
+        f"*Risk*\n{_RISK_LABEL[action.risk]}",
+        f"*Target*\n{action.executor.kind} → `{action.executor.target}`",
+        f"*Requested by*\n<@{approval.requester}>",
+    ]
+    if action.needs_approval and approval.quorum:
+        approvers = action.approval.approvers
+        fields += [
+            f"*Approvers*\n{_who(approvers.users, approvers.groups)}",
+            f"*Approvals*\n{len(approval.approvals)} of {approval.quorum}"
+            + (
+                ": " + ", ".join(f"<@{u}>" for u in approval.approvals)
+                if approval.approvals
+                else ""
+            ),
+        ]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*{_STATE_LABEL[approval.state]}*"},
+        },
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": params or "_no parameters_"}},
+    ]
+    status = _status_line(approval)
+    if status:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": status}]})
+    if approval.state == "pending":
+        blocks.append(_buttons(approval, action))
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"{action.description} · trace `{approval.trace_id[:12]}`",
+                }
+            ],
+        }
+    )
+    return blocks
+
+
+def _status_line(approval: Approval) -> str | None:
+    if approval.state == "pending":
+        edited = " · parameters edited, votes reset" if approval.edits else ""
+        return f"Expires {_when(approval.expires_at)}{edited}"
+    if approval.state == "rejected":
+        return f"Rejected by <@{approval.decided_by}>: {approval.reason}"
+    if approval.state == "cancelled":
+        return f"Cancelled by <@{approval.requester}>"
+    if approval.state == "expired":
+        return f"Expired {_when(approval.expires_at)} without enough approvals"
+    decided = (
+        "Approved automatically by policy"
+        if approval.decided_by == "policy"
+        else f"Approved by {', '.join(f'<@{u}>' for u in approval.approvals)}"
+    )
+    if approval.state in TERMINAL_STATES and approval.result:
+        return f"{decided} · {approval.result}"
+    return decided
+
+
+def _buttons(approval: Approval, action: ActionSpec) -> dict[str, Any]:
+    approve: dict[str, Any] = {
+        "type": "button",
+        "action_id": APPROVE_ACTION,
+        "text": {"type": "plain_text", "text": "Approve"},
+        "style": "primary",
+        "value": approval.token,
+    }
+    if action.risk == "dangerous":
+        approve["confirm"] = {
+            "title": {"type": "plain_text", "text": "Approve a dangerous action?"},
+            "text": {
+                "type": "mrkdwn",
+                "text": f"This will run `{action.name}` with the parameters shown. It is marked "
+                "dangerous.",
+            },
+            "confirm": {"type": "plain_text", "text": "Approve"},
+            "deny": {"type": "plain_text", "text": "Cancel"},
+            "style": "danger",
+        }
+    elements = [
+        approve,
+        {
+            "type": "button",
+            "action_id": REJECT_ACTION,
+            "text": {"type": "plain_text", "text": "Reject"},
+            "style": "danger",
+            "value": approval.token,
+        },
+    ]
+    if action.params:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": EDIT_ACTION,
+                "text": {"type": "plain_text", "text": "Edit parameters"},
+                "value": approval.token,
+            }
+        )
+    return {"type": "actions", "block_id": "approval_buttons", "elements": elements}
+
+
+def modal_metadata(token: str, channel_id: str | None) -> str:
+    """What a modal carries back on submission (private to the app)."""
+    return json.dumps({"token": token, "channel": channel_id})
+
+
+def reject_modal(approval: Approval, *, channel_id: str | None) -> dict[str, Any]:
+    """The modal asking for a rejection reason."""
+    return {
+        "type": "modal",
+        "callback_id": REJECT_MODAL,
+        "private_metadata": modal_metadata(approval.token, channel_id),
+        "title": {"type": "plain_text", "text": "Reject request"},
+        "submit": {"type": "plain_text", "text": "Reject"},
+        "close": {"type": "plain_text", "text": "Back"},
+        "blocks": [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"Reject `{approval.action}`?"},
+            },
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": {"type": "plain_text", "text": "Reason"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_INPUT,
+                    "multiline": True,
+                    "max_length": 500,
+                },
+            },
+        ],
+    }
+
+
+def edit_modal(approval: Approval, action: ActionSpec, *, channel_id: str | None) -> dict[str, Any]:
+    """The modal to change the parameters (one input per parameter)."""
+    blocks: list[dict[str, Any]] = []
+    for spec in action.params:
+        current = approval.params.get(spec.name)
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value"}
+        if current is not None:
+            element["initial_value"] = (
+                str(current).lower() if isinstance(current, bool) else str(current)
+            )
+        hint = ", ".join(spec.choices) if spec.choices else spec.description
+        block: dict[str, Any] = {
+            "type": "input",
+            "block_id": f"param:{spec.name}",
+            "label": {"type": "plain_text", "text": spec.name},
+            "element": element,
+            "optional": not spec.required,
+        }
+        if hint:
+            block["hint"] = {"type": "plain_text", "text": hint[:150]}
+        blocks.append(block)
+    return {
+        "type": "modal",
+        "callback_id": EDIT_MODAL,
+        "private_metadata": modal_metadata(approval.token, channel_id),
+        "title": {"type": "plain_text", "text": "Edit parameters"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Back"},
+        "blocks": blocks,
+    }

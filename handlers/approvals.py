@@ -1,0 +1,156 @@
+"""Approval buttons and modals: ack at once, one call into ``Operations``, explain refusals.
+
+A refusal (not an approver, self-approval, already decided, unknown token) is shown only to
+the person who clicked, as an ephemeral message, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.core.errors import SlackApiFailure
+from agents.core.operations import Operations, VoteKind
+from handlers.approval_blocks import (
+    APPROVE_ACTION,
+    EDIT_ACTION,
+    EDIT_MODAL,
+    REASON_BLOCK,
+    REASON_INPUT,
+    REJECT_ACTION,
+    REJECT_MODAL,
+    edit_modal,
+    reject_modal,
+)
+from handlers.delivery import call_slack
+
+__all__ = ["register_approvals"]
+
+log = structlog.get_logger(__name__)
+
+
+def _click(body: dict[str, Any]) -> tuple[str, str, str | None]:
+    """(token, user id, channel id) of a block_actions payload."""
+    actions = body.get("actions") or [{}]
+    token = str(actions[0].get("value") or "")
+    user = str((body.get("user") or {}).get("id") or "")
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    return token, user, str(channel) if channel else None
+
+
+def _metadata(body: dict[str, Any]) -> tuple[str, str | None]:
+    view = body.get("view") or {}
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        data = {}
+    channel = data.get("channel")
+    return str(data.get("token") or ""), str(channel) if channel else None
+
+
+async def _explain(client: AsyncWebClient, *, user: str, channel: str | None, text: str) -> None:
+    """Tell only ``user`` why nothing happened."""
+    try:
+        if channel:
+            await call_slack(
+                "chat.postEphemeral",
+                lambda: client.chat_postEphemeral(channel=channel, user=user, text=text),
+            )
+        else:
+            await call_slack(
+                "chat.postMessage", lambda: client.chat_postMessage(channel=user, text=text)
+            )
+    except SlackApiFailure as exc:
+        log.warning("refusal_not_shown", method=exc.method, error=exc.error)
+
+
+def register_approvals(app: AsyncApp, *, operations: Operations) -> None:
+    """Attach the approval button and modal listeners."""
+
+    async def vote(body: dict[str, Any], client: AsyncWebClient, kind: VoteKind) -> None:
+        token, user, channel = _click(body)
+        outcome = await operations.vote(token, user_id=user, channel_id=channel, kind=kind)
+        if outcome.refusal:
+            log.info("approval_click_refused", kind=kind, reason=outcome.refusal)
+            await _explain(client, user=user, channel=channel, text=outcome.refusal)
+
+    async def on_approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await vote(body, client, "approve")
+
+    async def on_reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await open_modal(body, client, kind="reject")
+
+    async def on_edit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await open_modal(body, client, kind="edit")
+
+    async def open_modal(body: dict[str, Any], client: AsyncWebClient, *, kind: str) -> None:
+        token, user, channel = _click(body)
+        outcome = await operations.may_decide(token, user_id=user, channel_id=channel)
+        approval = outcome.approval
+        if outcome.refusal or approval is None:
+            await _explain(client, user=user, channel=channel, text=outcome.refusal or "")
+            return
+        action = operations.action(approval.action)
+        if action is None:  # may_decide refuses unknown actions; keeps the type checker honest
+            return
+        view = (
+            reject_modal(approval, channel_id=channel)
+            if kind == "reject"
+            else edit_modal(approval, action, channel_id=channel)
+        )
+        trigger = str(body.get("trigger_id") or "")
+        try:
+            await call_slack("views.open", lambda: client.views_open(trigger_id=trigger, view=view))
+        except SlackApiFailure as exc:
+            log.warning("modal_not_opened", error=exc.error)
+            await _explain(
+                client, user=user, channel=channel, text="Slack did not open the form; try again."
+            )
+
+    async def on_reject_submitted(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        token, channel = _metadata(body)
+        user = str((body.get("user") or {}).get("id") or "")
+        values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+        reason = str(((values.get(REASON_BLOCK) or {}).get(REASON_INPUT) or {}).get("value") or "")
+        outcome = await operations.vote(
+            token, user_id=user, channel_id=channel, kind="reject", reason=reason
+        )
+        if outcome.refusal:
+            await _explain(client, user=user, channel=channel, text=outcome.refusal)
+
+    async def on_edit_submitted(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        token, channel = _metadata(body)
+        user = str((body.get("user") or {}).get("id") or "")
+        values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+        raw = {
+            block_id.removeprefix("param:"): str((inputs.get("value") or {}).get("value") or "")
+            for block_id, inputs in values.items()
+            if block_id.startswith("param:")
+        }
+        outcome = await operations.edit(
+            token, user_id=user, channel_id=channel, raw={k: v for k, v in raw.items() if v}
+        )
+        if outcome.refusal:
+            await _explain(client, user=user, channel=channel, text=outcome.refusal)
+
+    app.action(APPROVE_ACTION)(on_approve)
+    app.action(REJECT_ACTION)(on_reject)
+    app.action(EDIT_ACTION)(on_edit)
+    app.view(REJECT_MODAL)(on_reject_submitted)
+    app.view(EDIT_MODAL)(on_edit_submitted)
