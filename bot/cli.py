@@ -44,6 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="chat with the bot in a local sandbox; no account needed")
     demo.add_argument("--script", type=Path, help="play the lines of FILE and print the transcript")
 
+    config = sub.add_parser("config", help="check the config file, or print its JSON schema")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser("check", help="validate a config file; report every error")
+    check.add_argument("file", nargs="?", type=Path, help="default: SWITCHBOARD_CONFIG")
+    config_sub.add_parser("schema", help="print the config file's JSON schema (for editors)")
+
+    audit = sub.add_parser("audit", help="print the audit log")
+    audit.add_argument(
+        "--since", help="ISO date or time (UTC), e.g. 2026-11-23 or 2026-11-23T10:00"
+    )
+    audit.add_argument("--action", help="only this action")
+    audit.add_argument("--limit", type=int, default=200)
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply all migrations")
@@ -54,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``switchboard`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "config":
+        return _config_command(args)
     try:
         settings = load_settings()
         level = "warning" if args.command == "demo" else settings.log_level
@@ -70,6 +85,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_RUNTIME
     except KeyboardInterrupt:
         return 130
+
+
+def _config_command(args: argparse.Namespace) -> int:
+    """``config check|schema``: no logging set-up, plain output for people and editors."""
+    from bot.config_file import check_command, schema_command
+
+    if args.config_command == "schema":
+        return schema_command(sys.stdout)
+    path: Path | None = args.file
+    if path is None:
+        try:
+            path = load_settings().config_file
+        except ConfigError as exc:
+            print(f"switchboard: configuration error: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+    if path is None:
+        print("switchboard: give a FILE or set SWITCHBOARD_CONFIG", file=sys.stderr)
+        return EXIT_CONFIG
+    return check_command(path, out=sys.stdout)
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -92,6 +126,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.demo import run_demo
 
         return await run_demo(settings, script=args.script)
+    if args.command == "audit":
+        from bot.audit_cli import print_audit
+
+        return await print_audit(settings, since=args.since, action=args.action, limit=args.limit)
     if args.command == "db":
         from storage import Database
 

@@ -6,7 +6,9 @@ it into one line on stderr and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -15,7 +17,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.core.errors import ConfigError
 
-__all__ = ["DEFAULT_DATABASE_URL", "SLACK_API_URL", "Settings", "load_settings"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "SLACK_API_URL",
+    "Settings",
+    "load_settings",
+    "process_environment",
+]
 
 SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/switchboard.db"
@@ -107,6 +115,15 @@ class Settings(BaseSettings):
         if not isinstance(value, SecretStr):
             raise ConfigError(_ENV_NAMES[name], "is required for this command but not set")
         return value.get_secret_value()
+
+
+def process_environment() -> Mapping[str, str]:
+    """The live process environment, for resolving ``${VAR}`` secrets when an action runs.
+
+    Executors read it at run time (never at start-up) so a rotated secret is picked up, and
+    nothing stores or logs the values.
+    """
+    return os.environ
 
 
 def load_settings() -> Settings:

@@ -15,12 +15,21 @@ import aiohttp
 import structlog
 from slack_bolt.app.async_app import AsyncApp
 
+from agents.core.approval import Approval
 from agents.core.facade import Stores, Switchboard
+from agents.core.operations import Operations, OperationStores
+from agents.core.ports import Clock
 from agents.registry import FALLBACK_AGENT, builtin_agents
 from bot.clock import SystemClock
-from bot.config import Settings
+from bot.config import Settings, process_environment
+from bot.config_file import LoadedConfig, load_config
+from bot.integrations.executors import build_executors
 from bot.slack_client import build_web_client
+from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner, register
+from handlers.approvals import register_approvals
+from handlers.notifier import SlackApprovalNotifier
+from handlers.usergroups import SlackGroupDirectory
 from storage import Database
 
 __all__ = ["Runtime", "RuntimeOptions"]
@@ -34,6 +43,8 @@ class RuntimeOptions:
 
     Attributes:
         socket_mode: Socket Mode (no signature verification: the socket is authenticated).
+        config: the actions config, already loaded (default: ``SWITCHBOARD_CONFIG``, if set).
+        clock: the clock (tests move it to expire requests).
         recovery_interval: seconds between sweeps for deliveries a crash left unfinished.
         recovery_grace: a delivery claimed this many seconds ago and still unfinished is
             considered abandoned by the periodic sweep (at start, every unfinished one is).
@@ -44,6 +55,28 @@ class RuntimeOptions:
     recovery_interval: float = 30.0
     recovery_grace: float = 120.0
     drain_timeout: float = 10.0
+    worker: WorkerOptions = field(default_factory=WorkerOptions)
+    config: LoadedConfig | None = None
+    clock: Clock | None = None
+
+
+class WakingNotifier:
+    """Passes notifications on, and wakes the worker when a request becomes approved."""
+
+    def __init__(self, inner: SlackApprovalNotifier, worker: list[Worker]) -> None:
+        self._inner = inner
+        self._worker = worker
+
+    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
+        """Wake the worker for a fresh approval, then tell Slack."""
+        if approval.state == "approved":
+            for worker in self._worker:
+                worker.wake()
+        await self._inner.approval_changed(approval, note=note)
+
+    async def escalate(self, approval: Approval, *, channel_id: str) -> None:
+        """Announce an expired request."""
+        await self._inner.escalate(approval, channel_id=channel_id)
 
 
 @dataclass
@@ -57,6 +90,8 @@ class Runtime:
     switchboard: Switchboard
     runner: TurnRunner
     app: AsyncApp
+    operations: Operations
+    worker: Worker
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
@@ -72,6 +107,13 @@ class Runtime:
             settings.require("slack_app_token")
         else:
             settings.require("slack_signing_secret")
+        config = options.config
+        if config is None:
+            config = (
+                load_config(settings.config_file)
+                if settings.config_file is not None
+                else LoadedConfig(actions=(), executors={})
+            )
         database = await Database.connect(settings.database_url)
         try:
             if database.dialect == "sqlite":
@@ -85,7 +127,27 @@ class Runtime:
             base_url=settings.slack_api_url,
             session=session,
         )
-        clock = SystemClock()
+        clock = options.clock or SystemClock()
+        actions = {action.name: action for action in config.actions}
+        handles = {
+            group
+            for action in config.actions
+            for group in action.approval.approvers.groups | action.requesters.groups
+        }
+        worker_box: list[Worker] = []
+        notifier = WakingNotifier(SlackApprovalNotifier(client, actions=actions), worker_box)
+        operations = Operations(
+            config.actions,
+            stores=OperationStores(
+                approvals=database.approvals, jobs=database.jobs, audit=database.audit
+            ),
+            groups=SlackGroupDirectory(client, handles=handles),
+            executors=build_executors(config, session=session, environ=process_environment()),
+            notifier=notifier,
+            clock=clock,
+        )
+        worker = Worker(operations, options.worker)
+        worker_box.append(worker)
         switchboard = Switchboard(
             builtin_agents(),
             fallback=FALLBACK_AGENT,
@@ -95,8 +157,9 @@ class Runtime:
                 traces=database.traces,
             ),
             clock=clock,
+            operations=operations,
         )
-        runner = TurnRunner(switchboard, Delivery(client))
+        runner = TurnRunner(switchboard, Delivery(client, operations=operations))
         app = AsyncApp(
             client=client,
             signing_secret=("" if options.socket_mode else settings.secret("slack_signing_secret")),
@@ -105,13 +168,17 @@ class Runtime:
             raise_error_for_unhandled_request=False,
         )
         register(app, switchboard=switchboard, runner=runner)
-        return cls(settings, options, database, session, switchboard, runner, app)
+        register_approvals(app, operations=operations)
+        return cls(
+            settings, options, database, session, switchboard, runner, app, operations, worker
+        )
 
     async def start(self) -> None:
         """Recover what a previous process left unfinished, then sweep periodically."""
         started = self.switchboard.clock.now()
         recovered = await self.runner.recover(claimed_before=started)
         log.info("runtime_started", recovered=recovered, socket_mode=self.options.socket_mode)
+        self.worker.start()
         self._sweeper = asyncio.create_task(self._sweep(), name="recovery-sweep")
 
     async def _sweep(self) -> None:
@@ -130,6 +197,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         cancelled = await self.runner.drain(timeout=self.options.drain_timeout)
+        await self.worker.stop(timeout=self.options.drain_timeout)
         if cancelled:
             log.warning("turns_cancelled_at_shutdown", count=cancelled)
         await self.session.close()

@@ -116,8 +116,8 @@ class Delivery:
         ts = str(response["ts"])
         await ops.card_posted(approval_id, ts)
         fresh = await ops.approval(approval_id)
-        if fresh is not None and fresh.state != approval.state:
-            # The worker moved on while the card was being posted: show where it is now.
+        if fresh is not None and fresh.version != approval.version:
+            # A vote or the worker moved on while the card was being posted: show it now.
             await call_slack(
                 "chat.update",
                 lambda: self._client.chat_update(

@@ -5,17 +5,23 @@ One schema on two engines, SQLite (aiosqlite, the embedded default) and PostgreS
 :class:`~agents.core.errors.StorageError` for any database failure.
 """
 
+from storage.approvals import SqlApprovalStore
+from storage.audit import SqlAuditLog
 from storage.conversations import SqlConversationStore
 from storage.database import Database
 from storage.engine import create_engine, normalize_url
 from storage.events import SqlEventStore
+from storage.jobs import SqlJobStore
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.traces import SqlTraceStore
 
 __all__ = [
     "Database",
+    "SqlApprovalStore",
+    "SqlAuditLog",
     "SqlConversationStore",
     "SqlEventStore",
+    "SqlJobStore",
     "SqlTraceStore",
     "create_engine",
     "current_revision",

@@ -9,9 +9,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage._seam import translated
+from storage.approvals import SqlApprovalStore
+from storage.audit import SqlAuditLog
 from storage.conversations import SqlConversationStore
 from storage.engine import Dialect, create_engine, views
 from storage.events import SqlEventStore
+from storage.jobs import SqlJobStore
 from storage.migrate import current_revision, upgrade
 from storage.traces import SqlTraceStore
 
@@ -29,6 +32,9 @@ class Database:
         events: the ``EventStore``.
         conversations: the ``ConversationStore``.
         traces: the ``TraceStore``.
+        approvals: the ``ApprovalStore`` (which also records votes and enqueues jobs).
+        jobs: the ``JobStore``.
+        audit: the ``AuditLog``.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -37,6 +43,9 @@ class Database:
         self.events = SqlEventStore(engine)
         self.conversations = SqlConversationStore(engine)
         self.traces = SqlTraceStore(engine)
+        self.approvals = SqlApprovalStore(engine)
+        self.jobs = SqlJobStore(engine)
+        self.audit = SqlAuditLog(engine)
 
     @classmethod
     async def connect(cls, url: str) -> Database:

@@ -48,16 +48,18 @@ def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _upgrade(connection: Connection) -> tuple[str | None, str | None]:
+def _upgrade(connection: Connection, target: str) -> tuple[str | None, str | None]:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     before = _revision(connection)
-    command.upgrade(_config(connection), "head")
+    command.upgrade(_config(connection), target)
     return before, _revision(connection)
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision; a no-op when it is already there.
+async def upgrade(engine: AsyncEngine, *, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (the newest by default); a no-op when already there.
+
+    ``revision`` other than ``head`` is for tests of a later migration over older data.
 
     Raises:
         StorageError: the database failed, or it is at a revision these migrations don't know.
@@ -65,7 +67,7 @@ async def upgrade(engine: AsyncEngine) -> None:
     try:
         with translated("migrate the database"):
             async with views(engine).transaction.begin() as connection:
-                before, after = await connection.run_sync(_upgrade)
+                before, after = await connection.run_sync(_upgrade, revision)
     except CommandError as exc:
         raise StorageError(f"could not migrate the database: {exc}") from exc
     if before != after:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -28,10 +29,15 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "APPROVAL_STATES",
     "NAMING_CONVENTION",
     "UtcDateTime",
+    "approval_votes",
+    "approvals",
+    "audit_log",
     "conversations",
     "events",
+    "jobs",
     "messages",
     "metadata",
     "traces",
@@ -153,4 +159,110 @@ traces = Table(
     Column("agent_ms", Float, nullable=False),
     Column("total_ms", Float, nullable=False),
     Column("delivered_at", UtcDateTime, nullable=True),
+)
+
+# The approval states of ``agents.core.approval.ApprovalState``; the migration spells them out.
+APPROVAL_STATES = (
+    "pending",
+    "approved",
+    "executing",
+    "succeeded",
+    "failed",
+    "unknown",
+    "rejected",
+    "expired",
+    "cancelled",
+)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("token", String, nullable=False, unique=True),
+    Column("action", String, nullable=False),
+    Column("params_json", JSON, nullable=False),
+    Column("requester", String, nullable=False),
+    Column("team_id", String, nullable=False),
+    Column("channel_id", String, nullable=False),
+    Column("thread_ts", String, nullable=True),
+    Column("trace_id", String, nullable=False),
+    Column("idempotency_key", String, nullable=False, unique=True),
+    Column("quorum", Integer, nullable=False),
+    Column("self_approval", Boolean, nullable=False),
+    Column("state", String, nullable=False),
+    Column("approvals_json", JSON, nullable=False),  # user ids that approved, in order
+    Column("decided_by", String, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("result", Text, nullable=True),
+    Column("message_ts", String, nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("edits", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=True),  # None until the first transition
+    CheckConstraint(_one_of("state", APPROVAL_STATES), name="state"),
+    Index("ix_approvals_state_expires_at", "state", "expires_at"),
+    Index("ix_approvals_team_id_state", "team_id", "state"),
+)
+
+approval_votes = Table(
+    "approval_votes",
+    metadata,
+    Column("id", _Id, primary_key=True),
+    Column(
+        "approval_id",
+        String,
+        ForeignKey("approvals.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("voter", String, nullable=False),
+    Column("vote", String, nullable=False),
+    Column("round", Integer, nullable=False),  # the approval's ``edits`` when the vote was cast
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("approval_id", "voter", "round"),
+    CheckConstraint("vote IN ('approve', 'reject')", name="vote"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column(
+        "approval_id",
+        String,
+        ForeignKey("approvals.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("idempotency_key", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("lease_owner", String, nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    CheckConstraint("state IN ('queued', 'running', 'done')", name="state"),
+    Index("ix_jobs_state_created_at", "state", "created_at"),
+)
+
+# Append-only: the migration adds triggers that refuse UPDATE and DELETE (not in MetaData).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", _Id, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("approval_id", String, nullable=True),  # no foreign key: the trail outlives rows
+    Column("trace_id", String, nullable=True),
+    Column("details_json", JSON, nullable=False),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_action_at", "action", "at"),
+    Index("ix_audit_log_approval_id", "approval_id"),
 )

@@ -12,7 +12,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Literal
 
@@ -167,6 +167,7 @@ class Operations:
             approved = await self._apply(approval, AutoApprove(), actor=_SYSTEM)
             if isinstance(approved, Refusal):  # pragma: no cover - quorum 0 always applies
                 return Reply(text=approved.reason)
+            await self._notify(approved, note=None)
             return Reply(text=f"Running `{action.name}` now.", approval_id=approval.id)
         return Reply(text=f"`{action.name}` needs approval.", approval_id=approval.id)
 
@@ -272,7 +273,7 @@ class Operations:
         after = await self._apply(approval, event, actor=user_id)
         if isinstance(after, Refusal):
             return VoteOutcome(approval, after.reason)
-        await self._notifier.approval_changed(after, note=_vote_note(after, user_id))
+        await self._notify(after, note=_vote_note(after, user_id))
         return VoteOutcome(after)
 
     async def may_decide(self, token: str, *, user_id: str, channel_id: str | None) -> VoteOutcome:
@@ -322,7 +323,7 @@ class Operations:
         )
         if isinstance(after, Refusal):
             return VoteOutcome(approval, after.reason)
-        await self._notifier.approval_changed(
+        await self._notify(
             after, note=f"<@{user_id}> changed the parameters; approvals so far were reset."
         )
         return VoteOutcome(after)
@@ -352,7 +353,7 @@ class Operations:
             if isinstance(after, Refusal):
                 continue
             expired += 1
-            await self._notifier.approval_changed(after, note="This request expired unapproved.")
+            await self._notify(after, note="This request expired unapproved.")
             action = self._actions.get(after.action)
             channel = action.approval.escalation_channel if action else None
             if channel:
@@ -428,10 +429,19 @@ class Operations:
             "failed": f"`{after.action}` failed: {result.summary}",
             "unknown": f"`{after.action}` outcome unknown: {result.summary} <@{after.requester}>",
         }[result.outcome]
-        await self._notifier.approval_changed(after, note=note)
+        await self._notify(after, note=note)
         return after
 
     # -- persistence -----------------------------------------------------------------------
+
+    async def _notify(self, approval: Approval, *, note: str | None) -> None:
+        """Tell Slack, with the card's ts as stored now (the card may have been posted after
+        this approval was read, and ``message_ts`` is not part of the versioned state)."""
+        if approval.message_ts is None:
+            stored = await self._stores.approvals.get(approval.id)
+            if stored is not None and stored.message_ts is not None:
+                approval = replace(approval, message_ts=stored.message_ts)
+        await self._notifier.approval_changed(approval, note=note)
 
     async def _apply(
         self,

@@ -6,16 +6,20 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
+from agents.core.ports import Clock
 from bot.config import Settings
+from bot.config_file import LoadedConfig
 from bot.runtime import Runtime, RuntimeOptions
 from bot.sandbox import SlackSandbox
 from bot.serve import HttpServer
 from bot.server import SLACK_EVENTS_PATH
+from bot.worker import WorkerOptions
 
 SIGNING_SECRET = secrets.token_hex(16)
 
@@ -45,12 +49,24 @@ def settings_for(sandbox: SlackSandbox, database_url: str) -> Settings:
     )
 
 
+TEST_WORKER = WorkerOptions(
+    lease=timedelta(seconds=30), poll_interval=0.05, expiry_interval=0.05, concurrency=2
+)
+
+
 @asynccontextmanager
 async def running_bot(
-    sandbox: SlackSandbox, database_url: str, *, socket_mode: bool = False
+    sandbox: SlackSandbox,
+    database_url: str,
+    *,
+    socket_mode: bool = False,
+    config: LoadedConfig | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Bot]:
     """Start the bot in HTTP or Socket Mode against the sandbox; stop it on exit."""
-    options = RuntimeOptions(socket_mode=socket_mode, drain_timeout=5)
+    options = RuntimeOptions(
+        socket_mode=socket_mode, drain_timeout=5, worker=TEST_WORKER, config=config, clock=clock
+    )
     runtime = await Runtime.create(settings_for(sandbox, database_url), options)
     if socket_mode:
         handler = AsyncSocketModeHandler(runtime.app, sandbox.app_token)

@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from agents.core.approval import Approval, ApprovalEvent, Refusal, transition
+from agents.core.jobs import AuditEntry, AuditKind
 from agents.core.models import Inbound, Outbound, Reply, ReplyItem, Trace
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -69,3 +71,46 @@ def trace(trace_id: str = "trace-1", **changes: Any) -> Trace:
         total_ms=13.0,
     )
     return replace(value, **changes)
+
+
+def approval(n: int = 1, **changes: Any) -> Approval:
+    """A pending request by U1 to deploy, created ``n`` seconds after ``T0``, open an hour."""
+    value = Approval(
+        id=f"approval-{n}",
+        token=f"token-{n}",
+        action="deploy",
+        params={"service": "api", "env": "prod", "replicas": 3, "dry_run": False},
+        requester="U1",
+        team_id="T1",
+        channel_id="C1",
+        thread_ts="1700000000.000001",
+        trace_id=f"trace-{n}",
+        idempotency_key=f"idem-{n}",
+        quorum=1,
+        self_approval=False,
+        created_at=at(n),
+        expires_at=at(n + 3600),
+    )
+    return replace(value, **changes)
+
+
+def entry(kind: AuditKind, subject: Approval, *, actor: str = "U1", **changes: Any) -> AuditEntry:
+    """An audit entry about ``subject``, at its last change (or its creation)."""
+    value = AuditEntry(
+        at=subject.updated_at or subject.created_at,
+        actor=actor,
+        kind=kind,
+        action=subject.action,
+        approval_id=subject.id,
+        trace_id=subject.trace_id,
+        details={"state": subject.state},
+    )
+    return replace(value, **changes)
+
+
+def step(before: Approval, event: ApprovalEvent, *, seconds: float) -> Approval:
+    """The domain's transition of ``before`` by ``event`` at ``at(seconds)``; never a refusal."""
+    after = transition(before, event, now=at(seconds))
+    if isinstance(after, Refusal):
+        raise AssertionError(f"refused: {after.reason}")
+    return after

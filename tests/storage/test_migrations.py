@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+from typing import get_args
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from storage import Database, head_revision
-from storage.tables import metadata
-from tests.storage.builders import inbound, trace
+from agents.core.approval import ApprovalState
+from storage import Database, head_revision, upgrade
+from storage.tables import APPROVAL_STATES, metadata
+from tests.storage.builders import approval, entry, inbound, outbound, trace
 from tests.storage.conftest import Place
+
+
+def _differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
 
 
 async def test_fresh_database_migrates_to_head(unmigrated: Database) -> None:
     """An empty database has no revision; after migrate it is at the newest one."""
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
     assert await unmigrated.current_revision() is None
     await unmigrated.migrate()
     assert await unmigrated.current_revision() == head_revision()
@@ -32,13 +42,8 @@ async def test_migrate_twice_is_a_no_op(database: Database) -> None:
 
 async def test_migrations_create_exactly_the_declared_schema(database: Database) -> None:
     """Comparing the migrated database with tables.py finds no difference."""
-
-    def differences(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, metadata))
-
     async with database.engine.connect() as connection:
-        assert await connection.run_sync(differences) == []
+        assert await connection.run_sync(_differences) == []
 
 
 async def test_concurrent_migrations_migrate_once(place: Place) -> None:
@@ -59,3 +64,34 @@ async def test_data_survives_closing_and_reopening(place: Place) -> None:
     assert await second.current_revision() == head_revision()
     assert await second.events.claim(inbound(1)) is False
     assert await second.traces.get("trace-1") == trace()
+
+
+async def test_upgrade_from_0001_keeps_its_data(unmigrated: Database) -> None:
+    """A database at 0001 with data upgrades to head with its data intact and new tables usable."""
+    await upgrade(unmigrated.engine, revision="0001")
+    assert await unmigrated.current_revision() == "0001"
+    await unmigrated.events.claim(inbound(1))
+    await unmigrated.conversations.record_reply(outbound(1), now=inbound(1).received_at)
+    await unmigrated.traces.save(trace())
+    await unmigrated.migrate()
+    assert await unmigrated.current_revision() == "0002"
+    assert await unmigrated.events.claim(inbound(1)) is False
+    assert await unmigrated.conversations.find_reply("trace-1") == outbound(1)
+    assert await unmigrated.traces.get("trace-1") == trace()
+    await unmigrated.approvals.create(approval(1), audit=entry("requested", approval(1)))
+    assert await unmigrated.approvals.get("approval-1") == approval(1)
+    async with unmigrated.engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []
+
+
+async def test_the_schema_allows_exactly_the_domains_approval_states(database: Database) -> None:
+    """Every state of the domain's approval machine can be stored; any other is refused."""
+    assert get_args(ApprovalState) == APPROVAL_STATES
+    await database.approvals.create(approval(1), audit=entry("requested", approval(1)))
+    change = text("UPDATE approvals SET state = :state WHERE id = 'approval-1'")
+    async with database.engine.begin() as connection:
+        for state in APPROVAL_STATES:
+            await connection.execute(change, {"state": state})
+    with pytest.raises(IntegrityError):
+        async with database.engine.begin() as connection:
+            await connection.execute(change, {"state": "paused"})

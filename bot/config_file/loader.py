@@ -1,0 +1,165 @@
+"""Load the config file: YAML with positions, pydantic shape checks, cross-field rules, and the
+domain's :class:`ActionSpec` values. Every problem is collected and reported with its line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from agents.core.actions import ActionSpec
+from bot.config_file.checks import check_action, check_unique_names
+from bot.config_file.convert import to_action_spec
+from bot.config_file.errors import ConfigFileError, ConfigIssue
+from bot.config_file.models import PATTERN_HINTS, ConfigDocument, ExecutorConfig
+from bot.config_file.parts import ActionParts
+from bot.config_file.yamlsource import Loc, YamlSource, duplicate_keys, parse_yaml
+
+__all__ = ["LoadedConfig", "load_config", "parse_config"]
+
+_PARAM_TYPES = "str, int, enum or bool"
+_EMPTY_OR_NOT_A_MAPPING = "expected a mapping with 'version: 1' and 'actions:'"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    """A valid config file.
+
+    Attributes:
+        actions: the domain's view of every action, in file order.
+        executors: the executor configuration of each action, by action name.
+        source: where it was read from, for messages.
+    """
+
+    actions: tuple[ActionSpec, ...]
+    executors: Mapping[str, ExecutorConfig]
+    source: str = field(default="<config>", compare=False)
+
+    def action(self, name: str) -> ActionSpec | None:
+        """The action called ``name``, if declared."""
+        return next((a for a in self.actions if a.name == name), None)
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Read and validate a config file.
+
+    Raises:
+        ConfigFileError: listing every problem, each with its line and field path.
+    """
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigFileError(
+            source, [ConfigIssue(source, None, "", "is not UTF-8 text")]
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigFileError(
+            source, [ConfigIssue(source, None, "", f"cannot read: {reason}")]
+        ) from None
+    return parse_config(text, source=source)
+
+
+def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
+    """Validate config file text; ``source`` names it in messages.
+
+    Raises:
+        ConfigFileError: listing every problem, each with its line and field path.
+    """
+    try:
+        yaml_source = parse_yaml(text)
+    except yaml.YAMLError as exc:
+        raise ConfigFileError(source, [_syntax_issue(source, exc)]) from None
+    issues = [
+        ConfigIssue(source, line, yaml_source.locate(loc)[1], message)
+        for loc, line, message in duplicate_keys(yaml_source)
+    ]
+    document, parts = _validate(yaml_source, source, issues)
+    for index, action in parts:
+        for loc, message in check_action(action):
+            issues.append(_issue(yaml_source, source, ("actions", index, *loc), message))
+    names = (
+        [(i, a.name) for i, a in enumerate(document.actions)] if document else _names(yaml_source)
+    )
+    for loc, message in check_unique_names(names):
+        issues.append(_issue(yaml_source, source, loc, message))
+    if issues or document is None:
+        issues.sort(key=lambda issue: issue.line or 0)
+        raise ConfigFileError(source, issues)
+    return LoadedConfig(
+        actions=tuple(to_action_spec(action) for action in document.actions),
+        executors=MappingProxyType({a.name: a.executor.config for a in document.actions}),
+        source=source,
+    )
+
+
+def _validate(
+    yaml_source: YamlSource, source: str, issues: list[ConfigIssue]
+) -> tuple[ConfigDocument | None, list[tuple[int, ActionParts]]]:
+    """The document if valid, and the valid parts of every action (for the cross-field
+    checks, which run even where some other part is broken)."""
+    try:
+        document = ConfigDocument.model_validate(yaml_source.data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        issues.extend(_pydantic_issue(yaml_source, source, error) for error in errors)
+        return None, [
+            (i, ActionParts.salvage(raw)) for i, raw in enumerate(_raw_actions(yaml_source))
+        ]
+    return document, [(i, ActionParts.of(action)) for i, action in enumerate(document.actions)]
+
+
+def _raw_actions(yaml_source: YamlSource) -> list[object]:
+    data = yaml_source.data
+    actions = data.get("actions") if isinstance(data, dict) else None
+    return actions if isinstance(actions, list) else []
+
+
+def _names(yaml_source: YamlSource) -> list[tuple[int, str]]:
+    return [
+        (i, raw["name"])
+        for i, raw in enumerate(_raw_actions(yaml_source))
+        if isinstance(raw, dict) and isinstance(raw.get("name"), str)
+    ]
+
+
+def _pydantic_issue(yaml_source: YamlSource, source: str, error: ErrorDetails) -> ConfigIssue:
+    loc: Loc = tuple(error["loc"])
+    kind = error["type"]
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "missing":
+        message = "required field is missing"
+    elif kind == "extra_forbidden":
+        message = "unknown field (check its spelling)"
+    elif kind in {"model_type", "model_attributes_type", "dict_type"}:
+        message = "must be a mapping (key: value lines)" if loc else _EMPTY_OR_NOT_A_MAPPING
+    elif kind == "string_pattern_mismatch":
+        message = PATTERN_HINTS.get(str(error.get("ctx", {}).get("pattern")), message)
+    elif kind == "union_tag_not_found":
+        message = f"a parameter needs a type: {_PARAM_TYPES}"
+    elif kind == "union_tag_invalid":
+        loc = (*loc, "type")
+        message = f"unknown type {error.get('ctx', {}).get('tag')!r}; expected {_PARAM_TYPES}"
+    return _issue(yaml_source, source, loc, message)
+
+
+def _issue(yaml_source: YamlSource, source: str, loc: Loc, message: str) -> ConfigIssue:
+    line, path = yaml_source.locate(loc)
+    return ConfigIssue(source, line, path, message)
+
+
+def _syntax_issue(source: str, exc: yaml.YAMLError) -> ConfigIssue:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(part for part in (exc.context, exc.problem) if part)
+        return ConfigIssue(
+            source, mark.line + 1 if mark else None, "", f"YAML syntax error: {what}"
+        )
+    return ConfigIssue(source, None, "", f"YAML syntax error: {type(exc).__name__}")

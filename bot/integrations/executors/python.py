@@ -1,0 +1,125 @@
+"""The python executor: await ``module:function(request)`` with a timeout.
+
+The entrypoint is imported when executors are built, so a missing module or a function that
+is not ``async`` stops start-up (and ``config check`` in CI) rather than the first approval.
+An exception becomes a ``failed`` result naming only its type: messages may hold secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import cast
+
+import structlog
+
+from agents.core.errors import ConfigError
+from agents.core.execution import ExecutionRequest, ExecutionResult
+from bot.config_file.models import PythonExecutorConfig
+from bot.integrations.executors.retry import (
+    MAX_ATTEMPTS,
+    Attempt,
+    Sleep,
+    executor_policy,
+    run_attempts,
+)
+
+__all__ = ["ActionFunction", "PythonExecutor", "load_entrypoint"]
+
+log = structlog.get_logger(__name__)
+
+ActionFunction = Callable[[ExecutionRequest], Awaitable[ExecutionResult]]
+
+
+def load_entrypoint(entrypoint: str) -> ActionFunction:
+    """Import ``package.module:function`` and check that it is an async function.
+
+    Raises:
+        ConfigError: naming the entrypoint, if it cannot be imported or is not async.
+    """
+    module_name, _, attribute = entrypoint.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        raise ConfigError(entrypoint, f"cannot import module {module_name!r}") from None
+    except Exception as exc:  # importing runs arbitrary code; report, do not crash
+        raise ConfigError(
+            entrypoint, f"importing {module_name!r} raised {type(exc).__name__}"
+        ) from None
+    function = getattr(module, attribute, None)
+    if function is None:
+        raise ConfigError(entrypoint, f"module {module_name!r} has no attribute {attribute!r}")
+    if not inspect.iscoroutinefunction(function):
+        raise ConfigError(entrypoint, "must be an async function (async def)")
+    return cast(ActionFunction, function)
+
+
+class PythonExecutor:
+    """Runs one action by awaiting a Python function (see the module docstring)."""
+
+    def __init__(
+        self,
+        function: ActionFunction,
+        config: PythonExecutorConfig,
+        *,
+        action: str,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._function = function
+        self._config = config
+        self._action = action
+        self._sleep = sleep
+        self._timeout = config.timeout.total_seconds()
+        self._name = config.entrypoint
+
+    async def run(self, request: ExecutionRequest) -> ExecutionResult:
+        """Await the function (again only if idempotent, after a timeout or connection error)."""
+        policy = executor_policy(
+            attempts=MAX_ATTEMPTS,
+            safe_to_retry=self._config.idempotent,
+            sleep=self._sleep,
+            action=self._action,
+        )
+        final, attempts = await run_attempts(policy, lambda number: self._attempt(number, request))
+        log.info(
+            "action_executed",
+            action=self._action,
+            target=self._name,
+            outcome=final.result.outcome,
+            attempts=attempts,
+        )
+        return final.result
+
+    async def _attempt(self, number: int, request: ExecutionRequest) -> Attempt:
+        deadline = asyncio.timeout(self._timeout)
+        try:
+            async with deadline:
+                result = await self._function(request)
+        except TimeoutError as exc:
+            if not deadline.expired():
+                return self._raised(number, exc)
+            log.warning("python_action_timed_out", action=self._action, entrypoint=self._name)
+            what = f"{self._name} timed out after {self._timeout:g}s"
+            if self._config.idempotent:
+                return Attempt(
+                    ExecutionResult("failed", f"{what} (attempt {number})"), transient=True
+                )
+            summary = f"{what} (attempt {number}); it may have partly happened"
+            return Attempt(ExecutionResult("unknown", summary), transient=True)
+        except Exception as exc:  # the function is not ours: translate, never propagate
+            return self._raised(number, exc)
+        if not isinstance(result, ExecutionResult):
+            summary = f"{self._name} returned {type(result).__name__}, not an ExecutionResult"
+            return Attempt(ExecutionResult("failed", summary))
+        return Attempt(result)
+
+    def _raised(self, number: int, exc: Exception) -> Attempt:
+        kind = type(exc).__name__
+        log.warning("python_action_raised", action=self._action, entrypoint=self._name, error=kind)
+        summary = f"{self._name} raised {kind} (attempt {number})"
+        return Attempt(
+            ExecutionResult("failed", summary),
+            transient=isinstance(exc, ConnectionError | TimeoutError),
+        )

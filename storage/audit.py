@@ -1,0 +1,97 @@
+"""The append-only audit trail: who did what to which approval, and when.
+
+The store offers no update or delete, and the database refuses them too (triggers added by
+migration ``0002``). Entries written together with an approval's change go through
+:func:`append_entries` inside that change's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, get_args
+
+from sqlalchemy import Row, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from agents.core.errors import StorageError
+from agents.core.jobs import AuditEntry, AuditKind
+from storage._seam import narrow, translated
+from storage.engine import views
+from storage.tables import audit_log
+
+__all__ = ["SqlAuditLog", "append_entries"]
+
+_KINDS: tuple[AuditKind, ...] = get_args(AuditKind)
+
+
+class SqlAuditLog:
+    """``AuditLog`` on SQL: one row per entry, never changed once written."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._db = views(engine)
+
+    async def append(self, entry: AuditEntry) -> None:
+        """Add one entry."""
+        with translated("append to the audit log"):
+            async with self._db.write.begin() as connection:
+                await connection.execute(insert(audit_log).values(**_values(entry)))
+
+    async def entries(
+        self, *, since: datetime | None, action: str | None, limit: int
+    ) -> Sequence[AuditEntry]:
+        """Entries oldest first (in the order written, for equal times).
+
+        Args:
+            since: only entries at or after this instant.
+            action: only entries about this action.
+            limit: at most this many, the oldest that match.
+        """
+        statement = select(audit_log).order_by(audit_log.c.at, audit_log.c.id)
+        if since is not None:
+            statement = statement.where(audit_log.c.at >= since)
+        if action is not None:
+            statement = statement.where(audit_log.c.action == action)
+        statement = statement.limit(max(limit, 0))
+        with translated("read the audit log"):
+            async with self._db.read.connect() as connection:
+                rows = (await connection.execute(statement)).all()
+        return [_entry(row) for row in rows]
+
+
+async def append_entries(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> None:
+    """Insert ``entries`` in the caller's transaction (so they commit with its change)."""
+    if entries:
+        await connection.execute(insert(audit_log), [_values(entry) for entry in entries])
+
+
+def _values(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at,
+        "actor": entry.actor,
+        "kind": entry.kind,
+        "action": entry.action,
+        "approval_id": entry.approval_id,
+        "trace_id": entry.trace_id,
+        "details_json": dict(entry.details),
+    }
+
+
+def _details(data: object, *, entry_id: int) -> Mapping[str, str]:
+    if not isinstance(data, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in data.items()
+    ):
+        raise StorageError(f"malformed details_json in audit entry {entry_id!r}")
+    return dict(data)
+
+
+def _entry(row: Row[*tuple[Any, ...]]) -> AuditEntry:
+    return AuditEntry(
+        at=row.at,
+        actor=row.actor,
+        kind=narrow(row.kind, _KINDS, column="audit_log.kind"),
+        action=row.action,
+        approval_id=row.approval_id,
+        trace_id=row.trace_id,
+        details=_details(row.details_json, entry_id=row.id),
+    )

@@ -1,0 +1,326 @@
+"""Actions with human approval, through the real app, sandbox, database and worker."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from structlog.testing import capture_logs
+
+from bot.sandbox import ApiCall, SlackSandbox
+from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION
+from tests.e2e.approvals_config import load
+from tests.e2e.conftest import Bot, running_bot
+
+SECRET = "s3cr3t-" + secrets.token_hex(12)
+
+
+class MovableClock:
+    """The system clock, plus an offset a test can push forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+_SANDBOX: list[SlackSandbox] = []
+
+
+@pytest.fixture(autouse=True)
+def _remember_sandbox(sandbox: SlackSandbox) -> None:
+    _SANDBOX[:] = [sandbox]
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def ops_bot(
+    sandbox: SlackSandbox, database_url: str, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Bot]:
+    monkeypatch.setenv("DEPLOY_API_TOKEN", SECRET)
+    sandbox.add_usergroup("S0SRE", "sre", ["U0CAROL"])
+    sandbox.add_user("U0DAN", "dan")
+    async with running_bot(
+        sandbox, database_url, config=load(sandbox.base_url), clock=clock
+    ) as bot:
+        yield bot
+
+
+async def _request(sandbox: SlackSandbox, text: str, *, user: str = "U0ALICE") -> ApiCall:
+    """A person asks for an action; returns the card's chat.postMessage call."""
+    before = len(sandbox.calls_for("chat.postMessage"))
+    await sandbox.user_says(f"<@U0BOT> {text}", user=user)
+    return await sandbox.wait_for("chat.postMessage", count=before + 1)
+
+
+def _button(card: ApiCall, action_id: str) -> dict[str, Any]:
+    for block in card.args["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return dict(element)
+    raise AssertionError(f"no {action_id} button on the card")
+
+
+async def _state(bot: Bot) -> list[str]:
+    async with bot.runtime.database.engine.connect() as conn:
+        rows = await conn.execute(sa.text("SELECT state FROM approvals ORDER BY created_at"))
+        return [str(r[0]) for r in rows]
+
+
+_LABELS = {"succeeded": "Succeeded", "rejected": "Rejected", "expired": "Expired"}
+
+
+async def _until_state(bot: Bot, state: str, sandbox: SlackSandbox | None = None) -> None:
+    """Await the card showing ``state`` (posted or updated), then check the stored state."""
+    sb = sandbox or _SANDBOX[0]
+    label = _LABELS[state]
+
+    def shows(call: ApiCall) -> bool:
+        return label in str(call.args.get("blocks"))
+
+    waits = [
+        asyncio.ensure_future(sb.wait_for(method, where=shows, timeout=10))
+        for method in ("chat.update", "chat.postMessage")
+    ]
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        task.result()
+    assert (await _state(bot))[-1] == state
+
+
+async def _ephemeral_to(sandbox: SlackSandbox, user: str) -> ApiCall:
+    return await sandbox.wait_for("chat.postEphemeral", where=lambda c: c.args["user"] == user)
+
+
+async def test_request_posts_a_card_with_opaque_buttons(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """`deploy api to prod` posts a threaded card: params, risk, requester, approvers, buttons."""
+    card = await _request(sandbox, "deploy api to prod")
+    text = str(card.args["blocks"])
+    assert "`deploy`" in text and "api" in text and "prod" in text and "<@U0ALICE>" in text
+    assert "<@U0BOB>" in text and "@sre" in text and "0 of 1" in text
+    tokens = {_button(card, a)["value"] for a in (APPROVE_ACTION, REJECT_ACTION, EDIT_ACTION)}
+    assert len(tokens) == 1
+    token = tokens.pop()
+    assert len(token) >= 43  # 256 random bits, url-safe
+    assert "confirm" not in _button(card, APPROVE_ACTION)  # only dangerous actions confirm
+    assert await _state(ops_bot) == ["pending"]
+    assert sandbox.deploy_api.applied_count() == 0
+
+
+async def test_self_approval_is_refused(sandbox: SlackSandbox, ops_bot: Bot) -> None:
+    """The requester clicking Approve gets an ephemeral explanation; nothing changes."""
+    card = await _request(sandbox, "deploy api to prod")
+    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0ALICE")
+    refusal = await _ephemeral_to(sandbox, "U0ALICE")
+    assert "someone else" in refusal.args["text"] or "not an approver" in refusal.args["text"]
+    assert await _state(ops_bot) == ["pending"]
+
+
+async def test_non_approver_is_refused_ephemerally(sandbox: SlackSandbox, ops_bot: Bot) -> None:
+    """Someone outside the approvers clicks: ephemeral refusal, card unchanged."""
+    card = await _request(sandbox, "deploy api to prod")
+    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0DAN")
+    refusal = await _ephemeral_to(sandbox, "U0DAN")
+    assert "not an approver" in refusal.args["text"]
+    assert await _state(ops_bot) == ["pending"]
+    assert sandbox.calls_for("chat.update") == []
+
+
+async def test_approver_approves_and_the_action_runs_once(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """Bob approves: the card updates, the worker runs the deploy once, the thread is told."""
+    card = await _request(sandbox, "deploy api to prod")
+    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await _until_state(ops_bot, "succeeded")
+    assert sandbox.deploy_api.applied_count("deploys") == 1
+    request = sandbox.deploy_api.requests[-1]
+    assert request.body == {"service": "api", "env": "prod"}
+    assert request.idempotency_key
+    final = await sandbox.wait_for(
+        "chat.update", where=lambda c: "Succeeded" in str(c.args["blocks"])
+    )
+    assert "<@U0BOB>" in str(final.args["blocks"])
+    assert not any(b["type"] == "actions" for b in final.args["blocks"])  # no more buttons
+    thread = [m["text"] for m in sandbox.thread("C0GENERAL", card.args["thread_ts"])]
+    assert any("approved" in t for t in thread) and any("succeeded" in t for t in thread)
+
+
+async def test_group_member_may_approve(sandbox: SlackSandbox, ops_bot: Bot) -> None:
+    """Carol is an approver through the @sre user group (usergroups.users.list)."""
+    card = await _request(sandbox, "deploy web to staging")
+    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0CAROL")
+    await _until_state(ops_bot, "succeeded")
+    assert sandbox.calls_for("usergroups.users.list")
+
+
+async def test_dangerous_action_needs_a_quorum_of_two_and_a_confirm(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """Rollback needs Bob and Carol; its Approve button asks for confirmation."""
+    card = await _request(sandbox, "rollback api")
+    assert "confirm" in _button(card, APPROVE_ACTION)
+    ts = card.response["ts"]
+    await sandbox.click(ts, APPROVE_ACTION, user="U0BOB")
+    await sandbox.wait_for("chat.update", where=lambda c: "1 of 2" in str(c.args["blocks"]))
+    assert await _state(ops_bot) == ["pending"]
+    await sandbox.click(ts, APPROVE_ACTION, user="U0BOB")  # the same person twice
+    await _ephemeral_to(sandbox, "U0BOB")
+    await sandbox.click(ts, APPROVE_ACTION, user="U0CAROL")
+    await _until_state(ops_bot, "succeeded")
+    assert sandbox.deploy_api.applied_count("rollbacks") == 1
+
+
+async def test_reject_asks_for_a_reason_in_a_modal(sandbox: SlackSandbox, ops_bot: Bot) -> None:
+    """Reject opens a modal; the submitted reason is shown on the card; nothing runs."""
+    card = await _request(sandbox, "deploy api to prod")
+    await sandbox.click(card.response["ts"], REJECT_ACTION, user="U0BOB")
+    opened = await sandbox.wait_for("views.open")
+    view_id = opened.response["view"]["id"]
+    payload = sandbox.view_submission(
+        view_id,
+        {"reason": {"reason_input": {"type": "plain_text_input", "value": "freeze week"}}},
+        user="U0BOB",
+    )
+    await sandbox.send_interaction(payload)
+    await _until_state(ops_bot, "rejected")
+    update = await sandbox.wait_for("chat.update", where=lambda c: "freeze week" in str(c.args))
+    assert "<@U0BOB>" in str(update.args["blocks"])
+    assert sandbox.deploy_api.applied_count() == 0
+
+
+async def test_twenty_concurrent_clicks_run_the_action_once(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """A double click and a storm of 20 concurrent clicks: exactly one execution."""
+    card = await _request(sandbox, "deploy api to prod")
+    ts = card.response["ts"]
+    await asyncio.gather(*(sandbox.click(ts, APPROVE_ACTION, user="U0BOB") for _ in range(20)))
+    await _until_state(ops_bot, "succeeded")
+    assert sandbox.deploy_api.applied_count() == 1
+    async with ops_bot.runtime.database.engine.connect() as conn:
+        jobs = (await conn.execute(sa.text("SELECT count(*) FROM jobs"))).scalar_one()
+    assert jobs == 1
+
+
+async def test_replayed_click_after_the_decision_changes_nothing(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """Clicking Approve again after it ran: ephemeral note, no second run."""
+    card = await _request(sandbox, "deploy api to prod")
+    replay = sandbox.block_action(card.response["ts"], APPROVE_ACTION, user="U0CAROL")
+    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await _until_state(ops_bot, "succeeded")
+    await sandbox.send_interaction(replay)  # a stale client replays the old button
+    refusal = await _ephemeral_to(sandbox, "U0CAROL")
+    assert "already" in refusal.args["text"]
+    assert sandbox.deploy_api.applied_count() == 1
+
+
+async def test_a_token_of_another_request_or_none_is_refused(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """A forged token on a real card's button is refused and changes nothing."""
+    card = await _request(sandbox, "deploy api to prod")
+    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB", value="forged-token")
+    refusal = await _ephemeral_to(sandbox, "U0BOB")
+    assert "does not belong" in refusal.args["text"]
+    assert await _state(ops_bot) == ["pending"]
+
+
+async def test_read_action_runs_without_approval(sandbox: SlackSandbox, ops_bot: Bot) -> None:
+    """A read-risk action runs at once; the card shows its result."""
+    await _request(sandbox, "status of api")
+    await _until_state(ops_bot, "succeeded")
+    assert sandbox.deploy_api.requests[-1].path == "/deploy-api/services/api/status"
+
+
+async def test_missing_param_is_asked_for_in_the_thread(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """`deploy api` lacks env: the bot asks; the answer in the thread completes the request."""
+    question = await _request(sandbox, "deploy api")
+    assert "env" in question.args["text"]
+    thread_ts = question.args["thread_ts"]
+    await sandbox.user_says("prod", thread_ts=thread_ts)
+    card = await sandbox.wait_for("chat.postMessage", count=2)
+    assert _button(card, APPROVE_ACTION)
+    assert await _state(ops_bot) == ["pending"]
+
+
+async def test_edit_params_resets_votes_and_is_audited(sandbox: SlackSandbox, ops_bot: Bot) -> None:
+    """An approver edits env; the card shows it, votes reset, the audit log has the edit."""
+    card = await _request(sandbox, "deploy api to prod")
+    await sandbox.click(card.response["ts"], EDIT_ACTION, user="U0BOB")
+    opened = await sandbox.wait_for("views.open")
+    values = {
+        "param:service": {"value": {"type": "plain_text_input", "value": "api"}},
+        "param:env": {"value": {"type": "plain_text_input", "value": "staging"}},
+    }
+    await sandbox.send_interaction(
+        sandbox.view_submission(opened.response["view"]["id"], values, user="U0BOB")
+    )
+    await sandbox.wait_for("chat.update", where=lambda c: "staging" in str(c.args["blocks"]))
+    entries = await ops_bot.runtime.database.audit.entries(since=None, action="deploy", limit=50)
+    assert [e.kind for e in entries] == ["requested", "edited"]
+
+
+async def test_expiry_is_enforced_and_escalated(
+    sandbox: SlackSandbox, ops_bot: Bot, clock: MovableClock
+) -> None:
+    """Past its expiry the worker expires the request, updates the card and escalates."""
+    await _request(sandbox, "deploy api to prod")
+    clock.offset = timedelta(minutes=31)
+    await _until_state(ops_bot, "expired")
+    escalation = await sandbox.wait_for(
+        "chat.postMessage", where=lambda c: c.args["channel"] == "C0RANDOM"
+    )
+    assert "expired" in escalation.args["text"]
+
+
+async def test_secrets_never_reach_logs_rows_or_slack(sandbox: SlackSandbox, ops_bot: Bot) -> None:
+    """The deploy API gets the bearer secret; logs, database rows and Slack never see it."""
+    with capture_logs() as logs:
+        card = await _request(sandbox, "deploy api to prod")
+        await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+        await _until_state(ops_bot, "succeeded")
+    assert sandbox.deploy_api.requests[-1].authorization == f"Bearer {SECRET}"
+    assert SECRET not in str(logs)
+    assert all(SECRET not in str(call.args) for call in sandbox.calls)
+    async with ops_bot.runtime.database.engine.connect() as conn:
+        for table in ("approvals", "approval_votes", "jobs", "audit_log", "messages", "traces"):
+            rows = (await conn.execute(sa.text(f"SELECT * FROM {table}"))).all()  # noqa: S608
+            assert SECRET not in str(rows), table
+
+
+async def test_restart_with_a_pending_approval_then_approve_runs_once(
+    sandbox: SlackSandbox, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request made before a restart is approved after it, and runs once."""
+    monkeypatch.setenv("DEPLOY_API_TOKEN", SECRET)
+    config = load(sandbox.base_url)
+    async with running_bot(sandbox, database_url, config=config):
+        card = await _request(sandbox, "deploy api to prod")
+    async with running_bot(sandbox, database_url, config=config) as bot:
+        await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+        await _until_state(bot, "succeeded")
+    assert sandbox.deploy_api.applied_count() == 1
