@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from agents.core.errors import ConfigError, StorageError, SwitchboardError
@@ -110,8 +111,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         from bot.runtime import Runtime, RuntimeOptions
         from bot.serve import serve_http, serve_socket_mode
+        from bot.worker import WorkerOptions
 
-        runtime = await Runtime.create(settings, RuntimeOptions(socket_mode=args.socket))
+        worker = WorkerOptions(lease=timedelta(seconds=settings.job_lease_seconds))
+        runtime = await Runtime.create(
+            settings, RuntimeOptions(socket_mode=args.socket, worker=worker)
+        )
         if args.socket:
             await serve_socket_mode(runtime)
         else:

@@ -37,6 +37,7 @@ _ENV_NAMES = {
     "config_file": "SWITCHBOARD_CONFIG",
     "log_format": "SWITCHBOARD_LOG_FORMAT",
     "log_level": "SWITCHBOARD_LOG_LEVEL",
+    "job_lease_seconds": "SWITCHBOARD_JOB_LEASE_SECONDS",
 }
 
 
@@ -60,6 +61,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", alias="SWITCHBOARD_LOG_LEVEL"
     )
+    job_lease_seconds: float = Field(default=120.0, gt=0, alias="SWITCHBOARD_JOB_LEASE_SECONDS")
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -60,6 +60,10 @@ class DeployApi:
     _answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     _faults: list[_Fault] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _held: int = 0
+    _gate: asyncio.Event = field(default_factory=asyncio.Event)
+    _arrivals: asyncio.Condition = field(default_factory=asyncio.Condition)
+    arrived: int = 0
 
     def add_routes(self, app: web.Application) -> None:
         """Serve the endpoints on ``app``."""
@@ -73,6 +77,21 @@ class DeployApi:
     def delay_next(self, seconds: float, *, times: int = 1) -> None:
         """Hold the next ``times`` requests for ``seconds`` before answering normally."""
         self._faults.append(_Fault(delay=seconds, times=times))
+
+    def hold_next(self, times: int = 1) -> None:
+        """Hold the next ``times`` write requests (after they arrived) until :meth:`release`."""
+        self._held += times
+        self._gate.clear()
+
+    def release(self) -> None:
+        """Let held requests go on (they are then applied as usual)."""
+        self._held = 0
+        self._gate.set()
+
+    async def wait_for_arrivals(self, count: int, *, timeout: float = 10.0) -> None:
+        """Await until ``count`` write requests have arrived (held or not)."""
+        async with asyncio.timeout(timeout), self._arrivals:
+            await self._arrivals.wait_for(lambda: self.arrived >= count)
 
     def applied_count(self, operation: str | None = None) -> int:
         """How many operations were really applied (optionally of one kind)."""
@@ -96,6 +115,12 @@ class DeployApi:
             body = await request.json()
         except ValueError:
             body = None
+        async with self._arrivals:
+            self.arrived += 1
+            self._arrivals.notify_all()
+        if self._held > 0:
+            self._held -= 1
+            await self._gate.wait()
         key = request.headers.get("Idempotency-Key")
         auth = request.headers.get("Authorization")
         fault = await self._fault()
@@ -128,6 +153,8 @@ class DeployApi:
         if operation == "deploys":
             self.versions[service] = str(body.get("version") or "v1.1.0")
             answer["version"] = self.versions[service]
+        elif operation == "restarts":
+            return 202, answer
         elif operation == "scale":
             self.replicas[service] = int(body.get("replicas", 0))
             answer["replicas"] = self.replicas[service]

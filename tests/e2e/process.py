@@ -17,9 +17,12 @@ from bot.server import SLACK_EVENTS_PATH
 class BotProcess:
     """``switchboard run`` in a subprocess, with its JSON log lines parsed as they come."""
 
-    def __init__(self, sandbox: SlackSandbox, database_url: str) -> None:
+    def __init__(
+        self, sandbox: SlackSandbox, database_url: str, *, env: dict[str, str] | None = None
+    ) -> None:
         self._sandbox = sandbox
         self._database_url = database_url
+        self._extra_env = dict(env or {})
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self.logs: list[dict[str, Any]] = []
@@ -39,6 +42,7 @@ class BotProcess:
             DATABASE_URL=self._database_url,
             SWITCHBOARD_LOG_FORMAT="json",
         )
+        env.update(self._extra_env)
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
