@@ -1,7 +1,15 @@
-"""``switchboard demo``: the sandbox, the bot and SQLite in one process; chat from a terminal.
+"""``switchboard demo``: the sandbox, the bot, the worker and SQLite in one process.
 
-You are ``alice`` in ``#general``. A line starts (or continues) a thread with the bot; a line
-starting with ``/ops`` runs the slash command; ``/new`` starts a new thread; ``/quit`` ends.
+You are ``alice`` in ``#general``, talking to @switchboard; ``bob`` and ``carol`` (the
+``@sre`` group) approve. The example actions (``examples/switchboard.yaml``) run against the
+sandbox's fake deploy API. Lines:
+
+- text: starts (or continues) a thread with the bot, e.g. ``deploy api to prod``
+- ``/ops …``: the slash command (``/ops help``, ``/ops approvals``)
+- ``/as bob``: speak and click as another person (alice, bob, carol)
+- ``/approve``, ``/reject REASON``: click on the latest approval card
+- ``/new``: start a new thread; ``/quit``: leave
+
 With ``--script FILE`` the lines of FILE are played and the transcript printed.
 """
 
@@ -10,90 +18,191 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pydantic import SecretStr
 
-from bot.config import DEFAULT_DATABASE_URL, Settings
+from bot.config import DEFAULT_DATABASE_URL, Settings, process_environment
+from bot.config_file import LoadedConfig, parse_config
 from bot.runtime import Runtime, RuntimeOptions
 from bot.sandbox import ApiCall, SlackSandbox
 from bot.serve import HttpServer
 from bot.server import SLACK_EVENTS_PATH
+from bot.worker import WorkerOptions
 
 __all__ = ["DEMO_DATABASE_URL", "DemoSession", "run_demo"]
 
 DEMO_DATABASE_URL = "sqlite+aiosqlite:///var/demo.db"
-_REPLY_TIMEOUT = 15.0
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "examples" / "switchboard.yaml"
+_EXAMPLE_API = "http://127.0.0.1:3001/"
+_TIMEOUT = 15.0
+_PEOPLE = {"alice": "U0ALICE", "bob": "U0BOB", "carol": "U0CAROL"}
+_OUTCOME_WORDS = ("succeeded", "failed", "outcome unknown")
 _HELLO = (
     "Switchboard demo: you are alice in #general, talking to @switchboard.\n"
-    "Type a message (the first starts a thread), '/ops help', '/new' for a new thread, "
-    "'/quit' to leave.\n"
+    "Try 'deploy api to prod', then '/as bob' and '/approve'. Also: 'status of api', "
+    "'/ops help', '/ops approvals', '/reject REASON', '/new', '/quit'.\n"
 )
 
 
-class DemoSession:
-    """A person chatting with the bot through the sandbox."""
+def _text_of(call: ApiCall) -> str:
+    text = str(call.args.get("text") or "")
+    blocks: list[Any] = list(call.args.get("blocks") or [])
+    buttons = [
+        element["text"]["text"]
+        for block in blocks
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+    ]
+    status = [
+        element.get("text", "")
+        for block in blocks
+        if block.get("type") == "context"
+        for element in block.get("elements", [])
+    ][:1]
+    extra = (" — " + status[0]) if status and _is_card(call) else ""
+    if buttons:
+        extra += "  " + " ".join(f"[{b}]" for b in buttons)
+    return text + extra
 
-    def __init__(self, sandbox: SlackSandbox, *, user: str, channel: str) -> None:
+
+class DemoSession:
+    """A person (or three) chatting with the bot through the sandbox."""
+
+    def __init__(self, sandbox: SlackSandbox, *, channel: str = "C0GENERAL") -> None:
         self._sandbox = sandbox
-        self._user = user
         self._channel = channel
+        self.user = "U0ALICE"
         self._thread_ts: str | None = None
-        self._seen: dict[str, int] = {}
+        self._card_ts: str | None = None
 
     def new_thread(self) -> None:
         """The next message starts a new thread."""
         self._thread_ts = None
 
-    async def say(self, line: str) -> str:
-        """Send one line as the user and return the bot's answer as text."""
+    async def say(self, line: str) -> list[str]:
+        """Act on one line; returns what the people in the channel would see, in order."""
+        mark = len(self._sandbox.calls)
+        if line.startswith("/as "):
+            name = line.removeprefix("/as ").strip().lower()
+            if name not in _PEOPLE:
+                return [f"(no such person {name!r}; try {', '.join(_PEOPLE)})"]
+            self.user = _PEOPLE[name]
+            return [f"(you are now {name})"]
         if line.startswith("/ops"):
-            return await self._command(line.removeprefix("/ops").strip())
+            await self._command(line.removeprefix("/ops").strip())
+        elif line == "/approve" or line.startswith("/reject"):
+            await self._decide(line)
+        else:
+            await self._message(line)
+        return self._transcript(mark)
+
+    async def _message(self, line: str) -> None:
         sandbox = self._sandbox
         if self._thread_ts is None:
             sent = await sandbox.user_says(
-                f"<@{sandbox.bot_user_id}> {line}", user=self._user, channel=self._channel
+                f"<@{sandbox.bot_user_id}> {line}", user=self.user, channel=self._channel
             )
             self._thread_ts = sent.ts
         else:
             await sandbox.user_says(
-                line, user=self._user, channel=self._channel, thread_ts=self._thread_ts
+                line, user=self.user, channel=self._channel, thread_ts=self._thread_ts
             )
         thread = self._thread_ts
-        return await self._next_reply(
-            "chat.postMessage", key=thread, where=lambda c: c.args.get("thread_ts") == thread
-        )
+        reply = await self._next("chat.postMessage", lambda c: c.args.get("thread_ts") == thread)
+        if reply is not None and _is_card(reply):
+            self._card_ts = str(reply.response.get("ts"))
+            if _is_running(reply):
+                await self._outcome()
 
-    async def _command(self, text: str) -> str:
+    async def _command(self, text: str) -> None:
         delivery = await self._sandbox.send_command(
-            "/ops", text, user=self._user, channel=self._channel
+            "/ops", text, user=self.user, channel=self._channel
         )
-        if not delivery.acked:
-            return f"(the bot did not acknowledge the command: HTTP {delivery.status})"
-        return await self._next_reply("response_url", key="/ops", where=None)
+        if delivery.acked:
+            reply = await self._next("response_url", None) or await self._next(
+                "chat.postMessage", lambda c: c.args.get("channel") == self._channel
+            )
+            if reply is not None and _is_card(reply):
+                self._card_ts = str(reply.response.get("ts"))
 
-    async def _next_reply(
-        self, method: str, *, key: str, where: Callable[[ApiCall], bool] | None
-    ) -> str:
-        count = self._seen.get(key, 0) + 1
+    async def _decide(self, line: str) -> None:
+        if self._card_ts is None:
+            return
+        sandbox = self._sandbox
+        user = self.user
+        if line == "/approve":
+            await sandbox.click(self._card_ts, "approval_approve", user=user)
+        else:
+            await sandbox.click(self._card_ts, "approval_reject", user=user)
+            opened = await self._next("views.open", None)
+            if opened is None:
+                return
+            reason = line.removeprefix("/reject").strip() or "no reason given"
+            values = {"reason": {"reason_input": {"type": "plain_text_input", "value": reason}}}
+            view_id = str(opened.response["view"]["id"])
+            await sandbox.send_interaction(sandbox.view_submission(view_id, values, user=user))
+        answer = await self._first(
+            ("chat.postEphemeral", lambda c: c.args.get("user") == user),
+            ("chat.update", lambda c: c.args.get("ts") == self._card_ts),
+        )
+        approved = answer is not None and answer.method == "chat.update"
+        if approved and answer is not None and _is_running(answer):
+            await self._outcome()
+
+    async def _outcome(self) -> None:
+        await self._next(
+            "chat.postMessage",
+            lambda c: any(word in str(c.args.get("text")) for word in _OUTCOME_WORDS),
+        )
+
+    async def _next(self, method: str, where: Callable[[ApiCall], bool] | None) -> ApiCall | None:
+        seen = sum(1 for c in self._sandbox.calls_for(method) if where is None or where(c))
         try:
-            call = await self._sandbox.wait_for(
-                method,
-                where=where,
-                count=count,
-                timeout=_REPLY_TIMEOUT,
+            return await self._sandbox.wait_for(
+                method, where=where, count=seen + 1, timeout=_TIMEOUT
             )
         except TimeoutError:
-            return "(no reply within 15 s: see the log lines above)"
-        self._seen[key] = count
-        return _as_text(call)
+            return None
+
+    async def _first(self, *waits: tuple[str, Callable[[ApiCall], bool]]) -> ApiCall | None:
+        tasks = [asyncio.ensure_future(self._next(method, where)) for method, where in waits]
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        return next(iter(done)).result()
+
+    def _transcript(self, mark: int) -> list[str]:
+        lines = []
+        for call in self._sandbox.calls[mark:]:
+            if call.method == "chat.postMessage" and call.args.get("channel") == self._channel:
+                lines.append(_text_of(call))
+            elif call.method == "chat.postMessage":
+                lines.append(f"(in <#{call.args.get('channel')}>) {_text_of(call)}")
+            elif call.method == "chat.update":
+                lines.append(f"(card updated) {_text_of(call)}")
+            elif call.method == "chat.postEphemeral":
+                lines.append(f"(only <@{call.args.get('user')}> sees) {_text_of(call)}")
+            elif call.method == "response_url":
+                lines.append(f"(only you see) {_text_of(call)}")
+        return lines or ["(no answer within 15 s: see the log lines above)"]
 
 
-def _as_text(call: ApiCall) -> str:
-    text = call.args.get("text")
-    return str(text) if text else "(a reply with blocks only)"
+def _is_running(call: ApiCall) -> bool:
+    text = _text_of(call)
+    return "Approved" in text or "Running" in text
+
+
+def _is_card(call: ApiCall) -> bool:
+    """An approval card: its blocks carry the action's fields."""
+    return any(
+        "*Action*" in str(field.get("text"))
+        for block in call.args.get("blocks") or []
+        for field in block.get("fields") or []
+    )
 
 
 async def _lines(script: Path | None, stream: TextIO) -> AsyncIterator[str]:
@@ -128,16 +237,40 @@ def _demo_settings(settings: Settings, sandbox: SlackSandbox) -> Settings:
     )
 
 
+async def _demo_config(settings: Settings, sandbox: SlackSandbox) -> LoadedConfig | None:
+    """The user's config if set; else the example, pointed at this sandbox's deploy API."""
+    if settings.config_file is not None:
+        return None  # the runtime loads SWITCHBOARD_CONFIG itself
+    if not EXAMPLE_CONFIG.is_file():
+        return LoadedConfig(actions=(), executors={})
+    text = await asyncio.to_thread(EXAMPLE_CONFIG.read_text, encoding="utf-8")
+    return parse_config(
+        text.replace(_EXAMPLE_API, sandbox.base_url + "/"), source=str(EXAMPLE_CONFIG)
+    )
+
+
+def _demo_environ() -> Mapping[str, str]:
+    environ = dict(process_environment())
+    environ.setdefault("DEPLOY_API_TOKEN", "demo-" + secrets.token_hex(8))
+    return environ
+
+
 async def run_demo(settings: Settings, *, script: Path | None, out: TextIO | None = None) -> int:
     """Run the demo; returns the process exit code."""
     out = out or sys.stdout
     async with SlackSandbox(signing_secret=secrets.token_hex(16)) as sandbox:
-        runtime = await Runtime.create(_demo_settings(settings, sandbox), RuntimeOptions())
+        sandbox.add_usergroup("S0SRE", "sre", ["U0BOB", "U0CAROL"])
+        options = RuntimeOptions(
+            worker=WorkerOptions(poll_interval=0.1, expiry_interval=1.0),
+            config=await _demo_config(settings, sandbox),
+            environ=_demo_environ(),
+        )
+        runtime = await Runtime.create(_demo_settings(settings, sandbox), options)
         server = HttpServer(runtime, host="127.0.0.1", port=0)
         await server.start()
         sandbox.request_url = f"http://127.0.0.1:{server.port}{SLACK_EVENTS_PATH}"
         try:
-            session = DemoSession(sandbox, user="U0ALICE", channel="C0GENERAL")
+            session = DemoSession(sandbox)
             if script is None:
                 print(_HELLO, file=out, flush=True)
             async for line in _lines(script, sys.stdin):
@@ -147,16 +280,17 @@ async def run_demo(settings: Settings, *, script: Path | None, out: TextIO | Non
                     session.new_thread()
                     continue
                 if script is not None:
-                    print(f"you> {line}", file=out)
-                answer = await session.say(line)
-                print(_indent(answer), file=out, flush=True)
+                    who = next(n for n, u in _PEOPLE.items() if u == session.user)
+                    print(f"{who}> {line}", file=out)
+                for answer in await session.say(line):
+                    print(_indent(answer), file=out, flush=True)
         finally:
             await server.close()
     return 0
 
 
 def _indent(answer: str) -> str:
-    lines: Iterable[str] = answer.splitlines() or [""]
+    lines = answer.splitlines() or [""]
     return "\n".join(
         ("switchboard> " if i == 0 else "             ") + line for i, line in enumerate(lines)
     )

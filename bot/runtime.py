@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -45,6 +46,7 @@ class RuntimeOptions:
         socket_mode: Socket Mode (no signature verification: the socket is authenticated).
         config: the actions config, already loaded (default: ``SWITCHBOARD_CONFIG``, if set).
         clock: the clock (tests move it to expire requests).
+        environ: where executors resolve ``${VAR}`` secrets (default: the process environment).
         recovery_interval: seconds between sweeps for deliveries a crash left unfinished.
         recovery_grace: a delivery claimed this many seconds ago and still unfinished is
             considered abandoned by the periodic sweep (at start, every unfinished one is).
@@ -58,6 +60,7 @@ class RuntimeOptions:
     worker: WorkerOptions = field(default_factory=WorkerOptions)
     config: LoadedConfig | None = None
     clock: Clock | None = None
+    environ: Mapping[str, str] | None = None
 
 
 class WakingNotifier:
@@ -142,7 +145,9 @@ class Runtime:
                 approvals=database.approvals, jobs=database.jobs, audit=database.audit
             ),
             groups=SlackGroupDirectory(client, handles=handles),
-            executors=build_executors(config, session=session, environ=process_environment()),
+            executors=build_executors(
+                config, session=session, environ=options.environ or process_environment()
+            ),
             notifier=notifier,
             clock=clock,
         )

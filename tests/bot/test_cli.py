@@ -92,9 +92,9 @@ def test_scripted_demo_prints_the_transcript(tmp_path: Path) -> None:
     result = _run("demo", "--script", str(script), env={}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "you> hello" in out
+    assert "alice> hello" in out
     assert "I did not find an agent for 'hello'" in out
-    assert "you> /ops help" in out
+    assert "alice> /ops help" in out
     assert out.count("switchboard> ") == 2
     assert (tmp_path / "var" / "demo.db").is_file()
 
