@@ -10,6 +10,7 @@ claims run one at a time, and the UPDATE checks the state and attempts that were
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import Select, and_, or_, select, update
@@ -106,7 +107,7 @@ class SqlJobStore:
         if not updated:
             log.warning("job_not_held", job_id=job_id, owner=owner)
 
-    def _candidate(self, now: datetime) -> Select[tuple[str, str, str, str, int]]:
+    def _candidate(self, now: datetime) -> Select[*tuple[Any, ...]]:
         statement = (
             select(
                 jobs.c.id, jobs.c.approval_id, jobs.c.idempotency_key, jobs.c.state, jobs.c.attempts

@@ -227,9 +227,7 @@ async def test_message_ts_survives_a_transition_computed_before_it(database: Dat
     )
     after = step(before, Approve("U2"), seconds=10)
     assert await database.approvals.apply(before, after, audit=[])
-    assert await database.approvals.get(before.id) == replace(
-        after, message_ts="1700000009.000100"
-    )
+    assert await database.approvals.get(before.id) == replace(after, message_ts="1700000009.000100")
     await database.approvals.set_message_ts("nope", "1.2")  # unknown: harmless
 
 

@@ -66,9 +66,7 @@ async def test_the_database_refuses_to_change_the_audit_log(
     with pytest.raises(DBAPIError, match="append-only"):
         async with database.engine.begin() as connection:
             await connection.execute(text(statement))
-    assert await database.audit.entries(since=None, action=None, limit=10) == [
-        fact(1, env="prod")
-    ]
+    assert await database.audit.entries(since=None, action=None, limit=10) == [fact(1, env="prod")]
 
 
 async def test_postgresql_refuses_to_truncate_the_audit_log(database: Database) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -79,8 +81,13 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> No
 async def test_sqlite_file_that_is_a_directory_is_a_storage_error(tmp_path: Path) -> None:
     """Connecting where the SQLite file would be a directory raises StorageError."""
     (tmp_path / "switchboard.db").mkdir()
+    running = set(threading.enumerate())
     with pytest.raises(StorageError, match="could not reach the database"):
         await Database.connect(sqlite_url(tmp_path))
+    # aiosqlite stops the worker thread of a failed connect without awaiting it; let it finish
+    # while this loop runs, or under load it reports to a closed loop during a later test.
+    started = set(threading.enumerate()) - running
+    await asyncio.to_thread(lambda: [thread.join(timeout=5) for thread in started])
 
 
 async def test_unreachable_postgres_is_a_storage_error_without_secrets() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -52,3 +52,14 @@ async def test_a_database_at_an_unknown_revision_is_a_storage_error(database: Da
         await connection.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
     with pytest.raises(StorageError, match="could not migrate"):
         await database.migrate()
+
+
+async def test_the_approval_stores_raise_storage_errors_unmigrated(unmigrated: Database) -> None:
+    """Approvals, jobs and the audit log raise StorageError before the schema exists."""
+    now = inbound(1).received_at
+    with pytest.raises(StorageError, match="could not read an approval"):
+        await unmigrated.approvals.get("approval-1")
+    with pytest.raises(StorageError, match="could not claim a job"):
+        await unmigrated.jobs.claim_next(owner="w1", now=now, lease=timedelta(seconds=30))
+    with pytest.raises(StorageError, match="could not read the audit log"):
+        await unmigrated.audit.entries(since=None, action=None, limit=1)

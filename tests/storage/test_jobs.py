@@ -61,7 +61,7 @@ async def test_concurrent_claimers_take_each_job_exactly_once(place: Place) -> N
 
     async def claimer(handle: Database, owner: str) -> list[Job]:
         taken = []
-        while (job := await handle.jobs.claim_next(owner=owner, now=at(60), lease=LEASE)) is not None:
+        while job := await handle.jobs.claim_next(owner=owner, now=at(60), lease=LEASE):
             taken.append(job)
             await asyncio.sleep(0)  # let the other claimers in between claims
         return taken

@@ -6,7 +6,8 @@ Create Date: 2026-11-24
 
 Written by hand to match ``storage/tables.py`` at this revision. The audit trail is made
 append-only by triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL); triggers
-are not part of the MetaData, so the schema comparison test does not see them.
+are not part of the MetaData, so the schema comparison test does not see them. A later
+batch-mode change of ``audit_log`` on SQLite recreates the table and must recreate them.
 """
 
 from __future__ import annotations
