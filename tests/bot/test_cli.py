@@ -126,3 +126,34 @@ async def test_sandbox_command_serves_the_web_api(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await proc.wait() == 0
+
+
+def test_bad_actions_config_never_starts_the_bot(tmp_path: Path) -> None:
+    """`run` with a config that has errors exits 2 listing each with its line; no traceback."""
+    config = tmp_path / "bad.yaml"
+    config.write_text(
+        "version: 1\nactions:\n  - name: deploy\n    agent: deploy\n    description: d\n"
+        "    risk: sometimes\n    executor: {python: {entrypoint: 'nope:missing'}}\n"
+    )
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "SWITCHBOARD_CONFIG": str(config),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+    }
+    result = _run("run", "--port", "0", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{config}:6" in result.stderr  # the line of `risk: sometimes`
+    assert "Traceback" not in result.stderr
+    checked = _run("config", "check", str(config), env={}, cwd=tmp_path)
+    assert checked.returncode == 2
+    assert f"{config}:6" in checked.stdout
+
+
+def test_example_config_checks_clean(tmp_path: Path) -> None:
+    """The shipped example passes `config check`."""
+    result = _run(
+        "config", "check", str(REPO / "examples" / "switchboard.yaml"), env={}, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("ok:")
