@@ -16,6 +16,7 @@ With ``--script FILE`` the lines of FILE are played and the transcript printed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -153,10 +154,21 @@ class DemoSession:
             await self._outcome()
 
     async def _outcome(self) -> None:
+        """Await the outcome note in the thread and the card showing the outcome."""
         await self._next(
             "chat.postMessage",
             lambda c: any(word in str(c.args.get("text")) for word in _OUTCOME_WORDS),
         )
+        card = self._card_ts
+
+        def final_card(call: ApiCall) -> bool:
+            text = _text_of(call)
+            return call.args.get("ts") == card and any(
+                label in text for label in ("Succeeded", "Failed", "Outcome unknown")
+            )
+
+        with contextlib.suppress(TimeoutError):  # the card may already show it (count=1)
+            await self._sandbox.wait_for("chat.update", where=final_card, timeout=_TIMEOUT)
 
     async def _next(self, method: str, where: Callable[[ApiCall], bool] | None) -> ApiCall | None:
         seen = sum(1 for c in self._sandbox.calls_for(method) if where is None or where(c))

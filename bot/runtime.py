@@ -160,11 +160,17 @@ class Runtime:
                 events=database.events,
                 conversations=database.conversations,
                 traces=database.traces,
+                ledger=database.ledger,
             ),
             clock=clock,
             operations=operations,
         )
-        runner = TurnRunner(switchboard, Delivery(client, operations=operations))
+        runner = TurnRunner(
+            switchboard,
+            Delivery(client, operations=operations),
+            # SQLite has one writer: more turns at once only lengthen the queue a claim joins.
+            max_concurrency=8 if database.dialect == "sqlite" else 64,
+        )
         app = AsyncApp(
             client=client,
             signing_secret=("" if options.socket_mode else settings.secret("slack_signing_secret")),

@@ -21,8 +21,10 @@ __all__ = [
     "REJECT_MODAL",
     "approval_blocks",
     "approval_text",
+    "button_value",
     "edit_modal",
     "modal_metadata",
+    "parse_button_value",
     "reject_modal",
 ]
 
@@ -57,6 +59,19 @@ def _who(audience_users: frozenset[str], audience_groups: frozenset[str]) -> str
 def _when(moment: datetime) -> str:
     fallback = f"{moment:%Y-%m-%d %H:%M} UTC"
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def button_value(approval: Approval) -> str:
+    """What a card's buttons carry: the opaque token and the edit round the card shows."""
+    return f"{approval.token}.{approval.edits}"
+
+
+def parse_button_value(value: str) -> tuple[str, int | None]:
+    """``(token, edit round)`` from a button value (tokens are url-safe base64: no dots)."""
+    token, _, edits = value.rpartition(".")
+    if not token or not edits.isdigit():
+        return value, None
+    return token, int(edits)
 
 
 def approval_text(approval: Approval) -> str:
@@ -138,7 +153,7 @@ def _buttons(approval: Approval, action: ActionSpec) -> dict[str, Any]:
         "action_id": APPROVE_ACTION,
         "text": {"type": "plain_text", "text": "Approve"},
         "style": "primary",
-        "value": approval.token,
+        "value": button_value(approval),
     }
     if action.risk == "dangerous":
         approve["confirm"] = {
@@ -159,7 +174,7 @@ def _buttons(approval: Approval, action: ActionSpec) -> dict[str, Any]:
             "action_id": REJECT_ACTION,
             "text": {"type": "plain_text", "text": "Reject"},
             "style": "danger",
-            "value": approval.token,
+            "value": button_value(approval),
         },
     ]
     if action.params:
@@ -168,7 +183,7 @@ def _buttons(approval: Approval, action: ActionSpec) -> dict[str, Any]:
                 "type": "button",
                 "action_id": EDIT_ACTION,
                 "text": {"type": "plain_text", "text": "Edit parameters"},
-                "value": approval.token,
+                "value": button_value(approval),
             }
         )
     return {"type": "actions", "block_id": "approval_buttons", "elements": elements}

@@ -25,6 +25,7 @@ from handlers.approval_blocks import (
     REJECT_ACTION,
     REJECT_MODAL,
     edit_modal,
+    parse_button_value,
     reject_modal,
 )
 from handlers.delivery import call_slack
@@ -34,15 +35,15 @@ __all__ = ["register_approvals"]
 log = structlog.get_logger(__name__)
 
 
-def _click(body: dict[str, Any]) -> tuple[str, str, str | None]:
-    """(token, user id, channel id) of a block_actions payload."""
+def _click(body: dict[str, Any]) -> tuple[str, int | None, str, str | None]:
+    """(token, edit round, user id, channel id) of a block_actions payload."""
     actions = body.get("actions") or [{}]
-    token = str(actions[0].get("value") or "")
+    token, edits = parse_button_value(str(actions[0].get("value") or ""))
     user = str((body.get("user") or {}).get("id") or "")
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id"
     )
-    return token, user, str(channel) if channel else None
+    return token, edits, user, str(channel) if channel else None
 
 
 def _metadata(body: dict[str, Any]) -> tuple[str, str | None]:
@@ -75,8 +76,10 @@ def register_approvals(app: AsyncApp, *, operations: Operations) -> None:
     """Attach the approval button and modal listeners."""
 
     async def vote(body: dict[str, Any], client: AsyncWebClient, kind: VoteKind) -> None:
-        token, user, channel = _click(body)
-        outcome = await operations.vote(token, user_id=user, channel_id=channel, kind=kind)
+        token, edits, user, channel = _click(body)
+        outcome = await operations.vote(
+            token, user_id=user, channel_id=channel, kind=kind, seen_edits=edits
+        )
         if outcome.refusal:
             log.info("approval_click_refused", kind=kind, reason=outcome.refusal)
             await _explain(client, user=user, channel=channel, text=outcome.refusal)
@@ -94,7 +97,7 @@ def register_approvals(app: AsyncApp, *, operations: Operations) -> None:
         await open_modal(body, client, kind="edit")
 
     async def open_modal(body: dict[str, Any], client: AsyncWebClient, *, kind: str) -> None:
-        token, user, channel = _click(body)
+        token, _edits, user, channel = _click(body)
         outcome = await operations.may_decide(token, user_id=user, channel_id=channel)
         approval = outcome.approval
         if outcome.refusal or approval is None:

@@ -116,13 +116,15 @@ class TurnRunner:
     ) -> None:
         switchboard = self._switchboard
         clock = switchboard.clock
-        attempts = await switchboard.attempt(inbound)
-        if attempts > self._max_attempts:
-            log.error("event_given_up", attempts=attempts - 1)
-            await switchboard.finish(inbound, failed=True)
-            return
+        attempts = 1  # the claim counted the live attempt
+        if recovering:
+            attempts = await switchboard.attempt(inbound)
+            if attempts > self._max_attempts:
+                log.error("event_given_up", attempts=attempts - 1)
+                await switchboard.finish(inbound, failed=True)
+                return
         started = clock.monotonic()
-        outbound = await switchboard.run_turn(inbound)
+        outbound = await switchboard.run_turn(inbound, fresh=not recovering)
         if outbound.status == "sent":
             await switchboard.finish(inbound, failed=False)
             return

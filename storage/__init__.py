@@ -12,6 +12,7 @@ from storage.database import Database
 from storage.engine import create_engine, normalize_url
 from storage.events import SqlEventStore
 from storage.jobs import SqlJobStore
+from storage.ledger import SqlTurnLedger
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.traces import SqlTraceStore
 
@@ -23,6 +24,7 @@ __all__ = [
     "SqlEventStore",
     "SqlJobStore",
     "SqlTraceStore",
+    "SqlTurnLedger",
     "create_engine",
     "current_revision",
     "head_revision",

@@ -24,7 +24,7 @@ from storage._seam import insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import conversations, messages
 
-__all__ = ["SqlConversationStore"]
+__all__ = ["SqlConversationStore", "mark_sent_on", "record_inbound_on", "record_reply_on"]
 
 log = structlog.get_logger(__name__)
 
@@ -42,40 +42,13 @@ class SqlConversationStore:
         """Store a person's message (``received``); a second call for its trace id is a no-op."""
         with translated("record an inbound message"):
             async with self._db.transaction.begin() as connection:
-                await self._record(
-                    connection,
-                    inbound.conversation,
-                    at=inbound.received_at,
-                    values={
-                        "direction": "in",
-                        "user_id": inbound.user_id,
-                        "text": inbound.text,
-                        "trace_id": inbound.trace_id,
-                        "status": "received",
-                        "ts": inbound.ts or None,  # "" (a slash command) has no Slack ts
-                    },
-                )
+                await record_inbound_on(connection, self._db.dialect, inbound)
 
     async def record_reply(self, outbound: Outbound, *, now: datetime) -> None:
         """Store a reply before it is posted; a second call for its trace id is a no-op."""
-        key = ConversationKey(outbound.team_id, outbound.channel_id, outbound.thread_ts or "")
         with translated("record a reply"):
             async with self._db.transaction.begin() as connection:
-                await self._record(
-                    connection,
-                    key,
-                    at=now,
-                    values={
-                        "direction": "out",
-                        "user_id": "",  # the bot itself
-                        "text": outbound.reply.text,
-                        "trace_id": outbound.trace_id,
-                        "agent": outbound.agent,
-                        "reply_json": _encode_reply(outbound.reply),
-                        "status": outbound.status,
-                        "ts": outbound.ts,
-                    },
-                )
+                await record_reply_on(connection, self._db.dialect, outbound, now=now)
 
     async def find_reply(self, trace_id: str) -> Outbound | None:
         """The reply stored for a turn, with its delivery status, if any."""
@@ -123,16 +96,9 @@ class SqlConversationStore:
 
     async def mark_sent(self, *, trace_id: str, ts: str) -> None:
         """Record that Slack accepted the reply, with its message ts."""
-        statement = (
-            update(messages)
-            .where(messages.c.trace_id == trace_id, messages.c.direction == "out")
-            .values(status="sent", ts=ts)
-        )
         with translated("mark a reply sent"):
             async with self._db.write.begin() as connection:
-                updated = (await connection.execute(statement)).rowcount
-        if not updated:
-            log.warning("reply_not_found", trace_id=trace_id)
+                await mark_sent_on(connection, trace_id=trace_id, ts=ts)
 
     async def has_conversation(self, key: ConversationKey) -> bool:
         """Whether the bot replied in this conversation before (a pending reply counts)."""
@@ -170,31 +136,83 @@ class SqlConversationStore:
                 rows = (await connection.execute(statement)).all()
         return [_stored_message(row) for row in reversed(rows)]
 
-    async def _record(
-        self,
-        connection: AsyncConnection,
-        key: ConversationKey,
-        *,
-        at: datetime,
-        values: dict[str, Any],
-    ) -> None:
-        # Writes first (SQLite takes the lock on the first write), and the conversation is
-        # only touched when the message is new, so repeating a call changes nothing.
-        conversation_id, created = await _ensure_conversation(
-            connection, self._db.dialect, key, at=at
+
+async def record_inbound_on(
+    connection: AsyncConnection, dialect: Dialect, inbound: Inbound
+) -> None:
+    """Store a person's message in the caller's transaction (a no-op if its trace has one)."""
+    await _record_message_on(
+        connection,
+        dialect,
+        inbound.conversation,
+        at=inbound.received_at,
+        values={
+            "direction": "in",
+            "user_id": inbound.user_id,
+            "text": inbound.text,
+            "trace_id": inbound.trace_id,
+            "status": "received",
+            "ts": inbound.ts or None,  # "" (a slash command) has no Slack ts
+        },
+    )
+
+
+async def record_reply_on(
+    connection: AsyncConnection, dialect: Dialect, outbound: Outbound, *, now: datetime
+) -> None:
+    """Store a reply in the caller's transaction (a no-op if its trace has one)."""
+    await _record_message_on(
+        connection,
+        dialect,
+        ConversationKey(outbound.team_id, outbound.channel_id, outbound.thread_ts or ""),
+        at=now,
+        values={
+            "direction": "out",
+            "user_id": "",  # the bot itself
+            "text": outbound.reply.text,
+            "trace_id": outbound.trace_id,
+            "agent": outbound.agent,
+            "reply_json": _encode_reply(outbound.reply),
+            "status": outbound.status,
+            "ts": outbound.ts,
+        },
+    )
+
+
+async def mark_sent_on(connection: AsyncConnection, *, trace_id: str, ts: str) -> None:
+    """Record in the caller's transaction that Slack accepted the reply, with its ts."""
+    statement = (
+        update(messages)
+        .where(messages.c.trace_id == trace_id, messages.c.direction == "out")
+        .values(status="sent", ts=ts)
+    )
+    if not (await connection.execute(statement)).rowcount:
+        log.warning("reply_not_found", trace_id=trace_id)
+
+
+async def _record_message_on(
+    connection: AsyncConnection,
+    dialect: Dialect,
+    key: ConversationKey,
+    *,
+    at: datetime,
+    values: dict[str, Any],
+) -> None:
+    # Writes first (SQLite takes the lock on the first write), and the conversation is
+    # only touched when the message is new, so repeating a call changes nothing.
+    conversation_id, created = await _ensure_conversation(connection, dialect, key, at=at)
+    inserted = await connection.execute(
+        insert(dialect, messages)
+        .values(conversation_id=conversation_id, created_at=at, **values)
+        .on_conflict_do_nothing(index_elements=[messages.c.trace_id, messages.c.direction])
+        .returning(messages.c.id)
+    )
+    if inserted.first() is not None and not created:
+        await connection.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation_id, conversations.c.updated_at < at)
+            .values(updated_at=at)
         )
-        inserted = await connection.execute(
-            insert(self._db.dialect, messages)
-            .values(conversation_id=conversation_id, created_at=at, **values)
-            .on_conflict_do_nothing(index_elements=[messages.c.trace_id, messages.c.direction])
-            .returning(messages.c.id)
-        )
-        if inserted.first() is not None and not created:
-            await connection.execute(
-                update(conversations)
-                .where(conversations.c.id == conversation_id, conversations.c.updated_at < at)
-                .values(updated_at=at)
-            )
 
 
 def _matches(key: ConversationKey) -> tuple[Any, ...]:
@@ -248,6 +266,7 @@ def _encode_reply(reply: Reply) -> dict[str, Any]:
             "action": pending.action,
             "values": [list(pair) for pair in pending.values],
             "missing": list(pending.missing),
+            "requester": pending.requester,
         },
     }
 
@@ -261,6 +280,7 @@ def _decode_pending(data: object) -> PendingAction | None:
         action=str(data["action"]),
         values=tuple((str(name), str(value)) for name, value in data["values"]),
         missing=tuple(str(name) for name in data["missing"]),
+        requester=str(data.get("requester") or ""),
     )
 
 

@@ -15,6 +15,7 @@ from storage.conversations import SqlConversationStore
 from storage.engine import Dialect, create_engine, views
 from storage.events import SqlEventStore
 from storage.jobs import SqlJobStore
+from storage.ledger import SqlTurnLedger
 from storage.migrate import current_revision, upgrade
 from storage.traces import SqlTraceStore
 
@@ -32,6 +33,7 @@ class Database:
         events: the ``EventStore``.
         conversations: the ``ConversationStore``.
         traces: the ``TraceStore``.
+        ledger: the ``TurnLedger`` (a turn's writes, grouped, over the three stores above).
         approvals: the ``ApprovalStore`` (which also records votes and enqueues jobs).
         jobs: the ``JobStore``.
         audit: the ``AuditLog``.
@@ -43,6 +45,7 @@ class Database:
         self.events = SqlEventStore(engine)
         self.conversations = SqlConversationStore(engine)
         self.traces = SqlTraceStore(engine)
+        self.ledger = SqlTurnLedger(engine)
         self.approvals = SqlApprovalStore(engine)
         self.jobs = SqlJobStore(engine)
         self.audit = SqlAuditLog(engine)

@@ -8,7 +8,7 @@ from typing import Any, get_args
 
 import structlog
 from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agents.core.errors import StorageError
 from agents.core.models import EventStatus, Inbound, Source
@@ -16,7 +16,7 @@ from storage._seam import insert, narrow, translated
 from storage.engine import views
 from storage.tables import events
 
-__all__ = ["SqlEventStore"]
+__all__ = ["SqlEventStore", "finish_event_on"]
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +33,7 @@ class SqlEventStore:
         """Insert the delivery unless it exists; True if this call inserted it.
 
         One ``INSERT … ON CONFLICT DO NOTHING``: the unique constraint decides between racing
-        claimers, so exactly one of them wins.
+        claimers, so exactly one of them wins. The row starts at one attempt: the claimer's.
         """
         statement = (
             insert(self._db.dialect, events)
@@ -49,6 +49,7 @@ class SqlEventStore:
                 thread_ts=inbound.thread_ts,
                 received_at=inbound.received_at,
                 status="claimed",
+                attempts=1,
             )
             .on_conflict_do_nothing(index_elements=[events.c.team_id, events.c.event_id])
             .returning(events.c.id)
@@ -61,16 +62,11 @@ class SqlEventStore:
         self, *, team_id: str, event_id: str, status: EventStatus, now: datetime
     ) -> None:
         """Set the delivery's final status and when it was reached."""
-        statement = (
-            update(events)
-            .where(events.c.team_id == team_id, events.c.event_id == event_id)
-            .values(status=status, finished_at=now)
-        )
         with translated("finish a delivery"):
             async with self._db.write.begin() as connection:
-                updated = (await connection.execute(statement)).rowcount
-        if not updated:
-            log.warning("delivery_not_found", team_id=team_id, event_id=event_id, status=status)
+                await finish_event_on(
+                    connection, team_id=team_id, event_id=event_id, status=status, now=now
+                )
 
     async def unfinished(self, *, claimed_before: datetime, limit: int) -> Sequence[Inbound]:
         """Still-claimed deliveries received before ``claimed_before``, oldest first."""
@@ -88,6 +84,8 @@ class SqlEventStore:
     async def count_attempt(self, *, team_id: str, event_id: str) -> int:
         """Add one to the delivery's attempts, atomically, and return the new count.
 
+        The claim counted the first attempt, so the first call returns 2.
+
         Raises:
             StorageError: no such delivery was claimed.
         """
@@ -103,6 +101,24 @@ class SqlEventStore:
         if attempts is None:
             raise StorageError(f"no claimed delivery {event_id!r} in team {team_id!r}")
         return attempts
+
+
+async def finish_event_on(
+    connection: AsyncConnection,
+    *,
+    team_id: str,
+    event_id: str,
+    status: EventStatus,
+    now: datetime,
+) -> None:
+    """Set a delivery's final status and when it was reached, in the caller's transaction."""
+    statement = (
+        update(events)
+        .where(events.c.team_id == team_id, events.c.event_id == event_id)
+        .values(status=status, finished_at=now)
+    )
+    if not (await connection.execute(statement)).rowcount:
+        log.warning("delivery_not_found", team_id=team_id, event_id=event_id, status=status)
 
 
 def _inbound(row: Row[*tuple[Any, ...]]) -> Inbound:

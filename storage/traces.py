@@ -7,14 +7,14 @@ from typing import Any, get_args
 
 import structlog
 from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agents.core.models import RouteReason, Source, Trace, TurnOutcome
 from storage._seam import insert, narrow, translated
-from storage.engine import views
+from storage.engine import Dialect, views
 from storage.tables import traces
 
-__all__ = ["SqlTraceStore"]
+__all__ = ["SqlTraceStore", "mark_delivered_on", "save_trace_on"]
 
 log = structlog.get_logger(__name__)
 
@@ -31,41 +31,15 @@ class SqlTraceStore:
 
     async def save(self, trace: Trace) -> None:
         """Insert the trace, or replace every field of the one with the same trace id."""
-        values = {
-            "trace_id": trace.trace_id,
-            "team_id": trace.team_id,
-            "channel_id": trace.channel_id,
-            "user_id": trace.user_id,
-            "event_id": trace.event_id,
-            "source": trace.source,
-            "agent": trace.agent,
-            "route_reason": trace.route_reason,
-            "route_score": trace.route_score,
-            "outcome": trace.outcome,
-            "error": trace.error,
-            "started_at": trace.started_at,
-            "route_ms": trace.route_ms,
-            "agent_ms": trace.agent_ms,
-            "total_ms": trace.total_ms,
-            "delivered_at": trace.delivered_at,
-        }
-        statement = insert(self._db.dialect, traces).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[traces.c.trace_id],
-            set_={name: statement.excluded[name] for name in values if name != "trace_id"},
-        )
         with translated("save a trace"):
             async with self._db.write.begin() as connection:
-                await connection.execute(statement)
+                await save_trace_on(connection, self._db.dialect, trace)
 
     async def mark_delivered(self, *, trace_id: str, at: datetime) -> None:
         """Record when the turn's reply reached Slack."""
-        statement = update(traces).where(traces.c.trace_id == trace_id).values(delivered_at=at)
         with translated("mark a trace delivered"):
             async with self._db.write.begin() as connection:
-                updated = (await connection.execute(statement)).rowcount
-        if not updated:
-            log.warning("trace_not_found", trace_id=trace_id)
+                await mark_delivered_on(connection, trace_id=trace_id, at=at)
 
     async def get(self, trace_id: str) -> Trace | None:
         """The trace with this id, if stored."""
@@ -74,6 +48,41 @@ class SqlTraceStore:
             async with self._db.read.connect() as connection:
                 row = (await connection.execute(statement)).first()
         return None if row is None else _trace(row)
+
+
+async def save_trace_on(connection: AsyncConnection, dialect: Dialect, trace: Trace) -> None:
+    """Insert or wholly replace the trace with this trace id, in the caller's transaction."""
+    values = {
+        "trace_id": trace.trace_id,
+        "team_id": trace.team_id,
+        "channel_id": trace.channel_id,
+        "user_id": trace.user_id,
+        "event_id": trace.event_id,
+        "source": trace.source,
+        "agent": trace.agent,
+        "route_reason": trace.route_reason,
+        "route_score": trace.route_score,
+        "outcome": trace.outcome,
+        "error": trace.error,
+        "started_at": trace.started_at,
+        "route_ms": trace.route_ms,
+        "agent_ms": trace.agent_ms,
+        "total_ms": trace.total_ms,
+        "delivered_at": trace.delivered_at,
+    }
+    statement = insert(dialect, traces).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[traces.c.trace_id],
+        set_={name: statement.excluded[name] for name in values if name != "trace_id"},
+    )
+    await connection.execute(statement)
+
+
+async def mark_delivered_on(connection: AsyncConnection, *, trace_id: str, at: datetime) -> None:
+    """Record in the caller's transaction when the turn's reply reached Slack."""
+    statement = update(traces).where(traces.c.trace_id == trace_id).values(delivered_at=at)
+    if not (await connection.execute(statement)).rowcount:
+        log.warning("trace_not_found", trace_id=trace_id)
 
 
 def _trace(row: Row[*tuple[Any, ...]]) -> Trace:

@@ -26,7 +26,7 @@ from agents.core.models import (
     TurnOutcome,
 )
 from agents.core.operations import Operations
-from agents.core.ports import Clock, ConversationStore, EventStore, TraceStore
+from agents.core.ports import Clock, ConversationStore, EventStore, TraceStore, TurnLedger
 from agents.core.router import route
 
 __all__ = ["Stores", "Switchboard"]
@@ -45,6 +45,7 @@ class Stores:
     events: EventStore
     conversations: ConversationStore
     traces: TraceStore
+    ledger: TurnLedger
 
 
 class Switchboard:
@@ -90,14 +91,16 @@ class Switchboard:
         """Whether the bot answered in this conversation before (so replies there are for it)."""
         return await self._stores.conversations.has_conversation(key)
 
-    async def run_turn(self, inbound: Inbound) -> Outbound:
+    async def run_turn(self, inbound: Inbound, *, fresh: bool = False) -> Outbound:
         """Route and answer one message, storing the message, the reply and the trace.
 
         Re-running a turn whose reply is already stored returns that reply unchanged.
+        ``fresh`` (a delivery claimed moments ago in this process) skips that look-up.
         """
-        stored = await self._stores.conversations.find_reply(inbound.trace_id)
-        if stored is not None:
-            return stored
+        if not fresh:
+            stored = await self._stores.conversations.find_reply(inbound.trace_id)
+            if stored is not None:
+                return stored
         clock = self._clock
         started_at, t0 = clock.now(), clock.monotonic()
         decision = route(
@@ -124,9 +127,9 @@ class Switchboard:
             agent=decision.agent,
             reply=reply,
         )
-        await self._stores.conversations.record_inbound(inbound)
-        await self._stores.conversations.record_reply(outbound, now=clock.now())
-        await self._stores.traces.save(
+        await self._stores.ledger.record_turn(
+            inbound,
+            outbound,
             Trace(
                 trace_id=inbound.trace_id,
                 team_id=inbound.team_id,
@@ -143,7 +146,7 @@ class Switchboard:
                 agent_ms=(t2 - t1) * 1000,
                 total_ms=(clock.monotonic() - t0) * 1000,
                 error=error,
-            )
+            ),
         )
         log.info(
             "turn_routed",
@@ -164,9 +167,22 @@ class Switchboard:
                 return replace(decision, agent=self._fallback, reason="explicit"), (
                     await self._approvals_for(ops, inbound)
                 )
-            if decision.reason != "explicit" and inbound.thread_ts is not None:
+            continues = inbound.thread_ts is not None and not (
+                inbound.source == "mention" and inbound.thread_ts == inbound.ts
+            )  # a mention at top level starts a new thread: nothing pending there
+            if decision.reason != "explicit" and continues:
                 previous = await self._stores.conversations.latest_reply(inbound.conversation)
                 pending = previous.reply.pending if previous is not None else None
+                # Only the person who asked completes their action (no one else's answer
+                # makes them the requester of something they may then approve).
+                if pending is not None and pending.requester not in ("", inbound.user_id):
+                    owner = ops.action(pending.action)
+                    agent = owner.agent if owner else decision.agent
+                    waiting = Reply(
+                        text=f"I am waiting for <@{pending.requester}> to answer that.",
+                        pending=pending,  # keep the question open for them
+                    )
+                    return Route(agent, "pending", 1.0, decision.text), waiting
                 if pending is not None:
                     reply = await ops.fill(inbound, pending)
                     if reply is not None:
@@ -204,10 +220,7 @@ class Switchboard:
 
     async def delivered(self, inbound: Inbound, *, ts: str) -> None:
         """Record that the turn's reply reached Slack, and finish the delivery."""
-        now = self._clock.now()
-        await self._stores.conversations.mark_sent(trace_id=inbound.trace_id, ts=ts)
-        await self._stores.traces.mark_delivered(trace_id=inbound.trace_id, at=now)
-        await self.finish(inbound, failed=False)
+        await self._stores.ledger.complete_turn(inbound, ts=ts, now=self._clock.now())
 
     async def finish(self, inbound: Inbound, *, failed: bool) -> None:
         """Close a claimed delivery: ``done``, or ``failed`` when it was given up."""

@@ -115,11 +115,13 @@ class PendingAction:
     Attributes:
         values: the raw values given so far, as ``(name, value)`` pairs.
         missing: the parameters still needed, in the order they are asked for.
+        requester: who asked; only their answer completes the action.
     """
 
     action: str
     values: tuple[tuple[str, str], ...]
     missing: tuple[str, ...]
+    requester: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,7 +152,7 @@ class Operations:
         if errors:
             return Reply(text=f"I can't run `{action.name}`: " + "; ".join(errors) + ".")
         if missing:
-            return self._ask_for(action, raw, missing)
+            return self._ask_for(action, raw, missing, requester=inbound.user_id)
         approval = self._new_approval(inbound, action, values, auto=isinstance(decision, Auto))
         await self._stores.approvals.create(
             approval,
@@ -171,7 +171,14 @@ class Operations:
             return Reply(text=f"Running `{action.name}` now.", approval_id=approval.id)
         return Reply(text=f"`{action.name}` needs approval.", approval_id=approval.id)
 
-    def _ask_for(self, action: ActionSpec, raw: Mapping[str, str], missing: Sequence[str]) -> Reply:
+    def _ask_for(
+        self,
+        action: ActionSpec,
+        raw: Mapping[str, str],
+        missing: Sequence[str],
+        *,
+        requester: str,
+    ) -> Reply:
         spec = action.param(missing[0])
         hint = ""
         if spec is not None and spec.choices:
@@ -187,6 +194,7 @@ class Operations:
                 action=action.name,
                 values=tuple((k, str(v)) for k, v in raw.items()),
                 missing=tuple(missing),
+                requester=requester,
             ),
         )
 
@@ -227,7 +235,7 @@ class Operations:
             thread_ts=inbound.thread_ts or (inbound.ts or None),
             trace_id=inbound.trace_id,
             idempotency_key=uuid.uuid4().hex,
-            quorum=0 if auto else policy.quorum,
+            quorum=0 if auto else max(policy.quorum, 1),
             self_approval=policy.allow_self_approval and action.risk != "dangerous",
             created_at=now,
             expires_at=now + policy.expires_after,
@@ -243,14 +251,23 @@ class Operations:
         channel_id: str | None,
         kind: VoteKind,
         reason: str | None = None,
+        seen_edits: int | None = None,
     ) -> VoteOutcome:
-        """Apply a click (approve, reject, cancel) by ``user_id`` on the card with ``token``."""
+        """Apply a click (approve, reject, cancel) by ``user_id`` on the card with ``token``.
+
+        ``seen_edits`` is the edit round the clicked card showed: a click on a card from
+        before the parameters were edited is refused (the voter never saw the new ones).
+        """
         approval = await self._stores.approvals.by_token(token)
         if approval is None:
             return VoteOutcome(None, "This button does not belong to any request I know.")
         action = self._actions.get(approval.action)
         if action is None:
             return VoteOutcome(approval, f"The action `{approval.action}` is no longer configured.")
+        if seen_edits is not None and seen_edits != approval.edits and approval.state == "pending":
+            return VoteOutcome(
+                approval, "The parameters were changed since this card was shown; vote again."
+            )
         if kind != "cancel":
             person = await self.person(user_id, channel_id)
             refusal = may_approve(action, person, requester=approval.requester)
@@ -425,9 +442,9 @@ class Operations:
         if isinstance(after, Refusal):
             return approval
         note = {
-            "succeeded": f"`{after.action}` succeeded: {result.summary}",
-            "failed": f"`{after.action}` failed: {result.summary}",
-            "unknown": f"`{after.action}` outcome unknown: {result.summary} <@{after.requester}>",
+            "succeeded": f"<@{after.requester}> `{after.action}` succeeded: {result.summary}",
+            "failed": f"<@{after.requester}> `{after.action}` failed: {result.summary}",
+            "unknown": f"<@{after.requester}> `{after.action}` outcome unknown: {result.summary}",
         }[result.outcome]
         await self._notify(after, note=note)
         return after
@@ -475,6 +492,10 @@ class Operations:
             fresh = await self._stores.approvals.get(current.id)
             if fresh is None:
                 return Refusal("This request no longer exists.")
+            if isinstance(event, Approve) and fresh.edits != approval.edits:
+                # The vote was cast on parameters an edit has since replaced: it must not
+                # count for the new ones (an edit resets the votes).
+                return Refusal("The parameters were just changed; review them and vote again.")
             current = fresh
         return Refusal("This request is changing right now; try again.")
 

@@ -30,6 +30,7 @@ __all__ = [
     "GroupDirectory",
     "JobStore",
     "TraceStore",
+    "TurnLedger",
 ]
 
 
@@ -67,7 +68,7 @@ class EventStore(Protocol):
         ...
 
     async def count_attempt(self, *, team_id: str, event_id: str) -> int:
-        """Count one more processing attempt of a delivery and return the new count."""
+        """Count one more processing attempt (the claim counted the first); return the count."""
         ...
 
 
@@ -210,4 +211,20 @@ class ApprovalNotifier(Protocol):
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
         """Announce an expired request in the escalation channel."""
+        ...
+
+
+class TurnLedger(Protocol):
+    """The writes of one turn grouped into as few transactions as possible.
+
+    A turn is recorded in one transaction (conversation, the person's message, the pending
+    reply, the trace) and completed in another (reply sent, trace delivered, delivery done).
+    """
+
+    async def record_turn(self, inbound: Inbound, outbound: Outbound, trace: Trace) -> None:
+        """Store the message, the pending reply and the trace, atomically and idempotently."""
+        ...
+
+    async def complete_turn(self, inbound: Inbound, *, ts: str, now: datetime) -> None:
+        """Mark the reply sent with ``ts``, the trace delivered and the delivery done."""
         ...

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
+from agents.core.approval import Approval
+from agents.core.execution import ExecutionRequest, ExecutionResult
+from agents.core.jobs import AuditEntry, Job
 from agents.core.models import (
     ConversationKey,
     EventStatus,
@@ -120,3 +125,268 @@ class MemoryTraces:
 
     async def get(self, trace_id: str) -> Trace | None:
         return self.rows.get(trace_id)
+
+
+class MemoryLedger:
+    """The TurnLedger over the other in-memory fakes."""
+
+    def __init__(
+        self, events: MemoryEvents, conversations: MemoryConversations, traces: MemoryTraces
+    ) -> None:
+        self._events = events
+        self._conversations = conversations
+        self._traces = traces
+
+    async def record_turn(self, inbound: Inbound, outbound: Outbound, trace: Trace) -> None:
+        await self._conversations.record_inbound(inbound)
+        await self._conversations.record_reply(outbound, now=trace.started_at)
+        await self._traces.save(trace)
+
+    async def complete_turn(self, inbound: Inbound, *, ts: str, now: datetime) -> None:
+        await self._conversations.mark_sent(trace_id=inbound.trace_id, ts=ts)
+        await self._traces.mark_delivered(trace_id=inbound.trace_id, at=now)
+        await self._events.finish(
+            team_id=inbound.team_id, event_id=inbound.event_id, status="done", now=now
+        )
+
+
+# -- approvals, jobs and audit ---------------------------------------------------------------
+#
+# The fakes below stand in for ``storage/`` in pure tests of ``agents.core.operations``. They
+# keep the contracts the SQL stores promise (compare-and-set on ``version``, one job per
+# approval, ``message_ts`` untouched by transitions, leases on jobs), and they yield to the
+# event loop at every read and write so that ``asyncio.gather`` really interleaves callers.
+
+
+async def _yield_to_others() -> None:
+    await asyncio.sleep(0)
+
+
+class MemoryAudit:
+    """``AuditLog``: a list."""
+
+    def __init__(self) -> None:
+        self.rows: list[AuditEntry] = []
+
+    async def append(self, entry: AuditEntry) -> None:
+        self.rows.append(entry)
+
+    async def entries(
+        self, *, since: datetime | None, action: str | None, limit: int
+    ) -> Sequence[AuditEntry]:
+        return [
+            e
+            for e in self.rows
+            if (since is None or e.at >= since) and (action is None or e.action == action)
+        ][:limit]
+
+    def kinds(self, approval_id: str | None = None) -> list[str]:
+        """The kinds recorded, oldest first (for one approval when given)."""
+        return [e.kind for e in self.rows if approval_id is None or e.approval_id == approval_id]
+
+
+@dataclass
+class JobRow:
+    """One job as the fake queue holds it."""
+
+    job_id: str
+    approval_id: str
+    idempotency_key: str
+    created_at: datetime
+    state: Literal["queued", "running", "done"] = "queued"
+    attempts: int = 0
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+
+
+class MemoryJobs:
+    """``JobStore``: queued jobs claimed under a lease; an expired running lease is recovered."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, JobRow] = {}
+
+    def enqueue(self, approval: Approval) -> None:
+        """Called by :class:`MemoryApprovals` when an approval is newly approved."""
+        if any(row.approval_id == approval.id for row in self.rows.values()):
+            raise AssertionError(f"a second job for approval {approval.id}")  # unique in SQL
+        job_id = f"job-{len(self.rows) + 1}"
+        self.rows[job_id] = JobRow(
+            job_id,
+            approval.id,
+            approval.idempotency_key,
+            approval.updated_at or approval.created_at,
+        )
+
+    async def claim_next(self, *, owner: str, now: datetime, lease: timedelta) -> Job | None:
+        await _yield_to_others()
+        runnable = [
+            row
+            for row in self.rows.values()
+            if row.state == "queued"
+            or (
+                row.state == "running"
+                and row.lease_expires_at is not None
+                and row.lease_expires_at < now
+            )
+        ]
+        if not runnable:
+            return None
+        row = min(runnable, key=lambda r: (r.created_at, r.job_id))
+        recovered = row.state == "running"
+        row.state, row.lease_owner, row.lease_expires_at = "running", owner, now + lease
+        row.attempts += 1
+        return Job(
+            id=row.job_id,
+            approval_id=row.approval_id,
+            idempotency_key=row.idempotency_key,
+            attempts=row.attempts,
+            lease_owner=owner,
+            lease_expires_at=now + lease,
+            recovered=recovered,
+        )
+
+    async def renew(self, job_id: str, *, owner: str, now: datetime, lease: timedelta) -> bool:
+        row = self.rows[job_id]
+        if row.state != "running" or row.lease_owner != owner:
+            return False
+        row.lease_expires_at = now + lease
+        return True
+
+    async def complete(self, job_id: str, *, owner: str, now: datetime) -> None:
+        row = self.rows[job_id]
+        if row.state == "running" and row.lease_owner == owner:
+            row.state = "done"
+
+    def for_approval(self, approval_id: str) -> list[JobRow]:
+        return [row for row in self.rows.values() if row.approval_id == approval_id]
+
+
+class MemoryApprovals:
+    """``ApprovalStore``: ``apply`` is compare-and-set on ``version``, like the SQL store.
+
+    A successful ``apply`` appends its audit entries and, when a pending approval becomes
+    approved, enqueues its job. ``before_next_apply`` runs once, just before the next
+    compare-and-set, to stage a race deterministically.
+    """
+
+    def __init__(self, jobs: MemoryJobs, audit: MemoryAudit) -> None:
+        self.rows: dict[str, Approval] = {}
+        self.jobs = jobs
+        self.audit = audit
+        self.applied = 0
+        self.lost_races = 0
+        self.before_next_apply: Callable[[], Awaitable[None]] | None = None
+
+    async def create(self, approval: Approval, *, audit: AuditEntry) -> None:
+        await _yield_to_others()
+        assert approval.id not in self.rows
+        self.rows[approval.id] = approval
+        self.audit.rows.append(audit)
+
+    async def get(self, approval_id: str) -> Approval | None:
+        await _yield_to_others()
+        return self.rows.get(approval_id)
+
+    async def by_token(self, token: str) -> Approval | None:
+        await _yield_to_others()
+        return next((a for a in self.rows.values() if a.token == token), None)
+
+    async def apply(
+        self, before: Approval, after: Approval, *, audit: Sequence[AuditEntry]
+    ) -> bool:
+        hook, self.before_next_apply = self.before_next_apply, None
+        if hook is not None:
+            await hook()
+        await _yield_to_others()
+        # From here to the return nothing awaits: the check and the write are one step.
+        stored = self.rows[before.id]
+        if stored.version != before.version:
+            self.lost_races += 1
+            return False
+        self.rows[before.id] = replace(after, message_ts=stored.message_ts)
+        self.applied += 1
+        self.audit.rows.extend(audit)
+        if before.state == "pending" and after.state == "approved":
+            self.jobs.enqueue(after)
+        return True
+
+    async def set_message_ts(self, approval_id: str, ts: str) -> None:
+        await _yield_to_others()
+        self.rows[approval_id] = replace(self.rows[approval_id], message_ts=ts)
+
+    async def pending(self, *, team_id: str, limit: int) -> Sequence[Approval]:
+        await _yield_to_others()
+        rows = [a for a in self.rows.values() if a.team_id == team_id and a.state == "pending"]
+        return sorted(rows, key=lambda a: (a.created_at, a.id))[:limit]
+
+    async def due_to_expire(self, *, now: datetime, limit: int) -> Sequence[Approval]:
+        await _yield_to_others()
+        rows = [a for a in self.rows.values() if a.state == "pending" and a.expires_at <= now]
+        return sorted(rows, key=lambda a: (a.expires_at, a.id))[:limit]
+
+    def only(self) -> Approval:
+        """The one approval stored (fails if there is not exactly one)."""
+        (approval,) = self.rows.values()
+        return approval
+
+
+class FakeGroups:
+    """``GroupDirectory`` from a fixed mapping of user id to group handles."""
+
+    def __init__(self, membership: Mapping[str, Iterable[str]] | None = None) -> None:
+        self.membership = {user: frozenset(groups) for user, groups in (membership or {}).items()}
+        self.lookups = 0
+
+    async def groups_of(self, user_id: str) -> frozenset[str]:
+        self.lookups += 1
+        return self.membership.get(user_id, frozenset())
+
+
+class RecordingNotifier:
+    """``ApprovalNotifier`` that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[Approval, str | None]] = []
+        self.escalations: list[tuple[Approval, str]] = []
+
+    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
+        self.changes.append((approval, note))
+
+    async def escalate(self, approval: Approval, *, channel_id: str) -> None:
+        self.escalations.append((approval, channel_id))
+
+    @property
+    def states(self) -> list[str]:
+        return [approval.state for approval, _ in self.changes]
+
+    @property
+    def notes(self) -> list[str | None]:
+        return [note for _, note in self.changes]
+
+
+class ScriptedExecutor:
+    """``Executor`` returning the given results in turn (an exception is raised instead).
+
+    With ``hang_first`` the first run sets ``started`` and then waits forever, so a test can
+    cancel the worker mid-execution, as if the process died.
+    """
+
+    def __init__(self, *results: ExecutionResult | BaseException, hang_first: bool = False) -> None:
+        self.results = list(results) or [ExecutionResult("succeeded", "done")]
+        self.requests: list[ExecutionRequest] = []
+        self.hang_first = hang_first
+        self.started = asyncio.Event()
+
+    @property
+    def runs(self) -> int:
+        return len(self.requests)
+
+    async def run(self, request: ExecutionRequest) -> ExecutionResult:
+        self.requests.append(request)
+        if self.hang_first and len(self.requests) == 1:
+            self.started.set()
+            await asyncio.Event().wait()
+        result = self.results[min(len(self.requests), len(self.results)) - 1]
+        if isinstance(result, BaseException):
+            raise result
+        return result

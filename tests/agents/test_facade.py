@@ -9,7 +9,13 @@ from agents.core.errors import ConfigError
 from agents.core.facade import Stores, Switchboard
 from agents.core.models import AgentInfo, Inbound, Reply
 from agents.help import HelpAgent
-from tests.agents.fakes import FakeClock, MemoryConversations, MemoryEvents, MemoryTraces
+from tests.agents.fakes import (
+    FakeClock,
+    MemoryConversations,
+    MemoryEvents,
+    MemoryLedger,
+    MemoryTraces,
+)
 
 
 class CountingAgent:
@@ -37,7 +43,12 @@ def world() -> tuple[Switchboard, MemoryEvents, MemoryConversations, MemoryTrace
     switchboard = Switchboard(
         [HelpAgent(), echo, BrokenAgent()],
         fallback="help",
-        stores=Stores(events=events, conversations=conversations, traces=traces),
+        stores=Stores(
+            events=events,
+            conversations=conversations,
+            traces=traces,
+            ledger=MemoryLedger(events, conversations, traces),
+        ),
         clock=FakeClock(),
     )
     return switchboard, events, conversations, traces, echo
@@ -119,19 +130,25 @@ async def test_claim_twice_is_a_duplicate_and_delivery_finishes(world) -> None: 
     assert trace is not None and trace.delivered_at is not None
 
 
+def _memory_stores() -> Stores:
+    events, conversations, traces = MemoryEvents(), MemoryConversations(), MemoryTraces()
+    return Stores(
+        events=events,
+        conversations=conversations,
+        traces=traces,
+        ledger=MemoryLedger(events, conversations, traces),
+    )
+
+
 def test_duplicate_agent_names_are_a_config_error() -> None:
     """Two agents with one name cannot be registered."""
-    stores = Stores(
-        events=MemoryEvents(), conversations=MemoryConversations(), traces=MemoryTraces()
-    )
+    stores = _memory_stores()
     with pytest.raises(ConfigError, match="unique"):
         Switchboard([HelpAgent(), HelpAgent()], fallback="help", stores=stores, clock=FakeClock())
 
 
 def test_unknown_fallback_is_a_config_error() -> None:
     """The fallback agent must be registered."""
-    stores = Stores(
-        events=MemoryEvents(), conversations=MemoryConversations(), traces=MemoryTraces()
-    )
+    stores = _memory_stores()
     with pytest.raises(ConfigError, match="fallback"):
         Switchboard([HelpAgent()], fallback="nope", stores=stores, clock=FakeClock())

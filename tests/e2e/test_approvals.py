@@ -324,3 +324,18 @@ async def test_restart_with_a_pending_approval_then_approve_runs_once(
         await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
         await _until_state(bot, "succeeded")
     assert sandbox.deploy_api.applied_count() == 1
+
+
+async def test_only_the_requester_completes_a_pending_request(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """Bob answering Alice's question does not make Bob the requester; Alice's answer does."""
+    question = await _request(sandbox, "deploy api")
+    thread_ts = question.args["thread_ts"]
+    await sandbox.user_says("prod", user="U0BOB", thread_ts=thread_ts)
+    await sandbox.wait_for("chat.postMessage", count=2)  # Bob gets an ordinary answer
+    assert await _state(ops_bot) == []
+    await sandbox.user_says("prod", thread_ts=thread_ts)
+    card = await sandbox.wait_for("chat.postMessage", count=3)
+    assert _button(card, APPROVE_ACTION)
+    assert "<@U0ALICE>" in str(card.args["blocks"])

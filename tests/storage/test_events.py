@@ -74,16 +74,16 @@ async def test_finish_of_an_unknown_delivery_is_harmless(database: Database) -> 
 
 
 async def test_count_attempt_increments_and_returns_the_count(database: Database) -> None:
-    """Each counted attempt adds one, starting from zero at the claim."""
+    """Each counted attempt adds one to the claim's own: the first call returns 2."""
     await database.events.claim(inbound(1))
     counts = [await database.events.count_attempt(team_id="T1", event_id="Ev1") for _ in "abc"]
-    assert counts == [1, 2, 3]
+    assert counts == [2, 3, 4]
 
 
 async def test_concurrent_attempts_are_all_counted(database: Database) -> None:
-    """Concurrent increments lose no update: ten attempts end at ten."""
+    """Concurrent increments lose no update: ten attempts after the claim's end at eleven."""
     await database.events.claim(inbound(1))
     counts = await asyncio.gather(
         *(database.events.count_attempt(team_id="T1", event_id="Ev1") for _ in range(10))
     )
-    assert sorted(counts) == list(range(1, 11))
+    assert sorted(counts) == list(range(2, 12))

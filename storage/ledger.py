@@ -1,0 +1,55 @@
+"""A turn's writes in two transactions: what the turn produced, then that it was delivered.
+
+The statements are the stores' own (``*_on`` functions of :mod:`storage.conversations`,
+:mod:`storage.traces` and :mod:`storage.events`); the ledger only groups them, so a turn
+costs two write transactions instead of six.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agents.core.models import Inbound, Outbound, Trace
+from storage._seam import translated
+from storage.conversations import mark_sent_on, record_inbound_on, record_reply_on
+from storage.engine import views
+from storage.events import finish_event_on
+from storage.traces import mark_delivered_on, save_trace_on
+
+__all__ = ["SqlTurnLedger"]
+
+
+class SqlTurnLedger:
+    """``TurnLedger`` on SQL."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._db = views(engine)
+
+    async def record_turn(self, inbound: Inbound, outbound: Outbound, trace: Trace) -> None:
+        """Store the person's message, the pending reply and the trace in one transaction.
+
+        Idempotent per trace id: a repeat stores no second message and rewrites the trace.
+        The reply is stamped with the turn's start, like ``trace.started_at``.
+        """
+        dialect = self._db.dialect
+        with translated("record a turn"):
+            async with self._db.transaction.begin() as connection:
+                await record_inbound_on(connection, dialect, inbound)
+                await record_reply_on(connection, dialect, outbound, now=trace.started_at)
+                await save_trace_on(connection, dialect, trace)
+
+    async def complete_turn(self, inbound: Inbound, *, ts: str, now: datetime) -> None:
+        """Mark the reply sent with ``ts``, the trace delivered and the delivery done, at once."""
+        with translated("complete a turn"):
+            async with self._db.transaction.begin() as connection:
+                await mark_sent_on(connection, trace_id=inbound.trace_id, ts=ts)
+                await mark_delivered_on(connection, trace_id=inbound.trace_id, at=now)
+                await finish_event_on(
+                    connection,
+                    team_id=inbound.team_id,
+                    event_id=inbound.event_id,
+                    status="done",
+                    now=now,
+                )
