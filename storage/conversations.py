@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import structlog
-from sqlalchemy import Row, exists, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Row, bindparam, exists, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.core.errors import StorageError
 from agents.core.models import (
@@ -24,12 +26,50 @@ from storage._seam import insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import conversations, messages
 
-__all__ = ["SqlConversationStore", "mark_sent_on", "record_inbound_on", "record_reply_on"]
+__all__ = [
+    "SqlConversationStore",
+    "mark_sent_on",
+    "record_exchange_on",
+    "record_inbound_on",
+    "record_reply_on",
+]
 
 log = structlog.get_logger(__name__)
 
 _DIRECTIONS: tuple[Literal["in", "out"], ...] = ("in", "out")
 _REPLY_STATUSES: tuple[Literal["pending", "sent"], ...] = ("pending", "sent")
+
+# The writes of every turn are built once (SQLAlchemy then skips rebuilding them and their
+# cache keys); the values come as execute() parameters, whose keys name the columns set.
+_CREATE_CONVERSATION = {
+    dialect: insert(dialect, conversations)
+    .on_conflict_do_nothing(
+        index_elements=[
+            conversations.c.team_id,
+            conversations.c.channel_id,
+            conversations.c.thread_ts,
+        ]
+    )
+    .returning(conversations.c.id)
+    for dialect in get_args(Dialect)
+}
+_FIND_CONVERSATION = select(conversations.c.id).where(
+    conversations.c.team_id == bindparam("team_id"),
+    conversations.c.channel_id == bindparam("channel_id"),
+    conversations.c.thread_ts == bindparam("thread_ts"),
+)
+_TOUCH = update(conversations).where(
+    conversations.c.id == bindparam("w_id"), conversations.c.updated_at < bindparam("w_at")
+)
+_INSERT_MESSAGE = {
+    dialect: insert(dialect, messages)
+    .on_conflict_do_nothing(index_elements=[messages.c.trace_id, messages.c.direction])
+    .returning(messages.c.id)
+    for dialect in get_args(Dialect)
+}
+_MARK_SENT = update(messages).where(
+    messages.c.trace_id == bindparam("w_trace_id"), messages.c.direction == "out"
+)
 
 
 class SqlConversationStore:
@@ -41,14 +81,12 @@ class SqlConversationStore:
     async def record_inbound(self, inbound: Inbound) -> None:
         """Store a person's message (``received``); a second call for its trace id is a no-op."""
         with translated("record an inbound message"):
-            async with self._db.transaction.begin() as connection:
-                await record_inbound_on(connection, self._db.dialect, inbound)
+            await self._db.transaction.run(record_inbound_on, self._db.dialect, inbound)
 
     async def record_reply(self, outbound: Outbound, *, now: datetime) -> None:
         """Store a reply before it is posted; a second call for its trace id is a no-op."""
         with translated("record a reply"):
-            async with self._db.transaction.begin() as connection:
-                await record_reply_on(connection, self._db.dialect, outbound, now=now)
+            await self._db.transaction.run(record_reply_on, self._db.dialect, outbound, now=now)
 
     async def find_reply(self, trace_id: str) -> Outbound | None:
         """The reply stored for a turn, with its delivery status, if any."""
@@ -97,8 +135,7 @@ class SqlConversationStore:
     async def mark_sent(self, *, trace_id: str, ts: str) -> None:
         """Record that Slack accepted the reply, with its message ts."""
         with translated("mark a reply sent"):
-            async with self._db.write.begin() as connection:
-                await mark_sent_on(connection, trace_id=trace_id, ts=ts)
+            await self._db.write.run(mark_sent_on, trace_id=trace_id, ts=ts)
 
     async def has_conversation(self, key: ConversationKey) -> bool:
         """Whether the bot replied in this conversation before (a pending reply counts)."""
@@ -137,16 +174,20 @@ class SqlConversationStore:
         return [_stored_message(row) for row in reversed(rows)]
 
 
-async def record_inbound_on(
-    connection: AsyncConnection, dialect: Dialect, inbound: Inbound
-) -> None:
-    """Store a person's message in the caller's transaction (a no-op if its trace has one)."""
-    await _record_message_on(
-        connection,
-        dialect,
+@dataclass(frozen=True, slots=True)
+class _Message:
+    """A message to store: its conversation, when it was recorded, its column values."""
+
+    key: ConversationKey
+    at: datetime
+    values: dict[str, Any]
+
+
+def _inbound_message(inbound: Inbound) -> _Message:
+    return _Message(
         inbound.conversation,
-        at=inbound.received_at,
-        values={
+        inbound.received_at,
+        {
             "direction": "in",
             "user_id": inbound.user_id,
             "text": inbound.text,
@@ -157,16 +198,11 @@ async def record_inbound_on(
     )
 
 
-async def record_reply_on(
-    connection: AsyncConnection, dialect: Dialect, outbound: Outbound, *, now: datetime
-) -> None:
-    """Store a reply in the caller's transaction (a no-op if its trace has one)."""
-    await _record_message_on(
-        connection,
-        dialect,
+def _reply_message(outbound: Outbound, *, now: datetime) -> _Message:
+    return _Message(
         ConversationKey(outbound.team_id, outbound.channel_id, outbound.thread_ts or ""),
-        at=now,
-        values={
+        now,
+        {
             "direction": "out",
             "user_id": "",  # the bot itself
             "text": outbound.reply.text,
@@ -179,40 +215,65 @@ async def record_reply_on(
     )
 
 
-async def mark_sent_on(connection: AsyncConnection, *, trace_id: str, ts: str) -> None:
-    """Record in the caller's transaction that Slack accepted the reply, with its ts."""
-    statement = (
-        update(messages)
-        .where(messages.c.trace_id == trace_id, messages.c.direction == "out")
-        .values(status="sent", ts=ts)
+def record_inbound_on(connection: Connection, dialect: Dialect, inbound: Inbound) -> None:
+    """Store a person's message in the caller's transaction (a no-op if its trace has one)."""
+    _record_messages_on(connection, dialect, (_inbound_message(inbound),))
+
+
+def record_reply_on(
+    connection: Connection, dialect: Dialect, outbound: Outbound, *, now: datetime
+) -> None:
+    """Store a reply in the caller's transaction (a no-op if its trace has one)."""
+    _record_messages_on(connection, dialect, (_reply_message(outbound, now=now),))
+
+
+def record_exchange_on(
+    connection: Connection,
+    dialect: Dialect,
+    inbound: Inbound,
+    outbound: Outbound,
+    *,
+    now: datetime,
+) -> None:
+    """Store a person's message and the reply to it, finding their conversation once.
+
+    The same rows as :func:`record_inbound_on` then :func:`record_reply_on`.
+    """
+    _record_messages_on(
+        connection, dialect, (_inbound_message(inbound), _reply_message(outbound, now=now))
     )
-    if not (await connection.execute(statement)).rowcount:
+
+
+def mark_sent_on(connection: Connection, *, trace_id: str, ts: str) -> None:
+    """Record in the caller's transaction that Slack accepted the reply, with its ts."""
+    values = {"w_trace_id": trace_id, "status": "sent", "ts": ts}
+    if not connection.execute(_MARK_SENT, values).rowcount:
         log.warning("reply_not_found", trace_id=trace_id)
 
 
-async def _record_message_on(
-    connection: AsyncConnection,
-    dialect: Dialect,
-    key: ConversationKey,
-    *,
-    at: datetime,
-    values: dict[str, Any],
+def _record_messages_on(
+    connection: Connection, dialect: Dialect, batch: Sequence[_Message]
 ) -> None:
-    # Writes first (SQLite takes the lock on the first write), and the conversation is
-    # only touched when the message is new, so repeating a call changes nothing.
-    conversation_id, created = await _ensure_conversation(connection, dialect, key, at=at)
-    inserted = await connection.execute(
-        insert(dialect, messages)
-        .values(conversation_id=conversation_id, created_at=at, **values)
-        .on_conflict_do_nothing(index_elements=[messages.c.trace_id, messages.c.direction])
-        .returning(messages.c.id)
-    )
-    if inserted.first() is not None and not created:
-        await connection.execute(
-            update(conversations)
-            .where(conversations.c.id == conversation_id, conversations.c.updated_at < at)
-            .values(updated_at=at)
+    # Writes first (SQLite takes the lock on the first write). A conversation is only touched
+    # when one of its messages is new, so repeating a call changes nothing.
+    for key in dict.fromkeys(message.key for message in batch):
+        group = [message for message in batch if message.key == key]
+        latest = max(message.at for message in group)
+        conversation_id, created = _ensure_conversation(
+            connection, dialect, key, created_at=group[0].at, updated_at=latest
         )
+        new = []
+        for message in group:
+            inserted = connection.execute(
+                _INSERT_MESSAGE[dialect],
+                {"conversation_id": conversation_id, "created_at": message.at, **message.values},
+            )
+            if inserted.first() is not None:
+                new.append(message.at)
+        # A conversation created here already carries its newest message's time.
+        if new and not created:
+            at = max(new)
+            connection.execute(_TOUCH, {"w_id": conversation_id, "w_at": at, "updated_at": at})
 
 
 def _matches(key: ConversationKey) -> tuple[Any, ...]:
@@ -223,33 +284,24 @@ def _matches(key: ConversationKey) -> tuple[Any, ...]:
     )
 
 
-async def _ensure_conversation(
-    connection: AsyncConnection, dialect: Dialect, key: ConversationKey, *, at: datetime
+def _ensure_conversation(
+    connection: Connection,
+    dialect: Dialect,
+    key: ConversationKey,
+    *,
+    created_at: datetime,
+    updated_at: datetime,
 ) -> tuple[int, bool]:
     """The conversation's id, creating it if needed; True when this call created it."""
-    created = await connection.execute(
-        insert(dialect, conversations)
-        .values(
-            team_id=key.team_id,
-            channel_id=key.channel_id,
-            thread_ts=key.thread_ts,
-            created_at=at,
-            updated_at=at,
-        )
-        .on_conflict_do_nothing(
-            index_elements=[
-                conversations.c.team_id,
-                conversations.c.channel_id,
-                conversations.c.thread_ts,
-            ]
-        )
-        .returning(conversations.c.id)
+    where = {"team_id": key.team_id, "channel_id": key.channel_id, "thread_ts": key.thread_ts}
+    created = connection.execute(
+        _CREATE_CONVERSATION[dialect],
+        {**where, "created_at": created_at, "updated_at": updated_at},
     )
     new_id: int | None = created.scalar_one_or_none()
     if new_id is not None:
         return new_id, True
-    existing = await connection.execute(select(conversations.c.id).where(*_matches(key)))
-    old_id: int = existing.scalar_one()
+    old_id: int = connection.execute(_FIND_CONVERSATION, where).scalar_one()
     return old_id, False
 
 

@@ -7,13 +7,15 @@ from datetime import datetime
 from typing import Any, get_args
 
 import structlog
-from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.expression import Executable
 
 from agents.core.errors import StorageError
 from agents.core.models import EventStatus, Inbound, Source
 from storage._seam import insert, narrow, translated
-from storage.engine import views
+from storage.engine import Dialect, views
 from storage.tables import events
 
 __all__ = ["SqlEventStore", "finish_event_on"]
@@ -21,6 +23,20 @@ __all__ = ["SqlEventStore", "finish_event_on"]
 log = structlog.get_logger(__name__)
 
 _SOURCES: tuple[Source, ...] = get_args(Source)
+
+# Writes are built once: SQLAlchemy then skips rebuilding them and their cache keys. The
+# values come as execute() parameters (an INSERT's or UPDATE's columns are their keys).
+_CLAIM = {
+    dialect: insert(dialect, events)
+    .on_conflict_do_nothing(index_elements=[events.c.team_id, events.c.event_id])
+    .returning(events.c.id)
+    for dialect in get_args(Dialect)
+}
+_ONE = (events.c.team_id == bindparam("w_team_id"), events.c.event_id == bindparam("w_event_id"))
+_FINISH = update(events).where(*_ONE)
+_COUNT_ATTEMPT = (
+    update(events).where(*_ONE).values(attempts=events.c.attempts + 1).returning(events.c.attempts)
+)
 
 
 class SqlEventStore:
@@ -35,38 +51,31 @@ class SqlEventStore:
         One ``INSERT … ON CONFLICT DO NOTHING``: the unique constraint decides between racing
         claimers, so exactly one of them wins. The row starts at one attempt: the claimer's.
         """
-        statement = (
-            insert(self._db.dialect, events)
-            .values(
-                team_id=inbound.team_id,
-                event_id=inbound.event_id,
-                trace_id=inbound.trace_id,
-                source=inbound.source,
-                channel_id=inbound.channel_id,
-                user_id=inbound.user_id,
-                text=inbound.text,
-                ts=inbound.ts,
-                thread_ts=inbound.thread_ts,
-                received_at=inbound.received_at,
-                status="claimed",
-                attempts=1,
-            )
-            .on_conflict_do_nothing(index_elements=[events.c.team_id, events.c.event_id])
-            .returning(events.c.id)
-        )
+        values = {
+            "team_id": inbound.team_id,
+            "event_id": inbound.event_id,
+            "trace_id": inbound.trace_id,
+            "source": inbound.source,
+            "channel_id": inbound.channel_id,
+            "user_id": inbound.user_id,
+            "text": inbound.text,
+            "ts": inbound.ts,
+            "thread_ts": inbound.thread_ts,
+            "received_at": inbound.received_at,
+            "status": "claimed",
+            "attempts": 1,
+        }
         with translated("claim a delivery"):
-            async with self._db.write.begin() as connection:
-                return (await connection.execute(statement)).first() is not None
+            return await self._db.write.run(_claim, _CLAIM[self._db.dialect], values)
 
     async def finish(
         self, *, team_id: str, event_id: str, status: EventStatus, now: datetime
     ) -> None:
         """Set the delivery's final status and when it was reached."""
         with translated("finish a delivery"):
-            async with self._db.write.begin() as connection:
-                await finish_event_on(
-                    connection, team_id=team_id, event_id=event_id, status=status, now=now
-                )
+            await self._db.write.run(
+                finish_event_on, team_id=team_id, event_id=event_id, status=status, now=now
+            )
 
     async def unfinished(self, *, claimed_before: datetime, limit: int) -> Sequence[Inbound]:
         """Still-claimed deliveries received before ``claimed_before``, oldest first."""
@@ -89,22 +98,16 @@ class SqlEventStore:
         Raises:
             StorageError: no such delivery was claimed.
         """
-        statement = (
-            update(events)
-            .where(events.c.team_id == team_id, events.c.event_id == event_id)
-            .values(attempts=events.c.attempts + 1)
-            .returning(events.c.attempts)
-        )
+        values = {"w_team_id": team_id, "w_event_id": event_id}
         with translated("count a delivery attempt"):
-            async with self._db.write.begin() as connection:
-                attempts: int | None = (await connection.execute(statement)).scalar_one_or_none()
+            attempts = await self._db.write.run(_count_attempt, values)
         if attempts is None:
             raise StorageError(f"no claimed delivery {event_id!r} in team {team_id!r}")
         return attempts
 
 
-async def finish_event_on(
-    connection: AsyncConnection,
+def finish_event_on(
+    connection: Connection,
     *,
     team_id: str,
     event_id: str,
@@ -112,13 +115,18 @@ async def finish_event_on(
     now: datetime,
 ) -> None:
     """Set a delivery's final status and when it was reached, in the caller's transaction."""
-    statement = (
-        update(events)
-        .where(events.c.team_id == team_id, events.c.event_id == event_id)
-        .values(status=status, finished_at=now)
-    )
-    if not (await connection.execute(statement)).rowcount:
+    values = {"w_team_id": team_id, "w_event_id": event_id, "status": status, "finished_at": now}
+    if not connection.execute(_FINISH, values).rowcount:
         log.warning("delivery_not_found", team_id=team_id, event_id=event_id, status=status)
+
+
+def _claim(connection: Connection, statement: Executable, values: dict[str, Any]) -> bool:
+    return connection.execute(statement, values).first() is not None
+
+
+def _count_attempt(connection: Connection, values: dict[str, Any]) -> int | None:
+    attempts: int | None = connection.execute(_COUNT_ATTEMPT, values).scalar_one_or_none()
+    return attempts
 
 
 def _inbound(row: Row[*tuple[Any, ...]]) -> Inbound:

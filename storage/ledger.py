@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.core.models import Inbound, Outbound, Trace
 from storage._seam import translated
-from storage.conversations import mark_sent_on, record_inbound_on, record_reply_on
-from storage.engine import views
+from storage.conversations import mark_sent_on, record_exchange_on
+from storage.engine import Dialect, views
 from storage.events import finish_event_on
 from storage.traces import mark_delivered_on, save_trace_on
 
@@ -33,23 +34,25 @@ class SqlTurnLedger:
         Idempotent per trace id: a repeat stores no second message and rewrites the trace.
         The reply is stamped with the turn's start, like ``trace.started_at``.
         """
-        dialect = self._db.dialect
         with translated("record a turn"):
-            async with self._db.transaction.begin() as connection:
-                await record_inbound_on(connection, dialect, inbound)
-                await record_reply_on(connection, dialect, outbound, now=trace.started_at)
-                await save_trace_on(connection, dialect, trace)
+            await self._db.transaction.run(_record, self._db.dialect, inbound, outbound, trace)
 
     async def complete_turn(self, inbound: Inbound, *, ts: str, now: datetime) -> None:
         """Mark the reply sent with ``ts``, the trace delivered and the delivery done, at once."""
         with translated("complete a turn"):
-            async with self._db.transaction.begin() as connection:
-                await mark_sent_on(connection, trace_id=inbound.trace_id, ts=ts)
-                await mark_delivered_on(connection, trace_id=inbound.trace_id, at=now)
-                await finish_event_on(
-                    connection,
-                    team_id=inbound.team_id,
-                    event_id=inbound.event_id,
-                    status="done",
-                    now=now,
-                )
+            await self._db.transaction.run(_complete, inbound, ts=ts, now=now)
+
+
+def _record(
+    connection: Connection, dialect: Dialect, inbound: Inbound, outbound: Outbound, trace: Trace
+) -> None:
+    record_exchange_on(connection, dialect, inbound, outbound, now=trace.started_at)
+    save_trace_on(connection, dialect, trace)
+
+
+def _complete(connection: Connection, inbound: Inbound, *, ts: str, now: datetime) -> None:
+    mark_sent_on(connection, trace_id=inbound.trace_id, ts=ts)
+    mark_delivered_on(connection, trace_id=inbound.trace_id, at=now)
+    finish_event_on(
+        connection, team_id=inbound.team_id, event_id=inbound.event_id, status="done", now=now
+    )

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any, get_args
 
 import structlog
-from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.core.models import RouteReason, Source, Trace, TurnOutcome
 from storage._seam import insert, narrow, translated
@@ -23,6 +25,24 @@ _REASONS: tuple[RouteReason, ...] = get_args(RouteReason)
 _OUTCOMES: tuple[TurnOutcome, ...] = get_args(TurnOutcome)
 
 
+def _upsert(dialect: Dialect) -> sqlite.Insert | postgresql.Insert:
+    # Every column but the key is replaced, so save() can never leave a field of the old trace.
+    statement = insert(dialect, traces)
+    return statement.on_conflict_do_update(
+        index_elements=[traces.c.trace_id],
+        set_={
+            column.name: statement.excluded[column.name]
+            for column in traces.c
+            if column is not traces.c.trace_id
+        },
+    )
+
+
+# Built once: SQLAlchemy then skips rebuilding them and their cache keys on every turn.
+_SAVE = {dialect: _upsert(dialect) for dialect in get_args(Dialect)}
+_MARK_DELIVERED = update(traces).where(traces.c.trace_id == bindparam("w_trace_id"))
+
+
 class SqlTraceStore:
     """``TraceStore`` on SQL, keyed by trace id."""
 
@@ -32,14 +52,12 @@ class SqlTraceStore:
     async def save(self, trace: Trace) -> None:
         """Insert the trace, or replace every field of the one with the same trace id."""
         with translated("save a trace"):
-            async with self._db.write.begin() as connection:
-                await save_trace_on(connection, self._db.dialect, trace)
+            await self._db.write.run(save_trace_on, self._db.dialect, trace)
 
     async def mark_delivered(self, *, trace_id: str, at: datetime) -> None:
         """Record when the turn's reply reached Slack."""
         with translated("mark a trace delivered"):
-            async with self._db.write.begin() as connection:
-                await mark_delivered_on(connection, trace_id=trace_id, at=at)
+            await self._db.write.run(mark_delivered_on, trace_id=trace_id, at=at)
 
     async def get(self, trace_id: str) -> Trace | None:
         """The trace with this id, if stored."""
@@ -50,7 +68,7 @@ class SqlTraceStore:
         return None if row is None else _trace(row)
 
 
-async def save_trace_on(connection: AsyncConnection, dialect: Dialect, trace: Trace) -> None:
+def save_trace_on(connection: Connection, dialect: Dialect, trace: Trace) -> None:
     """Insert or wholly replace the trace with this trace id, in the caller's transaction."""
     values = {
         "trace_id": trace.trace_id,
@@ -70,18 +88,13 @@ async def save_trace_on(connection: AsyncConnection, dialect: Dialect, trace: Tr
         "total_ms": trace.total_ms,
         "delivered_at": trace.delivered_at,
     }
-    statement = insert(dialect, traces).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[traces.c.trace_id],
-        set_={name: statement.excluded[name] for name in values if name != "trace_id"},
-    )
-    await connection.execute(statement)
+    connection.execute(_SAVE[dialect], values)
 
 
-async def mark_delivered_on(connection: AsyncConnection, *, trace_id: str, at: datetime) -> None:
+def mark_delivered_on(connection: Connection, *, trace_id: str, at: datetime) -> None:
     """Record in the caller's transaction when the turn's reply reached Slack."""
-    statement = update(traces).where(traces.c.trace_id == trace_id).values(delivered_at=at)
-    if not (await connection.execute(statement)).rowcount:
+    values = {"w_trace_id": trace_id, "delivered_at": at}
+    if not connection.execute(_MARK_DELIVERED, values).rowcount:
         log.warning("trace_not_found", trace_id=trace_id)
 
 

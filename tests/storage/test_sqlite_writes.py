@@ -1,0 +1,81 @@
+"""SQLite writes: one queue per engine, run inline, waiting in a thread only for other processes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from storage import Database
+from storage.engine import views
+from tests.storage.builders import inbound, outbound, trace
+from tests.storage.conftest import sqlite_url
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database file."""
+    async with await Database.connect(sqlite_url(tmp_path)) as database:
+        await database.migrate()
+        yield database
+
+
+async def test_writers_wait_for_the_queue_and_readers_do_not(sqlite_database: Database) -> None:
+    """While a transaction is open, a claim waits its turn (no error) and a read goes ahead."""
+    await sqlite_database.traces.save(trace())
+    async with views(sqlite_database.engine).transaction.begin():
+        claim = asyncio.create_task(sqlite_database.events.claim(inbound(1)))
+        assert await sqlite_database.traces.get("trace-1") == trace()
+        assert not claim.done()
+    assert await claim is True
+
+
+async def test_a_writer_in_another_process_is_waited_for_in_a_thread(tmp_path: Path) -> None:
+    """When another connection holds the write lock, a claim waits for it instead of failing."""
+    url = sqlite_url(tmp_path)
+    async with await Database.connect(url) as database, await Database.connect(url) as other:
+        await database.migrate()
+        with capture_logs() as logs:
+            async with views(other.engine).transaction.begin():  # takes SQLite's write lock
+                claim = asyncio.create_task(database.events.claim(inbound(1)))
+                await asyncio.sleep(0)  # the claim tries once, finds the lock taken, waits
+                assert not claim.done()
+            assert await claim is True
+        assert [entry["event"] for entry in logs] == ["sqlite_locked_elsewhere"]
+        assert await database.events.claim(inbound(2)) is True  # inline again
+
+
+async def test_an_in_memory_database_records_turns() -> None:
+    """An in-memory SQLite database (no file to share) writes through its async engine."""
+    async with await Database.connect("sqlite:///:memory:") as database:
+        await database.migrate()
+        assert await database.events.claim(inbound(1)) is True
+        await database.ledger.record_turn(inbound(1), outbound(1), trace())
+        assert await database.conversations.find_reply("trace-1") == outbound(1)
+
+
+def test_one_engine_serves_successive_event_loops(tmp_path: Path) -> None:
+    """The write queue is made per event loop, so an engine outlives the loop that made it."""
+    url = sqlite_url(tmp_path)
+
+    async def first() -> Database:
+        database = await Database.connect(url)
+        await database.migrate()
+        async with views(database.engine).transaction.begin():
+            claim = asyncio.create_task(database.events.claim(inbound(1)))
+            await asyncio.sleep(0)
+        assert await claim is True
+        return database
+
+    async def second(database: Database) -> None:
+        async with views(database.engine).transaction.begin():
+            claim = asyncio.create_task(database.events.claim(inbound(2)))
+            await asyncio.sleep(0)
+        assert await claim is True
+        await database.close()
+
+    database = asyncio.run(first())
+    asyncio.run(second(database))
