@@ -72,6 +72,19 @@ _MARK_SENT = update(messages).where(
 )
 
 
+# The bot's replies with their conversation: what ``_outbound`` rebuilds an Outbound from.
+_REPLIES = select(
+    messages.c.trace_id,
+    messages.c.agent,
+    messages.c.reply_json,
+    messages.c.status,
+    messages.c.ts,
+    conversations.c.team_id,
+    conversations.c.channel_id,
+    conversations.c.thread_ts,
+).join(conversations, messages.c.conversation_id == conversations.c.id)
+
+
 class SqlConversationStore:
     """``ConversationStore`` on SQL; a message is unique per ``(trace_id, direction)``."""
 
@@ -90,20 +103,7 @@ class SqlConversationStore:
 
     async def find_reply(self, trace_id: str) -> Outbound | None:
         """The reply stored for a turn, with its delivery status, if any."""
-        statement = (
-            select(
-                messages.c.trace_id,
-                messages.c.agent,
-                messages.c.reply_json,
-                messages.c.status,
-                messages.c.ts,
-                conversations.c.team_id,
-                conversations.c.channel_id,
-                conversations.c.thread_ts,
-            )
-            .join(conversations, messages.c.conversation_id == conversations.c.id)
-            .where(messages.c.trace_id == trace_id, messages.c.direction == "out")
-        )
+        statement = _REPLIES.where(messages.c.trace_id == trace_id, messages.c.direction == "out")
         with translated("find a reply"):
             async with self._db.read.connect() as connection:
                 row = (await connection.execute(statement)).first()
@@ -112,18 +112,7 @@ class SqlConversationStore:
     async def latest_reply(self, key: ConversationKey) -> Outbound | None:
         """The newest reply the bot stored in a conversation, if any."""
         statement = (
-            select(
-                messages.c.trace_id,
-                messages.c.agent,
-                messages.c.reply_json,
-                messages.c.status,
-                messages.c.ts,
-                conversations.c.team_id,
-                conversations.c.channel_id,
-                conversations.c.thread_ts,
-            )
-            .join(conversations, messages.c.conversation_id == conversations.c.id)
-            .where(*_matches(key), messages.c.direction == "out")
+            _REPLIES.where(*_matches(key), messages.c.direction == "out")
             .order_by(messages.c.id.desc())
             .limit(1)
         )

@@ -7,6 +7,7 @@ they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import get_args
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +28,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
+
+from agents.core.approval import ApprovalState
 
 __all__ = [
     "APPROVAL_STATES",
@@ -161,18 +164,8 @@ traces = Table(
     Column("delivered_at", UtcDateTime, nullable=True),
 )
 
-# The approval states of ``agents.core.approval.ApprovalState``; the migration spells them out.
-APPROVAL_STATES = (
-    "pending",
-    "approved",
-    "executing",
-    "succeeded",
-    "failed",
-    "unknown",
-    "rejected",
-    "expired",
-    "cancelled",
-)
+# The approval states of the domain (the migration spells them out, as migrations must).
+APPROVAL_STATES: tuple[str, ...] = get_args(ApprovalState)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
