@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from agents.core.agent import Agent
-from agents.help import HelpAgent
+from collections.abc import Iterable
 
-__all__ = ["FALLBACK_AGENT", "builtin_agents"]
+from agents.core.agent import Agent, AgentDeps
+from agents.core.profiles import AgentProfile
+from agents.deploy import DEPLOY_INFO, ActionAgent
+from agents.help import HelpAgent
+from agents.incident import IncidentAgent
+from agents.oncall import OncallAgent
+
+__all__ = ["BUILTIN_AGENTS", "FALLBACK_AGENT", "builtin_agents"]
 
 FALLBACK_AGENT = "help"
+BUILTIN_AGENTS = frozenset({"deploy", "incident", "oncall", "help"})
+"""Names the config file may use without declaring them under ``agents``."""
 
 
-def builtin_agents() -> tuple[Agent, ...]:
-    """Fresh instances of every built-in agent, in routing priority order."""
-    return (HelpAgent(),)
+def builtin_agents(deps: AgentDeps, *, custom: Iterable[AgentProfile] = ()) -> tuple[Agent, ...]:
+    """Fresh instances of every built-in agent, then one action agent per agent declared in
+    the config file under a new name, in routing priority order (help first)."""
+    agents: list[Agent] = [
+        HelpAgent(),
+        ActionAgent(DEPLOY_INFO),
+        IncidentAgent(deps),
+        OncallAgent(deps),
+    ]
+    agents += [ActionAgent(p.info) for p in custom if p.info.name not in BUILTIN_AGENTS]
+    return tuple(agents)

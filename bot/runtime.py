@@ -16,8 +16,10 @@ import aiohttp
 import structlog
 from slack_bolt.app.async_app import AsyncApp
 
+from agents.core.agent import AgentDeps
 from agents.core.approval import Approval
 from agents.core.facade import Stores, Switchboard
+from agents.core.llm import ChatModel
 from agents.core.operations import Operations, OperationStores
 from agents.core.ports import Clock
 from agents.registry import FALLBACK_AGENT, builtin_agents
@@ -25,12 +27,16 @@ from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import LoadedConfig, load_config
 from bot.integrations.executors import build_executors
+from bot.integrations.llm import close_chat_models
+from bot.planning_wiring import build_planning
 from bot.slack_client import build_web_client
 from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner, register
 from handlers.approvals import register_approvals
 from handlers.notifier import SlackApprovalNotifier
+from handlers.routing import register_routing
 from handlers.usergroups import SlackGroupDirectory
+from handlers.workspace import SlackWorkspace
 from storage import Database
 
 __all__ = ["Runtime", "RuntimeOptions"]
@@ -51,12 +57,15 @@ class RuntimeOptions:
         recovery_grace: a delivery claimed this many seconds ago and still unfinished is
             considered abandoned by the periodic sweep (at start, every unfinished one is).
         drain_timeout: seconds a shutdown waits for running turns before cancelling them.
+        progress_after: seconds of work after which the person's message gets a "working on
+            it" reaction (``None``: never).
     """
 
     socket_mode: bool = False
     recovery_interval: float = 30.0
     recovery_grace: float = 120.0
     drain_timeout: float = 10.0
+    progress_after: float | None = 1.0
     worker: WorkerOptions = field(default_factory=WorkerOptions)
     config: LoadedConfig | None = None
     clock: Clock | None = None
@@ -95,6 +104,7 @@ class Runtime:
     app: AsyncApp
     operations: Operations
     worker: Worker
+    chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
@@ -118,9 +128,12 @@ class Runtime:
                 else LoadedConfig(actions=(), executors={})
             )
         database = await Database.connect(settings.database_url)
+        clock = options.clock or SystemClock()
+        environ = options.environ or process_environment()
         try:
             if database.dialect == "sqlite":
                 await database.migrate()
+            planning = build_planning(config, usage=database.usage, clock=clock, environ=environ)
         except BaseException:
             await database.close()
             raise
@@ -130,7 +143,6 @@ class Runtime:
             base_url=settings.slack_api_url,
             session=session,
         )
-        clock = options.clock or SystemClock()
         actions = {action.name: action for action in config.actions}
         handles = {
             group
@@ -145,16 +157,21 @@ class Runtime:
                 approvals=database.approvals, jobs=database.jobs, audit=database.audit
             ),
             groups=SlackGroupDirectory(client, handles=handles),
-            executors=build_executors(
-                config, session=session, environ=options.environ or process_environment()
-            ),
+            executors=build_executors(config, session=session, environ=environ),
             notifier=notifier,
             clock=clock,
         )
         worker = Worker(operations, options.worker)
         worker_box.append(worker)
+        deps = AgentDeps(
+            clock=clock,
+            workspace=SlackWorkspace(client),
+            incidents=database.incidents,
+            rotations=config.rotations,
+            incident_settings=config.incident_settings,
+        )
         switchboard = Switchboard(
-            builtin_agents(),
+            builtin_agents(deps, custom=config.planning.profiles.values()),
             fallback=FALLBACK_AGENT,
             stores=Stores(
                 events=database.events,
@@ -164,6 +181,10 @@ class Runtime:
             ),
             clock=clock,
             operations=operations,
+            planning=config.planning,
+            llm=planning.llm,
+            rate_limiter=database.rate_limits,
+            classifier=planning.classifier,
         )
         runner = TurnRunner(
             switchboard,
@@ -171,6 +192,7 @@ class Runtime:
             # On SQLite the turns' writes run on the event loop, beside the acks: 4 at once kept
             # the ack rate and p99 within goals (8: p99 up to 2.4x), at the same turns/s.
             max_concurrency=4 if database.dialect == "sqlite" else 64,
+            progress_after=options.progress_after,
         )
         app = AsyncApp(
             client=client,
@@ -181,8 +203,18 @@ class Runtime:
         )
         register(app, switchboard=switchboard, runner=runner)
         register_approvals(app, operations=operations)
+        register_routing(app, switchboard=switchboard, runner=runner)
         return cls(
-            settings, options, database, session, switchboard, runner, app, operations, worker
+            settings,
+            options,
+            database,
+            session,
+            switchboard,
+            runner,
+            app,
+            operations,
+            worker,
+            chat_models=planning.models,
         )
 
     async def start(self) -> None:
@@ -212,6 +244,7 @@ class Runtime:
         await self.worker.stop(timeout=self.options.drain_timeout)
         if cancelled:
             log.warning("turns_cancelled_at_shutdown", count=cancelled)
+        await close_chat_models(self.chat_models)
         await self.session.close()
         await self.database.close()
         log.info("runtime_stopped")

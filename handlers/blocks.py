@@ -6,10 +6,13 @@ and shapes stay right.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -19,7 +22,20 @@ from slack_sdk.models.blocks import (
 
 from agents.core.models import Outbound, Reply
 
-__all__ = ["TURN_EVENT_TYPE", "reply_blocks", "reply_metadata", "reply_text"]
+__all__ = [
+    "ROUTE_CHOICE_PREFIX",
+    "TURN_EVENT_TYPE",
+    "choice_made_blocks",
+    "note_block",
+    "parse_choice_value",
+    "reply_blocks",
+    "reply_metadata",
+    "reply_text",
+]
+
+ROUTE_CHOICE_PREFIX = "route_choice:"
+"""Action ids of the "which agent did you mean?" buttons: the prefix, then the agent."""
+_ASKED_LIMIT = 1500  # a button value holds 2000 characters; the JSON envelope needs the rest
 
 TURN_EVENT_TYPE = "switchboard_turn"
 """The Slack message metadata ``event_type`` that marks a message as a Switchboard reply."""
@@ -36,7 +52,8 @@ def _clip(text: str, limit: int) -> str:
 
 def reply_text(reply: Reply) -> str:
     """The plain-text fallback Slack shows in notifications and screen readers."""
-    return _clip(reply.text, _TEXT_LIMIT)
+    text = f"{reply.text}\n{reply.note}" if reply.note else reply.text
+    return _clip(text, _TEXT_LIMIT)
 
 
 def reply_blocks(outbound: Outbound) -> list[dict[str, Any]]:
@@ -53,6 +70,23 @@ def reply_blocks(outbound: Outbound) -> list[dict[str, Any]]:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(line, _SECTION_LIMIT))))
     else:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(reply.text, _SECTION_LIMIT))))
+    if reply.choices:
+        value = {"u": reply.asked_by, "t": reply.asked[:_ASKED_LIMIT]}
+        blocks.append(
+            ActionsBlock(
+                block_id="route_choice",
+                elements=[
+                    ButtonElement(
+                        text=name,
+                        action_id=f"{ROUTE_CHOICE_PREFIX}{name}",
+                        value=json.dumps({**value, "a": name}),
+                    )
+                    for name in reply.choices[:5]
+                ],
+            )
+        )
+    if reply.note:
+        blocks.append(note_block(reply.note))
     footer = f"{outbound.agent} · trace `{outbound.trace_id[:12]}`"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     return [block.to_dict() for block in blocks]
@@ -64,3 +98,28 @@ def reply_metadata(outbound: Outbound) -> dict[str, Any]:
         "event_type": TURN_EVENT_TYPE,
         "event_payload": {"trace_id": outbound.trace_id, "agent": outbound.agent},
     }
+
+
+def note_block(note: str) -> ContextBlock:
+    """A remark under an answer, in small print (``_italic_``)."""
+    return ContextBlock(elements=[MarkdownTextObject(text=f"_{_clip(note, 300)}_")])
+
+
+def parse_choice_value(value: str) -> tuple[str, str, str] | None:
+    """``(agent, requester, asked text)`` from a route-choice button value; None if malformed."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    agent, user, text = data.get("a"), data.get("u"), data.get("t")
+    if not (isinstance(agent, str) and isinstance(user, str) and isinstance(text, str)):
+        return None
+    return agent, user, text
+
+
+def choice_made_blocks(*, agent: str, user_id: str, asked: str) -> list[dict[str, Any]]:
+    """The ask-back message once answered: what was asked and who sent it where (no buttons)."""
+    line = f"<@{user_id}> sent {_clip(asked, 500)!r} to *{agent}*."
+    return [SectionBlock(text=MarkdownTextObject(text=line)).to_dict()]

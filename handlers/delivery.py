@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -19,7 +20,15 @@ from agents.core.errors import SlackApiFailure
 from agents.core.models import Inbound, Outbound
 from agents.core.operations import Operations
 from handlers.approval_blocks import approval_blocks, approval_text
-from handlers.blocks import TURN_EVENT_TYPE, reply_blocks, reply_metadata, reply_text
+from handlers.blocks import (
+    TURN_EVENT_TYPE,
+    note_block,
+    reply_blocks,
+    reply_metadata,
+    reply_text,
+)
+
+log = structlog.get_logger(__name__)
 
 __all__ = ["EPHEMERAL_TS", "PERMANENT_ERRORS", "Delivery", "call_slack"]
 
@@ -95,19 +104,41 @@ class Delivery:
         )
         return str(response["ts"])
 
+    async def react(self, inbound: Inbound, name: str, *, remove: bool = False) -> bool:
+        """Add (or remove) a reaction on the person's message; cosmetic, so never raises.
+
+        Returns:
+            Whether Slack accepted it.
+        """
+        if not inbound.ts:
+            return False
+        method = "reactions.remove" if remove else "reactions.add"
+        call = self._client.reactions_remove if remove else self._client.reactions_add
+        try:
+            await call_slack(
+                method, lambda: call(channel=inbound.channel_id, timestamp=inbound.ts, name=name)
+            )
+        except SlackApiFailure as exc:
+            log.info("reaction_failed", method=method, error=exc.error)
+            return False
+        return True
+
     async def _post_card(self, outbound: Outbound, ops: Operations, approval_id: str) -> str:
         """Post an approval card where everyone in the channel (the approvers) can see it."""
         approval = await ops.approval(approval_id)
         action = ops.action(approval.action) if approval is not None else None
         if approval is None or action is None:
             raise SlackApiFailure("chat.postMessage", "approval_missing")
+        card = approval_blocks(approval, action)
+        if outbound.reply.note:  # e.g. the rules planner stood in for the model
+            card.insert(len(card) - 1, note_block(outbound.reply.note).to_dict())
         response = await call_slack(
             "chat.postMessage",
             lambda: self._client.chat_postMessage(
                 channel=outbound.channel_id,
                 thread_ts=outbound.thread_ts,
                 text=approval_text(approval),
-                blocks=approval_blocks(approval, action),
+                blocks=card,
                 metadata=reply_metadata(outbound),
                 unfurl_links=False,
                 unfurl_media=False,

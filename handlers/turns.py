@@ -21,6 +21,20 @@ __all__ = ["TurnRunner"]
 
 log = structlog.get_logger(__name__)
 
+_PROGRESS = "hourglass_flowing_sand"
+_DONE = "white_check_mark"
+_FAILED = "warning"
+
+
+class _Progress:
+    """The pending "working on it" reaction of one turn."""
+
+    __slots__ = ("reacting", "task")
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[bool] | None = None
+        self.reacting = False
+
 
 class TurnRunner:
     """Runs turns in tracked background tasks."""
@@ -32,11 +46,13 @@ class TurnRunner:
         *,
         max_concurrency: int = 64,
         max_attempts: int = 5,
+        progress_after: float | None = 1.0,
     ) -> None:
         self._switchboard = switchboard
         self._delivery = delivery
         self._slots = asyncio.Semaphore(max_concurrency)
         self._max_attempts = max_attempts
+        self._progress_after = progress_after
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
 
@@ -111,6 +127,33 @@ class TurnRunner:
         finally:
             self._in_flight.discard(inbound.trace_id)
 
+    def _show_progress(self, inbound: Inbound) -> _Progress | None:
+        """After ``progress_after`` seconds of work, react to the person's message."""
+        if self._progress_after is None or not inbound.ts:
+            return None
+        delay = self._progress_after
+        progress = _Progress()
+
+        async def later() -> bool:
+            await asyncio.sleep(delay)
+            progress.reacting = True  # from here on the reaction is not cancelled half-sent
+            return await self._delivery.react(inbound, _PROGRESS)
+
+        progress.task = asyncio.create_task(later(), name=f"progress-{inbound.trace_id}")
+        return progress
+
+    @staticmethod
+    async def _stop_progress(progress: _Progress | None) -> bool:
+        """Cancel the reaction if it is still waiting; True if it was shown."""
+        if progress is None or progress.task is None:
+            return False
+        if not progress.reacting:
+            progress.task.cancel()
+        try:
+            return await progress.task
+        except asyncio.CancelledError:
+            return False
+
     async def _process(
         self, inbound: Inbound, *, response_url: str | None, recovering: bool
     ) -> None:
@@ -124,7 +167,16 @@ class TurnRunner:
                 await switchboard.finish(inbound, failed=True)
                 return
         started = clock.monotonic()
-        outbound = await switchboard.run_turn(inbound, fresh=not recovering)
+        progress = self._show_progress(inbound) if not recovering else None
+        try:
+            outbound = await switchboard.run_turn(inbound, fresh=not recovering)
+        finally:
+            shown = await self._stop_progress(progress)
+        if shown:
+            # The person saw "working on it": replace it with the outcome.
+            await self._delivery.react(inbound, _PROGRESS, remove=True)
+            done = _DONE if outbound.outcome == "replied" else _FAILED
+            await self._delivery.react(inbound, done)
         if outbound.status == "sent":
             await switchboard.finish(inbound, failed=False)
             return

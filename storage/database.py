@@ -14,10 +14,12 @@ from storage.audit import SqlAuditLog
 from storage.conversations import SqlConversationStore
 from storage.engine import Dialect, create_engine, views
 from storage.events import SqlEventStore
+from storage.incidents import SqlIncidentStore
 from storage.jobs import SqlJobStore
 from storage.ledger import SqlTurnLedger
 from storage.migrate import current_revision, upgrade
 from storage.traces import SqlTraceStore
+from storage.usage import SqlRateLimiter, SqlUsageStore
 
 __all__ = ["Database"]
 
@@ -37,6 +39,9 @@ class Database:
         approvals: the ``ApprovalStore`` (which also records votes and enqueues jobs).
         jobs: the ``JobStore``.
         audit: the ``AuditLog``.
+        usage: the ``UsageStore`` (LLM tokens and cost per call, summed for budgets).
+        rate_limits: the ``RateLimiter`` (token buckets shared by every process).
+        incidents: the ``IncidentStore``.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -49,6 +54,9 @@ class Database:
         self.approvals = SqlApprovalStore(engine)
         self.jobs = SqlJobStore(engine)
         self.audit = SqlAuditLog(engine)
+        self.usage = SqlUsageStore(engine)
+        self.rate_limits = SqlRateLimiter(engine)
+        self.incidents = SqlIncidentStore(engine)
 
     @classmethod
     async def connect(cls, url: str) -> Database:

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 from agents.core.approval import ApprovalState
+from agents.core.incidents import IncidentStatus, TimelineKind
 
 __all__ = [
     "APPROVAL_STATES",
@@ -40,9 +41,13 @@ __all__ = [
     "audit_log",
     "conversations",
     "events",
+    "incident_timeline",
+    "incidents",
     "jobs",
+    "llm_usage",
     "messages",
     "metadata",
+    "rate_buckets",
     "traces",
 ]
 
@@ -162,6 +167,13 @@ traces = Table(
     Column("agent_ms", Float, nullable=False),
     Column("total_ms", Float, nullable=False),
     Column("delivered_at", UtcDateTime, nullable=True),
+    Column("planner", String, nullable=False, server_default="none"),
+    Column("provider", String, nullable=True),
+    Column("input_tokens", Integer, nullable=False, server_default="0"),
+    Column("output_tokens", Integer, nullable=False, server_default="0"),
+    Column("cost_micros", BigInteger, nullable=False, server_default="0"),
+    Column("degraded", String, nullable=True),
+    Column("tool_calls", JSON, nullable=False, server_default="[]"),
 )
 
 # The approval states of the domain (the migration spells them out, as migrations must).
@@ -258,4 +270,74 @@ audit_log = Table(
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_action_at", "action", "at"),
     Index("ix_audit_log_approval_id", "approval_id"),
+)
+
+# One row per model call: the budgets sum these (indexes per scope, newest last).
+llm_usage = Table(
+    "llm_usage",
+    metadata,
+    Column("id", _Id, primary_key=True),
+    Column("trace_id", String, nullable=False),
+    Column("team_id", String, nullable=False),
+    Column("channel_id", String, nullable=False),
+    Column("user_id", String, nullable=False),
+    Column("agent", String, nullable=False),
+    Column("provider", String, nullable=False),
+    Column("model", String, nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("cost_micros", BigInteger, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_llm_usage_team_id_at", "team_id", "at"),
+    Index("ix_llm_usage_team_id_agent_at", "team_id", "agent", "at"),
+    Index("ix_llm_usage_team_id_user_id_at", "team_id", "user_id", "at"),
+    Index("ix_llm_usage_team_id_channel_id_at", "team_id", "channel_id", "at"),
+)
+
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+INCIDENT_STATUSES: tuple[str, ...] = get_args(IncidentStatus)
+TIMELINE_KINDS: tuple[str, ...] = get_args(TimelineKind)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("incident_id", String, primary_key=True),
+    Column("team_id", String, nullable=False),
+    Column("channel_id", String, nullable=False),
+    Column("channel_name", String, nullable=False),
+    Column("origin_channel_id", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("reporter", String, nullable=False),
+    Column("declared_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    UniqueConstraint("team_id", "channel_id"),
+    CheckConstraint(_one_of("status", INCIDENT_STATUSES), name="status"),
+    Index("ix_incidents_team_id_status", "team_id", "status"),
+)
+
+incident_timeline = Table(
+    "incident_timeline",
+    metadata,
+    Column("id", _Id, primary_key=True),
+    Column(
+        "incident_id",
+        String,
+        ForeignKey("incidents.incident_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("user_id", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("text", Text, nullable=False),
+    CheckConstraint(_one_of("kind", TIMELINE_KINDS), name="kind"),
+    Index("ix_incident_timeline_incident_id_id", "incident_id", "id"),
 )

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.models import RouteReason, Source, Trace, TurnOutcome
+from agents.core.models import PlannerName, RouteReason, Source, Trace, TurnOutcome
 from storage._seam import insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import traces
@@ -23,6 +23,7 @@ log = structlog.get_logger(__name__)
 _SOURCES: tuple[Source, ...] = get_args(Source)
 _REASONS: tuple[RouteReason, ...] = get_args(RouteReason)
 _OUTCOMES: tuple[TurnOutcome, ...] = get_args(TurnOutcome)
+_PLANNERS: tuple[PlannerName, ...] = get_args(PlannerName)
 
 
 def _upsert(dialect: Dialect) -> sqlite.Insert | postgresql.Insert:
@@ -87,6 +88,13 @@ def save_trace_on(connection: Connection, dialect: Dialect, trace: Trace) -> Non
         "agent_ms": trace.agent_ms,
         "total_ms": trace.total_ms,
         "delivered_at": trace.delivered_at,
+        "planner": trace.planner,
+        "provider": trace.provider,
+        "input_tokens": trace.input_tokens,
+        "output_tokens": trace.output_tokens,
+        "cost_micros": trace.cost_micros,
+        "degraded": trace.degraded,
+        "tool_calls": list(trace.tool_calls),
     }
     connection.execute(_SAVE[dialect], values)
 
@@ -116,4 +124,11 @@ def _trace(row: Row[*tuple[Any, ...]]) -> Trace:
         total_ms=row.total_ms,
         error=row.error,
         delivered_at=row.delivered_at,
+        planner=narrow(row.planner, _PLANNERS, column="traces.planner"),
+        provider=row.provider,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cost_micros=row.cost_micros,
+        degraded=row.degraded,
+        tool_calls=tuple(str(call) for call in row.tool_calls or ()),
     )

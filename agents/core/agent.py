@@ -6,9 +6,30 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from agents.core.actions import ActionSpec
+from agents.core.incidents import IncidentStore, Workspace
 from agents.core.models import AgentInfo, Inbound, Reply, Route
+from agents.core.ports import Clock
+from agents.core.rotation import IncidentSettings, Rotation
 
-__all__ = ["Agent", "TurnContext"]
+__all__ = ["Agent", "AgentDeps", "TurnContext"]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDeps:
+    """What the built-in agents may be handed when the registry builds them.
+
+    Attributes:
+        workspace: Slack workspace operations beyond the turn's own reply (create a channel...).
+        incidents: where incidents and their timelines are stored.
+        rotations: the on-call rotations from the config file.
+        incident_settings: how incidents are declared (which rotation to page...).
+    """
+
+    clock: Clock
+    workspace: Workspace | None = None
+    incidents: IncidentStore | None = None
+    rotations: tuple[Rotation, ...] = ()
+    incident_settings: IncidentSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +41,14 @@ class TurnContext:
         route: the router's decision (``route.text`` has any agent prefix removed).
         catalog: the public info of every registered agent, for hand-off hints and help.
         actions: the configured actions the asking person may request.
+        scope: those of them this agent may use.
     """
 
     inbound: Inbound
     route: Route
     catalog: tuple[AgentInfo, ...]
     actions: tuple[ActionSpec, ...] = ()
+    scope: tuple[ActionSpec, ...] = ()
 
 
 class Agent(Protocol):

@@ -7,6 +7,7 @@ Every error raised on purpose by our code derives from :class:`SwitchboardError`
     ├── StorageError       the database failed or answered something impossible
     ├── SlackApiFailure    a Slack Web API call failed after the retry policy gave up
     ├── AgentFailure       an agent raised while handling a turn (the turn is answered politely)
+    ├── ProviderError      an LLM provider failed for good (the planner falls back)
     └── UserFacingError    safe to show the person who asked, verbatim
 
 Expected outcomes (no agent matched, duplicate delivery, needs approval) are return values,
@@ -16,9 +17,13 @@ never exceptions. Third-party exceptions are translated at the seam that calls t
 
 from __future__ import annotations
 
+from typing import Literal
+
 __all__ = [
     "AgentFailure",
     "ConfigError",
+    "ProviderError",
+    "ProviderFailure",
     "SlackApiFailure",
     "StorageError",
     "SwitchboardError",
@@ -67,6 +72,38 @@ class AgentFailure(SwitchboardError):
     def __init__(self, agent: str, cause: BaseException) -> None:
         super().__init__(f"agent {agent!r} failed: {type(cause).__name__}")
         self.agent = agent
+
+
+ProviderFailure = Literal[
+    "rate_limited",
+    "server",
+    "timeout",
+    "connection",
+    "auth",
+    "bad_request",
+    "bad_response",
+    "circuit_open",
+]
+"""Why a provider call failed: the first four are transient (retried at the edge)."""
+
+
+class ProviderError(SwitchboardError):
+    """An LLM provider call failed after the adapter's retries, or its circuit is open.
+
+    Attributes:
+        provider: the provider's name in the config file.
+        kind: what went wrong.
+        retry_after: seconds the provider asked us to wait, when it said so.
+    """
+
+    def __init__(
+        self, provider: str, kind: ProviderFailure, detail: str, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(f"provider {provider!r} {kind}: {detail}")
+        self.provider = provider
+        self.kind = kind
+        self.detail = detail
+        self.retry_after = retry_after
 
 
 class UserFacingError(SwitchboardError):

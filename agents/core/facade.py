@@ -14,20 +14,27 @@ import structlog
 
 from agents.core.actions import ActionSpec
 from agents.core.agent import Agent, TurnContext
+from agents.core.classify import Classifier
 from agents.core.errors import ConfigError
 from agents.core.models import (
+    AgentInfo,
     ConversationKey,
     Inbound,
     Outbound,
     Reply,
     ReplyItem,
     Route,
+    StoredMessage,
     Trace,
     TurnOutcome,
 )
 from agents.core.operations import Operations
+from agents.core.planning import LlmPlanner, Plan, PlanInput, RulesPlanner, degraded_note
+from agents.core.policy import may_request
 from agents.core.ports import Clock, ConversationStore, EventStore, TraceStore, TurnLedger
+from agents.core.profiles import AgentProfile, PlanningSettings
 from agents.core.router import route
+from agents.core.usage import RateLimiter
 
 __all__ = ["Stores", "Switchboard"]
 
@@ -36,6 +43,20 @@ log = structlog.get_logger(__name__)
 _AGENT_ERROR_REPLY = (
     "Sorry, something went wrong while I worked on that. It is logged with trace id {trace_id}."
 )
+_RATE_LIMITED = (
+    "You are sending requests faster than I take them (at most {capacity} in a burst). "
+    "Please wait a moment and ask again."
+)
+_HISTORY_MESSAGES = 50
+"""At most this many earlier messages of a thread are considered for an LLM's context."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    route: Route
+    reply: Reply
+    plan: Plan | None = None
+    outcome: TurnOutcome = "replied"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +80,34 @@ class Switchboard:
         stores: Stores,
         clock: Clock,
         operations: Operations | None = None,
+        planning: PlanningSettings | None = None,
+        llm: LlmPlanner | None = None,
+        rate_limiter: RateLimiter | None = None,
+        classifier: Classifier | None = None,
     ) -> None:
         names = [agent.info.name for agent in agents]
         if len(set(names)) != len(names):
             raise ConfigError("agents", f"agent names must be unique, got {names!r}")
         if fallback not in names:
             raise ConfigError("agents", f"fallback agent {fallback!r} is not registered")
+        self._planning = planning or PlanningSettings()
+        unknown = sorted(set(self._planning.profiles) - set(names))
+        if unknown:
+            raise ConfigError("agents", f"no agent is registered for {unknown!r}")
         self._agents = {agent.info.name: agent for agent in agents}
-        self._catalog = tuple(agent.info for agent in agents)
+        self._profiles = {
+            name: _merge(agent.info, self._planning.profiles.get(name))
+            for name, agent in self._agents.items()
+        }
+        self._catalog = tuple(profile.info for profile in self._profiles.values())
         self._fallback = fallback
         self._stores = stores
         self._clock = clock
         self._operations = operations
+        self._rules = RulesPlanner()
+        self._llm = llm
+        self._rate_limiter = rate_limiter
+        self._classifier = classifier
 
     @property
     def clock(self) -> Clock:
@@ -103,21 +140,20 @@ class Switchboard:
                 return stored
         clock = self._clock
         started_at, t0 = clock.now(), clock.monotonic()
-        decision = route(
-            inbound.text,
-            self._catalog,
-            fallback=self._fallback,
-            subcommand=inbound.source == "command",
-        )
+        decision = self._route(inbound, inbound.text)
         t1 = clock.monotonic()
-        outcome: TurnOutcome = "replied"
         error: str | None = None
         try:
-            decision, reply = await self._answer(inbound, decision)
+            answer = await self._answer(inbound, decision)
         except Exception as exc:  # an agent's bug must not lose the turn: answer and record it
-            outcome, error = "agent_error", f"{type(exc).__name__}: {exc}"[:500]
+            error = f"{type(exc).__name__}: {exc}"[:500]
             log.exception("agent_failed", agent=decision.agent)
-            reply = Reply(text=_AGENT_ERROR_REPLY.format(trace_id=inbound.trace_id))
+            answer = _Answer(
+                decision,
+                Reply(text=_AGENT_ERROR_REPLY.format(trace_id=inbound.trace_id)),
+                outcome="agent_error",
+            )
+        decision, reply, plan, outcome = answer.route, answer.reply, answer.plan, answer.outcome
         t2 = clock.monotonic()
         outbound = Outbound(
             trace_id=inbound.trace_id,
@@ -126,6 +162,7 @@ class Switchboard:
             thread_ts=inbound.thread_ts,
             agent=decision.agent,
             reply=reply,
+            outcome=outcome,
         )
         await self._stores.ledger.record_turn(
             inbound,
@@ -146,6 +183,13 @@ class Switchboard:
                 agent_ms=(t2 - t1) * 1000,
                 total_ms=(clock.monotonic() - t0) * 1000,
                 error=error,
+                planner=plan.planner if plan is not None else "none",
+                provider=plan.provider if plan is not None else None,
+                input_tokens=plan.input_tokens if plan is not None else 0,
+                output_tokens=plan.output_tokens if plan is not None else 0,
+                cost_micros=plan.cost_micros if plan is not None else 0,
+                degraded=plan.degraded if plan is not None else None,
+                tool_calls=plan.tool_calls if plan is not None else (),
             ),
         )
         log.info(
@@ -154,52 +198,155 @@ class Switchboard:
             route_reason=decision.reason,
             route_score=decision.score,
             outcome=outcome,
+            planner=plan.planner if plan is not None else "none",
+            degraded=plan.degraded if plan is not None else None,
         )
         return outbound
 
-    async def _answer(self, inbound: Inbound, decision: Route) -> tuple[Route, Reply]:
-        """Actions first (a pending question, a command format), then the routed agent."""
+    def _route(self, inbound: Inbound, text: str, *, channel_id: str | None = None) -> Route:
         ops = self._operations
-        actions: tuple[ActionSpec, ...] = ()
+        return route(
+            text,
+            self._catalog,
+            fallback=self._fallback,
+            subcommand=inbound.source == "command",
+            channel_id=inbound.channel_id if channel_id is None else channel_id,
+            actions=ops.actions if ops is not None else (),
+            threshold=self._planning.router.threshold,
+        )
+
+    async def _answer(self, inbound: Inbound, decision: Route) -> _Answer:
+        """Rate limit, then actions (a pending question), then the routed agent's planner."""
+        budgets = self._planning.budgets
+        if self._rate_limiter is not None and budgets.rate_capacity is not None:
+            allowed = await self._rate_limiter.take(
+                f"turns:{inbound.team_id}:{inbound.user_id}",
+                capacity=budgets.rate_capacity,
+                refill_per_second=budgets.rate_refill_per_second,
+                now=self._clock.now(),
+            )
+            if not allowed:
+                log.info("turn_rate_limited")
+                text = _RATE_LIMITED.format(capacity=budgets.rate_capacity)
+                return _Answer(decision, Reply(text=text), outcome="refused")
+        ops = self._operations
         if ops is not None:
             words = decision.text.split()
             if inbound.source == "command" and words[:1] == ["approvals"]:
-                return replace(decision, agent=self._fallback, reason="explicit"), (
-                    await self._approvals_for(ops, inbound)
+                return _Answer(
+                    replace(decision, agent=self._fallback, reason="explicit"),
+                    await self._approvals_for(ops, inbound),
                 )
-            continues = inbound.thread_ts is not None and not (
-                inbound.source == "mention" and inbound.thread_ts == inbound.ts
-            )  # a mention at top level starts a new thread: nothing pending there
-            if decision.reason != "explicit" and continues:
-                previous = await self._stores.conversations.latest_reply(inbound.conversation)
-                pending = previous.reply.pending if previous is not None else None
-                # Only the person who asked completes their action (no one else's answer
-                # makes them the requester of something they may then approve).
-                if pending is not None and pending.requester not in ("", inbound.user_id):
-                    owner = ops.action(pending.action)
-                    agent = owner.agent if owner else decision.agent
-                    waiting = Reply(
-                        text=f"I am waiting for <@{pending.requester}> to answer that.",
-                        pending=pending,  # keep the question open for them
-                    )
-                    return Route(agent, "pending", 1.0, decision.text), waiting
-                if pending is not None:
-                    reply = await ops.fill(inbound, pending)
-                    if reply is not None:
-                        owner = ops.action(pending.action)
-                        agent = owner.agent if owner else decision.agent
-                        return Route(agent, "pending", 1.0, decision.text), reply
-            found = ops.match(decision.text)
-            if found is not None:
-                chosen = Route(found.action.agent, "action", 1.0, decision.text)
-                return chosen, await ops.propose(inbound, action=found.action, raw=found.values)
-            person = await ops.person(inbound.user_id, inbound.channel_id)
-            actions = await ops.runnable_by(person)
-        handler = self._agents.get(decision.agent) or self._agents[self._fallback]
-        context = TurnContext(
-            inbound=inbound, route=decision, catalog=self._catalog, actions=actions
+            waiting = await self._pending(ops, inbound, decision)
+            if waiting is not None:
+                return waiting
+        if decision.reason == "ask":
+            decision = await self._classify(inbound, decision)
+            if decision.reason == "ask":
+                return _Answer(decision, _ask_back(decision, inbound.user_id))
+        return await self._plan_and_answer(inbound, decision, handoff=True)
+
+    async def _pending(self, ops: Operations, inbound: Inbound, decision: Route) -> _Answer | None:
+        continues = inbound.thread_ts is not None and not (
+            inbound.source == "mention" and inbound.thread_ts == inbound.ts
+        )  # a mention at top level starts a new thread: nothing pending there
+        if decision.reason == "explicit" or not continues:
+            return None
+        previous = await self._stores.conversations.latest_reply(inbound.conversation)
+        pending = previous.reply.pending if previous is not None else None
+        if pending is None:
+            return None
+        owner = ops.action(pending.action)
+        agent = owner.agent if owner else decision.agent
+        # Only the person who asked completes their action (no one else's answer makes them
+        # the requester of something they may then approve).
+        if pending.requester not in ("", inbound.user_id):
+            waiting = Reply(
+                text=f"I am waiting for <@{pending.requester}> to answer that.",
+                pending=pending,  # keep the question open for them
+            )
+            return _Answer(Route(agent, "pending", 1.0, decision.text), waiting)
+        reply = await ops.fill(inbound, pending)
+        if reply is None:
+            return None
+        return _Answer(Route(agent, "pending", 1.0, decision.text), reply, Plan("rules"))
+
+    async def _classify(self, inbound: Inbound, decision: Route) -> Route:
+        if self._classifier is None:
+            return decision
+        chosen = await self._classifier.classify(
+            decision.text, self._catalog, threshold=self._planning.router.threshold
         )
-        return decision, await handler.handle(context)
+        if chosen is None:
+            return decision
+        name, confidence = chosen
+        return Route(name, "llm", round(confidence, 3), decision.text)
+
+    async def _plan_and_answer(
+        self, inbound: Inbound, decision: Route, *, handoff: bool
+    ) -> _Answer:
+        profile = self._profiles.get(decision.agent) or self._profiles[self._fallback]
+        ops = self._operations
+        scope: tuple[ActionSpec, ...] = ()
+        runnable: tuple[ActionSpec, ...] = ()
+        if ops is not None:
+            scope = _scope(profile, ops.actions)
+            person = await ops.person(inbound.user_id, inbound.channel_id)
+            runnable = tuple(a for a in ops.actions if may_request(a, person))
+        plan: Plan
+        if profile.model is not None and self._llm is not None:
+            offered = tuple(a for a in scope if a in runnable)
+            history = await self._history(inbound, profile)
+            plan = await self._llm.plan(
+                PlanInput(inbound, decision.agent, decision.text, profile, offered, history)
+            )
+        else:
+            plan = self._rules.plan(decision.text, scope)
+        if plan.empty and handoff and decision.reason == "binding":
+            # The bound agent has nothing for this: hand off through the router (one hop).
+            other = self._route(inbound, decision.text, channel_id="")
+            if other.agent != decision.agent and other.reason not in ("ask", "fallback"):
+                log.info("turn_handed_off", agent=decision.agent, to=other.agent)
+                return await self._plan_and_answer(inbound, other, handoff=False)
+        if plan.proposal is not None and ops is not None:
+            reply = await ops.propose(
+                inbound, action=plan.proposal.action, raw=plan.proposal.values
+            )
+        elif plan.text is not None:
+            reply = Reply(text=plan.text)
+        else:
+            handler = self._agents.get(profile.info.name) or self._agents[self._fallback]
+            context = TurnContext(
+                inbound=inbound,
+                route=decision,
+                catalog=self._catalog,
+                actions=runnable,
+                scope=tuple(a for a in scope if a in runnable),
+            )
+            reply = await handler.handle(context)
+        if plan.degraded is not None:
+            reply = replace(reply, note=degraded_note(plan.degraded))
+        return _Answer(decision, reply, plan)
+
+    async def _history(self, inbound: Inbound, profile: AgentProfile) -> tuple[StoredMessage, ...]:
+        """Earlier messages of the thread, newest kept first, within the agent's token budget
+        (estimated at four characters a token)."""
+        if inbound.thread_ts is None:
+            return ()
+        stored = await self._stores.conversations.messages(
+            inbound.conversation, limit=_HISTORY_MESSAGES
+        )
+        kept: list[StoredMessage] = []
+        budget = profile.context_budget
+        for message in sorted(stored, key=lambda m: m.created_at, reverse=True):
+            if message.trace_id == inbound.trace_id:
+                continue  # the message being answered goes last, on its own
+            cost = len(message.text) // 4 + 4
+            if cost > budget:
+                break
+            budget -= cost
+            kept.append(message)
+        return tuple(reversed(kept))
 
     async def _approvals_for(self, ops: Operations, inbound: Inbound) -> Reply:
         person = await ops.person(inbound.user_id, inbound.channel_id)
@@ -234,3 +381,37 @@ class Switchboard:
     async def unfinished(self, *, claimed_before: datetime, limit: int = 100) -> Sequence[Inbound]:
         """Deliveries claimed before ``claimed_before`` and never finished (crash recovery)."""
         return await self._stores.events.unfinished(claimed_before=claimed_before, limit=limit)
+
+
+def _merge(builtin: AgentInfo, profile: AgentProfile | None) -> AgentProfile:
+    """A registered agent's profile: the config file's fields where given, else the built-in's."""
+    if profile is None:
+        return AgentProfile(info=builtin)
+    configured = profile.info
+    info = AgentInfo(
+        name=builtin.name,
+        description=configured.description or builtin.description,
+        keywords=configured.keywords or builtin.keywords,
+        examples=configured.examples or builtin.examples,
+        channels=configured.channels or builtin.channels,
+        owner=configured.owner or builtin.owner,
+    )
+    return replace(profile, info=info)
+
+
+def _scope(profile: AgentProfile, actions: Sequence[ActionSpec]) -> tuple[ActionSpec, ...]:
+    """The actions an agent may use: as listed in its profile, else those it owns."""
+    if profile.actions is not None:
+        named = set(profile.actions)
+        return tuple(a for a in actions if a.name in named)
+    return tuple(a for a in actions if a.agent == profile.info.name)
+
+
+def _ask_back(decision: Route, user_id: str) -> Reply:
+    names = ", ".join(f"*{name}*" for name in decision.candidates)
+    return Reply(
+        text=f"I am not sure which agent you meant: {names}? Pick one below.",
+        choices=decision.candidates,
+        asked=decision.text,
+        asked_by=user_id,
+    )

@@ -16,6 +16,7 @@ __all__ = [
     "Inbound",
     "Outbound",
     "PendingAction",
+    "PlannerName",
     "Reply",
     "ReplyItem",
     "Route",
@@ -30,8 +31,14 @@ Source = Literal["mention", "dm", "thread", "command"]
 """How a message reached the bot: an @mention, a direct message, a reply in a thread the bot
 takes part in, or the ``/ops`` slash command."""
 
-RouteReason = Literal["explicit", "action", "pending", "keyword", "fallback"]
-TurnOutcome = Literal["replied", "agent_error"]
+RouteReason = Literal[
+    "explicit", "binding", "action", "pending", "keyword", "example", "llm", "ask", "fallback"
+]
+"""Why the router chose an agent: an explicit prefix or sub-command, the channel's binding, an
+action's command format, an open question in the thread, keyword or example-utterance score,
+the LLM classifier, or none confident enough (``ask``: the person is asked, with buttons)."""
+TurnOutcome = Literal["replied", "agent_error", "refused"]
+PlannerName = Literal["none", "rules", "llm"]
 EventStatus = Literal["claimed", "done", "failed"]
 
 
@@ -76,11 +83,21 @@ class Inbound:
 
 @dataclass(frozen=True, slots=True)
 class AgentInfo:
-    """What the router and the help agent know of an agent."""
+    """What the router and the help agent know of an agent.
+
+    Attributes:
+        keywords: words (or phrases) that point at this agent.
+        examples: example utterances; a message sharing many words with one scores high.
+        channels: channel ids bound to this agent (messages there go to it by default).
+        owner: who to ask about the agent (a Slack user id or a team name), for help texts.
+    """
 
     name: str
     description: str
     keywords: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    owner: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +109,14 @@ class Route:
         reason: why it was chosen (explicit prefix or sub-command, keyword match, fallback).
         score: confidence in [0, 1]: 1.0 explicit, hits/(hits+1) for keywords, 0.0 fallback.
         text: the message text with any explicit agent prefix removed.
+        candidates: for ``ask``, the agents to offer (best first).
     """
 
     agent: str
     reason: RouteReason
     score: float
     text: str
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +153,10 @@ class Reply:
         items: optional labelled lines rendered as a list.
         approval_id: the reply is the card of this approval request.
         pending: the reply asks for missing parameters of this action.
+        choices: agent names offered as buttons (the router was not sure); ``asked`` is the
+            message they would answer, re-routed to the chosen agent; only ``asked_by`` may
+            choose.
+        note: a short remark shown under the answer (the planner degraded, and why).
     """
 
     text: str
@@ -141,6 +164,10 @@ class Reply:
     items: tuple[ReplyItem, ...] = ()
     approval_id: str | None = None
     pending: PendingAction | None = None
+    choices: tuple[str, ...] = ()
+    asked: str = ""
+    asked_by: str = ""
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +176,8 @@ class Outbound:
 
     Attributes:
         status: ``pending`` until Slack confirmed the post, then ``sent`` with its ``ts``.
+        outcome: how the turn ended (not stored with the reply: a reply read back from
+            storage says ``replied``; the trace keeps the truth).
     """
 
     trace_id: str
@@ -159,6 +188,7 @@ class Outbound:
     reply: Reply
     status: Literal["pending", "sent"] = "pending"
     ts: str | None = None
+    outcome: TurnOutcome = "replied"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +205,19 @@ class StoredMessage:
 
 @dataclass(frozen=True, slots=True)
 class Trace:
-    """The record of one turn: where it went, how long each step took, how it ended."""
+    """The record of one turn: where it went, how long each step took, how it ended.
+
+    Attributes:
+        planner: who planned the answer: ``rules``, ``llm``, or ``none`` (a built-in reply
+            such as help or a refusal).
+        provider: the LLM provider that answered, when one did.
+        input_tokens, output_tokens, cost_micros: summed over the turn's model calls
+            (micro-dollars: 1 USD = 1,000,000).
+        degraded: why the turn fell back to a lesser planner (``provider_down``,
+            ``budget_agent``...), when it did.
+        tool_calls: each tool call as ``name:outcome`` (``deploy:proposed``,
+            ``rollback:refused_scope``, ``scale:invalid_args``).
+    """
 
     trace_id: str
     team_id: str
@@ -193,3 +235,10 @@ class Trace:
     total_ms: float
     error: str | None = None
     delivered_at: datetime | None = None
+    planner: PlannerName = "none"
+    provider: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_micros: int = 0
+    degraded: str | None = None
+    tool_calls: tuple[str, ...] = ()

@@ -134,7 +134,7 @@ class Operations:
     # -- proposing ---------------------------------------------------------------------
 
     async def propose(
-        self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, str]
+        self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, ParamValue]
     ) -> Reply:
         """Ask for ``action`` with the raw values given: a card, a question, or a refusal."""
         person = await self.person(inbound.user_id, inbound.channel_id)
@@ -174,7 +174,7 @@ class Operations:
     def _ask_for(
         self,
         action: ActionSpec,
-        raw: Mapping[str, str],
+        raw: Mapping[str, ParamValue],
         missing: Sequence[str],
         *,
         requester: str,
@@ -206,7 +206,7 @@ class Operations:
         action = self._actions.get(pending.action)
         if action is None:
             return None
-        raw = dict(pending.values)
+        raw: dict[str, ParamValue] = dict(pending.values)
         pairs = _ASSIGNMENT.findall(inbound.text)
         if pairs:
             raw.update({name: value for name, value in pairs})

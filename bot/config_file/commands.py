@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.config_file.document import ConfigDocument
 from bot.config_file.errors import ConfigFileError
 from bot.config_file.loader import load_config
-from bot.config_file.models import ConfigDocument
 
 __all__ = ["EXIT_INVALID", "check_command", "config_json_schema", "schema_command"]
 

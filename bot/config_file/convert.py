@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from agents.core.actions import ActionSpec, ApprovalPolicy, Audience, ExecutorInfo, ParamSpec
+from agents.core.models import AgentInfo
+from agents.core.profiles import (
+    AgentProfile,
+    Budgets,
+    ModelSettings,
+    PlanningSettings,
+    Price,
+    RouterSettings,
+)
+from agents.core.usage import micros
 from bot.config_file.models import (
     ActionModel,
+    AgentModel,
     ApprovalModel,
     EnumParam,
     ExecutorConfig,
@@ -17,7 +30,16 @@ from bot.config_file.models import (
     StrParam,
 )
 
-__all__ = ["approval_required", "executor_target", "to_action_spec", "to_param_spec"]
+if TYPE_CHECKING:
+    from bot.config_file.document import ConfigDocument
+
+__all__ = [
+    "approval_required",
+    "executor_target",
+    "to_action_spec",
+    "to_param_spec",
+    "to_planning",
+]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -93,4 +115,66 @@ def _policy(model: ApprovalModel | None, *, required: bool) -> ApprovalPolicy:
         allow_self_approval=model.self_approval,
         expires_after=model.expires_after,
         escalation_channel=model.escalation_channel,
+    )
+
+
+def to_planning(document: ConfigDocument) -> PlanningSettings:
+    """Agent profiles, prices, budgets and router settings from the whole document."""
+    profiles = {agent.name: _profile(agent) for agent in document.agents}
+    prices = {
+        (provider.name, model): Price(price.input, price.output)
+        for provider in document.providers
+        for model, price in provider.prices.items()
+    }
+    budgets = document.budgets
+    rate = budgets.rate_limit
+    classifier = document.router.classifier
+    return PlanningSettings(
+        profiles=MappingProxyType(profiles),
+        prices=MappingProxyType(prices),
+        budgets=Budgets(
+            per_user_daily_micros=_micros(budgets.per_user_daily_usd),
+            per_channel_daily_micros=_micros(budgets.per_channel_daily_usd),
+            rate_capacity=rate.turns if rate else None,
+            rate_refill_per_second=rate.turns / rate.per.total_seconds() if rate else 0.0,
+        ),
+        router=RouterSettings(
+            threshold=document.router.threshold,
+            classifier_provider=classifier.provider if classifier else None,
+            classifier_model=classifier.model if classifier else None,
+        ),
+    )
+
+
+def _micros(usd: float | None) -> int | None:
+    return None if usd is None else micros(usd)
+
+
+def _profile(agent: AgentModel) -> AgentProfile:
+    model = agent.model
+    return AgentProfile(
+        info=AgentInfo(
+            name=agent.name,
+            description=agent.description,
+            keywords=tuple(agent.keywords),
+            examples=tuple(agent.examples),
+            channels=tuple(agent.channels),
+            owner=agent.owner,
+        ),
+        actions=tuple(agent.actions) if agent.actions is not None else None,
+        system_prompt=agent.system_prompt,
+        model=(
+            ModelSettings(
+                providers=tuple(model.providers),
+                model=model.model,
+                temperature=model.temperature,
+                max_tokens=model.max_tokens,
+                max_steps=model.max_steps,
+                max_tool_calls=model.max_tool_calls,
+            )
+            if model is not None
+            else None
+        ),
+        context_budget=agent.context_budget,
+        daily_budget_micros=_micros(agent.daily_budget_usd),
     )

@@ -14,10 +14,16 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from agents.core.actions import ActionSpec
+from agents.core.profiles import PlanningSettings
+from agents.core.rotation import IncidentSettings, Rotation
+from agents.registry import BUILTIN_AGENTS
+from bot.config_file.agents_checks import check_agents
 from bot.config_file.checks import check_action, check_unique_names
-from bot.config_file.convert import to_action_spec
+from bot.config_file.convert import to_action_spec, to_planning
+from bot.config_file.document import ConfigDocument
 from bot.config_file.errors import ConfigFileError, ConfigIssue
-from bot.config_file.models import PATTERN_HINTS, ConfigDocument, ExecutorConfig
+from bot.config_file.models import PATTERN_HINTS, ExecutorConfig, ProviderModel
+from bot.config_file.ops_models import ops_issues, to_incident_settings, to_rotations
 from bot.config_file.parts import ActionParts
 from bot.config_file.yamlsource import Loc, YamlSource, duplicate_keys, parse_yaml
 
@@ -35,11 +41,19 @@ class LoadedConfig:
         actions: the domain's view of every action, in file order.
         executors: the executor configuration of each action, by action name.
         source: where it was read from, for messages.
+        planning: agent profiles, prices, budgets and router settings.
+        providers: the LLM providers (built into clients at start, with their secrets).
+        rotations: the on-call rotations.
+        incident_settings: how incidents are declared.
     """
 
     actions: tuple[ActionSpec, ...]
     executors: Mapping[str, ExecutorConfig]
     source: str = field(default="<config>", compare=False)
+    planning: PlanningSettings = field(default_factory=PlanningSettings)
+    providers: tuple[ProviderModel, ...] = ()
+    rotations: tuple[Rotation, ...] = ()
+    incident_settings: IncidentSettings = field(default_factory=IncidentSettings)
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -90,6 +104,13 @@ def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
     )
     for loc, message in check_unique_names(names):
         issues.append(_issue(yaml_source, source, loc, message))
+    if document is not None:
+        problems = [
+            *check_agents(document, builtin=BUILTIN_AGENTS),
+            *ops_issues(document.oncall, document.incidents),
+        ]
+        for loc, message in problems:
+            issues.append(_issue(yaml_source, source, loc, message))
     if issues or document is None:
         issues.sort(key=lambda issue: issue.line or 0)
         raise ConfigFileError(source, issues)
@@ -97,6 +118,10 @@ def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
         actions=tuple(to_action_spec(action) for action in document.actions),
         executors=MappingProxyType({a.name: a.executor.config for a in document.actions}),
         source=source,
+        planning=to_planning(document),
+        providers=tuple(document.providers),
+        rotations=to_rotations(document.oncall),
+        incident_settings=to_incident_settings(document.incidents),
     )
 
 

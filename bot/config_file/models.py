@@ -29,19 +29,27 @@ from pydantic import (
 __all__ = [
     "PATTERN_HINTS",
     "ActionModel",
+    "AgentModel",
     "ApprovalModel",
     "ApproversModel",
     "BoolParam",
-    "ConfigDocument",
+    "BreakerModel",
+    "BudgetsModel",
+    "ClassifierModel",
     "EnumParam",
     "ExecutorConfig",
     "ExecutorModel",
     "HttpExecutorConfig",
     "IntParam",
     "JsonFieldCheck",
+    "ModelSettingsModel",
     "ParamModel",
+    "PriceModel",
+    "ProviderModel",
     "PythonExecutorConfig",
+    "RateLimitModel",
     "RequestersModel",
+    "RouterModel",
     "ShellExecutorConfig",
     "StrParam",
     "SuccessModel",
@@ -312,10 +320,99 @@ class ActionModel(_Strict):
     executor: ExecutorModel
 
 
-class ConfigDocument(_Strict):
-    """A Switchboard config file (``SWITCHBOARD_CONFIG``)."""
+# --- LLM providers, router, budgets, agents ------------------------------------------------
 
-    model_config = ConfigDict(title="Switchboard config")
+Usd = Annotated[float, Field(ge=0)]
 
-    version: Literal[1]
-    actions: list[ActionModel] = []
+
+class PriceModel(_Strict):
+    """What a model costs, in US dollars per million tokens."""
+
+    input: Usd
+    output: Usd
+
+
+class BreakerModel(_Strict):
+    """When a provider's circuit opens, and how long it stays open."""
+
+    failures: int = Field(5, ge=1, description="consecutive failed calls that open it")
+    cooldown: Duration = _duration_default("30s")
+
+
+class ProviderModel(_Strict):
+    """An LLM provider: OpenAI-compatible chat completions or the Anthropic Messages API."""
+
+    name: Name
+    kind: Literal["openai", "anthropic"]
+    base_url: str = Field(description="e.g. http://127.0.0.1:8000/v1 for vLLM")
+    api_key_env: EnvName | None = Field(None, description="environment variable with the key")
+    timeout: Duration = _duration_default("30s", description="per attempt")
+    max_attempts: int = Field(3, ge=1, le=3, description="attempts per call (at most 3)")
+    breaker: BreakerModel = BreakerModel()
+    prices: dict[str, PriceModel] = Field({}, description="by model name")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+class ModelSettingsModel(_Strict):
+    """How an agent uses an LLM. Without this block the agent uses the rules planner only."""
+
+    providers: list[Name] = Field(min_length=1, description="tried in order, then rules")
+    model: str = Field(min_length=1)
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_tokens: int = Field(1024, ge=16, le=32768)
+    max_steps: int = Field(4, ge=1, le=10, description="model calls per turn")
+    max_tool_calls: int = Field(3, ge=1, le=10, description="tool calls per turn")
+
+
+class AgentModel(_Strict):
+    """A domain agent. Built-in names (deploy, incident, oncall, help) extend the built-in;
+    any other name declares an agent that answers with its actions."""
+
+    name: Name
+    description: str = ""
+    owner: str = ""
+    channels: list[ChannelId] = Field([], description="channels bound to this agent")
+    keywords: list[Annotated[str, StringConstraints(min_length=1)]] = []
+    examples: list[Annotated[str, StringConstraints(min_length=1)]] = []
+    actions: list[Name] | None = Field(
+        None, description="actions it may use (default: those whose agent is this one)"
+    )
+    system_prompt: str = ""
+    model: ModelSettingsModel | None = None
+    context_budget: int = Field(4000, ge=256, description="tokens of thread context")
+    daily_budget_usd: Usd | None = None
+
+
+class ClassifierModel(_Strict):
+    """An LLM that picks the agent when rules are not confident."""
+
+    provider: Name
+    model: str = Field(min_length=1)
+
+
+class RouterModel(_Strict):
+    """Routing: below ``threshold`` the bot asks which agent was meant."""
+
+    threshold: float = Field(0.5, gt=0, le=1)
+    classifier: ClassifierModel | None = None
+
+
+class RateLimitModel(_Strict):
+    """A token bucket per person: ``turns`` at most, refilled over ``per``."""
+
+    turns: int = Field(ge=1)
+    per: Duration
+
+
+class BudgetsModel(_Strict):
+    """Daily LLM spend limits (UTC days) and the per-person turn rate limit."""
+
+    per_user_daily_usd: Usd | None = None
+    per_channel_daily_usd: Usd | None = None
+    rate_limit: RateLimitModel | None = None

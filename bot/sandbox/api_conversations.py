@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.sandbox.apicore import (
     ApiContext,
     ApiError,
@@ -107,6 +109,53 @@ def join(ctx: ApiContext, args: JSON) -> JSON:
     return body
 
 
+_CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
+
+
+def create(ctx: ApiContext, args: JSON) -> JSON:
+    """``conversations.create``: a new channel; the bot (its creator) is its only member."""
+    name = str_arg(args, "name")
+    if name is None:
+        raise missing("name")
+    if len(name) > 80:
+        raise ApiError("invalid_name_maxlength")
+    if name != name.lower() or " " in name:
+        raise ApiError("invalid_name_specials")
+    if not _CHANNEL_NAME.fullmatch(name):
+        raise ApiError("invalid_name_specials" if name else "invalid_name_required")
+    d = ctx.workspace.directory
+    if d.resolve_channel(f"#{name}") is not None:
+        raise ApiError("name_taken")
+    channel = d.add_channel(
+        "C" + ctx.workspace.ids.view_id()[1:],
+        name,
+        private=flag(args, "is_private"),
+        members=[d.bot_user_id],
+    )
+    return {"channel": channel.to_json(team_id=d.team_id, viewer=d.bot_user_id)}
+
+
+def invite(ctx: ApiContext, args: JSON) -> JSON:
+    """``conversations.invite``: add people to a channel the bot is in."""
+    ref = str_arg(args, "channel")
+    users = str_arg(args, "users")
+    d = ctx.workspace.directory
+    channel = None if ref is None else d.resolve_channel(ref)
+    if channel is None or d.bot_user_id not in channel.members:
+        raise ApiError("channel_not_found" if channel is None else "not_in_channel")
+    ids = [u.strip() for u in (users or "").split(",") if u.strip()]
+    if not ids:
+        raise ApiError("no_user")
+    if d.bot_user_id in ids:
+        raise ApiError("cant_invite_self")
+    if any(user not in d.users for user in ids):
+        raise ApiError("user_not_found")
+    if all(user in channel.members for user in ids):
+        raise ApiError("already_in_channel")
+    channel.members.update(ids)
+    return {"channel": channel.to_json(team_id=d.team_id, viewer=d.bot_user_id)}
+
+
 def open_dm(ctx: ApiContext, args: JSON) -> JSON:
     """``conversations.open``: the DM between the bot and one user."""
     users = str_arg(args, "users")
@@ -129,4 +178,6 @@ CONVERSATION_METHODS: dict[str, Method] = {
     "conversations.members": Method(members),
     "conversations.join": Method(join),
     "conversations.open": Method(open_dm),
+    "conversations.create": Method(create),
+    "conversations.invite": Method(invite),
 }

@@ -58,8 +58,8 @@ def usergroups_users_list(ctx: ApiContext, args: JSON) -> JSON:
     return {"users": list(group["users"])}
 
 
-def reactions_add(ctx: ApiContext, args: JSON) -> JSON:
-    """``reactions.add``: the bot reacts to a message."""
+def _reaction(ctx: ApiContext, args: JSON) -> tuple[str, str, str, str]:
+    """(channel id, message ts, reaction name, bot user id) of a reactions.* call."""
     channel = readable_channel(ctx, args)
     ts = str_arg(args, "timestamp")
     if ts is None or ctx.workspace.store.get(channel.id, ts) is None:
@@ -67,9 +67,20 @@ def reactions_add(ctx: ApiContext, args: JSON) -> JSON:
     name = (str_arg(args, "name") or "").strip(":")
     if not name:
         raise ApiError("invalid_name")
-    bot = ctx.workspace.directory.bot_user_id
-    if not ctx.workspace.store.add_reaction(channel.id, ts, name, bot):
+    return channel.id, ts, name, ctx.workspace.directory.bot_user_id
+
+
+def reactions_add(ctx: ApiContext, args: JSON) -> JSON:
+    """``reactions.add``: the bot reacts to a message."""
+    if not ctx.workspace.store.add_reaction(*_reaction(ctx, args)):
         raise ApiError("already_reacted")
+    return {}
+
+
+def reactions_remove(ctx: ApiContext, args: JSON) -> JSON:
+    """``reactions.remove``: the bot takes its reaction back (``no_reaction`` if none)."""
+    if not ctx.workspace.store.remove_reaction(*_reaction(ctx, args)):
+        raise ApiError("no_reaction")
     return {}
 
 
@@ -150,6 +161,7 @@ MISC_METHODS: dict[str, Method] = {
     "usergroups.list": Method(usergroups_list),
     "usergroups.users.list": Method(usergroups_users_list),
     "reactions.add": Method(reactions_add),
+    "reactions.remove": Method(reactions_remove),
     "views.open": Method(views_open),
     "views.push": Method(views_push),
     "views.update": Method(views_update),

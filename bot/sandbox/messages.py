@@ -257,6 +257,20 @@ class MessageStore:
         message["reactions"] = [*reactions, {"name": name, "users": [user], "count": 1}]
         return True
 
+    def remove_reaction(self, channel: str, ts: str, name: str, user: str) -> bool:
+        """Remove ``user``'s reaction ``name``; False if they had not reacted so."""
+        message = self._log(channel).by_ts[ts]
+        reactions: list[JSON] = message.get("reactions", [])
+        for index, reaction in enumerate(reactions):
+            if reaction["name"] == name and user in reaction["users"]:
+                users = [u for u in reaction["users"] if u != user]
+                rest = [*reactions[:index], *reactions[index + 1 :]]
+                if users:
+                    rest.insert(index, {"name": name, "users": users, "count": len(users)})
+                message["reactions"] = rest
+                return True
+        return False
+
     def add_ephemeral(self, channel: str, message: JSON) -> JSON:
         """Store an ephemeral message (one only its ``visible_to`` user sees)."""
         self._ephemeral.setdefault(channel, []).append(message)

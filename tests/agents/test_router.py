@@ -1,9 +1,11 @@
-"""The router picks one agent per message: explicit > keyword > fallback."""
+"""The router picks one agent per message: explicit > binding > action format > keyword and
+example score > ask (below the threshold or tied) > fallback."""
 
 from __future__ import annotations
 
 import pytest
 
+from agents.core.actions import ActionSpec, ExecutorInfo, ParamSpec
 from agents.core.models import AgentInfo
 from agents.core.router import route
 
@@ -41,7 +43,8 @@ def test_subcommand_names_an_agent_without_colon() -> None:
 def test_first_word_is_not_explicit_outside_slash_commands() -> None:
     """In a mention, a leading agent name without a colon is only a keyword."""
     decision = route("help me deploy", AGENTS, fallback="help")
-    assert decision.reason == "keyword"
+    assert decision.reason == "ask"  # one keyword each for help and deploy: a tie
+    assert route("help me", AGENTS, fallback="help").reason == "keyword"
 
 
 def test_most_keyword_hits_wins_and_scores_below_one() -> None:
@@ -61,9 +64,11 @@ def test_multi_word_keyword_matches_as_phrase() -> None:
     assert route("who is on call?", AGENTS, fallback="help").agent == "oncall"
 
 
-def test_ties_go_to_the_first_registered_agent() -> None:
-    """One hit each for help and deploy: help is registered first."""
-    assert route("usage of deploy", AGENTS, fallback="help").agent == "help"
+def test_a_tie_asks_with_both_candidates() -> None:
+    """One keyword hit each for help and deploy: the person is asked, help offered first."""
+    decision = route("usage of deploy", AGENTS, fallback="help")
+    assert decision.reason == "ask"
+    assert decision.candidates == ("help", "deploy")
 
 
 def test_nothing_matches_falls_back_with_zero_score() -> None:
@@ -76,3 +81,68 @@ def test_nothing_matches_falls_back_with_zero_score() -> None:
 def test_empty_text_falls_back() -> None:
     """A bare mention (empty text) is answered by the fallback agent."""
     assert route("", AGENTS, fallback="help").reason == "fallback"
+
+
+BOUND = (
+    AgentInfo("help", "Lists agents.", keywords=("help",)),
+    AgentInfo("deploy", "Deploys.", keywords=("deploy",), channels=("C0DEPLOYS",)),
+    AgentInfo(
+        "oncall",
+        "Who is on call.",
+        keywords=("on call",),
+        examples=("who is on call next for primary",),
+    ),
+)
+STATUS = ActionSpec(
+    name="status",
+    agent="oncall",
+    description="Status",
+    risk="read",
+    executor=ExecutorInfo("http", "x:80"),
+    params=(ParamSpec("service"),),
+    formats=("status of {service}",),
+)
+
+
+def test_explicit_beats_the_channel_binding() -> None:
+    """`oncall: …` in a channel bound to deploy still goes to oncall."""
+    decision = route("oncall: who", BOUND, fallback="help", channel_id="C0DEPLOYS")
+    assert (decision.agent, decision.reason) == ("oncall", "explicit")
+
+
+def test_binding_beats_an_action_format_and_keywords() -> None:
+    """In the bound channel a message goes to the bound agent, whatever it matches."""
+    decision = route(
+        "status of api who is on call",
+        BOUND,
+        fallback="help",
+        channel_id="C0DEPLOYS",
+        actions=(STATUS,),
+    )
+    assert (decision.agent, decision.reason, decision.score) == ("deploy", "binding", 1.0)
+
+
+def test_action_format_beats_keywords() -> None:
+    """A message that is an action's command goes to the action's agent."""
+    decision = route("status of deploy", BOUND, fallback="help", actions=(STATUS,))
+    assert (decision.agent, decision.reason) == ("oncall", "action")
+
+
+def test_example_utterance_scores_by_shared_content_words() -> None:
+    """`next for primary?` shares 2 of the example's 3 content words (call, next, primary)."""
+    decision = route("next for primary?", BOUND, fallback="help", threshold=0.5)
+    assert (decision.agent, decision.reason) == ("oncall", "example")
+    assert decision.score == pytest.approx(0.9 * 2 / 3, abs=0.001)
+
+
+def test_below_the_threshold_asks_with_candidates() -> None:
+    """A weak match is not taken on faith: the router asks, offering the agent it found."""
+    decision = route("next for primary?", BOUND, fallback="help", threshold=0.7)
+    assert decision.reason == "ask"
+    assert decision.candidates == ("oncall",)
+
+
+def test_ignoring_the_channel_lets_a_bound_channel_hand_off() -> None:
+    """Without the channel id the same text routes by its words (the hand-off path)."""
+    decision = route("who is on call", BOUND, fallback="help")
+    assert (decision.agent, decision.reason) == ("oncall", "keyword")

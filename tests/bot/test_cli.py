@@ -75,7 +75,7 @@ def test_db_upgrade_then_current(tmp_path: Path) -> None:
     upgraded = _run("db", "upgrade", env=env, cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
     current = _run("db", "current", env=env, cwd=tmp_path)
-    assert current.stdout.strip() == upgraded.stdout.strip() == "0002"
+    assert current.stdout.strip() == upgraded.stdout.strip() == "0003"
 
 
 def test_default_database_lives_under_var(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -62,10 +62,21 @@ async def running_bot(
     socket_mode: bool = False,
     config: LoadedConfig | None = None,
     clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+    progress_after: float | None = None,
 ) -> AsyncIterator[Bot]:
-    """Start the bot in HTTP or Socket Mode against the sandbox; stop it on exit."""
+    """Start the bot in HTTP or Socket Mode against the sandbox; stop it on exit.
+
+    ``progress_after`` is off by default so that scenarios see only the calls they expect.
+    """
     options = RuntimeOptions(
-        socket_mode=socket_mode, drain_timeout=5, worker=TEST_WORKER, config=config, clock=clock
+        socket_mode=socket_mode,
+        drain_timeout=5,
+        worker=TEST_WORKER,
+        config=config,
+        clock=clock,
+        environ=environ,
+        progress_after=progress_after,
     )
     runtime = await Runtime.create(settings_for(sandbox, database_url), options)
     if socket_mode:

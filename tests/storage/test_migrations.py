@@ -8,13 +8,14 @@ from typing import get_args
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from agents.core.approval import ApprovalState
 from storage import Database, head_revision, upgrade
-from storage.tables import APPROVAL_STATES, metadata
+from storage.tables import APPROVAL_STATES, metadata, traces
 from tests.storage.builders import approval, entry, inbound, outbound, trace
 from tests.storage.conftest import Place
 
@@ -26,7 +27,7 @@ def _differences(connection: Connection) -> list[object]:
 
 async def test_fresh_database_migrates_to_head(unmigrated: Database) -> None:
     """An empty database has no revision; after migrate it is at the newest one."""
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
     assert await unmigrated.current_revision() is None
     await unmigrated.migrate()
     assert await unmigrated.current_revision() == head_revision()
@@ -72,12 +73,35 @@ async def test_upgrade_from_0001_keeps_its_data(unmigrated: Database) -> None:
     assert await unmigrated.current_revision() == "0001"
     await unmigrated.events.claim(inbound(1))
     await unmigrated.conversations.record_reply(outbound(1), now=inbound(1).received_at)
-    await unmigrated.traces.save(trace())
+    old = trace()
+    columns_0001 = {
+        name: getattr(old, name)
+        for name in (
+            "trace_id",
+            "team_id",
+            "channel_id",
+            "user_id",
+            "event_id",
+            "source",
+            "agent",
+            "route_reason",
+            "route_score",
+            "outcome",
+            "error",
+            "started_at",
+            "route_ms",
+            "agent_ms",
+            "total_ms",
+            "delivered_at",
+        )
+    }
+    async with unmigrated.engine.begin() as connection:  # the store of 0001 wrote these only
+        await connection.execute(sa_insert(traces).values(**columns_0001))
     await unmigrated.migrate()
-    assert await unmigrated.current_revision() == "0002"
+    assert await unmigrated.current_revision() == head_revision()
     assert await unmigrated.events.claim(inbound(1)) is False
     assert await unmigrated.conversations.find_reply("trace-1") == outbound(1)
-    assert await unmigrated.traces.get("trace-1") == trace()
+    assert await unmigrated.traces.get("trace-1") == trace()  # new columns at their defaults
     await unmigrated.approvals.create(approval(1), audit=entry("requested", approval(1)))
     assert await unmigrated.approvals.get("approval-1") == approval(1)
     async with unmigrated.engine.connect() as connection:

@@ -65,3 +65,20 @@ async def test_mark_delivered_of_an_unknown_trace_is_harmless(database: Database
     """Marking a trace that was never saved changes nothing and raises nothing."""
     await database.traces.mark_delivered(trace_id="nope", at=at(1))
     assert await database.traces.get("nope") is None
+
+
+async def test_planning_fields_round_trip(database: Database) -> None:
+    """Planner, provider, tokens, cost, degradation and tool calls are stored and read back."""
+    planned = trace(
+        planner="llm",
+        provider="primary",
+        input_tokens=1200,
+        output_tokens=80,
+        cost_micros=1360,
+        degraded="provider_timeout",
+        tool_calls=("scale:invalid_args", "scale:proposed"),
+        route_reason="ask",
+        outcome="refused",
+    )
+    await database.traces.save(planned)
+    assert await database.traces.get("trace-1") == planned

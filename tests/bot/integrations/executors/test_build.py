@@ -59,7 +59,7 @@ async def test_unimportable_python_entrypoints_are_config_errors(
 ) -> None:
     """Every python entrypoint that cannot be used is listed, by field path."""
     text = "version: 1\nactions:\n" + "".join(
-        f"  - name: a{i}\n    agent: ops\n    description: x\n    risk: read\n"
+        f"  - name: a{i}\n    agent: deploy\n    description: x\n    risk: read\n"
         f"    executor: {{python: {{entrypoint: '{entrypoint}'}}}}\n"
         for i, entrypoint in enumerate(["asyncio:sleep", "no_such_mod:f", "json:dumps"])
     )

@@ -46,7 +46,7 @@ def test_executable_outside_the_allowlist_is_refused_at_load() -> None:
         "version: 1\n"
         "actions:\n"
         "  - name: wipe\n"
-        "    agent: ops\n"
+        "    agent: deploy\n"
         "    description: Wipe\n"
         "    risk: read\n"
         "    executor:\n"

@@ -1,0 +1,317 @@
+"""Planners: from a routed message to a plan (a reply text, a proposed action, or nothing).
+
+The rules planner needs no network and always works; the LLM planner asks the agent's models
+in order, bounded by step and tool-call caps and by budgets, and falls back to the rules
+planner whenever a provider fails, a budget is spent or the model gives up. A plan never
+executes anything: a proposed action still goes through policy and approval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time
+
+import structlog
+
+from agents.core.actions import ActionSpec, ParamValue, match_formats
+from agents.core.errors import ProviderError
+from agents.core.llm import ChatMessage, ChatModel, ChatRequest, Completion, ToolCall
+from agents.core.models import Inbound, PlannerName, StoredMessage
+from agents.core.ports import Clock
+from agents.core.profiles import AgentProfile, Budgets, Price
+from agents.core.tools import parse_arguments, tool_spec
+from agents.core.usage import UsageRecord, UsageStore
+
+__all__ = ["LlmPlanner", "Plan", "PlanInput", "Proposal", "RulesPlanner", "degraded_note"]
+
+log = structlog.get_logger(__name__)
+
+_ASSIGNMENT = re.compile(r"\b([a-z_][a-z0-9_]*)=(\S+)")
+_GUARD = (
+    "You are a Switchboard agent in a Slack thread. Answer briefly. To act, call one of your "
+    "tools; you cannot run anything yourself and you cannot approve anything: a person "
+    "reviews every risky action. If no tool fits, say what you can do instead."
+)
+_NOTES = {
+    "budget_agent": "the agent's daily LLM budget is spent",
+    "budget_user": "your daily LLM budget is spent",
+    "budget_channel": "this channel's daily LLM budget is spent",
+    "gave_up": "the model did not produce a valid request",
+}
+
+
+def degraded_note(reason: str) -> str:
+    """The short note shown in a reply that a lesser planner answered."""
+    why = _NOTES.get(reason)
+    if why is None and reason.startswith("provider_"):
+        why = "the language model is unavailable"
+    return f"Answered by the rules planner: {why or reason}."
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """An action the planner wants to request, with the values it gathered (unvalidated for
+    the rules planner, schema-valid for the LLM planner; policy validates both again)."""
+
+    action: ActionSpec
+    values: Mapping[str, ParamValue]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a planner made of one turn.
+
+    Attributes:
+        text: an answer to post, when the planner wrote one.
+        proposal: an action to request (through policy and approval).
+        degraded: why a lesser planner answered, if one did.
+        tool_calls: each tool call as ``name:outcome``.
+    """
+
+    planner: PlannerName
+    text: str | None = None
+    proposal: Proposal | None = None
+    provider: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_micros: int = 0
+    degraded: str | None = None
+    tool_calls: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Neither a text nor a proposal: the agent's own handler answers."""
+        return self.text is None and self.proposal is None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInput:
+    """One turn as a planner sees it.
+
+    Attributes:
+        text: the message with any agent prefix removed.
+        actions: the tools on offer: the agent's actions the person may request.
+        history: earlier messages of the thread, oldest first, already within budget.
+    """
+
+    inbound: Inbound
+    agent: str
+    text: str
+    profile: AgentProfile
+    actions: tuple[ActionSpec, ...]
+    history: tuple[StoredMessage, ...] = ()
+
+
+class RulesPlanner:
+    """Command formats first, then a message that starts with an action's name."""
+
+    def plan(self, text: str, actions: Sequence[ActionSpec]) -> Plan:
+        """A proposal when ``text`` names one of ``actions``; otherwise an empty plan."""
+        found = match_formats(text, tuple(actions))
+        if found is not None:
+            return Plan("rules", proposal=Proposal(found.action, dict(found.values)))
+        head, _, rest = text.strip().partition(" ")
+        action = next((a for a in actions if a.name == head.lower()), None)
+        if action is not None:
+            values = {name: value for name, value in _ASSIGNMENT.findall(rest)}
+            return Plan("rules", proposal=Proposal(action, values))
+        return Plan("rules")
+
+
+@dataclass
+class _Tally:
+    provider: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_micros: int = 0
+    calls: list[str] = field(default_factory=list)
+
+
+class LlmPlanner:
+    """Tool-calling over the agent's providers, within caps and budgets, with fallback."""
+
+    def __init__(
+        self,
+        models: Mapping[str, ChatModel],
+        *,
+        usage: UsageStore,
+        prices: Mapping[tuple[str, str], Price],
+        budgets: Budgets,
+        clock: Clock,
+        rules: RulesPlanner | None = None,
+    ) -> None:
+        self._models = models
+        self._usage = usage
+        self._prices = prices
+        self._budgets = budgets
+        self._clock = clock
+        self._rules = rules or RulesPlanner()
+
+    async def plan(self, turn: PlanInput) -> Plan:
+        """Ask each provider in turn; any failure falls back to the next, then to rules."""
+        settings = turn.profile.model
+        if settings is None:
+            return self._rules.plan(turn.text, turn.actions)
+        over = await self._over_budget(turn)
+        if over is not None:
+            return self._fallback(turn, over, _Tally())
+        tally = _Tally()
+        reason = "provider_missing"
+        for name in settings.providers:
+            model = self._models.get(name)
+            if model is None:
+                continue
+            try:
+                plan = await self._loop(turn, model, tally)
+            except ProviderError as exc:
+                reason = f"provider_{exc.kind}"
+                tally.calls.append(f"{name}:{exc.kind}")
+                log.warning("llm_provider_failed", provider=name, kind=exc.kind)
+                continue
+            if plan is not None:
+                return plan
+            reason = "gave_up"
+            break
+        return self._fallback(turn, reason, tally)
+
+    def _fallback(self, turn: PlanInput, reason: str, tally: _Tally) -> Plan:
+        log.info("planner_degraded", agent=turn.agent, reason=reason)
+        plan = self._rules.plan(turn.text, turn.actions)
+        return replace(
+            plan,
+            degraded=reason,
+            provider=tally.provider,
+            input_tokens=tally.input_tokens,
+            output_tokens=tally.output_tokens,
+            cost_micros=tally.cost_micros,
+            tool_calls=tuple(tally.calls),
+        )
+
+    async def _loop(self, turn: PlanInput, model: ChatModel, tally: _Tally) -> Plan | None:
+        settings = turn.profile.model
+        assert settings is not None  # checked by plan()
+        offered = {action.name: action for action in turn.actions}
+        messages = [ChatMessage("system", _system_prompt(turn.profile))]
+        messages += [_as_message(m) for m in turn.history]
+        messages.append(ChatMessage("user", turn.text))
+        tools = tuple(tool_spec(action) for action in turn.actions)
+        used = 0
+        for _ in range(settings.max_steps):
+            request = ChatRequest(
+                model=settings.model,
+                messages=tuple(messages),
+                tools=tools,
+                max_tokens=settings.max_tokens,
+                temperature=settings.temperature,
+            )
+            completion = await model.complete(request)
+            await self._account(turn, model.name, completion, tally)
+            if not completion.tool_calls:
+                text = completion.text.strip()
+                return self._done(tally, text=text or None) if text else None
+            messages.append(ChatMessage("assistant", completion.text, completion.tool_calls))
+            for call in completion.tool_calls:
+                used += 1
+                if used > settings.max_tool_calls:
+                    tally.calls.append(f"{call.name}:over_cap")
+                    return None
+                proposal, error = _check_call(call, offered)
+                if proposal is not None:
+                    tally.calls.append(f"{call.name}:proposed")
+                    return self._done(tally, proposal=proposal)
+                tally.calls.append(f"{call.name}:{error[0]}")
+                messages.append(ChatMessage("tool", f"error: {error[1]}", tool_call_id=call.id))
+        return None
+
+    def _done(
+        self, tally: _Tally, *, text: str | None = None, proposal: Proposal | None = None
+    ) -> Plan:
+        return Plan(
+            "llm",
+            text=text,
+            proposal=proposal,
+            provider=tally.provider,
+            input_tokens=tally.input_tokens,
+            output_tokens=tally.output_tokens,
+            cost_micros=tally.cost_micros,
+            tool_calls=tuple(tally.calls),
+        )
+
+    async def _account(
+        self, turn: PlanInput, provider: str, completion: Completion, tally: _Tally
+    ) -> None:
+        usage = completion.usage
+        price = self._prices.get((provider, completion.model)) or self._prices.get(
+            (provider, turn.profile.model.model if turn.profile.model else "")
+        )
+        if price is None:
+            log.warning("llm_price_unknown", provider=provider, model=completion.model)
+        cost = price.cost_micros(usage.input_tokens, usage.output_tokens) if price else 0
+        tally.provider = provider
+        tally.input_tokens += usage.input_tokens
+        tally.output_tokens += usage.output_tokens
+        tally.cost_micros += cost
+        inbound = turn.inbound
+        await self._usage.record(
+            UsageRecord(
+                trace_id=inbound.trace_id,
+                team_id=inbound.team_id,
+                channel_id=inbound.channel_id,
+                user_id=inbound.user_id,
+                agent=turn.agent,
+                provider=provider,
+                model=completion.model,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost_micros=cost,
+                at=self._clock.now(),
+            )
+        )
+
+    async def _over_budget(self, turn: PlanInput) -> str | None:
+        now = self._clock.now()
+        since = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
+        inbound = turn.inbound
+        checks = (
+            ("budget_agent", turn.profile.daily_budget_micros, {"agent": turn.agent}),
+            ("budget_user", self._budgets.per_user_daily_micros, {"user_id": inbound.user_id}),
+            (
+                "budget_channel",
+                self._budgets.per_channel_daily_micros,
+                {"channel_id": inbound.channel_id},
+            ),
+        )
+        for reason, limit, narrow in checks:
+            if limit is None:
+                continue
+            spent = await self._usage.spent(team_id=inbound.team_id, since=since, **narrow)
+            if spent >= limit:
+                log.info("llm_budget_exhausted", scope=reason, spent_micros=spent, limit=limit)
+                return reason
+        return None
+
+
+def _system_prompt(profile: AgentProfile) -> str:
+    own = profile.system_prompt.strip() or profile.info.description
+    return f"{_GUARD}\n\n{own}" if own else _GUARD
+
+
+def _as_message(message: StoredMessage) -> ChatMessage:
+    return ChatMessage("user" if message.direction == "in" else "assistant", message.text)
+
+
+def _check_call(
+    call: ToolCall, offered: Mapping[str, ActionSpec]
+) -> tuple[Proposal | None, tuple[str, str]]:
+    action = offered.get(call.name)
+    if action is None:
+        return None, (
+            "refused_scope",
+            f"tool {call.name!r} is not available; use one of: {', '.join(offered) or 'none'}",
+        )
+    values, problem = parse_arguments(action, call.arguments)
+    if values is None:
+        return None, ("invalid_args", problem)
+    return Proposal(action, values), ("proposed", "")

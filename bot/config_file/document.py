@@ -1,0 +1,33 @@
+"""The whole config file: every section, as one pydantic model."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.config_file.models import (
+    ActionModel,
+    AgentModel,
+    BudgetsModel,
+    ProviderModel,
+    RouterModel,
+)
+from bot.config_file.ops_models import IncidentsModel, OncallModel
+
+__all__ = ["ConfigDocument"]
+
+
+class ConfigDocument(BaseModel):
+    """A Switchboard config file (``SWITCHBOARD_CONFIG``)."""
+
+    model_config = ConfigDict(title="Switchboard config", extra="forbid", frozen=True, strict=True)
+
+    version: Literal[1]
+    actions: list[ActionModel] = []
+    agents: list[AgentModel] = []
+    providers: list[ProviderModel] = []
+    router: RouterModel = RouterModel()
+    budgets: BudgetsModel = BudgetsModel()
+    oncall: OncallModel = OncallModel()
+    incidents: IncidentsModel = IncidentsModel()

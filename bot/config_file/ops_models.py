@@ -1,0 +1,101 @@
+"""Config-file shapes for on-call rotations and incidents (``oncall:`` and ``incidents:``),
+and their conversion to the domain's values."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from agents.core.rotation import IncidentSettings, Override, Rotation
+from bot.config_file.models import Duration, Name, UserId
+
+__all__ = ["IncidentsModel", "OncallModel", "ops_issues", "to_incident_settings", "to_rotations"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+Instant = Annotated[AwareDatetime, Field(strict=False)]
+
+
+class OverrideModel(_Strict):
+    """``user`` is on call from ``start`` to ``end`` instead of the rotation."""
+
+    user: UserId
+    start: Instant
+    end: Instant
+
+
+class RotationModel(_Strict):
+    """A rotation: ``users`` take turns of ``shift`` each, the first from ``start``."""
+
+    name: Name
+    users: list[UserId] = Field(min_length=1)
+    start: Instant = Field(description='when the first shift began, e.g. "2026-11-02T09:00Z"')
+    shift: Duration
+    overrides: list[OverrideModel] = []
+
+
+class OncallModel(_Strict):
+    """On-call rotations."""
+
+    rotations: list[RotationModel] = []
+
+
+class IncidentsModel(_Strict):
+    """How incidents are declared."""
+
+    oncall_rotation: Name | None = Field(None, description="rotation whose on-call is invited")
+    channel_prefix: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,20}$")] = "inc"
+    default_severity: Annotated[str, StringConstraints(pattern=r"^sev[0-9]$")] = "sev2"
+
+
+def to_rotations(model: OncallModel) -> tuple[Rotation, ...]:
+    """The domain's rotations."""
+    return tuple(
+        Rotation(
+            name=rotation.name,
+            users=tuple(rotation.users),
+            start=rotation.start,
+            shift=rotation.shift,
+            overrides=tuple(Override(o.user, o.start, o.end) for o in rotation.overrides),
+        )
+        for rotation in model.rotations
+    )
+
+
+def to_incident_settings(model: IncidentsModel) -> IncidentSettings:
+    """The domain's incident settings."""
+    return IncidentSettings(
+        oncall_rotation=model.oncall_rotation,
+        channel_prefix=model.channel_prefix,
+        default_severity=model.default_severity,
+    )
+
+
+def ops_issues(
+    oncall: OncallModel, incidents: IncidentsModel
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems across the two sections, as ``(location, message)``."""
+    issues: list[tuple[tuple[str | int, ...], str]] = []
+    seen: set[str] = set()
+    for index, rotation in enumerate(oncall.rotations):
+        if rotation.name in seen:
+            issues.append(
+                (("oncall", "rotations", index, "name"), f"duplicate rotation {rotation.name!r}")
+            )
+        seen.add(rotation.name)
+        for position, override in enumerate(rotation.overrides):
+            if override.end <= override.start:
+                issues.append(
+                    (
+                        ("oncall", "rotations", index, "overrides", position, "end"),
+                        "must be after start",
+                    )
+                )
+    wanted = incidents.oncall_rotation
+    if wanted is not None and wanted not in seen:
+        issues.append((("incidents", "oncall_rotation"), f"unknown rotation {wanted!r}"))
+    return issues

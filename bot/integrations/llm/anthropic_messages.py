@@ -1,0 +1,294 @@
+"""The Anthropic Messages adapter: ``POST {base_url}/v1/messages``.
+
+Differences from chat completions, handled here: system prompts go to ``system=``; an
+assistant's tool calls are ``tool_use`` content blocks; tool results are ``tool_result``
+blocks in a ``user`` message (consecutive messages of one role are merged into one, so several
+results answer one turn together). The official ``anthropic`` SDK sends the request (its own
+retries off); the raw answer is validated here with pydantic. ``ChatRequest.temperature`` is
+not sent: the Messages API this SDK speaks has no sampling parameters any more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+import anthropic
+from anthropic.types import (
+    ContentBlockParam,
+    MessageParam,
+    TextBlockParam,
+    ToolParam,
+    ToolResultBlockParam,
+    ToolUseBlockParam,
+)
+from pydantic import BaseModel, Discriminator, JsonValue, Tag, ValidationError
+
+from agents.core.errors import ProviderError
+from agents.core.llm import (
+    ChatMessage,
+    ChatRequest,
+    Completion,
+    FinishReason,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
+from bot.integrations.llm.calls import CallGuard
+from bot.integrations.llm.failures import (
+    connection_failed,
+    invalid_response,
+    status_failed,
+    timed_out,
+)
+from bot.integrations.llm.retry import Sleep
+from bot.integrations.llm.settings import KEYLESS, ProviderSettings
+
+__all__ = [
+    "AnthropicChatModel",
+    "anthropic_messages",
+    "anthropic_tools",
+    "completion_from_anthropic",
+]
+
+_STOP: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+}
+
+
+class _TextBlock(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class _ToolUseBlock(BaseModel):
+    type: Literal["tool_use"]
+    id: str
+    name: str
+    input: dict[str, JsonValue]
+
+
+class _OtherBlock(BaseModel):
+    """A block we do not use (thinking, server tools): skipped."""
+
+    type: str
+
+
+def _block_tag(block: object) -> str:
+    kind = block.get("type") if isinstance(block, dict) else getattr(block, "type", None)
+    return kind if kind in ("text", "tool_use") else "other"
+
+
+_Block = Annotated[
+    Annotated[_TextBlock, Tag("text")]
+    | Annotated[_ToolUseBlock, Tag("tool_use")]
+    | Annotated[_OtherBlock, Tag("other")],
+    Discriminator(_block_tag),
+]
+
+
+class _Usage(BaseModel):
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+
+
+class _Message(BaseModel):
+    """The fields of a Messages answer we read."""
+
+    type: Literal["message"]
+    model: str
+    content: list[_Block]
+    stop_reason: str | None = None
+    usage: _Usage
+
+
+def anthropic_tools(tools: tuple[ToolSpec, ...]) -> list[ToolParam]:
+    """Tool specs with their parameters as ``input_schema``."""
+    return [
+        {"name": tool.name, "description": tool.description, "input_schema": dict(tool.parameters)}
+        for tool in tools
+    ]
+
+
+def _tool_use(provider: str, call: ToolCall) -> ToolUseBlockParam:
+    try:
+        arguments = json.loads(call.arguments)
+    except ValueError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        detail = f"tool call {call.id!r} has arguments that are not a JSON object"
+        raise ProviderError(provider, "bad_request", detail)
+    return {"type": "tool_use", "id": call.id, "name": call.name, "input": arguments}
+
+
+def _blocks(provider: str, message: ChatMessage) -> list[ContentBlockParam]:
+    if message.role == "tool":
+        if message.tool_call_id is None:
+            raise ProviderError(provider, "bad_request", "a tool message needs tool_call_id")
+        result: ToolResultBlockParam = {
+            "type": "tool_result",
+            "tool_use_id": message.tool_call_id,
+            "content": message.content,
+        }
+        return [result]
+    blocks: list[ContentBlockParam] = []
+    if message.content or not message.tool_calls:
+        text: TextBlockParam = {"type": "text", "text": message.content}
+        blocks.append(text)
+    blocks.extend(_tool_use(provider, call) for call in message.tool_calls)
+    return blocks
+
+
+def anthropic_messages(
+    provider: str, messages: tuple[ChatMessage, ...]
+) -> tuple[str | None, list[MessageParam]]:
+    """The system prompt (every ``system`` message, joined) and the conversation, with
+    consecutive messages of one role merged.
+
+    Raises:
+        ProviderError: ``bad_request`` for a tool message that answers no call, or a tool
+            call whose arguments are not a JSON object.
+    """
+    system = [message.content for message in messages if message.role == "system"]
+    turns: list[tuple[Literal["user", "assistant"], list[ContentBlockParam]]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        role: Literal["user", "assistant"] = "assistant" if message.role == "assistant" else "user"
+        blocks = _blocks(provider, message)
+        if turns and turns[-1][0] == role:
+            turns[-1][1].extend(blocks)
+        else:
+            turns.append((role, blocks))
+    wire: list[MessageParam] = []
+    for role, blocks in turns:
+        if role == "user":
+            # tool results must lead a user turn; text that followed them goes after
+            blocks.sort(key=lambda block: block["type"] != "tool_result")
+            wire.append({"role": "user", "content": blocks})
+        else:
+            wire.append({"role": "assistant", "content": blocks})
+    return ("\n\n".join(system) if system else None), wire
+
+
+def completion_from_anthropic(provider: str, body: bytes) -> Completion:
+    """The completion in a raw Messages answer.
+
+    Raises:
+        ProviderError: ``bad_response`` when the body is not a Messages answer.
+    """
+    try:
+        parsed = _Message.model_validate_json(body)
+    except ValidationError as exc:
+        raise invalid_response(provider, exc) from exc
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    for block in parsed.content:
+        if isinstance(block, _TextBlock):
+            texts.append(block.text)
+        elif isinstance(block, _ToolUseBlock):
+            calls.append(ToolCall(block.id, block.name, json.dumps(block.input)))
+    usage = parsed.usage
+    consumed = (
+        usage.input_tokens
+        + (usage.cache_creation_input_tokens or 0)
+        + (usage.cache_read_input_tokens or 0)
+    )
+    return Completion(
+        text="".join(texts),
+        tool_calls=tuple(calls),
+        finish_reason=_STOP.get(parsed.stop_reason or "", "other"),
+        usage=Usage(consumed, usage.output_tokens),
+        model=parsed.model,
+    )
+
+
+class AnthropicChatModel:
+    """A :class:`~agents.core.llm.ChatModel` speaking Anthropic Messages."""
+
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        if settings.kind != "anthropic":
+            raise ValueError(f"provider {settings.name!r} is not of kind 'anthropic'")
+        self._settings = settings
+        self._wall_clock = wall_clock
+        self._client = anthropic.AsyncAnthropic(
+            base_url=settings.base_url,
+            # never None: the SDK would then look for credentials in the environment
+            api_key=settings.api_key or KEYLESS,
+            max_retries=0,
+            timeout=settings.timeout,
+            default_headers=dict(settings.default_headers),
+        )
+        self.guard = CallGuard(settings, sleep=sleep, monotonic=monotonic)
+
+    @property
+    def name(self) -> str:
+        """The provider's name in the config file."""
+        return self._settings.name
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """Ask the model (retrying transient failures, behind the provider's breaker).
+
+        Raises:
+            ProviderError: the call failed for good, or the circuit is open.
+        """
+        system, messages = anthropic_messages(self.name, request.messages)
+        tools = anthropic_tools(request.tools)
+        return await self.guard.run(
+            request.model, lambda: self._attempt(request, system, messages, tools)
+        )
+
+    async def aclose(self) -> None:
+        """Close the SDK's connection pool."""
+        await self._client.close()
+
+    async def _attempt(
+        self,
+        request: ChatRequest,
+        system: str | None,
+        messages: list[MessageParam],
+        tools: list[ToolParam],
+    ) -> Completion:
+        try:
+            raw = await self._client.messages.with_raw_response.create(
+                model=request.model,
+                messages=messages,
+                system=system if system is not None else anthropic.omit,
+                tools=tools or anthropic.omit,
+                max_tokens=request.max_tokens,
+            )
+        except anthropic.APIStatusError as exc:
+            raise status_failed(
+                self.name,
+                exc.status_code,
+                headers=exc.response.headers,
+                body=exc.body,
+                secret=self._settings.api_key,
+                now=self._wall_clock(),
+            ) from exc
+        except anthropic.APITimeoutError as exc:
+            raise timed_out(self.name, timeout=self._settings.timeout) from exc
+        except anthropic.APIConnectionError as exc:
+            raise connection_failed(self.name, exc, secret=self._settings.api_key) from exc
+        except anthropic.APIResponseValidationError as exc:
+            raise ProviderError(self.name, "bad_response", "the SDK rejected the answer") from exc
+        except anthropic.AnthropicError as exc:
+            detail = f"the SDK refused the call ({type(exc).__name__})"
+            raise ProviderError(self.name, "bad_request", detail) from exc
+        return completion_from_anthropic(self.name, raw.http_response.content)

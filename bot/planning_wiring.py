@@ -1,0 +1,76 @@
+"""Build the planning pieces from the config file: LLM clients, the planner, the classifier.
+
+Kept apart from :mod:`bot.runtime` so that the runtime reads as the list of parts it wires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from agents.core.classify import Classifier
+from agents.core.errors import ConfigError
+from agents.core.llm import ChatModel
+from agents.core.planning import LlmPlanner
+from agents.core.ports import Clock
+from agents.core.usage import UsageStore
+from bot.config_file import LoadedConfig
+from bot.config_file.models import ProviderModel
+from bot.integrations.llm import ProviderSettings, build_chat_models
+
+__all__ = ["Planning", "build_planning", "provider_settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Planning:
+    """The LLM side of a running bot; both ``None`` when no provider is configured."""
+
+    models: Mapping[str, ChatModel]
+    llm: LlmPlanner | None
+    classifier: Classifier | None
+
+
+def provider_settings(model: ProviderModel, environ: Mapping[str, str]) -> ProviderSettings:
+    """One provider's client settings, its API key read from the named variable.
+
+    Raises:
+        ConfigError: the variable is named but not set.
+    """
+    key: str | None = None
+    if model.api_key_env is not None:
+        key = environ.get(model.api_key_env)
+        if not key:
+            raise ConfigError(
+                f"providers.{model.name}.api_key_env",
+                f"environment variable {model.api_key_env} is not set",
+            )
+    return ProviderSettings(
+        name=model.name,
+        kind=model.kind,
+        base_url=model.base_url,
+        api_key=key,
+        timeout=model.timeout.total_seconds(),
+        max_attempts=model.max_attempts,
+        breaker_threshold=model.breaker.failures,
+        breaker_cooldown=model.breaker.cooldown.total_seconds(),
+    )
+
+
+def build_planning(
+    config: LoadedConfig, *, usage: UsageStore, clock: Clock, environ: Mapping[str, str]
+) -> Planning:
+    """Clients for the configured providers, the LLM planner and the router's classifier."""
+    if not config.providers:
+        return Planning(models={}, llm=None, classifier=None)
+    models = build_chat_models([provider_settings(p, environ) for p in config.providers])
+    planning = config.planning
+    llm = LlmPlanner(
+        models, usage=usage, prices=planning.prices, budgets=planning.budgets, clock=clock
+    )
+    router = planning.router
+    classifier = None
+    if router.classifier_provider is not None and router.classifier_model is not None:
+        classifier = Classifier(
+            models[router.classifier_provider], model_name=router.classifier_model
+        )
+    return Planning(models=models, llm=llm, classifier=classifier)

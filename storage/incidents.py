@@ -1,0 +1,173 @@
+"""Incidents and their timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, get_args
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agents.core.errors import StorageError
+from agents.core.incidents import (
+    Incident,
+    IncidentStatus,
+    TimelineEntry,
+    TimelineKind,
+)
+from storage._seam import narrow, translated
+from storage.engine import views
+from storage.tables import incident_timeline, incidents
+
+__all__ = ["SqlIncidentStore"]
+
+_STATUSES: tuple[IncidentStatus, ...] = get_args(IncidentStatus)
+_KINDS: tuple[TimelineKind, ...] = get_args(TimelineKind)
+
+
+class SqlIncidentStore:
+    """``IncidentStore`` on SQL: ``incidents`` rows and their ``incident_timeline``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._db = views(engine)
+
+    async def create(self, incident: Incident) -> None:
+        """Store a new incident with its first timeline entries."""
+        with translated("create an incident"):
+            await self._db.transaction.run(_create, incident)
+
+    async def by_channel(self, *, team_id: str, channel_id: str) -> Incident | None:
+        """The incident whose dedicated channel this is, with its timeline."""
+        statement = select(incidents).where(
+            incidents.c.team_id == team_id, incidents.c.channel_id == channel_id
+        )
+        with translated("read an incident"):
+            async with self._db.read.connect() as connection:
+                row = (await connection.execute(statement)).first()
+                if row is None:
+                    return None
+                entries = await connection.execute(_timeline(row.incident_id))
+                return _incident(row, [_entry(e) for e in entries])
+
+    async def add_entry(
+        self,
+        incident_id: str,
+        entry: TimelineEntry,
+        *,
+        status: IncidentStatus | None = None,
+    ) -> Incident:
+        """Append a timeline entry (and set the status) in one transaction.
+
+        Raises:
+            StorageError: no incident has this id.
+        """
+        with translated("add to an incident's timeline"):
+            found = await self._db.transaction.run(_add_entry, incident_id, entry, status)
+        if found is None:
+            raise StorageError(f"no incident {incident_id!r}")
+        return found
+
+    async def open_incidents(self, *, team_id: str) -> Sequence[Incident]:
+        """Incidents not yet resolved, newest first (without timelines)."""
+        statement = (
+            select(incidents)
+            .where(incidents.c.team_id == team_id, incidents.c.status != "resolved")
+            .order_by(incidents.c.declared_at.desc(), incidents.c.incident_id)
+        )
+        with translated("list open incidents"):
+            async with self._db.read.connect() as connection:
+                return [_incident(row, []) for row in await connection.execute(statement)]
+
+
+def _create(connection: Connection, incident: Incident) -> None:
+    connection.execute(
+        insert(incidents).values(
+            incident_id=incident.incident_id,
+            team_id=incident.team_id,
+            channel_id=incident.channel_id,
+            channel_name=incident.channel_name,
+            origin_channel_id=incident.origin_channel_id,
+            title=incident.title,
+            severity=incident.severity,
+            status=incident.status,
+            reporter=incident.reporter,
+            declared_at=incident.declared_at,
+            resolved_at=incident.resolved_at,
+        )
+    )
+    if incident.timeline:
+        connection.execute(
+            insert(incident_timeline),
+            [_entry_values(incident.incident_id, entry) for entry in incident.timeline],
+        )
+
+
+def _add_entry(
+    connection: Connection,
+    incident_id: str,
+    entry: TimelineEntry,
+    status: IncidentStatus | None,
+) -> Incident | None:
+    row = connection.execute(
+        select(incidents).where(incidents.c.incident_id == incident_id)
+    ).first()
+    if row is None:
+        return None
+    connection.execute(insert(incident_timeline), [_entry_values(incident_id, entry)])
+    if status is not None:
+        changes: dict[str, Any] = {"status": status}
+        if status == "resolved":
+            changes["resolved_at"] = entry.at
+        connection.execute(
+            update(incidents).where(incidents.c.incident_id == incident_id).values(**changes)
+        )
+        row = connection.execute(
+            select(incidents).where(incidents.c.incident_id == incident_id)
+        ).one()
+    entries = connection.execute(_timeline(incident_id))
+    return _incident(row, [_entry(e) for e in entries])
+
+
+def _timeline(incident_id: str) -> Any:
+    return (
+        select(incident_timeline)
+        .where(incident_timeline.c.incident_id == incident_id)
+        .order_by(incident_timeline.c.id)
+    )
+
+
+def _entry_values(incident_id: str, entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "incident_id": incident_id,
+        "at": entry.at,
+        "user_id": entry.user_id,
+        "kind": entry.kind,
+        "text": entry.text,
+    }
+
+
+def _entry(row: Row[Any]) -> TimelineEntry:
+    return TimelineEntry(
+        at=row.at,
+        user_id=row.user_id,
+        kind=narrow(row.kind, _KINDS, column="incident_timeline.kind"),
+        text=row.text,
+    )
+
+
+def _incident(row: Row[Any], timeline: list[TimelineEntry]) -> Incident:
+    return Incident(
+        incident_id=row.incident_id,
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+        channel_name=row.channel_name,
+        origin_channel_id=row.origin_channel_id,
+        title=row.title,
+        severity=row.severity,
+        status=narrow(row.status, _STATUSES, column="incidents.status"),
+        reporter=row.reporter,
+        declared_at=row.declared_at,
+        resolved_at=row.resolved_at,
+        timeline=tuple(timeline),
+    )

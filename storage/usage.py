@@ -1,0 +1,123 @@
+"""LLM usage records, the sums that budgets are checked against, and shared rate buckets.
+
+A bucket take is one atomic read-refill-take: on PostgreSQL the row is locked ``FOR UPDATE``
+inside one transaction (created first with ``ON CONFLICT DO NOTHING``), so concurrent takes
+from any number of processes serialise on the row; on SQLite the engine's single writer
+already runs one write transaction at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agents.core.usage import UsageRecord
+from storage._seam import insert as upsert
+from storage._seam import translated
+from storage.engine import Dialect, views
+from storage.tables import llm_usage, rate_buckets
+
+__all__ = ["SqlRateLimiter", "SqlUsageStore"]
+
+
+class SqlUsageStore:
+    """``UsageStore`` on SQL: one ``llm_usage`` row per model call."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._db = views(engine)
+
+    async def record(self, usage: UsageRecord) -> None:
+        """Store one call's usage."""
+        values = {
+            "trace_id": usage.trace_id,
+            "team_id": usage.team_id,
+            "channel_id": usage.channel_id,
+            "user_id": usage.user_id,
+            "agent": usage.agent,
+            "provider": usage.provider,
+            "model": usage.model,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cost_micros": usage.cost_micros,
+            "at": usage.at,
+        }
+        with translated("record LLM usage"):
+            await self._db.write.run(_insert_usage, values)
+
+    async def spent(
+        self,
+        *,
+        team_id: str,
+        since: datetime,
+        agent: str | None = None,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+    ) -> int:
+        """Micro-dollars spent in the team since ``since``, narrowed by the filters given."""
+        statement = select(func.coalesce(func.sum(llm_usage.c.cost_micros), 0)).where(
+            llm_usage.c.team_id == team_id, llm_usage.c.at >= since
+        )
+        if agent is not None:
+            statement = statement.where(llm_usage.c.agent == agent)
+        if user_id is not None:
+            statement = statement.where(llm_usage.c.user_id == user_id)
+        if channel_id is not None:
+            statement = statement.where(llm_usage.c.channel_id == channel_id)
+        with translated("sum LLM spend"):
+            async with self._db.read.connect() as connection:
+                return int((await connection.execute(statement)).scalar_one())
+
+
+def _insert_usage(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(insert(llm_usage), values)
+
+
+class SqlRateLimiter:
+    """``RateLimiter`` on SQL: one ``rate_buckets`` row per key."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._db = views(engine)
+
+    async def take(
+        self, key: str, *, capacity: float, refill_per_second: float, now: datetime
+    ) -> bool:
+        """Take one token from the bucket ``key`` (created full), atomically."""
+        with translated("take a rate-limit token"):
+            return await self._db.transaction.run(
+                _take,
+                self._db.dialect,
+                key=key,
+                capacity=float(capacity),
+                refill=refill_per_second,
+                now=now,
+            )
+
+
+def _take(
+    connection: Connection,
+    dialect: Dialect,
+    *,
+    key: str,
+    capacity: float,
+    refill: float,
+    now: datetime,
+) -> bool:
+    create = upsert(dialect, rate_buckets).values(key=key, tokens=capacity, updated_at=now)
+    connection.execute(create.on_conflict_do_nothing(index_elements=[rate_buckets.c.key]))
+    read = select(rate_buckets.c.tokens, rate_buckets.c.updated_at).where(rate_buckets.c.key == key)
+    if dialect == "postgresql":
+        read = read.with_for_update()
+    row = connection.execute(read).one()
+    elapsed = max(0.0, (now - row.updated_at).total_seconds())
+    tokens = min(capacity, row.tokens + elapsed * refill)
+    taken = bool(tokens >= 1.0)
+    connection.execute(
+        update(rate_buckets)
+        .where(rate_buckets.c.key == key)
+        .values(tokens=tokens - 1.0 if taken else tokens, updated_at=max(now, row.updated_at))
+    )
+    return taken

@@ -1,0 +1,97 @@
+"""Fixtures: the scripted LLM server, a sleep that only records, a clock the test moves, and
+adapters of either kind pointed at the server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from agents.core.llm import ChatModel
+from bot.integrations.llm import (
+    ProviderKind,
+    ProviderSettings,
+    build_chat_models,
+    close_chat_models,
+)
+from bot.sandbox.llm_server import ScriptedLLMServer
+
+API_KEY = "sk-test-4f1c9e2b7a"
+
+
+class RecordingSleep:
+    """Stands in for ``asyncio.sleep`` in the retry policy: records each wait, waits for none."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+class FakeClock:
+    """Monotonic seconds that move only when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+ModelFactory = Callable[..., ChatModel]
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[ScriptedLLMServer]:
+    """A running scripted LLM server that checks the key."""
+    async with ScriptedLLMServer(api_key=API_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def sleep() -> RecordingSleep:
+    """The recorded waits of the retry policy."""
+    return RecordingSleep()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The breakers' monotonic clock."""
+    return FakeClock()
+
+
+@pytest.fixture(params=["openai", "anthropic"])
+def kind(request: pytest.FixtureRequest) -> ProviderKind:
+    """Each test taking ``kind`` runs once per wire format."""
+    value: ProviderKind = request.param
+    return value
+
+
+def settings_for(
+    kind: ProviderKind, server: ScriptedLLMServer, **overrides: Any
+) -> ProviderSettings:
+    """Settings of a provider of ``kind`` pointed at ``server``."""
+    base_url = server.openai_base_url if kind == "openai" else server.anthropic_base_url
+    settings = ProviderSettings(name=f"test-{kind}", kind=kind, base_url=base_url, api_key=API_KEY)
+    return replace(settings, **overrides)
+
+
+@pytest.fixture
+async def make_model(
+    llm: ScriptedLLMServer, sleep: RecordingSleep, clock: FakeClock
+) -> AsyncIterator[ModelFactory]:
+    """Builds an adapter of a kind (settings overridable) at the server; closes it after."""
+    built: list[dict[str, ChatModel]] = []
+
+    def make(kind: ProviderKind, **overrides: Any) -> ChatModel:
+        settings = settings_for(kind, llm, **overrides)
+        models = build_chat_models([settings], sleep=sleep, monotonic=clock)
+        built.append(models)
+        return models[settings.name]
+
+    yield make
+    for models in built:
+        await close_chat_models(models)
