@@ -29,11 +29,11 @@ _FAILED = "warning"
 class _Progress:
     """The pending "working on it" reaction of one turn."""
 
-    __slots__ = ("reacting", "task")
+    __slots__ = ("task", "timer")
 
     def __init__(self) -> None:
+        self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task[bool] | None = None
-        self.reacting = False
 
 
 class TurnRunner:
@@ -128,31 +128,30 @@ class TurnRunner:
             self._in_flight.discard(inbound.trace_id)
 
     def _show_progress(self, inbound: Inbound) -> _Progress | None:
-        """After ``progress_after`` seconds of work, react to the person's message."""
+        """After ``progress_after`` seconds of work, react to the person's message.
+
+        A timer, not a task: most turns finish first, and cancelling a timer costs nothing.
+        """
         if self._progress_after is None or not inbound.ts:
             return None
-        delay = self._progress_after
         progress = _Progress()
 
-        async def later() -> bool:
-            await asyncio.sleep(delay)
-            progress.reacting = True  # from here on the reaction is not cancelled half-sent
-            return await self._delivery.react(inbound, _PROGRESS)
+        def fire() -> None:
+            progress.task = asyncio.create_task(
+                self._delivery.react(inbound, _PROGRESS), name=f"progress-{inbound.trace_id}"
+            )
 
-        progress.task = asyncio.create_task(later(), name=f"progress-{inbound.trace_id}")
+        progress.timer = asyncio.get_running_loop().call_later(self._progress_after, fire)
         return progress
 
     @staticmethod
     async def _stop_progress(progress: _Progress | None) -> bool:
-        """Cancel the reaction if it is still waiting; True if it was shown."""
-        if progress is None or progress.task is None:
+        """Stop the timer; True if the reaction was shown (a reaction under way completes)."""
+        if progress is None:
             return False
-        if not progress.reacting:
-            progress.task.cancel()
-        try:
-            return await progress.task
-        except asyncio.CancelledError:
-            return False
+        if progress.timer is not None:
+            progress.timer.cancel()
+        return await progress.task if progress.task is not None else False
 
     async def _process(
         self, inbound: Inbound, *, response_url: str | None, recovering: bool
