@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--action", help="only this action")
     audit.add_argument("--limit", type=int, default=200)
 
+    memory = sub.add_parser("memory", help="erase what Switchboard stored about a person")
+    memory_sub = memory.add_subparsers(dest="memory_command", required=True, metavar="ACTION")
+    forget = memory_sub.add_parser("forget", help="erase a person's messages and notes")
+    forget.add_argument("--user", required=True, help="Slack user id, e.g. U0ALICE")
+    forget.add_argument("--team", help="only in this team (default: every team)")
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply all migrations")
@@ -131,6 +137,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.demo import run_demo
 
         return await run_demo(settings, script=args.script)
+    if args.command == "memory":
+        from bot.memory_cli import forget_user_command
+
+        return await forget_user_command(settings, user_id=args.user, team_id=args.team)
     if args.command == "audit":
         from bot.audit_cli import print_audit
 

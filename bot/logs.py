@@ -15,21 +15,23 @@ from typing import Any, Literal
 
 import structlog
 
+from agents.core.redaction import redact
+
 __all__ = ["configure_logging", "redact_secrets"]
 
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|signature|cookie", re.I)
-_SECRET_VALUE = re.compile(r"xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
 
 
 def redact_secrets(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Mask values whose key names a secret, and Slack tokens anywhere in string values."""
+    """Mask values whose key names a secret, and any recognised secret inside string values
+    (the same :func:`~agents.core.redaction.redact` that guards storage and models)."""
     for key, value in list(event_dict.items()):
         if _SECRET_KEY.search(key) and value is not None:
             event_dict[key] = "[redacted]"
-        elif isinstance(value, str) and ("xox" in value or "xapp-" in value):
-            event_dict[key] = _SECRET_VALUE.sub("[redacted]", value)
+        elif isinstance(value, str):
+            event_dict[key] = redact(value)
     return event_dict
 
 
@@ -42,7 +44,6 @@ def configure_logging(
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact_secrets,
     ]
     renderer: Any = (
         structlog.processors.JSONRenderer()
@@ -53,7 +54,8 @@ def configure_logging(
     structlog.configure(
         processors=[
             *shared,
-            structlog.processors.format_exc_info,
+            structlog.processors.format_exc_info,  # before redaction: tracebacks quote values
+            redact_secrets,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -63,7 +65,7 @@ def configure_logging(
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            foreign_pre_chain=[*shared, redact_secrets],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )

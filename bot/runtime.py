@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -26,6 +26,7 @@ from agents.registry import FALLBACK_AGENT, builtin_agents
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import LoadedConfig, load_config
+from bot.config_file.loader import Retention
 from bot.integrations.executors import build_executors
 from bot.integrations.llm import close_chat_models
 from bot.planning_wiring import build_planning
@@ -161,7 +162,9 @@ class Runtime:
             notifier=notifier,
             clock=clock,
         )
-        worker = Worker(operations, options.worker)
+        worker = Worker(
+            operations, options.worker, purge=_retention(config.retention, database, clock)
+        )
         worker_box.append(worker)
         deps = AgentDeps(
             clock=clock,
@@ -169,6 +172,7 @@ class Runtime:
             incidents=database.incidents,
             rotations=config.rotations,
             incident_settings=config.incident_settings,
+            notes=database.notes,
         )
         switchboard = Switchboard(
             builtin_agents(deps, custom=config.planning.profiles.values()),
@@ -185,6 +189,7 @@ class Runtime:
             llm=planning.llm,
             rate_limiter=database.rate_limits,
             classifier=planning.classifier,
+            notes=database.notes,
         )
         runner = TurnRunner(
             switchboard,
@@ -248,3 +253,23 @@ class Runtime:
         await self.session.close()
         await self.database.close()
         log.info("runtime_stopped")
+
+
+def _retention(
+    retention: Retention, database: Database, clock: Clock
+) -> Callable[[], Awaitable[int]] | None:
+    """The worker's purge step: messages and notes past their retention days."""
+    if retention.messages_days is None and retention.notes_days is None:
+        return None
+
+    async def purge() -> int:
+        now = clock.now()
+        purged = 0
+        if retention.messages_days is not None:
+            before = now - timedelta(days=retention.messages_days)
+            purged += await database.conversations.purge(before=before)
+        if retention.notes_days is not None:
+            purged += await database.notes.purge(before=now - timedelta(days=retention.notes_days))
+        return purged
+
+    return purge

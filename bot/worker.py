@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,20 +33,29 @@ class WorkerOptions:
         poll_interval: seconds between looks at an empty queue.
         expiry_interval: seconds between sweeps for expired approval requests.
         concurrency: how many jobs run at once.
+        purge_interval: seconds between retention purges (memory past its retention days).
     """
 
     lease: timedelta = timedelta(minutes=2)
     poll_interval: float = 0.5
     expiry_interval: float = 5.0
     concurrency: int = 2
+    purge_interval: float = 3600.0
 
 
 class Worker:
     """Claims and runs jobs until stopped."""
 
-    def __init__(self, operations: Operations, options: WorkerOptions | None = None) -> None:
+    def __init__(
+        self,
+        operations: Operations,
+        options: WorkerOptions | None = None,
+        *,
+        purge: Callable[[], Awaitable[int]] | None = None,
+    ) -> None:
         self._operations = operations
         self._options = options or WorkerOptions()
+        self._purge = purge
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
@@ -57,6 +67,8 @@ class Worker:
         for index in range(self._options.concurrency):
             self._tasks.append(asyncio.create_task(self._jobs(), name=f"worker-jobs-{index}"))
         self._tasks.append(asyncio.create_task(self._expiry(), name="worker-expiry"))
+        if self._purge is not None:
+            self._tasks.append(asyncio.create_task(self._retention(), name="worker-retention"))
         log.info("worker_started", owner=self.owner, concurrency=self._options.concurrency)
 
     def wake(self) -> None:
@@ -100,6 +112,20 @@ class Worker:
                 log.exception("expiry_sweep_failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self._options.expiry_interval)
+
+    async def _retention(self) -> None:
+        """Purge what is past its retention, at start and then every ``purge_interval``."""
+        assert self._purge is not None
+        while not self._stopping:
+            structlog.contextvars.clear_contextvars()
+            try:
+                purged = await self._purge()
+                if purged:
+                    log.info("retention_purged", rows=purged)
+            except Exception:
+                log.exception("retention_purge_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self._options.purge_interval)
 
     async def _idle(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -16,11 +16,19 @@ from slack_bolt.response import BoltResponse
 
 from agents.core.facade import Switchboard
 from agents.core.models import ConversationKey
-from handlers.parsing import command_inbound, event_candidate, event_fields, message_inbound
+from handlers.parsing import (
+    command_inbound,
+    event_candidate,
+    event_fields,
+    message_change,
+    message_inbound,
+)
 
 __all__ = ["ClaimDelivery", "bind_log_context"]
 
 log = structlog.get_logger(__name__)
+
+_EDITS = frozenset({"message_changed", "message_deleted"})
 
 Next = Callable[[], Awaitable[None]]
 
@@ -89,6 +97,23 @@ class ClaimDelivery:
         await next()
         return None
 
+    async def _edited(self, team_id: str, event: dict[str, Any]) -> None:
+        """Keep the stored copy true to Slack: an edit replaces it, a deletion erases it."""
+        change = message_change(event)
+        if change is None:
+            log.warning("payload_malformed", kind=event.get("subtype"))
+            return
+        if change.text is None:
+            await self._switchboard.message_deleted(
+                team_id=team_id, channel_id=change.channel, ts=change.ts
+            )
+            log.info("message_erased", ts=change.ts)
+        else:
+            await self._switchboard.message_changed(
+                team_id=team_id, channel_id=change.channel, ts=change.ts, text=change.text
+            )
+            log.info("message_edited", ts=change.ts)
+
     async def _event_inbound(
         self, body: dict[str, Any], context: AsyncBoltContext, *, trace_id: str, now: Any
     ) -> Any:
@@ -97,6 +122,9 @@ class ClaimDelivery:
         team_id = body.get("team_id") or context.team_id
         if not isinstance(event, dict) or not isinstance(event_id, str) or not team_id:
             log.warning("payload_malformed", kind="event_callback")
+            return None
+        if event.get("type") == "message" and event.get("subtype") in _EDITS:
+            await self._edited(str(team_id), event)
             return None
         fields = event_fields(event)
         if fields is None:

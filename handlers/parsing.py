@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agents.core.models import Inbound
+from agents.core.redaction import redact
 
 __all__ = [
     "Candidate",
@@ -22,6 +24,7 @@ __all__ = [
     "event_candidate",
     "event_fields",
     "is_bot_message",
+    "message_change",
     "message_inbound",
     "strip_mention",
 ]
@@ -123,7 +126,7 @@ def message_inbound(
         team_id=team_id,
         channel_id=fields.channel,
         user_id=fields.user,
-        text=strip_mention(fields.text, bot_user_id),
+        text=redact(strip_mention(fields.text, bot_user_id)),
         source=source,
         event_id=event_id,
         trace_id=trace_id,
@@ -146,9 +149,35 @@ def command_inbound(body: Mapping[str, Any], *, trace_id: str, now: datetime) ->
         team_id=fields.team_id,
         channel_id=fields.channel_id,
         user_id=fields.user_id,
-        text=fields.text.strip(),
+        text=redact(fields.text.strip()),
         source="command",
         event_id=f"cmd:{fields.trigger_id}",
         trace_id=trace_id,
         received_at=now,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChange:
+    """A person's message edited (``text`` is the new text) or deleted (``text`` is None)."""
+
+    channel: str
+    ts: str
+    text: str | None
+
+
+def message_change(event: Mapping[str, Any]) -> MessageChange | None:
+    """Parse a ``message_changed`` / ``message_deleted`` event; None if fields are missing."""
+    channel = event.get("channel")
+    if not isinstance(channel, str) or not channel:
+        return None
+    if event.get("subtype") == "message_deleted":
+        ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+        return MessageChange(channel, ts, None) if isinstance(ts, str) and ts else None
+    message = event.get("message")
+    if not isinstance(message, dict):
+        return None
+    ts, text = message.get("ts"), message.get("text")
+    if not (isinstance(ts, str) and ts and isinstance(text, str)):
+        return None
+    return MessageChange(channel, ts, text)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 import structlog
-from sqlalchemy import Row, bindparam, exists, select, update
+from sqlalchemy import Row, bindparam, delete, exists, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -162,6 +162,51 @@ class SqlConversationStore:
                 rows = (await connection.execute(statement)).all()
         return [_stored_message(row) for row in reversed(rows)]
 
+    async def edit_message(self, *, team_id: str, channel_id: str, ts: str, text: str) -> int:
+        """Replace the stored text of a person's message (they edited it in Slack)."""
+        statement = (
+            update(messages)
+            .where(messages.c.direction == "in", messages.c.ts == ts)
+            .where(messages.c.conversation_id.in_(_in_channel(team_id, channel_id)))
+            .values(text=text)
+        )
+        return await self._change(statement, "edit a stored message")
+
+    async def erase_message(self, *, team_id: str, channel_id: str, ts: str) -> int:
+        """Delete the stored copy of a person's message (they deleted it in Slack)."""
+        statement = (
+            delete(messages)
+            .where(messages.c.direction == "in", messages.c.ts == ts)
+            .where(messages.c.conversation_id.in_(_in_channel(team_id, channel_id)))
+        )
+        return await self._change(statement, "erase a stored message")
+
+    async def erase_user(self, *, team_id: str | None, user_id: str) -> int:
+        """Delete every stored message a person wrote in the team (any team when None)."""
+        statement = delete(messages).where(
+            messages.c.direction == "in", messages.c.user_id == user_id
+        )
+        if team_id is not None:
+            in_team = select(conversations.c.id).where(conversations.c.team_id == team_id)
+            statement = statement.where(messages.c.conversation_id.in_(in_team))
+        return await self._change(statement, "erase a person's messages")
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete messages stored before ``before`` (retention)."""
+        statement = delete(messages).where(messages.c.created_at < before)
+        return await self._change(statement, "purge old messages")
+
+    async def _change(self, statement: Any, action: str) -> int:
+        with translated(action):
+            async with self._db.write.begin() as connection:
+                return int((await connection.execute(statement)).rowcount or 0)
+
+
+def _in_channel(team_id: str, channel_id: str) -> Any:
+    return select(conversations.c.id).where(
+        conversations.c.team_id == team_id, conversations.c.channel_id == channel_id
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class _Message:
@@ -301,6 +346,10 @@ def _encode_reply(reply: Reply) -> dict[str, Any]:
         "title": reply.title,
         "items": [{"label": item.label, "detail": item.detail} for item in reply.items],
         "approval_id": reply.approval_id,
+        "choices": list(reply.choices),
+        "asked": reply.asked,
+        "asked_by": reply.asked_by,
+        "note": reply.note,
         "pending": None
         if pending is None
         else {
@@ -335,6 +384,8 @@ def _decode_reply(data: object, *, trace_id: str) -> Reply:
         items = tuple(ReplyItem(str(item["label"]), str(item["detail"])) for item in data["items"])
         approval_id = data.get("approval_id")
         pending = _decode_pending(data.get("pending"))
+        choices = tuple(str(name) for name in data.get("choices") or ())
+        note = data.get("note")
     except (KeyError, TypeError, ValueError) as exc:
         raise StorageError(f"malformed reply_json for trace {trace_id!r}") from exc
     return Reply(
@@ -343,6 +394,10 @@ def _decode_reply(data: object, *, trace_id: str) -> Reply:
         items=items,
         approval_id=str(approval_id) if approval_id is not None else None,
         pending=pending,
+        choices=choices,
+        asked=str(data.get("asked") or ""),
+        asked_by=str(data.get("asked_by") or ""),
+        note=str(note) if note is not None else None,
     )
 
 

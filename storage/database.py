@@ -18,6 +18,7 @@ from storage.incidents import SqlIncidentStore
 from storage.jobs import SqlJobStore
 from storage.ledger import SqlTurnLedger
 from storage.migrate import current_revision, upgrade
+from storage.notes import SqlNoteStore
 from storage.traces import SqlTraceStore
 from storage.usage import SqlRateLimiter, SqlUsageStore
 
@@ -42,6 +43,7 @@ class Database:
         usage: the ``UsageStore`` (LLM tokens and cost per call, summed for budgets).
         rate_limits: the ``RateLimiter`` (token buckets shared by every process).
         incidents: the ``IncidentStore``.
+        notes: the ``NoteStore`` (long-term memory).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -57,6 +59,7 @@ class Database:
         self.usage = SqlUsageStore(engine)
         self.rate_limits = SqlRateLimiter(engine)
         self.incidents = SqlIncidentStore(engine)
+        self.notes = SqlNoteStore(engine)
 
     @classmethod
     async def connect(cls, url: str) -> Database:

@@ -31,6 +31,7 @@ from sqlalchemy.types import TypeDecorator
 
 from agents.core.approval import ApprovalState
 from agents.core.incidents import IncidentStatus, TimelineKind
+from agents.core.memory import NoteScope
 
 __all__ = [
     "APPROVAL_STATES",
@@ -47,6 +48,7 @@ __all__ = [
     "llm_usage",
     "messages",
     "metadata",
+    "notes",
     "rate_buckets",
     "traces",
 ]
@@ -146,6 +148,8 @@ messages = Table(
     CheckConstraint("direction IN ('in', 'out')", name="direction"),
     CheckConstraint("status IN ('received', 'pending', 'sent')", name="status"),
     Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    Index("ix_messages_ts", "ts"),
+    Index("ix_messages_created_at", "created_at"),
 )
 
 traces = Table(
@@ -340,4 +344,24 @@ incident_timeline = Table(
     Column("text", Text, nullable=False),
     CheckConstraint(_one_of("kind", TIMELINE_KINDS), name="kind"),
     Index("ix_incident_timeline_incident_id_id", "incident_id", "id"),
+)
+
+NOTE_SCOPES: tuple[str, ...] = get_args(NoteScope)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("note_id", String, primary_key=True),
+    Column("team_id", String, nullable=False),
+    Column("scope", String, nullable=False),
+    Column("scope_id", String, nullable=False),  # "" for the team scope
+    Column("text", Text, nullable=False),
+    Column("author", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("source_channel", String, nullable=False),
+    Column("source_ts", String, nullable=False),
+    CheckConstraint(_one_of("scope", NOTE_SCOPES), name="scope"),
+    Index("ix_notes_team_id_scope_scope_id", "team_id", "scope", "scope_id"),
+    Index("ix_notes_team_id_source_channel_source_ts", "team_id", "source_channel", "source_ts"),
+    Index("ix_notes_created_at", "created_at"),
 )

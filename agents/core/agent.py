@@ -7,6 +7,9 @@ from typing import Protocol
 
 from agents.core.actions import ActionSpec
 from agents.core.incidents import IncidentStore, Workspace
+from agents.core.knowledge import KnowledgeIndex
+from agents.core.knowledge_settings import KnowledgeSettings
+from agents.core.memory import NoteStore
 from agents.core.models import AgentInfo, Inbound, Reply, Route
 from agents.core.ports import Clock
 from agents.core.rotation import IncidentSettings, Rotation
@@ -23,6 +26,8 @@ class AgentDeps:
         incidents: where incidents and their timelines are stored.
         rotations: the on-call rotations from the config file.
         incident_settings: how incidents are declared (which rotation to page...).
+        knowledge: the runbook index; knowledge_settings: how answers cite and when they miss.
+        notes: long-term notes ("remember that ...").
     """
 
     clock: Clock
@@ -30,6 +35,9 @@ class AgentDeps:
     incidents: IncidentStore | None = None
     rotations: tuple[Rotation, ...] = ()
     incident_settings: IncidentSettings | None = None
+    knowledge: KnowledgeIndex | None = None
+    knowledge_settings: KnowledgeSettings | None = None
+    notes: NoteStore | None = None
 
 
 @dataclass(frozen=True, slots=True)

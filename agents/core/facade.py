@@ -16,6 +16,7 @@ from agents.core.actions import ActionSpec
 from agents.core.agent import Agent, TurnContext
 from agents.core.classify import Classifier
 from agents.core.errors import ConfigError
+from agents.core.memory import Note, NoteStore, Viewer, content_words
 from agents.core.models import (
     AgentInfo,
     ConversationKey,
@@ -33,6 +34,7 @@ from agents.core.planning import LlmPlanner, Plan, PlanInput, RulesPlanner, degr
 from agents.core.policy import may_request
 from agents.core.ports import Clock, ConversationStore, EventStore, TraceStore, TurnLedger
 from agents.core.profiles import AgentProfile, PlanningSettings
+from agents.core.redaction import redact
 from agents.core.router import route
 from agents.core.usage import RateLimiter
 
@@ -48,6 +50,7 @@ _RATE_LIMITED = (
     "Please wait a moment and ask again."
 )
 _HISTORY_MESSAGES = 50
+_NOTES_IN_CONTEXT = 5
 """At most this many earlier messages of a thread are considered for an LLM's context."""
 
 
@@ -84,6 +87,7 @@ class Switchboard:
         llm: LlmPlanner | None = None,
         rate_limiter: RateLimiter | None = None,
         classifier: Classifier | None = None,
+        notes: NoteStore | None = None,
     ) -> None:
         names = [agent.info.name for agent in agents]
         if len(set(names)) != len(names):
@@ -108,6 +112,7 @@ class Switchboard:
         self._llm = llm
         self._rate_limiter = rate_limiter
         self._classifier = classifier
+        self._notes = notes
 
     @property
     def clock(self) -> Clock:
@@ -154,6 +159,7 @@ class Switchboard:
                 outcome="agent_error",
             )
         decision, reply, plan, outcome = answer.route, answer.reply, answer.plan, answer.outcome
+        reply = replace(reply, text=redact(reply.text))  # a model may echo a secret it was shown
         t2 = clock.monotonic()
         outbound = Outbound(
             trace_id=inbound.trace_id,
@@ -297,8 +303,9 @@ class Switchboard:
         if profile.model is not None and self._llm is not None:
             offered = tuple(a for a in scope if a in runnable)
             history = await self._history(inbound, profile)
+            notes = await self._relevant_notes(inbound, decision)
             plan = await self._llm.plan(
-                PlanInput(inbound, decision.agent, decision.text, profile, offered, history)
+                PlanInput(inbound, decision.agent, decision.text, profile, offered, history, notes)
             )
         else:
             plan = self._rules.plan(decision.text, scope)
@@ -327,6 +334,39 @@ class Switchboard:
         if plan.degraded is not None:
             reply = replace(reply, note=degraded_note(plan.degraded))
         return _Answer(decision, reply, plan)
+
+    async def _relevant_notes(self, inbound: Inbound, decision: Route) -> tuple[Note, ...]:
+        """Long-term notes the asker may see that share a word with the message."""
+        words = content_words(decision.text)
+        if self._notes is None or not words:
+            return ()
+        viewer = Viewer(inbound.team_id, inbound.channel_id, inbound.user_id, decision.agent)
+        return tuple(await self._notes.recall(viewer, words=words, limit=_NOTES_IN_CONTEXT))
+
+    async def message_changed(self, *, team_id: str, channel_id: str, ts: str, text: str) -> None:
+        """A person edited a message in Slack: store the new text (redacted); notes made from
+        it are dropped, since they no longer say what the person wrote."""
+        await self._stores.conversations.edit_message(
+            team_id=team_id, channel_id=channel_id, ts=ts, text=redact(text)
+        )
+        if self._notes is not None:
+            await self._notes.forget_source(team_id=team_id, channel_id=channel_id, ts=ts)
+
+    async def message_deleted(self, *, team_id: str, channel_id: str, ts: str) -> None:
+        """A person deleted a message in Slack: erase the stored copy and notes made from it."""
+        await self._stores.conversations.erase_message(
+            team_id=team_id, channel_id=channel_id, ts=ts
+        )
+        if self._notes is not None:
+            await self._notes.forget_source(team_id=team_id, channel_id=channel_id, ts=ts)
+
+    async def forget_user(self, *, team_id: str, user_id: str) -> tuple[int, int]:
+        """Erase a person's stored messages and notes; returns ``(messages, notes)``."""
+        erased = await self._stores.conversations.erase_user(team_id=team_id, user_id=user_id)
+        notes = 0
+        if self._notes is not None:
+            notes = await self._notes.forget_user(team_id=team_id, user_id=user_id)
+        return erased, notes
 
     async def _history(self, inbound: Inbound, profile: AgentProfile) -> tuple[StoredMessage, ...]:
         """Earlier messages of the thread, newest kept first, within the agent's token budget

@@ -18,6 +18,7 @@ import structlog
 from agents.core.actions import ActionSpec, ParamValue, match_formats
 from agents.core.errors import ProviderError
 from agents.core.llm import ChatMessage, ChatModel, ChatRequest, Completion, ToolCall
+from agents.core.memory import Note
 from agents.core.models import Inbound, PlannerName, StoredMessage
 from agents.core.ports import Clock
 from agents.core.profiles import AgentProfile, Budgets, Price
@@ -94,6 +95,7 @@ class PlanInput:
         text: the message with any agent prefix removed.
         actions: the tools on offer: the agent's actions the person may request.
         history: earlier messages of the thread, oldest first, already within budget.
+        notes: long-term notes visible to the asker that share words with the message.
     """
 
     inbound: Inbound
@@ -102,6 +104,7 @@ class PlanInput:
     profile: AgentProfile
     actions: tuple[ActionSpec, ...]
     history: tuple[StoredMessage, ...] = ()
+    notes: tuple[Note, ...] = ()
 
 
 class RulesPlanner:
@@ -194,6 +197,11 @@ class LlmPlanner:
         assert settings is not None  # checked by plan()
         offered = {action.name: action for action in turn.actions}
         messages = [ChatMessage("system", _system_prompt(turn.profile))]
+        if turn.notes:
+            remembered = "\n".join(f"- {note.text}" for note in turn.notes)
+            messages.append(
+                ChatMessage("system", f"Notes the team asked you to keep:\n{remembered}")
+            )
         messages += [_as_message(m) for m in turn.history]
         messages.append(ChatMessage("user", turn.text))
         tools = tuple(tool_spec(action) for action in turn.actions)

@@ -103,6 +103,23 @@ class ConversationStore(Protocol):
         """The newest ``limit`` messages of a conversation, oldest first."""
         ...
 
+    async def edit_message(self, *, team_id: str, channel_id: str, ts: str, text: str) -> int:
+        """Replace the stored text of a person's message; returns how many rows changed."""
+        ...
+
+    async def erase_message(self, *, team_id: str, channel_id: str, ts: str) -> int:
+        """Delete the stored copy of a person's message; returns how many rows went."""
+        ...
+
+    async def erase_user(self, *, team_id: str | None, user_id: str) -> int:
+        """Delete every message a person wrote in the team (any team when None); returns how
+        many."""
+        ...
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete messages stored before ``before``; returns how many."""
+        ...
+
 
 class TraceStore(Protocol):
     """One record per turn."""

@@ -10,6 +10,7 @@ from bot.config_file.models import (
     ActionModel,
     AgentModel,
     BudgetsModel,
+    MemoryModel,
     ProviderModel,
     RouterModel,
 )
@@ -31,3 +32,4 @@ class ConfigDocument(BaseModel):
     budgets: BudgetsModel = BudgetsModel()
     oncall: OncallModel = OncallModel()
     incidents: IncidentsModel = IncidentsModel()
+    memory: MemoryModel = MemoryModel()

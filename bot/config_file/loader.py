@@ -27,10 +27,18 @@ from bot.config_file.ops_models import ops_issues, to_incident_settings, to_rota
 from bot.config_file.parts import ActionParts
 from bot.config_file.yamlsource import Loc, YamlSource, duplicate_keys, parse_yaml
 
-__all__ = ["LoadedConfig", "load_config", "parse_config"]
+__all__ = ["LoadedConfig", "Retention", "load_config", "parse_config"]
 
 _PARAM_TYPES = "str, int, enum or bool"
 _EMPTY_OR_NOT_A_MAPPING = "expected a mapping with 'version: 1' and 'actions:'"
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """Days each memory tier is kept (None: forever)."""
+
+    messages_days: int | None
+    notes_days: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,7 @@ class LoadedConfig:
         providers: the LLM providers (built into clients at start, with their secrets).
         rotations: the on-call rotations.
         incident_settings: how incidents are declared.
+        retention: days each memory tier is kept (None: forever).
     """
 
     actions: tuple[ActionSpec, ...]
@@ -54,6 +63,7 @@ class LoadedConfig:
     providers: tuple[ProviderModel, ...] = ()
     rotations: tuple[Rotation, ...] = ()
     incident_settings: IncidentSettings = field(default_factory=IncidentSettings)
+    retention: Retention = field(default_factory=lambda: Retention(None, None))
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -122,6 +132,10 @@ def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
         providers=tuple(document.providers),
         rotations=to_rotations(document.oncall),
         incident_settings=to_incident_settings(document.incidents),
+        retention=Retention(
+            messages_days=document.memory.retention_days.messages,
+            notes_days=document.memory.retention_days.notes,
+        ),
     )
 
 

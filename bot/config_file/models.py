@@ -42,6 +42,7 @@ __all__ = [
     "HttpExecutorConfig",
     "IntParam",
     "JsonFieldCheck",
+    "MemoryModel",
     "ModelSettingsModel",
     "ParamModel",
     "PriceModel",
@@ -49,6 +50,7 @@ __all__ = [
     "PythonExecutorConfig",
     "RateLimitModel",
     "RequestersModel",
+    "RetentionModel",
     "RouterModel",
     "ShellExecutorConfig",
     "StrParam",
@@ -416,3 +418,16 @@ class BudgetsModel(_Strict):
     per_user_daily_usd: Usd | None = None
     per_channel_daily_usd: Usd | None = None
     rate_limit: RateLimitModel | None = None
+
+
+class RetentionModel(_Strict):
+    """Days each memory tier is kept; unset keeps it forever."""
+
+    messages: int | None = Field(None, ge=1, description="stored thread messages")
+    notes: int | None = Field(None, ge=1, description="long-term notes")
+
+
+class MemoryModel(_Strict):
+    """Memory settings."""
+
+    retention_days: RetentionModel = RetentionModel()

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from storage import head_revision
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -75,7 +77,7 @@ def test_db_upgrade_then_current(tmp_path: Path) -> None:
     upgraded = _run("db", "upgrade", env=env, cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
     current = _run("db", "current", env=env, cwd=tmp_path)
-    assert current.stdout.strip() == upgraded.stdout.strip() == "0003"
+    assert current.stdout.strip() == upgraded.stdout.strip() == head_revision()
 
 
 def test_default_database_lives_under_var(tmp_path: Path) -> None:

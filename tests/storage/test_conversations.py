@@ -115,3 +115,20 @@ async def test_messages_are_kept_per_conversation(database: Database) -> None:
     history = await database.conversations.messages(THREAD, limit=10)
     assert [m.trace_id for m in history] == ["trace-1"]
     assert await database.conversations.messages(ConversationKey("T9", "C9", ""), limit=5) == []
+
+
+async def test_ask_back_choices_and_notes_survive_a_round_trip(database: Database) -> None:
+    """A reply with agent choices and a planner note reads back whole (a re-posted question
+    after a crash still has its buttons)."""
+    asking = outbound(
+        1,
+        reply=Reply(
+            text="Which agent?",
+            choices=("deploy", "oncall"),
+            asked="should I deploy",
+            asked_by="U1",
+            note="Answered by the rules planner: the language model is unavailable.",
+        ),
+    )
+    await database.conversations.record_reply(asking, now=inbound(1).received_at)
+    assert await database.conversations.find_reply("trace-1") == asking

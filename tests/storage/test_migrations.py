@@ -27,7 +27,7 @@ def _differences(connection: Connection) -> list[object]:
 
 async def test_fresh_database_migrates_to_head(unmigrated: Database) -> None:
     """An empty database has no revision; after migrate it is at the newest one."""
-    assert head_revision() == "0003"
+    assert head_revision() >= "0004"
     assert await unmigrated.current_revision() is None
     await unmigrated.migrate()
     assert await unmigrated.current_revision() == head_revision()

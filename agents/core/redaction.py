@@ -1,0 +1,69 @@
+"""One redaction function: secrets never reach storage, summaries, logs or a model.
+
+Each pattern names what it found, so ``[redacted:slack-token]`` still tells a reader what was
+there. The patterns are deliberately specific (a known prefix or shape): redacting ordinary
+words would damage the conversation more than it protects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+__all__ = ["redact"]
+
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "private-key",
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+            re.DOTALL,
+        ),
+    ),
+    ("slack-token", re.compile(r"\bx(?:ox[abposre]|app)-[A-Za-z0-9-]{10,}")),
+    ("slack-webhook", re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]+")),
+    ("aws-access-key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b")),
+    (
+        "aws-secret-key",
+        re.compile(
+            r"(?i)(aws_?secret_?access_?key|secret_?access_?key)(\s*[:=]\s*[\"']?)"
+            r"[A-Za-z0-9/+=]{40}"
+        ),
+    ),
+    ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
+    ("openai-key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}")),
+    ("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("stripe-key", re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}")),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("bearer", re.compile(r"(?i)\b(bearer|token)(\s+)[A-Za-z0-9._~+/=-]{16,}")),
+    ("url-password", re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(@)")),
+    (
+        "password",
+        re.compile(r"(?i)\b(password|passwd|pwd|secret|api[_-]?key)(\s*[:=]\s*)[^\s,;\"']{4,}"),
+    ),
+)
+_ANY = re.compile(
+    "|".join(f"(?:{p.pattern.removeprefix('(?i)')})" for _, p in _PATTERNS[1:]) + "|-----BEGIN ",
+    re.IGNORECASE,
+)
+"""One pass that finds whether any pattern could match (most text has no secret at all)."""
+_KEEP_PREFIX = {"aws-secret-key", "bearer", "url-password", "password"}
+
+
+def _replacement(name: str) -> str | Callable[[re.Match[str]], str]:
+    label = f"[redacted:{name}]"
+    if name == "url-password":
+        return lambda m: f"{m.group(1)}{label}{m.group(2)}"
+    if name in _KEEP_PREFIX:
+        return lambda m: f"{m.group(1)}{m.group(2)}{label}"
+    return label
+
+
+def redact(text: str) -> str:
+    """``text`` with every recognised secret replaced by ``[redacted:<kind>]``."""
+    if not text or _ANY.search(text) is None:
+        return text
+    for name, pattern in _PATTERNS:
+        replacement = _replacement(name)
+        text = pattern.sub(replacement, text)
+    return text

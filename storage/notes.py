@@ -1,0 +1,127 @@
+"""Long-term notes with scoped recall (see :mod:`agents.core.memory`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, get_args
+
+from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agents.core.memory import Note, NoteScope, NoteStore, Viewer
+from storage._seam import insert as upsert
+from storage._seam import narrow, translated
+from storage.engine import views
+from storage.tables import notes
+
+__all__ = ["SqlNoteStore"]
+
+_SCOPES: tuple[NoteScope, ...] = get_args(NoteScope)
+
+
+class SqlNoteStore(NoteStore):
+    """``NoteStore`` on SQL."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._db = views(engine)
+
+    async def add(self, note: Note) -> None:
+        """Store a note."""
+        values = {
+            "note_id": note.note_id,
+            "team_id": note.team_id,
+            "scope": note.scope,
+            "scope_id": note.scope_id,
+            "text": note.text,
+            "author": note.author,
+            "created_at": note.created_at,
+            "source_channel": note.source_channel,
+            "source_ts": note.source_ts,
+        }
+        statement = upsert(self._db.dialect, notes).values(**values)
+        with translated("store a note"):
+            async with self._db.write.begin() as connection:  # a re-run turn adds it once
+                await connection.execute(statement.on_conflict_do_nothing())
+
+    async def recall(self, viewer: Viewer, *, words: Sequence[str], limit: int) -> Sequence[Note]:
+        """Visible notes containing any of ``words``, newest first."""
+        statement = select(notes).where(_visible(viewer))
+        if words:
+            statement = statement.where(
+                or_(*(notes.c.text.ilike(_like(w), escape="\\") for w in words))
+            )
+        statement = statement.order_by(notes.c.created_at.desc(), notes.c.note_id).limit(limit)
+        with translated("recall notes"):
+            async with self._db.read.connect() as connection:
+                return [_note(row) for row in await connection.execute(statement)]
+
+    async def forget(self, viewer: Viewer, *, words: Sequence[str]) -> int:
+        """Delete visible notes containing every word."""
+        if not words:
+            return 0
+        statement = delete(notes).where(
+            _visible(viewer), *(notes.c.text.ilike(_like(w), escape="\\") for w in words)
+        )
+        return await self._delete(statement, "forget notes")
+
+    async def forget_source(self, *, team_id: str, channel_id: str, ts: str) -> int:
+        """Delete notes made from one Slack message."""
+        statement = delete(notes).where(
+            notes.c.team_id == team_id,
+            notes.c.source_channel == channel_id,
+            notes.c.source_ts == ts,
+        )
+        return await self._delete(statement, "forget a message's notes")
+
+    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
+        """Delete a person's notes and the notes they wrote (in any team when None)."""
+        statement = delete(notes).where(
+            or_(
+                notes.c.author == user_id,
+                and_(notes.c.scope == "user", notes.c.scope_id == user_id),
+            ),
+        )
+        if team_id is not None:
+            statement = statement.where(notes.c.team_id == team_id)
+        return await self._delete(statement, "forget a person's notes")
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete notes older than ``before``."""
+        return await self._delete(delete(notes).where(notes.c.created_at < before), "purge notes")
+
+    async def _delete(self, statement: Any, action: str) -> int:
+        with translated(action):
+            async with self._db.write.begin() as connection:
+                return int((await connection.execute(statement)).rowcount or 0)
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _visible(viewer: Viewer) -> ColumnElement[bool]:
+    return and_(
+        notes.c.team_id == viewer.team_id,
+        or_(
+            notes.c.scope == "team",
+            and_(notes.c.scope == "channel", notes.c.scope_id == viewer.channel_id),
+            and_(notes.c.scope == "user", notes.c.scope_id == viewer.user_id),
+            and_(notes.c.scope == "agent", notes.c.scope_id == viewer.agent),
+        ),
+    )
+
+
+def _note(row: Any) -> Note:
+    return Note(
+        note_id=row.note_id,
+        team_id=row.team_id,
+        scope=narrow(row.scope, _SCOPES, column="notes.scope"),
+        scope_id=row.scope_id,
+        text=row.text,
+        author=row.author,
+        created_at=row.created_at,
+        source_channel=row.source_channel,
+        source_ts=row.source_ts,
+    )

@@ -1,0 +1,74 @@
+"""An in-memory ``NoteStore`` with the SQL store's scoping."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from agents.core.memory import Note, Viewer
+
+
+def _visible(note: Note, viewer: Viewer) -> bool:
+    if note.team_id != viewer.team_id:
+        return False
+    return (
+        note.scope == "team"
+        or (note.scope == "channel" and note.scope_id == viewer.channel_id)
+        or (note.scope == "user" and note.scope_id == viewer.user_id)
+        or (note.scope == "agent" and note.scope_id == viewer.agent)
+    )
+
+
+class MemoryNotes:
+    """``NoteStore`` in a dict."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Note] = {}
+
+    async def add(self, note: Note) -> None:
+        self.rows.setdefault(note.note_id, note)
+
+    async def recall(self, viewer: Viewer, *, words: Sequence[str], limit: int) -> Sequence[Note]:
+        found = [
+            n
+            for n in self.rows.values()
+            if _visible(n, viewer) and (not words or any(w in n.text.lower() for w in words))
+        ]
+        return sorted(found, key=lambda n: n.created_at, reverse=True)[:limit]
+
+    async def forget(self, viewer: Viewer, *, words: Sequence[str]) -> int:
+        gone = [
+            k
+            for k, n in self.rows.items()
+            if words and _visible(n, viewer) and all(w in n.text.lower() for w in words)
+        ]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
+
+    async def forget_source(self, *, team_id: str, channel_id: str, ts: str) -> int:
+        gone = [
+            k
+            for k, n in self.rows.items()
+            if (n.team_id, n.source_channel, n.source_ts) == (team_id, channel_id, ts)
+        ]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
+
+    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
+        gone = [
+            k
+            for k, n in self.rows.items()
+            if (team_id is None or n.team_id == team_id)
+            and (n.author == user_id or (n.scope == "user" and n.scope_id == user_id))
+        ]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
+
+    async def purge(self, *, before: datetime) -> int:
+        gone = [k for k, n in self.rows.items() if n.created_at < before]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)

@@ -1,0 +1,133 @@
+"""Memory through the real app: notes in scope, Slack edits and deletions reach the stored
+copy and its notes, secrets are redacted before storage and logs, a person can be erased."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from structlog.testing import capture_logs
+
+from bot.memory_cli import forget_user_command
+from bot.sandbox import SlackSandbox
+from tests.e2e.conftest import Bot, running_bot, settings_for
+
+TOKEN = "xox" + "b-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+
+
+async def _ask(sandbox: SlackSandbox, text: str, *, channel: str = "C0GENERAL") -> str:
+    before = len(sandbox.calls_for("chat.postMessage"))
+    await sandbox.user_says(f"<@U0BOT> {text}", channel=channel)
+    posted = await sandbox.wait_for("chat.postMessage", count=before + 1)
+    return str(posted.args["text"])
+
+
+async def _stored_texts(bot: Bot) -> list[str]:
+    async with bot.runtime.database.engine.connect() as connection:
+        rows = await connection.execute(sa.text("SELECT text FROM messages WHERE direction='in'"))
+        return [str(row[0]) for row in rows]
+
+
+async def test_a_channel_note_is_recalled_there_and_not_elsewhere(
+    sandbox: SlackSandbox, database_url: str
+) -> None:
+    """Remembered in #general, recalled in #general, invisible in a DM."""
+    async with running_bot(sandbox, database_url) as bot:
+        noted = await _ask(sandbox, "memory: remember that payments is owned by <@U0BOB>")
+        assert noted.startswith("Noted for this channel")
+        here = await _ask(sandbox, "memory: what do you remember about payments?")
+        there = await _ask(
+            sandbox, "memory: what do you remember about payments?", channel="D0ALICE"
+        )
+        await bot.idle()
+    assert "payments is owned by <@U0BOB>" in here
+    assert "nothing about payments" in there
+
+
+async def test_deleting_the_message_erases_its_copy_and_its_note(
+    sandbox: SlackSandbox, database_url: str
+) -> None:
+    """Slack's message_deleted event removes the stored message and the note made from it."""
+    async with running_bot(sandbox, database_url) as bot:
+        sent = await sandbox.user_says("<@U0BOT> memory: remember that the vpn code is 4411")
+        await sandbox.wait_for("chat.postMessage")
+        await bot.idle()
+        assert any("vpn code" in text for text in await _stored_texts(bot))
+        await sandbox.send_event(
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "channel": "C0GENERAL",
+                "hidden": True,
+                "deleted_ts": sent.ts,
+                "previous_message": {"type": "message", "user": "U0ALICE", "ts": sent.ts},
+                "ts": "1800000000.000001",
+                "event_ts": "1800000000.000001",
+                "channel_type": "channel",
+            }
+        )
+        stored = await _stored_texts(bot)
+        recalled = await _ask(sandbox, "memory: what do you remember about vpn?")
+        await bot.idle()
+    assert not any("vpn code" in text for text in stored)
+    assert "nothing about vpn" in recalled
+
+
+async def test_an_edit_replaces_the_stored_text(sandbox: SlackSandbox, database_url: str) -> None:
+    """Slack's message_changed event replaces the stored copy with the new (redacted) text."""
+    async with running_bot(sandbox, database_url) as bot:
+        sent = await sandbox.user_says("<@U0BOT> help me please")
+        await sandbox.wait_for("chat.postMessage")
+        await bot.idle()
+        await sandbox.send_event(
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "channel": "C0GENERAL",
+                "hidden": True,
+                "message": {
+                    "type": "message",
+                    "user": "U0ALICE",
+                    "text": f"<@U0BOT> help, my token is {TOKEN}",
+                    "ts": sent.ts,
+                    "edited": {"user": "U0ALICE", "ts": "1800000000.000002"},
+                },
+                "previous_message": {"type": "message", "user": "U0ALICE", "ts": sent.ts},
+                "ts": "1800000000.000002",
+                "event_ts": "1800000000.000002",
+                "channel_type": "channel",
+            }
+        )
+        stored = await _stored_texts(bot)
+    assert any("[redacted:slack-token]" in text for text in stored)
+    assert not any(TOKEN in text for text in stored)
+
+
+async def test_a_pasted_secret_is_redacted_before_storage_and_logs(
+    sandbox: SlackSandbox, database_url: str
+) -> None:
+    """A token in a message never reaches the database or a log line."""
+    with capture_logs() as logs:
+        async with running_bot(sandbox, database_url) as bot:
+            await _ask(sandbox, f"help, I pasted {TOKEN} by mistake")
+            await bot.idle()
+            stored = await _stored_texts(bot)
+    assert stored and all(TOKEN not in text for text in stored)
+    assert any("[redacted:slack-token]" in text for text in stored)
+    assert TOKEN not in repr(logs)
+
+
+async def test_memory_forget_erases_a_persons_messages_and_notes(
+    sandbox: SlackSandbox, database_url: str
+) -> None:
+    """`switchboard memory forget --user U0ALICE` leaves nothing Alice wrote."""
+    async with running_bot(sandbox, database_url) as bot:
+        await _ask(sandbox, "memory: remember for me that my desk is 4F")
+        await _ask(sandbox, "help")
+        await bot.idle()
+    settings = settings_for(sandbox, database_url)
+    code = await forget_user_command(settings, user_id="U0ALICE", team_id=None)
+    async with running_bot(sandbox, database_url) as bot:
+        stored = await _stored_texts(bot)
+        recalled = await _ask(sandbox, "memory: recall desk")
+        await bot.idle()
+    assert code == 0 and stored == []
+    assert "nothing about desk" in recalled
