@@ -7,11 +7,12 @@ person's own, and the answering agent's — never another channel's or another p
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
+
+from agents.core.words import content_words
 
 __all__ = ["Note", "NoteScope", "NoteStore", "Viewer", "content_words"]
 
@@ -77,50 +78,3 @@ class NoteStore(Protocol):
     async def purge(self, *, before: datetime) -> int:
         """Delete notes created before ``before`` (retention); returns how many."""
         ...
-
-
-_WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "about",
-        "for",
-        "from",
-        "i",
-        "in",
-        "is",
-        "it",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "please",
-        "that",
-        "the",
-        "this",
-        "to",
-        "was",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "with",
-        "you",
-        "your",
-        "do",
-        "does",
-        "know",
-        "remember",
-    ]
-)
-
-
-def content_words(text: str) -> list[str]:
-    """The words of ``text`` worth matching notes on (lower case, no stop words)."""
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1]

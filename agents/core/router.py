@@ -15,48 +15,13 @@ from collections.abc import Sequence
 
 from agents.core.actions import ActionSpec, match_formats
 from agents.core.models import AgentInfo, Route, RouteReason
+from agents.core.words import STOP_WORDS
 
 __all__ = ["example_score", "keyword_score", "route"]
 
 _PREFIX = re.compile(r"^\s*([a-z][a-z0-9_-]*)\s*:\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _WORD = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "can",
-        "could",
-        "do",
-        "does",
-        "for",
-        "from",
-        "i",
-        "in",
-        "is",
-        "it",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "please",
-        "the",
-        "this",
-        "to",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-    ]
-)
+_STOPWORDS = STOP_WORDS
 _TIE_MARGIN = 0.05
 """Two agents closer than this are a tie: the person is asked."""
 _EXAMPLE_WEIGHT = 0.9
