@@ -22,6 +22,7 @@ from agents.core.facade import Stores, Switchboard
 from agents.core.llm import ChatModel
 from agents.core.operations import Operations, OperationStores
 from agents.core.ports import Clock
+from agents.core.read_cache import ReadCache
 from agents.registry import FALLBACK_AGENT, builtin_agents
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
@@ -161,6 +162,11 @@ class Runtime:
             executors=build_executors(config, session=session, environ=environ),
             notifier=notifier,
             clock=clock,
+            read_cache=(
+                ReadCache(clock=clock, ttl=config.read_cache_ttl)
+                if config.read_cache_ttl is not None
+                else None
+            ),
         )
         worker = Worker(
             operations, options.worker, purge=_retention(config.retention, database, clock)

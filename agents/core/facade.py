@@ -15,6 +15,7 @@ import structlog
 from agents.core.actions import ActionSpec
 from agents.core.agent import Agent, TurnContext
 from agents.core.classify import Classifier
+from agents.core.context import ThreadContext, assemble_context
 from agents.core.errors import ConfigError
 from agents.core.memory import Note, NoteStore, Viewer, content_words
 from agents.core.models import (
@@ -25,7 +26,6 @@ from agents.core.models import (
     Reply,
     ReplyItem,
     Route,
-    StoredMessage,
     Trace,
     TurnOutcome,
 )
@@ -49,7 +49,7 @@ _RATE_LIMITED = (
     "You are sending requests faster than I take them (at most {capacity} in a burst). "
     "Please wait a moment and ask again."
 )
-_HISTORY_MESSAGES = 50
+_HISTORY_MESSAGES = 200
 _NOTES_IN_CONTEXT = 5
 """At most this many earlier messages of a thread are considered for an LLM's context."""
 
@@ -302,10 +302,19 @@ class Switchboard:
         plan: Plan
         if profile.model is not None and self._llm is not None:
             offered = tuple(a for a in scope if a in runnable)
-            history = await self._history(inbound, profile)
+            thread = await self._history(inbound, profile)
             notes = await self._relevant_notes(inbound, decision)
             plan = await self._llm.plan(
-                PlanInput(inbound, decision.agent, decision.text, profile, offered, history, notes)
+                PlanInput(
+                    inbound,
+                    decision.agent,
+                    decision.text,
+                    profile,
+                    offered,
+                    thread.messages,
+                    notes,
+                    thread.summary,
+                )
             )
         else:
             plan = self._rules.plan(decision.text, scope)
@@ -368,25 +377,16 @@ class Switchboard:
             notes = await self._notes.forget_user(team_id=team_id, user_id=user_id)
         return erased, notes
 
-    async def _history(self, inbound: Inbound, profile: AgentProfile) -> tuple[StoredMessage, ...]:
-        """Earlier messages of the thread, newest kept first, within the agent's token budget
-        (estimated at four characters a token)."""
+    async def _history(self, inbound: Inbound, profile: AgentProfile) -> ThreadContext:
+        """The thread so far within the agent's token budget (see :mod:`agents.core.context`)."""
         if inbound.thread_ts is None:
-            return ()
+            return ThreadContext("", ())
         stored = await self._stores.conversations.messages(
             inbound.conversation, limit=_HISTORY_MESSAGES
         )
-        kept: list[StoredMessage] = []
-        budget = profile.context_budget
-        for message in sorted(stored, key=lambda m: m.created_at, reverse=True):
-            if message.trace_id == inbound.trace_id:
-                continue  # the message being answered goes last, on its own
-            cost = len(message.text) // 4 + 4
-            if cost > budget:
-                break
-            budget -= cost
-            kept.append(message)
-        return tuple(reversed(kept))
+        return assemble_context(
+            stored, budget=profile.context_budget, exclude_trace=inbound.trace_id
+        )
 
     async def _approvals_for(self, ops: Operations, inbound: Inbound) -> Reply:
         person = await ops.person(inbound.user_id, inbound.channel_id)

@@ -53,6 +53,7 @@ from agents.core.ports import (
     GroupDirectory,
     JobStore,
 )
+from agents.core.read_cache import ReadCache
 
 __all__ = ["OperationStores", "Operations", "VoteKind", "VoteOutcome"]
 
@@ -93,8 +94,10 @@ class Operations:
         executors: Mapping[str, Executor],
         notifier: ApprovalNotifier,
         clock: Clock,
+        read_cache: ReadCache | None = None,
     ) -> None:
         self._actions = {action.name: action for action in actions}
+        self._read_cache = read_cache
         self._stores = stores
         self._groups = groups
         self._executors = executors
@@ -153,6 +156,9 @@ class Operations:
             return Reply(text=f"I can't run `{action.name}`: " + "; ".join(errors) + ".")
         if missing:
             return self._ask_for(action, raw, missing, requester=inbound.user_id)
+        cached = self._cached(action, values)
+        if cached is not None:
+            return cached
         approval = self._new_approval(inbound, action, values, auto=isinstance(decision, Auto))
         await self._stores.approvals.create(
             approval,
@@ -170,6 +176,17 @@ class Operations:
             await self._notify(approved, note=None)
             return Reply(text=f"Running `{action.name}` now.", approval_id=approval.id)
         return Reply(text=f"`{action.name}` needs approval.", approval_id=approval.id)
+
+    def _cached(self, action: ActionSpec, values: Mapping[str, ParamValue]) -> Reply | None:
+        """A fresh enough result of the same read-only request, if one is cached."""
+        if self._read_cache is None or action.risk != "read" or action.needs_approval:
+            return None
+        found = self._read_cache.get(action.name, values)
+        if found is None:
+            return None
+        age = int((self._clock.now() - found.at).total_seconds())
+        shown = " ".join(f"{k}={v}" for k, v in values.items())
+        return Reply(text=f"`{action.name}` {shown}: {found.summary} (checked {age}s ago)")
 
     def _ask_for(
         self,
@@ -441,6 +458,15 @@ class Operations:
         after = await self._apply(approval, Finish(result.outcome, result.summary), actor=_SYSTEM)
         if isinstance(after, Refusal):
             return approval
+        action = self._actions.get(after.action)
+        if (
+            self._read_cache is not None
+            and result.outcome == "succeeded"
+            and action is not None
+            and action.risk == "read"
+            and not action.needs_approval
+        ):
+            self._read_cache.put(after.action, after.params, result.summary)
         note = {
             "succeeded": f"<@{after.requester}> `{after.action}` succeeded: {result.summary}",
             "failed": f"<@{after.requester}> `{after.action}` failed: {result.summary}",

@@ -96,6 +96,7 @@ class PlanInput:
         actions: the tools on offer: the agent's actions the person may request.
         history: earlier messages of the thread, oldest first, already within budget.
         notes: long-term notes visible to the asker that share words with the message.
+        summary: an extractive summary of the thread's messages older than ``history``.
     """
 
     inbound: Inbound
@@ -105,6 +106,7 @@ class PlanInput:
     actions: tuple[ActionSpec, ...]
     history: tuple[StoredMessage, ...] = ()
     notes: tuple[Note, ...] = ()
+    summary: str = ""
 
 
 class RulesPlanner:
@@ -202,6 +204,9 @@ class LlmPlanner:
             messages.append(
                 ChatMessage("system", f"Notes the team asked you to keep:\n{remembered}")
             )
+        if turn.summary:
+            earlier = f"Earlier in this thread (summary):\n{turn.summary}"
+            messages.append(ChatMessage("system", earlier))
         messages += [_as_message(m) for m in turn.history]
         messages.append(ChatMessage("user", turn.text))
         tools = tuple(tool_spec(action) for action in turn.actions)

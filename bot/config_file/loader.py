@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 
@@ -54,6 +55,7 @@ class LoadedConfig:
         rotations: the on-call rotations.
         incident_settings: how incidents are declared.
         retention: days each memory tier is kept (None: forever).
+        read_cache_ttl: how long a read-only action's result answers again (None: never).
     """
 
     actions: tuple[ActionSpec, ...]
@@ -64,6 +66,7 @@ class LoadedConfig:
     rotations: tuple[Rotation, ...] = ()
     incident_settings: IncidentSettings = field(default_factory=IncidentSettings)
     retention: Retention = field(default_factory=lambda: Retention(None, None))
+    read_cache_ttl: timedelta | None = timedelta(seconds=15)
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -136,6 +139,7 @@ def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
             messages_days=document.memory.retention_days.messages,
             notes_days=document.memory.retention_days.notes,
         ),
+        read_cache_ttl=document.memory.read_cache_ttl,
     )
 
 

@@ -431,3 +431,6 @@ class MemoryModel(_Strict):
     """Memory settings."""
 
     retention_days: RetentionModel = RetentionModel()
+    read_cache_ttl: Duration | None = _duration_default(
+        "15s", description="how long a read-only action's result answers again (null: never)"
+    )

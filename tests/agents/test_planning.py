@@ -284,3 +284,28 @@ async def test_unknown_price_counts_tokens_at_zero_cost() -> None:
     )
     plan = await planner.plan(_turn("hi"))
     assert (plan.input_tokens, plan.cost_micros) == (100, 0)
+
+
+async def test_notes_and_the_thread_summary_reach_the_model_before_the_history() -> None:
+    """Kept notes and the summary of older messages are system messages ahead of the thread."""
+    from agents.core.memory import Note
+
+    model = ScriptedModel("primary", said("ok"))
+    planner, _, clock = _planner(model)
+    note = Note("n1", "T1", "channel", "C1", "payments is owned by ana", "U1", clock.now())
+    turn = _turn("who owns payments")
+    await planner.plan(
+        PlanInput(
+            turn.inbound,
+            turn.agent,
+            turn.text,
+            turn.profile,
+            turn.actions,
+            (),
+            (note,),
+            "<@U1>: payments 502 since v2.3.1",
+        )
+    )
+    system = [m.content for m in model.requests[0].messages if m.role == "system"]
+    assert "payments is owned by ana" in system[1]
+    assert "payments 502 since v2.3.1" in system[2]
