@@ -9,13 +9,14 @@ from agents.core.profiles import AgentProfile
 from agents.deploy import DEPLOY_INFO, ActionAgent
 from agents.help import HelpAgent
 from agents.incident import IncidentAgent
+from agents.knowledge import KnowledgeAgent
 from agents.memory_agent import MemoryAgent
 from agents.oncall import OncallAgent
 
 __all__ = ["BUILTIN_AGENTS", "FALLBACK_AGENT", "builtin_agents"]
 
 FALLBACK_AGENT = "help"
-BUILTIN_AGENTS = frozenset({"deploy", "incident", "oncall", "memory", "help"})
+BUILTIN_AGENTS = frozenset({"deploy", "incident", "oncall", "memory", "knowledge", "help"})
 """Names the config file may use without declaring them under ``agents``."""
 
 
@@ -28,6 +29,7 @@ def builtin_agents(deps: AgentDeps, *, custom: Iterable[AgentProfile] = ()) -> t
         IncidentAgent(deps),
         OncallAgent(deps),
         MemoryAgent(deps),
+        KnowledgeAgent(deps),
     ]
     agents += [ActionAgent(p.info) for p in custom if p.info.name not in BUILTIN_AGENTS]
     return tuple(agents)

@@ -64,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("--user", required=True, help="Slack user id, e.g. U0ALICE")
     forget.add_argument("--team", help="only in this team (default: every team)")
 
+    knowledge = sub.add_parser("knowledge", help="index runbooks; list unanswered questions")
+    knowledge_sub = knowledge.add_subparsers(
+        dest="knowledge_command", required=True, metavar="ACTION"
+    )
+    index = knowledge_sub.add_parser("index", help="index Markdown files (folders: *.md)")
+    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument("--prune", action="store_true", help="drop files no longer present")
+    misses = knowledge_sub.add_parser("misses", help="questions the runbooks could not answer")
+    misses.add_argument("--limit", type=int, default=100)
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply all migrations")
@@ -137,6 +147,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.demo import run_demo
 
         return await run_demo(settings, script=args.script)
+    if args.command == "knowledge":
+        from bot.knowledge_cli import index_command, misses_command
+
+        if args.knowledge_command == "index":
+            return await index_command(settings, list(args.paths), prune=args.prune)
+        return await misses_command(settings, limit=args.limit)
     if args.command == "memory":
         from bot.memory_cli import forget_user_command
 

@@ -179,6 +179,8 @@ class Runtime:
             rotations=config.rotations,
             incident_settings=config.incident_settings,
             notes=database.notes,
+            knowledge=database.knowledge,
+            knowledge_settings=config.knowledge,
         )
         switchboard = Switchboard(
             builtin_agents(deps, custom=config.planning.profiles.values()),

@@ -16,6 +16,7 @@ from storage.engine import Dialect, create_engine, views
 from storage.events import SqlEventStore
 from storage.incidents import SqlIncidentStore
 from storage.jobs import SqlJobStore
+from storage.knowledge import SqlKnowledgeIndex
 from storage.ledger import SqlTurnLedger
 from storage.migrate import current_revision, upgrade
 from storage.notes import SqlNoteStore
@@ -44,6 +45,7 @@ class Database:
         rate_limits: the ``RateLimiter`` (token buckets shared by every process).
         incidents: the ``IncidentStore``.
         notes: the ``NoteStore`` (long-term memory).
+        knowledge: the ``KnowledgeIndex`` (runbooks and the questions they could not answer).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -60,6 +62,7 @@ class Database:
         self.rate_limits = SqlRateLimiter(engine)
         self.incidents = SqlIncidentStore(engine)
         self.notes = SqlNoteStore(engine)
+        self.knowledge = SqlKnowledgeIndex(engine)
 
     @classmethod
     async def connect(cls, url: str) -> Database:

@@ -45,6 +45,9 @@ __all__ = [
     "incident_timeline",
     "incidents",
     "jobs",
+    "knowledge_chunks",
+    "knowledge_files",
+    "knowledge_misses",
     "llm_usage",
     "messages",
     "metadata",
@@ -365,3 +368,47 @@ notes = Table(
     Index("ix_notes_team_id_source_channel_source_ts", "team_id", "source_channel", "source_ts"),
     Index("ix_notes_created_at", "created_at"),
 )
+
+# Runbook knowledge. The full-text index is not in the MetaData (the migration makes it):
+# on SQLite the FTS5 table ``knowledge_fts`` kept by triggers, on PostgreSQL the generated
+# ``search`` tsvector column with a GIN index. ``NOT_IN_METADATA`` tells the schema check.
+knowledge_files = Table(
+    "knowledge_files",
+    metadata,
+    Column("source", String, primary_key=True),
+    Column("digest", String, nullable=False),
+    Column("indexed_at", UtcDateTime, nullable=False),
+)
+
+knowledge_chunks = Table(
+    "knowledge_chunks",
+    metadata,
+    Column("id", _Id, primary_key=True),
+    Column(
+        "source",
+        String,
+        ForeignKey("knowledge_files.source", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("heading", Text, nullable=False),
+    Column("anchor", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    Index("ix_knowledge_chunks_source_position", "source", "position"),
+)
+
+knowledge_misses = Table(
+    "knowledge_misses",
+    metadata,
+    Column("id", _Id, primary_key=True),
+    Column("team_id", String, nullable=False),
+    Column("channel_id", String, nullable=False),
+    Column("user_id", String, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_knowledge_misses_at", "at"),
+)
+
+NOT_IN_METADATA = frozenset({"knowledge_fts", "knowledge_chunks.search"})
+"""Schema objects the migrations make on purpose outside the MetaData (prefix match for
+FTS5's shadow tables ``knowledge_fts_*``)."""

@@ -10,6 +10,7 @@ from bot.config_file.models import (
     ActionModel,
     AgentModel,
     BudgetsModel,
+    KnowledgeModel,
     MemoryModel,
     ProviderModel,
     RouterModel,
@@ -33,3 +34,4 @@ class ConfigDocument(BaseModel):
     oncall: OncallModel = OncallModel()
     incidents: IncidentsModel = IncidentsModel()
     memory: MemoryModel = MemoryModel()
+    knowledge: KnowledgeModel = KnowledgeModel()

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from agents.core.actions import ActionSpec
+from agents.core.knowledge_settings import KnowledgeSettings
 from agents.core.profiles import PlanningSettings
 from agents.core.rotation import IncidentSettings, Rotation
 from agents.registry import BUILTIN_AGENTS
@@ -56,6 +57,7 @@ class LoadedConfig:
         incident_settings: how incidents are declared.
         retention: days each memory tier is kept (None: forever).
         read_cache_ttl: how long a read-only action's result answers again (None: never).
+        knowledge: how the knowledge agent cites and when it reports a miss.
     """
 
     actions: tuple[ActionSpec, ...]
@@ -67,6 +69,7 @@ class LoadedConfig:
     incident_settings: IncidentSettings = field(default_factory=IncidentSettings)
     retention: Retention = field(default_factory=lambda: Retention(None, None))
     read_cache_ttl: timedelta | None = timedelta(seconds=15)
+    knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -140,6 +143,12 @@ def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
             notes_days=document.memory.retention_days.notes,
         ),
         read_cache_ttl=document.memory.read_cache_ttl,
+        knowledge=KnowledgeSettings(
+            base_url=document.knowledge.base_url,
+            min_coverage=document.knowledge.min_coverage,
+            max_chunks=document.knowledge.max_chunks,
+            owners=tuple(document.knowledge.owners.items()),
+        ),
     )
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "HttpExecutorConfig",
     "IntParam",
     "JsonFieldCheck",
+    "KnowledgeModel",
     "MemoryModel",
     "ModelSettingsModel",
     "ParamModel",
@@ -434,3 +435,14 @@ class MemoryModel(_Strict):
     read_cache_ttl: Duration | None = _duration_default(
         "15s", description="how long a read-only action's result answers again (null: never)"
     )
+
+
+class KnowledgeModel(_Strict):
+    """How the knowledge agent answers from the indexed runbooks."""
+
+    base_url: str | None = Field(None, description="where runbooks are browsable, for links")
+    min_coverage: float = Field(
+        0.5, gt=0, le=1, description="share of the question's words a section must contain"
+    )
+    max_chunks: int = Field(3, ge=1, le=10)
+    owners: dict[str, str] = Field({}, description='topic word -> owner, e.g. payments: "@ana"')

@@ -159,3 +159,22 @@ def test_example_config_checks_clean(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok:")
+
+
+def test_knowledge_index_and_misses_from_the_command_line(tmp_path: Path) -> None:
+    """`knowledge index DIR` indexes its Markdown; a second run finds nothing changed;
+    `knowledge misses` reports none; a missing path is an error with exit code 2."""
+    docs = tmp_path / "runbooks"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\ntext\n")
+    (docs / "notes.txt").write_text("not markdown")
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+    first = _run("knowledge", "index", str(docs), env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "indexed 1 files (1 chunks), unchanged 0, removed 0"
+    again = _run("knowledge", "index", str(docs), env=env, cwd=tmp_path)
+    assert again.stdout.strip() == "indexed 0 files (0 chunks), unchanged 1, removed 0"
+    misses = _run("knowledge", "misses", env=env, cwd=tmp_path)
+    assert misses.stdout.strip() == "no misses recorded"
+    bad = _run("knowledge", "index", str(tmp_path / "nope"), env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "no such file or directory" in bad.stderr

@@ -1,0 +1,79 @@
+"""``switchboard knowledge index PATH…`` and ``switchboard knowledge misses``."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from agents.core.markdown import chunk_markdown
+from bot.config import Settings
+from storage import Database
+
+__all__ = ["index_command", "misses_command"]
+
+
+def _markdown_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*.md") if p.is_file())
+
+
+def _source(path: Path, root: Path) -> str:
+    base = root.parent if root.is_file() else root
+    return f"{root.name}/{path.relative_to(base).as_posix()}" if root.is_dir() else path.name
+
+
+async def index_command(
+    settings: Settings, paths: list[Path], *, prune: bool, out: TextIO | None = None
+) -> int:
+    """Index Markdown files under ``paths``; with ``prune``, drop files no longer there."""
+    out = out or sys.stdout
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"switchboard: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    database = await Database.connect(settings.database_url)
+    indexed = unchanged = chunks_total = removed = 0
+    try:
+        if database.dialect == "sqlite":
+            await database.migrate()
+        for root in paths:
+            seen: set[str] = set()
+            for path in _markdown_files(root):
+                source = _source(path, root)
+                seen.add(source)
+                text = path.read_text(encoding="utf-8", errors="replace")
+                digest = hashlib.sha256(text.encode()).hexdigest()
+                chunks = chunk_markdown(source, text)
+                if await database.knowledge.replace_file(source, digest=digest, chunks=chunks):
+                    indexed += 1
+                    chunks_total += len(chunks)
+                else:
+                    unchanged += 1
+            if prune and root.is_dir():
+                removed += await database.knowledge.remove_files(keep=seen, under=root.name)
+    finally:
+        await database.close()
+    print(
+        f"indexed {indexed} files ({chunks_total} chunks), unchanged {unchanged}, "
+        f"removed {removed}",
+        file=out,
+    )
+    return 0
+
+
+async def misses_command(settings: Settings, *, limit: int, out: TextIO | None = None) -> int:
+    """Print the questions the runbooks could not answer, newest first."""
+    out = out or sys.stdout
+    database = await Database.connect(settings.database_url)
+    try:
+        misses = await database.knowledge.misses(limit=limit)
+    finally:
+        await database.close()
+    if not misses:
+        print("no misses recorded", file=out)
+    for miss in misses:
+        print(f"{miss.at:%Y-%m-%d %H:%M} {miss.channel_id} {miss.user_id} {miss.query}", file=out)
+    return 0

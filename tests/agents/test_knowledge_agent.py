@@ -1,0 +1,101 @@
+"""The knowledge agent: quotes sections with citations, or reports a miss and never guesses."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from agents.core.agent import AgentDeps, TurnContext
+from agents.core.knowledge import Chunk, Hit, Miss
+from agents.core.knowledge_settings import KnowledgeSettings
+from agents.core.markdown import chunk_markdown
+from agents.core.models import Inbound, Route
+from agents.core.words import content_words
+from agents.knowledge import KnowledgeAgent
+from tests.agents.fakes import FakeClock
+
+RUNBOOK = """# Payments
+
+## Rollback
+
+Roll back payments with the rollback action and the previous version.
+"""
+
+
+class WordIndex:
+    """A fake index: ranks chunks by shared content words."""
+
+    def __init__(self, chunks: Sequence[Chunk]) -> None:
+        self.chunks = list(chunks)
+        self.missed: list[Miss] = []
+
+    async def replace_file(self, source: str, *, digest: str, chunks: Sequence[Chunk]) -> bool:
+        raise NotImplementedError
+
+    async def remove_files(self, *, keep: Collection[str], under: str = "") -> int:
+        raise NotImplementedError
+
+    async def search(self, query: str, *, limit: int = 5) -> Sequence[Hit]:
+        wanted = set(content_words(query))
+        scored = [
+            Hit(c, float(len(wanted & set(content_words(f"{c.heading} {c.text}")))))
+            for c in self.chunks
+        ]
+        return sorted((h for h in scored if h.score), key=lambda h: -h.score)[:limit]
+
+    async def record_miss(self, miss: Miss) -> None:
+        self.missed.append(miss)
+
+    async def misses(self, *, limit: int = 100) -> Sequence[Miss]:
+        return self.missed[::-1][:limit]
+
+
+def _turn(text: str) -> TurnContext:
+    inbound = Inbound("T1", "C1", "U1", text, "mention", "E1", "t1", FakeClock().now(), "1.1")
+    return TurnContext(inbound=inbound, route=Route("knowledge", "explicit", 1.0, text), catalog=())
+
+
+def _agent(settings: KnowledgeSettings | None = None) -> tuple[KnowledgeAgent, WordIndex]:
+    index = WordIndex(chunk_markdown("runbooks/payments.md", RUNBOOK))
+    deps = AgentDeps(clock=FakeClock(), knowledge=index, knowledge_settings=settings)
+    return KnowledgeAgent(deps), index
+
+
+async def test_an_answer_quotes_the_section_and_cites_it() -> None:
+    """`how do I roll back payments?` quotes the Rollback section with file and heading."""
+    agent, index = _agent()
+    reply = await agent.handle(_turn("how do I roll back payments?"))
+    (item,) = reply.items
+    assert item.label == "runbooks/payments.md: Payments > Rollback"
+    assert "previous version" in item.detail and index.missed == []
+
+
+async def test_citations_link_with_a_base_url_and_escape_the_label() -> None:
+    """With a base URL the citation is a Slack link to the heading's anchor."""
+    agent, _ = _agent(KnowledgeSettings(base_url="https://docs.example.com/"))
+    reply = await agent.handle(_turn("payments rollback"))
+    assert reply.items[0].label == (
+        "<https://docs.example.com/runbooks/payments.md#rollback"
+        "|runbooks/payments.md: Payments &gt; Rollback>"
+    )
+
+
+async def test_nothing_relevant_is_a_miss_with_the_topic_owner() -> None:
+    """A question the runbooks do not cover: no guess, the owner named, the miss stored."""
+    agent, index = _agent(KnowledgeSettings(owners=(("kafka", "<@U0KAFKA>"),)))
+    reply = await agent.handle(_turn("how do I increase kafka retention?"))
+    assert "found nothing about 'increase kafka retention'" in reply.text
+    assert "<@U0KAFKA> may know" in reply.text and reply.items == ()
+    assert [m.query for m in index.missed] == ["increase kafka retention"]
+
+
+async def test_a_weak_match_is_not_quoted() -> None:
+    """Sharing one word of four is below the coverage threshold: a miss, not an answer."""
+    agent, index = _agent()
+    reply = await agent.handle(_turn("payments invoice tax export"))
+    assert "found nothing" in reply.text and len(index.missed) == 1
+
+
+async def test_no_index_says_how_to_make_one() -> None:
+    """Without an index the agent explains the command."""
+    reply = await KnowledgeAgent(AgentDeps(clock=FakeClock())).handle(_turn("payments"))
+    assert "switchboard knowledge index" in reply.text

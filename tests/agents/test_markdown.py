@@ -1,0 +1,64 @@
+"""Markdown chunking: sections by heading path, anchors, fences, long sections split."""
+
+from __future__ import annotations
+
+from agents.core.markdown import anchor_of, chunk_markdown
+
+RUNBOOK = """Intro text before any heading.
+
+# Payments
+
+Owned by the payments team.
+
+## Rollback
+
+Run `deploy rollback payments`.
+
+```bash
+# not a heading
+kubectl get pods
+```
+
+## Rollback
+
+The second rollback section.
+
+### Verify
+
+Check the dashboard.
+"""
+
+
+def test_sections_follow_the_heading_path() -> None:
+    """Every section is a chunk labelled with its path; text before a heading uses the title."""
+    chunks = chunk_markdown("runbooks/pay-ments.md", RUNBOOK)
+    assert [c.heading for c in chunks] == [
+        "pay ments",
+        "Payments",
+        "Payments > Rollback",
+        "Payments > Rollback",
+        "Payments > Rollback > Verify",
+    ]
+    assert [c.position for c in chunks] == [0, 1, 2, 3, 4]
+    assert "# not a heading" in chunks[2].text  # inside a code fence
+
+
+def test_anchors_are_github_style_and_unique() -> None:
+    """Repeated headings get -1, -2 like GitHub; punctuation is dropped."""
+    chunks = chunk_markdown("x.md", RUNBOOK)
+    assert [c.anchor for c in chunks[1:]] == ["payments", "rollback", "rollback-1", "verify"]
+    assert anchor_of("What's up? (v2)") == "whats-up-v2"
+
+
+def test_long_sections_split_at_paragraphs() -> None:
+    """A section over ~1,500 characters becomes several chunks with the same heading."""
+    body = "\n\n".join(f"Paragraph {n} " + "word " * 80 for n in range(10))
+    chunks = chunk_markdown("x.md", f"# Big\n\n{body}\n")
+    assert len(chunks) > 1 and all(c.heading == "Big" for c in chunks)
+    assert all(len(c.text) <= 1500 for c in chunks)
+    assert "".join(c.text for c in chunks).count("Paragraph") == 10
+
+
+def test_empty_sections_are_dropped() -> None:
+    """Headings with nothing under them make no chunk."""
+    assert [c.heading for c in chunk_markdown("x.md", "# A\n\n# B\ntext\n")] == ["B"]

@@ -1,0 +1,71 @@
+"""Runbooks end to end: `switchboard knowledge index` into the bot's database, then a
+question in Slack answered with citations, an unknown topic reported as a miss, re-indexing
+after an edit and a deletion."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from bot.config_file import parse_config
+from bot.knowledge_cli import index_command, misses_command
+from bot.sandbox import SlackSandbox
+from tests.e2e.conftest import running_bot, settings_for
+
+CONFIG = """
+version: 1
+knowledge:
+  base_url: https://docs.example.com
+  owners: {kafka: "<@U0BOB>"}
+"""
+PAYMENTS = "# Payments\n\n## Rollback\n\nRoll back payments with the rollback action.\n"
+
+
+async def _ask(sandbox: SlackSandbox, text: str) -> str:
+    before = len(sandbox.calls_for("chat.postMessage"))
+    await sandbox.user_says(f"<@U0BOT> knowledge: {text}")
+    posted = await sandbox.wait_for("chat.postMessage", count=before + 1)
+    return str(posted.args["blocks"])
+
+
+async def test_index_ask_miss_reindex(
+    sandbox: SlackSandbox, database_url: str, tmp_path: Path
+) -> None:
+    """Indexed, cited, missed, edited, deleted: each visible in Slack and in the CLI."""
+    docs = tmp_path / "runbooks"
+    docs.mkdir()
+    (docs / "payments.md").write_text(PAYMENTS)
+    (docs / "database.md").write_text("# Database\n\n## Failover\n\nPromote the replica.\n")
+    settings = settings_for(sandbox, database_url)
+    out = io.StringIO()
+    assert await index_command(settings, [docs], prune=True, out=out) == 0
+    assert out.getvalue().strip() == "indexed 2 files (2 chunks), unchanged 0, removed 0"
+    async with running_bot(sandbox, database_url, config=parse_config(CONFIG)) as bot:
+        answer = await _ask(sandbox, "how do I roll back payments?")
+        miss = await _ask(sandbox, "how do I raise kafka retention?")
+        await bot.idle()
+    assert "https://docs.example.com/runbooks/payments.md#rollback" in answer
+    assert "found nothing about" in miss and "<@U0BOB> may know" in miss
+
+    (docs / "payments.md").write_text(
+        PAYMENTS.replace("Rollback", "Revert")
+        .replace("rollback", "revert")
+        .replace("Roll back", "Revert")
+    )
+    (docs / "database.md").unlink()
+    out = io.StringIO()
+    await index_command(settings, [docs], prune=True, out=out)
+    assert out.getvalue().strip() == "indexed 1 files (1 chunks), unchanged 0, removed 1"
+    async with running_bot(sandbox, database_url, config=parse_config(CONFIG)) as bot:
+        gone = await _ask(sandbox, "database failover")
+        revert = await _ask(sandbox, "payments revert")
+        await bot.idle()
+    assert "found nothing" in gone
+    assert "payments.md#revert" in revert
+    listing = io.StringIO()
+    await misses_command(settings, limit=10, out=listing)
+    lines = listing.getvalue().splitlines()
+    assert [line.split(" ", 4)[4] for line in lines] == [
+        "database failover",
+        "raise kafka retention",
+    ]
