@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import structlog
+from floor_report import migrated_sqlite, quiet, report
 
 from storage import Database
 from storage.knowledge import fts5_query
@@ -125,11 +123,6 @@ def build(path: Path, *, chunks: int) -> None:
         )
 
 
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 async def measure(path: Path, *, queries: int, limit: int) -> None:
     database = await Database.connect(f"sqlite+aiosqlite:///{path}")
     floor_db = sqlite3.connect(path)
@@ -155,15 +148,12 @@ async def measure(path: Path, *, queries: int, limit: int) -> None:
     finally:
         floor_db.close()
         await database.close()
-    print(f"queries={queries} limit={limit} (interleaved, alternating order)")
-    print(f"{'reader':<12} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
-    for name, samples in (("switchboard", ours), ("floor", floor)):
-        mean = statistics.fmean(samples) * 1000
-        print(f"{name:<12} {_pct(samples, 0.5):8.3f} {_pct(samples, 0.99):8.3f} {mean:8.3f}")
-    p50 = _pct(ours, 0.5) / _pct(floor, 0.5)
-    p99 = _pct(ours, 0.99) / _pct(floor, 0.99)
-    verdict = "met" if p50 <= 1.5 else "NOT met"
-    print(f"ratio vs floor: p50 {p50:.2f}x  p99 {p99:.2f}x   goal p50 <= 1.5x: {verdict}")
+    report(
+        ours,
+        floor,
+        goal=1.5,
+        heading=f"queries={queries} limit={limit} (interleaved, alternating order)",
+    )
 
 
 async def main() -> int:
@@ -172,13 +162,10 @@ async def main() -> int:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--limit", type=int, default=9)
     args = parser.parse_args()
-    logging.disable(logging.CRITICAL)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
+    quiet()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "knowledge.db"
-        database = await Database.connect(f"sqlite+aiosqlite:///{path}")
-        await database.migrate()
-        await database.close()
+        await migrated_sqlite(path)
         started = time.perf_counter()
         build(path, chunks=args.chunks)
         size = path.stat().st_size / 1e6
