@@ -1,8 +1,10 @@
 """A turn's thread context within the agent's token budget: newest messages first, and an
 extractive summary of the older ones that did not fit.
 
-Tokens are estimated at four characters each plus four per message (a documented estimate;
-no tokenizer that downloads files at run time). A quarter of the budget is kept for the
+Tokens are estimated at four characters each plus four per message (no tokenizer that
+downloads files at run time), times a factor calibrated by the providers' reported usage:
+after each model call the planner tells the :class:`TokenEstimator` how many input tokens the
+provider counted for a request it had estimated. A quarter of the budget is kept for the
 summary once the thread no longer fits.
 """
 
@@ -14,14 +16,45 @@ from dataclasses import dataclass
 from agents.core.models import StoredMessage
 from agents.core.summary import extractive_summary
 
-__all__ = ["ThreadContext", "assemble_context", "estimate_tokens"]
+__all__ = ["ThreadContext", "TokenEstimator", "assemble_context", "estimate_tokens"]
 
 _SUMMARY_SHARE = 4  # 1/4 of the budget
+_FACTOR_BOUNDS = (0.5, 3.0)
+_WARMUP = 20
 
 
 def estimate_tokens(text: str) -> int:
-    """Four characters a token, plus four for the message's framing."""
+    """Four characters a token, plus four for the message's framing (uncalibrated)."""
     return len(text) // 4 + 4
+
+
+class TokenEstimator:
+    """The 4-characters estimate, scaled by what providers actually reported.
+
+    The factor is the mean ratio of reported to estimated input tokens over the first 20
+    calls, then an exponential average (weight 0.1), kept within 0.5-3.
+    """
+
+    def __init__(self) -> None:
+        self.factor = 1.0
+        self.samples = 0
+
+    def tokens(self, text: str) -> int:
+        """The calibrated estimate for one message."""
+        return max(1, round(estimate_tokens(text) * self.factor))
+
+    def observe(self, *, estimated: int, reported: int) -> None:
+        """Learn from one call: ``estimated`` uncalibrated tokens, ``reported`` by the provider."""
+        if estimated <= 0 or reported <= 0:
+            return
+        ratio = reported / estimated
+        if self.samples < _WARMUP:
+            factor = (self.factor * self.samples + ratio) / (self.samples + 1)
+        else:
+            factor = 0.9 * self.factor + 0.1 * ratio
+        low, high = _FACTOR_BOUNDS
+        self.factor = min(high, max(low, factor))
+        self.samples += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,22 +67,28 @@ class ThreadContext:
 
 
 def assemble_context(
-    stored: Sequence[StoredMessage], *, budget: int, exclude_trace: str = ""
+    stored: Sequence[StoredMessage],
+    *,
+    budget: int,
+    exclude_trace: str = "",
+    estimator: TokenEstimator | None = None,
 ) -> ThreadContext:
     """Fit ``stored`` (any order) into ``budget`` tokens."""
+    count = estimator.tokens if estimator is not None else estimate_tokens
     ordered = sorted((m for m in stored if m.trace_id != exclude_trace), key=lambda m: m.created_at)
-    total = sum(estimate_tokens(m.text) for m in ordered)
+    total = sum(count(m.text) for m in ordered)
     if total <= budget:
         return ThreadContext("", tuple(ordered))
     summary_budget = budget // _SUMMARY_SHARE
     remaining = budget - summary_budget
     kept: list[StoredMessage] = []
     for message in reversed(ordered):
-        cost = estimate_tokens(message.text)
+        cost = count(message.text)
         if cost > remaining:
             break
         remaining -= cost
         kept.append(message)
     older = ordered[: len(ordered) - len(kept)]
-    summary = extractive_summary(older, max_chars=summary_budget * 4)
+    factor = estimator.factor if estimator is not None else 1.0
+    summary = extractive_summary(older, max_chars=int(summary_budget * 4 / factor))
     return ThreadContext(summary, tuple(reversed(kept)))

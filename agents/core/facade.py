@@ -385,7 +385,10 @@ class Switchboard:
             inbound.conversation, limit=_HISTORY_MESSAGES
         )
         return assemble_context(
-            stored, budget=profile.context_budget, exclude_trace=inbound.trace_id
+            stored,
+            budget=profile.context_budget,
+            exclude_trace=inbound.trace_id,
+            estimator=self._llm.estimator if self._llm is not None else None,
         )
 
     async def _approvals_for(self, ops: Operations, inbound: Inbound) -> Reply:

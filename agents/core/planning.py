@@ -8,6 +8,7 @@ executes anything: a proposed action still goes through policy and approval.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,7 @@ from datetime import datetime, time
 import structlog
 
 from agents.core.actions import ActionSpec, ParamValue, match_formats
+from agents.core.context import TokenEstimator, estimate_tokens
 from agents.core.errors import ProviderError
 from agents.core.llm import ChatMessage, ChatModel, ChatRequest, Completion, ToolCall
 from agents.core.memory import Note
@@ -146,6 +148,7 @@ class LlmPlanner:
         budgets: Budgets,
         clock: Clock,
         rules: RulesPlanner | None = None,
+        estimator: TokenEstimator | None = None,
     ) -> None:
         self._models = models
         self._usage = usage
@@ -153,6 +156,7 @@ class LlmPlanner:
         self._budgets = budgets
         self._clock = clock
         self._rules = rules or RulesPlanner()
+        self.estimator = estimator or TokenEstimator()
 
     async def plan(self, turn: PlanInput) -> Plan:
         """Ask each provider in turn; any failure falls back to the next, then to rules."""
@@ -220,6 +224,9 @@ class LlmPlanner:
                 temperature=settings.temperature,
             )
             completion = await model.complete(request)
+            self.estimator.observe(
+                estimated=_estimated_input(request), reported=completion.usage.input_tokens
+            )
             await self._account(turn, model.name, completion, tally)
             if not completion.tool_calls:
                 text = completion.text.strip()
@@ -304,6 +311,15 @@ class LlmPlanner:
                 log.info("llm_budget_exhausted", scope=reason, spent_micros=spent, limit=limit)
                 return reason
         return None
+
+
+def _estimated_input(request: ChatRequest) -> int:
+    """The uncalibrated estimate of a request's input tokens (messages and tool schemas)."""
+    messages = sum(estimate_tokens(m.content) for m in request.messages)
+    tools = sum(
+        estimate_tokens(json.dumps(dict(t.parameters)) + t.description) for t in request.tools
+    )
+    return messages + tools
 
 
 def _system_prompt(profile: AgentProfile) -> str:

@@ -63,3 +63,49 @@ def test_the_summary_respects_its_size_and_keeps_order() -> None:
     assert numbers == sorted(numbers) and numbers[0] == 0
     assert len(summary) <= 120 + 20
     assert extractive_summary([], max_chars=100) == ""
+
+
+def test_the_estimate_is_calibrated_by_reported_usage() -> None:
+    """Providers counting twice the estimate double it; the factor stays within bounds."""
+    from agents.core.context import TokenEstimator
+
+    estimator = TokenEstimator()
+    for _ in range(5):
+        estimator.observe(estimated=100, reported=200)
+    assert estimator.factor == 2.0 and estimator.tokens("x" * 400) == 208
+    for _ in range(200):
+        estimator.observe(estimated=10, reported=1000)
+    assert estimator.factor == 3.0  # clamped
+    estimator.observe(estimated=0, reported=50)  # nothing to learn from
+    assert estimator.samples == 205
+
+
+def test_a_calibrated_budget_keeps_fewer_messages() -> None:
+    """With tokens costing twice the estimate, half as many messages fit."""
+    from agents.core.context import TokenEstimator
+
+    stored = [_message(n, "x" * 76) for n in range(40)]  # 23 estimated tokens each
+    plain = assemble_context(stored, budget=460)
+    heavy = TokenEstimator()
+    heavy.observe(estimated=10, reported=20)
+    calibrated = assemble_context(stored, budget=460, estimator=heavy)
+    assert len(plain.messages) == 15 and len(calibrated.messages) == 7  # 345 tokens for text
+
+
+async def test_the_planner_learns_from_each_calls_usage() -> None:
+    """After a call whose reported input is far above the estimate, the factor rises."""
+    from agents.core.models import AgentInfo, Inbound
+    from agents.core.planning import LlmPlanner, PlanInput
+    from agents.core.profiles import AgentProfile, Budgets, ModelSettings
+    from tests.agents.fakes import FakeClock
+    from tests.agents.fakes_llm import ScriptedModel, said
+    from tests.agents.fakes_usage import MemoryUsage
+
+    model = ScriptedModel("p", said("ok", tokens=(5000, 10)))
+    planner = LlmPlanner(
+        {"p": model}, usage=MemoryUsage(), prices={}, budgets=Budgets(), clock=FakeClock()
+    )
+    profile = AgentProfile(AgentInfo("a", ""), model=ModelSettings(("p",), "m"))
+    inbound = Inbound("T", "C", "U", "hi", "mention", "E", "t", T0, "1.1")
+    await planner.plan(PlanInput(inbound, "a", "hi", profile, ()))
+    assert planner.estimator.factor == 3.0 and planner.estimator.samples == 1
