@@ -84,6 +84,16 @@ class KnowledgeAgent:
         items = tuple(
             ReplyItem(citation(hit, settings.base_url), _trim(hit.chunk.text)) for hit in good
         )
+        composer = self._deps.composer
+        if composer is not None:
+            answer = await composer.compose(turn.inbound, question, good)
+            if answer:
+                sources = [f"[{n}] {item.label}" for n, item in enumerate(items, start=1)]
+                text = "\n".join([answer, "", "Sources:", *sources])
+                cited = tuple(ReplyItem(f"[{n}]", item.label) for n, item in enumerate(items, 1))
+                return Reply(
+                    text=text, title="Runbooks", items=(ReplyItem("Answer", answer), *cited)
+                )
         lines = [f"• {item.label}\n{item.detail}" for item in items]
         intro = f"From the runbooks, about {question!r}:"
         return Reply(text="\n".join([intro, *lines]), title="Runbooks", items=items)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from agents.core.classify import Classifier
+from agents.core.compose import Composer
 from agents.core.errors import ConfigError
 from agents.core.llm import ChatModel
 from agents.core.planning import LlmPlanner
@@ -18,7 +19,7 @@ from bot.config_file import LoadedConfig
 from bot.config_file.models import ProviderModel
 from bot.integrations.llm import ProviderSettings, build_chat_models
 
-__all__ = ["Planning", "build_planning", "provider_settings"]
+__all__ = ["Planning", "build_composer", "build_planning", "provider_settings"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +75,22 @@ def build_planning(
             models[router.classifier_provider], model_name=router.classifier_model
         )
     return Planning(models=models, llm=llm, classifier=classifier)
+
+
+def build_composer(
+    config: LoadedConfig, planning: Planning, *, usage: UsageStore, clock: Clock
+) -> Composer | None:
+    """The knowledge agent's composer: its first configured provider, when it has a model."""
+    profile = config.planning.profiles.get("knowledge")
+    if profile is None or profile.model is None:
+        return None
+    provider = next((p for p in profile.model.providers if p in planning.models), None)
+    if provider is None:
+        return None
+    return Composer(
+        planning.models[provider],
+        model_name=profile.model.model,
+        usage=usage,
+        prices=config.planning.prices,
+        clock=clock,
+    )

@@ -30,7 +30,7 @@ from bot.config_file import LoadedConfig, load_config
 from bot.config_file.loader import Retention
 from bot.integrations.executors import build_executors
 from bot.integrations.llm import close_chat_models
-from bot.planning_wiring import build_planning
+from bot.planning_wiring import build_composer, build_planning
 from bot.slack_client import build_web_client
 from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner, register
@@ -181,6 +181,7 @@ class Runtime:
             notes=database.notes,
             knowledge=database.knowledge,
             knowledge_settings=config.knowledge,
+            composer=build_composer(config, planning, usage=database.usage, clock=clock),
         )
         switchboard = Switchboard(
             builtin_agents(deps, custom=config.planning.profiles.values()),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from agents.core.actions import ActionSpec
+from agents.core.compose import Composer
 from agents.core.incidents import IncidentStore, Workspace
 from agents.core.knowledge import KnowledgeIndex
 from agents.core.knowledge_settings import KnowledgeSettings
@@ -28,6 +29,7 @@ class AgentDeps:
         incident_settings: how incidents are declared (which rotation to page...).
         knowledge: the runbook index; knowledge_settings: how answers cite and when they miss.
         notes: long-term notes ("remember that ...").
+        composer: a model that writes knowledge answers from retrieved sections only.
     """
 
     clock: Clock
@@ -38,6 +40,7 @@ class AgentDeps:
     knowledge: KnowledgeIndex | None = None
     knowledge_settings: KnowledgeSettings | None = None
     notes: NoteStore | None = None
+    composer: Composer | None = None
 
 
 @dataclass(frozen=True, slots=True)

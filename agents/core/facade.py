@@ -300,7 +300,9 @@ class Switchboard:
             person = await ops.person(inbound.user_id, inbound.channel_id)
             runnable = tuple(a for a in ops.actions if may_request(a, person))
         plan: Plan
-        if profile.model is not None and self._llm is not None:
+        if profile.model is not None and self._llm is not None and scope:
+            # An agent without actions (knowledge, oncall...) answers itself; its model, if
+            # any, is its own business (the knowledge agent composes from runbooks with it).
             offered = tuple(a for a in scope if a in runnable)
             thread = await self._history(inbound, profile)
             notes = await self._relevant_notes(inbound, decision)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from agents.core.agent import AgentDeps, TurnContext
+from agents.core.compose import Composer
 from agents.core.knowledge import Chunk, Hit, Miss
 from agents.core.knowledge_settings import KnowledgeSettings
 from agents.core.markdown import chunk_markdown
@@ -12,6 +13,8 @@ from agents.core.models import Inbound, Route
 from agents.core.words import content_words
 from agents.knowledge import KnowledgeAgent
 from tests.agents.fakes import FakeClock
+from tests.agents.fakes_llm import ScriptedModel, failing, said
+from tests.agents.fakes_usage import MemoryUsage
 
 RUNBOOK = """# Payments
 
@@ -99,3 +102,35 @@ async def test_no_index_says_how_to_make_one() -> None:
     """Without an index the agent explains the command."""
     reply = await KnowledgeAgent(AgentDeps(clock=FakeClock())).handle(_turn("payments"))
     assert "switchboard knowledge index" in reply.text
+
+
+def _composing(*steps: object) -> tuple[KnowledgeAgent, WordIndex, ScriptedModel, MemoryUsage]:
+    model = ScriptedModel("primary", *steps)  # type: ignore[arg-type]
+    usage = MemoryUsage()
+    composer = Composer(model, model_name="m1", usage=usage, prices={}, clock=FakeClock())
+    index = WordIndex(chunk_markdown("runbooks/payments.md", RUNBOOK))
+    deps = AgentDeps(clock=FakeClock(), knowledge=index, composer=composer)
+    return KnowledgeAgent(deps), index, model, usage
+
+
+async def test_with_a_model_the_answer_is_composed_from_the_sections_and_cited() -> None:
+    """The model sees only the retrieved section; its answer comes with the sources."""
+    agent, _, model, usage = _composing(
+        said("Use the rollback action with the previous version [1].")
+    )
+    reply = await agent.handle(_turn("how do I roll back payments?"))
+    assert reply.text.startswith("Use the rollback action")
+    assert "[1] runbooks/payments.md: Payments > Rollback" in reply.text
+    system = model.requests[0].messages[0].content
+    assert "only the numbered runbook excerpts" in system and "previous version" in system
+    assert len(usage.records) == 1
+
+
+async def test_a_model_that_finds_no_answer_in_the_sections_falls_back_to_quotes() -> None:
+    """NOT IN RUNBOOKS (or a provider failure) means the sections are quoted instead."""
+    agent, _, _, _ = _composing(said("NOT IN RUNBOOKS"))
+    reply = await agent.handle(_turn("how do I roll back payments?"))
+    assert reply.text.startswith("From the runbooks")
+    agent, _, _, _ = _composing(failing("primary", "timeout"))
+    reply = await agent.handle(_turn("how do I roll back payments?"))
+    assert reply.text.startswith("From the runbooks")

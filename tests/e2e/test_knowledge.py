@@ -69,3 +69,35 @@ async def test_index_ask_miss_reindex(
         "database failover",
         "raise kafka retention",
     ]
+
+
+async def test_a_configured_model_composes_the_answer_from_the_runbooks(
+    sandbox: SlackSandbox, database_url: str, tmp_path: Path
+) -> None:
+    """With a provider for the knowledge agent, the scripted model's answer is posted with
+    the cited sources, and the model was given the retrieved section."""
+    from bot.sandbox.llm_server import ScriptedLLMServer, reply
+
+    docs = tmp_path / "runbooks"
+    docs.mkdir()
+    (docs / "payments.md").write_text(PAYMENTS)
+    settings = settings_for(sandbox, database_url)
+    await index_command(settings, [docs], prune=False, out=io.StringIO())
+    async with ScriptedLLMServer() as llm:
+        llm.script(reply("Run the rollback action [1]."))
+        config = parse_config(
+            CONFIG
+            + f"""
+agents:
+  - name: knowledge
+    model: {{providers: [local], model: m1}}
+providers:
+  - {{name: local, kind: openai, base_url: "{llm.openai_base_url}"}}
+"""
+        )
+        async with running_bot(sandbox, database_url, config=config) as bot:
+            answer = await _ask(sandbox, "how do I roll back payments?")
+            await bot.idle()
+        body = llm.requests[0].body or {}
+    assert "Run the rollback action [1]." in answer and "payments.md#rollback" in answer
+    assert "Roll back payments with the rollback action." in str(body["messages"][0])

@@ -1,0 +1,93 @@
+"""Answers composed by a model from retrieved runbook sections only (knowledge agent).
+
+The model sees the question and the numbered sections, and is told to answer from them alone
+and to say so when they do not answer it. Its usage is recorded like any model call. Any
+provider failure returns None: the agent then quotes the sections instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import structlog
+
+from agents.core.errors import ProviderError
+from agents.core.knowledge import Hit
+from agents.core.llm import ChatMessage, ChatModel, ChatRequest
+from agents.core.models import Inbound
+from agents.core.ports import Clock
+from agents.core.profiles import Price
+from agents.core.usage import UsageRecord, UsageStore
+
+__all__ = ["Composer"]
+
+log = structlog.get_logger(__name__)
+
+_INSTRUCTIONS = (
+    "Answer the question using only the numbered runbook excerpts below. Cite the excerpts "
+    "you use as [1], [2]. If they do not answer the question, say exactly: NOT IN RUNBOOKS. "
+    "Never add steps that are not in the excerpts."
+)
+NOT_FOUND = "NOT IN RUNBOOKS"
+
+
+class Composer:
+    """One model (the knowledge agent's first provider) writing answers from excerpts."""
+
+    def __init__(
+        self,
+        model: ChatModel,
+        *,
+        model_name: str,
+        usage: UsageStore,
+        prices: Mapping[tuple[str, str], Price],
+        clock: Clock,
+        agent: str = "knowledge",
+    ) -> None:
+        self._model = model
+        self._model_name = model_name
+        self._usage = usage
+        self._prices = prices
+        self._clock = clock
+        self._agent = agent
+
+    async def compose(self, inbound: Inbound, question: str, hits: Sequence[Hit]) -> str | None:
+        """The model's answer, ``""`` when it says the excerpts do not answer, None on failure."""
+        excerpts = "\n\n".join(
+            f"[{n}] {hit.chunk.source}: {hit.chunk.heading}\n{hit.chunk.text}"
+            for n, hit in enumerate(hits, start=1)
+        )
+        request = ChatRequest(
+            model=self._model_name,
+            messages=(
+                ChatMessage("system", f"{_INSTRUCTIONS}\n\n{excerpts}"),
+                ChatMessage("user", question),
+            ),
+            max_tokens=600,
+        )
+        try:
+            completion = await self._model.complete(request)
+        except ProviderError as exc:
+            log.warning("knowledge_compose_failed", provider=exc.provider, kind=exc.kind)
+            return None
+        price = self._prices.get((self._model.name, completion.model))
+        usage = completion.usage
+        await self._usage.record(
+            UsageRecord(
+                trace_id=inbound.trace_id,
+                team_id=inbound.team_id,
+                channel_id=inbound.channel_id,
+                user_id=inbound.user_id,
+                agent=self._agent,
+                provider=self._model.name,
+                model=completion.model,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost_micros=price.cost_micros(usage.input_tokens, usage.output_tokens)
+                if price
+                else 0,
+                at=self._clock.now(),
+            )
+        )
+        text = completion.text.strip()
+        return "" if NOT_FOUND in text else text
