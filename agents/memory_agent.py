@@ -1,5 +1,6 @@
 """The ``memory`` agent: remember, recall and forget long-term notes, in scope.
 
+``pin <fact>`` inside a thread puts it first in that thread's context.
 ``remember that the payments service is owned by @ana`` keeps a note for this channel;
 ``remember for me …`` for the asker only; ``remember for everyone …`` for the workspace.
 ``what do you remember about payments?`` lists what the asker may see; ``forget payments
@@ -25,6 +26,7 @@ _RECALL = re.compile(
     r"^\s*(?:what\s+do\s+you\s+(?:remember|know)|recall|notes?)(?:\s+about)?\s*(?P<q>.*?)\??$",
     re.IGNORECASE | re.DOTALL,
 )
+_PIN = re.compile(r"^\s*pin(?:\s+that)?\s*:?\s+(?P<fact>.+)$", re.IGNORECASE | re.DOTALL)
 _FORGET = re.compile(r"^\s*forget(?:\s+about|\s+that)?\s+(?P<q>.+)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -61,6 +63,9 @@ class MemoryAgent:
         inbound = turn.inbound
         viewer = Viewer(inbound.team_id, inbound.channel_id, inbound.user_id)
         text = turn.route.text
+        pinned = _PIN.match(text)
+        if pinned is not None:
+            return await self._pin(turn, pinned.group("fact").strip())
         remembered = _REMEMBER.match(text)
         if remembered is not None:
             scope = _scope(remembered.group("scope"))
@@ -98,3 +103,14 @@ class MemoryAgent:
         )
         lines = [f"• {item.detail}" for item in items]
         return Reply(text="\n".join(["Here is what I remember:", *lines]), items=items)
+
+    async def _pin(self, turn: TurnContext, fact: str) -> Reply:
+        threads = self._deps.threads
+        inbound = turn.inbound
+        if threads is None:
+            return Reply(text="Thread memory is not set up in this Switchboard.")
+        if inbound.thread_ts is None:
+            return Reply(text="Pin facts inside a thread: they lead that thread's context.")
+        memory = await threads.pin(inbound.conversation, fact, now=self._deps.clock.now())
+        lines = [f"• {pinned}" for pinned in memory.facts]
+        return Reply(text="\n".join(["Pinned for this thread:", *lines]))

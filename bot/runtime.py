@@ -179,6 +179,7 @@ class Runtime:
             rotations=config.rotations,
             incident_settings=config.incident_settings,
             notes=database.notes,
+            threads=database.threads,
             knowledge=database.knowledge,
             knowledge_settings=config.knowledge,
             composer=build_composer(config, planning, usage=database.usage, clock=clock),
@@ -199,6 +200,7 @@ class Runtime:
             rate_limiter=database.rate_limits,
             classifier=planning.classifier,
             notes=database.notes,
+            threads=database.threads,
         )
         runner = TurnRunner(
             switchboard,

@@ -20,6 +20,7 @@ from storage.knowledge import SqlKnowledgeIndex
 from storage.ledger import SqlTurnLedger
 from storage.migrate import current_revision, upgrade
 from storage.notes import SqlNoteStore
+from storage.thread_memory import SqlThreadMemoryStore
 from storage.traces import SqlTraceStore
 from storage.usage import SqlRateLimiter, SqlUsageStore
 
@@ -46,6 +47,7 @@ class Database:
         incidents: the ``IncidentStore``.
         notes: the ``NoteStore`` (long-term memory).
         knowledge: the ``KnowledgeIndex`` (runbooks and the questions they could not answer).
+        threads: the ``ThreadMemoryStore`` (pinned facts and rolling summaries).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -63,6 +65,7 @@ class Database:
         self.incidents = SqlIncidentStore(engine)
         self.notes = SqlNoteStore(engine)
         self.knowledge = SqlKnowledgeIndex(engine)
+        self.threads = SqlThreadMemoryStore(engine)
 
     @classmethod
     async def connect(cls, url: str) -> Database:

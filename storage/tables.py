@@ -53,6 +53,7 @@ __all__ = [
     "metadata",
     "notes",
     "rate_buckets",
+    "thread_memory",
     "traces",
 ]
 
@@ -407,6 +408,18 @@ knowledge_misses = Table(
     Column("query", Text, nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Index("ix_knowledge_misses_at", "at"),
+)
+
+thread_memory = Table(
+    "thread_memory",
+    metadata,
+    Column("team_id", String, primary_key=True),
+    Column("channel_id", String, primary_key=True),
+    Column("thread_ts", String, primary_key=True),
+    Column("facts", JSON, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("covered", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 NOT_IN_METADATA = frozenset({"knowledge_fts", "knowledge_chunks.search"})

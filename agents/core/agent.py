@@ -10,7 +10,7 @@ from agents.core.compose import Composer
 from agents.core.incidents import IncidentStore, Workspace
 from agents.core.knowledge import KnowledgeIndex
 from agents.core.knowledge_settings import KnowledgeSettings
-from agents.core.memory import NoteStore
+from agents.core.memory import NoteStore, ThreadMemoryStore
 from agents.core.models import AgentInfo, Inbound, Reply, Route
 from agents.core.ports import Clock
 from agents.core.rotation import IncidentSettings, Rotation
@@ -29,6 +29,7 @@ class AgentDeps:
         incident_settings: how incidents are declared (which rotation to page...).
         knowledge: the runbook index; knowledge_settings: how answers cite and when they miss.
         notes: long-term notes ("remember that ...").
+        threads: facts pinned in a thread and its rolling summary.
         composer: a model that writes knowledge answers from retrieved sections only.
     """
 
@@ -40,6 +41,7 @@ class AgentDeps:
     knowledge: KnowledgeIndex | None = None
     knowledge_settings: KnowledgeSettings | None = None
     notes: NoteStore | None = None
+    threads: ThreadMemoryStore | None = None
     composer: Composer | None = None
 
 

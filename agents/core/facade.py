@@ -17,7 +17,7 @@ from agents.core.agent import Agent, TurnContext
 from agents.core.classify import Classifier
 from agents.core.context import ThreadContext, assemble_context
 from agents.core.errors import ConfigError
-from agents.core.memory import Note, NoteStore, Viewer, content_words
+from agents.core.memory import Note, NoteStore, ThreadMemoryStore, Viewer, content_words
 from agents.core.models import (
     AgentInfo,
     ConversationKey,
@@ -88,6 +88,7 @@ class Switchboard:
         rate_limiter: RateLimiter | None = None,
         classifier: Classifier | None = None,
         notes: NoteStore | None = None,
+        threads: ThreadMemoryStore | None = None,
     ) -> None:
         names = [agent.info.name for agent in agents]
         if len(set(names)) != len(names):
@@ -113,6 +114,7 @@ class Switchboard:
         self._rate_limiter = rate_limiter
         self._classifier = classifier
         self._notes = notes
+        self._threads = threads
 
     @property
     def clock(self) -> Clock:
@@ -316,6 +318,7 @@ class Switchboard:
                     thread.messages,
                     notes,
                     thread.summary,
+                    thread.facts,
                 )
             )
         else:
@@ -380,18 +383,31 @@ class Switchboard:
         return erased, notes
 
     async def _history(self, inbound: Inbound, profile: AgentProfile) -> ThreadContext:
-        """The thread so far within the agent's token budget (see :mod:`agents.core.context`)."""
+        """The thread so far within the agent's token budget (see :mod:`agents.core.context`):
+        pinned facts, the rolling summary (remade and stored when stale; written by the
+        agent's model when it can, else extractive), then the newest messages."""
         if inbound.thread_ts is None:
             return ThreadContext("", ())
-        stored = await self._stores.conversations.messages(
-            inbound.conversation, limit=_HISTORY_MESSAGES
-        )
-        return assemble_context(
+        key = inbound.conversation
+        stored = await self._stores.conversations.messages(key, limit=_HISTORY_MESSAGES)
+        memory = await self._threads.get(key) if self._threads is not None else None
+        context = assemble_context(
             stored,
             budget=profile.context_budget,
             exclude_trace=inbound.trace_id,
             estimator=self._llm.estimator if self._llm is not None else None,
+            memory=memory,
         )
+        if context.refreshed and self._threads is not None:
+            summary = context.summary
+            if self._llm is not None and context.older:
+                written = await self._llm.summarize(inbound, profile, context.older)
+                summary = written or summary
+            await self._threads.save_summary(
+                key, summary=summary, covered=context.covered, now=self._clock.now()
+            )
+            context = replace(context, summary=summary)
+        return context
 
     async def _approvals_for(self, ops: Operations, inbound: Inbound) -> Reply:
         person = await ops.person(inbound.user_id, inbound.channel_id)

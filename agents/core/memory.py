@@ -12,9 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from agents.core.models import ConversationKey
 from agents.core.words import content_words
 
-__all__ = ["Note", "NoteScope", "NoteStore", "Viewer", "content_words"]
+__all__ = [
+    "Note",
+    "NoteScope",
+    "NoteStore",
+    "ThreadMemory",
+    "ThreadMemoryStore",
+    "Viewer",
+    "content_words",
+]
 
 NoteScope = Literal["team", "channel", "user", "agent"]
 
@@ -77,4 +86,39 @@ class NoteStore(Protocol):
 
     async def purge(self, *, before: datetime) -> int:
         """Delete notes created before ``before`` (retention); returns how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMemory:
+    """What a thread keeps beyond its messages.
+
+    Attributes:
+        facts: facts pinned in the thread (``memory: pin …``), oldest first; they lead its
+            context.
+        summary: the stored summary of the thread's older messages.
+        covered: how many of the oldest messages the summary covers (it is refreshed once
+            that many more have fallen out of the budget).
+    """
+
+    facts: tuple[str, ...] = ()
+    summary: str = ""
+    covered: int = 0
+
+
+class ThreadMemoryStore(Protocol):
+    """Pinned facts and the rolling summary, one record per thread."""
+
+    async def get(self, key: ConversationKey) -> ThreadMemory:
+        """The thread's memory (empty when none is stored)."""
+        ...
+
+    async def pin(self, key: ConversationKey, fact: str, *, now: datetime) -> ThreadMemory:
+        """Add a fact (once); returns the memory as stored afterwards."""
+        ...
+
+    async def save_summary(
+        self, key: ConversationKey, *, summary: str, covered: int, now: datetime
+    ) -> None:
+        """Replace the stored summary."""
         ...

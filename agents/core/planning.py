@@ -37,6 +37,11 @@ _GUARD = (
     "tools; you cannot run anything yourself and you cannot approve anything: a person "
     "reviews every risky action. If no tool fits, say what you can do instead."
 )
+_SUMMARY_PROMPT = (
+    "Summarise this Slack thread in at most five short lines: what was asked, what was "
+    "decided or done, and what is still open. Do not add anything that is not in it."
+)
+_SUMMARY_INPUT = 12_000  # characters of transcript sent (the newest of the older part)
 _NOTES = {
     "budget_agent": "the agent's daily LLM budget is spent",
     "budget_user": "your daily LLM budget is spent",
@@ -98,7 +103,8 @@ class PlanInput:
         actions: the tools on offer: the agent's actions the person may request.
         history: earlier messages of the thread, oldest first, already within budget.
         notes: long-term notes visible to the asker that share words with the message.
-        summary: an extractive summary of the thread's messages older than ``history``.
+        summary: a summary of the thread's messages older than ``history``.
+        facts: facts pinned in the thread; they come first.
     """
 
     inbound: Inbound
@@ -109,6 +115,7 @@ class PlanInput:
     history: tuple[StoredMessage, ...] = ()
     notes: tuple[Note, ...] = ()
     summary: str = ""
+    facts: tuple[str, ...] = ()
 
 
 class RulesPlanner:
@@ -185,6 +192,41 @@ class LlmPlanner:
             break
         return self._fallback(turn, reason, tally)
 
+    async def summarize(
+        self, inbound: Inbound, profile: AgentProfile, messages: Sequence[StoredMessage]
+    ) -> str | None:
+        """A short summary of ``messages`` by the agent's first working provider, within its
+        budgets; None when it has no model, is over budget, or every provider fails."""
+        settings = profile.model
+        if settings is None or not messages:
+            return None
+        turn = PlanInput(inbound, profile.info.name, "", profile, ())
+        if await self._over_budget(turn) is not None:
+            return None
+        transcript = "\n".join(
+            f"{'bot' if m.direction == 'out' else m.user_id}: {m.text}" for m in messages
+        )
+        request = ChatRequest(
+            model=settings.model,
+            messages=(
+                ChatMessage("system", _SUMMARY_PROMPT),
+                ChatMessage("user", transcript[-_SUMMARY_INPUT:]),
+            ),
+            max_tokens=300,
+        )
+        for name in settings.providers:
+            model = self._models.get(name)
+            if model is None:
+                continue
+            try:
+                completion = await model.complete(request)
+            except ProviderError as exc:
+                log.warning("llm_summary_failed", provider=name, kind=exc.kind)
+                continue
+            await self._account(turn, name, completion, _Tally())
+            return completion.text.strip() or None
+        return None
+
     def _fallback(self, turn: PlanInput, reason: str, tally: _Tally) -> Plan:
         log.info("planner_degraded", agent=turn.agent, reason=reason)
         plan = self._rules.plan(turn.text, turn.actions)
@@ -203,6 +245,9 @@ class LlmPlanner:
         assert settings is not None  # checked by plan()
         offered = {action.name: action for action in turn.actions}
         messages = [ChatMessage("system", _system_prompt(turn.profile))]
+        if turn.facts:
+            pinned = "\n".join(f"- {fact}" for fact in turn.facts)
+            messages.append(ChatMessage("system", f"Facts pinned in this thread:\n{pinned}"))
         if turn.notes:
             remembered = "\n".join(f"- {note.text}" for note in turn.notes)
             messages.append(

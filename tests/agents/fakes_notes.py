@@ -72,3 +72,33 @@ class MemoryNotes:
         for key in gone:
             del self.rows[key]
         return len(gone)
+
+
+class MemoryThreads:
+    """``ThreadMemoryStore`` in a dict."""
+
+    def __init__(self) -> None:
+        from agents.core.memory import ThreadMemory
+        from agents.core.models import ConversationKey
+
+        self.rows: dict[ConversationKey, ThreadMemory] = {}
+        self.saves = 0
+        self._empty = ThreadMemory()
+
+    async def get(self, key):  # type: ignore[no-untyped-def]
+        return self.rows.get(key, self._empty)
+
+    async def pin(self, key, fact, *, now):  # type: ignore[no-untyped-def]
+        from dataclasses import replace
+
+        memory = self.rows.get(key, self._empty)
+        if fact not in memory.facts:
+            memory = replace(memory, facts=(*memory.facts, fact))
+        self.rows[key] = memory
+        return memory
+
+    async def save_summary(self, key, *, summary, covered, now):  # type: ignore[no-untyped-def]
+        from dataclasses import replace
+
+        self.saves += 1
+        self.rows[key] = replace(self.rows.get(key, self._empty), summary=summary, covered=covered)

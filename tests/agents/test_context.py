@@ -109,3 +109,22 @@ async def test_the_planner_learns_from_each_calls_usage() -> None:
     inbound = Inbound("T", "C", "U", "hi", "mention", "E", "t", T0, "1.1")
     await planner.plan(PlanInput(inbound, "a", "hi", profile, ()))
     assert planner.estimator.factor == 3.0 and planner.estimator.samples == 1
+
+
+def test_a_stored_summary_is_reused_until_it_is_stale() -> None:
+    """Fewer than 20 newly dropped messages: the stored summary stands; more: a new one."""
+    from agents.core.memory import ThreadMemory
+
+    stored = [_message(n, f"message number {n} " + "x" * 60) for n in range(100)]
+    fresh = assemble_context(stored, budget=400)
+    assert fresh.refreshed and fresh.covered == len(fresh.older) > 0
+    kept = ThreadMemory(facts=("prod is frozen",), summary="STORED", covered=fresh.covered)
+    reused = assemble_context([*stored, _message(200, "one more")], budget=400, memory=kept)
+    assert (reused.summary, reused.refreshed, reused.facts) == (
+        "STORED",
+        False,
+        ("prod is frozen",),
+    )
+    stale = ThreadMemory(summary="STORED", covered=fresh.covered - 25)
+    remade = assemble_context(stored, budget=400, memory=stale)
+    assert remade.refreshed and remade.summary != "STORED"

@@ -23,6 +23,7 @@ from agents.deploy import ActionAgent
 from agents.help import HelpAgent
 from tests.agents.fakes import MemoryConversations, MemoryEvents, MemoryLedger, MemoryTraces
 from tests.agents.fakes_llm import ScriptedModel, called, failing, said
+from tests.agents.fakes_notes import MemoryThreads
 from tests.agents.fakes_usage import MemoryRateLimiter, MemoryUsage
 from tests.agents.test_operations import ALICE, World
 
@@ -48,10 +49,12 @@ class Bot:
     usage: MemoryUsage = field(default_factory=MemoryUsage)
     limiter: MemoryRateLimiter = field(default_factory=MemoryRateLimiter)
     traces: MemoryTraces = field(default_factory=MemoryTraces)
+    conversations: MemoryConversations = field(default_factory=MemoryConversations)
+    threads: MemoryThreads = field(default_factory=MemoryThreads)
     switchboard: Switchboard = field(init=False)
 
     def __post_init__(self) -> None:
-        events, conversations = MemoryEvents(), MemoryConversations()
+        events, conversations = MemoryEvents(), self.conversations
         profiles = {
             "deploy": AgentProfile(
                 info=AgentInfo("deploy", "Deploys.", keywords=("deploy", "rollback")),
@@ -84,6 +87,7 @@ class Bot:
             ),
             rate_limiter=self.limiter,
             classifier=(Classifier(self.classifier, model_name="m1") if self.classifier else None),
+            threads=self.threads,
         )
 
     async def say(
@@ -223,3 +227,42 @@ async def test_the_rate_limit_refuses_a_flood_from_one_person() -> None:
     assert bot.traces.rows["t3"].outcome == "refused"
     other, _ = await bot.say("help", trace="t4", user="U_BOB")  # a bucket per person
     assert "faster than I take them" not in other.text
+
+
+async def test_a_long_thread_gets_a_stored_model_summary_and_pinned_facts_first() -> None:
+    """The first turn in a long thread has its older part summarised by the model and stored;
+    the next turn reuses it (no second summary call); pinned facts lead the context."""
+    from dataclasses import replace as dc_replace
+
+    from agents.core.models import ConversationKey, Inbound
+
+    model = ScriptedModel(
+        "primary",
+        said("SUMMARY: api 502 after v2.3.1"),
+        said("answer one"),
+        said("answer two"),
+    )
+    bot = Bot(model)
+    threads, conversations = bot.threads, bot.conversations
+    base = Inbound(
+        "T1", "C_OPS", ALICE, "", "thread", "E", "t", bot.world.clock.now(), "1.0", "100.1"
+    )
+    for n in range(300):
+        text = f"older message {n} about the api 502 " + "x" * 80
+        await conversations.record_inbound(
+            dc_replace(base, text=text, trace_id=f"old{n}", event_id=f"Eo{n}", ts=f"{n}.5")
+        )
+    key = ConversationKey("T1", "C_OPS", "100.1")
+    await threads.pin(key, "prod is frozen until Friday", now=bot.world.clock.now())
+
+    async def say(trace: str) -> None:
+        inbound = dc_replace(base, text="deploy: what now?", trace_id=trace, event_id=f"E{trace}")
+        await bot.switchboard.run_turn(inbound)
+
+    await say("t1")
+    assert threads.rows[key].summary == "SUMMARY: api 502 after v2.3.1" and threads.saves == 1
+    first = [m.content for m in model.requests[1].messages if m.role == "system"]
+    assert "prod is frozen until Friday" in first[1]
+    assert "SUMMARY: api 502 after v2.3.1" in first[2]
+    await say("t2")
+    assert threads.saves == 1 and len(model.requests) == 3  # no second summary call

@@ -131,3 +131,21 @@ async def test_memory_forget_erases_a_persons_messages_and_notes(
         await bot.idle()
     assert code == 0 and stored == []
     assert "nothing about desk" in recalled
+
+
+async def test_a_fact_pinned_in_a_thread_is_stored_for_that_thread(
+    sandbox: SlackSandbox, database_url: str
+) -> None:
+    """`memory: pin …` answers in the thread and stores the fact under that thread."""
+    async with running_bot(sandbox, database_url) as bot:
+        sent = await sandbox.user_says("<@U0BOT> memory: pin prod is frozen until Friday")
+        posted = await sandbox.wait_for("chat.postMessage")
+        await bot.idle()
+        from agents.core.models import ConversationKey
+
+        memory = await bot.runtime.database.threads.get(
+            ConversationKey(sandbox.team_id, "C0GENERAL", sent.ts)
+        )
+    assert posted.args["thread_ts"] == sent.ts
+    assert "Pinned for this thread" in posted.args["text"]
+    assert memory.facts == ("prod is frozen until Friday",)
