@@ -18,7 +18,8 @@ from agents.core.models import AgentInfo, Reply, ReplyItem
 __all__ = ["MemoryAgent"]
 
 _REMEMBER = re.compile(
-    r"^\s*remember(?P<scope>\s+for\s+(?:me|everyone|the\s+team|this\s+channel)|\s+here)?"
+    r"^\s*remember(?P<scope>\s+for\s+(?:me|everyone|the\s+team|this\s+channel"
+    r"|(?:the\s+)?[a-z][a-z0-9_-]*\s+agent)|\s+here)?"
     r"(?:\s+that)?\s*:?\s*(?P<text>.+)$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -33,13 +34,16 @@ _FORGET = re.compile(r"^\s*forget(?:\s+about|\s+that)?\s+(?P<q>.+)$", re.IGNOREC
 _LIMIT = 10
 
 
-def _scope(phrase: str | None) -> NoteScope:
-    phrase = (phrase or "").lower()
-    if "me" in phrase.split():
-        return "user"
-    if "everyone" in phrase or "team" in phrase:
-        return "team"
-    return "channel"
+def _scope(phrase: str | None) -> tuple[NoteScope, str]:
+    """The scope a ``remember for …`` phrase names, and the agent's name for ``agent``."""
+    words = (phrase or "").lower().split()
+    if "me" in words:
+        return "user", ""
+    if "everyone" in words or "team" in words:
+        return "team", ""
+    if words and words[-1] == "agent":
+        return "agent", words[-2]
+    return "channel", ""
 
 
 class MemoryAgent:
@@ -68,8 +72,13 @@ class MemoryAgent:
             return await self._pin(turn, pinned.group("fact").strip())
         remembered = _REMEMBER.match(text)
         if remembered is not None:
-            scope = _scope(remembered.group("scope"))
-            scope_id = {"team": "", "channel": inbound.channel_id, "user": inbound.user_id}[scope]
+            scope, agent = _scope(remembered.group("scope"))
+            scope_id = {
+                "team": "",
+                "channel": inbound.channel_id,
+                "user": inbound.user_id,
+                "agent": agent,
+            }[scope]
             note = Note(
                 note_id=f"note-{inbound.trace_id}",
                 team_id=inbound.team_id,
@@ -82,7 +91,12 @@ class MemoryAgent:
                 source_ts=inbound.ts,
             )
             await store.add(note)
-            where = {"team": "for everyone", "channel": "for this channel", "user": "for you"}
+            where = {
+                "team": "for everyone",
+                "channel": "for this channel",
+                "user": "for you",
+                "agent": f"for the {agent} agent",
+            }
             return Reply(text=f"Noted {where[scope]}: {note.text}")
         forgotten = _FORGET.match(text)
         if forgotten is not None:

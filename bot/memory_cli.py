@@ -1,4 +1,5 @@
-"""``switchboard memory forget --user U…``: erase a person's stored messages and notes."""
+"""``switchboard memory forget --user U…``: erase a person's stored messages and notes (and
+the stored thread summaries, which are remade from what is left)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ async def forget_user_command(
     try:
         messages = await database.conversations.erase_user(team_id=team_id, user_id=user_id)
         notes = await database.notes.forget_user(team_id=team_id, user_id=user_id)
+        await database.threads.drop_summaries(team_id=team_id)  # they may quote the person
     finally:
         await database.close()
     log.info("memory_forgot_user", user=user_id, messages=messages, notes=notes)

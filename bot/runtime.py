@@ -270,7 +270,11 @@ def _retention(
     retention: Retention, database: Database, clock: Clock
 ) -> Callable[[], Awaitable[int]] | None:
     """The worker's purge step: messages and notes past their retention days."""
-    if retention.messages_days is None and retention.notes_days is None:
+    if (retention.messages_days, retention.notes_days, retention.summaries_days) == (
+        None,
+        None,
+        None,
+    ):
         return None
 
     async def purge() -> int:
@@ -281,6 +285,9 @@ def _retention(
             purged += await database.conversations.purge(before=before)
         if retention.notes_days is not None:
             purged += await database.notes.purge(before=now - timedelta(days=retention.notes_days))
+        if retention.summaries_days is not None:
+            before = now - timedelta(days=retention.summaries_days)
+            purged += await database.threads.purge(before=before)
         return purged
 
     return purge

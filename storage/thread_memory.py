@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -48,6 +48,24 @@ class SqlThreadMemoryStore(ThreadMemoryStore):
         """Replace the stored summary."""
         with translated("store a thread summary"):
             await self._db.transaction.run(_save, self._db.dialect, key, summary, covered, now)
+
+    async def drop_summaries(self, *, team_id: str | None, channel_id: str | None = None) -> int:
+        """Clear summaries so they are remade; facts stay."""
+        statement = update(thread_memory).values(summary="", covered=0)
+        if team_id is not None:
+            statement = statement.where(thread_memory.c.team_id == team_id)
+        if channel_id is not None:
+            statement = statement.where(thread_memory.c.channel_id == channel_id)
+        with translated("drop thread summaries"):
+            async with self._db.write.begin() as connection:
+                return int((await connection.execute(statement)).rowcount or 0)
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete thread memory not touched since ``before``."""
+        statement = delete(thread_memory).where(thread_memory.c.updated_at < before)
+        with translated("purge thread memory"):
+            async with self._db.write.begin() as connection:
+                return int((await connection.execute(statement)).rowcount or 0)
 
 
 def _get(connection: Connection, key: ConversationKey) -> ThreadMemory:

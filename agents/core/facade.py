@@ -363,16 +363,22 @@ class Switchboard:
         await self._stores.conversations.edit_message(
             team_id=team_id, channel_id=channel_id, ts=ts, text=redact(text)
         )
-        if self._notes is not None:
-            await self._notes.forget_source(team_id=team_id, channel_id=channel_id, ts=ts)
+        await self._forget_derived(team_id=team_id, channel_id=channel_id, ts=ts)
 
     async def message_deleted(self, *, team_id: str, channel_id: str, ts: str) -> None:
         """A person deleted a message in Slack: erase the stored copy and notes made from it."""
         await self._stores.conversations.erase_message(
             team_id=team_id, channel_id=channel_id, ts=ts
         )
+        await self._forget_derived(team_id=team_id, channel_id=channel_id, ts=ts)
+
+    async def _forget_derived(self, *, team_id: str, channel_id: str, ts: str) -> None:
+        """Notes made from the message go; the channel's stored summaries are remade (one of
+        them may quote it)."""
         if self._notes is not None:
             await self._notes.forget_source(team_id=team_id, channel_id=channel_id, ts=ts)
+        if self._threads is not None:
+            await self._threads.drop_summaries(team_id=team_id, channel_id=channel_id)
 
     async def forget_user(self, *, team_id: str, user_id: str) -> tuple[int, int]:
         """Erase a person's stored messages and notes; returns ``(messages, notes)``."""
@@ -380,6 +386,8 @@ class Switchboard:
         notes = 0
         if self._notes is not None:
             notes = await self._notes.forget_user(team_id=team_id, user_id=user_id)
+        if self._threads is not None:
+            await self._threads.drop_summaries(team_id=team_id)
         return erased, notes
 
     async def _history(self, inbound: Inbound, profile: AgentProfile) -> ThreadContext:

@@ -41,6 +41,7 @@ class Retention:
 
     messages_days: int | None
     notes_days: int | None
+    summaries_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,7 @@ def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
         retention=Retention(
             messages_days=document.memory.retention_days.messages,
             notes_days=document.memory.retention_days.notes,
+            summaries_days=document.memory.retention_days.summaries,
         ),
         read_cache_ttl=document.memory.read_cache_ttl,
         knowledge=KnowledgeSettings(

@@ -426,6 +426,9 @@ class RetentionModel(_Strict):
 
     messages: int | None = Field(None, ge=1, description="stored thread messages")
     notes: int | None = Field(None, ge=1, description="long-term notes")
+    summaries: int | None = Field(
+        None, ge=1, description="thread summaries and pinned facts, after the thread's last use"
+    )
 
 
 class MemoryModel(_Strict):

@@ -266,3 +266,14 @@ async def test_a_long_thread_gets_a_stored_model_summary_and_pinned_facts_first(
     assert "SUMMARY: api 502 after v2.3.1" in first[2]
     await say("t2")
     assert threads.saves == 1 and len(model.requests) == 3  # no second summary call
+
+
+async def test_a_deleted_message_makes_the_channels_summaries_be_remade() -> None:
+    """A stored summary may quote a message that is then deleted: it is dropped."""
+    from agents.core.models import ConversationKey
+
+    bot = Bot(ScriptedModel("primary"))
+    key = ConversationKey("T1", "C_OPS", "100.1")
+    await bot.threads.save_summary(key, summary="quotes the secret plan", covered=9, now=None)
+    await bot.switchboard.message_deleted(team_id="T1", channel_id="C_OPS", ts="5.5")
+    assert bot.threads.rows[key].summary == "" and bot.threads.rows[key].covered == 0

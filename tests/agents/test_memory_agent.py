@@ -67,3 +67,13 @@ async def test_not_set_up_is_a_clear_answer() -> None:
     """Without a store the agent says so."""
     reply = await MemoryAgent(AgentDeps(clock=FakeClock())).handle(_turn("recall"))
     assert "not set up" in reply.text
+
+
+async def test_a_note_for_an_agent_is_scoped_to_that_agent() -> None:
+    """`remember for the deploy agent that …` makes an agent-scoped note."""
+    notes = MemoryNotes()
+    agent = MemoryAgent(AgentDeps(clock=FakeClock(), notes=notes))
+    reply = await agent.handle(_turn("remember for the deploy agent that prod needs two approvals"))
+    (note,) = notes.rows.values()
+    assert (note.scope, note.scope_id) == ("agent", "deploy")
+    assert reply.text == "Noted for the deploy agent: prod needs two approvals"
