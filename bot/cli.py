@@ -70,7 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     index = knowledge_sub.add_parser("index", help="index Markdown files (folders: *.md)")
     index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    index.add_argument("--prune", action="store_true", help="drop files no longer present")
+    index.add_argument(
+        "--keep-missing",
+        action="store_true",
+        help="keep the chunks of files no longer present (default: they leave the index)",
+    )
     misses = knowledge_sub.add_parser("misses", help="questions the runbooks could not answer")
     misses.add_argument("--limit", type=int, default=100)
 
@@ -151,7 +155,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.knowledge_cli import index_command, misses_command
 
         if args.knowledge_command == "index":
-            return await index_command(settings, list(args.paths), prune=args.prune)
+            return await index_command(settings, list(args.paths), prune=not args.keep_missing)
         return await misses_command(settings, limit=args.limit)
     if args.command == "memory":
         from bot.memory_cli import forget_user_command

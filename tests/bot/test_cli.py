@@ -176,5 +176,13 @@ def test_knowledge_index_and_misses_from_the_command_line(tmp_path: Path) -> Non
     assert again.stdout.strip() == "indexed 0 files (0 chunks), unchanged 1, removed 0"
     misses = _run("knowledge", "misses", env=env, cwd=tmp_path)
     assert misses.stdout.strip() == "no misses recorded"
+    (docs / "b.md").write_text("# B\n\ntext\n")
+    kept = _run("knowledge", "index", str(docs / "b.md"), env=env, cwd=tmp_path)
+    assert kept.stdout.strip() == "indexed 1 files (1 chunks), unchanged 0, removed 0"
+    (docs / "a.md").unlink()
+    kept = _run("knowledge", "index", "--keep-missing", str(docs), env=env, cwd=tmp_path)
+    assert kept.stdout.strip().endswith("removed 0")
+    pruned = _run("knowledge", "index", str(docs), env=env, cwd=tmp_path)
+    assert pruned.stdout.strip().endswith("removed 1")
     bad = _run("knowledge", "index", str(tmp_path / "nope"), env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "no such file or directory" in bad.stderr
