@@ -32,10 +32,15 @@ class WordIndex:
         self.missed: list[Miss] = []
 
     async def replace_file(self, source: str, *, digest: str, chunks: Sequence[Chunk]) -> bool:
-        raise NotImplementedError
+        self.chunks = [c for c in self.chunks if c.source != source] + list(chunks)
+        return True
 
     async def remove_files(self, *, keep: Collection[str], under: str = "") -> int:
-        raise NotImplementedError
+        gone = {
+            c.source for c in self.chunks if c.source.startswith(under) and c.source not in keep
+        }
+        self.chunks = [c for c in self.chunks if c.source not in gone]
+        return len(gone)
 
     async def search(self, query: str, *, limit: int = 5) -> Sequence[Hit]:
         wanted = set(content_words(query))

@@ -6,11 +6,11 @@ A compromised model can only propose; policy and a different human still decide.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from agents.core.models import Trace
@@ -137,8 +137,11 @@ async def test_compromised_model_cannot_get_its_rollback_run(
             "chat.postEphemeral", where=lambda c: c.args["user"] == "U0ALICE"
         )
         await bot.idle()
-        await asyncio.sleep(0.3)  # give a (wrongly) queued job time to reach the worker
+        async with bot.runtime.database.engine.connect() as connection:
+            jobs = (await connection.execute(sa.text("SELECT count(*) FROM jobs"))).scalar_one()
+            state = (await connection.execute(sa.text("SELECT state FROM approvals"))).scalar_one()
     assert "own" in refusal.args["text"].lower() or "not" in refusal.args["text"].lower()
+    assert (jobs, state) == (0, "pending")  # nothing was queued to run
     assert sandbox.deploy_api.applied_count() == 0
 
 
