@@ -21,7 +21,7 @@ JWT = (
     + "eyJzdWIiOiIxMjM0NTY3ODkwIn0."
     + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 )
-WEBHOOK = "https://hooks.slack.com/services/" + "T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX"
+WEBHOOK = "https://hooks.slack.com/services/" + "T000/B000/abcdefghijklmnopqrstuvwx"
 PRIVATE_KEY = (
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1b2c3\nabcdef==\n"
     "-----END RSA PRIVATE KEY-----"
