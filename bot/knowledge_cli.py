@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -17,12 +18,31 @@ __all__ = ["index_command", "misses_command"]
 def _markdown_files(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*.md") if p.is_file())
+    return sorted(
+        p
+        for p in root.rglob("*.md")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
 
 
 def _source(path: Path, root: Path) -> str:
-    base = root.parent if root.is_file() else root
-    return f"{root.name}/{path.relative_to(base).as_posix()}" if root.is_dir() else path.name
+    """The name a file is indexed (and linked) under: its path from the working directory, so
+    a file has one name whether it or its folder is indexed, and two folders with the same
+    name do not collide. Outside the working directory: the folder's name and the path
+    within it (run the indexer from the runbooks' root to avoid that)."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        folder = root if root.is_dir() else path.parent
+        inside = Path(os.path.abspath(folder))
+        return f"{inside.name}/{absolute.relative_to(inside).as_posix()}"
+
+
+def _folder_prefix(root: Path) -> str:
+    """The sources a folder holds start with this (``""``: the working directory, all)."""
+    name = _source(root / "_", root)
+    return name.rpartition("/")[0]
 
 
 async def index_command(
@@ -44,8 +64,9 @@ async def index_command(
             for path in _markdown_files(root):
                 source = _source(path, root)
                 seen.add(source)
-                text = path.read_text(encoding="utf-8", errors="replace")
-                digest = hashlib.sha256(text.encode()).hexdigest()
+                raw = path.read_bytes()
+                digest = hashlib.sha256(raw).hexdigest()
+                text = raw.decode("utf-8", errors="replace")
                 chunks = chunk_markdown(source, text)
                 if await database.knowledge.replace_file(source, digest=digest, chunks=chunks):
                     indexed += 1
@@ -53,7 +74,9 @@ async def index_command(
                 else:
                     unchanged += 1
             if prune and root.is_dir():
-                removed += await database.knowledge.remove_files(keep=seen, under=root.name)
+                removed += await database.knowledge.remove_files(
+                    keep=seen, under=_folder_prefix(root)
+                )
     finally:
         await database.close()
     print(
@@ -69,6 +92,8 @@ async def misses_command(settings: Settings, *, limit: int, out: TextIO | None =
     out = out or sys.stdout
     database = await Database.connect(settings.database_url)
     try:
+        if database.dialect == "sqlite":
+            await database.migrate()
         misses = await database.knowledge.misses(limit=limit)
     finally:
         await database.close()

@@ -9,46 +9,85 @@ from agents.core.knowledge import Chunk
 
 __all__ = ["anchor_of", "chunk_markdown"]
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+# CommonMark: up to three spaces of indent; a closing run of # counts only after a space
+# (so "# C#" is the heading "C#").
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MAX_CHARS = 1500
 
 
 def anchor_of(heading: str) -> str:
     """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes."""
-    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    text = re.sub(r"[^\w\- ]", "", _LINK.sub(r"\1", heading).strip().lower())
     return text.replace(" ", "-")
+
+
+class _Anchors:
+    """Unique anchors the way GitHub makes them: a repeat gets ``-1``, ``-2``… and a suffixed
+    anchor never takes one already given (``a``, ``a``, ``a-1`` → ``a``, ``a-1``, ``a-1-1``)."""
+
+    def __init__(self) -> None:
+        self._given: dict[str, int] = {}
+
+    def unique(self, heading: str) -> str:
+        base = anchor = anchor_of(heading)
+        while anchor in self._given:
+            self._given[base] += 1
+            anchor = f"{base}-{self._given[base]}"
+        self._given[anchor] = 0
+        return anchor
+
+
+def _headings(lines: list[str]) -> list[tuple[int, int, str]]:
+    """``(line number, level, text)`` of the ATX headings outside fenced code blocks."""
+    found: list[tuple[int, int, str]] = []
+    fence = ""
+    for number, line in enumerate(lines):
+        opened = _FENCE.match(line)
+        if fence:
+            # Only the same character, at least as long and with nothing after it, closes.
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = "" if not opened.group(2).strip() else fence
+            continue
+        if opened and not (opened.group(1)[0] == "`" and "`" in opened.group(2)):
+            fence = opened.group(1)
+            continue
+        heading = _HEADING.match(line)
+        if heading and heading.group(2):
+            found.append((number, len(heading.group(1)), _LINK.sub(r"\1", heading.group(2))))
+    return found
 
 
 def chunk_markdown(source: str, text: str) -> list[Chunk]:
     """Split ``text`` at ATX headings (not inside code fences) into chunks of at most about
-    1,500 characters, each labelled with its heading path (``Payments > Rollback``)."""
-    title = PurePosixPath(source).stem.replace("-", " ").replace("_", " ")
+    1,500 characters, each labelled with its heading path (``Payments > Rollback``).
+
+    Text before the first heading is labelled with the file's title: its first level-1
+    heading, else its file name. Sections with no text make no chunk.
+    """
+    lines = text.splitlines()
+    headings = _headings(lines)
+    title = next((h for _, level, h in headings if level == 1), None)
+    if title is None:
+        title = PurePosixPath(source).stem.replace("-", " ").replace("_", " ")
+    anchors = _Anchors()
     path: list[str] = []
-    sections: list[tuple[str, str, list[str]]] = [(title, "", [])]
-    seen: dict[str, int] = {}
-    fenced = False
-    for line in text.splitlines():
-        if _FENCE.match(line):
-            fenced = not fenced
-        found = None if fenced else _HEADING.match(line)
-        if found is None:
-            sections[-1][2].append(line)
-            continue
-        level, heading = len(found.group(1)), found.group(2).strip()
+    starts = [number for number, _, _ in headings]
+    sections: list[tuple[str, str, int, int]] = [
+        (title, "", 0, starts[0] if starts else len(lines))
+    ]
+    for n, (number, level, heading) in enumerate(headings):
         del path[level - 1 :]
         path.extend([""] * (level - 1 - len(path)))
         path.append(heading)
-        anchor = anchor_of(heading)
-        count = seen.get(anchor, 0)
-        seen[anchor] = count + 1
-        if count:
-            anchor = f"{anchor}-{count}"
-        sections.append((" > ".join(p for p in path if p), anchor, []))
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        label = " > ".join(p for p in path if p)
+        sections.append((label, anchors.unique(heading), number + 1, end))
     chunks: list[Chunk] = []
-    for heading, anchor, lines in sections:
-        for part in _split("\n".join(lines).strip()):
-            chunks.append(Chunk(source, heading, anchor, part, len(chunks)))
+    for label, anchor, start, end in sections:
+        for part in _split("\n".join(lines[start:end]).strip()):
+            chunks.append(Chunk(source, label, anchor, part, len(chunks)))
     return chunks
 
 

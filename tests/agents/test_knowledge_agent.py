@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-
 from agents.core.agent import AgentDeps, TurnContext
 from agents.core.compose import Composer
-from agents.core.knowledge import Chunk, Hit, Miss
+from agents.core.knowledge import Miss
 from agents.core.knowledge_settings import KnowledgeSettings
 from agents.core.markdown import chunk_markdown
 from agents.core.models import Inbound, Route
-from agents.core.words import content_words
 from agents.knowledge import KnowledgeAgent
 from tests.agents.fakes import FakeClock
+from tests.agents.fakes_knowledge import WordIndex
 from tests.agents.fakes_llm import ScriptedModel, failing, said
 from tests.agents.fakes_usage import MemoryUsage
 
@@ -22,39 +20,6 @@ RUNBOOK = """# Payments
 
 Roll back payments with the rollback action and the previous version.
 """
-
-
-class WordIndex:
-    """A fake index: ranks chunks by shared content words."""
-
-    def __init__(self, chunks: Sequence[Chunk]) -> None:
-        self.chunks = list(chunks)
-        self.missed: list[Miss] = []
-
-    async def replace_file(self, source: str, *, digest: str, chunks: Sequence[Chunk]) -> bool:
-        self.chunks = [c for c in self.chunks if c.source != source] + list(chunks)
-        return True
-
-    async def remove_files(self, *, keep: Collection[str], under: str = "") -> int:
-        gone = {
-            c.source for c in self.chunks if c.source.startswith(under) and c.source not in keep
-        }
-        self.chunks = [c for c in self.chunks if c.source not in gone]
-        return len(gone)
-
-    async def search(self, query: str, *, limit: int = 5) -> Sequence[Hit]:
-        wanted = set(content_words(query))
-        scored = [
-            Hit(c, float(len(wanted & set(content_words(f"{c.heading} {c.text}")))))
-            for c in self.chunks
-        ]
-        return sorted((h for h in scored if h.score), key=lambda h: -h.score)[:limit]
-
-    async def record_miss(self, miss: Miss) -> None:
-        self.missed.append(miss)
-
-    async def misses(self, *, limit: int = 100) -> Sequence[Miss]:
-        return self.missed[::-1][:limit]
 
 
 def _turn(text: str) -> TurnContext:
@@ -93,7 +58,15 @@ async def test_nothing_relevant_is_a_miss_with_the_topic_owner() -> None:
     reply = await agent.handle(_turn("how do I increase kafka retention?"))
     assert "found nothing about 'increase kafka retention'" in reply.text
     assert "<@U0KAFKA> may know" in reply.text and reply.items == ()
-    assert [m.query for m in index.missed] == ["increase kafka retention"]
+    assert index.missed == [Miss("T1", "C1", "U1", "increase kafka retention", FakeClock().now())]
+
+
+async def test_a_miss_without_an_owner_suggests_asking_the_channel() -> None:
+    """No owner listed for the topic: the reply points to the channel, never to a guess."""
+    agent, index = _agent(KnowledgeSettings(owners=(("kafka", "<@U0KAFKA>"),)))
+    reply = await agent.handle(_turn("vault unseal steps"))
+    assert "Someone in this channel may know" in reply.text and "<@U0KAFKA>" not in reply.text
+    assert len(index.missed) == 1
 
 
 async def test_a_weak_match_is_not_quoted() -> None:
