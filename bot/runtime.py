@@ -23,6 +23,7 @@ from agents.core.llm import ChatModel
 from agents.core.operations import Operations, OperationStores
 from agents.core.ports import Clock
 from agents.core.read_cache import ReadCache
+from agents.core.review import Review
 from agents.registry import FALLBACK_AGENT, builtin_agents
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
@@ -35,6 +36,7 @@ from bot.slack_client import build_web_client
 from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner, register
 from handlers.approvals import register_approvals
+from handlers.feedback import register_feedback
 from handlers.notifier import SlackApprovalNotifier
 from handlers.routing import register_routing
 from handlers.usergroups import SlackGroupDirectory
@@ -150,7 +152,8 @@ class Runtime:
             group
             for action in config.actions
             for group in action.approval.approvers.groups | action.requesters.groups
-        }
+        } | set(config.review.reviewers.groups)
+        groups = SlackGroupDirectory(client, handles=handles)
         worker_box: list[Worker] = []
         notifier = WakingNotifier(SlackApprovalNotifier(client, actions=actions), worker_box)
         operations = Operations(
@@ -158,7 +161,7 @@ class Runtime:
             stores=OperationStores(
                 approvals=database.approvals, jobs=database.jobs, audit=database.audit
             ),
-            groups=SlackGroupDirectory(client, handles=handles),
+            groups=groups,
             executors=build_executors(config, session=session, environ=environ),
             notifier=notifier,
             clock=clock,
@@ -220,6 +223,15 @@ class Runtime:
         register(app, switchboard=switchboard, runner=runner)
         register_approvals(app, operations=operations)
         register_routing(app, switchboard=switchboard, runner=runner)
+        review = Review(
+            database.feedback,
+            database.traces,
+            settings=config.review,
+            groups=groups,
+            clock=clock,
+            operations=operations,
+        )
+        register_feedback(app, review=review)
         return cls(
             settings,
             options,

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from agents.core.models import Outbound, Reply
+from handlers.review_blocks import feedback_block
 
 __all__ = [
     "ROUTE_CHOICE_PREFIX",
@@ -57,7 +58,8 @@ def reply_text(reply: Reply) -> str:
 
 
 def reply_blocks(outbound: Outbound) -> list[dict[str, Any]]:
-    """Render a reply: optional header, the answer (or its item list), and a context line."""
+    """Render a reply: optional header, the answer (or its item list), a context line, and
+    the 👍 / 👎 feedback buttons."""
     reply = outbound.reply
     blocks: list[Block] = []
     if reply.title:
@@ -89,7 +91,7 @@ def reply_blocks(outbound: Outbound) -> list[dict[str, Any]]:
         blocks.append(note_block(reply.note))
     footer = f"{outbound.agent} · trace `{outbound.trace_id[:12]}`"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
-    return [block.to_dict() for block in blocks]
+    return [*(block.to_dict() for block in blocks), feedback_block(outbound.trace_id)]
 
 
 def reply_metadata(outbound: Outbound) -> dict[str, Any]:

@@ -29,6 +29,9 @@ __all__ = ["ClaimDelivery", "bind_log_context"]
 log = structlog.get_logger(__name__)
 
 _EDITS = frozenset({"message_changed", "message_deleted"})
+_PASSED_ON = frozenset({"app_home_opened"})
+"""Events that are no message for an agent: their own listener handles them, unclaimed
+(opening the App Home twice just renders it twice)."""
 
 Next = Callable[[], Awaitable[None]]
 
@@ -78,6 +81,10 @@ class ClaimDelivery:
         """Bolt middleware entry point."""
         trace_id = str(context["trace_id"])
         now = self._switchboard.clock.now()
+        event = body.get("event")
+        if isinstance(event, dict) and event.get("type") in _PASSED_ON:
+            await next()
+            return None
         if body.get("type") == "event_callback":
             inbound = await self._event_inbound(body, context, trace_id=trace_id, now=now)
         elif "command" in body and "trigger_id" in body:

@@ -14,6 +14,7 @@ from storage.audit import SqlAuditLog
 from storage.conversations import SqlConversationStore
 from storage.engine import Dialect, create_engine, views
 from storage.events import SqlEventStore
+from storage.feedback import SqlFeedbackStore
 from storage.incidents import SqlIncidentStore
 from storage.jobs import SqlJobStore
 from storage.knowledge import SqlKnowledgeIndex
@@ -48,6 +49,7 @@ class Database:
         notes: the ``NoteStore`` (long-term memory).
         knowledge: the ``KnowledgeIndex`` (runbooks and the questions they could not answer).
         threads: the ``ThreadMemoryStore`` (pinned facts and rolling summaries).
+        feedback: the ``FeedbackStore`` (votes, review labels, the review queue, KPIs).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -66,6 +68,7 @@ class Database:
         self.notes = SqlNoteStore(engine)
         self.knowledge = SqlKnowledgeIndex(engine)
         self.threads = SqlThreadMemoryStore(engine)
+        self.feedback = SqlFeedbackStore(engine)
 
     @classmethod
     async def connect(cls, url: str) -> Database:

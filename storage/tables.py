@@ -42,6 +42,7 @@ __all__ = [
     "audit_log",
     "conversations",
     "events",
+    "feedback",
     "incident_timeline",
     "incidents",
     "jobs",
@@ -53,6 +54,7 @@ __all__ = [
     "metadata",
     "notes",
     "rate_buckets",
+    "reviews",
     "thread_memory",
     "traces",
 ]
@@ -182,6 +184,7 @@ traces = Table(
     Column("cost_micros", BigInteger, nullable=False, server_default="0"),
     Column("degraded", String, nullable=True),
     Column("tool_calls", JSON, nullable=False, server_default="[]"),
+    Index("ix_traces_started_at", "started_at"),  # KPIs read a window of turns
 )
 
 # The approval states of the domain (the migration spells them out, as migrations must).
@@ -420,6 +423,37 @@ thread_memory = Table(
     Column("summary", Text, nullable=False),
     Column("covered", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One vote per person per answer; a new vote replaces the old one.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", _Id, primary_key=True),
+    Column("trace_id", String, nullable=False),
+    Column("team_id", String, nullable=False),
+    Column("user_id", String, nullable=False),
+    Column("vote", String, nullable=False),
+    Column("reason", String, nullable=True),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("expected", Text, nullable=False, server_default=""),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("trace_id", "user_id"),
+    CheckConstraint("vote IN ('up', 'down')", name="vote"),
+    Index("ix_feedback_vote_at", "vote", "at"),
+)
+
+# A reviewer's verdict on a turn (a 👎 or a rejection): its label and whether it joined the
+# evaluation set.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("trace_id", String, primary_key=True),
+    Column("label", String, nullable=True),
+    Column("labelled_by", String, nullable=True),
+    Column("labelled_at", UtcDateTime, nullable=True),
+    Column("promoted_by", String, nullable=True),
+    Column("promoted_at", UtcDateTime, nullable=True),
 )
 
 NOT_IN_METADATA = frozenset({"knowledge_fts", "knowledge_chunks.search"})

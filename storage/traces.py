@@ -16,7 +16,7 @@ from storage._seam import insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import traces
 
-__all__ = ["SqlTraceStore", "mark_delivered_on", "save_trace_on"]
+__all__ = ["SqlTraceStore", "mark_delivered_on", "save_trace_on", "trace_from_row"]
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +66,7 @@ class SqlTraceStore:
         with translated("read a trace"):
             async with self._db.read.connect() as connection:
                 row = (await connection.execute(statement)).first()
-        return None if row is None else _trace(row)
+        return None if row is None else trace_from_row(row)
 
 
 def save_trace_on(connection: Connection, dialect: Dialect, trace: Trace) -> None:
@@ -106,7 +106,8 @@ def mark_delivered_on(connection: Connection, *, trace_id: str, at: datetime) ->
         log.warning("trace_not_found", trace_id=trace_id)
 
 
-def _trace(row: Row[*tuple[Any, ...]]) -> Trace:
+def trace_from_row(row: Row[*tuple[Any, ...]]) -> Trace:
+    """The domain trace of a ``traces`` row (every column selected)."""
     return Trace(
         trace_id=row.trace_id,
         team_id=row.team_id,

@@ -15,7 +15,7 @@ from bot.config_file.models import (
     ProviderModel,
     RouterModel,
 )
-from bot.config_file.ops_models import IncidentsModel, OncallModel
+from bot.config_file.ops_models import IncidentsModel, OncallModel, ReviewModel
 
 __all__ = ["ConfigDocument"]
 
@@ -35,3 +35,4 @@ class ConfigDocument(BaseModel):
     incidents: IncidentsModel = IncidentsModel()
     memory: MemoryModel = MemoryModel()
     knowledge: KnowledgeModel = KnowledgeModel()
+    review: ReviewModel = ReviewModel()

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from agents.core.actions import ActionSpec
+from agents.core.feedback import ReviewSettings
 from agents.core.knowledge_settings import KnowledgeSettings
 from agents.core.profiles import PlanningSettings
 from agents.core.rotation import IncidentSettings, Rotation
@@ -25,7 +26,12 @@ from bot.config_file.convert import to_action_spec, to_planning
 from bot.config_file.document import ConfigDocument
 from bot.config_file.errors import ConfigFileError, ConfigIssue
 from bot.config_file.models import PATTERN_HINTS, ExecutorConfig, ProviderModel
-from bot.config_file.ops_models import ops_issues, to_incident_settings, to_rotations
+from bot.config_file.ops_models import (
+    ops_issues,
+    to_incident_settings,
+    to_review_settings,
+    to_rotations,
+)
 from bot.config_file.parts import ActionParts
 from bot.config_file.yamlsource import Loc, YamlSource, duplicate_keys, parse_yaml
 
@@ -59,6 +65,7 @@ class LoadedConfig:
         retention: days each memory tier is kept (None: forever).
         read_cache_ttl: how long a read-only action's result answers again (None: never).
         knowledge: how the knowledge agent cites and when it reports a miss.
+        review: who reviews answers, and the App Home's window and queue size.
     """
 
     actions: tuple[ActionSpec, ...]
@@ -71,6 +78,7 @@ class LoadedConfig:
     retention: Retention = field(default_factory=lambda: Retention(None, None))
     read_cache_ttl: timedelta | None = timedelta(seconds=15)
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -151,6 +159,7 @@ def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
             max_chunks=document.knowledge.max_chunks,
             owners=tuple(document.knowledge.owners.items()),
         ),
+        review=to_review_settings(document.review),
     )
 
 

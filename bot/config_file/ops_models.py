@@ -7,10 +7,19 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from agents.core.feedback import Reviewers, ReviewSettings
 from agents.core.rotation import IncidentSettings, Override, Rotation
-from bot.config_file.models import Duration, Name, UserId
+from bot.config_file.models import ApproversModel, Duration, Name, UserId
 
-__all__ = ["IncidentsModel", "OncallModel", "ops_issues", "to_incident_settings", "to_rotations"]
+__all__ = [
+    "IncidentsModel",
+    "OncallModel",
+    "ReviewModel",
+    "ops_issues",
+    "to_incident_settings",
+    "to_review_settings",
+    "to_rotations",
+]
 
 
 class _Strict(BaseModel):
@@ -99,3 +108,24 @@ def ops_issues(
     if wanted is not None and wanted not in seen:
         issues.append((("incidents", "oncall_rotation"), f"unknown rotation {wanted!r}"))
     return issues
+
+
+class ReviewModel(_Strict):
+    """Who reviews the bot's answers (App Home KPIs and review queue), and over what window."""
+
+    reviewers: ApproversModel = Field(
+        ApproversModel(), description="Slack user ids and user-group handles (without @)"
+    )
+    window_days: int = Field(7, ge=1, le=90, description="days of KPIs on the App Home")
+    queue_size: int = Field(10, ge=1, le=30, description="review items on the App Home")
+
+
+def to_review_settings(model: ReviewModel) -> ReviewSettings:
+    """The domain's review settings."""
+    return ReviewSettings(
+        reviewers=Reviewers(
+            users=frozenset(model.reviewers.users), groups=frozenset(model.reviewers.groups)
+        ),
+        window_days=model.window_days,
+        queue_size=model.queue_size,
+    )

@@ -323,6 +323,39 @@ class BotDriver:
         payload = self.block_action(message_ts, action_id, value=value, user=user, channel=channel)
         return await self.send_interaction(payload, via=via)
 
+    def home_view(self, user: str) -> JSON | None:
+        """The App Home view last published for ``user``, if any."""
+        views = self.workspace.views
+        view_id = views.home.get(user)
+        return None if view_id is None else views.find(view_id=view_id)
+
+    async def open_home(self, *, user: str = "U0ALICE", via: Via | None = None) -> Delivery:
+        """``user`` opens the app's Home tab: deliver ``app_home_opened``."""
+        channel = self.workspace.directory.add_im(user).id
+        event = self.workspace.envelopes.app_home_opened_event(
+            user=user, channel=channel, view=self.home_view(user)
+        )
+        return await self.send_event(event, via=via)
+
+    async def click_in_view(
+        self,
+        view_id: str,
+        action_id: str,
+        *,
+        value: str | None = None,
+        user: str = "U0ALICE",
+        via: Via | None = None,
+    ) -> Delivery:
+        """``user`` clicks ``action_id`` in an opened or published view; deliver it.
+
+        Raises:
+            ValueError: no such view or element.
+        """
+        payload = humans.click_in_view(
+            self.workspace, view_id=view_id, action_id=action_id, value=value, user=user
+        )
+        return await self.send_interaction(payload, via=via)
+
     def view_submission(
         self, view_id: str, values: JSON | None = None, *, user: str = "U0ALICE"
     ) -> JSON:

@@ -218,6 +218,37 @@ class EnvelopeBuilder:
         payload["actions"] = [action]
         return payload
 
+    def view_block_actions(self, *, user: str, view: JSON, action: JSON, trigger_id: str) -> JSON:
+        """A ``block_actions`` payload for a click on ``action`` in a view (App Home or modal):
+        the container names the view, and there is no channel, message or response_url."""
+        return {
+            "type": "block_actions",
+            "user": self._user_ref(user),
+            "api_app_id": self._dir.app_id,
+            "token": self.verification_token,
+            "container": {"type": "view", "view_id": view["id"]},
+            "trigger_id": trigger_id,
+            "team": self._team_ref(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": view,
+            "state": {"values": {}},
+            "actions": [action],
+        }
+
+    def app_home_opened_event(self, *, user: str, channel: str, view: JSON | None) -> JSON:
+        """The ``app_home_opened`` event of ``user`` opening the app's Home tab."""
+        event: JSON = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": channel,
+            "tab": "home",
+            "event_ts": self._ids.action_ts(),
+        }
+        if view is not None:
+            event["view"] = view
+        return event
+
     def view_submission(self, *, user: str, view: JSON, values: JSON, trigger_id: str) -> JSON:
         """A ``view_submission`` payload for ``view`` submitted with state ``values``."""
         return {

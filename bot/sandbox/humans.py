@@ -145,6 +145,25 @@ def click(
     )
 
 
+def click_in_view(
+    ws: Workspace, *, view_id: str, action_id: str, value: str | None, user: str
+) -> JSON:
+    """The ``block_actions`` payload of ``user`` clicking ``action_id`` in an opened or
+    published view (an App Home tab).
+
+    Raises:
+        ValueError: no such view or element.
+    """
+    view = ws.views.find(view_id=view_id)
+    if view is None:
+        raise ValueError(f"no view {view_id!r}")
+    block_id, element = find_action(view, action_id)
+    action = action_payload(element, block_id=block_id, value=value, action_ts=ws.ids.action_ts())
+    return ws.envelopes.view_block_actions(
+        user=user, view=view, action=action, trigger_id=ws.triggers.issue()
+    )
+
+
 def submit_view(ws: Workspace, *, view_id: str, values: JSON | None, user: str) -> JSON:
     """The ``view_submission`` payload of ``user`` submitting an opened view.
 

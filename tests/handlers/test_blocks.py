@@ -17,10 +17,16 @@ def _outbound(reply: Reply) -> Outbound:
     )
 
 
-def test_plain_reply_is_one_section_and_a_context_footer() -> None:
-    """A reply without title or items renders as a section plus agent/trace context."""
+def test_plain_reply_is_one_section_a_context_footer_and_feedback_buttons() -> None:
+    """A reply without title or items renders as a section, agent/trace context, and the
+    👍 / 👎 buttons, each carrying the turn's trace id."""
     blocks = reply_blocks(_outbound(Reply(text="hello *there*")))
-    assert [b["type"] for b in blocks] == ["section", "context"]
+    assert [b["type"] for b in blocks] == ["section", "context", "actions"]
+    buttons = blocks[2]["elements"]
+    assert [(b["action_id"], b["text"]["text"], b["value"]) for b in buttons] == [
+        ("feedback_up", "👍", "0123456789abcdef0123"),
+        ("feedback_down", "👎", "0123456789abcdef0123"),
+    ]
     assert blocks[0]["text"] == {"type": "mrkdwn", "text": "hello *there*"}
     assert "help" in blocks[1]["elements"][0]["text"]
     assert "0123456789ab" in blocks[1]["elements"][0]["text"]
@@ -34,7 +40,14 @@ def test_titled_list_reply_renders_header_and_one_section_per_item() -> None:
         items=(ReplyItem("a", "does x"), ReplyItem("b", "does y")),
     )
     blocks = reply_blocks(_outbound(reply))
-    assert [b["type"] for b in blocks] == ["header", "section", "section", "section", "context"]
+    assert [b["type"] for b in blocks] == [
+        "header",
+        "section",
+        "section",
+        "section",
+        "context",
+        "actions",
+    ]
     assert blocks[1]["text"]["text"] == "Intro line"
     assert blocks[2]["text"]["text"] == "*a*\ndoes x"
 

@@ -1,0 +1,289 @@
+"""Block Kit for the feedback loop: 👍/👎 under answers, the 👎 form, and the App Home.
+
+Pure functions of domain values; every button carries only a trace id (what it acts on is
+checked again server-side when it is clicked).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from agents.core.approval import Approval
+from agents.core.feedback import LABELS, REASON_TITLES, AgentKpis, ReviewItem, ReviewLabel
+from agents.core.review import MemberHome, ReviewerHome
+
+__all__ = [
+    "COMMENT_BLOCK",
+    "EXPECTED_BLOCK",
+    "FEEDBACK_DOWN",
+    "FEEDBACK_MODAL",
+    "FEEDBACK_UP",
+    "LABEL_PREFIX",
+    "PROMOTE_ACTION",
+    "REASON_BLOCK",
+    "feedback_block",
+    "feedback_modal",
+    "home_view",
+    "modal_values",
+    "parse_metadata",
+]
+
+FEEDBACK_UP = "feedback_up"
+FEEDBACK_DOWN = "feedback_down"
+FEEDBACK_MODAL = "feedback_modal"
+LABEL_PREFIX = "review_label:"
+"""Action ids of the App Home's label buttons: the prefix, then the label."""
+PROMOTE_ACTION = "review_promote"
+REASON_BLOCK = "reason"
+COMMENT_BLOCK = "comment"
+EXPECTED_BLOCK = "expected"
+_INPUT = "value"
+
+_LABEL_TITLES: dict[ReviewLabel, str] = {
+    "bug": "Bug",
+    "docs_gap": "Docs gap",
+    "routing": "Routing",
+    "expected": "Expected",
+}
+_MAX_BLOCKS = 100  # Slack's limit for a Home tab
+_TEXT = 2900
+
+
+def _clip(text: str, limit: int = _TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _clip(text)}
+
+
+def feedback_block(trace_id: str) -> dict[str, Any]:
+    """The compact 👍 / 👎 buttons under an answer."""
+    return {
+        "type": "actions",
+        "block_id": "feedback",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": FEEDBACK_UP,
+                "text": _plain("👍"),
+                "value": trace_id,
+                "accessibility_label": "This answer helped",
+            },
+            {
+                "type": "button",
+                "action_id": FEEDBACK_DOWN,
+                "text": _plain("👎"),
+                "value": trace_id,
+                "accessibility_label": "This answer was wrong",
+            },
+        ],
+    }
+
+
+def feedback_modal(trace_id: str, *, channel_id: str | None) -> dict[str, Any]:
+    """The 👎 form: what went wrong, in the person's words, and the answer they expected."""
+    options = [{"text": _plain(title), "value": reason} for reason, title in REASON_TITLES.items()]
+    return {
+        "type": "modal",
+        "callback_id": FEEDBACK_MODAL,
+        "private_metadata": json.dumps({"trace": trace_id, "channel": channel_id}),
+        "title": _plain("What went wrong?"),
+        "submit": _plain("Send"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": _plain("What went wrong"),
+                "element": {"type": "radio_buttons", "action_id": _INPUT, "options": options},
+            },
+            {
+                "type": "input",
+                "block_id": COMMENT_BLOCK,
+                "optional": True,
+                "label": _plain("Tell us more"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": _INPUT,
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": EXPECTED_BLOCK,
+                "optional": True,
+                "label": _plain("The answer you expected"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": _INPUT,
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            },
+        ],
+    }
+
+
+def parse_metadata(view: Mapping[str, Any]) -> tuple[str, str | None]:
+    """``(trace id, channel id)`` from the form's private metadata (``""`` if malformed)."""
+    try:
+        data = json.loads(str(view.get("private_metadata") or "{}"))
+    except ValueError:
+        return "", None
+    if not isinstance(data, dict):
+        return "", None
+    channel = data.get("channel")
+    return str(data.get("trace") or ""), str(channel) if channel else None
+
+
+def modal_values(view: Mapping[str, Any]) -> tuple[str | None, str, str]:
+    """``(reason, comment, expected)`` as submitted in the form."""
+    values = (view.get("state") or {}).get("values") or {}
+
+    def field(block: str) -> dict[str, Any]:
+        found = (values.get(block) or {}).get(_INPUT) or {}
+        return found if isinstance(found, dict) else {}
+
+    chosen = field(REASON_BLOCK).get("selected_option") or {}
+    reason = chosen.get("value") if isinstance(chosen, dict) else None
+    comment = field(COMMENT_BLOCK).get("value") or ""
+    expected = field(EXPECTED_BLOCK).get("value") or ""
+    return (str(reason) if reason else None), str(comment), str(expected)
+
+
+def home_view(home: ReviewerHome | MemberHome, *, links: Mapping[str, str]) -> dict[str, Any]:
+    """The App Home tab: KPIs and the review queue for a reviewer, else the person's pending
+    approvals and the actions they may run. ``links``: trace id -> the answer's permalink."""
+    blocks = _reviewer(home, links) if isinstance(home, ReviewerHome) else _member(home)
+    return {"type": "home", "blocks": blocks[:_MAX_BLOCKS]}
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {rest:02d}s" if minutes else f"{rest}s"
+
+
+def _kpi_section(kpi: AgentKpis) -> dict[str, Any]:
+    fields = [
+        f"*Turns*\n{kpi.turns}",
+        f"*👍 rate*\n{_percent(kpi.up_rate)}",
+        f"*👎*\n{kpi.down} (+{kpi.rejected} rejected)",
+        f"*Fallback / error rate*\n{_percent(kpi.fallback_rate)} / {_percent(kpi.error_rate)}",
+        (
+            f"*Approvals*\n{kpi.requested} asked · {kpi.approved} approved · "
+            f"{kpi.rejected} rejected · {kpi.expired} expired"
+        ),
+        f"*Median time to approval*\n{_duration(kpi.median_approval_seconds)}",
+        f"*Cost*\n${kpi.cost_micros / 1_000_000:.2f}",
+    ]
+    return {
+        "type": "section",
+        "text": _mrkdwn(f"*{kpi.agent}*"),
+        "fields": [_mrkdwn(text) for text in fields],
+    }
+
+
+def _reviewer(home: ReviewerHome, links: Mapping[str, str]) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain(f"Agents — last {home.window_days} days")}
+    ]
+    if not home.kpis:
+        blocks.append({"type": "section", "text": _mrkdwn("No turns in this window.")})
+    blocks += [_kpi_section(kpi) for kpi in home.kpis]
+    blocks += [{"type": "divider"}, {"type": "header", "text": _plain("Review queue")}]
+    if not home.queue:
+        blocks.append(
+            {"type": "section", "text": _mrkdwn("Nothing to review: no 👎 or rejection.")}
+        )
+    for item in home.queue:
+        blocks += _queue_item(item, links.get(item.trace_id))
+    return blocks
+
+
+def _queue_item(item: ReviewItem, link: str | None) -> list[dict[str, Any]]:
+    if item.kind == "rejection":
+        headline = f"*Rejected `{item.action}`* ({item.agent}) by <@{item.by}>"
+    else:
+        reason = REASON_TITLES[item.reason] if item.reason else "no reason given"
+        headline = f"*👎 {item.agent}* by <@{item.by}>: {reason}"
+    lines = [headline]
+    if item.comment:
+        lines.append(f"> {_clip(item.comment, 500)}")
+    if item.expected:
+        lines.append(f"Expected: {_clip(item.expected, 500)}")
+    if link:
+        lines.append(f"<{link}|Open the thread>")
+    status = [f"trace `{item.trace_id[:12]}`", f"{item.at:%Y-%m-%d %H:%M} UTC"]
+    if item.label:
+        status.append(f"labelled *{_LABEL_TITLES[item.label]}*")
+    if item.promoted:
+        status.append("in the evaluation set")
+    buttons: list[dict[str, Any]] = [
+        {
+            "type": "button",
+            "action_id": f"{LABEL_PREFIX}{label}",
+            "text": _plain(_LABEL_TITLES[label]),
+            "value": item.trace_id,
+            **({"style": "primary"} if item.label == label else {}),
+        }
+        for label in LABELS
+    ]
+    if not item.promoted:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": PROMOTE_ACTION,
+                "text": _plain("Promote to eval"),
+                "value": item.trace_id,
+            }
+        )
+    return [
+        {"type": "section", "text": _mrkdwn("\n".join(lines))},
+        {"type": "context", "elements": [_mrkdwn(" · ".join(status))]},
+        {"type": "actions", "block_id": f"review:{item.kind}:{item.trace_id}", "elements": buttons},
+    ]
+
+
+def _approval_line(approval: Approval) -> str:
+    params = " ".join(f"{k}={v}" for k, v in approval.params.items())
+    return (
+        f"*{approval.action}* {params}\nasked by <@{approval.requester}> · "
+        f"{len(approval.approvals)}/{approval.quorum} approvals · "
+        f"expires {approval.expires_at:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def _member(home: MemberHome) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain("Pending approvals")}]
+    if not home.pending:
+        blocks.append({"type": "section", "text": _mrkdwn("Nothing is waiting for you or on you.")})
+    blocks += [{"type": "section", "text": _mrkdwn(_approval_line(a))} for a in home.pending[:40]]
+    blocks += [{"type": "divider"}, {"type": "header", "text": _plain("What you can run")}]
+    if not home.runnable:
+        blocks.append({"type": "section", "text": _mrkdwn("No action is open to you.")})
+    for action in home.runnable[:40]:
+        example = f" — e.g. `{action.formats[0]}`" if action.formats else ""
+        blocks.append(
+            {
+                "type": "section",
+                "text": _mrkdwn(f"*{action.name}* ({action.risk}): {action.description}{example}"),
+            }
+        )
+    return blocks
