@@ -78,11 +78,87 @@ def _parser() -> argparse.ArgumentParser:
     misses = knowledge_sub.add_parser("misses", help="questions the runbooks could not answer")
     misses.add_argument("--limit", type=int, default=100)
 
+    _review_parsers(sub)
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply all migrations")
     db_sub.add_parser("current", help="print the applied migration revision")
     return parser
+
+
+def _review_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    review = sub.add_parser("review", help="the review queue: 👎s and rejected approvals")
+    review_sub = review.add_subparsers(dest="review_command", required=True, metavar="ACTION")
+    listing = review_sub.add_parser("list", help="list the queue, newest first")
+    listing.add_argument("--days", type=int, default=7)
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--unlabelled", action="store_true", help="only items without a label")
+    show = review_sub.add_parser("show", help="one turn: route, plan, cost, votes")
+    show.add_argument("trace")
+    label = review_sub.add_parser("label", help="label a turn: bug, docs_gap, routing, expected")
+    label.add_argument("trace")
+    label.add_argument("label")
+    promote = review_sub.add_parser(
+        "promote", help="add a turn to the evaluation set (optionally correcting what it expects)"
+    )
+    promote.add_argument("trace")
+    promote.add_argument("--agent", help="the agent it should have been routed to")
+    promote.add_argument("--action", help="the action it should have proposed ('none': none)")
+    promote.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="expected parameter"
+    )
+    promote.add_argument("--approval-required", choices=["yes", "no"])
+    promote.add_argument("--answer", help="text the answer should contain")
+
+    kpis = sub.add_parser("kpis", help="KPIs per agent as a table")
+    kpis.add_argument("--agent", help="only this agent")
+    kpis.add_argument("--days", type=int, default=7)
+
+    export = sub.add_parser("export", help="write the evaluation set (promoted turns)")
+    export.add_argument("--format", dest="fmt", default="jsonl", choices=["jsonl"])
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+
+def _corrections(args: argparse.Namespace) -> dict[str, object] | None:
+    """The reviewer's corrections given to ``review promote``; None if a --param is malformed."""
+    corrections: dict[str, object] = {}
+    if args.agent:
+        corrections["agent"] = args.agent
+    if args.action:
+        corrections["action"] = None if args.action == "none" else args.action
+    if args.param:
+        pairs = [p.partition("=") for p in args.param]
+        if any(not name or not sep for name, sep, _ in pairs):
+            return None
+        corrections["params"] = {name: value for name, _, value in pairs}
+    if args.approval_required:
+        corrections["approval_required"] = args.approval_required == "yes"
+    if args.answer:
+        corrections["answer"] = args.answer
+    return corrections
+
+
+async def _review_dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import review_cli
+
+    if args.command == "kpis":
+        return await review_cli.kpis_command(settings, days=args.days, agent=args.agent)
+    if args.command == "export":
+        return await review_cli.export_command(settings, fmt=args.fmt, output=args.out)
+    if args.review_command == "list":
+        return await review_cli.review_list_command(
+            settings, days=args.days, limit=args.limit, unlabelled=args.unlabelled
+        )
+    if args.review_command == "show":
+        return await review_cli.review_show_command(settings, args.trace)
+    if args.review_command == "label":
+        return await review_cli.review_label_command(settings, args.trace, args.label)
+    corrections = _corrections(args)
+    if corrections is None:
+        print("switchboard: --param takes NAME=VALUE", file=sys.stderr)
+        return EXIT_CONFIG
+    return await review_cli.review_promote_command(settings, args.trace, corrections=corrections)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,6 +237,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.memory_cli import forget_user_command
 
         return await forget_user_command(settings, user_id=args.user, team_id=args.team)
+    if args.command in ("review", "kpis", "export"):
+        return await _review_dispatch(args, settings)
     if args.command == "audit":
         from bot.audit_cli import print_audit
 

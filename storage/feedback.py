@@ -7,7 +7,7 @@ there is nothing extra to keep in step: a window is three grouped queries.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -96,11 +96,20 @@ class SqlFeedbackStore(FeedbackStore):
         values = {"label": label, "labelled_by": by, "labelled_at": at}
         return await self._review(trace_id, values, "label a turn")
 
-    async def promote(self, trace_id: str, *, by: str, at: datetime) -> bool:
-        """Add a turn to the evaluation set; False if no such turn."""
-        return await self._review(
-            trace_id, {"promoted_by": by, "promoted_at": at}, "promote a turn"
-        )
+    async def promote(
+        self,
+        trace_id: str,
+        *,
+        by: str,
+        at: datetime,
+        expected: Mapping[str, object] | None = None,
+    ) -> bool:
+        """Add a turn to the evaluation set (with the reviewer's corrections of what it should
+        have done, replacing earlier ones when given); False if no such turn."""
+        values: dict[str, Any] = {"promoted_by": by, "promoted_at": at}
+        if expected is not None:
+            values["expected_json"] = dict(expected)
+        return await self._review(trace_id, values, "promote a turn")
 
     async def _review(self, trace_id: str, values: dict[str, Any], action: str) -> bool:
         statement = insert(self._db.dialect, reviews).values(trace_id=trace_id, **values)
@@ -398,6 +407,15 @@ def _cases(connection: Connection, trace_ids: Sequence[str]) -> list[ReviewCase]
                 label=parse_label(review.label) if review is not None and review.label else None,
                 promoted=review is not None and review.promoted_at is not None,
                 thread_ts=thread_ts,
+                corrections=dict(review.expected_json or {}) if review is not None else {},
+                reasons=tuple(
+                    reason
+                    for reason in connection.execute(
+                        select(feedback.c.reason).where(
+                            feedback.c.trace_id == trace_id, feedback.c.reason.is_not(None)
+                        )
+                    ).scalars()
+                ),
             )
         )
     return found

@@ -454,6 +454,8 @@ reviews = Table(
     Column("labelled_at", UtcDateTime, nullable=True),
     Column("promoted_by", String, nullable=True),
     Column("promoted_at", UtcDateTime, nullable=True),
+    # The reviewer's corrections of what the evaluation case expects (agent, action...).
+    Column("expected_json", JSON, nullable=True),
 )
 
 NOT_IN_METADATA = frozenset({"knowledge_fts", "knowledge_chunks.search"})

@@ -9,7 +9,7 @@ rejections in a queue, label them and promote the ones worth keeping into the ev
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, get_args
@@ -136,6 +136,8 @@ class ReviewCase:
         context: the thread's earlier messages, oldest first.
         approval: the approval the turn requested, if any.
         expected: the answer a person said they expected (latest 👎 form that gave one).
+        corrections: what a reviewer said the turn should have done, by case field.
+        reasons: what 👎 forms said went wrong (``wrong_agent``...).
     """
 
     trace: Trace
@@ -147,6 +149,8 @@ class ReviewCase:
     label: ReviewLabel | None
     promoted: bool
     thread_ts: str = ""
+    corrections: Mapping[str, object] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,8 +256,17 @@ class FeedbackStore(Protocol):
         """Label a reviewed turn (replacing an earlier label); False if no such turn."""
         ...
 
-    async def promote(self, trace_id: str, *, by: str, at: datetime) -> bool:
-        """Add a turn to the evaluation set; False if no such turn."""
+    async def promote(
+        self,
+        trace_id: str,
+        *,
+        by: str,
+        at: datetime,
+        expected: Mapping[str, object] | None = None,
+    ) -> bool:
+        """Add a turn to the evaluation set, with the reviewer's corrections of what it should
+        have done (``agent``, ``action``, ``params``, ``approval_required``, ``answer``);
+        False if no such turn."""
         ...
 
     async def case(self, trace_id: str) -> ReviewCase | None:

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("labelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("promoted_by", sa.String(), nullable=True),
         sa.Column("promoted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("expected_json", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("trace_id", name="pk_reviews"),
     )
     op.create_index("ix_traces_started_at", "traces", ["started_at"])

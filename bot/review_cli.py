@@ -1,0 +1,250 @@
+"""``switchboard review|kpis|export``: the review queue, KPIs per agent and the evaluation set
+in the terminal.
+
+Whoever can run these can read the database, so they are not limited to reviewers; every
+label and promotion is stored as made by ``cli``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
+
+from agents.core.export import case_record
+from agents.core.feedback import AgentKpis, parse_label
+from bot.clock import SystemClock
+from bot.config import Settings
+from storage import Database
+
+__all__ = [
+    "export_command",
+    "kpis_command",
+    "review_label_command",
+    "review_list_command",
+    "review_promote_command",
+    "review_show_command",
+]
+
+_ACTOR = "cli"
+_LABELS = "bug, docs_gap, routing, expected"
+
+
+async def _open(settings: Settings) -> Database:
+    database = await Database.connect(settings.database_url)
+    if database.dialect == "sqlite":
+        await database.migrate()
+    return database
+
+
+def _table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip(),
+            file=out,
+        )
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}s"
+
+
+async def review_list_command(
+    settings: Settings, *, days: int, limit: int, unlabelled: bool, out: TextIO | None = None
+) -> int:
+    """Print the review queue (👎s and rejections), newest first."""
+    out = out or sys.stdout
+    since = SystemClock().now() - timedelta(days=days)
+    database = await _open(settings)
+    try:
+        items = await database.feedback.queue(
+            team_id=None, since=since, limit=limit, unlabelled=unlabelled
+        )
+    finally:
+        await database.close()
+    if not items:
+        print(f"nothing to review in the last {days} days", file=out)
+        return 0
+    rows = [("WHEN (UTC)", "KIND", "AGENT", "BY", "WHAT", "LABEL", "EVAL", "TRACE")]
+    for item in items:
+        what = (item.action or "") if item.kind == "rejection" else (item.reason or "-")
+        rows.append(
+            (
+                f"{item.at:%Y-%m-%d %H:%M}",
+                "rejected" if item.kind == "rejection" else "👎",
+                item.agent,
+                item.by,
+                what,
+                item.label or "-",
+                "yes" if item.promoted else "-",
+                item.trace_id,
+            )
+        )
+    _table(rows, out)
+    return 0
+
+
+async def review_show_command(
+    settings: Settings, trace_id: str, *, out: TextIO | None = None
+) -> int:
+    """Print one turn: route, planner, tool calls, latency, tokens, cost, votes, label."""
+    out = out or sys.stdout
+    database = await _open(settings)
+    try:
+        case = await database.feedback.case(trace_id)
+        votes = await database.feedback.votes(trace_id)
+    finally:
+        await database.close()
+    if case is None:
+        print(f"switchboard: no turn with trace id {trace_id!r}", file=sys.stderr)
+        return 1
+    t = case.trace
+    lines = [
+        f"trace      {t.trace_id}",
+        f"when       {t.started_at:%Y-%m-%d %H:%M:%S} UTC  team {t.team_id}  channel {t.channel_id}"
+        f"  thread {case.thread_ts or '-'}",
+        f"from       {t.user_id} ({t.source})",
+        f"route      {t.agent} ({t.route_reason}, score {t.route_score:.2f})",
+        f"planner    {t.planner}"
+        + (f" via {t.provider}" if t.provider else "")
+        + (f", degraded: {t.degraded}" if t.degraded else ""),
+        f"tool calls {', '.join(t.tool_calls) or '-'}",
+        f"outcome    {t.outcome}" + (f": {t.error}" if t.error else ""),
+        f"latency    route {t.route_ms:.1f} ms, agent {t.agent_ms:.1f} ms, "
+        f"total {t.total_ms:.1f} ms",
+        f"tokens     {t.input_tokens} in / {t.output_tokens} out, cost ${t.cost_micros / 1e6:.4f}",
+        f"label      {case.label or '-'}{'  (in the evaluation set)' if case.promoted else ''}",
+        "",
+        f"asked      {case.question}",
+        f"answered   {case.answer}",
+    ]
+    if case.approval is not None:
+        params = " ".join(f"{k}={v}" for k, v in case.approval.params.items())
+        needed = "needed approval" if case.approval.required else "ran without approval"
+        lines.append(f"action     {case.approval.action} {params} ({needed})")
+    for vote in votes:
+        detail = ", ".join(
+            part
+            for part in (
+                vote.reason or "",
+                vote.comment,
+                f"expected: {vote.expected}" if vote.expected else "",
+            )
+            if part
+        )
+        lines.append(
+            f"vote       {'👍' if vote.vote == 'up' else '👎'} {vote.user_id} {detail}".rstrip()
+        )
+    print("\n".join(lines), file=out)
+    return 0
+
+
+async def review_label_command(settings: Settings, trace_id: str, label: str) -> int:
+    """Label a turn (``bug``, ``docs_gap``, ``routing``, ``expected``)."""
+    parsed = parse_label(label)
+    if parsed is None:
+        print(f"switchboard: unknown label {label!r} (one of {_LABELS})", file=sys.stderr)
+        return 2
+    database = await _open(settings)
+    try:
+        found = await database.feedback.label(trace_id, parsed, by=_ACTOR, at=SystemClock().now())
+    finally:
+        await database.close()
+    if not found:
+        print(f"switchboard: no turn with trace id {trace_id!r}", file=sys.stderr)
+        return 1
+    print(f"{trace_id}: labelled {parsed}")
+    return 0
+
+
+async def review_promote_command(
+    settings: Settings, trace_id: str, *, corrections: dict[str, object]
+) -> int:
+    """Add a turn to the evaluation set, with the reviewer's corrections of what it expects."""
+    database = await _open(settings)
+    try:
+        found = await database.feedback.promote(
+            trace_id, by=_ACTOR, at=SystemClock().now(), expected=corrections or None
+        )
+    finally:
+        await database.close()
+    if not found:
+        print(f"switchboard: no turn with trace id {trace_id!r}", file=sys.stderr)
+        return 1
+    print(f"{trace_id}: in the evaluation set")
+    return 0
+
+
+def _kpi_row(kpi: AgentKpis) -> tuple[str, ...]:
+    return (
+        kpi.agent,
+        str(kpi.turns),
+        _percent(kpi.up_rate),
+        str(kpi.down),
+        _percent(kpi.fallback_rate),
+        _percent(kpi.error_rate),
+        str(kpi.requested),
+        str(kpi.approved),
+        str(kpi.rejected),
+        str(kpi.expired),
+        _seconds(kpi.median_approval_seconds),
+        f"${kpi.cost_micros / 1_000_000:.2f}",
+    )
+
+
+async def kpis_command(
+    settings: Settings, *, days: int, agent: str | None, out: TextIO | None = None
+) -> int:
+    """Print KPIs per agent for the last ``days`` days as a table."""
+    out = out or sys.stdout
+    since = SystemClock().now() - timedelta(days=days)
+    database = await _open(settings)
+    try:
+        kpis = await database.feedback.kpis(since=since, agent=agent)
+    finally:
+        await database.close()
+    if not kpis:
+        print(f"no turns in the last {days} days", file=out)
+        return 0
+    header = (
+        "AGENT", "TURNS", "👍 RATE", "👎", "FALLBACK", "ERRORS",
+        "ASKED", "APPROVED", "REJECTED", "EXPIRED", "MEDIAN TO APPROVAL", "COST",
+    )  # fmt: skip
+    _table([header, *(_kpi_row(k) for k in kpis)], out)
+    print(f"\nlast {days} days; 👍 rate counts rejected approvals as 👎", file=out)
+    return 0
+
+
+async def export_command(
+    settings: Settings, *, fmt: str, output: Path | None, out: TextIO | None = None
+) -> int:
+    """Write the evaluation set (promoted turns) as JSONL cases for ``switchboard eval``."""
+    if fmt != "jsonl":
+        print(f"switchboard: unsupported export format {fmt!r} (jsonl)", file=sys.stderr)
+        return 2
+    database = await _open(settings)
+    try:
+        cases = await database.feedback.promoted()
+    finally:
+        await database.close()
+    lines = [json.dumps(case_record(case), ensure_ascii=False) for case in cases]
+    text = "".join(f"{line}\n" for line in lines)
+    if output is None:
+        (out or sys.stdout).write(text)
+    else:
+        _write(output, text)
+        print(f"{len(lines)} case(s) written to {output}", file=sys.stderr)
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    # A few kilobytes, once, at the end of a command: blocking here holds up nothing.
+    path.write_text(text, encoding="utf-8")
