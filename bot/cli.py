@@ -15,6 +15,7 @@ from pathlib import Path
 
 from agents.core.errors import ConfigError, StorageError, SwitchboardError
 from bot.config import Settings, load_settings
+from bot.eval_cli import add_eval_parser
 from bot.logs import configure_logging
 
 __all__ = ["main"]
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     misses.add_argument("--limit", type=int, default=100)
 
     _review_parsers(sub)
+    add_eval_parser(sub)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -168,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _config_command(args)
     try:
         settings = load_settings()
-        level = "warning" if args.command == "demo" else settings.log_level
+        level = "warning" if args.command in ("demo", "eval") else settings.log_level
         configure_logging(fmt=settings.effective_log_format, level=level)
         return asyncio.run(_dispatch(args, settings))
     except ConfigError as exc:
@@ -237,6 +239,17 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.memory_cli import forget_user_command
 
         return await forget_user_command(settings, user_id=args.user, team_id=args.team)
+    if args.command == "eval":
+        from bot.eval_cli import eval_command
+
+        return await eval_command(
+            settings,
+            args.dataset,
+            k=args.k,
+            baseline=args.baseline,
+            config_path=args.config,
+            json_output=args.json,
+        )
     if args.command in ("review", "kpis", "export"):
         return await _review_dispatch(args, settings)
     if args.command == "audit":

@@ -235,7 +235,15 @@ async def export_command(
         cases = await database.feedback.promoted()
     finally:
         await database.close()
-    lines = [json.dumps(case_record(case), ensure_ascii=False) for case in cases]
+    records = [case_record(case) for case in cases]
+    empty = [r["source_trace"] for r in records if not r["expected"]]
+    for trace_id in empty:
+        print(
+            f"switchboard: skipped {trace_id}: nothing left to expect (people said its agent "
+            "and action were wrong); give the right ones with `review promote --agent/--action`",
+            file=sys.stderr,
+        )
+    lines = [json.dumps(r, ensure_ascii=False) for r in records if r["expected"]]
     text = "".join(f"{line}\n" for line in lines)
     if output is None:
         (out or sys.stdout).write(text)

@@ -4,6 +4,7 @@ Every error raised on purpose by our code derives from :class:`SwitchboardError`
 
     SwitchboardError
     ├── ConfigError        a setting or config file is missing or malformed (start-up stops)
+    ├── DatasetError       an evaluation dataset or baseline file is malformed (eval stops)
     ├── StorageError       the database failed or answered something impossible
     ├── SlackApiFailure    a Slack Web API call failed after the retry policy gave up
     ├── AgentFailure       an agent raised while handling a turn (the turn is answered politely)
@@ -22,6 +23,7 @@ from typing import Literal
 __all__ = [
     "AgentFailure",
     "ConfigError",
+    "DatasetError",
     "ProviderError",
     "ProviderFailure",
     "SlackApiFailure",
@@ -45,6 +47,20 @@ class ConfigError(SwitchboardError):
     def __init__(self, setting: str, message: str) -> None:
         super().__init__(f"{setting}: {message}")
         self.setting = setting
+        self.message = message
+
+
+class DatasetError(SwitchboardError):
+    """An evaluation dataset (JSONL) or its baseline file is malformed.
+
+    Attributes:
+        where: the place at fault, ``file:line`` for a dataset line, else the file.
+        message: what is wrong there.
+    """
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
         self.message = message
 
 

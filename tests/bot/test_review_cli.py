@@ -3,6 +3,7 @@ is stored."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from dataclasses import replace
@@ -143,3 +144,31 @@ async def test_export_to_standard_output(seeded: Settings) -> None:
     out = io.StringIO()
     assert await export_command(seeded, fmt="jsonl", output=None, out=out) == 0
     assert out.getvalue() == ""
+
+
+def test_export_skips_a_case_with_nothing_left_to_expect(
+    seeded: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A turn labelled ``routing`` whose 👎 said the action was wrong, with no expected
+    answer and no correction, expects nothing: it is not exported, and the reviewer is told
+    how to make it a case."""
+    asyncio.run(_vote_wrong_action(seeded))
+    assert main(["review", "label", "trace-3", "routing"]) == 0
+    assert main(["review", "promote", "trace-3"]) == 0
+    capsys.readouterr()
+    assert main(["export"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "" and "skipped trace-3" in captured.err
+    assert main(["review", "promote", "trace-3", "--agent", "deploy"]) == 0
+    capsys.readouterr()
+    assert main(["export"]) == 0
+    (line,) = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(line)["expected"] == {"agent": "deploy"}
+
+
+async def _vote_wrong_action(settings: Settings) -> None:
+    database = await Database.connect(settings.database_url)
+    try:
+        await database.feedback.vote(Feedback("trace-3", "T1", "U5", "down", NOW, "wrong_action"))
+    finally:
+        await database.close()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.config_file import parse_config
+from bot.eval_cli import eval_command
+from bot.review_cli import export_command
 from bot.sandbox import ApiCall, SlackSandbox
 from handlers.approval_blocks import REJECT_ACTION
 from handlers.review_blocks import FEEDBACK_DOWN, FEEDBACK_UP, LABEL_PREFIX, PROMOTE_ACTION
@@ -257,3 +261,65 @@ async def test_label_and_promote_from_the_app_home(sandbox: SlackSandbox, review
         team_id=None, since=case.trace.started_at, limit=5
     )
     assert item.label == "docs_gap"
+
+
+async def test_reviewed_turns_export_and_replay_in_eval(
+    sandbox: SlackSandbox, review_bot: Bot, tmp_path: Path
+) -> None:
+    """Export → eval round trip: a rejected deploy and a 👎'd answer, promoted from the App
+    Home, export as cases that `switchboard eval` replays green with the same config; the
+    same cases fail once the deploy format is changed (a regression caught)."""
+    card = await _answer(sandbox, "deploy api to prod")
+    await sandbox.click(card.response["ts"], REJECT_ACTION, user="U0BOB")
+    reject_form = await sandbox.wait_for("views.open")
+    await sandbox.send_interaction(
+        sandbox.view_submission(
+            reject_form.response["view"]["id"],
+            {"reason": {"reason_input": {"type": "plain_text_input", "value": "not now"}}},
+            user="U0BOB",
+        )
+    )
+    await sandbox.wait_for("chat.update", where=lambda c: "Rejected" in str(c.args["blocks"]))
+    answer = await _answer(sandbox, "help")
+    await sandbox.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    form = await sandbox.wait_for("views.open", count=2)
+    await sandbox.send_interaction(
+        sandbox.view_submission(
+            form.response["view"]["id"],
+            _form_values("wrong_answer", "", "deploy"),
+            user="U0BOB",
+        )
+    )
+    await _ephemeral(sandbox, "U0BOB")
+    view = await _home(sandbox, "U0CAROL")
+    for block in (b for b in view["blocks"] if b["type"] == "actions"):
+        (promote,) = (e for e in block["elements"] if e["action_id"] == PROMOTE_ACTION)
+        await sandbox.click_in_view(
+            view["id"], PROMOTE_ACTION, user="U0CAROL", value=promote["value"]
+        )
+    await sandbox.wait_for("views.publish", where=lambda c: c.args["user_id"] == "U0CAROL", count=3)
+
+    settings = review_bot.runtime.settings
+    cases = tmp_path / "cases.jsonl"
+    assert await export_command(settings, fmt="jsonl", output=cases) == 0
+    records = [json.loads(line) for line in cases.read_text().splitlines()]
+    assert {r["expected"].get("action") for r in records} == {"deploy", None}
+    config = tmp_path / "switchboard.yaml"
+    config.write_text(approvals_config(sandbox.base_url) + REVIEW)
+    out = io.StringIO()
+    code = await eval_command(settings, cases, k=2, config_path=config, json_output=True, out=out)
+    report = json.loads(out.getvalue())
+    assert code == 0, report
+    assert report["scores"]["pass_k"] == 1.0
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(report["scores"]))  # the green run becomes the floor
+
+    config.write_text(
+        (approvals_config(sandbox.base_url) + REVIEW).replace(
+            '"deploy {service} to {env}", "deploy {service}"', '"ship {service} to {env}"'
+        )
+    )
+    out = io.StringIO()
+    code = await eval_command(settings, cases, k=2, baseline=baseline, config_path=config, out=out)
+    assert code == 1
+    assert "deploy-" in out.getvalue() and "action: expected 'deploy', got none" in out.getvalue()

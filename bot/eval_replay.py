@@ -1,0 +1,357 @@
+"""Record/replay: evaluation cases through the real router, planner and policy, no side effects.
+
+The domain is wired as :meth:`bot.runtime.Runtime.create` wires it (the configured agents,
+actions, planner and policy), with these differences, so that a replay touches nothing:
+
+- each run of each case gets its own copy of an empty, migrated SQLite database in a
+  temporary folder (deleted afterwards), never the configured ``DATABASE_URL``; runs are
+  therefore independent of each other and of the order of the cases;
+- every outbound edge is a recorder: Slack workspace operations (create a channel, invite,
+  post), approval notifications and executors record their calls and answer canned results
+  (fake channel ids ``C0EVAL0001``…, executors "succeeded");
+- there is no Slack client and no worker: an approved job is never run; no rate limiter;
+- the people replayed belong to no Slack user group.
+
+The planner is the configured one (:func:`bot.planning_wiring.build_planning`): the rules
+planner unless the config gives an agent a ``model``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from agents.core.agent import AgentDeps
+from agents.core.approval import Approval
+from agents.core.eval_cases import EvalCase
+from agents.core.evaluation import CaseResult, EvalReport, Observed, RunResult, aggregate, score
+from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
+from agents.core.facade import Stores, Switchboard
+from agents.core.models import Inbound, Outbound, Reply
+from agents.core.operations import Operations, OperationStores
+from agents.core.ports import ApprovalStore, Clock
+from agents.core.read_cache import ReadCache
+from agents.core.redaction import redact
+from agents.registry import FALLBACK_AGENT, builtin_agents
+from bot.clock import SystemClock
+from bot.config import process_environment
+from bot.config_file import LoadedConfig
+from bot.integrations.llm import close_chat_models
+from bot.planning_wiring import Planning, build_composer, build_planning
+from storage import Database
+
+__all__ = ["PlanningFactory", "RecordedCall", "Recorder", "Replayer"]
+
+PlanningFactory = Callable[[Database, Clock], Planning]
+"""Builds a run's planning pieces over that run's database (its usage store) and clock."""
+
+CallKind = Literal["create_channel", "invite", "post", "approval_changed", "escalate", "execute"]
+_EPOCH = 1_800_000_000  # Slack-like message timestamps: one second of them per run
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedCall:
+    """A call an edge would have made: ``run`` counts runs from 1 across the whole replay."""
+
+    run: int
+    kind: CallKind
+    detail: str
+
+
+@dataclass
+class Recorder:
+    """Every call the recording edges received, in order."""
+
+    calls: list[RecordedCall] = field(default_factory=list)
+    run: int = 0
+
+    def record(self, kind: CallKind, detail: str) -> None:
+        """Record one call in the current run."""
+        self.calls.append(RecordedCall(self.run, kind, detail))
+
+    def of(self, kind: CallKind) -> list[RecordedCall]:
+        """The calls of one kind."""
+        return [call for call in self.calls if call.kind == kind]
+
+
+class _RecordingWorkspace:
+    """The incident agent's Slack operations: recorded, with fake ids."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+        self._channels = 0
+        self._posts = 0
+
+    async def create_channel(self, name: str) -> str:
+        self._channels += 1
+        self._recorder.record("create_channel", name)
+        return f"C0EVAL{self._channels:04d}"
+
+    async def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
+        self._recorder.record("invite", f"{channel_id} {' '.join(user_ids)}")
+
+    async def post(self, channel_id: str, reply: Reply) -> str:
+        self._posts += 1
+        self._recorder.record("post", f"{channel_id} {reply.text}")
+        return f"{_EPOCH - 1}.{self._posts:06d}"
+
+
+class _RecordingNotifier:
+    """Approval cards and escalations: recorded, never posted."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+
+    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
+        self._recorder.record("approval_changed", f"{approval.action} {approval.state}")
+
+    async def escalate(self, approval: Approval, *, channel_id: str) -> None:
+        self._recorder.record("escalate", f"{approval.action} {channel_id}")
+
+
+class _NoGroups:
+    """Nobody replayed belongs to a Slack user group."""
+
+    async def groups_of(self, user_id: str) -> frozenset[str]:
+        return frozenset()
+
+
+class _RecordingExecutor:
+    """Records the run and answers success without reaching anything. With no worker in a
+    replay nothing calls it; it is here so that a change that did would show in the record
+    instead of deploying something."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+
+    async def run(self, request: ExecutionRequest) -> ExecutionResult:
+        self._recorder.record("execute", request.action)
+        return ExecutionResult("succeeded", f"`{request.action}` recorded by the replay, not run")
+
+
+class Replayer:
+    """Replays cases, each run on a fresh copy of an empty database; open with :meth:`open`."""
+
+    def __init__(
+        self,
+        config: LoadedConfig,
+        *,
+        workdir: Path,
+        template: Path,
+        planning: PlanningFactory,
+        clock: Clock,
+    ) -> None:
+        self._config = config
+        self._workdir = workdir
+        self._template = template
+        self._planning = planning
+        self._clock = clock
+        self.recorder = Recorder()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls,
+        config: LoadedConfig,
+        *,
+        planning: PlanningFactory | None = None,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+    ) -> AsyncIterator[Replayer]:
+        """A replayer over a temporary folder, removed with everything in it on exit.
+
+        Args:
+            config: the actions, agents and planner settings to replay with.
+            planning: builds the planning pieces per run (default: from ``config``, like the
+                running bot).
+            environ: where provider API keys are read (default: the process environment).
+            clock: the clock (default: the system clock).
+
+        Raises:
+            ConfigError: a provider's API key variable is not set.
+            StorageError: the temporary database cannot be created.
+        """
+        env = environ if environ is not None else process_environment()
+
+        def configured(database: Database, run_clock: Clock) -> Planning:
+            return build_planning(config, usage=database.usage, clock=run_clock, environ=env)
+
+        with tempfile.TemporaryDirectory(prefix="switchboard-eval-") as tmp:
+            workdir = Path(tmp)
+            template = workdir / "eval.db"
+            database = await Database.connect(_url(template))
+            try:
+                await database.migrate()
+            finally:
+                await database.close()
+            yield cls(
+                config,
+                workdir=workdir,
+                template=template,
+                planning=planning or configured,
+                clock=clock or SystemClock(),
+            )
+
+    async def evaluate(self, cases: Sequence[EvalCase], *, k: int) -> EvalReport:
+        """Replay every case ``k`` times and score the runs."""
+        results = []
+        for case in cases:
+            runs = []
+            for _ in range(k):
+                observed = await self.replay(case)
+                runs.append(RunResult(observed, score(case.expected, observed)))
+            results.append(CaseResult(case, tuple(runs)))
+        return aggregate(results, k=k)
+
+    async def replay(self, case: EvalCase) -> Observed:
+        """Run the case's message once, after its context, on a fresh database."""
+        self.recorder.run += 1
+        run = self.recorder.run
+        path = self._workdir / f"run-{run}.db"
+        shutil.copyfile(self._template, path)
+        database = await Database.connect(_url(path))
+        planning: Planning | None = None
+        try:
+            planning = self._planning(database, self._clock)
+            switchboard = self._wire(database, planning)
+            inbound = await self._seed(case, database, second=_EPOCH + run)
+            outbound = await switchboard.run_turn(inbound, fresh=True)
+            return await _observe(outbound, database.approvals)
+        finally:
+            if planning is not None:
+                await close_chat_models(planning.models)
+            await database.close()
+            for leftover in self._workdir.glob(f"{path.name}*"):
+                leftover.unlink()
+
+    def _wire(self, database: Database, planning: Planning) -> Switchboard:
+        """The domain as ``Runtime.create`` wires it, with recorders at the edges."""
+        config, clock, recorder = self._config, self._clock, self.recorder
+        executors: dict[str, Executor] = {
+            action.name: _RecordingExecutor(recorder) for action in config.actions
+        }
+        operations = Operations(
+            config.actions,
+            stores=OperationStores(
+                approvals=database.approvals, jobs=database.jobs, audit=database.audit
+            ),
+            groups=_NoGroups(),
+            executors=executors,
+            notifier=_RecordingNotifier(recorder),
+            clock=clock,
+            read_cache=(
+                ReadCache(clock=clock, ttl=config.read_cache_ttl)
+                if config.read_cache_ttl is not None
+                else None
+            ),
+        )
+        deps = AgentDeps(
+            clock=clock,
+            workspace=_RecordingWorkspace(recorder),
+            incidents=database.incidents,
+            rotations=config.rotations,
+            incident_settings=config.incident_settings,
+            notes=database.notes,
+            threads=database.threads,
+            knowledge=database.knowledge,
+            knowledge_settings=config.knowledge,
+            composer=build_composer(config, planning, usage=database.usage, clock=clock),
+        )
+        return Switchboard(
+            builtin_agents(deps, custom=config.planning.profiles.values()),
+            fallback=FALLBACK_AGENT,
+            stores=Stores(
+                events=database.events,
+                conversations=database.conversations,
+                traces=database.traces,
+                ledger=database.ledger,
+            ),
+            clock=clock,
+            operations=operations,
+            planning=config.planning,
+            llm=planning.llm,
+            rate_limiter=None,
+            classifier=planning.classifier,
+            notes=database.notes,
+            threads=database.threads,
+        )
+
+    async def _seed(self, case: EvalCase, database: Database, *, second: int) -> Inbound:
+        """Store the case's context in its conversation; return the message to replay.
+
+        A mention without context starts a thread; with context it continues the thread the
+        context is in (as does a ``thread`` reply). A DM or command is answered at the top
+        level, where the context is stored too (the facade reads no context there).
+        """
+        given = case.input
+        trace = f"eval-{uuid.uuid4().hex}"
+        first = 1 if given.source == "thread" and not case.context else 0  # a parent before it
+        stamps = [f"{second}.{n:06d}" for n in range(first, first + len(case.context) + 1)]
+        now = self._clock.now()
+        inbound = Inbound(
+            team_id=given.team_id,
+            channel_id=given.channel_id,
+            user_id=given.user_id,
+            text=redact(given.text.strip()),  # as the Slack edge hands it over
+            source=given.source,
+            event_id=f"eval:{trace}",
+            trace_id=trace,
+            received_at=now,
+            ts="" if given.source == "command" else stamps[-1],
+            thread_ts=None if given.source in ("dm", "command") else f"{second}.000000",
+        )
+        conversations = database.conversations
+        for n, message in enumerate(case.context):
+            at = now - timedelta(seconds=len(case.context) - n)
+            if message.direction == "in":
+                earlier = Inbound(
+                    team_id=given.team_id,
+                    channel_id=given.channel_id,
+                    user_id=message.user_id,
+                    text=redact(message.text),
+                    source=given.source,
+                    event_id=f"eval:{trace}:{n}",
+                    trace_id=f"{trace}:{n}",
+                    received_at=at,
+                    ts=stamps[n],
+                    thread_ts=inbound.thread_ts,
+                )
+                await conversations.record_inbound(earlier)
+            else:
+                reply = Outbound(
+                    trace_id=f"{trace}:{n}",
+                    team_id=given.team_id,
+                    channel_id=given.channel_id,
+                    thread_ts=inbound.thread_ts,
+                    agent="",
+                    reply=Reply(text=message.text),
+                    status="sent",
+                    ts=stamps[n],
+                )
+                await conversations.record_reply(reply, now=at)
+        return inbound
+
+
+async def _observe(outbound: Outbound, approvals: ApprovalStore) -> Observed:
+    """What the turn did: its agent, the approval request it created, its answer's text."""
+    reply = outbound.reply
+    approval = await approvals.get(reply.approval_id) if reply.approval_id else None
+    lines = [reply.text, *(f"{item.label}: {item.detail}" for item in reply.items)]
+    return Observed(
+        agent=outbound.agent,
+        action=approval.action if approval is not None else None,
+        params=dict(approval.params) if approval is not None else {},
+        approval_required=approval is not None and approval.quorum > 0,
+        answer="\n".join(lines),
+    )
+
+
+def _url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
