@@ -1,5 +1,5 @@
-"""``switchboard memory forget --user U…``: erase a person's stored messages and notes (and
-the stored thread summaries, which are remade from what is left)."""
+"""``switchboard memory forget --user U…``: erase a person's stored messages, notes and
+feedback votes (and the stored thread summaries, which are remade from what is left)."""
 
 from __future__ import annotations
 
@@ -25,10 +25,14 @@ async def forget_user_command(
     try:
         messages = await database.conversations.erase_user(team_id=team_id, user_id=user_id)
         notes = await database.notes.forget_user(team_id=team_id, user_id=user_id)
+        votes = await database.feedback.forget_user(team_id=team_id, user_id=user_id)
         await database.threads.drop_summaries(team_id=team_id)  # they may quote the person
     finally:
         await database.close()
-    log.info("memory_forgot_user", user=user_id, messages=messages, notes=notes)
+    log.info("memory_forgot_user", user=user_id, messages=messages, notes=notes, votes=votes)
     where = f" in {team_id}" if team_id else ""
-    print(f"erased {messages} messages and {notes} notes of {user_id}{where}", file=out)
+    print(
+        f"erased {messages} messages, {notes} notes and {votes} feedback votes of {user_id}{where}",
+        file=out,
+    )
     return 0

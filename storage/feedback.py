@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -75,6 +75,15 @@ class SqlFeedbackStore(FeedbackStore):
         with translated("store feedback"):
             async with self._db.write.begin() as connection:
                 await connection.execute(statement)
+
+    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
+        """Delete every vote (and the words of its form) a person gave; returns how many."""
+        statement = delete(feedback).where(feedback.c.user_id == user_id)
+        if team_id is not None:
+            statement = statement.where(feedback.c.team_id == team_id)
+        with translated("forget a person's feedback"):
+            async with self._db.write.begin() as connection:
+                return int((await connection.execute(statement)).rowcount or 0)
 
     async def votes(self, trace_id: str) -> Sequence[Feedback]:
         """Every vote on one answer, oldest first."""

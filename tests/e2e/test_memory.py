@@ -118,18 +118,32 @@ async def test_a_pasted_secret_is_redacted_before_storage_and_logs(
 async def test_memory_forget_erases_a_persons_messages_and_notes(
     sandbox: SlackSandbox, database_url: str
 ) -> None:
-    """`switchboard memory forget --user U0ALICE` leaves nothing Alice wrote."""
+    """`switchboard memory forget --user U0ALICE` leaves nothing Alice wrote: messages,
+    notes, and her 👎 with the words of its form."""
     async with running_bot(sandbox, database_url) as bot:
         await _ask(sandbox, "memory: remember for me that my desk is 4F")
         await _ask(sandbox, "help")
+        answer = sandbox.calls_for("chat.postMessage")[-1]
+        await sandbox.click(answer.response["ts"], "feedback_down", user="U0ALICE")
+        form = await sandbox.wait_for("views.open")
+        values = {
+            "reason": {"value": {"type": "radio_buttons", "selected_option": {"value": "other"}}},
+            "comment": {"value": {"type": "plain_text_input", "value": "my desk is 4F"}},
+        }
+        await sandbox.send_interaction(
+            sandbox.view_submission(form.response["view"]["id"], values, user="U0ALICE")
+        )
+        await sandbox.wait_for("chat.postEphemeral")
         await bot.idle()
     settings = settings_for(sandbox, database_url)
     code = await forget_user_command(settings, user_id="U0ALICE", team_id=None)
     async with running_bot(sandbox, database_url) as bot:
         stored = await _stored_texts(bot)
+        trace_id = answer.args["metadata"]["event_payload"]["trace_id"]
+        votes = await bot.runtime.database.feedback.votes(trace_id)
         recalled = await _ask(sandbox, "memory: recall desk")
         await bot.idle()
-    assert code == 0 and stored == []
+    assert code == 0 and stored == [] and votes == []
     assert "nothing about desk" in recalled
 
 
