@@ -1,7 +1,8 @@
 """Pick one agent per message.
 
-Order: explicit (``agent: …`` or ``/ops agent …``) > the channel's binding > an action's
-command format > keyword and example-utterance score. When the best score is below the
+Order: explicit (``agent: …``; in a slash command, a whole action command such as ``/ops
+deploy api to prod``, then ``/ops agent …``) > the channel's binding > an action's command
+format > keyword and example-utterance score. When the best score is below the
 threshold, or two agents tie, the decision is ``ask`` with the candidates (the facade may
 then ask an LLM classifier, or the person, with buttons). Nothing scoring at all falls back.
 
@@ -54,17 +55,30 @@ def route(
         The decision with its reason and a score in [0, 1]; ``ask`` carries the candidates.
     """
     by_name = {agent.name.lower(): agent for agent in agents}
-    explicit = _explicit(text, by_name, subcommand=subcommand)
+    stripped = text.strip()
+    found = match_formats(stripped, tuple(actions)) if actions else None
+    by_format = (
+        Route(by_name[found.action.agent].name, "action", 1.0, stripped)
+        if found is not None and found.action.agent in by_name
+        else None
+    )
+    explicit = _explicit(text, by_name)
     if explicit is not None:
         return explicit
-    stripped = text.strip()
+    if subcommand:
+        # A whole command (``/ops deploy api to prod``) before its first word as an agent
+        # name: the deploy agent and its deploy action may share that word.
+        if by_format is not None:
+            return by_format
+        head, _, rest = stripped.partition(" ")
+        if head.lower() in by_name:
+            return Route(by_name[head.lower()].name, "explicit", 1.0, rest.strip())
     if channel_id:
         for agent in agents:
             if channel_id in agent.channels:
                 return Route(agent.name, "binding", 1.0, stripped)
-    found = match_formats(stripped, tuple(actions)) if actions else None
-    if found is not None and found.action.agent in by_name:
-        return Route(by_name[found.action.agent].name, "action", 1.0, stripped)
+    if by_format is not None:
+        return by_format
     return _scored(stripped, agents, fallback=fallback, threshold=threshold)
 
 
@@ -102,15 +116,12 @@ def example_score(words: set[str], example: str) -> float:
     return _EXAMPLE_WEIGHT * len(wanted & words) / len(wanted)
 
 
-def _explicit(text: str, by_name: dict[str, AgentInfo], *, subcommand: bool) -> Route | None:
+def _explicit(text: str, by_name: dict[str, AgentInfo]) -> Route | None:
+    """``agent: …`` names the agent outright."""
     match = _PREFIX.match(text)
     if match and match.group(1).lower() in by_name:
         agent = by_name[match.group(1).lower()]
         return Route(agent.name, "explicit", 1.0, match.group(2).strip())
-    if subcommand:
-        head, _, rest = text.strip().partition(" ")
-        if head.lower() in by_name:
-            return Route(by_name[head.lower()].name, "explicit", 1.0, rest.strip())
     return None
 
 

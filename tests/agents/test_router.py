@@ -146,3 +146,36 @@ def test_ignoring_the_channel_lets_a_bound_channel_hand_off() -> None:
     """Without the channel id the same text routes by its words (the hand-off path)."""
     decision = route("who is on call", BOUND, fallback="help")
     assert (decision.agent, decision.reason) == ("oncall", "keyword")
+
+
+DEPLOY = ActionSpec(
+    name="deploy",
+    agent="deploy",
+    description="Deploy",
+    risk="write",
+    executor=ExecutorInfo("http", "x:80"),
+    params=(ParamSpec("service"), ParamSpec("env")),
+    formats=("deploy {service} to {env}",),
+)
+
+
+def test_a_whole_slash_command_matching_an_action_keeps_its_text() -> None:
+    """`/ops deploy api to prod`: the agent and its action share the first word, so the
+    command goes to the action's agent with its whole text (the planner must see `deploy`);
+    `/ops deploy status` (no format) still names the agent."""
+    decision = route(
+        "deploy api to prod", AGENTS, fallback="help", subcommand=True, actions=(DEPLOY,)
+    )
+    assert (decision.agent, decision.reason, decision.text) == (
+        "deploy",
+        "action",
+        "deploy api to prod",
+    )
+    other = route("deploy status", AGENTS, fallback="help", subcommand=True, actions=(DEPLOY,))
+    assert (other.agent, other.reason, other.text) == ("deploy", "explicit", "status")
+
+
+def test_a_slash_command_naming_an_agent_beats_the_channel_binding() -> None:
+    """`/ops oncall who` in a channel bound to deploy goes to oncall, as before."""
+    decision = route("oncall who", BOUND, fallback="help", subcommand=True, channel_id="C0DEPLOYS")
+    assert (decision.agent, decision.reason, decision.text) == ("oncall", "explicit", "who")
