@@ -8,6 +8,8 @@ sandbox's fake deploy API. Lines:
 - ``/ops …``: the slash command (``/ops help``, ``/ops approvals``)
 - ``/as bob``: speak and click as another person (alice, bob, carol)
 - ``/approve``, ``/reject REASON``: click on the latest approval card
+- ``/up``, ``/down WHAT WENT WRONG``: 👍 / 👎 the latest answer (👎 fills in its form)
+- ``/home``: open the bot's App Home tab (KPIs and the review queue for carol, a reviewer)
 - ``/new``: start a new thread; ``/quit``: leave
 
 With ``--script FILE`` the lines of FILE are played and the transcript printed.
@@ -44,7 +46,8 @@ _OUTCOME_WORDS = ("succeeded", "failed", "outcome unknown")
 _HELLO = (
     "Switchboard demo: you are alice in #general, talking to @switchboard.\n"
     "Try 'deploy api to prod', then '/as bob' and '/approve'. Also: 'status of api', "
-    "'/ops help', '/ops approvals', '/reject REASON', '/new', '/quit'.\n"
+    "'/ops help', '/ops approvals', '/reject REASON', '/up', '/down WHY', '/home', '/new', "
+    "'/quit'.\n"
 )
 
 
@@ -78,6 +81,7 @@ class DemoSession:
         self.user = "U0ALICE"
         self._thread_ts: str | None = None
         self._card_ts: str | None = None
+        self._answer_ts: str | None = None
 
     def new_thread(self) -> None:
         """The next message starts a new thread."""
@@ -96,6 +100,14 @@ class DemoSession:
             await self._command(line.removeprefix("/ops").strip())
         elif line == "/approve" or line.startswith("/reject"):
             await self._decide(line)
+        elif line == "/up" or line.startswith("/down"):
+            await self._vote(line)
+        elif line == "/home":
+            user = self.user
+            published = len(self._sandbox.calls_for("views.publish"))
+            await self._sandbox.open_home(user=user)
+            with contextlib.suppress(TimeoutError):
+                await self._sandbox.wait_for("views.publish", count=published + 1, timeout=_TIMEOUT)
         else:
             await self._message(line)
         return self._transcript(mark)
@@ -117,6 +129,41 @@ class DemoSession:
             self._card_ts = str(reply.response.get("ts"))
             if _is_running(reply):
                 await self._outcome()
+        elif reply is not None:
+            self._answer_ts = str(reply.response.get("ts"))
+
+    async def _vote(self, line: str) -> None:
+        if self._answer_ts is None:
+            return
+        sandbox, user = self._sandbox, self.user
+        thanked = len(sandbox.calls_for("chat.postEphemeral"))
+        if line == "/up":
+            await sandbox.click(self._answer_ts, "feedback_up", user=user)
+        else:
+            comment = line.removeprefix("/down").strip()
+            values = {
+                "reason": {
+                    "value": {"type": "radio_buttons", "selected_option": {"value": "wrong_answer"}}
+                },
+                "comment": {"value": {"type": "plain_text_input", "value": comment}},
+            }
+            if not await self._fill_form(self._answer_ts, "feedback_down", values):
+                return
+        with contextlib.suppress(TimeoutError):
+            await sandbox.wait_for("chat.postEphemeral", count=thanked + 1, timeout=_TIMEOUT)
+
+    async def _fill_form(self, ts: str, action_id: str, values: dict[str, Any]) -> bool:
+        """Click a button that opens a form, then submit the form with ``values``."""
+        sandbox, user = self._sandbox, self.user
+        before = len(sandbox.calls_for("views.open"))
+        await sandbox.click(ts, action_id, user=user)
+        try:
+            opened = await sandbox.wait_for("views.open", count=before + 1, timeout=_TIMEOUT)
+        except TimeoutError:
+            return False
+        view_id = str(opened.response["view"]["id"])
+        await sandbox.send_interaction(sandbox.view_submission(view_id, values, user=user))
+        return True
 
     async def _command(self, text: str) -> None:
         delivery = await self._sandbox.send_command(
@@ -137,14 +184,10 @@ class DemoSession:
         if line == "/approve":
             await sandbox.click(self._card_ts, "approval_approve", user=user)
         else:
-            await sandbox.click(self._card_ts, "approval_reject", user=user)
-            opened = await self._next("views.open", None)
-            if opened is None:
-                return
             reason = line.removeprefix("/reject").strip() or "no reason given"
             values = {"reason": {"reason_input": {"type": "plain_text_input", "value": reason}}}
-            view_id = str(opened.response["view"]["id"])
-            await sandbox.send_interaction(sandbox.view_submission(view_id, values, user=user))
+            if not await self._fill_form(self._card_ts, "approval_reject", values):
+                return
         answer = await self._first(
             ("chat.postEphemeral", lambda c: c.args.get("user") == user),
             ("chat.update", lambda c: c.args.get("ts") == self._card_ts),
@@ -200,7 +243,27 @@ class DemoSession:
                 lines.append(f"(only <@{call.args.get('user')}> sees) {_text_of(call)}")
             elif call.method == "response_url":
                 lines.append(f"(only you see) {_text_of(call)}")
+            elif call.method == "views.publish":
+                lines.append(f"(App Home of <@{call.args.get('user_id')}>)")
+                lines += [f"  {line}" for line in _view_lines(call.args.get("view") or {})]
         return lines or ["(no answer within 15 s: see the log lines above)"]
+
+
+def _view_lines(view: Mapping[str, Any]) -> list[str]:
+    """A published view as text: headers, sections (with their fields) and buttons."""
+    lines: list[str] = []
+    for block in view.get("blocks") or []:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"== {block['text']['text']} ==")
+        elif kind == "section":
+            fields = " | ".join(f["text"].replace("\n", ": ") for f in block.get("fields") or [])
+            lines.append(block["text"]["text"] + (f"  {fields}" if fields else ""))
+        elif kind == "context":
+            lines += [str(e.get("text", "")) for e in block.get("elements") or []]
+        elif kind == "actions":
+            lines.append(" ".join(f"[{e['text']['text']}]" for e in block.get("elements") or []))
+    return lines
 
 
 def _is_running(call: ApiCall) -> bool:

@@ -63,3 +63,29 @@ def _block_real_network() -> Iterator[None]:
         for module_name in ("httpx2", "httpx"):
             _guard(monkeypatch, module_name)
         yield
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A test that runs the CLI (``main`` configures logging for the process) must not leave
+    its configuration behind: a logger cached on first use escapes
+    ``structlog.testing.capture_logs`` in every later test, and a root handler on a closed
+    capture stream fails every later log call. So loggers are never cached in tests, and
+    structlog's configuration and the root logger are restored after each test."""
+    import logging
+
+    import structlog
+
+    configure = structlog.configure
+
+    def uncached(**settings: Any) -> None:
+        configure(**{**settings, "cache_logger_on_first_use": False})
+
+    monkeypatch.setattr(structlog, "configure", uncached)
+    config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    configure(**config)
+    root.handlers[:] = handlers
+    root.setLevel(level)
