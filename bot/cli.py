@@ -32,7 +32,13 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot against Slack (HTTP or Socket Mode)")
     run.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")  # noqa: S104 (a server must be reachable by Slack)
-    run.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000; 0: any)")
+    run.add_argument(
+        "--port",
+        type=int,
+        default=3000,
+        help="HTTP port (default 3000; 0: any); in Socket Mode it serves only /healthz, "
+        "/readyz and /metrics",
+    )
     run.add_argument("--socket", action="store_true", help="use Socket Mode instead of HTTP")
 
     sandbox = sub.add_parser("sandbox", help="run the local Slack-compatible sandbox server")
@@ -113,6 +119,11 @@ def _review_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     promote.add_argument("--approval-required", choices=["yes", "no"])
     promote.add_argument("--answer", help="text the answer should contain")
 
+    trace = sub.add_parser(
+        "trace", help="one turn from the database: route, plan, actions, timings"
+    )
+    trace.add_argument("trace")
+
     kpis = sub.add_parser("kpis", help="KPIs per agent as a table")
     kpis.add_argument("--agent", help="only this agent")
     kpis.add_argument("--days", type=int, default=7)
@@ -144,6 +155,8 @@ def _corrections(args: argparse.Namespace) -> dict[str, object] | None:
 async def _review_dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from bot import review_cli
 
+    if args.command == "trace":
+        return await review_cli.review_show_command(settings, args.trace)
     if args.command == "kpis":
         return await review_cli.kpis_command(settings, days=args.days, agent=args.agent)
     if args.command == "export":
@@ -216,7 +229,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             settings, RuntimeOptions(socket_mode=args.socket, worker=worker)
         )
         if args.socket:
-            await serve_socket_mode(runtime)
+            await serve_socket_mode(runtime, host=args.host, port=args.port)
         else:
             await serve_http(runtime, host=args.host, port=args.port)
         return 0
@@ -250,7 +263,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             config_path=args.config,
             json_output=args.json,
         )
-    if args.command in ("review", "kpis", "export"):
+    if args.command in ("review", "kpis", "export", "trace"):
         return await _review_dispatch(args, settings)
     if args.command == "audit":
         from bot.audit_cli import print_audit

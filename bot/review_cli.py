@@ -95,12 +95,14 @@ async def review_list_command(
 async def review_show_command(
     settings: Settings, trace_id: str, *, out: TextIO | None = None
 ) -> int:
-    """Print one turn: route, planner, tool calls, latency, tokens, cost, votes, label."""
+    """Print one turn (``review show`` and ``trace``): route, planner, tool calls, timings,
+    tokens, cost, the approvals it requested with their audit trail, votes and label."""
     out = out or sys.stdout
     database = await _open(settings)
     try:
         case = await database.feedback.case(trace_id)
         votes = await database.feedback.votes(trace_id)
+        audit = await database.audit.entries(since=None, action=None, limit=200, trace_id=trace_id)
     finally:
         await database.close()
     if case is None:
@@ -130,6 +132,12 @@ async def review_show_command(
         params = " ".join(f"{k}={v}" for k, v in case.approval.params.items())
         needed = "needed approval" if case.approval.required else "ran without approval"
         lines.append(f"action     {case.approval.action} {params} ({needed})")
+    for entry in audit:
+        details = " ".join(f"{k}={v}" for k, v in entry.details.items())
+        lines.append(
+            f"audit      {entry.at:%Y-%m-%d %H:%M:%S} {entry.kind} by {entry.actor} "
+            f"({entry.action}) {details}".rstrip()
+        )
     for vote in votes:
         detail = ", ".join(
             part

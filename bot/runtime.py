@@ -21,7 +21,7 @@ from agents.core.approval import Approval
 from agents.core.facade import Stores, Switchboard
 from agents.core.llm import ChatModel
 from agents.core.operations import Operations, OperationStores
-from agents.core.ports import Clock
+from agents.core.ports import ApprovalNotifier, Clock
 from agents.core.read_cache import ReadCache
 from agents.core.review import Review
 from agents.registry import FALLBACK_AGENT, builtin_agents
@@ -30,7 +30,15 @@ from bot.config import Settings, process_environment
 from bot.config_file import LoadedConfig, load_config
 from bot.config_file.loader import Retention
 from bot.integrations.executors import build_executors
+from bot.integrations.executors.breaker import breaker_states
 from bot.integrations.llm import close_chat_models
+from bot.metrics import (
+    MeteredLedger,
+    MeteredNotifier,
+    MeteredUsage,
+    Metrics,
+    metered_executors,
+)
 from bot.planning_wiring import build_composer, build_planning
 from bot.slack_client import build_web_client
 from bot.worker import Worker, WorkerOptions
@@ -79,7 +87,7 @@ class RuntimeOptions:
 class WakingNotifier:
     """Passes notifications on, and wakes the worker when a request becomes approved."""
 
-    def __init__(self, inner: SlackApprovalNotifier, worker: list[Worker]) -> None:
+    def __init__(self, inner: ApprovalNotifier, worker: list[Worker]) -> None:
         self._inner = inner
         self._worker = worker
 
@@ -108,6 +116,7 @@ class Runtime:
     app: AsyncApp
     operations: Operations
     worker: Worker
+    metrics: Metrics
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -132,16 +141,20 @@ class Runtime:
                 else LoadedConfig(actions=(), executors={})
             )
         database = await Database.connect(settings.database_url)
+        metrics = Metrics()
+        usage = MeteredUsage(database.usage, metrics)
         clock = options.clock or SystemClock()
         environ = options.environ or process_environment()
         try:
             if database.dialect == "sqlite":
                 await database.migrate()
-            planning = build_planning(config, usage=database.usage, clock=clock, environ=environ)
+            planning = build_planning(config, usage=usage, clock=clock, environ=environ)
         except BaseException:
             await database.close()
             raise
-        session = aiohttp.ClientSession()
+        session = aiohttp.ClientSession(
+            trace_configs=[metrics.slack_trace_config(settings.slack_api_url)]
+        )
         client = build_web_client(
             token=settings.secret("slack_bot_token"),
             base_url=settings.slack_api_url,
@@ -155,14 +168,20 @@ class Runtime:
         } | set(config.review.reviewers.groups)
         groups = SlackGroupDirectory(client, handles=handles)
         worker_box: list[Worker] = []
-        notifier = WakingNotifier(SlackApprovalNotifier(client, actions=actions), worker_box)
+        notifier = WakingNotifier(
+            MeteredNotifier(SlackApprovalNotifier(client, actions=actions), metrics), worker_box
+        )
+        executors = build_executors(
+            config, session=session, environ=environ, sleep=_counting_sleep(metrics)
+        )
+        metrics.watch_breakers(lambda: breaker_states(executors))
         operations = Operations(
             config.actions,
             stores=OperationStores(
                 approvals=database.approvals, jobs=database.jobs, audit=database.audit
             ),
             groups=groups,
-            executors=build_executors(config, session=session, environ=environ),
+            executors=metered_executors(executors, metrics),
             notifier=notifier,
             clock=clock,
             read_cache=(
@@ -185,7 +204,7 @@ class Runtime:
             threads=database.threads,
             knowledge=database.knowledge,
             knowledge_settings=config.knowledge,
-            composer=build_composer(config, planning, usage=database.usage, clock=clock),
+            composer=build_composer(config, planning, usage=usage, clock=clock),
         )
         switchboard = Switchboard(
             builtin_agents(deps, custom=config.planning.profiles.values()),
@@ -194,7 +213,7 @@ class Runtime:
                 events=database.events,
                 conversations=database.conversations,
                 traces=database.traces,
-                ledger=database.ledger,
+                ledger=MeteredLedger(database.ledger, metrics),
             ),
             clock=clock,
             operations=operations,
@@ -220,7 +239,7 @@ class Runtime:
             process_before_response=False,
             raise_error_for_unhandled_request=False,
         )
-        register(app, switchboard=switchboard, runner=runner)
+        register(app, switchboard=switchboard, runner=runner, meter=metrics)
         register_approvals(app, operations=operations)
         register_routing(app, switchboard=switchboard, runner=runner)
         review = Review(
@@ -230,6 +249,7 @@ class Runtime:
             groups=groups,
             clock=clock,
             operations=operations,
+            on_vote=metrics.vote,
         )
         register_feedback(app, review=review)
         return cls(
@@ -242,6 +262,7 @@ class Runtime:
             app,
             operations,
             worker,
+            metrics,
             chat_models=planning.models,
         )
 
@@ -276,6 +297,17 @@ class Runtime:
         await self.session.close()
         await self.database.close()
         log.info("runtime_stopped")
+
+
+def _counting_sleep(metrics: Metrics) -> Callable[[float], Awaitable[None]]:
+    """The executors' wait between attempts, counting each one as a retry."""
+    retried = metrics.retried("executor")
+
+    async def sleep(seconds: float) -> None:
+        retried()
+        await asyncio.sleep(seconds)
+
+    return sleep
 
 
 def _retention(

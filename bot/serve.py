@@ -33,16 +33,19 @@ def stop_on_signals() -> asyncio.Event:
 class HttpServer:
     """The aiohttp site serving a runtime; ``port`` is known after :meth:`start`."""
 
-    def __init__(self, runtime: Runtime, *, host: str, port: int) -> None:
+    def __init__(self, runtime: Runtime, *, host: str, port: int, slack: bool = True) -> None:
+        """``slack=False`` (Socket Mode): only health, readiness and metrics are served."""
         self._runtime = runtime
         self._host = host
         self._requested_port = port
-        self._runner = web.AppRunner(build_web_app(runtime), access_log=None)
+        self._runner = web.AppRunner(build_web_app(runtime, slack=slack), access_log=None)
+        self._set_up = False
         self.port = port
 
     async def start(self) -> None:
         """Listen, then start the runtime (recovery runs once the endpoint is up)."""
         await self._runner.setup()
+        self._set_up = True
         site = web.TCPSite(self._runner, self._host, self._requested_port)
         await site.start()
         # aiohttp exposes the bound port (needed for --port 0) only on the runner's addresses.
@@ -54,7 +57,8 @@ class HttpServer:
 
     async def close(self) -> None:
         """Stop accepting requests, then close the runtime."""
-        await self._runner.cleanup()
+        if self._set_up:
+            await self._runner.cleanup()
         await self._runtime.close()
 
 
@@ -70,16 +74,18 @@ async def serve_http(runtime: Runtime, *, host: str, port: int) -> None:
         await server.close()
 
 
-async def serve_socket_mode(runtime: Runtime) -> None:
-    """Connect over Socket Mode until a stop signal."""
+async def serve_socket_mode(runtime: Runtime, *, host: str, port: int) -> None:
+    """Connect over Socket Mode until a stop signal; serve health, readiness and metrics
+    over HTTP on ``host:port`` meanwhile."""
     stop = stop_on_signals()
     handler = AsyncSocketModeHandler(runtime.app, runtime.settings.secret("slack_app_token"))
+    server = HttpServer(runtime, host=host, port=port, slack=False)
     try:
         await handler.connect_async()  # type: ignore[no-untyped-call]
-        await runtime.start()
-        log.info("socket_mode_connected")
+        await server.start()  # starts the runtime too
+        log.info("socket_mode_connected", metrics_port=server.port)
         await stop.wait()
         log.info("shutdown_requested")
     finally:
         await handler.close_async()  # type: ignore[no-untyped-call]
-        await runtime.close()
+        await server.close()

@@ -1,4 +1,5 @@
-"""The aiohttp server: Bolt's endpoint for events, interactivity and commands, and health.
+"""The aiohttp server: Bolt's endpoint for events, interactivity and commands, health,
+readiness and metrics.
 
 Bolt verifies signatures and answers 401 for forged or stale ones; this adapter adds what
 Bolt leaves out: a 400 (not a 500) for a signed body that is not valid JSON or form, and one
@@ -18,6 +19,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from agents.core.errors import StorageError
+from bot.health import Readiness
+from bot.metrics import CONTENT_TYPE_LATEST
 from bot.runtime import Runtime
 
 __all__ = ["SLACK_EVENTS_PATH", "build_web_app"]
@@ -36,14 +39,23 @@ def _signature_ok(
     return verifier.is_valid_request(body, dict(headers))
 
 
-def build_web_app(runtime: Runtime) -> web.Application:
-    """The aiohttp application serving ``POST /slack/events`` and ``GET /healthz``."""
+def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
+    """The aiohttp application serving ``POST /slack/events`` (unless ``slack`` is False:
+    Socket Mode), ``GET /healthz``, ``GET /readyz`` and ``GET /metrics``."""
     app: AsyncApp = runtime.app
+    metrics = runtime.metrics
     secret = runtime.settings.slack_signing_secret
     verifier = None if secret is None else SignatureVerifier(secret.get_secret_value())
+    readiness = Readiness(runtime.database, slack_auth=app.client.auth_test)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
+        try:
+            return await _slack_events(request, started)
+        finally:
+            metrics.ack_seconds.observe(time.perf_counter() - started)
+
+    async def _slack_events(request: web.Request, started: float) -> web.StreamResponse:
         body = await request.text()
         try:
             bolt_request = AsyncBoltRequest(
@@ -54,17 +66,21 @@ def build_web_app(runtime: Runtime) -> web.Application:
         if bolt_request is None or not isinstance(bolt_request.body, dict):
             if not _signature_ok(verifier, body, request.headers):
                 log.warning("slack_request_rejected", reason="invalid_signature", status=401)
+                metrics.rejected.labels("invalid_signature").inc()
                 return web.Response(status=401)
             log.warning("slack_request_rejected", reason="malformed_body", status=400)
+            metrics.rejected.labels("malformed_body").inc()
             return web.Response(status=400)
         response = await app.async_dispatch(bolt_request)
         if response.status >= 400:
+            reason = "invalid_signature" if response.status == 401 else "unhandled"
             log.warning(
                 "slack_request_rejected",
-                reason="invalid_signature" if response.status == 401 else "unhandled",
+                reason=reason,
                 status=response.status,
                 elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
             )
+            metrics.rejected.labels(reason).inc()
         return await to_aiohttp_response(response)
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -82,7 +98,27 @@ def build_web_app(runtime: Runtime) -> web.Application:
             status=200 if ok else 503,
         )
 
+    async def readyz(_request: web.Request) -> web.Response:
+        report = await readiness.check()
+        return web.json_response(
+            {
+                "ok": report.ok,
+                "database": report.database,
+                "migrations": report.migrations,
+                "slack": report.slack,
+            },
+            status=200 if report.ok else 503,
+        )
+
+    async def metrics_page(_request: web.Request) -> web.Response:
+        return web.Response(
+            body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
     web_app = web.Application(client_max_size=_MAX_BODY)
-    web_app.router.add_post(SLACK_EVENTS_PATH, slack_events)
+    if slack:
+        web_app.router.add_post(SLACK_EVENTS_PATH, slack_events)
     web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/readyz", readyz)
+    web_app.router.add_get("/metrics", metrics_page)
     return web_app

@@ -14,7 +14,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from agents.core.facade import Switchboard
 from agents.core.models import Inbound
-from handlers.middleware import ClaimDelivery, bind_log_context
+from handlers.middleware import ClaimDelivery, DeliveryMeter, bind_log_context
 from handlers.turns import TurnRunner
 
 __all__ = ["OPS_COMMAND", "register"]
@@ -24,10 +24,16 @@ log = structlog.get_logger(__name__)
 OPS_COMMAND = "/ops"
 
 
-def register(app: AsyncApp, *, switchboard: Switchboard, runner: TurnRunner) -> None:
+def register(
+    app: AsyncApp,
+    *,
+    switchboard: Switchboard,
+    runner: TurnRunner,
+    meter: DeliveryMeter | None = None,
+) -> None:
     """Attach Switchboard's middleware, listeners and error handler to a Bolt app."""
     app.middleware(bind_log_context)
-    app.middleware(ClaimDelivery(switchboard))
+    app.middleware(ClaimDelivery(switchboard, meter=meter))
 
     async def on_message_event(context: AsyncBoltContext) -> None:
         inbound = context.get("inbound")

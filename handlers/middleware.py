@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -24,7 +24,7 @@ from handlers.parsing import (
     message_inbound,
 )
 
-__all__ = ["ClaimDelivery", "bind_log_context"]
+__all__ = ["ClaimDelivery", "DeliveryMeter", "bind_log_context"]
 
 log = structlog.get_logger(__name__)
 
@@ -34,6 +34,26 @@ _PASSED_ON = frozenset({"app_home_opened"})
 (opening the App Home twice just renders it twice)."""
 
 Next = Callable[[], Awaitable[None]]
+
+
+class DeliveryMeter(Protocol):
+    """Counts deliveries (the bot's metrics implement it)."""
+
+    def delivery(self, kind: str, outcome: str) -> None:
+        """One delivery of ``kind`` (event, command, action, view, other) ended ``outcome``
+        (claimed, duplicate, ignored, malformed, passed)."""
+        ...
+
+
+def _kind(body: dict[str, Any]) -> str:
+    if body.get("type") == "event_callback":
+        return "event"
+    if "command" in body:
+        return "command"
+    return {"block_actions": "action", "view_submission": "view"}.get(
+        str(body.get("type")), "other"
+    )
+
 
 _ACK = 200
 
@@ -69,8 +89,13 @@ class ClaimDelivery:
     types and payloads missing fields are acked with an empty ``200`` and go no further.
     """
 
-    def __init__(self, switchboard: Switchboard) -> None:
+    def __init__(self, switchboard: Switchboard, *, meter: DeliveryMeter | None = None) -> None:
         self._switchboard = switchboard
+        self._meter = meter
+
+    def _count(self, body: dict[str, Any], outcome: str) -> None:
+        if self._meter is not None:
+            self._meter.delivery(_kind(body), outcome)
 
     async def __call__(
         self,
@@ -83,6 +108,7 @@ class ClaimDelivery:
         now = self._switchboard.clock.now()
         event = body.get("event")
         if isinstance(event, dict) and event.get("type") in _PASSED_ON:
+            self._count(body, "passed")
             await next()
             return None
         if body.get("type") == "event_callback":
@@ -91,15 +117,21 @@ class ClaimDelivery:
             inbound = command_inbound(body, trace_id=trace_id, now=now)
             if inbound is None:
                 log.warning("payload_malformed", kind="slash_command")
+                self._count(body, "malformed")
         else:
             # Interactivity and other payload types: later listeners (or Bolt's 404) decide.
+            self._count(body, "passed")
             await next()
             return None
         if inbound is None:
+            if body.get("type") == "event_callback":
+                self._count(body, "ignored")
             return _quiet_ack()
         if not await self._switchboard.claim(inbound):
             log.info("delivery_duplicate", event_id=inbound.event_id)
+            self._count(body, "duplicate")
             return _quiet_ack()
+        self._count(body, "claimed")
         context["inbound"] = inbound
         await next()
         return None

@@ -38,7 +38,12 @@ class SqlAuditLog:
                 await connection.execute(insert(audit_log).values(**_values(entry)))
 
     async def entries(
-        self, *, since: datetime | None, action: str | None, limit: int
+        self,
+        *,
+        since: datetime | None,
+        action: str | None,
+        limit: int,
+        trace_id: str | None = None,
     ) -> Sequence[AuditEntry]:
         """Entries oldest first (in the order written, for equal times).
 
@@ -46,12 +51,15 @@ class SqlAuditLog:
             since: only entries at or after this instant.
             action: only entries about this action.
             limit: at most this many, the oldest that match.
+            trace_id: only entries about the turn with this trace id.
         """
         statement = select(audit_log).order_by(audit_log.c.at, audit_log.c.id)
         if since is not None:
             statement = statement.where(audit_log.c.at >= since)
         if action is not None:
             statement = statement.where(audit_log.c.action == action)
+        if trace_id is not None:
+            statement = statement.where(audit_log.c.trace_id == trace_id)
         statement = statement.limit(max(limit, 0))
         with translated("read the audit log"):
             async with self._db.read.connect() as connection:

@@ -200,6 +200,8 @@ class Switchboard:
                 tool_calls=plan.tool_calls if plan is not None else (),
             ),
         )
+        # The turn's one summary line: what it did and what it cost (delivery is logged by
+        # the runner as ``turn_completed``).
         log.info(
             "turn_routed",
             agent=decision.agent,
@@ -208,6 +210,12 @@ class Switchboard:
             outcome=outcome,
             planner=plan.planner if plan is not None else "none",
             degraded=plan.degraded if plan is not None else None,
+            tool_calls=list(plan.tool_calls) if plan is not None else [],
+            approval_id=reply.approval_id,
+            total_ms=round((clock.monotonic() - t0) * 1000, 2),
+            input_tokens=plan.input_tokens if plan is not None else 0,
+            output_tokens=plan.output_tokens if plan is not None else 0,
+            cost_micros=plan.cost_micros if plan is not None else 0,
         )
         return outbound
 

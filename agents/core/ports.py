@@ -205,9 +205,14 @@ class AuditLog(Protocol):
         ...
 
     async def entries(
-        self, *, since: datetime | None, action: str | None, limit: int
+        self,
+        *,
+        since: datetime | None,
+        action: str | None,
+        limit: int,
+        trace_id: str | None = None,
     ) -> Sequence[AuditEntry]:
-        """Entries oldest first, optionally since a time and for one action."""
+        """Entries oldest first, optionally since a time, for one action, for one turn."""
         ...
 
 

@@ -7,7 +7,7 @@ label and promote. Refusals are returned as text for the person, never raised.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +25,7 @@ from agents.core.feedback import (
     ReviewSettings,
     Vote,
 )
+from agents.core.models import Trace
 from agents.core.operations import Operations
 from agents.core.ports import Clock, GroupDirectory, TraceStore
 from agents.core.redaction import redact
@@ -68,8 +69,11 @@ class Review:
         groups: GroupDirectory,
         clock: Clock,
         operations: Operations | None = None,
+        on_vote: Callable[[str, Vote], None] | None = None,
     ) -> None:
+        """``on_vote(agent, vote)`` is told of every stored vote (the bot counts them)."""
         self._store = store
+        self._on_vote = on_vote
         self._traces = traces
         self._settings = settings
         self._groups = groups
@@ -83,10 +87,13 @@ class Review:
 
     async def vote(self, *, trace_id: str, team_id: str, user_id: str, vote: Vote) -> str | None:
         """Store 👍 or 👎 on an answer (replacing the person's earlier vote); a refusal or None."""
-        if not await self._known(trace_id, team_id):
+        trace = await self._known(trace_id, team_id)
+        if trace is None:
             return _NO_ANSWER
         await self._store.vote(Feedback(trace_id, team_id, user_id, vote, self._clock.now()))
         log.info("feedback_recorded", vote=vote, feedback_trace=trace_id)
+        if self._on_vote is not None:
+            self._on_vote(trace.agent, vote)
         return None
 
     async def explain(
@@ -100,7 +107,7 @@ class Review:
         expected: str,
     ) -> str | None:
         """Store a 👎 with what went wrong (free text redacted); a refusal or None."""
-        if not await self._known(trace_id, team_id):
+        if await self._known(trace_id, team_id) is None:
             return _NO_ANSWER
         feedback = Feedback(
             trace_id,
@@ -116,9 +123,9 @@ class Review:
         log.info("feedback_explained", reason=reason, feedback_trace=trace_id)
         return None
 
-    async def _known(self, trace_id: str, team_id: str) -> bool:
+    async def _known(self, trace_id: str, team_id: str) -> Trace | None:
         trace = await self._traces.get(trace_id) if trace_id else None
-        return trace is not None and trace.team_id == team_id
+        return trace if trace is not None and trace.team_id == team_id else None
 
     async def is_reviewer(self, user_id: str) -> bool:
         """Whether ``user_id`` is a reviewer (by user id or configured user group)."""

@@ -207,12 +207,19 @@ class MemoryAudit:
         self.rows.append(entry)
 
     async def entries(
-        self, *, since: datetime | None, action: str | None, limit: int
+        self,
+        *,
+        since: datetime | None,
+        action: str | None,
+        limit: int,
+        trace_id: str | None = None,
     ) -> Sequence[AuditEntry]:
         return [
             e
             for e in self.rows
-            if (since is None or e.at >= since) and (action is None or e.action == action)
+            if (since is None or e.at >= since)
+            and (action is None or e.action == action)
+            and (trace_id is None or e.trace_id == trace_id)
         ][:limit]
 
     def kinds(self, approval_id: str | None = None) -> list[str]:

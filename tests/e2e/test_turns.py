@@ -177,7 +177,15 @@ async def test_trace_id_is_in_logs_metadata_and_storage(sandbox: SlackSandbox, b
     routed = [e for e in logs if e["event"] == "turn_routed"]
     assert routed and routed[0]["trace_id"] == trace_id
     assert routed[0]["channel_id"] == "C0GENERAL" and routed[0]["user_id"] == "U0ALICE"
-    assert await bot.runtime.database.traces.get(trace_id) is not None
+    summary = routed[0]  # the turn's one summary line: route, plan, actions, cost, latency
+    assert {"route_reason", "planner", "tool_calls", "outcome", "total_ms"} <= summary.keys()
+    assert {"input_tokens", "output_tokens", "cost_micros"} <= summary.keys()
+    assert "text" not in summary  # no message body in the summary
+    stored = await bot.runtime.database.traces.get(trace_id)
+    assert stored is not None and stored.agent == summary["agent"]
+    assert all(
+        e["trace_id"] == trace_id for e in logs if e.get("trace_id") and "turn" in e["event"]
+    )
 
 
 async def test_health_endpoint_reports_database(sandbox: SlackSandbox, bot: Bot) -> None:

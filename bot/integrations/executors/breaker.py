@@ -11,14 +11,14 @@ monotonic clock, so the logic is tested without waiting.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 import structlog
 
 from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
 
-__all__ = ["BreakerExecutor", "BreakerState", "CircuitBreaker"]
+__all__ = ["BreakerExecutor", "BreakerState", "CircuitBreaker", "breaker_states"]
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +94,11 @@ class BreakerExecutor:
         self._breaker = breaker
         self._action = action
 
+    @property
+    def breaker(self) -> CircuitBreaker:
+        """The circuit breaker of this executor's target (shared by its actions)."""
+        return self._breaker
+
     async def run(self, request: ExecutionRequest) -> ExecutionResult:
         """Refuse at once while the circuit is open; otherwise run and record the outcome."""
         target = self._breaker.target
@@ -117,3 +122,12 @@ class BreakerExecutor:
         else:
             self._breaker.record_failure()
         return result
+
+
+def breaker_states(executors: Mapping[str, object]) -> dict[str, BreakerState]:
+    """The state of each target's breaker among ``executors`` (for metrics and health)."""
+    return {
+        e.breaker.target: e.breaker.state
+        for e in executors.values()
+        if isinstance(e, BreakerExecutor)
+    }

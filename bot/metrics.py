@@ -1,0 +1,332 @@
+"""Prometheus metrics: one registry per running bot, and the decorators that feed it.
+
+Names follow Prometheus conventions (base units, ``_total`` counters). No label carries a
+user, channel or thread id: only bounded sets (agent, planner, action, outcome, provider,
+model, Slack method). Most metrics are taken at seams that already exist, so the domain stays
+free of instrumentation: the turn ledger sees every finished turn with its trace, the usage
+store every model call, the approval notifier every transition, executors every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from types import SimpleNamespace
+
+import aiohttp
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from agents.core.approval import Approval
+from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
+from agents.core.models import Inbound, Outbound, Trace
+from agents.core.ports import ApprovalNotifier, TurnLedger
+from agents.core.usage import UsageRecord, UsageStore
+
+__all__ = [
+    "CONTENT_TYPE_LATEST",
+    "MeteredExecutor",
+    "MeteredLedger",
+    "MeteredNotifier",
+    "MeteredUsage",
+    "Metrics",
+    "label_values",
+    "metered_executors",
+]
+
+# Fast things (an ack, a Slack call) and slow ones (a turn with model calls) need their own
+# buckets: LLM latencies reach tens of seconds.
+_FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_LLM = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0)
+_APPROVAL = (10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
+_BREAKER_VALUE = {"closed": 0, "half_open": 1, "open": 2}
+
+
+class Metrics:
+    """Every Switchboard metric, on its own registry (one per runtime: tests run several)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry = registry or CollectorRegistry(auto_describe=True)
+        self.deliveries = Counter(
+            "switchboard_slack_deliveries_total",
+            "Slack deliveries received, by kind (event, command, action, view) and outcome "
+            "(claimed, duplicate, ignored, malformed, handled)",
+            ["kind", "outcome"],
+            registry=registry,
+        )
+        self.rejected = Counter(
+            "switchboard_slack_requests_rejected_total",
+            "HTTP requests refused before Bolt, by reason",
+            ["reason"],
+            registry=registry,
+        )
+        self.ack_seconds = Histogram(
+            "switchboard_slack_ack_seconds",
+            "Time from receiving a Slack HTTP request to answering it",
+            buckets=_FAST,
+            registry=registry,
+        )
+        self.turns = Counter(
+            "switchboard_turns_total",
+            "Turns answered, by agent, planner and outcome",
+            ["agent", "planner", "outcome"],
+            registry=registry,
+        )
+        self.turn_seconds = Histogram(
+            "switchboard_turn_seconds",
+            "Time to answer a turn (route, plan, act), by agent and planner",
+            ["agent", "planner"],
+            buckets=_LLM,
+            registry=registry,
+        )
+        self.routes = Counter(
+            "switchboard_route_decisions_total",
+            "Router decisions by method (explicit, binding, action, keyword, example, llm, "
+            "ask, pending, fallback)",
+            ["method"],
+            registry=registry,
+        )
+        self.degraded = Counter(
+            "switchboard_planner_fallbacks_total",
+            "Turns answered by a lesser planner, by reason",
+            ["reason"],
+            registry=registry,
+        )
+        self.budget_refusals = Counter(
+            "switchboard_budget_refusals_total",
+            "Model calls not made because a daily budget was spent, by scope",
+            ["scope"],
+            registry=registry,
+        )
+        self.tool_runs = Counter(
+            "switchboard_tool_executions_total",
+            "Action executions by action and outcome",
+            ["action", "outcome"],
+            registry=registry,
+        )
+        self.tool_seconds = Histogram(
+            "switchboard_tool_execution_seconds",
+            "Time an action's execution took (retries included), by action",
+            ["action"],
+            buckets=_LLM,
+            registry=registry,
+        )
+        self.retries = Counter(
+            "switchboard_retries_total",
+            "Retries scheduled, by what was retried",
+            ["kind"],
+            registry=registry,
+        )
+        self.breakers = Gauge(
+            "switchboard_circuit_breaker_state",
+            "Circuit breaker per target: 0 closed, 1 half open, 2 open",
+            ["target"],
+            registry=registry,
+        )
+        self.approvals = Counter(
+            "switchboard_approvals_total",
+            "Approval requests reaching a state, by action",
+            ["action", "state"],
+            registry=registry,
+        )
+        self.approval_seconds = Histogram(
+            "switchboard_time_to_approval_seconds",
+            "Time from an approval request to its approval, by action",
+            ["action"],
+            buckets=_APPROVAL,
+            registry=registry,
+        )
+        self.feedback = Counter(
+            "switchboard_feedback_total",
+            "Votes on answers, by agent and vote",
+            ["agent", "vote"],
+            registry=registry,
+        )
+        self.llm_tokens = Counter(
+            "switchboard_llm_tokens_total",
+            "Model tokens, by provider, model and direction (input, output)",
+            ["provider", "model", "direction"],
+            registry=registry,
+        )
+        self.llm_cost = Counter(
+            "switchboard_llm_cost_usd_total",
+            "Model cost in US dollars, by provider and model",
+            ["provider", "model"],
+            registry=registry,
+        )
+        self.slack_calls = Counter(
+            "switchboard_slack_api_calls_total",
+            "Slack Web API calls by method and HTTP status",
+            ["method", "status"],
+            registry=registry,
+        )
+        self.slack_rate_limited = Counter(
+            "switchboard_slack_api_rate_limited_total",
+            "Slack Web API calls answered 429, by method",
+            ["method"],
+            registry=registry,
+        )
+        self._breaker_sources: list[Callable[[], Mapping[str, str]]] = []
+
+    def watch_breakers(self, states: Callable[[], Mapping[str, str]]) -> None:
+        """Read breaker states (target -> state) from ``states`` at every scrape."""
+        self._breaker_sources.append(states)
+
+    def exposition(self) -> bytes:
+        """The text format Prometheus scrapes."""
+        for source in self._breaker_sources:
+            for target, state in source().items():
+                self.breakers.labels(target).set(_BREAKER_VALUE.get(state, 2))
+        return generate_latest(self.registry)
+
+    def delivery(self, kind: str, outcome: str) -> None:
+        """Count one Slack delivery."""
+        self.deliveries.labels(kind, outcome).inc()
+
+    def vote(self, agent: str, vote: str) -> None:
+        """Count one vote on an answer."""
+        self.feedback.labels(agent, vote).inc()
+
+    def retried(self, kind: str) -> Callable[[], None]:
+        """A callback counting one retry of ``kind``."""
+        counter = self.retries.labels(kind)
+        return counter.inc
+
+    def turn(self, trace: Trace) -> None:
+        """Count one finished turn from its trace."""
+        self.turns.labels(trace.agent, trace.planner, trace.outcome).inc()
+        self.turn_seconds.labels(trace.agent, trace.planner).observe(trace.total_ms / 1000)
+        self.routes.labels(trace.route_reason).inc()
+        if trace.degraded:
+            self.degraded.labels(trace.degraded).inc()
+            if trace.degraded.startswith("budget_"):
+                self.budget_refusals.labels(trace.degraded.removeprefix("budget_")).inc()
+
+    def slack_trace_config(self, api_url: str) -> aiohttp.TraceConfig:
+        """An aiohttp trace config counting Slack Web API calls (and 429s) by method."""
+        base = api_url.rstrip("/") + "/"
+        config = aiohttp.TraceConfig()
+
+        async def on_end(
+            _session: aiohttp.ClientSession,
+            _context: SimpleNamespace,
+            params: aiohttp.TraceRequestEndParams,
+        ) -> None:
+            url = str(params.url)
+            if not url.startswith(base):
+                return
+            method = url[len(base) :].split("?", 1)[0] or "unknown"
+            status = params.response.status
+            self.slack_calls.labels(method, str(status)).inc()
+            if status == 429:
+                self.slack_rate_limited.labels(method).inc()
+                self.retries.labels("slack").inc()
+
+        config.on_request_end.append(on_end)
+        return config
+
+
+class MeteredLedger:
+    """A ``TurnLedger`` that counts every recorded turn."""
+
+    def __init__(self, inner: TurnLedger, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def record_turn(self, inbound: Inbound, outbound: Outbound, trace: Trace) -> None:
+        """Record, then count (a failed write counts nothing)."""
+        await self._inner.record_turn(inbound, outbound, trace)
+        self._metrics.turn(trace)
+
+    async def complete_turn(self, inbound: Inbound, *, ts: str, now: datetime) -> None:
+        """Pass through."""
+        await self._inner.complete_turn(inbound, ts=ts, now=now)
+
+
+class MeteredUsage:
+    """A ``UsageStore`` that counts tokens and cost per provider and model."""
+
+    def __init__(self, inner: UsageStore, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def record(self, usage: UsageRecord) -> None:
+        """Store, then count."""
+        await self._inner.record(usage)
+        m = self._metrics
+        m.llm_tokens.labels(usage.provider, usage.model, "input").inc(usage.input_tokens)
+        m.llm_tokens.labels(usage.provider, usage.model, "output").inc(usage.output_tokens)
+        m.llm_cost.labels(usage.provider, usage.model).inc(usage.cost_micros / 1_000_000)
+
+    async def spent(
+        self,
+        *,
+        team_id: str,
+        since: datetime,
+        agent: str | None = None,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+    ) -> int:
+        """Pass through (the budgets' sums)."""
+        return await self._inner.spent(
+            team_id=team_id, since=since, agent=agent, user_id=user_id, channel_id=channel_id
+        )
+
+
+class MeteredNotifier:
+    """An ``ApprovalNotifier`` that counts approvals by state and times approvals."""
+
+    def __init__(self, inner: ApprovalNotifier, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
+        """Count the state reached, then notify."""
+        self._metrics.approvals.labels(approval.action, approval.state).inc()
+        if approval.state == "approved" and approval.quorum > 0 and approval.updated_at:
+            waited = (approval.updated_at - approval.created_at).total_seconds()
+            self._metrics.approval_seconds.labels(approval.action).observe(max(waited, 0.0))
+        await self._inner.approval_changed(approval, note=note)
+
+    async def escalate(self, approval: Approval, *, channel_id: str) -> None:
+        """Pass through."""
+        await self._inner.escalate(approval, channel_id=channel_id)
+
+
+class MeteredExecutor:
+    """An ``Executor`` that counts runs by outcome and times them."""
+
+    def __init__(self, inner: Executor, metrics: Metrics, *, action: str) -> None:
+        self._inner = inner
+        self._metrics = metrics
+        self._action = action
+
+    async def run(self, request: ExecutionRequest) -> ExecutionResult:
+        """Run, then count (an exception counts as ``failed``)."""
+        timer = self._metrics.tool_seconds.labels(self._action).time()
+        outcome = "failed"
+        try:
+            with timer:
+                result = await self._inner.run(request)
+            outcome = "circuit_open" if result.circuit_open else result.outcome
+            return result
+        finally:
+            self._metrics.tool_runs.labels(self._action, outcome).inc()
+
+
+def metered_executors(executors: Mapping[str, Executor], metrics: Metrics) -> dict[str, Executor]:
+    """Each executor wrapped in a :class:`MeteredExecutor`."""
+    return {name: MeteredExecutor(e, metrics, action=name) for name, e in executors.items()}
+
+
+def label_values(exposition: bytes, name: str) -> Sequence[tuple[dict[str, str], float]]:
+    """``(labels, value)`` of every sample called ``name`` in an exposition (for tests and
+    ``switchboard doctor``)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: list[tuple[dict[str, str], float]] = []
+    for family in text_string_to_metric_families(exposition.decode()):
+        for sample in family.samples:
+            if sample.name == name:
+                found.append((dict(sample.labels), float(sample.value)))
+    return found
