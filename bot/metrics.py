@@ -22,6 +22,8 @@ from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
 from agents.core.models import Inbound, Outbound, Trace
 from agents.core.ports import ApprovalNotifier, TurnLedger
 from agents.core.usage import UsageRecord, UsageStore
+from bot.alerts import Alerter
+from bot.integrations.executors.breaker import BreakerExecutor
 
 __all__ = [
     "CONTENT_TYPE_LATEST",
@@ -227,16 +229,21 @@ class Metrics:
 
 
 class MeteredLedger:
-    """A ``TurnLedger`` that counts every recorded turn."""
+    """A ``TurnLedger`` that counts every recorded turn (and tells the alerter)."""
 
-    def __init__(self, inner: TurnLedger, metrics: Metrics) -> None:
+    def __init__(
+        self, inner: TurnLedger, metrics: Metrics, *, alerter: Alerter | None = None
+    ) -> None:
         self._inner = inner
         self._metrics = metrics
+        self._alerter = alerter
 
     async def record_turn(self, inbound: Inbound, outbound: Outbound, trace: Trace) -> None:
         """Record, then count (a failed write counts nothing)."""
         await self._inner.record_turn(inbound, outbound, trace)
         self._metrics.turn(trace)
+        if self._alerter is not None:
+            self._alerter.turn(trace)
 
     async def complete_turn(self, inbound: Inbound, *, ts: str, now: datetime) -> None:
         """Pass through."""
@@ -276,13 +283,18 @@ class MeteredUsage:
 class MeteredNotifier:
     """An ``ApprovalNotifier`` that counts approvals by state and times approvals."""
 
-    def __init__(self, inner: ApprovalNotifier, metrics: Metrics) -> None:
+    def __init__(
+        self, inner: ApprovalNotifier, metrics: Metrics, *, alerter: Alerter | None = None
+    ) -> None:
         self._inner = inner
         self._metrics = metrics
+        self._alerter = alerter
 
     async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
         """Count the state reached, then notify."""
         self._metrics.approvals.labels(approval.action, approval.state).inc()
+        if self._alerter is not None:
+            self._alerter.approval(approval)
         if approval.state == "approved" and approval.quorum > 0 and approval.updated_at:
             waited = (approval.updated_at - approval.created_at).total_seconds()
             self._metrics.approval_seconds.labels(approval.action).observe(max(waited, 0.0))
@@ -294,16 +306,27 @@ class MeteredNotifier:
 
 
 class MeteredExecutor:
-    """An ``Executor`` that counts runs by outcome and times them."""
+    """An ``Executor`` that counts runs by outcome and times them, and tells the alerter of
+    outcomes and of its target's breaker changing state."""
 
-    def __init__(self, inner: Executor, metrics: Metrics, *, action: str) -> None:
+    def __init__(
+        self,
+        inner: Executor,
+        metrics: Metrics,
+        *,
+        action: str,
+        alerter: Alerter | None = None,
+    ) -> None:
         self._inner = inner
         self._metrics = metrics
         self._action = action
+        self._alerter = alerter
+        self._breaker = inner.breaker if isinstance(inner, BreakerExecutor) else None
 
     async def run(self, request: ExecutionRequest) -> ExecutionResult:
         """Run, then count (an exception counts as ``failed``)."""
         timer = self._metrics.tool_seconds.labels(self._action).time()
+        before = self._breaker.state if self._breaker is not None else ""
         outcome = "failed"
         try:
             with timer:
@@ -312,11 +335,21 @@ class MeteredExecutor:
             return result
         finally:
             self._metrics.tool_runs.labels(self._action, outcome).inc()
+            if self._alerter is not None:
+                self._alerter.execution(self._action, outcome)
+                if self._breaker is not None:
+                    after = self._breaker.state
+                    self._alerter.breaker(self._breaker.target, before=before, after=after)
 
 
-def metered_executors(executors: Mapping[str, Executor], metrics: Metrics) -> dict[str, Executor]:
+def metered_executors(
+    executors: Mapping[str, Executor], metrics: Metrics, *, alerter: Alerter | None = None
+) -> dict[str, Executor]:
     """Each executor wrapped in a :class:`MeteredExecutor`."""
-    return {name: MeteredExecutor(e, metrics, action=name) for name, e in executors.items()}
+    return {
+        name: MeteredExecutor(e, metrics, action=name, alerter=alerter)
+        for name, e in executors.items()
+    }
 
 
 def label_values(exposition: bytes, name: str) -> Sequence[tuple[dict[str, str], float]]:

@@ -25,6 +25,7 @@ from agents.core.ports import ApprovalNotifier, Clock
 from agents.core.read_cache import ReadCache
 from agents.core.review import Review
 from agents.registry import FALLBACK_AGENT, builtin_agents
+from bot.alerts import Alerter
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import LoadedConfig, load_config
@@ -117,6 +118,7 @@ class Runtime:
     operations: Operations
     worker: Worker
     metrics: Metrics
+    alerter: Alerter
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -168,8 +170,16 @@ class Runtime:
         } | set(config.review.reviewers.groups)
         groups = SlackGroupDirectory(client, handles=handles)
         worker_box: list[Worker] = []
+        alerter = Alerter(
+            config.alerts,
+            post=lambda channel, text: client.chat_postMessage(channel=channel, text=text),
+            clock=clock,
+        )
         notifier = WakingNotifier(
-            MeteredNotifier(SlackApprovalNotifier(client, actions=actions), metrics), worker_box
+            MeteredNotifier(
+                SlackApprovalNotifier(client, actions=actions), metrics, alerter=alerter
+            ),
+            worker_box,
         )
         executors = build_executors(
             config, session=session, environ=environ, sleep=_counting_sleep(metrics)
@@ -181,7 +191,7 @@ class Runtime:
                 approvals=database.approvals, jobs=database.jobs, audit=database.audit
             ),
             groups=groups,
-            executors=metered_executors(executors, metrics),
+            executors=metered_executors(executors, metrics, alerter=alerter),
             notifier=notifier,
             clock=clock,
             read_cache=(
@@ -213,7 +223,7 @@ class Runtime:
                 events=database.events,
                 conversations=database.conversations,
                 traces=database.traces,
-                ledger=MeteredLedger(database.ledger, metrics),
+                ledger=MeteredLedger(database.ledger, metrics, alerter=alerter),
             ),
             clock=clock,
             operations=operations,
@@ -263,6 +273,7 @@ class Runtime:
             operations,
             worker,
             metrics,
+            alerter,
             chat_models=planning.models,
         )
 
@@ -293,6 +304,7 @@ class Runtime:
         await self.worker.stop(timeout=self.options.drain_timeout)
         if cancelled:
             log.warning("turns_cancelled_at_shutdown", count=cancelled)
+        await self.alerter.drain()
         await close_chat_models(self.chat_models)
         await self.session.close()
         await self.database.close()

@@ -15,7 +15,7 @@ from bot.config_file.models import (
     ProviderModel,
     RouterModel,
 )
-from bot.config_file.ops_models import IncidentsModel, OncallModel, ReviewModel
+from bot.config_file.ops_models import AlertsModel, IncidentsModel, OncallModel, ReviewModel
 
 __all__ = ["ConfigDocument"]
 
@@ -36,3 +36,4 @@ class ConfigDocument(BaseModel):
     memory: MemoryModel = MemoryModel()
     knowledge: KnowledgeModel = KnowledgeModel()
     review: ReviewModel = ReviewModel()
+    alerts: AlertsModel = AlertsModel()

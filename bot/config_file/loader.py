@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from agents.core.actions import ActionSpec
+from agents.core.alerts import AlertSettings
 from agents.core.feedback import ReviewSettings
 from agents.core.knowledge_settings import KnowledgeSettings
 from agents.core.profiles import PlanningSettings
@@ -28,6 +29,7 @@ from bot.config_file.errors import ConfigFileError, ConfigIssue
 from bot.config_file.models import PATTERN_HINTS, ExecutorConfig, ProviderModel
 from bot.config_file.ops_models import (
     ops_issues,
+    to_alert_settings,
     to_incident_settings,
     to_review_settings,
     to_rotations,
@@ -66,6 +68,7 @@ class LoadedConfig:
         read_cache_ttl: how long a read-only action's result answers again (None: never).
         knowledge: how the knowledge agent cites and when it reports a miss.
         review: who reviews answers, and the App Home's window and queue size.
+        alerts: where alerts go and when they fire.
     """
 
     actions: tuple[ActionSpec, ...]
@@ -79,6 +82,7 @@ class LoadedConfig:
     read_cache_ttl: timedelta | None = timedelta(seconds=15)
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -160,6 +164,7 @@ def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
             owners=tuple(document.knowledge.owners.items()),
         ),
         review=to_review_settings(document.review),
+        alerts=to_alert_settings(document.alerts),
     )
 
 

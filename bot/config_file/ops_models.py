@@ -7,15 +7,25 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from agents.core.alerts import AlertSettings
 from agents.core.feedback import Reviewers, ReviewSettings
 from agents.core.rotation import IncidentSettings, Override, Rotation
-from bot.config_file.models import ApproversModel, Duration, Name, UserId
+from bot.config_file.models import (
+    ApproversModel,
+    ChannelId,
+    Duration,
+    Name,
+    UserId,
+    _duration_default,
+)
 
 __all__ = [
+    "AlertsModel",
     "IncidentsModel",
     "OncallModel",
     "ReviewModel",
     "ops_issues",
+    "to_alert_settings",
     "to_incident_settings",
     "to_review_settings",
     "to_rotations",
@@ -128,4 +138,35 @@ def to_review_settings(model: ReviewModel) -> ReviewSettings:
         ),
         window_days=model.window_days,
         queue_size=model.queue_size,
+    )
+
+
+class AlertsModel(_Strict):
+    """Alerts into a channel, deduplicated and rate-limited (no channel: no alerts)."""
+
+    channel: ChannelId | None = Field(None, description="where alerts go, e.g. C0ALERTS")
+    repeat_after: Duration = _duration_default(
+        "15m", description="the same alert is sent again only after this"
+    )
+    max_per_hour: int = Field(20, ge=1, le=1000, description="all alerts together")
+    executor_failures: int = Field(3, ge=1, le=100, description="failures in a row of an action")
+    window: Duration = _duration_default("10m", description="for the error and fallback rates")
+    min_turns: int = Field(10, ge=1, description="turns in the window before a rate counts")
+    error_rate: float = Field(0.25, gt=0, le=1, description="share of turns whose agent failed")
+    fallback_rate: float = Field(
+        0.5, gt=0, le=1, description="share of model-planned turns that fell back to rules"
+    )
+
+
+def to_alert_settings(model: AlertsModel) -> AlertSettings:
+    """The domain's alert settings."""
+    return AlertSettings(
+        channel=model.channel,
+        repeat_after=model.repeat_after,
+        max_per_hour=model.max_per_hour,
+        executor_failures=model.executor_failures,
+        window=model.window,
+        min_turns=model.min_turns,
+        error_rate=model.error_rate,
+        fallback_rate=model.fallback_rate,
     )

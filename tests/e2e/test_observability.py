@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -256,3 +258,46 @@ async def test_trace_command_prints_the_whole_turn(
     kinds = [line.split()[3] for line in text.splitlines() if line.startswith("audit")]
     assert kinds == ["requested", "approved", "started", "succeeded"]
     assert "latency    route" in text
+
+
+class _MovableClock:
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+async def test_a_burst_of_expired_requests_alerts_once(
+    sandbox: SlackSandbox, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three deploy requests expire together: the alerts channel gets one alert, not three,
+    while the metrics count all three expiries."""
+    monkeypatch.setenv("DEPLOY_API_TOKEN", "t0ken")
+    sandbox.add_channel("C0ALERTS", "alerts")
+    config = parse_config(
+        approvals_config(sandbox.base_url) + "alerts: {channel: C0ALERTS, repeat_after: 1h}\n"
+    )
+    clock = _MovableClock()
+    async with running_bot(sandbox, database_url, config=config, clock=clock) as bot:
+        for service in ("api", "web", "api"):
+            await _answer(sandbox, f"deploy {service} to prod")
+        clock.offset = timedelta(minutes=31)
+        alert = await sandbox.wait_for(
+            "chat.postMessage", where=lambda c: c.args["channel"] == "C0ALERTS"
+        )
+        await sandbox.wait_for(
+            "chat.update", where=lambda c: "Expired" in str(c.args["blocks"]), count=3
+        )
+        await bot.idle()
+        await bot.runtime.alerter.drain()
+        _, samples = await _scrape(bot)
+    assert "expired with nobody deciding" in alert.args["text"]
+    assert (
+        len([c for c in sandbox.calls_for("chat.postMessage") if c.args["channel"] == "C0ALERTS"])
+        == 1
+    )
+    assert _value(samples, "switchboard_approvals_total", action="deploy", state="expired") == 3
