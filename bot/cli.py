@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", type=Path, help="default: SWITCHBOARD_CONFIG")
     config_sub.add_parser("schema", help="print the config file's JSON schema (for editors)")
 
+    sub.add_parser(
+        "doctor",
+        help="check config, database, Slack credentials and action targets; say how to fix",
+    )
+
     audit = sub.add_parser("audit", help="print the audit log")
     audit.add_argument(
         "--since", help="ISO date or time (UTC), e.g. 2026-11-23 or 2026-11-23T10:00"
@@ -183,7 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _config_command(args)
     try:
         settings = load_settings()
-        level = "warning" if args.command in ("demo", "eval") else settings.log_level
+        quiet = args.command in ("demo", "eval", "doctor")
+        level = "warning" if quiet else settings.log_level
         configure_logging(fmt=settings.effective_log_format, level=level)
         return asyncio.run(_dispatch(args, settings))
     except ConfigError as exc:
@@ -252,6 +258,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.memory_cli import forget_user_command
 
         return await forget_user_command(settings, user_id=args.user, team_id=args.team)
+    if args.command == "doctor":
+        from bot.doctor import doctor_command
+
+        return await doctor_command(settings)
     if args.command == "eval":
         from bot.eval_cli import eval_command
 
