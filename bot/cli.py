@@ -231,6 +231,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.worker import WorkerOptions
 
         worker = WorkerOptions(lease=timedelta(seconds=settings.job_lease_seconds))
+        if settings.tracing_requested:
+            from bot.runtime import configure_tracing_if_installed
+
+            configure_tracing_if_installed()
         runtime = await Runtime.create(
             settings, RuntimeOptions(socket_mode=args.socket, worker=worker)
         )

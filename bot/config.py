@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         default="info", alias="SWITCHBOARD_LOG_LEVEL"
     )
     job_lease_seconds: float = Field(default=120.0, gt=0, alias="SWITCHBOARD_JOB_LEASE_SECONDS")
+    otel_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_traces_endpoint: str | None = Field(
+        default=None, alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -104,6 +108,11 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "console" if sys.stderr.isatty() else "json"
+
+    @property
+    def tracing_requested(self) -> bool:
+        """An OTLP endpoint is set: export spans (the SDK reads the other ``OTEL_*``)."""
+        return bool(self.otel_endpoint or self.otel_traces_endpoint)
 
     def require(self, *names: str) -> None:
         """Raise :class:`ConfigError` for the first of ``names`` (field names) that is unset."""

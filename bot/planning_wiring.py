@@ -5,7 +5,7 @@ Kept apart from :mod:`bot.runtime` so that the runtime reads as the list of part
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from agents.core.classify import Classifier
@@ -58,12 +58,23 @@ def provider_settings(model: ProviderModel, environ: Mapping[str, str]) -> Provi
 
 
 def build_planning(
-    config: LoadedConfig, *, usage: UsageStore, clock: Clock, environ: Mapping[str, str]
+    config: LoadedConfig,
+    *,
+    usage: UsageStore,
+    clock: Clock,
+    environ: Mapping[str, str],
+    wrap: Callable[[ChatModel, str], ChatModel] | None = None,
 ) -> Planning:
-    """Clients for the configured providers, the LLM planner and the router's classifier."""
+    """Clients for the configured providers, the LLM planner and the router's classifier.
+
+    ``wrap(model, kind)`` may decorate each provider's client (tracing spans).
+    """
     if not config.providers:
         return Planning(models={}, llm=None, classifier=None)
     models = build_chat_models([provider_settings(p, environ) for p in config.providers])
+    if wrap is not None:
+        kinds = {p.name: p.kind for p in config.providers}
+        models = {name: wrap(model, kinds[name]) for name, model in models.items()}
     planning = config.planning
     llm = LlmPlanner(
         models, usage=usage, prices=planning.prices, budgets=planning.budgets, clock=clock

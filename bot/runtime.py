@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import structlog
@@ -18,6 +19,7 @@ from slack_bolt.app.async_app import AsyncApp
 
 from agents.core.agent import AgentDeps
 from agents.core.approval import Approval
+from agents.core.execution import Executor
 from agents.core.facade import Stores, Switchboard
 from agents.core.llm import ChatModel
 from agents.core.operations import Operations, OperationStores
@@ -48,11 +50,12 @@ from handlers.approvals import register_approvals
 from handlers.feedback import register_feedback
 from handlers.notifier import SlackApprovalNotifier
 from handlers.routing import register_routing
+from handlers.turns import TurnTracing
 from handlers.usergroups import SlackGroupDirectory
 from handlers.workspace import SlackWorkspace
 from storage import Database
 
-__all__ = ["Runtime", "RuntimeOptions"]
+__all__ = ["Runtime", "RuntimeOptions", "configure_tracing_if_installed"]
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +75,8 @@ class RuntimeOptions:
         drain_timeout: seconds a shutdown waits for running turns before cancelling them.
         progress_after: seconds of work after which the person's message gets a "working on
             it" reaction (``None``: never).
+        tracer_provider: an OpenTelemetry tracer provider (tests pass one with an in-memory
+            exporter); default the global one, a no-op unless ``configure_tracing`` ran.
     """
 
     socket_mode: bool = False
@@ -83,6 +88,7 @@ class RuntimeOptions:
     config: LoadedConfig | None = None
     clock: Clock | None = None
     environ: Mapping[str, str] | None = None
+    tracer_provider: Any | None = None
 
 
 class WakingNotifier:
@@ -150,7 +156,14 @@ class Runtime:
         try:
             if database.dialect == "sqlite":
                 await database.migrate()
-            planning = build_planning(config, usage=usage, clock=clock, environ=environ)
+            tracing = _tracing(options)
+            planning = build_planning(
+                config,
+                usage=usage,
+                clock=clock,
+                environ=environ,
+                wrap=tracing.chat_model if tracing is not None else None,
+            )
         except BaseException:
             await database.close()
             raise
@@ -191,7 +204,7 @@ class Runtime:
                 approvals=database.approvals, jobs=database.jobs, audit=database.audit
             ),
             groups=groups,
-            executors=metered_executors(executors, metrics, alerter=alerter),
+            executors=_traced(metered_executors(executors, metrics, alerter=alerter), tracing),
             notifier=notifier,
             clock=clock,
             read_cache=(
@@ -241,6 +254,7 @@ class Runtime:
             # the ack rate and p99 within goals (8: p99 up to 2.4x), at the same turns/s.
             max_concurrency=4 if database.dialect == "sqlite" else 64,
             progress_after=options.progress_after,
+            tracing=tracing.turns if tracing is not None else None,
         )
         app = AsyncApp(
             client=client,
@@ -309,6 +323,44 @@ class Runtime:
         await self.session.close()
         await self.database.close()
         log.info("runtime_stopped")
+
+
+@dataclass(frozen=True, slots=True)
+class _Tracing:
+    """The OpenTelemetry pieces, when the ``otel`` extra is installed."""
+
+    turns: TurnTracing
+    chat_model: Callable[[ChatModel, str], ChatModel]
+    executor: Callable[[Executor, str], Executor]
+
+
+def configure_tracing_if_installed() -> bool:
+    """Export spans over OTLP (``OTEL_*`` variables); False without the ``otel`` extra."""
+    try:
+        from bot.tracing import configure_tracing
+    except ImportError:
+        log.warning("tracing_unavailable", hint="pip install 'switchboard[otel]'")
+        return False
+    return configure_tracing()
+
+
+def _tracing(options: RuntimeOptions) -> _Tracing | None:
+    try:
+        from bot.tracing import OtelTracing, TracedChatModel, TracedExecutor, tracer_of
+    except ImportError:  # the otel extra is not installed: no spans
+        return None
+    tracer = tracer_of(options.tracer_provider)
+    return _Tracing(
+        turns=OtelTracing(tracer),
+        chat_model=lambda model, kind: TracedChatModel(model, tracer, provider_kind=kind),
+        executor=lambda executor, action: TracedExecutor(executor, tracer, action=action),
+    )
+
+
+def _traced(executors: Mapping[str, Executor], tracing: _Tracing | None) -> Mapping[str, Executor]:
+    if tracing is None:
+        return executors
+    return {name: tracing.executor(e, name) for name, e in executors.items()}
 
 
 def _counting_sleep(metrics: Metrics) -> Callable[[float], Awaitable[None]]:

@@ -8,22 +8,38 @@ and is picked up by :meth:`TurnRunner.recover` (at start, and periodically).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Protocol
 
 import structlog
 
 from agents.core.errors import SlackApiFailure
 from agents.core.facade import Switchboard
-from agents.core.models import Inbound
+from agents.core.models import Inbound, Outbound
 from handlers.delivery import PERMANENT_ERRORS, Delivery
 
-__all__ = ["TurnRunner"]
+__all__ = ["TurnRunner", "TurnTracing"]
 
 log = structlog.get_logger(__name__)
 
 _PROGRESS = "hourglass_flowing_sand"
 _DONE = "white_check_mark"
 _FAILED = "warning"
+
+
+class TurnTracing(Protocol):
+    """Wraps each turn in a tracing span (the bot's OpenTelemetry wiring implements it)."""
+
+    def turn(self, inbound: Inbound) -> AbstractContextManager[Callable[[Outbound], None]]:
+        """A span around the turn; call the yielded function with the turn's reply."""
+        ...
+
+
+def _untraced(_outbound: Outbound) -> None:
+    return None
 
 
 class _Progress:
@@ -47,8 +63,10 @@ class TurnRunner:
         max_concurrency: int = 64,
         max_attempts: int = 5,
         progress_after: float | None = 1.0,
+        tracing: TurnTracing | None = None,
     ) -> None:
         self._switchboard = switchboard
+        self._tracing = tracing
         self._delivery = delivery
         self._slots = asyncio.Semaphore(max_concurrency)
         self._max_attempts = max_attempts
@@ -166,11 +184,41 @@ class TurnRunner:
                 await switchboard.finish(inbound, failed=True)
                 return
         started = clock.monotonic()
+        span = (
+            self._tracing.turn(inbound)
+            if self._tracing is not None
+            else contextlib.nullcontext(_untraced)
+        )
+        with span as traced:
+            posted = await self._answer(
+                inbound, traced, response_url=response_url, recovering=recovering
+            )
+        if posted is not None:
+            log.info(
+                "turn_completed",
+                agent=posted.agent,
+                source=inbound.source,
+                recovered=recovering,
+                attempts=attempts,
+                duration_ms=round((clock.monotonic() - started) * 1000, 2),
+            )
+
+    async def _answer(
+        self,
+        inbound: Inbound,
+        traced: Callable[[Outbound], None],
+        *,
+        response_url: str | None,
+        recovering: bool,
+    ) -> Outbound | None:
+        """Run the turn and post its reply; the reply if it was posted now, else None."""
+        switchboard = self._switchboard
         progress = self._show_progress(inbound) if not recovering else None
         try:
             outbound = await switchboard.run_turn(inbound, fresh=not recovering)
         finally:
             shown = await self._stop_progress(progress)
+        traced(outbound)
         if shown:
             # The person saw "working on it": replace it with the outcome.
             await self._delivery.react(inbound, _PROGRESS, remove=True)
@@ -178,20 +226,13 @@ class TurnRunner:
             await self._delivery.react(inbound, done)
         if outbound.status == "sent":
             await switchboard.finish(inbound, failed=False)
-            return
+            return None
         if recovering:
             ts = await self._delivery.find_posted(outbound, inbound=inbound)
             if ts is not None:
                 log.info("reply_found_posted", ts=ts)
                 await switchboard.delivered(inbound, ts=ts)
-                return
+                return None
         ts = await self._delivery.post(outbound, inbound=inbound, response_url=response_url)
         await switchboard.delivered(inbound, ts=ts)
-        log.info(
-            "turn_completed",
-            agent=outbound.agent,
-            source=inbound.source,
-            recovered=recovering,
-            attempts=attempts,
-            duration_ms=round((clock.monotonic() - started) * 1000, 2),
-        )
+        return outbound

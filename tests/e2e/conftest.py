@@ -64,6 +64,7 @@ async def running_bot(
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
     progress_after: float | None = None,
+    tracer_provider: object | None = None,
 ) -> AsyncIterator[Bot]:
     """Start the bot in HTTP or Socket Mode against the sandbox; stop it on exit.
 
@@ -77,6 +78,7 @@ async def running_bot(
         clock=clock,
         environ=environ,
         progress_after=progress_after,
+        tracer_provider=tracer_provider,
     )
     runtime = await Runtime.create(settings_for(sandbox, database_url), options)
     if socket_mode:
