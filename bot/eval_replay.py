@@ -28,23 +28,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from agents.core.agent import AgentDeps
 from agents.core.approval import Approval
 from agents.core.eval_cases import EvalCase
 from agents.core.evaluation import CaseResult, EvalReport, Observed, RunResult, aggregate, score
 from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
-from agents.core.facade import Stores, Switchboard
+from agents.core.facade import Switchboard
 from agents.core.models import Inbound, Outbound, Reply
-from agents.core.operations import Operations, OperationStores
 from agents.core.ports import ApprovalStore, Clock
-from agents.core.read_cache import ReadCache
 from agents.core.redaction import redact
-from agents.registry import FALLBACK_AGENT, builtin_agents
 from bot.clock import SystemClock
 from bot.config import process_environment
 from bot.config_file import LoadedConfig
 from bot.integrations.llm import close_chat_models
-from bot.planning_wiring import Planning, build_composer, build_planning
+from bot.planning_wiring import Planning, build_planning
+from bot.wiring import Edges, build_domain
 from storage import Database
 
 __all__ = ["PlanningFactory", "RecordedCall", "Recorder", "Replayer"]
@@ -237,51 +234,22 @@ class Replayer:
         executors: dict[str, Executor] = {
             action.name: _RecordingExecutor(recorder) for action in config.actions
         }
-        operations = Operations(
-            config.actions,
-            stores=OperationStores(
-                approvals=database.approvals, jobs=database.jobs, audit=database.audit
-            ),
-            groups=_NoGroups(),
-            executors=executors,
-            notifier=_RecordingNotifier(recorder),
-            clock=clock,
-            read_cache=(
-                ReadCache(clock=clock, ttl=config.read_cache_ttl)
-                if config.read_cache_ttl is not None
-                else None
-            ),
-        )
-        deps = AgentDeps(
-            clock=clock,
-            workspace=_RecordingWorkspace(recorder),
-            incidents=database.incidents,
-            rotations=config.rotations,
-            incident_settings=config.incident_settings,
-            notes=database.notes,
-            threads=database.threads,
-            knowledge=database.knowledge,
-            knowledge_settings=config.knowledge,
-            composer=build_composer(config, planning, usage=database.usage, clock=clock),
-        )
-        return Switchboard(
-            builtin_agents(deps, custom=config.planning.profiles.values()),
-            fallback=FALLBACK_AGENT,
-            stores=Stores(
-                events=database.events,
-                conversations=database.conversations,
-                traces=database.traces,
+        _operations, switchboard = build_domain(
+            config,
+            database,
+            planning,
+            Edges(
+                workspace=_RecordingWorkspace(recorder),
+                groups=_NoGroups(),
+                executors=executors,
+                notifier=_RecordingNotifier(recorder),
                 ledger=database.ledger,
+                usage=database.usage,
+                rate_limiter=None,
             ),
             clock=clock,
-            operations=operations,
-            planning=config.planning,
-            llm=planning.llm,
-            rate_limiter=None,
-            classifier=planning.classifier,
-            notes=database.notes,
-            threads=database.threads,
         )
+        return switchboard
 
     async def _seed(self, case: EvalCase, database: Database, *, second: int) -> Inbound:
         """Store the case's context in its conversation; return the message to replay.

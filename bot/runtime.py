@@ -17,16 +17,13 @@ import aiohttp
 import structlog
 from slack_bolt.app.async_app import AsyncApp
 
-from agents.core.agent import AgentDeps
 from agents.core.approval import Approval
 from agents.core.execution import Executor
-from agents.core.facade import Stores, Switchboard
+from agents.core.facade import Switchboard
 from agents.core.llm import ChatModel
-from agents.core.operations import Operations, OperationStores
+from agents.core.operations import Operations
 from agents.core.ports import ApprovalNotifier, Clock
-from agents.core.read_cache import ReadCache
 from agents.core.review import Review
-from agents.registry import FALLBACK_AGENT, builtin_agents
 from bot.alerts import Alerter
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
@@ -42,8 +39,9 @@ from bot.metrics import (
     Metrics,
     metered_executors,
 )
-from bot.planning_wiring import build_composer, build_planning
+from bot.planning_wiring import build_planning
 from bot.slack_client import build_web_client
+from bot.wiring import Edges, build_domain
 from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner, register
 from handlers.approvals import register_approvals
@@ -198,55 +196,25 @@ class Runtime:
             config, session=session, environ=environ, sleep=_counting_sleep(metrics)
         )
         metrics.watch_breakers(lambda: breaker_states(executors))
-        operations = Operations(
-            config.actions,
-            stores=OperationStores(
-                approvals=database.approvals, jobs=database.jobs, audit=database.audit
+        operations, switchboard = build_domain(
+            config,
+            database,
+            planning,
+            Edges(
+                workspace=SlackWorkspace(client),
+                groups=groups,
+                executors=_traced(metered_executors(executors, metrics, alerter=alerter), tracing),
+                notifier=notifier,
+                ledger=MeteredLedger(database.ledger, metrics, alerter=alerter),
+                usage=usage,
+                rate_limiter=database.rate_limits,
             ),
-            groups=groups,
-            executors=_traced(metered_executors(executors, metrics, alerter=alerter), tracing),
-            notifier=notifier,
             clock=clock,
-            read_cache=(
-                ReadCache(clock=clock, ttl=config.read_cache_ttl)
-                if config.read_cache_ttl is not None
-                else None
-            ),
         )
         worker = Worker(
             operations, options.worker, purge=_retention(config.retention, database, clock)
         )
         worker_box.append(worker)
-        deps = AgentDeps(
-            clock=clock,
-            workspace=SlackWorkspace(client),
-            incidents=database.incidents,
-            rotations=config.rotations,
-            incident_settings=config.incident_settings,
-            notes=database.notes,
-            threads=database.threads,
-            knowledge=database.knowledge,
-            knowledge_settings=config.knowledge,
-            composer=build_composer(config, planning, usage=usage, clock=clock),
-        )
-        switchboard = Switchboard(
-            builtin_agents(deps, custom=config.planning.profiles.values()),
-            fallback=FALLBACK_AGENT,
-            stores=Stores(
-                events=database.events,
-                conversations=database.conversations,
-                traces=database.traces,
-                ledger=MeteredLedger(database.ledger, metrics, alerter=alerter),
-            ),
-            clock=clock,
-            operations=operations,
-            planning=config.planning,
-            llm=planning.llm,
-            rate_limiter=database.rate_limits,
-            classifier=planning.classifier,
-            notes=database.notes,
-            threads=database.threads,
-        )
         runner = TurnRunner(
             switchboard,
             Delivery(client, operations=operations),

@@ -28,7 +28,7 @@ from handlers.approval_blocks import (
     parse_button_value,
     reject_modal,
 )
-from handlers.delivery import call_slack
+from handlers.delivery import call_slack, tell_user
 
 __all__ = ["register_approvals"]
 
@@ -58,18 +58,7 @@ def _metadata(body: dict[str, Any]) -> tuple[str, str | None]:
 
 async def _explain(client: AsyncWebClient, *, user: str, channel: str | None, text: str) -> None:
     """Tell only ``user`` why nothing happened."""
-    try:
-        if channel:
-            await call_slack(
-                "chat.postEphemeral",
-                lambda: client.chat_postEphemeral(channel=channel, user=user, text=text),
-            )
-        else:
-            await call_slack(
-                "chat.postMessage", lambda: client.chat_postMessage(channel=user, text=text)
-            )
-    except SlackApiFailure as exc:
-        log.warning("refusal_not_shown", method=exc.method, error=exc.error)
+    await tell_user(client, user=user, channel=channel, text=text, event="refusal_not_shown")
 
 
 def register_approvals(app: AsyncApp, *, operations: Operations) -> None:

@@ -30,7 +30,7 @@ from handlers.blocks import (
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["EPHEMERAL_TS", "PERMANENT_ERRORS", "Delivery", "call_slack"]
+__all__ = ["EPHEMERAL_TS", "PERMANENT_ERRORS", "Delivery", "call_slack", "tell_user"]
 
 EPHEMERAL_TS = "ephemeral"
 """Stored as the ``ts`` of a reply Slack shows only to the asker (it has no real ts)."""
@@ -65,6 +65,25 @@ async def call_slack(method: str, call: Callable[[], Awaitable[Any]]) -> Any:
         raise SlackApiFailure(method, str(error or f"http_{status}")) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise SlackApiFailure(method, f"connection: {type(exc).__name__}") from exc
+
+
+async def tell_user(
+    client: AsyncWebClient, *, user: str, channel: str | None, text: str, event: str
+) -> None:
+    """Show ``text`` to ``user`` only: ephemeral in ``channel``, else in their DM. A failure
+    is logged as ``event`` and swallowed (the click that caused it was already acked)."""
+    try:
+        if channel:
+            await call_slack(
+                "chat.postEphemeral",
+                lambda: client.chat_postEphemeral(channel=channel, user=user, text=text),
+            )
+        else:
+            await call_slack(
+                "chat.postMessage", lambda: client.chat_postMessage(channel=user, text=text)
+            )
+    except SlackApiFailure as exc:
+        log.warning(event, method=exc.method, error=exc.error)
 
 
 class Delivery:

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.core.errors import SlackApiFailure
 from agents.core.feedback import ReviewItem, parse_label, parse_reason
 from agents.core.review import Review, ReviewerHome
-from handlers.delivery import call_slack
+from handlers.delivery import call_slack, tell_user
 from handlers.review_blocks import (
     FEEDBACK_DOWN,
     FEEDBACK_MODAL,
@@ -57,18 +57,7 @@ def _clicked(body: dict[str, Any]) -> tuple[str, str]:
 
 async def _tell(client: AsyncWebClient, *, user: str, channel: str | None, text: str) -> None:
     """Show ``text`` to ``user`` only: ephemeral in the channel, else in their DM."""
-    try:
-        if channel:
-            await call_slack(
-                "chat.postEphemeral",
-                lambda: client.chat_postEphemeral(channel=channel, user=user, text=text),
-            )
-        else:
-            await call_slack(
-                "chat.postMessage", lambda: client.chat_postMessage(channel=user, text=text)
-            )
-    except SlackApiFailure as exc:
-        log.warning("feedback_reply_not_shown", method=exc.method, error=exc.error)
+    await tell_user(client, user=user, channel=channel, text=text, event="feedback_reply_not_shown")
 
 
 async def _permalink(client: AsyncWebClient, item: ReviewItem) -> str | None:

@@ -181,6 +181,8 @@ async def test_readyz_checks_database_migrations_and_slack(
                 "migrations": "ok",
                 "slack": "ok",
             }
+        # Nothing else may touch the database from here on: its worker stops first.
+        await ops_bot.runtime.worker.stop(timeout=5)
         await ops_bot.runtime.database.engine.dispose()
         database_file = ops_bot.runtime.database.engine.url.database
         assert database_file
