@@ -40,6 +40,7 @@ from bot.metrics import (
     metered_executors,
 )
 from bot.planning_wiring import build_planning
+from bot.process_lock import ProcessLock
 from bot.slack_client import build_web_client
 from bot.wiring import Edges, build_domain
 from bot.worker import Worker, WorkerOptions
@@ -51,7 +52,7 @@ from handlers.routing import register_routing
 from handlers.turns import TurnTracing
 from handlers.usergroups import SlackGroupDirectory
 from handlers.workspace import SlackWorkspace
-from storage import Database
+from storage import Database, PoolOptions
 
 __all__ = ["Runtime", "RuntimeOptions", "configure_tracing_if_installed"]
 
@@ -123,6 +124,7 @@ class Runtime:
     worker: Worker
     metrics: Metrics
     alerter: Alerter
+    lock: ProcessLock
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -146,7 +148,19 @@ class Runtime:
                 if settings.config_file is not None
                 else LoadedConfig(actions=(), executors={})
             )
-        database = await Database.connect(settings.database_url)
+        lock = ProcessLock.acquire(settings.database_url)
+        try:
+            database = await Database.connect(
+                settings.database_url,
+                pool=PoolOptions(
+                    size=settings.db_pool_size,
+                    max_overflow=settings.db_max_overflow,
+                    statement_timeout_ms=settings.db_statement_timeout_ms,
+                ),
+            )
+        except BaseException:
+            lock.release()
+            raise
         metrics = Metrics()
         usage = MeteredUsage(database.usage, metrics)
         clock = options.clock or SystemClock()
@@ -164,6 +178,7 @@ class Runtime:
             )
         except BaseException:
             await database.close()
+            lock.release()
             raise
         session = aiohttp.ClientSession(
             trace_configs=[metrics.slack_trace_config(settings.slack_api_url)]
@@ -256,6 +271,7 @@ class Runtime:
             worker,
             metrics,
             alerter,
+            lock,
             chat_models=planning.models,
         )
 
@@ -290,6 +306,7 @@ class Runtime:
         await close_chat_models(self.chat_models)
         await self.session.close()
         await self.database.close()
+        self.lock.release()
         log.info("runtime_stopped")
 
 

@@ -9,7 +9,7 @@ from storage.approvals import SqlApprovalStore
 from storage.audit import SqlAuditLog
 from storage.conversations import SqlConversationStore
 from storage.database import Database
-from storage.engine import create_engine, normalize_url
+from storage.engine import PoolOptions, create_engine, normalize_url
 from storage.events import SqlEventStore
 from storage.jobs import SqlJobStore
 from storage.ledger import SqlTurnLedger
@@ -18,6 +18,7 @@ from storage.traces import SqlTraceStore
 
 __all__ = [
     "Database",
+    "PoolOptions",
     "SqlApprovalStore",
     "SqlAuditLog",
     "SqlConversationStore",

@@ -12,7 +12,7 @@ from storage._seam import translated
 from storage.approvals import SqlApprovalStore
 from storage.audit import SqlAuditLog
 from storage.conversations import SqlConversationStore
-from storage.engine import Dialect, create_engine, views
+from storage.engine import Dialect, PoolOptions, create_engine, views
 from storage.events import SqlEventStore
 from storage.feedback import SqlFeedbackStore
 from storage.incidents import SqlIncidentStore
@@ -71,14 +71,14 @@ class Database:
         self.feedback = SqlFeedbackStore(engine)
 
     @classmethod
-    async def connect(cls, url: str) -> Database:
+    async def connect(cls, url: str, *, pool: PoolOptions | None = None) -> Database:
         """Open the database at ``url`` and check that it answers.
 
         Raises:
             ConfigError: the URL is unsupported or malformed.
             StorageError: the database cannot be reached.
         """
-        engine = create_engine(url)
+        engine = create_engine(url, pool=pool)
         try:
             database = cls(engine)
             await database.ping()

@@ -49,6 +49,7 @@ from agents.core.errors import ConfigError, StorageError
 __all__ = [
     "Dialect",
     "EngineViews",
+    "PoolOptions",
     "Reads",
     "WriteGate",
     "Writes",
@@ -102,7 +103,21 @@ def normalize_url(url: str) -> str:
     return f"{target}://{rest}"
 
 
-def create_engine(url: str) -> AsyncEngine:
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    """PostgreSQL connection pool and statement limits (SQLite ignores them).
+
+    Attributes:
+        size: connections kept open; max_overflow: extra ones under load.
+        statement_timeout_ms: the server cancels a statement running longer (None: never).
+    """
+
+    size: int = 5
+    max_overflow: int = 10
+    statement_timeout_ms: int | None = None
+
+
+def create_engine(url: str, *, pool: PoolOptions | None = None) -> AsyncEngine:
     """Create the async engine for a database URL (see :func:`normalize_url`).
 
     For SQLite, the database file's directory is created if missing.
@@ -117,22 +132,28 @@ def create_engine(url: str) -> AsyncEngine:
         raise ConfigError("DATABASE_URL", "is not a valid database URL") from exc
     if parsed.get_backend_name() == "sqlite":
         _ensure_directory(parsed)
-        pool = (
+        sqlite_pool = (
             {"pool_size": _SQLITE_POOL_SIZE, "max_overflow": 0, "pool_timeout": 30}
             if _is_file(parsed)
             else {}  # in memory: one connection, shared (StaticPool)
         )
-        engine = create_async_engine(parsed, **pool)
+        engine = create_async_engine(parsed, **sqlite_pool)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     else:
+        options = pool or PoolOptions()
+        connect_args: dict[str, Any] = {}
+        if options.statement_timeout_ms is not None:
+            timeout = str(options.statement_timeout_ms)
+            connect_args["server_settings"] = {"statement_timeout": timeout}
         engine = create_async_engine(
             parsed,
             pool_pre_ping=True,
-            pool_size=5,
-            max_overflow=10,
+            pool_size=options.size,
+            max_overflow=options.max_overflow,
             pool_timeout=10,
             pool_recycle=1800,
+            connect_args=connect_args,
         )
     log.debug(
         "database_engine_created",

@@ -40,10 +40,12 @@ async def review_bot(
 
 
 async def _answer(sandbox: SlackSandbox, text: str, *, user: str = "U0ALICE") -> ApiCall:
-    """A person asks; returns the bot's answer (its chat.postMessage call)."""
-    before = len(sandbox.calls_for("chat.postMessage"))
-    await sandbox.user_says(f"<@U0BOT> {text}", user=user)
-    return await sandbox.wait_for("chat.postMessage", count=before + 1)
+    """A person asks at top level; returns the bot's answer in the thread it starts (not
+    another post that happens to come first, such as a note about an earlier request)."""
+    sent = await sandbox.user_says(f"<@U0BOT> {text}", user=user)
+    return await sandbox.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=10
+    )
 
 
 def _trace_of(answer: ApiCall) -> str:

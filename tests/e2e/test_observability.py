@@ -59,9 +59,12 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
 
 
 async def _answer(sandbox: SlackSandbox, text: str, *, user: str = "U0ALICE") -> ApiCall:
-    before = len(sandbox.calls_for("chat.postMessage"))
-    await sandbox.user_says(f"<@U0BOT> {text}", user=user)
-    return await sandbox.wait_for("chat.postMessage", count=before + 1, timeout=10)
+    """A person asks at top level; returns the bot's answer in the thread it starts (not
+    another post that happens to come first, such as a note about an earlier request)."""
+    sent = await sandbox.user_says(f"<@U0BOT> {text}", user=user)
+    return await sandbox.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=10
+    )
 
 
 async def test_metrics_move_after_a_scripted_conversation(
@@ -198,7 +201,7 @@ async def test_readyz_checks_database_migrations_and_slack(
 def _remove_database(database_file: str, elsewhere: Path) -> None:
     """Move the SQLite file away and delete its folder: no connection can reach it now."""
     os.rename(database_file, elsewhere / "switchboard.db")
-    for leftover in ("-wal", "-shm"):
+    for leftover in ("-wal", "-shm", ".lock"):
         if os.path.exists(database_file + leftover):
             os.remove(database_file + leftover)
     os.rmdir(os.path.dirname(database_file))
