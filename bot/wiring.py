@@ -83,6 +83,7 @@ def build_domain(
             conversations=database.conversations,
             traces=database.traces,
             ledger=edges.ledger,
+            locks=database.locks,
         ),
         clock=clock,
         operations=operations,

@@ -19,6 +19,7 @@ from storage.incidents import SqlIncidentStore
 from storage.jobs import SqlJobStore
 from storage.knowledge import SqlKnowledgeIndex
 from storage.ledger import SqlTurnLedger
+from storage.locks import locks_for
 from storage.migrate import current_revision, upgrade
 from storage.notes import SqlNoteStore
 from storage.thread_memory import SqlThreadMemoryStore
@@ -50,6 +51,7 @@ class Database:
         knowledge: the ``KnowledgeIndex`` (runbooks and the questions they could not answer).
         threads: the ``ThreadMemoryStore`` (pinned facts and rolling summaries).
         feedback: the ``FeedbackStore`` (votes, review labels, the review queue, KPIs).
+        locks: the ``ConversationLocks`` (one turn at a time per thread).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -69,6 +71,7 @@ class Database:
         self.knowledge = SqlKnowledgeIndex(engine)
         self.threads = SqlThreadMemoryStore(engine)
         self.feedback = SqlFeedbackStore(engine)
+        self.locks = locks_for(engine)
 
     @classmethod
     async def connect(cls, url: str, *, pool: PoolOptions | None = None) -> Database:

@@ -40,6 +40,7 @@ __all__ = [
     "approval_votes",
     "approvals",
     "audit_log",
+    "conversation_locks",
     "conversations",
     "events",
     "feedback",
@@ -456,6 +457,16 @@ reviews = Table(
     Column("promoted_at", UtcDateTime, nullable=True),
     # The reviewer's corrections of what the evaluation case expects (agent, action...).
     Column("expected_json", JSON, nullable=True),
+)
+
+# Who runs a turn in a thread now, until when (PostgreSQL: one turn per thread across
+# replicas; a crashed holder's lease runs out).
+conversation_locks = Table(
+    "conversation_locks",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("owner", String, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
 )
 
 NOT_IN_METADATA = frozenset({"knowledge_fts", "knowledge_chunks.search"})

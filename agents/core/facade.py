@@ -32,7 +32,14 @@ from agents.core.models import (
 from agents.core.operations import Operations
 from agents.core.planning import LlmPlanner, Plan, PlanInput, RulesPlanner, degraded_note
 from agents.core.policy import may_request
-from agents.core.ports import Clock, ConversationStore, EventStore, TraceStore, TurnLedger
+from agents.core.ports import (
+    Clock,
+    ConversationLocks,
+    ConversationStore,
+    EventStore,
+    TraceStore,
+    TurnLedger,
+)
 from agents.core.profiles import AgentProfile, PlanningSettings
 from agents.core.redaction import redact
 from agents.core.router import route
@@ -70,6 +77,8 @@ class Stores:
     conversations: ConversationStore
     traces: TraceStore
     ledger: TurnLedger
+    locks: ConversationLocks | None = None
+    """One turn at a time per thread (None: no lock, for single-task tests)."""
 
 
 class Switchboard:
@@ -139,8 +148,17 @@ class Switchboard:
         """Route and answer one message, storing the message, the reply and the trace.
 
         Re-running a turn whose reply is already stored returns that reply unchanged.
-        ``fresh`` (a delivery claimed moments ago in this process) skips that look-up.
+        ``fresh`` (a delivery claimed moments ago in this process) skips that look-up. Turns
+        in one thread run one at a time (on every replica): the second reads the first's
+        reply as context.
         """
+        locks = self._stores.locks
+        if locks is None or inbound.thread_ts is None:
+            return await self._run_turn(inbound, fresh=fresh)
+        async with locks.hold(inbound.conversation):
+            return await self._run_turn(inbound, fresh=fresh)
+
+    async def _run_turn(self, inbound: Inbound, *, fresh: bool) -> Outbound:
         if not fresh:
             stored = await self._stores.conversations.find_reply(inbound.trace_id)
             if stored is not None:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -25,6 +26,7 @@ __all__ = [
     "ApprovalStore",
     "AuditLog",
     "Clock",
+    "ConversationLocks",
     "ConversationStore",
     "EventStore",
     "GroupDirectory",
@@ -233,6 +235,14 @@ class ApprovalNotifier(Protocol):
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
         """Announce an expired request in the escalation channel."""
+        ...
+
+
+class ConversationLocks(Protocol):
+    """One turn at a time per thread, across every process that shares the database."""
+
+    def hold(self, key: ConversationKey) -> AbstractAsyncContextManager[None]:
+        """Exclusive use of the conversation for one turn; waits while another turn has it."""
         ...
 
 

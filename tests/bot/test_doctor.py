@@ -12,7 +12,7 @@ import pytest
 from bot.config import Settings
 from bot.doctor import doctor_command
 from bot.sandbox import SlackSandbox
-from storage import Database
+from storage import Database, head_revision
 from tests.e2e.approvals_config import approvals_config
 
 
@@ -51,7 +51,7 @@ async def test_a_healthy_setup_passes_every_check(tmp_path: Path, sandbox: Slack
     code, text = await _doctor(await _settings(tmp_path, sandbox))
     assert code == 0, text
     assert "ok   config:" in text and "3 action(s)" in text
-    assert "ok   database: sqlite reachable, schema at 0007" in text
+    assert f"ok   database: sqlite reachable, schema at {head_revision()}" in text
     assert "ok   slack: token valid for @switchboard" in text
     assert text.count("ok   action ") == 3
     assert "0 to fix" in text

@@ -1,0 +1,113 @@
+"""``ConversationLocks``: one turn at a time per thread.
+
+SQLite serves one bot process (the process lock guarantees it), so an ``asyncio.Lock`` per
+thread is the whole truth. On PostgreSQL every replica shares a leased row per thread: taken
+with one ``INSERT … ON CONFLICT DO UPDATE … WHERE the lease ran out`` and deleted when the
+turn ends. No connection is held while the turn runs, and a replica that dies mid-turn
+blocks its thread only until the lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import delete, func, literal_column
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agents.core.models import ConversationKey
+from storage._seam import translated
+from storage.engine import views
+from storage.tables import conversation_locks
+
+__all__ = ["LocalLocks", "SqlConversationLocks", "locks_for"]
+
+log = structlog.get_logger(__name__)
+
+_LEASE = timedelta(minutes=2)
+_FIRST_WAIT = 0.01
+_MAX_WAIT = 0.2
+
+
+def _key(key: ConversationKey) -> str:
+    return f"{key.team_id}:{key.channel_id}:{key.thread_ts}"
+
+
+class LocalLocks:
+    """An ``asyncio.Lock`` per thread, for the one process that owns a SQLite database."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @asynccontextmanager
+    async def hold(self, key: ConversationKey) -> AsyncIterator[None]:
+        """Wait for the thread's lock, hold it for the block."""
+        name = _key(key)
+        lock = self._locks.get(name)
+        if lock is None:
+            lock = self._locks[name] = asyncio.Lock()
+        async with lock:
+            yield
+
+
+class SqlConversationLocks:
+    """A leased row per thread in PostgreSQL, shared by every replica."""
+
+    def __init__(self, engine: AsyncEngine, *, lease: timedelta = _LEASE) -> None:
+        self._db = views(engine)
+        self._lease = lease
+        self._local = LocalLocks()  # turns of this replica queue here, not on the database
+
+    @asynccontextmanager
+    async def hold(self, key: ConversationKey) -> AsyncIterator[None]:
+        """Take the thread's lease (waiting, with backoff, while another replica has it)."""
+        async with self._local.hold(key):
+            name, owner = _key(key), uuid.uuid4().hex
+            await self._take(name, owner)
+            try:
+                yield
+            finally:
+                await self._give_back(name, owner)
+
+    async def _take(self, name: str, owner: str) -> None:
+        now = func.now()
+        expires = now + literal_column(f"interval '{int(self._lease.total_seconds())} seconds'")
+        insert = postgresql.insert(conversation_locks).values(
+            key=name, owner=owner, expires_at=expires
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=[conversation_locks.c.key],
+            set_={"owner": owner, "expires_at": expires},
+            where=conversation_locks.c.expires_at < now,
+        ).returning(conversation_locks.c.owner)
+        wait = _FIRST_WAIT
+        while True:
+            with translated("take a conversation lock"):
+                async with self._db.write.begin() as connection:
+                    taken = (await connection.execute(statement)).first()
+            if taken is not None:
+                return
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, _MAX_WAIT)
+
+    async def _give_back(self, name: str, owner: str) -> None:
+        statement = delete(conversation_locks).where(
+            conversation_locks.c.key == name, conversation_locks.c.owner == owner
+        )
+        try:
+            with translated("release a conversation lock"):
+                async with self._db.write.begin() as connection:
+                    await connection.execute(statement)
+        except Exception:  # the lease runs out by itself; the turn's answer is what matters
+            log.exception("conversation_lock_not_released")
+
+
+def locks_for(engine: AsyncEngine) -> LocalLocks | SqlConversationLocks:
+    """The conversation locks that fit the engine."""
+    return LocalLocks() if views(engine).dialect == "sqlite" else SqlConversationLocks(engine)
