@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlencode
 
 import structlog
@@ -69,6 +69,26 @@ class BotDriver:
         self._tasks: set[asyncio.Task[None]] = set()
         self._running = False
         self._stopped = False
+        self.replica_urls: list[str] = []
+        self.fan_out = 1
+        self._next_replica = 0
+
+    def deliver_to_replicas(self, urls: Sequence[str], *, fan_out: int = 2) -> None:
+        """Scale-out mode: every HTTP delivery goes to ``fan_out`` of ``urls`` at once (taken
+        in turn), as when Slack's retry or a load balancer hands one event to two replicas.
+        The first answer is returned; every one is recorded in :attr:`deliveries`."""
+        self.replica_urls = list(urls)
+        self.fan_out = max(1, min(fan_out, len(self.replica_urls)))
+
+    def _targets(self) -> list[str]:
+        if not self.replica_urls:
+            if self.request_url is None:
+                raise RuntimeError("set request_url (the bot's endpoint) before delivering")
+            return [self.request_url]
+        start = self._next_replica
+        self._next_replica = (start + 1) % len(self.replica_urls)
+        count = len(self.replica_urls)
+        return [self.replica_urls[(start + n) % count] for n in range(self.fan_out)]
 
     def _require_started(self) -> None:
         if not self._running or self._stopped:
@@ -136,18 +156,23 @@ class BotDriver:
                 None, ack.raw, {}, ack.acked, ack.payload, ack.elapsed, event_id, ack.error
             )
         else:
-            if self.request_url is None:
-                raise RuntimeError("set request_url (the bot's endpoint) before delivering")
             body, content_type = encode()
-            delivery = await self._http.post(
-                self.request_url,
-                body,
-                content_type=content_type,
-                signature=signature,
-                timestamp=timestamp,
-                extra_headers=headers,
-                event_id=event_id,
+            answers = await asyncio.gather(
+                *(
+                    self._http.post(
+                        url,
+                        body,
+                        content_type=content_type,
+                        signature=signature,
+                        timestamp=timestamp,
+                        extra_headers=headers,
+                        event_id=event_id,
+                    )
+                    for url in self._targets()
+                )
             )
+            self._deliveries.extend(answers[1:])
+            delivery = answers[0]
         self._deliveries.append(delivery)
         return delivery
 

@@ -35,7 +35,8 @@ def sqlite_url(directory: Path) -> str:
     return f"sqlite:///{directory / 'switchboard.db'}"
 
 
-async def _run(url: str, sql: str) -> None:
+async def run_sql(url: str, sql: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP SCHEMA or DATABASE)."""
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
@@ -93,7 +94,7 @@ async def place(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         return
     url = postgres_url()
     schema = f"sb_test_{uuid.uuid4().hex[:12]}"
-    await _run(url, f'CREATE SCHEMA "{schema}"')
+    await run_sql(url, f'CREATE SCHEMA "{schema}"')
 
     async def open_in_schema() -> Database:
         return _postgres_database(url, schema)
@@ -105,7 +106,7 @@ async def place(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         try:
             await place.close()
         finally:
-            await _run(url, f'DROP SCHEMA "{schema}" CASCADE')
+            await run_sql(url, f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

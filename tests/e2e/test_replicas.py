@@ -1,0 +1,170 @@
+"""Three `switchboard run` processes on one PostgreSQL database behind one sandbox that hands
+every delivery to two replicas at once: one reply per event, one execution per approval."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.sandbox import SlackSandbox
+from handlers.approval_blocks import APPROVE_ACTION
+from storage import Database
+from tests.e2e.approvals_config import approvals_config
+from tests.e2e.process import BotProcess
+from tests.storage.conftest import postgres_url, run_sql
+
+pytestmark = pytest.mark.slow
+
+EVENTS = 500
+_BATCH = 25
+
+
+@pytest.fixture
+async def shared_postgres() -> AsyncIterator[str]:
+    """A fresh, migrated PostgreSQL database for this test (dropped afterwards)."""
+    server = postgres_url()
+    name = f"sb_replicas_{uuid.uuid4().hex[:10]}"
+    await run_sql(server, f'CREATE DATABASE "{name}"')
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        database = await Database.connect(url)
+        try:
+            await database.migrate()
+        finally:
+            await database.close()
+        yield url
+    finally:
+        await run_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def replicas(
+    sandbox: SlackSandbox, shared_postgres: str, tmp_path: Path
+) -> AsyncIterator[list[BotProcess]]:
+    """Three bot processes; the sandbox delivers each payload to two of them at once."""
+    config = tmp_path / "switchboard.yaml"
+    config.write_text(approvals_config(sandbox.base_url))
+    sandbox.add_usergroup("S0SRE", "sre", ["U0CAROL"])
+    env = {
+        "SWITCHBOARD_CONFIG": str(config),
+        "DEPLOY_API_TOKEN": "t0ken",
+        "SWITCHBOARD_JOB_LEASE_SECONDS": "1",
+    }
+    processes = [BotProcess(sandbox, shared_postgres, env=env) for _ in range(3)]
+    urls = []
+    try:
+        for process in processes:
+            await process.start()
+            assert sandbox.request_url is not None
+            urls.append(sandbox.request_url)
+        sandbox.deliver_to_replicas(urls, fan_out=2)
+        yield processes
+    finally:
+        for process in processes:
+            await process.terminate()
+
+
+async def _done_events(url: str) -> int:
+    database = await Database.connect(url)
+    try:
+        async with database.engine.connect() as connection:
+            query = text("SELECT count(*) FROM events WHERE status = 'done'")
+            return int((await connection.execute(query)).scalar() or 0)
+    finally:
+        await database.close()
+
+
+async def test_each_event_to_two_replicas_gets_one_reply(
+    sandbox: SlackSandbox, replicas: list[BotProcess], shared_postgres: str
+) -> None:
+    """500 mentions, each delivered to two replicas at once: 500 replies, one per thread,
+    500 claims, none twice."""
+    threads: list[str] = []
+    for start in range(0, EVENTS, _BATCH):
+        sent = await asyncio.gather(
+            *(sandbox.user_says(f"<@U0BOT> help {n}") for n in range(start, start + _BATCH))
+        )
+        threads += [message.ts for message in sent]
+    wanted = set(threads)
+    await sandbox.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.args.get("thread_ts") in wanted,
+        count=EVENTS,
+        timeout=180,
+    )
+    for process in replicas:  # a graceful stop lets every running turn finish its records
+        assert await process.terminate() == 0
+    replies = Counter(
+        c.args.get("thread_ts")
+        for c in sandbox.calls_for("chat.postMessage")
+        if c.args.get("thread_ts") in wanted
+    )
+    assert len(replies) == EVENTS and set(replies.values()) == {1}
+    duplicates = sum(1 for p in replicas for e in p.logs if e.get("event") == "delivery_duplicate")
+    assert duplicates == EVENTS  # every event reached a second replica, which dropped it
+    assert await _done_events(shared_postgres) == EVENTS
+
+
+async def test_an_approval_clicked_on_two_replicas_runs_once(
+    sandbox: SlackSandbox, replicas: list[BotProcess]
+) -> None:
+    """A request made through one replica, approved by a click delivered to two others at
+    the same moment (and again by the second approver): one execution."""
+    sent = await sandbox.user_says("<@U0BOT> deploy api to prod")
+    card = await sandbox.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=20
+    )
+    await asyncio.gather(
+        sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB"),
+        sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0CAROL"),
+    )
+    await sandbox.wait_for(
+        "chat.update", where=lambda c: "Succeeded" in str(c.args.get("blocks")), timeout=30
+    )
+    assert sandbox.deploy_api.applied_count() == 1
+
+
+async def _running_job_owner(url: str) -> str:
+    database = await Database.connect(url)
+    try:
+        async with database.engine.connect() as connection:
+            query = text("SELECT lease_owner FROM jobs WHERE state = 'running'")
+            return str((await connection.execute(query)).scalar())
+    finally:
+        await database.close()
+
+
+async def test_a_replica_killed_holding_a_job_is_taken_over_and_runs_once(
+    sandbox: SlackSandbox, replicas: list[BotProcess], shared_postgres: str
+) -> None:
+    """SIGKILL the replica whose worker is running the deploy: another replica takes the job
+    once its lease runs out and re-sends it with the same idempotency key; applied once."""
+    sent = await sandbox.user_says("<@U0BOT> deploy api to prod")
+    card = await sandbox.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=20
+    )
+    sandbox.deploy_api.hold_next()
+    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await sandbox.deploy_api.wait_for_arrivals(1)
+    owner = await _running_job_owner(shared_postgres)
+    holders = [
+        p
+        for p in replicas
+        if any(e.get("event") == "worker_started" and e.get("owner") == owner for e in p.logs)
+    ]
+    assert len(holders) == 1
+    await holders[0].kill()
+    sandbox.deploy_api.release()
+    await sandbox.wait_for(
+        "chat.postMessage", where=lambda c: "succeeded" in str(c.args.get("text")), timeout=30
+    )
+    assert len({r.idempotency_key for r in sandbox.deploy_api.requests}) == 1
+    assert sandbox.deploy_api.arrived == 2  # sent again by another replica...
+    assert sandbox.deploy_api.applied_count() == 1  # ...and applied once
