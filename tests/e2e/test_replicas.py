@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.sandbox import SlackSandbox
+from bot.sandbox.llm_server import ScriptedLLMServer, reply
 from handlers.approval_blocks import APPROVE_ACTION
 from storage import Database
 from tests.e2e.approvals_config import approvals_config
+from tests.e2e.llm_config import LLM_KEY, LLM_SECTIONS
 from tests.e2e.process import BotProcess
 from tests.storage.conftest import postgres_url, run_sql
 
@@ -44,6 +47,37 @@ async def shared_postgres() -> AsyncIterator[str]:
         await run_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@asynccontextmanager
+async def _replicas(
+    sandbox: SlackSandbox,
+    url: str,
+    config: Path,
+    *,
+    count: int = 3,
+    fan_out: int = 2,
+    env: dict[str, str] | None = None,
+) -> AsyncIterator[list[BotProcess]]:
+    """``count`` bot processes; the sandbox delivers each payload to ``fan_out`` of them."""
+    environ = {
+        "SWITCHBOARD_CONFIG": str(config),
+        "DEPLOY_API_TOKEN": "t0ken",
+        "SWITCHBOARD_JOB_LEASE_SECONDS": "1",
+        **(env or {}),
+    }
+    processes = [BotProcess(sandbox, url, env=environ) for _ in range(count)]
+    urls = []
+    try:
+        for process in processes:
+            await process.start()
+            assert sandbox.request_url is not None
+            urls.append(sandbox.request_url)
+        sandbox.deliver_to_replicas(urls, fan_out=fan_out)
+        yield processes
+    finally:
+        for process in processes:
+            await process.terminate()
+
+
 @pytest.fixture
 async def replicas(
     sandbox: SlackSandbox, shared_postgres: str, tmp_path: Path
@@ -52,23 +86,8 @@ async def replicas(
     config = tmp_path / "switchboard.yaml"
     config.write_text(approvals_config(sandbox.base_url))
     sandbox.add_usergroup("S0SRE", "sre", ["U0CAROL"])
-    env = {
-        "SWITCHBOARD_CONFIG": str(config),
-        "DEPLOY_API_TOKEN": "t0ken",
-        "SWITCHBOARD_JOB_LEASE_SECONDS": "1",
-    }
-    processes = [BotProcess(sandbox, shared_postgres, env=env) for _ in range(3)]
-    urls = []
-    try:
-        for process in processes:
-            await process.start()
-            assert sandbox.request_url is not None
-            urls.append(sandbox.request_url)
-        sandbox.deliver_to_replicas(urls, fan_out=2)
+    async with _replicas(sandbox, shared_postgres, config) as processes:
         yield processes
-    finally:
-        for process in processes:
-            await process.terminate()
 
 
 async def _done_events(url: str) -> int:
@@ -168,3 +187,47 @@ async def test_a_replica_killed_holding_a_job_is_taken_over_and_runs_once(
     assert len({r.idempotency_key for r in sandbox.deploy_api.requests}) == 1
     assert sandbox.deploy_api.arrived == 2  # sent again by another replica...
     assert sandbox.deploy_api.applied_count() == 1  # ...and applied once
+
+
+async def test_a_daily_budget_holds_across_replicas(
+    sandbox: SlackSandbox, shared_postgres: str, tmp_path: Path
+) -> None:
+    """The first turn (on one replica) spends the agent's whole daily budget; the next turn,
+    answered by another replica, makes no model call and says the budget is spent."""
+    async with ScriptedLLMServer(api_key=LLM_KEY) as llm:
+        llm.script(reply("first answer", usage=(500_000, 0)))
+        config = tmp_path / "switchboard.yaml"
+        config.write_text(
+            approvals_config(sandbox.base_url)
+            + LLM_SECTIONS.format(
+                providers="primary",
+                kind="openai",
+                primary_url=llm.openai_base_url,
+                backup_url="http://127.0.0.1:9/v1",
+                timeout="2s",
+                daily_budget="daily_budget_usd: 0.5",
+            )
+        )
+        env = {"PRIMARY_LLM_KEY": LLM_KEY}
+        async with _replicas(
+            sandbox, shared_postgres, config, count=2, fan_out=1, env=env
+        ) as processes:
+            answers = []
+            urls = list(sandbox.replica_urls)
+            for url, text in zip(urls, ("deploy: hello", "deploy: status of web"), strict=True):
+                sandbox.deliver_to_replicas([url], fan_out=1)  # this turn: this replica
+                sent = await sandbox.user_says(f"<@U0BOT> {text}")
+                answers.append(
+                    await sandbox.wait_for(
+                        "chat.postMessage",
+                        where=lambda c, ts=sent.ts: c.args.get("thread_ts") == ts,
+                        timeout=20,
+                    )
+                )
+            for process in processes:
+                assert await process.terminate() == 0
+            turns = [sum(1 for e in p.logs if e.get("event") == "turn_routed") for p in processes]
+    assert turns == [1, 1]  # each replica answered one of the two turns
+    assert "first answer" in answers[0].args["text"]
+    assert "budget is spent" in str(answers[1].args["blocks"])
+    assert len(llm.requests) == 1
