@@ -1,0 +1,209 @@
+"""Turns/s and turn latency with 1, 2 and 3 replicas on PostgreSQL, beside one SQLite process.
+
+Each configuration runs ``switchboard run`` processes on 127.0.0.1 (a fresh PostgreSQL
+database per configuration, or a SQLite file) behind one in-process ``SlackSandbox``, which
+hands each delivery to one replica in turn (``fan_out=1``: a load balancer) — or to two of
+them (``--fan-out 2``: every event reaching two replicas, as a Slack retry does). EVENTS
+mentions are sent C at a time; a turn's latency runs from its delivery to its reply's
+``chat.postMessage``. Every reply is awaited: a missing one fails the run.
+
+    python benchmarks/replicas.py [--events N] [--concurrency C] [--fan-out F]
+        [--postgres postgresql://postgres@127.0.0.1:5432/test]
+
+Prints turns/s, p50 and p99 per configuration and each one's ratio to the SQLite process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from floor_report import quiet
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.sandbox import SlackSandbox
+from storage import Database, create_engine
+
+_WARMUP = 30
+
+
+class Replica:
+    """One ``switchboard run`` process; its port is read from its ``http_listening`` line."""
+
+    def __init__(self, database_url: str, sandbox: SlackSandbox) -> None:
+        prefixes = ("SLACK_", "SWITCHBOARD_", "DATABASE_URL")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+        env.update(
+            SLACK_BOT_TOKEN=sandbox.bot_token,
+            SLACK_SIGNING_SECRET=sandbox.signing_secret,
+            SWITCHBOARD_SLACK_API_URL=sandbox.api_url,
+            DATABASE_URL=database_url,
+            SWITCHBOARD_LOG_FORMAT="json",
+        )
+        self._env = env
+        self._proc: asyncio.subprocess.Process | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        """Start it and wait for the ``http_listening`` line that names its port (the rest of
+        its log is read and dropped)."""
+        self._proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--host", "127.0.0.1", "--port", "0",
+            env=self._env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert self._proc.stderr is not None
+        async with asyncio.timeout(60):
+            async for raw in self._proc.stderr:
+                try:
+                    entry = json.loads(raw)
+                except ValueError:
+                    continue
+                if entry.get("event") == "http_listening":
+                    self.url = f"http://127.0.0.1:{entry['port']}/slack/events"
+                    break
+        if not self.url:
+            raise RuntimeError("replica exited before listening")
+        asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        async for _ in self._proc.stderr:
+            pass
+
+    async def stop(self) -> None:
+        """SIGTERM and wait."""
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.terminate()
+            await self._proc.wait()
+
+
+async def _admin(url: str, sql: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres(server: str) -> AsyncIterator[str]:
+    """A new, migrated database on ``server``, dropped afterwards."""
+    name = f"sb_bench_{uuid.uuid4().hex[:10]}"
+    await _admin(server, f'CREATE DATABASE "{name}"')
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        database = await Database.connect(url)
+        await database.migrate()
+        await database.close()
+        yield url
+    finally:
+        await _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _send(sandbox: SlackSandbox, count: int, concurrency: int) -> list[float]:
+    """Send ``count`` mentions, ``concurrency`` at a time; per-turn seconds to the reply."""
+    sent_at: dict[str, float] = {}
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(n: int) -> None:
+        async with gate:
+            started = time.monotonic()
+            message = await sandbox.user_says(f"<@U0BOT> help {n}")
+            sent_at[message.ts] = started
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(n) for n in range(count)))
+    wanted = set(sent_at)
+    await sandbox.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.args.get("thread_ts") in wanted,
+        count=count,
+        timeout=300,
+    )
+    replies = {
+        c.args["thread_ts"]: c.at
+        for c in sandbox.calls_for("chat.postMessage")
+        if c.args.get("thread_ts") in wanted
+    }
+    latencies = [replies[ts] - sent_at[ts] for ts in wanted]
+    latencies.append(max(replies.values()) - started)  # the last slot carries the wall time
+    return latencies
+
+
+async def measure(
+    label: str, urls: list[str], *, events: int, concurrency: int, fan_out: int
+) -> dict[str, float]:
+    """Run ``events`` turns through replicas on ``urls`` (each a database URL per replica)."""
+    async with SlackSandbox() as sandbox:
+        replicas = [Replica(url, sandbox) for url in urls]
+        try:
+            for replica in replicas:
+                await replica.start()
+            sandbox.deliver_to_replicas([r.url for r in replicas], fan_out=fan_out)
+            await _send(sandbox, _WARMUP, concurrency)
+            figures = await _send(sandbox, events, concurrency)
+        finally:
+            for replica in replicas:
+                await replica.stop()
+    wall = figures.pop()
+    ordered = sorted(figures)
+    return {
+        "label": label,  # type: ignore[dict-item]
+        "turns_per_s": events / wall,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000,
+    }
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=600)
+    parser.add_argument("--concurrency", type=int, default=24)
+    parser.add_argument("--fan-out", type=int, default=1)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    quiet()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        rows.append(
+            await measure(
+                "sqlite x1", [sqlite_url], events=args.events,
+                concurrency=args.concurrency, fan_out=1,
+            )
+        )  # fmt: skip
+    for count in (1, 2, 3):
+        async with fresh_postgres(args.postgres) as url:
+            rows.append(
+                await measure(
+                    f"postgres x{count}", [url] * count, events=args.events,
+                    concurrency=args.concurrency, fan_out=min(args.fan_out, count),
+                )
+            )  # fmt: skip
+    base = rows[0]
+    print(f"events={args.events} concurrency={args.concurrency} fan_out={args.fan_out}")
+    print(f"{'setup':<12} {'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs sqlite':>10}")
+    for row in rows:
+        ratio = float(row["turns_per_s"]) / float(base["turns_per_s"])
+        print(
+            f"{row['label']:<12} {row['turns_per_s']:8.1f} {row['p50_ms']:8.1f} "
+            f"{row['p99_ms']:8.1f} {ratio:9.2f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
