@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,13 @@ async def place(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         finally:
             await place.close()
         return
+    async with postgres_place() as place:
+        yield place
+
+
+@asynccontextmanager
+async def postgres_place() -> AsyncIterator[Place]:
+    """A fresh PostgreSQL schema (skips the test without ``SWITCHBOARD_TEST_POSTGRES_URL``)."""
     url = postgres_url()
     schema = f"sb_test_{uuid.uuid4().hex[:12]}"
     await run_sql(url, f'CREATE SCHEMA "{schema}"')

@@ -5,6 +5,7 @@ runs out."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -13,13 +14,13 @@ from sqlalchemy import text
 from agents.core.models import ConversationKey
 from storage import Database
 from storage.locks import SqlConversationLocks
-from tests.storage.conftest import Place
+from tests.storage.conftest import postgres_place
 
 THREAD = ConversationKey("T1", "C1", "1700000000.000001")
 OTHER = ConversationKey("T1", "C1", "1700000000.000002")
 
 
-async def _second_waits_for_first(first: object, second: object) -> list[str]:
+async def _second_waits_for_first(first: object, second: object, database: Database) -> list[str]:
     events: list[str] = []
     inside = asyncio.Event()
     leave = asyncio.Event()
@@ -38,8 +39,9 @@ async def _second_waits_for_first(first: object, second: object) -> list[str]:
 
     tasks = [asyncio.create_task(holder()), asyncio.create_task(waiter())]
     await inside.wait()
-    for _ in range(20):  # give the waiter every chance to get in (it must not)
-        await asyncio.sleep(0.01)
+    for _ in range(20):  # real round trips while held: the waiter tries meanwhile (and waits)
+        async with database.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
     events.append("release")
     leave.set()
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
@@ -48,7 +50,7 @@ async def _second_waits_for_first(first: object, second: object) -> list[str]:
 
 async def test_a_second_turn_in_the_thread_waits(database: Database) -> None:
     """While one turn holds the thread, another waits until it is released."""
-    events = await _second_waits_for_first(database.locks, database.locks)
+    events = await _second_waits_for_first(database.locks, database.locks, database)
     assert events == ["first in", "release", "first out", "second in"]
 
 
@@ -60,22 +62,29 @@ async def test_other_threads_are_not_held_up(database: Database) -> None:
                 pass
 
 
-async def test_replicas_share_the_lock(place: Place, database: Database) -> None:
-    """Two replicas (two engines on one PostgreSQL database) take turns on a thread."""
-    if place.dialect != "postgresql":
-        pytest.skip("SQLite serves one process: there is no second replica to share with")
-    other = await place.open()
-    events = await _second_waits_for_first(database.locks, other.locks)
+@pytest.fixture
+async def replica() -> AsyncIterator[tuple[Database, Database]]:
+    """Two engines on one fresh PostgreSQL schema: two replicas (PostgreSQL only: SQLite
+    serves one process)."""
+    async with postgres_place() as place:
+        first = await place.open()
+        await first.migrate()
+        yield first, await place.open()
+
+
+async def test_replicas_share_the_lock(replica: tuple[Database, Database]) -> None:
+    """Two replicas take turns on a thread, and leave no lock row behind."""
+    database, other = replica
+    events = await _second_waits_for_first(database.locks, other.locks, database)
     assert events == ["first in", "release", "first out", "second in"]
     async with database.engine.connect() as connection:
         left = (await connection.execute(text("SELECT count(*) FROM conversation_locks"))).scalar()
     assert left == 0  # released rows are gone
 
 
-async def test_a_dead_replicas_lease_runs_out(place: Place, database: Database) -> None:
+async def test_a_dead_replicas_lease_runs_out(replica: tuple[Database, Database]) -> None:
     """A replica that died holding a thread blocks it only until its lease runs out."""
-    if place.dialect != "postgresql":
-        pytest.skip("on SQLite the lock dies with its process")
+    database, _other = replica
     async with database.engine.begin() as connection:
         await connection.execute(
             text(
