@@ -9,7 +9,7 @@ store every model call, the approval notifier every transition, executors every 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -32,7 +32,6 @@ __all__ = [
     "MeteredNotifier",
     "MeteredUsage",
     "Metrics",
-    "label_values",
     "metered_executors",
 ]
 
@@ -350,16 +349,3 @@ def metered_executors(
         name: MeteredExecutor(e, metrics, action=name, alerter=alerter)
         for name, e in executors.items()
     }
-
-
-def label_values(exposition: bytes, name: str) -> Sequence[tuple[dict[str, str], float]]:
-    """``(labels, value)`` of every sample called ``name`` in an exposition (for tests and
-    ``switchboard doctor``)."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    found: list[tuple[dict[str, str], float]] = []
-    for family in text_string_to_metric_families(exposition.decode()):
-        for sample in family.samples:
-            if sample.name == name:
-                found.append((dict(sample.labels), float(sample.value)))
-    return found

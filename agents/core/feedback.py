@@ -48,16 +48,13 @@ REASON_TITLES: dict[FeedbackReason, str] = {
 }
 """What a 👎 can say went wrong, as shown in the feedback form."""
 
-_REASONS: tuple[str, ...] = get_args(FeedbackReason)
+_REASONS: tuple[FeedbackReason, ...] = get_args(FeedbackReason)
 LABELS: tuple[ReviewLabel, ...] = get_args(ReviewLabel)
 
 
 def parse_reason(value: str | None) -> FeedbackReason | None:
     """The reason named ``value``, or None for anything else."""
-    for reason in get_args(FeedbackReason):
-        if reason == value:
-            return reason  # type: ignore[no-any-return]
-    return None
+    return next((reason for reason in _REASONS if reason == value), None)
 
 
 def parse_label(value: str) -> ReviewLabel | None:
