@@ -26,6 +26,7 @@ from agents.core.ports import Clock
 from agents.core.profiles import AgentProfile, Budgets, Price
 from agents.core.tools import parse_arguments, tool_spec
 from agents.core.usage import UsageRecord, UsageStore
+from agents.core.words import STOP_WORDS
 
 __all__ = ["LlmPlanner", "Plan", "PlanInput", "Proposal", "RulesPlanner", "degraded_note"]
 
@@ -129,9 +130,30 @@ class RulesPlanner:
         head, _, rest = text.strip().partition(" ")
         action = next((a for a in actions if a.name == head.lower()), None)
         if action is not None:
-            values = {name: value for name, value in _ASSIGNMENT.findall(rest)}
+            values: dict[str, ParamValue] = dict(_ASSIGNMENT.findall(rest))
+            values.update(_positional(action, rest, taken=set(values)))
             return Plan("rules", proposal=Proposal(action, values))
         return Plan("rules")
+
+
+def _positional(action: ActionSpec, rest: str, *, taken: set[str]) -> dict[str, ParamValue]:
+    """Bare words after an action's name (``rollback api prod``), each given to the first
+    parameter still open that accepts it (an enum's choice, an int...); small words such as
+    ``in`` or ``to`` are skipped, so ``rollback api in prod`` reads the same."""
+    open_params = [p for p in action.params if p.name not in taken]
+    found: dict[str, ParamValue] = {}
+    for word in rest.split():
+        if "=" in word or word.lower() in STOP_WORDS:
+            continue
+        for param in open_params:
+            try:
+                param.coerce(word)
+            except ValueError:
+                continue
+            found[param.name] = word
+            open_params.remove(param)
+            break
+    return found
 
 
 @dataclass

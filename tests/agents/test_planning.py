@@ -95,6 +95,21 @@ def test_rules_planner_takes_an_action_name_with_assignments() -> None:
     assert plan.proposal is not None and dict(plan.proposal.values) == {"service": "web"}
 
 
+def test_rules_planner_gives_bare_words_to_the_parameters_that_accept_them() -> None:
+    """`scale web 4` and `scale web to 4`: each word goes to the first open parameter that
+    accepts it (an enum's choice, an int in range); small words are skipped; a word no
+    parameter accepts is left out, so the action asks for what is still missing."""
+    for text in ("scale web 4", "scale web to 4", "scale 4 web"):
+        plan = RulesPlanner().plan(text, (SCALE,))
+        assert plan.proposal is not None
+        assert dict(plan.proposal.values) == {"service": "web", "replicas": "4"}, text
+    plan = RulesPlanner().plan("scale db 40", (SCALE,))
+    assert plan.proposal is not None and dict(plan.proposal.values) == {}
+    plan = RulesPlanner().plan("scale web replicas=2 7", (SCALE,))
+    assert plan.proposal is not None
+    assert dict(plan.proposal.values) == {"replicas": "2", "service": "web"}
+
+
 def test_rules_planner_returns_an_empty_plan_for_anything_else() -> None:
     """Free text is left for the agent's own answer."""
     assert RulesPlanner().plan("how are you", (SCALE,)).empty

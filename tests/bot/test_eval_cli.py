@@ -98,10 +98,13 @@ def test_the_starter_dataset_covers_every_builtin_agent_and_both_kinds_of_action
     ("change", "case_id", "difference"),
     [
         pytest.param(
-            ('      - "deploy {service} to {env}"\n', '      - "ship {service} to {env}"\n'),
-            "deploy-prod",
-            "action: expected 'deploy', got none",
-            id="action-format",
+            (
+                "env: {type: enum, choices: [staging, prod], default: staging",
+                "env: {type: enum, choices: [staging, qa], default: staging",
+            ),
+            "status-read-runs-at-once",  # the first action with that line: status
+            "action: expected 'status', got none",
+            id="action-params",
         ),
         pytest.param(
             (
@@ -117,8 +120,9 @@ def test_the_starter_dataset_covers_every_builtin_agent_and_both_kinds_of_action
 async def test_a_planted_regression_fails_the_gate_and_names_the_case(
     settings: Settings, tmp_path: Path, change: tuple[str, str], case_id: str, difference: str
 ) -> None:
-    """A copy of the example config with one action format or one agent's keywords changed
-    makes a case route or act differently: exit 1, the case and what differed are named."""
+    """A copy of the example config with one action's parameter choices or one agent's
+    keywords changed makes a case act or route differently: exit 1, the case and what
+    differed are named."""
     text = EXAMPLE.read_text(encoding="utf-8")
     old, new = change
     assert old in text

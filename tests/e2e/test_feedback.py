@@ -270,7 +270,8 @@ async def test_reviewed_turns_export_and_replay_in_eval(
 ) -> None:
     """Export → eval round trip: a rejected deploy and a 👎'd answer, promoted from the App
     Home, export as cases that `switchboard eval` replays green with the same config; the
-    same cases fail once the deploy format is changed (a regression caught)."""
+    same cases fail once prod is dropped from the deploy's environments (a regression
+    caught)."""
     card = await _answer(sandbox, "deploy api to prod")
     await sandbox.click(card.response["ts"], REJECT_ACTION, user="U0BOB")
     reject_form = await sandbox.wait_for("views.open")
@@ -318,7 +319,7 @@ async def test_reviewed_turns_export_and_replay_in_eval(
 
     config.write_text(
         (approvals_config(sandbox.base_url) + REVIEW).replace(
-            '"deploy {service} to {env}", "deploy {service}"', '"ship {service} to {env}"'
+            "env: {type: enum, choices: [staging, prod]}", "env: {type: enum, choices: [staging]}"
         )
     )
     out = io.StringIO()
