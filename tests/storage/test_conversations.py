@@ -132,3 +132,13 @@ async def test_ask_back_choices_and_notes_survive_a_round_trip(database: Databas
     )
     await database.conversations.record_reply(asking, now=inbound(1).received_at)
     assert await database.conversations.find_reply("trace-1") == asking
+
+
+def test_stored_times_parse_as_utc_with_or_without_an_offset() -> None:
+    """SQLite keeps naive UTC text; a value that carries an offset is converted to UTC."""
+    from datetime import UTC, datetime
+
+    from storage.conversations import _utc
+
+    assert _utc("2026-11-29 12:00:00.000001") == datetime(2026, 11, 29, 12, 0, 0, 1, tzinfo=UTC)
+    assert _utc("2026-11-29 13:00:00+01:00") == datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
