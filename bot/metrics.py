@@ -9,6 +9,7 @@ store every model call, the approval notifier every transition, executors every 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import SimpleNamespace
@@ -19,6 +20,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from agents.core.approval import Approval
 from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
+from agents.core.llm import ChatModel, ChatRequest, Completion
 from agents.core.models import Inbound, Outbound, Trace
 from agents.core.ports import ApprovalNotifier, TurnLedger
 from agents.core.usage import UsageRecord, UsageStore
@@ -27,6 +29,7 @@ from bot.integrations.executors.breaker import BreakerExecutor
 
 __all__ = [
     "CONTENT_TYPE_LATEST",
+    "MeteredChatModel",
     "MeteredExecutor",
     "MeteredLedger",
     "MeteredNotifier",
@@ -149,6 +152,13 @@ class Metrics:
             ["provider", "model", "direction"],
             registry=registry,
         )
+        self.llm_seconds = Histogram(
+            "switchboard_llm_call_seconds",
+            "Model call latency (the adapter's retries included), by provider, model and outcome",
+            ["provider", "model", "outcome"],
+            buckets=_LLM,
+            registry=registry,
+        )
         self.llm_cost = Counter(
             "switchboard_llm_cost_usd_total",
             "Model cost in US dollars, by provider and model",
@@ -225,6 +235,38 @@ class Metrics:
 
         config.on_request_end.append(on_end)
         return config
+
+
+class MeteredChatModel:
+    """A ``ChatModel`` whose calls are timed by provider, model and outcome."""
+
+    def __init__(self, inner: ChatModel, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    @property
+    def name(self) -> str:
+        """The provider's name in the config file."""
+        return self._inner.name
+
+    async def aclose(self) -> None:
+        """Close the wrapped client's connection pool, if it has one."""
+        close = getattr(self._inner, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """Call the model and record how long it took and whether it answered."""
+        started = time.monotonic()
+        outcome = "error"
+        try:
+            completion = await self._inner.complete(request)
+            outcome = "ok"
+            return completion
+        finally:
+            self._metrics.llm_seconds.labels(self._inner.name, request.model, outcome).observe(
+                time.monotonic() - started
+            )
 
 
 class MeteredLedger:

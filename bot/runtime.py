@@ -33,6 +33,7 @@ from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
 from bot.integrations.llm import close_chat_models
 from bot.metrics import (
+    MeteredChatModel,
     MeteredLedger,
     MeteredNotifier,
     MeteredUsage,
@@ -174,7 +175,7 @@ class Runtime:
                 usage=usage,
                 clock=clock,
                 environ=environ,
-                wrap=tracing.chat_model if tracing is not None else None,
+                wrap=_chat_wrapper(metrics, tracing),
             )
         except BaseException:
             await database.close()
@@ -340,6 +341,18 @@ def _tracing(options: RuntimeOptions) -> _Tracing | None:
         chat_model=lambda model, kind: TracedChatModel(model, tracer, provider_kind=kind),
         executor=lambda executor, action: TracedExecutor(executor, tracer, action=action),
     )
+
+
+def _chat_wrapper(
+    metrics: Metrics, tracing: _Tracing | None
+) -> Callable[[ChatModel, str], ChatModel]:
+    """Each provider's client timed (metrics) and, with the otel extra, traced."""
+
+    def wrap(model: ChatModel, kind: str) -> ChatModel:
+        timed = MeteredChatModel(model, metrics)
+        return tracing.chat_model(timed, kind) if tracing is not None else timed
+
+    return wrap
 
 
 def _traced(executors: Mapping[str, Executor], tracing: _Tracing | None) -> Mapping[str, Executor]:

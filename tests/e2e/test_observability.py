@@ -164,6 +164,8 @@ async def test_llm_tokens_and_cost_by_provider_and_model(
     assert _value(samples, "switchboard_llm_tokens_total", direction="input", **labels) == 1000
     assert _value(samples, "switchboard_llm_tokens_total", direction="output", **labels) == 200
     assert _value(samples, "switchboard_llm_cost_usd_total", **labels) == pytest.approx(0.0014)
+    calls = {"provider": "primary", "model": "test-model", "outcome": "ok"}
+    assert _value(samples, "switchboard_llm_call_seconds_count", **calls) == 1
     assert (
         _value(samples, "switchboard_turns_total", agent="deploy", planner="llm", outcome="replied")
         == 1
