@@ -26,6 +26,7 @@ from agents.core.ports import ApprovalNotifier, TurnLedger
 from agents.core.usage import UsageRecord, UsageStore
 from bot.alerts import Alerter
 from bot.integrations.executors.breaker import BreakerExecutor
+from bot.integrations.llm.decorator import ChatModelDecorator
 
 __all__ = [
     "CONTENT_TYPE_LATEST",
@@ -237,23 +238,12 @@ class Metrics:
         return config
 
 
-class MeteredChatModel:
+class MeteredChatModel(ChatModelDecorator):
     """A ``ChatModel`` whose calls are timed by provider, model and outcome."""
 
     def __init__(self, inner: ChatModel, metrics: Metrics) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._metrics = metrics
-
-    @property
-    def name(self) -> str:
-        """The provider's name in the config file."""
-        return self._inner.name
-
-    async def aclose(self) -> None:
-        """Close the wrapped client's connection pool, if it has one."""
-        close = getattr(self._inner, "aclose", None)
-        if close is not None:
-            await close()
 
     async def complete(self, request: ChatRequest) -> Completion:
         """Call the model and record how long it took and whether it answered."""

@@ -36,6 +36,7 @@ from opentelemetry.trace import (
 from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
 from agents.core.llm import ChatModel, ChatRequest, Completion
 from agents.core.models import Inbound, Outbound
+from bot.integrations.llm.decorator import ChatModelDecorator
 
 __all__ = ["OtelTracing", "TracedChatModel", "TracedExecutor", "configure_tracing", "turn_context"]
 
@@ -93,24 +94,13 @@ class OtelTracing:
             yield finished
 
 
-class TracedChatModel:
+class TracedChatModel(ChatModelDecorator):
     """A ``ChatModel`` whose calls are ``chat {model}`` spans (no message content)."""
 
     def __init__(self, inner: ChatModel, tracer: Tracer, *, provider_kind: str) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._tracer = tracer
         self._kind = provider_kind
-
-    @property
-    def name(self) -> str:
-        """The provider's name in the config file."""
-        return self._inner.name
-
-    async def aclose(self) -> None:
-        """Close the wrapped client's connection pool, if it has one."""
-        close = getattr(self._inner, "aclose", None)
-        if close is not None:
-            await close()
 
     async def complete(self, request: ChatRequest) -> Completion:
         """Call the model inside a span carrying the GenAI attributes."""
