@@ -375,25 +375,26 @@ def _counting_sleep(metrics: Metrics) -> Callable[[float], Awaitable[None]]:
 def _retention(
     retention: Retention, database: Database, clock: Clock
 ) -> Callable[[], Awaitable[int]] | None:
-    """The worker's purge step: messages and notes past their retention days."""
-    if (retention.messages_days, retention.notes_days, retention.summaries_days) == (
-        None,
-        None,
-        None,
-    ):
+    """The worker's purge step: each tier past its retention days (None: kept)."""
+    tiers: list[tuple[int, Callable[..., Awaitable[int]]]] = [
+        (days, purge)
+        for days, purge in (
+            (retention.messages_days, database.conversations.purge),
+            (retention.notes_days, database.notes.purge),
+            (retention.summaries_days, database.threads.purge),
+            (retention.usage_days, database.usage.purge),
+            (retention.misses_days, database.knowledge.purge_misses),
+        )
+        if days is not None
+    ]
+    if not tiers:
         return None
 
     async def purge() -> int:
         now = clock.now()
         purged = 0
-        if retention.messages_days is not None:
-            before = now - timedelta(days=retention.messages_days)
-            purged += await database.conversations.purge(before=before)
-        if retention.notes_days is not None:
-            purged += await database.notes.purge(before=now - timedelta(days=retention.notes_days))
-        if retention.summaries_days is not None:
-            before = now - timedelta(days=retention.summaries_days)
-            purged += await database.threads.purge(before=before)
+        for days, remove in tiers:
+            purged += await remove(before=now - timedelta(days=days))
         return purged
 
     return purge

@@ -96,6 +96,13 @@ class SqlKnowledgeIndex(KnowledgeIndex):
             async with self._db.write.begin() as connection:
                 await connection.execute(insert(knowledge_misses), values)
 
+    async def purge_misses(self, *, before: datetime) -> int:
+        """Delete recorded misses older than ``before`` (retention)."""
+        statement = delete(knowledge_misses).where(knowledge_misses.c.at < before)
+        with translated("purge knowledge misses"):
+            async with self._db.write.begin() as connection:
+                return int((await connection.execute(statement)).rowcount or 0)
+
     async def misses(self, *, limit: int = 100) -> Sequence[Miss]:
         """Recorded misses, newest first."""
         statement = (

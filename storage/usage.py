@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,6 +29,13 @@ class SqlUsageStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._db = views(engine)
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete usage records older than ``before`` (retention)."""
+        statement = delete(llm_usage).where(llm_usage.c.at < before)
+        with translated("purge LLM usage"):
+            async with self._db.write.begin() as connection:
+                return int((await connection.execute(statement)).rowcount or 0)
 
     async def record(self, usage: UsageRecord) -> None:
         """Store one call's usage."""

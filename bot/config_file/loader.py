@@ -50,6 +50,8 @@ class Retention:
     messages_days: int | None
     notes_days: int | None
     summaries_days: int | None = None
+    usage_days: int | None = None
+    misses_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,8 @@ def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
             messages_days=document.memory.retention_days.messages,
             notes_days=document.memory.retention_days.notes,
             summaries_days=document.memory.retention_days.summaries,
+            usage_days=document.memory.retention_days.usage,
+            misses_days=document.memory.retention_days.misses,
         ),
         read_cache_ttl=document.memory.read_cache_ttl,
         knowledge=KnowledgeSettings(

@@ -429,6 +429,10 @@ class RetentionModel(_Strict):
     summaries: int | None = Field(
         None, ge=1, description="thread summaries and pinned facts, after the thread's last use"
     )
+    usage: int | None = Field(
+        None, ge=2, description="LLM usage records (daily budgets read only the last day)"
+    )
+    misses: int | None = Field(None, ge=1, description="questions the runbooks could not answer")
 
 
 class MemoryModel(_Strict):

@@ -79,3 +79,18 @@ async def test_concurrent_takes_from_several_handles_never_overdraw(place: Place
         )
     )
     assert sum(results) == 5
+
+
+async def test_usage_and_misses_past_retention_are_purged(database: Database) -> None:
+    """Retention drops usage records and knowledge misses older than the bound, no newer."""
+    from agents.core.knowledge import Miss
+
+    await database.usage.record(replace(CALL, at=T0 - timedelta(days=40)))
+    await database.usage.record(CALL)
+    await database.knowledge.record_miss(Miss("T1", "C1", "U1", "old", T0 - timedelta(days=40)))
+    await database.knowledge.record_miss(Miss("T1", "C1", "U1", "new", T0))
+    bound = T0 - timedelta(days=30)
+    assert await database.usage.purge(before=bound) == 1
+    assert await database.knowledge.purge_misses(before=bound) == 1
+    assert await database.usage.spent(team_id="T1", since=T0 - timedelta(days=90)) == 140
+    assert [m.query for m in await database.knowledge.misses()] == ["new"]
