@@ -14,6 +14,7 @@ from agents.core.errors import ConfigError
 from agents.core.llm import ChatModel
 from agents.core.planning import LlmPlanner
 from agents.core.ports import Clock
+from agents.core.spending import Spending
 from agents.core.usage import UsageStore
 from bot.config_file import LoadedConfig
 from bot.config_file.models import ProviderModel
@@ -83,7 +84,9 @@ def build_planning(
     classifier = None
     if router.classifier_provider is not None and router.classifier_model is not None:
         classifier = Classifier(
-            models[router.classifier_provider], model_name=router.classifier_model
+            models[router.classifier_provider],
+            model_name=router.classifier_model,
+            spending=Spending(usage, prices=planning.prices, budgets=planning.budgets, clock=clock),
         )
     return Planning(models=models, llm=llm, classifier=classifier)
 

@@ -9,7 +9,8 @@ import structlog
 
 from agents.core.errors import ProviderError
 from agents.core.llm import ChatMessage, ChatModel, ChatRequest, ToolSpec
-from agents.core.models import AgentInfo
+from agents.core.models import AgentInfo, Inbound
+from agents.core.spending import Spending
 
 __all__ = ["Classifier"]
 
@@ -21,14 +22,35 @@ _TOOL = "choose_agent"
 class Classifier:
     """Asks one model to choose an agent; any failure or low confidence means "ask the person"."""
 
-    def __init__(self, model: ChatModel, *, model_name: str) -> None:
+    def __init__(
+        self,
+        model: ChatModel,
+        *,
+        model_name: str,
+        spending: Spending | None = None,
+    ) -> None:
+        """``spending``: where the calls' cost is recorded and the person's and channel's
+        daily budgets checked (None: neither, for tests of the choice alone)."""
         self._model = model
         self._model_name = model_name
+        self._spending = spending
 
     async def classify(
-        self, text: str, agents: Sequence[AgentInfo], *, threshold: float
+        self,
+        text: str,
+        agents: Sequence[AgentInfo],
+        *,
+        threshold: float,
+        inbound: Inbound | None = None,
     ) -> tuple[str, float] | None:
-        """The agent's name and the model's confidence, or None when unsure or failing."""
+        """The agent's name and the model's confidence, or None when unsure, failing, or a
+        budget of the asker's is spent (then no call is made)."""
+        spending = self._spending if inbound is not None else None
+        if spending is not None and inbound is not None:
+            refused = await spending.over_budget(inbound)
+            if refused is not None:
+                log.info("route_classifier_skipped", reason=refused)
+                return None
         names = [agent.name for agent in agents]
         catalogue = "\n".join(f"- {a.name}: {a.description}" for a in agents)
         tool = ToolSpec(
@@ -58,6 +80,8 @@ class Classifier:
         except ProviderError as exc:
             log.warning("route_classifier_failed", kind=exc.kind)
             return None
+        if spending is not None and inbound is not None:
+            await spending.record(inbound, self._model.name, completion, fallback=request.model)
         for call in completion.tool_calls:
             if call.name != _TOOL:
                 continue

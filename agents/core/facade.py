@@ -309,7 +309,7 @@ class Switchboard:
         if self._classifier is None:
             return decision
         chosen = await self._classifier.classify(
-            decision.text, self._catalog, threshold=self._planning.router.threshold
+            decision.text, self._catalog, threshold=self._planning.router.threshold, inbound=inbound
         )
         if chosen is None:
             return decision

@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
 
 import structlog
 
@@ -24,8 +23,9 @@ from agents.core.memory import Note
 from agents.core.models import Inbound, PlannerName, StoredMessage
 from agents.core.ports import Clock
 from agents.core.profiles import AgentProfile, Budgets, Price
+from agents.core.spending import Spending
 from agents.core.tools import parse_arguments, tool_spec
-from agents.core.usage import UsageRecord, UsageStore
+from agents.core.usage import UsageStore
 from agents.core.words import STOP_WORDS
 
 __all__ = ["LlmPlanner", "Plan", "PlanInput", "Proposal", "RulesPlanner", "degraded_note"]
@@ -180,9 +180,7 @@ class LlmPlanner:
         estimator: TokenEstimator | None = None,
     ) -> None:
         self._models = models
-        self._usage = usage
-        self._prices = prices
-        self._budgets = budgets
+        self._spending = Spending(usage, prices=prices, budgets=budgets, clock=clock)
         self._clock = clock
         self._rules = rules or RulesPlanner()
         self.estimator = estimator or TokenEstimator()
@@ -329,55 +327,19 @@ class LlmPlanner:
     async def _account(
         self, turn: PlanInput, provider: str, completion: Completion, tally: _Tally
     ) -> None:
-        usage = completion.usage
-        price = self._prices.get((provider, completion.model)) or self._prices.get(
-            (provider, turn.profile.model.model if turn.profile.model else "")
+        model = turn.profile.model.model if turn.profile.model else ""
+        cost = await self._spending.record(
+            turn.inbound, provider, completion, fallback=model, agent=turn.agent
         )
-        if price is None:
-            log.warning("llm_price_unknown", provider=provider, model=completion.model)
-        cost = price.cost_micros(usage.input_tokens, usage.output_tokens) if price else 0
         tally.provider = provider
-        tally.input_tokens += usage.input_tokens
-        tally.output_tokens += usage.output_tokens
+        tally.input_tokens += completion.usage.input_tokens
+        tally.output_tokens += completion.usage.output_tokens
         tally.cost_micros += cost
-        inbound = turn.inbound
-        await self._usage.record(
-            UsageRecord(
-                trace_id=inbound.trace_id,
-                team_id=inbound.team_id,
-                channel_id=inbound.channel_id,
-                user_id=inbound.user_id,
-                agent=turn.agent,
-                provider=provider,
-                model=completion.model,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cost_micros=cost,
-                at=self._clock.now(),
-            )
-        )
 
     async def _over_budget(self, turn: PlanInput) -> str | None:
-        now = self._clock.now()
-        since = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
-        inbound = turn.inbound
-        checks = (
-            ("budget_agent", turn.profile.daily_budget_micros, {"agent": turn.agent}),
-            ("budget_user", self._budgets.per_user_daily_micros, {"user_id": inbound.user_id}),
-            (
-                "budget_channel",
-                self._budgets.per_channel_daily_micros,
-                {"channel_id": inbound.channel_id},
-            ),
+        return await self._spending.over_budget(
+            turn.inbound, agent=turn.agent, agent_limit=turn.profile.daily_budget_micros
         )
-        for reason, limit, narrow in checks:
-            if limit is None:
-                continue
-            spent = await self._usage.spent(team_id=inbound.team_id, since=since, **narrow)
-            if spent >= limit:
-                log.info("llm_budget_exhausted", scope=reason, spent_micros=spent, limit=limit)
-                return reason
-        return None
 
 
 def _estimated_input(request: ChatRequest) -> int:

@@ -19,6 +19,7 @@ from agents.core.profiles import (
     Price,
     RouterSettings,
 )
+from agents.core.spending import ROUTER_AGENT, Spending
 from agents.deploy import ActionAgent
 from agents.help import HelpAgent
 from tests.agents.fakes import MemoryConversations, MemoryEvents, MemoryLedger, MemoryTraces
@@ -86,7 +87,20 @@ class Bot:
                 clock=clock,
             ),
             rate_limiter=self.limiter,
-            classifier=(Classifier(self.classifier, model_name="m1") if self.classifier else None),
+            classifier=(
+                Classifier(
+                    self.classifier,
+                    model_name="m1",
+                    spending=Spending(
+                        self.usage,
+                        prices={("primary", "m1"): Price(1.0, 2.0)},
+                        budgets=self.budgets,
+                        clock=clock,
+                    ),
+                )
+                if self.classifier
+                else None
+            ),
             threads=self.threads,
         )
 
@@ -188,6 +202,24 @@ async def test_the_classifier_settles_an_ambiguous_message() -> None:
     assert (agent, reply.text) == ("oncall", "Bob is on call.")
     trace = bot.traces.rows["t1"]
     assert (trace.route_reason, trace.route_score) == ("llm", 0.9)
+
+
+async def test_the_classifiers_calls_are_recorded_and_held_to_budgets() -> None:
+    """The router's model call is stored as the `router`'s usage, priced; once the person's
+    daily budget is spent, the classifier is not called and the person is asked instead."""
+    choice = called("choose_agent", {"agent": "oncall", "confidence": 0.9})
+    classifier = ScriptedModel("primary", choice, choice)
+    bot = Bot(
+        ScriptedModel("primary"), classifier=classifier, budgets=Budgets(per_user_daily_micros=1)
+    )
+    _, agent = await bot.say("should I deploy while on call")
+    assert agent == "oncall"
+    (record,) = bot.usage.records
+    assert (record.agent, record.provider, record.user_id) == (ROUTER_AGENT, "primary", ALICE)
+    assert record.cost_micros > 0
+    reply, _ = await bot.say("should I deploy while on call", trace="t2")
+    assert reply.choices == ("deploy", "oncall")  # asked: no second classifier call
+    assert len(classifier.requests) == 1 and len(bot.usage.records) == 1
 
 
 async def test_an_unsure_classifier_still_asks() -> None:
