@@ -16,8 +16,9 @@ from agents.core.knowledge import Hit
 from agents.core.llm import ChatMessage, ChatModel, ChatRequest
 from agents.core.models import Inbound
 from agents.core.ports import Clock
-from agents.core.profiles import Price
-from agents.core.usage import UsageRecord, UsageStore
+from agents.core.profiles import Budgets, Price
+from agents.core.spending import Spending
+from agents.core.usage import UsageStore
 
 __all__ = ["Composer"]
 
@@ -46,9 +47,7 @@ class Composer:
     ) -> None:
         self._model = model
         self._model_name = model_name
-        self._usage = usage
-        self._prices = prices
-        self._clock = clock
+        self._spending = Spending(usage, prices=prices, budgets=Budgets(), clock=clock)
         self._agent = agent
 
     async def compose(self, inbound: Inbound, question: str, hits: Sequence[Hit]) -> str | None:
@@ -70,24 +69,8 @@ class Composer:
         except ProviderError as exc:
             log.warning("knowledge_compose_failed", provider=exc.provider, kind=exc.kind)
             return None
-        price = self._prices.get((self._model.name, completion.model))
-        usage = completion.usage
-        await self._usage.record(
-            UsageRecord(
-                trace_id=inbound.trace_id,
-                team_id=inbound.team_id,
-                channel_id=inbound.channel_id,
-                user_id=inbound.user_id,
-                agent=self._agent,
-                provider=self._model.name,
-                model=completion.model,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cost_micros=price.cost_micros(usage.input_tokens, usage.output_tokens)
-                if price
-                else 0,
-                at=self._clock.now(),
-            )
+        await self._spending.record(
+            inbound, self._model.name, completion, fallback=self._model_name, agent=self._agent
         )
         text = completion.text.strip()
         return "" if NOT_FOUND in text else text

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,19 @@ from bot.server import SLACK_EVENTS_PATH
 from bot.worker import WorkerOptions
 
 SIGNING_SECRET = secrets.token_hex(16)
+
+
+class MovableClock:
+    """The system clock, plus an offset a test can push forward (to expire requests)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
 
 @dataclass

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,22 +15,9 @@ from structlog.testing import capture_logs
 from bot.sandbox import ApiCall, SlackSandbox
 from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION
 from tests.e2e.approvals_config import load
-from tests.e2e.conftest import Bot, running_bot
+from tests.e2e.conftest import Bot, MovableClock, running_bot
 
 SECRET = "s3cr3t-" + secrets.token_hex(12)
-
-
-class MovableClock:
-    """The system clock, plus an offset a test can push forward."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def monotonic(self) -> float:
-        return time.monotonic()
 
 
 _SANDBOX: list[SlackSandbox] = []

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -25,7 +24,7 @@ from handlers.review_blocks import FEEDBACK_UP
 from storage import Database
 from storage.migrate import head_revision, upgrade
 from tests.e2e.approvals_config import approvals_config
-from tests.e2e.conftest import Bot, running_bot, settings_for
+from tests.e2e.conftest import Bot, MovableClock, running_bot, settings_for
 from tests.e2e.llm_config import LLM_KEY, llm_config
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -268,17 +267,6 @@ async def test_trace_command_prints_the_whole_turn(
     assert "latency    route" in text
 
 
-class _MovableClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-
 async def test_a_burst_of_expired_requests_alerts_once(
     sandbox: SlackSandbox, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -289,7 +277,7 @@ async def test_a_burst_of_expired_requests_alerts_once(
     config = parse_config(
         approvals_config(sandbox.base_url) + "alerts: {channel: C0ALERTS, repeat_after: 1h}\n"
     )
-    clock = _MovableClock()
+    clock = MovableClock()
     async with running_bot(sandbox, database_url, config=config, clock=clock) as bot:
         for service in ("api", "web", "api"):
             await _answer(sandbox, f"deploy {service} to prod")
