@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agents.core.agent import Agent, AgentDeps
-from agents.core.profiles import AgentProfile
-from agents.deploy import DEPLOY_INFO, ActionAgent
-from agents.help import HelpAgent
-from agents.incident import IncidentAgent
-from agents.knowledge import KnowledgeAgent
-from agents.memory_agent import MemoryAgent
-from agents.oncall import OncallAgent
+from agents.builtin.deploy import DEPLOY_INFO, ActionAgent
+from agents.builtin.help import HelpAgent
+from agents.builtin.incident import IncidentAgent
+from agents.builtin.knowledge import KnowledgeAgent
+from agents.builtin.memory import MemoryAgent
+from agents.builtin.oncall import OncallAgent
+from agents.turns.agent import Agent, AgentDeps
+from agents.turns.profiles import AgentProfile
 
 __all__ = ["BUILTIN_AGENTS", "FALLBACK_AGENT", "builtin_agents"]
 

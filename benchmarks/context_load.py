@@ -29,8 +29,8 @@ from pathlib import Path
 
 from floor_report import migrated_sqlite, quiet, report
 
-from agents.core.context import assemble_context
-from agents.core.models import ConversationKey
+from agents.kernel.models import ConversationKey
+from agents.memory.context import assemble_context
 from storage import Database
 
 TEAM = "T0BENCH"

@@ -1,4 +1,4 @@
-"""Alerts into the configured channel: rules and gate from :mod:`agents.core.alerts`, sent
+"""Alerts into the configured channel: rules and gate from :mod:`agents.feedback.alerts`, sent
 in the background so that no turn, job or click waits for Slack."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from agents.core.alerts import Alert, AlertGate, AlertRules, AlertSettings
-from agents.core.approval import Approval
-from agents.core.models import Trace
-from agents.core.ports import Clock
+from agents.actions.approval import Approval
+from agents.feedback.alerts import Alert, AlertGate, AlertRules, AlertSettings
+from agents.kernel.clock import Clock
+from agents.kernel.models import Trace
 
 __all__ = ["Alerter"]
 

@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
-from agents.core.errors import ConfigError
+from agents.kernel.errors import ConfigError
 from bot.config import Settings
 from storage import Database
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from agents.core.errors import ConfigError, StorageError, SwitchboardError
+from agents.kernel.errors import ConfigError, StorageError, SwitchboardError
 from bot.config import Settings, load_settings
 from bot.eval_cli import add_eval_parser
 from bot.logs import configure_logging

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agents.core.errors import ConfigError
+from agents.kernel.errors import ConfigError
 
 __all__ = [
     "DEFAULT_DATABASE_URL",

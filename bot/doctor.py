@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.core.errors import ConfigError, StorageError
+from agents.kernel.errors import ConfigError, StorageError
 from bot.config import Settings
 from bot.config_file import ConfigFileError, LoadedConfig, load_config
 from bot.config_file.models import HttpExecutorConfig, ShellExecutorConfig

@@ -16,8 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from agents.core.errors import ConfigError, DatasetError
-from agents.core.evaluation import (
+from agents.feedback.evaluation import (
     METRICS,
     Baseline,
     Comparison,
@@ -28,6 +27,7 @@ from agents.core.evaluation import (
     parse_baseline,
     parse_dataset,
 )
+from agents.kernel.errors import ConfigError, DatasetError
 from bot.config import Settings
 from bot.config_file import LoadedConfig, load_config
 

@@ -28,14 +28,22 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from agents.core.approval import Approval
-from agents.core.eval_cases import EvalCase
-from agents.core.evaluation import CaseResult, EvalReport, Observed, RunResult, aggregate, score
-from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
-from agents.core.facade import Switchboard
-from agents.core.models import Inbound, Outbound, Reply
-from agents.core.ports import ApprovalStore, Clock
-from agents.core.redaction import redact
+from agents.actions.approval import Approval
+from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
+from agents.actions.ports import ApprovalStore
+from agents.feedback.eval_cases import EvalCase
+from agents.feedback.evaluation import (
+    CaseResult,
+    EvalReport,
+    Observed,
+    RunResult,
+    aggregate,
+    score,
+)
+from agents.kernel.clock import Clock
+from agents.kernel.models import Inbound, Outbound, Reply
+from agents.kernel.redaction import redact
+from agents.turns.facade import Switchboard
 from bot.clock import SystemClock
 from bot.config import process_environment
 from bot.config_file import LoadedConfig

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import structlog
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from agents.core.errors import StorageError
+from agents.kernel.errors import StorageError
 from storage import Database
 from storage.migrate import head_revision
 

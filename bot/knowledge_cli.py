@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from agents.core.markdown import chunk_markdown
+from agents.memory.markdown import chunk_markdown
 from bot.config import Settings
 from storage import Database
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import structlog
 
-from agents.core.redaction import redact
+from agents.kernel.redaction import redact
 
 __all__ = ["configure_logging", "redact_secrets"]
 
@@ -26,7 +26,7 @@ def redact_secrets(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """Mask values whose key names a secret, and any recognised secret inside string values
-    (the same :func:`~agents.core.redaction.redact` that guards storage and models)."""
+    (the same :func:`~agents.kernel.redaction.redact` that guards storage and models)."""
     for key, value in list(event_dict.items()):
         if _SECRET_KEY.search(key) and value is not None:
             event_dict[key] = "[redacted]"

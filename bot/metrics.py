@@ -18,12 +18,13 @@ import aiohttp
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from agents.core.approval import Approval
-from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
-from agents.core.llm import ChatModel, ChatRequest, Completion
-from agents.core.models import Inbound, Outbound, Trace
-from agents.core.ports import ApprovalNotifier, TurnLedger
-from agents.core.usage import UsageRecord, UsageStore
+from agents.actions.approval import Approval
+from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
+from agents.actions.ports import ApprovalNotifier
+from agents.kernel.models import Inbound, Outbound, Trace
+from agents.llm.chat import ChatModel, ChatRequest, Completion
+from agents.llm.usage import UsageRecord, UsageStore
+from agents.turns.ports import TurnLedger
 from bot.alerts import Alerter
 from bot.integrations.executors.breaker import BreakerExecutor
 from bot.integrations.llm.decorator import ChatModelDecorator

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from agents.core.classify import Classifier
-from agents.core.compose import Composer
-from agents.core.errors import ConfigError
-from agents.core.llm import ChatModel
-from agents.core.planning import LlmPlanner
-from agents.core.ports import Clock
-from agents.core.spending import Spending
-from agents.core.usage import UsageStore
+from agents.kernel.clock import Clock
+from agents.kernel.errors import ConfigError
+from agents.llm.chat import ChatModel
+from agents.llm.spending import Spending
+from agents.llm.usage import UsageStore
+from agents.memory.compose import Composer
+from agents.turns.classify import Classifier
+from agents.turns.planning import LlmPlanner
 from bot.config_file import LoadedConfig
 from bot.config_file.models import ProviderModel
 from bot.integrations.llm import ProviderSettings, build_chat_models

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from agents.core.errors import ConfigError
+from agents.kernel.errors import ConfigError
 from storage import normalize_url
 
 __all__ = ["ProcessLock"]

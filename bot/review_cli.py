@@ -14,8 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
-from agents.core.export import case_record
-from agents.core.feedback import AgentKpis, parse_label
+from agents.feedback.export import case_record
+from agents.feedback.values import AgentKpis, parse_label
 from bot.clock import SystemClock
 from bot.config import Settings
 from storage import Database

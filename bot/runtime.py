@@ -17,13 +17,14 @@ import aiohttp
 import structlog
 from slack_bolt.app.async_app import AsyncApp
 
-from agents.core.approval import Approval
-from agents.core.execution import Executor
-from agents.core.facade import Switchboard
-from agents.core.llm import ChatModel
-from agents.core.operations import Operations
-from agents.core.ports import ApprovalNotifier, Clock
-from agents.core.review import Review
+from agents.actions.approval import Approval
+from agents.actions.execution import Executor
+from agents.actions.operations import Operations
+from agents.actions.ports import ApprovalNotifier
+from agents.feedback.review import Review
+from agents.kernel.clock import Clock
+from agents.llm.chat import ChatModel
+from agents.turns.facade import Switchboard
 from bot.alerts import Alerter
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment

@@ -18,7 +18,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from agents.core.errors import StorageError
+from agents.kernel.errors import StorageError
 from bot.health import Readiness
 from bot.metrics import CONTENT_TYPE_LATEST
 from bot.runtime import Runtime

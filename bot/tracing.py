@@ -33,9 +33,9 @@ from opentelemetry.trace import (
     Tracer,
 )
 
-from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
-from agents.core.llm import ChatModel, ChatRequest, Completion
-from agents.core.models import Inbound, Outbound
+from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
+from agents.kernel.models import Inbound, Outbound
+from agents.llm.chat import ChatModel, ChatRequest, Completion
 from bot.integrations.llm.decorator import ChatModelDecorator
 
 __all__ = ["OtelTracing", "TracedChatModel", "TracedExecutor", "configure_tracing", "turn_context"]

@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from agents.core.agent import AgentDeps
-from agents.core.execution import Executor
-from agents.core.facade import Stores, Switchboard
-from agents.core.incidents import Workspace
-from agents.core.operations import Operations, OperationStores
-from agents.core.ports import ApprovalNotifier, Clock, GroupDirectory, TurnLedger
-from agents.core.read_cache import ReadCache
-from agents.core.usage import RateLimiter, UsageStore
+from agents.actions.execution import Executor
+from agents.actions.operations import Operations, OperationStores
+from agents.actions.ports import ApprovalNotifier, GroupDirectory
+from agents.actions.read_cache import ReadCache
+from agents.incidents.ports import Workspace
+from agents.kernel.clock import Clock
+from agents.llm.usage import UsageStore
 from agents.registry import FALLBACK_AGENT, builtin_agents
+from agents.turns.agent import AgentDeps
+from agents.turns.facade import Stores, Switchboard
+from agents.turns.ports import RateLimiter, TurnLedger
 from bot.config_file import LoadedConfig
 from bot.planning_wiring import Planning, build_composer
 from storage import Database

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import structlog
 
-from agents.core.operations import Operations
+from agents.actions.operations import Operations
 
 __all__ = ["Worker", "WorkerOptions"]
 

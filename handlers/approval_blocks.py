@@ -10,8 +10,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from agents.core.actions import ActionSpec
-from agents.core.approval import TERMINAL_STATES, Approval
+from agents.actions.approval import TERMINAL_STATES, Approval
+from agents.actions.spec import ActionSpec
 
 __all__ = [
     "APPROVE_ACTION",

@@ -14,8 +14,8 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.core.errors import SlackApiFailure
-from agents.core.operations import Operations, VoteKind
+from agents.actions.operations import Operations, VoteKind
+from agents.kernel.errors import SlackApiFailure
 from handlers.approval_blocks import (
     APPROVE_ACTION,
     EDIT_ACTION,

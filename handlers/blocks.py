@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from agents.core.models import Outbound, Reply
+from agents.kernel.models import Outbound, Reply
 from handlers.review_blocks import feedback_block
 
 __all__ = [

@@ -16,9 +16,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from agents.core.errors import SlackApiFailure
-from agents.core.models import Inbound, Outbound
-from agents.core.operations import Operations
+from agents.actions.operations import Operations
+from agents.kernel.errors import SlackApiFailure
+from agents.kernel.models import Inbound, Outbound
 from handlers.approval_blocks import approval_blocks, approval_text
 from handlers.blocks import (
     TURN_EVENT_TYPE,

@@ -14,9 +14,9 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.core.errors import SlackApiFailure
-from agents.core.feedback import ReviewItem, parse_label, parse_reason
-from agents.core.review import Review, ReviewerHome
+from agents.feedback.review import Review, ReviewerHome
+from agents.feedback.values import ReviewItem, parse_label, parse_reason
+from agents.kernel.errors import SlackApiFailure
 from handlers.delivery import call_slack, tell_user
 from handlers.review_blocks import (
     FEEDBACK_DOWN,

@@ -12,8 +12,8 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from agents.core.facade import Switchboard
-from agents.core.models import Inbound
+from agents.kernel.models import Inbound
+from agents.turns.facade import Switchboard
 from handlers.middleware import ClaimDelivery, DeliveryMeter, bind_log_context
 from handlers.turns import TurnRunner
 

@@ -14,8 +14,8 @@ import structlog
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from agents.core.facade import Switchboard
-from agents.core.models import ConversationKey
+from agents.kernel.models import ConversationKey
+from agents.turns.facade import Switchboard
 from handlers.parsing import (
     command_inbound,
     event_candidate,

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.core.actions import ActionSpec
-from agents.core.approval import Approval
-from agents.core.errors import SlackApiFailure
+from agents.actions.approval import Approval
+from agents.actions.spec import ActionSpec
+from agents.kernel.errors import SlackApiFailure
 from handlers.approval_blocks import approval_blocks, approval_text
 from handlers.delivery import call_slack
 

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agents.core.models import Inbound
-from agents.core.redaction import redact
+from agents.kernel.models import Inbound
+from agents.kernel.redaction import redact
 
 __all__ = [
     "Candidate",

@@ -10,9 +10,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from agents.core.approval import Approval
-from agents.core.feedback import LABELS, REASON_TITLES, AgentKpis, ReviewItem, ReviewLabel
-from agents.core.review import MemberHome, ReviewerHome
+from agents.actions.approval import Approval
+from agents.feedback.review import MemberHome, ReviewerHome
+from agents.feedback.values import LABELS, REASON_TITLES, AgentKpis, ReviewItem, ReviewLabel
 
 __all__ = [
     "COMMENT_BLOCK",

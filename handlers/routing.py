@@ -15,9 +15,9 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.core.errors import SlackApiFailure
-from agents.core.facade import Switchboard
-from agents.core.models import Inbound
+from agents.kernel.errors import SlackApiFailure
+from agents.kernel.models import Inbound
+from agents.turns.facade import Switchboard
 from handlers.blocks import ROUTE_CHOICE_PREFIX, choice_made_blocks, parse_choice_value
 from handlers.delivery import call_slack
 from handlers.turns import TurnRunner

@@ -16,9 +16,9 @@ from typing import Protocol
 
 import structlog
 
-from agents.core.errors import SlackApiFailure
-from agents.core.facade import Switchboard
-from agents.core.models import Inbound, Outbound
+from agents.kernel.errors import SlackApiFailure
+from agents.kernel.models import Inbound, Outbound
+from agents.turns.facade import Switchboard
 from handlers.delivery import PERMANENT_ERRORS, Delivery
 
 __all__ = ["TurnRunner", "TurnTracing"]

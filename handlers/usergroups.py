@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.core.errors import SlackApiFailure
+from agents.kernel.errors import SlackApiFailure
 from handlers.delivery import call_slack
 
 __all__ = ["SlackGroupDirectory"]

@@ -1,9 +1,9 @@
 """The ``Workspace`` port on Slack's Web API: create channels, invite people, post.
 
 Slack's error codes are translated here: ``name_taken`` becomes
-:class:`~agents.core.incidents.ChannelNameTaken` (the agent then tries another name), other
-naming errors a :class:`~agents.core.errors.UserFacingError`, anything else the
-:class:`~agents.core.errors.SlackApiFailure` that :func:`call_slack` raises.
+:class:`~agents.incidents.ports.ChannelNameTaken` (the agent then tries another name), other
+naming errors a :class:`~agents.kernel.errors.UserFacingError`, anything else the
+:class:`~agents.kernel.errors.SlackApiFailure` that :func:`call_slack` raises.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.core.errors import SlackApiFailure, UserFacingError
-from agents.core.incidents import ChannelNameTaken
-from agents.core.models import Outbound, Reply
+from agents.incidents.ports import ChannelNameTaken
+from agents.kernel.errors import SlackApiFailure, UserFacingError
+from agents.kernel.models import Outbound, Reply
 from handlers.blocks import reply_blocks, reply_text
 from handlers.delivery import call_slack
 

@@ -2,7 +2,7 @@
 
 One schema on two engines, SQLite (aiosqlite, the embedded default) and PostgreSQL
 (asyncpg), migrated with Alembic. Stores return domain objects, never rows, and raise
-:class:`~agents.core.errors.StorageError` for any database failure.
+:class:`~agents.kernel.errors.StorageError` for any database failure.
 """
 
 from storage.approvals import SqlApprovalStore

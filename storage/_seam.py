@@ -1,7 +1,7 @@
 """The seam between the stores and SQLAlchemy: error translation and dialect-specific SQL.
 
 Every store method runs inside :func:`translated`, so callers only ever see
-:class:`~agents.core.errors.StorageError`; the driver's exception stays on ``__cause__``.
+:class:`~agents.kernel.errors.StorageError`; the driver's exception stays on ``__cause__``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from agents.core.errors import StorageError
+from agents.kernel.errors import StorageError
 from storage.engine import Dialect
 
 __all__ = ["insert", "narrow", "translated"]

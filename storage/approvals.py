@@ -17,10 +17,10 @@ import structlog
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from agents.core.actions import ParamValue
-from agents.core.approval import Approval, ApprovalState
-from agents.core.errors import StorageError
-from agents.core.jobs import AuditEntry
+from agents.actions.approval import Approval, ApprovalState
+from agents.actions.jobs import AuditEntry
+from agents.actions.spec import ParamValue
+from agents.kernel.errors import StorageError
 from storage._seam import insert, narrow, translated
 from storage.audit import append_entries
 from storage.engine import Dialect, views

@@ -14,8 +14,8 @@ from typing import Any, get_args
 from sqlalchemy import Row, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from agents.core.errors import StorageError
-from agents.core.jobs import AuditEntry, AuditKind
+from agents.actions.jobs import AuditEntry, AuditKind
+from agents.kernel.errors import StorageError
 from storage._seam import narrow, translated
 from storage.engine import views
 from storage.tables import audit_log

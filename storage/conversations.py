@@ -12,8 +12,8 @@ from sqlalchemy import Row, String, bindparam, delete, exists, select, type_coer
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.errors import StorageError
-from agents.core.models import (
+from agents.kernel.errors import StorageError
+from agents.kernel.models import (
     ConversationKey,
     Inbound,
     Outbound,

@@ -44,7 +44,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, StaticPool
 
-from agents.core.errors import ConfigError, StorageError
+from agents.kernel.errors import ConfigError, StorageError
 
 __all__ = [
     "Dialect",

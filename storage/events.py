@@ -12,8 +12,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
-from agents.core.errors import StorageError
-from agents.core.models import EventStatus, Inbound, Source
+from agents.kernel.errors import StorageError
+from agents.kernel.models import EventStatus, Inbound, Source
 from storage._seam import insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import events

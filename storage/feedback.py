@@ -1,4 +1,4 @@
-"""Votes, review labels, the review queue and KPIs per agent (see :mod:`agents.core.feedback`).
+"""Votes, review labels, the review queue and KPIs per agent (see :mod:`agents.feedback.values`).
 
 KPIs are computed from what every turn already stores (traces, approvals, the audit log), so
 there is nothing extra to keep in step: a window is three grouped queries.
@@ -16,18 +16,18 @@ from sqlalchemy import ColumnElement, and_, case, delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.feedback import (
+from agents.feedback.ports import FeedbackStore
+from agents.feedback.values import (
     AgentKpis,
     ApprovalOutcome,
     Feedback,
-    FeedbackStore,
     ReviewCase,
     ReviewItem,
     ReviewLabel,
     parse_label,
     parse_reason,
 )
-from agents.core.models import StoredMessage
+from agents.kernel.models import StoredMessage
 from storage._seam import insert, narrow, translated
 from storage.engine import views
 from storage.tables import (

@@ -9,13 +9,8 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.errors import StorageError
-from agents.core.incidents import (
-    Incident,
-    IncidentStatus,
-    TimelineEntry,
-    TimelineKind,
-)
+from agents.incidents.records import Incident, IncidentStatus, TimelineEntry, TimelineKind
+from agents.kernel.errors import StorageError
 from storage._seam import narrow, translated
 from storage.engine import views
 from storage.tables import incident_timeline, incidents

@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.jobs import Job
+from agents.actions.jobs import Job
 from storage._seam import translated
 from storage.engine import views
 from storage.tables import jobs

@@ -17,8 +17,8 @@ from sqlalchemy import delete, desc, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.knowledge import Chunk, Hit, KnowledgeIndex, Miss
-from agents.core.words import content_words
+from agents.kernel.words import content_words
+from agents.memory.knowledge import Chunk, Hit, KnowledgeIndex, Miss
 from storage._seam import translated
 from storage.engine import Dialect, views
 from storage.tables import knowledge_chunks, knowledge_files, knowledge_misses

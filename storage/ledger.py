@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.models import Inbound, Outbound, Trace
+from agents.kernel.models import Inbound, Outbound, Trace
 from storage._seam import translated
 from storage.conversations import mark_sent_on, record_exchange_on
 from storage.engine import Dialect, views

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, literal_column
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.models import ConversationKey
+from agents.kernel.models import ConversationKey
 from storage._seam import translated
 from storage.engine import views
 from storage.tables import conversation_locks

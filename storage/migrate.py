@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.errors import StorageError
+from agents.kernel.errors import StorageError
 from storage._seam import translated
 from storage.engine import views
 

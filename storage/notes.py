@@ -1,4 +1,4 @@
-"""Long-term notes with scoped recall (see :mod:`agents.core.memory`)."""
+"""Long-term notes with scoped recall (see :mod:`agents.memory.notes`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, get_args
 from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.memory import Note, NoteScope, NoteStore, Viewer
+from agents.memory.notes import Note, NoteScope, NoteStore, Viewer
 from storage._seam import insert as upsert
 from storage._seam import narrow, translated
 from storage.engine import views

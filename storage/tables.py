@@ -29,9 +29,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from agents.core.approval import ApprovalState
-from agents.core.incidents import IncidentStatus, TimelineKind
-from agents.core.memory import NoteScope
+from agents.actions.approval import ApprovalState
+from agents.incidents.records import IncidentStatus, TimelineKind
+from agents.memory.notes import NoteScope
 
 __all__ = [
     "APPROVAL_STATES",

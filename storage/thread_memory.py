@@ -9,8 +9,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.memory import ThreadMemory, ThreadMemoryStore
-from agents.core.models import ConversationKey
+from agents.kernel.models import ConversationKey
+from agents.memory.threads import ThreadMemory, ThreadMemoryStore
 from storage._seam import insert, translated
 from storage.engine import Dialect, views
 from storage.tables import thread_memory

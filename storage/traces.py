@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.models import PlannerName, RouteReason, Source, Trace, TurnOutcome
+from agents.kernel.models import PlannerName, RouteReason, Source, Trace, TurnOutcome
 from storage._seam import insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import traces

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agents.core.usage import UsageRecord
+from agents.llm.usage import UsageRecord
 from storage._seam import insert as upsert
 from storage._seam import translated
 from storage.engine import Dialect, views

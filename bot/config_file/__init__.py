@@ -1,7 +1,7 @@
 """The config file (``SWITCHBOARD_CONFIG``, YAML): actions, who may run and approve them, and
 their executors.
 
-``load_config`` returns the domain's :class:`~agents.core.actions.ActionSpec` values plus each
+``load_config`` returns the domain's :class:`~agents.actions.spec.ActionSpec` values plus each
 action's executor configuration, or raises :class:`ConfigFileError` listing every problem as
 ``file:line: field.path: message``. Modules, in pipeline order: ``yamlsource`` (YAML with
 positions), ``models`` (pydantic shapes), ``checks`` (rules across fields, with

@@ -6,17 +6,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from agents.core.actions import ActionSpec, ApprovalPolicy, Audience, ExecutorInfo, ParamSpec
-from agents.core.models import AgentInfo
-from agents.core.profiles import (
-    AgentProfile,
-    Budgets,
-    ModelSettings,
-    PlanningSettings,
-    Price,
-    RouterSettings,
-)
-from agents.core.usage import micros
+from agents.actions.spec import ActionSpec, ApprovalPolicy, Audience, ExecutorInfo, ParamSpec
+from agents.kernel.models import AgentInfo
+from agents.llm.budgets import Budgets, Price
+from agents.llm.usage import micros
+from agents.turns.profiles import AgentProfile, ModelSettings, PlanningSettings, RouterSettings
 from bot.config_file.models import (
     ActionModel,
     AgentModel,

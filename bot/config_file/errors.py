@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agents.core.errors import ConfigError
+from agents.kernel.errors import ConfigError
 
 __all__ = ["ConfigFileError", "ConfigIssue"]
 

@@ -14,13 +14,13 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from agents.core.actions import ActionSpec
-from agents.core.alerts import AlertSettings
-from agents.core.feedback import ReviewSettings
-from agents.core.knowledge_settings import KnowledgeSettings
-from agents.core.profiles import PlanningSettings
-from agents.core.rotation import IncidentSettings, Rotation
+from agents.actions.spec import ActionSpec
+from agents.feedback.alerts import AlertSettings
+from agents.feedback.values import ReviewSettings
+from agents.incidents.rotation import IncidentSettings, Rotation
+from agents.memory.knowledge import KnowledgeSettings
 from agents.registry import BUILTIN_AGENTS
+from agents.turns.profiles import PlanningSettings
 from bot.config_file.agents_checks import check_agents
 from bot.config_file.checks import check_action, check_unique_names
 from bot.config_file.convert import to_action_spec, to_planning

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from agents.core.alerts import AlertSettings
-from agents.core.feedback import Reviewers, ReviewSettings
-from agents.core.rotation import IncidentSettings, Override, Rotation
+from agents.feedback.alerts import AlertSettings
+from agents.feedback.values import Reviewers, ReviewSettings
+from agents.incidents.rotation import IncidentSettings, Override, Rotation
 from bot.config_file.models import (
     ApproversModel,
     ChannelId,

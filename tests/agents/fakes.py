@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from agents.core.approval import Approval
-from agents.core.execution import ExecutionRequest, ExecutionResult
-from agents.core.jobs import AuditEntry, Job
-from agents.core.models import (
+from agents.actions.approval import Approval
+from agents.actions.execution import ExecutionRequest, ExecutionResult
+from agents.actions.jobs import AuditEntry, Job
+from agents.kernel.models import (
     ConversationKey,
     EventStatus,
     Inbound,
@@ -187,7 +187,7 @@ class MemoryLedger:
 
 # -- approvals, jobs and audit ---------------------------------------------------------------
 #
-# The fakes below stand in for ``storage/`` in pure tests of ``agents.core.operations``. They
+# The fakes below stand in for ``storage/`` in pure tests of ``agents.actions.operations``. They
 # keep the contracts the SQL stores promise (compare-and-set on ``version``, one job per
 # approval, ``message_ts`` untouched by transitions, leases on jobs), and they yield to the
 # event loop at every read and write so that ``asyncio.gather`` really interleaves callers.

@@ -5,14 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from agents.core.errors import StorageError
-from agents.core.incidents import (
-    ChannelNameTaken,
-    Incident,
-    IncidentStatus,
-    TimelineEntry,
-)
-from agents.core.models import Reply
+from agents.incidents.ports import ChannelNameTaken
+from agents.incidents.records import Incident, IncidentStatus, TimelineEntry
+from agents.kernel.errors import StorageError
+from agents.kernel.models import Reply
 
 
 class MemoryIncidents:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from agents.core.knowledge import Chunk, Hit, Miss
-from agents.core.words import content_words
+from agents.kernel.words import content_words
+from agents.memory.knowledge import Chunk, Hit, Miss
 
 __all__ = ["WordIndex"]
 

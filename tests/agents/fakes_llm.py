@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from agents.core.errors import ProviderError, ProviderFailure
-from agents.core.llm import ChatRequest, Completion, ToolCall, Usage
+from agents.kernel.errors import ProviderError, ProviderFailure
+from agents.llm.chat import ChatRequest, Completion, ToolCall, Usage
 
 Step = Completion | ProviderError | Callable[[ChatRequest], Completion]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from agents.core.memory import Note, Viewer
+from agents.memory.notes import Note, Viewer
 
 
 def _visible(note: Note, viewer: Viewer) -> bool:
@@ -78,8 +78,8 @@ class MemoryThreads:
     """``ThreadMemoryStore`` in a dict."""
 
     def __init__(self) -> None:
-        from agents.core.memory import ThreadMemory
-        from agents.core.models import ConversationKey
+        from agents.kernel.models import ConversationKey
+        from agents.memory.threads import ThreadMemory
 
         self.rows: dict[ConversationKey, ThreadMemory] = {}
         self.saves = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agents.core.usage import UsageRecord
+from agents.llm.usage import UsageRecord
 
 
 class MemoryUsage:

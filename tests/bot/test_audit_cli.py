@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.errors import ConfigError
-from agents.core.jobs import AuditEntry
+from agents.actions.jobs import AuditEntry
+from agents.kernel.errors import ConfigError
 from bot.audit_cli import parse_since, print_audit
 from bot.config import Settings
 from storage import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.core.errors import ConfigError
+from agents.kernel.errors import ConfigError
 from bot.config import DEFAULT_DATABASE_URL, SLACK_API_URL, load_settings
 
 VARS = (

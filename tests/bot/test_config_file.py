@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.actions import validate_params
-from agents.core.errors import ConfigError
+from agents.actions.spec import validate_params
+from agents.kernel.errors import ConfigError
 from bot.config_file import (
     ConfigFileError,
     ConfigIssue,

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.eval_cases import parse_dataset
-from agents.core.llm import ChatMessage, ChatRequest, Completion
-from agents.core.planning import LlmPlanner
-from agents.core.ports import Clock
+from agents.feedback.eval_cases import parse_dataset
+from agents.kernel.clock import Clock
+from agents.llm.chat import ChatMessage, ChatRequest, Completion
 from agents.registry import BUILTIN_AGENTS
+from agents.turns.planning import LlmPlanner
 from bot.config import Settings
 from bot.config_file import LoadedConfig, load_config, parse_config
 from bot.eval_cli import add_eval_parser, eval_command

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.knowledge import Miss
+from agents.memory.knowledge import Miss
 from bot.config import Settings
 from bot.knowledge_cli import index_command, misses_command
 from storage import Database

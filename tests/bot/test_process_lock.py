@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from agents.core.errors import ConfigError
+from agents.kernel.errors import ConfigError
 from bot.cli import main
 from bot.process_lock import ProcessLock
 from storage import Database, PoolOptions

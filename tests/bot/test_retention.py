@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from agents.core.knowledge import Miss
-from agents.core.usage import UsageRecord
+from agents.llm.usage import UsageRecord
+from agents.memory.knowledge import Miss
 from bot.config_file import parse_config
 from bot.runtime import _retention
 from storage import Database

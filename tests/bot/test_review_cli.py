@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.approval import Reject
-from agents.core.feedback import Feedback
+from agents.actions.approval import Reject
+from agents.feedback.values import Feedback
 from bot.cli import main
 from bot.config import Settings
 from bot.review_cli import export_command, kpis_command, review_list_command, review_show_command

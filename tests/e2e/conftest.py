@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-from agents.core.ports import Clock
+from agents.kernel.clock import Clock
 from bot.config import Settings
 from bot.config_file import LoadedConfig
 from bot.runtime import Runtime, RuntimeOptions

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from agents.core.models import Trace
+from agents.kernel.models import Trace
 from bot.sandbox import ApiCall, SlackSandbox
 from bot.sandbox.llm_server import ScriptedLLMServer, error, reply, tool_call
 from handlers.approval_blocks import APPROVE_ACTION
@@ -178,7 +178,7 @@ async def test_missing_api_key_variable_stops_start_up(
     sandbox: SlackSandbox, database_url: str, llm: ScriptedLLMServer
 ) -> None:
     """A provider whose key variable is unset is a config error naming the variable."""
-    from agents.core.errors import ConfigError
+    from agents.kernel.errors import ConfigError
 
     config = llm_config(sandbox.base_url, primary_url=llm.openai_base_url)
     with pytest.raises(ConfigError, match="PRIMARY_LLM_KEY"):

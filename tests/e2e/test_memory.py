@@ -155,7 +155,7 @@ async def test_a_fact_pinned_in_a_thread_is_stored_for_that_thread(
         sent = await sandbox.user_says("<@U0BOT> memory: pin prod is frozen until Friday")
         posted = await sandbox.wait_for("chat.postMessage")
         await bot.idle()
-        from agents.core.models import ConversationKey
+        from agents.kernel.models import ConversationKey
 
         memory = await bot.runtime.database.threads.get(
             ConversationKey(sandbox.team_id, "C0GENERAL", sent.ts)

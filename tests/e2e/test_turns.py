@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import structlog
 from structlog.testing import capture_logs
 
-from agents.core.models import ConversationKey
+from agents.kernel.models import ConversationKey
 from bot.sandbox import ApiCall, Fault, SlackSandbox
 from tests.e2e.conftest import Bot
 

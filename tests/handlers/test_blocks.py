@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.core.models import Outbound, Reply, ReplyItem
+from agents.kernel.models import Outbound, Reply, ReplyItem
 from handlers.blocks import TURN_EVENT_TYPE, reply_blocks, reply_metadata, reply_text
 
 

@@ -7,9 +7,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.core.errors import UserFacingError
-from agents.core.incidents import ChannelNameTaken
-from agents.core.models import Reply
+from agents.incidents.ports import ChannelNameTaken
+from agents.kernel.errors import UserFacingError
+from agents.kernel.models import Reply
 from bot.sandbox import SlackSandbox
 from handlers.workspace import SlackWorkspace
 

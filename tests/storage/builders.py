@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agents.core.approval import Approval, ApprovalEvent, Refusal, transition
-from agents.core.jobs import AuditEntry, AuditKind
-from agents.core.models import Inbound, Outbound, Reply, ReplyItem, Trace
+from agents.actions.approval import Approval, ApprovalEvent, Refusal, transition
+from agents.actions.jobs import AuditEntry, AuditKind
+from agents.kernel.models import Inbound, Outbound, Reply, ReplyItem, Trace
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

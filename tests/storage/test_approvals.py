@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from agents.core.approval import Approval, Approve, EditParams, Finish, Reject, StartExecution
-from agents.core.errors import StorageError
+from agents.actions.approval import Approval, Approve, EditParams, Finish, Reject, StartExecution
+from agents.kernel.errors import StorageError
 from storage import Database
 from storage.tables import approval_votes, jobs
 from tests.storage.builders import approval, at, entry, step

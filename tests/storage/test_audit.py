@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from agents.core.jobs import AuditEntry
+from agents.actions.jobs import AuditEntry
 from storage import Database
 from tests.storage.builders import at
 

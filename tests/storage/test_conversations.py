@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from agents.core.models import ConversationKey, Reply, StoredMessage
+from agents.kernel.models import ConversationKey, Reply, StoredMessage
 from storage import Database
 from tests.storage.builders import at, inbound, outbound
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from agents.core.errors import ConfigError, StorageError
+from agents.kernel.errors import ConfigError, StorageError
 from storage import Database, create_engine, normalize_url
 from tests.storage.conftest import sqlite_url
 

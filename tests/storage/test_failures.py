@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from agents.core.errors import StorageError
+from agents.kernel.errors import StorageError
 from storage import Database
 from tests.storage.builders import inbound, outbound, trace
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from agents.core.approval import Approve, Expire, Reject, StartExecution
-from agents.core.feedback import Feedback
+from agents.actions.approval import Approve, Expire, Reject, StartExecution
+from agents.feedback.values import Feedback
 from storage import Database
 from tests.storage.builders import T0, approval, at, entry, inbound, outbound, step, trace
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from agents.core.errors import StorageError
-from agents.core.incidents import Incident, TimelineEntry
+from agents.incidents.records import Incident, TimelineEntry
+from agents.kernel.errors import StorageError
 from storage import Database
 from tests.storage.builders import T0
 

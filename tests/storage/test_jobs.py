@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from agents.core.approval import Approval, Approve
-from agents.core.jobs import Job
+from agents.actions.approval import Approval, Approve
+from agents.actions.jobs import Job
 from storage import Database
 from tests.storage.builders import approval, at, entry, step
 from tests.storage.conftest import Place

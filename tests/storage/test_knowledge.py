@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from agents.core.knowledge import Miss
-from agents.core.markdown import chunk_markdown
+from agents.memory.knowledge import Miss
+from agents.memory.markdown import chunk_markdown
 from storage import Database
 from storage.knowledge import fts5_query, tsquery
 from tests.storage.builders import T0

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import Table, func, select, text
 
-from agents.core.errors import StorageError
-from agents.core.models import ConversationKey
+from agents.kernel.errors import StorageError
+from agents.kernel.models import ConversationKey
 from storage import Database
 from storage.tables import approvals, conversations, messages
 from tests.storage.builders import T0, approval, at, entry, inbound, outbound, trace

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from agents.core.models import ConversationKey
+from agents.kernel.models import ConversationKey
 from storage import Database
 from storage.locks import SqlConversationLocks
 from tests.storage.conftest import postgres_place

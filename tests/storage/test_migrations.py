@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from agents.core.approval import ApprovalState
+from agents.actions.approval import ApprovalState
 from storage import Database, head_revision, upgrade
 from storage.tables import APPROVAL_STATES, NOT_IN_METADATA, metadata, traces
 from tests.storage.builders import approval, entry, inbound, outbound, trace

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from agents.core.memory import Note, Viewer
+from agents.memory.notes import Note, Viewer
 from storage import Database
 from tests.storage.builders import T0, inbound
 

@@ -3,8 +3,8 @@ replaced."""
 
 from __future__ import annotations
 
-from agents.core.memory import ThreadMemory
-from agents.core.models import ConversationKey
+from agents.kernel.models import ConversationKey
+from agents.memory.threads import ThreadMemory
 from storage import Database
 from tests.storage.builders import T0
 

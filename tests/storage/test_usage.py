@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
-from agents.core.usage import UsageRecord
+from agents.llm.usage import UsageRecord
 from storage import Database
 from tests.storage.builders import T0
 from tests.storage.conftest import Place
@@ -83,7 +83,7 @@ async def test_concurrent_takes_from_several_handles_never_overdraw(place: Place
 
 async def test_usage_and_misses_past_retention_are_purged(database: Database) -> None:
     """Retention drops usage records and knowledge misses older than the bound, no newer."""
-    from agents.core.knowledge import Miss
+    from agents.memory.knowledge import Miss
 
     await database.usage.record(replace(CALL, at=T0 - timedelta(days=40)))
     await database.usage.record(CALL)

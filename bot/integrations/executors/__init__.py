@@ -1,6 +1,6 @@
 """Executors: how an approved action reaches the world (http, shell, python).
 
-Each implements the domain's :class:`~agents.core.execution.Executor`: it never raises for an
+Each implements the domain's :class:`~agents.actions.execution.Executor`: it never raises for an
 operational failure, returning a ``failed`` or ``unknown`` result with a short, secret-free
 summary. Retries are the named policies of :mod:`.retry`; each executor sits behind its
 target's :class:`~.breaker.CircuitBreaker`. :func:`build_executors` wires them from the config.

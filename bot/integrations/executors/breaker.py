@@ -16,7 +16,7 @@ from typing import Literal
 
 import structlog
 
-from agents.core.execution import ExecutionRequest, ExecutionResult, Executor
+from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
 
 __all__ = ["BreakerExecutor", "BreakerState", "CircuitBreaker", "breaker_states"]
 

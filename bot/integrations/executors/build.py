@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 
 import aiohttp
 
-from agents.core.errors import ConfigError
-from agents.core.execution import Executor
+from agents.actions.execution import Executor
+from agents.kernel.errors import ConfigError
 from bot.config_file import (
     ConfigFileError,
     ConfigIssue,

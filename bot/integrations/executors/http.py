@@ -19,7 +19,7 @@ import structlog
 from pydantic import JsonValue
 from yarl import URL
 
-from agents.core.execution import ExecutionRequest, ExecutionResult
+from agents.actions.execution import ExecutionRequest, ExecutionResult
 from bot.config_file.models import HttpExecutorConfig, JsonFieldCheck
 from bot.integrations.executors.render import (
     MissingEnvironmentVariable,

@@ -15,8 +15,8 @@ from typing import cast
 
 import structlog
 
-from agents.core.errors import ConfigError
-from agents.core.execution import ExecutionRequest, ExecutionResult
+from agents.actions.execution import ExecutionRequest, ExecutionResult
+from agents.kernel.errors import ConfigError
 from bot.config_file.models import PythonExecutorConfig
 from bot.integrations.executors.retry import (
     MAX_ATTEMPTS,

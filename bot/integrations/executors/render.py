@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from pydantic import JsonValue
 
-from agents.core.actions import ParamValue
+from agents.actions.spec import ParamValue
 from bot.config_file.templates import ENV_REF, PLACEHOLDER
 
 __all__ = [

@@ -23,7 +23,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from agents.core.execution import ExecutionResult
+from agents.actions.execution import ExecutionResult
 
 __all__ = [
     "JITTER",

@@ -1,9 +1,9 @@
-"""LLM providers: the adapters behind the domain's :class:`~agents.core.llm.ChatModel` port.
+"""LLM providers: the adapters behind the domain's :class:`~agents.llm.chat.ChatModel` port.
 
 ``openai_compat`` speaks OpenAI-compatible chat completions, ``anthropic_messages`` speaks
 Anthropic Messages; each sits behind its provider's circuit breaker and retry policy
 (:mod:`.calls`, :mod:`.retry`) and turns every failure into
-:class:`~agents.core.errors.ProviderError` (:mod:`.failures`). The SDKs are optional extras, so
+:class:`~agents.kernel.errors.ProviderError` (:mod:`.failures`). The SDKs are optional extras, so
 the adapter modules are not imported here: :func:`build_chat_models` imports the ones the
 configured providers need.
 """

@@ -27,8 +27,8 @@ from anthropic.types import (
 )
 from pydantic import BaseModel, Discriminator, JsonValue, Tag, ValidationError
 
-from agents.core.errors import ProviderError
-from agents.core.llm import (
+from agents.kernel.errors import ProviderError
+from agents.llm.chat import (
     ChatMessage,
     ChatRequest,
     Completion,
@@ -213,7 +213,7 @@ def completion_from_anthropic(provider: str, body: bytes) -> Completion:
 
 
 class AnthropicChatModel:
-    """A :class:`~agents.core.llm.ChatModel` speaking Anthropic Messages."""
+    """A :class:`~agents.llm.chat.ChatModel` speaking Anthropic Messages."""
 
     def __init__(
         self,

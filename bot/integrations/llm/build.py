@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from agents.core.errors import ConfigError
-from agents.core.llm import ChatModel
+from agents.kernel.errors import ConfigError
+from agents.llm.chat import ChatModel
 from bot.integrations.llm.retry import Sleep
 from bot.integrations.llm.settings import ProviderSettings
 

@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from agents.core.errors import ProviderError
-from agents.core.llm import Completion
+from agents.kernel.errors import ProviderError
+from agents.llm.chat import Completion
 from bot.integrations.executors.breaker import CircuitBreaker
 from bot.integrations.llm.retry import Sleep, provider_policy
 from bot.integrations.llm.settings import ProviderSettings

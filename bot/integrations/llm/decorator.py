@@ -3,7 +3,7 @@ pool's closing pass through, so a wrapper only writes ``complete``."""
 
 from __future__ import annotations
 
-from agents.core.llm import ChatModel
+from agents.llm.chat import ChatModel
 
 __all__ = ["ChatModelDecorator"]
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from agents.core.errors import ProviderError, ProviderFailure
+from agents.kernel.errors import ProviderError, ProviderFailure
 
 __all__ = [
     "connection_failed",

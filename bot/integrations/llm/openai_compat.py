@@ -23,8 +23,8 @@ from openai.types.chat import (
 )
 from pydantic import BaseModel, Field, ValidationError
 
-from agents.core.errors import ProviderError
-from agents.core.llm import (
+from agents.kernel.errors import ProviderError
+from agents.llm.chat import (
     ChatMessage,
     ChatRequest,
     Completion,
@@ -165,7 +165,7 @@ def completion_from_openai(provider: str, body: bytes, *, requested_model: str) 
 
 
 class OpenAIChatModel:
-    """A :class:`~agents.core.llm.ChatModel` speaking OpenAI-compatible chat completions."""
+    """A :class:`~agents.llm.chat.ChatModel` speaking OpenAI-compatible chat completions."""
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from agents.core.errors import ProviderError, ProviderFailure
+from agents.kernel.errors import ProviderError, ProviderFailure
 from bot.integrations.executors.retry import JITTER, MAX_TOTAL_SECONDS, Sleep
 from bot.integrations.llm.settings import MAX_ATTEMPTS_LIMIT
 

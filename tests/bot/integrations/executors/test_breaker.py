@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agents.core.execution import ExecutionRequest, ExecutionResult
+from agents.actions.execution import ExecutionRequest, ExecutionResult
 from bot.integrations.executors import BreakerExecutor, CircuitBreaker
 
 REQUEST = ExecutionRequest("restart", {}, "key-1", "trace-1", "U0ALICE")

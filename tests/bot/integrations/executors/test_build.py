@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from agents.core.execution import ExecutionRequest, Executor
+from agents.actions.execution import ExecutionRequest, Executor
 from bot.config_file import ConfigFileError, LoadedConfig, load_config, parse_config
 from bot.integrations.executors import BreakerExecutor, build_executors
 

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from structlog.testing import capture_logs
 
-from agents.core.actions import ParamValue
-from agents.core.execution import ExecutionRequest
+from agents.actions.execution import ExecutionRequest
+from agents.actions.spec import ParamValue
 from bot.config_file import HttpExecutorConfig
 from bot.integrations.executors import HttpExecutor
 

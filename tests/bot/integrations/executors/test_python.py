@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from structlog.testing import capture_logs
 
-from agents.core.errors import ConfigError
-from agents.core.execution import ExecutionRequest, ExecutionResult
+from agents.actions.execution import ExecutionRequest, ExecutionResult
+from agents.kernel.errors import ConfigError
 from bot.config_file import PythonExecutorConfig
 from bot.integrations.executors import PythonExecutor, load_entrypoint
 from bot.integrations.executors.python import ActionFunction

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from agents.core.actions import ParamValue
-from agents.core.execution import ExecutionRequest
+from agents.actions.execution import ExecutionRequest
+from agents.actions.spec import ParamValue
 from bot.config_file import ConfigFileError, ShellExecutorConfig, parse_config
 from bot.integrations.executors import ShellExecutor
 

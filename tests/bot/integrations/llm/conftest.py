@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agents.core.llm import ChatModel
+from agents.llm.chat import ChatModel
 from bot.integrations.llm import (
     ProviderKind,
     ProviderSettings,

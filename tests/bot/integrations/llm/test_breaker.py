@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
-from agents.core.errors import ProviderError
-from agents.core.llm import ChatMessage, ChatRequest
+from agents.kernel.errors import ProviderError
+from agents.llm.chat import ChatMessage, ChatRequest
 from bot.integrations.llm import ProviderKind
 from bot.sandbox.llm_server import ScriptedLLMServer, error, reply
 

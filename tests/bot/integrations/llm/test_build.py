@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from agents.core.errors import ConfigError
+from agents.kernel.errors import ConfigError
 from bot.integrations.llm import ProviderSettings, build_chat_models, close_chat_models
 from bot.integrations.llm.anthropic_messages import AnthropicChatModel
 from bot.integrations.llm.openai_compat import OpenAIChatModel

@@ -7,7 +7,7 @@ import json
 
 from structlog.testing import capture_logs
 
-from agents.core.llm import ChatMessage, ChatRequest, ToolCall, ToolSpec, Usage
+from agents.llm.chat import ChatMessage, ChatRequest, ToolCall, ToolSpec, Usage
 from bot.integrations.llm import ProviderKind
 from bot.sandbox.llm_server import ScriptedLLMServer, call, reply, tool_call, tool_calls
 

@@ -10,8 +10,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from agents.core.errors import ProviderError
-from agents.core.llm import ChatMessage, ChatRequest
+from agents.kernel.errors import ProviderError
+from agents.llm.chat import ChatMessage, ChatRequest
 from bot.integrations.llm import ProviderKind
 from bot.integrations.llm.failures import parse_retry_after
 from bot.sandbox.llm_server import ScriptedLLMServer, delay, error, malformed, reply

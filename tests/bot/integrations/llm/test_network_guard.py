@@ -8,8 +8,8 @@ import asyncio
 import httpx2
 import pytest
 
-from agents.core.errors import ProviderError
-from agents.core.llm import ChatMessage, ChatRequest
+from agents.kernel.errors import ProviderError
+from agents.llm.chat import ChatMessage, ChatRequest
 from bot.integrations.llm import ProviderSettings
 from bot.integrations.llm.openai_compat import OpenAIChatModel
 from bot.sandbox.llm_server import ScriptedLLMServer, reply

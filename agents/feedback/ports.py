@@ -1,0 +1,64 @@
+"""The feedback capability's port: votes, labels, the review queue and the KPIs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from agents.feedback.values import AgentKpis, Feedback, ReviewCase, ReviewItem, ReviewLabel
+
+__all__ = ["FeedbackStore"]
+
+
+class FeedbackStore(Protocol):
+    """Votes, review labels, the review queue and the KPIs computed from stored turns."""
+
+    async def vote(self, feedback: Feedback) -> None:
+        """Store a vote, replacing the person's earlier vote on the same answer."""
+        ...
+
+    async def votes(self, trace_id: str) -> Sequence[Feedback]:
+        """Every vote on one answer, oldest first."""
+        ...
+
+    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
+        """Delete every vote a person gave (any team when None); returns how many."""
+        ...
+
+    async def queue(
+        self, *, team_id: str | None, since: datetime, limit: int, unlabelled: bool = False
+    ) -> Sequence[ReviewItem]:
+        """👎 votes and rejected approvals since ``since``, newest first."""
+        ...
+
+    async def label(self, trace_id: str, label: ReviewLabel, *, by: str, at: datetime) -> bool:
+        """Label a reviewed turn (replacing an earlier label); False if no such turn."""
+        ...
+
+    async def promote(
+        self,
+        trace_id: str,
+        *,
+        by: str,
+        at: datetime,
+        expected: Mapping[str, object] | None = None,
+    ) -> bool:
+        """Add a turn to the evaluation set, with the reviewer's corrections of what it should
+        have done (``agent``, ``action``, ``params``, ``approval_required``, ``answer``);
+        False if no such turn."""
+        ...
+
+    async def case(self, trace_id: str) -> ReviewCase | None:
+        """A turn with what an evaluation case needs, or None if no such turn."""
+        ...
+
+    async def promoted(self, *, team_id: str | None = None) -> Sequence[ReviewCase]:
+        """Every turn promoted to the evaluation set, oldest promotion first."""
+        ...
+
+    async def kpis(
+        self, *, since: datetime, team_id: str | None = None, agent: str | None = None
+    ) -> Sequence[AgentKpis]:
+        """Each agent's KPIs for turns started since ``since``, by agent name."""
+        ...

@@ -1,0 +1,56 @@
+"""LLM usage: what each model call consumed and cost, and the port that stores it.
+
+Usage lives in the database (not in process memory) so that budgets hold across processes
+and replicas. Money is counted in integer micro-dollars (1 USD = 1,000,000) so that
+sums never drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+__all__ = ["UsageRecord", "UsageStore", "micros"]
+
+
+def micros(usd: float) -> int:
+    """US dollars as whole micro-dollars, rounded to the nearest."""
+    return round(usd * 1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """The tokens and cost of one model call within a turn."""
+
+    trace_id: str
+    team_id: str
+    channel_id: str
+    user_id: str
+    agent: str
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_micros: int
+    at: datetime
+
+
+class UsageStore(Protocol):
+    """Append-only usage records and the sums budgets are checked against."""
+
+    async def record(self, usage: UsageRecord) -> None:
+        """Store one call's usage."""
+        ...
+
+    async def spent(
+        self,
+        *,
+        team_id: str,
+        since: datetime,
+        agent: str | None = None,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+    ) -> int:
+        """Micro-dollars spent in the team since ``since``, narrowed by the filters given."""
+        ...

@@ -1,0 +1,86 @@
+"""Redaction: a table of real-looking secrets, each replaced; ordinary text untouched."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.kernel.redaction import redact
+
+# Built from parts so that this file itself trips no secret scanner.
+SLACK_BOT = "xox" + "b-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+SLACK_APP = "xapp-1-A0123456789-1234567890123-" + "a" * 64
+AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "EXAMPLEKEY"
+GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+OPENAI = "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+ANTHROPIC = "sk-ant-" + "api03-Ab3dEf6hIj9kLm2nOp5qRs8tUv1w"
+GOOGLE = "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"
+STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+JWT = (
+    "eyJhbGciOiJIUzI1NiJ9."
+    + "eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+    + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+)
+WEBHOOK = "https://hooks.slack.com/services/" + "T000/B000/abcdefghijklmnopqrstuvwx"
+PRIVATE_KEY = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1b2c3\nabcdef==\n"
+    "-----END RSA PRIVATE KEY-----"
+)
+
+CASES = [
+    (f"token is {SLACK_BOT} ok", "slack-token", SLACK_BOT),
+    (f"app token {SLACK_APP}", "slack-token", SLACK_APP),
+    (f"aws key {AWS_KEY} here", "aws-access-key", AWS_KEY),
+    (f"aws_secret_access_key = {AWS_SECRET}", "aws-secret-key", AWS_SECRET),
+    (f"use {GITHUB}", "github-token", GITHUB),
+    (f"OPENAI_API_KEY {OPENAI}", "openai-key", OPENAI),
+    (f"claude {ANTHROPIC}", "openai-key", ANTHROPIC),
+    (f"maps {GOOGLE}", "google-api-key", GOOGLE),
+    (f"stripe {STRIPE}", "stripe-key", STRIPE),
+    (f"jwt {JWT}", "jwt", JWT),
+    (f"post to {WEBHOOK}", "slack-webhook", WEBHOOK),
+    (f"key:\n{PRIVATE_KEY}\nthanks", "private-key", "MIIEpAIBAAKCAQEA1b2c3"),
+    ("Authorization: Bearer abcdefghijklmnop1234567890", "bearer", "abcdefghijklmnop1234567890"),
+    ("postgres://admin:hunter2pass@db.internal:5432/app", "url-password", "hunter2pass"),
+    ("the password: Tr0ub4dor&3 works", "password", "Tr0ub4dor&3"),
+    ("api_key=abc123def456", "password", "abc123def456"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "secret"), CASES)
+def test_each_secret_is_replaced_by_its_kind(text: str, kind: str, secret: str) -> None:
+    """The secret is gone and a labelled marker stands in its place."""
+    redacted = redact(text)
+    assert secret not in redacted
+    assert f"[redacted:{kind}]" in redacted
+
+
+def test_the_words_around_a_secret_stay() -> None:
+    """Only the secret changes: the sentence, the URL's user and host remain."""
+    text = "connect with postgres://admin:hunter2pass@db.internal:5432/app please"
+    assert redact(text) == (
+        "connect with postgres://admin:[redacted:url-password]@db.internal:5432/app please"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "deploy api v1.4.2 to prod",
+        "the password policy changed yesterday",
+        "see https://example.com/runbooks/payments#rollback",
+        "ts 1700000000.123456 in C0GENERAL by <@U0ALICE>",
+        "scale worker to 4 replicas",
+        "",
+    ],
+)
+def test_ordinary_text_is_untouched(text: str) -> None:
+    """Nothing that is not a secret is changed."""
+    assert redact(text) == text
+
+
+def test_redaction_is_idempotent() -> None:
+    """Redacting twice gives the same text as once."""
+    text = " ".join(case[0] for case in CASES)
+    once = redact(text)
+    assert redact(once) == once
