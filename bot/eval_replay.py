@@ -43,13 +43,14 @@ from agents.feedback.evaluation import (
 from agents.kernel.clock import Clock
 from agents.kernel.models import Inbound, Outbound, Reply
 from agents.kernel.redaction import redact
-from agents.turns.facade import Switchboard
+from agents.turns.turns import Turns
 from bot.clock import SystemClock
 from bot.config import process_environment
 from bot.config_file import LoadedConfig
 from bot.integrations.llm import close_chat_models
 from bot.planning_wiring import Planning, build_planning
 from bot.wiring import Edges, build_domain
+from handlers.wording import SlackApprovalsView
 from storage import Database
 
 __all__ = ["PlanningFactory", "RecordedCall", "Recorder", "Replayer"]
@@ -225,9 +226,9 @@ class Replayer:
         planning: Planning | None = None
         try:
             planning = self._planning(database, self._clock)
-            switchboard = self._wire(database, planning)
+            turns = self._wire(database, planning)
             inbound = await self._seed(case, database, second=_EPOCH + run)
-            outbound = await switchboard.run_turn(inbound, fresh=True)
+            outbound = await turns.run_turn(inbound, fresh=True)
             return await _observe(outbound, database.approvals)
         finally:
             if planning is not None:
@@ -236,13 +237,13 @@ class Replayer:
             for leftover in self._workdir.glob(f"{path.name}*"):
                 leftover.unlink()
 
-    def _wire(self, database: Database, planning: Planning) -> Switchboard:
+    def _wire(self, database: Database, planning: Planning) -> Turns:
         """The domain as ``Runtime.create`` wires it, with recorders at the edges."""
         config, clock, recorder = self._config, self._clock, self.recorder
         executors: dict[str, Executor] = {
             action.name: _RecordingExecutor(recorder) for action in config.actions
         }
-        _operations, switchboard = build_domain(
+        domain = build_domain(
             config,
             database,
             planning,
@@ -251,20 +252,21 @@ class Replayer:
                 groups=_NoGroups(),
                 executors=executors,
                 notifier=_RecordingNotifier(recorder),
+                approvals_view=SlackApprovalsView(),
                 ledger=database.ledger,
                 usage=database.usage,
                 rate_limiter=None,
             ),
             clock=clock,
         )
-        return switchboard
+        return domain.turns
 
     async def _seed(self, case: EvalCase, database: Database, *, second: int) -> Inbound:
         """Store the case's context in its conversation; return the message to replay.
 
         A mention without context starts a thread; with context it continues the thread the
         context is in (as does a ``thread`` reply). A DM or command is answered at the top
-        level, where the context is stored too (the facade reads no context there).
+        level, where the context is stored too (a turn reads no context there).
         """
         given = case.input
         trace = f"eval-{uuid.uuid4().hex}"

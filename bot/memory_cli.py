@@ -6,14 +6,13 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-import structlog
-
+from agents.memory.retention import Retention
+from bot.clock import SystemClock
 from bot.config import Settings
+from bot.wiring import build_erasure
 from storage import Database
 
 __all__ = ["forget_user_command"]
-
-log = structlog.get_logger(__name__)
 
 
 async def forget_user_command(
@@ -23,16 +22,15 @@ async def forget_user_command(
     out = out or sys.stdout
     database = await Database.connect(settings.database_url)
     try:
-        messages = await database.conversations.erase_user(team_id=team_id, user_id=user_id)
-        notes = await database.notes.forget_user(team_id=team_id, user_id=user_id)
-        votes = await database.feedback.forget_user(team_id=team_id, user_id=user_id)
-        await database.threads.drop_summaries(team_id=team_id)  # they may quote the person
+        erased = await build_erasure(
+            database, retention=Retention(), clock=SystemClock()
+        ).forget_user(team_id=team_id, user_id=user_id)
     finally:
         await database.close()
-    log.info("memory_forgot_user", user=user_id, messages=messages, notes=notes, votes=votes)
     where = f" in {team_id}" if team_id else ""
     print(
-        f"erased {messages} messages, {notes} notes and {votes} feedback votes of {user_id}{where}",
+        f"erased {erased.messages} messages, {erased.notes} notes and {erased.votes} feedback "
+        f"votes of {user_id}{where}",
         file=out,
     )
     return 0

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import SimpleNamespace
+from typing import Protocol
 
 import aiohttp
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -28,6 +29,7 @@ from agents.turns.ports import TurnLedger
 from bot.alerts import Alerter
 from bot.integrations.executors.breaker import BreakerExecutor
 from bot.integrations.llm.decorator import ChatModelDecorator
+from handlers.ports import ReplyLedger
 
 __all__ = [
     "CONTENT_TYPE_LATEST",
@@ -260,12 +262,14 @@ class MeteredChatModel(ChatModelDecorator):
             )
 
 
-class MeteredLedger:
-    """A ``TurnLedger`` that counts every recorded turn (and tells the alerter)."""
+class Ledger(TurnLedger, ReplyLedger, Protocol):
+    """The turn's writes: the domain records a turn, the edge completes it."""
 
-    def __init__(
-        self, inner: TurnLedger, metrics: Metrics, *, alerter: Alerter | None = None
-    ) -> None:
+
+class MeteredLedger:
+    """A ``Ledger`` that counts every recorded turn (and tells the alerter)."""
+
+    def __init__(self, inner: Ledger, metrics: Metrics, *, alerter: Alerter | None = None) -> None:
         self._inner = inner
         self._metrics = metrics
         self._alerter = alerter

@@ -15,7 +15,7 @@ from agents.llm.spending import Spending
 from agents.llm.usage import UsageStore
 from agents.memory.compose import Composer
 from agents.turns.classify import Classifier
-from agents.turns.planning import LlmPlanner
+from agents.turns.llm_planner import LlmPlanner
 from bot.config_file import LoadedConfig
 from bot.config_file.models import ProviderModel
 from bot.integrations.llm import ProviderSettings, build_chat_models

@@ -16,20 +16,18 @@ from typing import Any
 import aiohttp
 import structlog
 from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.actions.approval import Approval
 from agents.actions.execution import Executor
-from agents.actions.operations import Operations
 from agents.actions.ports import ApprovalNotifier
 from agents.feedback.review import Review
 from agents.kernel.clock import Clock
 from agents.llm.chat import ChatModel
-from agents.turns.facade import Switchboard
 from bot.alerts import Alerter
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import LoadedConfig, load_config
-from bot.config_file.loader import Retention
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
 from bot.integrations.llm import close_chat_models
@@ -44,15 +42,17 @@ from bot.metrics import (
 from bot.planning_wiring import build_planning
 from bot.process_lock import ProcessLock
 from bot.slack_client import build_web_client
-from bot.wiring import Edges, build_domain
+from bot.wiring import Domain, Edges, build_domain
 from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner, register
 from handlers.approvals import register_approvals
+from handlers.bookkeeping import Bookkeeping
 from handlers.feedback import register_feedback
 from handlers.notifier import SlackApprovalNotifier
 from handlers.routing import register_routing
 from handlers.turns import TurnTracing
 from handlers.usergroups import SlackGroupDirectory
+from handlers.wording import SlackApprovalsView
 from handlers.workspace import SlackWorkspace
 from storage import Database, PoolOptions
 
@@ -95,20 +95,27 @@ class RuntimeOptions:
 class WakingNotifier:
     """Passes notifications on, and wakes the worker when a request becomes approved."""
 
-    def __init__(self, inner: ApprovalNotifier, worker: list[Worker]) -> None:
+    def __init__(self, inner: ApprovalNotifier, wakeup: asyncio.Event) -> None:
         self._inner = inner
-        self._worker = worker
+        self._wakeup = wakeup
 
     async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
         """Wake the worker for a fresh approval, then tell Slack."""
         if approval.state == "approved":
-            for worker in self._worker:
-                worker.wake()
+            self._wakeup.set()
         await self._inner.approval_changed(approval, note=note)
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
         """Announce an expired request."""
         await self._inner.escalate(approval, channel_id=channel_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Slack:
+    """The Slack side of a running bot: its HTTP session and Web API client."""
+
+    session: aiohttp.ClientSession
+    client: AsyncWebClient
 
 
 @dataclass
@@ -119,14 +126,14 @@ class Runtime:
     options: RuntimeOptions
     database: Database
     session: aiohttp.ClientSession
-    switchboard: Switchboard
+    domain: Domain
     runner: TurnRunner
     app: AsyncApp
-    operations: Operations
     worker: Worker
     metrics: Metrics
     alerter: Alerter
     lock: ProcessLock
+    clock: Clock
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -138,39 +145,15 @@ class Runtime:
             ConfigError: a required setting is missing.
             StorageError: the database cannot be opened or migrated.
         """
-        settings.require("slack_bot_token")
-        if options.socket_mode:
-            settings.require("slack_app_token")
-        else:
-            settings.require("slack_signing_secret")
-        config = options.config
-        if config is None:
-            config = (
-                load_config(settings.config_file)
-                if settings.config_file is not None
-                else LoadedConfig(actions=(), executors={})
-            )
-        lock = ProcessLock.acquire(settings.database_url)
-        try:
-            database = await Database.connect(
-                settings.database_url,
-                pool=PoolOptions(
-                    size=settings.db_pool_size,
-                    max_overflow=settings.db_max_overflow,
-                    statement_timeout_ms=settings.db_statement_timeout_ms,
-                ),
-            )
-        except BaseException:
-            lock.release()
-            raise
+        _require_slack(settings, socket_mode=options.socket_mode)
+        config = options.config or _load(settings)
         metrics = Metrics()
-        usage = MeteredUsage(database.usage, metrics)
         clock = options.clock or SystemClock()
         environ = options.environ or process_environment()
+        tracing = _tracing(options)
+        lock, database = await _open_database(settings)
         try:
-            if database.dialect == "sqlite":
-                await database.migrate()
-            tracing = _tracing(options)
+            usage = MeteredUsage(database.usage, metrics)
             planning = build_planning(
                 config,
                 usage=usage,
@@ -182,104 +165,99 @@ class Runtime:
             await database.close()
             lock.release()
             raise
-        session = aiohttp.ClientSession(
-            trace_configs=[metrics.slack_trace_config(settings.slack_api_url)]
-        )
-        client = build_web_client(
-            token=settings.secret("slack_bot_token"),
-            base_url=settings.slack_api_url,
-            session=session,
-        )
-        actions = {action.name: action for action in config.actions}
-        handles = {
-            group
-            for action in config.actions
-            for group in action.approval.approvers.groups | action.requesters.groups
-        } | set(config.review.reviewers.groups)
-        groups = SlackGroupDirectory(client, handles=handles)
-        worker_box: list[Worker] = []
+        slack = _slack(settings, metrics)
         alerter = Alerter(
             config.alerts,
-            post=lambda channel, text: client.chat_postMessage(channel=channel, text=text),
+            post=lambda channel, text: slack.client.chat_postMessage(channel=channel, text=text),
             clock=clock,
         )
-        notifier = WakingNotifier(
-            MeteredNotifier(
-                SlackApprovalNotifier(client, actions=actions), metrics, alerter=alerter
-            ),
-            worker_box,
-        )
+        wakeup = asyncio.Event()
+        ledger = MeteredLedger(database.ledger, metrics, alerter=alerter)
+        groups = _group_directory(config, slack.client)
         executors = build_executors(
-            config, session=session, environ=environ, sleep=_counting_sleep(metrics)
+            config, session=slack.session, environ=environ, sleep=_counting_sleep(metrics)
         )
         metrics.watch_breakers(lambda: breaker_states(executors))
-        operations, switchboard = build_domain(
-            config,
-            database,
-            planning,
-            Edges(
-                workspace=SlackWorkspace(client),
-                groups=groups,
-                executors=_traced(metered_executors(executors, metrics, alerter=alerter), tracing),
-                notifier=notifier,
-                ledger=MeteredLedger(database.ledger, metrics, alerter=alerter),
-                usage=usage,
-                rate_limiter=database.rate_limits,
+        edges = Edges(
+            workspace=SlackWorkspace(slack.client),
+            groups=groups,
+            executors=_traced(metered_executors(executors, metrics, alerter=alerter), tracing),
+            notifier=WakingNotifier(
+                MeteredNotifier(
+                    SlackApprovalNotifier(
+                        slack.client, actions={a.name: a for a in config.actions}
+                    ),
+                    metrics,
+                    alerter=alerter,
+                ),
+                wakeup,
             ),
-            clock=clock,
+            approvals_view=SlackApprovalsView(),
+            ledger=ledger,
+            usage=usage,
+            rate_limiter=database.rate_limits,
         )
+        domain = build_domain(config, database, planning, edges, clock=clock)
+        erasure = domain.erasure
         worker = Worker(
-            operations, options.worker, purge=_retention(config.retention, database, clock)
+            domain.operations.runs,
+            options.worker,
+            wakeup=wakeup,
+            purge=None if erasure.retention.keeps_everything else erasure.purge_expired,
         )
-        worker_box.append(worker)
+        book = Bookkeeping(database.events, ledger, clock=clock)
         runner = TurnRunner(
-            switchboard,
-            Delivery(client, operations=operations),
+            domain.turns,
+            Delivery(slack.client, operations=domain.operations),
+            book=book,
             # On SQLite the turns' writes run on the event loop, beside the acks: 4 at once kept
             # the ack rate and p99 within goals (8: p99 up to 2.4x), at the same turns/s.
             max_concurrency=4 if database.dialect == "sqlite" else 64,
             progress_after=options.progress_after,
             tracing=tracing.turns if tracing is not None else None,
         )
-        app = AsyncApp(
-            client=client,
-            signing_secret=("" if options.socket_mode else settings.secret("slack_signing_secret")),
-            request_verification_enabled=not options.socket_mode,
-            process_before_response=False,
-            raise_error_for_unhandled_request=False,
-        )
-        register(app, switchboard=switchboard, runner=runner, meter=metrics)
-        register_approvals(app, operations=operations)
-        register_routing(app, switchboard=switchboard, runner=runner)
         review = Review(
             database.feedback,
             database.traces,
             settings=config.review,
             groups=groups,
             clock=clock,
-            operations=operations,
+            operations=domain.operations,
             on_vote=metrics.vote,
         )
+        app = _bolt_app(settings, options, slack.client)
+        register(
+            app,
+            runner=runner,
+            book=book,
+            participation=database.conversations,
+            erasure=erasure,
+            meter=metrics,
+        )
+        register_approvals(
+            app, decisions=domain.operations.decisions, catalog=domain.operations.catalog
+        )
+        register_routing(app, runner=runner, book=book)
         register_feedback(app, review=review)
         return cls(
             settings,
             options,
             database,
-            session,
-            switchboard,
+            slack.session,
+            domain,
             runner,
             app,
-            operations,
             worker,
             metrics,
             alerter,
             lock,
+            clock,
             chat_models=planning.models,
         )
 
     async def start(self) -> None:
         """Recover what a previous process left unfinished, then sweep periodically."""
-        started = self.switchboard.clock.now()
+        started = self.clock.now()
         recovered = await self.runner.recover(claimed_before=started)
         log.info("runtime_started", recovered=recovered, socket_mode=self.options.socket_mode)
         self.worker.start()
@@ -290,7 +268,7 @@ class Runtime:
         while True:
             await asyncio.sleep(self.options.recovery_interval)
             try:
-                await self.runner.recover(claimed_before=self.switchboard.clock.now() - grace)
+                await self.runner.recover(claimed_before=self.clock.now() - grace)
             except Exception:
                 log.exception("recovery_sweep_failed")
 
@@ -310,6 +288,78 @@ class Runtime:
         await self.database.close()
         self.lock.release()
         log.info("runtime_stopped")
+
+
+def _require_slack(settings: Settings, *, socket_mode: bool) -> None:
+    """The bot token, and the app token (Socket Mode) or the signing secret (HTTP)."""
+    settings.require("slack_bot_token")
+    settings.require("slack_app_token" if socket_mode else "slack_signing_secret")
+
+
+def _load(settings: Settings) -> LoadedConfig:
+    """The config file named by ``SWITCHBOARD_CONFIG``, or no actions at all."""
+    if settings.config_file is None:
+        return LoadedConfig(actions=(), executors={})
+    return load_config(settings.config_file)
+
+
+async def _open_database(settings: Settings) -> tuple[ProcessLock, Database]:
+    """The process lock (one bot per SQLite file), then the database, migrated on SQLite."""
+    lock = ProcessLock.acquire(settings.database_url)
+    try:
+        database = await Database.connect(
+            settings.database_url,
+            pool=PoolOptions(
+                size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+                statement_timeout_ms=settings.db_statement_timeout_ms,
+            ),
+        )
+    except BaseException:
+        lock.release()
+        raise
+    try:
+        if database.dialect == "sqlite":
+            await database.migrate()
+    except BaseException:
+        await database.close()
+        lock.release()
+        raise
+    return lock, database
+
+
+def _slack(settings: Settings, metrics: Metrics) -> _Slack:
+    """One HTTP session (its Slack calls metered) and the Web API client over it."""
+    session = aiohttp.ClientSession(
+        trace_configs=[metrics.slack_trace_config(settings.slack_api_url)]
+    )
+    client = build_web_client(
+        token=settings.secret("slack_bot_token"),
+        base_url=settings.slack_api_url,
+        session=session,
+    )
+    return _Slack(session, client)
+
+
+def _group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroupDirectory:
+    """Membership of every user group the config names (approvers, requesters, reviewers)."""
+    handles = {
+        group
+        for action in config.actions
+        for group in action.approval.approvers.groups | action.requesters.groups
+    } | set(config.review.reviewers.groups)
+    return SlackGroupDirectory(client, handles=handles)
+
+
+def _bolt_app(settings: Settings, options: RuntimeOptions, client: AsyncWebClient) -> AsyncApp:
+    """The Bolt app: signatures verified over HTTP (Socket Mode is authenticated itself)."""
+    return AsyncApp(
+        client=client,
+        signing_secret=("" if options.socket_mode else settings.secret("slack_signing_secret")),
+        request_verification_enabled=not options.socket_mode,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,31 +421,3 @@ def _counting_sleep(metrics: Metrics) -> Callable[[float], Awaitable[None]]:
         await asyncio.sleep(seconds)
 
     return sleep
-
-
-def _retention(
-    retention: Retention, database: Database, clock: Clock
-) -> Callable[[], Awaitable[int]] | None:
-    """The worker's purge step: each tier past its retention days (None: kept)."""
-    tiers: list[tuple[int, Callable[..., Awaitable[int]]]] = [
-        (days, purge)
-        for days, purge in (
-            (retention.messages_days, database.conversations.purge),
-            (retention.notes_days, database.notes.purge),
-            (retention.summaries_days, database.threads.purge),
-            (retention.usage_days, database.usage.purge),
-            (retention.misses_days, database.knowledge.purge_misses),
-        )
-        if days is not None
-    ]
-    if not tiers:
-        return None
-
-    async def purge() -> int:
-        now = clock.now()
-        purged = 0
-        for days, remove in tiers:
-            purged += await remove(before=now - timedelta(days=days))
-        return purged
-
-    return purge

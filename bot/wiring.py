@@ -1,4 +1,5 @@
-"""The domain wired over a database: operations and the facade with the built-in agents.
+"""The domain wired over a database: operations, the turn service with the built-in agents,
+and erasure.
 
 ``Runtime.create`` and the evaluation replay build the same domain; only the edges differ
 (Slack or recorders, metered or plain stores), so they hand those in.
@@ -10,21 +11,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from agents.actions.execution import Executor
-from agents.actions.operations import Operations, OperationStores
+from agents.actions.operations import Operations, OperationStores, build_operations
 from agents.actions.ports import ApprovalNotifier, GroupDirectory
 from agents.actions.read_cache import ReadCache
+from agents.builtin.incident import IncidentDeps
+from agents.builtin.knowledge import KnowledgeDeps
 from agents.incidents.ports import Workspace
 from agents.kernel.clock import Clock
 from agents.llm.usage import UsageStore
-from agents.registry import FALLBACK_AGENT, builtin_agents
-from agents.turns.agent import AgentDeps
-from agents.turns.facade import Stores, Switchboard
-from agents.turns.ports import RateLimiter, TurnLedger
+from agents.memory.erasure import Erasure, ErasureStores
+from agents.memory.retention import Retention
+from agents.registry import FALLBACK_AGENT, BuiltinDeps, builtin_agents
+from agents.turns.assembly import Memory, build_turns
+from agents.turns.ports import ApprovalsView, RateLimiter, TurnLedger
+from agents.turns.turns import Turns, TurnStores
 from bot.config_file import LoadedConfig
 from bot.planning_wiring import Planning, build_composer
 from storage import Database
 
-__all__ = ["Edges", "build_domain"]
+__all__ = ["Domain", "Edges", "build_domain", "build_erasure"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +41,19 @@ class Edges:
     groups: GroupDirectory
     executors: Mapping[str, Executor]
     notifier: ApprovalNotifier
+    approvals_view: ApprovalsView
     ledger: TurnLedger
     usage: UsageStore
     rate_limiter: RateLimiter | None
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """The wired domain: actions and approvals, turns, and erasure."""
+
+    operations: Operations
+    turns: Turns
+    erasure: Erasure
 
 
 def build_domain(
@@ -48,9 +63,10 @@ def build_domain(
     edges: Edges,
     *,
     clock: Clock,
-) -> tuple[Operations, Switchboard]:
-    """Operations over the configured actions and the facade over the built-in agents."""
-    operations = Operations(
+) -> Domain:
+    """Operations over the configured actions, the turn service over the built-in agents,
+    and erasure over every store that keeps what people wrote."""
+    operations = build_operations(
         config.actions,
         stores=OperationStores(
             approvals=database.approvals, jobs=database.jobs, audit=database.audit
@@ -65,35 +81,58 @@ def build_domain(
             else None
         ),
     )
-    deps = AgentDeps(
-        clock=clock,
-        workspace=edges.workspace,
-        incidents=database.incidents,
-        rotations=config.rotations,
-        incident_settings=config.incident_settings,
-        notes=database.notes,
-        threads=database.threads,
-        knowledge=database.knowledge,
-        knowledge_settings=config.knowledge,
-        composer=build_composer(config, planning, usage=edges.usage, clock=clock),
+    agents = builtin_agents(
+        BuiltinDeps(
+            clock=clock,
+            incident=IncidentDeps(
+                clock=clock,
+                workspace=edges.workspace,
+                incidents=database.incidents,
+                rotations=config.rotations,
+                settings=config.incident_settings,
+            ),
+            knowledge=KnowledgeDeps(
+                clock=clock,
+                index=database.knowledge,
+                settings=config.knowledge,
+                composer=build_composer(config, planning, usage=edges.usage, clock=clock),
+            ),
+            notes=database.notes,
+            threads=database.threads,
+        ),
+        custom=config.planning.profiles.values(),
     )
-    switchboard = Switchboard(
-        builtin_agents(deps, custom=config.planning.profiles.values()),
+    turns = build_turns(
+        agents,
         fallback=FALLBACK_AGENT,
-        stores=Stores(
-            events=database.events,
-            conversations=database.conversations,
-            traces=database.traces,
-            ledger=edges.ledger,
-            locks=database.locks,
+        stores=TurnStores(
+            replies=database.conversations, ledger=edges.ledger, locks=database.locks
         ),
         clock=clock,
-        operations=operations,
         planning=config.planning,
+        operations=operations,
+        approvals_view=edges.approvals_view,
         llm=planning.llm,
-        rate_limiter=edges.rate_limiter,
+        memory=Memory(database.conversations, notes=database.notes, threads=database.threads),
         classifier=planning.classifier,
-        notes=database.notes,
-        threads=database.threads,
+        rate_limiter=edges.rate_limiter,
     )
-    return operations, switchboard
+    erasure = build_erasure(database, retention=config.retention, clock=clock)
+    return Domain(operations, turns, erasure)
+
+
+def build_erasure(database: Database, *, retention: Retention, clock: Clock) -> Erasure:
+    """The one erasure service over every store that keeps what people wrote (Slack edits
+    and deletions, ``memory forget`` and the retention purge all use it)."""
+    return Erasure(
+        ErasureStores(
+            messages=database.conversations,
+            notes=database.notes,
+            threads=database.threads,
+            votes=database.feedback,
+            usage=database.usage,
+            misses=database.knowledge,
+        ),
+        retention=retention,
+        clock=clock,
+    )

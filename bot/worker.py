@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import structlog
 
-from agents.actions.operations import Operations
+from agents.actions.runs import Runs
 
 __all__ = ["Worker", "WorkerOptions"]
 
@@ -48,16 +48,19 @@ class Worker:
 
     def __init__(
         self,
-        operations: Operations,
+        runs: Runs,
         options: WorkerOptions | None = None,
         *,
+        wakeup: asyncio.Event | None = None,
         purge: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
-        self._operations = operations
+        """``wakeup`` is set by whoever enqueues a job (the approval notifier), so the job
+        starts at once instead of at the next poll; ``purge`` is the retention step."""
+        self._runs = runs
         self._options = options or WorkerOptions()
         self._purge = purge
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
-        self._wake = asyncio.Event()
+        self._wake = wakeup or asyncio.Event()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -94,7 +97,7 @@ class Worker:
         while not self._stopping:
             structlog.contextvars.clear_contextvars()
             try:
-                ran = await self._operations.run_next(owner=self.owner, lease=self._options.lease)
+                ran = await self._runs.run_next(owner=self.owner, lease=self._options.lease)
             except Exception:
                 log.exception("worker_step_failed")
                 ran = None
@@ -105,7 +108,7 @@ class Worker:
         while not self._stopping:
             structlog.contextvars.clear_contextvars()
             try:
-                expired = await self._operations.expire_due()
+                expired = await self._runs.expire_due()
                 if expired:
                     log.info("approvals_expired", count=expired)
             except Exception:

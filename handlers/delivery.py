@@ -144,8 +144,8 @@ class Delivery:
 
     async def _post_card(self, outbound: Outbound, ops: Operations, approval_id: str) -> str:
         """Post an approval card where everyone in the channel (the approvers) can see it."""
-        approval = await ops.approval(approval_id)
-        action = ops.action(approval.action) if approval is not None else None
+        approval = await ops.decisions.approval(approval_id)
+        action = ops.catalog.action(approval.action) if approval is not None else None
         if approval is None or action is None:
             raise SlackApiFailure("chat.postMessage", "approval_missing")
         card = approval_blocks(approval, action)
@@ -164,8 +164,8 @@ class Delivery:
             ),
         )
         ts = str(response["ts"])
-        await ops.card_posted(approval_id, ts)
-        fresh = await ops.approval(approval_id)
+        await ops.decisions.card_posted(approval_id, ts)
+        fresh = await ops.decisions.approval(approval_id)
         if fresh is not None and fresh.version != approval.version:
             # A vote or the worker moved on while the card was being posted: show it now.
             await call_slack(
@@ -245,6 +245,6 @@ class Delivery:
                 ts = str(message["ts"])
                 approval_id = outbound.reply.approval_id
                 if approval_id is not None and self._operations is not None:
-                    await self._operations.card_posted(approval_id, ts)
+                    await self._operations.decisions.card_posted(approval_id, ts)
                 return ts
         return None

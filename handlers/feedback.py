@@ -18,6 +18,7 @@ from agents.feedback.review import Review, ReviewerHome
 from agents.feedback.values import ReviewItem, parse_label, parse_reason
 from agents.kernel.errors import SlackApiFailure
 from handlers.delivery import call_slack, tell_user
+from handlers.interactivity import Click, parse_click, parse_submission
 from handlers.review_blocks import (
     FEEDBACK_DOWN,
     FEEDBACK_MODAL,
@@ -25,34 +26,16 @@ from handlers.review_blocks import (
     LABEL_PREFIX,
     PROMOTE_ACTION,
     feedback_modal,
+    form_answers,
     home_view,
-    modal_values,
-    parse_metadata,
 )
 
-__all__ = ["register_feedback"]
+__all__ = ["FeedbackListeners", "publish_home", "register_feedback"]
 
 log = structlog.get_logger(__name__)
 
 _THANKS_UP = "Thanks for the 👍. It is counted for this agent."
 _THANKS_DOWN = "Thanks. Your 👎 is recorded and a reviewer will look at it."
-
-
-def _who(body: dict[str, Any]) -> tuple[str, str, str | None]:
-    """(user id, team id, channel id) of an interactivity payload."""
-    user = body.get("user") or {}
-    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
-    return str(user.get("id") or ""), str(team), str(channel) if channel else None
-
-
-def _clicked(body: dict[str, Any]) -> tuple[str, str]:
-    """(action id, value) of the first action of a block_actions payload."""
-    actions = body.get("actions") or [{}]
-    first = actions[0] if isinstance(actions[0], dict) else {}
-    return str(first.get("action_id") or ""), str(first.get("value") or "")
 
 
 async def _tell(client: AsyncWebClient, *, user: str, channel: str | None, text: str) -> None:
@@ -95,90 +78,108 @@ async def publish_home(
         log.warning("home_not_published", error=exc.error)
 
 
-def register_feedback(app: AsyncApp, *, review: Review) -> None:
-    """Attach the 👍/👎, feedback form, App Home and review listeners."""
+class FeedbackListeners:
+    """👍/👎 on answers, the 👎 form, the App Home and the reviewers' buttons."""
 
-    async def on_up(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        user, team, channel = _who(body)
-        _action, trace_id = _clicked(body)
-        refusal = await review.vote(trace_id=trace_id, team_id=team, user_id=user, vote="up")
-        await _tell(client, user=user, channel=channel, text=refusal or _THANKS_UP)
+    def __init__(self, review: Review) -> None:
+        self._review = review
 
-    async def on_down(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_up(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """👍: stored at once, thanked ephemerally."""
         await ack()
-        user, team, channel = _who(body)
-        _action, trace_id = _clicked(body)
+        click = parse_click(body)
+        refusal = await self._review.vote(
+            trace_id=click.value, team_id=click.team_id, user_id=click.user_id, vote="up"
+        )
+        await _tell(
+            client, user=click.user_id, channel=click.channel_id, text=refusal or _THANKS_UP
+        )
+
+    async def on_down(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """👎: stored at once, then the form asking what went wrong."""
+        await ack()
+        click = parse_click(body)
+        user, channel = click.user_id, click.channel_id
         # The 👎 counts at once; the form only adds why (a closed form loses nothing).
-        refusal = await review.vote(trace_id=trace_id, team_id=team, user_id=user, vote="down")
+        refusal = await self._review.vote(
+            trace_id=click.value, team_id=click.team_id, user_id=user, vote="down"
+        )
         if refusal:
             await _tell(client, user=user, channel=channel, text=refusal)
             return
-        view = feedback_modal(trace_id, channel_id=channel)
-        trigger = str(body.get("trigger_id") or "")
+        view = feedback_modal(click.value, channel_id=channel)
+        trigger = click.trigger_id
         try:
             await call_slack("views.open", lambda: client.views_open(trigger_id=trigger, view=view))
         except SlackApiFailure as exc:
             log.warning("modal_not_opened", error=exc.error)
             await _tell(client, user=user, channel=channel, text=_THANKS_DOWN)
 
-    async def on_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        view = body.get("view") or {}
-        reason, comment, expected = modal_values(view)
+    async def on_form(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """The 👎 form: refused in place without a reason, else stored with the vote."""
+        form = parse_submission(body)
+        reason, comment, expected = form_answers(form)
         parsed = parse_reason(reason)
         if parsed is None:
             await ack(response_action="errors", errors={"reason": "Pick what went wrong."})
             return
         await ack()
-        user, team, _channel = _who(body)
-        trace_id, channel = parse_metadata(view)
-        refusal = await review.explain(
-            trace_id=trace_id,
-            team_id=team,
-            user_id=user,
+        channel = form.metadata.get("channel")
+        channel_id = str(channel) if channel else None
+        refusal = await self._review.explain(
+            trace_id=str(form.metadata.get("trace") or ""),
+            team_id=form.team_id,
+            user_id=form.user_id,
             reason=parsed,
             comment=comment,
             expected=expected,
         )
-        await _tell(client, user=user, channel=channel, text=refusal or _THANKS_DOWN)
+        await _tell(client, user=form.user_id, channel=channel_id, text=refusal or _THANKS_DOWN)
 
-    async def on_home(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_home(
+        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """``app_home_opened`` on the Home tab: publish the person's App Home."""
         if event.get("tab", "home") != "home":
             return
         user = str(event.get("user") or "")
         team = str(body.get("team_id") or "")
         if user and team:
-            await publish_home(client, review, team_id=team, user_id=user)
+            await publish_home(client, self._review, team_id=team, user_id=user)
 
-    async def on_label(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_label(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A reviewer labels a queued turn (checked server-side)."""
         await ack()
-        user, team, channel = _who(body)
-        action, trace_id = _clicked(body)
-        label = parse_label(action.removeprefix(LABEL_PREFIX))
+        click = parse_click(body)
+        label = parse_label(click.action_id.removeprefix(LABEL_PREFIX))
         if label is None:
             log.warning("payload_malformed", kind="review_label")
             return
-        refusal = await review.label(trace_id, label, user_id=user)
-        await _after_review(client, refusal, user=user, team=team, channel=channel)
+        refusal = await self._review.label(click.value, label, user_id=click.user_id)
+        await self._after_review(client, refusal, click)
 
-    async def on_promote(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_promote(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A reviewer promotes a queued turn into the evaluation set (checked server-side)."""
         await ack()
-        user, team, channel = _who(body)
-        _action, trace_id = _clicked(body)
-        refusal = await review.promote(trace_id, user_id=user)
-        await _after_review(client, refusal, user=user, team=team, channel=channel)
+        click = parse_click(body)
+        refusal = await self._review.promote(click.value, user_id=click.user_id)
+        await self._after_review(client, refusal, click)
 
     async def _after_review(
-        client: AsyncWebClient, refusal: str | None, *, user: str, team: str, channel: str | None
+        self, client: AsyncWebClient, refusal: str | None, click: Click
     ) -> None:
         if refusal:
-            await _tell(client, user=user, channel=channel, text=refusal)
+            await _tell(client, user=click.user_id, channel=click.channel_id, text=refusal)
             return
-        await publish_home(client, review, team_id=team, user_id=user)
+        await publish_home(client, self._review, team_id=click.team_id, user_id=click.user_id)
 
-    app.action(FEEDBACK_UP)(on_up)
-    app.action(FEEDBACK_DOWN)(on_down)
-    app.view(FEEDBACK_MODAL)(on_form)
-    app.event("app_home_opened")(on_home)
-    app.action(re.compile(f"^{re.escape(LABEL_PREFIX)}"))(on_label)
-    app.action(PROMOTE_ACTION)(on_promote)
+
+def register_feedback(app: AsyncApp, *, review: Review) -> None:
+    """Attach the 👍/👎, feedback form, App Home and review listeners."""
+    listeners = FeedbackListeners(review)
+    app.action(FEEDBACK_UP)(listeners.on_up)
+    app.action(FEEDBACK_DOWN)(listeners.on_down)
+    app.view(FEEDBACK_MODAL)(listeners.on_form)
+    app.event("app_home_opened")(listeners.on_home)
+    app.action(re.compile(f"^{re.escape(LABEL_PREFIX)}"))(listeners.on_label)
+    app.action(PROMOTE_ACTION)(listeners.on_promote)

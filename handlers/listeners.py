@@ -1,6 +1,8 @@
-"""The Bolt listeners: hand the claimed delivery to the runner and return (the ack is sent).
+"""The message listeners: hand the claimed delivery to the runner and return (the ack is sent).
 
 Thin on purpose: parsing and claiming happen in middleware, the work in ``TurnRunner``.
+Listeners are module-level (a class's methods over the one dependency they use), so each can
+be called alone in a test; :func:`register` only attaches them.
 """
 
 from __future__ import annotations
@@ -13,51 +15,66 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from agents.kernel.models import Inbound
-from agents.turns.facade import Switchboard
+from agents.memory.erasure import Erasure
+from handlers.bookkeeping import Bookkeeping
 from handlers.middleware import ClaimDelivery, DeliveryMeter, bind_log_context
+from handlers.ports import Participation
 from handlers.turns import TurnRunner
 
-__all__ = ["OPS_COMMAND", "register"]
+__all__ = ["OPS_COMMAND", "MessageListeners", "on_error", "register"]
 
 log = structlog.get_logger(__name__)
 
 OPS_COMMAND = "/ops"
 
 
-def register(
-    app: AsyncApp,
-    *,
-    switchboard: Switchboard,
-    runner: TurnRunner,
-    meter: DeliveryMeter | None = None,
-) -> None:
-    """Attach Switchboard's middleware, listeners and error handler to a Bolt app."""
-    app.middleware(bind_log_context)
-    app.middleware(ClaimDelivery(switchboard, meter=meter))
+class MessageListeners:
+    """Mentions, DMs, thread replies and ``/ops``: each claimed one becomes a turn."""
 
-    async def on_message_event(context: AsyncBoltContext) -> None:
+    def __init__(self, runner: TurnRunner) -> None:
+        self._runner = runner
+
+    async def on_message_event(self, context: AsyncBoltContext) -> None:
+        """A message event the middleware claimed: run its turn in the background."""
         inbound = context.get("inbound")
         if isinstance(inbound, Inbound):
-            runner.submit(inbound)
+            self._runner.submit(inbound)
 
-    async def on_ops(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_ops(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        """``/ops``: ack at once (Slack waits 3 s), then answer through the response URL."""
         await ack()
         inbound = context.get("inbound")
         if isinstance(inbound, Inbound):
             response_url = body.get("response_url")
-            runner.submit(
+            self._runner.submit(
                 inbound, response_url=response_url if isinstance(response_url, str) else None
             )
 
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        log.error(
-            "listener_failed",
-            error_type=type(error).__name__,
-            error=str(error)[:300],
-            payload_type=body.get("type") or ("slash_command" if "command" in body else None),
-        )
 
-    app.event("app_mention")(on_message_event)
-    app.event("message")(on_message_event)
-    app.command(OPS_COMMAND)(on_ops)
+async def on_error(error: Exception, body: dict[str, Any]) -> None:
+    """Bolt's error handler: one log line with the payload's type, never the payload."""
+    log.error(
+        "listener_failed",
+        error_type=type(error).__name__,
+        error=str(error)[:300],
+        payload_type=body.get("type") or ("slash_command" if "command" in body else None),
+    )
+
+
+def register(
+    app: AsyncApp,
+    *,
+    runner: TurnRunner,
+    book: Bookkeeping,
+    participation: Participation,
+    erasure: Erasure,
+    meter: DeliveryMeter | None = None,
+) -> None:
+    """Attach Switchboard's middleware, message listeners and error handler to a Bolt app."""
+    app.middleware(bind_log_context)
+    app.middleware(ClaimDelivery(book, participation=participation, erasure=erasure, meter=meter))
+    listeners = MessageListeners(runner)
+    app.event("app_mention")(listeners.on_message_event)
+    app.event("message")(listeners.on_message_event)
+    app.command(OPS_COMMAND)(listeners.on_ops)
     app.error(on_error)

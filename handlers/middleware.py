@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from agents.kernel.models import ConversationKey
-from agents.turns.facade import Switchboard
+from agents.kernel.models import ConversationKey, Inbound
+from agents.memory.erasure import Erasure
+from handlers.bookkeeping import Bookkeeping
 from handlers.parsing import (
     command_inbound,
     event_candidate,
@@ -23,6 +25,7 @@ from handlers.parsing import (
     message_change,
     message_inbound,
 )
+from handlers.ports import Participation
 
 __all__ = ["ClaimDelivery", "DeliveryMeter", "bind_log_context"]
 
@@ -89,8 +92,17 @@ class ClaimDelivery:
     types and payloads missing fields are acked with an empty ``200`` and go no further.
     """
 
-    def __init__(self, switchboard: Switchboard, *, meter: DeliveryMeter | None = None) -> None:
-        self._switchboard = switchboard
+    def __init__(
+        self,
+        book: Bookkeeping,
+        *,
+        participation: Participation,
+        erasure: Erasure,
+        meter: DeliveryMeter | None = None,
+    ) -> None:
+        self._book = book
+        self._participation = participation
+        self._erasure = erasure
         self._meter = meter
 
     def _count(self, body: dict[str, Any], outcome: str) -> None:
@@ -105,7 +117,7 @@ class ClaimDelivery:
     ) -> BoltResponse | None:
         """Bolt middleware entry point."""
         trace_id = str(context["trace_id"])
-        now = self._switchboard.clock.now()
+        now = self._book.clock.now()
         event = body.get("event")
         if isinstance(event, dict) and event.get("type") in _PASSED_ON:
             self._count(body, "passed")
@@ -127,7 +139,7 @@ class ClaimDelivery:
             if body.get("type") == "event_callback":
                 self._count(body, "ignored")
             return _quiet_ack()
-        if not await self._switchboard.claim(inbound):
+        if not await self._book.claim(inbound):
             log.info("delivery_duplicate", event_id=inbound.event_id)
             self._count(body, "duplicate")
             return _quiet_ack()
@@ -143,19 +155,19 @@ class ClaimDelivery:
             log.warning("payload_malformed", kind=event.get("subtype"))
             return
         if change.text is None:
-            await self._switchboard.message_deleted(
+            await self._erasure.message_deleted(
                 team_id=team_id, channel_id=change.channel, ts=change.ts
             )
             log.info("message_erased", ts=change.ts)
         else:
-            await self._switchboard.message_changed(
+            await self._erasure.message_changed(
                 team_id=team_id, channel_id=change.channel, ts=change.ts, text=change.text
             )
             log.info("message_edited", ts=change.ts)
 
     async def _event_inbound(
-        self, body: dict[str, Any], context: AsyncBoltContext, *, trace_id: str, now: Any
-    ) -> Any:
+        self, body: dict[str, Any], context: AsyncBoltContext, *, trace_id: str, now: datetime
+    ) -> Inbound | None:
         event = body.get("event")
         event_id = body.get("event_id")
         team_id = body.get("team_id") or context.team_id
@@ -175,7 +187,7 @@ class ClaimDelivery:
         kind = event_candidate(fields, bot_user_id=context.bot_user_id)
         if kind == "ignore":
             return None
-        if kind == "thread_reply" and not await self._switchboard.takes_part_in(
+        if kind == "thread_reply" and not await self._participation.has_conversation(
             ConversationKey(str(team_id), fields.channel, fields.thread_ts or "")
         ):
             return None

@@ -13,6 +13,7 @@ from typing import Any
 from agents.actions.approval import Approval
 from agents.feedback.review import MemberHome, ReviewerHome
 from agents.feedback.values import LABELS, REASON_TITLES, AgentKpis, ReviewItem, ReviewLabel
+from handlers.interactivity import Submission
 
 __all__ = [
     "COMMENT_BLOCK",
@@ -25,9 +26,8 @@ __all__ = [
     "REASON_BLOCK",
     "feedback_block",
     "feedback_modal",
+    "form_answers",
     "home_view",
-    "modal_values",
-    "parse_metadata",
 ]
 
 FEEDBACK_UP = "feedback_up"
@@ -132,31 +132,13 @@ def feedback_modal(trace_id: str, *, channel_id: str | None) -> dict[str, Any]:
     }
 
 
-def parse_metadata(view: Mapping[str, Any]) -> tuple[str, str | None]:
-    """``(trace id, channel id)`` from the form's private metadata (``""`` if malformed)."""
-    try:
-        data = json.loads(str(view.get("private_metadata") or "{}"))
-    except ValueError:
-        return "", None
-    if not isinstance(data, dict):
-        return "", None
-    channel = data.get("channel")
-    return str(data.get("trace") or ""), str(channel) if channel else None
-
-
-def modal_values(view: Mapping[str, Any]) -> tuple[str | None, str, str]:
-    """``(reason, comment, expected)`` as submitted in the form."""
-    values = (view.get("state") or {}).get("values") or {}
-
-    def field(block: str) -> dict[str, Any]:
-        found = (values.get(block) or {}).get(_INPUT) or {}
-        return found if isinstance(found, dict) else {}
-
-    chosen = field(REASON_BLOCK).get("selected_option") or {}
-    reason = chosen.get("value") if isinstance(chosen, dict) else None
-    comment = field(COMMENT_BLOCK).get("value") or ""
-    expected = field(EXPECTED_BLOCK).get("value") or ""
-    return (str(reason) if reason else None), str(comment), str(expected)
+def form_answers(form: Submission) -> tuple[str | None, str, str]:
+    """``(reason, comment, expected)`` as submitted in the 👎 form."""
+    return (
+        form.choice(REASON_BLOCK, _INPUT),
+        form.text(COMMENT_BLOCK, _INPUT),
+        form.text(EXPECTED_BLOCK, _INPUT),
+    )
 
 
 def home_view(home: ReviewerHome | MemberHome, *, links: Mapping[str, str]) -> dict[str, Any]:

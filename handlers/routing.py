@@ -17,54 +17,49 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.kernel.errors import SlackApiFailure
 from agents.kernel.models import Inbound
-from agents.turns.facade import Switchboard
 from handlers.blocks import ROUTE_CHOICE_PREFIX, choice_made_blocks, parse_choice_value
-from handlers.delivery import call_slack
+from handlers.bookkeeping import Bookkeeping
+from handlers.delivery import call_slack, tell_user
+from handlers.interactivity import Click, parse_click
 from handlers.turns import TurnRunner
 
-__all__ = ["register_routing"]
+__all__ = ["RouteChoices", "register_routing"]
 
 log = structlog.get_logger(__name__)
 
 
-def register_routing(app: AsyncApp, *, switchboard: Switchboard, runner: TurnRunner) -> None:
-    """Handle clicks on the route-choice buttons."""
+class RouteChoices:
+    """A click on one of the ask-back buttons becomes a turn for the chosen agent."""
 
-    async def on_choice(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    def __init__(self, runner: TurnRunner, *, book: Bookkeeping) -> None:
+        self._runner = runner
+        self._book = book
+
+    async def on_choice(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """Claim the choice, mark the ask-back message answered, and run the turn."""
         await ack()
-        action = (body.get("actions") or [{}])[0]
-        parsed = parse_choice_value(str(action.get("value") or ""))
-        user = str((body.get("user") or {}).get("id") or "")
-        container = body.get("container") or {}
-        channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
-        message_ts = str(container.get("message_ts") or "")
-        team = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id"))
+        click = parse_click(body)
+        parsed = parse_choice_value(click.value)
+        user, channel, message_ts = click.user_id, click.channel_id or "", click.message_ts
         if parsed is None or not (user and channel and message_ts):
             log.warning("route_choice_malformed")
             return
         agent, asker, asked = parsed
         if user != asker:
-            await _tell(client, channel=channel, user=user, text=f"Only <@{asker}> can choose.")
+            await tell_user(
+                client,
+                user=user,
+                channel=channel,
+                text=f"Only <@{asker}> can choose.",
+                event="route_choice_refusal_not_shown",
+            )
             return
-        ephemeral = bool(container.get("is_ephemeral"))
-        message = body.get("message") or {}
-        response_url = body.get("response_url")
-        inbound = Inbound(
-            team_id=team,
-            channel_id=channel,
-            user_id=user,
-            text=f"{agent}: {asked}",
-            source="command" if ephemeral else "thread",
-            event_id=f"choice:{channel}:{message_ts}",
-            trace_id=uuid.uuid4().hex,
-            received_at=switchboard.clock.now(),
-            thread_ts=None if ephemeral else str(message.get("thread_ts") or message_ts),
-        )
-        if not await switchboard.claim(inbound):
+        inbound = self._inbound(click, agent=agent, asked=asked)
+        if not await self._book.claim(inbound):
             log.info("route_choice_duplicate")
             return
         log.info("route_chosen", agent=agent, trace_id=inbound.trace_id)
-        if not ephemeral:
+        if not click.ephemeral:
             try:
                 await call_slack(
                     "chat.update",
@@ -77,16 +72,25 @@ def register_routing(app: AsyncApp, *, switchboard: Switchboard, runner: TurnRun
                 )
             except SlackApiFailure as exc:  # cosmetic: the turn still runs
                 log.warning("route_choice_update_failed", error=exc.error)
-        runner.submit(inbound, response_url=response_url if isinstance(response_url, str) else None)
+        self._runner.submit(inbound, response_url=click.response_url)
 
-    app.action(re.compile("^" + re.escape(ROUTE_CHOICE_PREFIX)))(on_choice)
-
-
-async def _tell(client: AsyncWebClient, *, channel: str, user: str, text: str) -> None:
-    try:
-        await call_slack(
-            "chat.postEphemeral",
-            lambda: client.chat_postEphemeral(channel=channel, user=user, text=text),
+    def _inbound(self, click: Click, *, agent: str, asked: str) -> Inbound:
+        """The chosen agent's turn: the asked message, prefixed with the agent's name."""
+        channel = click.channel_id or ""
+        return Inbound(
+            team_id=click.team_id,
+            channel_id=channel,
+            user_id=click.user_id,
+            text=f"{agent}: {asked}",
+            source="command" if click.ephemeral else "thread",
+            event_id=f"choice:{channel}:{click.message_ts}",
+            trace_id=uuid.uuid4().hex,
+            received_at=self._book.clock.now(),
+            thread_ts=None if click.ephemeral else (click.thread_ts or click.message_ts),
         )
-    except SlackApiFailure as exc:
-        log.warning("route_choice_refusal_not_shown", error=exc.error)
+
+
+def register_routing(app: AsyncApp, *, runner: TurnRunner, book: Bookkeeping) -> None:
+    """Handle clicks on the route-choice buttons."""
+    choices = RouteChoices(runner, book=book)
+    app.action(re.compile("^" + re.escape(ROUTE_CHOICE_PREFIX)))(choices.on_choice)

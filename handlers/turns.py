@@ -18,7 +18,8 @@ import structlog
 
 from agents.kernel.errors import SlackApiFailure
 from agents.kernel.models import Inbound, Outbound
-from agents.turns.facade import Switchboard
+from agents.turns.turns import Turns
+from handlers.bookkeeping import Bookkeeping
 from handlers.delivery import PERMANENT_ERRORS, Delivery
 
 __all__ = ["TurnRunner", "TurnTracing"]
@@ -57,15 +58,17 @@ class TurnRunner:
 
     def __init__(
         self,
-        switchboard: Switchboard,
+        turns: Turns,
         delivery: Delivery,
         *,
+        book: Bookkeeping,
         max_concurrency: int = 64,
         max_attempts: int = 5,
         progress_after: float | None = 1.0,
         tracing: TurnTracing | None = None,
     ) -> None:
-        self._switchboard = switchboard
+        self._turns = turns
+        self._book = book
         self._tracing = tracing
         self._delivery = delivery
         self._slots = asyncio.Semaphore(max_concurrency)
@@ -99,7 +102,7 @@ class TurnRunner:
             How many were restarted (those over the attempt limit are marked failed).
         """
         restarted = 0
-        for inbound in await self._switchboard.unfinished(claimed_before=claimed_before):
+        for inbound in await self._book.unfinished(claimed_before=claimed_before):
             if inbound.trace_id in self._in_flight:
                 continue
             log.info("event_recovered", trace_id=inbound.trace_id, event_id=inbound.event_id)
@@ -136,7 +139,7 @@ class TurnRunner:
         except SlackApiFailure as exc:
             if exc.error in PERMANENT_ERRORS:
                 log.error("reply_failed", method=exc.method, error=exc.error, permanent=True)
-                await self._switchboard.finish(inbound, failed=True)
+                await self._book.finish(inbound, failed=True)
             else:
                 log.warning("reply_failed", method=exc.method, error=exc.error, permanent=False)
         except Exception:
@@ -174,14 +177,14 @@ class TurnRunner:
     async def _process(
         self, inbound: Inbound, *, response_url: str | None, recovering: bool
     ) -> None:
-        switchboard = self._switchboard
-        clock = switchboard.clock
+        book = self._book
+        clock = book.clock
         attempts = 1  # the claim counted the live attempt
         if recovering:
-            attempts = await switchboard.attempt(inbound)
+            attempts = await book.attempt(inbound)
             if attempts > self._max_attempts:
                 log.error("event_given_up", attempts=attempts - 1)
-                await switchboard.finish(inbound, failed=True)
+                await book.finish(inbound, failed=True)
                 return
         started = clock.monotonic()
         span = (
@@ -212,10 +215,10 @@ class TurnRunner:
         recovering: bool,
     ) -> Outbound | None:
         """Run the turn and post its reply; the reply if it was posted now, else None."""
-        switchboard = self._switchboard
+        book = self._book
         progress = self._show_progress(inbound) if not recovering else None
         try:
-            outbound = await switchboard.run_turn(inbound, fresh=not recovering)
+            outbound = await self._turns.run_turn(inbound, fresh=not recovering)
         finally:
             shown = await self._stop_progress(progress)
         traced(outbound)
@@ -225,14 +228,14 @@ class TurnRunner:
             done = _DONE if outbound.outcome == "replied" else _FAILED
             await self._delivery.react(inbound, done)
         if outbound.status == "sent":
-            await switchboard.finish(inbound, failed=False)
+            await book.finish(inbound, failed=False)
             return None
         if recovering:
             ts = await self._delivery.find_posted(outbound, inbound=inbound)
             if ts is not None:
                 log.info("reply_found_posted", ts=ts)
-                await switchboard.delivered(inbound, ts=ts)
+                await book.delivered(inbound, ts=ts)
                 return None
         ts = await self._delivery.post(outbound, inbound=inbound, response_url=response_url)
-        await switchboard.delivered(inbound, ts=ts)
+        await book.delivered(inbound, ts=ts)
         return outbound

@@ -9,16 +9,18 @@ resolving answers with a postmortem draft built from the timeline.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import get_args
 
 from agents.incidents.ports import ChannelNameTaken, IncidentStore, Workspace
 from agents.incidents.records import Incident, IncidentStatus, TimelineEntry
-from agents.incidents.rotation import IncidentSettings
+from agents.incidents.rotation import IncidentSettings, Rotation
+from agents.kernel.clock import Clock
 from agents.kernel.models import AgentInfo, Reply, ReplyItem
-from agents.turns.agent import AgentDeps, TurnContext
+from agents.turns.agent import TurnContext
 
-__all__ = ["IncidentAgent", "channel_name", "postmortem_draft"]
+__all__ = ["IncidentAgent", "IncidentDeps", "channel_name", "postmortem_draft"]
 
 _STATUSES: tuple[IncidentStatus, ...] = get_args(IncidentStatus)
 _DECLARE = re.compile(
@@ -35,6 +37,24 @@ _USAGE = (
     "channel, `incident: status <investigating|identified|monitoring|resolved>`, "
     "`incident: note <text>` and `incident: resolve [summary]`."
 )
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentDeps:
+    """What the incident agent works with.
+
+    Attributes:
+        workspace: Slack operations beyond the turn's reply (create the channel, invite).
+        incidents: where incidents and their timelines are stored.
+        rotations: the on-call rotations (the configured one is paged into the channel).
+        settings: how incidents are declared.
+    """
+
+    clock: Clock
+    workspace: Workspace | None = None
+    incidents: IncidentStore | None = None
+    rotations: tuple[Rotation, ...] = ()
+    settings: IncidentSettings = field(default_factory=IncidentSettings)
 
 
 def channel_name(prefix: str, title: str, *, day: str, suffix: int = 1) -> str:
@@ -90,9 +110,9 @@ class IncidentAgent:
         examples=("declare sev1 checkout is down", "start an incident for api errors"),
     )
 
-    def __init__(self, deps: AgentDeps) -> None:
+    def __init__(self, deps: IncidentDeps) -> None:
         self._deps = deps
-        self._settings = deps.incident_settings or IncidentSettings()
+        self._settings = deps.settings
 
     async def handle(self, turn: TurnContext) -> Reply:
         """Declare, update, note or resolve, depending on the words and the channel."""

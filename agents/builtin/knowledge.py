@@ -4,13 +4,16 @@ it found nothing (and records the miss for reviewers). It never guesses."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
+from agents.kernel.clock import Clock
 from agents.kernel.models import AgentInfo, Reply, ReplyItem
 from agents.kernel.words import content_words
-from agents.memory.knowledge import Hit, KnowledgeSettings, Miss
-from agents.turns.agent import AgentDeps, TurnContext
+from agents.memory.compose import Composer
+from agents.memory.knowledge import Hit, KnowledgeIndex, KnowledgeSettings, Miss
+from agents.turns.agent import TurnContext
 
-__all__ = ["KnowledgeAgent", "citation", "coverage"]
+__all__ = ["KnowledgeAgent", "KnowledgeDeps", "citation", "coverage"]
 
 _QUESTION = re.compile(
     r"^\s*(?:how\s+(?:do|can|should)\s+(?:i|we)|how\s+to|where\s+is|what\s+is|docs?\s+(?:for|on)"
@@ -18,6 +21,22 @@ _QUESTION = re.compile(
     re.IGNORECASE,
 )
 _QUOTE = 600
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeDeps:
+    """What the knowledge agent works with.
+
+    Attributes:
+        index: the runbook index (None: no runbooks are indexed).
+        settings: how answers cite and when they miss.
+        composer: a model that writes answers from the retrieved sections only.
+    """
+
+    clock: Clock
+    index: KnowledgeIndex | None = None
+    settings: KnowledgeSettings = field(default_factory=KnowledgeSettings)
+    composer: Composer | None = None
 
 
 def coverage(question: str, hit: Hit) -> float:
@@ -52,13 +71,13 @@ class KnowledgeAgent:
         examples=("how do I roll back payments", "runbook for database failover"),
     )
 
-    def __init__(self, deps: AgentDeps) -> None:
+    def __init__(self, deps: KnowledgeDeps) -> None:
         self._deps = deps
-        self._settings = deps.knowledge_settings or KnowledgeSettings()
+        self._settings = deps.settings
 
     async def handle(self, turn: TurnContext) -> Reply:
         """Search, then quote with citations or say nothing was found."""
-        index = self._deps.knowledge
+        index = self._deps.index
         if index is None:
             return Reply(text="No runbooks are indexed. Run `switchboard knowledge index PATH…`.")
         question = _QUESTION.sub("", turn.route.text).strip(" ?")

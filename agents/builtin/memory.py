@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 
+from agents.kernel.clock import Clock
 from agents.kernel.models import AgentInfo, Reply, ReplyItem
 from agents.kernel.words import content_words
-from agents.memory.notes import Note, NoteScope, Viewer
-from agents.turns.agent import AgentDeps, TurnContext
+from agents.memory.notes import Note, NoteScope, NoteStore, Viewer
+from agents.memory.threads import ThreadMemoryStore
+from agents.turns.agent import TurnContext
 
 __all__ = ["MemoryAgent"]
 
@@ -57,12 +59,20 @@ class MemoryAgent:
         examples=("remember that payments is owned by ana", "what do you remember about payments"),
     )
 
-    def __init__(self, deps: AgentDeps) -> None:
-        self._deps = deps
+    def __init__(
+        self,
+        notes: NoteStore | None,
+        *,
+        clock: Clock,
+        threads: ThreadMemoryStore | None = None,
+    ) -> None:
+        self._notes = notes
+        self._threads = threads
+        self._clock = clock
 
     async def handle(self, turn: TurnContext) -> Reply:
         """Remember, recall or forget, by the first words of the message."""
-        store = self._deps.notes
+        store = self._notes
         if store is None:
             return Reply(text="Long-term memory is not set up in this Switchboard.")
         inbound = turn.inbound
@@ -87,7 +97,7 @@ class MemoryAgent:
                 scope_id=scope_id,
                 text=remembered.group("text").strip(),
                 author=inbound.user_id,
-                created_at=self._deps.clock.now(),
+                created_at=self._clock.now(),
                 source_channel=inbound.channel_id,
                 source_ts=inbound.ts,
             )
@@ -120,12 +130,12 @@ class MemoryAgent:
         return Reply(text="\n".join(["Here is what I remember:", *lines]), items=items)
 
     async def _pin(self, turn: TurnContext, fact: str) -> Reply:
-        threads = self._deps.threads
+        threads = self._threads
         inbound = turn.inbound
         if threads is None:
             return Reply(text="Thread memory is not set up in this Switchboard.")
         if inbound.thread_ts is None:
             return Reply(text="Pin facts inside a thread: they lead that thread's context.")
-        memory = await threads.pin(inbound.conversation, fact, now=self._deps.clock.now())
+        memory = await threads.pin(inbound.conversation, fact, now=self._clock.now())
         lines = [f"• {pinned}" for pinned in memory.facts]
         return Reply(text="\n".join(["Pinned for this thread:", *lines]))

@@ -6,8 +6,9 @@ import re
 from datetime import UTC, datetime
 
 from agents.incidents.rotation import Rotation
+from agents.kernel.clock import Clock
 from agents.kernel.models import AgentInfo, Reply, ReplyItem
-from agents.turns.agent import AgentDeps, TurnContext
+from agents.turns.agent import TurnContext
 
 __all__ = ["OncallAgent"]
 
@@ -24,12 +25,13 @@ class OncallAgent:
         examples=("who is on call?", "who is on call next for primary?"),
     )
 
-    def __init__(self, deps: AgentDeps) -> None:
-        self._deps = deps
+    def __init__(self, rotations: tuple[Rotation, ...], *, clock: Clock) -> None:
+        self._rotations = rotations
+        self._clock = clock
 
     async def handle(self, turn: TurnContext) -> Reply:
         """Now and next for the rotation named in the message, or for every rotation."""
-        rotations = self._deps.rotations
+        rotations = self._rotations
         if not rotations:
             return Reply(
                 text="No on-call rotation is configured. Add one under `oncall.rotations` in "
@@ -42,7 +44,7 @@ class OncallAgent:
             known = ", ".join(f"`{r.name}`" for r in rotations)
             return Reply(text=f"I know no rotation called {asked_for!r}. Known: {known}.")
         chosen = named or list(rotations)
-        now = self._deps.clock.now()
+        now = self._clock.now()
         items = tuple(_item(rotation, now) for rotation in chosen)
         lines = [f"• {item.label}: {item.detail}" for item in items]
         return Reply(text="\n".join(["Who is on call:", *lines]), title="On call", items=items)

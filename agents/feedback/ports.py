@@ -1,4 +1,5 @@
-"""The feedback capability's port: votes, labels, the review queue and the KPIs."""
+"""The feedback capability's ports: votes, labels, the review queue and the KPIs; and the
+turns' traces they are about."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from datetime import datetime
 from typing import Protocol
 
 from agents.feedback.values import AgentKpis, Feedback, ReviewCase, ReviewItem, ReviewLabel
+from agents.kernel.models import Trace
 
-__all__ = ["FeedbackStore"]
+__all__ = ["FeedbackStore", "TraceReader"]
 
 
 class FeedbackStore(Protocol):
@@ -61,4 +63,12 @@ class FeedbackStore(Protocol):
         self, *, since: datetime, team_id: str | None = None, agent: str | None = None
     ) -> Sequence[AgentKpis]:
         """Each agent's KPIs for turns started since ``since``, by agent name."""
+        ...
+
+
+class TraceReader(Protocol):
+    """The turns' records, read back (a vote must be on an answer that exists)."""
+
+    async def get(self, trace_id: str) -> Trace | None:
+        """The trace with this id, if stored."""
         ...

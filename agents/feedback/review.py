@@ -17,7 +17,7 @@ from agents.actions.approval import Approval
 from agents.actions.operations import Operations
 from agents.actions.ports import GroupDirectory
 from agents.actions.spec import ActionSpec
-from agents.feedback.ports import FeedbackStore
+from agents.feedback.ports import FeedbackStore, TraceReader
 from agents.feedback.values import (
     AgentKpis,
     Feedback,
@@ -30,7 +30,6 @@ from agents.feedback.values import (
 from agents.kernel.clock import Clock
 from agents.kernel.models import Trace
 from agents.kernel.redaction import redact
-from agents.turns.ports import TraceStore
 
 __all__ = ["MemberHome", "Review", "ReviewerHome"]
 
@@ -65,7 +64,7 @@ class Review:
     def __init__(
         self,
         store: FeedbackStore,
-        traces: TraceStore,
+        traces: TraceReader,
         *,
         settings: ReviewSettings,
         groups: GroupDirectory,
@@ -150,9 +149,9 @@ class Review:
         ops = self._operations
         if ops is None:
             return MemberHome((), ())
-        person = await ops.person(user_id, None)
-        pending = await ops.pending_for(person, team_id=team_id)
-        return MemberHome(tuple(pending), await ops.runnable_by(person))
+        person = await ops.catalog.person(user_id, None)
+        pending = await ops.decisions.pending_for(person, team_id=team_id)
+        return MemberHome(tuple(pending), ops.catalog.runnable_by(person))
 
     async def label(self, trace_id: str, label: ReviewLabel, *, user_id: str) -> str | None:
         """Label a reviewed turn, if ``user_id`` is a reviewer; a refusal or None."""

@@ -1,4 +1,8 @@
-"""What an agent is: a small, scoped handler of turns with public info for the router."""
+"""What an agent is: a small, scoped handler of turns with public info for the router.
+
+Each agent is built with only the dependencies it uses (its constructor says which); the
+registry builds the built-in ones.
+"""
 
 from __future__ import annotations
 
@@ -6,43 +10,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from agents.actions.spec import ActionSpec
-from agents.incidents.ports import IncidentStore, Workspace
-from agents.incidents.rotation import IncidentSettings, Rotation
-from agents.kernel.clock import Clock
 from agents.kernel.models import AgentInfo, Inbound, Reply, Route
-from agents.memory.compose import Composer
-from agents.memory.knowledge import KnowledgeIndex, KnowledgeSettings
-from agents.memory.notes import NoteStore
-from agents.memory.threads import ThreadMemoryStore
 
-__all__ = ["Agent", "AgentDeps", "TurnContext"]
-
-
-@dataclass(frozen=True, slots=True)
-class AgentDeps:
-    """What the built-in agents may be handed when the registry builds them.
-
-    Attributes:
-        workspace: Slack workspace operations beyond the turn's own reply (create a channel...).
-        incidents: where incidents and their timelines are stored.
-        rotations: the on-call rotations from the config file.
-        incident_settings: how incidents are declared (which rotation to page...).
-        knowledge: the runbook index; knowledge_settings: how answers cite and when they miss.
-        notes: long-term notes ("remember that ...").
-        threads: facts pinned in a thread and its rolling summary.
-        composer: a model that writes knowledge answers from retrieved sections only.
-    """
-
-    clock: Clock
-    workspace: Workspace | None = None
-    incidents: IncidentStore | None = None
-    rotations: tuple[Rotation, ...] = ()
-    incident_settings: IncidentSettings | None = None
-    knowledge: KnowledgeIndex | None = None
-    knowledge_settings: KnowledgeSettings | None = None
-    notes: NoteStore | None = None
-    threads: ThreadMemoryStore | None = None
-    composer: Composer | None = None
+__all__ = ["Agent", "TurnContext"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from agents.actions.spec import ActionSpec, match_formats
-from agents.kernel.models import AgentInfo, Route, RouteReason
+from agents.kernel.models import AgentInfo, Inbound, Route, RouteReason
 from agents.kernel.words import STOP_WORDS
 
-__all__ = ["example_score", "keyword_score", "route"]
+__all__ = ["Router", "example_score", "keyword_score", "route"]
 
 _PREFIX = re.compile(r"^\s*([a-z][a-z0-9_-]*)\s*:\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _WORD = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -130,3 +131,25 @@ def _matches(keyword: str, words: set[str], text: str) -> bool:
     if " " in keyword:
         return f" {keyword} " in " " + " ".join(_WORD.findall(text.lower())) + " "
     return keyword in words
+
+
+@dataclass(frozen=True, slots=True)
+class Router:
+    """:func:`route` with this bot's agents, actions and threshold, for one inbound message."""
+
+    agents: tuple[AgentInfo, ...]
+    fallback: str
+    actions: tuple[ActionSpec, ...] = ()
+    threshold: float = 0.5
+
+    def __call__(self, inbound: Inbound, text: str, *, channel_id: str | None = None) -> Route:
+        """Route ``text`` of ``inbound``; ``channel_id=""`` ignores the channel's binding."""
+        return route(
+            text,
+            self.agents,
+            fallback=self.fallback,
+            subcommand=inbound.source == "command",
+            channel_id=inbound.channel_id if channel_id is None else channel_id,
+            actions=self.actions,
+            threshold=self.threshold,
+        )

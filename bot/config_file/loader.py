@@ -19,6 +19,7 @@ from agents.feedback.alerts import AlertSettings
 from agents.feedback.values import ReviewSettings
 from agents.incidents.rotation import IncidentSettings, Rotation
 from agents.memory.knowledge import KnowledgeSettings
+from agents.memory.retention import Retention
 from agents.registry import BUILTIN_AGENTS
 from agents.turns.profiles import PlanningSettings
 from bot.config_file.agents_checks import check_agents
@@ -41,17 +42,6 @@ __all__ = ["LoadedConfig", "Retention", "load_config", "parse_config"]
 
 _PARAM_TYPES = "str, int, enum or bool"
 _EMPTY_OR_NOT_A_MAPPING = "expected a mapping with 'version: 1' and 'actions:'"
-
-
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """Days each memory tier is kept (None: forever)."""
-
-    messages_days: int | None
-    notes_days: int | None
-    summaries_days: int | None = None
-    usage_days: int | None = None
-    misses_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +70,7 @@ class LoadedConfig:
     providers: tuple[ProviderModel, ...] = ()
     rotations: tuple[Rotation, ...] = ()
     incident_settings: IncidentSettings = field(default_factory=IncidentSettings)
-    retention: Retention = field(default_factory=lambda: Retention(None, None))
+    retention: Retention = field(default_factory=Retention)
     read_cache_ttl: timedelta | None = timedelta(seconds=15)
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)

@@ -18,7 +18,7 @@ from agents.feedback.eval_cases import parse_dataset
 from agents.kernel.clock import Clock
 from agents.llm.chat import ChatMessage, ChatRequest, Completion
 from agents.registry import BUILTIN_AGENTS
-from agents.turns.planning import LlmPlanner
+from agents.turns.llm_planner import LlmPlanner
 from bot.config import Settings
 from bot.config_file import LoadedConfig, load_config, parse_config
 from bot.eval_cli import add_eval_parser, eval_command

@@ -1,4 +1,4 @@
-"""The worker's retention step, as the runtime wires it from the config file."""
+"""The worker's retention step: the erasure service as the bot wires it from the config file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from agents.llm.usage import UsageRecord
 from agents.memory.knowledge import Miss
 from bot.config_file import parse_config
-from bot.runtime import _retention
+from bot.wiring import build_erasure
 from storage import Database
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -29,7 +29,7 @@ async def test_each_configured_tier_is_purged_and_unset_tiers_are_kept(tmp_path:
     database = await Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
     try:
         await database.migrate()
-        assert _retention(parse_config("version: 1\n").retention, database, _Clock()) is None
+        assert parse_config("version: 1\n").retention.keeps_everything
         for days in (40, 1):
             at = NOW - timedelta(days=days)
             await database.usage.record(
@@ -37,9 +37,8 @@ async def test_each_configured_tier_is_purged_and_unset_tiers_are_kept(tmp_path:
             )
             await database.knowledge.record_miss(Miss("T1", "C1", "U1", f"q{days}", at))
         await database.knowledge.record_miss(Miss("T1", "C1", "U1", "q8", NOW - timedelta(days=8)))
-        purge = _retention(config.retention, database, _Clock())
-        assert purge is not None
-        assert await purge() == 3  # one usage record, two misses
+        erasure = build_erasure(database, retention=config.retention, clock=_Clock())
+        assert await erasure.purge_expired() == 3  # one usage record, two misses
         assert [m.query for m in await database.knowledge.misses()] == ["q1"]
         assert await database.usage.spent(team_id="T1", since=NOW - timedelta(days=90)) == 10
     finally:

@@ -50,7 +50,7 @@ async def test_transient_failure_is_left_for_recovery(sandbox: SlackSandbox, bot
     await sandbox.wait_for("chat.postMessage", count=3)
     await bot.idle()
     assert await _event_status(bot) == [("claimed", 1)]
-    far_future = bot.runtime.switchboard.clock.now().replace(year=2100)
+    far_future = bot.runtime.clock.now().replace(year=2100)
     assert await bot.runtime.runner.recover(claimed_before=far_future) == 1
     await bot.idle()
     assert len([m for m in sandbox.thread("C0GENERAL", sent.ts) if m.get("bot_id")]) == 1

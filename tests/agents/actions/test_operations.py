@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 from agents.actions.approval import Approval
+from agents.actions.decisions import VoteKind, VoteOutcome
 from agents.actions.execution import ExecutionResult
-from agents.actions.operations import Operations, OperationStores, VoteKind, VoteOutcome
+from agents.actions.operations import Operations, OperationStores, build_operations
 from agents.actions.policy import Person
 from agents.actions.spec import ActionSpec, ApprovalPolicy, Audience, ExecutorInfo, ParamSpec, Risk
 from agents.kernel.models import Inbound, PendingAction, Reply
@@ -101,7 +102,7 @@ class World:
 
     def __post_init__(self) -> None:
         self.approvals = MemoryApprovals(self.jobs, self.audit)
-        self.ops = Operations(
+        self.ops = build_operations(
             ACTIONS,
             stores=OperationStores(approvals=self.approvals, jobs=self.jobs, audit=self.audit),
             groups=self.groups,
@@ -127,9 +128,11 @@ class World:
     async def propose(
         self, action: str, user: str = ALICE, *, trace: str = "trace-1", **raw: str
     ) -> Reply:
-        spec = self.ops.action(action)
+        spec = self.ops.catalog.action(action)
         assert spec is not None
-        return await self.ops.propose(self.inbound(user=user, trace=trace), action=spec, raw=raw)
+        return await self.ops.proposals.propose(
+            self.inbound(user=user, trace=trace), action=spec, raw=raw
+        )
 
     async def request(self, action: str, user: str = ALICE, **raw: str) -> Approval:
         """Propose and return the stored approval (asserting a card was made)."""
@@ -145,7 +148,7 @@ class World:
     async def vote(
         self, approval: Approval, user: str, kind: VoteKind = "approve", reason: str | None = None
     ) -> VoteOutcome:
-        return await self.ops.vote(
+        return await self.ops.decisions.vote(
             approval.token,
             user_id=user,
             channel_id="C_OPS",
@@ -154,10 +157,12 @@ class World:
         )
 
     async def edit(self, approval: Approval, user: str, **raw: str) -> VoteOutcome:
-        return await self.ops.edit(approval.token, user_id=user, channel_id="C_OPS", raw=raw)
+        return await self.ops.decisions.edit(
+            approval.token, user_id=user, channel_id="C_OPS", raw=raw
+        )
 
     async def run(self, owner: str = "worker-1") -> Approval | None:
-        return await self.ops.run_next(owner=owner, lease=LEASE)
+        return await self.ops.runs.run_next(owner=owner, lease=LEASE)
 
 
 @pytest.fixture
@@ -258,7 +263,9 @@ async def test_fill_with_a_bare_value_completes_the_request(world: World) -> Non
     """Replying just ``prod`` fills the parameter that was asked for."""
     asked = await world.propose("deploy", service="api")
     assert asked.pending is not None
-    reply = await world.ops.fill(world.inbound("  prod  ", trace="trace-2"), asked.pending)
+    reply = await world.ops.proposals.fill(
+        world.inbound("  prod  ", trace="trace-2"), asked.pending
+    )
     assert reply is not None and reply.approval_id is not None
     approval = await world.stored(reply.approval_id)
     assert dict(approval.params) == {"service": "api", "env": "prod"}
@@ -269,7 +276,7 @@ async def test_fill_with_name_value_pairs(world: World) -> None:
     """Replying ``env=staging`` (spaces around = allowed) fills by name."""
     asked = await world.propose("deploy", service="api")
     assert asked.pending is not None
-    reply = await world.ops.fill(world.inbound("env = staging"), asked.pending)
+    reply = await world.ops.proposals.fill(world.inbound("env = staging"), asked.pending)
     assert reply is not None and reply.approval_id is not None
     assert dict((await world.stored(reply.approval_id)).params)["env"] == "staging"
 
@@ -280,7 +287,7 @@ async def test_fill_asks_for_each_missing_param_in_turn(world: World) -> None:
     assert asked.pending is not None and asked.pending.missing == ("service", "env")
     assert "I will also need: env." in asked.text
     assert "(the service name)" in asked.text
-    again = await world.ops.fill(world.inbound("web"), asked.pending)
+    again = await world.ops.proposals.fill(world.inbound("web"), asked.pending)
     assert again is not None and again.pending is not None
     assert again.pending.missing == ("env",)
     assert dict(again.pending.values) == {"service": "web"}
@@ -290,21 +297,21 @@ async def test_fill_with_pairs_can_give_everything_at_once(world: World) -> None
     """Several ``name=value`` pairs in one reply fill several parameters."""
     asked = await world.propose("deploy")
     assert asked.pending is not None
-    reply = await world.ops.fill(world.inbound("service=web env=prod"), asked.pending)
+    reply = await world.ops.proposals.fill(world.inbound("service=web env=prod"), asked.pending)
     assert reply is not None and reply.approval_id is not None
 
 
 async def test_fill_for_an_action_no_longer_configured_returns_none(world: World) -> None:
     """A pending question about a removed action is dropped."""
     pending = PendingAction(action="gone", values=(), missing=("x",))
-    assert await world.ops.fill(world.inbound("1"), pending) is None
+    assert await world.ops.proposals.fill(world.inbound("1"), pending) is None
 
 
 async def test_fill_with_an_invalid_value_is_an_error(world: World) -> None:
     """A bad reply is reported; nothing is stored."""
     asked = await world.propose("deploy", service="api")
     assert asked.pending is not None
-    reply = await world.ops.fill(world.inbound("production"), asked.pending)
+    reply = await world.ops.proposals.fill(world.inbound("production"), asked.pending)
     assert reply is not None and reply.approval_id is None and reply.pending is None
     assert "env must be one of staging, prod" in reply.text
     assert world.approvals.rows == {}
@@ -468,9 +475,9 @@ async def test_vote_after_expiry_is_refused_even_before_the_sweep(world: World) 
 async def test_unknown_token_is_refused(world: World) -> None:
     """A token that matches no request is refused by vote, edit and may_decide alike."""
     expected = "This button does not belong to any request I know."
-    vote = await world.ops.vote("forged", user_id=BOB, channel_id="C_OPS", kind="approve")
-    edit = await world.ops.edit("forged", user_id=BOB, channel_id="C_OPS", raw={})
-    decide = await world.ops.may_decide("forged", user_id=BOB, channel_id="C_OPS")
+    vote = await world.ops.decisions.vote("forged", user_id=BOB, channel_id="C_OPS", kind="approve")
+    edit = await world.ops.decisions.edit("forged", user_id=BOB, channel_id="C_OPS", raw={})
+    decide = await world.ops.decisions.may_decide("forged", user_id=BOB, channel_id="C_OPS")
     for outcome in (vote, edit, decide):
         assert outcome == VoteOutcome(None, expected)
 
@@ -519,7 +526,7 @@ async def test_two_approvers_racing_on_quorum_two_both_count(world: World) -> No
 async def test_card_ts_survives_transitions_and_reaches_the_notifier(world: World) -> None:
     """The card's ts is kept by every transition and given to the notifier."""
     approval = await world.request("rollback", service="api")  # read before the card exists
-    await world.ops.card_posted(approval.id, "555.5")
+    await world.ops.decisions.card_posted(approval.id, "555.5")
     await world.vote(approval, BOB)
     await world.vote(approval, CAROL)
     assert [a.message_ts for a, _ in world.notifier.changes] == ["555.5", "555.5"]
@@ -529,12 +536,12 @@ async def test_card_ts_survives_transitions_and_reaches_the_notifier(world: Worl
 async def test_may_decide_before_opening_a_modal(world: World) -> None:
     """Approvers of a pending request may decide; others, or a decided request, are refused."""
     approval = await world.request("deploy", service="api", env="prod")
-    ok = await world.ops.may_decide(approval.token, user_id=SRE, channel_id=None)
+    ok = await world.ops.decisions.may_decide(approval.token, user_id=SRE, channel_id=None)
     assert ok.refusal is None and ok.approval == approval
-    nope = await world.ops.may_decide(approval.token, user_id=MALLORY, channel_id=None)
+    nope = await world.ops.decisions.may_decide(approval.token, user_id=MALLORY, channel_id=None)
     assert nope.refusal == "You are not an approver for `deploy`."
     await world.vote(approval, BOB)
-    late = await world.ops.may_decide(approval.token, user_id=CAROL, channel_id=None)
+    late = await world.ops.decisions.may_decide(approval.token, user_id=CAROL, channel_id=None)
     assert late.refusal == "This request is already approved."
 
 
@@ -626,8 +633,8 @@ async def test_pending_for_lists_what_a_person_may_approve_or_asked_for(world: W
     world.approvals.rows[other_team.id] = replace(other_team, team_id="T2")
 
     async def ids(user: str) -> list[str]:
-        person = await world.ops.person(user, "C_OPS")
-        return [a.id for a in await world.ops.pending_for(person, team_id="T1")]
+        person = await world.ops.catalog.person(user, "C_OPS")
+        return [a.id for a in await world.ops.decisions.pending_for(person, team_id="T1")]
 
     assert await ids(BOB) == [deploy.id, rollback.id, own.id]  # BOB may approve and asked
     assert await ids(CAROL) == [deploy.id, rollback.id, own.id]
@@ -644,9 +651,9 @@ async def test_expire_due_expires_escalates_and_notifies(world: World) -> None:
     """After the expiry, the sweep expires the request, tells the thread and escalates."""
     approval = await world.request("deploy", service="api", env="prod")
     world.clock.advance(30 * 60 - 1)
-    assert await world.ops.expire_due() == 0
+    assert await world.ops.runs.expire_due() == 0
     world.clock.advance(1)
-    assert await world.ops.expire_due() == 1
+    assert await world.ops.runs.expire_due() == 1
     stored = await world.stored(approval.id)
     assert stored.state == "expired"
     assert world.notifier.notes == ["This request expired unapproved."]
@@ -654,7 +661,7 @@ async def test_expire_due_expires_escalates_and_notifies(world: World) -> None:
     assert (escalated.id, escalated.state, channel) == (approval.id, "expired", "C_ESCALATE")
     assert world.audit.kinds(approval.id)[-2:] == ["expired", "escalated"]
     assert world.audit.rows[-1].details == {"channel": "C_ESCALATE"}
-    assert await world.ops.expire_due() == 0
+    assert await world.ops.runs.expire_due() == 0
     assert len(world.notifier.escalations) == 1
 
 
@@ -662,7 +669,7 @@ async def test_expire_without_an_escalation_channel_only_notifies(world: World) 
     """An action with no escalation channel expires quietly in its own thread."""
     approval = await world.request("restart", service="api")
     world.clock.advance(3600)
-    assert await world.ops.expire_due() == 1
+    assert await world.ops.runs.expire_due() == 1
     assert (await world.stored(approval.id)).state == "expired"
     assert world.notifier.escalations == []
     assert "escalated" not in world.audit.kinds()
@@ -675,7 +682,7 @@ async def test_expire_due_leaves_decided_requests_alone(world: World) -> None:
     cancelled = await world.request("deploy", service="web", env="prod")
     await world.vote(cancelled, ALICE, "cancel")
     world.clock.advance(3600)
-    assert await world.ops.expire_due() == 0
+    assert await world.ops.runs.expire_due() == 0
     assert (await world.stored(approved.id)).state == "approved"
 
 
@@ -770,7 +777,7 @@ async def test_a_job_recovered_after_it_finished_is_not_rerun(world: World) -> N
 async def test_a_job_whose_action_was_removed_is_dropped(world: World) -> None:
     """After a config change removed the action, its job is completed without running."""
     approval = await _approved(world, "deploy")
-    trimmed = Operations(
+    trimmed = build_operations(
         [a for a in ACTIONS if a.name != "deploy"],
         stores=OperationStores(approvals=world.approvals, jobs=world.jobs, audit=world.audit),
         groups=world.groups,
@@ -778,11 +785,13 @@ async def test_a_job_whose_action_was_removed_is_dropped(world: World) -> None:
         notifier=world.notifier,
         clock=world.clock,
     )
-    final = await trimmed.run_next(owner="worker-1", lease=LEASE)
+    final = await trimmed.runs.run_next(owner="worker-1", lease=LEASE)
     assert final is not None and final.state == "approved"
     assert world.executors["deploy"].runs == 0
     assert [row.state for row in world.jobs.for_approval(approval.id)] == ["done"]
-    vote = await trimmed.vote(approval.token, user_id=BOB, channel_id=None, kind="approve")
+    vote = await trimmed.decisions.vote(
+        approval.token, user_id=BOB, channel_id=None, kind="approve"
+    )
     assert vote.refusal == "The action `deploy` is no longer configured."
 
 
@@ -844,19 +853,21 @@ async def test_jobs_run_oldest_first(world: World) -> None:
 
 async def test_runnable_by_lists_only_what_the_person_may_request(world: World) -> None:
     """Help listings hide actions the person may not ask for."""
-    alice = await world.ops.person(ALICE, "C_OPS")
-    bob = await world.ops.person(BOB, "C_OPS")
-    assert "purge" not in [a.name for a in await world.ops.runnable_by(alice)]
-    assert "purge" in [a.name for a in await world.ops.runnable_by(bob)]
+    alice = await world.ops.catalog.person(ALICE, "C_OPS")
+    bob = await world.ops.catalog.person(BOB, "C_OPS")
+    assert "purge" not in [a.name for a in world.ops.catalog.runnable_by(alice)]
+    assert "purge" in [a.name for a in world.ops.catalog.runnable_by(bob)]
 
 
 async def test_person_carries_groups_from_the_directory(world: World) -> None:
     """Identity is the user id plus the groups the directory reports."""
-    assert await world.ops.person(SRE, "C1") == Person(SRE, frozenset({"sre", "devs"}), "C1")
+    assert await world.ops.catalog.person(SRE, "C1") == Person(
+        SRE, frozenset({"sre", "devs"}), "C1"
+    )
 
 
 def test_match_restricted_to_an_agent(world: World) -> None:
     """Matching text can be limited to one agent's actions."""
-    found = world.ops.match("status api")
+    found = world.ops.catalog.match("status api")
     assert found is not None and found.action.name == "status"
-    assert world.ops.match("status api", agent="deploy") is None
+    assert world.ops.catalog.match("status api", agent="deploy") is None

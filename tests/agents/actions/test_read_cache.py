@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agents.actions.execution import ExecutionResult
-from agents.actions.operations import Operations, OperationStores
+from agents.actions.operations import OperationStores, build_operations
 from agents.actions.read_cache import ReadCache
 from tests.agents.actions.test_operations import ACTIONS, ALICE, World
 
 
 def _world() -> World:
     world = World()
-    world.ops = Operations(
+    world.ops = build_operations(
         ACTIONS,
         stores=OperationStores(approvals=world.approvals, jobs=world.jobs, audit=world.audit),
         groups=world.groups,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from agents.builtin.knowledge import KnowledgeAgent
+from agents.builtin.knowledge import KnowledgeAgent, KnowledgeDeps
 from agents.kernel.models import Inbound, Route
 from agents.memory.compose import Composer
 from agents.memory.knowledge import KnowledgeSettings, Miss
 from agents.memory.markdown import chunk_markdown
-from agents.turns.agent import AgentDeps, TurnContext
+from agents.turns.agent import TurnContext
 from tests.agents.fakes import FakeClock
 from tests.agents.fakes_knowledge import WordIndex
 from tests.agents.fakes_llm import ScriptedModel, failing, said
@@ -28,7 +28,7 @@ def _turn(text: str) -> TurnContext:
 
 def _agent(settings: KnowledgeSettings | None = None) -> tuple[KnowledgeAgent, WordIndex]:
     index = WordIndex(chunk_markdown("runbooks/payments.md", RUNBOOK))
-    deps = AgentDeps(clock=FakeClock(), knowledge=index, knowledge_settings=settings)
+    deps = KnowledgeDeps(clock=FakeClock(), index=index, settings=settings or KnowledgeSettings())
     return KnowledgeAgent(deps), index
 
 
@@ -77,7 +77,7 @@ async def test_a_weak_match_is_not_quoted() -> None:
 
 async def test_no_index_says_how_to_make_one() -> None:
     """Without an index the agent explains the command."""
-    reply = await KnowledgeAgent(AgentDeps(clock=FakeClock())).handle(_turn("payments"))
+    reply = await KnowledgeAgent(KnowledgeDeps(clock=FakeClock())).handle(_turn("payments"))
     assert "switchboard knowledge index" in reply.text
 
 
@@ -86,7 +86,7 @@ def _composing(*steps: object) -> tuple[KnowledgeAgent, WordIndex, ScriptedModel
     usage = MemoryUsage()
     composer = Composer(model, model_name="m1", usage=usage, prices={}, clock=FakeClock())
     index = WordIndex(chunk_markdown("runbooks/payments.md", RUNBOOK))
-    deps = AgentDeps(clock=FakeClock(), knowledge=index, composer=composer)
+    deps = KnowledgeDeps(clock=FakeClock(), index=index, composer=composer)
     return KnowledgeAgent(deps), index, model, usage
 
 

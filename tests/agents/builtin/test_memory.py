@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agents.builtin.memory import MemoryAgent
 from agents.kernel.models import Inbound, Route
-from agents.turns.agent import AgentDeps, TurnContext
+from agents.turns.agent import TurnContext
 from tests.agents.fakes import FakeClock
 from tests.agents.fakes_notes import MemoryNotes
 
@@ -28,7 +28,7 @@ def _turn(text: str, *, channel: str = "C1", user: str = "U1", trace: str = "t1"
 async def test_remember_recall_and_forget_in_a_channel() -> None:
     """A channel note is recalled there, not in another channel, and can be forgotten."""
     notes = MemoryNotes()
-    agent = MemoryAgent(AgentDeps(clock=FakeClock(), notes=notes))
+    agent = MemoryAgent(notes, clock=FakeClock())
     saved = await agent.handle(_turn("remember that payments is owned by <@U0ANA>"))
     assert saved.text == "Noted for this channel: payments is owned by <@U0ANA>"
     here = await agent.handle(_turn("what do you remember about payments?", trace="t2"))
@@ -45,7 +45,7 @@ async def test_remember_recall_and_forget_in_a_channel() -> None:
 async def test_personal_and_team_notes_are_scoped() -> None:
     """`for me` is seen by its author anywhere, by nobody else; `for everyone` by all."""
     notes = MemoryNotes()
-    agent = MemoryAgent(AgentDeps(clock=FakeClock(), notes=notes))
+    agent = MemoryAgent(notes, clock=FakeClock())
     await agent.handle(_turn("remember for me that my laptop is mac-42", trace="a"))
     await agent.handle(_turn("remember for everyone that standup is at 10", trace="b"))
     mine = await agent.handle(_turn("recall", channel="C9", trace="c"))
@@ -57,7 +57,7 @@ async def test_personal_and_team_notes_are_scoped() -> None:
 async def test_the_note_keeps_its_source_message() -> None:
     """A note remembers which Slack message it came from (for edits and deletions)."""
     notes = MemoryNotes()
-    agent = MemoryAgent(AgentDeps(clock=FakeClock(), notes=notes))
+    agent = MemoryAgent(notes, clock=FakeClock())
     await agent.handle(_turn("remember the db password rotates monthly", trace="x"))
     (note,) = notes.rows.values()
     assert (note.source_channel, note.source_ts, note.note_id) == ("C1", "17.x", "note-x")
@@ -65,14 +65,14 @@ async def test_the_note_keeps_its_source_message() -> None:
 
 async def test_not_set_up_is_a_clear_answer() -> None:
     """Without a store the agent says so."""
-    reply = await MemoryAgent(AgentDeps(clock=FakeClock())).handle(_turn("recall"))
+    reply = await MemoryAgent(None, clock=FakeClock()).handle(_turn("recall"))
     assert "not set up" in reply.text
 
 
 async def test_a_note_for_an_agent_is_scoped_to_that_agent() -> None:
     """`remember for the deploy agent that …` makes an agent-scoped note."""
     notes = MemoryNotes()
-    agent = MemoryAgent(AgentDeps(clock=FakeClock(), notes=notes))
+    agent = MemoryAgent(notes, clock=FakeClock())
     reply = await agent.handle(_turn("remember for the deploy agent that prod needs two approvals"))
     (note,) = notes.rows.values()
     assert (note.scope, note.scope_id) == ("agent", "deploy")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agents.builtin.incident import IncidentAgent, channel_name
+from agents.builtin.incident import IncidentAgent, IncidentDeps, channel_name
 from agents.builtin.oncall import OncallAgent
 from agents.incidents.rotation import IncidentSettings, Rotation
 from agents.kernel.models import Inbound, Route
-from agents.turns.agent import AgentDeps, TurnContext
+from agents.turns.agent import TurnContext
 from tests.agents.fakes import FakeClock
 from tests.agents.fakes_incidents import MemoryIncidents, RecordingWorkspace
 
@@ -41,7 +41,7 @@ def _clock() -> FakeClock:
 
 async def test_oncall_lists_now_and_next_for_every_rotation() -> None:
     """Without a name: one line per rotation, now and the hand-off."""
-    agent = OncallAgent(AgentDeps(clock=_clock(), rotations=(PRIMARY, SECONDARY)))
+    agent = OncallAgent((PRIMARY, SECONDARY), clock=_clock())
     reply = await agent.handle(_turn("who is on call?"))
     assert [item.label for item in reply.items] == ["primary", "secondary"]
     assert reply.items[0].detail == "<@U0ANA> now; <@U0BOB> from Mon 2026-11-09 09:00 UTC"
@@ -49,21 +49,21 @@ async def test_oncall_lists_now_and_next_for_every_rotation() -> None:
 
 async def test_oncall_narrows_to_the_named_rotation() -> None:
     """`who is on call for secondary` answers for that one only."""
-    agent = OncallAgent(AgentDeps(clock=_clock(), rotations=(PRIMARY, SECONDARY)))
+    agent = OncallAgent((PRIMARY, SECONDARY), clock=_clock())
     reply = await agent.handle(_turn("who is on call for secondary"))
     assert [item.label for item in reply.items] == ["secondary"]
 
 
 async def test_oncall_names_the_known_rotations_for_an_unknown_one() -> None:
     """An unknown rotation is not guessed at."""
-    agent = OncallAgent(AgentDeps(clock=_clock(), rotations=(PRIMARY,)))
+    agent = OncallAgent((PRIMARY,), clock=_clock())
     reply = await agent.handle(_turn("who is on call for payments"))
     assert "'payments'" in reply.text and "`primary`" in reply.text
 
 
 async def test_oncall_without_rotations_says_how_to_configure() -> None:
     """No rotations: a clear answer naming the config key."""
-    reply = await OncallAgent(AgentDeps(clock=_clock())).handle(_turn("who is on call"))
+    reply = await OncallAgent((), clock=_clock()).handle(_turn("who is on call"))
     assert "oncall.rotations" in reply.text
 
 
@@ -81,12 +81,12 @@ def _incident_world(
     taken: tuple[str, ...] = (),
 ) -> tuple[IncidentAgent, MemoryIncidents, RecordingWorkspace, FakeClock]:
     store, workspace, clock = MemoryIncidents(), RecordingWorkspace(taken=taken), _clock()
-    deps = AgentDeps(
+    deps = IncidentDeps(
         clock=clock,
         workspace=workspace,
         incidents=store,
         rotations=(PRIMARY,),
-        incident_settings=IncidentSettings(oncall_rotation="primary"),
+        settings=IncidentSettings(oncall_rotation="primary"),
     )
     return IncidentAgent(deps), store, workspace, clock
 
@@ -166,7 +166,7 @@ async def test_commands_outside_an_incident_channel_list_the_open_incidents() ->
 
 async def test_not_set_up_is_a_clear_answer() -> None:
     """Without a workspace or store the agent says so instead of failing."""
-    reply = await IncidentAgent(AgentDeps(clock=_clock())).handle(_turn("declare x"))
+    reply = await IncidentAgent(IncidentDeps(clock=_clock())).handle(_turn("declare x"))
     assert "not set up" in reply.text
 
 

@@ -97,7 +97,8 @@ async def test_the_planner_learns_from_each_calls_usage() -> None:
     """After a call whose reported input is far above the estimate, the factor rises."""
     from agents.kernel.models import AgentInfo, Inbound
     from agents.llm.budgets import Budgets
-    from agents.turns.planning import LlmPlanner, PlanInput
+    from agents.turns.llm_planner import LlmPlanner
+    from agents.turns.plan import PlanInput
     from agents.turns.profiles import AgentProfile, ModelSettings
     from tests.agents.fakes import FakeClock
     from tests.agents.fakes_llm import ScriptedModel, said

@@ -11,8 +11,10 @@ from agents.actions.spec import ActionSpec, ExecutorInfo, ParamSpec
 from agents.kernel.models import AgentInfo, Inbound, StoredMessage
 from agents.llm.budgets import Budgets, Price
 from agents.llm.usage import UsageRecord
-from agents.turns.planning import LlmPlanner, PlanInput, RulesPlanner, degraded_note
+from agents.turns.llm_planner import LlmPlanner
+from agents.turns.plan import PlanInput, degraded_note
 from agents.turns.profiles import AgentProfile, ModelSettings
+from agents.turns.rules import RulesPlanner
 from tests.agents.fakes import FakeClock
 from tests.agents.fakes_llm import ScriptedModel, called, failing, said
 from tests.agents.fakes_usage import MemoryUsage

@@ -1,4 +1,4 @@
-"""The facade with planners: a compromised model still cannot run or approve anything, the
+"""Turns with planners: a compromised model still cannot run or approve anything, the
 rules planner answers when models are down or budgets are spent, the router asks when unsure,
 a bound channel hands off, and the per-person rate limit refuses floods."""
 
@@ -12,15 +12,16 @@ from agents.kernel.models import AgentInfo, Inbound, Reply
 from agents.llm.budgets import Budgets, Price
 from agents.llm.spending import ROUTER_AGENT, Spending
 from agents.turns.agent import TurnContext
+from agents.turns.assembly import Memory, build_turns
 from agents.turns.classify import Classifier
-from agents.turns.facade import Stores, Switchboard
-from agents.turns.planning import LlmPlanner
+from agents.turns.llm_planner import LlmPlanner
 from agents.turns.profiles import AgentProfile, ModelSettings, PlanningSettings, RouterSettings
+from agents.turns.turns import Turns, TurnStores
+from tests.agents.actions.test_operations import ALICE, World
 from tests.agents.fakes import MemoryConversations, MemoryEvents, MemoryLedger, MemoryTraces
 from tests.agents.fakes_llm import ScriptedModel, called, failing, said
 from tests.agents.fakes_notes import MemoryThreads
 from tests.agents.fakes_usage import MemoryRateLimiter, MemoryUsage
-from tests.agents.actions.test_operations import ALICE, World
 
 LLM = ModelSettings(providers=("primary",), model="m1", max_steps=3)
 
@@ -34,7 +35,7 @@ class Oncall:
 
 @dataclass
 class Bot:
-    """A Switchboard over Operations fakes with one scripted model."""
+    """Turns over Operations fakes with one scripted model."""
 
     model: ScriptedModel
     budgets: Budgets = field(default_factory=Budgets)
@@ -46,7 +47,7 @@ class Bot:
     traces: MemoryTraces = field(default_factory=MemoryTraces)
     conversations: MemoryConversations = field(default_factory=MemoryConversations)
     threads: MemoryThreads = field(default_factory=MemoryThreads)
-    switchboard: Switchboard = field(init=False)
+    turns: Turns = field(init=False)
 
     def __post_init__(self) -> None:
         events, conversations = MemoryEvents(), self.conversations
@@ -59,11 +60,12 @@ class Bot:
             "oncall": AgentProfile(info=AgentInfo("oncall", "", channels=("C_ONCALL",))),
         }
         clock = self.world.clock
-        self.switchboard = Switchboard(
+        self.turns = build_turns(
             [HelpAgent(), ActionAgent(AgentInfo("deploy", "Deploys.")), Oncall()],
             fallback="help",
-            stores=Stores(
-                events, conversations, self.traces, MemoryLedger(events, conversations, self.traces)
+            stores=TurnStores(
+                replies=conversations,
+                ledger=MemoryLedger(events, conversations, self.traces),
             ),
             clock=clock,
             operations=self.world.ops,
@@ -95,7 +97,7 @@ class Bot:
                 if self.classifier
                 else None
             ),
-            threads=self.threads,
+            memory=Memory(conversations, threads=self.threads),
         )
 
     async def say(
@@ -113,7 +115,7 @@ class Bot:
             ts="100.1",
             thread_ts=None,
         )
-        outbound = await self.switchboard.run_turn(inbound)
+        outbound = await self.turns.run_turn(inbound)
         return outbound.reply, outbound.agent
 
 
@@ -283,7 +285,7 @@ async def test_a_long_thread_gets_a_stored_model_summary_and_pinned_facts_first(
 
     async def say(trace: str) -> None:
         inbound = dc_replace(base, text="deploy: what now?", trace_id=trace, event_id=f"E{trace}")
-        await bot.switchboard.run_turn(inbound)
+        await bot.turns.run_turn(inbound)
 
     await say("t1")
     assert threads.rows[key].summary == "SUMMARY: api 502 after v2.3.1" and threads.saves == 1
@@ -292,14 +294,3 @@ async def test_a_long_thread_gets_a_stored_model_summary_and_pinned_facts_first(
     assert "SUMMARY: api 502 after v2.3.1" in first[2]
     await say("t2")
     assert threads.saves == 1 and len(model.requests) == 3  # no second summary call
-
-
-async def test_a_deleted_message_makes_the_channels_summaries_be_remade() -> None:
-    """A stored summary may quote a message that is then deleted: it is dropped."""
-    from agents.kernel.models import ConversationKey
-
-    bot = Bot(ScriptedModel("primary"))
-    key = ConversationKey("T1", "C_OPS", "100.1")
-    await bot.threads.save_summary(key, summary="quotes the secret plan", covered=9, now=None)
-    await bot.switchboard.message_deleted(team_id="T1", channel_id="C_OPS", ts="5.5")
-    assert bot.threads.rows[key].summary == "" and bot.threads.rows[key].covered == 0

@@ -1,39 +1,37 @@
-"""Planners: from a routed message to a plan (a reply text, a proposed action, or nothing).
+"""The LLM planner: tool calling over an agent's models.
 
-The rules planner needs no network and always works; the LLM planner asks the agent's models
-in order, bounded by step and tool-call caps and by budgets, and falls back to the rules
-planner whenever a provider fails, a budget is spent or the model gives up. A plan never
-executes anything: a proposed action still goes through policy and approval.
+The LLM planner asks the agent's models in order, bounded by step and tool-call caps and by
+budgets, and falls back to the rules planner whenever a provider fails, a budget is spent or
+the model gives up. A plan never executes anything: a proposed action still goes through
+policy and approval.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import structlog
 
-from agents.actions.spec import ActionSpec, ParamValue, match_formats
+from agents.actions.spec import ActionSpec
 from agents.kernel.clock import Clock
 from agents.kernel.errors import ProviderError
-from agents.kernel.models import Inbound, PlannerName, StoredMessage
-from agents.kernel.words import STOP_WORDS
+from agents.kernel.models import Inbound, StoredMessage
 from agents.llm.budgets import Budgets, Price
 from agents.llm.chat import ChatMessage, ChatModel, ChatRequest, Completion, ToolCall
 from agents.llm.spending import Spending
 from agents.llm.tokens import TokenEstimator, estimate_tokens
 from agents.llm.usage import UsageStore
-from agents.memory.notes import Note
+from agents.turns.plan import Plan, PlanInput, Proposal
 from agents.turns.profiles import AgentProfile
+from agents.turns.rules import RulesPlanner
 from agents.turns.tools import parse_arguments, tool_spec
 
-__all__ = ["LlmPlanner", "Plan", "PlanInput", "Proposal", "RulesPlanner", "degraded_note"]
+__all__ = ["LlmPlanner"]
 
 log = structlog.get_logger(__name__)
 
-_ASSIGNMENT = re.compile(r"\b([a-z_][a-z0-9_]*)=(\S+)")
 _GUARD = (
     "You are a Switchboard agent in a Slack thread. Answer briefly. To act, call one of your "
     "tools; you cannot run anything yourself and you cannot approve anything: a person "
@@ -44,117 +42,6 @@ _SUMMARY_PROMPT = (
     "decided or done, and what is still open. Do not add anything that is not in it."
 )
 _SUMMARY_INPUT = 12_000  # characters of transcript sent (the newest of the older part)
-_NOTES = {
-    "budget_agent": "the agent's daily LLM budget is spent",
-    "budget_user": "your daily LLM budget is spent",
-    "budget_channel": "this channel's daily LLM budget is spent",
-    "gave_up": "the model did not produce a valid request",
-}
-
-
-def degraded_note(reason: str) -> str:
-    """The short note shown in a reply that a lesser planner answered."""
-    why = _NOTES.get(reason)
-    if why is None and reason.startswith("provider_"):
-        why = "the language model is unavailable"
-    return f"Answered by the rules planner: {why or reason}."
-
-
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """An action the planner wants to request, with the values it gathered (unvalidated for
-    the rules planner, schema-valid for the LLM planner; policy validates both again)."""
-
-    action: ActionSpec
-    values: Mapping[str, ParamValue]
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """What a planner made of one turn.
-
-    Attributes:
-        text: an answer to post, when the planner wrote one.
-        proposal: an action to request (through policy and approval).
-        degraded: why a lesser planner answered, if one did.
-        tool_calls: each tool call as ``name:outcome``.
-    """
-
-    planner: PlannerName
-    text: str | None = None
-    proposal: Proposal | None = None
-    provider: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_micros: int = 0
-    degraded: str | None = None
-    tool_calls: tuple[str, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        """Neither a text nor a proposal: the agent's own handler answers."""
-        return self.text is None and self.proposal is None
-
-
-@dataclass(frozen=True, slots=True)
-class PlanInput:
-    """One turn as a planner sees it.
-
-    Attributes:
-        text: the message with any agent prefix removed.
-        actions: the tools on offer: the agent's actions the person may request.
-        history: earlier messages of the thread, oldest first, already within budget.
-        notes: long-term notes visible to the asker that share words with the message.
-        summary: a summary of the thread's messages older than ``history``.
-        facts: facts pinned in the thread; they come first.
-    """
-
-    inbound: Inbound
-    agent: str
-    text: str
-    profile: AgentProfile
-    actions: tuple[ActionSpec, ...]
-    history: tuple[StoredMessage, ...] = ()
-    notes: tuple[Note, ...] = ()
-    summary: str = ""
-    facts: tuple[str, ...] = ()
-
-
-class RulesPlanner:
-    """Command formats first, then a message that starts with an action's name."""
-
-    def plan(self, text: str, actions: Sequence[ActionSpec]) -> Plan:
-        """A proposal when ``text`` names one of ``actions``; otherwise an empty plan."""
-        found = match_formats(text, tuple(actions))
-        if found is not None:
-            return Plan("rules", proposal=Proposal(found.action, dict(found.values)))
-        head, _, rest = text.strip().partition(" ")
-        action = next((a for a in actions if a.name == head.lower()), None)
-        if action is not None:
-            values: dict[str, ParamValue] = dict(_ASSIGNMENT.findall(rest))
-            values.update(_positional(action, rest, taken=set(values)))
-            return Plan("rules", proposal=Proposal(action, values))
-        return Plan("rules")
-
-
-def _positional(action: ActionSpec, rest: str, *, taken: set[str]) -> dict[str, ParamValue]:
-    """Bare words after an action's name (``rollback api prod``), each given to the first
-    parameter still open that accepts it (an enum's choice, an int...); small words such as
-    ``in`` or ``to`` are skipped, so ``rollback api in prod`` reads the same."""
-    open_params = [p for p in action.params if p.name not in taken]
-    found: dict[str, ParamValue] = {}
-    for word in rest.split():
-        if "=" in word or word.lower() in STOP_WORDS:
-            continue
-        for param in open_params:
-            try:
-                param.coerce(word)
-            except ValueError:
-                continue
-            found[param.name] = word
-            open_params.remove(param)
-            break
-    return found
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The facade runs one turn per message: routed, answered, recorded, idempotent."""
+"""The turn service runs one turn per message: routed, answered, recorded, idempotent."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from agents.builtin.help import HelpAgent
 from agents.kernel.errors import ConfigError
 from agents.kernel.models import AgentInfo, Inbound, Reply
 from agents.turns.agent import TurnContext
-from agents.turns.facade import Stores, Switchboard
+from agents.turns.assembly import build_turns
+from agents.turns.turns import Turns, TurnStores
 from tests.agents.fakes import (
     FakeClock,
     MemoryConversations,
@@ -37,21 +38,18 @@ class BrokenAgent:
 
 
 @pytest.fixture
-def world() -> tuple[Switchboard, MemoryEvents, MemoryConversations, MemoryTraces, CountingAgent]:
+def world() -> tuple[Turns, MemoryEvents, MemoryConversations, MemoryTraces, CountingAgent]:
     events, conversations, traces = MemoryEvents(), MemoryConversations(), MemoryTraces()
     echo = CountingAgent()
-    switchboard = Switchboard(
+    turns = build_turns(
         [HelpAgent(), echo, BrokenAgent()],
         fallback="help",
-        stores=Stores(
-            events=events,
-            conversations=conversations,
-            traces=traces,
-            ledger=MemoryLedger(events, conversations, traces),
+        stores=TurnStores(
+            replies=conversations, ledger=MemoryLedger(events, conversations, traces)
         ),
         clock=FakeClock(),
     )
-    return switchboard, events, conversations, traces, echo
+    return turns, events, conversations, traces, echo
 
 
 def _inbound(text: str, *, event_id: str = "Ev1", trace_id: str = "trace-1") -> Inbound:
@@ -71,8 +69,8 @@ def _inbound(text: str, *, event_id: str = "Ev1", trace_id: str = "trace-1") -> 
 
 async def test_turn_is_routed_answered_and_traced(world) -> None:  # type: ignore[no-untyped-def]
     """A keyword message reaches its agent; reply and trace are stored with the route."""
-    switchboard, _events, conversations, traces, echo = world
-    outbound = await switchboard.run_turn(_inbound("echo hello"))
+    turns, _events, conversations, traces, echo = world
+    outbound = await turns.run_turn(_inbound("echo hello"))
     assert (outbound.agent, outbound.reply.text, outbound.status) == (
         "echo",
         "echo echo hello",
@@ -87,17 +85,17 @@ async def test_turn_is_routed_answered_and_traced(world) -> None:  # type: ignor
 
 async def test_rerunning_a_turn_returns_the_stored_reply(world) -> None:  # type: ignore[no-untyped-def]
     """Recovery re-runs a turn: the agent is not asked twice."""
-    switchboard, _e, _c, _t, echo = world
-    first = await switchboard.run_turn(_inbound("echo x"))
-    second = await switchboard.run_turn(_inbound("echo x"))
+    turns, _e, _c, _t, echo = world
+    first = await turns.run_turn(_inbound("echo x"))
+    second = await turns.run_turn(_inbound("echo x"))
     assert first == second
     assert echo.calls == 1
 
 
 async def test_failing_agent_still_answers_and_records_the_error(world) -> None:  # type: ignore[no-untyped-def]
     """An agent's exception becomes a polite reply with the trace id and an error trace."""
-    switchboard, _e, _c, traces, _echo = world
-    outbound = await switchboard.run_turn(_inbound("broken: now"))
+    turns, _e, _c, traces, _echo = world
+    outbound = await turns.run_turn(_inbound("broken: now"))
     assert "trace-1" in outbound.reply.text
     assert "hunter2" not in outbound.reply.text
     trace = await traces.get("trace-1")
@@ -108,47 +106,27 @@ async def test_failing_agent_still_answers_and_records_the_error(world) -> None:
 
 async def test_help_lists_every_agent_on_fallback(world) -> None:  # type: ignore[no-untyped-def]
     """An unmatched message gets the help list, saying nothing matched."""
-    switchboard, *_ = world
-    outbound = await switchboard.run_turn(_inbound("what is for lunch"))
+    turns, *_ = world
+    outbound = await turns.run_turn(_inbound("what is for lunch"))
     assert outbound.agent == "help"
     assert "did not find an agent" in outbound.reply.text
     assert [item.label for item in outbound.reply.items] == ["help", "echo", "broken"]
 
 
-async def test_claim_twice_is_a_duplicate_and_delivery_finishes(world) -> None:  # type: ignore[no-untyped-def]
-    """The second claim of one event id is refused; delivered() marks it done."""
-    switchboard, events, conversations, traces, _ = world
-    inbound = _inbound("echo hi")
-    assert await switchboard.claim(inbound) is True
-    assert await switchboard.claim(inbound) is False
-    await switchboard.run_turn(inbound)
-    await switchboard.delivered(inbound, ts="9.9")
-    assert events.status("T1", "Ev1") == "done"
-    reply = await conversations.find_reply("trace-1")
-    assert reply is not None and (reply.status, reply.ts) == ("sent", "9.9")
-    trace = await traces.get("trace-1")
-    assert trace is not None and trace.delivered_at is not None
-
-
-def _memory_stores() -> Stores:
+def _memory_stores() -> TurnStores:
     events, conversations, traces = MemoryEvents(), MemoryConversations(), MemoryTraces()
-    return Stores(
-        events=events,
-        conversations=conversations,
-        traces=traces,
-        ledger=MemoryLedger(events, conversations, traces),
-    )
+    return TurnStores(replies=conversations, ledger=MemoryLedger(events, conversations, traces))
 
 
 def test_duplicate_agent_names_are_a_config_error() -> None:
     """Two agents with one name cannot be registered."""
     stores = _memory_stores()
     with pytest.raises(ConfigError, match="unique"):
-        Switchboard([HelpAgent(), HelpAgent()], fallback="help", stores=stores, clock=FakeClock())
+        build_turns([HelpAgent(), HelpAgent()], fallback="help", stores=stores, clock=FakeClock())
 
 
 def test_unknown_fallback_is_a_config_error() -> None:
     """The fallback agent must be registered."""
     stores = _memory_stores()
     with pytest.raises(ConfigError, match="fallback"):
-        Switchboard([HelpAgent()], fallback="nope", stores=stores, clock=FakeClock())
+        build_turns([HelpAgent()], fallback="nope", stores=stores, clock=FakeClock())

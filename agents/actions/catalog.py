@@ -1,0 +1,45 @@
+"""The configured actions and the people who ask for them.
+
+A person is their Slack user id plus the configured user groups Slack says they belong to
+(resolved at the edge through :class:`~agents.actions.ports.GroupDirectory`, cached there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agents.actions.policy import Person, may_request
+from agents.actions.ports import GroupDirectory
+from agents.actions.spec import ActionSpec, FormatMatch, match_formats
+
+__all__ = ["ActionCatalog"]
+
+
+class ActionCatalog:
+    """Every configured action by name, and who may request which."""
+
+    def __init__(self, actions: Sequence[ActionSpec], *, groups: GroupDirectory) -> None:
+        self._actions = {action.name: action for action in actions}
+        self._groups = groups
+
+    @property
+    def actions(self) -> tuple[ActionSpec, ...]:
+        """Every configured action, in declaration order."""
+        return tuple(self._actions.values())
+
+    def action(self, name: str) -> ActionSpec | None:
+        """The action called ``name``."""
+        return self._actions.get(name)
+
+    def match(self, text: str, *, agent: str | None = None) -> FormatMatch | None:
+        """The action format ``text`` matches (only the agent's actions when one is given)."""
+        pool = tuple(a for a in self._actions.values() if agent is None or a.agent == agent)
+        return match_formats(text, pool)
+
+    async def person(self, user_id: str, channel_id: str | None) -> Person:
+        """The person with their user groups resolved from Slack (cached at the edge)."""
+        return Person(user_id, await self._groups.groups_of(user_id), channel_id)
+
+    def runnable_by(self, person: Person) -> tuple[ActionSpec, ...]:
+        """The actions ``person`` may request."""
+        return tuple(a for a in self._actions.values() if may_request(a, person))

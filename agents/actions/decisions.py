@@ -1,0 +1,193 @@
+"""Deciding on a request: the clicks on its card (approve, reject, cancel, edit) and who may.
+
+Every check is made here, server-side: the clicker must be an approver (by Slack user id or
+user group), the requester may not approve their own high-risk request, and a click on a card
+from before an edit is refused. A refusal is a return value written for the clicker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from agents.actions.approval import (
+    Approval,
+    ApprovalEvent,
+    Approve,
+    Cancel,
+    EditParams,
+    Refusal,
+    Reject,
+)
+from agents.actions.catalog import ActionCatalog
+from agents.actions.policy import Denied, Person, decide, is_approver, may_approve
+from agents.actions.spec import ActionSpec, validate_params
+from agents.actions.transitions import Transitions
+
+__all__ = ["Decisions", "VoteKind", "VoteOutcome"]
+
+VoteKind = Literal["approve", "reject", "cancel"]
+_UNKNOWN_BUTTON = "This button does not belong to any request I know."
+
+
+@dataclass(frozen=True, slots=True)
+class VoteOutcome:
+    """The result of a click: the approval after it, or why nothing changed."""
+
+    approval: Approval | None
+    refusal: str | None = None
+
+
+class Decisions:
+    """Votes, edits and the requests waiting on a person."""
+
+    def __init__(self, catalog: ActionCatalog, transitions: Transitions) -> None:
+        self._catalog = catalog
+        self._transitions = transitions
+
+    async def approval(self, approval_id: str) -> Approval | None:
+        """The stored approval with this id."""
+        return await self._transitions.stores.approvals.get(approval_id)
+
+    async def card_posted(self, approval_id: str, ts: str) -> None:
+        """Remember where the approval's card is, so later transitions update it."""
+        await self._transitions.stores.approvals.set_message_ts(approval_id, ts)
+
+    async def vote(
+        self,
+        token: str,
+        *,
+        user_id: str,
+        channel_id: str | None,
+        kind: VoteKind,
+        reason: str | None = None,
+        seen_edits: int | None = None,
+    ) -> VoteOutcome:
+        """Apply a click (approve, reject, cancel) by ``user_id`` on the card with ``token``.
+
+        ``seen_edits`` is the edit round the clicked card showed: a click on a card from
+        before the parameters were edited is refused (the voter never saw the new ones).
+        """
+        found = await self._request(token)
+        if isinstance(found, VoteOutcome):
+            return found
+        approval, action = found
+        if seen_edits is not None and seen_edits != approval.edits and approval.state == "pending":
+            return VoteOutcome(
+                approval, "The parameters were changed since this card was shown; vote again."
+            )
+        if kind != "cancel":
+            person = await self._catalog.person(user_id, channel_id)
+            refusal = may_approve(action, person, requester=approval.requester)
+            if refusal is not None:
+                await self._transitions.audit(
+                    "refused",
+                    user_id,
+                    action.name,
+                    approval=approval,
+                    details={"attempted": kind, "reason": refusal},
+                )
+                return VoteOutcome(approval, refusal)
+        event: ApprovalEvent
+        if kind == "approve":
+            event = Approve(user_id)
+        elif kind == "reject":
+            event = Reject(user_id, (reason or "").strip() or "no reason given")
+        else:
+            event = Cancel(user_id)
+        after = await self._transitions.apply(approval, event, actor=user_id)
+        if isinstance(after, Refusal):
+            return VoteOutcome(approval, after.reason)
+        await self._transitions.notify(after, note=_vote_note(after, user_id))
+        return VoteOutcome(after)
+
+    async def may_decide(self, token: str, *, user_id: str, channel_id: str | None) -> VoteOutcome:
+        """Whether ``user_id`` may vote on (or edit) the pending request behind ``token``.
+
+        Used before opening a modal, so a person who may not decide gets an explanation
+        instead of a form.
+        """
+        found = await self._request(token)
+        if isinstance(found, VoteOutcome):
+            return found
+        approval, action = found
+        if approval.state != "pending":
+            return VoteOutcome(approval, f"This request is already {approval.state}.")
+        return await self._not_approver(approval, action, user_id, channel_id) or VoteOutcome(
+            approval
+        )
+
+    async def edit(
+        self, token: str, *, user_id: str, channel_id: str | None, raw: Mapping[str, str]
+    ) -> VoteOutcome:
+        """An approver changes the parameters: re-validated, re-checked, votes reset."""
+        found = await self._request(token)
+        if isinstance(found, VoteOutcome):
+            return found
+        approval, action = found
+        refusal = await self._not_approver(approval, action, user_id, channel_id)
+        if refusal is not None:
+            return refusal
+        values, missing, errors = validate_params(action, raw)
+        if errors or missing:
+            problems = errors + [f"{name} is required" for name in missing]
+            return VoteOutcome(approval, "Not changed: " + "; ".join(problems) + ".")
+        requester = await self._catalog.person(approval.requester, approval.channel_id)
+        if isinstance(decide(action, requester), Denied):
+            return VoteOutcome(approval, "Not changed: the requester may not run it that way.")
+        after = await self._transitions.apply(
+            approval,
+            EditParams(user_id, values),
+            actor=user_id,
+            details={k: str(v) for k, v in values.items()},
+        )
+        if isinstance(after, Refusal):
+            return VoteOutcome(approval, after.reason)
+        await self._transitions.notify(
+            after, note=f"<@{user_id}> changed the parameters; approvals so far were reset."
+        )
+        return VoteOutcome(after)
+
+    async def pending_for(self, person: Person, *, team_id: str) -> list[Approval]:
+        """Pending requests ``person`` may approve or has asked for."""
+        waiting = []
+        stored = await self._transitions.stores.approvals.pending(team_id=team_id, limit=200)
+        for approval in stored:
+            action = self._catalog.action(approval.action)
+            if action is None:
+                continue
+            if (
+                approval.requester == person.user_id
+                or may_approve(action, person, requester=approval.requester) is None
+            ):
+                waiting.append(approval)
+        return waiting
+
+    async def _request(self, token: str) -> tuple[Approval, ActionSpec] | VoteOutcome:
+        """The request behind a button's token and its action, or why there is none."""
+        approval = await self._transitions.stores.approvals.by_token(token)
+        if approval is None:
+            return VoteOutcome(None, _UNKNOWN_BUTTON)
+        action = self._catalog.action(approval.action)
+        if action is None:
+            return VoteOutcome(approval, f"The action `{approval.action}` is no longer configured.")
+        return approval, action
+
+    async def _not_approver(
+        self, approval: Approval, action: ActionSpec, user_id: str, channel_id: str | None
+    ) -> VoteOutcome | None:
+        """A refusal when ``user_id`` is not one of the action's approvers, else None."""
+        if is_approver(action, await self._catalog.person(user_id, channel_id)):
+            return None
+        return VoteOutcome(approval, f"You are not an approver for `{action.name}`.")
+
+
+def _vote_note(after: Approval, user_id: str) -> str | None:
+    if after.state == "approved":
+        return f"<@{user_id}> approved. Running `{after.action}` now."
+    if after.state == "rejected":
+        return f"<@{user_id}> rejected `{after.action}`: {after.reason}"
+    if after.state == "cancelled":
+        return f"<@{user_id}> cancelled the request."
+    return None

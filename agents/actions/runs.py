@@ -1,0 +1,141 @@
+"""Running approved actions exactly once, and expiring requests nobody decided: the worker's
+steps.
+
+A job is claimed under a lease; its approval moves ``approved -> executing`` before the
+executor is called, with the approval's idempotency key. A job found ``executing`` after a
+crash is run again only when its action is idempotent; otherwise it ends ``unknown`` and the
+requester is asked to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+import structlog
+
+from agents.actions.approval import Approval, Expire, Finish, Refusal, StartExecution
+from agents.actions.catalog import ActionCatalog
+from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
+from agents.actions.read_cache import ReadCache
+from agents.actions.spec import ActionSpec
+from agents.actions.transitions import SYSTEM_ACTOR, Transitions
+from agents.kernel.clock import Clock
+
+__all__ = ["Runs"]
+
+log = structlog.get_logger(__name__)
+
+_NOT_RERUN = (
+    "The bot stopped while this action was running, and it is not safe to run twice, so it "
+    "was not run again. Please check the target and request it again if it did not happen."
+)
+
+
+class Runs:
+    """The worker's side: expiry, and each approved job run once."""
+
+    def __init__(
+        self,
+        catalog: ActionCatalog,
+        transitions: Transitions,
+        *,
+        executors: Mapping[str, Executor],
+        clock: Clock,
+        read_cache: ReadCache | None = None,
+    ) -> None:
+        self._catalog = catalog
+        self._transitions = transitions
+        self._executors = executors
+        self._clock = clock
+        self._read_cache = read_cache
+
+    async def expire_due(self) -> int:
+        """Expire pending requests past their expiry; announce them. Returns how many."""
+        expired = 0
+        now = self._clock.now()
+        stores = self._transitions.stores
+        for approval in await stores.approvals.due_to_expire(now=now, limit=100):
+            after = await self._transitions.apply(approval, Expire(), actor=SYSTEM_ACTOR)
+            if isinstance(after, Refusal):
+                continue
+            expired += 1
+            await self._transitions.notify(after, note="This request expired unapproved.")
+            action = self._catalog.action(after.action)
+            channel = action.approval.escalation_channel if action else None
+            if channel:
+                await self._transitions.escalate(after, channel_id=channel)
+        return expired
+
+    async def run_next(self, *, owner: str, lease: timedelta) -> Approval | None:
+        """Claim one job and run it; returns the approval as it ended, or None if idle."""
+        stores = self._transitions.stores
+        job = await stores.jobs.claim_next(owner=owner, now=self._clock.now(), lease=lease)
+        if job is None:
+            return None
+        approval = await stores.approvals.get(job.approval_id)
+        action = self._catalog.action(approval.action) if approval else None
+        if approval is None or action is None:
+            log.error("job_orphaned", job_id=job.id)
+            await stores.jobs.complete(job.id, owner=owner, now=self._clock.now())
+            return approval
+        structlog.contextvars.bind_contextvars(trace_id=approval.trace_id)
+        final = await self._execute(approval, action, recovered=job.recovered)
+        await stores.jobs.complete(job.id, owner=owner, now=self._clock.now())
+        return final
+
+    async def _execute(
+        self, approval: Approval, action: ActionSpec, *, recovered: bool
+    ) -> Approval:
+        if approval.state == "approved":
+            started = await self._transitions.apply(approval, StartExecution(), actor=SYSTEM_ACTOR)
+            if isinstance(started, Refusal):
+                return approval
+            approval = started
+        elif approval.state == "executing" and recovered:
+            if not action.executor.idempotent:
+                return await self._finish(approval, ExecutionResult("unknown", _NOT_RERUN))
+            log.warning("job_rerun_after_crash", action=action.name)
+        else:
+            return approval  # already finished: nothing to run
+        executor = self._executors.get(action.name)
+        if executor is None:
+            return await self._finish(
+                approval, ExecutionResult("failed", "No executor configured.")
+            )
+        request = ExecutionRequest(
+            action=action.name,
+            params=approval.params,
+            idempotency_key=approval.idempotency_key,
+            trace_id=approval.trace_id,
+            requester=approval.requester,
+        )
+        try:
+            result = await executor.run(request)
+        except Exception as exc:  # an executor bug must not leave the job running forever
+            log.exception("executor_crashed", action=action.name)
+            result = ExecutionResult("unknown", f"The executor failed: {type(exc).__name__}.")
+        return await self._finish(approval, result)
+
+    async def _finish(self, approval: Approval, result: ExecutionResult) -> Approval:
+        after = await self._transitions.apply(
+            approval, Finish(result.outcome, result.summary), actor=SYSTEM_ACTOR
+        )
+        if isinstance(after, Refusal):
+            return approval
+        action = self._catalog.action(after.action)
+        if (
+            self._read_cache is not None
+            and result.outcome == "succeeded"
+            and action is not None
+            and action.risk == "read"
+            and not action.needs_approval
+        ):
+            self._read_cache.put(after.action, after.params, result.summary)
+        note = {
+            "succeeded": f"<@{after.requester}> `{after.action}` succeeded: {result.summary}",
+            "failed": f"<@{after.requester}> `{after.action}` failed: {result.summary}",
+            "unknown": f"<@{after.requester}> `{after.action}` outcome unknown: {result.summary}",
+        }[result.outcome]
+        await self._transitions.notify(after, note=note)
+        return after

@@ -1,0 +1,173 @@
+"""Applying approval transitions: compare-and-set with its audit entry, then telling Slack.
+
+Every change of an approval goes through :class:`Transitions`: the pure
+:func:`~agents.actions.approval.transition` decides, the store applies it compare-and-set on
+``version`` together with the audit entry (and the job, when newly approved), and a lost race
+is re-read and tried again. Proposals, decisions and runs share this one path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import structlog
+
+from agents.actions.approval import (
+    Approval,
+    ApprovalEvent,
+    Approve,
+    AutoApprove,
+    EditParams,
+    Refusal,
+    StartExecution,
+    transition,
+)
+from agents.actions.jobs import AuditEntry, AuditKind
+from agents.actions.ports import ApprovalNotifier, ApprovalStore, AuditLog, JobStore
+from agents.kernel.clock import Clock
+
+__all__ = ["SYSTEM_ACTOR", "OperationStores", "Transitions"]
+
+log = structlog.get_logger(__name__)
+
+SYSTEM_ACTOR = "switchboard"
+"""The actor of transitions nobody clicked (auto-approval, expiry, execution)."""
+_CAS_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class OperationStores:
+    """The storage ports operations need."""
+
+    approvals: ApprovalStore
+    jobs: JobStore
+    audit: AuditLog
+
+
+class Transitions:
+    """Transitions applied compare-and-set and audited, and Slack told of them."""
+
+    def __init__(
+        self, stores: OperationStores, *, notifier: ApprovalNotifier, clock: Clock
+    ) -> None:
+        self.stores = stores
+        self._notifier = notifier
+        self._clock = clock
+
+    async def apply(
+        self,
+        approval: Approval,
+        event: ApprovalEvent,
+        *,
+        actor: str,
+        details: Mapping[str, str] | None = None,
+    ) -> Approval | Refusal:
+        """Transition and store compare-and-set; on a lost race re-read and try again."""
+        current = approval
+        for _ in range(_CAS_ATTEMPTS):
+            after = transition(current, event, now=self._clock.now())
+            if isinstance(after, Refusal):
+                return after
+            kind = _audit_kind(after, event)
+            entries = [self.entry(kind, actor, after, details=details)]
+            if await self.stores.approvals.apply(current, after, audit=entries):
+                log.info(
+                    "approval_transition",
+                    approval_id=after.id,
+                    action=after.action,
+                    state=after.state,
+                    actor=actor,
+                    votes=len(after.approvals),
+                )
+                return after
+            fresh = await self.stores.approvals.get(current.id)
+            if fresh is None:
+                return Refusal("This request no longer exists.")
+            if isinstance(event, Approve) and fresh.edits != approval.edits:
+                # The vote was cast on parameters an edit has since replaced: it must not
+                # count for the new ones (an edit resets the votes).
+                return Refusal("The parameters were just changed; review them and vote again.")
+            current = fresh
+        return Refusal("This request is changing right now; try again.")
+
+    async def notify(self, approval: Approval, *, note: str | None) -> None:
+        """Tell Slack, with the card's ts as stored now (the card may have been posted after
+        this approval was read, and ``message_ts`` is not part of the versioned state)."""
+        if approval.message_ts is None:
+            stored = await self.stores.approvals.get(approval.id)
+            if stored is not None and stored.message_ts is not None:
+                approval = replace(approval, message_ts=stored.message_ts)
+        await self._notifier.approval_changed(approval, note=note)
+
+    async def escalate(self, approval: Approval, *, channel_id: str) -> None:
+        """Announce an expired request in the escalation channel, and audit that."""
+        await self._notifier.escalate(approval, channel_id=channel_id)
+        await self.audit(
+            "escalated",
+            SYSTEM_ACTOR,
+            approval.action,
+            approval=approval,
+            details={"channel": channel_id},
+        )
+
+    def entry(
+        self,
+        kind: AuditKind,
+        actor: str,
+        approval: Approval,
+        *,
+        details: Mapping[str, str] | None = None,
+    ) -> AuditEntry:
+        """The audit entry of ``kind`` for ``approval`` (with its reason or result)."""
+        extra = dict(details or {})
+        if approval.reason and kind == "rejected":
+            extra.setdefault("reason", approval.reason)
+        if approval.result and kind in {"succeeded", "failed", "unknown"}:
+            extra.setdefault("result", approval.result)
+        return AuditEntry(
+            at=self._clock.now(),
+            actor=actor,
+            kind=kind,
+            action=approval.action,
+            approval_id=approval.id,
+            trace_id=approval.trace_id,
+            details=extra,
+        )
+
+    async def audit(
+        self,
+        kind: AuditKind,
+        actor: str,
+        action: str,
+        *,
+        approval: Approval | None = None,
+        trace: str | None = None,
+        details: Mapping[str, str] | None = None,
+    ) -> None:
+        """Append an audit entry that is no transition (a refusal, an escalation)."""
+        await self.stores.audit.append(
+            AuditEntry(
+                at=self._clock.now(),
+                actor=actor,
+                kind=kind,
+                action=action,
+                approval_id=approval.id if approval else None,
+                trace_id=approval.trace_id if approval else trace,
+                details=dict(details or {}),
+            )
+        )
+
+
+def _audit_kind(after: Approval, event: ApprovalEvent) -> AuditKind:
+    if isinstance(event, EditParams):
+        return "edited"
+    if isinstance(event, Approve):
+        return "approved" if after.state == "approved" else "approved_vote"
+    if isinstance(event, AutoApprove):
+        return "ran_without_approval"
+    if isinstance(event, StartExecution):
+        return "started"
+    if after.state in {"rejected", "cancelled", "expired", "succeeded", "failed", "unknown"}:
+        return after.state
+    return "approved_vote"

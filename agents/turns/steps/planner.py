@@ -1,0 +1,104 @@
+"""Step: the routed agent's planner makes a plan (its model's, or the rules planner's).
+
+An agent with a model and actions in scope plans with the LLM planner (which falls back to
+rules by itself); any other agent's turn is planned by rules over its actions. A channel-bound
+agent that has nothing for the message hands it off through the router (one hop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from agents.actions.catalog import ActionCatalog
+from agents.turns.catalog import AgentCatalog, usable_actions
+from agents.turns.llm_planner import LlmPlanner
+from agents.turns.pipeline import Scope, TurnState
+from agents.turns.plan import Plan, PlanInput
+from agents.turns.recall import Recall
+from agents.turns.router import Router
+from agents.turns.rules import RulesPlanner
+
+__all__ = ["ModelPlanning", "PlanTurn"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPlanning:
+    """The LLM planner and what it is shown of the past, for agents with a model."""
+
+    planner: LlmPlanner
+    recall: Recall
+
+
+class PlanTurn:
+    """Sets the turn's scope and plan; hands a bound channel's unplanned message off once."""
+
+    def __init__(
+        self,
+        agents: AgentCatalog,
+        *,
+        router: Router,
+        actions: ActionCatalog | None = None,
+        models: ModelPlanning | None = None,
+    ) -> None:
+        self._agents = agents
+        self._router = router
+        self._actions = actions
+        self._models = models
+        self._rules = RulesPlanner()
+
+    async def __call__(self, turn: TurnState) -> None:
+        """Plan the turn; a binding whose agent had nothing for it is re-routed and re-planned."""
+        await self._plan(turn)
+        route = turn.route
+        if turn.plan.empty and route.reason == "binding":
+            other = self._router(turn.inbound, route.text, channel_id="")
+            if other.agent != route.agent and other.reason not in ("ask", "fallback"):
+                log.info("turn_handed_off", agent=route.agent, to=other.agent)
+                turn.route = other
+                await self._plan(turn)
+
+    async def _plan(self, turn: TurnState) -> None:
+        scope = await self._scope(turn)
+        route = turn.route
+        plan: Plan
+        if scope.profile.model is not None and self._models is not None and scope.usable:
+            # An agent without actions (knowledge, oncall...) answers itself; its model, if
+            # any, is its own business (the knowledge agent composes from runbooks with it).
+            plan = await self._model_plan(turn, scope, self._models)
+        else:
+            plan = self._rules.plan(route.text, scope.usable)
+        turn.scope, turn.plan = scope, plan
+
+    @staticmethod
+    async def _model_plan(turn: TurnState, scope: Scope, models: ModelPlanning) -> Plan:
+        route = turn.route
+        past = await models.recall.recall(turn.inbound, route, scope.profile)
+        return await models.planner.plan(
+            PlanInput(
+                turn.inbound,
+                route.agent,
+                route.text,
+                scope.profile,
+                scope.offered,
+                past.thread.messages,
+                past.notes,
+                past.thread.summary,
+                past.thread.facts,
+            )
+        )
+
+    async def _scope(self, turn: TurnState) -> Scope:
+        profile = self._agents.profile(turn.route.agent)
+        if self._actions is None:
+            return Scope(profile)
+        inbound = turn.inbound
+        person = await self._actions.person(inbound.user_id, inbound.channel_id)
+        return Scope(
+            profile,
+            runnable=self._actions.runnable_by(person),
+            usable=usable_actions(profile, self._actions.actions),
+        )

@@ -1,0 +1,108 @@
+"""The turn service: one message in, one recorded reply out.
+
+A turn is idempotent per trace id: the reply is stored (``pending``) with the trace before
+anyone posts it, and running the same turn again returns the stored reply instead of asking
+the agent twice. Turns in one thread run one at a time (on every replica): the second reads
+the first's reply as context. In between, the message is routed and goes through the named
+steps of :mod:`agents.turns.pipeline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import structlog
+
+from agents.kernel.clock import Clock
+from agents.kernel.models import Inbound, Outbound, Reply
+from agents.kernel.redaction import redact
+from agents.turns.pipeline import Step, TurnState, run_steps
+from agents.turns.plan import NO_PLAN
+from agents.turns.ports import ConversationLocks, TurnLedger, TurnReplies
+from agents.turns.record import Timings, log_summary, trace_of
+from agents.turns.router import Router
+
+__all__ = ["AGENT_ERROR_REPLY", "TurnStores", "Turns"]
+
+log = structlog.get_logger(__name__)
+
+AGENT_ERROR_REPLY = (
+    "Sorry, something went wrong while I worked on that. It is logged with trace id {trace_id}."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStores:
+    """The storage ports a turn needs."""
+
+    replies: TurnReplies
+    ledger: TurnLedger
+    locks: ConversationLocks | None = None
+    """One turn at a time per thread (None: no lock, for single-task tests)."""
+
+
+class Turns:
+    """Routes a message, runs the steps, and records the turn."""
+
+    def __init__(
+        self, router: Router, steps: Sequence[Step], *, stores: TurnStores, clock: Clock
+    ) -> None:
+        self._router = router
+        self._steps = tuple(steps)
+        self._stores = stores
+        self._clock = clock
+
+    async def run_turn(self, inbound: Inbound, *, fresh: bool = False) -> Outbound:
+        """Route and answer one message, storing the message, the reply and the trace.
+
+        Re-running a turn whose reply is already stored returns that reply unchanged.
+        ``fresh`` (a delivery claimed moments ago in this process) skips that look-up.
+        """
+        locks = self._stores.locks
+        if locks is None or inbound.thread_ts is None:
+            return await self._run(inbound, fresh=fresh)
+        async with locks.hold(inbound.conversation):
+            return await self._run(inbound, fresh=fresh)
+
+    async def _run(self, inbound: Inbound, *, fresh: bool) -> Outbound:
+        if not fresh:
+            stored = await self._stores.replies.find_reply(inbound.trace_id)
+            if stored is not None:
+                return stored
+        clock = self._clock
+        started_at, t0 = clock.now(), clock.monotonic()
+        routed = self._router(inbound, inbound.text)
+        t1 = clock.monotonic()
+        turn = TurnState(inbound, routed)
+        error: str | None = None
+        try:
+            answered = await run_steps(self._steps, turn)
+        except Exception as exc:  # an agent's bug must not lose the turn: answer and record it
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            log.exception("agent_failed", agent=routed.agent)
+            answered = Reply(text=AGENT_ERROR_REPLY.format(trace_id=inbound.trace_id))
+            turn = TurnState(inbound, routed, NO_PLAN)
+            turn.answer(answered, outcome="agent_error")
+        reply = replace(answered, text=redact(answered.text))  # a model may echo a secret
+        t2 = clock.monotonic()
+        outbound = Outbound(
+            trace_id=inbound.trace_id,
+            team_id=inbound.team_id,
+            channel_id=inbound.channel_id,
+            thread_ts=inbound.thread_ts,
+            agent=turn.route.agent,
+            reply=reply,
+            outcome=turn.outcome,
+        )
+        timings = Timings(
+            started_at,
+            route_ms=(t1 - t0) * 1000,
+            agent_ms=(t2 - t1) * 1000,
+            total_ms=(clock.monotonic() - t0) * 1000,
+        )
+        await self._stores.ledger.record_turn(
+            inbound, outbound, trace_of(inbound, turn, timings, error=error)
+        )
+        log_summary(turn, approval_id=reply.approval_id, total_ms=(clock.monotonic() - t0) * 1000)
+        return outbound

@@ -1,0 +1,58 @@
+"""The edge's own ports: the deliveries it claims, retries, recovers and finishes.
+
+Delivery bookkeeping belongs to the edge that owns deliveries: the domain answers a message
+it is given and never sees a claim or a retry. ``storage/`` implements these Protocols; the
+bot wires them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from agents.kernel.models import ConversationKey, EventStatus, Inbound
+
+__all__ = ["EventStore", "Participation", "ReplyLedger"]
+
+
+class EventStore(Protocol):
+    """Durable claims on deliveries: the dedupe and crash-recovery record."""
+
+    async def claim(self, inbound: Inbound) -> bool:
+        """Record the delivery unless ``(team_id, event_id)`` was seen before.
+
+        Returns:
+            True if this call claimed it (process it), False for a duplicate (drop it).
+        """
+        ...
+
+    async def finish(
+        self, *, team_id: str, event_id: str, status: EventStatus, now: datetime
+    ) -> None:
+        """Mark a claimed delivery as finished (``done``) or given up (``failed``)."""
+        ...
+
+    async def unfinished(self, *, claimed_before: datetime, limit: int) -> Sequence[Inbound]:
+        """Claimed deliveries never finished, oldest first, claimed before ``claimed_before``."""
+        ...
+
+    async def count_attempt(self, *, team_id: str, event_id: str) -> int:
+        """Count one more processing attempt (the claim counted the first); return the count."""
+        ...
+
+
+class ReplyLedger(Protocol):
+    """The writes that close a delivered turn, in one transaction."""
+
+    async def complete_turn(self, inbound: Inbound, *, ts: str, now: datetime) -> None:
+        """Mark the reply sent with ``ts``, the trace delivered and the delivery done."""
+        ...
+
+
+class Participation(Protocol):
+    """Which threads the bot takes part in (a reply there is for it)."""
+
+    async def has_conversation(self, key: ConversationKey) -> bool:
+        """Whether the bot answered in this conversation before."""
+        ...
