@@ -44,8 +44,8 @@ from bot.integrations.llm.failures import (
     status_failed,
     timed_out,
 )
-from bot.integrations.llm.retry import Sleep
 from bot.integrations.llm.settings import KEYLESS, ProviderSettings
+from bot.integrations.resilience import Sleep
 
 __all__ = [
     "AnthropicChatModel",

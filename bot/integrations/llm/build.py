@@ -14,8 +14,8 @@ from typing import Protocol, runtime_checkable
 
 from agents.core.errors import ConfigError
 from agents.core.llm import ChatModel
-from bot.integrations.llm.retry import Sleep
 from bot.integrations.llm.settings import ProviderSettings
+from bot.integrations.resilience import Sleep
 
 __all__ = ["build_chat_models", "close_chat_models"]
 

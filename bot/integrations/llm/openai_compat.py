@@ -40,8 +40,8 @@ from bot.integrations.llm.failures import (
     status_failed,
     timed_out,
 )
-from bot.integrations.llm.retry import Sleep
 from bot.integrations.llm.settings import KEYLESS, ProviderSettings
+from bot.integrations.resilience import Sleep
 
 __all__ = ["OpenAIChatModel", "completion_from_openai", "openai_messages", "openai_tools"]
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from agents.core.execution import ExecutionRequest, ExecutionResult
-from bot.integrations.executors import BreakerExecutor, CircuitBreaker
+from bot.integrations.executors import BreakerExecutor
+from bot.integrations.resilience import CircuitBreaker
 
 REQUEST = ExecutionRequest("restart", {}, "key-1", "trace-1", "U0ALICE")
 
