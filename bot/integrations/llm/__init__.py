@@ -1,11 +1,12 @@
 """LLM providers: the adapters behind the domain's :class:`~agents.core.llm.ChatModel` port.
 
 ``openai_compat`` speaks OpenAI-compatible chat completions, ``anthropic_messages`` speaks
-Anthropic Messages; each sits behind its provider's circuit breaker and the provider retry
-policy of :mod:`bot.integrations.resilience` (:mod:`.calls`) and turns every failure into
-:class:`~agents.core.errors.ProviderError` (:mod:`.failures`). The SDKs are optional extras,
-so the adapter modules are not imported here: :func:`build_chat_models` imports the ones the
-configured providers need.
+Anthropic Messages. Both share one base (:class:`~.provider.ProviderChatModel`): each call
+sits behind its provider's circuit breaker and the provider retry policy of
+:mod:`bot.integrations.resilience` (:mod:`.calls`), and every SDK failure becomes a
+:class:`~agents.core.errors.ProviderError` (:mod:`.failures`); an adapter keeps only its SDK
+calls and its error map. The SDKs are optional extras, so the adapter modules are not imported
+here: :func:`build_chat_models` imports the ones the configured providers need.
 """
 
 from __future__ import annotations
