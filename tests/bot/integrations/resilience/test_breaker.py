@@ -9,7 +9,7 @@ from structlog.testing import capture_logs
 
 from bot.integrations.resilience import BreakerState, CircuitBreaker
 
-from .conftest import FakeClock
+from ..fakes import FakeClock
 
 
 def breaker(

@@ -20,7 +20,8 @@ from bot.integrations.resilience.retry import (
     wait_retry_after_else_jitter,
 )
 
-from .conftest import RecordingSleep, state_after
+from ..fakes import RecordingSleep
+from .conftest import state_after
 
 
 def attempts_of(*outcomes: Attempt[str] | BaseException) -> Counted[Attempt[str]]:
