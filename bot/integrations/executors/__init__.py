@@ -2,13 +2,14 @@
 
 Each implements the domain's :class:`~agents.actions.execution.Executor`: it never raises for an
 operational failure, returning a ``failed`` or ``unknown`` result with a short, secret-free
-summary. Retries are the named policies of :mod:`.retry`; each executor sits behind its
-target's :class:`~.breaker.CircuitBreaker`. :func:`build_executors` wires them from the config.
+summary. Each run's attempts go through :func:`.attempts.run_attempts` (the executor policy of
+:mod:`bot.integrations.resilience`); each executor sits behind its target's circuit breaker
+(:class:`.BreakerExecutor`). :func:`build_executors` wires them from the config.
 """
 
 from __future__ import annotations
 
-from bot.integrations.executors.breaker import BreakerExecutor, BreakerState, CircuitBreaker
+from bot.integrations.executors.breaker import BreakerExecutor, breaker_states
 from bot.integrations.executors.build import build_executors
 from bot.integrations.executors.http import HttpExecutor
 from bot.integrations.executors.python import PythonExecutor, load_entrypoint
@@ -16,11 +17,10 @@ from bot.integrations.executors.shell import ShellExecutor
 
 __all__ = [
     "BreakerExecutor",
-    "BreakerState",
-    "CircuitBreaker",
     "HttpExecutor",
     "PythonExecutor",
     "ShellExecutor",
+    "breaker_states",
     "build_executors",
     "load_entrypoint",
 ]

@@ -18,11 +18,11 @@ from bot.config_file import (
     PythonExecutorConfig,
     ShellExecutorConfig,
 )
-from bot.integrations.executors.breaker import BreakerExecutor, CircuitBreaker
+from bot.integrations.executors.breaker import BreakerExecutor
 from bot.integrations.executors.http import HttpExecutor
 from bot.integrations.executors.python import PythonExecutor, load_entrypoint
-from bot.integrations.executors.retry import Sleep
 from bot.integrations.executors.shell import ShellExecutor
+from bot.integrations.resilience import CircuitBreaker, Sleep
 
 __all__ = ["build_executors"]
 

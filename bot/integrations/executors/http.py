@@ -21,13 +21,14 @@ from yarl import URL
 
 from agents.actions.execution import ExecutionRequest, ExecutionResult
 from bot.config_file.models import HttpExecutorConfig, JsonFieldCheck
+from bot.integrations.executors.attempts import ExecutorAttempt, interrupted, run_attempts
 from bot.integrations.executors.render import (
     MissingEnvironmentVariable,
     render_json,
     render_url,
     resolve_env,
 )
-from bot.integrations.executors.retry import Attempt, Sleep, executor_policy, run_attempts
+from bot.integrations.resilience import Attempt, Sleep
 
 __all__ = ["MAX_RESPONSE_BYTES", "HttpExecutor"]
 
@@ -73,27 +74,18 @@ class HttpExecutor:
         headers["X-Request-Id"] = request.trace_id
         url = URL(render_url(self._config.url, request.params), encoded=True)
         body = render_json(self._config.body, request.params)
-        policy = executor_policy(
-            attempts=self._config.retries,
-            safe_to_retry=True,
-            sleep=self._sleep,
-            action=self._action,
-        )
-        final, attempts = await run_attempts(
-            policy, lambda number: self._attempt(number, url, headers, body)
-        )
-        log.info(
-            "action_executed",
+        return await run_attempts(
+            lambda number: self._attempt(number, url, headers, body),
             action=self._action,
             target=self._target,
-            outcome=final.result.outcome,
-            attempts=attempts,
+            safe_to_retry=True,  # every attempt carries the same Idempotency-Key
+            sleep=self._sleep,
+            attempts=self._config.retries,
         )
-        return final.result
 
     async def _attempt(
         self, number: int, url: URL, headers: dict[str, str], body: JsonValue
-    ) -> Attempt:
+    ) -> ExecutorAttempt:
         started = time.monotonic()
         status: int | None = None
         try:
@@ -126,19 +118,16 @@ class HttpExecutor:
     def _needs_body(self, status: int) -> bool:
         return self._config.success.json_field is not None and status in self._config.success.status
 
-    def _maybe_happened(self, number: int, exc: BaseException) -> Attempt:
+    def _maybe_happened(self, number: int, exc: BaseException) -> ExecutorAttempt:
         if isinstance(exc, TimeoutError):
             what = f"no response from {self._target} within {self._timeout:g}s"
         else:
             what = f"connection to {self._target} lost ({type(exc).__name__})"
-        if self._config.idempotent:
-            return Attempt(ExecutionResult("failed", f"{what} (attempt {number})"), transient=True)
-        summary = f"{what} (attempt {number}); it may have happened"
-        return Attempt(ExecutionResult("unknown", summary), transient=True)
+        return interrupted(what, number, idempotent=self._config.idempotent)
 
     def _judge(
         self, number: int, status: int, retry_after: float | None, payload: bytes | None
-    ) -> Attempt:
+    ) -> ExecutorAttempt:
         said = f"HTTP {status} from {self._target}"
         success = self._config.success
         if status in success.status:

@@ -18,13 +18,8 @@ import structlog
 from agents.actions.execution import ExecutionRequest, ExecutionResult
 from agents.kernel.errors import ConfigError
 from bot.config_file.models import PythonExecutorConfig
-from bot.integrations.executors.retry import (
-    MAX_ATTEMPTS,
-    Attempt,
-    Sleep,
-    executor_policy,
-    run_attempts,
-)
+from bot.integrations.executors.attempts import ExecutorAttempt, interrupted, run_attempts
+from bot.integrations.resilience import Attempt, Sleep
 
 __all__ = ["ActionFunction", "PythonExecutor", "load_entrypoint"]
 
@@ -76,23 +71,15 @@ class PythonExecutor:
 
     async def run(self, request: ExecutionRequest) -> ExecutionResult:
         """Await the function (again only if idempotent, after a timeout or connection error)."""
-        policy = executor_policy(
-            attempts=MAX_ATTEMPTS,
-            safe_to_retry=self._config.idempotent,
-            sleep=self._sleep,
-            action=self._action,
-        )
-        final, attempts = await run_attempts(policy, lambda number: self._attempt(number, request))
-        log.info(
-            "action_executed",
+        return await run_attempts(
+            lambda number: self._attempt(number, request),
             action=self._action,
             target=self._name,
-            outcome=final.result.outcome,
-            attempts=attempts,
+            safe_to_retry=self._config.idempotent,
+            sleep=self._sleep,
         )
-        return final.result
 
-    async def _attempt(self, number: int, request: ExecutionRequest) -> Attempt:
+    async def _attempt(self, number: int, request: ExecutionRequest) -> ExecutorAttempt:
         deadline = asyncio.timeout(self._timeout)
         try:
             async with deadline:
@@ -102,12 +89,7 @@ class PythonExecutor:
                 return self._raised(number, exc)
             log.warning("python_action_timed_out", action=self._action, entrypoint=self._name)
             what = f"{self._name} timed out after {self._timeout:g}s"
-            if self._config.idempotent:
-                return Attempt(
-                    ExecutionResult("failed", f"{what} (attempt {number})"), transient=True
-                )
-            summary = f"{what} (attempt {number}); it may have partly happened"
-            return Attempt(ExecutionResult("unknown", summary), transient=True)
+            return interrupted(what, number, idempotent=self._config.idempotent, partly=True)
         except Exception as exc:  # the function is not ours: translate, never propagate
             return self._raised(number, exc)
         if not isinstance(result, ExecutionResult):
@@ -115,7 +97,7 @@ class PythonExecutor:
             return Attempt(ExecutionResult("failed", summary))
         return Attempt(result)
 
-    def _raised(self, number: int, exc: Exception) -> Attempt:
+    def _raised(self, number: int, exc: Exception) -> ExecutorAttempt:
         kind = type(exc).__name__
         log.warning("python_action_raised", action=self._action, entrypoint=self._name, error=kind)
         summary = f"{self._name} raised {kind} (attempt {number})"

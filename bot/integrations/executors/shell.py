@@ -20,14 +20,9 @@ import structlog
 
 from agents.actions.execution import ExecutionRequest, ExecutionResult
 from bot.config_file.models import ShellExecutorConfig
+from bot.integrations.executors.attempts import ExecutorAttempt, interrupted, run_attempts
 from bot.integrations.executors.render import render_argv
-from bot.integrations.executors.retry import (
-    MAX_ATTEMPTS,
-    Attempt,
-    Sleep,
-    executor_policy,
-    run_attempts,
-)
+from bot.integrations.resilience import Attempt, Sleep
 
 __all__ = ["OUTPUT_LIMIT", "ShellExecutor", "redact"]
 
@@ -82,23 +77,15 @@ class ShellExecutor:
         if not os.path.isabs(executable) or executable not in self._config.executable_allowlist:
             log.error("shell_executable_refused", action=self._action, executable=executable)
             return ExecutionResult("failed", f"{executable!r} is not an allowlisted executable")
-        policy = executor_policy(
-            attempts=MAX_ATTEMPTS,
-            safe_to_retry=self._config.idempotent,
-            sleep=self._sleep,
-            action=self._action,
-        )
-        final, attempts = await run_attempts(policy, lambda number: self._attempt(number, argv))
-        log.info(
-            "action_executed",
+        return await run_attempts(
+            lambda number: self._attempt(number, argv),
             action=self._action,
             target=executable,
-            outcome=final.result.outcome,
-            attempts=attempts,
+            safe_to_retry=self._config.idempotent,
+            sleep=self._sleep,
         )
-        return final.result
 
-    async def _attempt(self, number: int, argv: list[str]) -> Attempt:
+    async def _attempt(self, number: int, argv: list[str]) -> ExecutorAttempt:
         try:
             process = await asyncio.create_subprocess_exec(
                 *argv,
@@ -138,13 +125,10 @@ class ShellExecutor:
         )
         return Attempt(ExecutionResult("failed", summary))
 
-    def _timed_out(self, number: int) -> Attempt:
-        what = f"{self._program} timed out after {self._timeout:g}s and was killed"
+    def _timed_out(self, number: int) -> ExecutorAttempt:
         log.warning("shell_timed_out", action=self._action, program=self._program)
-        if self._config.idempotent:
-            return Attempt(ExecutionResult("failed", f"{what} (attempt {number})"), transient=True)
-        summary = f"{what} (attempt {number}); it may have partly happened"
-        return Attempt(ExecutionResult("unknown", summary), transient=True)
+        what = f"{self._program} timed out after {self._timeout:g}s and was killed"
+        return interrupted(what, number, idempotent=self._config.idempotent, partly=True)
 
     async def _tail(self, stream: asyncio.StreamReader) -> bytes:
         """Read to the end, keeping only the last ``output_limit`` bytes."""

@@ -3,17 +3,15 @@
 Differences from chat completions, handled here: system prompts go to ``system=``; an
 assistant's tool calls are ``tool_use`` content blocks; tool results are ``tool_result``
 blocks in a ``user`` message (consecutive messages of one role are merged into one, so several
-results answer one turn together). The official ``anthropic`` SDK sends the request (its own
-retries off); the raw answer is validated here with pydantic. ``ChatRequest.temperature`` is
-not sent: the Messages API this SDK speaks has no sampling parameters any more.
+results answer one turn together). The official ``anthropic`` SDK sends the request (timeout,
+retries, breaker and error ladder are the shared :class:`~.provider.ProviderChatModel`'s);
+the raw answer is validated here with pydantic. ``ChatRequest.temperature`` is not sent: the
+Messages API this SDK speaks has no sampling parameters any more.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import Callable
 from typing import Annotated, Literal
 
 import anthropic
@@ -25,7 +23,7 @@ from anthropic.types import (
     ToolResultBlockParam,
     ToolUseBlockParam,
 )
-from pydantic import BaseModel, Discriminator, JsonValue, Tag, ValidationError
+from pydantic import BaseModel, Discriminator, JsonValue, Tag
 
 from agents.kernel.errors import ProviderError
 from agents.llm.chat import (
@@ -37,15 +35,8 @@ from agents.llm.chat import (
     ToolSpec,
     Usage,
 )
-from bot.integrations.llm.calls import CallGuard
-from bot.integrations.llm.failures import (
-    connection_failed,
-    invalid_response,
-    status_failed,
-    timed_out,
-)
-from bot.integrations.llm.retry import Sleep
-from bot.integrations.llm.settings import KEYLESS, ProviderSettings
+from bot.integrations.llm.failures import SdkErrors, read_answer
+from bot.integrations.llm.provider import ProviderChatModel, SdkOptions
 
 __all__ = [
     "AnthropicChatModel",
@@ -61,6 +52,8 @@ _STOP: dict[str, FinishReason] = {
     "max_tokens": "length",
     "model_context_window_exceeded": "length",
 }
+
+_Wire = tuple[str | None, list[MessageParam], list[ToolParam]]
 
 
 class _TextBlock(BaseModel):
@@ -186,10 +179,7 @@ def completion_from_anthropic(provider: str, body: bytes) -> Completion:
     Raises:
         ProviderError: ``bad_response`` when the body is not a Messages answer.
     """
-    try:
-        parsed = _Message.model_validate_json(body)
-    except ValidationError as exc:
-        raise invalid_response(provider, exc) from exc
+    parsed = read_answer(provider, _Message, body)
     texts: list[str] = []
     calls: list[ToolCall] = []
     for block in parsed.content:
@@ -212,83 +202,35 @@ def completion_from_anthropic(provider: str, body: bytes) -> Completion:
     )
 
 
-class AnthropicChatModel:
+class AnthropicChatModel(ProviderChatModel[anthropic.AsyncAnthropic, _Wire]):
     """A :class:`~agents.llm.chat.ChatModel` speaking Anthropic Messages."""
 
-    def __init__(
-        self,
-        settings: ProviderSettings,
-        *,
-        sleep: Sleep = asyncio.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
-    ) -> None:
-        if settings.kind != "anthropic":
-            raise ValueError(f"provider {settings.name!r} is not of kind 'anthropic'")
-        self._settings = settings
-        self._wall_clock = wall_clock
-        self._client = anthropic.AsyncAnthropic(
-            base_url=settings.base_url,
-            # never None: the SDK would then look for credentials in the environment
-            api_key=settings.api_key or KEYLESS,
-            max_retries=0,
-            timeout=settings.timeout,
-            default_headers=dict(settings.default_headers),
-        )
-        self.guard = CallGuard(settings, sleep=sleep, monotonic=monotonic)
+    kind = "anthropic"
+    errors = SdkErrors(
+        status=anthropic.APIStatusError,
+        timeout=anthropic.APITimeoutError,
+        connection=anthropic.APIConnectionError,
+        rejected_answer=anthropic.APIResponseValidationError,
+        refused=anthropic.AnthropicError,
+    )
 
-    @property
-    def name(self) -> str:
-        """The provider's name in the config file."""
-        return self._settings.name
+    def _connect(self, options: SdkOptions) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(**options)
 
-    async def complete(self, request: ChatRequest) -> Completion:
-        """Ask the model (retrying transient failures, behind the provider's breaker).
-
-        Raises:
-            ProviderError: the call failed for good, or the circuit is open.
-        """
+    def _prepare(self, request: ChatRequest) -> _Wire:
         system, messages = anthropic_messages(self.name, request.messages)
-        tools = anthropic_tools(request.tools)
-        return await self.guard.run(
-            request.model, lambda: self._attempt(request, system, messages, tools)
+        return system, messages, anthropic_tools(request.tools)
+
+    async def _send(self, request: ChatRequest, wire: _Wire) -> bytes:
+        system, messages, tools = wire
+        raw = await self._client.messages.with_raw_response.create(
+            model=request.model,
+            messages=messages,
+            system=system if system is not None else anthropic.omit,
+            tools=tools or anthropic.omit,
+            max_tokens=request.max_tokens,
         )
+        return raw.http_response.content
 
-    async def aclose(self) -> None:
-        """Close the SDK's connection pool."""
-        await self._client.close()
-
-    async def _attempt(
-        self,
-        request: ChatRequest,
-        system: str | None,
-        messages: list[MessageParam],
-        tools: list[ToolParam],
-    ) -> Completion:
-        try:
-            raw = await self._client.messages.with_raw_response.create(
-                model=request.model,
-                messages=messages,
-                system=system if system is not None else anthropic.omit,
-                tools=tools or anthropic.omit,
-                max_tokens=request.max_tokens,
-            )
-        except anthropic.APIStatusError as exc:
-            raise status_failed(
-                self.name,
-                exc.status_code,
-                headers=exc.response.headers,
-                body=exc.body,
-                secret=self._settings.api_key,
-                now=self._wall_clock(),
-            ) from exc
-        except anthropic.APITimeoutError as exc:
-            raise timed_out(self.name, timeout=self._settings.timeout) from exc
-        except anthropic.APIConnectionError as exc:
-            raise connection_failed(self.name, exc, secret=self._settings.api_key) from exc
-        except anthropic.APIResponseValidationError as exc:
-            raise ProviderError(self.name, "bad_response", "the SDK rejected the answer") from exc
-        except anthropic.AnthropicError as exc:
-            detail = f"the SDK refused the call ({type(exc).__name__})"
-            raise ProviderError(self.name, "bad_request", detail) from exc
-        return completion_from_anthropic(self.name, raw.http_response.content)
+    def _read(self, request: ChatRequest, body: bytes) -> Completion:
+        return completion_from_anthropic(self.name, body)

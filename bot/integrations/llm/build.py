@@ -8,16 +8,24 @@ providers needs neither.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from agents.kernel.errors import ConfigError
 from agents.llm.chat import ChatModel
-from bot.integrations.llm.retry import Sleep
-from bot.integrations.llm.settings import ProviderSettings
+from bot.integrations.llm.provider import ProviderChatModel
+from bot.integrations.llm.settings import ProviderKind, ProviderSettings
+from bot.integrations.resilience import Sleep
 
 __all__ = ["build_chat_models", "close_chat_models"]
+
+_ADAPTERS: dict[ProviderKind, tuple[str, str, str]] = {
+    "openai": ("openai", "bot.integrations.llm.openai_compat", "OpenAIChatModel"),
+    "anthropic": ("anthropic", "bot.integrations.llm.anthropic_messages", "AnthropicChatModel"),
+}
+"""Per wire format: the SDK (also the name of its extra), and the adapter's module and class."""
 
 
 @runtime_checkable
@@ -44,10 +52,7 @@ def build_chat_models(
     for settings in providers:
         if settings.name in models:
             raise ConfigError(f"providers.{settings.name}", "is defined more than once")
-        if settings.kind == "openai":
-            models[settings.name] = _openai(settings, sleep=sleep, monotonic=monotonic)
-        else:
-            models[settings.name] = _anthropic(settings, sleep=sleep, monotonic=monotonic)
+        models[settings.name] = _adapter(settings, sleep=sleep, monotonic=monotonic)
     return models
 
 
@@ -58,32 +63,18 @@ async def close_chat_models(models: Mapping[str, ChatModel]) -> None:
             await model.aclose()
 
 
-def _missing(settings: ProviderSettings, extra: str) -> ConfigError:
-    return ConfigError(
-        f"providers.{settings.name}",
-        f"needs the optional extra: pip install 'switchboard[{extra}]'",
-    )
-
-
-def _openai(
+def _adapter(
     settings: ProviderSettings, *, sleep: Sleep, monotonic: Callable[[], float]
 ) -> ChatModel:
+    """The adapter of the provider's kind, its SDK imported only now."""
+    sdk, module, name = _ADAPTERS[settings.kind]
     try:
-        import openai  # noqa: F401 - only to learn whether the extra is installed
+        importlib.import_module(sdk)  # only to learn whether the extra is installed
     except ImportError as exc:
-        raise _missing(settings, "openai") from exc
-    from bot.integrations.llm.openai_compat import OpenAIChatModel
-
-    return OpenAIChatModel(settings, sleep=sleep, monotonic=monotonic)
-
-
-def _anthropic(
-    settings: ProviderSettings, *, sleep: Sleep, monotonic: Callable[[], float]
-) -> ChatModel:
-    try:
-        import anthropic  # noqa: F401 - only to learn whether the extra is installed
-    except ImportError as exc:
-        raise _missing(settings, "anthropic") from exc
-    from bot.integrations.llm.anthropic_messages import AnthropicChatModel
-
-    return AnthropicChatModel(settings, sleep=sleep, monotonic=monotonic)
+        raise ConfigError(
+            f"providers.{settings.name}",
+            f"needs the optional extra: pip install 'switchboard[{sdk}]'",
+        ) from exc
+    adapter: object = getattr(importlib.import_module(module), name)
+    assert isinstance(adapter, type) and issubclass(adapter, ProviderChatModel)
+    return adapter(settings, sleep=sleep, monotonic=monotonic)

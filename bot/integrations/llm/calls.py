@@ -17,9 +17,14 @@ import structlog
 
 from agents.kernel.errors import ProviderError
 from agents.llm.chat import Completion
-from bot.integrations.executors.breaker import CircuitBreaker
-from bot.integrations.llm.retry import Sleep, provider_policy
 from bot.integrations.llm.settings import ProviderSettings
+from bot.integrations.resilience import (
+    BreakerState,
+    CircuitBreaker,
+    Counted,
+    Sleep,
+    provider_policy,
+)
 
 __all__ = ["CallGuard"]
 
@@ -36,8 +41,7 @@ class CallGuard:
         sleep: Sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._provider = settings.name
-        self._attempts = settings.max_attempts
+        self._settings = settings
         self._sleep = sleep
         self._monotonic = monotonic
         self.breaker = CircuitBreaker(
@@ -45,6 +49,7 @@ class CallGuard:
             failure_threshold=settings.breaker_threshold,
             cooldown=settings.breaker_cooldown,
             clock=monotonic,
+            on_change=self._changed,
         )
 
     async def run(self, model: str, attempt: Callable[[], Awaitable[Completion]]) -> Completion:
@@ -53,46 +58,38 @@ class CallGuard:
         Raises:
             ProviderError: the last attempt's failure, or ``circuit_open``.
         """
+        provider = self._settings.name
         if not self.breaker.try_acquire():
             log.warning(
-                "llm_call", provider=self._provider, model=model, attempts=0, error="circuit_open"
+                "llm_call", provider=provider, model=model, attempts=0, error="circuit_open"
             )
             raise ProviderError(
-                self._provider, "circuit_open", "circuit open after repeated failures; not tried"
+                provider, "circuit_open", "circuit open after repeated failures; not tried"
             )
         started = self._monotonic()
-        made = 0
-
-        async def once() -> Completion:
-            nonlocal made
-            made += 1
-            return await attempt()
-
+        counted = Counted(lambda _number: attempt())
+        policy = provider_policy(
+            provider=provider, attempts=self._settings.max_attempts, sleep=self._sleep
+        )
         try:
-            completion: Completion = await provider_policy(
-                provider=self._provider, attempts=self._attempts, sleep=self._sleep
-            )(once)
+            completion: Completion = await self.breaker.judge(
+                policy(counted), succeeded=lambda _completion: True, failed=_counts_against
+            )
         except ProviderError as exc:
-            self._vote(success=exc.kind == "bad_request")
             log.warning(
                 "llm_call",
-                provider=self._provider,
+                provider=provider,
                 model=model,
-                attempts=made,
+                attempts=counted.made,
                 latency_ms=self._elapsed_ms(started),
                 error=exc.kind,
             )
             raise
-        except BaseException:
-            # a bug or a cancellation: no verdict on the provider's health
-            self.breaker.release()
-            raise
-        self._vote(success=True)
         log.info(
             "llm_call",
-            provider=self._provider,
+            provider=provider,
             model=completion.model,
-            attempts=made,
+            attempts=counted.made,
             latency_ms=self._elapsed_ms(started),
             input_tokens=completion.usage.input_tokens,
             output_tokens=completion.usage.output_tokens,
@@ -100,17 +97,19 @@ class CallGuard:
         )
         return completion
 
-    def _vote(self, *, success: bool) -> None:
-        before = self.breaker.state
-        if success:
-            self.breaker.record_success()
-        else:
-            self.breaker.record_failure()
-        after = self.breaker.state
-        if after == "open" and before != "open":
-            log.warning("llm_breaker_opened", provider=self._provider)
-        elif after == "closed" and before != "closed":
-            log.info("llm_breaker_closed", provider=self._provider)
+    def _changed(self, before: BreakerState, after: BreakerState) -> None:
+        if after == "open":
+            log.warning("llm_breaker_opened", provider=self._settings.name)
+        elif after == "closed":
+            log.info("llm_breaker_closed", provider=self._settings.name)
 
     def _elapsed_ms(self, started: float) -> int:
         return round((self._monotonic() - started) * 1000)
+
+
+def _counts_against(exc: BaseException) -> bool | None:
+    """A refusal (``bad_request``) shows the provider is up; a bug or a cancellation says
+    nothing about its health."""
+    if isinstance(exc, ProviderError):
+        return exc.kind != "bad_request"
+    return None

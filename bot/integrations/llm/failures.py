@@ -1,8 +1,8 @@
 """What a failed provider call means, in the domain's words (:class:`ProviderError`).
 
-Each adapter catches its SDK's exceptions at the seam and hands the facts (an HTTP status and
-its headers, a transport failure) to these functions, so both providers classify failures the
-same way:
+Each adapter names its SDK's exception classes in an :class:`SdkErrors` (its error map);
+:func:`sdk_failure` reads the facts from a caught one (an HTTP status and its headers, a
+transport failure) so both providers classify failures the same way:
 
 | the provider / transport                    | ``ProviderError.kind`` |
 | ------------------------------------------- | ---------------------- |
@@ -13,6 +13,7 @@ same way:
 | any other 4xx, or a request we cannot build | ``bad_request``        |
 | no connection, or it dropped                | ``connection``         |
 | a 2xx that is not the expected JSON         | ``bad_response``       |
+| anything else the SDK raises                | ``bad_request``        |
 
 The key never reaches a message: :func:`scrub` removes it from anything a provider echoes.
 """
@@ -21,21 +22,65 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from agents.kernel.errors import ProviderError, ProviderFailure
 
 __all__ = [
+    "SdkErrors",
+    "StatusError",
     "connection_failed",
     "invalid_response",
     "parse_retry_after",
+    "read_answer",
     "scrub",
+    "sdk_failure",
     "status_failed",
     "timed_out",
 ]
 
 _DETAIL_LIMIT = 300
+_Answer = TypeVar("_Answer", bound=BaseModel)
+
+
+class _Response(Protocol):
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+class StatusError(Protocol):
+    """What both SDKs' HTTP-status exceptions carry."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def response(self) -> _Response: ...
+
+    @property
+    def body(self) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SdkErrors:
+    """An SDK's exception classes, by what they mean (an adapter's error map).
+
+    Attributes:
+        status: an HTTP error status; its code decides the kind.
+        timeout: no answer in time (checked before ``connection``: both SDKs derive it).
+        connection: no connection, or it dropped.
+        rejected_answer: the SDK could not read a 2xx answer.
+        refused: the SDK's root error: anything else it raises (it refused the call).
+    """
+
+    status: type[StatusError]
+    timeout: type[Exception]
+    connection: type[Exception]
+    rejected_answer: type[Exception]
+    refused: type[Exception]
 
 
 def scrub(text: str, secret: str | None) -> str:
@@ -119,6 +164,50 @@ def connection_failed(provider: str, exc: BaseException, *, secret: str | None) 
     cause = exc.__cause__ or exc.__context__
     said = f"{type(cause).__name__}: {cause}" if cause is not None else type(exc).__name__
     return ProviderError(provider, "connection", scrub(f"connection failed ({said})", secret))
+
+
+def sdk_failure(
+    provider: str,
+    exc: Exception,
+    errors: SdkErrors,
+    *,
+    timeout: float,
+    secret: str | None,
+    now: float,
+) -> ProviderError | None:
+    """The error for an exception an SDK raised, by the adapter's error map; ``None`` for one
+    that is not the SDK's (a bug of ours, left to propagate)."""
+    if isinstance(exc, errors.status):
+        return status_failed(
+            provider,
+            exc.status_code,
+            headers=exc.response.headers,
+            body=exc.body,
+            secret=secret,
+            now=now,
+        )
+    if isinstance(exc, errors.timeout):
+        return timed_out(provider, timeout=timeout)
+    if isinstance(exc, errors.connection):
+        return connection_failed(provider, exc, secret=secret)
+    if isinstance(exc, errors.rejected_answer):
+        return ProviderError(provider, "bad_response", "the SDK rejected the answer")
+    if isinstance(exc, errors.refused):
+        detail = f"the SDK refused the call ({type(exc).__name__})"
+        return ProviderError(provider, "bad_request", detail)
+    return None
+
+
+def read_answer(provider: str, schema: type[_Answer], body: bytes) -> _Answer:
+    """A raw 2xx body validated as ``schema`` (the fields of an answer we read).
+
+    Raises:
+        ProviderError: ``bad_response`` when the body does not fit.
+    """
+    try:
+        return schema.model_validate_json(body)
+    except ValidationError as exc:
+        raise invalid_response(provider, exc) from exc
 
 
 def invalid_response(provider: str, exc: ValidationError) -> ProviderError:

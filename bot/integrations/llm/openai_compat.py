@@ -1,17 +1,14 @@
 """The OpenAI-compatible chat completions adapter (OpenAI, Azure's v1 API, vLLM, Ollama,
 llama.cpp's server): only the standard fields of ``POST {base_url}/chat/completions``.
 
-The official ``openai`` SDK builds and sends the request (its own retries off: ours are the
-policy of :mod:`.retry`); the answer's raw body is validated here with pydantic, since the
-SDK accepts anything it is given. ``max_tokens`` is sent rather than ``max_completion_tokens``:
-every compatible server knows it.
+The official ``openai`` SDK builds and sends the request (timeout, retries, breaker and error
+ladder are the shared :class:`~.provider.ProviderChatModel`'s); the answer's raw body is
+validated here with pydantic, since the SDK accepts anything it is given. ``max_tokens`` is
+sent rather than ``max_completion_tokens``: every compatible server knows it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from typing import Literal
 
 import openai
@@ -21,7 +18,7 @@ from openai.types.chat import (
     ChatCompletionMessageFunctionToolCallParam,
     ChatCompletionMessageParam,
 )
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from agents.kernel.errors import ProviderError
 from agents.llm.chat import (
@@ -33,19 +30,14 @@ from agents.llm.chat import (
     ToolSpec,
     Usage,
 )
-from bot.integrations.llm.calls import CallGuard
-from bot.integrations.llm.failures import (
-    connection_failed,
-    invalid_response,
-    status_failed,
-    timed_out,
-)
-from bot.integrations.llm.retry import Sleep
-from bot.integrations.llm.settings import KEYLESS, ProviderSettings
+from bot.integrations.llm.failures import SdkErrors, read_answer
+from bot.integrations.llm.provider import ProviderChatModel, SdkOptions
 
 __all__ = ["OpenAIChatModel", "completion_from_openai", "openai_messages", "openai_tools"]
 
 _FINISH: dict[str, FinishReason] = {"stop": "stop", "tool_calls": "tool_calls", "length": "length"}
+
+_Wire = tuple[list[ChatCompletionMessageParam], list[ChatCompletionFunctionToolParam]]
 
 
 class _Function(BaseModel):
@@ -142,10 +134,7 @@ def completion_from_openai(provider: str, body: bytes, *, requested_model: str) 
     Raises:
         ProviderError: ``bad_response`` when the body is not a chat completion.
     """
-    try:
-        parsed = _ChatCompletion.model_validate_json(body)
-    except ValidationError as exc:
-        raise invalid_response(provider, exc) from exc
+    parsed = read_answer(provider, _ChatCompletion, body)
     choice = parsed.choices[0]
     calls = tuple(
         ToolCall(call.id, call.function.name, call.function.arguments)
@@ -164,82 +153,34 @@ def completion_from_openai(provider: str, body: bytes, *, requested_model: str) 
     )
 
 
-class OpenAIChatModel:
+class OpenAIChatModel(ProviderChatModel[openai.AsyncOpenAI, _Wire]):
     """A :class:`~agents.llm.chat.ChatModel` speaking OpenAI-compatible chat completions."""
 
-    def __init__(
-        self,
-        settings: ProviderSettings,
-        *,
-        sleep: Sleep = asyncio.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
-    ) -> None:
-        if settings.kind != "openai":
-            raise ValueError(f"provider {settings.name!r} is not of kind 'openai'")
-        self._settings = settings
-        self._wall_clock = wall_clock
-        self._client = openai.AsyncOpenAI(
-            base_url=settings.base_url,
-            # a keyless local server still gets a placeholder: the SDK insists on a key
-            api_key=settings.api_key or KEYLESS,
-            max_retries=0,
-            timeout=settings.timeout,
-            default_headers=dict(settings.default_headers),
+    kind = "openai"
+    errors = SdkErrors(
+        status=openai.APIStatusError,
+        timeout=openai.APITimeoutError,
+        connection=openai.APIConnectionError,
+        rejected_answer=openai.APIResponseValidationError,
+        refused=openai.OpenAIError,
+    )
+
+    def _connect(self, options: SdkOptions) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(**options)
+
+    def _prepare(self, request: ChatRequest) -> _Wire:
+        return openai_messages(self.name, request.messages), openai_tools(request.tools)
+
+    async def _send(self, request: ChatRequest, wire: _Wire) -> bytes:
+        messages, tools = wire
+        raw = await self._client.chat.completions.with_raw_response.create(
+            model=request.model,
+            messages=messages,
+            tools=tools or openai.omit,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
         )
-        self.guard = CallGuard(settings, sleep=sleep, monotonic=monotonic)
+        return raw.http_response.content
 
-    @property
-    def name(self) -> str:
-        """The provider's name in the config file."""
-        return self._settings.name
-
-    async def complete(self, request: ChatRequest) -> Completion:
-        """Ask the model (retrying transient failures, behind the provider's breaker).
-
-        Raises:
-            ProviderError: the call failed for good, or the circuit is open.
-        """
-        messages = openai_messages(self.name, request.messages)
-        tools = openai_tools(request.tools)
-        return await self.guard.run(request.model, lambda: self._attempt(request, messages, tools))
-
-    async def aclose(self) -> None:
-        """Close the SDK's connection pool."""
-        await self._client.close()
-
-    async def _attempt(
-        self,
-        request: ChatRequest,
-        messages: list[ChatCompletionMessageParam],
-        tools: list[ChatCompletionFunctionToolParam],
-    ) -> Completion:
-        try:
-            raw = await self._client.chat.completions.with_raw_response.create(
-                model=request.model,
-                messages=messages,
-                tools=tools or openai.omit,
-                max_tokens=request.max_tokens,
-                temperature=request.temperature,
-            )
-        except openai.APIStatusError as exc:
-            raise status_failed(
-                self.name,
-                exc.status_code,
-                headers=exc.response.headers,
-                body=exc.body,
-                secret=self._settings.api_key,
-                now=self._wall_clock(),
-            ) from exc
-        except openai.APITimeoutError as exc:
-            raise timed_out(self.name, timeout=self._settings.timeout) from exc
-        except openai.APIConnectionError as exc:
-            raise connection_failed(self.name, exc, secret=self._settings.api_key) from exc
-        except openai.APIResponseValidationError as exc:
-            raise ProviderError(self.name, "bad_response", "the SDK rejected the answer") from exc
-        except openai.OpenAIError as exc:
-            detail = f"the SDK refused the call ({type(exc).__name__})"
-            raise ProviderError(self.name, "bad_request", detail) from exc
-        return completion_from_openai(
-            self.name, raw.http_response.content, requested_model=request.model
-        )
+    def _read(self, request: ChatRequest, body: bytes) -> Completion:
+        return completion_from_openai(self.name, body, requested_model=request.model)

@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.integrations.resilience import MAX_ATTEMPTS
+
 __all__ = ["KEYLESS", "MAX_ATTEMPTS_LIMIT", "ProviderKind", "ProviderSettings"]
 
 ProviderKind = Literal["openai", "anthropic"]
 
-MAX_ATTEMPTS_LIMIT = 3
-"""No provider call is tried more than this many times, whatever the config says."""
+MAX_ATTEMPTS_LIMIT = MAX_ATTEMPTS
+"""No provider call is tried more than this many times (the bound of every retry policy)."""
 
 KEYLESS = "no-key"
 """Sent as the key to a server configured without one (the SDKs insist on a key; local

@@ -7,17 +7,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from ..fakes import RecordingSleep
 from .fake_api import FakeApi
-
-
-class RecordingSleep:
-    """Stands in for ``asyncio.sleep`` in retry policies: records each wait, waits for none."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 @pytest.fixture

@@ -6,17 +6,12 @@ from __future__ import annotations
 import asyncio
 
 from agents.actions.execution import ExecutionRequest, ExecutionResult
-from bot.integrations.executors import BreakerExecutor, CircuitBreaker
+from bot.integrations.executors import BreakerExecutor
+from bot.integrations.resilience import CircuitBreaker
+
+from ..fakes import FakeClock
 
 REQUEST = ExecutionRequest("restart", {}, "key-1", "trace-1", "U0ALICE")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Scripted:

@@ -18,27 +18,9 @@ from bot.integrations.llm import (
 )
 from bot.sandbox.llm_server import ScriptedLLMServer
 
+from ..fakes import FakeClock, RecordingSleep
+
 API_KEY = "sk-test-4f1c9e2b7a"
-
-
-class RecordingSleep:
-    """Stands in for ``asyncio.sleep`` in the retry policy: records each wait, waits for none."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
-class FakeClock:
-    """Monotonic seconds that move only when the test says."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 ModelFactory = Callable[..., ChatModel]

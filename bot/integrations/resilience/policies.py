@@ -1,0 +1,120 @@
+"""The named retry policies of our integrations, composed from :mod:`.retry`'s parts.
+
+:func:`executor_policy`: one run of an action. Attempts return an :class:`~.retry.Attempt`;
+only a transient one is retried (a connection that could not be made, a timeout, HTTP
+408/429/500/502/503/504), and only when running again is safe: the action is idempotent, or
+every attempt carries the same idempotency key. The wait is the server's ``Retry-After``
+(capped by the budget) or full jitter. When the policy gives up, the last attempt is the
+answer; an exception (a bug) is never retried.
+
+:func:`provider_policy`: one LLM provider call. A chat completion changes nothing, so asking
+again is safe; only transient :class:`~agents.kernel.errors.ProviderError` kinds
+(:data:`TRANSIENT`) are retried. The wait is the larger of the provider's ``Retry-After`` and
+full jitter; a ``Retry-After`` beyond the budget ends the call at once. The last failure is
+raised as it is.
+"""
+
+from __future__ import annotations
+
+import structlog
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result
+from tenacity.stop import stop_base
+
+from agents.kernel.errors import ProviderError, ProviderFailure
+from bot.integrations.resilience.retry import (
+    NO_RETRY,
+    Attempt,
+    Sleep,
+    bounded,
+    stop_if_retry_after_beyond_budget,
+    wait_larger_of_retry_after_and_jitter,
+    wait_retry_after_else_jitter,
+)
+
+__all__ = [
+    "RETRY_TRANSIENT_ATTEMPTS",
+    "RETRY_TRANSIENT_PROVIDER_ERRORS",
+    "TRANSIENT",
+    "executor_policy",
+    "is_transient",
+    "provider_policy",
+]
+
+log = structlog.get_logger(__name__)
+
+TRANSIENT: frozenset[ProviderFailure] = frozenset(
+    {"rate_limited", "server", "timeout", "connection"}
+)
+"""The provider failures another attempt may not meet."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A provider failure that another attempt may not meet."""
+    return isinstance(exc, ProviderError) and exc.kind in TRANSIENT
+
+
+RETRY_TRANSIENT_ATTEMPTS = retry_if_result(
+    lambda attempt: isinstance(attempt, Attempt) and attempt.transient
+)
+"""Retry an attempt that ended transiently; an exception (a bug) is never retried."""
+
+RETRY_TRANSIENT_PROVIDER_ERRORS = retry_if_exception(is_transient)
+"""Retry a transient :class:`ProviderError`; anything else (a bug, ``auth``) is raised."""
+
+
+def executor_policy(
+    *, attempts: int, safe_to_retry: bool, sleep: Sleep, action: str
+) -> AsyncRetrying:
+    """The policy for one run of ``action``: up to ``attempts`` (capped at
+    :data:`~.retry.MAX_ATTEMPTS`) when ``safe_to_retry``, else exactly one."""
+    stop: stop_base = bounded(attempts) if safe_to_retry else NO_RETRY
+
+    def before_sleep(state: RetryCallState) -> None:
+        log.info(
+            "executor_retry_scheduled",
+            action=action,
+            attempt=state.attempt_number,
+            wait_s=round(state.upcoming_sleep, 3),
+        )
+
+    return AsyncRetrying(
+        stop=stop,
+        wait=wait_retry_after_else_jitter,
+        retry=RETRY_TRANSIENT_ATTEMPTS,
+        sleep=sleep,
+        before_sleep=before_sleep,
+        retry_error_callback=_last_attempt,
+    )
+
+
+def _last_attempt(state: RetryCallState) -> Attempt[object]:
+    """When the policy gives up, the last attempt's own result is the answer."""
+    assert state.outcome is not None
+    last = state.outcome.result()
+    assert isinstance(last, Attempt)
+    return last
+
+
+def provider_policy(*, provider: str, attempts: int, sleep: Sleep) -> AsyncRetrying:
+    """The policy for one call to ``provider``: up to ``attempts`` (capped at
+    :data:`~.retry.MAX_ATTEMPTS`), transient failures only; the last failure is raised."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        outcome = state.outcome
+        exc = outcome.exception() if outcome is not None and outcome.failed else None
+        log.info(
+            "llm_retry_scheduled",
+            provider=provider,
+            attempt=state.attempt_number,
+            kind=exc.kind if isinstance(exc, ProviderError) else None,
+            wait_s=round(state.upcoming_sleep, 3),
+        )
+
+    return AsyncRetrying(
+        stop=bounded(attempts) | stop_if_retry_after_beyond_budget(),
+        wait=wait_larger_of_retry_after_and_jitter,
+        retry=RETRY_TRANSIENT_PROVIDER_ERRORS,
+        sleep=sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
