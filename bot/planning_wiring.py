@@ -16,8 +16,7 @@ from agents.core.planning import LlmPlanner
 from agents.core.ports import Clock
 from agents.core.spending import Spending
 from agents.core.usage import UsageStore
-from bot.config_file import LoadedConfig
-from bot.config_file.models import ProviderModel
+from bot.config_file import LoadedConfig, ProviderModel
 from bot.integrations.llm import ProviderSettings, build_chat_models
 
 __all__ = ["Planning", "build_composer", "build_planning", "provider_settings"]

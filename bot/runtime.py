@@ -23,12 +23,12 @@ from agents.core.facade import Switchboard
 from agents.core.llm import ChatModel
 from agents.core.operations import Operations
 from agents.core.ports import ApprovalNotifier, Clock
+from agents.core.retention import Retention
 from agents.core.review import Review
 from bot.alerts import Alerter
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import LoadedConfig, load_config
-from bot.config_file.loader import Retention
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
 from bot.integrations.llm import close_chat_models

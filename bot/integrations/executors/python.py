@@ -17,7 +17,7 @@ import structlog
 
 from agents.core.errors import ConfigError
 from agents.core.execution import ExecutionRequest, ExecutionResult
-from bot.config_file.models import PythonExecutorConfig
+from bot.config_file import PythonExecutorConfig
 from bot.integrations.executors.retry import (
     MAX_ATTEMPTS,
     Attempt,
