@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.kernel.errors import ConfigError
@@ -28,23 +28,19 @@ __all__ = [
 SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/switchboard.db"
 
-_ENV_NAMES = {
-    "slack_bot_token": "SLACK_BOT_TOKEN",
-    "slack_signing_secret": "SLACK_SIGNING_SECRET",
-    "slack_app_token": "SLACK_APP_TOKEN",
-    "slack_api_url": "SWITCHBOARD_SLACK_API_URL",
-    "database_url": "DATABASE_URL",
-    "config_file": "SWITCHBOARD_CONFIG",
-    "log_format": "SWITCHBOARD_LOG_FORMAT",
-    "log_level": "SWITCHBOARD_LOG_LEVEL",
-    "job_lease_seconds": "SWITCHBOARD_JOB_LEASE_SECONDS",
+# Slack's token prefixes tell a bot token from a user or app-level one pasted by mistake.
+_TOKEN_SHAPES = {
+    "slack_bot_token": ("xoxb-", "must be a bot token starting with 'xoxb-'"),
+    "slack_app_token": ("xapp-", "must be an app-level token starting with 'xapp-'"),
 }
 
 
 class Settings(BaseSettings):
     """Everything Switchboard reads from its environment.
 
-    Tokens and secrets are ``SecretStr``: their values never appear in a repr or a log line.
+    Each field's alias is its environment variable, the one place that names it; messages
+    name the variable, never the field. Tokens and secrets are ``SecretStr``: their values
+    never appear in a repr or a log line.
     """
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
@@ -72,18 +68,12 @@ class Settings(BaseSettings):
         default=None, alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
     )
 
-    @field_validator("slack_bot_token")
+    @field_validator("slack_bot_token", "slack_app_token")
     @classmethod
-    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith("xoxb-"):
-            raise ValueError("must be a bot token starting with 'xoxb-'")
-        return value
-
-    @field_validator("slack_app_token")
-    @classmethod
-    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith("xapp-"):
-            raise ValueError("must be an app-level token starting with 'xapp-'")
+    def _token_shape(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        prefix, problem = _TOKEN_SHAPES[str(info.field_name)]
+        if value is not None and not value.get_secret_value().startswith(prefix):
+            raise ValueError(problem)
         return value
 
     @field_validator("slack_signing_secret")
@@ -123,14 +113,25 @@ class Settings(BaseSettings):
         """Raise :class:`ConfigError` for the first of ``names`` (field names) that is unset."""
         for name in names:
             if getattr(self, name) is None:
-                raise ConfigError(_ENV_NAMES[name], "is required for this command but not set")
+                raise _unset(name)
 
     def secret(self, name: str) -> str:
         """The value of a required secret field (after :meth:`require`)."""
         value = getattr(self, name)
         if not isinstance(value, SecretStr):
-            raise ConfigError(_ENV_NAMES[name], "is required for this command but not set")
+            raise _unset(name)
         return value.get_secret_value()
+
+
+def _variable(name: str) -> str:
+    """The environment variable behind a field (its alias); other names are returned as they
+    are (pydantic already reports a field by its alias)."""
+    field = Settings.model_fields.get(name)
+    return field.alias if field is not None and field.alias else name
+
+
+def _unset(name: str) -> ConfigError:
+    return ConfigError(_variable(name), "is required for this command but not set")
 
 
 def process_environment() -> Mapping[str, str]:
@@ -152,7 +153,6 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "settings"
-        variable = _ENV_NAMES.get(field, field)
+        variable = _variable(str(first["loc"][0])) if first["loc"] else "settings"
         message = str(first["msg"]).removeprefix("Value error, ")
         raise ConfigError(variable, message) from None

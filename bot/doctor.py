@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.kernel.errors import ConfigError, StorageError
 from bot.config import Settings
 from bot.config_file import ConfigFileError, LoadedConfig, load_config
-from bot.config_file.models import HttpExecutorConfig, ShellExecutorConfig
+from bot.config_file.sections.executors import HttpExecutorConfig, ShellExecutorConfig
 from storage import Database
 from storage.migrate import head_revision
 

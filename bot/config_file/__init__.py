@@ -1,19 +1,22 @@
 """The config file (``SWITCHBOARD_CONFIG``, YAML): actions, who may run and approve them, and
-their executors.
+their executors; agents, LLM providers, routing and budgets; on-call, incidents, memory,
+knowledge, review and alerts.
 
-``load_config`` returns the domain's :class:`~agents.actions.spec.ActionSpec` values plus each
-action's executor configuration, or raises :class:`ConfigFileError` listing every problem as
-``file:line: field.path: message``. Modules, in pipeline order: ``yamlsource`` (YAML with
-positions), ``models`` (pydantic shapes), ``checks`` (rules across fields, with
-``templates`` and ``credentials``), ``convert`` (to domain values), ``loader``, ``commands``.
+``load_config`` returns the domain's values (:class:`LoadedConfig`), or raises
+:class:`ConfigFileError` listing every problem as ``file:line: field.path: message``. Modules,
+in pipeline order: ``yamlsource`` (YAML with positions), ``sections`` (one module per section:
+its pydantic shapes, its rules across fields with ``templates`` and ``credentials``, and its
+conversion to domain values), ``document`` (the sections composed into the whole file),
+``loader`` (reading, validation and error reporting), ``commands``.
 """
 
 from __future__ import annotations
 
 from bot.config_file.commands import check_command, config_json_schema, schema_command
+from bot.config_file.document import LoadedConfig
 from bot.config_file.errors import ConfigFileError, ConfigIssue
-from bot.config_file.loader import LoadedConfig, load_config, parse_config
-from bot.config_file.models import (
+from bot.config_file.loader import load_config, parse_config
+from bot.config_file.sections.executors import (
     ExecutorConfig,
     HttpExecutorConfig,
     JsonFieldCheck,
@@ -21,6 +24,7 @@ from bot.config_file.models import (
     ShellExecutorConfig,
     SuccessModel,
 )
+from bot.config_file.sections.providers import ProviderModel
 
 __all__ = [
     "ConfigFileError",
@@ -29,6 +33,7 @@ __all__ = [
     "HttpExecutorConfig",
     "JsonFieldCheck",
     "LoadedConfig",
+    "ProviderModel",
     "PythonExecutorConfig",
     "ShellExecutorConfig",
     "SuccessModel",

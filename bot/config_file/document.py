@@ -1,29 +1,57 @@
-"""The whole config file: every section, as one pydantic model."""
+"""The whole config file: every section composed into one pydantic model, the rules across
+sections, and the domain's view of a valid file (:class:`LoadedConfig`).
+
+Each section's shape, rules and conversion live in its own module under
+:mod:`bot.config_file.sections`; this module only puts them together.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import MappingProxyType
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
-from bot.config_file.models import (
-    ActionModel,
+from agents.actions.spec import ActionSpec
+from agents.feedback.alerts import AlertSettings
+from agents.feedback.values import ReviewSettings
+from agents.memory.knowledge import KnowledgeSettings
+from agents.turns.profiles import PlanningSettings
+from agents.memory.retention import Retention
+from agents.incidents.rotation import IncidentSettings, Rotation
+from bot.config_file.sections.actions import ActionModel, check_actions, to_action_spec
+from bot.config_file.sections.agents import (
     AgentModel,
-    BudgetsModel,
-    KnowledgeModel,
-    MemoryModel,
-    ProviderModel,
-    RouterModel,
+    check_agent_names,
+    check_agents,
+    to_profiles,
 )
-from bot.config_file.ops_models import AlertsModel, IncidentsModel, OncallModel, ReviewModel
+from bot.config_file.sections.alerts import AlertsModel, to_alert_settings
+from bot.config_file.sections.base import Problem, Strict
+from bot.config_file.sections.budgets import BudgetsModel, to_budgets
+from bot.config_file.sections.executors import ExecutorConfig
+from bot.config_file.sections.incidents import (
+    IncidentsModel,
+    check_incidents,
+    to_incident_settings,
+)
+from bot.config_file.sections.knowledge import KnowledgeModel, to_knowledge_settings
+from bot.config_file.sections.memory import MemoryModel, to_retention
+from bot.config_file.sections.oncall import OncallModel, check_oncall, to_rotations
+from bot.config_file.sections.providers import ProviderModel, check_providers, to_prices
+from bot.config_file.sections.review import ReviewModel, to_review_settings
+from bot.config_file.sections.router import RouterModel, check_router, to_router_settings
 
-__all__ = ["ConfigDocument"]
+__all__ = ["ConfigDocument", "LoadedConfig", "check_document", "to_loaded_config"]
 
 
-class ConfigDocument(BaseModel):
+class ConfigDocument(Strict):
     """A Switchboard config file (``SWITCHBOARD_CONFIG``)."""
 
-    model_config = ConfigDict(title="Switchboard config", extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(title="Switchboard config")
 
     version: Literal[1]
     actions: list[ActionModel] = []
@@ -37,3 +65,90 @@ class ConfigDocument(BaseModel):
     knowledge: KnowledgeModel = KnowledgeModel()
     review: ReviewModel = ReviewModel()
     alerts: AlertsModel = AlertsModel()
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    """A valid config file.
+
+    Attributes:
+        actions: the domain's view of every action, in file order.
+        executors: the executor configuration of each action, by action name.
+        source: where it was read from, for messages.
+        planning: agent profiles, prices, budgets and router settings.
+        providers: the LLM providers (built into clients at start, with their secrets).
+        rotations: the on-call rotations.
+        incident_settings: how incidents are declared.
+        retention: days each memory tier is kept (None: forever).
+        read_cache_ttl: how long a read-only action's result answers again (None: never).
+        knowledge: how the knowledge agent cites and when it reports a miss.
+        review: who reviews answers, and the App Home's window and queue size.
+        alerts: where alerts go and when they fire.
+    """
+
+    actions: tuple[ActionSpec, ...]
+    executors: Mapping[str, ExecutorConfig]
+    source: str = field(default="<config>", compare=False)
+    planning: PlanningSettings = field(default_factory=PlanningSettings)
+    providers: tuple[ProviderModel, ...] = ()
+    rotations: tuple[Rotation, ...] = ()
+    incident_settings: IncidentSettings = field(default_factory=IncidentSettings)
+    retention: Retention = field(default_factory=lambda: Retention(None, None))
+    read_cache_ttl: timedelta | None = timedelta(seconds=15)
+    knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+
+    def action(self, name: str) -> ActionSpec | None:
+        """The action called ``name``, if declared."""
+        return next((a for a in self.actions if a.name == name), None)
+
+
+def check_document(
+    document: ConfigDocument | None, data: object, *, builtin: frozenset[str]
+) -> Iterator[Problem]:
+    """Every rule beyond one field's shape, with absolute locations.
+
+    Args:
+        document: the validated file, or ``None`` when it failed validation; then only the
+            actions' own rules run, on the valid parts of each action in ``data``.
+        data: the file's plain data, as YAML built it.
+        builtin: the names of the built-in agents (valid owners of actions without a block).
+    """
+    raw_actions = data.get("actions") if isinstance(data, dict) else None
+    yield from check_actions(document.actions if document else None, raw_actions)
+    if document is None:
+        return
+    providers = {provider.name for provider in document.providers}
+    yield from check_agent_names(document.agents)
+    yield from check_providers(document.providers)
+    yield from check_agents(
+        document.agents, actions=document.actions, providers=providers, builtin=builtin
+    )
+    yield from check_router(document.router, providers=providers)
+    yield from check_oncall(document.oncall)
+    rotations = {rotation.name for rotation in document.oncall.rotations}
+    yield from check_incidents(document.incidents, rotations=rotations)
+
+
+def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
+    """The domain's view of a valid (and cross-checked) file."""
+    return LoadedConfig(
+        actions=tuple(to_action_spec(action) for action in document.actions),
+        executors=MappingProxyType({a.name: a.executor.config for a in document.actions}),
+        source=source,
+        planning=PlanningSettings(
+            profiles=MappingProxyType(to_profiles(document.agents)),
+            prices=MappingProxyType(to_prices(document.providers)),
+            budgets=to_budgets(document.budgets),
+            router=to_router_settings(document.router),
+        ),
+        providers=tuple(document.providers),
+        rotations=to_rotations(document.oncall),
+        incident_settings=to_incident_settings(document.incidents),
+        retention=to_retention(document.memory),
+        read_cache_ttl=document.memory.read_cache_ttl,
+        knowledge=to_knowledge_settings(document.knowledge),
+        review=to_review_settings(document.review),
+        alerts=to_alert_settings(document.alerts),
+    )

@@ -75,3 +75,20 @@ def test_require_names_the_missing_variable() -> None:
     """A command that needs a token says which variable is missing."""
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
         load_settings().require("slack_signing_secret")
+
+
+@pytest.mark.parametrize(
+    ("field", "variable"),
+    [
+        ("slack_bot_token", "SLACK_BOT_TOKEN"),
+        ("slack_app_token", "SLACK_APP_TOKEN"),
+        ("config_file", "SWITCHBOARD_CONFIG"),
+        ("log_format", "SWITCHBOARD_LOG_FORMAT"),
+        ("otel_endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+    ],
+)
+def test_require_names_each_fields_variable(field: str, variable: str) -> None:
+    """Whichever unset field a command requires, the error names its environment variable."""
+    with pytest.raises(ConfigError) as info:
+        load_settings().require(field)
+    assert info.value.setting == variable

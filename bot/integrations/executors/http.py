@@ -20,7 +20,7 @@ from pydantic import JsonValue
 from yarl import URL
 
 from agents.actions.execution import ExecutionRequest, ExecutionResult
-from bot.config_file.models import HttpExecutorConfig, JsonFieldCheck
+from bot.config_file import HttpExecutorConfig, JsonFieldCheck
 from bot.integrations.executors.attempts import ExecutorAttempt, interrupted, run_attempts
 from bot.integrations.executors.render import (
     MissingEnvironmentVariable,

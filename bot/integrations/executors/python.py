@@ -17,7 +17,7 @@ import structlog
 
 from agents.actions.execution import ExecutionRequest, ExecutionResult
 from agents.kernel.errors import ConfigError
-from bot.config_file.models import PythonExecutorConfig
+from bot.config_file import PythonExecutorConfig
 from bot.integrations.executors.attempts import ExecutorAttempt, interrupted, run_attempts
 from bot.integrations.resilience import Attempt, Sleep
 

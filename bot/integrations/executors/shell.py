@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import structlog
 
 from agents.actions.execution import ExecutionRequest, ExecutionResult
-from bot.config_file.models import ShellExecutorConfig
+from bot.config_file import ShellExecutorConfig
 from bot.integrations.executors.attempts import ExecutorAttempt, interrupted, run_attempts
 from bot.integrations.executors.render import render_argv
 from bot.integrations.resilience import Attempt, Sleep
