@@ -48,7 +48,7 @@ import structlog
 from slack_sdk.signature import SignatureVerifier
 
 import bot as switchboard_package
-from bot.sandbox import ApiCall, SlackSandbox
+from sandbox import ApiCall, SlackSandbox
 
 HOST = "127.0.0.1"
 EVENTS_PATH = "/slack/events"

@@ -32,7 +32,7 @@ from floor_report import quiet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from storage import Database, create_engine
 
 _WARMUP = 30

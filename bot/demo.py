@@ -30,10 +30,10 @@ from pydantic import SecretStr
 from bot.config import DEFAULT_DATABASE_URL, Settings, process_environment
 from bot.config_file import LoadedConfig, parse_config
 from bot.runtime import Runtime, RuntimeOptions
-from bot.sandbox import ApiCall, SlackSandbox
 from bot.serve import HttpServer
 from bot.server import SLACK_EVENTS_PATH
 from bot.worker import WorkerOptions
+from sandbox import ApiCall, SlackSandbox
 
 __all__ = ["DEMO_DATABASE_URL", "DemoSession", "run_demo"]
 

@@ -6,8 +6,8 @@ import secrets
 
 import structlog
 
-from bot.sandbox import SlackSandbox
 from bot.serve import stop_on_signals
+from sandbox import SlackSandbox
 
 __all__ = ["run_sandbox"]
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import Settings
 from bot.doctor import doctor_command
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from storage import Database, head_revision
 from tests.e2e.approvals_config import approvals_config
 

@@ -17,10 +17,10 @@ from agents.core.ports import Clock
 from bot.config import Settings
 from bot.config_file import LoadedConfig
 from bot.runtime import Runtime, RuntimeOptions
-from bot.sandbox import SlackSandbox
 from bot.serve import HttpServer
 from bot.server import SLACK_EVENTS_PATH
 from bot.worker import WorkerOptions
+from sandbox import SlackSandbox
 
 SIGNING_SECRET = secrets.token_hex(16)
 

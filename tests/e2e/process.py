@@ -10,8 +10,8 @@ import signal
 import sys
 from typing import Any
 
-from bot.sandbox import SlackSandbox
 from bot.server import SLACK_EVENTS_PATH
+from sandbox import SlackSandbox
 
 
 class BotProcess:

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from bot.sandbox import ApiCall, SlackSandbox
 from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION
+from sandbox import ApiCall, SlackSandbox
 from tests.e2e.approvals_config import load
 from tests.e2e.conftest import Bot, MovableClock, running_bot
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from tests.e2e.conftest import Bot
 
 MENTION = {

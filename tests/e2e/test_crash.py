@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import Fault, SentMessage, SlackSandbox
+from sandbox import Fault, SentMessage, SlackSandbox
 from tests.e2e.process import BotProcess
 
 pytestmark = pytest.mark.slow

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import SlackSandbox
 from handlers.approval_blocks import APPROVE_ACTION
+from sandbox import SlackSandbox
 from tests.e2e.approvals_config import approvals_config
 from tests.e2e.process import BotProcess
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from bot.sandbox import Fault, SlackSandbox
+from sandbox import Fault, SlackSandbox
 from tests.e2e.conftest import Bot
 
 

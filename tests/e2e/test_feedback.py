@@ -13,9 +13,9 @@ import pytest
 from bot.config_file import parse_config
 from bot.eval_cli import eval_command
 from bot.review_cli import export_command
-from bot.sandbox import ApiCall, SlackSandbox
 from handlers.approval_blocks import REJECT_ACTION
 from handlers.review_blocks import FEEDBACK_DOWN, FEEDBACK_UP, LABEL_PREFIX, PROMOTE_ACTION
+from sandbox import ApiCall, SlackSandbox
 from tests.e2e.approvals_config import approvals_config
 from tests.e2e.conftest import Bot, running_bot
 

@@ -4,7 +4,7 @@ summary -> status -> note -> resolve with a postmortem draft; and who is on call
 from __future__ import annotations
 
 from bot.config_file import parse_config
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from tests.e2e.conftest import running_bot
 
 CONFIG = """

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.config_file import parse_config
 from bot.knowledge_cli import index_command, misses_command
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from tests.e2e.conftest import running_bot, settings_for
 
 CONFIG = """
@@ -76,7 +76,7 @@ async def test_a_configured_model_composes_the_answer_from_the_runbooks(
 ) -> None:
     """With a provider for the knowledge agent, the scripted model's answer is posted with
     the cited sources, and the model was given the retrieved section."""
-    from bot.sandbox.llm_server import ScriptedLLMServer, reply
+    from sandbox.llm_server import ScriptedLLMServer, reply
 
     docs = tmp_path / "runbooks"
     docs.mkdir()

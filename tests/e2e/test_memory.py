@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from bot.memory_cli import forget_user_command
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from tests.e2e.conftest import Bot, running_bot, settings_for
 
 TOKEN = "xox" + "b-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"

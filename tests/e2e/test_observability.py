@@ -17,10 +17,10 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.config_file import parse_config
 from bot.health import Readiness
 from bot.review_cli import review_show_command
-from bot.sandbox import ApiCall, Fault, SlackSandbox
-from bot.sandbox.llm_server import ScriptedLLMServer, tool_call
 from handlers.approval_blocks import APPROVE_ACTION
 from handlers.review_blocks import FEEDBACK_UP
+from sandbox import ApiCall, Fault, SlackSandbox
+from sandbox.llm_server import ScriptedLLMServer, tool_call
 from storage import Database
 from storage.migrate import head_revision, upgrade
 from tests.e2e.approvals_config import approvals_config

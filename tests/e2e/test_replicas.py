@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.sandbox import SlackSandbox
-from bot.sandbox.llm_server import ScriptedLLMServer, reply
 from handlers.approval_blocks import APPROVE_ACTION
+from sandbox import SlackSandbox
+from sandbox.llm_server import ScriptedLLMServer, reply
 from storage import Database
 from tests.e2e.approvals_config import approvals_config
 from tests.e2e.llm_config import LLM_KEY, LLM_SECTIONS

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agents.core.models import ConversationKey
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from tests.e2e.conftest import running_bot
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.sandbox import SlackSandbox
 from handlers.blocks import ROUTE_CHOICE_PREFIX
+from sandbox import SlackSandbox
 from tests.e2e.conftest import running_bot
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from tests.e2e.conftest import running_bot
 
 

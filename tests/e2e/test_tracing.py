@@ -7,9 +7,9 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from bot.sandbox import SlackSandbox
-from bot.sandbox.llm_server import ScriptedLLMServer, tool_call
 from handlers.approval_blocks import APPROVE_ACTION
+from sandbox import SlackSandbox
+from sandbox.llm_server import ScriptedLLMServer, tool_call
 from tests.e2e.conftest import running_bot
 from tests.e2e.llm_config import LLM_KEY, llm_config
 

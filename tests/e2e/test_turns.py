@@ -8,7 +8,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from agents.core.models import ConversationKey
-from bot.sandbox import ApiCall, Fault, SlackSandbox
+from sandbox import ApiCall, Fault, SlackSandbox
 from tests.e2e.conftest import Bot
 
 BOT_MENTION = "<@U0BOT>"

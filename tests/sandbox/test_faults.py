@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import Fault, SlackSandbox
+from sandbox import Fault, SlackSandbox
 
 
 def _no_retries(sandbox: SlackSandbox) -> AsyncWebClient:

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import ApiCall, SlackSandbox
-from bot.sandbox.recorder import CallLog
+from sandbox import ApiCall, SlackSandbox
+from sandbox.recorder import CallLog
 
 
 def _call(method: str, text: str = "", status: int = 200) -> ApiCall:

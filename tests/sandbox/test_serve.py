@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackSandbox, serve
+from sandbox import SlackSandbox, serve
 
 
 async def test_serve_runs_until_cancelled() -> None:

@@ -10,8 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.core.errors import UserFacingError
 from agents.core.incidents import ChannelNameTaken
 from agents.core.models import Reply
-from bot.sandbox import SlackSandbox
 from handlers.workspace import SlackWorkspace
+from sandbox import SlackSandbox
 
 
 async def _error(call: object) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.llm_server import (
+from sandbox.llm_server import (
     ScriptedLLMServer,
     Step,
     error,
@@ -17,7 +17,7 @@ from bot.sandbox.llm_server import (
     reply,
     tool_call,
 )
-from bot.sandbox.records import JSON
+from sandbox.records import JSON
 
 OPENAI_BODY = {"model": "m-1", "messages": [{"role": "user", "content": "hi"}]}
 ANTHROPIC_BODY = {"model": "m-1", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}

@@ -18,8 +18,8 @@ from typing import Any
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.sandbox.ids import IdFactory
-from bot.sandbox.records import JSON
+from sandbox.ids import IdFactory
+from sandbox.records import JSON
 
 __all__ = ["Ack", "SocketHub"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.apicore import (
+from sandbox.apicore import (
     ApiContext,
     ApiError,
     Method,
@@ -14,9 +14,9 @@ from bot.sandbox.apicore import (
     readable_channel,
     str_arg,
 )
-from bot.sandbox.records import JSON
-from bot.sandbox.richtext import rich_text_blocks
-from bot.sandbox.state import Channel
+from sandbox.records import JSON
+from sandbox.richtext import rich_text_blocks
+from sandbox.state import Channel
 
 __all__ = ["CHAT_METHODS"]
 

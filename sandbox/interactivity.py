@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.sandbox.ids import IdFactory
-from bot.sandbox.records import JSON
+from sandbox.ids import IdFactory
+from sandbox.records import JSON
 
 __all__ = ["Hook", "HookBook", "TriggerBook", "ViewBook"]
 

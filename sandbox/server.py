@@ -17,18 +17,18 @@ from types import TracebackType
 import structlog
 from aiohttp import web
 
-from bot.sandbox.apicore import TokenKind
-from bot.sandbox.delivery import HttpDeliverer
-from bot.sandbox.deploy_api import DeployApi
-from bot.sandbox.driver import DEFAULT_SUBSCRIPTIONS, BotDriver
-from bot.sandbox.faults import Fault, FaultBook, HangGate
-from bot.sandbox.recorder import CallLog, Predicate
-from bot.sandbox.records import JSON, ApiCall, Via
-from bot.sandbox.signing import Signer
-from bot.sandbox.socket_mode import SocketHub
-from bot.sandbox.state import Channel, User
-from bot.sandbox.webapi import WebApi
-from bot.sandbox.workspace import Workspace
+from sandbox.apicore import TokenKind
+from sandbox.delivery import HttpDeliverer
+from sandbox.deploy_api import DeployApi
+from sandbox.driver import DEFAULT_SUBSCRIPTIONS, BotDriver
+from sandbox.faults import Fault, FaultBook, HangGate
+from sandbox.recorder import CallLog, Predicate
+from sandbox.records import JSON, ApiCall, Via
+from sandbox.signing import Signer
+from sandbox.socket_mode import SocketHub
+from sandbox.state import Channel, User
+from sandbox.webapi import WebApi
+from sandbox.workspace import Workspace
 
 __all__ = ["DEFAULT_SUBSCRIPTIONS", "SlackSandbox", "serve"]
 

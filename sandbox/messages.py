@@ -10,7 +10,7 @@ import binascii
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from bot.sandbox.records import JSON
+from sandbox.records import JSON
 
 __all__ = ["CursorError", "MessageStore", "Page", "Window", "normalize_ts"]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.sandbox.records import JSON
+from sandbox.records import JSON
 
 __all__ = ["Channel", "ChannelKind", "Directory", "User"]
 

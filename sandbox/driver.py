@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 
 import structlog
 
-from bot.sandbox import humans
-from bot.sandbox.delivery import HttpDeliverer
-from bot.sandbox.envelopes import SocketKind
-from bot.sandbox.records import JSON, Delivery, SentMessage, SignatureMode, Via
-from bot.sandbox.socket_mode import SocketHub
-from bot.sandbox.state import Channel
-from bot.sandbox.workspace import Workspace
+from sandbox import humans
+from sandbox.delivery import HttpDeliverer
+from sandbox.envelopes import SocketKind
+from sandbox.records import JSON, Delivery, SentMessage, SignatureMode, Via
+from sandbox.socket_mode import SocketHub
+from sandbox.state import Channel
+from sandbox.workspace import Workspace
 
 __all__ = ["DEFAULT_SUBSCRIPTIONS", "BotDriver"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.sandbox.apicore import (
+from sandbox.apicore import (
     ApiContext,
     ApiError,
     Method,
@@ -15,8 +15,8 @@ from bot.sandbox.apicore import (
     readable_channel,
     str_arg,
 )
-from bot.sandbox.messages import CursorError, Page, Window
-from bot.sandbox.records import JSON
+from sandbox.messages import CursorError, Page, Window
+from sandbox.records import JSON
 
 __all__ = ["CONVERSATION_METHODS"]
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from bot.sandbox.records import Delivery, SignatureMode
-from bot.sandbox.signing import Signer
+from sandbox.records import Delivery, SignatureMode
+from sandbox.signing import Signer
 
 __all__ = ["HttpDeliverer"]
 

@@ -7,9 +7,9 @@ import base64
 import json
 from typing import Literal
 
-from bot.sandbox.ids import IdFactory
-from bot.sandbox.records import JSON
-from bot.sandbox.state import Channel, Directory
+from sandbox.ids import IdFactory
+from sandbox.records import JSON
+from sandbox.state import Channel, Directory
 
 __all__ = ["EnvelopeBuilder", "SocketKind", "action_payload", "find_action"]
 

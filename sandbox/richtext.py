@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.sandbox.records import JSON
+from sandbox.records import JSON
 
 __all__ = ["mentions", "rich_text_blocks"]
 

@@ -11,16 +11,16 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.api_chat import CHAT_METHODS
-from bot.sandbox.api_conversations import CONVERSATION_METHODS
-from bot.sandbox.api_misc import MISC_METHODS
-from bot.sandbox.apicore import ApiContext, ApiError, Method, TokenKind
-from bot.sandbox.faults import FaultBook, HangGate
-from bot.sandbox.recorder import CallLog
-from bot.sandbox.records import JSON, ApiCall
-from bot.sandbox.response_url import post_to_hook
-from bot.sandbox.state import Channel
-from bot.sandbox.workspace import Workspace
+from sandbox.api_chat import CHAT_METHODS
+from sandbox.api_conversations import CONVERSATION_METHODS
+from sandbox.api_misc import MISC_METHODS
+from sandbox.apicore import ApiContext, ApiError, Method, TokenKind
+from sandbox.faults import FaultBook, HangGate
+from sandbox.recorder import CallLog
+from sandbox.records import JSON, ApiCall
+from sandbox.response_url import post_to_hook
+from sandbox.state import Channel
+from sandbox.workspace import Workspace
 
 __all__ = ["METHODS", "WebApi"]
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.sandbox.records import JSON
-from bot.sandbox.state import Channel
-from bot.sandbox.workspace import Workspace
+from sandbox.records import JSON
+from sandbox.state import Channel
+from sandbox.workspace import Workspace
 
 __all__ = [
     "ApiContext",

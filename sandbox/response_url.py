@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.apicore import ApiContext, ApiError, flag, str_arg
-from bot.sandbox.interactivity import Hook
-from bot.sandbox.records import JSON
-from bot.sandbox.richtext import rich_text_blocks
-from bot.sandbox.state import Channel
+from sandbox.apicore import ApiContext, ApiError, flag, str_arg
+from sandbox.interactivity import Hook
+from sandbox.records import JSON
+from sandbox.richtext import rich_text_blocks
+from sandbox.state import Channel
 
 __all__ = ["post_to_hook"]
 

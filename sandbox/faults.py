@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.sandbox.records import JSON
+from sandbox.records import JSON
 
 __all__ = ["Fault", "FaultBook", "FaultKind", "HangGate"]
 

@@ -8,7 +8,7 @@ import time
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox.records import SignatureMode
+from sandbox.records import SignatureMode
 
 __all__ = ["Signer"]
 

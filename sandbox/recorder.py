@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.sandbox.records import ApiCall
+from sandbox.records import ApiCall
 
 __all__ = ["CallLog"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.apicore import ApiContext, ApiError, Method, missing, readable_channel, str_arg
-from bot.sandbox.records import JSON
+from sandbox.apicore import ApiContext, ApiError, Method, missing, readable_channel, str_arg
+from sandbox.records import JSON
 
 __all__ = ["MISC_METHODS"]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.sandbox.envelopes import EnvelopeBuilder
-from bot.sandbox.ids import IdFactory
-from bot.sandbox.interactivity import HookBook, TriggerBook, ViewBook
-from bot.sandbox.messages import MessageStore
-from bot.sandbox.records import JSON
-from bot.sandbox.richtext import rich_text_blocks
-from bot.sandbox.state import Channel, Directory
+from sandbox.envelopes import EnvelopeBuilder
+from sandbox.ids import IdFactory
+from sandbox.interactivity import HookBook, TriggerBook, ViewBook
+from sandbox.messages import MessageStore
+from sandbox.records import JSON
+from sandbox.richtext import rich_text_blocks
+from sandbox.state import Channel, Directory
 
 __all__ = ["Workspace"]
 

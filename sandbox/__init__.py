@@ -9,9 +9,9 @@ Example:
         reply = await sb.wait_for("chat.postMessage")
 """
 
-from bot.sandbox.faults import Fault
-from bot.sandbox.records import ApiCall, Delivery, SentMessage
-from bot.sandbox.server import DEFAULT_SUBSCRIPTIONS, SlackSandbox, serve
+from sandbox.faults import Fault
+from sandbox.records import ApiCall, Delivery, SentMessage
+from sandbox.server import DEFAULT_SUBSCRIPTIONS, SlackSandbox, serve
 
 __all__ = [
     "DEFAULT_SUBSCRIPTIONS",

@@ -35,7 +35,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from bot.sandbox.records import JSON
+from sandbox.records import JSON
 
 __all__ = [
     "SCRIPT_EXHAUSTED",

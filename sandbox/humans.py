@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
-from bot.sandbox.envelopes import action_payload, find_action
-from bot.sandbox.records import JSON
-from bot.sandbox.richtext import mentions
-from bot.sandbox.state import Channel
-from bot.sandbox.workspace import Workspace
+from sandbox.envelopes import action_payload, find_action
+from sandbox.records import JSON
+from sandbox.richtext import mentions
+from sandbox.state import Channel
+from sandbox.workspace import Workspace
 
 __all__ = ["Posted", "click", "post", "run_command", "submit_view", "subscribed"]
 
