@@ -104,10 +104,12 @@ class DemoSession:
             await self._vote(line)
         elif line == "/home":
             user = self.user
-            published = len(self._sandbox.calls_for("views.publish"))
-            await self._sandbox.open_home(user=user)
+            published = self._sandbox.calls.count("views.publish")
+            await self._sandbox.people.open_home(user=user)
             with contextlib.suppress(TimeoutError):
-                await self._sandbox.wait_for("views.publish", count=published + 1, timeout=_TIMEOUT)
+                await self._sandbox.calls.wait_for(
+                    "views.publish", count=published + 1, timeout=_TIMEOUT
+                )
         else:
             await self._message(line)
         return self._transcript(mark)
@@ -115,12 +117,14 @@ class DemoSession:
     async def _message(self, line: str) -> None:
         sandbox = self._sandbox
         if self._thread_ts is None:
-            sent = await sandbox.user_says(
-                f"<@{sandbox.bot_user_id}> {line}", user=self.user, channel=self._channel
+            sent = await sandbox.people.say(
+                f"<@{sandbox.workspace.directory.bot_user_id}> {line}",
+                user=self.user,
+                channel=self._channel,
             )
             self._thread_ts = sent.ts
         else:
-            await sandbox.user_says(
+            await sandbox.people.say(
                 line, user=self.user, channel=self._channel, thread_ts=self._thread_ts
             )
         thread = self._thread_ts
@@ -136,9 +140,9 @@ class DemoSession:
         if self._answer_ts is None:
             return
         sandbox, user = self._sandbox, self.user
-        thanked = len(sandbox.calls_for("chat.postEphemeral"))
+        thanked = sandbox.calls.count("chat.postEphemeral")
         if line == "/up":
-            await sandbox.click(self._answer_ts, "feedback_up", user=user)
+            await sandbox.people.click(self._answer_ts, "feedback_up", user=user)
         else:
             comment = line.removeprefix("/down").strip()
             values = {
@@ -150,23 +154,23 @@ class DemoSession:
             if not await self._fill_form(self._answer_ts, "feedback_down", values):
                 return
         with contextlib.suppress(TimeoutError):
-            await sandbox.wait_for("chat.postEphemeral", count=thanked + 1, timeout=_TIMEOUT)
+            await sandbox.calls.wait_for("chat.postEphemeral", count=thanked + 1, timeout=_TIMEOUT)
 
     async def _fill_form(self, ts: str, action_id: str, values: dict[str, Any]) -> bool:
         """Click a button that opens a form, then submit the form with ``values``."""
         sandbox, user = self._sandbox, self.user
-        before = len(sandbox.calls_for("views.open"))
-        await sandbox.click(ts, action_id, user=user)
+        before = sandbox.calls.count("views.open")
+        await sandbox.people.click(ts, action_id, user=user)
         try:
-            opened = await sandbox.wait_for("views.open", count=before + 1, timeout=_TIMEOUT)
+            opened = await sandbox.calls.wait_for("views.open", count=before + 1, timeout=_TIMEOUT)
         except TimeoutError:
             return False
         view_id = str(opened.response["view"]["id"])
-        await sandbox.send_interaction(sandbox.view_submission(view_id, values, user=user))
+        await sandbox.people.submit_view(view_id, values, user=user)
         return True
 
     async def _command(self, text: str) -> None:
-        delivery = await self._sandbox.send_command(
+        delivery = await self._sandbox.people.run_command(
             "/ops", text, user=self.user, channel=self._channel
         )
         if delivery.acked:
@@ -182,7 +186,7 @@ class DemoSession:
         sandbox = self._sandbox
         user = self.user
         if line == "/approve":
-            await sandbox.click(self._card_ts, "approval_approve", user=user)
+            await sandbox.people.click(self._card_ts, "approval_approve", user=user)
         else:
             reason = line.removeprefix("/reject").strip() or "no reason given"
             values = {"reason": {"reason_input": {"type": "plain_text_input", "value": reason}}}
@@ -211,12 +215,12 @@ class DemoSession:
             )
 
         with contextlib.suppress(TimeoutError):  # the card may already show it (count=1)
-            await self._sandbox.wait_for("chat.update", where=final_card, timeout=_TIMEOUT)
+            await self._sandbox.calls.wait_for("chat.update", where=final_card, timeout=_TIMEOUT)
 
     async def _next(self, method: str, where: Callable[[ApiCall], bool] | None) -> ApiCall | None:
-        seen = sum(1 for c in self._sandbox.calls_for(method) if where is None or where(c))
+        seen = sum(1 for c in self._sandbox.calls.for_method(method) if where is None or where(c))
         try:
-            return await self._sandbox.wait_for(
+            return await self._sandbox.calls.wait_for(
                 method, where=where, count=seen + 1, timeout=_TIMEOUT
             )
         except TimeoutError:
@@ -232,7 +236,7 @@ class DemoSession:
 
     def _transcript(self, mark: int) -> list[str]:
         lines = []
-        for call in self._sandbox.calls[mark:]:
+        for call in self._sandbox.calls.all()[mark:]:
             if call.method == "chat.postMessage" and call.args.get("channel") == self._channel:
                 lines.append(_text_of(call))
             elif call.method == "chat.postMessage":
@@ -334,7 +338,7 @@ async def run_demo(settings: Settings, *, script: Path | None, out: TextIO | Non
     """Run the demo; returns the process exit code."""
     out = out or sys.stdout
     async with SlackSandbox(signing_secret=secrets.token_hex(16)) as sandbox:
-        sandbox.add_usergroup("S0SRE", "sre", ["U0BOB", "U0CAROL"])
+        sandbox.workspace.directory.add_usergroup("S0SRE", "sre", ["U0BOB", "U0CAROL"])
         options = RuntimeOptions(
             worker=WorkerOptions(poll_interval=0.1, expiry_interval=1.0),
             config=await _demo_config(settings, sandbox),
@@ -343,7 +347,7 @@ async def run_demo(settings: Settings, *, script: Path | None, out: TextIO | Non
         runtime = await Runtime.create(_demo_settings(settings, sandbox), options)
         server = HttpServer(runtime, host="127.0.0.1", port=0)
         await server.start()
-        sandbox.request_url = f"http://127.0.0.1:{server.port}{SLACK_EVENTS_PATH}"
+        sandbox.driver.request_url = f"http://127.0.0.1:{server.port}{SLACK_EVENTS_PATH}"
         try:
             session = DemoSession(sandbox)
             if script is None:

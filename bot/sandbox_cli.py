@@ -18,7 +18,7 @@ async def run_sandbox(*, host: str, port: int, request_url: str | None = None) -
     """Serve the sandbox until SIGTERM/SIGINT, logging the values a bot needs to use it."""
     stop = stop_on_signals()
     sandbox = SlackSandbox(signing_secret=secrets.token_hex(16))
-    sandbox.request_url = request_url
+    sandbox.driver.request_url = request_url
     await sandbox.start(host=host, port=port)
     try:
         log.info(

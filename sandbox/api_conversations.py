@@ -14,6 +14,7 @@ from sandbox.apicore import (
     missing,
     readable_channel,
     str_arg,
+    visible_channel,
 )
 from sandbox.messages import CursorError, Page, Window
 from sandbox.records import JSON
@@ -74,11 +75,8 @@ def replies(ctx: ApiContext, args: JSON) -> JSON:
 
 def info(ctx: ApiContext, args: JSON) -> JSON:
     """``conversations.info``: one conversation, as the bot sees it."""
-    ref = str_arg(args, "channel")
     d = ctx.workspace.directory
-    channel = None if ref is None else d.resolve_channel(ref)
-    if channel is None or (channel.kind != "public" and d.bot_user_id not in channel.members):
-        raise ApiError("channel_not_found")
+    channel = visible_channel(ctx, args)
     view = channel.to_json(
         team_id=d.team_id, viewer=d.bot_user_id, num_members=flag(args, "include_num_members")
     )
@@ -93,11 +91,8 @@ def members(ctx: ApiContext, args: JSON) -> JSON:
 
 def join(ctx: ApiContext, args: JSON) -> JSON:
     """``conversations.join``: the bot joins a public channel."""
-    ref = str_arg(args, "channel")
     d = ctx.workspace.directory
-    channel = None if ref is None else d.resolve_channel(ref)
-    if channel is None or (channel.kind != "public" and d.bot_user_id not in channel.members):
-        raise ApiError("channel_not_found")
+    channel = visible_channel(ctx, args)
     if channel.kind != "public":
         raise ApiError("method_not_supported_for_channel_type")
     body: JSON = {}

@@ -28,6 +28,7 @@ __all__ = [
     "missing",
     "readable_channel",
     "str_arg",
+    "visible_channel",
 ]
 
 TokenKind = Literal["bot", "app"]
@@ -118,6 +119,22 @@ def int_arg(args: JSON, name: str, *, default: int, low: int = 1, high: int = 10
     return default if number <= 0 else max(low, min(high, number))
 
 
+def visible_channel(ctx: ApiContext, args: JSON, name: str = "channel") -> Channel:
+    """The channel named by ``args[name]`` if the bot can see it (public, or a member).
+
+    Raises:
+        ApiError: ``channel_not_found`` (unknown, or private without the bot).
+    """
+    ref = str_arg(args, name)
+    directory = ctx.workspace.directory
+    channel = None if ref is None else directory.resolve_channel(ref)
+    if channel is None or (
+        channel.kind != "public" and directory.bot_user_id not in channel.members
+    ):
+        raise ApiError("channel_not_found")
+    return channel
+
+
 def readable_channel(ctx: ApiContext, args: JSON, name: str = "channel") -> Channel:
     """The channel named by ``args[name]`` if the bot may read it.
 
@@ -125,12 +142,9 @@ def readable_channel(ctx: ApiContext, args: JSON, name: str = "channel") -> Chan
         ApiError: ``channel_not_found`` (unknown, or private without the bot),
             ``not_in_channel`` (public without the bot).
     """
-    ref = str_arg(args, name)
-    channel = None if ref is None else ctx.workspace.directory.resolve_channel(ref)
-    if channel is None:
-        raise ApiError("channel_not_found")
+    channel = visible_channel(ctx, args, name)
     if ctx.workspace.directory.bot_user_id not in channel.members:
-        raise ApiError("not_in_channel" if channel.kind == "public" else "channel_not_found")
+        raise ApiError("not_in_channel")
     return channel
 
 

@@ -1,5 +1,9 @@
 """Slack's side of the conversation with the bot: delivering events, slash commands and
-interactions over HTTP (signed) or Socket Mode, and echoing the bot's own posts."""
+interactions over HTTP (signed) or Socket Mode, and echoing the bot's own posts.
+
+What the workspace's people do (post, click, submit) is :mod:`sandbox.people`; it builds
+the payloads and hands them to this driver.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import structlog
 from sandbox import humans
 from sandbox.delivery import HttpDeliverer
 from sandbox.envelopes import SocketKind
-from sandbox.records import JSON, Delivery, SentMessage, SignatureMode, Via
+from sandbox.records import JSON, Delivery, SignatureMode, Via
 from sandbox.socket_mode import SocketHub
 from sandbox.state import Channel
 from sandbox.workspace import Workspace
@@ -36,8 +40,9 @@ class BotDriver:
 
     Args:
         workspace: The Slack-side state payloads are built from.
-        http: Posts signed payloads to ``request_url``.
-        hub: The Socket Mode server side.
+        http: Posts signed payloads to ``request_url`` (the driver opens and closes it).
+        socket: The Socket Mode server side, for Socket Mode deliveries (its owner, the
+            sandbox, closes it).
         request_url: The bot's endpoint for HTTP deliveries (settable later).
         delivery: How payloads reach the bot when a call does not say (``via``).
         subscriptions: The bot events the app subscribes to.
@@ -50,7 +55,7 @@ class BotDriver:
         workspace: Workspace,
         *,
         http: HttpDeliverer,
-        hub: SocketHub,
+        socket: SocketHub,
         request_url: str | None = None,
         delivery: Via = "http",
         subscriptions: Iterable[str] = DEFAULT_SUBSCRIPTIONS,
@@ -64,7 +69,7 @@ class BotDriver:
         self.echo_bot_messages = echo_bot_messages
         self.socket_ack_timeout = socket_ack_timeout
         self._http = http
-        self._hub = hub
+        self._socket = socket
         self._deliveries: list[Delivery] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._running = False
@@ -90,40 +95,23 @@ class BotDriver:
         count = len(self.replica_urls)
         return [self.replica_urls[(start + n) % count] for n in range(self.fan_out)]
 
-    def _require_started(self) -> None:
-        if not self._running or self._stopped:
-            raise RuntimeError("the sandbox is not running: call start() first")
+    async def start(self) -> None:
+        """Open the HTTP client; deliveries are refused before this and after :meth:`close`."""
+        await self._http.start()
+        self._running = True
 
-    async def _stop_echoes(self) -> None:
-        """Cancel echo deliveries still under way and refuse new ones."""
+    async def close(self) -> None:
+        """Cancel echo deliveries still under way, refuse new ones and close the HTTP client.
+        Idempotent."""
         self._stopped = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._http.close()
 
-    # -- Socket Mode -----------------------------------------------------------------------
-
-    @property
-    def socket_connected(self) -> bool:
-        """Whether a Socket Mode client is connected (and not asked to refresh)."""
-        return self._hub.connected
-
-    @property
-    def socket_connections_total(self) -> int:
-        """How many Socket Mode connections were ever accepted."""
-        return self._hub.connections_total
-
-    async def wait_socket_connected(self, timeout: float = 5.0) -> None:
-        """Return once a Socket Mode client is connected and deliverable.
-
-        Raises:
-            TimeoutError: none within ``timeout`` seconds.
-        """
-        await self._hub.wait_connected(timeout)
-
-    async def disconnect_socket(self, reason: str = "refresh_requested") -> int:
-        """Send Slack's ``disconnect`` to every client; returns how many were asked."""
-        return await self._hub.disconnect(reason)
+    def _require_started(self) -> None:
+        if not self._running or self._stopped:
+            raise RuntimeError("the sandbox is not running: call start() first")
 
     # -- delivering ------------------------------------------------------------------------
 
@@ -151,7 +139,7 @@ class BotDriver:
             envelope = self.workspace.envelopes.socket_envelope(
                 kind, payload, retry_attempt=retry_attempt, retry_reason=retry_reason
             )
-            ack = await self._hub.send(envelope, ack_timeout=self.socket_ack_timeout)
+            ack = await self._socket.send(envelope, ack_timeout=self.socket_ack_timeout)
             delivery = Delivery(
                 None, ack.raw, {}, ack.acked, ack.payload, ack.elapsed, event_id, ack.error
             )
@@ -248,46 +236,8 @@ class BotDriver:
             via="http",
         )
 
-    async def user_says(
-        self,
-        text: str,
-        *,
-        user: str = "U0ALICE",
-        channel: str = "C0GENERAL",
-        thread_ts: str | None = None,
-        via: Via | None = None,
-    ) -> SentMessage:
-        """A human posts ``text``: store it and deliver the events Slack would send the bot.
-
-        Raises:
-            ValueError: unknown user or channel, the user is not a member, or ``thread_ts``
-                is not a message in the channel.
-        """
-        posted = humans.post(
-            self.workspace,
-            text=text,
-            user=user,
-            channel=channel,
-            thread_ts=thread_ts,
-            subscriptions=self.subscriptions,
-        )
-        deliveries = [await self.send_event(event, via=via) for event in posted.events]
-        ts = str(posted.message["ts"])
-        return SentMessage(ts, posted.channel.id, posted.thread_ts, tuple(deliveries))
-
-    async def send_command(
-        self,
-        command: str = "/ops",
-        text: str = "",
-        *,
-        user: str = "U0ALICE",
-        channel: str = "C0GENERAL",
-        via: Via | None = None,
-    ) -> Delivery:
-        """A human runs a slash command: deliver Slack's form, with a live response_url."""
-        fields = humans.run_command(
-            self.workspace, command=command, text=text, user=user, channel=channel
-        )
+    async def send_command(self, fields: Mapping[str, str], *, via: Via | None = None) -> Delivery:
+        """Deliver a slash command's form fields (see :func:`sandbox.humans.run_command`)."""
         return await self._deliver(
             "slash_commands", dict(fields), lambda: (urlencode(fields).encode(), _FORM), via=via
         )
@@ -300,96 +250,6 @@ class BotDriver:
             lambda: (urlencode({"payload": json.dumps(payload)}).encode(), _FORM),
             via=via,
         )
-
-    def block_action(
-        self,
-        message_ts: str,
-        action_id: str,
-        *,
-        value: str | None = None,
-        user: str = "U0ALICE",
-        channel: str = "C0GENERAL",
-        block_id: str | None = None,
-    ) -> JSON:
-        """A ``block_actions`` payload for ``user`` clicking ``action_id`` in a stored message.
-
-        Args:
-            message_ts: The ts of the (channel or ephemeral) message holding the element.
-            action_id: The element's ``action_id``.
-            value: The value sent (default: the element's own; for selects, the option).
-            user: Who clicks.
-            channel: Where the message is.
-            block_id: Narrow the search to one block.
-
-        Raises:
-            ValueError: no such message or element.
-        """
-        return humans.click(
-            self.workspace,
-            message_ts=message_ts,
-            action_id=action_id,
-            value=value,
-            user=user,
-            channel=channel,
-            block_id=block_id,
-        )
-
-    async def click(
-        self,
-        message_ts: str,
-        action_id: str,
-        *,
-        value: str | None = None,
-        user: str = "U0ALICE",
-        channel: str = "C0GENERAL",
-        via: Via | None = None,
-    ) -> Delivery:
-        """Build a :meth:`block_action` payload and deliver it."""
-        payload = self.block_action(message_ts, action_id, value=value, user=user, channel=channel)
-        return await self.send_interaction(payload, via=via)
-
-    def home_view(self, user: str) -> JSON | None:
-        """The App Home view last published for ``user``, if any."""
-        views = self.workspace.views
-        view_id = views.home.get(user)
-        return None if view_id is None else views.find(view_id=view_id)
-
-    async def open_home(self, *, user: str = "U0ALICE", via: Via | None = None) -> Delivery:
-        """``user`` opens the app's Home tab: deliver ``app_home_opened``."""
-        channel = self.workspace.directory.add_im(user).id
-        event = self.workspace.envelopes.app_home_opened_event(
-            user=user, channel=channel, view=self.home_view(user)
-        )
-        return await self.send_event(event, via=via)
-
-    async def click_in_view(
-        self,
-        view_id: str,
-        action_id: str,
-        *,
-        value: str | None = None,
-        user: str = "U0ALICE",
-        via: Via | None = None,
-    ) -> Delivery:
-        """``user`` clicks ``action_id`` in an opened or published view; deliver it.
-
-        Raises:
-            ValueError: no such view or element.
-        """
-        payload = humans.click_in_view(
-            self.workspace, view_id=view_id, action_id=action_id, value=value, user=user
-        )
-        return await self.send_interaction(payload, via=via)
-
-    def view_submission(
-        self, view_id: str, values: JSON | None = None, *, user: str = "U0ALICE"
-    ) -> JSON:
-        """A ``view_submission`` payload for an opened view, with state ``values``.
-
-        Raises:
-            ValueError: no such view.
-        """
-        return humans.submit_view(self.workspace, view_id=view_id, values=values, user=user)
 
     # -- echoes ----------------------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 A :class:`Fault` is a value; the :class:`FaultBook` holds the faults injected per method and
 hands out one per call until each has been used ``times`` times. Hung requests wait on a
-:class:`HangGate` until it is released (by ``release_hangs()`` or ``close()``), and are then
-dropped without an answer: a hung request never gets one.
+:class:`HangGate` until it is released (``release()``, or ``close()`` with the sandbox), and
+are then dropped without an answer: a hung request never gets one.
 """
 
 from __future__ import annotations

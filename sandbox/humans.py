@@ -12,7 +12,15 @@ from sandbox.richtext import mentions
 from sandbox.state import Channel
 from sandbox.workspace import Workspace
 
-__all__ = ["Posted", "click", "post", "run_command", "submit_view", "subscribed"]
+__all__ = [
+    "Posted",
+    "click",
+    "click_in_view",
+    "post",
+    "run_command",
+    "submit_view",
+    "subscribed",
+]
 
 _MESSAGE_SUBSCRIPTION = {
     "public": "message.channels",
@@ -82,6 +90,19 @@ def post(
     return Posted(message, target, root, events)
 
 
+def _response_url(
+    ws: Workspace,
+    *,
+    channel: str,
+    user: str,
+    message_ts: str | None = None,
+    ephemeral: bool = False,
+) -> str:
+    """A live response_url for an interaction of ``user`` in ``channel``."""
+    hook = ws.hooks.issue(channel=channel, user=user, message_ts=message_ts, ephemeral=ephemeral)
+    return f"{ws.base_url}/response/{hook.id}"
+
+
 def run_command(
     ws: Workspace, *, command: str, text: str, user: str, channel: str
 ) -> dict[str, str]:
@@ -94,13 +115,12 @@ def run_command(
     target = ws.channel(channel)
     if user not in ws.directory.users:
         raise ValueError(f"unknown user {user!r}")
-    hook = ws.hooks.issue(channel=target.id, user=user)
     return ws.envelopes.slash_command(
         command=command,
         text=text,
         user=user,
         channel=target,
-        response_url=f"{ws.base_url}/response/{hook.id}",
+        response_url=_response_url(ws, channel=target.id, user=user),
         trigger_id=ws.triggers.issue(),
     )
 
@@ -110,13 +130,22 @@ def click(
     *,
     message_ts: str,
     action_id: str,
-    value: str | None,
     user: str,
     channel: str,
-    block_id: str | None,
+    value: str | None = None,
+    block_id: str | None = None,
 ) -> JSON:
     """The ``block_actions`` payload of ``user`` clicking ``action_id`` in a stored message
     (a channel message or an ephemeral one), with a live response_url.
+
+    Args:
+        ws: The workspace holding the message.
+        message_ts: The ts of the (channel or ephemeral) message holding the element.
+        action_id: The element's ``action_id``.
+        user: Who clicks.
+        channel: Where the message is.
+        value: The value sent (default: the element's own; for selects, the option).
+        block_id: Narrow the search to one block.
 
     Raises:
         ValueError: no such message or element.
@@ -133,13 +162,15 @@ def click(
     action = action_payload(
         element, block_id=found_block_id, value=value, action_ts=ws.ids.action_ts()
     )
-    hook = ws.hooks.issue(channel=target.id, user=user, message_ts=message_ts, ephemeral=ephemeral)
+    response_url = _response_url(
+        ws, channel=target.id, user=user, message_ts=message_ts, ephemeral=ephemeral
+    )
     return ws.envelopes.block_actions(
         user=user,
         channel=target,
         message=message,
         action=action,
-        response_url=f"{ws.base_url}/response/{hook.id}",
+        response_url=response_url,
         trigger_id=ws.triggers.issue(),
         is_ephemeral=ephemeral,
     )

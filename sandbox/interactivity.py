@@ -86,6 +86,11 @@ class ViewBook:
             self._external[view["external_id"]] = view_id
         return view
 
+    def home_view(self, user: str) -> JSON | None:
+        """The App Home view last published for ``user``, if any."""
+        view_id = self.home.get(user)
+        return None if view_id is None else self.views.get(view_id)
+
     def find(self, *, view_id: str | None = None, external_id: str | None = None) -> JSON | None:
         """A stored view by id or external id."""
         if view_id:

@@ -30,12 +30,12 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Literal
 
 from aiohttp import web
 
 from sandbox.records import JSON
+from sandbox.serving import LocalServer, serve_app
 
 __all__ = [
     "SCRIPT_EXHAUSTED",
@@ -220,7 +220,7 @@ class _Waiter:
     future: asyncio.Future[list[LLMRequest]] = field(repr=False)
 
 
-class ScriptedLLMServer:
+class ScriptedLLMServer(LocalServer):
     """The server (see the module docstring); on 127.0.0.1 and an ephemeral port.
 
     Args:
@@ -255,11 +255,7 @@ class ScriptedLLMServer:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        self._runner, self._port = await serve_app(app, "127.0.0.1", 0)
 
     async def close(self) -> None:
         """Stop serving; delayed answers are cut short."""
@@ -270,18 +266,6 @@ class ScriptedLLMServer:
         for waiter in self._waiters:
             waiter.future.cancel()
         self._waiters.clear()
-
-    async def __aenter__(self) -> ScriptedLLMServer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def base_url(self) -> str:

@@ -276,9 +276,11 @@ class MessageStore:
         self._ephemeral.setdefault(channel, []).append(message)
         return message
 
-    def ephemeral(self, channel: str) -> list[JSON]:
-        """The channel's ephemeral messages, oldest first."""
-        return list(self._ephemeral.get(channel, ()))
+    def ephemeral(self, channel: str, *, visible_to: str | None = None) -> list[JSON]:
+        """The channel's ephemeral messages (only those ``visible_to`` a user, if given),
+        oldest first."""
+        stored = self._ephemeral.get(channel, ())
+        return [m for m in stored if visible_to is None or m.get("visible_to") == visible_to]
 
     def replace_ephemeral(self, channel: str, ts: str, message: JSON | None) -> bool:
         """Replace (or, with None, delete) an ephemeral message; False if not found."""

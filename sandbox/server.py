@@ -1,10 +1,10 @@
 """The :class:`SlackSandbox`: a local Slack for tests, the demo and benchmarks.
 
 It serves the Web API subset the bot uses (``/api/<method>``), response URLs
-(``/response/<id>``) and Socket Mode (``/socket``) on one aiohttp server, and drives the bot
-the way Slack does: signed Events API, slash command and interactivity deliveries over HTTP,
-or envelopes over Socket Mode. Every Web API call is recorded and can be awaited; faults can
-be injected per method.
+(``/response/<id>``), Socket Mode (``/socket``) and a fake deploy API on one aiohttp server.
+Its parts drive the bot the way Slack does (signed Events API, slash command and
+interactivity deliveries over HTTP, or envelopes over Socket Mode), record every Web API
+call so a test can await it, and inject faults per method.
 """
 
 from __future__ import annotations
@@ -12,21 +12,20 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from collections.abc import Callable, Iterable
-from types import TracebackType
 
 import structlog
 from aiohttp import web
 
-from sandbox.apicore import TokenKind
 from sandbox.delivery import HttpDeliverer
 from sandbox.deploy_api import DeployApi
 from sandbox.driver import DEFAULT_SUBSCRIPTIONS, BotDriver
-from sandbox.faults import Fault, FaultBook, HangGate
-from sandbox.recorder import CallLog, Predicate
-from sandbox.records import JSON, ApiCall, Via
+from sandbox.faults import FaultBook, HangGate
+from sandbox.people import People
+from sandbox.recorder import CallLog
+from sandbox.records import Via
+from sandbox.serving import LocalServer, serve_app
 from sandbox.signing import Signer
 from sandbox.socket_mode import SocketHub
-from sandbox.state import Channel, User
 from sandbox.webapi import WebApi
 from sandbox.workspace import Workspace
 
@@ -44,8 +43,21 @@ def _advertised(host: str) -> str:
     return "127.0.0.1" if unspecified else host
 
 
-class SlackSandbox(BotDriver):
+class SlackSandbox(LocalServer):
     """A local, Slack-compatible server for one workspace and one app.
+
+    It holds its parts, each with one job:
+
+    - :attr:`workspace`: the Slack-side state (``directory`` of users, channels and groups;
+      ``store`` of messages; views, triggers and response URLs),
+    - :attr:`people`: what the workspace's people do (post, run a command, click, submit),
+      delivered to the bot,
+    - :attr:`driver`: Slack's side of the wire (signed HTTP or Socket Mode deliveries,
+      the request URL, replicas, echoes of the bot's own posts),
+    - :attr:`calls`: every Web API call the bot made, awaitable,
+    - :attr:`faults` and :attr:`hangs`: injected failures, and the gate hung calls wait at,
+    - :attr:`socket`: the Socket Mode server side (connections, refreshes),
+    - :attr:`deploy_api`: a fake deploy API served on the same port.
 
     Args:
         signing_secret: The app's signing secret (deliveries are signed with it).
@@ -88,7 +100,7 @@ class SlackSandbox(BotDriver):
         self.signing_secret = signing_secret
         self.bot_token = bot_token
         self.app_token = app_token
-        workspace = Workspace.create(
+        self.workspace = Workspace.create(
             team_id=team_id,
             bot_user_id=bot_user_id,
             bot_id=bot_id,
@@ -96,94 +108,76 @@ class SlackSandbox(BotDriver):
             verification_token=verification_token,
             trigger_ttl=trigger_ttl,
         )
-        super().__init__(
-            workspace,
+        self.socket = SocketHub(app_id=app_id, ids=self.workspace.ids)
+        self.driver = BotDriver(
+            self.workspace,
             http=HttpDeliverer(Signer(signing_secret), timeout=http_timeout),
-            hub=SocketHub(app_id=app_id, ids=workspace.ids),
+            socket=self.socket,
             request_url=request_url,
             delivery=delivery,
             subscriptions=subscriptions,
             echo_bot_messages=echo_bot_messages,
             socket_ack_timeout=socket_ack_timeout,
         )
-        self._calls = CallLog()
-        self._faults = FaultBook()
-        self._gate = HangGate()
-        tokens: dict[str, TokenKind] = {bot_token: "bot", app_token: "app"}
+        self.people = People(self.workspace, self.driver)
+        self.calls = CallLog()
+        self.faults = FaultBook()
+        self.hangs = HangGate()
+        self.deploy_api = DeployApi()
         self._api = WebApi(
             self.workspace,
-            tokens=tokens,
-            calls=self._calls,
-            faults=self._faults,
-            gate=self._gate,
-            socket_url=self._hub.issue_url,
-            on_events=self.echo,
+            tokens={bot_token: "bot", app_token: "app"},
+            calls=self.calls,
+            faults=self.faults,
+            gate=self.hangs,
+            socket_url=self.socket.issue_url,
+            on_events=self.driver.echo,
         )
-        self.deploy_api = DeployApi()
         self._runner: web.AppRunner | None = None
+        self._closed = False
         self._port = 0
         self._base_url = ""
-
-    # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> SlackSandbox:
         """Serve on ``host:port`` (an ephemeral port by default); returns the sandbox.
 
         Raises:
             RuntimeError: already started, or closed.
+            OSError: the port is taken.
         """
-        if self._runner is not None or self._stopped:
+        if self._runner is not None or self._closed:
             raise RuntimeError("a SlackSandbox starts once")
         app = web.Application()
         app.router.add_route("GET", "/api/{method}", self._api.api)
         app.router.add_route("POST", "/api/{method}", self._api.api)
         app.router.add_post("/response/{hook_id}", self._api.response_url)
-        app.router.add_get("/socket", self._hub.handle)
+        app.router.add_get("/socket", self.socket.handle)
         self.deploy_api.add_routes(app)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except OSError:  # the port is taken: leave nothing behind
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
+        self._runner, self._port = await serve_app(app, host, port)
         self._base_url = f"http://{_advertised(host)}:{self._port}"
         self.workspace.base_url = self._base_url
-        self._hub.ws_base = "ws" + self._base_url.removeprefix("http")
-        await self._http.start()
-        self._running = True
+        self.socket.ws_base = "ws" + self._base_url.removeprefix("http")
+        await self.driver.start()
         log.info("sandbox_started", base_url=self._base_url)
         return self
 
     async def close(self) -> None:
-        """Release hung requests, close sockets and sessions, stop the server. Idempotent."""
-        if self._stopped:
+        """Release hung requests, stop deliveries, close sockets, stop the server.
+        Idempotent."""
+        if self._closed:
             return
-        self._gate.close()
-        await self._stop_echoes()
-        await self._hub.close()
-        await self._http.close()
+        self._closed = True
+        self.hangs.close()
+        await self.driver.close()
+        await self.socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             log.info("sandbox_stopped", base_url=self._base_url)
 
-    async def __aenter__(self) -> SlackSandbox:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` (after :meth:`start`)."""
-        self._require_started()
+        self._require_serving()
         return self._base_url
 
     @property
@@ -194,104 +188,12 @@ class SlackSandbox(BotDriver):
     @property
     def port(self) -> int:
         """The port served on."""
-        self._require_started()
+        self._require_serving()
         return self._port
 
-    # -- workspace -------------------------------------------------------------------------
-
-    @property
-    def team_id(self) -> str:
-        """The workspace id."""
-        return self.workspace.directory.team_id
-
-    @property
-    def bot_user_id(self) -> str:
-        """The bot's user id."""
-        return self.workspace.directory.bot_user_id
-
-    def add_user(
-        self,
-        user_id: str,
-        name: str,
-        *,
-        real_name: str | None = None,
-        email: str | None = None,
-        is_admin: bool = False,
-    ) -> User:
-        """Add a human user (email ``<name>@sandbox.example`` unless given)."""
-        return self.workspace.directory.add_user(
-            user_id, name, real_name=real_name, email=email, is_admin=is_admin
-        )
-
-    def add_channel(
-        self, channel_id: str, name: str, *, private: bool = False, members: Iterable[str] = ()
-    ) -> Channel:
-        """Add a public (or private) channel with the given member user ids."""
-        return self.workspace.directory.add_channel(
-            channel_id, name, private=private, members=members
-        )
-
-    def add_usergroup(self, group_id: str, handle: str, users: Iterable[str]) -> JSON:
-        """Add a user group (``S...``) with the given members."""
-        return self.workspace.directory.add_usergroup(group_id, handle, users)
-
-    def messages(self, channel: str) -> list[JSON]:
-        """The channel's top-level messages, oldest first (copies)."""
-        return [dict(m) for m in self.workspace.store.timeline(self.workspace.channel(channel).id)]
-
-    def thread(self, channel: str, ts: str) -> list[JSON]:
-        """The thread ``ts`` belongs to: parent, then replies, oldest first (copies)."""
-        channel_id = self.workspace.channel(channel).id
-        return [dict(m) for m in self.workspace.store.thread(channel_id, ts)]
-
-    def ephemeral_messages(self, channel: str, *, user: str | None = None) -> list[JSON]:
-        """Ephemeral messages in the channel (for ``user`` only, if given), oldest first."""
-        stored = self.workspace.store.ephemeral(self.workspace.channel(channel).id)
-        return [dict(m) for m in stored if user is None or m.get("visible_to") == user]
-
-    # -- recording -------------------------------------------------------------------------
-
-    @property
-    def calls(self) -> list[ApiCall]:
-        """Every Web API call (and response_url post) so far, in order."""
-        return self._calls.all()
-
-    def calls_for(self, method: str) -> list[ApiCall]:
-        """The calls of one method so far, in order."""
-        return self._calls.for_method(method)
-
-    def call_count(self, method: str) -> int:
-        """How many calls of ``method`` so far (O(1), for benchmarks that poll)."""
-        return self._calls.count(method)
-
-    async def wait_for(
-        self,
-        method: str,
-        *,
-        where: Predicate | None = None,
-        timeout: float = 5.0,
-        count: int = 1,
-    ) -> ApiCall:
-        """The ``count``-th call of ``method`` matching ``where``, already made or to come.
-
-        Raises:
-            TimeoutError: not within ``timeout`` seconds; the message lists the calls seen.
-        """
-        return await self._calls.wait_for(method, where=where, timeout=timeout, count=count)
-
-    # -- faults ----------------------------------------------------------------------------
-
-    def inject(self, method: str, fault: Fault) -> None:
-        """Make the next ``fault.times`` calls of ``method`` (or ``response_url``) fail."""
-        self._faults.inject(method, fault)
-
-    def clear_faults(self, method: str | None = None) -> None:
-        """Forget injected faults (of ``method``, or all)."""
-        self._faults.clear(method)
-
-    def release_hangs(self) -> int:
-        """Drop every hanging request's connection; returns how many were hanging."""
-        return self._gate.release()
+    def _require_serving(self) -> None:
+        if self._runner is None or self._closed:
+            raise RuntimeError("the sandbox is not running: call start() first")
 
 
 async def serve(

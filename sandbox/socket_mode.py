@@ -132,17 +132,17 @@ class SocketHub:
         if entry is not None and not entry[0].done():
             entry[0].set_result((data, message))
 
-    async def wait_connected(self, seconds: float) -> None:
+    async def wait_connected(self, timeout: float = 5.0) -> None:
         """Return once a client is connected and deliverable.
 
         Raises:
-            TimeoutError: none connected within ``seconds``.
+            TimeoutError: none connected within ``timeout`` seconds.
         """
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(timeout):
                 await self._any_live.wait()
         except TimeoutError:
-            raise TimeoutError(f"no Socket Mode client connected within {seconds}s") from None
+            raise TimeoutError(f"no Socket Mode client connected within {timeout}s") from None
 
     async def send(self, envelope: JSON, *, ack_timeout: float) -> Ack:
         """Send ``envelope`` to the newest live connection and await its ack (or give up

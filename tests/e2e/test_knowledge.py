@@ -22,9 +22,9 @@ PAYMENTS = "# Payments\n\n## Rollback\n\nRoll back payments with the rollback ac
 
 
 async def _ask(sandbox: SlackSandbox, text: str) -> str:
-    before = len(sandbox.calls_for("chat.postMessage"))
-    await sandbox.user_says(f"<@U0BOT> knowledge: {text}")
-    posted = await sandbox.wait_for("chat.postMessage", count=before + 1)
+    before = sandbox.calls.count("chat.postMessage")
+    await sandbox.people.say(f"<@U0BOT> knowledge: {text}")
+    posted = await sandbox.calls.wait_for("chat.postMessage", count=before + 1)
     return str(posted.args["blocks"])
 
 

@@ -38,11 +38,11 @@ async def test_turn_model_call_and_execution_spans(
         async with running_bot(
             sandbox, database_url, config=config, environ=environ, tracer_provider=provider
         ) as bot:
-            await sandbox.user_says(f"<@U0BOT> {ASKED}")
-            card = await sandbox.wait_for("chat.postMessage", timeout=10)
+            await sandbox.people.say(f"<@U0BOT> {ASKED}")
+            card = await sandbox.calls.wait_for("chat.postMessage", timeout=10)
             await bot.idle()
-            await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
-            await sandbox.wait_for(
+            await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+            await sandbox.calls.wait_for(
                 "chat.update", where=lambda c: "Succeeded" in str(c.args["blocks"]), timeout=10
             )
     spans = exporter.get_finished_spans()
