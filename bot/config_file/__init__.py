@@ -5,12 +5,12 @@ their executors.
 action's executor configuration, or raises :class:`ConfigFileError` listing every problem as
 ``file:line: field.path: message``. Modules, in pipeline order: ``yamlsource`` (YAML with
 positions), ``models`` (pydantic shapes), ``checks`` (rules across fields, with
-``templates`` and ``credentials``), ``convert`` (to domain values), ``loader``, ``commands``.
+``templates`` and ``credentials``), ``convert`` (to domain values), ``loader``. The
+``switchboard config`` command is :mod:`bot.cli.config`.
 """
 
 from __future__ import annotations
 
-from bot.config_file.commands import check_command, config_json_schema, schema_command
 from bot.config_file.errors import ConfigFileError, ConfigIssue
 from bot.config_file.loader import LoadedConfig, load_config, parse_config
 from bot.config_file.models import (
@@ -32,9 +32,6 @@ __all__ = [
     "PythonExecutorConfig",
     "ShellExecutorConfig",
     "SuccessModel",
-    "check_command",
-    "config_json_schema",
     "load_config",
     "parse_config",
-    "schema_command",
 ]

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from bot.cli.eval import eval_command
+from bot.cli.review import export_command
 from bot.config_file import parse_config
-from bot.eval_cli import eval_command
-from bot.review_cli import export_command
 from handlers.approval_blocks import REJECT_ACTION
 from handlers.review_blocks import FEEDBACK_DOWN, FEEDBACK_UP, LABEL_PREFIX, PROMOTE_ACTION
 from sandbox import ApiCall, SlackSandbox

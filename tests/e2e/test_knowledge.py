@@ -7,8 +7,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from bot.cli.knowledge import index_command, misses_command
 from bot.config_file import parse_config
-from bot.knowledge_cli import index_command, misses_command
 from sandbox import SlackSandbox
 from tests.e2e.conftest import running_bot, settings_for
 

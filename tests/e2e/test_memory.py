@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from bot.memory_cli import forget_user_command
+from bot.cli.memory import forget_user_command
 from sandbox import SlackSandbox
 from tests.e2e.conftest import Bot, running_bot, settings_for
 

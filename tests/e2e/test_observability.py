@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.cli.review import review_show_command
 from bot.config_file import parse_config
 from bot.health import Readiness
-from bot.review_cli import review_show_command
 from handlers.approval_blocks import APPROVE_ACTION
 from handlers.review_blocks import FEEDBACK_UP
 from sandbox import ApiCall, Fault, SlackSandbox

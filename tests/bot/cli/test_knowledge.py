@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from agents.core.knowledge import Miss
+from bot.cli.knowledge import index_command, misses_command
 from bot.config import Settings
-from bot.knowledge_cli import index_command, misses_command
 from storage import Database
 
 PAYMENTS = "# Payments\n\n## Rollback\n\nRun the rollback action.\n\n## Owners\n\nPayments team.\n"

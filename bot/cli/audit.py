@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
 from agents.core.errors import ConfigError
+from bot.cli.conventions import Subparsers
 from bot.config import Settings
-from storage import Database
 
-__all__ = ["parse_since", "print_audit"]
+__all__ = ["add_parser", "command", "parse_since", "print_audit"]
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """Define ``switchboard audit [--since WHEN] [--action NAME] [--limit N]``."""
+    audit = subparsers.add_parser("audit", help="print the audit log")
+    audit.add_argument(
+        "--since", help="ISO date or time (UTC), e.g. 2026-11-23 or 2026-11-23T10:00"
+    )
+    audit.add_argument("--action", help="only this action")
+    audit.add_argument("--limit", type=int, default=200)
+
+
+async def command(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the audit log; returns the exit code."""
+    return await print_audit(settings, since=args.since, action=args.action, limit=args.limit)
 
 
 def parse_since(value: str | None) -> datetime | None:
@@ -33,6 +49,8 @@ async def print_audit(
     out: TextIO | None = None,
 ) -> int:
     """Print the audit entries, oldest first; returns the exit code."""
+    from storage import Database
+
     out = out or sys.stdout
     start = parse_since(since)
     database = await Database.connect(settings.database_url)

@@ -1,5 +1,8 @@
 """``switchboard demo``: the sandbox, the bot, the worker and SQLite in one process.
 
+One of the two places the app starts the sandbox (the other is ``switchboard sandbox``); the
+import contract "The app never imports the sandbox" names both.
+
 You are ``alice`` in ``#general``, talking to @switchboard; ``bob`` and ``carol`` (the
 ``@sre`` group) approve. The example actions (``examples/switchboard.yaml``) run against the
 sandbox's fake deploy API. Lines:
@@ -17,28 +20,28 @@ With ``--script FILE`` the lines of FILE are played and the transcript printed.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import secrets
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import SecretStr
 
+from bot.cli.conventions import Subparsers
 from bot.config import DEFAULT_DATABASE_URL, Settings, process_environment
 from bot.config_file import LoadedConfig, parse_config
-from bot.runtime import Runtime, RuntimeOptions
-from bot.serve import HttpServer
-from bot.server import SLACK_EVENTS_PATH
-from bot.worker import WorkerOptions
-from sandbox import ApiCall, SlackSandbox
 
-__all__ = ["DEMO_DATABASE_URL", "DemoSession", "run_demo"]
+if TYPE_CHECKING:
+    from sandbox import ApiCall, SlackSandbox
+
+__all__ = ["DEMO_DATABASE_URL", "DemoSession", "add_parser", "command", "run_demo"]
 
 DEMO_DATABASE_URL = "sqlite+aiosqlite:///var/demo.db"
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[1] / "examples" / "switchboard.yaml"
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "switchboard.yaml"
 _EXAMPLE_API = "http://127.0.0.1:3001/"
 _TIMEOUT = 15.0
 _PEOPLE = {"alice": "U0ALICE", "bob": "U0BOB", "carol": "U0CAROL"}
@@ -334,8 +337,27 @@ def _demo_environ() -> Mapping[str, str]:
     return environ
 
 
+def add_parser(subparsers: Subparsers) -> None:
+    """Define ``switchboard demo [--script FILE]``."""
+    demo = subparsers.add_parser(
+        "demo", help="chat with the bot in a local sandbox; no account needed"
+    )
+    demo.add_argument("--script", type=Path, help="play the lines of FILE and print the transcript")
+
+
+async def command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the demo (interactive, or the lines of ``--script``); returns the exit code."""
+    return await run_demo(settings, script=args.script)
+
+
 async def run_demo(settings: Settings, *, script: Path | None, out: TextIO | None = None) -> int:
     """Run the demo; returns the process exit code."""
+    from bot.runtime import Runtime, RuntimeOptions
+    from bot.serve import HttpServer
+    from bot.server import SLACK_EVENTS_PATH
+    from bot.worker import WorkerOptions
+    from sandbox import SlackSandbox
+
     out = out or sys.stdout
     async with SlackSandbox(signing_secret=secrets.token_hex(16)) as sandbox:
         sandbox.workspace.directory.add_usergroup("S0SRE", "sre", ["U0BOB", "U0CAROL"])

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from storage import head_revision
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _run(
@@ -186,3 +186,23 @@ def test_knowledge_index_and_misses_from_the_command_line(tmp_path: Path) -> Non
     assert pruned.stdout.strip().endswith("removed 1")
     bad = _run("knowledge", "index", str(tmp_path / "nope"), env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "no such file or directory" in bad.stderr
+
+
+def test_start_up_loads_no_storage_runtime_slack_or_sandbox(tmp_path: Path) -> None:
+    """Building the parser (every command's flags) imports none of the heavy parts: each
+    command imports them when it runs, so ``--help`` and ``config`` stay fast."""
+    heavy = ("storage", "sqlalchemy", "aiohttp", "slack_sdk", "slack_bolt", "sandbox")
+    probe = (
+        "import sys; from bot.cli import build_parser; build_parser(); "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r} "
+        "or m in ('bot.runtime', 'bot.serve', 'bot.server', 'bot.worker')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "[]"

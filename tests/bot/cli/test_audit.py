@@ -10,7 +10,7 @@ import pytest
 
 from agents.core.errors import ConfigError
 from agents.core.jobs import AuditEntry
-from bot.audit_cli import parse_since, print_audit
+from bot.cli.audit import parse_since, print_audit
 from bot.config import Settings
 from storage import Database
 

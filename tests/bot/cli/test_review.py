@@ -15,8 +15,8 @@ import pytest
 from agents.core.approval import Reject
 from agents.core.feedback import Feedback
 from bot.cli import main
+from bot.cli.review import export_command, kpis_command, review_list_command, review_show_command
 from bot.config import Settings
-from bot.review_cli import export_command, kpis_command, review_list_command, review_show_command
 from storage import Database
 from tests.storage.builders import approval, entry, inbound, outbound, step, trace
 

@@ -28,10 +28,11 @@ from agents.core.evaluation import (
     parse_baseline,
     parse_dataset,
 )
+from bot.cli.conventions import Subparsers
 from bot.config import Settings
 from bot.config_file import LoadedConfig, load_config
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_REGRESSION", "add_eval_parser", "eval_command"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_REGRESSION", "add_parser", "command", "eval_command"]
 
 EXIT_REGRESSION = 1
 EXIT_BAD_INPUT = 2
@@ -39,7 +40,7 @@ DEFAULT_K = 8
 BASELINE_NAME = "baseline.json"
 
 
-def add_eval_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(subparsers: Subparsers) -> None:
     """Define ``switchboard eval DATASET [--k N] [--baseline FILE] [--config FILE] [--json]``."""
     parser = subparsers.add_parser(
         "eval",
@@ -63,6 +64,18 @@ def add_eval_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     )
     parser.add_argument(
         "--json", action="store_true", help="print a machine-readable report instead of a table"
+    )
+
+
+async def command(args: argparse.Namespace, settings: Settings) -> int:
+    """Replay the dataset and compare with the baseline; returns the exit code."""
+    return await eval_command(
+        settings,
+        args.dataset,
+        k=args.k,
+        baseline=args.baseline,
+        config_path=args.config,
+        json_output=args.json,
     )
 
 

@@ -19,15 +19,15 @@ from agents.core.llm import ChatMessage, ChatRequest, Completion
 from agents.core.planning import LlmPlanner
 from agents.core.ports import Clock
 from agents.registry import BUILTIN_AGENTS
+from bot.cli.eval import add_parser, eval_command
 from bot.config import Settings
 from bot.config_file import LoadedConfig, load_config, parse_config
-from bot.eval_cli import add_eval_parser, eval_command
 from bot.eval_replay import PlanningFactory, Replayer
 from bot.planning_wiring import Planning
 from storage import Database
 from tests.agents.fakes_llm import ScriptedModel, called, said
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DATASET = REPO / "tests" / "eval" / "dataset.jsonl"
 BASELINE = REPO / "tests" / "eval" / "baseline.json"
 EXAMPLE = REPO / "examples" / "switchboard.yaml"
@@ -321,7 +321,7 @@ def test_the_subcommand_parses_its_options_and_defaults() -> None:
     """``eval DATASET`` defaults to k=8, no explicit baseline or config, a table; k must be
     at least 1."""
     parser = argparse.ArgumentParser(prog="switchboard")
-    add_eval_parser(parser.add_subparsers(dest="command"))
+    add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["eval", "set.jsonl"])
     assert (args.dataset, args.k, args.baseline, args.config, args.json) == (
         Path("set.jsonl"),

@@ -9,6 +9,7 @@ request reaches an action's target beyond opening and closing a connection.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -16,17 +17,13 @@ from dataclasses import dataclass
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from agents.core.errors import ConfigError, StorageError
+from bot.cli.conventions import Subparsers
 from bot.config import Settings
 from bot.config_file import ConfigFileError, LoadedConfig, load_config
 from bot.config_file.models import HttpExecutorConfig, ShellExecutorConfig
-from storage import Database
-from storage.migrate import head_revision
 
-__all__ = ["Check", "doctor_command"]
+__all__ = ["Check", "add_parser", "command", "doctor_command"]
 
 _CONNECT_TIMEOUT = 3.0
 _SLACK_FIXES = {
@@ -46,6 +43,19 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """Define ``switchboard doctor``."""
+    subparsers.add_parser(
+        "doctor",
+        help="check config, database, Slack credentials and action targets; say how to fix",
+    )
+
+
+async def command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the checks; the exit code (1 if any failed)."""
+    return await doctor_command(settings)
 
 
 async def doctor_command(settings: Settings, *, out: TextIO | None = None) -> int:
@@ -91,6 +101,9 @@ def _config(settings: Settings, checks: list[Check]) -> LoadedConfig | None:
 
 
 async def _database(settings: Settings) -> Check:
+    from storage import Database
+    from storage.migrate import head_revision
+
     try:
         database = await Database.connect(settings.database_url)
     except (StorageError, ConfigError) as exc:
@@ -115,6 +128,9 @@ async def _database(settings: Settings) -> Check:
 
 
 async def _slack(settings: Settings) -> list[Check]:
+    from slack_sdk.errors import SlackApiError, SlackClientError
+    from slack_sdk.web.async_client import AsyncWebClient
+
     token = settings.slack_bot_token
     if token is None:
         return [Check("slack", False, "SLACK_BOT_TOKEN is not set", "set SLACK_BOT_TOKEN (xoxb-…)")]

@@ -3,23 +3,40 @@ feedback votes (and the stored thread summaries, which are remade from what is l
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import TextIO
 
 import structlog
 
+from bot.cli.conventions import Subparsers
 from bot.config import Settings
-from storage import Database
 
-__all__ = ["forget_user_command"]
+__all__ = ["add_parser", "command", "forget_user_command"]
 
 log = structlog.get_logger(__name__)
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """Define ``switchboard memory forget --user U… [--team T…]``."""
+    memory = subparsers.add_parser("memory", help="erase what Switchboard stored about a person")
+    memory_sub = memory.add_subparsers(dest="memory_command", required=True, metavar="ACTION")
+    forget = memory_sub.add_parser("forget", help="erase a person's messages and notes")
+    forget.add_argument("--user", required=True, help="Slack user id, e.g. U0ALICE")
+    forget.add_argument("--team", help="only in this team (default: every team)")
+
+
+async def command(args: argparse.Namespace, settings: Settings) -> int:
+    """``memory forget``; returns the exit code."""
+    return await forget_user_command(settings, user_id=args.user, team_id=args.team)
 
 
 async def forget_user_command(
     settings: Settings, *, user_id: str, team_id: str | None, out: TextIO | None = None
 ) -> int:
     """Erase what the person wrote and the notes by or about them; returns the exit code."""
+    from storage import Database
+
     out = out or sys.stdout
     database = await Database.connect(settings.database_url)
     try:

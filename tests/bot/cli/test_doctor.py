@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.doctor import doctor_command
 from bot.config import Settings
-from bot.doctor import doctor_command
 from sandbox import SlackSandbox
 from storage import Database, head_revision
 from tests.e2e.approvals_config import approvals_config

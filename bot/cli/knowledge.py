@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import sys
@@ -9,10 +10,35 @@ from pathlib import Path
 from typing import TextIO
 
 from agents.core.markdown import chunk_markdown
+from bot.cli.conventions import Subparsers
 from bot.config import Settings
-from storage import Database
 
-__all__ = ["index_command", "misses_command"]
+__all__ = ["add_parser", "command", "index_command", "misses_command"]
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """Define ``switchboard knowledge index PATH… [--keep-missing]`` and
+    ``switchboard knowledge misses [--limit N]``."""
+    knowledge = subparsers.add_parser("knowledge", help="index runbooks; list unanswered questions")
+    knowledge_sub = knowledge.add_subparsers(
+        dest="knowledge_command", required=True, metavar="ACTION"
+    )
+    index = knowledge_sub.add_parser("index", help="index Markdown files (folders: *.md)")
+    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument(
+        "--keep-missing",
+        action="store_true",
+        help="keep the chunks of files no longer present (default: they leave the index)",
+    )
+    misses = knowledge_sub.add_parser("misses", help="questions the runbooks could not answer")
+    misses.add_argument("--limit", type=int, default=100)
+
+
+async def command(args: argparse.Namespace, settings: Settings) -> int:
+    """``knowledge index|misses``; returns the exit code."""
+    if args.knowledge_command == "index":
+        return await index_command(settings, list(args.paths), prune=not args.keep_missing)
+    return await misses_command(settings, limit=args.limit)
 
 
 def _markdown_files(root: Path) -> list[Path]:
@@ -49,6 +75,8 @@ async def index_command(
     settings: Settings, paths: list[Path], *, prune: bool, out: TextIO | None = None
 ) -> int:
     """Index Markdown files under ``paths``; with ``prune``, drop files no longer there."""
+    from storage import Database
+
     out = out or sys.stdout
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -89,6 +117,8 @@ async def index_command(
 
 async def misses_command(settings: Settings, *, limit: int, out: TextIO | None = None) -> int:
     """Print the questions the runbooks could not answer, newest first."""
+    from storage import Database
+
     out = out or sys.stdout
     database = await Database.connect(settings.database_url)
     try:

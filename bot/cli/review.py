@@ -1,5 +1,5 @@
-"""``switchboard review|kpis|export``: the review queue, KPIs per agent and the evaluation set
-in the terminal.
+"""``switchboard review|trace|kpis|export``: the review queue, one turn, KPIs per agent and the
+evaluation set in the terminal.
 
 Whoever can run these can read the database, so they are not limited to reviewers; every
 label and promotion is stored as made by ``cli``.
@@ -7,20 +7,26 @@ label and promotion is stored as made by ``cli``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from agents.core.export import case_record
 from agents.core.feedback import AgentKpis, parse_label
+from bot.cli.conventions import EXIT_CONFIG, Subparsers
 from bot.clock import SystemClock
 from bot.config import Settings
-from storage import Database
+
+if TYPE_CHECKING:
+    from storage import Database
 
 __all__ = [
+    "add_parser",
+    "command",
     "export_command",
     "kpis_command",
     "review_label_command",
@@ -33,7 +39,91 @@ _ACTOR = "cli"
 _LABELS = "bug, docs_gap, routing, expected"
 
 
+def add_parser(subparsers: Subparsers) -> None:
+    """Define ``switchboard review list|show|label|promote``, ``trace``, ``kpis`` and
+    ``export``."""
+    review = subparsers.add_parser("review", help="the review queue: 👎s and rejected approvals")
+    review_sub = review.add_subparsers(dest="review_command", required=True, metavar="ACTION")
+    listing = review_sub.add_parser("list", help="list the queue, newest first")
+    listing.add_argument("--days", type=int, default=7)
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--unlabelled", action="store_true", help="only items without a label")
+    show = review_sub.add_parser("show", help="one turn: route, plan, cost, votes")
+    show.add_argument("trace")
+    label = review_sub.add_parser("label", help="label a turn: bug, docs_gap, routing, expected")
+    label.add_argument("trace")
+    label.add_argument("label")
+    promote = review_sub.add_parser(
+        "promote", help="add a turn to the evaluation set (optionally correcting what it expects)"
+    )
+    promote.add_argument("trace")
+    promote.add_argument("--agent", help="the agent it should have been routed to")
+    promote.add_argument("--action", help="the action it should have proposed ('none': none)")
+    promote.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="expected parameter"
+    )
+    promote.add_argument("--approval-required", choices=["yes", "no"])
+    promote.add_argument("--answer", help="text the answer should contain")
+
+    trace = subparsers.add_parser(
+        "trace", help="one turn from the database: route, plan, actions, timings"
+    )
+    trace.add_argument("trace")
+
+    kpis = subparsers.add_parser("kpis", help="KPIs per agent as a table")
+    kpis.add_argument("--agent", help="only this agent")
+    kpis.add_argument("--days", type=int, default=7)
+
+    export = subparsers.add_parser("export", help="write the evaluation set (promoted turns)")
+    export.add_argument("--format", dest="fmt", default="jsonl", choices=["jsonl"])
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+
+
+async def command(args: argparse.Namespace, settings: Settings) -> int:
+    """``review …``, ``trace``, ``kpis`` or ``export``; returns the exit code."""
+    if args.command == "trace":
+        return await review_show_command(settings, args.trace)
+    if args.command == "kpis":
+        return await kpis_command(settings, days=args.days, agent=args.agent)
+    if args.command == "export":
+        return await export_command(settings, fmt=args.fmt, output=args.out)
+    if args.review_command == "list":
+        return await review_list_command(
+            settings, days=args.days, limit=args.limit, unlabelled=args.unlabelled
+        )
+    if args.review_command == "show":
+        return await review_show_command(settings, args.trace)
+    if args.review_command == "label":
+        return await review_label_command(settings, args.trace, args.label)
+    corrections = _corrections(args)
+    if corrections is None:
+        print("switchboard: --param takes NAME=VALUE", file=sys.stderr)
+        return EXIT_CONFIG
+    return await review_promote_command(settings, args.trace, corrections=corrections)
+
+
+def _corrections(args: argparse.Namespace) -> dict[str, object] | None:
+    """The reviewer's corrections given to ``review promote``; None if a --param is malformed."""
+    corrections: dict[str, object] = {}
+    if args.agent:
+        corrections["agent"] = args.agent
+    if args.action:
+        corrections["action"] = None if args.action == "none" else args.action
+    if args.param:
+        pairs = [p.partition("=") for p in args.param]
+        if any(not name or not sep for name, sep, _ in pairs):
+            return None
+        corrections["params"] = {name: value for name, _, value in pairs}
+    if args.approval_required:
+        corrections["approval_required"] = args.approval_required == "yes"
+    if args.answer:
+        corrections["answer"] = args.answer
+    return corrections
+
+
 async def _open(settings: Settings) -> Database:
+    from storage import Database
+
     database = await Database.connect(settings.database_url)
     if database.dialect == "sqlite":
         await database.migrate()
