@@ -62,7 +62,7 @@ class BotDriver:
         echo_bot_messages: bool = False,
         socket_ack_timeout: float = 5.0,
     ) -> None:
-        self.workspace = workspace
+        self._workspace = workspace
         self.request_url = request_url
         self.delivery: Via = delivery
         self.subscriptions = frozenset(subscriptions)
@@ -75,7 +75,7 @@ class BotDriver:
         self._running = False
         self._stopped = False
         self.replica_urls: list[str] = []
-        self.fan_out = 1
+        self._fan_out = 1
         self._next_replica = 0
 
     def deliver_to_replicas(self, urls: Sequence[str], *, fan_out: int = 2) -> None:
@@ -83,7 +83,7 @@ class BotDriver:
         in turn), as when Slack's retry or a load balancer hands one event to two replicas.
         The first answer is returned; every one is recorded in :attr:`deliveries`."""
         self.replica_urls = list(urls)
-        self.fan_out = max(1, min(fan_out, len(self.replica_urls)))
+        self._fan_out = max(1, min(fan_out, len(self.replica_urls)))
 
     def _targets(self) -> list[str]:
         if not self.replica_urls:
@@ -93,7 +93,7 @@ class BotDriver:
         start = self._next_replica
         self._next_replica = (start + 1) % len(self.replica_urls)
         count = len(self.replica_urls)
-        return [self.replica_urls[(start + n) % count] for n in range(self.fan_out)]
+        return [self.replica_urls[(start + n) % count] for n in range(self._fan_out)]
 
     async def start(self) -> None:
         """Open the HTTP client; deliveries are refused before this and after :meth:`close`."""
@@ -136,7 +136,7 @@ class BotDriver:
     ) -> Delivery:
         self._require_started()
         if (via or self.delivery) == "socket":
-            envelope = self.workspace.envelopes.socket_envelope(
+            envelope = self._workspace.envelopes.socket_envelope(
                 kind, payload, retry_attempt=retry_attempt, retry_reason=retry_reason
             )
             ack = await self._socket.send(envelope, ack_timeout=self.socket_ack_timeout)
@@ -189,7 +189,7 @@ class BotDriver:
             timestamp: The signed request timestamp (default: now).
             via: ``http`` or ``socket`` (default: the sandbox's ``delivery``).
         """
-        envelope = self.workspace.envelopes.event_callback(
+        envelope = self._workspace.envelopes.event_callback(
             event, event_id=event_id, event_time=event_time
         )
         headers = {}
@@ -228,7 +228,7 @@ class BotDriver:
 
     async def verify_url(self, challenge: str = _DEFAULT_CHALLENGE) -> Delivery:
         """Send the ``url_verification`` handshake; the bot should echo the challenge."""
-        payload = self.workspace.envelopes.url_verification(challenge)
+        payload = self._workspace.envelopes.url_verification(challenge)
         return await self._deliver(
             "events_api",
             payload,
@@ -258,7 +258,7 @@ class BotDriver:
         if not self.echo_bot_messages or self._stopped:
             return
         for event, channel in events:
-            if humans.subscribed(self.workspace, channel, self.subscriptions):
+            if humans.subscribed(self._workspace, channel, self.subscriptions):
                 task = asyncio.get_running_loop().create_task(self._echo(event))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)

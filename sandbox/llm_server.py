@@ -1,8 +1,8 @@
 """A scripted LLM server: OpenAI chat completions and Anthropic Messages on one local port.
 
-Tests and the demo script what "the model" says as neutral steps (:func:`reply`,
-:func:`tool_call`, :func:`error`, :func:`delay`, :func:`malformed`); each request takes the
-next step and gets it in the wire format of the endpoint it called:
+Tests and the demo script what "the model" says as neutral steps (:mod:`sandbox.llm_steps`:
+``reply``, ``tool_call``, ``error``, ``delay``, ``malformed``); each request takes the next
+step and gets it in the wire format of the endpoint it called (:mod:`sandbox.llm_wire`):
 
 * ``POST /v1/chat/completions`` (OpenAI-compatible; base URL :attr:`openai_base_url`),
 * ``POST /v1/messages`` (Anthropic; base URL :attr:`anthropic_base_url`).
@@ -30,153 +30,17 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 from aiohttp import web
 
+from sandbox.llm_steps import SCRIPT_EXHAUSTED, Delay, ErrorStep, Malformed, Step
+from sandbox.llm_wire import Flavour, anthropic_body, error_response, invalid, openai_body
 from sandbox.records import JSON
 from sandbox.serving import LocalServer, serve_app
 
-__all__ = [
-    "SCRIPT_EXHAUSTED",
-    "Delay",
-    "ErrorStep",
-    "Flavour",
-    "LLMRequest",
-    "Malformed",
-    "Reply",
-    "ScriptedCall",
-    "ScriptedLLMServer",
-    "Step",
-    "ToolCalls",
-    "call",
-    "delay",
-    "error",
-    "malformed",
-    "reply",
-    "tool_call",
-    "tool_calls",
-]
+__all__ = ["LLMRequest", "ScriptedLLMServer"]
 
-Flavour = Literal["openai", "anthropic"]
-TokenCounts = tuple[int, int]
-"""``(input_tokens, output_tokens)`` a step reports."""
-
-_USAGE: TokenCounts = (10, 5)
 _CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "api-key"})
-_NOT_JSON = "<html><body>upstream proxy error</body></html>"
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """The model answers with text (``finish="length"``: it ran out of tokens)."""
-
-    text: str
-    usage: TokenCounts = _USAGE
-    finish: Literal["stop", "length"] = "stop"
-
-
-@dataclass(frozen=True, slots=True)
-class ScriptedCall:
-    """One tool call; ``arguments`` as a string is sent verbatim (malformed JSON too)."""
-
-    name: str
-    arguments: Mapping[str, object] | str
-    id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCalls:
-    """The model calls one or more tools (optionally saying something first)."""
-
-    calls: tuple[ScriptedCall, ...]
-    text: str = ""
-    usage: TokenCounts = _USAGE
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorStep:
-    """An HTTP error in the vendor's error format (``body`` replaces that format)."""
-
-    status: int
-    retry_after: float | str | None = None
-    body: JSON | str | None = None
-    message: str = "scripted error"
-
-
-@dataclass(frozen=True, slots=True)
-class Delay:
-    """Hold the request open ``seconds`` (cut short when the server closes), then ``then``."""
-
-    seconds: float
-    then: Step
-
-
-@dataclass(frozen=True, slots=True)
-class Malformed:
-    """A 200 that claims JSON but is not."""
-
-    body: str = _NOT_JSON
-
-
-Step = Reply | ToolCalls | ErrorStep | Delay | Malformed
-
-SCRIPT_EXHAUSTED = ErrorStep(500, message="script exhausted: no step left for this request")
-"""The default answer once the script is empty (and no responder is set)."""
-
-
-def reply(
-    text: str, *, usage: TokenCounts = _USAGE, finish: Literal["stop", "length"] = "stop"
-) -> Reply:
-    """A text answer."""
-    return Reply(text, usage, finish)
-
-
-def call(
-    name: str, arguments: Mapping[str, object] | str, *, call_id: str | None = None
-) -> ScriptedCall:
-    """One call for :func:`tool_calls` (an id is made up when none is given)."""
-    return ScriptedCall(name, arguments, call_id)
-
-
-def tool_calls(*calls: ScriptedCall, text: str = "", usage: TokenCounts = _USAGE) -> ToolCalls:
-    """An answer calling several tools at once."""
-    if not calls:
-        raise ValueError("tool_calls needs at least one call")
-    return ToolCalls(calls, text, usage)
-
-
-def tool_call(
-    name: str,
-    arguments: Mapping[str, object] | str,
-    *,
-    call_id: str | None = None,
-    text: str = "",
-    usage: TokenCounts = _USAGE,
-) -> ToolCalls:
-    """An answer calling one tool."""
-    return ToolCalls((ScriptedCall(name, arguments, call_id),), text, usage)
-
-
-def error(
-    status: int,
-    *,
-    retry_after: float | str | None = None,
-    body: JSON | str | None = None,
-    message: str = "scripted error",
-) -> ErrorStep:
-    """An HTTP error; ``retry_after`` (seconds or an HTTP date) becomes ``Retry-After``."""
-    return ErrorStep(status, retry_after, body, message)
-
-
-def delay(seconds: float, then: Step) -> Delay:
-    """Answer ``then`` only after ``seconds`` (to make a client time out)."""
-    return Delay(seconds, then)
-
-
-def malformed(body: str = _NOT_JSON) -> Malformed:
-    """A 200 whose body is not JSON."""
-    return Malformed(body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,24 +58,6 @@ class LLMRequest:
     headers: Mapping[str, str]
     body: JSON | None
     at: float
-
-
-_OPENAI_ERRORS: dict[int, tuple[str, str | None]] = {
-    400: ("invalid_request_error", None),
-    401: ("invalid_request_error", "invalid_api_key"),
-    403: ("permission_denied", None),
-    404: ("invalid_request_error", "model_not_found"),
-    429: ("requests", "rate_limit_exceeded"),
-}
-_ANTHROPIC_ERRORS = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    529: "overloaded_error",
-}
 
 
 @dataclass(slots=True, eq=False)
@@ -346,23 +192,25 @@ class ScriptedLLMServer(LocalServer):
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
         self._record(LLMRequest(flavour, request.path, headers, body, time.monotonic()))
         if not self._authorized(request):
-            return self._error(flavour, ErrorStep(401, message="invalid API key"))
-        problem = _invalid(flavour, body, request.headers)
+            return error_response(flavour, ErrorStep(401, message="invalid API key"), ids=self._ids)
+        problem = invalid(flavour, body, request.headers)
         if problem is not None or body is None:
-            return self._error(flavour, ErrorStep(400, message=problem or "body is not JSON"))
+            return error_response(
+                flavour, ErrorStep(400, message=problem or "body is not JSON"), ids=self._ids
+            )
         step = self._next(body)
         while isinstance(step, Delay):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), step.seconds)
             step = step.then
         if isinstance(step, ErrorStep):
-            return self._error(flavour, step)
+            return error_response(flavour, step, ids=self._ids)
         if isinstance(step, Malformed):
             return web.Response(status=200, text=step.body, content_type="application/json")
         model = str(body.get("model", "scripted-model"))
         if flavour == "openai":
-            return web.json_response(self._openai_body(step, model=model))
-        return web.json_response(self._anthropic_body(step, model=model))
+            return web.json_response(openai_body(step, model=model, ids=self._ids))
+        return web.json_response(anthropic_body(step, model=model, ids=self._ids))
 
     def _authorized(self, request: web.Request) -> bool:
         if self.api_key is None:
@@ -380,125 +228,3 @@ class ScriptedLLMServer(LocalServer):
         if self.responder is not None:
             return self.responder(body)
         return self.when_empty
-
-    # -- rendering
-
-    def _openai_body(self, step: Reply | ToolCalls, *, model: str) -> JSON:
-        message: JSON = {"role": "assistant", "content": step.text or None, "refusal": None}
-        if isinstance(step, ToolCalls):
-            message["tool_calls"] = [
-                {
-                    "id": c.id or f"call_{next(self._ids):06d}",
-                    "type": "function",
-                    "function": {"name": c.name, "arguments": _as_text(c.arguments)},
-                }
-                for c in step.calls
-            ]
-            finish = "tool_calls"
-        else:
-            finish = step.finish
-        prompt, completion = step.usage
-        return {
-            "id": f"chatcmpl-{next(self._ids):06d}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
-            ],
-            "usage": {
-                "prompt_tokens": prompt,
-                "completion_tokens": completion,
-                "total_tokens": prompt + completion,
-            },
-        }
-
-    def _anthropic_body(self, step: Reply | ToolCalls, *, model: str) -> JSON:
-        content: list[JSON] = [{"type": "text", "text": step.text}] if step.text else []
-        if isinstance(step, ToolCalls):
-            content.extend(
-                {
-                    "type": "tool_use",
-                    "id": c.id or f"toolu_{next(self._ids):06d}",
-                    "name": c.name,
-                    "input": _as_object(c.arguments),
-                }
-                for c in step.calls
-            )
-            stop = "tool_use"
-        else:
-            stop = "end_turn" if step.finish == "stop" else "max_tokens"
-        prompt, completion = step.usage
-        return {
-            "id": f"msg_{next(self._ids):06d}",
-            "type": "message",
-            "role": "assistant",
-            "model": model,
-            "content": content,
-            "stop_reason": stop,
-            "stop_sequence": None,
-            "usage": {
-                "input_tokens": prompt,
-                "output_tokens": completion,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
-            },
-        }
-
-    def _error(self, flavour: Flavour, step: ErrorStep) -> web.Response:
-        headers: dict[str, str] = {}
-        if step.retry_after is not None:
-            value = step.retry_after
-            headers["Retry-After"] = f"{value:g}" if isinstance(value, int | float) else str(value)
-        request_id = f"req_{next(self._ids):06d}"
-        if step.body is not None:
-            text = step.body if isinstance(step.body, str) else json.dumps(step.body)
-        elif flavour == "openai":
-            kind, code = _OPENAI_ERRORS.get(step.status, ("server_error", None))
-            error_body = {"message": step.message, "type": kind, "param": None, "code": code}
-            text = json.dumps({"error": error_body})
-            headers["x-request-id"] = request_id
-        else:
-            kind = _ANTHROPIC_ERRORS.get(step.status, "api_error")
-            error_body = {"type": kind, "message": step.message}
-            text = json.dumps({"type": "error", "error": error_body, "request_id": request_id})
-            headers["request-id"] = request_id
-        return web.Response(
-            status=step.status, text=text, content_type="application/json", headers=headers
-        )
-
-
-def _invalid(flavour: Flavour, body: JSON | None, headers: Mapping[str, str]) -> str | None:
-    """Why the real API would refuse this request (the checks an adapter bug would trip)."""
-    if body is None:
-        return "the body must be a JSON object"
-    if not isinstance(body.get("model"), str):
-        return "model: field required"
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        return "messages: a non-empty list is required"
-    if flavour == "anthropic":
-        if "anthropic-version" not in headers:
-            return "anthropic-version: header is required"
-        if not isinstance(body.get("max_tokens"), int):
-            return "max_tokens: field required"
-        roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
-        if any(role not in ("user", "assistant") for role in roles):
-            return "messages: roles must be 'user' or 'assistant' (system goes in 'system')"
-    return None
-
-
-def _as_text(arguments: Mapping[str, object] | str) -> str:
-    return arguments if isinstance(arguments, str) else json.dumps(dict(arguments))
-
-
-def _as_object(arguments: Mapping[str, object] | str) -> object:
-    """Anthropic's ``input`` is an object; a string that is not one is sent as it is (a
-    protocol violation, which is what a test of a broken server wants)."""
-    if not isinstance(arguments, str):
-        return dict(arguments)
-    try:
-        decoded = json.loads(arguments)
-    except ValueError:
-        return arguments
-    return decoded if isinstance(decoded, dict) else arguments

@@ -77,7 +77,7 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class SentMessage:
-    """A human's message stored by :meth:`SlackSandbox.user_says` and what it delivered.
+    """A human's message stored by :meth:`sandbox.people.People.say` and what it delivered.
 
     Attributes:
         ts: The message's ts.

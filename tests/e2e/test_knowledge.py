@@ -76,7 +76,8 @@ async def test_a_configured_model_composes_the_answer_from_the_runbooks(
 ) -> None:
     """With a provider for the knowledge agent, the scripted model's answer is posted with
     the cited sources, and the model was given the retrieved section."""
-    from sandbox.llm_server import ScriptedLLMServer, reply
+    from sandbox.llm_server import ScriptedLLMServer
+    from sandbox.llm_steps import reply
 
     docs = tmp_path / "runbooks"
     docs.mkdir()

@@ -16,7 +16,8 @@ from structlog.testing import capture_logs
 from agents.core.models import Trace
 from handlers.approval_blocks import APPROVE_ACTION
 from sandbox import ApiCall, SlackSandbox
-from sandbox.llm_server import ScriptedLLMServer, error, reply, tool_call
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import error, reply, tool_call
 from tests.e2e.conftest import Bot, running_bot
 from tests.e2e.llm_config import LLM_KEY, llm_config
 
@@ -111,7 +112,7 @@ async def test_provider_timeout_falls_back(
     sandbox: SlackSandbox, database_url: str, llm: ScriptedLLMServer
 ) -> None:
     """A provider slower than its timeout counts as down; rules answer with a note."""
-    from sandbox.llm_server import delay
+    from sandbox.llm_steps import delay
 
     llm.script(*(delay(1.0, reply("too late")) for _ in range(3)))
     config = llm_config(sandbox.base_url, primary_url=llm.openai_base_url, timeout="200ms")
@@ -191,7 +192,7 @@ async def test_slow_turn_shows_a_reaction_replaced_by_the_outcome(
 ) -> None:
     """The model takes 0.5 s, longer than the 0.1 s progress delay: the message gets ⏳, and
     ✅ replaces it once the answer is posted."""
-    from sandbox.llm_server import delay
+    from sandbox.llm_steps import delay
 
     llm.script(delay(0.5, reply("all good")))
     config = llm_config(sandbox.base_url, primary_url=llm.openai_base_url)

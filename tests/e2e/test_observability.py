@@ -20,7 +20,8 @@ from bot.health import Readiness
 from handlers.approval_blocks import APPROVE_ACTION
 from handlers.review_blocks import FEEDBACK_UP
 from sandbox import ApiCall, Fault, SlackSandbox
-from sandbox.llm_server import ScriptedLLMServer, tool_call
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import tool_call
 from storage import Database
 from storage.migrate import head_revision, upgrade
 from tests.e2e.approvals_config import approvals_config

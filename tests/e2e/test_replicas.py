@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 
 from handlers.approval_blocks import APPROVE_ACTION
 from sandbox import SlackSandbox
-from sandbox.llm_server import ScriptedLLMServer, reply
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import reply
 from storage import Database
 from tests.e2e.approvals_config import approvals_config
 from tests.e2e.llm_config import LLM_KEY, LLM_SECTIONS

@@ -9,7 +9,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from handlers.approval_blocks import APPROVE_ACTION
 from sandbox import SlackSandbox
-from sandbox.llm_server import ScriptedLLMServer, tool_call
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import tool_call
 from tests.e2e.conftest import running_bot
 from tests.e2e.llm_config import LLM_KEY, llm_config
 

@@ -9,14 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sandbox.llm_server import (
-    ScriptedLLMServer,
-    Step,
-    error,
-    malformed,
-    reply,
-    tool_call,
-)
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import Step, error, malformed, reply, tool_call
 from sandbox.records import JSON
 
 OPENAI_BODY = {"model": "m-1", "messages": [{"role": "user", "content": "hi"}]}

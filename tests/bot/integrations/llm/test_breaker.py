@@ -10,7 +10,8 @@ from structlog.testing import capture_logs
 from agents.core.errors import ProviderError
 from agents.core.llm import ChatMessage, ChatRequest
 from bot.integrations.llm import ProviderKind
-from sandbox.llm_server import ScriptedLLMServer, error, reply
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import error, reply
 
 from .conftest import FakeClock, ModelFactory
 

@@ -12,7 +12,8 @@ from agents.core.errors import ProviderError
 from agents.core.llm import ChatMessage, ChatRequest
 from bot.integrations.llm import ProviderSettings
 from bot.integrations.llm.openai_compat import OpenAIChatModel
-from sandbox.llm_server import ScriptedLLMServer, reply
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import reply
 
 from .conftest import RecordingSleep
 
