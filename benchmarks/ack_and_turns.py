@@ -48,7 +48,7 @@ import structlog
 from slack_sdk.signature import SignatureVerifier
 
 import bot as switchboard_package
-from bot.sandbox import ApiCall, SlackSandbox
+from sandbox import ApiCall, SlackSandbox
 
 HOST = "127.0.0.1"
 EVENTS_PATH = "/slack/events"
@@ -261,12 +261,12 @@ class LoadGenerator:
         self._concurrency = concurrency
         self._reply_timeout = reply_timeout
         self._events = 0
-        self._text = f"<@{sandbox.bot_user_id}> help"
+        self._text = f"<@{sandbox.workspace.directory.bot_user_id}> help"
 
     def _delivery(self, message: dict[str, Any]) -> bytes:
         """A Slack ``event_callback`` envelope around an ``app_mention`` of ``message``."""
         self._events += 1
-        team_id = self._sandbox.team_id
+        team_id = self._sandbox.workspace.directory.team_id
         event = {"type": "app_mention"}
         for key in ("user", "ts", "client_msg_id", "text", "team", "blocks"):
             if key in message:
@@ -286,7 +286,7 @@ class LoadGenerator:
                 {
                     "enterprise_id": None,
                     "team_id": team_id,
-                    "user_id": self._sandbox.bot_user_id,
+                    "user_id": self._sandbox.workspace.directory.bot_user_id,
                     "is_bot": True,
                     "is_enterprise_install": False,
                 }
@@ -355,11 +355,13 @@ class LoadGenerator:
             )
 
         try:
-            last = await self._sandbox.wait_for(
+            last = await self._sandbox.calls.wait_for(
                 "chat.postMessage", where=ours, count=len(parents), timeout=self._reply_timeout
             )
         except TimeoutError:
-            seen = sum(1 for call in self._sandbox.calls_for("chat.postMessage") if ours(call))
+            seen = sum(
+                1 for call in self._sandbox.calls.for_method("chat.postMessage") if ours(call)
+            )
             return None, len(parents) - seen
         return last.at - started, 0
 

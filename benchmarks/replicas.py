@@ -32,7 +32,7 @@ from floor_report import quiet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from storage import Database, create_engine
 
 _WARMUP = 30
@@ -121,13 +121,13 @@ async def _send(sandbox: SlackSandbox, count: int, concurrency: int) -> list[flo
     async def one(n: int) -> None:
         async with gate:
             started = time.monotonic()
-            message = await sandbox.user_says(f"<@U0BOT> help {n}")
+            message = await sandbox.people.say(f"<@U0BOT> help {n}")
             sent_at[message.ts] = started
 
     started = time.monotonic()
     await asyncio.gather(*(one(n) for n in range(count)))
     wanted = set(sent_at)
-    await sandbox.wait_for(
+    await sandbox.calls.wait_for(
         "chat.postMessage",
         where=lambda c: c.args.get("thread_ts") in wanted,
         count=count,
@@ -135,7 +135,7 @@ async def _send(sandbox: SlackSandbox, count: int, concurrency: int) -> list[flo
     )
     replies = {
         c.args["thread_ts"]: c.at
-        for c in sandbox.calls_for("chat.postMessage")
+        for c in sandbox.calls.for_method("chat.postMessage")
         if c.args.get("thread_ts") in wanted
     }
     latencies = [replies[ts] - sent_at[ts] for ts in wanted]
@@ -152,7 +152,7 @@ async def measure(
         try:
             for replica in replicas:
                 await replica.start()
-            sandbox.deliver_to_replicas([r.url for r in replicas], fan_out=fan_out)
+            sandbox.driver.deliver_to_replicas([r.url for r in replicas], fan_out=fan_out)
             await _send(sandbox, _WARMUP, concurrency)
             figures = await _send(sandbox, events, concurrency)
         finally:

@@ -16,8 +16,7 @@ from agents.llm.usage import UsageStore
 from agents.memory.compose import Composer
 from agents.turns.classify import Classifier
 from agents.turns.llm_planner import LlmPlanner
-from bot.config_file import LoadedConfig
-from bot.config_file import ProviderModel
+from bot.config_file import LoadedConfig, ProviderModel
 from bot.integrations.llm import ProviderSettings, build_chat_models
 
 __all__ = ["Planning", "build_composer", "build_planning", "provider_settings"]

@@ -7,12 +7,12 @@ knowledge, review and alerts.
 in pipeline order: ``yamlsource`` (YAML with positions), ``sections`` (one module per section:
 its pydantic shapes, its rules across fields with ``templates`` and ``credentials``, and its
 conversion to domain values), ``document`` (the sections composed into the whole file),
-``loader`` (reading, validation and error reporting), ``commands``.
+``loader`` (reading, validation and error reporting). The ``switchboard config`` command is
+:mod:`bot.cli.config`.
 """
 
 from __future__ import annotations
 
-from bot.config_file.commands import check_command, config_json_schema, schema_command
 from bot.config_file.document import LoadedConfig
 from bot.config_file.errors import ConfigFileError, ConfigIssue
 from bot.config_file.loader import load_config, parse_config
@@ -37,9 +37,6 @@ __all__ = [
     "PythonExecutorConfig",
     "ShellExecutorConfig",
     "SuccessModel",
-    "check_command",
-    "config_json_schema",
     "load_config",
     "parse_config",
-    "schema_command",
 ]

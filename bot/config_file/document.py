@@ -18,10 +18,10 @@ from pydantic import ConfigDict
 from agents.actions.spec import ActionSpec
 from agents.feedback.alerts import AlertSettings
 from agents.feedback.values import ReviewSettings
-from agents.memory.knowledge import KnowledgeSettings
-from agents.turns.profiles import PlanningSettings
-from agents.memory.retention import Retention
 from agents.incidents.rotation import IncidentSettings, Rotation
+from agents.memory.knowledge import KnowledgeSettings
+from agents.memory.retention import Retention
+from agents.turns.profiles import PlanningSettings
 from bot.config_file.sections.actions import ActionModel, check_actions, to_action_spec
 from bot.config_file.sections.agents import (
     AgentModel,

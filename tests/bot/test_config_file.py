@@ -11,16 +11,14 @@ import pytest
 
 from agents.actions.spec import validate_params
 from agents.kernel.errors import ConfigError
+from bot.cli.config import check_command, config_json_schema, schema_command
 from bot.config_file import (
     ConfigFileError,
     ConfigIssue,
     HttpExecutorConfig,
     LoadedConfig,
-    check_command,
-    config_json_schema,
     load_config,
     parse_config,
-    schema_command,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "switchboard.yaml"

@@ -17,10 +17,10 @@ from agents.kernel.clock import Clock
 from bot.config import Settings
 from bot.config_file import LoadedConfig
 from bot.runtime import Runtime, RuntimeOptions
-from bot.sandbox import SlackSandbox
 from bot.serve import HttpServer
 from bot.server import SLACK_EVENTS_PATH
 from bot.worker import WorkerOptions
+from sandbox import SlackSandbox
 
 SIGNING_SECRET = secrets.token_hex(16)
 
@@ -98,7 +98,7 @@ async def running_bot(
     if socket_mode:
         handler = AsyncSocketModeHandler(runtime.app, sandbox.app_token)
         await handler.connect_async()
-        await sandbox.wait_socket_connected()
+        await sandbox.socket.wait_connected()
         await runtime.start()
         try:
             yield Bot(runtime, None)
@@ -109,7 +109,7 @@ async def running_bot(
     server = HttpServer(runtime, host="127.0.0.1", port=0)
     await server.start()
     url = f"http://127.0.0.1:{server.port}"
-    sandbox.request_url = url + SLACK_EVENTS_PATH
+    sandbox.driver.request_url = url + SLACK_EVENTS_PATH
     try:
         yield Bot(runtime, url)
     finally:

@@ -10,8 +10,8 @@ import signal
 import sys
 from typing import Any
 
-from bot.sandbox import SlackSandbox
 from bot.server import SLACK_EVENTS_PATH
+from sandbox import SlackSandbox
 
 
 class BotProcess:
@@ -58,7 +58,9 @@ class BotProcess:
         )
         self._reader = asyncio.create_task(self._read())
         listening = await self.wait_for_log("http_listening", timeout=30)
-        self._sandbox.request_url = f"http://127.0.0.1:{listening['port']}{SLACK_EVENTS_PATH}"
+        self._sandbox.driver.request_url = (
+            f"http://127.0.0.1:{listening['port']}{SLACK_EVENTS_PATH}"
+        )
 
     async def _read(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None

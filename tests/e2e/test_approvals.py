@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from bot.sandbox import ApiCall, SlackSandbox
 from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION
+from sandbox import ApiCall, SlackSandbox, humans
 from tests.e2e.approvals_config import load
 from tests.e2e.conftest import Bot, MovableClock, running_bot
 
@@ -38,8 +38,8 @@ async def ops_bot(
     sandbox: SlackSandbox, database_url: str, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Bot]:
     monkeypatch.setenv("DEPLOY_API_TOKEN", SECRET)
-    sandbox.add_usergroup("S0SRE", "sre", ["U0CAROL"])
-    sandbox.add_user("U0DAN", "dan")
+    sandbox.workspace.directory.add_usergroup("S0SRE", "sre", ["U0CAROL"])
+    sandbox.workspace.directory.add_user("U0DAN", "dan")
     async with running_bot(
         sandbox, database_url, config=load(sandbox.base_url), clock=clock
     ) as bot:
@@ -48,9 +48,9 @@ async def ops_bot(
 
 async def _request(sandbox: SlackSandbox, text: str, *, user: str = "U0ALICE") -> ApiCall:
     """A person asks for an action; returns the card's chat.postMessage call."""
-    before = len(sandbox.calls_for("chat.postMessage"))
-    await sandbox.user_says(f"<@U0BOT> {text}", user=user)
-    return await sandbox.wait_for("chat.postMessage", count=before + 1)
+    before = sandbox.calls.count("chat.postMessage")
+    await sandbox.people.say(f"<@U0BOT> {text}", user=user)
+    return await sandbox.calls.wait_for("chat.postMessage", count=before + 1)
 
 
 def _button(card: ApiCall, action_id: str) -> dict[str, Any]:
@@ -79,7 +79,7 @@ async def _until_state(bot: Bot, state: str, sandbox: SlackSandbox | None = None
         return label in str(call.args.get("blocks"))
 
     waits = [
-        asyncio.ensure_future(sb.wait_for(method, where=shows, timeout=10))
+        asyncio.ensure_future(sb.calls.wait_for(method, where=shows, timeout=10))
         for method in ("chat.update", "chat.postMessage")
     ]
     done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -92,7 +92,9 @@ async def _until_state(bot: Bot, state: str, sandbox: SlackSandbox | None = None
 
 
 async def _ephemeral_to(sandbox: SlackSandbox, user: str) -> ApiCall:
-    return await sandbox.wait_for("chat.postEphemeral", where=lambda c: c.args["user"] == user)
+    return await sandbox.calls.wait_for(
+        "chat.postEphemeral", where=lambda c: c.args["user"] == user
+    )
 
 
 async def test_request_posts_a_card_with_opaque_buttons(
@@ -115,7 +117,7 @@ async def test_request_posts_a_card_with_opaque_buttons(
 async def test_self_approval_is_refused(sandbox: SlackSandbox, ops_bot: Bot) -> None:
     """The requester clicking Approve gets an ephemeral explanation; nothing changes."""
     card = await _request(sandbox, "deploy api to prod")
-    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0ALICE")
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0ALICE")
     refusal = await _ephemeral_to(sandbox, "U0ALICE")
     assert "someone else" in refusal.args["text"] or "not an approver" in refusal.args["text"]
     assert await _state(ops_bot) == ["pending"]
@@ -124,11 +126,11 @@ async def test_self_approval_is_refused(sandbox: SlackSandbox, ops_bot: Bot) -> 
 async def test_non_approver_is_refused_ephemerally(sandbox: SlackSandbox, ops_bot: Bot) -> None:
     """Someone outside the approvers clicks: ephemeral refusal, card unchanged."""
     card = await _request(sandbox, "deploy api to prod")
-    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0DAN")
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0DAN")
     refusal = await _ephemeral_to(sandbox, "U0DAN")
     assert "not an approver" in refusal.args["text"]
     assert await _state(ops_bot) == ["pending"]
-    assert sandbox.calls_for("chat.update") == []
+    assert sandbox.calls.for_method("chat.update") == []
 
 
 async def test_approver_approves_and_the_action_runs_once(
@@ -136,27 +138,29 @@ async def test_approver_approves_and_the_action_runs_once(
 ) -> None:
     """Bob approves: the card updates, the worker runs the deploy once, the thread is told."""
     card = await _request(sandbox, "deploy api to prod")
-    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
     await _until_state(ops_bot, "succeeded")
     assert sandbox.deploy_api.applied_count("deploys") == 1
     request = sandbox.deploy_api.requests[-1]
     assert request.body == {"service": "api", "env": "prod"}
     assert request.idempotency_key
-    final = await sandbox.wait_for(
+    final = await sandbox.calls.wait_for(
         "chat.update", where=lambda c: "Succeeded" in str(c.args["blocks"])
     )
     assert "<@U0BOB>" in str(final.args["blocks"])
     assert not any(b["type"] == "actions" for b in final.args["blocks"])  # no more buttons
-    thread = [m["text"] for m in sandbox.thread("C0GENERAL", card.args["thread_ts"])]
+    thread = [
+        m["text"] for m in sandbox.workspace.store.thread("C0GENERAL", card.args["thread_ts"])
+    ]
     assert any("approved" in t for t in thread) and any("succeeded" in t for t in thread)
 
 
 async def test_group_member_may_approve(sandbox: SlackSandbox, ops_bot: Bot) -> None:
     """Carol is an approver through the @sre user group (usergroups.users.list)."""
     card = await _request(sandbox, "deploy web to staging")
-    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0CAROL")
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0CAROL")
     await _until_state(ops_bot, "succeeded")
-    assert sandbox.calls_for("usergroups.users.list")
+    assert sandbox.calls.for_method("usergroups.users.list")
 
 
 async def test_dangerous_action_needs_a_quorum_of_two_and_a_confirm(
@@ -166,12 +170,12 @@ async def test_dangerous_action_needs_a_quorum_of_two_and_a_confirm(
     card = await _request(sandbox, "rollback api")
     assert "confirm" in _button(card, APPROVE_ACTION)
     ts = card.response["ts"]
-    await sandbox.click(ts, APPROVE_ACTION, user="U0BOB")
-    await sandbox.wait_for("chat.update", where=lambda c: "1 of 2" in str(c.args["blocks"]))
+    await sandbox.people.click(ts, APPROVE_ACTION, user="U0BOB")
+    await sandbox.calls.wait_for("chat.update", where=lambda c: "1 of 2" in str(c.args["blocks"]))
     assert await _state(ops_bot) == ["pending"]
-    await sandbox.click(ts, APPROVE_ACTION, user="U0BOB")  # the same person twice
+    await sandbox.people.click(ts, APPROVE_ACTION, user="U0BOB")  # the same person twice
     await _ephemeral_to(sandbox, "U0BOB")
-    await sandbox.click(ts, APPROVE_ACTION, user="U0CAROL")
+    await sandbox.people.click(ts, APPROVE_ACTION, user="U0CAROL")
     await _until_state(ops_bot, "succeeded")
     assert sandbox.deploy_api.applied_count("rollbacks") == 1
 
@@ -179,17 +183,18 @@ async def test_dangerous_action_needs_a_quorum_of_two_and_a_confirm(
 async def test_reject_asks_for_a_reason_in_a_modal(sandbox: SlackSandbox, ops_bot: Bot) -> None:
     """Reject opens a modal; the submitted reason is shown on the card; nothing runs."""
     card = await _request(sandbox, "deploy api to prod")
-    await sandbox.click(card.response["ts"], REJECT_ACTION, user="U0BOB")
-    opened = await sandbox.wait_for("views.open")
+    await sandbox.people.click(card.response["ts"], REJECT_ACTION, user="U0BOB")
+    opened = await sandbox.calls.wait_for("views.open")
     view_id = opened.response["view"]["id"]
-    payload = sandbox.view_submission(
+    await sandbox.people.submit_view(
         view_id,
         {"reason": {"reason_input": {"type": "plain_text_input", "value": "freeze week"}}},
         user="U0BOB",
     )
-    await sandbox.send_interaction(payload)
     await _until_state(ops_bot, "rejected")
-    update = await sandbox.wait_for("chat.update", where=lambda c: "freeze week" in str(c.args))
+    update = await sandbox.calls.wait_for(
+        "chat.update", where=lambda c: "freeze week" in str(c.args)
+    )
     assert "<@U0BOB>" in str(update.args["blocks"])
     assert sandbox.deploy_api.applied_count() == 0
 
@@ -200,7 +205,9 @@ async def test_twenty_concurrent_clicks_run_the_action_once(
     """A double click and a storm of 20 concurrent clicks: exactly one execution."""
     card = await _request(sandbox, "deploy api to prod")
     ts = card.response["ts"]
-    await asyncio.gather(*(sandbox.click(ts, APPROVE_ACTION, user="U0BOB") for _ in range(20)))
+    await asyncio.gather(
+        *(sandbox.people.click(ts, APPROVE_ACTION, user="U0BOB") for _ in range(20))
+    )
     await _until_state(ops_bot, "succeeded")
     assert sandbox.deploy_api.applied_count() == 1
     async with ops_bot.runtime.database.engine.connect() as conn:
@@ -213,10 +220,16 @@ async def test_replayed_click_after_the_decision_changes_nothing(
 ) -> None:
     """Clicking Approve again after it ran: ephemeral note, no second run."""
     card = await _request(sandbox, "deploy api to prod")
-    replay = sandbox.block_action(card.response["ts"], APPROVE_ACTION, user="U0CAROL")
-    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    replay = humans.click(
+        sandbox.workspace,
+        message_ts=card.response["ts"],
+        action_id=APPROVE_ACTION,
+        user="U0CAROL",
+        channel="C0GENERAL",
+    )
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
     await _until_state(ops_bot, "succeeded")
-    await sandbox.send_interaction(replay)  # a stale client replays the old button
+    await sandbox.driver.send_interaction(replay)  # a stale client replays the old button
     refusal = await _ephemeral_to(sandbox, "U0CAROL")
     assert "already" in refusal.args["text"]
     assert sandbox.deploy_api.applied_count() == 1
@@ -227,7 +240,9 @@ async def test_a_token_of_another_request_or_none_is_refused(
 ) -> None:
     """A forged token on a real card's button is refused and changes nothing."""
     card = await _request(sandbox, "deploy api to prod")
-    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB", value="forged-token")
+    await sandbox.people.click(
+        card.response["ts"], APPROVE_ACTION, user="U0BOB", value="forged-token"
+    )
     refusal = await _ephemeral_to(sandbox, "U0BOB")
     assert "does not belong" in refusal.args["text"]
     assert await _state(ops_bot) == ["pending"]
@@ -247,8 +262,8 @@ async def test_missing_param_is_asked_for_in_the_thread(
     question = await _request(sandbox, "deploy api")
     assert "env" in question.args["text"]
     thread_ts = question.args["thread_ts"]
-    await sandbox.user_says("prod", thread_ts=thread_ts)
-    card = await sandbox.wait_for("chat.postMessage", count=2)
+    await sandbox.people.say("prod", thread_ts=thread_ts)
+    card = await sandbox.calls.wait_for("chat.postMessage", count=2)
     assert _button(card, APPROVE_ACTION)
     assert await _state(ops_bot) == ["pending"]
 
@@ -256,16 +271,14 @@ async def test_missing_param_is_asked_for_in_the_thread(
 async def test_edit_params_resets_votes_and_is_audited(sandbox: SlackSandbox, ops_bot: Bot) -> None:
     """An approver edits env; the card shows it, votes reset, the audit log has the edit."""
     card = await _request(sandbox, "deploy api to prod")
-    await sandbox.click(card.response["ts"], EDIT_ACTION, user="U0BOB")
-    opened = await sandbox.wait_for("views.open")
+    await sandbox.people.click(card.response["ts"], EDIT_ACTION, user="U0BOB")
+    opened = await sandbox.calls.wait_for("views.open")
     values = {
         "param:service": {"value": {"type": "plain_text_input", "value": "api"}},
         "param:env": {"value": {"type": "plain_text_input", "value": "staging"}},
     }
-    await sandbox.send_interaction(
-        sandbox.view_submission(opened.response["view"]["id"], values, user="U0BOB")
-    )
-    await sandbox.wait_for("chat.update", where=lambda c: "staging" in str(c.args["blocks"]))
+    await sandbox.people.submit_view(opened.response["view"]["id"], values, user="U0BOB")
+    await sandbox.calls.wait_for("chat.update", where=lambda c: "staging" in str(c.args["blocks"]))
     entries = await ops_bot.runtime.database.audit.entries(since=None, action="deploy", limit=50)
     assert [e.kind for e in entries] == ["requested", "edited"]
 
@@ -277,7 +290,7 @@ async def test_expiry_is_enforced_and_escalated(
     await _request(sandbox, "deploy api to prod")
     clock.offset = timedelta(minutes=31)
     await _until_state(ops_bot, "expired")
-    escalation = await sandbox.wait_for(
+    escalation = await sandbox.calls.wait_for(
         "chat.postMessage", where=lambda c: c.args["channel"] == "C0RANDOM"
     )
     assert "expired" in escalation.args["text"]
@@ -287,11 +300,11 @@ async def test_secrets_never_reach_logs_rows_or_slack(sandbox: SlackSandbox, ops
     """The deploy API gets the bearer secret; logs, database rows and Slack never see it."""
     with capture_logs() as logs:
         card = await _request(sandbox, "deploy api to prod")
-        await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+        await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
         await _until_state(ops_bot, "succeeded")
     assert sandbox.deploy_api.requests[-1].authorization == f"Bearer {SECRET}"
     assert SECRET not in str(logs)
-    assert all(SECRET not in str(call.args) for call in sandbox.calls)
+    assert all(SECRET not in str(call.args) for call in sandbox.calls.all())
     async with ops_bot.runtime.database.engine.connect() as conn:
         for table in ("approvals", "approval_votes", "jobs", "audit_log", "messages", "traces"):
             rows = (await conn.execute(sa.text(f"SELECT * FROM {table}"))).all()  # noqa: S608
@@ -307,7 +320,7 @@ async def test_restart_with_a_pending_approval_then_approve_runs_once(
     async with running_bot(sandbox, database_url, config=config):
         card = await _request(sandbox, "deploy api to prod")
     async with running_bot(sandbox, database_url, config=config) as bot:
-        await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+        await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
         await _until_state(bot, "succeeded")
     assert sandbox.deploy_api.applied_count() == 1
 
@@ -318,10 +331,10 @@ async def test_only_the_requester_completes_a_pending_request(
     """Bob answering Alice's question does not make Bob the requester; Alice's answer does."""
     question = await _request(sandbox, "deploy api")
     thread_ts = question.args["thread_ts"]
-    await sandbox.user_says("prod", user="U0BOB", thread_ts=thread_ts)
-    await sandbox.wait_for("chat.postMessage", count=2)  # Bob gets an ordinary answer
+    await sandbox.people.say("prod", user="U0BOB", thread_ts=thread_ts)
+    await sandbox.calls.wait_for("chat.postMessage", count=2)  # Bob gets an ordinary answer
     assert await _state(ops_bot) == []
-    await sandbox.user_says("prod", thread_ts=thread_ts)
-    card = await sandbox.wait_for("chat.postMessage", count=3)
+    await sandbox.people.say("prod", thread_ts=thread_ts)
+    card = await sandbox.calls.wait_for("chat.postMessage", count=3)
     assert _button(card, APPROVE_ACTION)
     assert "<@U0ALICE>" in str(card.args["blocks"])

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import Fault, SentMessage, SlackSandbox
+from sandbox import Fault, SentMessage, SlackSandbox
 from tests.e2e.process import BotProcess
 
 pytestmark = pytest.mark.slow
@@ -17,19 +17,19 @@ async def _crash_and_recover(
 ) -> tuple[BotProcess, SentMessage]:
     first = BotProcess(sandbox, database_url)
     await first.start()
-    sandbox.inject("chat.postMessage", fault)
-    sent = await sandbox.user_says("<@U0BOT> help")
+    sandbox.faults.inject("chat.postMessage", fault)
+    sent = await sandbox.people.say("<@U0BOT> help")
     assert all(d.acked for d in sent.deliveries)  # Slack got its ack before the crash
-    await sandbox.wait_for("chat.postMessage")  # the bot is inside the post when it dies
+    await sandbox.calls.wait_for("chat.postMessage")  # the bot is inside the post when it dies
     await first.kill()
-    sandbox.clear_faults()
+    sandbox.faults.clear()
     second = BotProcess(sandbox, database_url)
     await second.start()
     return second, sent
 
 
 def _bot_replies(sandbox: SlackSandbox, sent: SentMessage) -> list[dict[str, Any]]:
-    return [m for m in sandbox.thread("C0GENERAL", sent.ts) if m.get("bot_id")]
+    return [m for m in sandbox.workspace.store.thread("C0GENERAL", sent.ts) if m.get("bot_id")]
 
 
 async def test_killed_before_the_post_reached_slack(sandbox: SlackSandbox, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -40,7 +40,7 @@ async def test_killed_before_the_post_reached_slack(sandbox: SlackSandbox, tmp_p
         completed = await bot.wait_for_log("turn_completed", timeout=20)
         assert completed["recovered"] is True
         assert len(_bot_replies(sandbox, sent)) == 1
-        assert [c.status for c in sandbox.calls_for("chat.postMessage")] == [0, 200]
+        assert [c.status for c in sandbox.calls.for_method("chat.postMessage")] == [0, 200]
     finally:
         assert await bot.terminate() == 0
 
@@ -54,7 +54,7 @@ async def test_killed_after_slack_applied_the_post(sandbox: SlackSandbox, tmp_pa
         replies = _bot_replies(sandbox, sent)
         assert len(replies) == 1  # the restarted bot found it and did not post again
         assert found["ts"] == replies[0]["ts"]
-        assert len(sandbox.calls_for("chat.postMessage")) == 1
-        assert sandbox.calls_for("conversations.replies")
+        assert sandbox.calls.count("chat.postMessage") == 1
+        assert sandbox.calls.for_method("conversations.replies")
     finally:
         assert await bot.terminate() == 0

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import SlackSandbox
 from handlers.approval_blocks import APPROVE_ACTION
+from sandbox import SlackSandbox
 from tests.e2e.approvals_config import approvals_config
 from tests.e2e.process import BotProcess
 
@@ -27,10 +27,10 @@ async def _run_until_killed_mid_execution(
     url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
     first = BotProcess(sandbox, url, env=env)
     await first.start()
-    await sandbox.user_says("<@U0BOT> deploy api to prod")
-    card = await sandbox.wait_for("chat.postMessage")
+    await sandbox.people.say("<@U0BOT> deploy api to prod")
+    card = await sandbox.calls.wait_for("chat.postMessage")
     sandbox.deploy_api.hold_next()
-    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
     await sandbox.deploy_api.wait_for_arrivals(1)  # the deploy request is in flight
     await first.kill()
     sandbox.deploy_api.release()  # the target went on and applied it
@@ -45,7 +45,7 @@ async def test_non_idempotent_action_is_not_rerun_and_a_human_is_asked(
     """Not safe to repeat: after the crash it is marked unknown and the requester is asked."""
     bot, thread_ts = await _run_until_killed_mid_execution(sandbox, tmp_path, idempotent=False)
     try:
-        note = await sandbox.wait_for(
+        note = await sandbox.calls.wait_for(
             "chat.postMessage",
             where=lambda c: "outcome unknown" in str(c.args.get("text")),
             timeout=20,
@@ -64,7 +64,7 @@ async def test_idempotent_action_is_retried_with_the_same_key(
     """Safe to repeat: re-run with the same Idempotency-Key; the target applies it once."""
     bot, _thread_ts = await _run_until_killed_mid_execution(sandbox, tmp_path, idempotent=True)
     try:
-        await sandbox.wait_for(
+        await sandbox.calls.wait_for(
             "chat.postMessage",
             where=lambda c: "succeeded" in str(c.args.get("text")),
             timeout=20,

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from bot.cli.eval import eval_command
+from bot.cli.review import export_command
 from bot.config_file import parse_config
-from bot.eval_cli import eval_command
-from bot.review_cli import export_command
-from bot.sandbox import ApiCall, SlackSandbox
 from handlers.approval_blocks import REJECT_ACTION
 from handlers.review_blocks import FEEDBACK_DOWN, FEEDBACK_UP, LABEL_PREFIX, PROMOTE_ACTION
+from sandbox import ApiCall, SlackSandbox
 from tests.e2e.approvals_config import approvals_config
 from tests.e2e.conftest import Bot, running_bot
 
@@ -31,9 +31,9 @@ async def review_bot(
     sandbox: SlackSandbox, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Bot]:
     monkeypatch.setenv("DEPLOY_API_TOKEN", "token-for-tests")
-    sandbox.add_usergroup("S0SRE", "sre", ["U0BOB"])
-    sandbox.add_usergroup("S0LEADS", "leads", ["U0DAN"])
-    sandbox.add_user("U0DAN", "dan")
+    sandbox.workspace.directory.add_usergroup("S0SRE", "sre", ["U0BOB"])
+    sandbox.workspace.directory.add_usergroup("S0LEADS", "leads", ["U0DAN"])
+    sandbox.workspace.directory.add_user("U0DAN", "dan")
     config = parse_config(approvals_config(sandbox.base_url) + REVIEW)
     async with running_bot(sandbox, database_url, config=config) as bot:
         yield bot
@@ -42,8 +42,8 @@ async def review_bot(
 async def _answer(sandbox: SlackSandbox, text: str, *, user: str = "U0ALICE") -> ApiCall:
     """A person asks at top level; returns the bot's answer in the thread it starts (not
     another post that happens to come first, such as a note about an earlier request)."""
-    sent = await sandbox.user_says(f"<@U0BOT> {text}", user=user)
-    return await sandbox.wait_for(
+    sent = await sandbox.people.say(f"<@U0BOT> {text}", user=user)
+    return await sandbox.calls.wait_for(
         "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=10
     )
 
@@ -70,7 +70,7 @@ def _form_values(reason: str | None, comment: str = "", expected: str = "") -> d
 
 
 async def _ephemeral(sandbox: SlackSandbox, user: str, *, count: int = 1) -> ApiCall:
-    return await sandbox.wait_for(
+    return await sandbox.calls.wait_for(
         "chat.postEphemeral", where=lambda c: c.args["user"] == user, count=count
     )
 
@@ -89,13 +89,13 @@ async def test_every_answer_carries_feedback_buttons_and_votes_are_stored(
         (FEEDBACK_DOWN, trace_id),
     }
 
-    await sandbox.click(answer.response["ts"], FEEDBACK_UP, user="U0BOB")
+    await sandbox.people.click(answer.response["ts"], FEEDBACK_UP, user="U0BOB")
     thanks = await _ephemeral(sandbox, "U0BOB")
     assert "👍" in thanks.args["text"]
     assert await _votes(review_bot, trace_id) == [("U0BOB", "up", None, "", "")]
 
-    await sandbox.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
-    opened = await sandbox.wait_for("views.open")
+    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    opened = await sandbox.calls.wait_for("views.open")
     view_id = opened.response["view"]["id"]
     assert opened.args["view"]["callback_id"] == "feedback_modal"
     options = opened.args["view"]["blocks"][0]["element"]["options"]
@@ -108,18 +108,17 @@ async def test_every_answer_carries_feedback_buttons_and_votes_are_stored(
     ]
     assert await _votes(review_bot, trace_id) == [("U0BOB", "down", None, "", "")]
 
-    submission = sandbox.view_submission(
+    await sandbox.people.submit_view(
         view_id,
         _form_values("wrong_answer", "it listed nothing useful", "the deploy commands"),
         user="U0BOB",
     )
-    await sandbox.send_interaction(submission)
     await _ephemeral(sandbox, "U0BOB", count=2)
     assert await _votes(review_bot, trace_id) == [
         ("U0BOB", "down", "wrong_answer", "it listed nothing useful", "the deploy commands")
     ]
 
-    await sandbox.click(answer.response["ts"], FEEDBACK_UP, user="U0ALICE")
+    await sandbox.people.click(answer.response["ts"], FEEDBACK_UP, user="U0ALICE")
     await _ephemeral(sandbox, "U0ALICE")
     assert sorted(await _votes(review_bot, trace_id)) == [
         ("U0ALICE", "up", None, "", ""),
@@ -134,17 +133,13 @@ async def test_a_form_without_a_reason_is_refused_and_secrets_are_redacted(
     stored."""
     answer = await _answer(sandbox, "help")
     trace_id = _trace_of(answer)
-    await sandbox.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
-    view_id = (await sandbox.wait_for("views.open")).response["view"]["id"]
+    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    view_id = (await sandbox.calls.wait_for("views.open")).response["view"]["id"]
 
-    refused = await sandbox.send_interaction(
-        sandbox.view_submission(view_id, _form_values(None, "x"), user="U0BOB")
-    )
+    refused = await sandbox.people.submit_view(view_id, _form_values(None, "x"), user="U0BOB")
     assert json.loads(refused.body)["response_action"] == "errors"
     token = "xoxb-" + "1234567890-" * 2 + "abcdefghijklmnopqrstuvwx"
-    await sandbox.send_interaction(
-        sandbox.view_submission(view_id, _form_values("other", f"token {token}"), user="U0BOB")
-    )
+    await sandbox.people.submit_view(view_id, _form_values("other", f"token {token}"), user="U0BOB")
     await _ephemeral(sandbox, "U0BOB")
     ((_, vote, reason, comment, _),) = await _votes(review_bot, trace_id)
     assert (vote, reason) == ("down", "other")
@@ -156,7 +151,9 @@ async def test_a_vote_on_an_unknown_answer_is_refused(
 ) -> None:
     """A forged or stale trace id in the button stores nothing and says why, to the clicker."""
     answer = await _answer(sandbox, "help")
-    await sandbox.click(answer.response["ts"], FEEDBACK_UP, user="U0BOB", value="forged-trace")
+    await sandbox.people.click(
+        answer.response["ts"], FEEDBACK_UP, user="U0BOB", value="forged-trace"
+    )
     refusal = await _ephemeral(sandbox, "U0BOB")
     assert "no longer on record" in refusal.args["text"]
     assert await _votes(review_bot, "forged-trace") == []
@@ -164,8 +161,8 @@ async def test_a_vote_on_an_unknown_answer_is_refused(
 
 
 async def _home(sandbox: SlackSandbox, user: str, *, count: int = 1) -> dict[str, Any]:
-    await sandbox.open_home(user=user)
-    call = await sandbox.wait_for(
+    await sandbox.people.open_home(user=user)
+    call = await sandbox.calls.wait_for(
         "views.publish", where=lambda c: c.args["user_id"] == user, count=count
     )
     return dict(call.response["view"])
@@ -182,19 +179,17 @@ async def test_app_home_for_a_reviewer_shows_kpis_and_the_queue(
     rejections, each with a link to its thread and label/promote buttons."""
     answer = await _answer(sandbox, "help")
     trace_id = _trace_of(answer)
-    await sandbox.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
-    await sandbox.wait_for("views.open")
+    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    await sandbox.calls.wait_for("views.open")
     card = await _answer(sandbox, "deploy api to prod")
-    await sandbox.click(card.response["ts"], REJECT_ACTION, user="U0BOB")
-    reject_form = await sandbox.wait_for("views.open", count=2)
-    await sandbox.send_interaction(
-        sandbox.view_submission(
-            reject_form.response["view"]["id"],
-            {"reason": {"reason_input": {"type": "plain_text_input", "value": "code freeze"}}},
-            user="U0BOB",
-        )
+    await sandbox.people.click(card.response["ts"], REJECT_ACTION, user="U0BOB")
+    reject_form = await sandbox.calls.wait_for("views.open", count=2)
+    await sandbox.people.submit_view(
+        reject_form.response["view"]["id"],
+        {"reason": {"reason_input": {"type": "plain_text_input", "value": "code freeze"}}},
+        user="U0BOB",
     )
-    await sandbox.wait_for("chat.update", where=lambda c: "Rejected" in str(c.args["blocks"]))
+    await sandbox.calls.wait_for("chat.update", where=lambda c: "Rejected" in str(c.args["blocks"]))
 
     view = await _home(sandbox, "U0CAROL")
     text = _texts(view)
@@ -237,25 +232,25 @@ async def test_label_and_promote_from_the_app_home(sandbox: SlackSandbox, review
     a non-reviewer's click on the same buttons changes nothing and is told why."""
     answer = await _answer(sandbox, "help")
     trace_id = _trace_of(answer)
-    await sandbox.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
-    await sandbox.wait_for("views.open")
+    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    await sandbox.calls.wait_for("views.open")
     view = await _home(sandbox, "U0CAROL")
 
-    await sandbox.click_in_view(view["id"], f"{LABEL_PREFIX}docs_gap", user="U0CAROL")
-    relabelled = await sandbox.wait_for(
+    await sandbox.people.click_in_view(view["id"], f"{LABEL_PREFIX}docs_gap", user="U0CAROL")
+    relabelled = await sandbox.calls.wait_for(
         "views.publish", where=lambda c: c.args["user_id"] == "U0CAROL", count=2
     )
     assert "labelled *Docs gap*" in _texts(relabelled.response["view"])
-    await sandbox.click_in_view(view["id"], PROMOTE_ACTION, user="U0CAROL")
-    promoted = await sandbox.wait_for(
+    await sandbox.people.click_in_view(view["id"], PROMOTE_ACTION, user="U0CAROL")
+    promoted = await sandbox.calls.wait_for(
         "views.publish", where=lambda c: c.args["user_id"] == "U0CAROL", count=3
     )
     assert "in the evaluation set" in _texts(promoted.response["view"])
     (case,) = await review_bot.runtime.database.feedback.promoted()
     assert (case.trace.trace_id, case.label, case.question) == (trace_id, "docs_gap", "help")
 
-    await sandbox.click_in_view(view["id"], f"{LABEL_PREFIX}bug", user="U0ALICE")
-    refusal = await sandbox.wait_for(
+    await sandbox.people.click_in_view(view["id"], f"{LABEL_PREFIX}bug", user="U0ALICE")
+    refusal = await sandbox.calls.wait_for(
         "chat.postMessage", where=lambda c: c.args["channel"] == "U0ALICE"
     )
     assert "Only reviewers" in refusal.args["text"]
@@ -273,34 +268,32 @@ async def test_reviewed_turns_export_and_replay_in_eval(
     same cases fail once prod is dropped from the deploy's environments (a regression
     caught)."""
     card = await _answer(sandbox, "deploy api to prod")
-    await sandbox.click(card.response["ts"], REJECT_ACTION, user="U0BOB")
-    reject_form = await sandbox.wait_for("views.open")
-    await sandbox.send_interaction(
-        sandbox.view_submission(
-            reject_form.response["view"]["id"],
-            {"reason": {"reason_input": {"type": "plain_text_input", "value": "not now"}}},
-            user="U0BOB",
-        )
+    await sandbox.people.click(card.response["ts"], REJECT_ACTION, user="U0BOB")
+    reject_form = await sandbox.calls.wait_for("views.open")
+    await sandbox.people.submit_view(
+        reject_form.response["view"]["id"],
+        {"reason": {"reason_input": {"type": "plain_text_input", "value": "not now"}}},
+        user="U0BOB",
     )
-    await sandbox.wait_for("chat.update", where=lambda c: "Rejected" in str(c.args["blocks"]))
+    await sandbox.calls.wait_for("chat.update", where=lambda c: "Rejected" in str(c.args["blocks"]))
     answer = await _answer(sandbox, "help")
-    await sandbox.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
-    form = await sandbox.wait_for("views.open", count=2)
-    await sandbox.send_interaction(
-        sandbox.view_submission(
-            form.response["view"]["id"],
-            _form_values("wrong_answer", "", "deploy"),
-            user="U0BOB",
-        )
+    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    form = await sandbox.calls.wait_for("views.open", count=2)
+    await sandbox.people.submit_view(
+        form.response["view"]["id"],
+        _form_values("wrong_answer", "", "deploy"),
+        user="U0BOB",
     )
     await _ephemeral(sandbox, "U0BOB")
     view = await _home(sandbox, "U0CAROL")
     for block in (b for b in view["blocks"] if b["type"] == "actions"):
         (promote,) = (e for e in block["elements"] if e["action_id"] == PROMOTE_ACTION)
-        await sandbox.click_in_view(
+        await sandbox.people.click_in_view(
             view["id"], PROMOTE_ACTION, user="U0CAROL", value=promote["value"]
         )
-    await sandbox.wait_for("views.publish", where=lambda c: c.args["user_id"] == "U0CAROL", count=3)
+    await sandbox.calls.wait_for(
+        "views.publish", where=lambda c: c.args["user_id"] == "U0CAROL", count=3
+    )
 
     settings = review_bot.runtime.settings
     cases = tmp_path / "cases.jsonl"

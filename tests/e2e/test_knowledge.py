@@ -7,9 +7,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from bot.cli.knowledge import index_command, misses_command
 from bot.config_file import parse_config
-from bot.knowledge_cli import index_command, misses_command
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from tests.e2e.conftest import running_bot, settings_for
 
 CONFIG = """
@@ -22,9 +22,9 @@ PAYMENTS = "# Payments\n\n## Rollback\n\nRoll back payments with the rollback ac
 
 
 async def _ask(sandbox: SlackSandbox, text: str) -> str:
-    before = len(sandbox.calls_for("chat.postMessage"))
-    await sandbox.user_says(f"<@U0BOT> knowledge: {text}")
-    posted = await sandbox.wait_for("chat.postMessage", count=before + 1)
+    before = sandbox.calls.count("chat.postMessage")
+    await sandbox.people.say(f"<@U0BOT> knowledge: {text}")
+    posted = await sandbox.calls.wait_for("chat.postMessage", count=before + 1)
     return str(posted.args["blocks"])
 
 
@@ -76,7 +76,8 @@ async def test_a_configured_model_composes_the_answer_from_the_runbooks(
 ) -> None:
     """With a provider for the knowledge agent, the scripted model's answer is posted with
     the cited sources, and the model was given the retrieved section."""
-    from bot.sandbox.llm_server import ScriptedLLMServer, reply
+    from sandbox.llm_server import ScriptedLLMServer
+    from sandbox.llm_steps import reply
 
     docs = tmp_path / "runbooks"
     docs.mkdir()

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from agents.kernel.models import Trace
-from bot.sandbox import ApiCall, SlackSandbox
-from bot.sandbox.llm_server import ScriptedLLMServer, error, reply, tool_call
 from handlers.approval_blocks import APPROVE_ACTION
+from sandbox import ApiCall, SlackSandbox
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import error, reply, tool_call
 from tests.e2e.conftest import Bot, running_bot
 from tests.e2e.llm_config import LLM_KEY, llm_config
 
@@ -30,9 +31,9 @@ async def llm() -> AsyncIterator[ScriptedLLMServer]:
 
 
 async def _ask(sandbox: SlackSandbox, text: str, *, user: str = "U0ALICE") -> ApiCall:
-    before = len(sandbox.calls_for("chat.postMessage"))
-    await sandbox.user_says(f"<@U0BOT> {text}", user=user)
-    return await sandbox.wait_for("chat.postMessage", count=before + 1, timeout=10)
+    before = sandbox.calls.count("chat.postMessage")
+    await sandbox.people.say(f"<@U0BOT> {text}", user=user)
+    return await sandbox.calls.wait_for("chat.postMessage", count=before + 1, timeout=10)
 
 
 async def _trace(bot: Bot, posted: ApiCall) -> Trace:
@@ -111,7 +112,7 @@ async def test_provider_timeout_falls_back(
     sandbox: SlackSandbox, database_url: str, llm: ScriptedLLMServer
 ) -> None:
     """A provider slower than its timeout counts as down; rules answer with a note."""
-    from bot.sandbox.llm_server import delay
+    from sandbox.llm_steps import delay
 
     llm.script(*(delay(1.0, reply("too late")) for _ in range(3)))
     config = llm_config(sandbox.base_url, primary_url=llm.openai_base_url, timeout="200ms")
@@ -132,8 +133,8 @@ async def test_compromised_model_cannot_get_its_rollback_run(
     async with running_bot(sandbox, database_url, config=config, environ=ENV) as bot:
         card = await _ask(sandbox, "deploy: how are things?")
         assert "rollback" in str(card.args["blocks"])
-        await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0ALICE")
-        refusal = await sandbox.wait_for(
+        await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0ALICE")
+        refusal = await sandbox.calls.wait_for(
             "chat.postEphemeral", where=lambda c: c.args["user"] == "U0ALICE"
         )
         await bot.idle()
@@ -191,18 +192,18 @@ async def test_slow_turn_shows_a_reaction_replaced_by_the_outcome(
 ) -> None:
     """The model takes 0.5 s, longer than the 0.1 s progress delay: the message gets ⏳, and
     ✅ replaces it once the answer is posted."""
-    from bot.sandbox.llm_server import delay
+    from sandbox.llm_steps import delay
 
     llm.script(delay(0.5, reply("all good")))
     config = llm_config(sandbox.base_url, primary_url=llm.openai_base_url)
     async with running_bot(
         sandbox, database_url, config=config, environ=ENV, progress_after=0.1
     ) as bot:
-        sent = await sandbox.user_says("<@U0BOT> deploy: how is it going?")
-        await sandbox.wait_for("reactions.add", count=2, timeout=10)
+        sent = await sandbox.people.say("<@U0BOT> deploy: how is it going?")
+        await sandbox.calls.wait_for("reactions.add", count=2, timeout=10)
         await bot.idle()
-    added = [c.args["name"] for c in sandbox.calls_for("reactions.add")]
-    removed = [c.args["name"] for c in sandbox.calls_for("reactions.remove")]
+    added = [c.args["name"] for c in sandbox.calls.for_method("reactions.add")]
+    removed = [c.args["name"] for c in sandbox.calls.for_method("reactions.remove")]
     assert added == ["hourglass_flowing_sand", "white_check_mark"]
     assert removed == ["hourglass_flowing_sand"]
-    assert {c.args["timestamp"] for c in sandbox.calls_for("reactions.add")} == {sent.ts}
+    assert {c.args["timestamp"] for c in sandbox.calls.for_method("reactions.add")} == {sent.ts}

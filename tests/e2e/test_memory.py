@@ -6,17 +6,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from bot.memory_cli import forget_user_command
-from bot.sandbox import SlackSandbox
+from bot.cli.memory import forget_user_command
+from sandbox import SlackSandbox
 from tests.e2e.conftest import Bot, running_bot, settings_for
 
 TOKEN = "xox" + "b-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
 
 
 async def _ask(sandbox: SlackSandbox, text: str, *, channel: str = "C0GENERAL") -> str:
-    before = len(sandbox.calls_for("chat.postMessage"))
-    await sandbox.user_says(f"<@U0BOT> {text}", channel=channel)
-    posted = await sandbox.wait_for("chat.postMessage", count=before + 1)
+    before = sandbox.calls.count("chat.postMessage")
+    await sandbox.people.say(f"<@U0BOT> {text}", channel=channel)
+    posted = await sandbox.calls.wait_for("chat.postMessage", count=before + 1)
     return str(posted.args["text"])
 
 
@@ -47,11 +47,11 @@ async def test_deleting_the_message_erases_its_copy_and_its_note(
 ) -> None:
     """Slack's message_deleted event removes the stored message and the note made from it."""
     async with running_bot(sandbox, database_url) as bot:
-        sent = await sandbox.user_says("<@U0BOT> memory: remember that the vpn code is 4411")
-        await sandbox.wait_for("chat.postMessage")
+        sent = await sandbox.people.say("<@U0BOT> memory: remember that the vpn code is 4411")
+        await sandbox.calls.wait_for("chat.postMessage")
         await bot.idle()
         assert any("vpn code" in text for text in await _stored_texts(bot))
-        await sandbox.send_event(
+        await sandbox.driver.send_event(
             {
                 "type": "message",
                 "subtype": "message_deleted",
@@ -74,10 +74,10 @@ async def test_deleting_the_message_erases_its_copy_and_its_note(
 async def test_an_edit_replaces_the_stored_text(sandbox: SlackSandbox, database_url: str) -> None:
     """Slack's message_changed event replaces the stored copy with the new (redacted) text."""
     async with running_bot(sandbox, database_url) as bot:
-        sent = await sandbox.user_says("<@U0BOT> help me please")
-        await sandbox.wait_for("chat.postMessage")
+        sent = await sandbox.people.say("<@U0BOT> help me please")
+        await sandbox.calls.wait_for("chat.postMessage")
         await bot.idle()
-        await sandbox.send_event(
+        await sandbox.driver.send_event(
             {
                 "type": "message",
                 "subtype": "message_changed",
@@ -123,17 +123,15 @@ async def test_memory_forget_erases_a_persons_messages_and_notes(
     async with running_bot(sandbox, database_url) as bot:
         await _ask(sandbox, "memory: remember for me that my desk is 4F")
         await _ask(sandbox, "help")
-        answer = sandbox.calls_for("chat.postMessage")[-1]
-        await sandbox.click(answer.response["ts"], "feedback_down", user="U0ALICE")
-        form = await sandbox.wait_for("views.open")
+        answer = sandbox.calls.for_method("chat.postMessage")[-1]
+        await sandbox.people.click(answer.response["ts"], "feedback_down", user="U0ALICE")
+        form = await sandbox.calls.wait_for("views.open")
         values = {
             "reason": {"value": {"type": "radio_buttons", "selected_option": {"value": "other"}}},
             "comment": {"value": {"type": "plain_text_input", "value": "my desk is 4F"}},
         }
-        await sandbox.send_interaction(
-            sandbox.view_submission(form.response["view"]["id"], values, user="U0ALICE")
-        )
-        await sandbox.wait_for("chat.postEphemeral")
+        await sandbox.people.submit_view(form.response["view"]["id"], values, user="U0ALICE")
+        await sandbox.calls.wait_for("chat.postEphemeral")
         await bot.idle()
     settings = settings_for(sandbox, database_url)
     code = await forget_user_command(settings, user_id="U0ALICE", team_id=None)
@@ -152,13 +150,13 @@ async def test_a_fact_pinned_in_a_thread_is_stored_for_that_thread(
 ) -> None:
     """`memory: pin …` answers in the thread and stores the fact under that thread."""
     async with running_bot(sandbox, database_url) as bot:
-        sent = await sandbox.user_says("<@U0BOT> memory: pin prod is frozen until Friday")
-        posted = await sandbox.wait_for("chat.postMessage")
+        sent = await sandbox.people.say("<@U0BOT> memory: pin prod is frozen until Friday")
+        posted = await sandbox.calls.wait_for("chat.postMessage")
         await bot.idle()
         from agents.kernel.models import ConversationKey
 
         memory = await bot.runtime.database.threads.get(
-            ConversationKey(sandbox.team_id, "C0GENERAL", sent.ts)
+            ConversationKey(sandbox.workspace.directory.team_id, "C0GENERAL", sent.ts)
         )
     assert posted.args["thread_ts"] == sent.ts
     assert "Pinned for this thread" in posted.args["text"]

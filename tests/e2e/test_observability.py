@@ -14,13 +14,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.cli.review import review_show_command
 from bot.config_file import parse_config
 from bot.health import Readiness
-from bot.review_cli import review_show_command
-from bot.sandbox import ApiCall, Fault, SlackSandbox
-from bot.sandbox.llm_server import ScriptedLLMServer, tool_call
 from handlers.approval_blocks import APPROVE_ACTION
 from handlers.review_blocks import FEEDBACK_UP
+from sandbox import ApiCall, Fault, SlackSandbox
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import tool_call
 from storage import Database
 from storage.migrate import head_revision, upgrade
 from tests.e2e.approvals_config import approvals_config
@@ -35,7 +36,7 @@ async def ops_bot(
     sandbox: SlackSandbox, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Bot]:
     monkeypatch.setenv("DEPLOY_API_TOKEN", "t0ken")
-    sandbox.add_usergroup("S0SRE", "sre", ["U0CAROL"])
+    sandbox.workspace.directory.add_usergroup("S0SRE", "sre", ["U0CAROL"])
     config = parse_config(approvals_config(sandbox.base_url))
     async with running_bot(sandbox, database_url, config=config) as bot:
         yield bot
@@ -60,8 +61,8 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
 async def _answer(sandbox: SlackSandbox, text: str, *, user: str = "U0ALICE") -> ApiCall:
     """A person asks at top level; returns the bot's answer in the thread it starts (not
     another post that happens to come first, such as a note about an earlier request)."""
-    sent = await sandbox.user_says(f"<@U0BOT> {text}", user=user)
-    return await sandbox.wait_for(
+    sent = await sandbox.people.say(f"<@U0BOT> {text}", user=user)
+    return await sandbox.calls.wait_for(
         "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=10
     )
 
@@ -72,14 +73,18 @@ async def test_metrics_move_after_a_scripted_conversation(
     """After help + 👍, an approved deploy, a duplicate delivery, a forged request and a 429
     from Slack, /metrics shows each of them, with no user, channel or thread label."""
     help_answer = await _answer(sandbox, "help")
-    await sandbox.click(help_answer.response["ts"], FEEDBACK_UP, user="U0BOB")
-    thanks = await sandbox.wait_for("chat.postEphemeral")
+    await sandbox.people.click(help_answer.response["ts"], FEEDBACK_UP, user="U0BOB")
+    thanks = await sandbox.calls.wait_for("chat.postEphemeral")
     assert "👍" in thanks.args["text"], thanks.args["text"]
     card = await _answer(sandbox, "deploy api to prod")
-    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
-    await sandbox.wait_for("chat.update", where=lambda c: "Succeeded" in str(c.args["blocks"]))
-    sent = await sandbox.user_says("<@U0BOT> help")
-    await sandbox.wait_for("chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts)
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await sandbox.calls.wait_for(
+        "chat.update", where=lambda c: "Succeeded" in str(c.args["blocks"])
+    )
+    sent = await sandbox.people.say("<@U0BOT> help")
+    await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts
+    )
     event = {
         "type": "app_mention",
         "user": "U0ALICE",
@@ -87,11 +92,11 @@ async def test_metrics_move_after_a_scripted_conversation(
         "ts": sent.ts,
         "channel": "C0GENERAL",
     }
-    await sandbox.send_event(event, event_id="Ev0DUP")
-    await sandbox.send_event(event, event_id="Ev0DUP")
-    forged = await sandbox.send_event(event, signature="forged")
+    await sandbox.driver.send_event(event, event_id="Ev0DUP")
+    await sandbox.driver.send_event(event, event_id="Ev0DUP")
+    forged = await sandbox.driver.send_event(event, signature="forged")
     assert forged.status == 401
-    sandbox.inject("chat.postMessage", Fault.rate_limited(retry_after=1))
+    sandbox.faults.inject("chat.postMessage", Fault.rate_limited(retry_after=1))
     await _answer(sandbox, "help")
     await ops_bot.idle()
 
@@ -253,8 +258,10 @@ async def test_trace_command_prints_the_whole_turn(
     """`switchboard trace TRACE` prints the route, plan, timings, and the approval's audit
     trail from request to result."""
     card = await _answer(sandbox, "deploy api to prod")
-    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
-    await sandbox.wait_for("chat.update", where=lambda c: "Succeeded" in str(c.args["blocks"]))
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await sandbox.calls.wait_for(
+        "chat.update", where=lambda c: "Succeeded" in str(c.args["blocks"])
+    )
     await ops_bot.idle()
     trace_id = card.args["metadata"]["event_payload"]["trace_id"]
     out = io.StringIO()
@@ -273,7 +280,7 @@ async def test_a_burst_of_expired_requests_alerts_once(
     """Three deploy requests expire together: the alerts channel gets one alert, not three,
     while the metrics count all three expiries."""
     monkeypatch.setenv("DEPLOY_API_TOKEN", "t0ken")
-    sandbox.add_channel("C0ALERTS", "alerts")
+    sandbox.workspace.directory.add_channel("C0ALERTS", "alerts")
     config = parse_config(
         approvals_config(sandbox.base_url) + "alerts: {channel: C0ALERTS, repeat_after: 1h}\n"
     )
@@ -282,10 +289,10 @@ async def test_a_burst_of_expired_requests_alerts_once(
         for service in ("api", "web", "api"):
             await _answer(sandbox, f"deploy {service} to prod")
         clock.offset = timedelta(minutes=31)
-        alert = await sandbox.wait_for(
+        alert = await sandbox.calls.wait_for(
             "chat.postMessage", where=lambda c: c.args["channel"] == "C0ALERTS"
         )
-        await sandbox.wait_for(
+        await sandbox.calls.wait_for(
             "chat.update", where=lambda c: "Expired" in str(c.args["blocks"]), count=3
         )
         await bot.idle()
@@ -293,7 +300,13 @@ async def test_a_burst_of_expired_requests_alerts_once(
         _, samples = await _scrape(bot)
     assert "expired with nobody deciding" in alert.args["text"]
     assert (
-        len([c for c in sandbox.calls_for("chat.postMessage") if c.args["channel"] == "C0ALERTS"])
+        len(
+            [
+                c
+                for c in sandbox.calls.for_method("chat.postMessage")
+                if c.args["channel"] == "C0ALERTS"
+            ]
+        )
         == 1
     )
     assert _value(samples, "switchboard_approvals_total", action="deploy", state="expired") == 3

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.sandbox import SlackSandbox
-from bot.sandbox.llm_server import ScriptedLLMServer, reply
 from handlers.approval_blocks import APPROVE_ACTION
+from sandbox import SlackSandbox
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import reply
 from storage import Database
 from tests.e2e.approvals_config import approvals_config
 from tests.e2e.llm_config import LLM_KEY, LLM_SECTIONS
@@ -69,9 +70,9 @@ async def _replicas(
     try:
         for process in processes:
             await process.start()
-            assert sandbox.request_url is not None
-            urls.append(sandbox.request_url)
-        sandbox.deliver_to_replicas(urls, fan_out=fan_out)
+            assert sandbox.driver.request_url is not None
+            urls.append(sandbox.driver.request_url)
+        sandbox.driver.deliver_to_replicas(urls, fan_out=fan_out)
         yield processes
     finally:
         for process in processes:
@@ -85,7 +86,7 @@ async def replicas(
     """Three bot processes; the sandbox delivers each payload to two of them at once."""
     config = tmp_path / "switchboard.yaml"
     config.write_text(approvals_config(sandbox.base_url))
-    sandbox.add_usergroup("S0SRE", "sre", ["U0CAROL"])
+    sandbox.workspace.directory.add_usergroup("S0SRE", "sre", ["U0CAROL"])
     async with _replicas(sandbox, shared_postgres, config) as processes:
         yield processes
 
@@ -108,11 +109,11 @@ async def test_each_event_to_two_replicas_gets_one_reply(
     threads: list[str] = []
     for start in range(0, EVENTS, _BATCH):
         sent = await asyncio.gather(
-            *(sandbox.user_says(f"<@U0BOT> help {n}") for n in range(start, start + _BATCH))
+            *(sandbox.people.say(f"<@U0BOT> help {n}") for n in range(start, start + _BATCH))
         )
         threads += [message.ts for message in sent]
     wanted = set(threads)
-    await sandbox.wait_for(
+    await sandbox.calls.wait_for(
         "chat.postMessage",
         where=lambda c: c.args.get("thread_ts") in wanted,
         count=EVENTS,
@@ -122,7 +123,7 @@ async def test_each_event_to_two_replicas_gets_one_reply(
         assert await process.terminate() == 0
     replies = Counter(
         c.args.get("thread_ts")
-        for c in sandbox.calls_for("chat.postMessage")
+        for c in sandbox.calls.for_method("chat.postMessage")
         if c.args.get("thread_ts") in wanted
     )
     assert len(replies) == EVENTS and set(replies.values()) == {1}
@@ -136,15 +137,15 @@ async def test_an_approval_clicked_on_two_replicas_runs_once(
 ) -> None:
     """A request made through one replica, approved by a click delivered to two others at
     the same moment (and again by the second approver): one execution."""
-    sent = await sandbox.user_says("<@U0BOT> deploy api to prod")
-    card = await sandbox.wait_for(
+    sent = await sandbox.people.say("<@U0BOT> deploy api to prod")
+    card = await sandbox.calls.wait_for(
         "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=20
     )
     await asyncio.gather(
-        sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB"),
-        sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0CAROL"),
+        sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB"),
+        sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0CAROL"),
     )
-    await sandbox.wait_for(
+    await sandbox.calls.wait_for(
         "chat.update", where=lambda c: "Succeeded" in str(c.args.get("blocks")), timeout=30
     )
     assert sandbox.deploy_api.applied_count() == 1
@@ -165,12 +166,12 @@ async def test_a_replica_killed_holding_a_job_is_taken_over_and_runs_once(
 ) -> None:
     """SIGKILL the replica whose worker is running the deploy: another replica takes the job
     once its lease runs out and re-sends it with the same idempotency key; applied once."""
-    sent = await sandbox.user_says("<@U0BOT> deploy api to prod")
-    card = await sandbox.wait_for(
+    sent = await sandbox.people.say("<@U0BOT> deploy api to prod")
+    card = await sandbox.calls.wait_for(
         "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=20
     )
     sandbox.deploy_api.hold_next()
-    await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
     await sandbox.deploy_api.wait_for_arrivals(1)
     owner = await _running_job_owner(shared_postgres)
     holders = [
@@ -181,7 +182,7 @@ async def test_a_replica_killed_holding_a_job_is_taken_over_and_runs_once(
     assert len(holders) == 1
     await holders[0].kill()
     sandbox.deploy_api.release()
-    await sandbox.wait_for(
+    await sandbox.calls.wait_for(
         "chat.postMessage", where=lambda c: "succeeded" in str(c.args.get("text")), timeout=30
     )
     assert len({r.idempotency_key for r in sandbox.deploy_api.requests}) == 1
@@ -213,12 +214,12 @@ async def test_a_daily_budget_holds_across_replicas(
             sandbox, shared_postgres, config, count=2, fan_out=1, env=env
         ) as processes:
             answers = []
-            urls = list(sandbox.replica_urls)
+            urls = list(sandbox.driver.replica_urls)
             for url, text in zip(urls, ("deploy: hello", "deploy: status of web"), strict=True):
-                sandbox.deliver_to_replicas([url], fan_out=1)  # this turn: this replica
-                sent = await sandbox.user_says(f"<@U0BOT> {text}")
+                sandbox.driver.deliver_to_replicas([url], fan_out=1)  # this turn: this replica
+                sent = await sandbox.people.say(f"<@U0BOT> {text}")
                 answers.append(
-                    await sandbox.wait_for(
+                    await sandbox.calls.wait_for(
                         "chat.postMessage",
                         where=lambda c, ts=sent.ts: c.args.get("thread_ts") == ts,
                         timeout=20,

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from agents.kernel.models import ConversationKey
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 from tests.e2e.conftest import running_bot
 
 
 async def test_restart_keeps_the_conversation(sandbox: SlackSandbox, database_url: str) -> None:
     """After a restart the bot still knows it takes part in the thread and answers there."""
     async with running_bot(sandbox, database_url):
-        sent = await sandbox.user_says("<@U0BOT> hello")
-        await sandbox.wait_for("chat.postMessage")
+        sent = await sandbox.people.say("<@U0BOT> hello")
+        await sandbox.calls.wait_for("chat.postMessage")
     async with running_bot(sandbox, database_url) as bot:
-        await sandbox.user_says("help me again", thread_ts=sent.ts)
-        call = await sandbox.wait_for("chat.postMessage", count=2)
+        await sandbox.people.say("help me again", thread_ts=sent.ts)
+        call = await sandbox.calls.wait_for("chat.postMessage", count=2)
         assert call.args["thread_ts"] == sent.ts
         await bot.idle()
         stored = await bot.runtime.database.conversations.messages(

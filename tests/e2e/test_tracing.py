@@ -7,9 +7,10 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from bot.sandbox import SlackSandbox
-from bot.sandbox.llm_server import ScriptedLLMServer, tool_call
 from handlers.approval_blocks import APPROVE_ACTION
+from sandbox import SlackSandbox
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import tool_call
 from tests.e2e.conftest import running_bot
 from tests.e2e.llm_config import LLM_KEY, llm_config
 
@@ -38,11 +39,11 @@ async def test_turn_model_call_and_execution_spans(
         async with running_bot(
             sandbox, database_url, config=config, environ=environ, tracer_provider=provider
         ) as bot:
-            await sandbox.user_says(f"<@U0BOT> {ASKED}")
-            card = await sandbox.wait_for("chat.postMessage", timeout=10)
+            await sandbox.people.say(f"<@U0BOT> {ASKED}")
+            card = await sandbox.calls.wait_for("chat.postMessage", timeout=10)
             await bot.idle()
-            await sandbox.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
-            await sandbox.wait_for(
+            await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+            await sandbox.calls.wait_for(
                 "chat.update", where=lambda c: "Succeeded" in str(c.args["blocks"]), timeout=10
             )
     spans = exporter.get_finished_spans()

@@ -8,7 +8,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from agents.kernel.models import ConversationKey
-from bot.sandbox import ApiCall, Fault, SlackSandbox
+from sandbox import ApiCall, Fault, SlackSandbox
 from tests.e2e.conftest import Bot
 
 BOT_MENTION = "<@U0BOT>"
@@ -29,9 +29,9 @@ async def test_mention_gets_threaded_help_reply_and_is_stored(
     sandbox: SlackSandbox, bot: Bot
 ) -> None:
     """@switchboard help: help text in the mention's thread; turn and messages stored."""
-    sent = await sandbox.user_says(f"{BOT_MENTION} help")
+    sent = await sandbox.people.say(f"{BOT_MENTION} help")
     assert all(d.acked for d in sent.deliveries)
-    call = await sandbox.wait_for("chat.postMessage")
+    call = await sandbox.calls.wait_for("chat.postMessage")
     assert call.args["channel"] == "C0GENERAL"
     assert call.args["thread_ts"] == sent.ts
     assert "help" in call.args["text"] and "Lists what Switchboard can do" in call.args["text"]
@@ -51,13 +51,13 @@ async def test_mention_gets_threaded_help_reply_and_is_stored(
     )
     assert (stored[0].direction, stored[0].text) == ("in", "help")
     assert stored[1].direction == "out" and stored[1].ts == call.response["ts"]
-    assert sandbox.thread("C0GENERAL", sent.ts)[-1]["bot_id"] == "B0BOT"
+    assert sandbox.workspace.store.thread("C0GENERAL", sent.ts)[-1]["bot_id"] == "B0BOT"
 
 
 async def test_direct_message_gets_a_reply(sandbox: SlackSandbox, bot: Bot) -> None:
     """A DM to the bot is answered in the DM."""
-    await sandbox.user_says("what can you do?", channel="D0ALICE")
-    call = await sandbox.wait_for("chat.postMessage")
+    await sandbox.people.say("what can you do?", channel="D0ALICE")
+    call = await sandbox.calls.wait_for("chat.postMessage")
     assert call.args["channel"] == "D0ALICE"
     assert call.args.get("thread_ts") is None
     assert "Here is what I can do" in call.args["text"]
@@ -67,27 +67,27 @@ async def test_reply_in_a_thread_the_bot_is_part_of_is_answered(
     sandbox: SlackSandbox, bot: Bot
 ) -> None:
     """After the bot answered a thread, a plain reply there (no mention) is answered too."""
-    sent = await sandbox.user_says(f"{BOT_MENTION} hello")
-    await sandbox.wait_for("chat.postMessage")
-    await sandbox.user_says("and help please", thread_ts=sent.ts)
-    second = await sandbox.wait_for("chat.postMessage", count=2)
+    sent = await sandbox.people.say(f"{BOT_MENTION} hello")
+    await sandbox.calls.wait_for("chat.postMessage")
+    await sandbox.people.say("and help please", thread_ts=sent.ts)
+    second = await sandbox.calls.wait_for("chat.postMessage", count=2)
     assert second.args["thread_ts"] == sent.ts
 
 
 async def test_threads_the_bot_is_not_part_of_are_ignored(sandbox: SlackSandbox, bot: Bot) -> None:
     """Chatter in channels and in other people's threads gets no reply and stores nothing."""
-    parent = await sandbox.user_says("lunch?", user="U0BOB")
-    await sandbox.user_says("yes", thread_ts=parent.ts)
+    parent = await sandbox.people.say("lunch?", user="U0BOB")
+    await sandbox.people.say("yes", thread_ts=parent.ts)
     await bot.idle()
-    assert sandbox.calls_for("chat.postMessage") == []
+    assert sandbox.calls.for_method("chat.postMessage") == []
     assert await _count(bot, "events") == 0
 
 
 async def test_slash_command_help_answers_ephemerally(sandbox: SlackSandbox, bot: Bot) -> None:
     """/ops help is acked at once and answered through response_url, visible to the asker."""
-    delivery = await sandbox.send_command("/ops", "help")
+    delivery = await sandbox.people.run_command("/ops", "help")
     assert delivery.status == 200
-    call = await sandbox.wait_for("response_url")
+    call = await sandbox.calls.wait_for("response_url")
     assert call.args["response_type"] == "ephemeral"
     assert "help" in call.args["text"]
     await bot.idle()
@@ -103,12 +103,12 @@ async def test_duplicate_delivery_gets_one_reply(sandbox: SlackSandbox, bot: Bot
         "ts": "1700000000.000100",
         "channel": "C0GENERAL",
     }
-    first = await sandbox.send_event(event, event_id="Ev0DUPLICATE")
-    again = await sandbox.send_event(event, event_id="Ev0DUPLICATE", retry_num=1)
+    first = await sandbox.driver.send_event(event, event_id="Ev0DUPLICATE")
+    again = await sandbox.driver.send_event(event, event_id="Ev0DUPLICATE", retry_num=1)
     assert first.status == 200 and again.status == 200
-    await sandbox.wait_for("chat.postMessage")
+    await sandbox.calls.wait_for("chat.postMessage")
     await bot.idle()
-    assert len(sandbox.calls_for("chat.postMessage")) == 1
+    assert sandbox.calls.count("chat.postMessage") == 1
     assert await _count(bot, "events") == 1
 
 
@@ -121,34 +121,34 @@ async def test_retry_of_an_unseen_event_is_processed(sandbox: SlackSandbox, bot:
         "ts": "1700000000.000200",
         "channel": "C0GENERAL",
     }
-    delivery = await sandbox.send_event(event, event_id="Ev0RETRIED", retry_num=2)
+    delivery = await sandbox.driver.send_event(event, event_id="Ev0RETRIED", retry_num=2)
     assert delivery.status == 200
-    await sandbox.wait_for("chat.postMessage")
+    await sandbox.calls.wait_for("chat.postMessage")
     await bot.idle()
-    assert len(sandbox.calls_for("chat.postMessage")) == 1
+    assert sandbox.calls.count("chat.postMessage") == 1
 
 
 async def test_rate_limited_post_is_retried_after_retry_after(
     sandbox: SlackSandbox, bot: Bot
 ) -> None:
     """chat.postMessage answers 429 Retry-After: 1 once: the reply still arrives, once."""
-    sandbox.inject("chat.postMessage", Fault(kind="status", status=429, retry_after=1))
-    sent = await sandbox.user_says(f"{BOT_MENTION} help")
-    ok = await sandbox.wait_for("chat.postMessage", where=lambda c: c.status == 200)
+    sandbox.faults.inject("chat.postMessage", Fault(kind="status", status=429, retry_after=1))
+    sent = await sandbox.people.say(f"{BOT_MENTION} help")
+    ok = await sandbox.calls.wait_for("chat.postMessage", where=lambda c: c.status == 200)
     await bot.idle()
-    statuses = [c.status for c in sandbox.calls_for("chat.postMessage")]
+    statuses = [c.status for c in sandbox.calls.for_method("chat.postMessage")]
     assert statuses == [429, 200]
-    assert ok.at - sandbox.calls_for("chat.postMessage")[0].at >= 0.9
-    bot_posts = [m for m in sandbox.thread("C0GENERAL", sent.ts) if m.get("bot_id")]
+    assert ok.at - sandbox.calls.for_method("chat.postMessage")[0].at >= 0.9
+    bot_posts = [m for m in sandbox.workspace.store.thread("C0GENERAL", sent.ts) if m.get("bot_id")]
     assert len(bot_posts) == 1
 
 
 async def test_bot_messages_are_ignored(sandbox: SlackSandbox, bot: Bot) -> None:
     """The bot's own posts and other bots' posts, even in its threads, get no reply."""
-    sent = await sandbox.user_says(f"{BOT_MENTION} help")
-    await sandbox.wait_for("chat.postMessage")
+    sent = await sandbox.people.say(f"{BOT_MENTION} help")
+    await sandbox.calls.wait_for("chat.postMessage")
     for user, bot_id in (("U0BOT", "B0BOT"), ("U0OTHER", "B0OTHER")):
-        await sandbox.send_event(
+        await sandbox.driver.send_event(
             {
                 "type": "message",
                 "user": user,
@@ -161,15 +161,15 @@ async def test_bot_messages_are_ignored(sandbox: SlackSandbox, bot: Bot) -> None
             }
         )
     await bot.idle()
-    assert len(sandbox.calls_for("chat.postMessage")) == 1
+    assert sandbox.calls.count("chat.postMessage") == 1
     assert await _count(bot, "events") == 1
 
 
 async def test_trace_id_is_in_logs_metadata_and_storage(sandbox: SlackSandbox, bot: Bot) -> None:
     """One trace id per turn: in its log lines, its reply's Slack metadata and its trace row."""
     with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
-        await sandbox.user_says(f"{BOT_MENTION} help")
-        call = await sandbox.wait_for("chat.postMessage")
+        await sandbox.people.say(f"{BOT_MENTION} help")
+        call = await sandbox.calls.wait_for("chat.postMessage")
         await bot.idle()
     trace_id = _trace_id(call)
     completed = [e for e in logs if e["event"] == "turn_completed"]

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 
 from .receiver import SIGNING_SECRET, Receiver
 

@@ -12,7 +12,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 
 from .receiver import SIGNING_SECRET
 
@@ -64,7 +64,7 @@ async def bolt_http() -> AsyncIterator[tuple[SlackSandbox, list[str]]]:
         runner = web.AppRunner(_bolt_app(sandbox, seen).web_app(path="/slack/events"))
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
-        sandbox.request_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
+        sandbox.driver.request_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
         yield sandbox, seen
         await runner.cleanup()
 
@@ -72,19 +72,19 @@ async def bolt_http() -> AsyncIterator[tuple[SlackSandbox, list[str]]]:
 async def test_bolt_over_http(bolt_http: tuple[SlackSandbox, list[str]]) -> None:
     """Bolt verifies, acks and handles events, commands and clicks; its replies land."""
     sandbox, seen = bolt_http
-    assert (await sandbox.verify_url("c")).json() == {"challenge": "c"}
-    sent = await sandbox.user_says("<@U0BOT> hello")
+    assert (await sandbox.driver.verify_url("c")).json() == {"challenge": "c"}
+    sent = await sandbox.people.say("<@U0BOT> hello")
     assert [d.status for d in sent.deliveries] == [200, 200]
-    reply = await sandbox.wait_for("chat.postMessage")
+    reply = await sandbox.calls.wait_for("chat.postMessage")
     assert reply.args["thread_ts"] == sent.ts
     assert sorted(seen) == ["app_mention", "message"]
-    assert (await sandbox.send_command("/ops", "deploy")).status == 200
-    ran = await sandbox.wait_for("response_url")
+    assert (await sandbox.people.run_command("/ops", "deploy")).status == 200
+    ran = await sandbox.calls.wait_for("response_url")
     assert ran.args["text"] == "ran deploy"
-    assert (await sandbox.click(reply.response["ts"], "ok")).status == 200
-    await sandbox.wait_for("response_url", count=2)
-    assert sandbox.thread("C0GENERAL", sent.ts)[-1]["text"] == "done"
-    forged = await sandbox.send_event({"type": "app_home_opened"}, signature="forged")
+    assert (await sandbox.people.click(reply.response["ts"], "ok")).status == 200
+    await sandbox.calls.wait_for("response_url", count=2)
+    assert sandbox.workspace.store.thread("C0GENERAL", sent.ts)[-1]["text"] == "done"
+    forged = await sandbox.driver.send_event({"type": "app_home_opened"}, signature="forged")
     assert forged.status == 401
 
 
@@ -96,9 +96,9 @@ async def test_bolt_over_socket_mode() -> None:
         handler = AsyncSocketModeHandler(app, app_token=sandbox.app_token, web_client=app.client)
         await handler.connect_async()
         try:
-            await sandbox.wait_socket_connected()
-            sent = await sandbox.user_says("<@U0BOT> hello")
-            reply = await sandbox.wait_for("chat.postMessage")
+            await sandbox.socket.wait_connected()
+            sent = await sandbox.people.say("<@U0BOT> hello")
+            reply = await sandbox.calls.wait_for("chat.postMessage")
         finally:
             await handler.close_async()
     assert [d.acked for d in sent.deliveries] == [True, True]

@@ -15,7 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import Fault, SlackSandbox
+from sandbox import Fault, SlackSandbox
 
 
 def _no_retries(sandbox: SlackSandbox) -> AsyncWebClient:
@@ -24,7 +24,7 @@ def _no_retries(sandbox: SlackSandbox) -> AsyncWebClient:
 
 async def test_rate_limit_is_retried_after_retry_after(sandbox: SlackSandbox) -> None:
     """A 429 carries Retry-After; the SDK's handler waits and the retry is applied."""
-    sandbox.inject("chat.postMessage", Fault.rate_limited(retry_after=0))
+    sandbox.faults.inject("chat.postMessage", Fault.rate_limited(retry_after=0))
     client = AsyncWebClient(
         token=sandbox.bot_token,
         base_url=sandbox.api_url,
@@ -32,38 +32,38 @@ async def test_rate_limit_is_retried_after_retry_after(sandbox: SlackSandbox) ->
     )
     response = await client.chat_postMessage(channel="C0GENERAL", text="hi")
     assert response["ok"] is True
-    limited, retried = sandbox.calls_for("chat.postMessage")
+    limited, retried = sandbox.calls.for_method("chat.postMessage")
     assert (limited.status, limited.response["error"]) == (429, "ratelimited")
     assert retried.status == 200
-    assert len(sandbox.messages("C0GENERAL")) == 1
+    assert len(sandbox.workspace.store.timeline("C0GENERAL")) == 1
 
 
 async def test_rate_limit_headers(sandbox: SlackSandbox) -> None:
     """Without a retry handler the SDK raises, showing status 429 and Retry-After."""
-    sandbox.inject("chat.postMessage", Fault.rate_limited(retry_after=7))
+    sandbox.faults.inject("chat.postMessage", Fault.rate_limited(retry_after=7))
     with pytest.raises(SlackApiError) as info:
         await _no_retries(sandbox).chat_postMessage(channel="C0GENERAL", text="hi")
     assert info.value.response.status_code == 429
     assert info.value.response.headers["Retry-After"] == "7"
-    assert sandbox.messages("C0GENERAL") == []
+    assert sandbox.workspace.store.timeline("C0GENERAL") == []
 
 
 async def test_server_errors_are_not_applied_and_wear_off(sandbox: SlackSandbox) -> None:
     """A 5xx fault fails `times` calls without applying them; then the method is healthy."""
-    sandbox.inject("chat.postMessage", Fault.server_error(503, times=2))
+    sandbox.faults.inject("chat.postMessage", Fault.server_error(503, times=2))
     client = _no_retries(sandbox)
     for _ in range(2):
         with pytest.raises(SlackApiError) as info:
             await client.chat_postMessage(channel="C0GENERAL", text="hi")
         assert info.value.response.status_code == 503
     await client.chat_postMessage(channel="C0GENERAL", text="hi")
-    assert [c.status for c in sandbox.calls_for("chat.postMessage")] == [503, 503, 200]
-    assert len(sandbox.messages("C0GENERAL")) == 1
+    assert [c.status for c in sandbox.calls.for_method("chat.postMessage")] == [503, 503, 200]
+    assert len(sandbox.workspace.store.timeline("C0GENERAL")) == 1
 
 
 async def test_error_fault_answers_ok_false(sandbox: SlackSandbox) -> None:
     """An error fault answers HTTP 200 with ok:false and the given error."""
-    sandbox.inject("conversations.replies", Fault.api_error("internal_error"))
+    sandbox.faults.inject("conversations.replies", Fault.api_error("internal_error"))
     with pytest.raises(SlackApiError) as info:
         await _no_retries(sandbox).conversations_replies(channel="C0GENERAL", ts="1.000001")
     assert info.value.response.status_code == 200
@@ -72,26 +72,28 @@ async def test_error_fault_answers_ok_false(sandbox: SlackSandbox) -> None:
 
 async def test_hang_is_seen_then_dropped_on_release(sandbox: SlackSandbox) -> None:
     """A hung call is recorded with status 0, is not applied, and is dropped on release."""
-    sandbox.inject("chat.postMessage", Fault.hung())
+    sandbox.faults.inject("chat.postMessage", Fault.hung())
     post = asyncio.create_task(_no_retries(sandbox).chat_postMessage(channel="C0GENERAL", text="x"))
-    arrived = await sandbox.wait_for("chat.postMessage")
+    arrived = await sandbox.calls.wait_for("chat.postMessage")
     assert arrived.status == 0
-    assert sandbox.messages("C0GENERAL") == []
-    assert sandbox.release_hangs() == 1
+    assert sandbox.workspace.store.timeline("C0GENERAL") == []
+    assert sandbox.hangs.release() == 1
     with pytest.raises(aiohttp.ClientError):
         await post
-    assert sandbox.messages("C0GENERAL") == []
+    assert sandbox.workspace.store.timeline("C0GENERAL") == []
 
 
 async def test_apply_then_hang_posts_without_answering(sandbox: SlackSandbox) -> None:
     """apply_then_hang stores the message and records the call, but never answers."""
-    sandbox.inject("chat.postMessage", Fault.lost_response())
+    sandbox.faults.inject("chat.postMessage", Fault.lost_response())
     post = asyncio.create_task(_no_retries(sandbox).chat_postMessage(channel="C0GENERAL", text="x"))
-    applied = await sandbox.wait_for("chat.postMessage")
+    applied = await sandbox.calls.wait_for("chat.postMessage")
     assert applied.status == 200
-    assert [m["ts"] for m in sandbox.messages("C0GENERAL")] == [applied.response["ts"]]
+    assert [m["ts"] for m in sandbox.workspace.store.timeline("C0GENERAL")] == [
+        applied.response["ts"]
+    ]
     assert not post.done()
-    sandbox.release_hangs()
+    sandbox.hangs.release()
     with pytest.raises(aiohttp.ClientError):
         await post
 
@@ -99,9 +101,9 @@ async def test_apply_then_hang_posts_without_answering(sandbox: SlackSandbox) ->
 async def test_close_releases_hung_requests() -> None:
     """close() frees hung requests at once instead of waiting for them."""
     sandbox = await SlackSandbox().start()
-    sandbox.inject("auth.test", Fault.hung())
+    sandbox.faults.inject("auth.test", Fault.hung())
     post = asyncio.create_task(_no_retries(sandbox).auth_test())
-    await sandbox.wait_for("auth.test")
+    await sandbox.calls.wait_for("auth.test")
     async with asyncio.timeout(2):
         await sandbox.close()
     with pytest.raises(aiohttp.ClientError):
@@ -111,7 +113,7 @@ async def test_close_releases_hung_requests() -> None:
 
 async def test_dropped_connection_is_retried_by_the_sdk(sandbox: SlackSandbox) -> None:
     """A dropped call is recorded with status 0; the SDK's connection handler retries it."""
-    sandbox.inject("chat.postMessage", Fault.dropped())
+    sandbox.faults.inject("chat.postMessage", Fault.dropped())
     retry_at_once = AsyncConnectionErrorRetryHandler(
         interval_calculator=FixedValueRetryIntervalCalculator(fixed_internal=0.01)
     )
@@ -119,18 +121,18 @@ async def test_dropped_connection_is_retried_by_the_sdk(sandbox: SlackSandbox) -
         token=sandbox.bot_token, base_url=sandbox.api_url, retry_handlers=[retry_at_once]
     )
     await client.chat_postMessage(channel="C0GENERAL", text="x")
-    assert [c.status for c in sandbox.calls_for("chat.postMessage")] == [0, 200]
-    assert len(sandbox.messages("C0GENERAL")) == 1
+    assert [c.status for c in sandbox.calls.for_method("chat.postMessage")] == [0, 200]
+    assert len(sandbox.workspace.store.timeline("C0GENERAL")) == 1
 
 
 async def test_slow_answers(sandbox: SlackSandbox) -> None:
     """A delay fault answers normally after the delay; a client timeout gives up first."""
-    sandbox.inject("auth.test", Fault.slow(0.2))
+    sandbox.faults.inject("auth.test", Fault.slow(0.2))
     client = _no_retries(sandbox)
     started = asyncio.get_running_loop().time()
     assert (await client.auth_test())["ok"] is True
     assert asyncio.get_running_loop().time() - started >= 0.2
-    sandbox.inject("auth.test", Fault.slow(0.5))
+    sandbox.faults.inject("auth.test", Fault.slow(0.5))
     impatient = AsyncWebClient(
         token=sandbox.bot_token, base_url=sandbox.api_url, timeout=0.1, retry_handlers=[]
     )
@@ -140,8 +142,8 @@ async def test_slow_answers(sandbox: SlackSandbox) -> None:
 
 async def test_clear_faults(sandbox: SlackSandbox) -> None:
     """clear_faults() makes every method healthy again."""
-    sandbox.inject("auth.test", Fault.server_error(times=5))
-    sandbox.clear_faults()
+    sandbox.faults.inject("auth.test", Fault.server_error(times=5))
+    sandbox.faults.clear()
     assert (await _no_retries(sandbox).auth_test())["ok"] is True
 
 

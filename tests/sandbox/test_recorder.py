@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import ApiCall, SlackSandbox
-from bot.sandbox.recorder import CallLog
+from sandbox import ApiCall, SlackSandbox
+from sandbox.recorder import CallLog
 
 
 def _call(method: str, text: str = "", status: int = 200) -> ApiCall:
@@ -21,11 +21,11 @@ async def test_wait_for_returns_a_call_already_made(
 ) -> None:
     """wait_for returns at once when the call was already recorded."""
     await client.chat_postMessage(channel="C0GENERAL", text="done")
-    call = await sandbox.wait_for("chat.postMessage", timeout=0.01)
+    call = await sandbox.calls.wait_for("chat.postMessage", timeout=0.01)
     assert call.args["text"] == "done"
     assert call.token == sandbox.bot_token
     assert call.ok
-    assert sandbox.calls == [call]
+    assert sandbox.calls.all() == [call]
 
 
 async def test_wait_for_awaits_a_call_still_to_come(
@@ -33,12 +33,12 @@ async def test_wait_for_awaits_a_call_still_to_come(
 ) -> None:
     """wait_for waits for a call that arrives later, matching `where` and `count`."""
     waiting = asyncio.create_task(
-        sandbox.wait_for("chat.postMessage", where=lambda c: c.args["text"] == "b", count=2)
+        sandbox.calls.wait_for("chat.postMessage", where=lambda c: c.args["text"] == "b", count=2)
     )
     for text in ["a", "b", "a", "b"]:
         await client.chat_postMessage(channel="C0GENERAL", text=text)
     call = await waiting
-    assert call is sandbox.calls_for("chat.postMessage")[3]
+    assert call is sandbox.calls.for_method("chat.postMessage")[3]
 
 
 async def test_wait_for_timeout_lists_what_was_seen(
@@ -47,13 +47,13 @@ async def test_wait_for_timeout_lists_what_was_seen(
     """A timeout raises TimeoutError naming the method and listing its calls."""
     await client.chat_postMessage(channel="C0GENERAL", text="only one")
     with pytest.raises(TimeoutError) as info:
-        await sandbox.wait_for("chat.postMessage", count=2, timeout=0.05)
+        await sandbox.calls.wait_for("chat.postMessage", count=2, timeout=0.05)
     message = str(info.value)
     assert "no 2nd 'chat.postMessage' call within 0.05s" in message
     assert "saw 1 'chat.postMessage' call(s)" in message
     assert '"text": "only one"' in message
     with pytest.raises(TimeoutError, match="other methods called"):
-        await sandbox.wait_for("chat.update", timeout=0.01)
+        await sandbox.calls.wait_for("chat.update", timeout=0.01)
 
 
 async def test_calls_are_indexed_by_method() -> None:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackSandbox, serve
+from sandbox import SlackSandbox, serve
 
 
 async def test_serve_runs_until_cancelled() -> None:
@@ -33,6 +33,6 @@ async def test_a_sandbox_needs_starting_and_a_request_url() -> None:
         _ = sandbox.api_url
     async with sandbox:
         with pytest.raises(RuntimeError, match="request_url"):
-            await sandbox.send_event({"type": "app_home_opened"})
+            await sandbox.driver.send_event({"type": "app_home_opened"})
         with pytest.raises(ValueError, match="not a member"):
-            await sandbox.user_says("hi", user="U0BOB", channel="G0PRIVATE")
+            await sandbox.people.say("hi", user="U0BOB", channel="G0PRIVATE")

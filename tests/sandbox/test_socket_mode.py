@@ -11,7 +11,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 
 
 class Bot:
@@ -52,7 +52,7 @@ async def _connect(sandbox: SlackSandbox, bot: Bot | None) -> SocketModeClient:
         client.socket_mode_request_listeners.append(bot.on_request)
         client.message_listeners.append(bot.on_message)
     await client.connect()
-    await sandbox.wait_socket_connected()
+    await sandbox.socket.wait_connected()
     return client
 
 
@@ -61,7 +61,7 @@ async def test_sdk_client_receives_and_acks_events(socket_sandbox: SlackSandbox)
     bot = Bot()
     client = await _connect(socket_sandbox, bot)
     try:
-        sent = await socket_sandbox.user_says("<@U0BOT> status")
+        sent = await socket_sandbox.people.say("<@U0BOT> status")
     finally:
         await client.close()
     assert [d.acked for d in sent.deliveries] == [True, True]
@@ -73,7 +73,10 @@ async def test_sdk_client_receives_and_acks_events(socket_sandbox: SlackSandbox)
     assert (message["event"]["type"], mention["event"]["type"]) == ("message", "app_mention")
     assert bot.hellos[0]["connection_info"] == {"app_id": "A0SWITCH"}
     assert bot.hellos[0]["num_connections"] == 1
-    assert socket_sandbox.calls_for("apps.connections.open")[0].token == socket_sandbox.app_token
+    assert (
+        socket_sandbox.calls.for_method("apps.connections.open")[0].token
+        == socket_sandbox.app_token
+    )
 
 
 async def test_slash_command_ack_payload(socket_sandbox: SlackSandbox) -> None:
@@ -81,7 +84,7 @@ async def test_slash_command_ack_payload(socket_sandbox: SlackSandbox) -> None:
     bot = Bot()
     client = await _connect(socket_sandbox, bot)
     try:
-        delivery = await socket_sandbox.send_command("/ops", "help")
+        delivery = await socket_sandbox.people.run_command("/ops", "help")
     finally:
         await client.close()
     (request,) = bot.requests
@@ -96,24 +99,26 @@ async def test_refresh_makes_the_client_reconnect(socket_sandbox: SlackSandbox) 
     bot = Bot()
     client = await _connect(socket_sandbox, bot)
     try:
-        assert await socket_sandbox.disconnect_socket() == 1
-        assert not socket_sandbox.socket_connected
-        await socket_sandbox.wait_socket_connected()
-        delivery = await socket_sandbox.send_event({"type": "app_home_opened", "user": "U0BOB"})
+        assert await socket_sandbox.socket.disconnect() == 1
+        assert not socket_sandbox.socket.connected
+        await socket_sandbox.socket.wait_connected()
+        delivery = await socket_sandbox.driver.send_event(
+            {"type": "app_home_opened", "user": "U0BOB"}
+        )
     finally:
         await client.close()
     assert delivery.acked
-    assert socket_sandbox.socket_connections_total == 2
-    assert len(socket_sandbox.calls_for("apps.connections.open")) == 2
+    assert socket_sandbox.socket.connections_total == 2
+    assert socket_sandbox.calls.count("apps.connections.open") == 2
 
 
 async def test_unacked_envelopes_time_out() -> None:
     """An envelope nobody acks is not acked; with no client at all it is not_connected."""
     async with SlackSandbox(delivery="socket", socket_ack_timeout=0.1) as sandbox:
-        unheard = await sandbox.send_event({"type": "app_home_opened", "user": "U0BOB"})
+        unheard = await sandbox.driver.send_event({"type": "app_home_opened", "user": "U0BOB"})
         client = await _connect(sandbox, bot=None)
         try:
-            ignored = await sandbox.send_event({"type": "app_home_opened", "user": "U0BOB"})
+            ignored = await sandbox.driver.send_event({"type": "app_home_opened", "user": "U0BOB"})
         finally:
             await client.close()
     assert (unheard.acked, unheard.error) == (False, "not_connected")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.ids import IdFactory
-from bot.sandbox.messages import CursorError, MessageStore, Window, normalize_ts
-from bot.sandbox.richtext import mentions, rich_text_blocks
-from bot.sandbox.state import Directory
+from sandbox.ids import IdFactory
+from sandbox.messages import CursorError, MessageStore, Window, normalize_ts
+from sandbox.richtext import mentions, rich_text_blocks
+from sandbox.state import Directory
 
 
 def _store(count: int) -> tuple[MessageStore, list[str]]:

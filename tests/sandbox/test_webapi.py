@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackSandbox
+from sandbox import SlackSandbox
 
 from .receiver import Receiver
 
@@ -66,7 +66,7 @@ async def test_post_message_answers_and_stores_like_slack(
     assert message["bot_profile"]["app_id"] == "A0SWITCH"
     assert message["blocks"] == BUTTONS
     assert "subtype" not in message
-    assert sandbox.messages("C0GENERAL") == [message]
+    assert sandbox.workspace.store.timeline("C0GENERAL") == [message]
 
 
 async def test_text_only_posts_get_a_rich_text_block(client: AsyncWebClient) -> None:
@@ -154,7 +154,7 @@ async def test_form_and_get_encodings_are_decoded(
         },
     )
     assert response["message"]["blocks"] == BUTTONS
-    assert sandbox.calls_for("chat.postMessage")[0].args["metadata"] == metadata
+    assert sandbox.calls.for_method("chat.postMessage")[0].args["metadata"] == metadata
     history = await client.api_call(
         "conversations.history",
         http_verb="GET",
@@ -172,7 +172,7 @@ async def test_bad_or_missing_tokens_are_refused(sandbox: SlackSandbox) -> None:
     ]:
         web_client = AsyncWebClient(token=token, base_url=sandbox.api_url)
         assert await _error(web_client.chat_postMessage(channel="C0GENERAL", text="x")) == error
-    assert [c.status for c in sandbox.calls] == [200, 200, 200]
+    assert [c.status for c in sandbox.calls.all()] == [200, 200, 200]
 
 
 async def test_unknown_method(client: AsyncWebClient) -> None:
@@ -206,8 +206,8 @@ async def test_update_edits_only_the_bots_messages(
     updated = await client.chat_update(channel="C0GENERAL", ts=posted["ts"], text="after")
     assert updated["text"] == "after"
     assert updated["message"]["edited"]["user"] == "B0BOT"
-    assert sandbox.messages("C0GENERAL")[0]["text"] == "after"
-    human = await sandbox.user_says("mine", channel="C0RANDOM")
+    assert sandbox.workspace.store.timeline("C0GENERAL")[0]["text"] == "after"
+    human = await sandbox.people.say("mine", channel="C0RANDOM")
     await client.conversations_join(channel="C0RANDOM")
     not_ours = client.chat_update(channel="C0RANDOM", ts=human.ts, text="x")
     assert await _error(not_ours) == "cant_update_message"
@@ -218,7 +218,7 @@ async def test_update_edits_only_the_bots_messages(
 async def test_post_ephemeral(client: AsyncWebClient, sandbox: SlackSandbox) -> None:
     """chat.postEphemeral answers message_ts and stores it for the user; outsiders refused."""
     response = await client.chat_postEphemeral(channel="G0PRIVATE", user="U0ALICE", text="psst")
-    (stored,) = sandbox.ephemeral_messages("G0PRIVATE", user="U0ALICE")
+    (stored,) = sandbox.workspace.store.ephemeral("G0PRIVATE", visible_to="U0ALICE")
     assert stored["ts"] == response["message_ts"]
     assert stored["text"] == "psst"
     outsider = client.chat_postEphemeral(channel="G0PRIVATE", user="U0BOB", text="x")
@@ -242,7 +242,7 @@ async def test_reactions(client: AsyncWebClient, sandbox: SlackSandbox) -> None:
     await client.reactions_add(channel="C0GENERAL", timestamp=ts, name="eyes")
     again = client.reactions_add(channel="C0GENERAL", timestamp=ts, name="eyes")
     assert await _error(again) == "already_reacted"
-    reactions = sandbox.messages("C0GENERAL")[0]["reactions"]
+    reactions = sandbox.workspace.store.timeline("C0GENERAL")[0]["reactions"]
     assert reactions == [{"name": "eyes", "users": ["U0BOT"], "count": 1}]
 
 
@@ -276,7 +276,7 @@ async def test_views_need_a_fresh_trigger(
     """views.open takes a trigger id the sandbox issued, once; others are refused."""
     modal = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": []}
     assert await _error(client.views_open(trigger_id="1.2.3", view=modal)) == "invalid_trigger_id"
-    await sandbox.send_command("/ops", "help")
+    await sandbox.people.run_command("/ops", "help")
     trigger = receiver.received[-1].form()["trigger_id"]
     opened = await client.views_open(trigger_id=trigger, view=modal)
     assert opened["view"]["id"].startswith("V")
@@ -317,7 +317,7 @@ async def test_more_methods(client: AsyncWebClient, sandbox: SlackSandbox) -> No
     posted = await client.chat_postMessage(channel="U0CAROL", text="psst")
     assert posted["channel"] == dm["channel"]["id"]
     await client.chat_delete(channel=posted["channel"], ts=posted["ts"])
-    assert sandbox.messages(posted["channel"]) == []
+    assert sandbox.workspace.store.timeline(posted["channel"]) == []
     home = await client.views_publish(user_id="U0BOB", view={"type": "home", "blocks": []})
     updated = await client.views_update(
         view_id=home["view"]["id"], view={"type": "home", "blocks": [], "callback_id": "v2"}
@@ -328,7 +328,7 @@ async def test_more_methods(client: AsyncWebClient, sandbox: SlackSandbox) -> No
     )
     found = await client.users_lookupByEmail(email="bob@sandbox.example")
     assert found["user"]["id"] == "U0BOB"
-    sandbox.add_usergroup("S0OPS", "ops", ["U0ALICE", "U0BOB"])
+    sandbox.workspace.directory.add_usergroup("S0OPS", "ops", ["U0ALICE", "U0BOB"])
     assert (await client.usergroups_users_list(usergroup="S0OPS"))["users"] == [
         "U0ALICE",
         "U0BOB",
@@ -347,7 +347,7 @@ async def test_malformed_requests(sandbox: SlackSandbox) -> None:
         form = {"channel": "C0GENERAL", "text": "x", "blocks": "[{broken"}
         async with session.post(url, data=form) as response:
             assert (await response.json())["error"] == "invalid_blocks_format"
-    assert [c.response["error"] for c in sandbox.calls_for("chat.postMessage")] == [
+    assert [c.response["error"] for c in sandbox.calls.for_method("chat.postMessage")] == [
         "invalid_json",
         "invalid_blocks_format",
     ]

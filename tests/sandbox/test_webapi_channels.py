@@ -7,11 +7,11 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.incidents.ports import ChannelNameTaken
 from agents.kernel.errors import UserFacingError
+from agents.incidents.ports import ChannelNameTaken
 from agents.kernel.models import Reply
-from bot.sandbox import SlackSandbox
 from handlers.workspace import SlackWorkspace
+from sandbox import SlackSandbox
 
 
 async def _error(call: object) -> str:
@@ -62,7 +62,7 @@ async def test_reactions_remove_takes_back_only_existing_reactions(
     client: AsyncWebClient, sandbox: SlackSandbox
 ) -> None:
     """A reaction added can be removed once; removing again is no_reaction."""
-    sent = await sandbox.user_says("hello")
+    sent = await sandbox.people.say("hello")
     await client.reactions_add(channel="C0GENERAL", timestamp=sent.ts, name="eyes")
     await client.reactions_remove(channel="C0GENERAL", timestamp=sent.ts, name="eyes")
     history = await client.conversations_history(channel="C0GENERAL")
@@ -84,7 +84,7 @@ async def test_slack_workspace_creates_invites_and_posts(
     ts = await workspace.post(channel, Reply(text="Incident: db down", title="Incident"))
     members = (await client.conversations_members(channel=channel))["members"]
     assert members == ["U0ALICE", "U0BOT"]
-    posted = sandbox.calls_for("chat.postMessage")[-1]
+    posted = sandbox.calls.for_method("chat.postMessage")[-1]
     assert posted.args["channel"] == channel and posted.response["ts"] == ts
 
 

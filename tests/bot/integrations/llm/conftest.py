@@ -16,7 +16,7 @@ from bot.integrations.llm import (
     build_chat_models,
     close_chat_models,
 )
-from bot.sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_server import ScriptedLLMServer
 
 from ..fakes import FakeClock, RecordingSleep
 

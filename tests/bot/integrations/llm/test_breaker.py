@@ -10,7 +10,8 @@ from structlog.testing import capture_logs
 from agents.kernel.errors import ProviderError
 from agents.llm.chat import ChatMessage, ChatRequest
 from bot.integrations.llm import ProviderKind
-from bot.sandbox.llm_server import ScriptedLLMServer, error, reply
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import error, reply
 
 from .conftest import FakeClock, ModelFactory
 

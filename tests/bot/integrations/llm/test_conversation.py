@@ -9,7 +9,8 @@ from structlog.testing import capture_logs
 
 from agents.llm.chat import ChatMessage, ChatRequest, ToolCall, ToolSpec, Usage
 from bot.integrations.llm import ProviderKind
-from bot.sandbox.llm_server import ScriptedLLMServer, call, reply, tool_call, tool_calls
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import call, reply, tool_call, tool_calls
 
 from .conftest import API_KEY, ModelFactory
 

@@ -14,7 +14,8 @@ from agents.kernel.errors import ProviderError
 from agents.llm.chat import ChatMessage, ChatRequest
 from bot.integrations.llm import ProviderKind
 from bot.integrations.llm.failures import parse_retry_after
-from bot.sandbox.llm_server import ScriptedLLMServer, delay, error, malformed, reply
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import delay, error, malformed, reply
 
 from .conftest import API_KEY, ModelFactory, RecordingSleep
 

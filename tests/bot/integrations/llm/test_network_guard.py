@@ -12,7 +12,8 @@ from agents.kernel.errors import ProviderError
 from agents.llm.chat import ChatMessage, ChatRequest
 from bot.integrations.llm import ProviderSettings
 from bot.integrations.llm.openai_compat import OpenAIChatModel
-from bot.sandbox.llm_server import ScriptedLLMServer, reply
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import reply
 
 from .conftest import RecordingSleep
 

@@ -1,0 +1,44 @@
+"""``switchboard run``: the bot against Slack, over HTTP or Socket Mode."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+
+from bot.cli.conventions import Subparsers
+from bot.config import Settings
+
+__all__ = ["add_parser", "command"]
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """Define ``switchboard run [--host H] [--port P] [--socket]``."""
+    run = subparsers.add_parser("run", help="run the bot against Slack (HTTP or Socket Mode)")
+    run.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")  # noqa: S104 (a server must be reachable by Slack)
+    run.add_argument(
+        "--port",
+        type=int,
+        default=3000,
+        help="HTTP port (default 3000; 0: any); in Socket Mode it serves only /healthz, "
+        "/readyz and /metrics",
+    )
+    run.add_argument("--socket", action="store_true", help="use Socket Mode instead of HTTP")
+
+
+async def command(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve until SIGTERM/SIGINT; returns the exit code."""
+    from bot.runtime import Runtime, RuntimeOptions
+    from bot.serve import serve_http, serve_socket_mode
+    from bot.worker import WorkerOptions
+
+    worker = WorkerOptions(lease=timedelta(seconds=settings.job_lease_seconds))
+    if settings.tracing_requested:
+        from bot.runtime import configure_tracing_if_installed
+
+        configure_tracing_if_installed()
+    runtime = await Runtime.create(settings, RuntimeOptions(socket_mode=args.socket, worker=worker))
+    if args.socket:
+        await serve_socket_mode(runtime, host=args.host, port=args.port)
+    else:
+        await serve_http(runtime, host=args.host, port=args.port)
+    return 0

@@ -1,0 +1,216 @@
+"""The HTTP edge of the Web API: reading every encoding the SDK sends, authenticating,
+injecting faults, recording each call and answering like Slack."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.api_chat import CHAT_METHODS
+from sandbox.api_conversations import CONVERSATION_METHODS
+from sandbox.api_misc import MISC_METHODS
+from sandbox.apicore import ApiContext, ApiError, Method, TokenKind
+from sandbox.faults import FaultBook, HangGate
+from sandbox.recorder import CallLog
+from sandbox.records import JSON, ApiCall
+from sandbox.response_url import post_to_hook
+from sandbox.state import Channel
+from sandbox.workspace import Workspace
+
+__all__ = ["METHODS", "WebApi"]
+
+METHODS: dict[str, Method] = {**CHAT_METHODS, **CONVERSATION_METHODS, **MISC_METHODS}
+"""Every Web API method the sandbox speaks."""
+
+# Arguments that form and query encodings carry as JSON strings, and the error for bad JSON.
+_JSON_ARGS = {
+    "blocks": "invalid_blocks_format",
+    "attachments": "invalid_attachments",
+    "metadata": "invalid_metadata_format",
+    "view": "invalid_arguments",
+}
+_FORMS = {"application/x-www-form-urlencoded", "multipart/form-data"}
+_BOT_SCOPES = (
+    "app_mentions:read,channels:history,channels:join,channels:read,chat:write,commands,"
+    "groups:history,groups:read,im:history,im:read,im:write,reactions:write,usergroups:read,"
+    "users:read,users:read.email"
+)
+
+Outcome = tuple[int, JSON]
+EventSink = Callable[[list[tuple[JSON, Channel]]], None]
+
+
+async def read_args(request: web.Request) -> tuple[JSON, str | None]:
+    """The call's arguments (query string, then JSON or form body) and its token.
+
+    Raises:
+        ApiError: ``invalid_json`` for a body that is not a JSON object, or the argument's
+            error for a JSON-string argument that is not JSON.
+    """
+    args: JSON = dict(request.query)
+    if request.method == "POST" and request.body_exists:
+        if request.content_type == "application/json":
+            try:
+                body: Any = json.loads(await request.read())
+            except (ValueError, UnicodeDecodeError):
+                raise ApiError("invalid_json") from None
+            if not isinstance(body, dict):
+                raise ApiError("invalid_json")
+            args.update(body)
+        elif request.content_type in _FORMS:
+            form = await request.post()
+            args.update((key, value) for key, value in form.items() if isinstance(value, str))
+    for name, error in _JSON_ARGS.items():
+        value = args.get(name)
+        if isinstance(value, str) and value:
+            try:
+                args[name] = json.loads(value)
+            except ValueError:
+                raise ApiError(error) from None
+    token = args.pop("token", None)
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        token = authorization.removeprefix("Bearer ").strip()
+    return args, token if isinstance(token, str) and token else None
+
+
+def _drop(request: web.Request) -> web.StreamResponse:
+    """Close the connection without an answer."""
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=500)
+
+
+class WebApi:
+    """Serves ``/api/<method>`` and ``/response/<id>`` for one sandbox.
+
+    Args:
+        workspace: The state the calls act on.
+        tokens: The accepted tokens and their kinds.
+        calls: Where every call is recorded.
+        faults: The injected faults.
+        gate: Where hung requests wait.
+        socket_url: Issues a Socket Mode URL (for ``apps.connections.open``).
+        on_events: Receives the events each successful call caused.
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        tokens: dict[str, TokenKind],
+        calls: CallLog,
+        faults: FaultBook,
+        gate: HangGate,
+        socket_url: Callable[[], str],
+        on_events: EventSink,
+    ) -> None:
+        self._ws = workspace
+        self._tokens = tokens
+        self._calls = calls
+        self._faults = faults
+        self._gate = gate
+        self._socket_url = socket_url
+        self._on_events = on_events
+
+    def _record(self, method: str, args: JSON, token: str | None, status: int, body: JSON) -> None:
+        self._calls.record(ApiCall(method, args, token, status, body, time.monotonic()))
+
+    def _context(self, kind: TokenKind) -> ApiContext:
+        return ApiContext(self._ws, kind, self._socket_url)
+
+    def _dispatch(self, method: str, args: JSON, token: str | None) -> Outcome:
+        entry = METHODS.get(method)
+        if entry is None:
+            return 200, {"ok": False, "error": "unknown_method", "req_method": method}
+        if token is None:
+            return 200, {"ok": False, "error": "not_authed"}
+        kind = self._tokens.get(token)
+        if kind is None:
+            return 200, {"ok": False, "error": "invalid_auth"}
+        if kind != entry.accepts:
+            return 200, {"ok": False, "error": "not_allowed_token_type"}
+        ctx = self._context(kind)
+        try:
+            body = {"ok": True, **entry.handler(ctx, args)}
+        except ApiError as exc:
+            return 200, exc.body()
+        if ctx.events:
+            self._on_events(ctx.events)
+        return 200, body
+
+    def _answer_hook(self, hook_id: str, args: JSON) -> Outcome:
+        hook = self._ws.hooks.use(hook_id)
+        if isinstance(hook, str):
+            return 404, {"ok": False, "error": hook}
+        ctx = self._context("bot")
+        try:
+            body = post_to_hook(ctx, hook, args)
+        except ApiError as exc:
+            return 400, exc.body()
+        if ctx.events:
+            self._on_events(ctx.events)
+        return 200, body
+
+    async def _run(
+        self,
+        request: web.Request,
+        method: str,
+        args: JSON,
+        token: str | None,
+        apply: Callable[[], Outcome],
+    ) -> web.StreamResponse:
+        headers = {"X-Slack-Req-Id": secrets.token_hex(16)}
+        if token is not None and self._tokens.get(token) == "bot":
+            headers["X-OAuth-Scopes"] = _BOT_SCOPES
+        fault = self._faults.take(method)
+        if fault is not None and fault.kind == "delay":
+            await self._gate.sleep(fault.delay)
+        elif fault is not None and fault.kind in ("hang", "drop"):
+            self._record(method, args, token, 0, {})
+            if fault.kind == "hang":
+                await self._gate.hold()
+            return _drop(request)
+        elif fault is not None and fault.kind == "status":
+            body = fault.body()
+            self._record(method, args, token, fault.status, body)
+            headers.update(fault.headers())
+            return web.json_response(body, status=fault.status, headers=headers)
+        status, body = apply()
+        self._record(method, args, token, status, body)
+        if fault is not None and fault.kind == "apply_then_hang":
+            await self._gate.hold()
+            return _drop(request)
+        return web.json_response(body, status=status, headers=headers)
+
+    async def api(self, request: web.Request) -> web.StreamResponse:
+        """Handle ``GET|POST /api/<method>``."""
+        method = request.match_info["method"]
+        try:
+            args, token = await read_args(request)
+        except ApiError as exc:
+            error = exc.body()
+            return await self._run(request, method, {}, None, lambda: (200, error))
+        return await self._run(
+            request, method, args, token, lambda: self._dispatch(method, args, token)
+        )
+
+    async def response_url(self, request: web.Request) -> web.StreamResponse:
+        """Handle ``POST /response/<id>`` (recorded as method ``response_url``)."""
+        hook_id = request.match_info["hook_id"]
+        try:
+            body: Any = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            invalid: JSON = {"ok": False, "error": "invalid_payload"}
+            return await self._run(request, "response_url", {}, None, lambda: (400, invalid))
+        args: JSON = body
+        return await self._run(
+            request, "response_url", args, None, lambda: self._answer_hook(hook_id, args)
+        )

@@ -1,0 +1,97 @@
+"""``switchboard doctor``: every check passes on a healthy set-up; each broken piece is named
+with how to fix it."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.cli.doctor import doctor_command
+from bot.config import Settings
+from sandbox import SlackSandbox
+from storage import Database, head_revision
+from tests.e2e.approvals_config import approvals_config
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SlackSandbox]:
+    async with SlackSandbox() as sb:
+        yield sb
+
+
+async def _settings(tmp_path: Path, sandbox: SlackSandbox, **changes: object) -> Settings:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'doctor.db'}"
+    database = await Database.connect(url)
+    await database.migrate()
+    await database.close()
+    config = tmp_path / "switchboard.yaml"
+    config.write_text(approvals_config(sandbox.base_url))
+    values: dict[str, object] = {
+        "SLACK_BOT_TOKEN": sandbox.bot_token,
+        "SLACK_SIGNING_SECRET": sandbox.signing_secret,
+        "SWITCHBOARD_SLACK_API_URL": sandbox.api_url,
+        "DATABASE_URL": url,
+        "SWITCHBOARD_CONFIG": str(config),
+        **changes,
+    }
+    return Settings.model_validate(values)
+
+
+async def _doctor(settings: Settings) -> tuple[int, str]:
+    out = io.StringIO()
+    code = await doctor_command(settings, out=out)
+    return code, out.getvalue()
+
+
+async def test_a_healthy_setup_passes_every_check(tmp_path: Path, sandbox: SlackSandbox) -> None:
+    """Config, database at head, a valid token, and every action's target reachable."""
+    code, text = await _doctor(await _settings(tmp_path, sandbox))
+    assert code == 0, text
+    assert "ok   config:" in text and "3 action(s)" in text
+    assert f"ok   database: sqlite reachable, schema at {head_revision()}" in text
+    assert "ok   slack: token valid for @switchboard" in text
+    assert text.count("ok   action ") == 3
+    assert "0 to fix" in text
+
+
+async def test_each_broken_piece_is_named_with_its_fix(
+    tmp_path: Path, sandbox: SlackSandbox
+) -> None:
+    """A broken config file, a schema behind, a refused token and no mode secret: each is a
+    BAD line followed by how to fix it; the exit status is 1."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nactions:\n  - name: deploy\n    agent: deploy\n")
+    settings = await _settings(
+        tmp_path,
+        sandbox,
+        SLACK_BOT_TOKEN="xoxb-" + "0" * 24,
+        SLACK_SIGNING_SECRET=None,
+        SWITCHBOARD_CONFIG=str(broken),
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
+    )
+    code, text = await _doctor(settings)
+    assert code == 1
+    lines = text.splitlines()
+
+    def fix_after(prefix: str) -> str:
+        index = next(i for i, line in enumerate(lines) if line.startswith(prefix))
+        return lines[index + 1]
+
+    assert "switchboard config check" in fix_after("BAD  config:")
+    assert "switchboard db upgrade" in fix_after(
+        "BAD  database: sqlite reachable, schema at nothing"
+    )
+    assert "invalid_auth" in text and "SLACK_BOT_TOKEN" in fix_after("BAD  slack:")
+    assert "SLACK_APP_TOKEN" in text and "fix:" in fix_after("BAD  slack mode:")
+
+
+async def test_an_unreachable_action_target_is_named(tmp_path: Path, sandbox: SlackSandbox) -> None:
+    """An http target nobody listens on is reported with its host and port."""
+    config = tmp_path / "closed.yaml"
+    config.write_text(approvals_config("http://127.0.0.1:9"))
+    code, text = await _doctor(await _settings(tmp_path, sandbox, SWITCHBOARD_CONFIG=str(config)))
+    assert code == 1
+    assert text.count("BAD  action ") == 3 and "cannot connect to 127.0.0.1:9" in text
