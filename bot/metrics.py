@@ -10,7 +10,8 @@ store every model call, the approval notifier every transition, executors every 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Protocol
@@ -50,138 +51,156 @@ _APPROVAL = (10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 _BREAKER_VALUE = {"closed": 0, "half_open": 1, "open": 2}
 
 
+class _Declare:
+    """Declares metrics on one registry (names, help texts, labels and buckets in one place)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def counter(self, name: str, doc: str, labels: Sequence[str] = ()) -> Counter:
+        """A counter, by ``labels``."""
+        return Counter(name, doc, labels, registry=self._registry)
+
+    def gauge(self, name: str, doc: str, labels: Sequence[str] = ()) -> Gauge:
+        """A gauge, by ``labels``."""
+        return Gauge(name, doc, labels, registry=self._registry)
+
+    def histogram(
+        self, name: str, doc: str, labels: Sequence[str] = (), *, buckets: Sequence[float]
+    ) -> Histogram:
+        """A histogram with ``buckets``, by ``labels``."""
+        return Histogram(name, doc, labels, buckets=buckets, registry=self._registry)
+
+
 class Metrics:
     """Every Switchboard metric, on its own registry (one per runtime: tests run several)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry = registry or CollectorRegistry(auto_describe=True)
-        self.deliveries = Counter(
+        new = _Declare(registry)
+        self._declare_slack(new)
+        self._declare_turns(new)
+        self._declare_actions(new)
+        self._declare_llm(new)
+        self._breaker_sources: list[Callable[[], Mapping[str, str]]] = []
+
+    def _declare_slack(self, new: _Declare) -> None:
+        """Slack deliveries and acks, Web API calls and 429s, and retries of every kind."""
+        self.deliveries = new.counter(
             "switchboard_slack_deliveries_total",
             "Slack deliveries received, by kind (event, command, action, view) and outcome "
             "(claimed, duplicate, ignored, malformed, handled)",
             ["kind", "outcome"],
-            registry=registry,
         )
-        self.rejected = Counter(
+        self.rejected = new.counter(
             "switchboard_slack_requests_rejected_total",
             "HTTP requests refused before Bolt, by reason",
             ["reason"],
-            registry=registry,
         )
-        self.ack_seconds = Histogram(
+        self.ack_seconds = new.histogram(
             "switchboard_slack_ack_seconds",
             "Time from receiving a Slack HTTP request to answering it",
             buckets=_FAST,
-            registry=registry,
         )
-        self.turns = Counter(
+        self.slack_calls = new.counter(
+            "switchboard_slack_api_calls_total",
+            "Slack Web API calls by method and HTTP status",
+            ["method", "status"],
+        )
+        self.slack_rate_limited = new.counter(
+            "switchboard_slack_api_rate_limited_total",
+            "Slack Web API calls answered 429, by method",
+            ["method"],
+        )
+        self.retries = new.counter(
+            "switchboard_retries_total",
+            "Retries scheduled, by what was retried",
+            ["kind"],
+        )
+
+    def _declare_turns(self, new: _Declare) -> None:
+        """Turns by agent, planner and outcome; routing, fallbacks, budgets and votes."""
+        self.turns = new.counter(
             "switchboard_turns_total",
             "Turns answered, by agent, planner and outcome",
             ["agent", "planner", "outcome"],
-            registry=registry,
         )
-        self.turn_seconds = Histogram(
+        self.turn_seconds = new.histogram(
             "switchboard_turn_seconds",
             "Time to answer a turn (route, plan, act), by agent and planner",
             ["agent", "planner"],
             buckets=_LLM,
-            registry=registry,
         )
-        self.routes = Counter(
+        self.routes = new.counter(
             "switchboard_route_decisions_total",
             "Router decisions by method (explicit, binding, action, keyword, example, llm, "
             "ask, pending, fallback)",
             ["method"],
-            registry=registry,
         )
-        self.degraded = Counter(
+        self.degraded = new.counter(
             "switchboard_planner_fallbacks_total",
             "Turns answered by a lesser planner, by reason",
             ["reason"],
-            registry=registry,
         )
-        self.budget_refusals = Counter(
+        self.budget_refusals = new.counter(
             "switchboard_budget_refusals_total",
             "Model calls not made because a daily budget was spent, by scope",
             ["scope"],
-            registry=registry,
         )
-        self.tool_runs = Counter(
+        self.feedback = new.counter(
+            "switchboard_feedback_total",
+            "Votes on answers, by agent and vote",
+            ["agent", "vote"],
+        )
+
+    def _declare_actions(self, new: _Declare) -> None:
+        """Action executions, circuit breakers and approvals."""
+        self.tool_runs = new.counter(
             "switchboard_tool_executions_total",
             "Action executions by action and outcome",
             ["action", "outcome"],
-            registry=registry,
         )
-        self.tool_seconds = Histogram(
+        self.tool_seconds = new.histogram(
             "switchboard_tool_execution_seconds",
             "Time an action's execution took (retries included), by action",
             ["action"],
             buckets=_LLM,
-            registry=registry,
         )
-        self.retries = Counter(
-            "switchboard_retries_total",
-            "Retries scheduled, by what was retried",
-            ["kind"],
-            registry=registry,
-        )
-        self.breakers = Gauge(
+        self.breakers = new.gauge(
             "switchboard_circuit_breaker_state",
             "Circuit breaker per target: 0 closed, 1 half open, 2 open",
             ["target"],
-            registry=registry,
         )
-        self.approvals = Counter(
+        self.approvals = new.counter(
             "switchboard_approvals_total",
             "Approval requests reaching a state, by action",
             ["action", "state"],
-            registry=registry,
         )
-        self.approval_seconds = Histogram(
+        self.approval_seconds = new.histogram(
             "switchboard_time_to_approval_seconds",
             "Time from an approval request to its approval, by action",
             ["action"],
             buckets=_APPROVAL,
-            registry=registry,
         )
-        self.feedback = Counter(
-            "switchboard_feedback_total",
-            "Votes on answers, by agent and vote",
-            ["agent", "vote"],
-            registry=registry,
-        )
-        self.llm_tokens = Counter(
+
+    def _declare_llm(self, new: _Declare) -> None:
+        """Model tokens, latency and cost."""
+        self.llm_tokens = new.counter(
             "switchboard_llm_tokens_total",
             "Model tokens, by provider, model and direction (input, output)",
             ["provider", "model", "direction"],
-            registry=registry,
         )
-        self.llm_seconds = Histogram(
+        self.llm_seconds = new.histogram(
             "switchboard_llm_call_seconds",
             "Model call latency (the adapter's retries included), by provider, model and outcome",
             ["provider", "model", "outcome"],
             buckets=_LLM,
-            registry=registry,
         )
-        self.llm_cost = Counter(
+        self.llm_cost = new.counter(
             "switchboard_llm_cost_usd_total",
             "Model cost in US dollars, by provider and model",
             ["provider", "model"],
-            registry=registry,
         )
-        self.slack_calls = Counter(
-            "switchboard_slack_api_calls_total",
-            "Slack Web API calls by method and HTTP status",
-            ["method", "status"],
-            registry=registry,
-        )
-        self.slack_rate_limited = Counter(
-            "switchboard_slack_api_rate_limited_total",
-            "Slack Web API calls answered 429, by method",
-            ["method"],
-            registry=registry,
-        )
-        self._breaker_sources: list[Callable[[], Mapping[str, str]]] = []
 
     def watch_breakers(self, states: Callable[[], Mapping[str, str]]) -> None:
         """Read breaker states (target -> state) from ``states`` at every scrape."""
@@ -266,24 +285,25 @@ class Ledger(TurnLedger, ReplyLedger, Protocol):
     """The turn's writes: the domain records a turn, the edge completes it."""
 
 
+@dataclass(frozen=True, slots=True)
 class MeteredLedger:
     """A ``Ledger`` that counts every recorded turn (and tells the alerter)."""
 
-    def __init__(self, inner: Ledger, metrics: Metrics, *, alerter: Alerter | None = None) -> None:
-        self._inner = inner
-        self._metrics = metrics
-        self._alerter = alerter
+    inner: Ledger
+    metrics: Metrics
+    _: KW_ONLY
+    alerter: Alerter | None = None
 
     async def record_turn(self, inbound: Inbound, outbound: Outbound, trace: Trace) -> None:
         """Record, then count (a failed write counts nothing)."""
-        await self._inner.record_turn(inbound, outbound, trace)
-        self._metrics.turn(trace)
-        if self._alerter is not None:
-            self._alerter.turn(trace)
+        await self.inner.record_turn(inbound, outbound, trace)
+        self.metrics.turn(trace)
+        if self.alerter is not None:
+            self.alerter.turn(trace)
 
     async def complete_turn(self, inbound: Inbound, *, ts: str, now: datetime) -> None:
         """Pass through."""
-        await self._inner.complete_turn(inbound, ts=ts, now=now)
+        await self.inner.complete_turn(inbound, ts=ts, now=now)
 
 
 class MeteredUsage:
@@ -316,29 +336,28 @@ class MeteredUsage:
         )
 
 
+@dataclass(frozen=True, slots=True)
 class MeteredNotifier:
     """An ``ApprovalNotifier`` that counts approvals by state and times approvals."""
 
-    def __init__(
-        self, inner: ApprovalNotifier, metrics: Metrics, *, alerter: Alerter | None = None
-    ) -> None:
-        self._inner = inner
-        self._metrics = metrics
-        self._alerter = alerter
+    inner: ApprovalNotifier
+    metrics: Metrics
+    _: KW_ONLY
+    alerter: Alerter | None = None
 
     async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
         """Count the state reached, then notify."""
-        self._metrics.approvals.labels(approval.action, approval.state).inc()
-        if self._alerter is not None:
-            self._alerter.approval(approval)
+        self.metrics.approvals.labels(approval.action, approval.state).inc()
+        if self.alerter is not None:
+            self.alerter.approval(approval)
         if approval.state == "approved" and approval.quorum > 0 and approval.updated_at:
             waited = (approval.updated_at - approval.created_at).total_seconds()
-            self._metrics.approval_seconds.labels(approval.action).observe(max(waited, 0.0))
-        await self._inner.approval_changed(approval, note=note)
+            self.metrics.approval_seconds.labels(approval.action).observe(max(waited, 0.0))
+        await self.inner.approval_changed(approval, note=note)
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
         """Pass through."""
-        await self._inner.escalate(approval, channel_id=channel_id)
+        await self.inner.escalate(approval, channel_id=channel_id)
 
 
 class MeteredExecutor:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -25,38 +25,34 @@ from agents.feedback.review import Review
 from agents.kernel.clock import Clock
 from agents.llm.chat import ChatModel
 from bot.alerts import Alerter
+from bot.app import bolt_app, listen
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import LoadedConfig, load_config
+from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
 from bot.integrations.llm import close_chat_models
 from bot.metrics import (
-    MeteredChatModel,
     MeteredLedger,
     MeteredNotifier,
     MeteredUsage,
     Metrics,
-    metered_executors,
 )
-from bot.planning_wiring import build_planning
+from bot.planning_wiring import Planning, build_planning
 from bot.process_lock import ProcessLock
-from bot.slack_client import build_web_client
+from bot.slack_client import SlackConnection
 from bot.wiring import Domain, Edges, build_domain
 from bot.worker import Worker, WorkerOptions
-from handlers import Delivery, TurnRunner, register
-from handlers.approvals import register_approvals
+from handlers import Delivery, TurnRunner
 from handlers.bookkeeping import Bookkeeping
-from handlers.feedback import register_feedback
 from handlers.notifier import SlackApprovalNotifier
-from handlers.routing import register_routing
-from handlers.turns import TurnTracing
 from handlers.usergroups import SlackGroupDirectory
 from handlers.wording import SlackApprovalsView
 from handlers.workspace import SlackWorkspace
 from storage import Database, PoolOptions
 
-__all__ = ["Runtime", "RuntimeOptions", "configure_tracing_if_installed"]
+__all__ = ["Runtime", "RuntimeOptions", "WakingNotifier"]
 
 log = structlog.get_logger(__name__)
 
@@ -111,11 +107,38 @@ class WakingNotifier:
 
 
 @dataclass(frozen=True, slots=True)
-class _Slack:
-    """The Slack side of a running bot: its HTTP session and Web API client."""
+class _Base:
+    """What a runtime stands on: the config, clock and environment, the instruments, the
+    database (under the process lock) and the planning pieces."""
 
-    session: aiohttp.ClientSession
-    client: AsyncWebClient
+    config: LoadedConfig
+    clock: Clock
+    environ: Mapping[str, str]
+    instruments: Instruments
+    lock: ProcessLock
+    database: Database
+    usage: MeteredUsage
+    planning: Planning
+
+    @classmethod
+    async def open(cls, settings: Settings, options: RuntimeOptions) -> _Base:
+        """Load the config, open the database and build the planning pieces (closing the
+        database and releasing the lock if that fails)."""
+        config = options.config or _load(settings)
+        clock = options.clock or SystemClock()
+        environ = options.environ or process_environment()
+        instruments = Instruments.create(tracer_provider=options.tracer_provider)
+        lock, database = await _open_database(settings)
+        try:
+            usage = MeteredUsage(database.usage, instruments.metrics)
+            planning = build_planning(
+                config, usage=usage, clock=clock, environ=environ, wrap=instruments.chat_model
+            )
+        except BaseException:
+            await database.close()
+            lock.release()
+            raise
+        return cls(config, clock, environ, instruments, lock, database, usage, planning)
 
 
 @dataclass
@@ -146,26 +169,14 @@ class Runtime:
             StorageError: the database cannot be opened or migrated.
         """
         _require_slack(settings, socket_mode=options.socket_mode)
-        config = options.config or _load(settings)
-        metrics = Metrics()
-        clock = options.clock or SystemClock()
-        environ = options.environ or process_environment()
-        tracing = _tracing(options)
-        lock, database = await _open_database(settings)
-        try:
-            usage = MeteredUsage(database.usage, metrics)
-            planning = build_planning(
-                config,
-                usage=usage,
-                clock=clock,
-                environ=environ,
-                wrap=_chat_wrapper(metrics, tracing),
-            )
-        except BaseException:
-            await database.close()
-            lock.release()
-            raise
-        slack = _slack(settings, metrics)
+        base = await _Base.open(settings, options)
+        config, clock, database = base.config, base.clock, base.database
+        metrics = base.instruments.metrics
+        slack = SlackConnection.open(
+            token=settings.secret("slack_bot_token"),
+            base_url=settings.slack_api_url,
+            trace_configs=[metrics.slack_trace_config(settings.slack_api_url)],
+        )
         alerter = Alerter(
             config.alerts,
             post=lambda channel, text: slack.client.chat_postMessage(channel=channel, text=text),
@@ -174,30 +185,8 @@ class Runtime:
         wakeup = asyncio.Event()
         ledger = MeteredLedger(database.ledger, metrics, alerter=alerter)
         groups = _group_directory(config, slack.client)
-        executors = build_executors(
-            config, session=slack.session, environ=environ, sleep=_counting_sleep(metrics)
-        )
-        metrics.watch_breakers(lambda: breaker_states(executors))
-        edges = Edges(
-            workspace=SlackWorkspace(slack.client),
-            groups=groups,
-            executors=_traced(metered_executors(executors, metrics, alerter=alerter), tracing),
-            notifier=WakingNotifier(
-                MeteredNotifier(
-                    SlackApprovalNotifier(
-                        slack.client, actions={a.name: a for a in config.actions}
-                    ),
-                    metrics,
-                    alerter=alerter,
-                ),
-                wakeup,
-            ),
-            approvals_view=SlackApprovalsView(),
-            ledger=ledger,
-            usage=usage,
-            rate_limiter=database.rate_limits,
-        )
-        domain = build_domain(config, database, planning, edges, clock=clock)
+        edges = _edges(base, slack, alerter=alerter, ledger=ledger, groups=groups, wakeup=wakeup)
+        domain = build_domain(config, database, base.planning, edges, clock=clock)
         erasure = domain.erasure
         worker = Worker(
             domain.operations.runs,
@@ -214,31 +203,26 @@ class Runtime:
             # the ack rate and p99 within goals (8: p99 up to 2.4x), at the same turns/s.
             max_concurrency=4 if database.dialect == "sqlite" else 64,
             progress_after=options.progress_after,
-            tracing=tracing.turns if tracing is not None else None,
+            tracing=base.instruments.turns,
         )
-        review = Review(
-            database.feedback,
-            database.traces,
-            settings=config.review,
-            groups=groups,
-            clock=clock,
-            operations=domain.operations,
-            on_vote=metrics.vote,
-        )
-        app = _bolt_app(settings, options, slack.client)
-        register(
+        app = bolt_app(settings, slack.client, socket_mode=options.socket_mode)
+        listen(
             app,
+            domain,
             runner=runner,
             book=book,
             participation=database.conversations,
-            erasure=erasure,
-            meter=metrics,
+            review=Review(
+                database.feedback,
+                database.traces,
+                settings=config.review,
+                groups=groups,
+                clock=clock,
+                operations=domain.operations,
+                on_vote=metrics.vote,
+            ),
+            metrics=metrics,
         )
-        register_approvals(
-            app, decisions=domain.operations.decisions, catalog=domain.operations.catalog
-        )
-        register_routing(app, runner=runner, book=book)
-        register_feedback(app, review=review)
         return cls(
             settings,
             options,
@@ -250,9 +234,9 @@ class Runtime:
             worker,
             metrics,
             alerter,
-            lock,
+            base.lock,
             clock,
-            chat_models=planning.models,
+            chat_models=base.planning.models,
         )
 
     async def start(self) -> None:
@@ -328,19 +312,6 @@ async def _open_database(settings: Settings) -> tuple[ProcessLock, Database]:
     return lock, database
 
 
-def _slack(settings: Settings, metrics: Metrics) -> _Slack:
-    """One HTTP session (its Slack calls metered) and the Web API client over it."""
-    session = aiohttp.ClientSession(
-        trace_configs=[metrics.slack_trace_config(settings.slack_api_url)]
-    )
-    client = build_web_client(
-        token=settings.secret("slack_bot_token"),
-        base_url=settings.slack_api_url,
-        session=session,
-    )
-    return _Slack(session, client)
-
-
 def _group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroupDirectory:
     """Membership of every user group the config names (approvers, requesters, reviewers)."""
     handles = {
@@ -351,73 +322,57 @@ def _group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroup
     return SlackGroupDirectory(client, handles=handles)
 
 
-def _bolt_app(settings: Settings, options: RuntimeOptions, client: AsyncWebClient) -> AsyncApp:
-    """The Bolt app: signatures verified over HTTP (Socket Mode is authenticated itself)."""
-    return AsyncApp(
-        client=client,
-        signing_secret=("" if options.socket_mode else settings.secret("slack_signing_secret")),
-        request_verification_enabled=not options.socket_mode,
-        process_before_response=False,
-        raise_error_for_unhandled_request=False,
+def _executors(
+    config: LoadedConfig,
+    slack: SlackConnection,
+    instruments: Instruments,
+    *,
+    alerter: Alerter,
+    environ: Mapping[str, str],
+) -> Mapping[str, Executor]:
+    """Each action's executor, counted, timed and maybe traced; breakers watched by metrics."""
+    executors = build_executors(
+        config, session=slack.session, environ=environ, sleep=instruments.retry_sleep()
     )
+    instruments.metrics.watch_breakers(lambda: breaker_states(executors))
+    return instruments.executors(executors, alerter=alerter)
 
 
-@dataclass(frozen=True, slots=True)
-class _Tracing:
-    """The OpenTelemetry pieces, when the ``otel`` extra is installed."""
-
-    turns: TurnTracing
-    chat_model: Callable[[ChatModel, str], ChatModel]
-    executor: Callable[[Executor, str], Executor]
-
-
-def configure_tracing_if_installed() -> bool:
-    """Export spans over OTLP (``OTEL_*`` variables); False without the ``otel`` extra."""
-    try:
-        from bot.tracing import configure_tracing
-    except ImportError:
-        log.warning("tracing_unavailable", hint="pip install 'switchboard[otel]'")
-        return False
-    return configure_tracing()
-
-
-def _tracing(options: RuntimeOptions) -> _Tracing | None:
-    try:
-        from bot.tracing import OtelTracing, TracedChatModel, TracedExecutor, tracer_of
-    except ImportError:  # the otel extra is not installed: no spans
-        return None
-    tracer = tracer_of(options.tracer_provider)
-    return _Tracing(
-        turns=OtelTracing(tracer),
-        chat_model=lambda model, kind: TracedChatModel(model, tracer, provider_kind=kind),
-        executor=lambda executor, action: TracedExecutor(executor, tracer, action=action),
+def _notifier(
+    config: LoadedConfig,
+    slack: SlackConnection,
+    metrics: Metrics,
+    *,
+    alerter: Alerter,
+    wakeup: asyncio.Event,
+) -> ApprovalNotifier:
+    """Approval changes told to Slack, counted, and waking the worker for approved ones."""
+    slack_notifier = SlackApprovalNotifier(
+        slack.client, actions={action.name: action for action in config.actions}
     )
+    return WakingNotifier(MeteredNotifier(slack_notifier, metrics, alerter=alerter), wakeup)
 
 
-def _chat_wrapper(
-    metrics: Metrics, tracing: _Tracing | None
-) -> Callable[[ChatModel, str], ChatModel]:
-    """Each provider's client timed (metrics) and, with the otel extra, traced."""
-
-    def wrap(model: ChatModel, kind: str) -> ChatModel:
-        timed = MeteredChatModel(model, metrics)
-        return tracing.chat_model(timed, kind) if tracing is not None else timed
-
-    return wrap
-
-
-def _traced(executors: Mapping[str, Executor], tracing: _Tracing | None) -> Mapping[str, Executor]:
-    if tracing is None:
-        return executors
-    return {name: tracing.executor(e, name) for name, e in executors.items()}
-
-
-def _counting_sleep(metrics: Metrics) -> Callable[[float], Awaitable[None]]:
-    """The executors' wait between attempts, counting each one as a retry."""
-    retried = metrics.retried("executor")
-
-    async def sleep(seconds: float) -> None:
-        retried()
-        await asyncio.sleep(seconds)
-
-    return sleep
+def _edges(
+    base: _Base,
+    slack: SlackConnection,
+    *,
+    alerter: Alerter,
+    ledger: MeteredLedger,
+    groups: SlackGroupDirectory,
+    wakeup: asyncio.Event,
+) -> Edges:
+    """What the domain reaches the world through: Slack, executors, the metered stores."""
+    config, metrics = base.config, base.instruments.metrics
+    return Edges(
+        workspace=SlackWorkspace(slack.client),
+        groups=groups,
+        executors=_executors(
+            config, slack, base.instruments, alerter=alerter, environ=base.environ
+        ),
+        notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup),
+        approvals_view=SlackApprovalsView(),
+        ledger=ledger,
+        usage=base.usage,
+        rate_limiter=base.database.rate_limits,
+    )

@@ -23,7 +23,7 @@ from bot.health import Readiness
 from bot.metrics import CONTENT_TYPE_LATEST
 from bot.runtime import Runtime
 
-__all__ = ["SLACK_EVENTS_PATH", "build_web_app"]
+__all__ = ["SLACK_EVENTS_PATH", "Endpoints", "build_web_app"]
 
 log = structlog.get_logger(__name__)
 
@@ -39,23 +39,26 @@ def _signature_ok(
     return verifier.is_valid_request(body, dict(headers))
 
 
-def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
-    """The aiohttp application serving ``POST /slack/events`` (unless ``slack`` is False:
-    Socket Mode), ``GET /healthz``, ``GET /readyz`` and ``GET /metrics``."""
-    app: AsyncApp = runtime.app
-    metrics = runtime.metrics
-    secret = runtime.settings.slack_signing_secret
-    verifier = None if secret is None else SignatureVerifier(secret.get_secret_value())
-    readiness = Readiness(runtime.database, slack_auth=app.client.auth_test)
+class Endpoints:
+    """The HTTP endpoints of a running bot, each a method (testable alone)."""
 
-    async def slack_events(request: web.Request) -> web.StreamResponse:
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._app: AsyncApp = runtime.app
+        self._metrics = runtime.metrics
+        secret = runtime.settings.slack_signing_secret
+        self._verifier = None if secret is None else SignatureVerifier(secret.get_secret_value())
+        self._readiness = Readiness(runtime.database, slack_auth=self._app.client.auth_test)
+
+    async def slack_events(self, request: web.Request) -> web.StreamResponse:
+        """``POST /slack/events``: Bolt's dispatch, timed as the ack."""
         started = time.perf_counter()
         try:
-            return await _slack_events(request, started)
+            return await self._dispatch(request, started)
         finally:
-            metrics.ack_seconds.observe(time.perf_counter() - started)
+            self._metrics.ack_seconds.observe(time.perf_counter() - started)
 
-    async def _slack_events(request: web.Request, started: float) -> web.StreamResponse:
+    async def _dispatch(self, request: web.Request, started: float) -> web.StreamResponse:
         body = await request.text()
         try:
             bolt_request = AsyncBoltRequest(
@@ -64,14 +67,10 @@ def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
         except (ValueError, TypeError, AttributeError):  # JSONDecodeError is a ValueError
             bolt_request = None
         if bolt_request is None or not isinstance(bolt_request.body, dict):
-            if not _signature_ok(verifier, body, request.headers):
-                log.warning("slack_request_rejected", reason="invalid_signature", status=401)
-                metrics.rejected.labels("invalid_signature").inc()
-                return web.Response(status=401)
-            log.warning("slack_request_rejected", reason="malformed_body", status=400)
-            metrics.rejected.labels("malformed_body").inc()
-            return web.Response(status=400)
-        response = await app.async_dispatch(bolt_request)
+            if not _signature_ok(self._verifier, body, request.headers):
+                return self._rejected("invalid_signature", 401)
+            return self._rejected("malformed_body", 400)
+        response = await self._app.async_dispatch(bolt_request)
         if response.status >= 400:
             reason = "invalid_signature" if response.status == 401 else "unhandled"
             log.warning(
@@ -80,12 +79,18 @@ def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
                 status=response.status,
                 elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
             )
-            metrics.rejected.labels(reason).inc()
+            self._metrics.rejected.labels(reason).inc()
         return await to_aiohttp_response(response)
 
-    async def healthz(_request: web.Request) -> web.Response:
+    def _rejected(self, reason: str, status: int) -> web.Response:
+        log.warning("slack_request_rejected", reason=reason, status=status)
+        self._metrics.rejected.labels(reason).inc()
+        return web.Response(status=status)
+
+    async def healthz(self, _request: web.Request) -> web.Response:
+        """``GET /healthz``: the process answers and reaches its database."""
         try:
-            await runtime.database.ping()
+            await self._runtime.database.ping()
             ok = True
         except StorageError:
             ok = False
@@ -93,13 +98,14 @@ def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
             {
                 "ok": ok,
                 "database": "ok" if ok else "unreachable",
-                "turns_in_flight": runtime.runner.in_flight,
+                "turns_in_flight": self._runtime.runner.in_flight,
             },
             status=200 if ok else 503,
         )
 
-    async def readyz(_request: web.Request) -> web.Response:
-        report = await readiness.check()
+    async def readyz(self, _request: web.Request) -> web.Response:
+        """``GET /readyz``: database, migrations at head and Slack auth, each with a verdict."""
+        report = await self._readiness.check()
         return web.json_response(
             {
                 "ok": report.ok,
@@ -110,15 +116,21 @@ def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
             status=200 if report.ok else 503,
         )
 
-    async def metrics_page(_request: web.Request) -> web.Response:
+    async def metrics(self, _request: web.Request) -> web.Response:
+        """``GET /metrics``: the Prometheus exposition."""
         return web.Response(
-            body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            body=self._metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
 
+
+def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
+    """The aiohttp application serving ``POST /slack/events`` (unless ``slack`` is False:
+    Socket Mode), ``GET /healthz``, ``GET /readyz`` and ``GET /metrics``."""
+    endpoints = Endpoints(runtime)
     web_app = web.Application(client_max_size=_MAX_BODY)
     if slack:
-        web_app.router.add_post(SLACK_EVENTS_PATH, slack_events)
-    web_app.router.add_get("/healthz", healthz)
-    web_app.router.add_get("/readyz", readyz)
-    web_app.router.add_get("/metrics", metrics_page)
+        web_app.router.add_post(SLACK_EVENTS_PATH, endpoints.slack_events)
+    web_app.router.add_get("/healthz", endpoints.healthz)
+    web_app.router.add_get("/readyz", endpoints.readyz)
+    web_app.router.add_get("/metrics", endpoints.metrics)
     return web_app

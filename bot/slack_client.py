@@ -8,6 +8,8 @@ recovery looks for it), which is what makes retrying ``chat.postMessage`` accept
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -17,7 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-__all__ = ["RATE_LIMIT_RETRIES", "build_web_client", "retry_handlers"]
+__all__ = ["RATE_LIMIT_RETRIES", "SlackConnection", "build_web_client", "retry_handlers"]
 
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
@@ -45,3 +47,23 @@ def build_web_client(
         timeout=WEB_API_TIMEOUT_SECONDS,
         retry_handlers=retry_handlers(),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SlackConnection:
+    """A running bot's way to Slack: one HTTP session and the Web API client over it."""
+
+    session: aiohttp.ClientSession
+    client: AsyncWebClient
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        token: str,
+        base_url: str,
+        trace_configs: list[aiohttp.TraceConfig] | None = None,
+    ) -> SlackConnection:
+        """A session (its calls observed by ``trace_configs``) and a client for ``base_url``."""
+        session = aiohttp.ClientSession(trace_configs=trace_configs)
+        return cls(session, build_web_client(token=token, base_url=base_url, session=session))

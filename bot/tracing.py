@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import structlog
@@ -126,13 +127,14 @@ class TracedChatModel(ChatModelDecorator):
             return completion
 
 
+@dataclass(frozen=True, slots=True)
 class TracedExecutor:
     """An ``Executor`` whose runs are ``execute_tool {action}`` spans linked to their turn."""
 
-    def __init__(self, inner: Executor, tracer: Tracer, *, action: str) -> None:
-        self._inner = inner
-        self._tracer = tracer
-        self._action = action
+    inner: Executor
+    tracer: Tracer
+    _: KW_ONLY
+    action: str
 
     async def run(self, request: ExecutionRequest) -> ExecutionResult:
         """Run inside a span linked to the turn that requested the action."""
@@ -140,19 +142,19 @@ class TracedExecutor:
         links = [Link(requested)] if requested is not None else []
         attributes = {
             "gen_ai.operation.name": "execute_tool",
-            "gen_ai.tool.name": self._action,
+            "gen_ai.tool.name": self.action,
             "gen_ai.tool.type": "function",
             "gen_ai.tool.call.id": request.idempotency_key,
             "switchboard.trace_id": request.trace_id,
         }
-        with self._tracer.start_as_current_span(
-            f"execute_tool {self._action}",
+        with self.tracer.start_as_current_span(
+            f"execute_tool {self.action}",
             context=trace.set_span_in_context(trace.INVALID_SPAN),  # a new trace
             kind=SpanKind.INTERNAL,
             links=links,
             attributes=attributes,
         ) as span:
-            result = await self._inner.run(request)
+            result = await self.inner.run(request)
             span.set_attribute("switchboard.outcome", result.outcome)
             if result.outcome != "succeeded":
                 span.set_status(Status(StatusCode.ERROR, result.outcome))

@@ -8,6 +8,7 @@ one never finished is found again by the recovery sweep.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from agents.kernel.clock import Clock
@@ -17,29 +18,30 @@ from handlers.ports import EventStore, ReplyLedger
 __all__ = ["Bookkeeping"]
 
 
+@dataclass(frozen=True, slots=True)
 class Bookkeeping:
     """Claims, attempts, deliveries and recovery of Slack deliveries."""
 
-    def __init__(self, events: EventStore, ledger: ReplyLedger, *, clock: Clock) -> None:
-        self._events = events
-        self._ledger = ledger
-        self.clock = clock
+    events: EventStore
+    ledger: ReplyLedger
+    _: KW_ONLY
+    clock: Clock
 
     async def claim(self, inbound: Inbound) -> bool:
         """Durably claim a delivery; False means it was seen before and must be dropped."""
-        return await self._events.claim(inbound)
+        return await self.events.claim(inbound)
 
     async def attempt(self, inbound: Inbound) -> int:
         """Count one more processing attempt of a claimed delivery; returns the count."""
-        return await self._events.count_attempt(team_id=inbound.team_id, event_id=inbound.event_id)
+        return await self.events.count_attempt(team_id=inbound.team_id, event_id=inbound.event_id)
 
     async def delivered(self, inbound: Inbound, *, ts: str) -> None:
         """Record that the turn's reply reached Slack, and finish the delivery."""
-        await self._ledger.complete_turn(inbound, ts=ts, now=self.clock.now())
+        await self.ledger.complete_turn(inbound, ts=ts, now=self.clock.now())
 
     async def finish(self, inbound: Inbound, *, failed: bool) -> None:
         """Close a claimed delivery: ``done``, or ``failed`` when it was given up."""
-        await self._events.finish(
+        await self.events.finish(
             team_id=inbound.team_id,
             event_id=inbound.event_id,
             status="failed" if failed else "done",
@@ -48,4 +50,4 @@ class Bookkeeping:
 
     async def unfinished(self, *, claimed_before: datetime, limit: int = 100) -> Sequence[Inbound]:
         """Deliveries claimed before ``claimed_before`` and never finished (crash recovery)."""
-        return await self._events.unfinished(claimed_before=claimed_before, limit=limit)
+        return await self.events.unfinished(claimed_before=claimed_before, limit=limit)

@@ -8,6 +8,7 @@ recovered turn is posted at most once.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import aiohttp
@@ -86,24 +87,19 @@ async def tell_user(
         log.warning(event, method=exc.method, error=exc.error)
 
 
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """Posts replies into their thread (or ephemerally, for slash commands)."""
 
-    def __init__(
-        self,
-        client: AsyncWebClient,
-        *,
-        operations: Operations | None = None,
-        history_limit: int = 200,
-    ) -> None:
-        self._client = client
-        self._operations = operations
-        self._history_limit = history_limit
+    client: AsyncWebClient
+    _: KW_ONLY
+    operations: Operations | None = None
+    history_limit: int = 200
 
     async def post(self, outbound: Outbound, *, inbound: Inbound, response_url: str | None) -> str:
         """Post the reply and return its Slack ts (``EPHEMERAL_TS`` for ephemeral replies)."""
-        if outbound.reply.approval_id is not None and self._operations is not None:
-            return await self._post_card(outbound, self._operations, outbound.reply.approval_id)
+        if outbound.reply.approval_id is not None and self.operations is not None:
+            return await self._post_card(outbound, self.operations, outbound.reply.approval_id)
         text, blocks = reply_text(outbound.reply), reply_blocks(outbound)
         if inbound.source == "command":
             return await self._post_ephemeral(
@@ -111,7 +107,7 @@ class Delivery:
             )
         response = await call_slack(
             "chat.postMessage",
-            lambda: self._client.chat_postMessage(
+            lambda: self.client.chat_postMessage(
                 channel=outbound.channel_id,
                 thread_ts=outbound.thread_ts,
                 text=text,
@@ -132,7 +128,7 @@ class Delivery:
         if not inbound.ts:
             return False
         method = "reactions.remove" if remove else "reactions.add"
-        call = self._client.reactions_remove if remove else self._client.reactions_add
+        call = self.client.reactions_remove if remove else self.client.reactions_add
         try:
             await call_slack(
                 method, lambda: call(channel=inbound.channel_id, timestamp=inbound.ts, name=name)
@@ -153,7 +149,7 @@ class Delivery:
             card.insert(len(card) - 1, note_block(outbound.reply.note).to_dict())
         response = await call_slack(
             "chat.postMessage",
-            lambda: self._client.chat_postMessage(
+            lambda: self.client.chat_postMessage(
                 channel=outbound.channel_id,
                 thread_ts=outbound.thread_ts,
                 text=approval_text(approval),
@@ -170,7 +166,7 @@ class Delivery:
             # A vote or the worker moved on while the card was being posted: show it now.
             await call_slack(
                 "chat.update",
-                lambda: self._client.chat_update(
+                lambda: self.client.chat_update(
                     channel=outbound.channel_id,
                     ts=ts,
                     text=approval_text(fresh),
@@ -189,7 +185,7 @@ class Delivery:
         blocks: list[dict[str, Any]],
     ) -> str:
         if response_url is not None:
-            webhook = AsyncWebhookClient(response_url, session=self._client.session)
+            webhook = AsyncWebhookClient(response_url, session=self.client.session)
             try:
                 result = await webhook.send(text=text, blocks=blocks, response_type="ephemeral")
             except (aiohttp.ClientError, TimeoutError) as exc:
@@ -200,7 +196,7 @@ class Delivery:
         # After a crash the response_url is gone (it is never stored): answer ephemerally.
         await call_slack(
             "chat.postEphemeral",
-            lambda: self._client.chat_postEphemeral(
+            lambda: self.client.chat_postEphemeral(
                 channel=outbound.channel_id, user=inbound.user_id, text=text, blocks=blocks
             ),
         )
@@ -218,21 +214,21 @@ class Delivery:
         if thread_ts is not None:
             response = await call_slack(
                 "conversations.replies",
-                lambda: self._client.conversations_replies(
+                lambda: self.client.conversations_replies(
                     channel=outbound.channel_id,
                     ts=thread_ts,
                     include_all_metadata=True,
-                    limit=self._history_limit,
+                    limit=self.history_limit,
                 ),
             )
         else:
             response = await call_slack(
                 "conversations.history",
-                lambda: self._client.conversations_history(
+                lambda: self.client.conversations_history(
                     channel=outbound.channel_id,
                     oldest=inbound.ts or f"{inbound.received_at.timestamp() - 60:.6f}",
                     include_all_metadata=True,
-                    limit=self._history_limit,
+                    limit=self.history_limit,
                 ),
             )
         for message in response.get("messages") or []:
@@ -244,7 +240,7 @@ class Delivery:
             ):
                 ts = str(message["ts"])
                 approval_id = outbound.reply.approval_id
-                if approval_id is not None and self._operations is not None:
-                    await self._operations.decisions.card_posted(approval_id, ts)
+                if approval_id is not None and self.operations is not None:
+                    await self.operations.decisions.card_posted(approval_id, ts)
                 return ts
         return None

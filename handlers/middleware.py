@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -85,6 +86,7 @@ async def bind_log_context(
     await next()
 
 
+@dataclass(frozen=True, slots=True)
 class ClaimDelivery:
     """Decide whether a delivery is for us, and claim it durably before Slack is acked.
 
@@ -92,22 +94,15 @@ class ClaimDelivery:
     types and payloads missing fields are acked with an empty ``200`` and go no further.
     """
 
-    def __init__(
-        self,
-        book: Bookkeeping,
-        *,
-        participation: Participation,
-        erasure: Erasure,
-        meter: DeliveryMeter | None = None,
-    ) -> None:
-        self._book = book
-        self._participation = participation
-        self._erasure = erasure
-        self._meter = meter
+    book: Bookkeeping
+    _: KW_ONLY
+    participation: Participation
+    erasure: Erasure
+    meter: DeliveryMeter | None = None
 
     def _count(self, body: dict[str, Any], outcome: str) -> None:
-        if self._meter is not None:
-            self._meter.delivery(_kind(body), outcome)
+        if self.meter is not None:
+            self.meter.delivery(_kind(body), outcome)
 
     async def __call__(
         self,
@@ -117,7 +112,7 @@ class ClaimDelivery:
     ) -> BoltResponse | None:
         """Bolt middleware entry point."""
         trace_id = str(context["trace_id"])
-        now = self._book.clock.now()
+        now = self.book.clock.now()
         event = body.get("event")
         if isinstance(event, dict) and event.get("type") in _PASSED_ON:
             self._count(body, "passed")
@@ -139,7 +134,7 @@ class ClaimDelivery:
             if body.get("type") == "event_callback":
                 self._count(body, "ignored")
             return _quiet_ack()
-        if not await self._book.claim(inbound):
+        if not await self.book.claim(inbound):
             log.info("delivery_duplicate", event_id=inbound.event_id)
             self._count(body, "duplicate")
             return _quiet_ack()
@@ -155,12 +150,12 @@ class ClaimDelivery:
             log.warning("payload_malformed", kind=event.get("subtype"))
             return
         if change.text is None:
-            await self._erasure.message_deleted(
+            await self.erasure.message_deleted(
                 team_id=team_id, channel_id=change.channel, ts=change.ts
             )
             log.info("message_erased", ts=change.ts)
         else:
-            await self._erasure.message_changed(
+            await self.erasure.message_changed(
                 team_id=team_id, channel_id=change.channel, ts=change.ts, text=change.text
             )
             log.info("message_edited", ts=change.ts)
@@ -187,7 +182,7 @@ class ClaimDelivery:
         kind = event_candidate(fields, bot_user_id=context.bot_user_id)
         if kind == "ignore":
             return None
-        if kind == "thread_reply" and not await self._participation.has_conversation(
+        if kind == "thread_reply" and not await self.participation.has_conversation(
             ConversationKey(str(team_id), fields.channel, fields.thread_ts or "")
         ):
             return None

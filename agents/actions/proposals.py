@@ -11,6 +11,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 
 from agents.actions.approval import Approval, AutoApprove, Refusal
 from agents.actions.catalog import ActionCatalog
@@ -26,30 +27,24 @@ __all__ = ["Proposals"]
 _ASSIGNMENT = re.compile(r"([a-z_][a-z0-9_]*)\s*=\s*(\S+)", re.IGNORECASE)
 
 
+@dataclass(frozen=True, slots=True)
 class Proposals:
     """Turns a request for an action into a card, a question, a refusal, or a run."""
 
-    def __init__(
-        self,
-        catalog: ActionCatalog,
-        transitions: Transitions,
-        *,
-        clock: Clock,
-        read_cache: ReadCache | None = None,
-    ) -> None:
-        self._catalog = catalog
-        self._transitions = transitions
-        self._clock = clock
-        self._read_cache = read_cache
+    catalog: ActionCatalog
+    transitions: Transitions
+    _: KW_ONLY
+    clock: Clock
+    read_cache: ReadCache | None = None
 
     async def propose(
         self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, ParamValue]
     ) -> Reply:
         """Ask for ``action`` with the raw values given: a card, a question, or a refusal."""
-        person = await self._catalog.person(inbound.user_id, inbound.channel_id)
+        person = await self.catalog.person(inbound.user_id, inbound.channel_id)
         decision = decide(action, person)
         if isinstance(decision, Denied):
-            await self._transitions.audit(
+            await self.transitions.audit(
                 "refused",
                 person.user_id,
                 action.name,
@@ -66,18 +61,18 @@ class Proposals:
         if cached is not None:
             return cached
         approval = self._new_approval(inbound, action, values, auto=isinstance(decision, Auto))
-        requested = self._transitions.entry(
+        requested = self.transitions.entry(
             "requested",
             inbound.user_id,
             approval,
             details={k: str(v) for k, v in values.items()},
         )
-        await self._transitions.stores.approvals.create(approval, audit=requested)
+        await self.transitions.stores.approvals.create(approval, audit=requested)
         if approval.quorum == 0:
-            approved = await self._transitions.apply(approval, AutoApprove(), actor=SYSTEM_ACTOR)
+            approved = await self.transitions.apply(approval, AutoApprove(), actor=SYSTEM_ACTOR)
             if isinstance(approved, Refusal):  # pragma: no cover - quorum 0 always applies
                 return Reply(text=approved.reason)
-            await self._transitions.notify(approved, note=None)
+            await self.transitions.notify(approved, note=None)
             return Reply(text=f"Running `{action.name}` now.", approval_id=approval.id)
         return Reply(text=f"`{action.name}` needs approval.", approval_id=approval.id)
 
@@ -86,7 +81,7 @@ class Proposals:
 
         Returns None when the action no longer exists (the config changed).
         """
-        action = self._catalog.action(pending.action)
+        action = self.catalog.action(pending.action)
         if action is None:
             return None
         raw: dict[str, ParamValue] = dict(pending.values)
@@ -99,12 +94,12 @@ class Proposals:
 
     def _cached(self, action: ActionSpec, values: Mapping[str, ParamValue]) -> Reply | None:
         """A fresh enough result of the same read-only request, if one is cached."""
-        if self._read_cache is None or action.risk != "read" or action.needs_approval:
+        if self.read_cache is None or action.risk != "read" or action.needs_approval:
             return None
-        found = self._read_cache.get(action.name, values)
+        found = self.read_cache.get(action.name, values)
         if found is None:
             return None
-        age = int((self._clock.now() - found.at).total_seconds())
+        age = int((self.clock.now() - found.at).total_seconds())
         shown = " ".join(f"{k}={v}" for k, v in values.items())
         return Reply(text=f"`{action.name}` {shown}: {found.summary} (checked {age}s ago)")
 
@@ -116,7 +111,7 @@ class Proposals:
         *,
         auto: bool,
     ) -> Approval:
-        now = self._clock.now()
+        now = self.clock.now()
         policy = action.approval
         return Approval(
             id=uuid.uuid4().hex,

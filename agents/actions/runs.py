@@ -10,6 +10,7 @@ requester is asked to check.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
 from datetime import timedelta
 
 import structlog
@@ -32,63 +33,56 @@ _NOT_RERUN = (
 )
 
 
+@dataclass(frozen=True, slots=True)
 class Runs:
     """The worker's side: expiry, and each approved job run once."""
 
-    def __init__(
-        self,
-        catalog: ActionCatalog,
-        transitions: Transitions,
-        *,
-        executors: Mapping[str, Executor],
-        clock: Clock,
-        read_cache: ReadCache | None = None,
-    ) -> None:
-        self._catalog = catalog
-        self._transitions = transitions
-        self._executors = executors
-        self._clock = clock
-        self._read_cache = read_cache
+    catalog: ActionCatalog
+    transitions: Transitions
+    _: KW_ONLY
+    executors: Mapping[str, Executor]
+    clock: Clock
+    read_cache: ReadCache | None = None
 
     async def expire_due(self) -> int:
         """Expire pending requests past their expiry; announce them. Returns how many."""
         expired = 0
-        now = self._clock.now()
-        stores = self._transitions.stores
+        now = self.clock.now()
+        stores = self.transitions.stores
         for approval in await stores.approvals.due_to_expire(now=now, limit=100):
-            after = await self._transitions.apply(approval, Expire(), actor=SYSTEM_ACTOR)
+            after = await self.transitions.apply(approval, Expire(), actor=SYSTEM_ACTOR)
             if isinstance(after, Refusal):
                 continue
             expired += 1
-            await self._transitions.notify(after, note="This request expired unapproved.")
-            action = self._catalog.action(after.action)
+            await self.transitions.notify(after, note="This request expired unapproved.")
+            action = self.catalog.action(after.action)
             channel = action.approval.escalation_channel if action else None
             if channel:
-                await self._transitions.escalate(after, channel_id=channel)
+                await self.transitions.escalate(after, channel_id=channel)
         return expired
 
     async def run_next(self, *, owner: str, lease: timedelta) -> Approval | None:
         """Claim one job and run it; returns the approval as it ended, or None if idle."""
-        stores = self._transitions.stores
-        job = await stores.jobs.claim_next(owner=owner, now=self._clock.now(), lease=lease)
+        stores = self.transitions.stores
+        job = await stores.jobs.claim_next(owner=owner, now=self.clock.now(), lease=lease)
         if job is None:
             return None
         approval = await stores.approvals.get(job.approval_id)
-        action = self._catalog.action(approval.action) if approval else None
+        action = self.catalog.action(approval.action) if approval else None
         if approval is None or action is None:
             log.error("job_orphaned", job_id=job.id)
-            await stores.jobs.complete(job.id, owner=owner, now=self._clock.now())
+            await stores.jobs.complete(job.id, owner=owner, now=self.clock.now())
             return approval
         structlog.contextvars.bind_contextvars(trace_id=approval.trace_id)
         final = await self._execute(approval, action, recovered=job.recovered)
-        await stores.jobs.complete(job.id, owner=owner, now=self._clock.now())
+        await stores.jobs.complete(job.id, owner=owner, now=self.clock.now())
         return final
 
     async def _execute(
         self, approval: Approval, action: ActionSpec, *, recovered: bool
     ) -> Approval:
         if approval.state == "approved":
-            started = await self._transitions.apply(approval, StartExecution(), actor=SYSTEM_ACTOR)
+            started = await self.transitions.apply(approval, StartExecution(), actor=SYSTEM_ACTOR)
             if isinstance(started, Refusal):
                 return approval
             approval = started
@@ -98,7 +92,7 @@ class Runs:
             log.warning("job_rerun_after_crash", action=action.name)
         else:
             return approval  # already finished: nothing to run
-        executor = self._executors.get(action.name)
+        executor = self.executors.get(action.name)
         if executor is None:
             return await self._finish(
                 approval, ExecutionResult("failed", "No executor configured.")
@@ -118,24 +112,24 @@ class Runs:
         return await self._finish(approval, result)
 
     async def _finish(self, approval: Approval, result: ExecutionResult) -> Approval:
-        after = await self._transitions.apply(
+        after = await self.transitions.apply(
             approval, Finish(result.outcome, result.summary), actor=SYSTEM_ACTOR
         )
         if isinstance(after, Refusal):
             return approval
-        action = self._catalog.action(after.action)
+        action = self.catalog.action(after.action)
         if (
-            self._read_cache is not None
+            self.read_cache is not None
             and result.outcome == "succeeded"
             and action is not None
             and action.risk == "read"
             and not action.needs_approval
         ):
-            self._read_cache.put(after.action, after.params, result.summary)
+            self.read_cache.put(after.action, after.params, result.summary)
         note = {
             "succeeded": f"<@{after.requester}> `{after.action}` succeeded: {result.summary}",
             "failed": f"<@{after.requester}> `{after.action}` failed: {result.summary}",
             "unknown": f"<@{after.requester}> `{after.action}` outcome unknown: {result.summary}",
         }[result.outcome]
-        await self._transitions.notify(after, note=note)
+        await self.transitions.notify(after, note=note)
         return after

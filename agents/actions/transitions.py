@@ -9,7 +9,7 @@ is re-read and tried again. Proposals, decisions and runs share this one path.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 
 import structlog
 
@@ -45,15 +45,14 @@ class OperationStores:
     audit: AuditLog
 
 
+@dataclass(frozen=True, slots=True)
 class Transitions:
     """Transitions applied compare-and-set and audited, and Slack told of them."""
 
-    def __init__(
-        self, stores: OperationStores, *, notifier: ApprovalNotifier, clock: Clock
-    ) -> None:
-        self.stores = stores
-        self._notifier = notifier
-        self._clock = clock
+    stores: OperationStores
+    _: KW_ONLY
+    notifier: ApprovalNotifier
+    clock: Clock
 
     async def apply(
         self,
@@ -66,7 +65,7 @@ class Transitions:
         """Transition and store compare-and-set; on a lost race re-read and try again."""
         current = approval
         for _ in range(_CAS_ATTEMPTS):
-            after = transition(current, event, now=self._clock.now())
+            after = transition(current, event, now=self.clock.now())
             if isinstance(after, Refusal):
                 return after
             kind = _audit_kind(after, event)
@@ -98,11 +97,11 @@ class Transitions:
             stored = await self.stores.approvals.get(approval.id)
             if stored is not None and stored.message_ts is not None:
                 approval = replace(approval, message_ts=stored.message_ts)
-        await self._notifier.approval_changed(approval, note=note)
+        await self.notifier.approval_changed(approval, note=note)
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
         """Announce an expired request in the escalation channel, and audit that."""
-        await self._notifier.escalate(approval, channel_id=channel_id)
+        await self.notifier.escalate(approval, channel_id=channel_id)
         await self.audit(
             "escalated",
             SYSTEM_ACTOR,
@@ -126,7 +125,7 @@ class Transitions:
         if approval.result and kind in {"succeeded", "failed", "unknown"}:
             extra.setdefault("result", approval.result)
         return AuditEntry(
-            at=self._clock.now(),
+            at=self.clock.now(),
             actor=actor,
             kind=kind,
             action=approval.action,
@@ -148,7 +147,7 @@ class Transitions:
         """Append an audit entry that is no transition (a refusal, an escalation)."""
         await self.stores.audit.append(
             AuditEntry(
-                at=self._clock.now(),
+                at=self.clock.now(),
                 actor=actor,
                 kind=kind,
                 action=action,

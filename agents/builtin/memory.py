@@ -10,6 +10,7 @@ owner`` deletes the visible notes containing those words.
 from __future__ import annotations
 
 import re
+from dataclasses import KW_ONLY, dataclass
 
 from agents.kernel.clock import Clock
 from agents.kernel.models import AgentInfo, Reply, ReplyItem
@@ -49,6 +50,7 @@ def _scope(phrase: str | None) -> tuple[NoteScope, str]:
     return "channel", ""
 
 
+@dataclass(frozen=True, slots=True)
 class MemoryAgent:
     """Notes through the NoteStore port; visibility is decided by the store's scoping."""
 
@@ -59,20 +61,14 @@ class MemoryAgent:
         examples=("remember that payments is owned by ana", "what do you remember about payments"),
     )
 
-    def __init__(
-        self,
-        notes: NoteStore | None,
-        *,
-        clock: Clock,
-        threads: ThreadMemoryStore | None = None,
-    ) -> None:
-        self._notes = notes
-        self._threads = threads
-        self._clock = clock
+    notes: NoteStore | None
+    _: KW_ONLY
+    clock: Clock
+    threads: ThreadMemoryStore | None = None
 
     async def handle(self, turn: TurnContext) -> Reply:
         """Remember, recall or forget, by the first words of the message."""
-        store = self._notes
+        store = self.notes
         if store is None:
             return Reply(text="Long-term memory is not set up in this Switchboard.")
         inbound = turn.inbound
@@ -97,7 +93,7 @@ class MemoryAgent:
                 scope_id=scope_id,
                 text=remembered.group("text").strip(),
                 author=inbound.user_id,
-                created_at=self._clock.now(),
+                created_at=self.clock.now(),
                 source_channel=inbound.channel_id,
                 source_ts=inbound.ts,
             )
@@ -130,12 +126,12 @@ class MemoryAgent:
         return Reply(text="\n".join(["Here is what I remember:", *lines]), items=items)
 
     async def _pin(self, turn: TurnContext, fact: str) -> Reply:
-        threads = self._threads
+        threads = self.threads
         inbound = turn.inbound
         if threads is None:
             return Reply(text="Thread memory is not set up in this Switchboard.")
         if inbound.thread_ts is None:
             return Reply(text="Pin facts inside a thread: they lead that thread's context.")
-        memory = await threads.pin(inbound.conversation, fact, now=self._clock.now())
+        memory = await threads.pin(inbound.conversation, fact, now=self.clock.now())
         lines = [f"• {pinned}" for pinned in memory.facts]
         return Reply(text="\n".join(["Pinned for this thread:", *lines]))

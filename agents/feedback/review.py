@@ -8,7 +8,7 @@ label and promote. Refusals are returned as text for the person, never raised.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import timedelta
 
 import structlog
@@ -58,43 +58,34 @@ class MemberHome:
     runnable: tuple[ActionSpec, ...]
 
 
+@dataclass(frozen=True, slots=True)
 class Review:
-    """Feedback, review and KPIs, with the permission checks."""
+    """Feedback, review and KPIs, with the permission checks.
 
-    def __init__(
-        self,
-        store: FeedbackStore,
-        traces: TraceReader,
-        *,
-        settings: ReviewSettings,
-        groups: GroupDirectory,
-        clock: Clock,
-        operations: Operations | None = None,
-        on_vote: Callable[[str, Vote], None] | None = None,
-    ) -> None:
-        """``on_vote(agent, vote)`` is told of every stored vote (the bot counts them)."""
-        self._store = store
-        self._on_vote = on_vote
-        self._traces = traces
-        self._settings = settings
-        self._groups = groups
-        self._clock = clock
-        self._operations = operations
+    Attributes:
+        settings: who reviews, the KPI window and the queue's size.
+        operations: the actions capability, for a member's App Home (None: none shown).
+        on_vote: told ``(agent, vote)`` of every stored vote (the bot counts them).
+    """
 
-    @property
-    def settings(self) -> ReviewSettings:
-        """Who reviews, the KPI window and the queue's size."""
-        return self._settings
+    store: FeedbackStore
+    traces: TraceReader
+    _: KW_ONLY
+    settings: ReviewSettings
+    groups: GroupDirectory
+    clock: Clock
+    operations: Operations | None = None
+    on_vote: Callable[[str, Vote], None] | None = None
 
     async def vote(self, *, trace_id: str, team_id: str, user_id: str, vote: Vote) -> str | None:
         """Store 👍 or 👎 on an answer (replacing the person's earlier vote); a refusal or None."""
         trace = await self._known(trace_id, team_id)
         if trace is None:
             return _NO_ANSWER
-        await self._store.vote(Feedback(trace_id, team_id, user_id, vote, self._clock.now()))
+        await self.store.vote(Feedback(trace_id, team_id, user_id, vote, self.clock.now()))
         log.info("feedback_recorded", vote=vote, feedback_trace=trace_id)
-        if self._on_vote is not None:
-            self._on_vote(trace.agent, vote)
+        if self.on_vote is not None:
+            self.on_vote(trace.agent, vote)
         return None
 
     async def explain(
@@ -115,38 +106,38 @@ class Review:
             team_id,
             user_id,
             "down",
-            self._clock.now(),
+            self.clock.now(),
             reason=reason,
             comment=redact(comment.strip())[:_TEXT_LIMIT],
             expected=redact(expected.strip())[:_TEXT_LIMIT],
         )
-        await self._store.vote(feedback)
+        await self.store.vote(feedback)
         log.info("feedback_explained", reason=reason, feedback_trace=trace_id)
         return None
 
     async def _known(self, trace_id: str, team_id: str) -> Trace | None:
-        trace = await self._traces.get(trace_id) if trace_id else None
+        trace = await self.traces.get(trace_id) if trace_id else None
         return trace if trace is not None and trace.team_id == team_id else None
 
     async def is_reviewer(self, user_id: str) -> bool:
         """Whether ``user_id`` is a reviewer (by user id or configured user group)."""
-        reviewers = self._settings.reviewers
+        reviewers = self.settings.reviewers
         if user_id in reviewers.users:
             return True
         if not reviewers.groups:
             return False
-        return reviewers.includes(user_id, await self._groups.groups_of(user_id))
+        return reviewers.includes(user_id, await self.groups.groups_of(user_id))
 
     async def home(self, *, team_id: str, user_id: str) -> ReviewerHome | MemberHome:
         """The App Home of ``user_id``: the reviewer's view, or the member's."""
         if await self.is_reviewer(user_id):
-            since = self._clock.now() - timedelta(days=self._settings.window_days)
-            kpis = await self._store.kpis(since=since, team_id=team_id)
-            queue = await self._store.queue(
-                team_id=team_id, since=since, limit=self._settings.queue_size
+            since = self.clock.now() - timedelta(days=self.settings.window_days)
+            kpis = await self.store.kpis(since=since, team_id=team_id)
+            queue = await self.store.queue(
+                team_id=team_id, since=since, limit=self.settings.queue_size
             )
-            return ReviewerHome(self._settings.window_days, tuple(kpis), tuple(queue))
-        ops = self._operations
+            return ReviewerHome(self.settings.window_days, tuple(kpis), tuple(queue))
+        ops = self.operations
         if ops is None:
             return MemberHome((), ())
         person = await ops.catalog.person(user_id, None)
@@ -157,7 +148,7 @@ class Review:
         """Label a reviewed turn, if ``user_id`` is a reviewer; a refusal or None."""
         if not await self.is_reviewer(user_id):
             return _NOT_REVIEWER
-        if not await self._store.label(trace_id, label, by=user_id, at=self._clock.now()):
+        if not await self.store.label(trace_id, label, by=user_id, at=self.clock.now()):
             return f"No turn with trace id {trace_id!r}."
         log.info("review_labelled", label=label, reviewed_trace=trace_id)
         return None
@@ -166,12 +157,12 @@ class Review:
         """Add a turn to the evaluation set, if ``user_id`` is a reviewer; a refusal or None."""
         if not await self.is_reviewer(user_id):
             return _NOT_REVIEWER
-        if not await self._store.promote(trace_id, by=user_id, at=self._clock.now()):
+        if not await self.store.promote(trace_id, by=user_id, at=self.clock.now()):
             return f"No turn with trace id {trace_id!r}."
         log.info("review_promoted", reviewed_trace=trace_id)
         return None
 
     async def queue(self, *, team_id: str | None, days: int, limit: int) -> Sequence[ReviewItem]:
         """The review queue of the last ``days`` days (for the CLI: no permission check)."""
-        since = self._clock.now() - timedelta(days=days)
-        return await self._store.queue(team_id=team_id, since=since, limit=limit)
+        since = self.clock.now() - timedelta(days=days)
+        return await self.store.queue(team_id=team_id, since=since, limit=limit)

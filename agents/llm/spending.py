@@ -4,6 +4,7 @@ person and channel) checked before a call, for the planner and the router's clas
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, time
 
 import structlog
@@ -22,42 +23,36 @@ ROUTER_AGENT = "router"
 """The ``agent`` the classifier's usage is recorded under (KPIs and budgets see it apart)."""
 
 
+@dataclass(frozen=True, slots=True)
 class Spending:
     """Records model calls and checks the daily budgets they count against."""
 
-    def __init__(
-        self,
-        usage: UsageStore,
-        *,
-        prices: Mapping[tuple[str, str], Price],
-        budgets: Budgets,
-        clock: Clock,
-    ) -> None:
-        self._usage = usage
-        self._prices = prices
-        self._budgets = budgets
-        self._clock = clock
+    usage: UsageStore
+    _: KW_ONLY
+    prices: Mapping[tuple[str, str], Price]
+    budgets: Budgets
+    clock: Clock
 
     async def over_budget(
         self, inbound: Inbound, *, agent: str | None = None, agent_limit: int | None = None
     ) -> str | None:
         """The first budget whose spend today reached its limit: ``budget_agent`` (when an
         agent and its limit are given), ``budget_user``, ``budget_channel``; else None."""
-        now = self._clock.now()
+        now = self.clock.now()
         since = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
         checks = (
             ("budget_agent", agent_limit if agent is not None else None, {"agent": agent}),
-            ("budget_user", self._budgets.per_user_daily_micros, {"user_id": inbound.user_id}),
+            ("budget_user", self.budgets.per_user_daily_micros, {"user_id": inbound.user_id}),
             (
                 "budget_channel",
-                self._budgets.per_channel_daily_micros,
+                self.budgets.per_channel_daily_micros,
                 {"channel_id": inbound.channel_id},
             ),
         )
         for reason, limit, narrow in checks:
             if limit is None:
                 continue
-            spent = await self._usage.spent(team_id=inbound.team_id, since=since, **narrow)
+            spent = await self.usage.spent(team_id=inbound.team_id, since=since, **narrow)
             if spent >= limit:
                 log.info("llm_budget_exhausted", scope=reason, spent_micros=spent, limit=limit)
                 return reason
@@ -74,14 +69,14 @@ class Spending:
     ) -> int:
         """Store one call's tokens and cost for ``agent`` (priced by the answering model, else
         ``fallback``, the model asked for); returns the cost in micro-dollars."""
-        price = self._prices.get((provider, completion.model)) or self._prices.get(
+        price = self.prices.get((provider, completion.model)) or self.prices.get(
             (provider, fallback)
         )
         if price is None:
             log.warning("llm_price_unknown", provider=provider, model=completion.model)
         usage = completion.usage
         cost = price.cost_micros(usage.input_tokens, usage.output_tokens) if price else 0
-        await self._usage.record(
+        await self.usage.record(
             UsageRecord(
                 trace_id=inbound.trace_id,
                 team_id=inbound.team_id,
@@ -93,7 +88,7 @@ class Spending:
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
                 cost_micros=cost,
-                at=self._clock.now(),
+                at=self.clock.now(),
             )
         )
         return cost

@@ -11,7 +11,7 @@ this service, so the rule lives in one place.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import timedelta
 
 import structlog
@@ -52,37 +52,37 @@ class Erased:
     votes: int
 
 
+@dataclass(frozen=True, slots=True)
 class Erasure:
-    """Forgets messages, people and whatever is past its retention."""
+    """Forgets messages, people and whatever is past its retention.
 
-    def __init__(self, stores: ErasureStores, *, retention: Retention, clock: Clock) -> None:
-        self._stores = stores
-        self._retention = retention
-        self._clock = clock
+    Attributes:
+        retention: days each tier is kept.
+    """
 
-    @property
-    def retention(self) -> Retention:
-        """Days each tier is kept."""
-        return self._retention
+    stores: ErasureStores
+    _: KW_ONLY
+    retention: Retention
+    clock: Clock
 
     async def message_changed(self, *, team_id: str, channel_id: str, ts: str, text: str) -> None:
         """A person edited a message in Slack: store the new text (redacted); notes made from
         it are dropped, since they no longer say what the person wrote."""
-        await self._stores.messages.edit_message(
+        await self.stores.messages.edit_message(
             team_id=team_id, channel_id=channel_id, ts=ts, text=redact(text)
         )
         await self._forget_derived(team_id=team_id, channel_id=channel_id, ts=ts)
 
     async def message_deleted(self, *, team_id: str, channel_id: str, ts: str) -> None:
         """A person deleted a message in Slack: erase the stored copy and notes made from it."""
-        await self._stores.messages.erase_message(team_id=team_id, channel_id=channel_id, ts=ts)
+        await self.stores.messages.erase_message(team_id=team_id, channel_id=channel_id, ts=ts)
         await self._forget_derived(team_id=team_id, channel_id=channel_id, ts=ts)
 
     async def forget_user(self, *, team_id: str | None, user_id: str) -> Erased:
         """Erase a person's messages, their notes and the notes they wrote, and their votes
         (in one team, or in every team when ``team_id`` is None); the stored summaries are
         remade from what is left, since they may quote the person."""
-        stores = self._stores
+        stores = self.stores
         erased = Erased(
             messages=await stores.messages.erase_user(team_id=team_id, user_id=user_id),
             notes=await stores.notes.forget_user(team_id=team_id, user_id=user_id),
@@ -100,14 +100,14 @@ class Erasure:
 
     async def purge_expired(self) -> int:
         """Delete what each tier holds past its retention days; returns how many rows."""
-        now = self._clock.now()
+        now = self.clock.now()
         purged = 0
         for days, purge in self._tiers():
             purged += await purge(before=now - timedelta(days=days))
         return purged
 
     def _tiers(self) -> list[tuple[int, _Purge]]:
-        stores, retention = self._stores, self._retention
+        stores, retention = self.stores, self.retention
         tiers: list[tuple[int | None, _Purge]] = [
             (retention.messages_days, stores.messages.purge),
             (retention.notes_days, stores.notes.purge),
@@ -120,5 +120,5 @@ class Erasure:
     async def _forget_derived(self, *, team_id: str, channel_id: str, ts: str) -> None:
         """Notes made from the message go; the channel's stored summaries are remade (one of
         them may quote it)."""
-        await self._stores.notes.forget_source(team_id=team_id, channel_id=channel_id, ts=ts)
-        await self._stores.threads.drop_summaries(team_id=team_id, channel_id=channel_id)
+        await self.stores.notes.forget_source(team_id=team_id, channel_id=channel_id, ts=ts)
+        await self.stores.threads.drop_summaries(team_id=team_id, channel_id=channel_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 
 import structlog
 
@@ -19,21 +20,19 @@ log = structlog.get_logger(__name__)
 _TOOL = "choose_agent"
 
 
+@dataclass(frozen=True, slots=True)
 class Classifier:
-    """Asks one model to choose an agent; any failure or low confidence means "ask the person"."""
+    """Asks one model to choose an agent; any failure or low confidence means "ask the person".
 
-    def __init__(
-        self,
-        model: ChatModel,
-        *,
-        model_name: str,
-        spending: Spending | None = None,
-    ) -> None:
-        """``spending``: where the calls' cost is recorded and the person's and channel's
-        daily budgets checked (None: neither, for tests of the choice alone)."""
-        self._model = model
-        self._model_name = model_name
-        self._spending = spending
+    Attributes:
+        spending: where the calls' cost is recorded and the person's and channel's daily
+            budgets checked (None: neither, for tests of the choice alone).
+    """
+
+    model: ChatModel
+    _: KW_ONLY
+    model_name: str
+    spending: Spending | None = None
 
     async def classify(
         self,
@@ -45,7 +44,7 @@ class Classifier:
     ) -> tuple[str, float] | None:
         """The agent's name and the model's confidence, or None when unsure, failing, or a
         budget of the asker's is spent (then no call is made)."""
-        spending = self._spending if inbound is not None else None
+        spending = self.spending if inbound is not None else None
         if spending is not None and inbound is not None:
             refused = await spending.over_budget(inbound)
             if refused is not None:
@@ -67,7 +66,7 @@ class Classifier:
             },
         )
         request = ChatRequest(
-            model=self._model_name,
+            model=self.model_name,
             messages=(
                 ChatMessage("system", f"Route Slack messages to one of these agents:\n{catalogue}"),
                 ChatMessage("user", text),
@@ -76,12 +75,12 @@ class Classifier:
             max_tokens=128,
         )
         try:
-            completion = await self._model.complete(request)
+            completion = await self.model.complete(request)
         except ProviderError as exc:
             log.warning("route_classifier_failed", kind=exc.kind)
             return None
         if spending is not None and inbound is not None:
-            await spending.record(inbound, self._model.name, completion, fallback=request.model)
+            await spending.record(inbound, self.model.name, completion, fallback=request.model)
         for call in completion.tool_calls:
             if call.name != _TOOL:
                 continue

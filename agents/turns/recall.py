@@ -8,7 +8,7 @@ newest messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 
 from agents.kernel.clock import Clock
 from agents.kernel.models import Inbound, Route
@@ -35,23 +35,16 @@ class Recollection:
     notes: tuple[Note, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
 class Recall:
     """Assembles a model's context from the thread and the notes."""
 
-    def __init__(
-        self,
-        history: MessageHistory,
-        *,
-        llm: LlmPlanner,
-        clock: Clock,
-        notes: NoteStore | None = None,
-        threads: ThreadMemoryStore | None = None,
-    ) -> None:
-        self._history = history
-        self._llm = llm
-        self._clock = clock
-        self._notes = notes
-        self._threads = threads
+    history: MessageHistory
+    _: KW_ONLY
+    llm: LlmPlanner
+    clock: Clock
+    notes: NoteStore | None = None
+    threads: ThreadMemoryStore | None = None
 
     async def recall(self, inbound: Inbound, route: Route, profile: AgentProfile) -> Recollection:
         """The thread and the notes for the turn of ``inbound`` routed to ``profile``."""
@@ -61,31 +54,31 @@ class Recall:
     async def _relevant_notes(self, inbound: Inbound, route: Route) -> tuple[Note, ...]:
         """Long-term notes the asker may see that share a word with the message."""
         words = content_words(route.text)
-        if self._notes is None or not words:
+        if self.notes is None or not words:
             return ()
         viewer = Viewer(inbound.team_id, inbound.channel_id, inbound.user_id, route.agent)
-        return tuple(await self._notes.recall(viewer, words=words, limit=_NOTES_IN_CONTEXT))
+        return tuple(await self.notes.recall(viewer, words=words, limit=_NOTES_IN_CONTEXT))
 
     async def _thread(self, inbound: Inbound, profile: AgentProfile) -> ThreadContext:
         if inbound.thread_ts is None:
             return ThreadContext("", ())
         key = inbound.conversation
-        stored = await self._history.messages(key, limit=_HISTORY_MESSAGES)
-        memory = await self._threads.get(key) if self._threads is not None else None
+        stored = await self.history.messages(key, limit=_HISTORY_MESSAGES)
+        memory = await self.threads.get(key) if self.threads is not None else None
         context = assemble_context(
             stored,
             budget=profile.context_budget,
             exclude_trace=inbound.trace_id,
-            estimator=self._llm.estimator,
+            estimator=self.llm.estimator,
             memory=memory,
         )
-        if context.refreshed and self._threads is not None:
+        if context.refreshed and self.threads is not None:
             summary = context.summary
             if context.older:
-                written = await self._llm.summarize(inbound, profile, context.older)
+                written = await self.llm.summarize(inbound, profile, context.older)
                 summary = written or summary
-            await self._threads.save_summary(
-                key, summary=summary, covered=context.covered, now=self._clock.now()
+            await self.threads.save_summary(
+                key, summary=summary, covered=context.covered, now=self.clock.now()
             )
             context = replace(context, summary=summary)
         return context

@@ -20,8 +20,13 @@ from urllib.parse import urlsplit
 from agents.kernel.errors import ConfigError, StorageError
 from bot.cli.conventions import Subparsers
 from bot.config import Settings
-from bot.config_file import ConfigFileError, LoadedConfig, load_config
-from bot.config_file import HttpExecutorConfig, ShellExecutorConfig
+from bot.config_file import (
+    ConfigFileError,
+    HttpExecutorConfig,
+    LoadedConfig,
+    ShellExecutorConfig,
+    load_config,
+)
 
 __all__ = ["Check", "add_parser", "command", "doctor_command"]
 

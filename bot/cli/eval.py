@@ -16,7 +16,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from agents.kernel.errors import ConfigError, DatasetError
 from agents.feedback.evaluation import (
     METRICS,
     Baseline,
@@ -28,6 +27,7 @@ from agents.feedback.evaluation import (
     parse_baseline,
     parse_dataset,
 )
+from agents.kernel.errors import ConfigError, DatasetError
 from bot.cli.conventions import Subparsers
 from bot.config import Settings
 from bot.config_file import LoadedConfig, load_config

@@ -33,7 +33,7 @@ async def command(args: argparse.Namespace, settings: Settings) -> int:
 
     worker = WorkerOptions(lease=timedelta(seconds=settings.job_lease_seconds))
     if settings.tracing_requested:
-        from bot.runtime import configure_tracing_if_installed
+        from bot.instruments import configure_tracing_if_installed
 
         configure_tracing_if_installed()
     runtime = await Runtime.create(settings, RuntimeOptions(socket_mode=args.socket, worker=worker))

@@ -7,8 +7,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.kernel.errors import UserFacingError
 from agents.incidents.ports import ChannelNameTaken
+from agents.kernel.errors import UserFacingError
 from agents.kernel.models import Reply
 from handlers.workspace import SlackWorkspace
 from sandbox import SlackSandbox

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, replace
 
 from agents.actions.catalog import ActionCatalog
 from agents.actions.decisions import Decisions
@@ -12,28 +12,22 @@ from agents.turns.ports import ApprovalsView
 __all__ = ["ListApprovals"]
 
 
+@dataclass(frozen=True, slots=True)
 class ListApprovals:
     """Answers ``/ops approvals`` under the fallback agent, worded by the edge."""
 
-    def __init__(
-        self,
-        catalog: ActionCatalog,
-        decisions: Decisions,
-        *,
-        view: ApprovalsView,
-        fallback: str,
-    ) -> None:
-        self._catalog = catalog
-        self._decisions = decisions
-        self._view = view
-        self._fallback = fallback
+    catalog: ActionCatalog
+    decisions: Decisions
+    _: KW_ONLY
+    view: ApprovalsView
+    fallback: str
 
     async def __call__(self, turn: TurnState) -> None:
         """Answer a slash command whose first word is ``approvals``; pass anything else on."""
         inbound = turn.inbound
         if inbound.source != "command" or turn.route.text.split()[:1] != ["approvals"]:
             return
-        person = await self._catalog.person(inbound.user_id, inbound.channel_id)
-        waiting = await self._decisions.pending_for(person, team_id=inbound.team_id)
-        route = replace(turn.route, agent=self._fallback, reason="explicit")
-        turn.answer(self._view.pending(waiting), route=route)
+        person = await self.catalog.person(inbound.user_id, inbound.channel_id)
+        waiting = await self.decisions.pending_for(person, team_id=inbound.team_id)
+        route = replace(turn.route, agent=self.fallback, reason="explicit")
+        turn.answer(self.view.pending(waiting), route=route)

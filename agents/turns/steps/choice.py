@@ -6,6 +6,8 @@ choice re-routes the message they asked.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
+
 from agents.kernel.models import AgentInfo, Reply, Route
 from agents.turns.classify import Classifier
 from agents.turns.pipeline import TurnState
@@ -13,23 +15,22 @@ from agents.turns.pipeline import TurnState
 __all__ = ["AskBack", "Classify"]
 
 
+@dataclass(frozen=True, slots=True)
 class Classify:
     """Asks the router's classifier about an ``ask`` decision; a confident answer re-routes."""
 
-    def __init__(
-        self, classifier: Classifier, *, agents: tuple[AgentInfo, ...], threshold: float
-    ) -> None:
-        self._classifier = classifier
-        self._agents = agents
-        self._threshold = threshold
+    classifier: Classifier
+    _: KW_ONLY
+    agents: tuple[AgentInfo, ...]
+    threshold: float
 
     async def __call__(self, turn: TurnState) -> None:
         """Replace an unsure route with the classifier's confident choice, if any."""
         if turn.route.reason != "ask":
             return
         text = turn.route.text
-        chosen = await self._classifier.classify(
-            text, self._agents, threshold=self._threshold, inbound=turn.inbound
+        chosen = await self.classifier.classify(
+            text, self.agents, threshold=self.threshold, inbound=turn.inbound
         )
         if chosen is not None:
             name, confidence = chosen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
+
 import structlog
 
 from agents.kernel.clock import Clock
@@ -19,27 +21,26 @@ RATE_LIMITED = (
 )
 
 
+@dataclass(frozen=True, slots=True)
 class RateLimit:
     """Refuses the turn when the person's bucket is empty."""
 
-    def __init__(
-        self, limiter: RateLimiter, *, capacity: int, refill_per_second: float, clock: Clock
-    ) -> None:
-        self._limiter = limiter
-        self._capacity = capacity
-        self._refill = refill_per_second
-        self._clock = clock
+    limiter: RateLimiter
+    _: KW_ONLY
+    capacity: int
+    refill_per_second: float
+    clock: Clock
 
     async def __call__(self, turn: TurnState) -> None:
         """Take a token from ``turns:<team>:<user>``; answer with a refusal if there is none."""
         inbound = turn.inbound
-        allowed = await self._limiter.take(
+        allowed = await self.limiter.take(
             f"turns:{inbound.team_id}:{inbound.user_id}",
-            capacity=self._capacity,
-            refill_per_second=self._refill,
-            now=self._clock.now(),
+            capacity=self.capacity,
+            refill_per_second=self.refill_per_second,
+            now=self.clock.now(),
         )
         if not allowed:
             log.info("turn_rate_limited")
-            text = RATE_LIMITED.format(capacity=self._capacity)
+            text = RATE_LIMITED.format(capacity=self.capacity)
             turn.answer(Reply(text=text), outcome="refused")

@@ -6,6 +6,8 @@ requester of something they may then approve.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from agents.actions.catalog import ActionCatalog
 from agents.actions.proposals import Proposals
 from agents.kernel.models import Reply, Route
@@ -16,13 +18,13 @@ from agents.turns.ports import TurnReplies
 __all__ = ["ContinuePending"]
 
 
+@dataclass(frozen=True, slots=True)
 class ContinuePending:
     """Continues the question the bot's last reply in the thread left open."""
 
-    def __init__(self, replies: TurnReplies, catalog: ActionCatalog, proposals: Proposals) -> None:
-        self._replies = replies
-        self._catalog = catalog
-        self._proposals = proposals
+    replies: TurnReplies
+    catalog: ActionCatalog
+    proposals: Proposals
 
     async def __call__(self, turn: TurnState) -> None:
         """Answer the open question with this message, if the thread has one for its asker."""
@@ -32,11 +34,11 @@ class ContinuePending:
         )  # a mention at top level starts a new thread: nothing pending there
         if routed.reason == "explicit" or not continues:
             return
-        previous = await self._replies.latest_reply(inbound.conversation)
+        previous = await self.replies.latest_reply(inbound.conversation)
         pending = previous.reply.pending if previous is not None else None
         if pending is None:
             return
-        owner = self._catalog.action(pending.action)
+        owner = self.catalog.action(pending.action)
         route = Route(owner.agent if owner else routed.agent, "pending", 1.0, routed.text)
         if pending.requester not in ("", inbound.user_id):
             waiting = Reply(
@@ -45,6 +47,6 @@ class ContinuePending:
             )
             turn.answer(waiting, route=route)
             return
-        reply = await self._proposals.fill(inbound, pending)
+        reply = await self.proposals.fill(inbound, pending)
         if reply is not None:
             turn.answer(reply, route=route, plan=Plan("rules"))

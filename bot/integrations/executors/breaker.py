@@ -8,6 +8,7 @@ retries happen inside one run, so one run is one vote.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
 
 import structlog
 
@@ -19,31 +20,27 @@ __all__ = ["BreakerExecutor", "breaker_states"]
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class BreakerExecutor:
     """Runs an executor only while its target's circuit lets it."""
 
-    def __init__(self, inner: Executor, breaker: CircuitBreaker, *, action: str) -> None:
-        self._inner = inner
-        self._breaker = breaker
-        self._action = action
-
-    @property
-    def breaker(self) -> CircuitBreaker:
-        """The circuit breaker of this executor's target (shared by its actions)."""
-        return self._breaker
+    inner: Executor
+    breaker: CircuitBreaker
+    _: KW_ONLY
+    action: str
 
     async def run(self, request: ExecutionRequest) -> ExecutionResult:
         """Refuse at once while the circuit is open; otherwise run and record the outcome."""
-        target = self._breaker.target
-        if not self._breaker.try_acquire():
-            log.warning("execution_refused_circuit_open", action=self._action, target=target)
+        target = self.breaker.target
+        if not self.breaker.try_acquire():
+            log.warning("execution_refused_circuit_open", action=self.action, target=target)
             return ExecutionResult(
                 "failed",
                 f"{target} is unavailable (circuit open); not attempted",
                 circuit_open=True,
             )
-        return await self._breaker.judge(
-            self._inner.run(request), succeeded=_succeeded, failed=_raised_counts
+        return await self.breaker.judge(
+            self.inner.run(request), succeeded=_succeeded, failed=_raised_counts
         )
 
 

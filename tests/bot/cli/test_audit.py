@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.kernel.errors import ConfigError
 from agents.actions.jobs import AuditEntry
+from agents.kernel.errors import ConfigError
 from bot.cli.audit import parse_since, print_audit
 from bot.config import Settings
 from storage import Database

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from agents.feedback.eval_cases import parse_dataset
-from agents.llm.chat import ChatMessage, ChatRequest, Completion
-from agents.turns.llm_planner import LlmPlanner
 from agents.kernel.clock import Clock
+from agents.llm.chat import ChatMessage, ChatRequest, Completion
 from agents.registry import BUILTIN_AGENTS
+from agents.turns.llm_planner import LlmPlanner
 from bot.cli.eval import add_parser, eval_command
 from bot.config import Settings
 from bot.config_file import LoadedConfig, load_config, parse_config

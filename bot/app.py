@@ -1,0 +1,56 @@
+"""The Bolt app and what it listens with: messages and ``/ops``, approval buttons and forms,
+the ask-back buttons, feedback and the App Home."""
+
+from __future__ import annotations
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.feedback.review import Review
+from bot.config import Settings
+from bot.metrics import Metrics
+from bot.wiring import Domain
+from handlers import TurnRunner, register
+from handlers.approvals import register_approvals
+from handlers.bookkeeping import Bookkeeping
+from handlers.feedback import register_feedback
+from handlers.ports import Participation
+from handlers.routing import register_routing
+
+__all__ = ["bolt_app", "listen"]
+
+
+def bolt_app(settings: Settings, client: AsyncWebClient, *, socket_mode: bool) -> AsyncApp:
+    """The Bolt app: signatures verified over HTTP (Socket Mode is authenticated itself)."""
+    return AsyncApp(
+        client=client,
+        signing_secret=("" if socket_mode else settings.secret("slack_signing_secret")),
+        request_verification_enabled=not socket_mode,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+
+
+def listen(
+    app: AsyncApp,
+    domain: Domain,
+    *,
+    runner: TurnRunner,
+    book: Bookkeeping,
+    participation: Participation,
+    review: Review,
+    metrics: Metrics,
+) -> None:
+    """Attach every middleware and listener to ``app``."""
+    register(
+        app,
+        runner=runner,
+        book=book,
+        participation=participation,
+        erasure=domain.erasure,
+        meter=metrics,
+    )
+    operations = domain.operations
+    register_approvals(app, decisions=operations.decisions, catalog=operations.catalog)
+    register_routing(app, runner=runner, book=book)
+    register_feedback(app, review=review)
