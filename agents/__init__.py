@@ -1,3 +1,4 @@
-"""The domain: core (models, ports, router, facade), the registry and the built-in agents."""
+"""The domain: capability packages (turns, actions, memory, feedback, incidents, llm) over a
+small kernel, the built-in agents and their registry. Pure Python: no Slack, SQL or HTTP."""
 
 __all__: list[str] = []

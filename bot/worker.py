@@ -69,9 +69,22 @@ class Worker:
         """Start the job loops and the expiry sweep."""
         for index in range(self._options.concurrency):
             self._tasks.append(asyncio.create_task(self._jobs(), name=f"worker-jobs-{index}"))
-        self._tasks.append(asyncio.create_task(self._expiry(), name="worker-expiry"))
+        expiry = self._every(
+            self._options.expiry_interval,
+            self._runs.expire_due,
+            done=("approvals_expired", "count"),
+            failed="expiry_sweep_failed",
+        )
+        self._tasks.append(asyncio.create_task(expiry, name="worker-expiry"))
         if self._purge is not None:
-            self._tasks.append(asyncio.create_task(self._retention(), name="worker-retention"))
+            # What is past its retention is purged at start, then every purge_interval.
+            retention = self._every(
+                self._options.purge_interval,
+                self._purge,
+                done=("retention_purged", "rows"),
+                failed="retention_purge_failed",
+            )
+            self._tasks.append(asyncio.create_task(retention, name="worker-retention"))
         log.info("worker_started", owner=self.owner, concurrency=self._options.concurrency)
 
     def wake(self) -> None:
@@ -104,31 +117,28 @@ class Worker:
             if ran is None and not self._stopping:
                 await self._idle(self._options.poll_interval)
 
-    async def _expiry(self) -> None:
+    async def _every(
+        self,
+        seconds: float,
+        step: Callable[[], Awaitable[int]],
+        *,
+        done: tuple[str, str],
+        failed: str,
+    ) -> None:
+        """Run ``step`` now and then every ``seconds`` until stopped; log ``done`` (the event
+        and the key of the count it returns) when it did something, ``failed`` with the
+        traceback if it raised."""
         while not self._stopping:
             structlog.contextvars.clear_contextvars()
             try:
-                expired = await self._runs.expire_due()
-                if expired:
-                    log.info("approvals_expired", count=expired)
+                count = await step()
+                if count:
+                    event, key = done
+                    log.info(event, **{key: count})
             except Exception:
-                log.exception("expiry_sweep_failed")
+                log.exception(failed)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self._options.expiry_interval)
-
-    async def _retention(self) -> None:
-        """Purge what is past its retention, at start and then every ``purge_interval``."""
-        assert self._purge is not None
-        while not self._stopping:
-            structlog.contextvars.clear_contextvars()
-            try:
-                purged = await self._purge()
-                if purged:
-                    log.info("retention_purged", rows=purged)
-            except Exception:
-                log.exception("retention_purge_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self._options.purge_interval)
+                await asyncio.wait_for(self._stop.wait(), timeout=seconds)
 
     async def _idle(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -14,7 +14,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.actions.catalog import ActionCatalog
-from agents.actions.decisions import Decisions, VoteKind
+from agents.actions.decisions import Decisions, VoteKind, VoteOutcome
 from agents.kernel.errors import SlackApiFailure
 from handlers.approval_blocks import (
     APPROVE_ACTION,
@@ -28,8 +28,8 @@ from handlers.approval_blocks import (
     parse_button_value,
     reject_modal,
 )
-from handlers.delivery import call_slack, tell_user
-from handlers.interactivity import Click, parse_click, parse_submission
+from handlers.interactivity import Click, Submission, parse_click, parse_submission
+from handlers.slack_calls import call_slack, tell_user
 
 __all__ = ["ApprovalListeners", "register_approvals"]
 
@@ -71,16 +71,14 @@ class ApprovalListeners:
         """The rejection form: a reject vote with the reason given."""
         await ack()
         form = parse_submission(body)
-        channel = _channel(form.metadata)
         outcome = await self._decisions.vote(
-            str(form.metadata.get("token") or ""),
+            form.note("token") or "",
             user_id=form.user_id,
-            channel_id=channel,
+            channel_id=form.note("channel"),
             kind="reject",
             reason=form.text(REASON_BLOCK, REASON_INPUT),
         )
-        if outcome.refusal:
-            await _explain(client, user=form.user_id, channel=channel, text=outcome.refusal)
+        await _explain_refusal(client, form, outcome)
 
     async def on_edit_submitted(
         self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
@@ -88,16 +86,14 @@ class ApprovalListeners:
         """The edit form: the parameters given (empty inputs left out), votes reset."""
         await ack()
         form = parse_submission(body)
-        channel = _channel(form.metadata)
         raw = form.texts(_PARAM_PREFIX, "value")
         outcome = await self._decisions.edit(
-            str(form.metadata.get("token") or ""),
+            form.note("token") or "",
             user_id=form.user_id,
-            channel_id=channel,
+            channel_id=form.note("channel"),
             raw={k: v for k, v in raw.items() if v},
         )
-        if outcome.refusal:
-            await _explain(client, user=form.user_id, channel=channel, text=outcome.refusal)
+        await _explain_refusal(client, form, outcome)
 
     async def _vote(self, click: Click, client: AsyncWebClient, kind: VoteKind) -> None:
         token, edits = parse_button_value(click.value)
@@ -137,9 +133,12 @@ class ApprovalListeners:
             )
 
 
-def _channel(metadata: Any) -> str | None:
-    channel = metadata.get("channel")
-    return str(channel) if channel else None
+async def _explain_refusal(client: AsyncWebClient, form: Submission, outcome: VoteOutcome) -> None:
+    """Tell the person who submitted a form why it changed nothing, if it did not."""
+    if outcome.refusal:
+        await _explain(
+            client, user=form.user_id, channel=form.note("channel"), text=outcome.refusal
+        )
 
 
 def register_approvals(app: AsyncApp, *, decisions: Decisions, catalog: ActionCatalog) -> None:

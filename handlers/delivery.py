@@ -7,13 +7,11 @@ recovered turn is posted at most once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import aiohttp
 import structlog
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -28,63 +26,15 @@ from handlers.blocks import (
     reply_metadata,
     reply_text,
 )
+from handlers.notifier import update_card
+from handlers.slack_calls import call_slack
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["EPHEMERAL_TS", "PERMANENT_ERRORS", "Delivery", "call_slack", "tell_user"]
+__all__ = ["EPHEMERAL_TS", "Delivery"]
 
 EPHEMERAL_TS = "ephemeral"
 """Stored as the ``ts`` of a reply Slack shows only to the asker (it has no real ts)."""
-
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-        "no_permission",
-        "missing_scope",
-        "thread_not_found",
-        "user_not_in_channel",
-        "invalid_blocks",
-        "msg_too_long",
-        "restricted_action",
-    }
-)
-"""Slack errors that no retry can fix: the delivery is marked failed instead of retried."""
-
-
-async def call_slack(method: str, call: Callable[[], Awaitable[Any]]) -> Any:
-    """Run one Web API call, translating the SDK's and aiohttp's errors at this seam."""
-    try:
-        return await call()
-    except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response is not None else None
-        status = getattr(exc.response, "status_code", "?")
-        raise SlackApiFailure(method, str(error or f"http_{status}")) from exc
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise SlackApiFailure(method, f"connection: {type(exc).__name__}") from exc
-
-
-async def tell_user(
-    client: AsyncWebClient, *, user: str, channel: str | None, text: str, event: str
-) -> None:
-    """Show ``text`` to ``user`` only: ephemeral in ``channel``, else in their DM. A failure
-    is logged as ``event`` and swallowed (the click that caused it was already acked)."""
-    try:
-        if channel:
-            await call_slack(
-                "chat.postEphemeral",
-                lambda: client.chat_postEphemeral(channel=channel, user=user, text=text),
-            )
-        else:
-            await call_slack(
-                "chat.postMessage", lambda: client.chat_postMessage(channel=user, text=text)
-            )
-    except SlackApiFailure as exc:
-        log.warning(event, method=exc.method, error=exc.error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,15 +114,7 @@ class Delivery:
         fresh = await ops.decisions.approval(approval_id)
         if fresh is not None and fresh.version != approval.version:
             # A vote or the worker moved on while the card was being posted: show it now.
-            await call_slack(
-                "chat.update",
-                lambda: self.client.chat_update(
-                    channel=outbound.channel_id,
-                    ts=ts,
-                    text=approval_text(fresh),
-                    blocks=approval_blocks(fresh, action),
-                ),
-            )
+            await update_card(self.client, fresh, action, ts=ts)
         return ts
 
     async def _post_ephemeral(

@@ -17,7 +17,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.feedback.review import Review, ReviewerHome
 from agents.feedback.values import ReviewItem, parse_label, parse_reason
 from agents.kernel.errors import SlackApiFailure
-from handlers.delivery import call_slack, tell_user
 from handlers.interactivity import Click, parse_click, parse_submission
 from handlers.review_blocks import (
     FEEDBACK_DOWN,
@@ -29,6 +28,7 @@ from handlers.review_blocks import (
     form_answers,
     home_view,
 )
+from handlers.slack_calls import call_slack, tell_user
 
 __all__ = ["FeedbackListeners", "publish_home", "register_feedback"]
 
@@ -124,10 +124,9 @@ class FeedbackListeners:
             await ack(response_action="errors", errors={"reason": "Pick what went wrong."})
             return
         await ack()
-        channel = form.metadata.get("channel")
-        channel_id = str(channel) if channel else None
+        channel_id = form.note("channel")
         refusal = await self._review.explain(
-            trace_id=str(form.metadata.get("trace") or ""),
+            trace_id=form.note("trace") or "",
             team_id=form.team_id,
             user_id=form.user_id,
             reason=parsed,

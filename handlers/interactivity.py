@@ -109,6 +109,11 @@ class Submission:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     inputs: Mapping[str, Mapping[str, _Input]] = field(default_factory=dict)
 
+    def note(self, key: str) -> str | None:
+        """What the app put under ``key`` in the view's private metadata, as text."""
+        value = self.metadata.get(key)
+        return str(value) if value else None
+
     def text(self, block_id: str, action_id: str) -> str:
         """What was typed into an input (``""`` when empty or absent)."""
         found = self.inputs.get(block_id, {}).get(action_id)

@@ -15,11 +15,26 @@ from agents.actions.approval import Approval
 from agents.actions.spec import ActionSpec
 from agents.kernel.errors import SlackApiFailure
 from handlers.approval_blocks import approval_blocks, approval_text
-from handlers.delivery import call_slack
+from handlers.slack_calls import call_slack
 
-__all__ = ["SlackApprovalNotifier"]
+__all__ = ["SlackApprovalNotifier", "update_card"]
 
 log = structlog.get_logger(__name__)
+
+
+async def update_card(
+    client: AsyncWebClient, approval: Approval, action: ActionSpec, *, ts: str
+) -> None:
+    """``chat.update`` the card posted at ``ts`` to the approval's current state."""
+    await call_slack(
+        "chat.update",
+        lambda: client.chat_update(
+            channel=approval.channel_id,
+            ts=ts,
+            text=approval_text(approval),
+            blocks=approval_blocks(approval, action),
+        ),
+    )
 
 
 class SlackApprovalNotifier:
@@ -62,18 +77,8 @@ class SlackApprovalNotifier:
 
     async def update_card(self, approval: Approval, action: ActionSpec) -> None:
         """``chat.update`` the card to the approval's current state."""
-        ts = approval.message_ts
-        if ts is None:
-            return
-        await call_slack(
-            "chat.update",
-            lambda: self._client.chat_update(
-                channel=approval.channel_id,
-                ts=ts,
-                text=approval_text(approval),
-                blocks=approval_blocks(approval, action),
-            ),
-        )
+        if approval.message_ts is not None:
+            await update_card(self._client, approval, action, ts=approval.message_ts)
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
         """Post in the escalation channel that a request expired unapproved."""

@@ -19,8 +19,8 @@ from agents.kernel.errors import SlackApiFailure
 from agents.kernel.models import Inbound
 from handlers.blocks import ROUTE_CHOICE_PREFIX, choice_made_blocks, parse_choice_value
 from handlers.bookkeeping import Bookkeeping
-from handlers.delivery import call_slack, tell_user
 from handlers.interactivity import Click, parse_click
+from handlers.slack_calls import call_slack, tell_user
 from handlers.turns import TurnRunner
 
 __all__ = ["RouteChoices", "register_routing"]

@@ -20,7 +20,8 @@ from agents.kernel.errors import SlackApiFailure
 from agents.kernel.models import Inbound, Outbound
 from agents.turns.turns import Turns
 from handlers.bookkeeping import Bookkeeping
-from handlers.delivery import PERMANENT_ERRORS, Delivery
+from handlers.delivery import Delivery
+from handlers.slack_calls import PERMANENT_ERRORS
 
 __all__ = ["TurnRunner", "TurnTracing"]
 

@@ -15,7 +15,7 @@ import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.kernel.errors import SlackApiFailure
-from handlers.delivery import call_slack
+from handlers.slack_calls import call_slack
 
 __all__ = ["SlackGroupDirectory"]
 

@@ -16,7 +16,7 @@ from agents.incidents.ports import ChannelNameTaken
 from agents.kernel.errors import SlackApiFailure, UserFacingError
 from agents.kernel.models import Outbound, Reply
 from handlers.blocks import reply_blocks, reply_text
-from handlers.delivery import call_slack
+from handlers.slack_calls import call_slack
 
 __all__ = ["SlackWorkspace"]
 

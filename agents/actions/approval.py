@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
+from agents.actions.jobs import AuditKind
 from agents.actions.spec import ParamValue
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Refusal",
     "Reject",
     "StartExecution",
+    "audit_kind",
     "transition",
 ]
 
@@ -219,3 +221,18 @@ def _next(approval: Approval, event: ApprovalEvent, *, now: datetime) -> Approva
     if len(votes) >= approval.quorum:
         return replace(approval, approvals=votes, state="approved", decided_by=event.voter)
     return replace(approval, approvals=votes)
+
+
+def audit_kind(after: Approval, event: ApprovalEvent) -> AuditKind:
+    """What the audit trail calls the transition ``event`` made (``after`` is its result)."""
+    if isinstance(event, EditParams):
+        return "edited"
+    if isinstance(event, Approve):
+        return "approved" if after.state == "approved" else "approved_vote"
+    if isinstance(event, AutoApprove):
+        return "ran_without_approval"
+    if isinstance(event, StartExecution):
+        return "started"
+    if after.state in {"rejected", "cancelled", "expired", "succeeded", "failed", "unknown"}:
+        return after.state
+    return "approved_vote"

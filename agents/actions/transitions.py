@@ -17,10 +17,8 @@ from agents.actions.approval import (
     Approval,
     ApprovalEvent,
     Approve,
-    AutoApprove,
-    EditParams,
     Refusal,
-    StartExecution,
+    audit_kind,
     transition,
 )
 from agents.actions.jobs import AuditEntry, AuditKind
@@ -68,7 +66,7 @@ class Transitions:
             after = transition(current, event, now=self.clock.now())
             if isinstance(after, Refusal):
                 return after
-            kind = _audit_kind(after, event)
+            kind = audit_kind(after, event)
             entries = [self.entry(kind, actor, after, details=details)]
             if await self.stores.approvals.apply(current, after, audit=entries):
                 log.info(
@@ -156,17 +154,3 @@ class Transitions:
                 details=dict(details or {}),
             )
         )
-
-
-def _audit_kind(after: Approval, event: ApprovalEvent) -> AuditKind:
-    if isinstance(event, EditParams):
-        return "edited"
-    if isinstance(event, Approve):
-        return "approved" if after.state == "approved" else "approved_vote"
-    if isinstance(event, AutoApprove):
-        return "ran_without_approval"
-    if isinstance(event, StartExecution):
-        return "started"
-    if after.state in {"rejected", "cancelled", "expired", "succeeded", "failed", "unknown"}:
-        return after.state
-    return "approved_vote"

@@ -5,7 +5,7 @@ optional and scored only when present; a case passes a run when every present fi
 Per metric, accuracy is over the case-runs where that field is present; pass^1 is the share
 of case-runs that passed, pass^k the share of cases that passed all ``k`` runs (a flaky
 planner scores pass^k below pass^1). Replaying the turns is the CLI's job
-(``bot/eval_cli.py``); everything here is pure.
+(``bot/cli/eval.py`` over ``bot/eval_replay.py``); everything here is pure.
 """
 
 from __future__ import annotations

@@ -52,6 +52,17 @@ class _Tally:
     cost_micros: int = 0
     calls: list[str] = field(default_factory=list)
 
+    def onto(self, plan: Plan) -> Plan:
+        """``plan`` with what the model calls so far cost and which tools they called."""
+        return replace(
+            plan,
+            provider=self.provider,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cost_micros=self.cost_micros,
+            tool_calls=tuple(self.calls),
+        )
+
 
 class LlmPlanner:
     """Tool-calling over the agent's providers, within caps and budgets, with fallback."""
@@ -137,16 +148,7 @@ class LlmPlanner:
 
     def _fallback(self, turn: PlanInput, reason: str, tally: _Tally) -> Plan:
         log.info("planner_degraded", agent=turn.agent, reason=reason)
-        plan = self._rules.plan(turn.text, turn.actions)
-        return replace(
-            plan,
-            degraded=reason,
-            provider=tally.provider,
-            input_tokens=tally.input_tokens,
-            output_tokens=tally.output_tokens,
-            cost_micros=tally.cost_micros,
-            tool_calls=tuple(tally.calls),
-        )
+        return tally.onto(replace(self._rules.plan(turn.text, turn.actions), degraded=reason))
 
     async def _loop(self, turn: PlanInput, model: ChatModel, tally: _Tally) -> Plan | None:
         settings = turn.profile.model
@@ -198,19 +200,9 @@ class LlmPlanner:
                 messages.append(ChatMessage("tool", f"error: {error[1]}", tool_call_id=call.id))
         return None
 
-    def _done(
-        self, tally: _Tally, *, text: str | None = None, proposal: Proposal | None = None
-    ) -> Plan:
-        return Plan(
-            "llm",
-            text=text,
-            proposal=proposal,
-            provider=tally.provider,
-            input_tokens=tally.input_tokens,
-            output_tokens=tally.output_tokens,
-            cost_micros=tally.cost_micros,
-            tool_calls=tuple(tally.calls),
-        )
+    @staticmethod
+    def _done(tally: _Tally, *, text: str | None = None, proposal: Proposal | None = None) -> Plan:
+        return tally.onto(Plan("llm", text=text, proposal=proposal))
 
     async def _account(
         self, turn: PlanInput, provider: str, completion: Completion, tally: _Tally

@@ -1,6 +1,6 @@
 """How each agent plans: its scope, prompt, model settings and budgets; the router's settings.
 
-Built from the config file at the edge; the facade and planners read them.
+Built from the config file at the edge; the turn's steps and planners read them.
 """
 
 from __future__ import annotations

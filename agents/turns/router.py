@@ -3,7 +3,7 @@
 Order: explicit (``agent: …``; in a slash command, a whole action command such as ``/ops
 deploy api to prod``, then ``/ops agent …``) > the channel's binding > an action's command
 format > keyword and example-utterance score. When the best score is below the
-threshold, or two agents tie, the decision is ``ask`` with the candidates (the facade may
+threshold, or two agents tie, the decision is ``ask`` with the candidates (the turn may
 then ask an LLM classifier, or the person, with buttons). Nothing scoring at all falls back.
 
 Pure functions over the agents' public info; no IO.

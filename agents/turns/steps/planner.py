@@ -7,7 +7,7 @@ agent that has nothing for the message hands it off through the router (one hop)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 
 import structlog
 
@@ -33,29 +33,23 @@ class ModelPlanning:
     recall: Recall
 
 
+@dataclass(frozen=True, slots=True)
 class PlanTurn:
     """Sets the turn's scope and plan; hands a bound channel's unplanned message off once."""
 
-    def __init__(
-        self,
-        agents: AgentCatalog,
-        *,
-        router: Router,
-        actions: ActionCatalog | None = None,
-        models: ModelPlanning | None = None,
-    ) -> None:
-        self._agents = agents
-        self._router = router
-        self._actions = actions
-        self._models = models
-        self._rules = RulesPlanner()
+    agents: AgentCatalog
+    _: KW_ONLY
+    router: Router
+    actions: ActionCatalog | None = None
+    models: ModelPlanning | None = None
+    rules: RulesPlanner = field(default_factory=RulesPlanner)
 
     async def __call__(self, turn: TurnState) -> None:
         """Plan the turn; a binding whose agent had nothing for it is re-routed and re-planned."""
         await self._plan(turn)
         route = turn.route
         if turn.plan.empty and route.reason == "binding":
-            other = self._router(turn.inbound, route.text, channel_id="")
+            other = self.router(turn.inbound, route.text, channel_id="")
             if other.agent != route.agent and other.reason not in ("ask", "fallback"):
                 log.info("turn_handed_off", agent=route.agent, to=other.agent)
                 turn.route = other
@@ -65,12 +59,12 @@ class PlanTurn:
         scope = await self._scope(turn)
         route = turn.route
         plan: Plan
-        if scope.profile.model is not None and self._models is not None and scope.usable:
+        if scope.profile.model is not None and self.models is not None and scope.usable:
             # An agent without actions (knowledge, oncall...) answers itself; its model, if
             # any, is its own business (the knowledge agent composes from runbooks with it).
-            plan = await self._model_plan(turn, scope, self._models)
+            plan = await self._model_plan(turn, scope, self.models)
         else:
-            plan = self._rules.plan(route.text, scope.usable)
+            plan = self.rules.plan(route.text, scope.usable)
         turn.scope, turn.plan = scope, plan
 
     @staticmethod
@@ -92,13 +86,13 @@ class PlanTurn:
         )
 
     async def _scope(self, turn: TurnState) -> Scope:
-        profile = self._agents.profile(turn.route.agent)
-        if self._actions is None:
+        profile = self.agents.profile(turn.route.agent)
+        if self.actions is None:
             return Scope(profile)
         inbound = turn.inbound
-        person = await self._actions.person(inbound.user_id, inbound.channel_id)
+        person = await self.actions.person(inbound.user_id, inbound.channel_id)
         return Scope(
             profile,
-            runnable=self._actions.runnable_by(person),
-            usable=usable_actions(profile, self._actions.actions),
+            runnable=self.actions.runnable_by(person),
+            usable=usable_actions(profile, self.actions.actions),
         )

@@ -206,13 +206,7 @@ class AnthropicChatModel(ProviderChatModel[anthropic.AsyncAnthropic, _Wire]):
     """A :class:`~agents.llm.chat.ChatModel` speaking Anthropic Messages."""
 
     kind = "anthropic"
-    errors = SdkErrors(
-        status=anthropic.APIStatusError,
-        timeout=anthropic.APITimeoutError,
-        connection=anthropic.APIConnectionError,
-        rejected_answer=anthropic.APIResponseValidationError,
-        refused=anthropic.AnthropicError,
-    )
+    errors = SdkErrors.of(anthropic, root=anthropic.AnthropicError)
 
     def _connect(self, options: SdkOptions) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(**options)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -81,6 +82,18 @@ class SdkErrors:
     connection: type[Exception]
     rejected_answer: type[Exception]
     refused: type[Exception]
+
+    @classmethod
+    def of(cls, sdk: ModuleType, *, root: type[Exception]) -> SdkErrors:
+        """The map of an SDK generated the way both vendors' are: the same exception names
+        (``APIStatusError``, ``APITimeoutError``...) under its own root error."""
+        return cls(
+            status=sdk.APIStatusError,
+            timeout=sdk.APITimeoutError,
+            connection=sdk.APIConnectionError,
+            rejected_answer=sdk.APIResponseValidationError,
+            refused=root,
+        )
 
 
 def scrub(text: str, secret: str | None) -> str:

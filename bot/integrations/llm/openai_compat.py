@@ -157,13 +157,7 @@ class OpenAIChatModel(ProviderChatModel[openai.AsyncOpenAI, _Wire]):
     """A :class:`~agents.llm.chat.ChatModel` speaking OpenAI-compatible chat completions."""
 
     kind = "openai"
-    errors = SdkErrors(
-        status=openai.APIStatusError,
-        timeout=openai.APITimeoutError,
-        connection=openai.APIConnectionError,
-        rejected_answer=openai.APIResponseValidationError,
-        refused=openai.OpenAIError,
-    )
+    errors = SdkErrors.of(openai, root=openai.OpenAIError)
 
     def _connect(self, options: SdkOptions) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(**options)
