@@ -17,6 +17,8 @@ __all__ = [
     "APPROVE_ACTION",
     "EDIT_ACTION",
     "EDIT_MODAL",
+    "PARAM_BLOCK_PREFIX",
+    "PARAM_INPUT",
     "REJECT_ACTION",
     "REJECT_MODAL",
     "approval_blocks",
@@ -35,6 +37,9 @@ REJECT_MODAL = "approval_reject_modal"
 EDIT_MODAL = "approval_edit_modal"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
+PARAM_BLOCK_PREFIX = "param:"
+"""The edit modal's input blocks: the prefix, then the parameter's name."""
+PARAM_INPUT = "value"
 
 _STATE_LABEL = {
     "pending": ":hourglass_flowing_sand: Waiting for approval",
@@ -194,16 +199,36 @@ def modal_metadata(token: str, channel_id: str | None) -> str:
     return json.dumps({"token": token, "channel": channel_id})
 
 
-def reject_modal(approval: Approval, *, channel_id: str | None) -> dict[str, Any]:
-    """The modal asking for a rejection reason."""
+def _modal(
+    callback_id: str,
+    approval: Approval,
+    *,
+    channel_id: str | None,
+    title: str,
+    submit: str,
+    blocks: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A modal about ``approval`` that carries its token (and the channel) back."""
     return {
         "type": "modal",
-        "callback_id": REJECT_MODAL,
+        "callback_id": callback_id,
         "private_metadata": modal_metadata(approval.token, channel_id),
-        "title": {"type": "plain_text", "text": "Reject request"},
-        "submit": {"type": "plain_text", "text": "Reject"},
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
         "close": {"type": "plain_text", "text": "Back"},
-        "blocks": [
+        "blocks": blocks,
+    }
+
+
+def reject_modal(approval: Approval, *, channel_id: str | None) -> dict[str, Any]:
+    """The modal asking for a rejection reason."""
+    return _modal(
+        REJECT_MODAL,
+        approval,
+        channel_id=channel_id,
+        title="Reject request",
+        submit="Reject",
+        blocks=[
             {
                 "type": "section",
                 "text": {"type": "mrkdwn", "text": f"Reject `{approval.action}`?"},
@@ -220,7 +245,7 @@ def reject_modal(approval: Approval, *, channel_id: str | None) -> dict[str, Any
                 },
             },
         ],
-    }
+    )
 
 
 def edit_modal(approval: Approval, action: ActionSpec, *, channel_id: str | None) -> dict[str, Any]:
@@ -228,7 +253,7 @@ def edit_modal(approval: Approval, action: ActionSpec, *, channel_id: str | None
     blocks: list[dict[str, Any]] = []
     for spec in action.params:
         current = approval.params.get(spec.name)
-        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value"}
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": PARAM_INPUT}
         if current is not None:
             element["initial_value"] = (
                 str(current).lower() if isinstance(current, bool) else str(current)
@@ -236,7 +261,7 @@ def edit_modal(approval: Approval, action: ActionSpec, *, channel_id: str | None
         hint = ", ".join(spec.choices) if spec.choices else spec.description
         block: dict[str, Any] = {
             "type": "input",
-            "block_id": f"param:{spec.name}",
+            "block_id": f"{PARAM_BLOCK_PREFIX}{spec.name}",
             "label": {"type": "plain_text", "text": spec.name},
             "element": element,
             "optional": not spec.required,
@@ -244,12 +269,11 @@ def edit_modal(approval: Approval, action: ActionSpec, *, channel_id: str | None
         if hint:
             block["hint"] = {"type": "plain_text", "text": hint[:150]}
         blocks.append(block)
-    return {
-        "type": "modal",
-        "callback_id": EDIT_MODAL,
-        "private_metadata": modal_metadata(approval.token, channel_id),
-        "title": {"type": "plain_text", "text": "Edit parameters"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Back"},
-        "blocks": blocks,
-    }
+    return _modal(
+        EDIT_MODAL,
+        approval,
+        channel_id=channel_id,
+        title="Edit parameters",
+        submit="Save",
+        blocks=blocks,
+    )

@@ -20,6 +20,8 @@ from handlers.approval_blocks import (
     APPROVE_ACTION,
     EDIT_ACTION,
     EDIT_MODAL,
+    PARAM_BLOCK_PREFIX,
+    PARAM_INPUT,
     REASON_BLOCK,
     REASON_INPUT,
     REJECT_ACTION,
@@ -34,8 +36,6 @@ from handlers.slack_calls import call_slack, tell_user
 __all__ = ["ApprovalListeners", "register_approvals"]
 
 log = structlog.get_logger(__name__)
-
-_PARAM_PREFIX = "param:"
 
 
 async def _explain(client: AsyncWebClient, *, user: str, channel: str | None, text: str) -> None:
@@ -86,7 +86,7 @@ class ApprovalListeners:
         """The edit form: the parameters given (empty inputs left out), votes reset."""
         await ack()
         form = parse_submission(body)
-        raw = form.texts(_PARAM_PREFIX, "value")
+        raw = form.texts(PARAM_BLOCK_PREFIX, PARAM_INPUT)
         outcome = await self._decisions.edit(
             form.note("token") or "",
             user_id=form.user_id,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from agents.feedback.export import case_record
+from agents.feedback.ports import FeedbackStore
 from agents.feedback.values import AgentKpis, parse_label
 from bot.cli.conventions import EXIT_CONFIG, Subparsers
 from bot.clock import SystemClock
@@ -251,33 +252,45 @@ async def review_label_command(settings: Settings, trace_id: str, label: str) ->
     if parsed is None:
         print(f"switchboard: unknown label {label!r} (one of {_LABELS})", file=sys.stderr)
         return 2
-    database = await _open(settings)
-    try:
-        found = await database.feedback.label(trace_id, parsed, by=_ACTOR, at=SystemClock().now())
-    finally:
-        await database.close()
-    if not found:
-        print(f"switchboard: no turn with trace id {trace_id!r}", file=sys.stderr)
-        return 1
-    print(f"{trace_id}: labelled {parsed}")
-    return 0
+    return await _on_turn(
+        settings,
+        trace_id,
+        lambda feedback: feedback.label(trace_id, parsed, by=_ACTOR, at=SystemClock().now()),
+        done=f"labelled {parsed}",
+    )
 
 
 async def review_promote_command(
     settings: Settings, trace_id: str, *, corrections: dict[str, object]
 ) -> int:
     """Add a turn to the evaluation set, with the reviewer's corrections of what it expects."""
+    return await _on_turn(
+        settings,
+        trace_id,
+        lambda feedback: feedback.promote(
+            trace_id, by=_ACTOR, at=SystemClock().now(), expected=corrections or None
+        ),
+        done="in the evaluation set",
+    )
+
+
+async def _on_turn(
+    settings: Settings,
+    trace_id: str,
+    change: Callable[[FeedbackStore], Awaitable[bool]],
+    *,
+    done: str,
+) -> int:
+    """Apply a reviewer's ``change`` to one turn; exit 1 when no such turn is stored."""
     database = await _open(settings)
     try:
-        found = await database.feedback.promote(
-            trace_id, by=_ACTOR, at=SystemClock().now(), expected=corrections or None
-        )
+        found = await change(database.feedback)
     finally:
         await database.close()
     if not found:
         print(f"switchboard: no turn with trace id {trace_id!r}", file=sys.stderr)
         return 1
-    print(f"{trace_id}: in the evaluation set")
+    print(f"{trace_id}: {done}")
     return 0
 
 

@@ -3,11 +3,21 @@ copy and its notes, secrets are redacted before storage and logs, a person can b
 
 from __future__ import annotations
 
+import contextlib
+import io
+import shutil
+import sqlite3
+from pathlib import Path
+
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
+from agents.memory.retention import Retention
 from bot.cli.memory import forget_user_command
+from bot.clock import SystemClock
+from bot.wiring import build_erasure
 from sandbox import SlackSandbox
+from storage import Database
 from tests.e2e.conftest import Bot, running_bot, settings_for
 
 TOKEN = "xox" + "b-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -161,3 +171,62 @@ async def test_a_fact_pinned_in_a_thread_is_stored_for_that_thread(
     assert posted.args["thread_ts"] == sent.ts
     assert "Pinned for this thread" in posted.args["text"]
     assert memory.facts == ("prod is frozen until Friday",)
+
+
+def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of a SQLite file, sorted (the whole stored state)."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {
+            table: sorted(
+                connection.execute(f'SELECT * FROM "{table}"').fetchall(),  # noqa: S608 - names from sqlite_master
+                key=repr,
+            )
+            for table in tables
+        }
+
+
+async def test_memory_forget_and_the_erasure_service_erase_the_same(
+    sandbox: SlackSandbox, tmp_path: Path
+) -> None:
+    """The CLI is the erasure service: run on two copies of one database, ``memory forget``
+    and ``Erasure.forget_user`` leave the very same rows and report the same counts; the
+    other person's messages, notes and votes stay."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'seed.db'}"
+    async with running_bot(sandbox, database_url) as bot:
+        await _ask(sandbox, "memory: remember for me that my desk is 4F")
+        await _ask(sandbox, "memory: remember for everyone that standup is at 10")
+        await sandbox.people.say("<@U0BOT> help", user="U0BOB")
+        answer = await sandbox.calls.wait_for("chat.postMessage", count=3)
+        for voter in ("U0ALICE", "U0BOB"):
+            await sandbox.people.click(answer.response["ts"], "feedback_up", user=voter)
+            await sandbox.calls.wait_for(
+                "chat.postEphemeral", where=lambda call, v=voter: call.args["user"] == v
+            )
+        await bot.idle()
+    seeded = _rows(tmp_path / "seed.db")
+    for copy in ("cli.db", "service.db"):
+        shutil.copyfile(tmp_path / "seed.db", tmp_path / copy)
+    out = io.StringIO()
+    cli_settings = settings_for(sandbox, f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    code = await forget_user_command(cli_settings, user_id="U0ALICE", team_id=None, out=out)
+    database = await Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'service.db'}")
+    try:
+        erasure = build_erasure(database, retention=Retention(), clock=SystemClock())
+        erased = await erasure.forget_user(team_id=None, user_id="U0ALICE")
+    finally:
+        await database.close()
+    by_cli, by_service = _rows(tmp_path / "cli.db"), _rows(tmp_path / "service.db")
+    assert code == 0
+    assert by_cli == by_service
+    assert (erased.messages, erased.notes, erased.votes) == (2, 2, 1)
+    assert out.getvalue().startswith(
+        f"erased {erased.messages} messages, {erased.notes} notes and {erased.votes} feedback"
+    )
+    assert len(by_cli["feedback"]) == len(seeded["feedback"]) - 1 == 1
+    assert [row for row in by_cli["messages"] if "U0BOB" in row]
