@@ -1,0 +1,79 @@
+"""What every table shares: the MetaData and its naming convention, the id and time types.
+
+Timestamps are ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and UTC text on SQLite; either way
+they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, Integer, MetaData, String
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Id",
+    "UtcDateTime",
+    "metadata",
+    "one_of",
+    "serial_id",
+    "team_channel_user",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+"""64-bit ids on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the (autoincrementing) rowid."""
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC; naive datetimes are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (SQLite keeps no offset, so every stored value must be UTC)."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime: storage takes timezone-aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return the stored instant as an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def serial_id() -> Column[int]:
+    """The ``id`` primary key of a table whose rows have no natural key (numbered on insert)."""
+    return Column("id", Id, primary_key=True)
+
+
+def team_channel_user() -> tuple[Column[str], Column[str], Column[str]]:
+    """The workspace, channel and person a record is about (``team_id``, ``channel_id``,
+    ``user_id``, in that order), all required."""
+    return (
+        Column("team_id", String, nullable=False),
+        Column("channel_id", String, nullable=False),
+        Column("user_id", String, nullable=False),
+    )
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint's SQL: ``column`` holds one of ``values``."""
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"

@@ -1,0 +1,61 @@
+"""On-call tables: incidents and their timelines."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from agents.incidents.records import IncidentStatus, TimelineKind
+from storage.tables.columns import UtcDateTime, metadata, one_of, serial_id
+
+__all__ = ["INCIDENT_STATUSES", "TIMELINE_KINDS", "incident_timeline", "incidents"]
+
+INCIDENT_STATUSES: tuple[str, ...] = get_args(IncidentStatus)
+TIMELINE_KINDS: tuple[str, ...] = get_args(TimelineKind)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("incident_id", String, primary_key=True),
+    Column("team_id", String, nullable=False),
+    Column("channel_id", String, nullable=False),
+    Column("channel_name", String, nullable=False),
+    Column("origin_channel_id", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("reporter", String, nullable=False),
+    Column("declared_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    UniqueConstraint("team_id", "channel_id"),
+    CheckConstraint(one_of("status", INCIDENT_STATUSES), name="status"),
+    Index("ix_incidents_team_id_status", "team_id", "status"),
+)
+
+incident_timeline = Table(
+    "incident_timeline",
+    metadata,
+    serial_id(),
+    Column(
+        "incident_id",
+        String,
+        ForeignKey("incidents.incident_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("user_id", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("text", Text, nullable=False),
+    CheckConstraint(one_of("kind", TIMELINE_KINDS), name="kind"),
+    Index("ix_incident_timeline_incident_id_id", "incident_id", "id"),
+)
