@@ -21,6 +21,7 @@ from agents.actions.approval import Approval, ApprovalState
 from agents.actions.jobs import AuditEntry
 from agents.actions.spec import ParamValue
 from agents.kernel.errors import StorageError
+from storage._records import from_row, row_values
 from storage._seam import insert, narrow, translated
 from storage.audit import append_entries
 from storage.engine import Dialect, views
@@ -208,31 +209,12 @@ async def _enqueue(connection: AsyncConnection, dialect: Dialect, approval: Appr
 
 
 def _values(approval: Approval) -> dict[str, Any]:
-    return {
-        "id": approval.id,
-        "token": approval.token,
-        "action": approval.action,
-        "params_json": dict(approval.params),
-        "requester": approval.requester,
-        "team_id": approval.team_id,
-        "channel_id": approval.channel_id,
-        "thread_ts": approval.thread_ts,
-        "trace_id": approval.trace_id,
-        "idempotency_key": approval.idempotency_key,
-        "quorum": approval.quorum,
-        "self_approval": approval.self_approval,
-        "state": approval.state,
-        "approvals_json": list(approval.approvals),
-        "decided_by": approval.decided_by,
-        "reason": approval.reason,
-        "result": approval.result,
-        "message_ts": approval.message_ts,
-        "version": approval.version,
-        "edits": approval.edits,
-        "created_at": approval.created_at,
-        "expires_at": approval.expires_at,
-        "updated_at": approval.updated_at,
-    }
+    return row_values(
+        approval,
+        skip=("params", "approvals"),
+        params_json=dict(approval.params),
+        approvals_json=list(approval.approvals),
+    )
 
 
 def _params(data: object, *, approval_id: str) -> Mapping[str, ParamValue]:
@@ -251,28 +233,11 @@ def _voters(data: object, *, approval_id: str) -> tuple[str, ...]:
 
 
 def _approval(row: Row[*tuple[Any, ...]]) -> Approval:
-    return Approval(
-        id=row.id,
-        token=row.token,
-        action=row.action,
+    return from_row(
+        Approval,
+        row,
         params=_params(row.params_json, approval_id=row.id),
-        requester=row.requester,
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        thread_ts=row.thread_ts,
-        trace_id=row.trace_id,
-        idempotency_key=row.idempotency_key,
-        quorum=row.quorum,
         self_approval=bool(row.self_approval),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
         state=narrow(row.state, _STATES, column="approvals.state"),
         approvals=_voters(row.approvals_json, approval_id=row.id),
-        decided_by=row.decided_by,
-        reason=row.reason,
-        result=row.result,
-        message_ts=row.message_ts,
-        version=row.version,
-        updated_at=row.updated_at,
-        edits=row.edits,
     )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agents.actions.jobs import AuditEntry, AuditKind
 from agents.kernel.errors import StorageError
+from storage._records import from_row, row_values
 from storage._seam import narrow, translated
 from storage.engine import views
 from storage.tables import audit_log
@@ -74,15 +75,7 @@ async def append_entries(connection: AsyncConnection, entries: Sequence[AuditEnt
 
 
 def _values(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "at": entry.at,
-        "actor": entry.actor,
-        "kind": entry.kind,
-        "action": entry.action,
-        "approval_id": entry.approval_id,
-        "trace_id": entry.trace_id,
-        "details_json": dict(entry.details),
-    }
+    return row_values(entry, skip=("details",), details_json=dict(entry.details))
 
 
 def _details(data: object, *, entry_id: int) -> Mapping[str, str]:
@@ -94,12 +87,9 @@ def _details(data: object, *, entry_id: int) -> Mapping[str, str]:
 
 
 def _entry(row: Row[*tuple[Any, ...]]) -> AuditEntry:
-    return AuditEntry(
-        at=row.at,
-        actor=row.actor,
+    return from_row(
+        AuditEntry,
+        row,
         kind=narrow(row.kind, _KINDS, column="audit_log.kind"),
-        action=row.action,
-        approval_id=row.approval_id,
-        trace_id=row.trace_id,
         details=_details(row.details_json, entry_id=row.id),
     )

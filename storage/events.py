@@ -14,6 +14,7 @@ from sqlalchemy.sql.expression import Executable
 
 from agents.kernel.errors import StorageError
 from agents.kernel.models import EventStatus, Inbound, Source
+from storage._records import from_row, row_values
 from storage._seam import insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import events
@@ -51,20 +52,7 @@ class SqlEventStore:
         One ``INSERT … ON CONFLICT DO NOTHING``: the unique constraint decides between racing
         claimers, so exactly one of them wins. The row starts at one attempt: the claimer's.
         """
-        values = {
-            "team_id": inbound.team_id,
-            "event_id": inbound.event_id,
-            "trace_id": inbound.trace_id,
-            "source": inbound.source,
-            "channel_id": inbound.channel_id,
-            "user_id": inbound.user_id,
-            "text": inbound.text,
-            "ts": inbound.ts,
-            "thread_ts": inbound.thread_ts,
-            "received_at": inbound.received_at,
-            "status": "claimed",
-            "attempts": 1,
-        }
+        values = row_values(inbound, status="claimed", attempts=1)
         with translated("claim a delivery"):
             return await self._db.write.run(_claim, _CLAIM[self._db.dialect], values)
 
@@ -130,15 +118,4 @@ def _count_attempt(connection: Connection, values: dict[str, Any]) -> int | None
 
 
 def _inbound(row: Row[*tuple[Any, ...]]) -> Inbound:
-    return Inbound(
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        user_id=row.user_id,
-        text=row.text,
-        source=narrow(row.source, _SOURCES, column="events.source"),
-        event_id=row.event_id,
-        trace_id=row.trace_id,
-        received_at=row.received_at,
-        ts=row.ts,
-        thread_ts=row.thread_ts,
-    )
+    return from_row(Inbound, row, source=narrow(row.source, _SOURCES, column="events.source"))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.incidents.records import Incident, IncidentStatus, TimelineEntry, TimelineKind
 from agents.kernel.errors import StorageError
+from storage._records import from_row, row_values
 from storage._seam import narrow, translated
 from storage.engine import views
 from storage.tables import incident_timeline, incidents
@@ -76,21 +77,7 @@ class SqlIncidentStore:
 
 
 def _create(connection: Connection, incident: Incident) -> None:
-    connection.execute(
-        insert(incidents).values(
-            incident_id=incident.incident_id,
-            team_id=incident.team_id,
-            channel_id=incident.channel_id,
-            channel_name=incident.channel_name,
-            origin_channel_id=incident.origin_channel_id,
-            title=incident.title,
-            severity=incident.severity,
-            status=incident.status,
-            reporter=incident.reporter,
-            declared_at=incident.declared_at,
-            resolved_at=incident.resolved_at,
-        )
-    )
+    connection.execute(insert(incidents).values(row_values(incident, skip=("timeline",))))
     if incident.timeline:
         connection.execute(
             insert(incident_timeline),
@@ -133,36 +120,14 @@ def _timeline(incident_id: str) -> Any:
 
 
 def _entry_values(incident_id: str, entry: TimelineEntry) -> dict[str, Any]:
-    return {
-        "incident_id": incident_id,
-        "at": entry.at,
-        "user_id": entry.user_id,
-        "kind": entry.kind,
-        "text": entry.text,
-    }
+    return row_values(entry, incident_id=incident_id)
 
 
 def _entry(row: Row[Any]) -> TimelineEntry:
-    return TimelineEntry(
-        at=row.at,
-        user_id=row.user_id,
-        kind=narrow(row.kind, _KINDS, column="incident_timeline.kind"),
-        text=row.text,
-    )
+    kind = narrow(row.kind, _KINDS, column="incident_timeline.kind")
+    return from_row(TimelineEntry, row, kind=kind)
 
 
 def _incident(row: Row[Any], timeline: list[TimelineEntry]) -> Incident:
-    return Incident(
-        incident_id=row.incident_id,
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        channel_name=row.channel_name,
-        origin_channel_id=row.origin_channel_id,
-        title=row.title,
-        severity=row.severity,
-        status=narrow(row.status, _STATUSES, column="incidents.status"),
-        reporter=row.reporter,
-        declared_at=row.declared_at,
-        resolved_at=row.resolved_at,
-        timeline=tuple(timeline),
-    )
+    status = narrow(row.status, _STATUSES, column="incidents.status")
+    return from_row(Incident, row, status=status, timeline=tuple(timeline))

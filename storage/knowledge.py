@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.words import content_words
 from agents.memory.knowledge import Chunk, Hit, KnowledgeIndex, Miss
+from storage._records import from_row, row_values
 from storage._seam import translated
 from storage.engine import Dialect, views
 from storage.tables import knowledge_chunks, knowledge_files, knowledge_misses
@@ -85,16 +86,9 @@ class SqlKnowledgeIndex(KnowledgeIndex):
 
     async def record_miss(self, miss: Miss) -> None:
         """Store a question that found nothing good enough."""
-        values = {
-            "team_id": miss.team_id,
-            "channel_id": miss.channel_id,
-            "user_id": miss.user_id,
-            "query": miss.query,
-            "at": miss.at,
-        }
         with translated("record a knowledge miss"):
             async with self._db.write.begin() as connection:
-                await connection.execute(insert(knowledge_misses), values)
+                await connection.execute(insert(knowledge_misses), row_values(miss))
 
     async def purge_misses(self, *, before: datetime) -> int:
         """Delete recorded misses older than ``before`` (retention)."""
@@ -112,10 +106,7 @@ class SqlKnowledgeIndex(KnowledgeIndex):
         )
         with translated("list knowledge misses"):
             async with self._db.read.connect() as connection:
-                return [
-                    Miss(row.team_id, row.channel_id, row.user_id, row.query, row.at)
-                    for row in await connection.execute(statement)
-                ]
+                return [from_row(Miss, row) for row in await connection.execute(statement)]
 
 
 def _search(connection: Connection, statement: Any, expression: str, limit: int) -> list[Any]:
@@ -137,16 +128,7 @@ def _replace_file(connection: Connection, source: str, digest: str, chunks: list
     if chunks:
         connection.execute(
             insert(knowledge_chunks),
-            [
-                {
-                    "source": source,
-                    "heading": chunk.heading,
-                    "anchor": chunk.anchor,
-                    "text": chunk.text,
-                    "position": chunk.position,
-                }
-                for chunk in chunks
-            ],
+            [row_values(chunk, source=source) for chunk in chunks],
         )
     return True
 

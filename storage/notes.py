@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.memory.notes import Note, NoteScope, NoteStore, Viewer
+from storage._records import from_row, row_values
 from storage._seam import insert as upsert
 from storage._seam import narrow, translated
 from storage.engine import views
@@ -28,18 +29,7 @@ class SqlNoteStore(NoteStore):
 
     async def add(self, note: Note) -> None:
         """Store a note."""
-        values = {
-            "note_id": note.note_id,
-            "team_id": note.team_id,
-            "scope": note.scope,
-            "scope_id": note.scope_id,
-            "text": note.text,
-            "author": note.author,
-            "created_at": note.created_at,
-            "source_channel": note.source_channel,
-            "source_ts": note.source_ts,
-        }
-        statement = upsert(self._db.dialect, notes).values(**values)
+        statement = upsert(self._db.dialect, notes).values(**row_values(note))
         with translated("store a note"):
             async with self._db.write.begin() as connection:  # a re-run turn adds it once
                 await connection.execute(statement.on_conflict_do_nothing())
@@ -114,14 +104,4 @@ def _visible(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def _note(row: Any) -> Note:
-    return Note(
-        note_id=row.note_id,
-        team_id=row.team_id,
-        scope=narrow(row.scope, _SCOPES, column="notes.scope"),
-        scope_id=row.scope_id,
-        text=row.text,
-        author=row.author,
-        created_at=row.created_at,
-        source_channel=row.source_channel,
-        source_ts=row.source_ts,
-    )
+    return from_row(Note, row, scope=narrow(row.scope, _SCOPES, column="notes.scope"))

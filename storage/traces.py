@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import PlannerName, RouteReason, Source, Trace, TurnOutcome
+from storage._records import from_row, row_values
 from storage._seam import insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import traces
@@ -71,31 +72,7 @@ class SqlTraceStore:
 
 def save_trace_on(connection: Connection, dialect: Dialect, trace: Trace) -> None:
     """Insert or wholly replace the trace with this trace id, in the caller's transaction."""
-    values = {
-        "trace_id": trace.trace_id,
-        "team_id": trace.team_id,
-        "channel_id": trace.channel_id,
-        "user_id": trace.user_id,
-        "event_id": trace.event_id,
-        "source": trace.source,
-        "agent": trace.agent,
-        "route_reason": trace.route_reason,
-        "route_score": trace.route_score,
-        "outcome": trace.outcome,
-        "error": trace.error,
-        "started_at": trace.started_at,
-        "route_ms": trace.route_ms,
-        "agent_ms": trace.agent_ms,
-        "total_ms": trace.total_ms,
-        "delivered_at": trace.delivered_at,
-        "planner": trace.planner,
-        "provider": trace.provider,
-        "input_tokens": trace.input_tokens,
-        "output_tokens": trace.output_tokens,
-        "cost_micros": trace.cost_micros,
-        "degraded": trace.degraded,
-        "tool_calls": list(trace.tool_calls),
-    }
+    values = row_values(trace, tool_calls=list(trace.tool_calls))
     connection.execute(_SAVE[dialect], values)
 
 
@@ -108,28 +85,12 @@ def mark_delivered_on(connection: Connection, *, trace_id: str, at: datetime) ->
 
 def trace_from_row(row: Row[*tuple[Any, ...]]) -> Trace:
     """The domain trace of a ``traces`` row (every column selected)."""
-    return Trace(
-        trace_id=row.trace_id,
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        user_id=row.user_id,
-        event_id=row.event_id,
+    return from_row(
+        Trace,
+        row,
         source=narrow(row.source, _SOURCES, column="traces.source"),
-        agent=row.agent,
         route_reason=narrow(row.route_reason, _REASONS, column="traces.route_reason"),
-        route_score=row.route_score,
         outcome=narrow(row.outcome, _OUTCOMES, column="traces.outcome"),
-        started_at=row.started_at,
-        route_ms=row.route_ms,
-        agent_ms=row.agent_ms,
-        total_ms=row.total_ms,
-        error=row.error,
-        delivered_at=row.delivered_at,
         planner=narrow(row.planner, _PLANNERS, column="traces.planner"),
-        provider=row.provider,
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        cost_micros=row.cost_micros,
-        degraded=row.degraded,
         tool_calls=tuple(str(call) for call in row.tool_calls or ()),
     )

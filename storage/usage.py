@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.llm.usage import UsageRecord
+from storage._records import row_values
 from storage._seam import insert as upsert
 from storage._seam import translated
 from storage.engine import Dialect, views
@@ -39,21 +40,8 @@ class SqlUsageStore:
 
     async def record(self, usage: UsageRecord) -> None:
         """Store one call's usage."""
-        values = {
-            "trace_id": usage.trace_id,
-            "team_id": usage.team_id,
-            "channel_id": usage.channel_id,
-            "user_id": usage.user_id,
-            "agent": usage.agent,
-            "provider": usage.provider,
-            "model": usage.model,
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-            "cost_micros": usage.cost_micros,
-            "at": usage.at,
-        }
         with translated("record LLM usage"):
-            await self._db.write.run(_insert_usage, values)
+            await self._db.write.run(_insert_usage, row_values(usage))
 
     async def spent(
         self,
