@@ -22,7 +22,7 @@ from agents.actions.jobs import AuditEntry
 from agents.actions.spec import ParamValue
 from agents.kernel.errors import StorageError
 from storage._records import from_row, row_values
-from storage._seam import insert, narrow, translated
+from storage._seam import count_changed, fetch_all, fetch_first, insert, narrow, translated
 from storage.audit import append_entries
 from storage.engine import Dialect, views
 from storage.tables import approval_votes, approvals, jobs
@@ -116,10 +116,7 @@ class SqlApprovalStore:
     async def set_message_ts(self, approval_id: str, ts: str) -> None:
         """Remember the ts of the approval's card (not a transition: the version stays)."""
         statement = update(approvals).where(approvals.c.id == approval_id).values(message_ts=ts)
-        with translated("remember an approval card"):
-            async with self._db.write.begin() as connection:
-                updated = (await connection.execute(statement)).rowcount
-        if not updated:
+        if not await count_changed(self._db.write, statement, action="remember an approval card"):
             log.warning("approval_not_found", approval_id=approval_id)
 
     async def pending(self, *, team_id: str, limit: int) -> Sequence[Approval]:
@@ -143,15 +140,11 @@ class SqlApprovalStore:
         return await self._many(statement, action="list approvals due to expire")
 
     async def _one(self, condition: Any, *, action: str) -> Approval | None:
-        with translated(action):
-            async with self._db.read.connect() as connection:
-                row = (await connection.execute(select(approvals).where(condition))).first()
+        row = await fetch_first(self._db.read, select(approvals).where(condition), action=action)
         return None if row is None else _approval(row)
 
     async def _many(self, statement: Any, *, action: str) -> list[Approval]:
-        with translated(action):
-            async with self._db.read.connect() as connection:
-                rows = (await connection.execute(statement)).all()
+        rows = await fetch_all(self._db.read, statement, action=action)
         return [_approval(row) for row in rows]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from agents.actions.jobs import AuditEntry, AuditKind
 from agents.kernel.errors import StorageError
 from storage._records import from_row, row_values
-from storage._seam import narrow, translated
+from storage._seam import execute, fetch_all, narrow
 from storage.engine import views
 from storage.tables import audit_log
 
@@ -34,9 +34,8 @@ class SqlAuditLog:
 
     async def append(self, entry: AuditEntry) -> None:
         """Add one entry."""
-        with translated("append to the audit log"):
-            async with self._db.write.begin() as connection:
-                await connection.execute(insert(audit_log).values(**_values(entry)))
+        statement = insert(audit_log).values(**_values(entry))
+        await execute(self._db.write, statement, action="append to the audit log")
 
     async def entries(
         self,
@@ -62,9 +61,7 @@ class SqlAuditLog:
         if trace_id is not None:
             statement = statement.where(audit_log.c.trace_id == trace_id)
         statement = statement.limit(max(limit, 0))
-        with translated("read the audit log"):
-            async with self._db.read.connect() as connection:
-                rows = (await connection.execute(statement)).all()
+        rows = await fetch_all(self._db.read, statement, action="read the audit log")
         return [_entry(row) for row in rows]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.sql.expression import Executable
 from agents.kernel.errors import StorageError
 from agents.kernel.models import EventStatus, Inbound, Source
 from storage._records import from_row, row_values
-from storage._seam import insert, narrow, translated
+from storage._seam import fetch_all, insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import events
 
@@ -73,9 +73,7 @@ class SqlEventStore:
             .order_by(events.c.received_at, events.c.id)
             .limit(max(limit, 0))
         )
-        with translated("list unfinished deliveries"):
-            async with self._db.read.connect() as connection:
-                rows = (await connection.execute(statement)).all()
+        rows = await fetch_all(self._db.read, statement, action="list unfinished deliveries")
         return [_inbound(row) for row in rows]
 
     async def count_attempt(self, *, team_id: str, event_id: str) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from agents.incidents.records import Incident, IncidentStatus, TimelineEntry, TimelineKind
 from agents.kernel.errors import StorageError
 from storage._records import from_row, row_values
-from storage._seam import narrow, translated
+from storage._seam import fetch_all, narrow, translated
 from storage.engine import views
 from storage.tables import incident_timeline, incidents
 
@@ -71,9 +71,8 @@ class SqlIncidentStore:
             .where(incidents.c.team_id == team_id, incidents.c.status != "resolved")
             .order_by(incidents.c.declared_at.desc(), incidents.c.incident_id)
         )
-        with translated("list open incidents"):
-            async with self._db.read.connect() as connection:
-                return [_incident(row, []) for row in await connection.execute(statement)]
+        rows = await fetch_all(self._db.read, statement, action="list open incidents")
+        return [_incident(row, []) for row in rows]
 
 
 def _create(connection: Connection, incident: Incident) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from agents.kernel.words import content_words
 from agents.memory.knowledge import Chunk, Hit, KnowledgeIndex, Miss
 from storage._records import from_row, row_values
-from storage._seam import translated
+from storage._seam import count_changed, execute, fetch_all, translated
 from storage.engine import Dialect, views
 from storage.tables import knowledge_chunks, knowledge_files, knowledge_misses
 
@@ -86,16 +86,15 @@ class SqlKnowledgeIndex(KnowledgeIndex):
 
     async def record_miss(self, miss: Miss) -> None:
         """Store a question that found nothing good enough."""
-        with translated("record a knowledge miss"):
-            async with self._db.write.begin() as connection:
-                await connection.execute(insert(knowledge_misses), row_values(miss))
+        values = row_values(miss)
+        await execute(
+            self._db.write, insert(knowledge_misses), values, action="record a knowledge miss"
+        )
 
     async def purge_misses(self, *, before: datetime) -> int:
         """Delete recorded misses older than ``before`` (retention)."""
         statement = delete(knowledge_misses).where(knowledge_misses.c.at < before)
-        with translated("purge knowledge misses"):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        return await count_changed(self._db.write, statement, action="purge knowledge misses")
 
     async def misses(self, *, limit: int = 100) -> Sequence[Miss]:
         """Recorded misses, newest first."""
@@ -104,9 +103,8 @@ class SqlKnowledgeIndex(KnowledgeIndex):
             .order_by(desc(knowledge_misses.c.at), desc(knowledge_misses.c.id))
             .limit(limit)
         )
-        with translated("list knowledge misses"):
-            async with self._db.read.connect() as connection:
-                return [from_row(Miss, row) for row in await connection.execute(statement)]
+        rows = await fetch_all(self._db.read, statement, action="list knowledge misses")
+        return [from_row(Miss, row) for row in rows]
 
 
 def _search(connection: Connection, statement: Any, expression: str, limit: int) -> list[Any]:

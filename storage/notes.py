@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.memory.notes import Note, NoteScope, NoteStore, Viewer
 from storage._records import from_row, row_values
+from storage._seam import count_changed, execute, fetch_all, narrow
 from storage._seam import insert as upsert
-from storage._seam import narrow, translated
 from storage.engine import views
 from storage.tables import notes
 
@@ -30,9 +30,8 @@ class SqlNoteStore(NoteStore):
     async def add(self, note: Note) -> None:
         """Store a note."""
         statement = upsert(self._db.dialect, notes).values(**row_values(note))
-        with translated("store a note"):
-            async with self._db.write.begin() as connection:  # a re-run turn adds it once
-                await connection.execute(statement.on_conflict_do_nothing())
+        # On conflict, nothing: a re-run turn adds it once.
+        await execute(self._db.write, statement.on_conflict_do_nothing(), action="store a note")
 
     async def recall(self, viewer: Viewer, *, words: Sequence[str], limit: int) -> Sequence[Note]:
         """Visible notes containing any of ``words``, newest first."""
@@ -42,9 +41,8 @@ class SqlNoteStore(NoteStore):
                 or_(*(notes.c.text.ilike(_like(w), escape="\\") for w in words))
             )
         statement = statement.order_by(notes.c.created_at.desc(), notes.c.note_id).limit(limit)
-        with translated("recall notes"):
-            async with self._db.read.connect() as connection:
-                return [_note(row) for row in await connection.execute(statement)]
+        rows = await fetch_all(self._db.read, statement, action="recall notes")
+        return [_note(row) for row in rows]
 
     async def forget(self, viewer: Viewer, *, words: Sequence[str]) -> int:
         """Delete visible notes containing every word."""
@@ -53,7 +51,7 @@ class SqlNoteStore(NoteStore):
         statement = delete(notes).where(
             _visible(viewer), *(notes.c.text.ilike(_like(w), escape="\\") for w in words)
         )
-        return await self._delete(statement, "forget notes")
+        return await count_changed(self._db.write, statement, action="forget notes")
 
     async def forget_source(self, *, team_id: str, channel_id: str, ts: str) -> int:
         """Delete notes made from one Slack message."""
@@ -62,7 +60,7 @@ class SqlNoteStore(NoteStore):
             notes.c.source_channel == channel_id,
             notes.c.source_ts == ts,
         )
-        return await self._delete(statement, "forget a message's notes")
+        return await count_changed(self._db.write, statement, action="forget a message's notes")
 
     async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
         """Delete a person's notes and the notes they wrote (in any team when None)."""
@@ -74,16 +72,12 @@ class SqlNoteStore(NoteStore):
         )
         if team_id is not None:
             statement = statement.where(notes.c.team_id == team_id)
-        return await self._delete(statement, "forget a person's notes")
+        return await count_changed(self._db.write, statement, action="forget a person's notes")
 
     async def purge(self, *, before: datetime) -> int:
         """Delete notes older than ``before``."""
-        return await self._delete(delete(notes).where(notes.c.created_at < before), "purge notes")
-
-    async def _delete(self, statement: Any, action: str) -> int:
-        with translated(action):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        statement = delete(notes).where(notes.c.created_at < before)
+        return await count_changed(self._db.write, statement, action="purge notes")
 
 
 def _like(word: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import ConversationKey
 from agents.memory.threads import ThreadMemory, ThreadMemoryStore
-from storage._seam import insert, translated
+from storage._seam import count_changed, insert, translated
 from storage.engine import Dialect, views
 from storage.tables import thread_memory
 
@@ -56,16 +56,12 @@ class SqlThreadMemoryStore(ThreadMemoryStore):
             statement = statement.where(thread_memory.c.team_id == team_id)
         if channel_id is not None:
             statement = statement.where(thread_memory.c.channel_id == channel_id)
-        with translated("drop thread summaries"):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        return await count_changed(self._db.write, statement, action="drop thread summaries")
 
     async def purge(self, *, before: datetime) -> int:
         """Delete thread memory not touched since ``before``."""
         statement = delete(thread_memory).where(thread_memory.c.updated_at < before)
-        with translated("purge thread memory"):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        return await count_changed(self._db.write, statement, action="purge thread memory")
 
 
 def _get(connection: Connection, key: ConversationKey) -> ThreadMemory:

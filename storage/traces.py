@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import PlannerName, RouteReason, Source, Trace, TurnOutcome
 from storage._records import from_row, row_values
-from storage._seam import insert, narrow, translated
+from storage._seam import fetch_first, insert, narrow, translated
 from storage.engine import Dialect, views
 from storage.tables import traces
 
@@ -64,9 +64,7 @@ class SqlTraceStore:
     async def get(self, trace_id: str) -> Trace | None:
         """The trace with this id, if stored."""
         statement = select(traces).where(traces.c.trace_id == trace_id)
-        with translated("read a trace"):
-            async with self._db.read.connect() as connection:
-                row = (await connection.execute(statement)).first()
+        row = await fetch_first(self._db.read, statement, action="read a trace")
         return None if row is None else trace_from_row(row)
 
 

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.llm.usage import UsageRecord
 from storage._records import row_values
+from storage._seam import count_changed, fetch_scalar, translated
 from storage._seam import insert as upsert
-from storage._seam import translated
 from storage.engine import Dialect, views
 from storage.tables import llm_usage, rate_buckets
 
@@ -34,9 +34,7 @@ class SqlUsageStore:
     async def purge(self, *, before: datetime) -> int:
         """Delete usage records older than ``before`` (retention)."""
         statement = delete(llm_usage).where(llm_usage.c.at < before)
-        with translated("purge LLM usage"):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        return await count_changed(self._db.write, statement, action="purge LLM usage")
 
     async def record(self, usage: UsageRecord) -> None:
         """Store one call's usage."""
@@ -62,9 +60,7 @@ class SqlUsageStore:
             statement = statement.where(llm_usage.c.user_id == user_id)
         if channel_id is not None:
             statement = statement.where(llm_usage.c.channel_id == channel_id)
-        with translated("sum LLM spend"):
-            async with self._db.read.connect() as connection:
-                return int((await connection.execute(statement)).scalar_one())
+        return int(await fetch_scalar(self._db.read, statement, action="sum LLM spend"))
 
 
 def _insert_usage(connection: Connection, values: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import Row, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import ConversationKey, Inbound, Outbound, StoredMessage
-from storage._seam import narrow, translated
+from storage._seam import count_changed, fetch_first, fetch_scalar, narrow, translated
 from storage.conversations.context import messages_on
 from storage.conversations.replies import decode_reply
 from storage.conversations.writes import mark_sent_on, record_inbound_on, record_reply_on
@@ -57,9 +57,7 @@ class SqlConversationStore:
     async def find_reply(self, trace_id: str) -> Outbound | None:
         """The reply stored for a turn, with its delivery status, if any."""
         statement = _REPLIES.where(messages.c.trace_id == trace_id, messages.c.direction == "out")
-        with translated("find a reply"):
-            async with self._db.read.connect() as connection:
-                row = (await connection.execute(statement)).first()
+        row = await fetch_first(self._db.read, statement, action="find a reply")
         return None if row is None else _outbound(row)
 
     async def latest_reply(self, key: ConversationKey) -> Outbound | None:
@@ -69,9 +67,7 @@ class SqlConversationStore:
             .order_by(messages.c.id.desc())
             .limit(1)
         )
-        with translated("find the latest reply"):
-            async with self._db.read.connect() as connection:
-                row = (await connection.execute(statement)).first()
+        row = await fetch_first(self._db.read, statement, action="find the latest reply")
         return None if row is None else _outbound(row)
 
     async def mark_sent(self, *, trace_id: str, ts: str) -> None:
@@ -88,9 +84,7 @@ class SqlConversationStore:
                 *_matches(key),
             )
         )
-        with translated("look up a conversation"):
-            async with self._db.read.connect() as connection:
-                return bool((await connection.execute(statement)).scalar_one())
+        return bool(await fetch_scalar(self._db.read, statement, action="look up a conversation"))
 
     async def messages(self, key: ConversationKey, *, limit: int) -> Sequence[StoredMessage]:
         """The newest ``limit`` messages of the conversation, oldest first."""
@@ -107,7 +101,7 @@ class SqlConversationStore:
             .where(messages.c.conversation_id.in_(_in_channel(team_id, channel_id)))
             .values(text=text)
         )
-        return await self._change(statement, "edit a stored message")
+        return await count_changed(self._db.write, statement, action="edit a stored message")
 
     async def erase_message(self, *, team_id: str, channel_id: str, ts: str) -> int:
         """Delete the stored copy of a person's message (they deleted it in Slack)."""
@@ -116,7 +110,7 @@ class SqlConversationStore:
             .where(messages.c.direction == "in", messages.c.ts == ts)
             .where(messages.c.conversation_id.in_(_in_channel(team_id, channel_id)))
         )
-        return await self._change(statement, "erase a stored message")
+        return await count_changed(self._db.write, statement, action="erase a stored message")
 
     async def erase_user(self, *, team_id: str | None, user_id: str) -> int:
         """Delete every stored message a person wrote in the team (any team when None)."""
@@ -126,17 +120,12 @@ class SqlConversationStore:
         if team_id is not None:
             in_team = select(conversations.c.id).where(conversations.c.team_id == team_id)
             statement = statement.where(messages.c.conversation_id.in_(in_team))
-        return await self._change(statement, "erase a person's messages")
+        return await count_changed(self._db.write, statement, action="erase a person's messages")
 
     async def purge(self, *, before: datetime) -> int:
         """Delete messages stored before ``before`` (retention)."""
         statement = delete(messages).where(messages.c.created_at < before)
-        return await self._change(statement, "purge old messages")
-
-    async def _change(self, statement: Any, action: str) -> int:
-        with translated(action):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        return await count_changed(self._db.write, statement, action="purge old messages")
 
 
 def _in_channel(team_id: str, channel_id: str) -> Any:

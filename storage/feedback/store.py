@@ -23,7 +23,7 @@ from agents.feedback.values import (
     parse_reason,
 )
 from storage._records import from_row, row_values
-from storage._seam import insert, narrow, translated
+from storage._seam import count_changed, execute, fetch_all, insert, narrow, translated
 from storage.engine import views
 from storage.feedback.cases import cases_on
 from storage.feedback.kpis import kpis_on
@@ -48,25 +48,20 @@ class SqlFeedbackStore(FeedbackStore):
             index_elements=[feedback.c.trace_id, feedback.c.user_id],
             set_={k: statement.excluded[k] for k in _REPLACED},
         )
-        with translated("store feedback"):
-            async with self._db.write.begin() as connection:
-                await connection.execute(statement)
+        await execute(self._db.write, statement, action="store feedback")
 
     async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
         """Delete every vote (and the words of its form) a person gave; returns how many."""
         statement = delete(feedback).where(feedback.c.user_id == user_id)
         if team_id is not None:
             statement = statement.where(feedback.c.team_id == team_id)
-        with translated("forget a person's feedback"):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        return await count_changed(self._db.write, statement, action="forget a person's feedback")
 
     async def votes(self, trace_id: str) -> Sequence[Feedback]:
         """Every vote on one answer, oldest first."""
         statement = select(feedback).where(feedback.c.trace_id == trace_id).order_by(feedback.c.at)
-        with translated("read feedback"):
-            async with self._db.read.connect() as connection:
-                return [_feedback(row) for row in await connection.execute(statement)]
+        rows = await fetch_all(self._db.read, statement, action="read feedback")
+        return [_feedback(row) for row in rows]
 
     async def queue(
         self, *, team_id: str | None, since: datetime, limit: int, unlabelled: bool = False
