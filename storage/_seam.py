@@ -1,9 +1,9 @@
-"""The seam between the stores and SQLAlchemy: error translation and dialect-specific SQL.
+r"""The seam between the stores and SQLAlchemy: error translation and dialect-specific SQL.
 
 Every store method runs inside :func:`translated`, so callers only ever see
 :class:`~agents.kernel.errors.StorageError`; the driver's exception stays on ``__cause__``.
-A store's one-statement work goes through :func:`fetch_all`, :func:`fetch_first`,
-:func:`fetch_scalar`, :func:`execute` and :func:`count_changed`, which do just that.
+Every store is a :class:`SqlStore`; its one-statement work goes through :func:`fetch_all`,
+:func:`fetch_first`, :func:`fetch_scalar`, :func:`execute` and :func:`count_changed`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
 from agents.kernel.errors import StorageError
-from storage.engine import Dialect, Writes
+from storage.engine import Dialect, Writes, views
 
 __all__ = [
+    "SqlStore",
     "count_changed",
     "execute",
     "fetch_all",
@@ -34,6 +35,13 @@ __all__ = [
 
 _T = TypeVar("_T", bound=str)
 _MAX_DETAIL = 200
+
+
+class SqlStore:
+    """A store over one engine, seen through its views (shared by every store of the engine)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._db = views(engine)
 
 
 def insert(dialect: Dialect, table: Table) -> sqlite.Insert | postgresql.Insert:

@@ -15,16 +15,24 @@ from typing import Any, get_args
 
 import structlog
 from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.actions.approval import Approval, ApprovalState
 from agents.actions.jobs import AuditEntry
 from agents.actions.spec import ParamValue
 from agents.kernel.errors import StorageError
 from storage._records import from_row, row_values
-from storage._seam import count_changed, fetch_all, fetch_first, insert, narrow, translated
+from storage._seam import (
+    SqlStore,
+    count_changed,
+    fetch_all,
+    fetch_first,
+    insert,
+    narrow,
+    translated,
+)
 from storage.audit import append_entries
-from storage.engine import Dialect, views
+from storage.engine import Dialect
 from storage.tables import approval_votes, approvals, jobs
 
 __all__ = ["SqlApprovalStore"]
@@ -49,11 +57,8 @@ _MUTABLE = (
 )
 
 
-class SqlApprovalStore:
+class SqlApprovalStore(SqlStore):
     """``ApprovalStore`` on SQL: ``approvals``, ``approval_votes`` and the ``jobs`` they feed."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def create(self, approval: Approval, *, audit: AuditEntry) -> None:
         """Insert the approval and its ``requested`` audit entry in one transaction.

@@ -12,13 +12,12 @@ from datetime import datetime
 from typing import Any, get_args
 
 from sqlalchemy import Row, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.actions.jobs import AuditEntry, AuditKind
 from agents.kernel.errors import StorageError
 from storage._records import from_row, row_values
-from storage._seam import execute, fetch_all, narrow
-from storage.engine import views
+from storage._seam import SqlStore, execute, fetch_all, narrow
 from storage.tables import audit_log
 
 __all__ = ["SqlAuditLog", "append_entries"]
@@ -26,11 +25,8 @@ __all__ = ["SqlAuditLog", "append_entries"]
 _KINDS: tuple[AuditKind, ...] = get_args(AuditKind)
 
 
-class SqlAuditLog:
+class SqlAuditLog(SqlStore):
     """``AuditLog`` on SQL: one row per entry, never changed once written."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def append(self, entry: AuditEntry) -> None:
         """Add one entry."""

@@ -9,14 +9,13 @@ from typing import Any, get_args
 import structlog
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
 from agents.kernel.errors import StorageError
 from agents.kernel.models import EventStatus, Inbound, Source
 from storage._records import from_row, row_values
-from storage._seam import fetch_all, insert, narrow, translated
-from storage.engine import Dialect, views
+from storage._seam import SqlStore, fetch_all, insert, narrow, translated
+from storage.engine import Dialect
 from storage.tables import events
 
 __all__ = ["SqlEventStore", "finish_event_on"]
@@ -40,11 +39,8 @@ _COUNT_ATTEMPT = (
 )
 
 
-class SqlEventStore:
+class SqlEventStore(SqlStore):
     """``EventStore`` on SQL: one row per delivery, unique per ``(team_id, event_id)``."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def claim(self, inbound: Inbound) -> bool:
         """Insert the delivery unless it exists; True if this call inserted it.

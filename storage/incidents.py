@@ -7,13 +7,11 @@ from typing import Any, get_args
 
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.incidents.records import Incident, IncidentStatus, TimelineEntry, TimelineKind
 from agents.kernel.errors import StorageError
 from storage._records import from_row, row_values
-from storage._seam import fetch_all, narrow, translated
-from storage.engine import views
+from storage._seam import SqlStore, fetch_all, narrow, translated
 from storage.tables import incident_timeline, incidents
 
 __all__ = ["SqlIncidentStore"]
@@ -22,11 +20,8 @@ _STATUSES: tuple[IncidentStatus, ...] = get_args(IncidentStatus)
 _KINDS: tuple[TimelineKind, ...] = get_args(TimelineKind)
 
 
-class SqlIncidentStore:
+class SqlIncidentStore(SqlStore):
     """``IncidentStore`` on SQL: ``incidents`` rows and their ``incident_timeline``."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def create(self, incident: Incident) -> None:
         """Store a new incident with its first timeline entries."""

@@ -14,11 +14,9 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Select, and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.actions.jobs import Job
-from storage._seam import count_changed, translated
-from storage.engine import views
+from storage._seam import SqlStore, count_changed, translated
 from storage.tables import jobs
 
 __all__ = ["SqlJobStore"]
@@ -30,11 +28,8 @@ log = structlog.get_logger(__name__)
 _CLAIM_ATTEMPTS = 3
 
 
-class SqlJobStore:
+class SqlJobStore(SqlStore):
     """``JobStore`` on SQL: one ``jobs`` row per approved approval."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def claim_next(self, *, owner: str, now: datetime, lease: timedelta) -> Job | None:
         """Claim the oldest runnable job for ``owner`` until ``now + lease``.

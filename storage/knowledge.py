@@ -15,13 +15,12 @@ from typing import Any
 
 from sqlalchemy import delete, desc, insert, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.words import content_words
 from agents.memory.knowledge import Chunk, Hit, KnowledgeIndex, Miss
 from storage._records import from_row, row_values
-from storage._seam import count_changed, execute, fetch_all, translated
-from storage.engine import Dialect, views
+from storage._seam import SqlStore, count_changed, execute, fetch_all, translated
+from storage.engine import Dialect
 from storage.tables import knowledge_chunks, knowledge_files, knowledge_misses
 
 __all__ = ["SqlKnowledgeIndex", "fts5_query", "tsquery"]
@@ -54,11 +53,8 @@ def tsquery(query: str) -> str:
     return " | ".join(word for word in words if word)
 
 
-class SqlKnowledgeIndex(KnowledgeIndex):
+class SqlKnowledgeIndex(SqlStore, KnowledgeIndex):
     """``KnowledgeIndex`` on SQLite FTS5 or PostgreSQL tsvector."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def replace_file(self, source: str, *, digest: str, chunks: Sequence[Chunk]) -> bool:
         """Replace a file's chunks, unless the stored digest is the same."""

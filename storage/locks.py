@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import ConversationKey
-from storage._seam import execute, translated
+from storage._seam import SqlStore, execute, translated
 from storage.engine import views
 from storage.tables import conversation_locks
 
@@ -56,11 +56,11 @@ class LocalLocks:
             yield
 
 
-class SqlConversationLocks:
+class SqlConversationLocks(SqlStore):
     """A leased row per thread in PostgreSQL, shared by every replica."""
 
     def __init__(self, engine: AsyncEngine, *, lease: timedelta = _LEASE) -> None:
-        self._db = views(engine)
+        super().__init__(engine)
         self._lease = lease
         self._local = LocalLocks()  # turns of this replica queue here, not on the database
 

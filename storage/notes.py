@@ -7,13 +7,11 @@ from datetime import datetime
 from typing import Any, get_args
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.memory.notes import Note, NoteScope, NoteStore, Viewer
 from storage._records import from_row, row_values
-from storage._seam import count_changed, execute, fetch_all, narrow
+from storage._seam import SqlStore, count_changed, execute, fetch_all, narrow
 from storage._seam import insert as upsert
-from storage.engine import views
 from storage.tables import notes
 
 __all__ = ["SqlNoteStore"]
@@ -21,11 +19,8 @@ __all__ = ["SqlNoteStore"]
 _SCOPES: tuple[NoteScope, ...] = get_args(NoteScope)
 
 
-class SqlNoteStore(NoteStore):
+class SqlNoteStore(SqlStore, NoteStore):
     """``NoteStore`` on SQL."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def add(self, note: Note) -> None:
         """Store a note."""

@@ -7,12 +7,11 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import ConversationKey
 from agents.memory.threads import ThreadMemory, ThreadMemoryStore
-from storage._seam import count_changed, insert, translated
-from storage.engine import Dialect, views
+from storage._seam import SqlStore, count_changed, insert, translated
+from storage.engine import Dialect
 from storage.tables import thread_memory
 
 __all__ = ["SqlThreadMemoryStore"]
@@ -26,11 +25,8 @@ def _where(key: ConversationKey) -> tuple[Any, ...]:
     )
 
 
-class SqlThreadMemoryStore(ThreadMemoryStore):
+class SqlThreadMemoryStore(SqlStore, ThreadMemoryStore):
     """``ThreadMemoryStore`` on SQL: one ``thread_memory`` row per thread."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def get(self, key: ConversationKey) -> ThreadMemory:
         """The thread's memory (empty when none is stored)."""

@@ -9,12 +9,11 @@ import structlog
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import PlannerName, RouteReason, Source, Trace, TurnOutcome
 from storage._records import from_row, row_values
-from storage._seam import fetch_first, insert, narrow, translated
-from storage.engine import Dialect, views
+from storage._seam import SqlStore, fetch_first, insert, narrow, translated
+from storage.engine import Dialect
 from storage.tables import traces
 
 __all__ = ["SqlTraceStore", "mark_delivered_on", "save_trace_on", "trace_from_row"]
@@ -45,11 +44,8 @@ _SAVE = {dialect: _upsert(dialect) for dialect in get_args(Dialect)}
 _MARK_DELIVERED = update(traces).where(traces.c.trace_id == bindparam("w_trace_id"))
 
 
-class SqlTraceStore:
+class SqlTraceStore(SqlStore):
     """``TraceStore`` on SQL, keyed by trace id."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def save(self, trace: Trace) -> None:
         """Insert the trace, or replace every field of the one with the same trace id."""

@@ -13,23 +13,19 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.llm.usage import UsageRecord
 from storage._records import row_values
-from storage._seam import count_changed, fetch_scalar, translated
+from storage._seam import SqlStore, count_changed, fetch_scalar, translated
 from storage._seam import insert as upsert
-from storage.engine import Dialect, views
+from storage.engine import Dialect
 from storage.tables import llm_usage, rate_buckets
 
 __all__ = ["SqlRateLimiter", "SqlUsageStore"]
 
 
-class SqlUsageStore:
+class SqlUsageStore(SqlStore):
     """``UsageStore`` on SQL: one ``llm_usage`` row per model call."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def purge(self, *, before: datetime) -> int:
         """Delete usage records older than ``before`` (retention)."""
@@ -67,11 +63,8 @@ def _insert_usage(connection: Connection, values: dict[str, Any]) -> None:
     connection.execute(insert(llm_usage), values)
 
 
-class SqlRateLimiter:
+class SqlRateLimiter(SqlStore):
     """``RateLimiter`` on SQL: one ``rate_buckets`` row per key."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def take(
         self, key: str, *, capacity: float, refill_per_second: float, now: datetime

@@ -11,14 +11,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Row, delete, exists, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import ConversationKey, Inbound, Outbound, StoredMessage
-from storage._seam import count_changed, fetch_first, fetch_scalar, narrow, translated
+from storage._seam import SqlStore, count_changed, fetch_first, fetch_scalar, narrow, translated
 from storage.conversations.context import messages_on
 from storage.conversations.replies import decode_reply
 from storage.conversations.writes import mark_sent_on, record_inbound_on, record_reply_on
-from storage.engine import views
 from storage.tables import conversations, messages
 
 __all__ = ["SqlConversationStore"]
@@ -38,11 +36,8 @@ _REPLIES = select(
 ).join(conversations, messages.c.conversation_id == conversations.c.id)
 
 
-class SqlConversationStore:
+class SqlConversationStore(SqlStore):
     """``ConversationStore`` on SQL; a message is unique per ``(trace_id, direction)``."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def record_inbound(self, inbound: Inbound) -> None:
         """Store a person's message (``received``); a second call for its trace id is a no-op."""

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.feedback.ports import FeedbackStore
 from agents.feedback.values import (
@@ -23,8 +22,7 @@ from agents.feedback.values import (
     parse_reason,
 )
 from storage._records import from_row, row_values
-from storage._seam import count_changed, execute, fetch_all, insert, narrow, translated
-from storage.engine import views
+from storage._seam import SqlStore, count_changed, execute, fetch_all, insert, narrow, translated
 from storage.feedback.cases import cases_on
 from storage.feedback.kpis import kpis_on
 from storage.feedback.queue import queue_on
@@ -35,11 +33,8 @@ __all__ = ["SqlFeedbackStore"]
 _REPLACED = ("vote", "reason", "comment", "expected", "at")
 
 
-class SqlFeedbackStore(FeedbackStore):
+class SqlFeedbackStore(SqlStore, FeedbackStore):
     """``FeedbackStore`` on SQL."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def vote(self, vote: Feedback) -> None:
         """Insert the vote, or replace the person's earlier vote on the same answer."""
