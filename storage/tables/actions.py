@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 )
 
 from agents.actions.approval import ApprovalState
-from storage.tables.columns import UtcDateTime, metadata, one_of, serial_id
+from storage.tables.columns import UtcDateTime, metadata, one_of, owned_by, serial_id
 
 __all__ = ["APPROVAL_STATES", "approval_votes", "approvals", "audit_log", "jobs"]
 
@@ -61,12 +60,7 @@ approval_votes = Table(
     "approval_votes",
     metadata,
     serial_id(),
-    Column(
-        "approval_id",
-        String,
-        ForeignKey("approvals.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    owned_by("approval_id", String, "approvals.id"),
     Column("voter", String, nullable=False),
     Column("vote", String, nullable=False),
     Column("round", Integer, nullable=False),  # the approval's ``edits`` when the vote was cast
@@ -79,13 +73,7 @@ jobs = Table(
     "jobs",
     metadata,
     Column("id", String, primary_key=True),
-    Column(
-        "approval_id",
-        String,
-        ForeignKey("approvals.id", ondelete="CASCADE"),
-        nullable=False,
-        unique=True,
-    ),
+    owned_by("approval_id", String, "approvals.id", unique=True),
     Column("idempotency_key", String, nullable=False),
     Column("state", String, nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),

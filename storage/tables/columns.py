@@ -7,9 +7,10 @@ they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, Integer, MetaData, String
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, ForeignKey, Integer, MetaData, String
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -17,6 +18,7 @@ __all__ = [
     "UtcDateTime",
     "metadata",
     "one_of",
+    "owned_by",
     "serial_id",
     "team_channel_user",
 ]
@@ -62,6 +64,18 @@ class UtcDateTime(TypeDecorator[datetime]):
 def serial_id() -> Column[int]:
     """The ``id`` primary key of a table whose rows have no natural key (numbered on insert)."""
     return Column("id", Id, primary_key=True)
+
+
+def owned_by(
+    name: str,
+    type_: type[TypeEngine[Any]] | TypeEngine[Any],
+    target: str,
+    *,
+    unique: bool | None = None,
+) -> Column[Any]:
+    """A required reference to the row that owns this one: deleting the owner deletes it."""
+    reference = ForeignKey(target, ondelete="CASCADE")
+    return Column(name, type_, reference, nullable=False, unique=unique)
 
 
 def team_channel_user() -> tuple[Column[str], Column[str], Column[str]]:

@@ -8,7 +8,6 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -17,7 +16,14 @@ from sqlalchemy import (
 )
 
 from agents.memory.notes import NoteScope
-from storage.tables.columns import UtcDateTime, metadata, one_of, serial_id, team_channel_user
+from storage.tables.columns import (
+    UtcDateTime,
+    metadata,
+    one_of,
+    owned_by,
+    serial_id,
+    team_channel_user,
+)
 
 __all__ = [
     "NOTE_SCOPES",
@@ -64,12 +70,7 @@ knowledge_chunks = Table(
     "knowledge_chunks",
     metadata,
     serial_id(),
-    Column(
-        "source",
-        String,
-        ForeignKey("knowledge_files.source", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    owned_by("source", String, "knowledge_files.source"),
     Column("heading", Text, nullable=False),
     Column("anchor", String, nullable=False),
     Column("text", Text, nullable=False),

@@ -7,7 +7,6 @@ from typing import get_args
 from sqlalchemy import (
     CheckConstraint,
     Column,
-    ForeignKey,
     Index,
     String,
     Table,
@@ -16,7 +15,7 @@ from sqlalchemy import (
 )
 
 from agents.incidents.records import IncidentStatus, TimelineKind
-from storage.tables.columns import UtcDateTime, metadata, one_of, serial_id
+from storage.tables.columns import UtcDateTime, metadata, one_of, owned_by, serial_id
 
 __all__ = ["INCIDENT_STATUSES", "TIMELINE_KINDS", "incident_timeline", "incidents"]
 
@@ -46,12 +45,7 @@ incident_timeline = Table(
     "incident_timeline",
     metadata,
     serial_id(),
-    Column(
-        "incident_id",
-        String,
-        ForeignKey("incidents.incident_id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    owned_by("incident_id", String, "incidents.incident_id"),
     Column("at", UtcDateTime, nullable=False),
     Column("user_id", String, nullable=False),
     Column("kind", String, nullable=False),

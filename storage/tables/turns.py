@@ -8,7 +8,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Float,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from storage.tables.columns import Id, UtcDateTime, metadata, serial_id, team_channel_user
+from storage.tables.columns import Id, UtcDateTime, metadata, owned_by, serial_id, team_channel_user
 
 __all__ = ["conversation_locks", "conversations", "events", "messages", "traces"]
 
@@ -59,12 +58,7 @@ messages = Table(
     "messages",
     metadata,
     serial_id(),
-    Column(
-        "conversation_id",
-        Id,
-        ForeignKey("conversations.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    owned_by("conversation_id", Id, "conversations.id"),
     Column("direction", String, nullable=False),
     Column("user_id", String, nullable=False),  # "" for the bot's own replies
     Column("text", Text, nullable=False),
