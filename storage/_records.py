@@ -30,9 +30,9 @@ def from_row(cls: Callable[..., _D], row: Row[Any], /, **given: object) -> _D:
         KeyError: a field is neither a column of the row nor given.
         TypeError: ``given`` names something that is not a field of ``cls``.
     """
-    names = _field_names(cls)
-    if not given.keys() <= set(names):
-        raise TypeError(f"not fields of {cls!r}: {sorted(given.keys() - set(names))}")
+    names, known = _fields(cls)
+    if not given.keys() <= known:
+        raise TypeError(f"not fields of {cls!r}: {sorted(given.keys() - known)}")
     columns = row._mapping
     return cls(**{name: given[name] if name in given else columns[name] for name in names})
 
@@ -42,11 +42,14 @@ def row_values(
 ) -> dict[str, Any]:
     """The column values of a dataclass instance: each field under its own name, but those in
     ``skip`` (fields with no column, or renamed), then ``columns`` (added or converted)."""
-    values = {name: getattr(value, name) for name in _field_names(type(value)) if name not in skip}
+    names, _ = _fields(type(value))
+    values = {name: getattr(value, name) for name in names if name not in skip}
     values.update(columns)
     return values
 
 
 @cache
-def _field_names(cls: Any) -> tuple[str, ...]:
-    return tuple(field.name for field in fields(cls) if field.init)
+def _fields(cls: Any) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The names of the fields a dataclass's constructor takes, in order and as a set."""
+    names = tuple(field.name for field in fields(cls) if field.init)
+    return names, frozenset(names)
