@@ -1,4 +1,6 @@
-"""What every table shares: the MetaData and its naming convention, the id and time types.
+"""What every table shares: the MetaData and its naming convention, the id and time types, and
+the column vocabulary (:func:`required` and :func:`optional` say NOT NULL or not; the columns
+several tables really share are made by one function each).
 
 Timestamps are ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and UTC text on SQLite; either way
 they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
@@ -18,7 +20,9 @@ __all__ = [
     "UtcDateTime",
     "metadata",
     "one_of",
+    "optional",
     "owned_by",
+    "required",
     "serial_id",
     "team_channel_user",
 ]
@@ -32,6 +36,8 @@ NAMING_CONVENTION = {
 }
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+_Type = type[TypeEngine[Any]] | TypeEngine[Any]
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
 """64-bit ids on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the (autoincrementing) rowid."""
@@ -61,6 +67,22 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def required(
+    name: str,
+    type_: _Type = String,
+    *,
+    unique: bool | None = None,
+    server_default: str | None = None,
+) -> Column[Any]:
+    """A NOT NULL column (a ``String`` unless ``type_`` says otherwise)."""
+    return Column(name, type_, nullable=False, unique=unique, server_default=server_default)
+
+
+def optional(name: str, type_: _Type = String) -> Column[Any]:
+    """A column that may hold NULL (a ``String`` unless ``type_`` says otherwise)."""
+    return Column(name, type_, nullable=True)
+
+
 def serial_id() -> Column[int]:
     """The ``id`` primary key of a table whose rows have no natural key (numbered on insert)."""
     return Column("id", Id, primary_key=True)
@@ -68,7 +90,7 @@ def serial_id() -> Column[int]:
 
 def owned_by(
     name: str,
-    type_: type[TypeEngine[Any]] | TypeEngine[Any],
+    type_: _Type,
     target: str,
     *,
     unique: bool | None = None,
@@ -78,14 +100,10 @@ def owned_by(
     return Column(name, type_, reference, nullable=False, unique=unique)
 
 
-def team_channel_user() -> tuple[Column[str], Column[str], Column[str]]:
+def team_channel_user() -> tuple[Column[Any], Column[Any], Column[Any]]:
     """The workspace, channel and person a record is about (``team_id``, ``channel_id``,
     ``user_id``, in that order), all required."""
-    return (
-        Column("team_id", String, nullable=False),
-        Column("channel_id", String, nullable=False),
-        Column("user_id", String, nullable=False),
-    )
+    return required("team_id"), required("channel_id"), required("user_id")
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:

@@ -21,6 +21,7 @@ from storage.tables.columns import (
     metadata,
     one_of,
     owned_by,
+    required,
     serial_id,
     team_channel_user,
 )
@@ -41,14 +42,14 @@ notes = Table(
     "notes",
     metadata,
     Column("note_id", String, primary_key=True),
-    Column("team_id", String, nullable=False),
-    Column("scope", String, nullable=False),
-    Column("scope_id", String, nullable=False),  # "" for the team scope
-    Column("text", Text, nullable=False),
-    Column("author", String, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("source_channel", String, nullable=False),
-    Column("source_ts", String, nullable=False),
+    required("team_id"),
+    required("scope"),
+    required("scope_id"),  # "" for the team scope
+    required("text", Text),
+    required("author"),
+    required("created_at", UtcDateTime),
+    required("source_channel"),
+    required("source_ts"),
     CheckConstraint(one_of("scope", NOTE_SCOPES), name="scope"),
     Index("ix_notes_team_id_scope_scope_id", "team_id", "scope", "scope_id"),
     Index("ix_notes_team_id_source_channel_source_ts", "team_id", "source_channel", "source_ts"),
@@ -62,8 +63,8 @@ knowledge_files = Table(
     "knowledge_files",
     metadata,
     Column("source", String, primary_key=True),
-    Column("digest", String, nullable=False),
-    Column("indexed_at", UtcDateTime, nullable=False),
+    required("digest"),
+    required("indexed_at", UtcDateTime),
 )
 
 knowledge_chunks = Table(
@@ -71,10 +72,10 @@ knowledge_chunks = Table(
     metadata,
     serial_id(),
     owned_by("source", String, "knowledge_files.source"),
-    Column("heading", Text, nullable=False),
-    Column("anchor", String, nullable=False),
-    Column("text", Text, nullable=False),
-    Column("position", Integer, nullable=False),
+    required("heading", Text),
+    required("anchor"),
+    required("text", Text),
+    required("position", Integer),
     Index("ix_knowledge_chunks_source_position", "source", "position"),
 )
 
@@ -83,8 +84,8 @@ knowledge_misses = Table(
     metadata,
     serial_id(),
     *team_channel_user(),
-    Column("query", Text, nullable=False),
-    Column("at", UtcDateTime, nullable=False),
+    required("query", Text),
+    required("at", UtcDateTime),
     Index("ix_knowledge_misses_at", "at"),
 )
 
@@ -98,8 +99,8 @@ thread_memory = Table(
     Column("team_id", String, primary_key=True),
     Column("channel_id", String, primary_key=True),
     Column("thread_ts", String, primary_key=True),
-    Column("facts", JSON, nullable=False),
-    Column("summary", Text, nullable=False),
-    Column("covered", Integer, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    required("facts", JSON),
+    required("summary", Text),
+    required("covered", Integer),
+    required("updated_at", UtcDateTime),
 )

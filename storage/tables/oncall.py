@@ -15,7 +15,15 @@ from sqlalchemy import (
 )
 
 from agents.incidents.records import IncidentStatus, TimelineKind
-from storage.tables.columns import UtcDateTime, metadata, one_of, owned_by, serial_id
+from storage.tables.columns import (
+    UtcDateTime,
+    metadata,
+    one_of,
+    optional,
+    owned_by,
+    required,
+    serial_id,
+)
 
 __all__ = ["INCIDENT_STATUSES", "TIMELINE_KINDS", "incident_timeline", "incidents"]
 
@@ -26,16 +34,16 @@ incidents = Table(
     "incidents",
     metadata,
     Column("incident_id", String, primary_key=True),
-    Column("team_id", String, nullable=False),
-    Column("channel_id", String, nullable=False),
-    Column("channel_name", String, nullable=False),
-    Column("origin_channel_id", String, nullable=False),
-    Column("title", Text, nullable=False),
-    Column("severity", String, nullable=False),
-    Column("status", String, nullable=False),
-    Column("reporter", String, nullable=False),
-    Column("declared_at", UtcDateTime, nullable=False),
-    Column("resolved_at", UtcDateTime, nullable=True),
+    required("team_id"),
+    required("channel_id"),
+    required("channel_name"),
+    required("origin_channel_id"),
+    required("title", Text),
+    required("severity"),
+    required("status"),
+    required("reporter"),
+    required("declared_at", UtcDateTime),
+    optional("resolved_at", UtcDateTime),
     UniqueConstraint("team_id", "channel_id"),
     CheckConstraint(one_of("status", INCIDENT_STATUSES), name="status"),
     Index("ix_incidents_team_id_status", "team_id", "status"),
@@ -46,10 +54,10 @@ incident_timeline = Table(
     metadata,
     serial_id(),
     owned_by("incident_id", String, "incidents.incident_id"),
-    Column("at", UtcDateTime, nullable=False),
-    Column("user_id", String, nullable=False),
-    Column("kind", String, nullable=False),
-    Column("text", Text, nullable=False),
+    required("at", UtcDateTime),
+    required("user_id"),
+    required("kind"),
+    required("text", Text),
     CheckConstraint(one_of("kind", TIMELINE_KINDS), name="kind"),
     Index("ix_incident_timeline_incident_id_id", "incident_id", "id"),
 )

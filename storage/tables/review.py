@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, String, Table, Text, UniqueConstraint
 
-from storage.tables.columns import UtcDateTime, metadata, serial_id
+from storage.tables.columns import UtcDateTime, metadata, optional, required, serial_id
 
 __all__ = ["feedback", "reviews"]
 
@@ -13,14 +13,14 @@ feedback = Table(
     "feedback",
     metadata,
     serial_id(),
-    Column("trace_id", String, nullable=False),
-    Column("team_id", String, nullable=False),
-    Column("user_id", String, nullable=False),
-    Column("vote", String, nullable=False),
-    Column("reason", String, nullable=True),
-    Column("comment", Text, nullable=False, server_default=""),
-    Column("expected", Text, nullable=False, server_default=""),
-    Column("at", UtcDateTime, nullable=False),
+    required("trace_id"),
+    required("team_id"),
+    required("user_id"),
+    required("vote"),
+    optional("reason"),
+    required("comment", Text, server_default=""),
+    required("expected", Text, server_default=""),
+    required("at", UtcDateTime),
     UniqueConstraint("trace_id", "user_id"),
     CheckConstraint("vote IN ('up', 'down')", name="vote"),
     Index("ix_feedback_vote_at", "vote", "at"),
@@ -32,11 +32,11 @@ reviews = Table(
     "reviews",
     metadata,
     Column("trace_id", String, primary_key=True),
-    Column("label", String, nullable=True),
-    Column("labelled_by", String, nullable=True),
-    Column("labelled_at", UtcDateTime, nullable=True),
-    Column("promoted_by", String, nullable=True),
-    Column("promoted_at", UtcDateTime, nullable=True),
+    optional("label"),
+    optional("labelled_by"),
+    optional("labelled_at", UtcDateTime),
+    optional("promoted_by"),
+    optional("promoted_at", UtcDateTime),
     # The reviewer's corrections of what the evaluation case expects (agent, action...).
-    Column("expected_json", JSON, nullable=True),
+    optional("expected_json", JSON),
 )

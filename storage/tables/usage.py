@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table
 
-from storage.tables.columns import UtcDateTime, metadata, serial_id, team_channel_user
+from storage.tables.columns import UtcDateTime, metadata, required, serial_id, team_channel_user
 
 __all__ = ["llm_usage", "rate_buckets"]
 
@@ -13,15 +13,15 @@ llm_usage = Table(
     "llm_usage",
     metadata,
     serial_id(),
-    Column("trace_id", String, nullable=False),
+    required("trace_id"),
     *team_channel_user(),
-    Column("agent", String, nullable=False),
-    Column("provider", String, nullable=False),
-    Column("model", String, nullable=False),
-    Column("input_tokens", Integer, nullable=False),
-    Column("output_tokens", Integer, nullable=False),
-    Column("cost_micros", BigInteger, nullable=False),
-    Column("at", UtcDateTime, nullable=False),
+    required("agent"),
+    required("provider"),
+    required("model"),
+    required("input_tokens", Integer),
+    required("output_tokens", Integer),
+    required("cost_micros", BigInteger),
+    required("at", UtcDateTime),
     Index("ix_llm_usage_team_id_at", "team_id", "at"),
     Index("ix_llm_usage_team_id_agent_at", "team_id", "agent", "at"),
     Index("ix_llm_usage_team_id_user_id_at", "team_id", "user_id", "at"),
@@ -32,6 +32,6 @@ rate_buckets = Table(
     "rate_buckets",
     metadata,
     Column("key", String, primary_key=True),
-    Column("tokens", Float, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    required("tokens", Float),
+    required("updated_at", UtcDateTime),
 )
