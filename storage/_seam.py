@@ -1,26 +1,47 @@
-"""The seam between the stores and SQLAlchemy: error translation and dialect-specific SQL.
+r"""The seam between the stores and SQLAlchemy: error translation and dialect-specific SQL.
 
 Every store method runs inside :func:`translated`, so callers only ever see
 :class:`~agents.kernel.errors.StorageError`; the driver's exception stays on ``__cause__``.
+Every store is a :class:`SqlStore`; its one-statement work goes through :func:`fetch_all`,
+:func:`fetch_first`, :func:`fetch_scalar`, :func:`execute` and :func:`count_changed`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.expression import Executable
 
 from agents.kernel.errors import StorageError
-from storage.engine import Dialect
+from storage.engine import Dialect, Writes, views
 
-__all__ = ["insert", "narrow", "translated"]
+__all__ = [
+    "SqlStore",
+    "count_changed",
+    "execute",
+    "fetch_all",
+    "fetch_first",
+    "fetch_scalar",
+    "insert",
+    "narrow",
+    "translated",
+]
 
 _T = TypeVar("_T", bound=str)
 _MAX_DETAIL = 200
+
+
+class SqlStore:
+    """A store over one engine, seen through its views (shared by every store of the engine)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._db = views(engine)
 
 
 def insert(dialect: Dialect, table: Table) -> sqlite.Insert | postgresql.Insert:
@@ -53,3 +74,48 @@ def translated(action: str) -> Iterator[None]:
     except (SQLAlchemyError, OSError) as exc:
         # OSError: asyncpg raises connection failures (refused, timeout) unwrapped.
         raise StorageError(f"could not {action}: {_describe(exc)}") from exc
+
+
+async def fetch_all(read: AsyncEngine, statement: Executable, *, action: str) -> Sequence[Row[Any]]:
+    """Every row ``statement`` reads.
+
+    Raises:
+        StorageError: the database failed (``action`` says what could not be done).
+    """
+    with translated(action):
+        async with read.connect() as connection:
+            return (await connection.execute(statement)).all()
+
+
+async def fetch_first(read: AsyncEngine, statement: Executable, *, action: str) -> Row[Any] | None:
+    """The first row ``statement`` reads, if any (StorageError as :func:`fetch_all`)."""
+    with translated(action):
+        async with read.connect() as connection:
+            return (await connection.execute(statement)).first()
+
+
+async def fetch_scalar(read: AsyncEngine, statement: Executable, *, action: str) -> Any:
+    """The one value ``statement`` reads (StorageError as :func:`fetch_all`)."""
+    with translated(action):
+        async with read.connect() as connection:
+            return (await connection.execute(statement)).scalar_one()
+
+
+async def execute(
+    write: Writes,
+    statement: Executable,
+    values: Mapping[str, Any] | None = None,
+    *,
+    action: str,
+) -> None:
+    """Run one write statement in its own transaction (StorageError as :func:`fetch_all`)."""
+    with translated(action):
+        async with write.begin() as connection:
+            await connection.execute(statement, values)
+
+
+async def count_changed(write: Writes, statement: Executable, *, action: str) -> int:
+    """Run one UPDATE or DELETE in its own transaction; how many rows it changed."""
+    with translated(action):
+        async with write.begin() as connection:
+            return int((await connection.execute(statement)).rowcount or 0)

@@ -15,15 +15,24 @@ from typing import Any, get_args
 
 import structlog
 from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.actions.approval import Approval, ApprovalState
 from agents.actions.jobs import AuditEntry
 from agents.actions.spec import ParamValue
 from agents.kernel.errors import StorageError
-from storage._seam import insert, narrow, translated
+from storage._records import from_row, row_values
+from storage._seam import (
+    SqlStore,
+    count_changed,
+    fetch_all,
+    fetch_first,
+    insert,
+    narrow,
+    translated,
+)
 from storage.audit import append_entries
-from storage.engine import Dialect, views
+from storage.engine import Dialect
 from storage.tables import approval_votes, approvals, jobs
 
 __all__ = ["SqlApprovalStore"]
@@ -48,11 +57,8 @@ _MUTABLE = (
 )
 
 
-class SqlApprovalStore:
+class SqlApprovalStore(SqlStore):
     """``ApprovalStore`` on SQL: ``approvals``, ``approval_votes`` and the ``jobs`` they feed."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def create(self, approval: Approval, *, audit: AuditEntry) -> None:
         """Insert the approval and its ``requested`` audit entry in one transaction.
@@ -115,10 +121,7 @@ class SqlApprovalStore:
     async def set_message_ts(self, approval_id: str, ts: str) -> None:
         """Remember the ts of the approval's card (not a transition: the version stays)."""
         statement = update(approvals).where(approvals.c.id == approval_id).values(message_ts=ts)
-        with translated("remember an approval card"):
-            async with self._db.write.begin() as connection:
-                updated = (await connection.execute(statement)).rowcount
-        if not updated:
+        if not await count_changed(self._db.write, statement, action="remember an approval card"):
             log.warning("approval_not_found", approval_id=approval_id)
 
     async def pending(self, *, team_id: str, limit: int) -> Sequence[Approval]:
@@ -142,15 +145,11 @@ class SqlApprovalStore:
         return await self._many(statement, action="list approvals due to expire")
 
     async def _one(self, condition: Any, *, action: str) -> Approval | None:
-        with translated(action):
-            async with self._db.read.connect() as connection:
-                row = (await connection.execute(select(approvals).where(condition))).first()
+        row = await fetch_first(self._db.read, select(approvals).where(condition), action=action)
         return None if row is None else _approval(row)
 
     async def _many(self, statement: Any, *, action: str) -> list[Approval]:
-        with translated(action):
-            async with self._db.read.connect() as connection:
-                rows = (await connection.execute(statement)).all()
+        rows = await fetch_all(self._db.read, statement, action=action)
         return [_approval(row) for row in rows]
 
 
@@ -208,31 +207,12 @@ async def _enqueue(connection: AsyncConnection, dialect: Dialect, approval: Appr
 
 
 def _values(approval: Approval) -> dict[str, Any]:
-    return {
-        "id": approval.id,
-        "token": approval.token,
-        "action": approval.action,
-        "params_json": dict(approval.params),
-        "requester": approval.requester,
-        "team_id": approval.team_id,
-        "channel_id": approval.channel_id,
-        "thread_ts": approval.thread_ts,
-        "trace_id": approval.trace_id,
-        "idempotency_key": approval.idempotency_key,
-        "quorum": approval.quorum,
-        "self_approval": approval.self_approval,
-        "state": approval.state,
-        "approvals_json": list(approval.approvals),
-        "decided_by": approval.decided_by,
-        "reason": approval.reason,
-        "result": approval.result,
-        "message_ts": approval.message_ts,
-        "version": approval.version,
-        "edits": approval.edits,
-        "created_at": approval.created_at,
-        "expires_at": approval.expires_at,
-        "updated_at": approval.updated_at,
-    }
+    return row_values(
+        approval,
+        skip=("params", "approvals"),
+        params_json=dict(approval.params),
+        approvals_json=list(approval.approvals),
+    )
 
 
 def _params(data: object, *, approval_id: str) -> Mapping[str, ParamValue]:
@@ -251,28 +231,11 @@ def _voters(data: object, *, approval_id: str) -> tuple[str, ...]:
 
 
 def _approval(row: Row[*tuple[Any, ...]]) -> Approval:
-    return Approval(
-        id=row.id,
-        token=row.token,
-        action=row.action,
+    return from_row(
+        Approval,
+        row,
         params=_params(row.params_json, approval_id=row.id),
-        requester=row.requester,
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        thread_ts=row.thread_ts,
-        trace_id=row.trace_id,
-        idempotency_key=row.idempotency_key,
-        quorum=row.quorum,
         self_approval=bool(row.self_approval),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
         state=narrow(row.state, _STATES, column="approvals.state"),
         approvals=_voters(row.approvals_json, approval_id=row.id),
-        decided_by=row.decided_by,
-        reason=row.reason,
-        result=row.result,
-        message_ts=row.message_ts,
-        version=row.version,
-        updated_at=row.updated_at,
-        edits=row.edits,
     )

@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any, get_args
 
 from sqlalchemy import Row, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.actions.jobs import AuditEntry, AuditKind
 from agents.kernel.errors import StorageError
-from storage._seam import narrow, translated
-from storage.engine import views
+from storage._records import from_row, row_values
+from storage._seam import SqlStore, execute, fetch_all, narrow
 from storage.tables import audit_log
 
 __all__ = ["SqlAuditLog", "append_entries"]
@@ -25,17 +25,13 @@ __all__ = ["SqlAuditLog", "append_entries"]
 _KINDS: tuple[AuditKind, ...] = get_args(AuditKind)
 
 
-class SqlAuditLog:
+class SqlAuditLog(SqlStore):
     """``AuditLog`` on SQL: one row per entry, never changed once written."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def append(self, entry: AuditEntry) -> None:
         """Add one entry."""
-        with translated("append to the audit log"):
-            async with self._db.write.begin() as connection:
-                await connection.execute(insert(audit_log).values(**_values(entry)))
+        statement = insert(audit_log).values(**_values(entry))
+        await execute(self._db.write, statement, action="append to the audit log")
 
     async def entries(
         self,
@@ -61,9 +57,7 @@ class SqlAuditLog:
         if trace_id is not None:
             statement = statement.where(audit_log.c.trace_id == trace_id)
         statement = statement.limit(max(limit, 0))
-        with translated("read the audit log"):
-            async with self._db.read.connect() as connection:
-                rows = (await connection.execute(statement)).all()
+        rows = await fetch_all(self._db.read, statement, action="read the audit log")
         return [_entry(row) for row in rows]
 
 
@@ -74,15 +68,7 @@ async def append_entries(connection: AsyncConnection, entries: Sequence[AuditEnt
 
 
 def _values(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "at": entry.at,
-        "actor": entry.actor,
-        "kind": entry.kind,
-        "action": entry.action,
-        "approval_id": entry.approval_id,
-        "trace_id": entry.trace_id,
-        "details_json": dict(entry.details),
-    }
+    return row_values(entry, skip=("details",), details_json=dict(entry.details))
 
 
 def _details(data: object, *, entry_id: int) -> Mapping[str, str]:
@@ -94,12 +80,9 @@ def _details(data: object, *, entry_id: int) -> Mapping[str, str]:
 
 
 def _entry(row: Row[*tuple[Any, ...]]) -> AuditEntry:
-    return AuditEntry(
-        at=row.at,
-        actor=row.actor,
+    return from_row(
+        AuditEntry,
+        row,
         kind=narrow(row.kind, _KINDS, column="audit_log.kind"),
-        action=row.action,
-        approval_id=row.approval_id,
-        trace_id=row.trace_id,
         details=_details(row.details_json, entry_id=row.id),
     )

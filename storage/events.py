@@ -9,13 +9,13 @@ from typing import Any, get_args
 import structlog
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
 from agents.kernel.errors import StorageError
 from agents.kernel.models import EventStatus, Inbound, Source
-from storage._seam import insert, narrow, translated
-from storage.engine import Dialect, views
+from storage._records import from_row, row_values
+from storage._seam import SqlStore, fetch_all, insert, narrow, translated
+from storage.engine import Dialect
 from storage.tables import events
 
 __all__ = ["SqlEventStore", "finish_event_on"]
@@ -39,11 +39,8 @@ _COUNT_ATTEMPT = (
 )
 
 
-class SqlEventStore:
+class SqlEventStore(SqlStore):
     """``EventStore`` on SQL: one row per delivery, unique per ``(team_id, event_id)``."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def claim(self, inbound: Inbound) -> bool:
         """Insert the delivery unless it exists; True if this call inserted it.
@@ -51,20 +48,7 @@ class SqlEventStore:
         One ``INSERT … ON CONFLICT DO NOTHING``: the unique constraint decides between racing
         claimers, so exactly one of them wins. The row starts at one attempt: the claimer's.
         """
-        values = {
-            "team_id": inbound.team_id,
-            "event_id": inbound.event_id,
-            "trace_id": inbound.trace_id,
-            "source": inbound.source,
-            "channel_id": inbound.channel_id,
-            "user_id": inbound.user_id,
-            "text": inbound.text,
-            "ts": inbound.ts,
-            "thread_ts": inbound.thread_ts,
-            "received_at": inbound.received_at,
-            "status": "claimed",
-            "attempts": 1,
-        }
+        values = row_values(inbound, status="claimed", attempts=1)
         with translated("claim a delivery"):
             return await self._db.write.run(_claim, _CLAIM[self._db.dialect], values)
 
@@ -85,9 +69,7 @@ class SqlEventStore:
             .order_by(events.c.received_at, events.c.id)
             .limit(max(limit, 0))
         )
-        with translated("list unfinished deliveries"):
-            async with self._db.read.connect() as connection:
-                rows = (await connection.execute(statement)).all()
+        rows = await fetch_all(self._db.read, statement, action="list unfinished deliveries")
         return [_inbound(row) for row in rows]
 
     async def count_attempt(self, *, team_id: str, event_id: str) -> int:
@@ -130,15 +112,4 @@ def _count_attempt(connection: Connection, values: dict[str, Any]) -> int | None
 
 
 def _inbound(row: Row[*tuple[Any, ...]]) -> Inbound:
-    return Inbound(
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        user_id=row.user_id,
-        text=row.text,
-        source=narrow(row.source, _SOURCES, column="events.source"),
-        event_id=row.event_id,
-        trace_id=row.trace_id,
-        received_at=row.received_at,
-        ts=row.ts,
-        thread_ts=row.thread_ts,
-    )
+    return from_row(Inbound, row, source=narrow(row.source, _SOURCES, column="events.source"))

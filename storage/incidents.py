@@ -7,12 +7,11 @@ from typing import Any, get_args
 
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.incidents.records import Incident, IncidentStatus, TimelineEntry, TimelineKind
 from agents.kernel.errors import StorageError
-from storage._seam import narrow, translated
-from storage.engine import views
+from storage._records import from_row, row_values
+from storage._seam import SqlStore, fetch_all, narrow, translated
 from storage.tables import incident_timeline, incidents
 
 __all__ = ["SqlIncidentStore"]
@@ -21,11 +20,8 @@ _STATUSES: tuple[IncidentStatus, ...] = get_args(IncidentStatus)
 _KINDS: tuple[TimelineKind, ...] = get_args(TimelineKind)
 
 
-class SqlIncidentStore:
+class SqlIncidentStore(SqlStore):
     """``IncidentStore`` on SQL: ``incidents`` rows and their ``incident_timeline``."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def create(self, incident: Incident) -> None:
         """Store a new incident with its first timeline entries."""
@@ -70,27 +66,12 @@ class SqlIncidentStore:
             .where(incidents.c.team_id == team_id, incidents.c.status != "resolved")
             .order_by(incidents.c.declared_at.desc(), incidents.c.incident_id)
         )
-        with translated("list open incidents"):
-            async with self._db.read.connect() as connection:
-                return [_incident(row, []) for row in await connection.execute(statement)]
+        rows = await fetch_all(self._db.read, statement, action="list open incidents")
+        return [_incident(row, []) for row in rows]
 
 
 def _create(connection: Connection, incident: Incident) -> None:
-    connection.execute(
-        insert(incidents).values(
-            incident_id=incident.incident_id,
-            team_id=incident.team_id,
-            channel_id=incident.channel_id,
-            channel_name=incident.channel_name,
-            origin_channel_id=incident.origin_channel_id,
-            title=incident.title,
-            severity=incident.severity,
-            status=incident.status,
-            reporter=incident.reporter,
-            declared_at=incident.declared_at,
-            resolved_at=incident.resolved_at,
-        )
-    )
+    connection.execute(insert(incidents).values(row_values(incident, skip=("timeline",))))
     if incident.timeline:
         connection.execute(
             insert(incident_timeline),
@@ -133,36 +114,14 @@ def _timeline(incident_id: str) -> Any:
 
 
 def _entry_values(incident_id: str, entry: TimelineEntry) -> dict[str, Any]:
-    return {
-        "incident_id": incident_id,
-        "at": entry.at,
-        "user_id": entry.user_id,
-        "kind": entry.kind,
-        "text": entry.text,
-    }
+    return row_values(entry, incident_id=incident_id)
 
 
 def _entry(row: Row[Any]) -> TimelineEntry:
-    return TimelineEntry(
-        at=row.at,
-        user_id=row.user_id,
-        kind=narrow(row.kind, _KINDS, column="incident_timeline.kind"),
-        text=row.text,
-    )
+    kind = narrow(row.kind, _KINDS, column="incident_timeline.kind")
+    return from_row(TimelineEntry, row, kind=kind)
 
 
 def _incident(row: Row[Any], timeline: list[TimelineEntry]) -> Incident:
-    return Incident(
-        incident_id=row.incident_id,
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        channel_name=row.channel_name,
-        origin_channel_id=row.origin_channel_id,
-        title=row.title,
-        severity=row.severity,
-        status=narrow(row.status, _STATUSES, column="incidents.status"),
-        reporter=row.reporter,
-        declared_at=row.declared_at,
-        resolved_at=row.resolved_at,
-        timeline=tuple(timeline),
-    )
+    status = narrow(row.status, _STATUSES, column="incidents.status")
+    return from_row(Incident, row, status=status, timeline=tuple(timeline))

@@ -14,11 +14,9 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Select, and_, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.actions.jobs import Job
-from storage._seam import translated
-from storage.engine import views
+from storage._seam import SqlStore, count_changed, translated
 from storage.tables import jobs
 
 __all__ = ["SqlJobStore"]
@@ -30,11 +28,8 @@ log = structlog.get_logger(__name__)
 _CLAIM_ATTEMPTS = 3
 
 
-class SqlJobStore:
+class SqlJobStore(SqlStore):
     """``JobStore`` on SQL: one ``jobs`` row per approved approval."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def claim_next(self, *, owner: str, now: datetime, lease: timedelta) -> Job | None:
         """Claim the oldest runnable job for ``owner`` until ``now + lease``.
@@ -90,9 +85,7 @@ class SqlJobStore:
             .where(jobs.c.id == job_id, jobs.c.state == "running", jobs.c.lease_owner == owner)
             .values(lease_expires_at=now + lease)
         )
-        with translated("renew a job lease"):
-            async with self._db.write.begin() as connection:
-                return bool((await connection.execute(statement)).rowcount)
+        return bool(await count_changed(self._db.write, statement, action="renew a job lease"))
 
     async def complete(self, job_id: str, *, owner: str, now: datetime) -> None:
         """Mark the job done, if ``owner`` holds it; otherwise log and change nothing."""
@@ -101,10 +94,7 @@ class SqlJobStore:
             .where(jobs.c.id == job_id, jobs.c.state == "running", jobs.c.lease_owner == owner)
             .values(state="done", finished_at=now)
         )
-        with translated("complete a job"):
-            async with self._db.write.begin() as connection:
-                updated = (await connection.execute(statement)).rowcount
-        if not updated:
+        if not await count_changed(self._db.write, statement, action="complete a job"):
             log.warning("job_not_held", job_id=job_id, owner=owner)
 
     def _candidate(self, now: datetime) -> Select[*tuple[Any, ...]]:

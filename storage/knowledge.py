@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import delete, desc, insert, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.words import content_words
 from agents.memory.knowledge import Chunk, Hit, KnowledgeIndex, Miss
-from storage._seam import translated
-from storage.engine import Dialect, views
+from storage._records import from_row, row_values
+from storage._seam import SqlStore, count_changed, execute, fetch_all, translated
+from storage.engine import Dialect
 from storage.tables import knowledge_chunks, knowledge_files, knowledge_misses
 
 __all__ = ["SqlKnowledgeIndex", "fts5_query", "tsquery"]
@@ -53,11 +53,8 @@ def tsquery(query: str) -> str:
     return " | ".join(word for word in words if word)
 
 
-class SqlKnowledgeIndex(KnowledgeIndex):
+class SqlKnowledgeIndex(SqlStore, KnowledgeIndex):
     """``KnowledgeIndex`` on SQLite FTS5 or PostgreSQL tsvector."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def replace_file(self, source: str, *, digest: str, chunks: Sequence[Chunk]) -> bool:
         """Replace a file's chunks, unless the stored digest is the same."""
@@ -85,23 +82,15 @@ class SqlKnowledgeIndex(KnowledgeIndex):
 
     async def record_miss(self, miss: Miss) -> None:
         """Store a question that found nothing good enough."""
-        values = {
-            "team_id": miss.team_id,
-            "channel_id": miss.channel_id,
-            "user_id": miss.user_id,
-            "query": miss.query,
-            "at": miss.at,
-        }
-        with translated("record a knowledge miss"):
-            async with self._db.write.begin() as connection:
-                await connection.execute(insert(knowledge_misses), values)
+        values = row_values(miss)
+        await execute(
+            self._db.write, insert(knowledge_misses), values, action="record a knowledge miss"
+        )
 
     async def purge_misses(self, *, before: datetime) -> int:
         """Delete recorded misses older than ``before`` (retention)."""
         statement = delete(knowledge_misses).where(knowledge_misses.c.at < before)
-        with translated("purge knowledge misses"):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        return await count_changed(self._db.write, statement, action="purge knowledge misses")
 
     async def misses(self, *, limit: int = 100) -> Sequence[Miss]:
         """Recorded misses, newest first."""
@@ -110,12 +99,8 @@ class SqlKnowledgeIndex(KnowledgeIndex):
             .order_by(desc(knowledge_misses.c.at), desc(knowledge_misses.c.id))
             .limit(limit)
         )
-        with translated("list knowledge misses"):
-            async with self._db.read.connect() as connection:
-                return [
-                    Miss(row.team_id, row.channel_id, row.user_id, row.query, row.at)
-                    for row in await connection.execute(statement)
-                ]
+        rows = await fetch_all(self._db.read, statement, action="list knowledge misses")
+        return [from_row(Miss, row) for row in rows]
 
 
 def _search(connection: Connection, statement: Any, expression: str, limit: int) -> list[Any]:
@@ -137,16 +122,7 @@ def _replace_file(connection: Connection, source: str, digest: str, chunks: list
     if chunks:
         connection.execute(
             insert(knowledge_chunks),
-            [
-                {
-                    "source": source,
-                    "heading": chunk.heading,
-                    "anchor": chunk.anchor,
-                    "text": chunk.text,
-                    "position": chunk.position,
-                }
-                for chunk in chunks
-            ],
+            [row_values(chunk, source=source) for chunk in chunks],
         )
     return True
 

@@ -10,23 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import Inbound, Outbound, Trace
-from storage._seam import translated
+from storage._seam import SqlStore, translated
 from storage.conversations import mark_sent_on, record_exchange_on
-from storage.engine import Dialect, views
+from storage.engine import Dialect
 from storage.events import finish_event_on
 from storage.traces import mark_delivered_on, save_trace_on
 
 __all__ = ["SqlTurnLedger"]
 
 
-class SqlTurnLedger:
+class SqlTurnLedger(SqlStore):
     """``TurnLedger`` on SQL."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def record_turn(self, inbound: Inbound, outbound: Outbound, trace: Trace) -> None:
         """Store the person's message, the pending reply and the trace in one transaction.

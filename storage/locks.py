@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import ConversationKey
-from storage._seam import translated
+from storage._seam import SqlStore, execute, translated
 from storage.engine import views
 from storage.tables import conversation_locks
 
@@ -56,11 +56,11 @@ class LocalLocks:
             yield
 
 
-class SqlConversationLocks:
+class SqlConversationLocks(SqlStore):
     """A leased row per thread in PostgreSQL, shared by every replica."""
 
     def __init__(self, engine: AsyncEngine, *, lease: timedelta = _LEASE) -> None:
-        self._db = views(engine)
+        super().__init__(engine)
         self._lease = lease
         self._local = LocalLocks()  # turns of this replica queue here, not on the database
 
@@ -101,9 +101,7 @@ class SqlConversationLocks:
             conversation_locks.c.key == name, conversation_locks.c.owner == owner
         )
         try:
-            with translated("release a conversation lock"):
-                async with self._db.write.begin() as connection:
-                    await connection.execute(statement)
+            await execute(self._db.write, statement, action="release a conversation lock")
         except Exception:  # the lease runs out by itself; the turn's answer is what matters
             log.exception("conversation_lock_not_released")
 

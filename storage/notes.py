@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Any, get_args
 
 from sqlalchemy import ColumnElement, and_, delete, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.memory.notes import Note, NoteScope, NoteStore, Viewer
+from storage._records import from_row, row_values
+from storage._seam import SqlStore, count_changed, execute, fetch_all, narrow
 from storage._seam import insert as upsert
-from storage._seam import narrow, translated
-from storage.engine import views
 from storage.tables import notes
 
 __all__ = ["SqlNoteStore"]
@@ -20,29 +19,14 @@ __all__ = ["SqlNoteStore"]
 _SCOPES: tuple[NoteScope, ...] = get_args(NoteScope)
 
 
-class SqlNoteStore(NoteStore):
+class SqlNoteStore(SqlStore, NoteStore):
     """``NoteStore`` on SQL."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def add(self, note: Note) -> None:
         """Store a note."""
-        values = {
-            "note_id": note.note_id,
-            "team_id": note.team_id,
-            "scope": note.scope,
-            "scope_id": note.scope_id,
-            "text": note.text,
-            "author": note.author,
-            "created_at": note.created_at,
-            "source_channel": note.source_channel,
-            "source_ts": note.source_ts,
-        }
-        statement = upsert(self._db.dialect, notes).values(**values)
-        with translated("store a note"):
-            async with self._db.write.begin() as connection:  # a re-run turn adds it once
-                await connection.execute(statement.on_conflict_do_nothing())
+        statement = upsert(self._db.dialect, notes).values(**row_values(note))
+        # On conflict, nothing: a re-run turn adds it once.
+        await execute(self._db.write, statement.on_conflict_do_nothing(), action="store a note")
 
     async def recall(self, viewer: Viewer, *, words: Sequence[str], limit: int) -> Sequence[Note]:
         """Visible notes containing any of ``words``, newest first."""
@@ -52,9 +36,8 @@ class SqlNoteStore(NoteStore):
                 or_(*(notes.c.text.ilike(_like(w), escape="\\") for w in words))
             )
         statement = statement.order_by(notes.c.created_at.desc(), notes.c.note_id).limit(limit)
-        with translated("recall notes"):
-            async with self._db.read.connect() as connection:
-                return [_note(row) for row in await connection.execute(statement)]
+        rows = await fetch_all(self._db.read, statement, action="recall notes")
+        return [_note(row) for row in rows]
 
     async def forget(self, viewer: Viewer, *, words: Sequence[str]) -> int:
         """Delete visible notes containing every word."""
@@ -63,7 +46,7 @@ class SqlNoteStore(NoteStore):
         statement = delete(notes).where(
             _visible(viewer), *(notes.c.text.ilike(_like(w), escape="\\") for w in words)
         )
-        return await self._delete(statement, "forget notes")
+        return await count_changed(self._db.write, statement, action="forget notes")
 
     async def forget_source(self, *, team_id: str, channel_id: str, ts: str) -> int:
         """Delete notes made from one Slack message."""
@@ -72,7 +55,7 @@ class SqlNoteStore(NoteStore):
             notes.c.source_channel == channel_id,
             notes.c.source_ts == ts,
         )
-        return await self._delete(statement, "forget a message's notes")
+        return await count_changed(self._db.write, statement, action="forget a message's notes")
 
     async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
         """Delete a person's notes and the notes they wrote (in any team when None)."""
@@ -84,16 +67,12 @@ class SqlNoteStore(NoteStore):
         )
         if team_id is not None:
             statement = statement.where(notes.c.team_id == team_id)
-        return await self._delete(statement, "forget a person's notes")
+        return await count_changed(self._db.write, statement, action="forget a person's notes")
 
     async def purge(self, *, before: datetime) -> int:
         """Delete notes older than ``before``."""
-        return await self._delete(delete(notes).where(notes.c.created_at < before), "purge notes")
-
-    async def _delete(self, statement: Any, action: str) -> int:
-        with translated(action):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        statement = delete(notes).where(notes.c.created_at < before)
+        return await count_changed(self._db.write, statement, action="purge notes")
 
 
 def _like(word: str) -> str:
@@ -114,14 +93,4 @@ def _visible(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def _note(row: Any) -> Note:
-    return Note(
-        note_id=row.note_id,
-        team_id=row.team_id,
-        scope=narrow(row.scope, _SCOPES, column="notes.scope"),
-        scope_id=row.scope_id,
-        text=row.text,
-        author=row.author,
-        created_at=row.created_at,
-        source_channel=row.source_channel,
-        source_ts=row.source_ts,
-    )
+    return from_row(Note, row, scope=narrow(row.scope, _SCOPES, column="notes.scope"))

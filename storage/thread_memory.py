@@ -7,12 +7,11 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import ConversationKey
 from agents.memory.threads import ThreadMemory, ThreadMemoryStore
-from storage._seam import insert, translated
-from storage.engine import Dialect, views
+from storage._seam import SqlStore, count_changed, insert, translated
+from storage.engine import Dialect
 from storage.tables import thread_memory
 
 __all__ = ["SqlThreadMemoryStore"]
@@ -26,11 +25,8 @@ def _where(key: ConversationKey) -> tuple[Any, ...]:
     )
 
 
-class SqlThreadMemoryStore(ThreadMemoryStore):
+class SqlThreadMemoryStore(SqlStore, ThreadMemoryStore):
     """``ThreadMemoryStore`` on SQL: one ``thread_memory`` row per thread."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def get(self, key: ConversationKey) -> ThreadMemory:
         """The thread's memory (empty when none is stored)."""
@@ -56,16 +52,12 @@ class SqlThreadMemoryStore(ThreadMemoryStore):
             statement = statement.where(thread_memory.c.team_id == team_id)
         if channel_id is not None:
             statement = statement.where(thread_memory.c.channel_id == channel_id)
-        with translated("drop thread summaries"):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        return await count_changed(self._db.write, statement, action="drop thread summaries")
 
     async def purge(self, *, before: datetime) -> int:
         """Delete thread memory not touched since ``before``."""
         statement = delete(thread_memory).where(thread_memory.c.updated_at < before)
-        with translated("purge thread memory"):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        return await count_changed(self._db.write, statement, action="purge thread memory")
 
 
 def _get(connection: Connection, key: ConversationKey) -> ThreadMemory:

@@ -9,11 +9,11 @@ import structlog
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import PlannerName, RouteReason, Source, Trace, TurnOutcome
-from storage._seam import insert, narrow, translated
-from storage.engine import Dialect, views
+from storage._records import from_row, row_values
+from storage._seam import SqlStore, fetch_first, insert, narrow, translated
+from storage.engine import Dialect
 from storage.tables import traces
 
 __all__ = ["SqlTraceStore", "mark_delivered_on", "save_trace_on", "trace_from_row"]
@@ -44,11 +44,8 @@ _SAVE = {dialect: _upsert(dialect) for dialect in get_args(Dialect)}
 _MARK_DELIVERED = update(traces).where(traces.c.trace_id == bindparam("w_trace_id"))
 
 
-class SqlTraceStore:
+class SqlTraceStore(SqlStore):
     """``TraceStore`` on SQL, keyed by trace id."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def save(self, trace: Trace) -> None:
         """Insert the trace, or replace every field of the one with the same trace id."""
@@ -63,39 +60,13 @@ class SqlTraceStore:
     async def get(self, trace_id: str) -> Trace | None:
         """The trace with this id, if stored."""
         statement = select(traces).where(traces.c.trace_id == trace_id)
-        with translated("read a trace"):
-            async with self._db.read.connect() as connection:
-                row = (await connection.execute(statement)).first()
+        row = await fetch_first(self._db.read, statement, action="read a trace")
         return None if row is None else trace_from_row(row)
 
 
 def save_trace_on(connection: Connection, dialect: Dialect, trace: Trace) -> None:
     """Insert or wholly replace the trace with this trace id, in the caller's transaction."""
-    values = {
-        "trace_id": trace.trace_id,
-        "team_id": trace.team_id,
-        "channel_id": trace.channel_id,
-        "user_id": trace.user_id,
-        "event_id": trace.event_id,
-        "source": trace.source,
-        "agent": trace.agent,
-        "route_reason": trace.route_reason,
-        "route_score": trace.route_score,
-        "outcome": trace.outcome,
-        "error": trace.error,
-        "started_at": trace.started_at,
-        "route_ms": trace.route_ms,
-        "agent_ms": trace.agent_ms,
-        "total_ms": trace.total_ms,
-        "delivered_at": trace.delivered_at,
-        "planner": trace.planner,
-        "provider": trace.provider,
-        "input_tokens": trace.input_tokens,
-        "output_tokens": trace.output_tokens,
-        "cost_micros": trace.cost_micros,
-        "degraded": trace.degraded,
-        "tool_calls": list(trace.tool_calls),
-    }
+    values = row_values(trace, tool_calls=list(trace.tool_calls))
     connection.execute(_SAVE[dialect], values)
 
 
@@ -108,28 +79,12 @@ def mark_delivered_on(connection: Connection, *, trace_id: str, at: datetime) ->
 
 def trace_from_row(row: Row[*tuple[Any, ...]]) -> Trace:
     """The domain trace of a ``traces`` row (every column selected)."""
-    return Trace(
-        trace_id=row.trace_id,
-        team_id=row.team_id,
-        channel_id=row.channel_id,
-        user_id=row.user_id,
-        event_id=row.event_id,
+    return from_row(
+        Trace,
+        row,
         source=narrow(row.source, _SOURCES, column="traces.source"),
-        agent=row.agent,
         route_reason=narrow(row.route_reason, _REASONS, column="traces.route_reason"),
-        route_score=row.route_score,
         outcome=narrow(row.outcome, _OUTCOMES, column="traces.outcome"),
-        started_at=row.started_at,
-        route_ms=row.route_ms,
-        agent_ms=row.agent_ms,
-        total_ms=row.total_ms,
-        error=row.error,
-        delivered_at=row.delivered_at,
         planner=narrow(row.planner, _PLANNERS, column="traces.planner"),
-        provider=row.provider,
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        cost_micros=row.cost_micros,
-        degraded=row.degraded,
         tool_calls=tuple(str(call) for call in row.tool_calls or ()),
     )

@@ -13,47 +13,29 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.llm.usage import UsageRecord
+from storage._records import row_values
+from storage._seam import SqlStore, count_changed, fetch_scalar, translated
 from storage._seam import insert as upsert
-from storage._seam import translated
-from storage.engine import Dialect, views
+from storage.engine import Dialect
 from storage.tables import llm_usage, rate_buckets
 
 __all__ = ["SqlRateLimiter", "SqlUsageStore"]
 
 
-class SqlUsageStore:
+class SqlUsageStore(SqlStore):
     """``UsageStore`` on SQL: one ``llm_usage`` row per model call."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def purge(self, *, before: datetime) -> int:
         """Delete usage records older than ``before`` (retention)."""
         statement = delete(llm_usage).where(llm_usage.c.at < before)
-        with translated("purge LLM usage"):
-            async with self._db.write.begin() as connection:
-                return int((await connection.execute(statement)).rowcount or 0)
+        return await count_changed(self._db.write, statement, action="purge LLM usage")
 
     async def record(self, usage: UsageRecord) -> None:
         """Store one call's usage."""
-        values = {
-            "trace_id": usage.trace_id,
-            "team_id": usage.team_id,
-            "channel_id": usage.channel_id,
-            "user_id": usage.user_id,
-            "agent": usage.agent,
-            "provider": usage.provider,
-            "model": usage.model,
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-            "cost_micros": usage.cost_micros,
-            "at": usage.at,
-        }
         with translated("record LLM usage"):
-            await self._db.write.run(_insert_usage, values)
+            await self._db.write.run(_insert_usage, row_values(usage))
 
     async def spent(
         self,
@@ -74,20 +56,15 @@ class SqlUsageStore:
             statement = statement.where(llm_usage.c.user_id == user_id)
         if channel_id is not None:
             statement = statement.where(llm_usage.c.channel_id == channel_id)
-        with translated("sum LLM spend"):
-            async with self._db.read.connect() as connection:
-                return int((await connection.execute(statement)).scalar_one())
+        return int(await fetch_scalar(self._db.read, statement, action="sum LLM spend"))
 
 
 def _insert_usage(connection: Connection, values: dict[str, Any]) -> None:
     connection.execute(insert(llm_usage), values)
 
 
-class SqlRateLimiter:
+class SqlRateLimiter(SqlStore):
     """``RateLimiter`` on SQL: one ``rate_buckets`` row per key."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._db = views(engine)
 
     async def take(
         self, key: str, *, capacity: float, refill_per_second: float, now: datetime

@@ -138,7 +138,7 @@ def test_stored_times_parse_as_utc_with_or_without_an_offset() -> None:
     """SQLite keeps naive UTC text; a value that carries an offset is converted to UTC."""
     from datetime import UTC, datetime
 
-    from storage.conversations import _utc
+    from storage.conversations.context import _utc
 
     assert _utc("2026-11-29 12:00:00.000001") == datetime(2026, 11, 29, 12, 0, 0, 1, tzinfo=UTC)
     assert _utc("2026-11-29 13:00:00+01:00") == datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

@@ -1,0 +1,231 @@
+"""One engine seen the ways the stores use it: reads, writes, transactions and quick reads.
+
+Writes on SQLite begin ``IMMEDIATE``; one-statement work on PostgreSQL runs in autocommit (one
+round trip, no BEGIN/COMMIT). Write views offer ``begin()`` (an ``AsyncConnection`` in a
+transaction) and ``run(work, ...)`` (a synchronous function of a ``Connection``, run in one
+transaction).
+
+SQLite has one writer at a time. Left to SQLite, writers that find the lock taken sleep in
+its busy handler and retry (up to 100 ms between tries) while the lock sits free. So this
+process's writers queue in asyncio instead: one FIFO :class:`WriteGate` per engine, taken
+before a connection is checked out and held until it is returned. The busy timeout stays for
+other processes (``switchboard db upgrade``, a second bot). Reads never queue (WAL). On a
+SQLite file, ``run`` executes the whole transaction at once on the event loop's thread
+(:mod:`storage.engine.inline`), not through aiosqlite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from agents.kernel.errors import StorageError
+from storage.engine.inline import InlineReads, InlineWrites
+from storage.engine.sqlite_hooks import WRITE_OPTION, is_file
+
+__all__ = ["Dialect", "EngineViews", "Reads", "WriteGate", "Writes", "views"]
+
+Dialect = Literal["sqlite", "postgresql"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class Writes(Protocol):
+    """A write view: an ``AsyncConnection`` in a transaction, or a function run in one."""
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection in a transaction, committed on success and rolled back on error."""
+        ...
+
+    async def run(
+        self,
+        work: Callable[Concatenate[Connection, _P], _T],
+        /,
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _T:
+        """``work(connection, *args, **kwargs)`` in one transaction; its result once committed.
+
+        ``work`` must only touch the database (on SQLite it may run twice, see
+        :mod:`storage.engine.inline`).
+        """
+        ...
+
+
+class Reads(Protocol):
+    """A read view for short, hot reads: a synchronous function of a ``Connection``."""
+
+    async def run(
+        self,
+        work: Callable[Concatenate[Connection, _P], _T],
+        /,
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _T:
+        """``work(connection, *args, **kwargs)``; it must only read."""
+        ...
+
+
+class WriteGate:
+    """A FIFO queue of one engine's writers, so SQLite's busy handler never arbitrates.
+
+    The lock is made on first use in each event loop: an ``asyncio.Lock`` belongs to one loop,
+    and tests run engines in many.
+    """
+
+    __slots__ = ("_lock", "_loop")
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock | None = None
+        self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
+    def lock(self) -> asyncio.Lock:
+        """This event loop's lock (FIFO: a newcomer never overtakes a waiter)."""
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is None or self._loop() is not loop:
+            self._lock, self._loop = asyncio.Lock(), weakref.ref(loop)
+        return self._lock
+
+
+class _AsyncWrites:
+    """Writes on PostgreSQL: straight to the engine (the database orders its writers)."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self._engine.begin()
+
+    async def run(
+        self,
+        work: Callable[Concatenate[Connection, _P], _T],
+        /,
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _T:
+        async with self._engine.begin() as connection:
+            return await connection.run_sync(work, *args, **kwargs)
+
+
+class _SqliteWrites:
+    """Writes on SQLite: each waits for the engine's gate, then runs inline when it can."""
+
+    __slots__ = ("_engine", "_gate", "_inline")
+
+    def __init__(self, engine: AsyncEngine, gate: WriteGate, inline: InlineWrites | None) -> None:
+        self._engine = engine.execution_options(**{WRITE_OPTION: True})
+        self._gate = gate
+        self._inline = inline
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self._gate.lock(), self._engine.begin() as connection:
+            yield connection
+
+    async def run(
+        self,
+        work: Callable[Concatenate[Connection, _P], _T],
+        /,
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _T:
+        if self._inline is None:  # an in-memory database: only the async engine can see it
+            async with self.begin() as connection:
+                return await connection.run_sync(work, *args, **kwargs)
+
+        def bound(connection: Connection) -> _T:
+            return work(connection, *args, **kwargs)
+
+        async with self._gate.lock():
+            return await self._inline.run(bound)
+
+
+class _AsyncReads:
+    """Reads through the async engine (PostgreSQL, in-memory SQLite)."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def run(
+        self,
+        work: Callable[Concatenate[Connection, _P], _T],
+        /,
+        *args: _P.args,
+        **kwargs: _P.kwargs,
+    ) -> _T:
+        async with self._engine.connect() as connection:
+            return await connection.run_sync(work, *args, **kwargs)
+
+
+# Per engine, not per view: every store calls views() on the same engine and must share them.
+# Neither refers back to the engine, so an engine no one uses any more goes away with them.
+_SQLITE_SHARED: weakref.WeakKeyDictionary[Engine, tuple[WriteGate, InlineWrites | None]] = (
+    weakref.WeakKeyDictionary()
+)
+_SQLITE_READS: weakref.WeakKeyDictionary[Engine, Reads] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True, slots=True)
+class EngineViews:
+    """One engine (one pool) seen the three ways the stores use it.
+
+    Attributes:
+        dialect: which database this is.
+        read: for one-statement reads.
+        quick: for short hot reads (a turn's context): inline on a SQLite file.
+        write: for one-statement writes.
+        transaction: for several statements that must commit together (writes first).
+    """
+
+    dialect: Dialect
+    read: AsyncEngine
+    write: Writes
+    transaction: Writes
+    quick: Reads
+
+
+def views(engine: AsyncEngine) -> EngineViews:
+    """The three views of an engine made by :func:`~storage.engine.create_engine`.
+
+    On SQLite, ``write`` and ``transaction`` are one object: they share the engine's
+    :class:`WriteGate` and its inline connection.
+
+    Raises:
+        StorageError: the engine's dialect is neither SQLite nor PostgreSQL.
+    """
+    name = engine.dialect.name
+    if name == "sqlite":
+        shared = _SQLITE_SHARED.get(engine.sync_engine)
+        if shared is None:
+            shared = _SQLITE_SHARED[engine.sync_engine] = (WriteGate(), InlineWrites.of(engine))
+        writes = _SqliteWrites(engine, *shared)
+        quick = _SQLITE_READS.get(engine.sync_engine)
+        if quick is None:
+            quick = _SQLITE_READS[engine.sync_engine] = _quick_reads(engine)
+        return EngineViews("sqlite", read=engine, write=writes, transaction=writes, quick=quick)
+    if name == "postgresql":
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return EngineViews(
+            "postgresql",
+            read=autocommit,
+            write=_AsyncWrites(autocommit),
+            transaction=_AsyncWrites(engine),
+            quick=_AsyncReads(autocommit),
+        )
+    raise StorageError(f"unsupported database dialect {name!r}")
+
+
+def _quick_reads(engine: AsyncEngine) -> Reads:
+    return InlineReads.of(engine) if is_file(engine.url) else _AsyncReads(engine)

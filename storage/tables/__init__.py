@@ -1,0 +1,58 @@
+"""The schema, as SQLAlchemy Core tables, one module per capability; ``migrations/`` creates
+exactly this.
+
+Timestamps are ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and UTC text on SQLite; either way
+they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
+"""
+
+from storage.tables.actions import APPROVAL_STATES, approval_votes, approvals, audit_log, jobs
+from storage.tables.columns import NAMING_CONVENTION, UtcDateTime, metadata
+from storage.tables.memory import (
+    NOT_IN_METADATA,
+    NOTE_SCOPES,
+    knowledge_chunks,
+    knowledge_files,
+    knowledge_misses,
+    notes,
+    thread_memory,
+)
+from storage.tables.oncall import (
+    INCIDENT_STATUSES,
+    TIMELINE_KINDS,
+    incident_timeline,
+    incidents,
+)
+from storage.tables.review import feedback, reviews
+from storage.tables.turns import conversation_locks, conversations, events, messages, traces
+from storage.tables.usage import llm_usage, rate_buckets
+
+__all__ = [
+    "APPROVAL_STATES",
+    "INCIDENT_STATUSES",
+    "NAMING_CONVENTION",
+    "NOTE_SCOPES",
+    "NOT_IN_METADATA",
+    "TIMELINE_KINDS",
+    "UtcDateTime",
+    "approval_votes",
+    "approvals",
+    "audit_log",
+    "conversation_locks",
+    "conversations",
+    "events",
+    "feedback",
+    "incident_timeline",
+    "incidents",
+    "jobs",
+    "knowledge_chunks",
+    "knowledge_files",
+    "knowledge_misses",
+    "llm_usage",
+    "messages",
+    "metadata",
+    "notes",
+    "rate_buckets",
+    "reviews",
+    "thread_memory",
+    "traces",
+]

@@ -1,0 +1,111 @@
+"""What every table shares: the MetaData and its naming convention, the id and time types, and
+the column vocabulary (:func:`required` and :func:`optional` say NOT NULL or not; the columns
+several tables really share are made by one function each).
+
+Timestamps are ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and UTC text on SQLite; either way
+they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, ForeignKey, Integer, MetaData, String
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Id",
+    "UtcDateTime",
+    "metadata",
+    "one_of",
+    "optional",
+    "owned_by",
+    "required",
+    "serial_id",
+    "team_channel_user",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+_Type = type[TypeEngine[Any]] | TypeEngine[Any]
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+"""64-bit ids on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the (autoincrementing) rowid."""
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC; naive datetimes are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (SQLite keeps no offset, so every stored value must be UTC)."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime: storage takes timezone-aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return the stored instant as an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def required(
+    name: str,
+    type_: _Type = String,
+    *,
+    unique: bool | None = None,
+    server_default: str | None = None,
+) -> Column[Any]:
+    """A NOT NULL column (a ``String`` unless ``type_`` says otherwise)."""
+    return Column(name, type_, nullable=False, unique=unique, server_default=server_default)
+
+
+def optional(name: str, type_: _Type = String) -> Column[Any]:
+    """A column that may hold NULL (a ``String`` unless ``type_`` says otherwise)."""
+    return Column(name, type_, nullable=True)
+
+
+def serial_id() -> Column[int]:
+    """The ``id`` primary key of a table whose rows have no natural key (numbered on insert)."""
+    return Column("id", Id, primary_key=True)
+
+
+def owned_by(
+    name: str,
+    type_: _Type,
+    target: str,
+    *,
+    unique: bool | None = None,
+) -> Column[Any]:
+    """A required reference to the row that owns this one: deleting the owner deletes it."""
+    reference = ForeignKey(target, ondelete="CASCADE")
+    return Column(name, type_, reference, nullable=False, unique=unique)
+
+
+def team_channel_user() -> tuple[Column[Any], Column[Any], Column[Any]]:
+    """The workspace, channel and person a record is about (``team_id``, ``channel_id``,
+    ``user_id``, in that order), all required."""
+    return required("team_id"), required("channel_id"), required("user_id")
+
+
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint's SQL: ``column`` holds one of ``values``."""
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"

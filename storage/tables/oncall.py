@@ -1,0 +1,63 @@
+"""On-call tables: incidents and their timelines."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from agents.incidents.records import IncidentStatus, TimelineKind
+from storage.tables.columns import (
+    UtcDateTime,
+    metadata,
+    one_of,
+    optional,
+    owned_by,
+    required,
+    serial_id,
+)
+
+__all__ = ["INCIDENT_STATUSES", "TIMELINE_KINDS", "incident_timeline", "incidents"]
+
+INCIDENT_STATUSES: tuple[str, ...] = get_args(IncidentStatus)
+TIMELINE_KINDS: tuple[str, ...] = get_args(TimelineKind)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("incident_id", String, primary_key=True),
+    required("team_id"),
+    required("channel_id"),
+    required("channel_name"),
+    required("origin_channel_id"),
+    required("title", Text),
+    required("severity"),
+    required("status"),
+    required("reporter"),
+    required("declared_at", UtcDateTime),
+    optional("resolved_at", UtcDateTime),
+    UniqueConstraint("team_id", "channel_id"),
+    CheckConstraint(one_of("status", INCIDENT_STATUSES), name="status"),
+    Index("ix_incidents_team_id_status", "team_id", "status"),
+)
+
+incident_timeline = Table(
+    "incident_timeline",
+    metadata,
+    serial_id(),
+    owned_by("incident_id", String, "incidents.incident_id"),
+    required("at", UtcDateTime),
+    required("user_id"),
+    required("kind"),
+    required("text", Text),
+    CheckConstraint(one_of("kind", TIMELINE_KINDS), name="kind"),
+    Index("ix_incident_timeline_incident_id_id", "incident_id", "id"),
+)

@@ -1,0 +1,37 @@
+"""LLM usage (one row per model call, summed for budgets) and the shared rate buckets."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table
+
+from storage.tables.columns import UtcDateTime, metadata, required, serial_id, team_channel_user
+
+__all__ = ["llm_usage", "rate_buckets"]
+
+# One row per model call: the budgets sum these (indexes per scope, newest last).
+llm_usage = Table(
+    "llm_usage",
+    metadata,
+    serial_id(),
+    required("trace_id"),
+    *team_channel_user(),
+    required("agent"),
+    required("provider"),
+    required("model"),
+    required("input_tokens", Integer),
+    required("output_tokens", Integer),
+    required("cost_micros", BigInteger),
+    required("at", UtcDateTime),
+    Index("ix_llm_usage_team_id_at", "team_id", "at"),
+    Index("ix_llm_usage_team_id_agent_at", "team_id", "agent", "at"),
+    Index("ix_llm_usage_team_id_user_id_at", "team_id", "user_id", "at"),
+    Index("ix_llm_usage_team_id_channel_id_at", "team_id", "channel_id", "at"),
+)
+
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String, primary_key=True),
+    required("tokens", Float),
+    required("updated_at", UtcDateTime),
+)
