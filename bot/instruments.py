@@ -13,7 +13,8 @@ import structlog
 from agents.actions.execution import Executor
 from agents.llm.chat import ChatModel
 from bot.alerts import Alerter
-from bot.metrics import MeteredChatModel, Metrics, metered_executors
+from bot.metered import MeteredChatModel, metered_executors
+from bot.metrics import Metrics
 from handlers.turns import TurnTracing
 
 __all__ = ["Instruments", "Tracing", "configure_tracing_if_installed"]

@@ -33,12 +33,8 @@ from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
 from bot.integrations.llm import close_chat_models
-from bot.metrics import (
-    MeteredLedger,
-    MeteredNotifier,
-    MeteredUsage,
-    Metrics,
-)
+from bot.metered import MeteredLedger, MeteredNotifier, MeteredUsage
+from bot.metrics import Metrics
 from bot.planning_wiring import Planning, build_planning
 from bot.process_lock import ProcessLock
 from bot.slack_client import SlackConnection

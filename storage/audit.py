@@ -8,13 +8,12 @@ migration ``0002``). Entries written together with an approval's change go throu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, get_args
 
 from sqlalchemy import Row, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agents.actions.jobs import AuditEntry, AuditKind
+from agents.actions.jobs import AuditEntry, AuditKind, AuditQuery
 from agents.kernel.errors import StorageError
 from storage._records import from_row, row_values
 from storage._seam import SqlStore, execute, fetch_all, narrow
@@ -33,30 +32,17 @@ class SqlAuditLog(SqlStore):
         statement = insert(audit_log).values(**_values(entry))
         await execute(self._db.write, statement, action="append to the audit log")
 
-    async def entries(
-        self,
-        *,
-        since: datetime | None,
-        action: str | None,
-        limit: int,
-        trace_id: str | None = None,
-    ) -> Sequence[AuditEntry]:
-        """Entries oldest first (in the order written, for equal times).
-
-        Args:
-            since: only entries at or after this instant.
-            action: only entries about this action.
-            limit: at most this many, the oldest that match.
-            trace_id: only entries about the turn with this trace id.
-        """
+    async def entries(self, query: AuditQuery) -> Sequence[AuditEntry]:
+        """The entries ``query`` asks for, oldest first (in the order written, for equal
+        times)."""
         statement = select(audit_log).order_by(audit_log.c.at, audit_log.c.id)
-        if since is not None:
-            statement = statement.where(audit_log.c.at >= since)
-        if action is not None:
-            statement = statement.where(audit_log.c.action == action)
-        if trace_id is not None:
-            statement = statement.where(audit_log.c.trace_id == trace_id)
-        statement = statement.limit(max(limit, 0))
+        if query.since is not None:
+            statement = statement.where(audit_log.c.at >= query.since)
+        if query.action is not None:
+            statement = statement.where(audit_log.c.action == query.action)
+        if query.trace_id is not None:
+            statement = statement.where(audit_log.c.trace_id == query.trace_id)
+        statement = statement.limit(max(query.limit, 0))
         rows = await fetch_all(self._db.read, statement, action="read the audit log")
         return [_entry(row) for row in rows]
 

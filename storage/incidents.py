@@ -41,20 +41,14 @@ class SqlIncidentStore(SqlStore):
                 entries = await connection.execute(_timeline(row.incident_id))
                 return _incident(row, [_entry(e) for e in entries])
 
-    async def add_entry(
-        self,
-        incident_id: str,
-        entry: TimelineEntry,
-        *,
-        status: IncidentStatus | None = None,
-    ) -> Incident:
-        """Append a timeline entry (and set the status) in one transaction.
+    async def add_entry(self, incident_id: str, entry: TimelineEntry) -> Incident:
+        """Append a timeline entry (and set the status it sets) in one transaction.
 
         Raises:
             StorageError: no incident has this id.
         """
         with translated("add to an incident's timeline"):
-            found = await self._db.transaction.run(_add_entry, incident_id, entry, status)
+            found = await self._db.transaction.run(_add_entry, incident_id, entry)
         if found is None:
             raise StorageError(f"no incident {incident_id!r}")
         return found
@@ -79,18 +73,14 @@ def _create(connection: Connection, incident: Incident) -> None:
         )
 
 
-def _add_entry(
-    connection: Connection,
-    incident_id: str,
-    entry: TimelineEntry,
-    status: IncidentStatus | None,
-) -> Incident | None:
+def _add_entry(connection: Connection, incident_id: str, entry: TimelineEntry) -> Incident | None:
     row = connection.execute(
         select(incidents).where(incidents.c.incident_id == incident_id)
     ).first()
     if row is None:
         return None
     connection.execute(insert(incident_timeline), [_entry_values(incident_id, entry)])
+    status = entry.sets_status
     if status is not None:
         changes: dict[str, Any] = {"status": status}
         if status == "resolved":

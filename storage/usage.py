@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from agents.llm.usage import UsageRecord
+from agents.llm.usage import SpendQuery, UsageRecord
 from storage._records import row_values
 from storage._seam import SqlStore, count_changed, fetch_scalar, translated
 from storage._seam import insert as upsert
@@ -37,25 +37,18 @@ class SqlUsageStore(SqlStore):
         with translated("record LLM usage"):
             await self._db.write.run(_insert_usage, row_values(usage))
 
-    async def spent(
-        self,
-        *,
-        team_id: str,
-        since: datetime,
-        agent: str | None = None,
-        user_id: str | None = None,
-        channel_id: str | None = None,
-    ) -> int:
-        """Micro-dollars spent in the team since ``since``, narrowed by the filters given."""
+    async def spent(self, query: SpendQuery) -> int:
+        """Micro-dollars spent as ``query`` says (a team since a time, maybe narrowed)."""
         statement = select(func.coalesce(func.sum(llm_usage.c.cost_micros), 0)).where(
-            llm_usage.c.team_id == team_id, llm_usage.c.at >= since
+            llm_usage.c.team_id == query.team_id, llm_usage.c.at >= query.since
         )
-        if agent is not None:
-            statement = statement.where(llm_usage.c.agent == agent)
-        if user_id is not None:
-            statement = statement.where(llm_usage.c.user_id == user_id)
-        if channel_id is not None:
-            statement = statement.where(llm_usage.c.channel_id == channel_id)
+        for column, wanted in (
+            (llm_usage.c.agent, query.agent),
+            (llm_usage.c.user_id, query.user_id),
+            (llm_usage.c.channel_id, query.channel_id),
+        ):
+            if wanted is not None:
+                statement = statement.where(column == wanted)
         return int(await fetch_scalar(self._db.read, statement, action="sum LLM spend"))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-__all__ = ["AuditEntry", "AuditKind", "Job"]
+__all__ = ["AuditEntry", "AuditKind", "AuditQuery", "Job"]
 
 AuditKind = Literal[
     "requested",
@@ -57,3 +57,14 @@ class AuditEntry:
     approval_id: str | None = None
     trace_id: str | None = None
     details: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which audit entries to read: at most ``limit``, the oldest that match, optionally only
+    since an instant, about one action, or about one turn (its trace id)."""
+
+    limit: int
+    since: datetime | None = None
+    action: str | None = None
+    trace_id: str | None = None

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from agents.actions.approval import Approval
-from agents.actions.jobs import AuditEntry, Job
+from agents.actions.jobs import AuditEntry, AuditQuery, Job
 
 __all__ = ["ApprovalNotifier", "ApprovalStore", "AuditLog", "GroupDirectory", "JobStore"]
 
@@ -80,15 +80,8 @@ class AuditLog(Protocol):
         """Add one entry."""
         ...
 
-    async def entries(
-        self,
-        *,
-        since: datetime | None,
-        action: str | None,
-        limit: int,
-        trace_id: str | None = None,
-    ) -> Sequence[AuditEntry]:
-        """Entries oldest first, optionally since a time, for one action, for one turn."""
+    async def entries(self, query: AuditQuery) -> Sequence[AuditEntry]:
+        """The entries ``query`` asks for, oldest first (in the order written)."""
         ...
 
 

@@ -141,7 +141,7 @@ class IncidentAgent:
             if status == "resolved":
                 return await self._resolve(incident, turn, "", store)
             entry = TimelineEntry(now, inbound.user_id, "status", status)
-            await store.add_entry(incident.incident_id, entry, status=status)
+            await store.add_entry(incident.incident_id, entry)
             return Reply(text=f"Status of *{incident.title}* is now *{status}*.")
         if verb in ("note", "update"):
             if not rest:
@@ -200,7 +200,7 @@ class IncidentAgent:
         entry = TimelineEntry(
             self._deps.clock.now(), turn.inbound.user_id, "resolved", summary or "Resolved"
         )
-        resolved = await store.add_entry(incident.incident_id, entry, status="resolved")
+        resolved = await store.add_entry(incident.incident_id, entry)
         return Reply(text=postmortem_draft(resolved), title=f"Resolved: {incident.title}")
 
     async def _elsewhere(self, turn: TurnContext, store: IncidentStore) -> Reply:

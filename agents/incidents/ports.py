@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from agents.incidents.records import Incident, IncidentStatus, TimelineEntry
+from agents.incidents.records import Incident, TimelineEntry
 from agents.kernel.errors import UserFacingError
 from agents.kernel.models import Reply
 
@@ -31,15 +31,10 @@ class IncidentStore(Protocol):
         """The incident whose dedicated channel this is (with its timeline, oldest first)."""
         ...
 
-    async def add_entry(
-        self,
-        incident_id: str,
-        entry: TimelineEntry,
-        *,
-        status: IncidentStatus | None = None,
-    ) -> Incident:
-        """Append a timeline entry (and set the status when given, stamping ``resolved_at``
-        from the entry's time on ``resolved``); returns the incident as stored afterwards.
+    async def add_entry(self, incident_id: str, entry: TimelineEntry) -> Incident:
+        """Append a timeline entry, and set the status it sets (``entry.sets_status``,
+        stamping ``resolved_at`` from the entry's time on ``resolved``); returns the incident
+        as stored afterwards.
 
         Raises:
             StorageError: no incident has this id.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 __all__ = ["Incident", "IncidentStatus", "TimelineEntry", "TimelineKind"]
 
@@ -24,6 +24,16 @@ class TimelineEntry:
     user_id: str
     kind: TimelineKind
     text: str
+
+    @property
+    def sets_status(self) -> IncidentStatus | None:
+        """The status the incident has after this entry: a ``status`` entry's text, or
+        ``resolved``; None when the entry leaves the status as it was."""
+        if self.kind == "resolved":
+            return "resolved"
+        if self.kind == "status":
+            return next((s for s in get_args(IncidentStatus) if s == self.text), None)
+        return None
 
 
 @dataclass(frozen=True, slots=True)

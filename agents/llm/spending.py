@@ -13,7 +13,7 @@ from agents.kernel.clock import Clock
 from agents.kernel.models import Inbound
 from agents.llm.budgets import Budgets, Price
 from agents.llm.chat import Completion
-from agents.llm.usage import UsageRecord, UsageStore
+from agents.llm.usage import SpendQuery, UsageRecord, UsageStore
 
 __all__ = ["ROUTER_AGENT", "Spending"]
 
@@ -52,7 +52,7 @@ class Spending:
         for reason, limit, narrow in checks:
             if limit is None:
                 continue
-            spent = await self.usage.spent(team_id=inbound.team_id, since=since, **narrow)
+            spent = await self.usage.spent(SpendQuery(inbound.team_id, since, **narrow))
             if spent >= limit:
                 log.info("llm_budget_exhausted", scope=reason, spent_micros=spent, limit=limit)
                 return reason

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-__all__ = ["UsageRecord", "UsageStore", "micros"]
+__all__ = ["SpendQuery", "UsageRecord", "UsageStore", "micros"]
 
 
 def micros(usd: float) -> int:
@@ -36,6 +36,17 @@ class UsageRecord:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SpendQuery:
+    """Whose spend, since when: a team's, narrowed to an agent, a person or a channel."""
+
+    team_id: str
+    since: datetime
+    agent: str | None = None
+    user_id: str | None = None
+    channel_id: str | None = None
+
+
 class UsageStore(Protocol):
     """Append-only usage records and the sums budgets are checked against."""
 
@@ -43,14 +54,6 @@ class UsageStore(Protocol):
         """Store one call's usage."""
         ...
 
-    async def spent(
-        self,
-        *,
-        team_id: str,
-        since: datetime,
-        agent: str | None = None,
-        user_id: str | None = None,
-        channel_id: str | None = None,
-    ) -> int:
-        """Micro-dollars spent in the team since ``since``, narrowed by the filters given."""
+    async def spent(self, query: SpendQuery) -> int:
+        """Micro-dollars spent as ``query`` says (a team since a time, maybe narrowed)."""
         ...

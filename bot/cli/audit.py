@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
+from agents.actions.jobs import AuditQuery
 from agents.kernel.errors import ConfigError
 from bot.cli.conventions import Subparsers
 from bot.config import Settings
@@ -55,7 +56,7 @@ async def print_audit(
     start = parse_since(since)
     database = await Database.connect(settings.database_url)
     try:
-        entries = await database.audit.entries(since=start, action=action, limit=limit)
+        entries = await database.audit.entries(AuditQuery(limit=limit, since=start, action=action))
     finally:
         await database.close()
     if not entries:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from agents.actions.jobs import AuditQuery
 from agents.feedback.export import case_record
 from agents.feedback.ports import FeedbackStore
 from agents.feedback.values import AgentKpis, parse_label
@@ -193,7 +194,7 @@ async def review_show_command(
     try:
         case = await database.feedback.case(trace_id)
         votes = await database.feedback.votes(trace_id)
-        audit = await database.audit.entries(since=None, action=None, limit=200, trace_id=trace_id)
+        audit = await database.audit.entries(AuditQuery(limit=200, trace_id=trace_id))
     finally:
         await database.close()
     if case is None:

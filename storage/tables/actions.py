@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    Column,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-)
+import sqlalchemy as sa
 
 from agents.actions.approval import ApprovalState
 from storage.tables.columns import (
@@ -33,68 +22,68 @@ __all__ = ["APPROVAL_STATES", "approval_votes", "approvals", "audit_log", "jobs"
 # The approval states of the domain (the migration spells them out, as migrations must).
 APPROVAL_STATES: tuple[str, ...] = get_args(ApprovalState)
 
-approvals = Table(
+approvals = sa.Table(
     "approvals",
     metadata,
-    Column("id", String, primary_key=True),
+    sa.Column("id", sa.String, primary_key=True),
     required("token", unique=True),
     required("action"),
-    required("params_json", JSON),
+    required("params_json", sa.JSON),
     required("requester"),
     required("team_id"),
     required("channel_id"),
     optional("thread_ts"),
     required("trace_id"),
     required("idempotency_key", unique=True),
-    required("quorum", Integer),
-    required("self_approval", Boolean),
+    required("quorum", sa.Integer),
+    required("self_approval", sa.Boolean),
     required("state"),
-    required("approvals_json", JSON),  # user ids that approved, in order
+    required("approvals_json", sa.JSON),  # user ids that approved, in order
     optional("decided_by"),
-    optional("reason", Text),
-    optional("result", Text),
+    optional("reason", sa.Text),
+    optional("result", sa.Text),
     optional("message_ts"),
-    required("version", Integer),
-    required("edits", Integer),
+    required("version", sa.Integer),
+    required("edits", sa.Integer),
     required("created_at", UtcDateTime),
     required("expires_at", UtcDateTime),
     optional("updated_at", UtcDateTime),  # None until the first transition
-    CheckConstraint(one_of("state", APPROVAL_STATES), name="state"),
-    Index("ix_approvals_state_expires_at", "state", "expires_at"),
-    Index("ix_approvals_team_id_state", "team_id", "state"),
+    sa.CheckConstraint(one_of("state", APPROVAL_STATES), name="state"),
+    sa.Index("ix_approvals_state_expires_at", "state", "expires_at"),
+    sa.Index("ix_approvals_team_id_state", "team_id", "state"),
 )
 
-approval_votes = Table(
+approval_votes = sa.Table(
     "approval_votes",
     metadata,
     serial_id(),
-    owned_by("approval_id", String, "approvals.id"),
+    owned_by("approval_id", sa.String, "approvals.id"),
     required("voter"),
     required("vote"),
-    required("round", Integer),  # the approval's ``edits`` when the vote was cast
+    required("round", sa.Integer),  # the approval's ``edits`` when the vote was cast
     required("at", UtcDateTime),
-    UniqueConstraint("approval_id", "voter", "round"),
-    CheckConstraint("vote IN ('approve', 'reject')", name="vote"),
+    sa.UniqueConstraint("approval_id", "voter", "round"),
+    sa.CheckConstraint("vote IN ('approve', 'reject')", name="vote"),
 )
 
-jobs = Table(
+jobs = sa.Table(
     "jobs",
     metadata,
-    Column("id", String, primary_key=True),
-    owned_by("approval_id", String, "approvals.id", unique=True),
+    sa.Column("id", sa.String, primary_key=True),
+    owned_by("approval_id", sa.String, "approvals.id", unique=True),
     required("idempotency_key"),
     required("state"),
-    required("attempts", Integer, server_default="0"),
+    required("attempts", sa.Integer, server_default="0"),
     optional("lease_owner"),
     optional("lease_expires_at", UtcDateTime),
     required("created_at", UtcDateTime),
     optional("finished_at", UtcDateTime),
-    CheckConstraint("state IN ('queued', 'running', 'done')", name="state"),
-    Index("ix_jobs_state_created_at", "state", "created_at"),
+    sa.CheckConstraint("state IN ('queued', 'running', 'done')", name="state"),
+    sa.Index("ix_jobs_state_created_at", "state", "created_at"),
 )
 
 # Append-only: the migration adds triggers that refuse UPDATE and DELETE (not in MetaData).
-audit_log = Table(
+audit_log = sa.Table(
     "audit_log",
     metadata,
     serial_id(),
@@ -104,8 +93,8 @@ audit_log = Table(
     required("action"),
     optional("approval_id"),  # no foreign key: the trail outlives rows
     optional("trace_id"),
-    required("details_json", JSON),
-    Index("ix_audit_log_at", "at"),
-    Index("ix_audit_log_action_at", "action", "at"),
-    Index("ix_audit_log_approval_id", "approval_id"),
+    required("details_json", sa.JSON),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_action_at", "action", "at"),
+    sa.Index("ix_audit_log_approval_id", "approval_id"),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, ForeignKey, Integer, MetaData, String
+import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 __all__ = [
@@ -35,21 +35,21 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 _Type = type[TypeEngine[Any]] | TypeEngine[Any]
 
-Id = BigInteger().with_variant(Integer(), "sqlite")
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 """64-bit ids on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the (autoincrementing) rowid."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware datetime stored as UTC; naive datetimes are refused."""
 
-    impl = DateTime(timezone=True)
+    impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         """Convert to UTC (SQLite keeps no offset, so every stored value must be UTC)."""
         if value is None:
             return None
@@ -58,7 +58,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         """Return the stored instant as an aware UTC datetime."""
         if value is None:
             return None
@@ -69,23 +69,23 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def required(
     name: str,
-    type_: _Type = String,
+    type_: _Type = sa.String,
     *,
     unique: bool | None = None,
     server_default: str | None = None,
-) -> Column[Any]:
+) -> sa.Column[Any]:
     """A NOT NULL column (a ``String`` unless ``type_`` says otherwise)."""
-    return Column(name, type_, nullable=False, unique=unique, server_default=server_default)
+    return sa.Column(name, type_, nullable=False, unique=unique, server_default=server_default)
 
 
-def optional(name: str, type_: _Type = String) -> Column[Any]:
+def optional(name: str, type_: _Type = sa.String) -> sa.Column[Any]:
     """A column that may hold NULL (a ``String`` unless ``type_`` says otherwise)."""
-    return Column(name, type_, nullable=True)
+    return sa.Column(name, type_, nullable=True)
 
 
-def serial_id() -> Column[int]:
+def serial_id() -> sa.Column[int]:
     """The ``id`` primary key of a table whose rows have no natural key (numbered on insert)."""
-    return Column("id", Id, primary_key=True)
+    return sa.Column("id", Id, primary_key=True)
 
 
 def owned_by(
@@ -94,13 +94,13 @@ def owned_by(
     target: str,
     *,
     unique: bool | None = None,
-) -> Column[Any]:
+) -> sa.Column[Any]:
     """A required reference to the row that owns this one: deleting the owner deletes it."""
-    reference = ForeignKey(target, ondelete="CASCADE")
-    return Column(name, type_, reference, nullable=False, unique=unique)
+    reference = sa.ForeignKey(target, ondelete="CASCADE")
+    return sa.Column(name, type_, reference, nullable=False, unique=unique)
 
 
-def team_channel_user() -> tuple[Column[Any], Column[Any], Column[Any]]:
+def team_channel_user() -> tuple[sa.Column[Any], sa.Column[Any], sa.Column[Any]]:
     """The workspace, channel and person a record is about (``team_id``, ``channel_id``,
     ``user_id``, in that order), all required."""
     return required("team_id"), required("channel_id"), required("user_id")

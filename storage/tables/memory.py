@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    Column,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-)
+import sqlalchemy as sa
 
 from agents.memory.notes import NoteScope
 from storage.tables.columns import (
@@ -38,69 +29,69 @@ __all__ = [
 
 NOTE_SCOPES: tuple[str, ...] = get_args(NoteScope)
 
-notes = Table(
+notes = sa.Table(
     "notes",
     metadata,
-    Column("note_id", String, primary_key=True),
+    sa.Column("note_id", sa.String, primary_key=True),
     required("team_id"),
     required("scope"),
     required("scope_id"),  # "" for the team scope
-    required("text", Text),
+    required("text", sa.Text),
     required("author"),
     required("created_at", UtcDateTime),
     required("source_channel"),
     required("source_ts"),
-    CheckConstraint(one_of("scope", NOTE_SCOPES), name="scope"),
-    Index("ix_notes_team_id_scope_scope_id", "team_id", "scope", "scope_id"),
-    Index("ix_notes_team_id_source_channel_source_ts", "team_id", "source_channel", "source_ts"),
-    Index("ix_notes_created_at", "created_at"),
+    sa.CheckConstraint(one_of("scope", NOTE_SCOPES), name="scope"),
+    sa.Index("ix_notes_team_id_scope_scope_id", "team_id", "scope", "scope_id"),
+    sa.Index("ix_notes_team_id_source_channel_source_ts", "team_id", "source_channel", "source_ts"),
+    sa.Index("ix_notes_created_at", "created_at"),
 )
 
 # Runbook knowledge. The full-text index is not in the MetaData (the migration makes it):
 # on SQLite the FTS5 table ``knowledge_fts`` kept by triggers, on PostgreSQL the generated
 # ``search`` tsvector column with a GIN index. ``NOT_IN_METADATA`` tells the schema check.
-knowledge_files = Table(
+knowledge_files = sa.Table(
     "knowledge_files",
     metadata,
-    Column("source", String, primary_key=True),
+    sa.Column("source", sa.String, primary_key=True),
     required("digest"),
     required("indexed_at", UtcDateTime),
 )
 
-knowledge_chunks = Table(
+knowledge_chunks = sa.Table(
     "knowledge_chunks",
     metadata,
     serial_id(),
-    owned_by("source", String, "knowledge_files.source"),
-    required("heading", Text),
+    owned_by("source", sa.String, "knowledge_files.source"),
+    required("heading", sa.Text),
     required("anchor"),
-    required("text", Text),
-    required("position", Integer),
-    Index("ix_knowledge_chunks_source_position", "source", "position"),
+    required("text", sa.Text),
+    required("position", sa.Integer),
+    sa.Index("ix_knowledge_chunks_source_position", "source", "position"),
 )
 
-knowledge_misses = Table(
+knowledge_misses = sa.Table(
     "knowledge_misses",
     metadata,
     serial_id(),
     *team_channel_user(),
-    required("query", Text),
+    required("query", sa.Text),
     required("at", UtcDateTime),
-    Index("ix_knowledge_misses_at", "at"),
+    sa.Index("ix_knowledge_misses_at", "at"),
 )
 
 NOT_IN_METADATA = frozenset({"knowledge_fts", "knowledge_chunks.search"})
 """Schema objects the migrations make on purpose outside the MetaData (prefix match for
 FTS5's shadow tables ``knowledge_fts_*``)."""
 
-thread_memory = Table(
+thread_memory = sa.Table(
     "thread_memory",
     metadata,
-    Column("team_id", String, primary_key=True),
-    Column("channel_id", String, primary_key=True),
-    Column("thread_ts", String, primary_key=True),
-    required("facts", JSON),
-    required("summary", Text),
-    required("covered", Integer),
+    sa.Column("team_id", sa.String, primary_key=True),
+    sa.Column("channel_id", sa.String, primary_key=True),
+    sa.Column("thread_ts", sa.String, primary_key=True),
+    required("facts", sa.JSON),
+    required("summary", sa.Text),
+    required("covered", sa.Integer),
     required("updated_at", UtcDateTime),
 )

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    Index,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-)
+import sqlalchemy as sa
 
 from agents.incidents.records import IncidentStatus, TimelineKind
 from storage.tables.columns import (
@@ -30,34 +22,34 @@ __all__ = ["INCIDENT_STATUSES", "TIMELINE_KINDS", "incident_timeline", "incident
 INCIDENT_STATUSES: tuple[str, ...] = get_args(IncidentStatus)
 TIMELINE_KINDS: tuple[str, ...] = get_args(TimelineKind)
 
-incidents = Table(
+incidents = sa.Table(
     "incidents",
     metadata,
-    Column("incident_id", String, primary_key=True),
+    sa.Column("incident_id", sa.String, primary_key=True),
     required("team_id"),
     required("channel_id"),
     required("channel_name"),
     required("origin_channel_id"),
-    required("title", Text),
+    required("title", sa.Text),
     required("severity"),
     required("status"),
     required("reporter"),
     required("declared_at", UtcDateTime),
     optional("resolved_at", UtcDateTime),
-    UniqueConstraint("team_id", "channel_id"),
-    CheckConstraint(one_of("status", INCIDENT_STATUSES), name="status"),
-    Index("ix_incidents_team_id_status", "team_id", "status"),
+    sa.UniqueConstraint("team_id", "channel_id"),
+    sa.CheckConstraint(one_of("status", INCIDENT_STATUSES), name="status"),
+    sa.Index("ix_incidents_team_id_status", "team_id", "status"),
 )
 
-incident_timeline = Table(
+incident_timeline = sa.Table(
     "incident_timeline",
     metadata,
     serial_id(),
-    owned_by("incident_id", String, "incidents.incident_id"),
+    owned_by("incident_id", sa.String, "incidents.incident_id"),
     required("at", UtcDateTime),
     required("user_id"),
     required("kind"),
-    required("text", Text),
-    CheckConstraint(one_of("kind", TIMELINE_KINDS), name="kind"),
-    Index("ix_incident_timeline_incident_id_id", "incident_id", "id"),
+    required("text", sa.Text),
+    sa.CheckConstraint(one_of("kind", TIMELINE_KINDS), name="kind"),
+    sa.Index("ix_incident_timeline_incident_id_id", "incident_id", "id"),
 )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, String, Table, Text, UniqueConstraint
+import sqlalchemy as sa
 
 from storage.tables.columns import UtcDateTime, metadata, optional, required, serial_id
 
 __all__ = ["feedback", "reviews"]
 
 # One vote per person per answer; a new vote replaces the old one.
-feedback = Table(
+feedback = sa.Table(
     "feedback",
     metadata,
     serial_id(),
@@ -18,25 +18,25 @@ feedback = Table(
     required("user_id"),
     required("vote"),
     optional("reason"),
-    required("comment", Text, server_default=""),
-    required("expected", Text, server_default=""),
+    required("comment", sa.Text, server_default=""),
+    required("expected", sa.Text, server_default=""),
     required("at", UtcDateTime),
-    UniqueConstraint("trace_id", "user_id"),
-    CheckConstraint("vote IN ('up', 'down')", name="vote"),
-    Index("ix_feedback_vote_at", "vote", "at"),
+    sa.UniqueConstraint("trace_id", "user_id"),
+    sa.CheckConstraint("vote IN ('up', 'down')", name="vote"),
+    sa.Index("ix_feedback_vote_at", "vote", "at"),
 )
 
 # A reviewer's verdict on a turn (a 👎 or a rejection): its label and whether it joined the
 # evaluation set.
-reviews = Table(
+reviews = sa.Table(
     "reviews",
     metadata,
-    Column("trace_id", String, primary_key=True),
+    sa.Column("trace_id", sa.String, primary_key=True),
     optional("label"),
     optional("labelled_by"),
     optional("labelled_at", UtcDateTime),
     optional("promoted_by"),
     optional("promoted_at", UtcDateTime),
     # The reviewer's corrections of what the evaluation case expects (agent, action...).
-    optional("expected_json", JSON),
+    optional("expected_json", sa.JSON),
 )

@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    CheckConstraint,
-    Column,
-    Float,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-)
+import sqlalchemy as sa
 
 from storage.tables.columns import (
     Id,
@@ -29,7 +17,7 @@ from storage.tables.columns import (
 
 __all__ = ["conversation_locks", "conversations", "events", "messages", "traces"]
 
-events = Table(
+events = sa.Table(
     "events",
     metadata,
     serial_id(),
@@ -39,19 +27,19 @@ events = Table(
     required("source"),
     required("channel_id"),
     required("user_id"),
-    required("text", Text),
+    required("text", sa.Text),
     required("ts"),
     optional("thread_ts"),
     required("received_at", UtcDateTime),
     required("status"),
-    required("attempts", Integer, server_default="0"),
+    required("attempts", sa.Integer, server_default="0"),
     optional("finished_at", UtcDateTime),
-    UniqueConstraint("team_id", "event_id"),
-    CheckConstraint("status IN ('claimed', 'done', 'failed')", name="status"),
-    Index("ix_events_status_received_at", "status", "received_at"),
+    sa.UniqueConstraint("team_id", "event_id"),
+    sa.CheckConstraint("status IN ('claimed', 'done', 'failed')", name="status"),
+    sa.Index("ix_events_status_received_at", "status", "received_at"),
 )
 
-conversations = Table(
+conversations = sa.Table(
     "conversations",
     metadata,
     serial_id(),
@@ -60,64 +48,64 @@ conversations = Table(
     required("thread_ts"),  # "" is the channel's top level
     required("created_at", UtcDateTime),
     required("updated_at", UtcDateTime),
-    UniqueConstraint("team_id", "channel_id", "thread_ts"),
+    sa.UniqueConstraint("team_id", "channel_id", "thread_ts"),
 )
 
-messages = Table(
+messages = sa.Table(
     "messages",
     metadata,
     serial_id(),
     owned_by("conversation_id", Id, "conversations.id"),
     required("direction"),
     required("user_id"),  # "" for the bot's own replies
-    required("text", Text),
+    required("text", sa.Text),
     required("trace_id"),
     optional("agent"),
-    optional("reply_json", JSON),
+    optional("reply_json", sa.JSON),
     required("status"),
     optional("ts"),
     required("created_at", UtcDateTime),
-    UniqueConstraint("trace_id", "direction"),
-    CheckConstraint("direction IN ('in', 'out')", name="direction"),
-    CheckConstraint("status IN ('received', 'pending', 'sent')", name="status"),
-    Index("ix_messages_conversation_id_id", "conversation_id", "id"),
-    Index("ix_messages_ts", "ts"),
-    Index("ix_messages_created_at", "created_at"),
+    sa.UniqueConstraint("trace_id", "direction"),
+    sa.CheckConstraint("direction IN ('in', 'out')", name="direction"),
+    sa.CheckConstraint("status IN ('received', 'pending', 'sent')", name="status"),
+    sa.Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    sa.Index("ix_messages_ts", "ts"),
+    sa.Index("ix_messages_created_at", "created_at"),
 )
 
-traces = Table(
+traces = sa.Table(
     "traces",
     metadata,
-    Column("trace_id", String, primary_key=True),
+    sa.Column("trace_id", sa.String, primary_key=True),
     *team_channel_user(),
     required("event_id"),
     required("source"),
     required("agent"),
     required("route_reason"),
-    required("route_score", Float),
+    required("route_score", sa.Float),
     required("outcome"),
-    optional("error", Text),
+    optional("error", sa.Text),
     required("started_at", UtcDateTime),
-    required("route_ms", Float),
-    required("agent_ms", Float),
-    required("total_ms", Float),
+    required("route_ms", sa.Float),
+    required("agent_ms", sa.Float),
+    required("total_ms", sa.Float),
     optional("delivered_at", UtcDateTime),
     required("planner", server_default="none"),
     optional("provider"),
-    required("input_tokens", Integer, server_default="0"),
-    required("output_tokens", Integer, server_default="0"),
-    required("cost_micros", BigInteger, server_default="0"),
+    required("input_tokens", sa.Integer, server_default="0"),
+    required("output_tokens", sa.Integer, server_default="0"),
+    required("cost_micros", sa.BigInteger, server_default="0"),
     optional("degraded"),
-    required("tool_calls", JSON, server_default="[]"),
-    Index("ix_traces_started_at", "started_at"),  # KPIs read a window of turns
+    required("tool_calls", sa.JSON, server_default="[]"),
+    sa.Index("ix_traces_started_at", "started_at"),  # KPIs read a window of turns
 )
 
 # Who runs a turn in a thread now, until when (PostgreSQL: one turn per thread across
 # replicas; a crashed holder's lease runs out).
-conversation_locks = Table(
+conversation_locks = sa.Table(
     "conversation_locks",
     metadata,
-    Column("key", String, primary_key=True),
+    sa.Column("key", sa.String, primary_key=True),
     required("owner"),
     required("expires_at", UtcDateTime),
 )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table
+import sqlalchemy as sa
 
 from storage.tables.columns import UtcDateTime, metadata, required, serial_id, team_channel_user
 
 __all__ = ["llm_usage", "rate_buckets"]
 
 # One row per model call: the budgets sum these (indexes per scope, newest last).
-llm_usage = Table(
+llm_usage = sa.Table(
     "llm_usage",
     metadata,
     serial_id(),
@@ -18,20 +18,20 @@ llm_usage = Table(
     required("agent"),
     required("provider"),
     required("model"),
-    required("input_tokens", Integer),
-    required("output_tokens", Integer),
-    required("cost_micros", BigInteger),
+    required("input_tokens", sa.Integer),
+    required("output_tokens", sa.Integer),
+    required("cost_micros", sa.BigInteger),
     required("at", UtcDateTime),
-    Index("ix_llm_usage_team_id_at", "team_id", "at"),
-    Index("ix_llm_usage_team_id_agent_at", "team_id", "agent", "at"),
-    Index("ix_llm_usage_team_id_user_id_at", "team_id", "user_id", "at"),
-    Index("ix_llm_usage_team_id_channel_id_at", "team_id", "channel_id", "at"),
+    sa.Index("ix_llm_usage_team_id_at", "team_id", "at"),
+    sa.Index("ix_llm_usage_team_id_agent_at", "team_id", "agent", "at"),
+    sa.Index("ix_llm_usage_team_id_user_id_at", "team_id", "user_id", "at"),
+    sa.Index("ix_llm_usage_team_id_channel_id_at", "team_id", "channel_id", "at"),
 )
 
-rate_buckets = Table(
+rate_buckets = sa.Table(
     "rate_buckets",
     metadata,
-    Column("key", String, primary_key=True),
-    required("tokens", Float),
+    sa.Column("key", sa.String, primary_key=True),
+    required("tokens", sa.Float),
     required("updated_at", UtcDateTime),
 )

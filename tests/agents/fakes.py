@@ -10,7 +10,7 @@ from typing import Literal
 
 from agents.actions.approval import Approval
 from agents.actions.execution import ExecutionRequest, ExecutionResult
-from agents.actions.jobs import AuditEntry, Job
+from agents.actions.jobs import AuditEntry, AuditQuery, Job
 from agents.kernel.models import (
     ConversationKey,
     EventStatus,
@@ -206,21 +206,14 @@ class MemoryAudit:
     async def append(self, entry: AuditEntry) -> None:
         self.rows.append(entry)
 
-    async def entries(
-        self,
-        *,
-        since: datetime | None,
-        action: str | None,
-        limit: int,
-        trace_id: str | None = None,
-    ) -> Sequence[AuditEntry]:
+    async def entries(self, query: AuditQuery) -> Sequence[AuditEntry]:
         return [
             e
             for e in self.rows
-            if (since is None or e.at >= since)
-            and (action is None or e.action == action)
-            and (trace_id is None or e.trace_id == trace_id)
-        ][:limit]
+            if (query.since is None or e.at >= query.since)
+            and query.action in (None, e.action)
+            and query.trace_id in (None, e.trace_id)
+        ][: query.limit]
 
     def kinds(self, approval_id: str | None = None) -> list[str]:
         """The kinds recorded, oldest first (for one approval when given)."""

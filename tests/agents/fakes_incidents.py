@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from agents.incidents.ports import ChannelNameTaken
-from agents.incidents.records import Incident, IncidentStatus, TimelineEntry
+from agents.incidents.records import Incident, TimelineEntry
 from agents.kernel.errors import StorageError
 from agents.kernel.models import Reply
 
@@ -31,13 +31,12 @@ class MemoryIncidents:
             None,
         )
 
-    async def add_entry(
-        self, incident_id: str, entry: TimelineEntry, *, status: IncidentStatus | None = None
-    ) -> Incident:
+    async def add_entry(self, incident_id: str, entry: TimelineEntry) -> Incident:
         found = self.rows.get(incident_id)
         if found is None:
             raise StorageError(f"no incident {incident_id!r}")
         changed = replace(found, timeline=(*found.timeline, entry))
+        status = entry.sets_status
         if status is not None:
             changed = replace(
                 changed,

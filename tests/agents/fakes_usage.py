@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from agents.llm.usage import UsageRecord
+from agents.llm.usage import SpendQuery, UsageRecord
 
 
 class MemoryUsage:
@@ -16,23 +16,15 @@ class MemoryUsage:
     async def record(self, usage: UsageRecord) -> None:
         self.records.append(usage)
 
-    async def spent(
-        self,
-        *,
-        team_id: str,
-        since: datetime,
-        agent: str | None = None,
-        user_id: str | None = None,
-        channel_id: str | None = None,
-    ) -> int:
+    async def spent(self, query: SpendQuery) -> int:
         return sum(
             r.cost_micros
             for r in self.records
-            if r.team_id == team_id
-            and r.at >= since
-            and (agent is None or r.agent == agent)
-            and (user_id is None or r.user_id == user_id)
-            and (channel_id is None or r.channel_id == channel_id)
+            if r.team_id == query.team_id
+            and r.at >= query.since
+            and query.agent in (None, r.agent)
+            and query.user_id in (None, r.user_id)
+            and query.channel_id in (None, r.channel_id)
         )
 
 

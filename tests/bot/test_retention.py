@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from agents.llm.usage import UsageRecord
+from agents.llm.usage import SpendQuery, UsageRecord
 from agents.memory.knowledge import Miss
 from bot.config_file import parse_config
 from bot.wiring import build_erasure
@@ -40,6 +40,6 @@ async def test_each_configured_tier_is_purged_and_unset_tiers_are_kept(tmp_path:
         erasure = build_erasure(database, retention=config.retention, clock=_Clock())
         assert await erasure.purge_expired() == 3  # one usage record, two misses
         assert [m.query for m in await database.knowledge.misses()] == ["q1"]
-        assert await database.usage.spent(team_id="T1", since=NOW - timedelta(days=90)) == 10
+        assert await database.usage.spent(SpendQuery("T1", NOW - timedelta(days=90))) == 10
     finally:
         await database.close()

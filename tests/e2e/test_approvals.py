@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
+from agents.actions.jobs import AuditQuery
 from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION
 from sandbox import ApiCall, SlackSandbox, humans
 from tests.e2e.approvals_config import load
@@ -279,7 +280,7 @@ async def test_edit_params_resets_votes_and_is_audited(sandbox: SlackSandbox, op
     }
     await sandbox.people.submit_view(opened.response["view"]["id"], values, user="U0BOB")
     await sandbox.calls.wait_for("chat.update", where=lambda c: "staging" in str(c.args["blocks"]))
-    entries = await ops_bot.runtime.database.audit.entries(since=None, action="deploy", limit=50)
+    entries = await ops_bot.runtime.database.audit.entries(AuditQuery(limit=50, action="deploy"))
     assert [e.kind for e in entries] == ["requested", "edited"]
 
 

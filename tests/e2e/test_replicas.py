@@ -221,7 +221,12 @@ async def test_a_daily_budget_holds_across_replicas(
                 answers.append(
                     await sandbox.calls.wait_for(
                         "chat.postMessage",
-                        where=lambda c, ts=sent.ts: c.args.get("thread_ts") == ts,
+                        # The turn's reply (an action's result note may come first).
+                        where=lambda c, ts=sent.ts: (
+                            c.args.get("thread_ts") == ts
+                            and (c.args.get("metadata") or {}).get("event_type")
+                            == "switchboard_turn"
+                        ),
                         timeout=20,
                     )
                 )

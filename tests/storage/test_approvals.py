@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from agents.actions.approval import Approval, Approve, EditParams, Finish, Reject, StartExecution
+from agents.actions.jobs import AuditQuery
 from agents.kernel.errors import StorageError
 from storage import Database
 from storage.tables import approval_votes, jobs
@@ -43,7 +44,7 @@ async def job_count(database: Database) -> int:
 
 async def audit_kinds(database: Database) -> list[str]:
     """The kinds of every audit entry, oldest first."""
-    return [e.kind for e in await database.audit.entries(since=None, action=None, limit=100)]
+    return [e.kind for e in await database.audit.entries(AuditQuery(limit=100))]
 
 
 async def test_created_approval_round_trips(database: Database) -> None:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from agents.actions.jobs import AuditEntry
+from agents.actions.jobs import AuditEntry, AuditQuery
 from storage import Database
 from tests.storage.builders import at
 
@@ -31,7 +31,7 @@ async def test_appended_entries_read_back_oldest_first(database: Database) -> No
     await database.audit.append(fact(2, action="restart"))
     bare = AuditEntry(at=at(3), actor="system", kind="refused", action="restart")
     await database.audit.append(bare)
-    assert await database.audit.entries(since=None, action=None, limit=10) == [
+    assert await database.audit.entries(AuditQuery(limit=10)) == [
         fact(1),
         fact(2, env="prod", reason="hot fix"),
         fact(2, action="restart"),
@@ -43,15 +43,15 @@ async def test_entries_filter_by_time_and_action_up_to_the_limit(database: Datab
     """``since`` is inclusive, ``action`` exact, and ``limit`` keeps the oldest matches."""
     for n in range(1, 7):
         await database.audit.append(fact(n, action="deploy" if n % 2 else "restart"))
-    since_three = await database.audit.entries(since=at(3), action=None, limit=10)
+    since_three = await database.audit.entries(AuditQuery(limit=10, since=at(3)))
     assert [e.actor for e in since_three] == ["U3", "U4", "U5", "U6"]
-    deploys = await database.audit.entries(since=at(2), action="deploy", limit=10)
+    deploys = await database.audit.entries(AuditQuery(limit=10, since=at(2), action="deploy"))
     assert [e.actor for e in deploys] == ["U3", "U5"]
-    assert [e.actor for e in await database.audit.entries(since=None, action=None, limit=2)] == [
+    assert [e.actor for e in await database.audit.entries(AuditQuery(limit=2))] == [
         "U1",
         "U2",
     ]
-    assert await database.audit.entries(since=None, action="nope", limit=10) == []
+    assert await database.audit.entries(AuditQuery(limit=10, action="nope")) == []
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ async def test_the_database_refuses_to_change_the_audit_log(
     with pytest.raises(DBAPIError, match="append-only"):
         async with database.engine.begin() as connection:
             await connection.execute(text(statement))
-    assert await database.audit.entries(since=None, action=None, limit=10) == [fact(1, env="prod")]
+    assert await database.audit.entries(AuditQuery(limit=10)) == [fact(1, env="prod")]
 
 
 async def test_postgresql_refuses_to_truncate_the_audit_log(database: Database) -> None:
@@ -77,4 +77,4 @@ async def test_postgresql_refuses_to_truncate_the_audit_log(database: Database) 
     with pytest.raises(DBAPIError, match="append-only"):
         async with database.engine.begin() as connection:
             await connection.execute(text("TRUNCATE audit_log"))
-    assert await database.audit.entries(since=None, action=None, limit=10) == [fact(1)]
+    assert await database.audit.entries(AuditQuery(limit=10)) == [fact(1)]

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from agents.actions.jobs import AuditQuery
 from agents.kernel.errors import StorageError
 from storage import Database
 from tests.storage.builders import inbound, outbound, trace
@@ -62,4 +63,4 @@ async def test_the_approval_stores_raise_storage_errors_unmigrated(unmigrated: D
     with pytest.raises(StorageError, match="could not claim a job"):
         await unmigrated.jobs.claim_next(owner="w1", now=now, lease=timedelta(seconds=30))
     with pytest.raises(StorageError, match="could not read the audit log"):
-        await unmigrated.audit.entries(since=None, action=None, limit=1)
+        await unmigrated.audit.entries(AuditQuery(limit=1))

@@ -44,7 +44,7 @@ async def test_entries_append_in_order_and_status_changes(database: Database) ->
     note = TimelineEntry(T0 + timedelta(minutes=5), "U2", "note", "replica lag 30s")
     await database.incidents.add_entry("inc-1", note)
     change = TimelineEntry(T0 + timedelta(minutes=9), "U1", "status", "identified")
-    after = await database.incidents.add_entry("inc-1", change, status="identified")
+    after = await database.incidents.add_entry("inc-1", change)
     assert after.status == "identified" and after.resolved_at is None
     assert [e.text for e in after.timeline] == [
         "Declared: Database down",
@@ -59,7 +59,7 @@ async def test_resolving_stamps_the_time_and_closes_it(database: Database) -> No
     await database.incidents.create(_incident(1))
     await database.incidents.create(_incident(2))
     done = TimelineEntry(T0 + timedelta(hours=1), "U1", "resolved", "fixed")
-    resolved = await database.incidents.add_entry("inc-1", done, status="resolved")
+    resolved = await database.incidents.add_entry("inc-1", done)
     assert resolved.resolved_at == T0 + timedelta(hours=1)
     still_open = await database.incidents.open_incidents(team_id="T1")
     assert [i.incident_id for i in still_open] == ["inc-2"]

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
-from agents.llm.usage import UsageRecord
+from agents.llm.usage import SpendQuery, UsageRecord
 from storage import Database
 from tests.storage.builders import T0
 from tests.storage.conftest import Place
@@ -34,7 +34,10 @@ async def test_spent_sums_each_scope_since_the_bound(database: Database) -> None
     await database.usage.record(replace(CALL, user_id="U2", channel_id="C2", cost_micros=7))
     await database.usage.record(replace(CALL, at=T0 - timedelta(days=1), cost_micros=50_000))
     await database.usage.record(replace(CALL, team_id="T2", cost_micros=90_000))
-    spent = database.usage.spent
+
+    async def spent(**query: object) -> int:
+        return await database.usage.spent(SpendQuery(**query))  # type: ignore[arg-type]
+
     assert await spent(team_id="T1", since=T0) == 1147
     assert await spent(team_id="T1", since=T0, agent="deploy") == 147
     assert await spent(team_id="T1", since=T0, user_id="U1") == 1140
@@ -92,5 +95,5 @@ async def test_usage_and_misses_past_retention_are_purged(database: Database) ->
     bound = T0 - timedelta(days=30)
     assert await database.usage.purge(before=bound) == 1
     assert await database.knowledge.purge_misses(before=bound) == 1
-    assert await database.usage.spent(team_id="T1", since=T0 - timedelta(days=90)) == 140
+    assert await database.usage.spent(SpendQuery("T1", T0 - timedelta(days=90))) == 140
     assert [m.query for m in await database.knowledge.misses()] == ["new"]
