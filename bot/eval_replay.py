@@ -30,7 +30,7 @@ from typing import Literal
 
 from agents.actions.approval import Approval
 from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
-from agents.actions.ports import ApprovalStore
+from agents.actions.ports import ApprovalNews, ApprovalStore
 from agents.feedback.eval_cases import EvalCase
 from agents.feedback.evaluation import (
     CaseResult,
@@ -115,7 +115,7 @@ class _RecordingNotifier:
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
 
-    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
+    async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
         self._recorder.record("approval_changed", f"{approval.action} {approval.state}")
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:

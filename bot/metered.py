@@ -12,7 +12,7 @@ from typing import Protocol
 
 from agents.actions.approval import Approval
 from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
-from agents.actions.ports import ApprovalNotifier
+from agents.actions.ports import ApprovalNews, ApprovalNotifier
 from agents.kernel.models import Inbound, Outbound, Trace
 from agents.llm.chat import ChatModel, ChatRequest, Completion
 from agents.llm.usage import SpendQuery, UsageRecord, UsageStore
@@ -109,7 +109,7 @@ class MeteredNotifier:
     _: KW_ONLY
     alerter: Alerter | None = None
 
-    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
+    async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
         """Count the state reached, then notify."""
         self.metrics.approvals.labels(approval.action, approval.state).inc()
         if self.alerter is not None:
@@ -117,7 +117,7 @@ class MeteredNotifier:
         if approval.state == "approved" and approval.quorum > 0 and approval.updated_at:
             waited = (approval.updated_at - approval.created_at).total_seconds()
             self.metrics.approval_seconds.labels(approval.action).observe(max(waited, 0.0))
-        await self.inner.approval_changed(approval, note=note)
+        await self.inner.approval_changed(approval, news=news)
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
         """Pass through."""

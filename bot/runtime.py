@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.actions.approval import Approval
 from agents.actions.execution import Executor
-from agents.actions.ports import ApprovalNotifier
+from agents.actions.ports import ApprovalNews, ApprovalNotifier
 from agents.feedback.review import Review
 from agents.kernel.clock import Clock
 from agents.llm.chat import ChatModel
@@ -91,11 +91,11 @@ class WakingNotifier:
         self._inner = inner
         self._wakeup = wakeup
 
-    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
+    async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
         """Wake the worker for a fresh approval, then tell Slack."""
         if approval.state == "approved":
             self._wakeup.set()
-        await self._inner.approval_changed(approval, note=note)
+        await self._inner.approval_changed(approval, news=news)
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
         """Announce an expired request."""

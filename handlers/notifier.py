@@ -12,10 +12,12 @@ import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.actions.approval import Approval
+from agents.actions.ports import ApprovalNews
 from agents.actions.spec import ActionSpec
 from agents.kernel.errors import SlackApiFailure
 from handlers.approval_blocks import approval_blocks, approval_text
 from handlers.slack_calls import call_slack
+from handlers.wording import approval_note
 
 __all__ = ["SlackApprovalNotifier", "update_card"]
 
@@ -44,8 +46,9 @@ class SlackApprovalNotifier:
         self._client = client
         self._actions = actions
 
-    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
-        """Re-render the card in place and post ``note`` in the request's thread."""
+    async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
+        """Re-render the card in place and tell the request's thread the news, if any."""
+        note = approval_note(approval, news)
         action = self._actions.get(approval.action)
         try:
             if approval.message_ts and action is not None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.actions.approval import Approval
+from agents.actions.ports import ApprovalNews
 from agents.kernel.models import Reply, ReplyItem
 
-__all__ = ["SlackApprovalsView", "pending_approvals"]
+__all__ = ["SlackApprovalsView", "approval_note", "pending_approvals"]
 
 
 def pending_approvals(approvals: Sequence[Approval]) -> Reply:
@@ -36,3 +37,31 @@ class SlackApprovalsView:
     def pending(self, approvals: Sequence[Approval]) -> Reply:
         """See :func:`pending_approvals`."""
         return pending_approvals(approvals)
+
+
+_RESULT = {"succeeded": "succeeded", "failed": "failed", "unknown": "outcome unknown"}
+
+
+def approval_note(approval: Approval, news: ApprovalNews | None) -> str | None:
+    """What the request's thread is told of ``news`` (None: nothing to say, the card alone
+    changes: a vote short of the quorum, an approval by policy)."""
+    if news is None:
+        return None
+    if news.kind == "voted":
+        return _vote_note(approval, news.actor)
+    if news.kind == "edited":
+        return f"<@{news.actor}> changed the parameters; approvals so far were reset."
+    if news.kind == "expired":
+        return "This request expired unapproved."
+    outcome = _RESULT.get(approval.state, approval.state)
+    return f"<@{approval.requester}> `{approval.action}` {outcome}: {approval.result}"
+
+
+def _vote_note(approval: Approval, voter: str) -> str | None:
+    if approval.state == "approved":
+        return f"<@{voter}> approved. Running `{approval.action}` now."
+    if approval.state == "rejected":
+        return f"<@{voter}> rejected `{approval.action}`: {approval.reason}"
+    if approval.state == "cancelled":
+        return f"<@{voter}> cancelled the request."
+    return None

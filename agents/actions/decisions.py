@@ -22,6 +22,7 @@ from agents.actions.approval import (
 )
 from agents.actions.catalog import ActionCatalog
 from agents.actions.policy import Denied, Person, decide, is_approver, may_approve
+from agents.actions.ports import ApprovalNews
 from agents.actions.spec import ActionSpec, validate_params
 from agents.actions.transitions import Transitions
 
@@ -99,7 +100,7 @@ class Decisions:
         after = await self._transitions.apply(approval, event, actor=user_id)
         if isinstance(after, Refusal):
             return VoteOutcome(approval, after.reason)
-        await self._transitions.notify(after, note=_vote_note(after, user_id))
+        await self._transitions.notify(after, news=ApprovalNews("voted", user_id))
         return VoteOutcome(after)
 
     async def may_decide(self, token: str, *, user_id: str, channel_id: str | None) -> VoteOutcome:
@@ -144,9 +145,7 @@ class Decisions:
         )
         if isinstance(after, Refusal):
             return VoteOutcome(approval, after.reason)
-        await self._transitions.notify(
-            after, note=f"<@{user_id}> changed the parameters; approvals so far were reset."
-        )
+        await self._transitions.notify(after, news=ApprovalNews("edited", user_id))
         return VoteOutcome(after)
 
     async def pending_for(self, person: Person, *, team_id: str) -> list[Approval]:
@@ -181,13 +180,3 @@ class Decisions:
         if is_approver(action, await self._catalog.person(user_id, channel_id)):
             return None
         return VoteOutcome(approval, f"You are not an approver for `{action.name}`.")
-
-
-def _vote_note(after: Approval, user_id: str) -> str | None:
-    if after.state == "approved":
-        return f"<@{user_id}> approved. Running `{after.action}` now."
-    if after.state == "rejected":
-        return f"<@{user_id}> rejected `{after.action}`: {after.reason}"
-    if after.state == "cancelled":
-        return f"<@{user_id}> cancelled the request."
-    return None

@@ -4,13 +4,21 @@ log, who belongs to which Slack user group, and telling Slack about a change."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from agents.actions.approval import Approval
 from agents.actions.jobs import AuditEntry, AuditQuery, Job
 
-__all__ = ["ApprovalNotifier", "ApprovalStore", "AuditLog", "GroupDirectory", "JobStore"]
+__all__ = [
+    "ApprovalNews",
+    "ApprovalNotifier",
+    "ApprovalStore",
+    "AuditLog",
+    "GroupDirectory",
+    "JobStore",
+]
 
 
 class ApprovalStore(Protocol):
@@ -93,11 +101,24 @@ class GroupDirectory(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ApprovalNews:
+    """What just happened to a request that the people in its thread are told (the edge
+    words it): a decisive vote, an edit, the expiry, or how the run ended.
+
+    Attributes:
+        actor: who voted or edited (``""`` for expiry and results).
+    """
+
+    kind: Literal["voted", "edited", "expired", "finished"]
+    actor: str = ""
+
+
 class ApprovalNotifier(Protocol):
     """Tells Slack about an approval's change: the card, the thread, the escalation channel."""
 
-    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
-        """Update the card to the approval's state and, with ``note``, tell the thread."""
+    async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
+        """Update the card to the approval's state and, with ``news``, tell the thread."""
         ...
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:

@@ -72,7 +72,7 @@ class Proposals:
             approved = await self.transitions.apply(approval, AutoApprove(), actor=SYSTEM_ACTOR)
             if isinstance(approved, Refusal):  # pragma: no cover - quorum 0 always applies
                 return Reply(text=approved.reason)
-            await self.transitions.notify(approved, note=None)
+            await self.transitions.notify(approved)
             return Reply(text=f"Running `{action.name}` now.", approval_id=approval.id)
         return Reply(text=f"`{action.name}` needs approval.", approval_id=approval.id)
 

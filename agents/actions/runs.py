@@ -18,6 +18,7 @@ import structlog
 from agents.actions.approval import Approval, Expire, Finish, Refusal, StartExecution
 from agents.actions.catalog import ActionCatalog
 from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
+from agents.actions.ports import ApprovalNews
 from agents.actions.read_cache import ReadCache
 from agents.actions.spec import ActionSpec
 from agents.actions.transitions import SYSTEM_ACTOR, Transitions
@@ -54,7 +55,7 @@ class Runs:
             if isinstance(after, Refusal):
                 continue
             expired += 1
-            await self.transitions.notify(after, note="This request expired unapproved.")
+            await self.transitions.notify(after, news=ApprovalNews("expired"))
             action = self.catalog.action(after.action)
             channel = action.approval.escalation_channel if action else None
             if channel:
@@ -126,10 +127,5 @@ class Runs:
             and not action.needs_approval
         ):
             self.read_cache.put(after.action, after.params, result.summary)
-        note = {
-            "succeeded": f"<@{after.requester}> `{after.action}` succeeded: {result.summary}",
-            "failed": f"<@{after.requester}> `{after.action}` failed: {result.summary}",
-            "unknown": f"<@{after.requester}> `{after.action}` outcome unknown: {result.summary}",
-        }[result.outcome]
-        await self.transitions.notify(after, note=note)
+        await self.transitions.notify(after, news=ApprovalNews("finished"))
         return after

@@ -22,7 +22,7 @@ from agents.actions.approval import (
     transition,
 )
 from agents.actions.jobs import AuditEntry, AuditKind
-from agents.actions.ports import ApprovalNotifier, ApprovalStore, AuditLog, JobStore
+from agents.actions.ports import ApprovalNews, ApprovalNotifier, ApprovalStore, AuditLog, JobStore
 from agents.kernel.clock import Clock
 
 __all__ = ["SYSTEM_ACTOR", "OperationStores", "Transitions"]
@@ -88,14 +88,14 @@ class Transitions:
             current = fresh
         return Refusal("This request is changing right now; try again.")
 
-    async def notify(self, approval: Approval, *, note: str | None) -> None:
+    async def notify(self, approval: Approval, *, news: ApprovalNews | None = None) -> None:
         """Tell Slack, with the card's ts as stored now (the card may have been posted after
         this approval was read, and ``message_ts`` is not part of the versioned state)."""
         if approval.message_ts is None:
             stored = await self.stores.approvals.get(approval.id)
             if stored is not None and stored.message_ts is not None:
                 approval = replace(approval, message_ts=stored.message_ts)
-        await self.notifier.approval_changed(approval, note=note)
+        await self.notifier.approval_changed(approval, news=news)
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
         """Announce an expired request in the escalation channel, and audit that."""

@@ -11,6 +11,7 @@ from typing import Literal
 from agents.actions.approval import Approval
 from agents.actions.execution import ExecutionRequest, ExecutionResult
 from agents.actions.jobs import AuditEntry, AuditQuery, Job
+from agents.actions.ports import ApprovalNews
 from agents.kernel.models import (
     ConversationKey,
     EventStatus,
@@ -19,6 +20,7 @@ from agents.kernel.models import (
     StoredMessage,
     Trace,
 )
+from handlers.wording import approval_note
 
 
 class FakeClock:
@@ -381,11 +383,11 @@ class RecordingNotifier:
     """``ApprovalNotifier`` that remembers what it was told."""
 
     def __init__(self) -> None:
-        self.changes: list[tuple[Approval, str | None]] = []
+        self.changes: list[tuple[Approval, ApprovalNews | None]] = []
         self.escalations: list[tuple[Approval, str]] = []
 
-    async def approval_changed(self, approval: Approval, *, note: str | None) -> None:
-        self.changes.append((approval, note))
+    async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
+        self.changes.append((approval, news))
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
         self.escalations.append((approval, channel_id))
@@ -396,7 +398,8 @@ class RecordingNotifier:
 
     @property
     def notes(self) -> list[str | None]:
-        return [note for _, note in self.changes]
+        """What the thread would be told, worded as the Slack edge words it."""
+        return [approval_note(approval, news) for approval, news in self.changes]
 
 
 class ScriptedExecutor:
