@@ -3,6 +3,7 @@ and the ``async with`` protocol they share."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
@@ -11,17 +12,17 @@ from aiohttp import web
 __all__ = ["LocalServer", "serve_app"]
 
 
-class LocalServer:
+class LocalServer(ABC):
     """A server used as ``async with Server() as server:``: started on entry (with the
     defaults of its :meth:`start`), closed on exit."""
 
+    @abstractmethod
     async def start(self) -> object:
         """Start serving."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def close(self) -> None:
         """Stop serving."""
-        raise NotImplementedError
 
     async def __aenter__(self) -> Self:
         await self.start()
