@@ -14,7 +14,7 @@ from agents.actions.approval import Approval
 from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
 from agents.actions.ports import ApprovalNews, ApprovalNotifier
 from agents.kernel.models import Inbound, Outbound, Trace
-from agents.llm.chat import ChatModel, ChatRequest, Completion
+from agents.llm.chat import ChatModel, ChatRequest, Completion, TextSink
 from agents.llm.usage import SpendQuery, UsageRecord, UsageStore
 from agents.turns.ports import TurnLedger
 from bot.alerts import Alerter
@@ -41,12 +41,14 @@ class MeteredChatModel(ChatModelDecorator):
         super().__init__(inner)
         self._metrics = metrics
 
-    async def complete(self, request: ChatRequest) -> Completion:
+    async def complete(
+        self, request: ChatRequest, *, on_text: TextSink | None = None
+    ) -> Completion:
         """Call the model and record how long it took and whether it answered."""
         started = time.monotonic()
         outcome = "error"
         try:
-            completion = await self._inner.complete(request)
+            completion = await self._inner.complete(request, on_text=on_text)
             outcome = "ok"
             return completion
         finally:

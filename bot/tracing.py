@@ -36,7 +36,7 @@ from opentelemetry.trace import (
 
 from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
 from agents.kernel.models import Inbound, Outbound
-from agents.llm.chat import ChatModel, ChatRequest, Completion
+from agents.llm.chat import ChatModel, ChatRequest, Completion, TextSink
 from bot.integrations.llm.decorator import ChatModelDecorator
 
 __all__ = ["OtelTracing", "TracedChatModel", "TracedExecutor", "configure_tracing", "turn_context"]
@@ -103,7 +103,9 @@ class TracedChatModel(ChatModelDecorator):
         self._tracer = tracer
         self._kind = provider_kind
 
-    async def complete(self, request: ChatRequest) -> Completion:
+    async def complete(
+        self, request: ChatRequest, *, on_text: TextSink | None = None
+    ) -> Completion:
         """Call the model inside a span carrying the GenAI attributes."""
         attributes: dict[str, Any] = {
             "gen_ai.operation.name": "chat",
@@ -115,7 +117,7 @@ class TracedChatModel(ChatModelDecorator):
             f"chat {request.model}", kind=SpanKind.CLIENT, attributes=attributes
         ) as span:
             try:
-                completion = await self._inner.complete(request)
+                completion = await self._inner.complete(request, on_text=on_text)
             except Exception as exc:
                 span.set_attribute("error.type", type(exc).__name__)
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))

@@ -7,7 +7,7 @@ circuit breaker; every failure reaches the domain as :class:`agents.kernel.error
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -18,6 +18,7 @@ __all__ = [
     "Completion",
     "FinishReason",
     "Role",
+    "TextSink",
     "ToolCall",
     "ToolSpec",
     "Usage",
@@ -104,6 +105,10 @@ class Completion:
     model: str
 
 
+TextSink = Callable[[str], Awaitable[None]]
+"""Receives each piece of an answer's text as the model writes it (a streamed answer)."""
+
+
 class ChatModel(Protocol):
     """A configured provider: one base URL, one API key, its retry policy and breaker."""
 
@@ -112,8 +117,15 @@ class ChatModel(Protocol):
         """The provider's name in the config file (``openai``, ``local-vllm``)."""
         ...
 
-    async def complete(self, request: ChatRequest) -> Completion:
+    async def complete(
+        self, request: ChatRequest, *, on_text: TextSink | None = None
+    ) -> Completion:
         """Ask the model once (the adapter retries transient failures itself).
+
+        With ``on_text`` the answer is streamed: every piece of its text is handed to
+        ``on_text`` as it arrives, in order, and the whole completion is returned at the end
+        (its ``text`` is the pieces joined). An adapter retries only before the first piece;
+        a failure after it raises, so no text is handed over twice.
 
         Raises:
             ProviderError: the call failed for good, timed out, or the circuit is open.

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 from agents.kernel.errors import ProviderError, ProviderFailure
-from agents.llm.chat import ChatRequest, Completion, ToolCall, Usage
+from agents.llm.chat import ChatRequest, Completion, TextSink, ToolCall, Usage
 
 Step = Completion | ProviderError | Callable[[ChatRequest], Completion]
 
@@ -42,18 +42,27 @@ class ScriptedModel:
         self.steps = list(steps)
         self.always = always
         self.requests: list[ChatRequest] = []
+        self.piece_size = 5  # a streamed answer arrives in pieces of this many characters
 
     @property
     def name(self) -> str:
         return self._name
 
-    async def complete(self, request: ChatRequest) -> Completion:
+    async def complete(
+        self, request: ChatRequest, *, on_text: TextSink | None = None
+    ) -> Completion:
         self.requests.append(request)
         step = self.steps.pop(0) if self.steps else self.always
         if step is None:
             raise AssertionError(f"{self._name}: script exhausted")
         if isinstance(step, ProviderError):
             raise step
-        if callable(step):
-            return step(request)
-        return step
+        completion = step(request) if callable(step) else step
+        if on_text is not None:
+            for piece in _pieces(completion.text, self.piece_size):
+                await on_text(piece)
+        return completion
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]

@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import ClassVar, Generic, Protocol, TypedDict, TypeVar
 
-from agents.llm.chat import ChatRequest, Completion
+from agents.llm.chat import ChatRequest, Completion, TextSink
 from bot.integrations.llm.calls import CallGuard
 from bot.integrations.llm.failures import SdkErrors, sdk_failure
 from bot.integrations.llm.settings import KEYLESS, ProviderKind, ProviderSettings
@@ -89,14 +89,21 @@ class ProviderChatModel(ABC, Generic[_Client, _Wire]):
         """The provider's name in the config file."""
         return self._settings.name
 
-    async def complete(self, request: ChatRequest) -> Completion:
+    async def complete(
+        self, request: ChatRequest, *, on_text: TextSink | None = None
+    ) -> Completion:
         """Ask the model (retrying transient failures, behind the provider's breaker).
+
+        ``on_text`` receives the answer's text (today in one piece, once it is complete).
 
         Raises:
             ProviderError: the call failed for good, or the circuit is open.
         """
         wire = self._prepare(request)
-        return await self.guard.run(request.model, lambda: self._attempt(request, wire))
+        completion = await self.guard.run(request.model, lambda: self._attempt(request, wire))
+        if on_text is not None and completion.text:
+            await on_text(completion.text)
+        return completion
 
     async def aclose(self) -> None:
         """Close the SDK's connection pool."""
