@@ -66,6 +66,7 @@ class RuntimeOptions:
         recovery_grace: a delivery claimed this many seconds ago and still unfinished is
             considered abandoned by the periodic sweep (at start, every unfinished one is).
         drain_timeout: seconds a shutdown waits for running turns before cancelling them.
+        live_status: show what the agent is doing as a status line in the turn's thread.
         progress_after: seconds of work after which the person's message gets a "working on
             it" reaction (``None``: never).
         tracer_provider: an OpenTelemetry tracer provider (tests pass one with an in-memory
@@ -77,6 +78,7 @@ class RuntimeOptions:
     recovery_grace: float = 120.0
     drain_timeout: float = 10.0
     progress_after: float | None = 1.0
+    live_status: bool = True
     worker: WorkerOptions = field(default_factory=WorkerOptions)
     config: LoadedConfig | None = None
     clock: Clock | None = None
@@ -199,6 +201,7 @@ class Runtime:
             # the ack rate and p99 within goals (8: p99 up to 2.4x), at the same turns/s.
             max_concurrency=4 if database.dialect == "sqlite" else 64,
             progress_after=options.progress_after,
+            live_status=options.live_status,
             tracing=base.instruments.turns,
         )
         app = bolt_app(settings, slack.client, socket_mode=options.socket_mode)

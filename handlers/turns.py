@@ -17,19 +17,16 @@ from typing import Protocol
 import structlog
 
 from agents.kernel.errors import SlackApiFailure
-from agents.kernel.models import Inbound, Outbound
+from agents.kernel.models import Inbound, Outbound, TurnOutcome
 from agents.turns.turns import Turns
 from handlers.bookkeeping import Bookkeeping
 from handlers.delivery import Delivery
+from handlers.progress import TurnWatch
 from handlers.slack_calls import PERMANENT_ERRORS
 
 __all__ = ["TurnRunner", "TurnTracing"]
 
 log = structlog.get_logger(__name__)
-
-_PROGRESS = "hourglass_flowing_sand"
-_DONE = "white_check_mark"
-_FAILED = "warning"
 
 
 class TurnTracing(Protocol):
@@ -44,16 +41,6 @@ def _untraced(_outbound: Outbound) -> None:
     return None
 
 
-class _Progress:
-    """The pending "working on it" reaction of one turn."""
-
-    __slots__ = ("task", "timer")
-
-    def __init__(self) -> None:
-        self.timer: asyncio.TimerHandle | None = None
-        self.task: asyncio.Task[bool] | None = None
-
-
 class TurnRunner:
     """Runs turns in tracked background tasks."""
 
@@ -66,8 +53,11 @@ class TurnRunner:
         max_concurrency: int = 64,
         max_attempts: int = 5,
         progress_after: float | None = 1.0,
+        live_status: bool = True,
         tracing: TurnTracing | None = None,
     ) -> None:
+        """``progress_after``: seconds of work before a ⏳ reaction where no status line can
+        be shown (None: never); ``live_status``: show the status line in the turn's thread."""
         self._turns = turns
         self._book = book
         self._tracing = tracing
@@ -75,6 +65,7 @@ class TurnRunner:
         self._slots = asyncio.Semaphore(max_concurrency)
         self._max_attempts = max_attempts
         self._progress_after = progress_after
+        self._live_status = live_status
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
 
@@ -149,32 +140,6 @@ class TurnRunner:
         finally:
             self._in_flight.discard(inbound.trace_id)
 
-    def _show_progress(self, inbound: Inbound) -> _Progress | None:
-        """After ``progress_after`` seconds of work, react to the person's message.
-
-        A timer, not a task: most turns finish first, and cancelling a timer costs nothing.
-        """
-        if self._progress_after is None or not inbound.ts:
-            return None
-        progress = _Progress()
-
-        def fire() -> None:
-            progress.task = asyncio.create_task(
-                self._delivery.react(inbound, _PROGRESS), name=f"progress-{inbound.trace_id}"
-            )
-
-        progress.timer = asyncio.get_running_loop().call_later(self._progress_after, fire)
-        return progress
-
-    @staticmethod
-    async def _stop_progress(progress: _Progress | None) -> bool:
-        """Stop the timer; True if the reaction was shown (a reaction under way completes)."""
-        if progress is None:
-            return False
-        if progress.timer is not None:
-            progress.timer.cancel()
-        return await progress.task if progress.task is not None else False
-
     async def _process(
         self, inbound: Inbound, *, response_url: str | None, recovering: bool
     ) -> None:
@@ -216,18 +181,40 @@ class TurnRunner:
         recovering: bool,
     ) -> Outbound | None:
         """Run the turn and post its reply; the reply if it was posted now, else None."""
-        book = self._book
-        progress = self._show_progress(inbound) if not recovering else None
+        if recovering:  # nobody is watching a recovered turn: no status, no reaction
+            outbound = await self._turns.run_turn(inbound)
+            traced(outbound)
+            return await self._deliver(outbound, inbound, response_url=None, recovering=True)
+        watch = TurnWatch(
+            self._delivery.client,
+            self._delivery,
+            inbound,
+            status=self._live_status,
+            reaction_after=self._progress_after,
+        )
+        outcome: TurnOutcome | None = None
+        posted = False
         try:
-            outbound = await self._turns.run_turn(inbound, fresh=not recovering)
+            await watch.start()
+            outbound = await self._turns.run_turn(inbound, fresh=True, progress=watch)
+            outcome = outbound.outcome
+            traced(outbound)
+            result = await self._deliver(outbound, inbound, response_url=response_url)
+            posted = True
+            return result
         finally:
-            shown = await self._stop_progress(progress)
-        traced(outbound)
-        if shown:
-            # The person saw "working on it": replace it with the outcome.
-            await self._delivery.react(inbound, _PROGRESS, remove=True)
-            done = _DONE if outbound.outcome == "replied" else _FAILED
-            await self._delivery.react(inbound, done)
+            await watch.finish(outcome, posted=posted)
+
+    async def _deliver(
+        self,
+        outbound: Outbound,
+        inbound: Inbound,
+        *,
+        response_url: str | None,
+        recovering: bool = False,
+    ) -> Outbound | None:
+        """Post the reply (unless it was, before a crash); the reply if posted now."""
+        book = self._book
         if outbound.status == "sent":
             await book.finish(inbound, failed=False)
             return None

@@ -12,8 +12,9 @@ from agents.kernel.words import content_words
 from agents.memory.compose import Composer
 from agents.memory.knowledge import Hit, KnowledgeIndex, KnowledgeSettings, Miss
 from agents.turns.agent import TurnContext
+from agents.turns.progress import SourceLink, TaskUpdate
 
-__all__ = ["KnowledgeAgent", "KnowledgeDeps", "citation", "coverage"]
+__all__ = ["KnowledgeAgent", "KnowledgeDeps", "citation", "coverage", "source_url"]
 
 _QUESTION = re.compile(
     r"^\s*(?:how\s+(?:do|can|should)\s+(?:i|we)|how\s+to|where\s+is|what\s+is|docs?\s+(?:for|on)"
@@ -56,8 +57,13 @@ def citation(hit: Hit, base_url: str | None) -> str:
     label = f"{hit.chunk.source}: {hit.chunk.heading}"
     if base_url:
         escaped = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return f"<{base_url.rstrip('/')}/{hit.chunk.source}#{hit.chunk.anchor}|{escaped}>"
+        return f"<{source_url(hit, base_url)}|{escaped}>"
     return label
+
+
+def source_url(hit: Hit, base_url: str) -> str:
+    """Where a cited section can be read: ``{base_url}/{source}#{anchor}``."""
+    return f"{base_url.rstrip('/')}/{hit.chunk.source}#{hit.chunk.anchor}"
 
 
 class KnowledgeAgent:
@@ -84,9 +90,11 @@ class KnowledgeAgent:
         if not content_words(question):
             return Reply(text="Ask me about a runbook topic, e.g. `knowledge: payments rollback`.")
         settings = self._settings
+        await turn.progress.status("is searching the runbooks…")
         hits = await index.search(question, limit=settings.max_chunks * 3)
         good = [h for h in hits if coverage(question, h) >= settings.min_coverage]
         good = good[: settings.max_chunks]
+        await turn.progress.task(self._search_task(good))
         if not good:
             inbound = turn.inbound
             await index.record_miss(
@@ -115,6 +123,17 @@ class KnowledgeAgent:
         lines = [f"• {item.label}\n{item.detail}" for item in items]
         intro = f"From the runbooks, about {question!r}:"
         return Reply(text="\n".join([intro, *lines]), title="Runbooks", items=items)
+
+    def _search_task(self, found: list[Hit]) -> TaskUpdate:
+        """The plan's search task as it ended: what it found and, with links, where."""
+        base_url = self._settings.base_url
+        sources = tuple(
+            SourceLink(source_url(hit, base_url), f"{hit.chunk.source}: {hit.chunk.heading}")
+            for hit in found
+            if base_url
+        )
+        details = f"{len(found)} section(s) found" if found else "nothing found"
+        return TaskUpdate("search", "Search the runbooks", "complete", details, sources)
 
     def _not_found(self, question: str) -> str:
         text = f"I found nothing about {question!r} in the runbooks, so I will not guess."

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from agents.actions.spec import ActionSpec
 from agents.kernel.models import AgentInfo, Inbound, Reply, Route
+from agents.turns.progress import SILENT, Progress
 
 __all__ = ["Agent", "TurnContext"]
 
@@ -25,6 +26,7 @@ class TurnContext:
         catalog: the public info of every registered agent, for hand-off hints and help.
         actions: the configured actions the asking person may request.
         scope: those of them this agent may use.
+        progress: where the agent says what it is doing (searching, composing…).
     """
 
     inbound: Inbound
@@ -32,6 +34,7 @@ class TurnContext:
     catalog: tuple[AgentInfo, ...]
     actions: tuple[ActionSpec, ...] = ()
     scope: tuple[ActionSpec, ...] = ()
+    progress: Progress = SILENT
 
 
 class Agent(Protocol):

@@ -138,7 +138,7 @@ class LlmPlanner:
             if model is None:
                 continue
             try:
-                completion = await model.complete(request)
+                completion = await model.complete(request, on_text=turn.on_text)
             except ProviderError as exc:
                 log.warning("llm_summary_failed", provider=name, kind=exc.kind)
                 continue
@@ -178,7 +178,7 @@ class LlmPlanner:
                 max_tokens=settings.max_tokens,
                 temperature=settings.temperature,
             )
-            completion = await model.complete(request)
+            completion = await model.complete(request, on_text=turn.on_text)
             self.estimator.observe(
                 estimated=_estimated_input(request), reported=completion.usage.input_tokens
             )

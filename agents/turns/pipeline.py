@@ -16,6 +16,7 @@ from agents.actions.spec import ActionSpec
 from agents.kernel.models import Inbound, Reply, Route, TurnOutcome
 from agents.turns.plan import NO_PLAN, Plan
 from agents.turns.profiles import AgentProfile
+from agents.turns.progress import SILENT, Progress
 
 __all__ = ["Scope", "Step", "TurnState", "run_steps"]
 
@@ -51,6 +52,7 @@ class TurnState:
         plan: what the planner made of the turn (``NO_PLAN`` until a planner ran).
         scope: set by the planning step for the answering step.
         reply: set by the step that answers; the pipeline stops there.
+        progress: where the steps say what they are doing (the edge shows it).
     """
 
     inbound: Inbound
@@ -59,6 +61,7 @@ class TurnState:
     scope: Scope | None = None
     reply: Reply | None = None
     outcome: TurnOutcome = "replied"
+    progress: Progress = SILENT
 
     def answer(
         self,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from agents.actions.spec import ActionSpec, ParamValue
 from agents.kernel.models import Inbound, PlannerName, StoredMessage
+from agents.llm.chat import TextSink
 from agents.memory.notes import Note
 from agents.turns.profiles import AgentProfile
 
@@ -78,6 +79,7 @@ class PlanInput:
         notes: long-term notes visible to the asker that share words with the message.
         summary: a summary of the thread's messages older than ``history``.
         facts: facts pinned in the thread; they come first.
+        on_text: where the model's answer streams as it writes it (None: not watched).
     """
 
     inbound: Inbound
@@ -89,6 +91,7 @@ class PlanInput:
     notes: tuple[Note, ...] = ()
     summary: str = ""
     facts: tuple[str, ...] = ()
+    on_text: TextSink | None = None
 
 
 NO_PLAN = Plan("none")

@@ -20,6 +20,7 @@ from agents.kernel.redaction import redact
 from agents.turns.pipeline import Step, TurnState, run_steps
 from agents.turns.plan import NO_PLAN
 from agents.turns.ports import ConversationLocks, TurnLedger, TurnReplies
+from agents.turns.progress import SILENT, Progress
 from agents.turns.record import Timings, log_summary, trace_of
 from agents.turns.router import Router
 
@@ -53,19 +54,22 @@ class Turns:
         self._stores = stores
         self._clock = clock
 
-    async def run_turn(self, inbound: Inbound, *, fresh: bool = False) -> Outbound:
+    async def run_turn(
+        self, inbound: Inbound, *, fresh: bool = False, progress: Progress = SILENT
+    ) -> Outbound:
         """Route and answer one message, storing the message, the reply and the trace.
 
         Re-running a turn whose reply is already stored returns that reply unchanged.
         ``fresh`` (a delivery claimed moments ago in this process) skips that look-up.
+        ``progress`` is told what the turn is doing as it works.
         """
         locks = self._stores.locks
         if locks is None or inbound.thread_ts is None:
-            return await self._run(inbound, fresh=fresh)
+            return await self._run(inbound, fresh=fresh, progress=progress)
         async with locks.hold(inbound.conversation):
-            return await self._run(inbound, fresh=fresh)
+            return await self._run(inbound, fresh=fresh, progress=progress)
 
-    async def _run(self, inbound: Inbound, *, fresh: bool) -> Outbound:
+    async def _run(self, inbound: Inbound, *, fresh: bool, progress: Progress) -> Outbound:
         if not fresh:
             stored = await self._stores.replies.find_reply(inbound.trace_id)
             if stored is not None:
@@ -74,7 +78,7 @@ class Turns:
         started_at, t0 = clock.now(), clock.monotonic()
         routed = self._router(inbound, inbound.text)
         t1 = clock.monotonic()
-        turn = TurnState(inbound, routed)
+        turn = TurnState(inbound, routed, progress=progress)
         error: str | None = None
         try:
             answered = await run_steps(self._steps, turn)
@@ -82,7 +86,7 @@ class Turns:
             error = f"{type(exc).__name__}: {exc}"[:500]
             log.exception("agent_failed", agent=routed.agent)
             answered = Reply(text=AGENT_ERROR_REPLY.format(trace_id=inbound.trace_id))
-            turn = TurnState(inbound, routed, NO_PLAN)
+            turn = TurnState(inbound, routed, NO_PLAN, progress=progress)
             turn.answer(answered, outcome="agent_error")
         reply = replace(answered, text=redact(answered.text))  # a model may echo a secret
         t2 = clock.monotonic()

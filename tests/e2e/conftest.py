@@ -78,11 +78,13 @@ async def running_bot(
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
     progress_after: float | None = None,
+    live_status: bool = False,
     tracer_provider: object | None = None,
 ) -> AsyncIterator[Bot]:
     """Start the bot in HTTP or Socket Mode against the sandbox; stop it on exit.
 
-    ``progress_after`` is off by default so that scenarios see only the calls they expect.
+    ``progress_after`` and ``live_status`` are off by default so that scenarios see only the
+    calls they expect.
     """
     options = RuntimeOptions(
         socket_mode=socket_mode,
@@ -92,6 +94,7 @@ async def running_bot(
         clock=clock,
         environ=environ,
         progress_after=progress_after,
+        live_status=live_status,
         tracer_provider=tracer_provider,
     )
     runtime = await Runtime.create(settings_for(sandbox, database_url), options)

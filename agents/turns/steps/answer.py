@@ -29,6 +29,7 @@ class Answer:
         reply: Reply
         if plan.proposal is not None and self._proposals is not None:
             proposal = plan.proposal
+            await turn.progress.status(f"is preparing `{proposal.action.name}`…")
             reply = await self._proposals.propose(
                 turn.inbound, action=proposal.action, raw=proposal.values
             )
@@ -41,6 +42,7 @@ class Answer:
                 catalog=self._agents.infos,
                 actions=scope.runnable,
                 scope=scope.offered,
+                progress=turn.progress,
             )
             reply = await self._agents.agent(scope.profile.info.name).handle(context)
         if plan.degraded is not None:

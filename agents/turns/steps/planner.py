@@ -70,7 +70,9 @@ class PlanTurn:
     @staticmethod
     async def _model_plan(turn: TurnState, scope: Scope, models: ModelPlanning) -> Plan:
         route = turn.route
+        await turn.progress.status("is reading the thread…")
         past = await models.recall.recall(turn.inbound, route, scope.profile)
+        await turn.progress.status("is thinking…")
         return await models.planner.plan(
             PlanInput(
                 turn.inbound,
@@ -82,6 +84,7 @@ class PlanTurn:
                 past.notes,
                 past.thread.summary,
                 past.thread.facts,
+                on_text=turn.progress.text,
             )
         )
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agents.builtin.knowledge import KnowledgeAgent, KnowledgeDeps
 from agents.kernel.models import Inbound, Route
 from agents.memory.compose import Composer
 from agents.memory.knowledge import KnowledgeSettings, Miss
 from agents.memory.markdown import chunk_markdown
 from agents.turns.agent import TurnContext
+from agents.turns.progress import TaskUpdate
 from tests.agents.fakes import FakeClock
 from tests.agents.fakes_knowledge import WordIndex
 from tests.agents.fakes_llm import ScriptedModel, failing, said
+from tests.agents.fakes_progress import RecordingProgress
 from tests.agents.fakes_usage import MemoryUsage
 
 RUNBOOK = """# Payments
@@ -111,3 +115,28 @@ async def test_a_model_that_finds_no_answer_in_the_sections_falls_back_to_quotes
     agent, _, _, _ = _composing(failing("primary", "timeout"))
     reply = await agent.handle(_turn("how do I roll back payments?"))
     assert reply.text.startswith("From the runbooks")
+
+
+async def test_the_search_is_a_task_of_the_plan_with_its_sources() -> None:
+    """While it searches the status says so; the search task ends complete, listing the
+    sections found with links when the runbooks have a base URL."""
+    agent, _ = _agent(KnowledgeSettings(base_url="https://wiki.example/ops"))
+    progress = RecordingProgress()
+    await agent.handle(replace(_turn("how do I roll back payments?"), progress=progress))
+    assert progress.of("status") == ["is searching the runbooks…"]
+    (task,) = progress.of("task")
+    assert isinstance(task, TaskUpdate)
+    assert (task.task_id, task.status) == ("search", "complete")
+    assert [s.url for s in task.sources] == [
+        "https://wiki.example/ops/runbooks/payments.md#rollback"
+    ]
+
+
+async def test_a_search_that_finds_nothing_is_a_complete_task_saying_so() -> None:
+    """Nothing found is still a finished task, with no sources."""
+    agent, _ = _agent()
+    progress = RecordingProgress()
+    await agent.handle(replace(_turn("kubernetes quota"), progress=progress))
+    (task,) = progress.of("task")
+    assert isinstance(task, TaskUpdate)
+    assert (task.details, task.sources) == ("nothing found", ())

@@ -16,11 +16,13 @@ from agents.turns.assembly import Memory, build_turns
 from agents.turns.classify import Classifier
 from agents.turns.llm_planner import LlmPlanner
 from agents.turns.profiles import AgentProfile, ModelSettings, PlanningSettings, RouterSettings
+from agents.turns.progress import SILENT, Progress
 from agents.turns.turns import Turns, TurnStores
 from tests.agents.actions.test_operations import ALICE, World
 from tests.agents.fakes import MemoryConversations, MemoryEvents, MemoryLedger, MemoryTraces
 from tests.agents.fakes_llm import ScriptedModel, called, failing, said
 from tests.agents.fakes_notes import MemoryThreads
+from tests.agents.fakes_progress import RecordingProgress
 from tests.agents.fakes_usage import MemoryRateLimiter, MemoryUsage
 
 LLM = ModelSettings(providers=("primary",), model="m1", max_steps=3)
@@ -101,7 +103,13 @@ class Bot:
         )
 
     async def say(
-        self, text: str, *, user: str = ALICE, trace: str = "t1", channel: str = "C_OPS"
+        self,
+        text: str,
+        *,
+        user: str = ALICE,
+        trace: str = "t1",
+        channel: str = "C_OPS",
+        progress: Progress = SILENT,
     ) -> tuple[Reply, str]:
         inbound = Inbound(
             team_id="T1",
@@ -115,7 +123,7 @@ class Bot:
             ts="100.1",
             thread_ts=None,
         )
-        outbound = await self.turns.run_turn(inbound)
+        outbound = await self.turns.run_turn(inbound, progress=progress)
         return outbound.reply, outbound.agent
 
 
@@ -294,3 +302,27 @@ async def test_a_long_thread_gets_a_stored_model_summary_and_pinned_facts_first(
     assert "SUMMARY: api 502 after v2.3.1" in first[2]
     await say("t2")
     assert threads.saves == 1 and len(model.requests) == 3  # no second summary call
+
+
+async def test_the_models_answer_streams_to_progress_as_it_is_written() -> None:
+    """The model's text reaches progress piece by piece, after the turn said it was thinking;
+    the pieces join into the reply."""
+    progress = RecordingProgress()
+    bot = Bot(ScriptedModel("primary", said("Deploys wait for an approver.")))
+    reply, _ = await bot.say("deploy: how do deploys work?", progress=progress)
+    pieces = progress.of("text")
+    assert len(pieces) > 1 and "".join(str(p) for p in pieces) == reply.text
+    statuses = progress.of("status")
+    assert statuses == ["is reading the thread…", "is thinking…"]
+    first_text = next(i for i, (kind, _) in enumerate(progress.events) if kind == "text")
+    assert progress.events.index(("status", "is thinking…")) < first_text
+
+
+async def test_a_proposed_action_says_it_is_being_prepared() -> None:
+    """The model proposes `rollback`: the status says so before the card is made."""
+    progress = RecordingProgress()
+    bot = Bot(ScriptedModel("primary", called("rollback", {"service": "api"})))
+    reply, _ = await bot.say("deploy: roll back api", progress=progress)
+    assert reply.approval_id is not None
+    assert progress.of("status")[-1] == "is preparing `rollback`…"
+    assert progress.of("text") == []

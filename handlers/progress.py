@@ -1,0 +1,115 @@
+"""What a person sees while their turn works.
+
+In a thread, a status line under the bot's name (``assistant.threads.setStatus``, which Slack
+accepts in channels and DMs with ``chat:write``): it says what the agent is doing as the
+domain reports it, and Slack clears it when the reply is posted in the thread. Where there is
+no thread to show a status in (a top-level DM), a ⏳ reaction on the person's message after a
+second of work, replaced by ✅ or ⚠️ when the turn ends. Showing progress is best effort: a
+refusal is logged once and the turn goes on without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.kernel.errors import SlackApiFailure
+from agents.kernel.models import Inbound, TurnOutcome
+from agents.turns.progress import TaskUpdate
+from handlers.delivery import Delivery
+from handlers.slack_calls import call_slack
+
+__all__ = ["WORKING", "TurnWatch"]
+
+log = structlog.get_logger(__name__)
+
+WORKING = "is working on it…"
+"""The first status of every turn, shown as soon as its work starts."""
+_PROGRESS, _DONE, _FAILED = "hourglass_flowing_sand", "white_check_mark", "warning"
+
+
+class TurnWatch:
+    """The progress of one turn as Slack shows it (the domain's ``Progress`` port).
+
+    Args:
+        status: show a status line in the turn's thread (off: only the reaction).
+        reaction_after: seconds of work before the ⏳ reaction where no status can be shown
+            (None: never).
+    """
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        delivery: Delivery,
+        inbound: Inbound,
+        *,
+        status: bool,
+        reaction_after: float | None,
+    ) -> None:
+        self._client = client
+        self._delivery = delivery
+        self._inbound = inbound
+        self._thread = inbound.thread_ts if status else None
+        self._reaction_after = reaction_after
+        self._shown = ""
+        self._refused = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._reacting: asyncio.Task[bool] | None = None
+
+    async def start(self) -> None:
+        """Show the first signal: the status in the thread, else arm the reaction's timer."""
+        if self._thread is not None:
+            await self.status(WORKING)
+        if not self._shown and self._reaction_after is not None and self._inbound.ts:
+            # A timer, not a task: most turns finish first, and cancelling one costs nothing.
+            self._timer = asyncio.get_running_loop().call_later(self._reaction_after, self._react)
+
+    async def status(self, text: str) -> None:
+        """Show what the agent is doing now (once per change of text)."""
+        if self._thread is None or self._refused or text == self._shown:
+            return
+        if await self._set_status(text):
+            self._shown = text
+
+    async def task(self, update: TaskUpdate) -> None:
+        """Tasks are shown with the answer's stream (not on this surface yet)."""
+
+    async def text(self, piece: str) -> None:
+        """The answer is posted whole when the turn ends (not streamed on this surface yet)."""
+
+    async def finish(self, outcome: TurnOutcome | None, *, posted: bool) -> None:
+        """The turn ended (``outcome`` None: it failed before answering). Replace a ⏳ with
+        the outcome; clear a status no posted reply cleared."""
+        if self._timer is not None:
+            self._timer.cancel()
+        shown = await self._reacting if self._reacting is not None else False
+        if shown:
+            await self._delivery.react(self._inbound, _PROGRESS, remove=True)
+            await self._delivery.react(self._inbound, _DONE if outcome == "replied" else _FAILED)
+        if self._shown and not posted:
+            await self._set_status("")
+
+    def _react(self) -> None:
+        self._reacting = asyncio.create_task(
+            self._delivery.react(self._inbound, _PROGRESS),
+            name=f"progress-{self._inbound.trace_id}",
+        )
+
+    async def _set_status(self, text: str) -> bool:
+        thread = self._thread
+        if thread is None:
+            return False
+        try:
+            await call_slack(
+                "assistant.threads.setStatus",
+                lambda: self._client.assistant_threads_setStatus(
+                    channel_id=self._inbound.channel_id, thread_ts=thread, status=text
+                ),
+            )
+        except SlackApiFailure as exc:
+            log.info("status_not_shown", error=exc.error)
+            self._refused = True
+            return False
+        return True

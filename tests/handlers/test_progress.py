@@ -1,0 +1,120 @@
+"""What a person sees while a turn works: a status line in its thread, or a reaction."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from agents.kernel.models import Inbound
+from handlers.delivery import Delivery
+from handlers.progress import WORKING, TurnWatch
+from tests.agents.fakes import FakeClock
+
+
+class _Client:
+    """Records the Web API calls; ``refuse`` makes setStatus fail with that error."""
+
+    def __init__(self, *, refuse: str | None = None) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._refuse = refuse
+        self.reacted = asyncio.Event()
+
+    async def assistant_threads_setStatus(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("assistant.threads.setStatus", kwargs))
+        if self._refuse is not None:
+            response = AsyncSlackResponse(
+                client=None,  # type: ignore[arg-type]
+                http_verb="POST",
+                api_url="https://slack.com/api/assistant.threads.setStatus",
+                req_args={},
+                data={"ok": False, "error": self._refuse},
+                headers={},
+                status_code=200,
+            )
+            raise SlackApiError("refused", response)
+        return {"ok": True}
+
+    async def reactions_add(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("reactions.add", kwargs))
+        self.reacted.set()
+        return {"ok": True}
+
+    async def reactions_remove(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("reactions.remove", kwargs))
+        return {"ok": True}
+
+    def methods(self) -> list[str]:
+        return [method for method, _ in self.calls]
+
+
+def _inbound(thread_ts: str | None = "1.1") -> Inbound:
+    return Inbound(
+        "T1", "C1", "U1", "hi", "mention", "E1", "t1", FakeClock().now(), "1.1", thread_ts
+    )
+
+
+def _watch(
+    client: _Client, *, thread_ts: str | None = "1.1", after: float | None = None
+) -> TurnWatch:
+    delivery = Delivery(client)  # type: ignore[arg-type]
+    return TurnWatch(
+        client,  # type: ignore[arg-type]
+        delivery,
+        _inbound(thread_ts),
+        status=True,
+        reaction_after=after,
+    )
+
+
+async def test_the_status_says_what_the_agent_does_once_per_change() -> None:
+    """The first signal is shown at once; the same status twice is one call; the reply
+    posted in the thread clears it, so nothing more is sent."""
+    client = _Client()
+    watch = _watch(client)
+    await watch.start()
+    await watch.status("is thinking…")
+    await watch.status("is thinking…")
+    await watch.finish("replied", posted=True)
+    statuses = [args["status"] for _, args in client.calls]
+    assert statuses == [WORKING, "is thinking…"]
+    assert {(a["channel_id"], a["thread_ts"]) for _, a in client.calls} == {("C1", "1.1")}
+
+
+async def test_a_turn_that_posted_nothing_clears_its_status() -> None:
+    """A failed turn leaves no "is thinking…" behind."""
+    client = _Client()
+    watch = _watch(client)
+    await watch.start()
+    await watch.finish(None, posted=False)
+    assert [args["status"] for _, args in client.calls] == [WORKING, ""]
+
+
+async def test_a_refused_status_falls_back_to_the_reaction_and_is_not_tried_again() -> None:
+    """An old workspace refuses setStatus: one try, then the ⏳ reaction after the delay,
+    replaced by ✅ at the end."""
+    client = _Client(refuse="method_not_supported_for_channel_type")
+    watch = _watch(client, after=0.0)
+    await watch.start()
+    await watch.status("is thinking…")
+    await asyncio.wait_for(client.reacted.wait(), timeout=5)  # the ⏳, once its delay passed
+    await watch.finish("replied", posted=True)
+    assert client.methods() == [
+        "assistant.threads.setStatus",
+        "reactions.add",
+        "reactions.remove",
+        "reactions.add",
+    ]
+    assert client.calls[-1][1]["name"] == "white_check_mark"
+
+
+async def test_without_a_thread_only_the_reaction_shows() -> None:
+    """A top-level DM has no thread for a status: no setStatus call at all."""
+    client = _Client()
+    watch = _watch(client, thread_ts=None, after=60.0)
+    await watch.start()
+    await watch.status("is thinking…")
+    await watch.finish("replied", posted=True)
+    assert client.calls == []  # the turn ended before the reaction's delay
