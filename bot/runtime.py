@@ -67,6 +67,7 @@ class RuntimeOptions:
             considered abandoned by the periodic sweep (at start, every unfinished one is).
         drain_timeout: seconds a shutdown waits for running turns before cancelling them.
         live_status: show what the agent is doing as a status line in the turn's thread.
+        stream_answers: stream a model's answer into the thread as it is written.
         progress_after: seconds of work after which the person's message gets a "working on
             it" reaction (``None``: never).
         tracer_provider: an OpenTelemetry tracer provider (tests pass one with an in-memory
@@ -79,6 +80,7 @@ class RuntimeOptions:
     drain_timeout: float = 10.0
     progress_after: float | None = 1.0
     live_status: bool = True
+    stream_answers: bool = True
     worker: WorkerOptions = field(default_factory=WorkerOptions)
     config: LoadedConfig | None = None
     clock: Clock | None = None
@@ -202,6 +204,7 @@ class Runtime:
             max_concurrency=4 if database.dialect == "sqlite" else 64,
             progress_after=options.progress_after,
             live_status=options.live_status,
+            stream_answers=options.stream_answers,
             tracing=base.instruments.turns,
         )
         app = bolt_app(settings, slack.client, socket_mode=options.socket_mode)

@@ -31,6 +31,7 @@ __all__ = [
     "parse_choice_value",
     "reply_blocks",
     "reply_metadata",
+    "reply_tail_blocks",
     "reply_text",
 ]
 
@@ -87,8 +88,15 @@ def reply_blocks(outbound: Outbound) -> list[dict[str, Any]]:
                 ],
             )
         )
-    if reply.note:
-        blocks.append(note_block(reply.note))
+    return [*(block.to_dict() for block in blocks), *reply_tail_blocks(outbound)]
+
+
+def reply_tail_blocks(outbound: Outbound) -> list[dict[str, Any]]:
+    """What ends every answer: the note (if any), the agent and trace line, and the feedback
+    buttons (a streamed answer gets these when its stream stops)."""
+    blocks: list[Block] = []
+    if outbound.reply.note:
+        blocks.append(note_block(outbound.reply.note))
     footer = f"{outbound.agent} · trace `{outbound.trace_id[:12]}`"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     return [*(block.to_dict() for block in blocks), feedback_block(outbound.trace_id)]

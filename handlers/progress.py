@@ -1,6 +1,7 @@
 """What a person sees while their turn works.
 
-In a thread, a status line under the bot's name (``assistant.threads.setStatus``, which Slack
+In a thread, the answer streams in as the model writes it (``handlers/streaming.py``), and
+before that a status line under the bot's name (``assistant.threads.setStatus``, which Slack
 accepts in channels and DMs with ``chat:write``): it says what the agent is doing as the
 domain reports it, and Slack clears it when the reply is posted in the thread. Where there is
 no thread to show a status in (a top-level DM), a ⏳ reaction on the person's message after a
@@ -16,10 +17,11 @@ import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.kernel.errors import SlackApiFailure
-from agents.kernel.models import Inbound, TurnOutcome
+from agents.kernel.models import Inbound, Outbound, TurnOutcome
 from agents.turns.progress import TaskUpdate
 from handlers.delivery import Delivery
 from handlers.slack_calls import call_slack
+from handlers.streaming import AnswerStream
 
 __all__ = ["WORKING", "TurnWatch"]
 
@@ -37,6 +39,7 @@ class TurnWatch:
         status: show a status line in the turn's thread (off: only the reaction).
         reaction_after: seconds of work before the ⏳ reaction where no status can be shown
             (None: never).
+        stream: stream the answer into the thread as the model writes it.
     """
 
     def __init__(
@@ -47,6 +50,7 @@ class TurnWatch:
         *,
         status: bool,
         reaction_after: float | None,
+        stream: bool = False,
     ) -> None:
         self._client = client
         self._delivery = delivery
@@ -57,6 +61,7 @@ class TurnWatch:
         self._refused = False
         self._timer: asyncio.TimerHandle | None = None
         self._reacting: asyncio.Task[bool] | None = None
+        self._stream = AnswerStream(client, inbound) if stream else None
 
     async def start(self) -> None:
         """Show the first signal: the status in the thread, else arm the reaction's timer."""
@@ -67,17 +72,31 @@ class TurnWatch:
             self._timer = asyncio.get_running_loop().call_later(self._reaction_after, self._react)
 
     async def status(self, text: str) -> None:
-        """Show what the agent is doing now (once per change of text)."""
-        if self._thread is None or self._refused or text == self._shown:
+        """Show what the agent is doing now (once per change of text; not once the answer
+        streams: its message says enough)."""
+        if self._thread is None or self._refused or text == self._shown or self._streaming:
             return
         if await self._set_status(text):
             self._shown = text
 
     async def task(self, update: TaskUpdate) -> None:
-        """Tasks are shown with the answer's stream (not on this surface yet)."""
+        """Show a task of the plan in the answer's stream (where answers stream)."""
+        if self._stream is not None:
+            await self._stream.task(update)
 
     async def text(self, piece: str) -> None:
-        """The answer is posted whole when the turn ends (not streamed on this surface yet)."""
+        """Stream the next piece of the answer (where answers stream)."""
+        if self._stream is not None:
+            await self._stream.text(piece)
+
+    async def answer(self, outbound: Outbound) -> str | None:
+        """Make the streamed message the reply; its ts, or None when the reply is to be
+        posted as usual (nothing streamed, or an approval card)."""
+        return await self._stream.finish(outbound) if self._stream is not None else None
+
+    @property
+    def _streaming(self) -> bool:
+        return self._stream is not None and self._stream.ts is not None
 
     async def finish(self, outcome: TurnOutcome | None, *, posted: bool) -> None:
         """The turn ended (``outcome`` None: it failed before answering). Replace a ⏳ with

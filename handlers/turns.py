@@ -54,10 +54,12 @@ class TurnRunner:
         max_attempts: int = 5,
         progress_after: float | None = 1.0,
         live_status: bool = True,
+        stream_answers: bool = True,
         tracing: TurnTracing | None = None,
     ) -> None:
         """``progress_after``: seconds of work before a ⏳ reaction where no status line can
-        be shown (None: never); ``live_status``: show the status line in the turn's thread."""
+        be shown (None: never); ``live_status``: show the status line in the turn's thread;
+        ``stream_answers``: stream a model's answer into the thread as it is written."""
         self._turns = turns
         self._book = book
         self._tracing = tracing
@@ -66,6 +68,7 @@ class TurnRunner:
         self._max_attempts = max_attempts
         self._progress_after = progress_after
         self._live_status = live_status
+        self._stream_answers = stream_answers
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
 
@@ -191,6 +194,7 @@ class TurnRunner:
             inbound,
             status=self._live_status,
             reaction_after=self._progress_after,
+            stream=self._stream_answers,
         )
         outcome: TurnOutcome | None = None
         posted = False
@@ -199,6 +203,11 @@ class TurnRunner:
             outbound = await self._turns.run_turn(inbound, fresh=True, progress=watch)
             outcome = outbound.outcome
             traced(outbound)
+            streamed = await watch.answer(outbound)
+            if streamed is not None:
+                await self._book.delivered(inbound, ts=streamed)
+                posted = True
+                return outbound
             result = await self._deliver(outbound, inbound, response_url=response_url)
             posted = True
             return result

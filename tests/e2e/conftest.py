@@ -79,12 +79,13 @@ async def running_bot(
     environ: Mapping[str, str] | None = None,
     progress_after: float | None = None,
     live_status: bool = False,
+    stream_answers: bool = False,
     tracer_provider: object | None = None,
 ) -> AsyncIterator[Bot]:
     """Start the bot in HTTP or Socket Mode against the sandbox; stop it on exit.
 
-    ``progress_after`` and ``live_status`` are off by default so that scenarios see only the
-    calls they expect.
+    ``progress_after``, ``live_status`` and ``stream_answers`` are off by default so that
+    scenarios see only the calls they expect.
     """
     options = RuntimeOptions(
         socket_mode=socket_mode,
@@ -95,6 +96,7 @@ async def running_bot(
         environ=environ,
         progress_after=progress_after,
         live_status=live_status,
+        stream_answers=stream_answers,
         tracer_provider=tracer_provider,
     )
     runtime = await Runtime.create(settings_for(sandbox, database_url), options)

@@ -1,0 +1,162 @@
+"""The answer streamed into its thread as the model writes it, and finished as the reply.
+
+Slack's chat streams (``chat.startStream`` / ``appendStream`` / ``stopStream``, through
+slack_sdk's buffering ``AsyncChatStream``) carry the text; in a channel the stream names the
+person it answers, as Slack requires. Text is redacted before Slack sees it: the newest
+characters are held back until a secret that may still be arriving can no longer change
+them. When the turn ends the stream is stopped with the rest of the answer, the footer, the
+feedback buttons and the trace id; if what was streamed is not how the answer ends (a lesser
+planner answered, the text was redacted after it was shown) or Slack expired the stream, the
+message is replaced with the whole answer (``chat.update``). Nothing is lost and nothing is
+posted twice. A stream Slack refuses to start leaves the reply to be posted as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks.block_elements import UrlSourceElement
+from slack_sdk.models.messages.chunk import TaskUpdateChunk
+from slack_sdk.web.async_chat_stream import AsyncChatStream
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.kernel.models import Inbound, Outbound
+from agents.kernel.redaction import redact
+from agents.turns.progress import TaskUpdate
+from handlers.blocks import reply_blocks, reply_metadata, reply_tail_blocks, reply_text
+from handlers.slack_calls import call_slack
+
+__all__ = ["HOLD_BACK", "AnswerStream"]
+
+log = structlog.get_logger(__name__)
+
+HOLD_BACK = 64
+"""Characters kept back from the stream until no secret that may still be arriving can
+change them (the longest lead-in a redaction pattern needs)."""
+_BUFFER = 256  # characters per append: the SDK's default, well within the methods' limits
+
+
+class AnswerStream:
+    """One turn's answer as a Slack stream (only a message in a thread can stream)."""
+
+    def __init__(self, client: AsyncWebClient, inbound: Inbound) -> None:
+        self._client = client
+        self._inbound = inbound
+        self._possible = inbound.thread_ts is not None and inbound.source != "command"
+        self._raw = ""
+        self._sent = ""
+        self._stream: AsyncChatStream | None = None
+        self._broken = False
+
+    @property
+    def ts(self) -> str | None:
+        """The streamed message's ts, once it started."""
+        return self._stream.ts if self._stream is not None else None
+
+    async def text(self, piece: str) -> None:
+        """Take the next piece; stream what can no longer change."""
+        self._raw += piece
+        if not self._possible or self._broken:
+            return
+        ready = redact(self._raw.lstrip())  # the reply is the model's text, stripped
+        if not ready.startswith(self._sent):
+            log.warning("stream_text_withdrawn")  # redacted after it was shown: replace at end
+            self._broken = True
+            return
+        cut = max(len(self._sent), len(ready) - HOLD_BACK)
+        cut = max(ready.rfind(" ", len(self._sent), cut + 1), len(self._sent))
+        if cut > len(self._sent):
+            await self._append(markdown_text=ready[len(self._sent) : cut])
+            self._sent = ready[:cut]
+
+    async def task(self, update: TaskUpdate) -> None:
+        """Show a task of the plan (it replaces its earlier state)."""
+        if not self._possible or self._broken:
+            return
+        sources = [UrlSourceElement(url=s.url, text=s.text) for s in update.sources]
+        chunk = TaskUpdateChunk(
+            id=update.task_id,
+            title=update.title,
+            status=update.status,
+            details=update.details or None,
+            sources=sources or None,
+        )
+        await self._append(chunks=[chunk])
+
+    async def finish(self, outbound: Outbound) -> str | None:
+        """Make the stream the turn's reply; its ts, or None when the reply must be posted
+        (nothing streamed, or the reply is an approval card)."""
+        stream = self._stream
+        if stream is None or stream.ts is None:
+            return None
+        ts = stream.ts
+        if outbound.reply.approval_id is not None:
+            await self._stop(stream)  # the card is posted on its own, where votes update it
+            return None
+        final = reply_text(outbound.reply)
+        fits = not self._broken and final.startswith(self._sent) and _plain(outbound)
+        rest = final[len(self._sent) :] if fits else ""
+        stopped = await self._stop(
+            stream,
+            markdown_text=rest or None,
+            blocks=reply_tail_blocks(outbound),
+            metadata=reply_metadata(outbound),
+        )
+        if not (fits and stopped):
+            await self._replace(ts, outbound)
+        return ts
+
+    async def _append(self, **content: Any) -> None:
+        try:
+            if self._stream is None:
+                self._stream = await self._client.chat_stream(
+                    channel=self._inbound.channel_id,
+                    thread_ts=self._inbound.thread_ts or "",
+                    buffer_size=_BUFFER,
+                    **_recipient(self._inbound),
+                )
+            await self._stream.append(**content)
+        except SlackApiError as exc:
+            log.info("stream_interrupted", error=_error(exc), started=self.ts is not None)
+            self._broken = True
+
+    async def _stop(self, stream: AsyncChatStream, **final: Any) -> bool:
+        try:
+            await stream.stop(**final)
+        except SlackApiError as exc:  # expired, or Slack ended it (Stop): the update repairs
+            log.info("stream_not_stopped", error=_error(exc))
+            return False
+        return True
+
+    async def _replace(self, ts: str, outbound: Outbound) -> None:
+        """The whole answer in place of what was streamed."""
+        await call_slack(
+            "chat.update",
+            lambda: self._client.chat_update(
+                channel=outbound.channel_id,
+                ts=ts,
+                text=reply_text(outbound.reply),
+                blocks=reply_blocks(outbound),
+                metadata=reply_metadata(outbound),
+            ),
+        )
+
+
+def _plain(outbound: Outbound) -> bool:
+    """A reply that is its text alone (no title, items or buttons): it can end a stream."""
+    reply = outbound.reply
+    return not (reply.title or reply.items or reply.choices)
+
+
+def _recipient(inbound: Inbound) -> dict[str, str]:
+    """Outside a DM Slack wants to know whom a stream answers."""
+    if inbound.channel_id.startswith("D"):
+        return {}
+    return {"recipient_team_id": inbound.team_id, "recipient_user_id": inbound.user_id}
+
+
+def _error(exc: SlackApiError) -> str:
+    response = exc.response
+    return str(response.get("error") if response is not None else type(exc).__name__)
