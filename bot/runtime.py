@@ -43,6 +43,7 @@ from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner
 from handlers.bookkeeping import Bookkeeping
 from handlers.notifier import SlackApprovalNotifier
+from handlers.stopping import RunningTurns
 from handlers.usergroups import SlackGroupDirectory
 from handlers.wording import SlackApprovalsView
 from handlers.workspace import SlackWorkspace
@@ -70,6 +71,8 @@ class RuntimeOptions:
         stream_answers: stream a model's answer into the thread as it is written.
         progress_after: seconds of work after which the person's message gets a "working on
             it" reaction (``None``: never).
+        stop_poll_interval: seconds between reads of the Stop requests other replicas took
+            (PostgreSQL only: on SQLite one process runs every turn).
         tracer_provider: an OpenTelemetry tracer provider (tests pass one with an in-memory
             exporter); default the global one, a no-op unless ``configure_tracing`` ran.
     """
@@ -81,6 +84,7 @@ class RuntimeOptions:
     progress_after: float | None = 1.0
     live_status: bool = True
     stream_answers: bool = True
+    stop_poll_interval: float = 0.5
     worker: WorkerOptions = field(default_factory=WorkerOptions)
     config: LoadedConfig | None = None
     clock: Clock | None = None
@@ -159,6 +163,7 @@ class Runtime:
     clock: Clock
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
+    _stops: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
     async def create(cls, settings: Settings, options: RuntimeOptions) -> Runtime:
@@ -206,6 +211,9 @@ class Runtime:
             live_status=options.live_status,
             stream_answers=options.stream_answers,
             tracing=base.instruments.turns,
+            running=RunningTurns(
+                database.stops if database.dialect == "postgresql" else None, clock=clock
+            ),
         )
         app = bolt_app(settings, slack.client, socket_mode=options.socket_mode)
         listen(
@@ -248,6 +256,17 @@ class Runtime:
         log.info("runtime_started", recovered=recovered, socket_mode=self.options.socket_mode)
         self.worker.start()
         self._sweeper = asyncio.create_task(self._sweep(), name="recovery-sweep")
+        if self.database.dialect == "postgresql":
+            await self.runner.running.poll()  # from now on, other replicas' Stops count
+            self._stops = asyncio.create_task(self._poll_stops(), name="stop-requests")
+
+    async def _poll_stops(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.stop_poll_interval)
+            try:
+                await self.runner.running.poll()
+            except Exception:
+                log.exception("stop_poll_failed")
 
     async def _sweep(self) -> None:
         grace = timedelta(seconds=self.options.recovery_grace)
@@ -260,10 +279,11 @@ class Runtime:
 
     async def close(self) -> None:
         """Stop sweeping, drain running turns, close the HTTP session and the database."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._stops):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         cancelled = await self.runner.drain(timeout=self.options.drain_timeout)
         await self.worker.stop(timeout=self.options.drain_timeout)
         if cancelled:

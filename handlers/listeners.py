@@ -19,6 +19,7 @@ from agents.memory.erasure import Erasure
 from handlers.bookkeeping import Bookkeeping
 from handlers.middleware import ClaimDelivery, DeliveryMeter, bind_log_context
 from handlers.ports import Participation
+from handlers.stopping import StopListener
 from handlers.turns import TurnRunner
 
 __all__ = ["OPS_COMMAND", "MessageListeners", "on_error", "register"]
@@ -77,4 +78,5 @@ def register(
     app.event("app_mention")(listeners.on_message_event)
     app.event("message")(listeners.on_message_event)
     app.command(OPS_COMMAND)(listeners.on_ops)
+    app.event("agent_session_stopped")(StopListener(runner.running).on_stopped)
     app.error(on_error)

@@ -33,9 +33,9 @@ __all__ = ["ClaimDelivery", "DeliveryMeter", "bind_log_context"]
 log = structlog.get_logger(__name__)
 
 _EDITS = frozenset({"message_changed", "message_deleted"})
-_PASSED_ON = frozenset({"app_home_opened"})
+_PASSED_ON = frozenset({"app_home_opened", "agent_session_stopped"})
 """Events that are no message for an agent: their own listener handles them, unclaimed
-(opening the App Home twice just renders it twice)."""
+(opening the App Home twice just renders it twice; a second Stop finds the turn stopped)."""
 
 Next = Callable[[], Awaitable[None]]
 

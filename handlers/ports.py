@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Protocol
 
 from agents.kernel.models import ConversationKey, EventStatus, Inbound
+from agents.turns.stopping import StopRequest
 
-__all__ = ["EventStore", "Participation", "ReplyLedger"]
+__all__ = ["EventStore", "Participation", "ReplyLedger", "StopRequests"]
 
 
 class EventStore(Protocol):
@@ -55,4 +56,21 @@ class Participation(Protocol):
 
     async def has_conversation(self, key: ConversationKey) -> bool:
         """Whether the bot answered in this conversation before."""
+        ...
+
+
+class StopRequests(Protocol):
+    """Stop requests shared by every replica: the one running the thread's turn may not be
+    the one Slack told."""
+
+    async def request(self, key: ConversationKey, *, user_id: str, now: datetime) -> None:
+        """Store a stop request (and forget those older than an hour)."""
+        ...
+
+    async def after(self, seq: int, *, limit: int = 100) -> Sequence[StopRequest]:
+        """The requests stored after ``seq``, oldest first."""
+        ...
+
+    async def last_seq(self) -> int:
+        """The newest request's ``seq`` (0 if none): where a new reader starts."""
         ...

@@ -30,6 +30,7 @@ log = structlog.get_logger(__name__)
 WORKING = "is working on it…"
 """The first status of every turn, shown as soon as its work starts."""
 _PROGRESS, _DONE, _FAILED = "hourglass_flowing_sand", "white_check_mark", "warning"
+_STOPPED = "octagonal_sign"
 
 
 class TurnWatch:
@@ -62,11 +63,14 @@ class TurnWatch:
         self._timer: asyncio.TimerHandle | None = None
         self._reacting: asyncio.Task[bool] | None = None
         self._stream = AnswerStream(client, inbound) if stream else None
+        self._session = False
 
     async def start(self) -> None:
-        """Show the first signal: the status in the thread, else arm the reaction's timer."""
+        """Show the first signal: the status in the thread, else arm the reaction's timer.
+        In a thread the agent session turns ``processing`` too: Slack shows its Stop button."""
         if self._thread is not None:
             await self.status(WORKING)
+            self._session = await self._set_session("processing")
         if not self._shown and self._reaction_after is not None and self._inbound.ts:
             # A timer, not a task: most turns finish first, and cancelling one costs nothing.
             self._timer = asyncio.get_running_loop().call_later(self._reaction_after, self._react)
@@ -106,15 +110,40 @@ class TurnWatch:
         shown = await self._reacting if self._reacting is not None else False
         if shown:
             await self._delivery.react(self._inbound, _PROGRESS, remove=True)
-            await self._delivery.react(self._inbound, _DONE if outcome == "replied" else _FAILED)
+            done = {"replied": _DONE, "stopped": _STOPPED}.get(outcome or "", _FAILED)
+            await self._delivery.react(self._inbound, done)
         if self._shown and not posted:
             await self._set_status("")
+        if self._session:
+            await self._set_session("active")  # the work is done: no more Stop button
 
     def _react(self) -> None:
         self._reacting = asyncio.create_task(
             self._delivery.react(self._inbound, _PROGRESS),
             name=f"progress-{self._inbound.trace_id}",
         )
+
+    async def _set_session(self, status: str) -> bool:
+        """The thread's agent session status (``processing`` while the turn works); False
+        where Slack has no session for the app (it is not declared an agent)."""
+        thread = self._thread
+        if thread is None:
+            return False
+        inbound = self._inbound
+        try:
+            await call_slack(
+                "agents.sessions.setStatus",
+                lambda: self._client.agents_sessions_setStatus(
+                    channel_id=inbound.channel_id,
+                    thread_ts=thread,
+                    status=status,
+                    initiator_user_id=inbound.user_id,
+                ),
+            )
+        except SlackApiFailure as exc:
+            log.info("session_status_not_set", status=status, error=exc.error)
+            return False
+        return True
 
     async def _set_status(self, text: str) -> bool:
         thread = self._thread

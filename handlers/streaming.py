@@ -13,6 +13,7 @@ posted twice. A stream Slack refuses to start leaves the reply to be posted as b
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -22,7 +23,7 @@ from slack_sdk.models.messages.chunk import TaskUpdateChunk
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.kernel.models import Inbound, Outbound
+from agents.kernel.models import Inbound, Outbound, Reply
 from agents.kernel.redaction import redact
 from agents.turns.progress import TaskUpdate
 from handlers.blocks import reply_blocks, reply_metadata, reply_tail_blocks, reply_text
@@ -95,7 +96,11 @@ class AnswerStream:
         if outbound.reply.approval_id is not None:
             await self._stop(stream)  # the card is posted on its own, where votes update it
             return None
-        final = reply_text(outbound.reply)
+        if outbound.outcome == "stopped" and self._sent:
+            # What was streamed stays, and the note says who stopped it.
+            shown = Reply(text=self._sent, note=outbound.reply.text)
+            outbound = replace(outbound, reply=shown)
+        final = outbound.reply.text  # the note ends the message in the tail blocks
         fits = not self._broken and final.startswith(self._sent) and _plain(outbound)
         rest = final[len(self._sent) :] if fits else ""
         stopped = await self._stop(

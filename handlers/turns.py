@@ -23,6 +23,7 @@ from handlers.bookkeeping import Bookkeeping
 from handlers.delivery import Delivery
 from handlers.progress import TurnWatch
 from handlers.slack_calls import PERMANENT_ERRORS
+from handlers.stopping import RunningTurns
 
 __all__ = ["TurnRunner", "TurnTracing"]
 
@@ -56,10 +57,13 @@ class TurnRunner:
         live_status: bool = True,
         stream_answers: bool = True,
         tracing: TurnTracing | None = None,
+        running: RunningTurns | None = None,
     ) -> None:
         """``progress_after``: seconds of work before a ⏳ reaction where no status line can
         be shown (None: never); ``live_status``: show the status line in the turn's thread;
-        ``stream_answers``: stream a model's answer into the thread as it is written."""
+        ``stream_answers``: stream a model's answer into the thread as it is written;
+        ``running``: where Stop finds the turns (default: this process's alone)."""
+        self.running = running if running is not None else RunningTurns(None, clock=book.clock)
         self._turns = turns
         self._book = book
         self._tracing = tracing
@@ -185,7 +189,8 @@ class TurnRunner:
     ) -> Outbound | None:
         """Run the turn and post its reply; the reply if it was posted now, else None."""
         if recovering:  # nobody is watching a recovered turn: no status, no reaction
-            outbound = await self._turns.run_turn(inbound)
+            with self.running.running(inbound) as stop:
+                outbound = await self._turns.run_turn(inbound, stop=stop)
             traced(outbound)
             return await self._deliver(outbound, inbound, response_url=None, recovering=True)
         watch = TurnWatch(
@@ -200,7 +205,10 @@ class TurnRunner:
         posted = False
         try:
             await watch.start()
-            outbound = await self._turns.run_turn(inbound, fresh=True, progress=watch)
+            with self.running.running(inbound) as stop:
+                outbound = await self._turns.run_turn(
+                    inbound, fresh=True, progress=watch, stop=stop
+                )
             outcome = outbound.outcome
             traced(outbound)
             streamed = await watch.answer(outbound)

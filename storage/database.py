@@ -24,6 +24,7 @@ from storage.migrate import current_revision, upgrade
 from storage.notes import SqlNoteStore
 from storage.thread_memory import SqlThreadMemoryStore
 from storage.traces import SqlTraceStore
+from storage.turn_stops import SqlStopRequests
 from storage.usage import SqlRateLimiter, SqlUsageStore
 
 __all__ = ["Database"]
@@ -52,6 +53,7 @@ class Database:
         threads: the ``ThreadMemoryStore`` (pinned facts and rolling summaries).
         feedback: the ``FeedbackStore`` (votes, review labels, the review queue, KPIs).
         locks: the ``ConversationLocks`` (one turn at a time per thread).
+        stops: the ``StopRequests`` (Stop pressed in a thread, for every replica).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -72,6 +74,7 @@ class Database:
         self.threads = SqlThreadMemoryStore(engine)
         self.feedback = SqlFeedbackStore(engine)
         self.locks = locks_for(engine)
+        self.stops = SqlStopRequests(engine)
 
     @classmethod
     async def connect(cls, url: str, *, pool: PoolOptions | None = None) -> Database:

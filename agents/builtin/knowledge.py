@@ -112,7 +112,7 @@ class KnowledgeAgent:
         )
         composer = self._deps.composer
         if composer is not None:
-            answer = await composer.compose(turn.inbound, question, good)
+            answer = await turn.stop.race(composer.compose(turn.inbound, question, good))
             if answer:
                 sources = [f"[{n}] {item.label}" for n, item in enumerate(items, start=1)]
                 text = "\n".join([answer, "", "Sources:", *sources])

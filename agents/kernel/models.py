@@ -37,7 +37,7 @@ RouteReason = Literal[
 """Why the router chose an agent: an explicit prefix or sub-command, the channel's binding, an
 action's command format, an open question in the thread, keyword or example-utterance score,
 the LLM classifier, or none confident enough (``ask``: the person is asked, with buttons)."""
-TurnOutcome = Literal["replied", "agent_error", "refused"]
+TurnOutcome = Literal["replied", "agent_error", "refused", "stopped"]
 PlannerName = Literal["none", "rules", "llm"]
 EventStatus = Literal["claimed", "done", "failed"]
 
@@ -217,6 +217,7 @@ class Trace:
             ``budget_agent``...), when it did.
         tool_calls: each tool call as ``name:outcome`` (``deploy:proposed``,
             ``rollback:refused_scope``, ``scale:invalid_args``).
+        stopped_by: who pressed Stop, when the turn was stopped before it answered.
     """
 
     trace_id: str
@@ -242,3 +243,4 @@ class Trace:
     cost_micros: int = 0
     degraded: str | None = None
     tool_calls: tuple[str, ...] = ()
+    stopped_by: str | None = None

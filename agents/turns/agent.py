@@ -6,12 +6,13 @@ registry builds the built-in ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from agents.actions.spec import ActionSpec
 from agents.kernel.models import AgentInfo, Inbound, Reply, Route
 from agents.turns.progress import SILENT, Progress
+from agents.turns.stopping import StopSignal
 
 __all__ = ["Agent", "TurnContext"]
 
@@ -27,6 +28,8 @@ class TurnContext:
         actions: the configured actions the asking person may request.
         scope: those of them this agent may use.
         progress: where the agent says what it is doing (searching, composing…).
+        stop: set when a person stops the turn; an agent waiting on a model races it
+            (``await turn.stop.race(call)``) so Stop cancels the call.
     """
 
     inbound: Inbound
@@ -35,6 +38,7 @@ class TurnContext:
     actions: tuple[ActionSpec, ...] = ()
     scope: tuple[ActionSpec, ...] = ()
     progress: Progress = SILENT
+    stop: StopSignal = field(default_factory=StopSignal)
 
 
 class Agent(Protocol):

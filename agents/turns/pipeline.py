@@ -9,7 +9,7 @@ classifier, the ask-back buttons, the planner, and finally the answer itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from agents.actions.spec import ActionSpec
@@ -17,6 +17,7 @@ from agents.kernel.models import Inbound, Reply, Route, TurnOutcome
 from agents.turns.plan import NO_PLAN, Plan
 from agents.turns.profiles import AgentProfile
 from agents.turns.progress import SILENT, Progress
+from agents.turns.stopping import StopSignal
 
 __all__ = ["Scope", "Step", "TurnState", "run_steps"]
 
@@ -53,6 +54,8 @@ class TurnState:
         scope: set by the planning step for the answering step.
         reply: set by the step that answers; the pipeline stops there.
         progress: where the steps say what they are doing (the edge shows it).
+        stop: set when a person stops the turn; checked between steps, and a model call
+            waits on it (the call is cancelled).
     """
 
     inbound: Inbound
@@ -62,6 +65,7 @@ class TurnState:
     reply: Reply | None = None
     outcome: TurnOutcome = "replied"
     progress: Progress = SILENT
+    stop: StopSignal = field(default_factory=StopSignal)
 
     def answer(
         self,
@@ -92,9 +96,11 @@ async def run_steps(steps: Sequence[Step], turn: TurnState) -> Reply:
     """Run ``steps`` in order until one answers the turn; returns the answer.
 
     Raises:
+        TurnStopped: a person stopped the turn before it answered.
         RuntimeError: no step answered (the pipeline lacks its final answering step).
     """
     for step in steps:
+        turn.stop.check()
         await step(turn)
         if turn.reply is not None:
             return turn.reply

@@ -27,9 +27,14 @@ class Timings:
 
 
 def trace_of(
-    inbound: Inbound, turn: TurnState, timings: Timings, *, error: str | None = None
+    inbound: Inbound,
+    turn: TurnState,
+    timings: Timings,
+    *,
+    error: str | None = None,
+    stopped_by: str | None = None,
 ) -> Trace:
-    """The trace of a finished turn."""
+    """The trace of a finished turn (``stopped_by``: who pressed Stop, if it was stopped)."""
     route, plan = turn.route, turn.plan
     return Trace(
         trace_id=inbound.trace_id,
@@ -54,6 +59,7 @@ def trace_of(
         cost_micros=plan.cost_micros,
         degraded=plan.degraded,
         tool_calls=plan.tool_calls,
+        stopped_by=stopped_by if turn.outcome == "stopped" else None,
     )
 
 

@@ -23,6 +23,7 @@ from agents.turns.ports import ConversationLocks, TurnLedger, TurnReplies
 from agents.turns.progress import SILENT, Progress
 from agents.turns.record import Timings, log_summary, trace_of
 from agents.turns.router import Router
+from agents.turns.stopping import StopSignal, TurnStopped, stopped_text
 
 __all__ = ["AGENT_ERROR_REPLY", "TurnStores", "Turns"]
 
@@ -55,21 +56,30 @@ class Turns:
         self._clock = clock
 
     async def run_turn(
-        self, inbound: Inbound, *, fresh: bool = False, progress: Progress = SILENT
+        self,
+        inbound: Inbound,
+        *,
+        fresh: bool = False,
+        progress: Progress = SILENT,
+        stop: StopSignal | None = None,
     ) -> Outbound:
         """Route and answer one message, storing the message, the reply and the trace.
 
         Re-running a turn whose reply is already stored returns that reply unchanged.
         ``fresh`` (a delivery claimed moments ago in this process) skips that look-up.
-        ``progress`` is told what the turn is doing as it works.
+        ``progress`` is told what the turn is doing as it works; ``stop`` ends it early when
+        a person asks (the reply then says who stopped it).
         """
+        turn_stop = stop if stop is not None else StopSignal()
         locks = self._stores.locks
         if locks is None or inbound.thread_ts is None:
-            return await self._run(inbound, fresh=fresh, progress=progress)
+            return await self._run(inbound, fresh=fresh, progress=progress, stop=turn_stop)
         async with locks.hold(inbound.conversation):
-            return await self._run(inbound, fresh=fresh, progress=progress)
+            return await self._run(inbound, fresh=fresh, progress=progress, stop=turn_stop)
 
-    async def _run(self, inbound: Inbound, *, fresh: bool, progress: Progress) -> Outbound:
+    async def _run(
+        self, inbound: Inbound, *, fresh: bool, progress: Progress, stop: StopSignal
+    ) -> Outbound:
         if not fresh:
             stored = await self._stores.replies.find_reply(inbound.trace_id)
             if stored is not None:
@@ -78,10 +88,14 @@ class Turns:
         started_at, t0 = clock.now(), clock.monotonic()
         routed = self._router(inbound, inbound.text)
         t1 = clock.monotonic()
-        turn = TurnState(inbound, routed, progress=progress)
+        turn = TurnState(inbound, routed, progress=progress, stop=stop)
         error: str | None = None
         try:
             answered = await run_steps(self._steps, turn)
+        except TurnStopped as stopped:
+            log.info("turn_stopped", agent=turn.route.agent, by=stopped.by)
+            answered = Reply(text=stopped_text(stopped.by))
+            turn.answer(answered, outcome="stopped")
         except Exception as exc:  # an agent's bug must not lose the turn: answer and record it
             error = f"{type(exc).__name__}: {exc}"[:500]
             log.exception("agent_failed", agent=routed.agent)
@@ -106,7 +120,9 @@ class Turns:
             total_ms=(clock.monotonic() - t0) * 1000,
         )
         await self._stores.ledger.record_turn(
-            inbound, outbound, trace_of(inbound, turn, timings, error=error)
+            inbound,
+            outbound,
+            trace_of(inbound, turn, timings, error=error, stopped_by=stop.requested_by),
         )
         log_summary(turn, approval_id=reply.approval_id, total_ms=(clock.monotonic() - t0) * 1000)
         return outbound

@@ -23,7 +23,14 @@ from storage.tables.oncall import (
     incidents,
 )
 from storage.tables.review import feedback, reviews
-from storage.tables.turns import conversation_locks, conversations, events, messages, traces
+from storage.tables.turns import (
+    conversation_locks,
+    conversations,
+    events,
+    messages,
+    traces,
+    turn_stops,
+)
 from storage.tables.usage import llm_usage, rate_buckets
 
 __all__ = [
@@ -55,4 +62,5 @@ __all__ = [
     "reviews",
     "thread_memory",
     "traces",
+    "turn_stops",
 ]

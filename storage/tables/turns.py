@@ -15,7 +15,14 @@ from storage.tables.columns import (
     team_channel_user,
 )
 
-__all__ = ["conversation_locks", "conversations", "events", "messages", "traces"]
+__all__ = [
+    "conversation_locks",
+    "conversations",
+    "events",
+    "messages",
+    "traces",
+    "turn_stops",
+]
 
 events = sa.Table(
     "events",
@@ -97,6 +104,7 @@ traces = sa.Table(
     required("cost_micros", sa.BigInteger, server_default="0"),
     optional("degraded"),
     required("tool_calls", sa.JSON, server_default="[]"),
+    optional("stopped_by"),
     sa.Index("ix_traces_started_at", "started_at"),  # KPIs read a window of turns
 )
 
@@ -108,4 +116,18 @@ conversation_locks = sa.Table(
     sa.Column("key", sa.String, primary_key=True),
     required("owner"),
     required("expires_at", UtcDateTime),
+)
+
+# Stop requests (Slack's Stop button), so the replica running the thread's turn hears of one
+# that another replica received. Kept an hour, long past any turn.
+turn_stops = sa.Table(
+    "turn_stops",
+    metadata,
+    serial_id(),
+    required("team_id"),
+    required("channel_id"),
+    required("thread_ts"),
+    required("user_id"),
+    required("requested_at", UtcDateTime),
+    sa.Index("ix_turn_stops_requested_at", "requested_at"),
 )

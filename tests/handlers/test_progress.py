@@ -5,36 +5,33 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
-
 from agents.kernel.models import Inbound
 from handlers.delivery import Delivery
 from handlers.progress import WORKING, TurnWatch
 from tests.agents.fakes import FakeClock
+from tests.handlers.fakes_slack import refusal
 
 
 class _Client:
     """Records the Web API calls; ``refuse`` makes setStatus fail with that error."""
 
-    def __init__(self, *, refuse: str | None = None) -> None:
+    def __init__(self, *, refuse: str | None = None, sessions: bool = True) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.sessions: list[dict[str, Any]] = []
         self._refuse = refuse
+        self._sessions = sessions
         self.reacted = asyncio.Event()
+
+    async def agents_sessions_setStatus(self, **kwargs: Any) -> dict[str, Any]:
+        self.sessions.append(kwargs)
+        if not self._sessions:
+            raise refusal("agents.sessions.setStatus", "not_allowed")
+        return {"ok": True}
 
     async def assistant_threads_setStatus(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("assistant.threads.setStatus", kwargs))
         if self._refuse is not None:
-            response = AsyncSlackResponse(
-                client=None,  # type: ignore[arg-type]
-                http_verb="POST",
-                api_url="https://slack.com/api/assistant.threads.setStatus",
-                req_args={},
-                data={"ok": False, "error": self._refuse},
-                headers={},
-                status_code=200,
-            )
-            raise SlackApiError("refused", response)
+            raise refusal("assistant.threads.setStatus", self._refuse)
         return {"ok": True}
 
     async def reactions_add(self, **kwargs: Any) -> dict[str, Any]:
@@ -118,3 +115,26 @@ async def test_without_a_thread_only_the_reaction_shows() -> None:
     await watch.status("is thinking…")
     await watch.finish("replied", posted=True)
     assert client.calls == []  # the turn ended before the reaction's delay
+
+
+async def test_the_agent_session_is_processing_while_the_turn_works() -> None:
+    """In a thread the session turns ``processing`` (Slack's Stop button shows) and back to
+    ``active`` at the end, started by the person who asked."""
+    client = _Client()
+    watch = _watch(client)
+    await watch.start()
+    await watch.finish("replied", posted=True)
+    assert [(s["status"], s["thread_ts"], s["initiator_user_id"]) for s in client.sessions] == [
+        ("processing", "1.1", "U1"),
+        ("active", "1.1", "U1"),
+    ]
+
+
+async def test_an_app_slack_gives_no_session_is_not_asked_again_at_the_end() -> None:
+    """An app not declared an agent: setStatus refused once, the turn goes on."""
+    client = _Client(sessions=False)
+    watch = _watch(client)
+    await watch.start()
+    await watch.finish("replied", posted=True)
+    assert [s["status"] for s in client.sessions] == ["processing"]
+    assert [args["status"] for _, args in client.calls] == [WORKING]

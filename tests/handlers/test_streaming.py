@@ -6,28 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_chat_stream import AsyncChatStream
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from agents.kernel.models import Inbound, Outbound, Reply
 from handlers.streaming import AnswerStream
 from tests.agents.fakes import FakeClock
+from tests.handlers.fakes_slack import refusal
 
 SECRET = "xox" + "b-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
-
-
-def _refusal(method: str, error: str) -> SlackApiError:
-    response = AsyncSlackResponse(
-        client=None,  # type: ignore[arg-type]
-        http_verb="POST",
-        api_url=f"https://slack.com/api/{method}",
-        req_args={},
-        data={"ok": False, "error": error},
-        headers={},
-        status_code=200,
-    )
-    return SlackApiError(error, response)
 
 
 class _Slack:
@@ -42,7 +28,7 @@ class _Slack:
         self.calls.append((method, kwargs))
         error = self.refuse.get(method.replace(".", "_"))
         if error is not None:
-            raise _refusal(method, error)
+            raise refusal(method, error)
         return {"ok": True, "ts": "9.9", "channel": kwargs.get("channel")}
 
     async def chat_stream(self, **kwargs: Any) -> AsyncChatStream:

@@ -30,6 +30,8 @@ class Answer:
         if plan.proposal is not None and self._proposals is not None:
             proposal = plan.proposal
             await turn.progress.status(f"is preparing `{proposal.action.name}`…")
+            turn.stop.check()  # stopped before proposing: nothing is proposed
+            # Not raced: once proposing starts, the card is a person's to decide.
             reply = await self._proposals.propose(
                 turn.inbound, action=proposal.action, raw=proposal.values
             )
@@ -43,6 +45,7 @@ class Answer:
                 actions=scope.runnable,
                 scope=scope.offered,
                 progress=turn.progress,
+                stop=turn.stop,
             )
             reply = await self._agents.agent(scope.profile.info.name).handle(context)
         if plan.degraded is not None:

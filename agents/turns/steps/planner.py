@@ -71,9 +71,9 @@ class PlanTurn:
     async def _model_plan(turn: TurnState, scope: Scope, models: ModelPlanning) -> Plan:
         route = turn.route
         await turn.progress.status("is reading the thread…")
-        past = await models.recall.recall(turn.inbound, route, scope.profile)
+        past = await turn.stop.race(models.recall.recall(turn.inbound, route, scope.profile))
         await turn.progress.status("is thinking…")
-        return await models.planner.plan(
+        planned = models.planner.plan(
             PlanInput(
                 turn.inbound,
                 route.agent,
@@ -87,6 +87,7 @@ class PlanTurn:
                 on_text=turn.progress.text,
             )
         )
+        return await turn.stop.race(planned)  # Stop cancels the model call at once
 
     async def _scope(self, turn: TurnState) -> Scope:
         profile = self.agents.profile(turn.route.agent)

@@ -4,19 +4,22 @@ a bound channel hands off, and the per-person rate limit refuses floods."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from agents.builtin.deploy import ActionAgent
 from agents.builtin.help import HelpAgent
 from agents.kernel.models import AgentInfo, Inbound, Reply
 from agents.llm.budgets import Budgets, Price
+from agents.llm.chat import ChatRequest, Completion, TextSink
 from agents.llm.spending import ROUTER_AGENT, Spending
 from agents.turns.agent import TurnContext
 from agents.turns.assembly import Memory, build_turns
 from agents.turns.classify import Classifier
 from agents.turns.llm_planner import LlmPlanner
 from agents.turns.profiles import AgentProfile, ModelSettings, PlanningSettings, RouterSettings
-from agents.turns.progress import SILENT, Progress
+from agents.turns.progress import SILENT, Progress, TaskUpdate
+from agents.turns.stopping import StopSignal, stopped_text
 from agents.turns.turns import Turns, TurnStores
 from tests.agents.actions.test_operations import ALICE, World
 from tests.agents.fakes import MemoryConversations, MemoryEvents, MemoryLedger, MemoryTraces
@@ -110,6 +113,7 @@ class Bot:
         trace: str = "t1",
         channel: str = "C_OPS",
         progress: Progress = SILENT,
+        stop: StopSignal | None = None,
     ) -> tuple[Reply, str]:
         inbound = Inbound(
             team_id="T1",
@@ -123,7 +127,7 @@ class Bot:
             ts="100.1",
             thread_ts=None,
         )
-        outbound = await self.turns.run_turn(inbound, progress=progress)
+        outbound = await self.turns.run_turn(inbound, progress=progress, stop=stop)
         return outbound.reply, outbound.agent
 
 
@@ -326,3 +330,79 @@ async def test_a_proposed_action_says_it_is_being_prepared() -> None:
     assert reply.approval_id is not None
     assert progress.of("status")[-1] == "is preparing `rollback`…"
     assert progress.of("text") == []
+
+
+class _StopsOn:
+    """Progress that presses Stop (as Bob) when the turn reports ``kind`` (a status text
+    starting with ``prefix``, or any text piece)."""
+
+    def __init__(self, stop: StopSignal, kind: str, prefix: str = "") -> None:
+        self._stop, self._kind, self._prefix = stop, kind, prefix
+
+    async def status(self, text: str) -> None:
+        if self._kind == "status" and text.startswith(self._prefix):
+            self._stop.request("U0BOB")
+
+    async def task(self, update: TaskUpdate) -> None:
+        return None
+
+    async def text(self, piece: str) -> None:
+        if self._kind == "text":
+            self._stop.request("U0BOB")
+
+
+class _EndlessModel(ScriptedModel):
+    """Writes a first piece of an answer, then never finishes (until cancelled)."""
+
+    def __init__(self) -> None:
+        super().__init__("primary")
+        self.cancelled = asyncio.Event()
+
+    async def complete(
+        self, request: ChatRequest, *, on_text: TextSink | None = None
+    ) -> Completion:
+        self.requests.append(request)
+        if on_text is not None:
+            await on_text("Deploys wait ")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.cancelled.set()
+        raise AssertionError("unreachable")
+
+
+async def test_stop_mid_answer_cancels_the_model_call_and_records_who_stopped() -> None:
+    """Stop while the model writes: the call is cancelled, the reply says who stopped the
+    turn, nothing is proposed, and the trace keeps the outcome and the person."""
+    model = _EndlessModel()
+    bot = Bot(model)
+    stop = StopSignal()
+    reply, _ = await asyncio.wait_for(
+        bot.say("deploy: how do deploys work?", progress=_StopsOn(stop, "text"), stop=stop),
+        timeout=5,
+    )
+    assert model.cancelled.is_set()
+    assert reply.text == stopped_text("U0BOB") and reply.approval_id is None
+    trace = bot.traces.rows["t1"]
+    assert (trace.outcome, trace.stopped_by) == ("stopped", "U0BOB")
+    assert bot.world.approvals.rows == {}
+
+
+async def test_stop_before_the_proposal_proposes_nothing() -> None:
+    """The model asked for `rollback` but Stop came while the action was being prepared: no
+    approval request exists and the turn says it was stopped."""
+    bot = Bot(ScriptedModel("primary", called("rollback", {"service": "api"})))
+    stop = StopSignal()
+    progress = _StopsOn(stop, "status", "is preparing")
+    reply, _ = await bot.say("deploy: roll back api", progress=progress, stop=stop)
+    assert reply.text == stopped_text("U0BOB") and reply.approval_id is None
+    assert bot.world.approvals.rows == {}
+    assert bot.traces.rows["t1"].outcome == "stopped"
+
+
+async def test_a_turn_nobody_stopped_records_no_stopper() -> None:
+    """The signal unused: the answer as usual, no ``stopped_by``."""
+    bot = Bot(ScriptedModel("primary", said("Deploys wait for an approver.")))
+    reply, _ = await bot.say("deploy: how do deploys work?", stop=StopSignal())
+    assert reply.text == "Deploys wait for an approver."
+    assert bot.traces.rows["t1"].stopped_by is None
