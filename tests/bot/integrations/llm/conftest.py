@@ -1,5 +1,6 @@
-"""Fixtures: the scripted LLM server, a sleep that only records, a clock the test moves, and
-adapters of either kind pointed at the server."""
+"""Fixtures: the scripted LLM server, a sleep that only records, a clock the test moves,
+adapters of either kind pointed at the server, and a text sink that collects a streamed
+answer's pieces."""
 
 from __future__ import annotations
 
