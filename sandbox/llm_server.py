@@ -211,6 +211,7 @@ class ScriptedLLMServer(LocalServer):
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
         streamed = body is not None and body.get("stream") is True
         arrived = LLMRequest(flavour, request.path, headers, body, time.monotonic(), streamed)
+        index = len(self._requests.items)
         self._requests.add(arrived)
         if not self._authorized(request):
             return error_response(flavour, ErrorStep(401, message="invalid API key"), ids=self._ids)
@@ -227,7 +228,7 @@ class ScriptedLLMServer(LocalServer):
         if isinstance(step, ErrorStep):
             return error_response(flavour, step, ids=self._ids)
         if streamed:
-            return await self._stream(request, arrived, step, body, index=len(self.requests) - 1)
+            return await self._stream(request, arrived, step, body, index=index)
         if isinstance(step, Malformed):
             return web.Response(status=200, text=step.body, content_type="application/json")
         model = str(body.get("model", "scripted-model"))

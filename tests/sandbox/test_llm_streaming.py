@@ -16,6 +16,7 @@ import pytest
 from sandbox.llm_server import ScriptedLLMServer
 from sandbox.llm_steps import (
     Streaming,
+    delay,
     drop_after,
     error,
     error_event,
@@ -342,3 +343,19 @@ async def test_requests_say_whether_they_streamed(
         assert (await r.json())["object"] == "chat.completion"
     first, second = await server.wait_for_requests(2)
     assert (first.streamed, second.streamed) == (True, False)
+
+
+async def test_a_stream_record_names_its_request(
+    server: ScriptedLLMServer, http: aiohttp.ClientSession
+) -> None:
+    """A stream's record points at the request it answered, even when others arrived while
+    it was delayed."""
+    server.script(delay(0.2, reply("late")), error(503))
+    url = f"{server.openai_base_url}/chat/completions"
+    slow = asyncio.create_task(openai_stream(http, server))
+    await server.wait_for_requests(1)
+    async with http.post(url, json=OPENAI) as response:
+        assert response.status == 503
+    await slow
+    (ended,) = await server.wait_for_streams(1)
+    assert ended.index == 0 and server.requests[ended.index].streamed
