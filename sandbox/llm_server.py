@@ -19,6 +19,22 @@ key when one is set) is answered 400/401 without taking a step. Every request is
         llm.script(tool_call("restart", {"service": "api"}), reply("Restarted."))
         ...  # point an adapter at llm.openai_base_url
         first, second = await llm.wait_for_requests(2)
+
+A request with ``"stream": true`` gets a reply or tool call as the vendor's server-sent events
+(:mod:`sandbox.llm_events`), paced and faulted as the step's
+:class:`~sandbox.llm_steps.Streaming` says (:mod:`sandbox.llm_stream`); an error step is still
+a status before any event, as the real APIs answer. Each stream's end is recorded
+(:meth:`~ScriptedLLMServer.wait_for_streams`), a client that closes the connection mid-stream
+included; a stream held by a ``hang_after`` fault can be awaited
+(:meth:`~ScriptedLLMServer.wait_for_hangs`) and goes on after
+:meth:`~ScriptedLLMServer.release`::
+
+    llm.script(reply("Restarting api now.", stream=Streaming(fault=hang_after(2))))
+    ...  # start the streamed call in a task, await its second piece
+    await llm.wait_for_hangs(1)
+    task.cancel()
+    (ended,) = await llm.wait_for_streams(1)
+    assert ended.outcome == "disconnected"
 """
 
 from __future__ import annotations
@@ -28,42 +44,31 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from aiohttp import web
 
-from sandbox.llm_steps import SCRIPT_EXHAUSTED, Delay, ErrorStep, Malformed, Step
+from sandbox.faults import HangGate
+from sandbox.llm_events import anthropic_frames, malformed_frame, openai_frames
+from sandbox.llm_records import Arrivals, LLMRequest, StreamOutcome, StreamRecord
+from sandbox.llm_steps import (
+    SCRIPT_EXHAUSTED,
+    Delay,
+    ErrorStep,
+    Malformed,
+    Reply,
+    Step,
+    Streaming,
+    ToolCalls,
+)
+from sandbox.llm_stream import EVENT_STREAM, StreamPlayer
 from sandbox.llm_wire import Flavour, anthropic_body, error_response, invalid, openai_body
 from sandbox.records import JSON
 from sandbox.serving import LocalServer, serve_app
 
-__all__ = ["LLMRequest", "ScriptedLLMServer"]
+__all__ = ["LLMRequest", "ScriptedLLMServer", "StreamOutcome", "StreamRecord"]
 
 _CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "api-key"})
-
-
-@dataclass(frozen=True, slots=True)
-class LLMRequest:
-    """One request the server got.
-
-    Attributes:
-        headers: without ``Authorization``, ``x-api-key`` and ``api-key``.
-        body: the decoded JSON body (``None`` when it was not a JSON object).
-        at: ``time.monotonic()`` when it arrived.
-    """
-
-    flavour: Flavour
-    path: str
-    headers: Mapping[str, str]
-    body: JSON | None
-    at: float
-
-
-@dataclass(slots=True, eq=False)
-class _Waiter:
-    count: int
-    future: asyncio.Future[list[LLMRequest]] = field(repr=False)
 
 
 class ScriptedLLMServer(LocalServer):
@@ -87,8 +92,10 @@ class ScriptedLLMServer(LocalServer):
         self.responder = responder
         self.when_empty = when_empty
         self._steps: list[Step] = []
-        self._requests: list[LLMRequest] = []
-        self._waiters: list[_Waiter] = []
+        self._requests = Arrivals[LLMRequest]("LLM requests")
+        self._streams = Arrivals[StreamRecord]("LLM streams ended")
+        self._hangs = Arrivals[LLMRequest]("LLM streams hanging")
+        self._gate = HangGate()
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -98,20 +105,22 @@ class ScriptedLLMServer(LocalServer):
 
     async def start(self) -> None:
         """Listen on 127.0.0.1 and an ephemeral port."""
-        app = web.Application()
+        # a client that closes the connection cancels its handler, as it would a real
+        # server's work: a stream then ends as "disconnected"
+        app = web.Application(handler_args={"handler_cancellation": True})
         app.router.add_post("/v1/chat/completions", self._openai)
         app.router.add_post("/v1/messages", self._anthropic)
         self._runner, self._port = await serve_app(app, "127.0.0.1", 0)
 
     async def close(self) -> None:
-        """Stop serving; delayed answers are cut short."""
+        """Stop serving; delayed answers, paced and hung streams are cut short."""
         self._closing.set()
+        self._gate.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        for waiter in self._waiters:
-            waiter.future.cancel()
-        self._waiters.clear()
+        for arrivals in (self._requests, self._streams, self._hangs):
+            arrivals.cancel()
 
     @property
     def base_url(self) -> str:
@@ -144,7 +153,7 @@ class ScriptedLLMServer(LocalServer):
     @property
     def requests(self) -> list[LLMRequest]:
         """Every request so far, in arrival order (a copy)."""
-        return list(self._requests)
+        return list(self._requests.items)
 
     async def wait_for_requests(self, count: int, *, timeout: float = 5.0) -> list[LLMRequest]:
         """The first ``count`` requests, once they have arrived.
@@ -152,37 +161,47 @@ class ScriptedLLMServer(LocalServer):
         Raises:
             TimeoutError: fewer arrived within ``timeout`` seconds.
         """
-        if len(self._requests) >= count:
-            return self._requests[:count]
-        future: asyncio.Future[list[LLMRequest]] = asyncio.get_running_loop().create_future()
-        waiter = _Waiter(count, future)
-        self._waiters.append(waiter)
-        try:
-            async with asyncio.timeout(timeout):
-                return await future
-        except TimeoutError:
-            raise TimeoutError(
-                f"{len(self._requests)} of {count} LLM requests within {timeout:g}s"
-            ) from None
-        finally:
-            with contextlib.suppress(ValueError):
-                self._waiters.remove(waiter)
+        return await self._requests.wait(count, timeout)
 
-    def _record(self, request: LLMRequest) -> None:
-        self._requests.append(request)
-        for waiter in list(self._waiters):
-            if len(self._requests) >= waiter.count and not waiter.future.done():
-                waiter.future.set_result(self._requests[: waiter.count])
+    @property
+    def streams(self) -> list[StreamRecord]:
+        """Every stream that has ended, in the order they ended (a copy)."""
+        return list(self._streams.items)
+
+    async def wait_for_streams(self, count: int, *, timeout: float = 5.0) -> list[StreamRecord]:
+        """The first ``count`` streams to end, once they have.
+
+        Raises:
+            TimeoutError: fewer ended within ``timeout`` seconds.
+        """
+        return await self._streams.wait(count, timeout)
+
+    async def wait_for_hangs(self, count: int = 1, *, timeout: float = 5.0) -> list[LLMRequest]:
+        """The requests of the first ``count`` streams a ``hang_after`` fault held.
+
+        Raises:
+            TimeoutError: fewer were held within ``timeout`` seconds.
+        """
+        return await self._hangs.wait(count, timeout)
+
+    @property
+    def hanging(self) -> int:
+        """How many streams a ``hang_after`` fault holds now."""
+        return self._gate.held
+
+    def release(self) -> int:
+        """Let every stream held now go on to its end; returns how many."""
+        return self._gate.release()
 
     # -- handlers
 
-    async def _openai(self, request: web.Request) -> web.Response:
+    async def _openai(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, "openai")
 
-    async def _anthropic(self, request: web.Request) -> web.Response:
+    async def _anthropic(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, "anthropic")
 
-    async def _serve(self, request: web.Request, flavour: Flavour) -> web.Response:
+    async def _serve(self, request: web.Request, flavour: Flavour) -> web.StreamResponse:
         raw = await request.read()
         try:
             decoded = json.loads(raw)
@@ -190,7 +209,10 @@ class ScriptedLLMServer(LocalServer):
             decoded = None
         body = decoded if isinstance(decoded, dict) else None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
-        self._record(LLMRequest(flavour, request.path, headers, body, time.monotonic()))
+        streamed = body is not None and body.get("stream") is True
+        arrived = LLMRequest(flavour, request.path, headers, body, time.monotonic(), streamed)
+        index = len(self._requests.items)
+        self._requests.add(arrived)
         if not self._authorized(request):
             return error_response(flavour, ErrorStep(401, message="invalid API key"), ids=self._ids)
         problem = invalid(flavour, body, request.headers)
@@ -205,12 +227,54 @@ class ScriptedLLMServer(LocalServer):
             step = step.then
         if isinstance(step, ErrorStep):
             return error_response(flavour, step, ids=self._ids)
+        if streamed:
+            return await self._stream(request, arrived, step, body, index=index)
         if isinstance(step, Malformed):
             return web.Response(status=200, text=step.body, content_type="application/json")
         model = str(body.get("model", "scripted-model"))
         if flavour == "openai":
             return web.json_response(openai_body(step, model=model, ids=self._ids))
         return web.json_response(anthropic_body(step, model=model, ids=self._ids))
+
+    async def _stream(
+        self,
+        request: web.Request,
+        arrived: LLMRequest,
+        step: Reply | ToolCalls | Malformed,
+        body: JSON,
+        *,
+        index: int,
+    ) -> web.StreamResponse:
+        """Answer ``step`` as the vendor's event stream, and record how the stream ended."""
+        model = str(body.get("model", "scripted-model"))
+        if isinstance(step, Malformed):
+            frames = [malformed_frame(arrived.flavour, step.body)]
+            streaming = Streaming()
+        elif arrived.flavour == "openai":
+            options = body.get("stream_options")
+            include_usage = isinstance(options, dict) and options.get("include_usage") is True
+            frames = openai_frames(step, model=model, ids=self._ids, include_usage=include_usage)
+            streaming = step.stream
+        else:
+            frames = anthropic_frames(step, model=model, ids=self._ids)
+            streaming = step.stream
+        player = StreamPlayer(
+            gate=self._gate, closing=self._closing, on_hang=lambda: self._hangs.add(arrived)
+        )
+        response = web.StreamResponse(headers={"Cache-Control": "no-cache"})
+        response.content_type = EVENT_STREAM
+        outcome: StreamOutcome = "disconnected"
+        try:
+            await response.prepare(request)
+            outcome = await player.play(
+                request, response, frames, flavour=arrived.flavour, stream=streaming
+            )
+        except ConnectionResetError:
+            pass  # the client went away while we wrote: "disconnected"
+        finally:
+            # also on cancellation: the client closing the connection cancels this handler
+            self._streams.add(StreamRecord(index, player.pieces, outcome))
+        return response
 
     def _authorized(self, request: web.Request) -> bool:
         if self.api_key is None:

@@ -1,11 +1,19 @@
 """What the scripted LLM says, as neutral steps: a reply, tool calls, an HTTP error, a delay,
 a malformed body. :class:`~sandbox.llm_server.ScriptedLLMServer` answers each request with the
-next step, in the wire format of the endpoint called (:mod:`sandbox.llm_wire`)."""
+next step, in the wire format of the endpoint called (:mod:`sandbox.llm_wire`).
+
+A reply or a tool call asked for with ``"stream": true`` is streamed as the vendor's events
+(:mod:`sandbox.llm_events`); its :class:`Streaming` says how: how the text is cut into pieces,
+the pause between pieces, and a fault mid-stream (:func:`drop_after`, :func:`hang_after`,
+:func:`error_event`). A *piece* is one content delta: a piece of the text, or a fragment of a
+tool call's arguments. An error before the stream starts is an ordinary :func:`error` step
+(the real APIs answer a status, e.g. 429 with ``Retry-After``, before any event).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from sandbox.records import JSON
@@ -13,16 +21,24 @@ from sandbox.records import JSON
 __all__ = [
     "SCRIPT_EXHAUSTED",
     "Delay",
+    "Drop",
+    "ErrorEvent",
     "ErrorStep",
+    "Hang",
     "Malformed",
     "Reply",
     "ScriptedCall",
     "Step",
+    "StreamFault",
+    "Streaming",
     "TokenCounts",
     "ToolCalls",
     "call",
     "delay",
+    "drop_after",
     "error",
+    "error_event",
+    "hang_after",
     "malformed",
     "reply",
     "tool_call",
@@ -37,12 +53,75 @@ _NOT_JSON = "<html><body>upstream proxy error</body></html>"
 
 
 @dataclass(frozen=True, slots=True)
+class Drop:
+    """The connection is cut (no end of the stream) after ``after`` pieces."""
+
+    after: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hang:
+    """The stream stops after ``after`` pieces until the test calls
+    :meth:`~sandbox.llm_server.ScriptedLLMServer.release` (or the server closes), then goes
+    on to its end."""
+
+    after: int
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """The vendor's in-stream error after ``after`` pieces, ending the stream: Anthropic's
+    ``error`` event, OpenAI's ``data: {"error": ...}``; ``status`` picks the error type (529
+    ``overloaded_error``, 429 a rate limit, 500 a server error...)."""
+
+    after: int
+    status: int = 529
+    message: str = "scripted stream error"
+
+
+StreamFault = Drop | Hang | ErrorEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Streaming:
+    """How an answer is streamed when the request asks for a stream.
+
+    Attributes:
+        piece_size: characters per piece; ``None`` cuts the text after each word (with the
+            spaces that follow it) and sends a tool call's arguments in one piece.
+        pieces: the text's pieces, explicitly (they must join to the text).
+        interval: seconds between two pieces (cut short when the server closes).
+        fault: what goes wrong mid-stream, if anything.
+    """
+
+    piece_size: int | None = None
+    pieces: tuple[str, ...] | None = None
+    interval: float = 0.0
+    fault: StreamFault | None = None
+
+    def __post_init__(self) -> None:
+        if self.piece_size is not None and self.piece_size < 1:
+            raise ValueError("piece_size must be at least 1")
+        if self.piece_size is not None and self.pieces is not None:
+            raise ValueError("give piece_size or pieces, not both")
+        if self.interval < 0:
+            raise ValueError("interval must be >= 0")
+
+
+_STREAMING = Streaming()
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """The model answers with text (``finish="length"``: it ran out of tokens)."""
 
     text: str
     usage: TokenCounts = _USAGE
     finish: Literal["stop", "length"] = "stop"
+    stream: Streaming = field(default=_STREAMING)
+
+    def __post_init__(self) -> None:
+        _check_pieces(self.text, self.stream)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +140,10 @@ class ToolCalls:
     calls: tuple[ScriptedCall, ...]
     text: str = ""
     usage: TokenCounts = _USAGE
+    stream: Streaming = field(default=_STREAMING)
+
+    def __post_init__(self) -> None:
+        _check_pieces(self.text, self.stream)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +177,20 @@ SCRIPT_EXHAUSTED = ErrorStep(500, message="script exhausted: no step left for th
 """The default answer once the script is empty (and no responder is set)."""
 
 
+def _check_pieces(text: str, stream: Streaming) -> None:
+    if stream.pieces is not None and "".join(stream.pieces) != text:
+        raise ValueError("the pieces must join to the text")
+
+
 def reply(
-    text: str, *, usage: TokenCounts = _USAGE, finish: Literal["stop", "length"] = "stop"
+    text: str,
+    *,
+    usage: TokenCounts = _USAGE,
+    finish: Literal["stop", "length"] = "stop",
+    stream: Streaming = _STREAMING,
 ) -> Reply:
-    """A text answer."""
-    return Reply(text, usage, finish)
+    """A text answer (``stream``: how it is streamed when a stream is asked for)."""
+    return Reply(text, usage, finish, stream)
 
 
 def call(
@@ -108,11 +200,16 @@ def call(
     return ScriptedCall(name, arguments, call_id)
 
 
-def tool_calls(*calls: ScriptedCall, text: str = "", usage: TokenCounts = _USAGE) -> ToolCalls:
+def tool_calls(
+    *calls: ScriptedCall,
+    text: str = "",
+    usage: TokenCounts = _USAGE,
+    stream: Streaming = _STREAMING,
+) -> ToolCalls:
     """An answer calling several tools at once."""
     if not calls:
         raise ValueError("tool_calls needs at least one call")
-    return ToolCalls(calls, text, usage)
+    return ToolCalls(calls, text, usage, stream)
 
 
 def tool_call(
@@ -122,9 +219,10 @@ def tool_call(
     call_id: str | None = None,
     text: str = "",
     usage: TokenCounts = _USAGE,
+    stream: Streaming = _STREAMING,
 ) -> ToolCalls:
     """An answer calling one tool."""
-    return ToolCalls((ScriptedCall(name, arguments, call_id),), text, usage)
+    return ToolCalls((ScriptedCall(name, arguments, call_id),), text, usage, stream)
 
 
 def error(
@@ -146,3 +244,26 @@ def delay(seconds: float, then: Step) -> Delay:
 def malformed(body: str = _NOT_JSON) -> Malformed:
     """A 200 whose body is not JSON."""
     return Malformed(body)
+
+
+def drop_after(pieces: int) -> Drop:
+    """Cut the connection after ``pieces`` pieces (0: before the first)."""
+    return Drop(_count(pieces))
+
+
+def hang_after(pieces: int) -> Hang:
+    """Stop after ``pieces`` pieces until the test releases the stream."""
+    return Hang(_count(pieces))
+
+
+def error_event(
+    status: int = 529, *, after: int = 0, message: str = "scripted stream error"
+) -> ErrorEvent:
+    """End the stream with the vendor's error event after ``after`` pieces."""
+    return ErrorEvent(_count(after), status, message)
+
+
+def _count(pieces: int) -> int:
+    if pieces < 0:
+        raise ValueError("a number of pieces must be >= 0")
+    return pieces

@@ -10,10 +10,20 @@ from typing import Literal
 
 from aiohttp import web
 
-from sandbox.llm_steps import ErrorStep, Reply, ToolCalls
+from sandbox.llm_steps import ErrorStep, Reply, ScriptedCall, ToolCalls
 from sandbox.records import JSON
 
-__all__ = ["Flavour", "anthropic_body", "error_response", "invalid", "openai_body"]
+__all__ = [
+    "Flavour",
+    "anthropic_body",
+    "arguments_object",
+    "arguments_text",
+    "error_body",
+    "error_response",
+    "invalid",
+    "openai_body",
+    "tool_id",
+]
 
 Flavour = Literal["openai", "anthropic"]
 
@@ -41,9 +51,9 @@ def openai_body(step: Reply | ToolCalls, *, model: str, ids: Iterator[int]) -> J
     if isinstance(step, ToolCalls):
         message["tool_calls"] = [
             {
-                "id": c.id or f"call_{next(ids):06d}",
+                "id": tool_id("openai", c, ids),
                 "type": "function",
-                "function": {"name": c.name, "arguments": _as_text(c.arguments)},
+                "function": {"name": c.name, "arguments": arguments_text(c.arguments)},
             }
             for c in step.calls
         ]
@@ -72,9 +82,9 @@ def anthropic_body(step: Reply | ToolCalls, *, model: str, ids: Iterator[int]) -
         content.extend(
             {
                 "type": "tool_use",
-                "id": c.id or f"toolu_{next(ids):06d}",
+                "id": tool_id("anthropic", c, ids),
                 "name": c.name,
-                "input": _as_object(c.arguments),
+                "input": arguments_object(c.arguments),
             }
             for c in step.calls
         )
@@ -109,18 +119,31 @@ def error_response(flavour: Flavour, step: ErrorStep, *, ids: Iterator[int]) -> 
     if step.body is not None:
         text = step.body if isinstance(step.body, str) else json.dumps(step.body)
     elif flavour == "openai":
-        kind, code = _OPENAI_ERRORS.get(step.status, ("server_error", None))
-        error_body = {"message": step.message, "type": kind, "param": None, "code": code}
-        text = json.dumps({"error": error_body})
+        text = json.dumps(error_body(flavour, step.status, step.message))
         headers["x-request-id"] = request_id
     else:
-        kind = _ANTHROPIC_ERRORS.get(step.status, "api_error")
-        error_body = {"type": kind, "message": step.message}
-        text = json.dumps({"type": "error", "error": error_body, "request_id": request_id})
+        body = error_body(flavour, step.status, step.message)
+        text = json.dumps({**body, "request_id": request_id})
         headers["request-id"] = request_id
     return web.Response(
         status=step.status, text=text, content_type="application/json", headers=headers
     )
+
+
+def error_body(flavour: Flavour, status: int, message: str) -> JSON:
+    """The vendor's error object for ``status`` (also what an in-stream error carries)."""
+    if flavour == "openai":
+        kind, code = _OPENAI_ERRORS.get(status, ("server_error", None))
+        return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    anthropic_kind = _ANTHROPIC_ERRORS.get(status, "api_error")
+    return {"type": "error", "error": {"type": anthropic_kind, "message": message}}
+
+
+def tool_id(flavour: Flavour, scripted: ScriptedCall, ids: Iterator[int]) -> str:
+    """The call's scripted id, or one made up in the vendor's style."""
+    if scripted.id:
+        return scripted.id
+    return f"call_{next(ids):06d}" if flavour == "openai" else f"toolu_{next(ids):06d}"
 
 
 def invalid(flavour: Flavour, body: JSON | None, headers: Mapping[str, str]) -> str | None:
@@ -143,11 +166,12 @@ def invalid(flavour: Flavour, body: JSON | None, headers: Mapping[str, str]) -> 
     return None
 
 
-def _as_text(arguments: Mapping[str, object] | str) -> str:
+def arguments_text(arguments: Mapping[str, object] | str) -> str:
+    """OpenAI's ``arguments``: JSON text (a scripted string verbatim)."""
     return arguments if isinstance(arguments, str) else json.dumps(dict(arguments))
 
 
-def _as_object(arguments: Mapping[str, object] | str) -> object:
+def arguments_object(arguments: Mapping[str, object] | str) -> object:
     """Anthropic's ``input`` is an object; a string that is not one is sent as it is (a
     protocol violation, which is what a test of a broken server wants)."""
     if not isinstance(arguments, str):

@@ -6,7 +6,8 @@ blocks in a ``user`` message (consecutive messages of one role are merged into o
 results answer one turn together). The official ``anthropic`` SDK sends the request (timeout,
 retries, breaker and error ladder are the shared :class:`~.provider.ProviderChatModel`'s);
 the raw answer is validated here with pydantic. ``ChatRequest.temperature`` is not sent: the
-Messages API this SDK speaks has no sampling parameters any more.
+Messages API this SDK speaks has no sampling parameters any more. A streamed call sends the
+same request with ``stream=True``; its events are put together by :mod:`.anthropic_stream`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import json
 from typing import Annotated, Literal
 
 import anthropic
+import httpx2
 from anthropic.types import (
     ContentBlockParam,
     MessageParam,
+    RawMessageStreamEvent,
     TextBlockParam,
     ToolParam,
     ToolResultBlockParam,
@@ -30,13 +33,17 @@ from agents.llm.chat import (
     ChatMessage,
     ChatRequest,
     Completion,
-    FinishReason,
     ToolCall,
     ToolSpec,
-    Usage,
 )
-from bot.integrations.llm.failures import SdkErrors, read_answer
-from bot.integrations.llm.provider import ProviderChatModel, SdkOptions
+from bot.integrations.llm.answers import read_answer
+from bot.integrations.llm.anthropic_stream import (
+    MessageAssembly,
+    anthropic_finish,
+    anthropic_usage,
+)
+from bot.integrations.llm.failures import SdkErrors
+from bot.integrations.llm.provider import EventStream, ProviderChatModel, SdkOptions
 
 __all__ = [
     "AnthropicChatModel",
@@ -44,14 +51,6 @@ __all__ = [
     "anthropic_tools",
     "completion_from_anthropic",
 ]
-
-_STOP: dict[str, FinishReason] = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "tool_use": "tool_calls",
-    "max_tokens": "length",
-    "model_context_window_exceeded": "length",
-}
 
 _Wire = tuple[str | None, list[MessageParam], list[ToolParam]]
 
@@ -188,25 +187,25 @@ def completion_from_anthropic(provider: str, body: bytes) -> Completion:
         elif isinstance(block, _ToolUseBlock):
             calls.append(ToolCall(block.id, block.name, json.dumps(block.input)))
     usage = parsed.usage
-    consumed = (
-        usage.input_tokens
-        + (usage.cache_creation_input_tokens or 0)
-        + (usage.cache_read_input_tokens or 0)
-    )
     return Completion(
         text="".join(texts),
         tool_calls=tuple(calls),
-        finish_reason=_STOP.get(parsed.stop_reason or "", "other"),
-        usage=Usage(consumed, usage.output_tokens),
+        finish_reason=anthropic_finish(parsed.stop_reason),
+        usage=anthropic_usage(
+            uncached=usage.input_tokens,
+            written=usage.cache_creation_input_tokens or 0,
+            read=usage.cache_read_input_tokens or 0,
+            output=usage.output_tokens,
+        ),
         model=parsed.model,
     )
 
 
-class AnthropicChatModel(ProviderChatModel[anthropic.AsyncAnthropic, _Wire]):
+class AnthropicChatModel(ProviderChatModel[anthropic.AsyncAnthropic, _Wire, RawMessageStreamEvent]):
     """A :class:`~agents.llm.chat.ChatModel` speaking Anthropic Messages."""
 
     kind = "anthropic"
-    errors = SdkErrors.of(anthropic, root=anthropic.AnthropicError)
+    errors = SdkErrors.of(anthropic, root=anthropic.AnthropicError, http=httpx2)
 
     def _connect(self, options: SdkOptions) -> anthropic.AsyncAnthropic:
         return anthropic.AsyncAnthropic(**options)
@@ -228,3 +227,19 @@ class AnthropicChatModel(ProviderChatModel[anthropic.AsyncAnthropic, _Wire]):
 
     def _read(self, request: ChatRequest, body: bytes) -> Completion:
         return completion_from_anthropic(self.name, body)
+
+    async def _open_stream(
+        self, request: ChatRequest, wire: _Wire
+    ) -> EventStream[RawMessageStreamEvent]:
+        system, messages, tools = wire
+        return await self._client.messages.create(
+            model=request.model,
+            messages=messages,
+            system=system if system is not None else anthropic.omit,
+            tools=tools or anthropic.omit,
+            max_tokens=request.max_tokens,
+            stream=True,
+        )
+
+    def _assembly(self, request: ChatRequest) -> MessageAssembly:
+        return MessageAssembly(self.name)

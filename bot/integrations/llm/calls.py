@@ -1,6 +1,10 @@
 """What surrounds every provider call, whatever its wire format: the provider's circuit
 breaker, the retry policy, and the one canonical ``llm_call`` log line.
 
+A streamed call hands its text on through a :class:`Relay`; once the first piece has gone, no
+failure is retried (the caller would get that text twice), and the log line says how many
+pieces went and how long the first took.
+
 A call (all its attempts) is one vote for the breaker. A call that got an answer from the
 provider, even a ``bad_request`` refusal, votes success (the provider is up); any other
 failure votes failure. While the circuit is open a call is refused at once, before any
@@ -16,7 +20,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from agents.kernel.errors import ProviderError
-from agents.llm.chat import Completion
+from agents.llm.chat import Completion, TextSink
 from bot.integrations.llm.settings import ProviderSettings
 from bot.integrations.resilience import (
     BreakerState,
@@ -26,9 +30,32 @@ from bot.integrations.resilience import (
     provider_policy,
 )
 
-__all__ = ["CallGuard"]
+__all__ = ["CallGuard", "Relay"]
 
 log = structlog.get_logger(__name__)
+
+
+class Relay:
+    """The caller's text sink for one streamed call: hands each piece on in order, and
+    remembers how many went and when the first did."""
+
+    def __init__(self, sink: TextSink, *, monotonic: Callable[[], float]) -> None:
+        self._sink = sink
+        self._monotonic = monotonic
+        self.pieces = 0
+        self.first_at: float | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether any text has been handed on (from then on, nothing may be retried)."""
+        return self.pieces > 0
+
+    async def __call__(self, piece: str) -> None:
+        """Hand ``piece`` to the sink."""
+        if self.first_at is None:
+            self.first_at = self._monotonic()
+        self.pieces += 1
+        await self._sink(piece)
 
 
 class CallGuard:
@@ -52,8 +79,17 @@ class CallGuard:
             on_change=self._changed,
         )
 
-    async def run(self, model: str, attempt: Callable[[], Awaitable[Completion]]) -> Completion:
+    async def run(
+        self,
+        model: str,
+        attempt: Callable[[], Awaitable[Completion]],
+        *,
+        relay: Relay | None = None,
+    ) -> Completion:
         """Run ``attempt`` under the policy, unless the circuit is open.
+
+        Args:
+            relay: for a streamed call, the relay its attempts hand text to.
 
         Raises:
             ProviderError: the last attempt's failure, or ``circuit_open``.
@@ -69,7 +105,10 @@ class CallGuard:
         started = self._monotonic()
         counted = Counted(lambda _number: attempt())
         policy = provider_policy(
-            provider=provider, attempts=self._settings.max_attempts, sleep=self._sleep
+            provider=provider,
+            attempts=self._settings.max_attempts,
+            sleep=self._sleep,
+            delivered=None if relay is None else (lambda: relay.started),
         )
         try:
             completion: Completion = await self.breaker.judge(
@@ -83,6 +122,7 @@ class CallGuard:
                 attempts=counted.made,
                 latency_ms=self._elapsed_ms(started),
                 error=exc.kind,
+                **self._streamed(relay, started),
             )
             raise
         log.info(
@@ -94,8 +134,16 @@ class CallGuard:
             input_tokens=completion.usage.input_tokens,
             output_tokens=completion.usage.output_tokens,
             finish_reason=completion.finish_reason,
+            **self._streamed(relay, started),
         )
         return completion
+
+    def _streamed(self, relay: Relay | None, started: float) -> dict[str, object]:
+        """The log line's stream fields: how many pieces went, and the time to the first."""
+        if relay is None:
+            return {"streamed": False}
+        first = None if relay.first_at is None else round((relay.first_at - started) * 1000)
+        return {"streamed": True, "pieces": relay.pieces, "first_piece_ms": first}
 
     def _changed(self, before: BreakerState, after: BreakerState) -> None:
         if after == "open":

@@ -15,6 +15,19 @@ transport failure) so both providers classify failures the same way:
 | a 2xx that is not the expected JSON         | ``bad_response``       |
 | anything else the SDK raises                | ``bad_request``        |
 
+A streamed answer can also fail after its status (200) was sent:
+
+| the stream                                      | ``ProviderError.kind``  |
+| ----------------------------------------------- | ----------------------- |
+| an error event, by its type: rate limit         | ``rate_limited``        |
+| ... overloaded, server or unknown error         | ``server``              |
+| ... authentication, permission                  | ``auth``                |
+| ... invalid request, not found, too large       | ``bad_request``         |
+| the connection dropped mid-stream               | ``connection``          |
+| no event within the timeout                     | ``timeout``             |
+| ended cleanly before its final event            | ``connection``          |
+| had no event at all, or one that is not JSON    | ``bad_response``        |
+
 The key never reaches a message: :func:`scrub` removes it from anything a provider echoes.
 """
 
@@ -24,9 +37,7 @@ import email.utils
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Protocol, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Protocol
 
 from agents.kernel.errors import ProviderError, ProviderFailure
 
@@ -34,22 +45,27 @@ __all__ = [
     "SdkErrors",
     "StatusError",
     "connection_failed",
-    "invalid_response",
+    "idle_timeout",
     "parse_retry_after",
-    "read_answer",
     "scrub",
     "sdk_failure",
     "status_failed",
+    "stream_cut",
+    "stream_error",
     "timed_out",
 ]
 
 _DETAIL_LIMIT = 300
-_Answer = TypeVar("_Answer", bound=BaseModel)
 
 
 class _Response(Protocol):
     @property
     def headers(self) -> Mapping[str, str]: ...
+
+
+class _ApiError(Protocol):
+    @property
+    def body(self) -> object: ...
 
 
 class StatusError(Protocol):
@@ -74,6 +90,10 @@ class SdkErrors:
         timeout: no answer in time (checked before ``connection``: both SDKs derive it).
         connection: no connection, or it dropped.
         rejected_answer: the SDK could not read a 2xx answer.
+        api_error: the SDK's base of API errors; one that is none of the above is an error
+            event in a stream (OpenAI's ``data: {"error": ...}``).
+        transport_timeout: the HTTP library's timeout, and
+        transport: its other failures, which escape some SDKs' streams unwrapped.
         refused: the SDK's root error: anything else it raises (it refused the call).
     """
 
@@ -81,17 +101,24 @@ class SdkErrors:
     timeout: type[Exception]
     connection: type[Exception]
     rejected_answer: type[Exception]
+    api_error: type[_ApiError]
+    transport_timeout: type[Exception]
+    transport: type[Exception]
     refused: type[Exception]
 
     @classmethod
-    def of(cls, sdk: ModuleType, *, root: type[Exception]) -> SdkErrors:
+    def of(cls, sdk: ModuleType, *, root: type[Exception], http: ModuleType) -> SdkErrors:
         """The map of an SDK generated the way both vendors' are: the same exception names
-        (``APIStatusError``, ``APITimeoutError``...) under its own root error."""
+        (``APIStatusError``, ``APITimeoutError``...) under its own root error; ``http`` is
+        the HTTP library it reads with."""
         return cls(
             status=sdk.APIStatusError,
             timeout=sdk.APITimeoutError,
             connection=sdk.APIConnectionError,
             rejected_answer=sdk.APIResponseValidationError,
+            api_error=sdk.APIError,
+            transport_timeout=http.TimeoutException,
+            transport=http.TransportError,
             refused=root,
         )
 
@@ -171,6 +198,47 @@ def timed_out(provider: str, *, timeout: float) -> ProviderError:
     return ProviderError(provider, "timeout", f"no response within {timeout:g}s")
 
 
+def idle_timeout(provider: str, *, timeout: float) -> ProviderError:
+    """The error for a stream that sent no event within ``timeout`` seconds."""
+    return ProviderError(provider, "timeout", f"no event of the stream within {timeout:g}s")
+
+
+def stream_cut(provider: str) -> ProviderError:
+    """The error for a stream that ended cleanly before its final event (a proxy closing
+    it, a server going away between events)."""
+    return ProviderError(provider, "connection", "the stream ended before the answer was complete")
+
+
+_STREAM_ERRORS: dict[str, ProviderFailure] = {
+    "rate_limit_error": "rate_limited",
+    "rate_limit_exceeded": "rate_limited",
+    "overloaded_error": "server",
+    "api_error": "server",
+    "server_error": "server",
+    "timeout_error": "timeout",
+    "authentication_error": "auth",
+    "permission_error": "auth",
+    "invalid_api_key": "auth",
+    "invalid_request_error": "bad_request",
+    "not_found_error": "bad_request",
+    "request_too_large": "bad_request",
+}
+"""In-stream error types (Anthropic's ``error.type``, OpenAI's ``code`` or ``type``)."""
+
+
+def stream_error(provider: str, body: object, *, secret: str | None) -> ProviderError:
+    """The error for an error event in a stream, by its type; an unknown type is the
+    server's failure (it broke off an answer it had accepted)."""
+    inner = body.get("error", body) if isinstance(body, Mapping) else None
+    names = (inner.get("code"), inner.get("type")) if isinstance(inner, Mapping) else ()
+    kinds = [
+        _STREAM_ERRORS[name] for name in names if isinstance(name, str) and name in _STREAM_ERRORS
+    ]
+    message = _error_message(body)
+    detail = scrub("error event" + (f": {message}" if message else ""), secret)
+    return ProviderError(provider, kinds[0] if kinds else "server", detail)
+
+
 def connection_failed(provider: str, exc: BaseException, *, secret: str | None) -> ProviderError:
     """The error for a connection that could not be made or dropped; the SDKs wrap the cause
     (``Connection error.``), so its own words are kept: they say why."""
@@ -190,6 +258,8 @@ def sdk_failure(
 ) -> ProviderError | None:
     """The error for an exception an SDK raised, by the adapter's error map; ``None`` for one
     that is not the SDK's (a bug of ours, left to propagate)."""
+    if isinstance(exc, errors.status) and 200 <= exc.status_code < 300:
+        return stream_error(provider, exc.body, secret=secret)  # an error event after a 200
     if isinstance(exc, errors.status):
         return status_failed(
             provider,
@@ -205,32 +275,13 @@ def sdk_failure(
         return connection_failed(provider, exc, secret=secret)
     if isinstance(exc, errors.rejected_answer):
         return ProviderError(provider, "bad_response", "the SDK rejected the answer")
+    if isinstance(exc, errors.api_error):
+        return stream_error(provider, exc.body, secret=secret)
+    if isinstance(exc, errors.transport_timeout):
+        return timed_out(provider, timeout=timeout)
+    if isinstance(exc, errors.transport):
+        return connection_failed(provider, exc, secret=secret)
     if isinstance(exc, errors.refused):
         detail = f"the SDK refused the call ({type(exc).__name__})"
         return ProviderError(provider, "bad_request", detail)
     return None
-
-
-def read_answer(provider: str, schema: type[_Answer], body: bytes) -> _Answer:
-    """A raw 2xx body validated as ``schema`` (the fields of an answer we read).
-
-    Raises:
-        ProviderError: ``bad_response`` when the body does not fit.
-    """
-    try:
-        return schema.model_validate_json(body)
-    except ValidationError as exc:
-        raise invalid_response(provider, exc) from exc
-
-
-def invalid_response(provider: str, exc: ValidationError) -> ProviderError:
-    """The error for a 2xx body that is not the expected JSON; says where, never what (the
-    body may hold conversation content)."""
-    errors = exc.errors(include_url=False, include_input=False)
-    first = errors[0] if errors else None
-    if first is not None and first["type"] == "json_invalid":
-        return ProviderError(provider, "bad_response", "the answer is not JSON")
-    where = ".".join(str(part) for part in first["loc"]) if first is not None else "?"
-    what = first["type"] if first is not None else "invalid"
-    detail = f"unexpected answer: {len(errors)} problem(s), first {what} at {where or 'top'}"
-    return ProviderError(provider, "bad_response", detail)

@@ -4,16 +4,20 @@ llama.cpp's server): only the standard fields of ``POST {base_url}/chat/completi
 The official ``openai`` SDK builds and sends the request (timeout, retries, breaker and error
 ladder are the shared :class:`~.provider.ProviderChatModel`'s); the answer's raw body is
 validated here with pydantic, since the SDK accepts anything it is given. ``max_tokens`` is
-sent rather than ``max_completion_tokens``: every compatible server knows it.
+sent rather than ``max_completion_tokens``: every compatible server knows it. A streamed call
+sends the same request with ``stream=True`` and ``stream_options.include_usage`` (so the last
+chunk carries the usage); its chunks are put together by :mod:`.openai_stream`.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+import httpx2
 import openai
 from openai.types.chat import (
     ChatCompletionAssistantMessageParam,
+    ChatCompletionChunk,
     ChatCompletionFunctionToolParam,
     ChatCompletionMessageFunctionToolCallParam,
     ChatCompletionMessageParam,
@@ -25,17 +29,16 @@ from agents.llm.chat import (
     ChatMessage,
     ChatRequest,
     Completion,
-    FinishReason,
     ToolCall,
     ToolSpec,
     Usage,
 )
-from bot.integrations.llm.failures import SdkErrors, read_answer
-from bot.integrations.llm.provider import ProviderChatModel, SdkOptions
+from bot.integrations.llm.answers import read_answer
+from bot.integrations.llm.failures import SdkErrors
+from bot.integrations.llm.openai_stream import ChunkAssembly, openai_finish
+from bot.integrations.llm.provider import EventStream, ProviderChatModel, SdkOptions
 
 __all__ = ["OpenAIChatModel", "completion_from_openai", "openai_messages", "openai_tools"]
-
-_FINISH: dict[str, FinishReason] = {"stop": "stop", "tool_calls": "tool_calls", "length": "length"}
 
 _Wire = tuple[list[ChatCompletionMessageParam], list[ChatCompletionFunctionToolParam]]
 
@@ -140,24 +143,21 @@ def completion_from_openai(provider: str, body: bytes, *, requested_model: str) 
         ToolCall(call.id, call.function.name, call.function.arguments)
         for call in choice.message.tool_calls or ()
     )
-    finish = _FINISH.get(choice.finish_reason or "", "other")
-    if calls and finish == "stop":
-        finish = "tool_calls"  # some compatible servers say "stop" after calling tools
     usage = parsed.usage or _Usage()
     return Completion(
         text=choice.message.content or "",
         tool_calls=calls,
-        finish_reason=finish,
+        finish_reason=openai_finish(choice.finish_reason, called=bool(calls)),
         usage=Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0),
         model=parsed.model or requested_model,
     )
 
 
-class OpenAIChatModel(ProviderChatModel[openai.AsyncOpenAI, _Wire]):
+class OpenAIChatModel(ProviderChatModel[openai.AsyncOpenAI, _Wire, ChatCompletionChunk]):
     """A :class:`~agents.llm.chat.ChatModel` speaking OpenAI-compatible chat completions."""
 
     kind = "openai"
-    errors = SdkErrors.of(openai, root=openai.OpenAIError)
+    errors = SdkErrors.of(openai, root=openai.OpenAIError, http=httpx2)
 
     def _connect(self, options: SdkOptions) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(**options)
@@ -178,3 +178,20 @@ class OpenAIChatModel(ProviderChatModel[openai.AsyncOpenAI, _Wire]):
 
     def _read(self, request: ChatRequest, body: bytes) -> Completion:
         return completion_from_openai(self.name, body, requested_model=request.model)
+
+    async def _open_stream(
+        self, request: ChatRequest, wire: _Wire
+    ) -> EventStream[ChatCompletionChunk]:
+        messages, tools = wire
+        return await self._client.chat.completions.create(
+            model=request.model,
+            messages=messages,
+            tools=tools or openai.omit,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+
+    def _assembly(self, request: ChatRequest) -> ChunkAssembly:
+        return ChunkAssembly(self.name, requested_model=request.model)

@@ -31,7 +31,9 @@ class ProviderSettings:
         base_url: e.g. ``https://api.openai.com/v1`` or ``http://127.0.0.1:8000/v1``.
         api_key: the resolved key; ``None`` for a local server that needs none. Never logged
             and kept out of ``repr``.
-        timeout: seconds one attempt may take.
+        timeout: seconds one attempt may wait: for its answer; for a streamed one, for the
+            response's headers and then for each next event (an idle limit, so a long answer
+            that keeps flowing is not cut).
         max_attempts: attempts per call, 1 to :data:`MAX_ATTEMPTS_LIMIT`.
         breaker_threshold: consecutive failed calls that open the circuit.
         breaker_cooldown: seconds the circuit stays open before one trial call.

@@ -11,13 +11,17 @@ answer; an exception (a bug) is never retried.
 again is safe; only transient :class:`~agents.kernel.errors.ProviderError` kinds
 (:data:`TRANSIENT`) are retried. The wait is the larger of the provider's ``Retry-After`` and
 full jitter; a ``Retry-After`` beyond the budget ends the call at once. The last failure is
-raised as it is.
+raised as it is. A streamed call is retried only until part of its answer has been delivered
+to the caller: asking again after that would deliver that part twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result
+from tenacity.retry import retry_base
 from tenacity.stop import stop_base
 
 from agents.kernel.errors import ProviderError, ProviderFailure
@@ -95,9 +99,23 @@ def _last_attempt(state: RetryCallState) -> Attempt[object]:
     return last
 
 
-def provider_policy(*, provider: str, attempts: int, sleep: Sleep) -> AsyncRetrying:
+def provider_policy(
+    *,
+    provider: str,
+    attempts: int,
+    sleep: Sleep,
+    delivered: Callable[[], bool] | None = None,
+) -> AsyncRetrying:
     """The policy for one call to ``provider``: up to ``attempts`` (capped at
-    :data:`~.retry.MAX_ATTEMPTS`), transient failures only; the last failure is raised."""
+    :data:`~.retry.MAX_ATTEMPTS`), transient failures only; the last failure is raised.
+
+    Args:
+        delivered: for a streamed call, whether part of the answer has reached the caller;
+            from then on no failure is retried.
+    """
+    retry: retry_base = RETRY_TRANSIENT_PROVIDER_ERRORS
+    if delivered is not None:
+        retry = retry & retry_if_exception(lambda _exc: not delivered())
 
     def before_sleep(state: RetryCallState) -> None:
         outcome = state.outcome
@@ -113,7 +131,7 @@ def provider_policy(*, provider: str, attempts: int, sleep: Sleep) -> AsyncRetry
     return AsyncRetrying(
         stop=bounded(attempts) | stop_if_retry_after_beyond_budget(),
         wait=wait_larger_of_retry_after_and_jitter,
-        retry=RETRY_TRANSIENT_PROVIDER_ERRORS,
+        retry=retry,
         sleep=sleep,
         before_sleep=before_sleep,
         reraise=True,

@@ -1,8 +1,10 @@
-"""Fixtures: the scripted LLM server, a sleep that only records, a clock the test moves, and
-adapters of either kind pointed at the server."""
+"""Fixtures: the scripted LLM server, a sleep that only records, a clock the test moves,
+adapters of either kind pointed at the server, and a text sink that collects a streamed
+answer's pieces."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
@@ -77,3 +79,23 @@ async def make_model(
     yield make
     for models in built:
         await close_chat_models(models)
+
+
+class Collected:
+    """A text sink that keeps the pieces of a streamed answer, in order; a test can await the
+    n-th piece instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self._arrived = asyncio.Condition()
+
+    async def __call__(self, piece: str) -> None:
+        async with self._arrived:
+            self.pieces.append(piece)
+            self._arrived.notify_all()
+
+    async def wait_for(self, count: int, *, timeout: float = 5.0) -> list[str]:
+        """The first ``count`` pieces, once they have arrived."""
+        async with asyncio.timeout(timeout), self._arrived:
+            await self._arrived.wait_for(lambda: len(self.pieces) >= count)
+        return self.pieces[:count]
