@@ -8,6 +8,8 @@ Payloads come from :mod:`sandbox.agent_events` and :func:`sandbox.humans.give_fe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sandbox import agent_events, humans
 from sandbox.driver import BotDriver
 from sandbox.records import JSON, Delivery, SentMessage, Via
@@ -28,8 +30,21 @@ class AgentPeople:
     ) -> Delivery:
         """``user`` opens the agent's DM (its Messages tab) while viewing
         ``context_channel``: deliver ``app_home_opened`` with ``tab: "messages"``."""
+        return await self._dm_event(
+            agent_events.app_home_messages_opened, user, context_channel, via
+        )
+
+    async def _dm_event(
+        self,
+        build: Callable[..., JSON],
+        user: str,
+        context_channel: str | None,
+        via: Via | None,
+    ) -> Delivery:
+        """Deliver the event ``build`` makes for ``user``'s DM with the agent and what they
+        view (``context_channel``)."""
         ws = self._workspace
-        event = agent_events.app_home_messages_opened(
+        event = build(
             user=user,
             channel=ws.directory.add_im(user).id,
             context=agent_events.entities_context(ws.directory.team_id, context_channel),
@@ -98,14 +113,7 @@ class AgentPeople:
     ) -> Delivery:
         """What ``user`` views changes while the agent is visible (``agent_view``): deliver
         ``app_context_changed`` (an empty context when ``context_channel`` is None)."""
-        ws = self._workspace
-        event = agent_events.app_context_changed(
-            user=user,
-            channel=ws.directory.add_im(user).id,
-            context=agent_events.entities_context(ws.directory.team_id, context_channel),
-            event_ts=ws.ids.action_ts(),
-        )
-        return await self._driver.send_event(event, via=via)
+        return await self._dm_event(agent_events.app_context_changed, user, context_channel, via)
 
     async def stop(
         self,

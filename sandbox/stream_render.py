@@ -26,18 +26,15 @@ def rich_text(text: str) -> JSON:
 
 def task_card(task: Task) -> JSON:
     """The ``task_card`` block of a task."""
-    card: JSON = {
-        "type": "task_card",
-        "task_id": task.id,
-        "title": task.title,
-        "status": task.status,
-    }
-    if task.details is not None:
-        card["details"] = rich_text(task.details)
-    if task.output is not None:
-        card["output"] = rich_text(task.output)
-    if task.sources is not None:
-        card["sources"] = list(task.sources)
+    last = task.last
+    card: JSON = {"type": "task_card", "task_id": last.id, "title": last.title}
+    card["status"] = last.status
+    if last.details is not None:
+        card["details"] = rich_text(last.details)
+    if last.output is not None:
+        card["output"] = rich_text(last.output)
+    if last.sources is not None:
+        card["sources"] = list(last.sources)
     return card
 
 

@@ -16,7 +16,7 @@ The message a person sees is rendered from the content in arrival order
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from sandbox.chunks import BlocksChunk, Chunk, PlanChunk, TaskChunk, TextChunk
@@ -32,25 +32,32 @@ DEFAULT_TTL = 300.0
 
 @dataclass(slots=True)
 class Task:
-    """A task of a stream (a ``task_update`` chunk's id), with every status it went through."""
+    """A task of a stream: its latest ``task_update`` (fields a later update leaves out are
+    kept) and every status it went through."""
 
-    id: str
-    title: str
-    status: str
-    details: str | None = None
-    output: str | None = None
-    sources: tuple[JSON, ...] | None = None
+    last: TaskChunk
     history: list[str] = field(default_factory=list)
 
+    @property
+    def id(self) -> str:
+        """The task's id."""
+        return self.last.id
+
+    @property
+    def status(self) -> str:
+        """The task's status now."""
+        return self.last.status
+
     def update(self, chunk: TaskChunk) -> None:
-        """Apply a later ``task_update`` of this task (fields it leaves out are kept)."""
-        self.title = chunk.title
-        if chunk.status != self.status:
+        """Apply a later ``task_update`` of this task."""
+        if chunk.status != self.last.status:
             self.history.append(chunk.status)
-        self.status = chunk.status
-        self.details = chunk.details if chunk.details is not None else self.details
-        self.output = chunk.output if chunk.output is not None else self.output
-        self.sources = chunk.sources if chunk.sources is not None else self.sources
+        self.last = replace(
+            chunk,
+            details=self.last.details if chunk.details is None else chunk.details,
+            output=self.last.output if chunk.output is None else chunk.output,
+            sources=self.last.sources if chunk.sources is None else chunk.sources,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,15 +144,7 @@ class Stream:
         if task is not None:
             task.update(chunk)
             return
-        self.tasks[chunk.id] = Task(
-            chunk.id,
-            chunk.title,
-            chunk.status,
-            chunk.details,
-            chunk.output,
-            chunk.sources,
-            [chunk.status],
-        )
+        self.tasks[chunk.id] = Task(chunk, [chunk.status])
         if self.mode == "plan":
             self._place_plan()
         else:
@@ -204,13 +203,13 @@ class StreamBook:
         if stream.state == "streaming":
             stream.state = "expired"
 
+    def in_thread(self, channel: str, thread_ts: str) -> list[Stream]:
+        """The streams of a thread, whatever their state, oldest first."""
+        return [s for s in self.all() if s.channel == channel and s.thread_ts == thread_ts]
+
     def streaming_in(self, channel: str, thread_ts: str) -> list[Stream]:
         """The streams still streaming in a thread."""
-        return [
-            s
-            for s in self.all()
-            if s.channel == channel and s.thread_ts == thread_ts and s.state == "streaming"
-        ]
+        return [s for s in self.in_thread(channel, thread_ts) if s.state == "streaming"]
 
     def stop_by_user(self, channel: str, thread_ts: str, user: str) -> list[str]:
         """Stop the thread's streams as Slack does when ``user`` clicks Stop; their ts."""

@@ -114,6 +114,7 @@ async def test_stop_ends_the_threads_streams_and_tells_the_app(
     """Stop on a processing session stops its streams server-side (appends are then
     stopped_by_user, the text stays), delivers agent_session_stopped listing them, leaves
     the session's status to the app, and chat.stopStream still finishes the message."""
+    elsewhere, other = await _working_session(client, sandbox)
     question, ts = await _working_session(client, sandbox)
     delivery = await sandbox.people.stop(question, user="U0BOB")
     assert delivery.acked
@@ -131,6 +132,7 @@ async def test_stop_ends_the_threads_streams_and_tells_the_app(
     with pytest.raises(SlackApiError) as info:
         await client.chat_appendStream(channel="C0GENERAL", ts=ts, markdown_text="more")
     assert info.value.response["error"] == "stopped_by_user"
+    assert [s.ts for s in sandbox.streams.streaming_in("C0GENERAL", elsewhere)] == [other]
     session = sandbox.assistant.session("C0GENERAL", question)
     assert session is not None
     assert session.status == "processing"

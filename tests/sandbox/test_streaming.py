@@ -74,9 +74,10 @@ async def test_a_stream_grows_then_stops_as_a_thread_reply(
     assert message["metadata"] == metadata
     assert [b["type"] for b in message["blocks"]] == ["markdown", "context_actions"]
     assert message["blocks"][0]["text"] == "API is up."
-    stream = sandbox.streams.get(ts)
-    assert stream is not None
+    (stream,) = sandbox.streams.in_thread("C0GENERAL", question)
+    assert stream is sandbox.streams.get(ts)
     assert (stream.state, stream.calls, stream.recipient_user_id) == ("stopped", 3, "U0ALICE")
+    assert sandbox.streams.streaming_in("C0GENERAL", question) == []
 
 
 async def test_the_sdk_chat_stream_helper_works_end_to_end(
