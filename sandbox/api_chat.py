@@ -15,6 +15,7 @@ from sandbox.apicore import (
     readable_channel,
     str_arg,
 )
+from sandbox.chunks import MAX_MARKDOWN
 from sandbox.records import JSON
 from sandbox.richtext import rich_text_blocks
 from sandbox.state import Channel
@@ -25,10 +26,21 @@ MAX_TEXT = 40_000
 
 
 def _content(args: JSON) -> tuple[str, list[JSON] | None, list[JSON] | None]:
-    """Text, blocks and attachments of a post; ``no_text`` when there is none of them."""
+    """Text, blocks and attachments of a post; ``no_text`` when there is none of them.
+
+    ``markdown_text`` stands alone (``markdown_text_conflict`` beside ``text`` or
+    ``blocks``), at most 12,000 characters, and shows as one ``markdown`` block.
+    """
     text = str_arg(args, "text") or ""
     blocks = list_arg(args, "blocks", "invalid_blocks")
     attachments = list_arg(args, "attachments", "invalid_attachments")
+    markdown = str_arg(args, "markdown_text")
+    if markdown is not None:
+        if text or blocks is not None:
+            raise ApiError("markdown_text_conflict")
+        if len(markdown) > MAX_MARKDOWN:
+            raise ApiError("msg_too_long")
+        return markdown, [{"type": "markdown", "text": markdown}], attachments
     if not text and blocks is None and attachments is None:
         raise ApiError("no_text")
     if len(text) > MAX_TEXT:

@@ -225,3 +225,19 @@ def test_a_stream_renders_in_arrival_order() -> None:
     assert blocks[1]["details"]["type"] == "rich_text"
     assert stream.text == "abc"
     check_blocks(blocks)
+
+
+async def test_markdown_text_posts_and_updates(client: AsyncWebClient) -> None:
+    """chat.postMessage and chat.update take markdown_text alone (shown as a markdown block),
+    refuse it beside text or blocks, and refuse more than 12,000 characters."""
+    posted = await client.chat_postMessage(channel="C0GENERAL", markdown_text="**Deployed**")
+    assert posted["message"]["text"] == "**Deployed**"
+    assert posted["message"]["blocks"] == [{"type": "markdown", "text": "**Deployed**"}]
+    updated = await client.chat_update(
+        channel="C0GENERAL", ts=posted["ts"], markdown_text="**Rolled back**"
+    )
+    assert updated["message"]["blocks"] == [{"type": "markdown", "text": "**Rolled back**"}]
+    with pytest.raises(SlackApiError, match="markdown_text_conflict"):
+        await client.chat_postMessage(channel="C0GENERAL", text="x", markdown_text="y")
+    with pytest.raises(SlackApiError, match="msg_too_long"):
+        await client.chat_postMessage(channel="C0GENERAL", markdown_text="x" * 12_001)
