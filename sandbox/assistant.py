@@ -131,12 +131,12 @@ class AssistantBook:
         state = self._threads.get((channel, thread_ts))
         if thread_ts is not None and state is not None and state.status:
             self._clear(state)
-            state.statuses.append("")
 
     @staticmethod
     def _clear(state: AssistantThread) -> None:
         state.status = ""
         state.loading_messages = ()
+        state.statuses.append("")
 
     def session(self, channel: str, thread_ts: str) -> AgentSession | None:
         """The agent session of a thread, if the app created one."""

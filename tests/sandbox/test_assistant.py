@@ -67,6 +67,7 @@ async def test_a_status_times_out_after_two_minutes(
     assert clocked.assistant.status("D0ALICE", ts) == "thinking"
     clock.advance(1)
     assert clocked.assistant.status("D0ALICE", ts) == ""
+    assert clocked.assistant.thread("D0ALICE", ts).statuses == ["thinking", ""]
 
 
 async def test_set_status_checks(client: AsyncWebClient, sandbox: SlackSandbox) -> None:

@@ -409,3 +409,14 @@ async def test_a_streamed_reply_clears_the_threads_status(
     assert sandbox.assistant.status("C0GENERAL", question) == "is thinking..."
     await client.chat_startStream(channel="C0GENERAL", thread_ts=question, **RECIPIENT)
     assert sandbox.assistant.status("C0GENERAL", question) == ""
+
+
+async def test_a_deleted_stream_is_gone(client: AsyncWebClient, sandbox: SlackSandbox) -> None:
+    """chat.delete removes a streaming message and its stream: appends find no message."""
+    question = await _question(sandbox)
+    ts = (await client.chat_startStream(channel="C0GENERAL", thread_ts=question, **RECIPIENT))["ts"]
+    await client.chat_delete(channel="C0GENERAL", ts=ts)
+    assert sandbox.streams.get(ts) is None
+    assert await _error(
+        client.chat_appendStream(channel="C0GENERAL", ts=ts, markdown_text="x")
+    ) == ("message_not_found")
