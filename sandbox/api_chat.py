@@ -1,19 +1,21 @@
-"""Web API ``chat.*`` methods: post, update, delete, ephemeral posts and permalinks."""
+"""Web API ``chat.*`` methods: post, update, delete, ephemeral posts and permalinks (the
+streaming ones are :mod:`sandbox.api_stream`)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sandbox.apicore import (
     ApiContext,
     ApiError,
     Method,
     flag,
+    list_arg,
     message_view,
+    metadata_arg,
     missing,
     readable_channel,
     str_arg,
 )
+from sandbox.chunks import MAX_MARKDOWN
 from sandbox.records import JSON
 from sandbox.richtext import rich_text_blocks
 from sandbox.state import Channel
@@ -23,35 +25,22 @@ __all__ = ["CHAT_METHODS"]
 MAX_TEXT = 40_000
 
 
-def _list_arg(args: JSON, name: str, error: str) -> list[JSON] | None:
-    value: Any = args.get(name)
-    if value is None or value == "" or value == []:
-        return None
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise ApiError(error)
-    if name == "blocks" and not all(isinstance(item.get("type"), str) for item in value):
-        raise ApiError("invalid_blocks")
-    return value
-
-
-def _metadata_arg(args: JSON) -> JSON | None:
-    value: Any = args.get("metadata")
-    if value is None or value == "":
-        return None
-    if not isinstance(value, dict):
-        raise ApiError("invalid_metadata_format")
-    if not isinstance(value.get("event_type"), str) or not isinstance(
-        value.get("event_payload", {}), dict
-    ):
-        raise ApiError("invalid_metadata_schema")
-    return {"event_type": value["event_type"], "event_payload": value.get("event_payload", {})}
-
-
 def _content(args: JSON) -> tuple[str, list[JSON] | None, list[JSON] | None]:
-    """Text, blocks and attachments of a post; ``no_text`` when there is none of them."""
+    """Text, blocks and attachments of a post; ``no_text`` when there is none of them.
+
+    ``markdown_text`` stands alone (``markdown_text_conflict`` beside ``text`` or
+    ``blocks``), at most 12,000 characters, and shows as one ``markdown`` block.
+    """
     text = str_arg(args, "text") or ""
-    blocks = _list_arg(args, "blocks", "invalid_blocks")
-    attachments = _list_arg(args, "attachments", "invalid_attachments")
+    blocks = list_arg(args, "blocks", "invalid_blocks")
+    attachments = list_arg(args, "attachments", "invalid_attachments")
+    markdown = str_arg(args, "markdown_text")
+    if markdown is not None:
+        if text or blocks is not None:
+            raise ApiError("markdown_text_conflict")
+        if len(markdown) > MAX_MARKDOWN:
+            raise ApiError("msg_too_long")
+        return markdown, [{"type": "markdown", "text": markdown}], attachments
     if not text and blocks is None and attachments is None:
         raise ApiError("no_text")
     if len(text) > MAX_TEXT:
@@ -75,12 +64,13 @@ def post_message(ctx: ApiContext, args: JSON) -> JSON:
     if channel.is_archived:
         raise ApiError("is_archived")
     text, blocks, attachments = _content(args)
-    metadata = _metadata_arg(args)
+    metadata = metadata_arg(args)
     root = _thread_root(ctx, channel, args)
     ws = ctx.workspace
     message = ws.bot_message(text=text, blocks=blocks, attachments=attachments, metadata=metadata)
     broadcast = root is not None and flag(args, "reply_broadcast")
     stored = ws.store.add(channel.id, message, thread_ts=root, broadcast=broadcast)
+    ws.assistant.message_sent(channel.id, root)
     ctx.emit(ws.envelopes.message_event(stored, channel), channel)
     return {
         "channel": channel.id,
@@ -112,7 +102,7 @@ def update(ctx: ApiContext, args: JSON) -> JSON:
         "attachments": attachments,
         "edited": {"user": ws.directory.bot_id, "ts": ws.ids.ts()},
     }
-    metadata = _metadata_arg(args)
+    metadata = metadata_arg(args)
     if metadata is not None:
         changes["metadata"] = metadata
     before, after = ws.store.update(channel.id, ts, changes)
@@ -126,6 +116,7 @@ def delete(ctx: ApiContext, args: JSON) -> JSON:
     channel = readable_channel(ctx, args)
     ts = _own_message(ctx, channel, args, "cant_delete_message")
     ctx.workspace.store.delete(channel.id, ts)
+    ctx.workspace.streams.forget(ts)
     return {"channel": channel.id, "ts": ts}
 
 

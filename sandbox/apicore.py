@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sandbox.apierror import ApiError, missing
+from sandbox.blockcheck import check_blocks
 from sandbox.records import JSON
 from sandbox.state import Channel
 from sandbox.workspace import Workspace
@@ -24,7 +26,9 @@ __all__ = [
     "TokenKind",
     "flag",
     "int_arg",
+    "list_arg",
     "message_view",
+    "metadata_arg",
     "missing",
     "readable_channel",
     "str_arg",
@@ -32,31 +36,6 @@ __all__ = [
 ]
 
 TokenKind = Literal["bot", "app"]
-
-
-class ApiError(Exception):
-    """A Slack Web API error answer (HTTP 200, ``ok: false``).
-
-    Args:
-        error: Slack's error code (``channel_not_found``).
-        messages: Lines for ``response_metadata.messages`` (``invalid_arguments`` details).
-        extra: More top-level keys for the answer (``needed``, ``provided``).
-    """
-
-    def __init__(
-        self, error: str, *, messages: list[str] | None = None, extra: JSON | None = None
-    ) -> None:
-        super().__init__(error)
-        self.error = error
-        self.messages = messages
-        self.extra = extra or {}
-
-    def body(self) -> JSON:
-        """The answer body."""
-        body: JSON = {"ok": False, "error": self.error, **self.extra}
-        if self.messages:
-            body["response_metadata"] = {"messages": self.messages}
-        return body
 
 
 @dataclass(slots=True)
@@ -82,11 +61,6 @@ class Method:
 
     handler: Handler
     accepts: TokenKind = "bot"
-
-
-def missing(name: str) -> ApiError:
-    """The ``invalid_arguments`` error Slack answers for a missing required argument."""
-    return ApiError("invalid_arguments", messages=[f"[ERROR] missing required field: {name}"])
 
 
 def str_arg(args: JSON, name: str, *, required: bool = False) -> str | None:
@@ -117,6 +91,42 @@ def int_arg(args: JSON, name: str, *, default: int, low: int = 1, high: int = 10
     except (TypeError, ValueError):
         raise ApiError("invalid_arguments", messages=[f"[ERROR] invalid {name}"]) from None
     return default if number <= 0 else max(low, min(high, number))
+
+
+def list_arg(args: JSON, name: str, error: str) -> list[JSON] | None:
+    """A list-of-objects argument (``blocks``, ``attachments``); None when absent or empty.
+    Blocks are checked as Slack checks them (:func:`sandbox.blockcheck.check_blocks`).
+
+    Raises:
+        ApiError: ``error`` when it is not a list of objects; ``invalid_blocks`` for a
+            malformed block.
+    """
+    value: Any = args.get(name)
+    if value is None or value == "" or value == []:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ApiError(error)
+    if name == "blocks":
+        check_blocks(value)
+    return value
+
+
+def metadata_arg(args: JSON) -> JSON | None:
+    """Message ``metadata`` (``event_type`` and ``event_payload``), if given.
+
+    Raises:
+        ApiError: ``invalid_metadata_format`` (not an object), ``invalid_metadata_schema``.
+    """
+    value: Any = args.get("metadata")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, dict):
+        raise ApiError("invalid_metadata_format")
+    if not isinstance(value.get("event_type"), str) or not isinstance(
+        value.get("event_payload", {}), dict
+    ):
+        raise ApiError("invalid_metadata_schema")
+    return {"event_type": value["event_type"], "event_payload": value.get("event_payload", {})}
 
 
 def visible_channel(ctx: ApiContext, args: JSON, name: str = "channel") -> Channel:

@@ -291,7 +291,8 @@ class EnvelopeBuilder:
 def find_action(message: JSON, action_id: str, *, block_id: str | None = None) -> tuple[str, JSON]:
     """The block id and element of the interactive element ``action_id`` in ``message``.
 
-    Looks in ``actions`` blocks' elements, section accessories and input elements.
+    Looks in ``actions`` and ``context_actions`` blocks' elements, section accessories and
+    input elements.
 
     Raises:
         ValueError: no such element.
@@ -299,7 +300,8 @@ def find_action(message: JSON, action_id: str, *, block_id: str | None = None) -
     for block in message.get("blocks") or []:
         if block_id is not None and block.get("block_id") != block_id:
             continue
-        candidates = list(block.get("elements") or []) if block.get("type") == "actions" else []
+        holds_elements = block.get("type") in {"actions", "context_actions"}
+        candidates = list(block.get("elements") or []) if holds_elements else []
         for key in ("accessory", "element"):
             if isinstance(block.get(key), dict):
                 candidates.append(block[key])

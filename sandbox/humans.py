@@ -16,6 +16,7 @@ __all__ = [
     "Posted",
     "click",
     "click_in_view",
+    "give_feedback",
     "post",
     "run_command",
     "submit_view",
@@ -173,6 +174,62 @@ def click(
         response_url=response_url,
         trigger_id=ws.triggers.issue(),
         is_ephemeral=ephemeral,
+    )
+
+
+def _feedback_element(message: JSON, action_id: str | None) -> tuple[str, JSON]:
+    """The block id and ``feedback_buttons`` element (``action_id``, else the first)."""
+    for block in message.get("blocks") or []:
+        if block.get("type") != "context_actions":
+            continue
+        for element in block.get("elements") or []:
+            if element.get("type") == "feedback_buttons" and (
+                action_id is None or element.get("action_id") == action_id
+            ):
+                return str(block.get("block_id", "")), element
+    raise ValueError(f"no feedback buttons in message {message.get('ts')!r}")
+
+
+def give_feedback(
+    ws: Workspace,
+    *,
+    message_ts: str,
+    positive: bool,
+    user: str,
+    channel: str,
+    action_id: str | None = None,
+) -> JSON:
+    """The ``block_actions`` payload of ``user`` clicking the positive or negative button of
+    the ``feedback_buttons`` element (in a ``context_actions`` block) of a stored message.
+
+    The action carries the clicked button's ``value`` and ``text`` with type
+    ``feedback_buttons`` (https://docs.slack.dev/reference/block-kit/block-elements/
+    feedback-buttons-element; Bolt's ``FeedbackButtonsAction``).
+
+    Raises:
+        ValueError: no such message, or it has no feedback buttons (with ``action_id``).
+    """
+    target = ws.channel(channel)
+    message = ws.store.get(target.id, message_ts)
+    if message is None:
+        raise ValueError(f"no message {message_ts!r} in {target.id!r}")
+    block_id, element = _feedback_element(message, action_id)
+    button = element["positive_button" if positive else "negative_button"]
+    action: JSON = {
+        "type": "feedback_buttons",
+        "action_id": element.get("action_id"),
+        "block_id": block_id,
+        "value": button.get("value"),
+        "text": button.get("text"),
+        "action_ts": ws.ids.action_ts(),
+    }
+    return ws.envelopes.block_actions(
+        user=user,
+        channel=target,
+        message=message,
+        action=action,
+        response_url=_response_url(ws, channel=target.id, user=user, message_ts=message_ts),
+        trigger_id=ws.triggers.issue(),
     )
 
 

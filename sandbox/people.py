@@ -8,6 +8,7 @@ payload); delivery is the :class:`~sandbox.driver.BotDriver`'s job.
 from __future__ import annotations
 
 from sandbox import humans
+from sandbox.agent_people import AgentPeople
 from sandbox.driver import BotDriver
 from sandbox.records import JSON, Delivery, SentMessage, Via
 from sandbox.workspace import Workspace
@@ -15,11 +16,12 @@ from sandbox.workspace import Workspace
 __all__ = ["People"]
 
 
-class People:
+class People(AgentPeople):
     """What alice, bob and the others do, delivered to the bot.
 
     Every action defaults to ``U0ALICE`` in ``C0GENERAL`` and to the driver's delivery
-    (``via``: ``http`` or ``socket``).
+    (``via``: ``http`` or ``socket``). The AI-surface actions (open the agent DM, Stop,
+    native feedback) come from :class:`sandbox.agent_people.AgentPeople`.
 
     Args:
         workspace: Where messages are stored and payloads are built from.

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 
 import structlog
 from aiohttp import web
@@ -21,11 +22,13 @@ from sandbox.deploy_api import DeployApi
 from sandbox.driver import DEFAULT_SUBSCRIPTIONS, BotDriver
 from sandbox.faults import FaultBook, HangGate
 from sandbox.people import People
+from sandbox.ratelimits import Limit, RateLimiter
 from sandbox.recorder import CallLog
 from sandbox.records import Via
 from sandbox.serving import LocalServer, serve_app
 from sandbox.signing import Signer
 from sandbox.socket_mode import SocketHub
+from sandbox.streams import DEFAULT_TTL
 from sandbox.webapi import WebApi
 from sandbox.workspace import Workspace
 
@@ -50,6 +53,11 @@ class SlackSandbox(LocalServer):
 
     - :attr:`workspace`: the Slack-side state (``directory`` of users, channels and groups;
       ``store`` of messages; views, triggers and response URLs),
+    - :attr:`streams`: the streaming messages and their states (``expire(ts)`` ends one as
+      Slack does after its time), also ``workspace.streams``,
+    - :attr:`assistant`: each thread's status line, suggested prompts and title, and each
+      agent session, also ``workspace.assistant``,
+    - :attr:`rate_limits`: the Web API limits per method (``set(method, Limit(...))``),
     - :attr:`people`: what the workspace's people do (post, run a command, click, submit),
       delivered to the bot,
     - :attr:`driver`: Slack's side of the wire (signed HTTP or Socket Mode deliveries,
@@ -76,6 +84,10 @@ class SlackSandbox(LocalServer):
         http_timeout: Seconds to wait for the bot's HTTP answer (Slack waits 3).
         socket_ack_timeout: Seconds to wait for a Socket Mode ack.
         trigger_ttl: Seconds a trigger id stays valid (Slack: 3).
+        stream_ttl: Seconds after its start when a streaming message stops accepting appends.
+        rate_limits: Limits replacing the defaults (:data:`sandbox.ratelimits.DEFAULT_LIMITS`)
+            by method; None lifts a method's limit.
+        clock: Wall-clock seconds for ts, expiries and rate windows (tests may pass their own).
     """
 
     def __init__(
@@ -96,6 +108,9 @@ class SlackSandbox(LocalServer):
         http_timeout: float = 3.0,
         socket_ack_timeout: float = 5.0,
         trigger_ttl: float = 3.0,
+        stream_ttl: float = DEFAULT_TTL,
+        rate_limits: Mapping[str, Limit | None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.signing_secret = signing_secret
         self.bot_token = bot_token
@@ -107,7 +122,12 @@ class SlackSandbox(LocalServer):
             app_id=app_id,
             verification_token=verification_token,
             trigger_ttl=trigger_ttl,
+            stream_ttl=stream_ttl,
+            clock=clock,
         )
+        self.streams = self.workspace.streams
+        self.assistant = self.workspace.assistant
+        self.rate_limits = RateLimiter(self.workspace.ids.now, rate_limits)
         self.socket = SocketHub(app_id=app_id, ids=self.workspace.ids)
         self.driver = BotDriver(
             self.workspace,
@@ -130,6 +150,7 @@ class SlackSandbox(LocalServer):
             calls=self.calls,
             faults=self.faults,
             gate=self.hangs,
+            limits=self.rate_limits,
             socket_url=self.socket.issue_url,
             on_events=self.driver.echo,
         )

@@ -1,5 +1,5 @@
 """The HTTP edge of the Web API: reading every encoding the SDK sends, authenticating,
-injecting faults, recording each call and answering like Slack."""
+injecting faults, enforcing rate limits, recording each call and answering like Slack."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.api_assistant import ASSISTANT_METHODS
 from sandbox.api_chat import CHAT_METHODS
 from sandbox.api_conversations import CONVERSATION_METHODS
 from sandbox.api_misc import MISC_METHODS
+from sandbox.api_stream import STREAM_METHODS
 from sandbox.apicore import ApiContext, ApiError, Method, TokenKind
 from sandbox.faults import FaultBook, HangGate
+from sandbox.ratelimits import RateLimiter
 from sandbox.recorder import CallLog
 from sandbox.records import JSON, ApiCall
 from sandbox.response_url import post_to_hook
@@ -24,7 +27,13 @@ from sandbox.workspace import Workspace
 
 __all__ = ["METHODS", "WebApi"]
 
-METHODS: dict[str, Method] = {**CHAT_METHODS, **CONVERSATION_METHODS, **MISC_METHODS}
+METHODS: dict[str, Method] = {
+    **CHAT_METHODS,
+    **STREAM_METHODS,
+    **ASSISTANT_METHODS,
+    **CONVERSATION_METHODS,
+    **MISC_METHODS,
+}
 """Every Web API method the sandbox speaks."""
 
 # Arguments that form and query encodings carry as JSON strings, and the error for bad JSON.
@@ -33,6 +42,9 @@ _JSON_ARGS = {
     "attachments": "invalid_attachments",
     "metadata": "invalid_metadata_format",
     "view": "invalid_arguments",
+    "chunks": "invalid_chunks",
+    "prompts": "invalid_arguments",
+    "loading_messages": "invalid_arguments",
 }
 _FORMS = {"application/x-www-form-urlencoded", "multipart/form-data"}
 _BOT_SCOPES = (
@@ -95,6 +107,7 @@ class WebApi:
         calls: Where every call is recorded.
         faults: The injected faults.
         gate: Where hung requests wait.
+        limits: The rate limits calls are admitted by.
         socket_url: Issues a Socket Mode URL (for ``apps.connections.open``).
         on_events: Receives the events each successful call caused.
     """
@@ -107,6 +120,7 @@ class WebApi:
         calls: CallLog,
         faults: FaultBook,
         gate: HangGate,
+        limits: RateLimiter,
         socket_url: Callable[[], str],
         on_events: EventSink,
     ) -> None:
@@ -115,6 +129,7 @@ class WebApi:
         self._calls = calls
         self._faults = faults
         self._gate = gate
+        self._limits = limits
         self._socket_url = socket_url
         self._on_events = on_events
 
@@ -181,6 +196,12 @@ class WebApi:
             self._record(method, args, token, fault.status, body)
             headers.update(fault.headers())
             return web.json_response(body, status=fault.status, headers=headers)
+        retry_after = self._limits.admit(method, args)
+        if retry_after is not None:
+            limited: JSON = {"ok": False, "error": "ratelimited"}
+            self._record(method, args, token, 429, limited)
+            headers["Retry-After"] = str(retry_after)
+            return web.json_response(limited, status=429, headers=headers)
         status, body = apply()
         self._record(method, args, token, status, body)
         if fault is not None and fault.kind == "apply_then_hang":

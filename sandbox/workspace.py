@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sandbox.assistant import AssistantBook
 from sandbox.envelopes import EnvelopeBuilder
 from sandbox.ids import IdFactory
 from sandbox.interactivity import HookBook, TriggerBook, ViewBook
@@ -11,13 +14,15 @@ from sandbox.messages import MessageStore
 from sandbox.records import JSON
 from sandbox.richtext import rich_text_blocks
 from sandbox.state import Channel, Directory
+from sandbox.streams import DEFAULT_TTL, StreamBook
 
 __all__ = ["Workspace"]
 
 
 @dataclass(slots=True)
 class Workspace:
-    """Directory, messages, interactivity and payload builders of one sandbox workspace."""
+    """Directory, messages, streams, the AI-app state, interactivity and payload builders of
+    one sandbox workspace."""
 
     directory: Directory
     ids: IdFactory
@@ -25,6 +30,8 @@ class Workspace:
     triggers: TriggerBook
     views: ViewBook
     hooks: HookBook
+    streams: StreamBook
+    assistant: AssistantBook
     store: MessageStore = field(default_factory=MessageStore)
     base_url: str = ""
 
@@ -38,13 +45,15 @@ class Workspace:
         app_id: str,
         verification_token: str,
         trigger_ttl: float = 3.0,
+        stream_ttl: float = DEFAULT_TTL,
+        clock: Callable[[], float] = time.time,
     ) -> Workspace:
         """A seeded workspace (alice, bob, carol, #general, #random, a private channel, DMs)."""
         directory = Directory(
             team_id=team_id, bot_user_id=bot_user_id, bot_id=bot_id, app_id=app_id
         )
         directory.seed()
-        ids = IdFactory()
+        ids = IdFactory(clock=clock)
         return cls(
             directory=directory,
             ids=ids,
@@ -52,6 +61,8 @@ class Workspace:
             triggers=TriggerBook(ids, ttl=trigger_ttl),
             views=ViewBook(ids, team_id=team_id, app_id=app_id, bot_id=bot_id),
             hooks=HookBook(ids),
+            streams=StreamBook(ids.now, ttl=stream_ttl),
+            assistant=AssistantBook(ids.now),
         )
 
     def human_message(self, *, user: str, text: str) -> JSON:
