@@ -19,6 +19,7 @@ from agents.feedback.values import ReviewItem, parse_label, parse_reason
 from agents.kernel.errors import SlackApiFailure
 from handlers.interactivity import Click, parse_click, parse_submission
 from handlers.review_blocks import (
+    FEEDBACK_ACTION,
     FEEDBACK_DOWN,
     FEEDBACK_MODAL,
     FEEDBACK_UP,
@@ -27,6 +28,7 @@ from handlers.review_blocks import (
     feedback_modal,
     form_answers,
     home_view,
+    parse_feedback,
 )
 from handlers.slack_calls import call_slack, tell_user
 
@@ -84,30 +86,54 @@ class FeedbackListeners:
     def __init__(self, review: Review) -> None:
         self._review = review
 
-    async def on_up(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """👍: stored at once, thanked ephemerally."""
+    async def on_feedback(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Slack's native 👍 / 👎 under an answer: the value names the vote and the turn."""
         await ack()
         click = parse_click(body)
+        parsed = parse_feedback(click.value)
+        if parsed is None:
+            log.warning("payload_malformed", kind="feedback_buttons")
+            return
+        vote, trace_id = parsed
+        if vote == "up":
+            await self._up(client, click, trace_id)
+        else:
+            await self._down(client, click, trace_id)
+
+    async def on_up(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """👍 on an answer posted before the native buttons (the value is the trace id)."""
+        await ack()
+        click = parse_click(body)
+        await self._up(client, click, click.value)
+
+    async def on_down(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """👎 on an answer posted before the native buttons (the value is the trace id)."""
+        await ack()
+        click = parse_click(body)
+        await self._down(client, click, click.value)
+
+    async def _up(self, client: AsyncWebClient, click: Click, trace_id: str) -> None:
+        """👍: stored at once, thanked ephemerally."""
         refusal = await self._review.vote(
-            trace_id=click.value, team_id=click.team_id, user_id=click.user_id, vote="up"
+            trace_id=trace_id, team_id=click.team_id, user_id=click.user_id, vote="up"
         )
         await _tell(
             client, user=click.user_id, channel=click.channel_id, text=refusal or _THANKS_UP
         )
 
-    async def on_down(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def _down(self, client: AsyncWebClient, click: Click, trace_id: str) -> None:
         """👎: stored at once, then the form asking what went wrong."""
-        await ack()
-        click = parse_click(body)
         user, channel = click.user_id, click.channel_id
         # The 👎 counts at once; the form only adds why (a closed form loses nothing).
         refusal = await self._review.vote(
-            trace_id=click.value, team_id=click.team_id, user_id=user, vote="down"
+            trace_id=trace_id, team_id=click.team_id, user_id=user, vote="down"
         )
         if refusal:
             await _tell(client, user=user, channel=channel, text=refusal)
             return
-        view = feedback_modal(click.value, channel_id=channel)
+        view = feedback_modal(trace_id, channel_id=channel)
         trigger = click.trigger_id
         try:
             await call_slack("views.open", lambda: client.views_open(trigger_id=trigger, view=view))
@@ -176,6 +202,7 @@ class FeedbackListeners:
 def register_feedback(app: AsyncApp, *, review: Review) -> None:
     """Attach the 👍/👎, feedback form, App Home and review listeners."""
     listeners = FeedbackListeners(review)
+    app.action(FEEDBACK_ACTION)(listeners.on_feedback)
     app.action(FEEDBACK_UP)(listeners.on_up)
     app.action(FEEDBACK_DOWN)(listeners.on_down)
     app.view(FEEDBACK_MODAL)(listeners.on_form)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
+
+from slack_sdk.models.blocks import (
+    ContextActionsBlock,
+    FeedbackButtonObject,
+    FeedbackButtonsElement,
+)
 
 from agents.actions.approval import Approval
 from agents.feedback.review import MemberHome, ReviewerHome
@@ -18,6 +24,7 @@ from handlers.interactivity import Submission
 __all__ = [
     "COMMENT_BLOCK",
     "EXPECTED_BLOCK",
+    "FEEDBACK_ACTION",
     "FEEDBACK_DOWN",
     "FEEDBACK_MODAL",
     "FEEDBACK_UP",
@@ -28,10 +35,16 @@ __all__ = [
     "feedback_modal",
     "form_answers",
     "home_view",
+    "parse_feedback",
 ]
 
+FEEDBACK_ACTION = "feedback"
+"""The action id of the native feedback buttons under every answer."""
 FEEDBACK_UP = "feedback_up"
 FEEDBACK_DOWN = "feedback_down"
+"""The action ids of the plain 👍 / 👎 buttons under answers posted before the native ones
+(their clicks still count)."""
+_UP, _DOWN = "up:", "down:"
 FEEDBACK_MODAL = "feedback_modal"
 LABEL_PREFIX = "review_label:"
 """Action ids of the App Home's label buttons: the prefix, then the label."""
@@ -64,27 +77,28 @@ def _mrkdwn(text: str) -> dict[str, Any]:
 
 
 def feedback_block(trace_id: str) -> dict[str, Any]:
-    """The compact 👍 / 👎 buttons under an answer."""
-    return {
-        "type": "actions",
-        "block_id": "feedback",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": FEEDBACK_UP,
-                "text": _plain("👍"),
-                "value": trace_id,
-                "accessibility_label": "This answer helped",
-            },
-            {
-                "type": "button",
-                "action_id": FEEDBACK_DOWN,
-                "text": _plain("👎"),
-                "value": trace_id,
-                "accessibility_label": "This answer was wrong",
-            },
-        ],
-    }
+    """Slack's own 👍 / 👎 under an answer (a ``context_actions`` block with
+    ``feedback_buttons``); each button's value names the vote and the turn."""
+    buttons = FeedbackButtonsElement(
+        action_id=FEEDBACK_ACTION,
+        positive_button=FeedbackButtonObject(
+            text="👍", value=f"{_UP}{trace_id}", accessibility_label="This answer helped"
+        ),
+        negative_button=FeedbackButtonObject(
+            text="👎", value=f"{_DOWN}{trace_id}", accessibility_label="This answer was wrong"
+        ),
+    )
+    # A block id of its own per answer, as Slack asks of blocks that are updated.
+    return ContextActionsBlock(block_id=f"feedback-{trace_id[:32]}", elements=[buttons]).to_dict()
+
+
+def parse_feedback(value: str) -> tuple[Literal["up", "down"], str] | None:
+    """``(vote, trace id)`` from a feedback button's value; None if it is not one of ours."""
+    if value.startswith(_UP) and len(value) > len(_UP):
+        return "up", value[len(_UP) :]
+    if value.startswith(_DOWN) and len(value) > len(_DOWN):
+        return "down", value[len(_DOWN) :]
+    return None
 
 
 def feedback_modal(trace_id: str, *, channel_id: str | None) -> dict[str, Any]:

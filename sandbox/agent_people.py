@@ -158,10 +158,12 @@ class AgentPeople:
         user: str = "U0ALICE",
         channel: str = "C0GENERAL",
         action_id: str | None = None,
+        value: str | None = None,
         via: Via | None = None,
     ) -> Delivery:
         """``user`` clicks 👍 (``positive``) or 👎 on a message's native feedback buttons:
-        deliver the ``block_actions`` payload with the button's value.
+        deliver the ``block_actions`` payload with the button's value (``value``: a forged
+        one instead).
 
         Raises:
             ValueError: no such message, or it has no feedback buttons.
@@ -173,5 +175,6 @@ class AgentPeople:
             user=user,
             channel=channel,
             action_id=action_id,
+            value=value,
         )
         return await self._driver.send_interaction(payload, via=via)

@@ -198,9 +198,11 @@ def give_feedback(
     user: str,
     channel: str,
     action_id: str | None = None,
+    value: str | None = None,
 ) -> JSON:
     """The ``block_actions`` payload of ``user`` clicking the positive or negative button of
-    the ``feedback_buttons`` element (in a ``context_actions`` block) of a stored message.
+    the ``feedback_buttons`` element (in a ``context_actions`` block) of a stored message
+    (``value``: forged in place of the button's own, as a hostile client could send).
 
     The action carries the clicked button's ``value`` and ``text`` with type
     ``feedback_buttons`` (https://docs.slack.dev/reference/block-kit/block-elements/
@@ -219,7 +221,7 @@ def give_feedback(
         "type": "feedback_buttons",
         "action_id": element.get("action_id"),
         "block_id": block_id,
-        "value": button.get("value"),
+        "value": button.get("value") if value is None else value,
         "text": button.get("text"),
         "action_ts": ws.ids.action_ts(),
     }

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import secrets
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -144,8 +144,9 @@ class DemoSession:
             return
         sandbox, user = self._sandbox, self.user
         thanked = sandbox.calls.count("chat.postEphemeral")
+        ts, channel = self._answer_ts, self._channel
         if line == "/up":
-            await sandbox.people.click(self._answer_ts, "feedback_up", user=user)
+            await sandbox.people.give_feedback(ts, positive=True, user=user, channel=channel)
         else:
             comment = line.removeprefix("/down").strip()
             values = {
@@ -154,16 +155,17 @@ class DemoSession:
                 },
                 "comment": {"value": {"type": "plain_text_input", "value": comment}},
             }
-            if not await self._fill_form(self._answer_ts, "feedback_down", values):
+            down = sandbox.people.give_feedback(ts, positive=False, user=user, channel=channel)
+            if not await self._fill_form(down, values):
                 return
         with contextlib.suppress(TimeoutError):
             await sandbox.calls.wait_for("chat.postEphemeral", count=thanked + 1, timeout=_TIMEOUT)
 
-    async def _fill_form(self, ts: str, action_id: str, values: dict[str, Any]) -> bool:
-        """Click a button that opens a form, then submit the form with ``values``."""
+    async def _fill_form(self, click: Awaitable[object], values: dict[str, Any]) -> bool:
+        """Make the click that opens a form, then submit the form with ``values``."""
         sandbox, user = self._sandbox, self.user
         before = sandbox.calls.count("views.open")
-        await sandbox.people.click(ts, action_id, user=user)
+        await click
         try:
             opened = await sandbox.calls.wait_for("views.open", count=before + 1, timeout=_TIMEOUT)
         except TimeoutError:
@@ -193,7 +195,8 @@ class DemoSession:
         else:
             reason = line.removeprefix("/reject").strip() or "no reason given"
             values = {"reason": {"reason_input": {"type": "plain_text_input", "value": reason}}}
-            if not await self._fill_form(self._card_ts, "approval_reject", values):
+            reject = sandbox.people.click(self._card_ts, "approval_reject", user=user)
+            if not await self._fill_form(reject, values):
                 return
         answer = await self._first(
             ("chat.postEphemeral", lambda c: c.args.get("user") == user),

@@ -14,7 +14,13 @@ from bot.cli.eval import eval_command
 from bot.cli.review import export_command
 from bot.config_file import parse_config
 from handlers.approval_blocks import REJECT_ACTION
-from handlers.review_blocks import FEEDBACK_DOWN, FEEDBACK_UP, LABEL_PREFIX, PROMOTE_ACTION
+from handlers.review_blocks import (
+    FEEDBACK_ACTION,
+    FEEDBACK_DOWN,
+    FEEDBACK_UP,
+    LABEL_PREFIX,
+    PROMOTE_ACTION,
+)
 from sandbox import ApiCall, SlackSandbox
 from tests.e2e.approvals_config import approvals_config
 from tests.e2e.conftest import Bot, running_bot
@@ -83,18 +89,18 @@ async def test_every_answer_carries_feedback_buttons_and_votes_are_stored(
     adds the reason, the free text and the expected answer to the same vote."""
     answer = await _answer(sandbox, "help")
     trace_id = _trace_of(answer)
-    buttons = [e for b in answer.args["blocks"] for e in b.get("elements", []) if "value" in e]
-    assert {(e["action_id"], e["value"]) for e in buttons} >= {
-        (FEEDBACK_UP, trace_id),
-        (FEEDBACK_DOWN, trace_id),
-    }
+    (feedback,) = [b for b in answer.args["blocks"] if b["type"] == "context_actions"]
+    (buttons,) = feedback["elements"]
+    assert (buttons["type"], buttons["action_id"]) == ("feedback_buttons", FEEDBACK_ACTION)
+    assert buttons["positive_button"]["value"] == f"up:{trace_id}"
+    assert buttons["negative_button"]["value"] == f"down:{trace_id}"
 
-    await sandbox.people.click(answer.response["ts"], FEEDBACK_UP, user="U0BOB")
+    await sandbox.people.give_feedback(answer.response["ts"], positive=True, user="U0BOB")
     thanks = await _ephemeral(sandbox, "U0BOB")
     assert "👍" in thanks.args["text"]
     assert await _votes(review_bot, trace_id) == [("U0BOB", "up", None, "", "")]
 
-    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    await sandbox.people.give_feedback(answer.response["ts"], positive=False, user="U0BOB")
     opened = await sandbox.calls.wait_for("views.open")
     view_id = opened.response["view"]["id"]
     assert opened.args["view"]["callback_id"] == "feedback_modal"
@@ -118,7 +124,7 @@ async def test_every_answer_carries_feedback_buttons_and_votes_are_stored(
         ("U0BOB", "down", "wrong_answer", "it listed nothing useful", "the deploy commands")
     ]
 
-    await sandbox.people.click(answer.response["ts"], FEEDBACK_UP, user="U0ALICE")
+    await sandbox.people.give_feedback(answer.response["ts"], positive=True, user="U0ALICE")
     await _ephemeral(sandbox, "U0ALICE")
     assert sorted(await _votes(review_bot, trace_id)) == [
         ("U0ALICE", "up", None, "", ""),
@@ -133,7 +139,7 @@ async def test_a_form_without_a_reason_is_refused_and_secrets_are_redacted(
     stored."""
     answer = await _answer(sandbox, "help")
     trace_id = _trace_of(answer)
-    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    await sandbox.people.give_feedback(answer.response["ts"], positive=False, user="U0BOB")
     view_id = (await sandbox.calls.wait_for("views.open")).response["view"]["id"]
 
     refused = await sandbox.people.submit_view(view_id, _form_values(None, "x"), user="U0BOB")
@@ -151,13 +157,59 @@ async def test_a_vote_on_an_unknown_answer_is_refused(
 ) -> None:
     """A forged or stale trace id in the button stores nothing and says why, to the clicker."""
     answer = await _answer(sandbox, "help")
-    await sandbox.people.click(
-        answer.response["ts"], FEEDBACK_UP, user="U0BOB", value="forged-trace"
+    await sandbox.people.give_feedback(
+        answer.response["ts"], positive=True, user="U0BOB", value="up:forged-trace"
     )
     refusal = await _ephemeral(sandbox, "U0BOB")
     assert "no longer on record" in refusal.args["text"]
     assert await _votes(review_bot, "forged-trace") == []
     assert await _votes(review_bot, _trace_of(answer)) == []
+
+
+async def test_a_native_feedback_value_that_is_not_ours_stores_nothing(
+    sandbox: SlackSandbox, review_bot: Bot
+) -> None:
+    """A feedback button whose value names no vote (a foreign or tampered payload): nothing
+    is stored and nobody is thanked."""
+    answer = await _answer(sandbox, "help")
+    await sandbox.people.give_feedback(
+        answer.response["ts"], positive=True, user="U0BOB", value="positive_feedback"
+    )
+    await sandbox.people.give_feedback(answer.response["ts"], positive=True, user="U0ALICE")
+    await _ephemeral(sandbox, "U0ALICE")  # the real click after it was handled
+    assert await _votes(review_bot, _trace_of(answer)) == [("U0ALICE", "up", None, "", "")]
+    told = [c.args["user"] for c in sandbox.calls.for_method("chat.postEphemeral")]
+    assert "U0BOB" not in told
+
+
+async def test_the_plain_buttons_of_answers_posted_before_still_count(
+    sandbox: SlackSandbox, review_bot: Bot
+) -> None:
+    """An answer posted before the native buttons carries 👍 / 👎 as plain buttons whose
+    value is the trace id: a click on them is still stored against the turn."""
+    answer = await _answer(sandbox, "help")
+    trace_id = _trace_of(answer)
+    legacy = [
+        {
+            "type": "actions",
+            "block_id": "feedback",
+            "elements": [
+                {"type": "button", "action_id": action, "text": _plain(text), "value": trace_id}
+                for action, text in ((FEEDBACK_UP, "👍"), (FEEDBACK_DOWN, "👎"))
+            ],
+        }
+    ]
+    client = review_bot.runtime.app.client
+    await client.chat_update(
+        channel="C0GENERAL", ts=answer.response["ts"], text="help", blocks=legacy
+    )
+    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    await sandbox.calls.wait_for("views.open")
+    assert await _votes(review_bot, trace_id) == [("U0BOB", "down", None, "", "")]
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
 
 
 async def _home(sandbox: SlackSandbox, user: str, *, count: int = 1) -> dict[str, Any]:
@@ -179,7 +231,7 @@ async def test_app_home_for_a_reviewer_shows_kpis_and_the_queue(
     rejections, each with a link to its thread and label/promote buttons."""
     answer = await _answer(sandbox, "help")
     trace_id = _trace_of(answer)
-    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    await sandbox.people.give_feedback(answer.response["ts"], positive=False, user="U0BOB")
     await sandbox.calls.wait_for("views.open")
     card = await _answer(sandbox, "deploy api to prod")
     await sandbox.people.click(card.response["ts"], REJECT_ACTION, user="U0BOB")
@@ -232,7 +284,7 @@ async def test_label_and_promote_from_the_app_home(sandbox: SlackSandbox, review
     a non-reviewer's click on the same buttons changes nothing and is told why."""
     answer = await _answer(sandbox, "help")
     trace_id = _trace_of(answer)
-    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    await sandbox.people.give_feedback(answer.response["ts"], positive=False, user="U0BOB")
     await sandbox.calls.wait_for("views.open")
     view = await _home(sandbox, "U0CAROL")
 
@@ -277,7 +329,7 @@ async def test_reviewed_turns_export_and_replay_in_eval(
     )
     await sandbox.calls.wait_for("chat.update", where=lambda c: "Rejected" in str(c.args["blocks"]))
     answer = await _answer(sandbox, "help")
-    await sandbox.people.click(answer.response["ts"], FEEDBACK_DOWN, user="U0BOB")
+    await sandbox.people.give_feedback(answer.response["ts"], positive=False, user="U0BOB")
     form = await sandbox.calls.wait_for("views.open", count=2)
     await sandbox.people.submit_view(
         form.response["view"]["id"],

@@ -134,7 +134,7 @@ async def test_memory_forget_erases_a_persons_messages_and_notes(
         await _ask(sandbox, "memory: remember for me that my desk is 4F")
         await _ask(sandbox, "help")
         answer = sandbox.calls.for_method("chat.postMessage")[-1]
-        await sandbox.people.click(answer.response["ts"], "feedback_down", user="U0ALICE")
+        await sandbox.people.give_feedback(answer.response["ts"], positive=False, user="U0ALICE")
         form = await sandbox.calls.wait_for("views.open")
         values = {
             "reason": {"value": {"type": "radio_buttons", "selected_option": {"value": "other"}}},
@@ -204,7 +204,7 @@ async def test_memory_forget_and_the_erasure_service_erase_the_same(
         await sandbox.people.say("<@U0BOT> help", user="U0BOB")
         answer = await sandbox.calls.wait_for("chat.postMessage", count=3)
         for voter in ("U0ALICE", "U0BOB"):
-            await sandbox.people.click(answer.response["ts"], "feedback_up", user=voter)
+            await sandbox.people.give_feedback(answer.response["ts"], positive=True, user=voter)
             await sandbox.calls.wait_for(
                 "chat.postEphemeral", where=lambda call, v=voter: call.args["user"] == v
             )

@@ -18,7 +18,6 @@ from bot.cli.review import review_show_command
 from bot.config_file import parse_config
 from bot.health import Readiness
 from handlers.approval_blocks import APPROVE_ACTION
-from handlers.review_blocks import FEEDBACK_UP
 from sandbox import ApiCall, Fault, SlackSandbox
 from sandbox.llm_server import ScriptedLLMServer
 from sandbox.llm_steps import tool_call
@@ -73,7 +72,7 @@ async def test_metrics_move_after_a_scripted_conversation(
     """After help + 👍, an approved deploy, a duplicate delivery, a forged request and a 429
     from Slack, /metrics shows each of them, with no user, channel or thread label."""
     help_answer = await _answer(sandbox, "help")
-    await sandbox.people.click(help_answer.response["ts"], FEEDBACK_UP, user="U0BOB")
+    await sandbox.people.give_feedback(help_answer.response["ts"], positive=True, user="U0BOB")
     thanks = await sandbox.calls.wait_for("chat.postEphemeral")
     assert "👍" in thanks.args["text"], thanks.args["text"]
     card = await _answer(sandbox, "deploy api to prod")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agents.kernel.models import Outbound, Reply, ReplyItem
 from handlers.blocks import TURN_EVENT_TYPE, reply_blocks, reply_metadata, reply_text
+from handlers.review_blocks import parse_feedback
 
 
 def _outbound(reply: Reply) -> Outbound:
@@ -18,15 +19,18 @@ def _outbound(reply: Reply) -> Outbound:
 
 
 def test_plain_reply_is_one_section_a_context_footer_and_feedback_buttons() -> None:
-    """A reply without title or items renders as a section, agent/trace context, and the
-    👍 / 👎 buttons, each carrying the turn's trace id."""
+    """A reply without title or items renders as a section, agent/trace context, and
+    Slack's native 👍 / 👎 (feedback buttons in a context actions block), each value naming
+    the vote and the turn's trace id."""
     blocks = reply_blocks(_outbound(Reply(text="hello *there*")))
-    assert [b["type"] for b in blocks] == ["section", "context", "actions"]
-    buttons = blocks[2]["elements"]
-    assert [(b["action_id"], b["text"]["text"], b["value"]) for b in buttons] == [
-        ("feedback_up", "👍", "0123456789abcdef0123"),
-        ("feedback_down", "👎", "0123456789abcdef0123"),
-    ]
+    assert [b["type"] for b in blocks] == ["section", "context", "context_actions"]
+    (buttons,) = blocks[2]["elements"]
+    assert (buttons["type"], buttons["action_id"]) == ("feedback_buttons", "feedback")
+    positive, negative = buttons["positive_button"], buttons["negative_button"]
+    assert (positive["text"]["text"], positive["value"]) == ("👍", "up:0123456789abcdef0123")
+    assert (negative["text"]["text"], negative["value"]) == ("👎", "down:0123456789abcdef0123")
+    assert parse_feedback(positive["value"]) == ("up", "0123456789abcdef0123")
+    assert parse_feedback(negative["value"]) == ("down", "0123456789abcdef0123")
     assert blocks[0]["text"] == {"type": "mrkdwn", "text": "hello *there*"}
     assert "help" in blocks[1]["elements"][0]["text"]
     assert "0123456789ab" in blocks[1]["elements"][0]["text"]
@@ -46,7 +50,7 @@ def test_titled_list_reply_renders_header_and_one_section_per_item() -> None:
         "section",
         "section",
         "context",
-        "actions",
+        "context_actions",
     ]
     assert blocks[1]["text"]["text"] == "Intro line"
     assert blocks[2]["text"]["text"] == "*a*\ndoes x"
@@ -68,3 +72,10 @@ def test_metadata_carries_the_trace_id() -> None:
         "event_type": TURN_EVENT_TYPE,
         "event_payload": {"trace_id": "0123456789abcdef0123", "agent": "help"},
     }
+
+
+def test_a_feedback_value_that_is_not_ours_is_refused() -> None:
+    """Values without a vote, or without a trace after it, parse to nothing."""
+    assert parse_feedback("positive_feedback") is None
+    assert parse_feedback("up:") is None
+    assert parse_feedback("0123456789abcdef0123") is None
