@@ -211,6 +211,7 @@ class Runtime:
             live_status=options.live_status,
             stream_answers=options.stream_answers,
             tracing=base.instruments.turns,
+            live_client=slack.live,
             running=RunningTurns(
                 database.stops if database.dialect == "postgresql" else None, clock=clock
             ),

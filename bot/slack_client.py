@@ -37,24 +37,34 @@ def retry_handlers() -> list[AsyncRetryHandler]:
 
 
 def build_web_client(
-    *, token: str, base_url: str, session: aiohttp.ClientSession
+    *, token: str, base_url: str, session: aiohttp.ClientSession, retry: bool = True
 ) -> AsyncWebClient:
-    """An ``AsyncWebClient`` for ``base_url`` sharing ``session``, with the policies above."""
+    """An ``AsyncWebClient`` for ``base_url`` sharing ``session``, with the policies above
+    (``retry`` False: none, for calls whose failure has a better answer than waiting)."""
     return AsyncWebClient(
         token=token,
         base_url=base_url,
         session=session,
         timeout=WEB_API_TIMEOUT_SECONDS,
-        retry_handlers=retry_handlers(),
+        retry_handlers=retry_handlers() if retry else [],
     )
 
 
 @dataclass(frozen=True, slots=True)
 class SlackConnection:
-    """A running bot's way to Slack: one HTTP session and the Web API client over it."""
+    """A running bot's way to Slack: one HTTP session and two Web API clients over it.
+
+    Attributes:
+        client: every call that must reach Slack (retried on a 429, a 5xx, a dropped
+            connection).
+        live: what a person watches while a turn works (status, streamed text): never
+            retried, because a status that waits for a rate limit is worse than none and a
+            stream Slack refused falls back to posting the answer.
+    """
 
     session: aiohttp.ClientSession
     client: AsyncWebClient
+    live: AsyncWebClient
 
     @classmethod
     def open(
@@ -66,4 +76,8 @@ class SlackConnection:
     ) -> SlackConnection:
         """A session (its calls observed by ``trace_configs``) and a client for ``base_url``."""
         session = aiohttp.ClientSession(trace_configs=trace_configs)
-        return cls(session, build_web_client(token=token, base_url=base_url, session=session))
+        return cls(
+            session,
+            build_web_client(token=token, base_url=base_url, session=session),
+            build_web_client(token=token, base_url=base_url, session=session, retry=False),
+        )

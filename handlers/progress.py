@@ -62,7 +62,7 @@ class TurnWatch:
         self._refused = False
         self._timer: asyncio.TimerHandle | None = None
         self._reacting: asyncio.Task[bool] | None = None
-        self._stream = AnswerStream(client, inbound) if stream else None
+        self._stream = AnswerStream(client, inbound, delivery.client) if stream else None
         self._session = False
 
     async def start(self) -> None:

@@ -2,17 +2,23 @@
 
 Slack's chat streams (``chat.startStream`` / ``appendStream`` / ``stopStream``, through
 slack_sdk's buffering ``AsyncChatStream``) carry the text; in a channel the stream names the
-person it answers, as Slack requires. Text is redacted before Slack sees it: the newest
-characters are held back until a secret that may still be arriving can no longer change
-them. When the turn ends the stream is stopped with the rest of the answer, the footer, the
-feedback buttons and the trace id; if what was streamed is not how the answer ends (a lesser
-planner answered, the text was redacted after it was shown) or Slack expired the stream, the
-message is replaced with the whole answer (``chat.update``). Nothing is lost and nothing is
-posted twice. A stream Slack refuses to start leaves the reply to be posted as before.
+person it answers, as Slack requires. The stream starts with the first words the model
+writes; after that, text is sent every 256 characters or once a second, whichever comes
+first (never more calls than the text needs, within the methods' rate tiers).
+
+Text is redacted before Slack sees it: the word still being written is held back (every
+secret pattern is one word, or keeps the words before it), and a secret that changes what
+was shown stops the streaming. When the turn ends the stream is stopped with the rest of the
+answer, the footer, the feedback buttons and the trace id; if what was streamed is not how
+the answer ends (a lesser planner answered, the text was redacted after it was shown) or
+Slack expired the stream, the message is replaced with the whole answer (``chat.update``).
+Nothing is lost and nothing is posted twice. A stream Slack refuses to start leaves the
+reply to be posted as before; a stopped turn keeps what was shown, with a note.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -29,27 +35,43 @@ from agents.turns.progress import TaskUpdate
 from handlers.blocks import reply_blocks, reply_metadata, reply_tail_blocks, reply_text
 from handlers.slack_calls import call_slack
 
-__all__ = ["HOLD_BACK", "AnswerStream"]
+__all__ = ["FLUSH_EVERY", "AnswerStream"]
 
 log = structlog.get_logger(__name__)
 
-HOLD_BACK = 64
-"""Characters kept back from the stream until no secret that may still be arriving can
-change them (the longest lead-in a redaction pattern needs)."""
+FLUSH_EVERY = 1.0
+"""Seconds after which buffered text is sent even if the buffer is not full (a slow model
+still shows progress; at most one append a second stays within ``appendStream``'s tier)."""
 _BUFFER = 256  # characters per append: the SDK's default, well within the methods' limits
+
+
+def _settled(text: str, start: int) -> int:
+    """Where the words that can no longer change end: after ``text``'s last whitespace (at
+    or past ``start``); ``start`` when the only new text is the word still being written."""
+    for index in range(len(text) - 1, start - 1, -1):
+        if text[index].isspace():
+            return index + 1
+    return start
 
 
 class AnswerStream:
     """One turn's answer as a Slack stream (only a message in a thread can stream)."""
 
-    def __init__(self, client: AsyncWebClient, inbound: Inbound) -> None:
+    def __init__(
+        self, client: AsyncWebClient, inbound: Inbound, repair: AsyncWebClient | None = None
+    ) -> None:
+        """``client`` streams (best effort: a refusal ends the streaming); ``repair``
+        replaces the message with the whole answer when the stream could not end it (it
+        must reach Slack: the retrying client; default ``client``)."""
         self._client = client
+        self._repair = repair or client
         self._inbound = inbound
         self._possible = inbound.thread_ts is not None and inbound.source != "command"
         self._raw = ""
         self._sent = ""
         self._stream: AsyncChatStream | None = None
         self._broken = False
+        self._flushed_at: float | None = None
 
     @property
     def ts(self) -> str | None:
@@ -66,10 +88,13 @@ class AnswerStream:
             log.warning("stream_text_withdrawn")  # redacted after it was shown: replace at end
             self._broken = True
             return
-        cut = max(len(self._sent), len(ready) - HOLD_BACK)
-        cut = max(ready.rfind(" ", len(self._sent), cut + 1), len(self._sent))
+        cut = _settled(ready, len(self._sent))
         if cut > len(self._sent):
-            await self._append(markdown_text=ready[len(self._sent) : cut])
+            now = asyncio.get_running_loop().time()
+            due = self._flushed_at is None or now - self._flushed_at >= FLUSH_EVERY
+            # chunks=[] makes the SDK send now instead of filling its buffer first.
+            flush: dict[str, Any] = {"chunks": []} if due else {}
+            await self._append(markdown_text=ready[len(self._sent) : cut], **flush)
             self._sent = ready[:cut]
 
     async def task(self, update: TaskUpdate) -> None:
@@ -122,7 +147,9 @@ class AnswerStream:
                     buffer_size=_BUFFER,
                     **_recipient(self._inbound),
                 )
-            await self._stream.append(**content)
+            sent = await self._stream.append(**content)
+            if sent is not None:
+                self._flushed_at = asyncio.get_running_loop().time()
         except SlackApiError as exc:
             log.info("stream_interrupted", error=_error(exc), started=self.ts is not None)
             self._broken = True
@@ -139,7 +166,7 @@ class AnswerStream:
         """The whole answer in place of what was streamed."""
         await call_slack(
             "chat.update",
-            lambda: self._client.chat_update(
+            lambda: self._repair.chat_update(
                 channel=outbound.channel_id,
                 ts=ts,
                 text=reply_text(outbound.reply),

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 import structlog
+from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.kernel.errors import SlackApiFailure
 from agents.kernel.models import Inbound, Outbound, TurnOutcome
@@ -58,11 +59,15 @@ class TurnRunner:
         stream_answers: bool = True,
         tracing: TurnTracing | None = None,
         running: RunningTurns | None = None,
+        live_client: AsyncWebClient | None = None,
     ) -> None:
         """``progress_after``: seconds of work before a ⏳ reaction where no status line can
         be shown (None: never); ``live_status``: show the status line in the turn's thread;
         ``stream_answers``: stream a model's answer into the thread as it is written;
-        ``running``: where Stop finds the turns (default: this process's alone)."""
+        ``running``: where Stop finds the turns (default: this process's alone);
+        ``live_client``: the client for what a person watches (status, streamed text), one
+        that does not retry (default: the delivery's)."""
+        self._live_client = live_client
         self.running = running if running is not None else RunningTurns(None, clock=book.clock)
         self._turns = turns
         self._book = book
@@ -194,7 +199,7 @@ class TurnRunner:
             traced(outbound)
             return await self._deliver(outbound, inbound, response_url=None, recovering=True)
         watch = TurnWatch(
-            self._delivery.client,
+            self._live_client or self._delivery.client,
             self._delivery,
             inbound,
             status=self._live_status,

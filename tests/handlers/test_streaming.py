@@ -170,3 +170,19 @@ async def test_an_approval_card_is_posted_on_its_own_after_the_stream_stops() ->
     stream = await _stream(slack, ANSWER)
     assert await stream.finish(_outbound("`deploy` needs approval.", approval_id="a1")) is None
     assert slack.methods()[-1] == "chat.stopStream"
+
+
+async def test_the_stream_starts_with_the_first_finished_words() -> None:
+    """Nothing is sent while the first word is being written; the first finished words
+    start the stream at once; what follows within the second waits for the buffer."""
+    slack = _Slack()
+    stream = AnswerStream(slack, _inbound())  # type: ignore[arg-type]
+    await stream.text("Deplo")
+    assert slack.calls == []
+    await stream.text("ys to pr")
+    assert slack.methods() == ["chat.startStream"]
+    assert slack.streamed() == "Deploys to "
+    await stream.text("od need an")
+    assert slack.methods() == ["chat.startStream"]  # buffered, not another call
+    await stream.finish(_outbound("Deploys to prod need an approver."))
+    assert slack.streamed() == "Deploys to prod need an approver."
