@@ -7,10 +7,13 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.feedback.review import Review
+from agents.kernel.clock import Clock
+from agents.turns.ports import ViewContexts
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.wiring import Domain
 from handlers import TurnRunner, register
+from handlers.agent_dm import register_agent_dm
 from handlers.approvals import register_approvals
 from handlers.bookkeeping import Bookkeeping
 from handlers.feedback import register_feedback
@@ -40,6 +43,8 @@ def listen(
     participation: Participation,
     review: Review,
     metrics: Metrics,
+    contexts: ViewContexts,
+    clock: Clock,
 ) -> None:
     """Attach every middleware and listener to ``app``."""
     register(
@@ -53,4 +58,5 @@ def listen(
     operations = domain.operations
     register_approvals(app, decisions=operations.decisions, catalog=operations.catalog)
     register_routing(app, runner=runner, book=book)
+    register_agent_dm(app, suggestions=domain.suggestions, contexts=contexts, clock=clock)
     register_feedback(app, review=review)

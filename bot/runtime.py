@@ -233,6 +233,8 @@ class Runtime:
                 on_vote=metrics.vote,
             ),
             metrics=metrics,
+            contexts=database.contexts,
+            clock=clock,
         )
         return cls(
             settings,

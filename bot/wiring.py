@@ -22,8 +22,9 @@ from agents.llm.usage import UsageStore
 from agents.memory.erasure import Erasure, ErasureStores
 from agents.memory.retention import Retention
 from agents.registry import FALLBACK_AGENT, BuiltinDeps, builtin_agents
-from agents.turns.assembly import Memory, build_turns
+from agents.turns.assembly import Memory, build_suggestions, build_turns
 from agents.turns.ports import ApprovalsView, RateLimiter, TurnLedger
+from agents.turns.suggestions import Suggestions
 from agents.turns.turns import Turns, TurnStores
 from bot.config_file import LoadedConfig
 from bot.planning_wiring import Planning, build_composer
@@ -54,6 +55,7 @@ class Domain:
     operations: Operations
     turns: Turns
     erasure: Erasure
+    suggestions: Suggestions
 
 
 def build_domain(
@@ -113,12 +115,20 @@ def build_domain(
         operations=operations,
         approvals_view=edges.approvals_view,
         llm=planning.llm,
-        memory=Memory(database.conversations, notes=database.notes, threads=database.threads),
+        memory=Memory(
+            database.conversations,
+            notes=database.notes,
+            threads=database.threads,
+            contexts=database.contexts,
+        ),
         classifier=planning.classifier,
         rate_limiter=edges.rate_limiter,
     )
     erasure = build_erasure(database, retention=config.retention, clock=clock)
-    return Domain(operations, turns, erasure)
+    suggestions = build_suggestions(
+        agents, fallback=FALLBACK_AGENT, planning=config.planning, operations=operations
+    )
+    return Domain(operations, turns, erasure, suggestions)
 
 
 def build_erasure(database: Database, *, retention: Retention, clock: Clock) -> Erasure:

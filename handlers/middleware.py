@@ -33,7 +33,15 @@ __all__ = ["ClaimDelivery", "DeliveryMeter", "bind_log_context"]
 log = structlog.get_logger(__name__)
 
 _EDITS = frozenset({"message_changed", "message_deleted"})
-_PASSED_ON = frozenset({"app_home_opened", "agent_session_stopped"})
+_PASSED_ON = frozenset(
+    {
+        "app_home_opened",
+        "agent_session_stopped",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
+        "app_context_changed",
+    }
+)
 """Events that are no message for an agent: their own listener handles them, unclaimed
 (opening the App Home twice just renders it twice; a second Stop finds the turn stopped)."""
 

@@ -31,6 +31,13 @@ WORKING = "is working on it…"
 """The first status of every turn, shown as soon as its work starts."""
 _PROGRESS, _DONE, _FAILED = "hourglass_flowing_sand", "white_check_mark", "warning"
 _STOPPED = "octagonal_sign"
+_TITLE = 80
+
+
+def _title(text: str) -> str:
+    """A session's title from the message that started it (Slack keeps 200 characters)."""
+    line = " ".join(text.split()) or "Switchboard"
+    return line if len(line) <= _TITLE else line[: _TITLE - 1] + "…"
 
 
 class TurnWatch:
@@ -138,6 +145,8 @@ class TurnWatch:
                     thread_ts=thread,
                     status=status,
                     initiator_user_id=inbound.user_id,
+                    # Kept only when the session is created: the thread's first message.
+                    title=_title(inbound.text),
                 ),
             )
         except SlackApiFailure as exc:

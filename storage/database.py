@@ -26,6 +26,7 @@ from storage.thread_memory import SqlThreadMemoryStore
 from storage.traces import SqlTraceStore
 from storage.turn_stops import SqlStopRequests
 from storage.usage import SqlRateLimiter, SqlUsageStore
+from storage.view_contexts import SqlViewContexts
 
 __all__ = ["Database"]
 
@@ -54,6 +55,7 @@ class Database:
         feedback: the ``FeedbackStore`` (votes, review labels, the review queue, KPIs).
         locks: the ``ConversationLocks`` (one turn at a time per thread).
         stops: the ``StopRequests`` (Stop pressed in a thread, for every replica).
+        contexts: the ``ViewContexts`` (what each person views beside the agent).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -75,6 +77,7 @@ class Database:
         self.feedback = SqlFeedbackStore(engine)
         self.locks = locks_for(engine)
         self.stops = SqlStopRequests(engine)
+        self.contexts = SqlViewContexts(engine)
 
     @classmethod
     async def connect(cls, url: str, *, pool: PoolOptions | None = None) -> Database:

@@ -22,7 +22,7 @@ from agents.turns.catalog import AgentCatalog
 from agents.turns.classify import Classifier
 from agents.turns.llm_planner import LlmPlanner
 from agents.turns.pipeline import Step
-from agents.turns.ports import ApprovalsView, MessageHistory, RateLimiter
+from agents.turns.ports import ApprovalsView, MessageHistory, RateLimiter, ViewContexts
 from agents.turns.profiles import PlanningSettings
 from agents.turns.recall import Recall
 from agents.turns.router import Router
@@ -32,6 +32,7 @@ from agents.turns.steps.choice import AskBack, Classify
 from agents.turns.steps.limits import RateLimit
 from agents.turns.steps.pending import ContinuePending
 from agents.turns.steps.planner import ModelPlanning, PlanTurn
+from agents.turns.suggestions import Suggestions
 from agents.turns.turns import Turns, TurnStores
 
 __all__ = ["Memory", "build_turns", "turn_steps"]
@@ -45,6 +46,7 @@ class Memory:
     history: MessageHistory
     notes: NoteStore | None = None
     threads: ThreadMemoryStore | None = None
+    contexts: ViewContexts | None = None
 
 
 def build_turns(
@@ -81,7 +83,12 @@ def build_turns(
         if memory is None:
             raise ValueError("an LLM planner needs the conversation's memory (memory=...)")
         recall = Recall(
-            memory.history, llm=llm, clock=clock, notes=memory.notes, threads=memory.threads
+            memory.history,
+            llm=llm,
+            clock=clock,
+            notes=memory.notes,
+            threads=memory.threads,
+            contexts=memory.contexts,
         )
         models = ModelPlanning(llm, recall)
     steps = turn_steps(
@@ -148,3 +155,16 @@ def turn_steps(
     )
     steps.append(Answer(agents, proposals=operations.proposals if operations is not None else None))
     return tuple(steps)
+
+
+def build_suggestions(
+    agents: Sequence[Agent],
+    *,
+    fallback: str,
+    planning: PlanningSettings | None = None,
+    operations: Operations | None = None,
+) -> Suggestions:
+    """The suggested prompts over the same agents and actions as :func:`build_turns`."""
+    planning = planning or PlanningSettings()
+    catalog = AgentCatalog(agents, fallback=fallback, profiles=planning.profiles)
+    return Suggestions(catalog, operations.catalog if operations is not None else None)

@@ -166,6 +166,9 @@ class LlmPlanner:
         if turn.summary:
             earlier = f"Earlier in this thread (summary):\n{turn.summary}"
             messages.append(ChatMessage("system", earlier))
+        if turn.viewing:
+            where = f"The person is looking at channel <#{turn.viewing}> beside this chat."
+            messages.append(ChatMessage("system", where))
         messages += [_as_message(m) for m in turn.history]
         messages.append(ChatMessage("user", turn.text))
         tools = tuple(tool_spec(action) for action in turn.actions)

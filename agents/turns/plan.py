@@ -80,6 +80,7 @@ class PlanInput:
         summary: a summary of the thread's messages older than ``history``.
         facts: facts pinned in the thread; they come first.
         on_text: where the model's answer streams as it writes it (None: not watched).
+        viewing: the channel the person views beside the agent's DM, if any.
     """
 
     inbound: Inbound
@@ -92,6 +93,7 @@ class PlanInput:
     summary: str = ""
     facts: tuple[str, ...] = ()
     on_text: TextSink | None = None
+    viewing: str | None = None
 
 
 NO_PLAN = Plan("none")

@@ -22,6 +22,7 @@ __all__ = [
     "RateLimiter",
     "TurnLedger",
     "TurnReplies",
+    "ViewContexts",
 ]
 
 
@@ -84,4 +85,19 @@ class ApprovalsView(Protocol):
 
     def pending(self, approvals: Sequence[Approval]) -> Reply:
         """The reply listing ``approvals`` (none: say that nothing is waiting)."""
+        ...
+
+
+class ViewContexts(Protocol):
+    """What each person views in Slack while the agent is open beside it (Slack reports it
+    with ``app_context_changed`` and the assistant thread events)."""
+
+    async def record(
+        self, *, team_id: str, user_id: str, channel_id: str | None, at: datetime
+    ) -> None:
+        """``user_id`` now views ``channel_id`` (None: nothing in particular)."""
+        ...
+
+    async def viewing(self, *, team_id: str, user_id: str) -> str | None:
+        """The channel ``user_id`` views now, if Slack said."""
         ...

@@ -17,7 +17,7 @@ from agents.memory.context import ThreadContext, assemble_context
 from agents.memory.notes import Note, NoteStore, Viewer
 from agents.memory.threads import ThreadMemoryStore
 from agents.turns.llm_planner import LlmPlanner
-from agents.turns.ports import MessageHistory
+from agents.turns.ports import MessageHistory, ViewContexts
 from agents.turns.profiles import AgentProfile
 
 __all__ = ["Recall", "Recollection"]
@@ -33,6 +33,8 @@ class Recollection:
 
     thread: ThreadContext
     notes: tuple[Note, ...] = ()
+    viewing: str | None = None
+    """The channel the person views beside the agent's DM, when they ask from there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +47,16 @@ class Recall:
     clock: Clock
     notes: NoteStore | None = None
     threads: ThreadMemoryStore | None = None
+    contexts: ViewContexts | None = None
 
     async def recall(self, inbound: Inbound, route: Route, profile: AgentProfile) -> Recollection:
-        """The thread and the notes for the turn of ``inbound`` routed to ``profile``."""
+        """The thread and the notes for the turn of ``inbound`` routed to ``profile`` (and,
+        asked in the agent's DM, the channel the person views beside it)."""
         thread = await self._thread(inbound, profile)
-        return Recollection(thread, await self._relevant_notes(inbound, route))
+        viewing = None
+        if self.contexts is not None and inbound.source == "dm":
+            viewing = await self.contexts.viewing(team_id=inbound.team_id, user_id=inbound.user_id)
+        return Recollection(thread, await self._relevant_notes(inbound, route), viewing)
 
     async def _relevant_notes(self, inbound: Inbound, route: Route) -> tuple[Note, ...]:
         """Long-term notes the asker may see that share a word with the message."""

@@ -30,6 +30,7 @@ from storage.tables.turns import (
     messages,
     traces,
     turn_stops,
+    view_contexts,
 )
 from storage.tables.usage import llm_usage, rate_buckets
 
@@ -63,4 +64,5 @@ __all__ = [
     "thread_memory",
     "traces",
     "turn_stops",
+    "view_contexts",
 ]

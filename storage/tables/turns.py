@@ -22,6 +22,7 @@ __all__ = [
     "messages",
     "traces",
     "turn_stops",
+    "view_contexts",
 ]
 
 events = sa.Table(
@@ -130,4 +131,15 @@ turn_stops = sa.Table(
     required("user_id"),
     required("requested_at", UtcDateTime),
     sa.Index("ix_turn_stops_requested_at", "requested_at"),
+)
+
+# What each person views in Slack beside the agent (app_context_changed), for their turns.
+view_contexts = sa.Table(
+    "view_contexts",
+    metadata,
+    required("team_id"),
+    required("user_id"),
+    optional("channel_id"),
+    required("updated_at", UtcDateTime),
+    sa.PrimaryKeyConstraint("team_id", "user_id"),
 )

@@ -85,6 +85,7 @@ class PlanTurn:
                 past.thread.summary,
                 past.thread.facts,
                 on_text=turn.progress.text,
+                viewing=past.viewing,
             )
         )
         return await turn.stop.race(planned)  # Stop cancels the model call at once

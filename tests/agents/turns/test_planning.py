@@ -3,6 +3,7 @@ through tools within caps and budgets and falls back to rules on every failure."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -327,3 +328,14 @@ async def test_notes_and_the_thread_summary_reach_the_model_before_the_history()
     system = [m.content for m in model.requests[0].messages if m.role == "system"]
     assert "payments is owned by ana" in system[1]
     assert "payments 502 since v2.3.1" in system[2]
+
+
+async def test_the_channel_the_person_views_beside_the_dm_is_shown_to_the_model() -> None:
+    """Asked from the agent's DM while viewing a channel: the model is told which one."""
+    model = ScriptedModel("primary", always=said("ok"))
+    planner, _usage, _clock = _planner(model)
+    await planner.plan(replace(_turn("what broke here?"), viewing="C0INCIDENT"))
+    system = [m.content for m in model.requests[0].messages if m.role == "system"]
+    assert any("<#C0INCIDENT>" in line for line in system)
+    await planner.plan(_turn("what broke here?"))
+    assert not any("<#" in m.content for m in model.requests[1].messages if m.role == "system")

@@ -1,5 +1,5 @@
-"""Stop requests on both engines: numbered as stored, read after a number, kept an hour; and
-two replicas' RunningTurns over one database (Stop told to one stops the other's turn)."""
+"""The agent surface's stores on both engines: stop requests (numbered as stored, read after a
+number, kept an hour; two replicas' RunningTurns over one database) and what people view."""
 
 from __future__ import annotations
 
@@ -63,3 +63,17 @@ async def test_a_stop_told_to_one_replica_stops_the_turn_another_runs(
         assert await runs.poll() == 1
         assert signal.requested_by == "U2" and elsewhere.requested_by is None
         assert await runs.poll() == 0  # read once
+
+
+async def test_what_a_person_views_is_kept_and_an_older_report_never_wins(
+    database: Database,
+) -> None:
+    contexts = database.contexts
+    assert await contexts.viewing(team_id="T1", user_id="U1") is None
+    await contexts.record(team_id="T1", user_id="U1", channel_id="C1", at=NOW)
+    await contexts.record(team_id="T1", user_id="U1", channel_id="C2", at=NOW + timedelta(1))
+    await contexts.record(team_id="T1", user_id="U1", channel_id="C3", at=NOW)  # late
+    assert await contexts.viewing(team_id="T1", user_id="U1") == "C2"
+    await contexts.record(team_id="T1", user_id="U1", channel_id=None, at=NOW + timedelta(2))
+    assert await contexts.viewing(team_id="T1", user_id="U1") is None
+    assert await contexts.viewing(team_id="T1", user_id="U2") is None
