@@ -10,8 +10,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from agents.actions.approval import TERMINAL_STATES, Approval
+from slack_sdk.models.blocks import PlanBlock, TaskCardBlock
+
+from agents.actions.approval import TERMINAL_STATES, Approval, ApprovalState
 from agents.actions.spec import ActionSpec
+from agents.turns.progress import TaskStatus
 
 __all__ = [
     "APPROVE_ACTION",
@@ -27,6 +30,7 @@ __all__ = [
     "edit_modal",
     "modal_metadata",
     "parse_button_value",
+    "plan_block",
     "reject_modal",
 ]
 
@@ -112,6 +116,7 @@ def approval_blocks(approval: Approval, action: ActionSpec) -> list[dict[str, An
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]},
         {"type": "section", "text": {"type": "mrkdwn", "text": params or "_no parameters_"}},
+        plan_block(approval, action),
     ]
     status = _status_line(approval)
     if status:
@@ -130,6 +135,58 @@ def approval_blocks(approval: Approval, action: ActionSpec) -> list[dict[str, An
         }
     )
     return blocks
+
+
+_DECIDING: dict[ApprovalState, TaskStatus] = {
+    "pending": "in_progress",
+    "rejected": "error",
+    "expired": "error",
+    "cancelled": "error",
+}
+_RUNNING: dict[ApprovalState, TaskStatus] = {
+    "executing": "in_progress",
+    "succeeded": "complete",
+    "failed": "error",
+    "unknown": "error",
+}
+
+
+def _rich(text: str) -> dict[str, Any]:
+    """One line of text as the ``rich_text`` a task card's details and output take."""
+    line = {"type": "rich_text_section", "elements": [{"type": "text", "text": text[:1000]}]}
+    return {"type": "rich_text", "elements": [line]}
+
+
+def plan_block(approval: Approval, action: ActionSpec) -> dict[str, Any]:
+    """The request as a plan whose tasks tick over as the card is updated: the decision
+    (the approvers' votes, or policy's at once), then the run with its result."""
+    if approval.quorum:
+        votes = f"{len(approval.approvals)} of {approval.quorum} approvals"
+        decide = TaskCardBlock(
+            task_id="decide",
+            title=f"Approval ({votes})",
+            status=_DECIDING.get(approval.state, "complete"),
+            details=_rich(_status_line(approval) or votes),
+        )
+    else:
+        decide = TaskCardBlock(
+            task_id="decide",
+            title="Check who may run it",
+            status="complete",
+            details=_rich("Approved automatically by policy"),
+        )
+    ran = approval.state in _RUNNING
+    run = TaskCardBlock(
+        task_id="run",
+        title=f"Run `{action.name}`",
+        status=_RUNNING.get(approval.state, "pending"),
+        output=_rich(approval.result) if ran and approval.result else None,
+    )
+    # A new block id per state: Slack asks for one per iteration of an updated message.
+    block_id = f"plan-{approval.state}-{len(approval.approvals)}-{approval.edits}"
+    params = " ".join(f"{k}={v}" for k, v in approval.params.items())
+    title = f"{action.name} {params}".strip()[:150]
+    return PlanBlock(title=title, tasks=[decide, run], block_id=block_id).to_dict()
 
 
 def _status_line(approval: Approval) -> str | None:

@@ -256,6 +256,52 @@ async def test_read_action_runs_without_approval(sandbox: SlackSandbox, ops_bot:
     assert sandbox.deploy_api.requests[-1].path == "/deploy-api/services/api/status"
 
 
+def _plan(call: ApiCall) -> dict[str, tuple[str, str]]:
+    """The card's plan: each task's title and status, by task id."""
+    (plan,) = [b for b in call.args["blocks"] if b["type"] == "plan"]
+    return {t["task_id"]: (t["title"], t["status"]) for t in plan["tasks"]}
+
+
+async def test_a_read_action_shows_a_plan_of_two_tasks_that_tick_over(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """`status of api`: the card's plan has the decision (policy's, done at once) and the
+    run, which goes from pending (or running) to complete with the result as its output."""
+    card = await _request(sandbox, "status of api")
+    await _until_state(ops_bot, "succeeded")
+    first = _plan(card)
+    assert first["decide"] == ("Check who may run it", "complete")
+    assert first["run"] in {("Run `status`", "pending"), ("Run `status`", "in_progress")}
+    updates = [
+        c for c in sandbox.calls.for_method("chat.update") if c.args["ts"] == card.response["ts"]
+    ]
+    runs = [_plan(c)["run"][1] for c in updates]
+    assert runs[-1] == "complete" and runs == sorted(runs, key=["in_progress", "complete"].index)
+    (plan,) = [b for b in updates[-1].args["blocks"] if b["type"] == "plan"]
+    output = str(plan["tasks"][1]["output"])
+    assert "200" in output
+
+
+async def test_an_approval_plan_shows_the_votes_then_the_run(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """A deploy waits on its approval task; once approved the run ticks over to complete."""
+    card = await _request(sandbox, "deploy api to prod")
+    assert _plan(card) == {
+        "decide": ("Approval (0 of 1 approvals)", "in_progress"),
+        "run": ("Run `deploy`", "pending"),
+    }
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await _until_state(ops_bot, "succeeded")
+    last = [
+        c for c in sandbox.calls.for_method("chat.update") if c.args["ts"] == card.response["ts"]
+    ][-1]
+    assert _plan(last) == {
+        "decide": ("Approval (1 of 1 approvals)", "complete"),
+        "run": ("Run `deploy`", "complete"),
+    }
+
+
 async def test_missing_param_is_asked_for_in_the_thread(
     sandbox: SlackSandbox, ops_bot: Bot
 ) -> None:
