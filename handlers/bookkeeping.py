@@ -35,6 +35,15 @@ class Bookkeeping:
         """Count one more processing attempt of a claimed delivery; returns the count."""
         return await self.events.count_attempt(team_id=inbound.team_id, event_id=inbound.event_id)
 
+    async def reply_started(self, inbound: Inbound, ts: str) -> None:
+        """The reply began in message ``ts`` (a stream): a crash from here on finishes that
+        message instead of posting another."""
+        await self.events.note_reply(team_id=inbound.team_id, event_id=inbound.event_id, ts=ts)
+
+    async def started_reply(self, inbound: Inbound) -> str | None:
+        """The message the reply began in before a crash, if it had begun."""
+        return await self.events.reply_ts(team_id=inbound.team_id, event_id=inbound.event_id)
+
     async def delivered(self, inbound: Inbound, *, ts: str) -> None:
         """Record that the turn's reply reached Slack, and finish the delivery."""
         await self.ledger.complete_turn(inbound, ts=ts, now=self.clock.now())

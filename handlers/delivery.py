@@ -69,6 +69,32 @@ class Delivery:
         )
         return str(response["ts"])
 
+    async def replace(self, ts: str, outbound: Outbound) -> None:
+        """Make message ``ts`` the whole reply (a stream Slack expired, or one a crash cut
+        short): text, blocks and the metadata that finds it again."""
+        await call_slack(
+            "chat.update",
+            lambda: self.client.chat_update(
+                channel=outbound.channel_id,
+                ts=ts,
+                text=reply_text(outbound.reply),
+                blocks=reply_blocks(outbound),
+                metadata=reply_metadata(outbound),
+            ),
+        )
+
+    async def finish_stream(self, ts: str, outbound: Outbound) -> None:
+        """Make a stream a crash cut short the whole reply: stop it if Slack still has it
+        streaming (an expired one is already stopped), then replace its content."""
+        try:
+            await call_slack(
+                "chat.stopStream",
+                lambda: self.client.chat_stopStream(channel=outbound.channel_id, ts=ts),
+            )
+        except SlackApiFailure as exc:
+            log.info("stream_already_stopped", error=exc.error)
+        await self.replace(ts, outbound)
+
     async def react(self, inbound: Inbound, name: str, *, remove: bool = False) -> bool:
         """Add (or remove) a reaction on the person's message; cosmetic, so never raises.
 

@@ -38,6 +38,15 @@ class EventStore(Protocol):
         """Claimed deliveries never finished, oldest first, claimed before ``claimed_before``."""
         ...
 
+    async def note_reply(self, *, team_id: str, event_id: str, ts: str) -> None:
+        """Remember the message the delivery's reply is being written into (a stream that
+        started), so that recovery after a crash finishes that message instead of posting."""
+        ...
+
+    async def reply_ts(self, *, team_id: str, event_id: str) -> str | None:
+        """The message noted by :meth:`note_reply`, if any."""
+        ...
+
     async def count_attempt(self, *, team_id: str, event_id: str) -> int:
         """Count one more processing attempt (the claim counted the first); return the count."""
         ...

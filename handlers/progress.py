@@ -12,6 +12,7 @@ refusal is logged once and the turn goes on without it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
@@ -48,6 +49,8 @@ class TurnWatch:
         reaction_after: seconds of work before the ⏳ reaction where no status can be shown
             (None: never).
         stream: stream the answer into the thread as the model writes it.
+        on_stream: told the streamed message's ts once it started (crash recovery finishes
+            that message instead of posting another).
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class TurnWatch:
         status: bool,
         reaction_after: float | None,
         stream: bool = False,
+        on_stream: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._client = client
         self._delivery = delivery
@@ -69,7 +73,9 @@ class TurnWatch:
         self._refused = False
         self._timer: asyncio.TimerHandle | None = None
         self._reacting: asyncio.Task[bool] | None = None
-        self._stream = AnswerStream(client, inbound, delivery.client) if stream else None
+        self._stream = (
+            AnswerStream(client, inbound, delivery, on_start=on_stream) if stream else None
+        )
         self._session = False
 
     async def start(self) -> None:

@@ -19,6 +19,7 @@ reply to be posted as before; a stopped turn keeps what was shown, with a note.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -29,11 +30,12 @@ from slack_sdk.models.messages.chunk import TaskUpdateChunk
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agents.kernel.errors import StorageError
 from agents.kernel.models import Inbound, Outbound, Reply
 from agents.kernel.redaction import redact
 from agents.turns.progress import TaskUpdate
-from handlers.blocks import reply_blocks, reply_metadata, reply_tail_blocks, reply_text
-from handlers.slack_calls import call_slack
+from handlers.blocks import reply_metadata, reply_tail_blocks
+from handlers.delivery import Delivery
 
 __all__ = ["FLUSH_EVERY", "AnswerStream"]
 
@@ -58,13 +60,20 @@ class AnswerStream:
     """One turn's answer as a Slack stream (only a message in a thread can stream)."""
 
     def __init__(
-        self, client: AsyncWebClient, inbound: Inbound, repair: AsyncWebClient | None = None
+        self,
+        client: AsyncWebClient,
+        inbound: Inbound,
+        delivery: Delivery,
+        *,
+        on_start: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
-        """``client`` streams (best effort: a refusal ends the streaming); ``repair``
+        """``client`` streams (best effort: a refusal ends the streaming); ``delivery``
         replaces the message with the whole answer when the stream could not end it (it
-        must reach Slack: the retrying client; default ``client``)."""
+        must reach Slack); ``on_start`` hears the message's ts once the stream started
+        (best effort: a failure is logged)."""
         self._client = client
-        self._repair = repair or client
+        self._delivery = delivery
+        self._on_start = on_start
         self._inbound = inbound
         self._possible = inbound.thread_ts is not None and inbound.source != "command"
         self._raw = ""
@@ -147,9 +156,12 @@ class AnswerStream:
                     buffer_size=_BUFFER,
                     **_recipient(self._inbound),
                 )
+            started = self._stream.ts is not None
             sent = await self._stream.append(**content)
             if sent is not None:
                 self._flushed_at = asyncio.get_running_loop().time()
+            if not started and self._stream.ts is not None:
+                await self._started(self._stream.ts)
         except SlackApiError as exc:
             log.info("stream_interrupted", error=_error(exc), started=self.ts is not None)
             self._broken = True
@@ -164,16 +176,17 @@ class AnswerStream:
 
     async def _replace(self, ts: str, outbound: Outbound) -> None:
         """The whole answer in place of what was streamed."""
-        await call_slack(
-            "chat.update",
-            lambda: self._repair.chat_update(
-                channel=outbound.channel_id,
-                ts=ts,
-                text=reply_text(outbound.reply),
-                blocks=reply_blocks(outbound),
-                metadata=reply_metadata(outbound),
-            ),
-        )
+        await self._delivery.replace(ts, outbound)
+
+    async def _started(self, ts: str) -> None:
+        if self._on_start is None:
+            return
+        try:
+            await self._on_start(ts)
+        except StorageError as exc:  # the stream goes on; only crash recovery loses the ts
+            log.warning("stream_start_not_noted", error=str(exc))
+            return
+        log.info("reply_stream_started", ts=ts)
 
 
 def _plain(outbound: Outbound) -> bool:

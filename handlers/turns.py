@@ -205,6 +205,7 @@ class TurnRunner:
             status=self._live_status,
             reaction_after=self._progress_after,
             stream=self._stream_answers,
+            on_stream=lambda ts: self._book.reply_started(inbound, ts),
         )
         outcome: TurnOutcome | None = None
         posted = False
@@ -246,6 +247,13 @@ class TurnRunner:
                 log.info("reply_found_posted", ts=ts)
                 await book.delivered(inbound, ts=ts)
                 return None
+            started = await book.started_reply(inbound)
+            if started is not None and outbound.reply.approval_id is None:
+                # A stream the crash cut short: it becomes the whole reply, nothing is posted.
+                log.info("reply_stream_finished", ts=started)
+                await self._delivery.finish_stream(started, outbound)
+                await book.delivered(inbound, ts=started)
+                return outbound
         ts = await self._delivery.post(outbound, inbound=inbound, response_url=response_url)
         await book.delivered(inbound, ts=ts)
         return outbound

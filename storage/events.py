@@ -14,7 +14,7 @@ from sqlalchemy.sql.expression import Executable
 from agents.kernel.errors import StorageError
 from agents.kernel.models import EventStatus, Inbound, Source
 from storage._records import from_row, row_values
-from storage._seam import SqlStore, fetch_all, insert, narrow, translated
+from storage._seam import SqlStore, fetch_all, fetch_first, insert, narrow, translated
 from storage.engine import Dialect
 from storage.tables import events
 
@@ -72,6 +72,20 @@ class SqlEventStore(SqlStore):
         rows = await fetch_all(self._db.read, statement, action="list unfinished deliveries")
         return [_inbound(row) for row in rows]
 
+    async def note_reply(self, *, team_id: str, event_id: str, ts: str) -> None:
+        """Remember the message the delivery's reply is being written into (a stream)."""
+        values = {"w_team_id": team_id, "w_event_id": event_id, "reply_ts": ts}
+        with translated("note a reply's message"):
+            await self._db.write.run(_note_reply, values)
+
+    async def reply_ts(self, *, team_id: str, event_id: str) -> str | None:
+        """The message the delivery's reply was being written into, if one was noted."""
+        statement = select(events.c.reply_ts).where(
+            events.c.team_id == team_id, events.c.event_id == event_id
+        )
+        row = await fetch_first(self._db.read, statement, action="read a reply's message")
+        return None if row is None or row.reply_ts is None else str(row.reply_ts)
+
     async def count_attempt(self, *, team_id: str, event_id: str) -> int:
         """Add one to the delivery's attempts, atomically, and return the new count.
 
@@ -104,6 +118,10 @@ def finish_event_on(
 
 def _claim(connection: Connection, statement: Executable, values: dict[str, Any]) -> bool:
     return connection.execute(statement, values).first() is not None
+
+
+def _note_reply(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(_FINISH, values)
 
 
 def _count_attempt(connection: Connection, values: dict[str, Any]) -> int | None:

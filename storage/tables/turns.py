@@ -42,6 +42,7 @@ events = sa.Table(
     required("status"),
     required("attempts", sa.Integer, server_default="0"),
     optional("finished_at", UtcDateTime),
+    optional("reply_ts"),  # the message a streamed reply is written into, once started
     sa.UniqueConstraint("team_id", "event_id"),
     sa.CheckConstraint("status IN ('claimed', 'done', 'failed')", name="status"),
     sa.Index("ix_events_status_received_at", "status", "received_at"),

@@ -44,6 +44,13 @@ class FakeClock:
 class MemoryEvents:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], tuple[Inbound, EventStatus, int]] = {}
+        self.replies: dict[tuple[str, str], str] = {}
+
+    async def note_reply(self, *, team_id: str, event_id: str, ts: str) -> None:
+        self.replies[(team_id, event_id)] = ts
+
+    async def reply_ts(self, *, team_id: str, event_id: str) -> str | None:
+        return self.replies.get((team_id, event_id))
 
     async def claim(self, inbound: Inbound) -> bool:
         key = (inbound.team_id, inbound.event_id)

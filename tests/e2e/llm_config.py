@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.config_file import LoadedConfig, parse_config
 from tests.e2e.approvals_config import approvals_config
 
@@ -33,7 +35,13 @@ LLM_KEY = "sk-test-" + "0123456789abcdef"
 """The primary provider's API key (the scripted server checks it; logs must not show it)."""
 
 
-def llm_config(
+def llm_config(deploy_api: str, **options: Any) -> LoadedConfig:
+    """The approvals actions with an LLM-planned deploy agent (options: see
+    :func:`llm_config_text`)."""
+    return parse_config(llm_config_text(deploy_api, **options))
+
+
+def llm_config_text(
     deploy_api: str,
     *,
     primary_url: str,
@@ -42,8 +50,8 @@ def llm_config(
     providers: str = "primary",
     timeout: str = "2s",
     daily_budget_usd: float | None = None,
-) -> LoadedConfig:
-    """The approvals actions with an LLM-planned deploy agent."""
+) -> str:
+    """The YAML text of :func:`llm_config` (for a bot in another process)."""
     sections = LLM_SECTIONS.format(
         providers=providers,
         kind=kind,
@@ -54,4 +62,4 @@ def llm_config(
             f"daily_budget_usd: {daily_budget_usd}" if daily_budget_usd is not None else ""
         ),
     )
-    return parse_config(approvals_config(deploy_api) + sections)
+    return approvals_config(deploy_api) + sections

@@ -7,6 +7,9 @@ from typing import Any
 import pytest
 
 from sandbox import Fault, SentMessage, SlackSandbox
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import Streaming, hang_after, reply
+from tests.e2e.llm_config import LLM_KEY, llm_config_text
 from tests.e2e.process import BotProcess
 
 pytestmark = pytest.mark.slow
@@ -58,3 +61,41 @@ async def test_killed_after_slack_applied_the_post(sandbox: SlackSandbox, tmp_pa
         assert sandbox.calls.for_method("conversations.replies")
     finally:
         assert await bot.terminate() == 0
+
+
+async def test_killed_mid_stream_the_restarted_bot_finishes_that_message(
+    sandbox: SlackSandbox,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """Killed while the model's answer streamed into the thread: the restarted bot answers
+    again and makes the half-streamed message the whole reply; nothing else is posted."""
+    async with ScriptedLLMServer(api_key=LLM_KEY) as llm:
+        config = tmp_path / "switchboard.yaml"
+        config.write_text(llm_config_text(sandbox.base_url, primary_url=llm.openai_base_url))
+        env = {"SWITCHBOARD_CONFIG": str(config), "PRIMARY_LLM_KEY": LLM_KEY}
+        url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
+        answer = "Deploys wait for an approver, then run once; the result lands in the thread."
+        llm.script(
+            reply(answer, stream=Streaming(piece_size=8, fault=hang_after(3))),
+            reply(answer, stream=Streaming(piece_size=8)),
+        )
+        first = BotProcess(sandbox, url, env=env)
+        await first.start()
+        sent = await sandbox.people.say("<@U0BOT> deploy: how do deploys work?")
+        started = await sandbox.calls.wait_for("chat.startStream", timeout=20)
+        await llm.wait_for_hangs(1)
+        await first.wait_for_log("reply_stream_started", timeout=20)  # noted before the kill
+        await first.kill()
+        llm.release()
+        second = BotProcess(sandbox, url, env=env)
+        await second.start()
+        try:
+            finished = await second.wait_for_log("reply_stream_finished", timeout=30)
+            assert finished["ts"] == started.response["ts"]
+            await second.wait_for_log("turn_completed", timeout=30)
+            replies = _bot_replies(sandbox, sent)
+            assert len(replies) == 1 and replies[0]["ts"] == started.response["ts"]
+            assert answer in str(replies[0]["blocks"])
+            assert sandbox.calls.count("chat.postMessage") == 0
+        finally:
+            assert await second.terminate() == 0

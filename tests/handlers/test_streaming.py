@@ -9,6 +9,7 @@ import pytest
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 
 from agents.kernel.models import Inbound, Outbound, Reply
+from handlers.delivery import Delivery
 from handlers.streaming import AnswerStream
 from tests.agents.fakes import FakeClock
 from tests.handlers.fakes_slack import refusal
@@ -76,7 +77,7 @@ def _outbound(text: str, **reply: Any) -> Outbound:
 async def _stream(
     slack: _Slack, text: str, *, size: int = 7, inbound: Inbound | None = None
 ) -> AnswerStream:
-    stream = AnswerStream(slack, inbound or _inbound())  # type: ignore[arg-type]
+    stream = AnswerStream(slack, inbound or _inbound(), Delivery(slack))  # type: ignore[arg-type]
     for start in range(0, len(text), size):
         await stream.text(text[start : start + size])
     return stream
@@ -176,7 +177,7 @@ async def test_the_stream_starts_with_the_first_finished_words() -> None:
     """Nothing is sent while the first word is being written; the first finished words
     start the stream at once; what follows within the second waits for the buffer."""
     slack = _Slack()
-    stream = AnswerStream(slack, _inbound())  # type: ignore[arg-type]
+    stream = AnswerStream(slack, _inbound(), Delivery(slack))  # type: ignore[arg-type]
     await stream.text("Deplo")
     assert slack.calls == []
     await stream.text("ys to pr")

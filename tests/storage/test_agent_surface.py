@@ -1,5 +1,6 @@
 """The agent surface's stores on both engines: stop requests (numbered as stored, read after a
-number, kept an hour; two replicas' RunningTurns over one database) and what people view."""
+number, kept an hour; two replicas' RunningTurns over one database), what people view, and
+the message a streamed reply is written into."""
 
 from __future__ import annotations
 
@@ -77,3 +78,15 @@ async def test_what_a_person_views_is_kept_and_an_older_report_never_wins(
     await contexts.record(team_id="T1", user_id="U1", channel_id=None, at=NOW + timedelta(2))
     assert await contexts.viewing(team_id="T1", user_id="U1") is None
     assert await contexts.viewing(team_id="T1", user_id="U2") is None
+
+
+async def test_the_message_a_reply_streams_into_is_noted_on_its_delivery(
+    database: Database,
+) -> None:
+    inbound = _inbound("C1", THREAD.thread_ts)
+    assert await database.events.claim(inbound)
+    key = {"team_id": inbound.team_id, "event_id": inbound.event_id}
+    assert await database.events.reply_ts(**key) is None
+    await database.events.note_reply(**key, ts="1700000000.000777")
+    assert await database.events.reply_ts(**key) == "1700000000.000777"
+    assert await database.events.reply_ts(team_id="T1", event_id="E-other") is None
