@@ -317,7 +317,7 @@ async def test_the_models_answer_streams_to_progress_as_it_is_written() -> None:
     pieces = progress.of("text")
     assert len(pieces) > 1 and "".join(str(p) for p in pieces) == reply.text
     statuses = progress.of("status")
-    assert statuses == ["is reading the thread…", "is thinking…"]
+    assert statuses == ["is asking the deploy agent…", "is reading the thread…", "is thinking…"]
     first_text = next(i for i, (kind, _) in enumerate(progress.events) if kind == "text")
     assert progress.events.index(("status", "is thinking…")) < first_text
 
