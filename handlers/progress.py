@@ -24,12 +24,14 @@ from handlers.delivery import Delivery
 from handlers.slack_calls import call_slack
 from handlers.streaming import AnswerStream
 
-__all__ = ["WORKING", "TurnWatch"]
+__all__ = ["LOADING", "WORKING", "TurnWatch"]
 
 log = structlog.get_logger(__name__)
 
 WORKING = "is working on it…"
 """The first status of every turn, shown as soon as its work starts."""
+LOADING = ("Reading your message…", "Finding the right agent…", "Checking what you may run…")
+"""The loading messages Slack rotates under the first status."""
 _PROGRESS, _DONE, _FAILED = "hourglass_flowing_sand", "white_check_mark", "warning"
 _STOPPED = "octagonal_sign"
 _TITLE = 80
@@ -168,7 +170,11 @@ class TurnWatch:
             await call_slack(
                 "assistant.threads.setStatus",
                 lambda: self._client.assistant_threads_setStatus(
-                    channel_id=self._inbound.channel_id, thread_ts=thread, status=text
+                    channel_id=self._inbound.channel_id,
+                    thread_ts=thread,
+                    status=text,
+                    # Slack rotates these while the first status shows (the work has begun).
+                    loading_messages=list(LOADING) if text == WORKING else None,
                 ),
             )
         except SlackApiFailure as exc:

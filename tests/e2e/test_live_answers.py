@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from handlers.progress import WORKING
+from handlers.progress import LOADING, WORKING
 from sandbox import SlackSandbox
 from sandbox.faults import Fault
 from sandbox.llm_server import ScriptedLLMServer
@@ -89,6 +89,8 @@ async def test_an_answer_in_the_agent_dm_streams_and_ends_as_the_reply(
     assert _posted_in(sandbox, root.ts) == []
     thread = sandbox.assistant.thread(root.channel, root.ts)
     assert thread.statuses[0] == WORKING and "is thinking…" in thread.statuses
+    first = sandbox.calls.for_method("assistant.threads.setStatus")[0]
+    assert first.response["ok"] and first.args["loading_messages"] == list(LOADING)
     assert sandbox.assistant.status(root.channel, root.ts) == ""  # cleared by the answer
     session = sandbox.assistant.session(root.channel, root.ts)
     assert session is not None and session.statuses[:1] == ["processing"]
