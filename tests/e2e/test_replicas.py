@@ -213,27 +213,35 @@ async def test_a_daily_budget_holds_across_replicas(
         async with _replicas(
             sandbox, shared_postgres, config, count=2, fan_out=1, env=env
         ) as processes:
-            answers = []
             urls = list(sandbox.driver.replica_urls)
-            for url, text in zip(urls, ("deploy: hello", "deploy: status of web"), strict=True):
-                sandbox.driver.deliver_to_replicas([url], fan_out=1)  # this turn: this replica
-                sent = await sandbox.people.say(f"<@U0BOT> {text}")
-                answers.append(
-                    await sandbox.calls.wait_for(
-                        "chat.postMessage",
-                        # The turn's reply (an action's result note may come first).
-                        where=lambda c, ts=sent.ts: (
-                            c.args.get("thread_ts") == ts
-                            and (c.args.get("metadata") or {}).get("event_type")
-                            == "switchboard_turn"
-                        ),
-                        timeout=20,
-                    )
-                )
+            # The first turn: the model's answer streams into the thread (replicas run with
+            # streamed answers on, as the command's default).
+            sandbox.driver.deliver_to_replicas([urls[0]], fan_out=1)  # this turn: this replica
+            first = await sandbox.people.say("<@U0BOT> deploy: hello")
+            started = await sandbox.calls.wait_for(
+                "chat.startStream", where=lambda c: c.args.get("thread_ts") == first.ts, timeout=20
+            )
+            stream_ts = started.response["ts"]
+            await sandbox.calls.wait_for(
+                "chat.stopStream", where=lambda c: c.args.get("ts") == stream_ts, timeout=20
+            )
+            streamed = sandbox.streams.get(str(stream_ts))
+            # The second turn, on the other replica: no model call, so a posted reply.
+            sandbox.driver.deliver_to_replicas([urls[1]], fan_out=1)
+            second = await sandbox.people.say("<@U0BOT> deploy: status of web")
+            refused = await sandbox.calls.wait_for(
+                "chat.postMessage",
+                # The turn's reply (an action's result note may come first).
+                where=lambda c: (
+                    c.args.get("thread_ts") == second.ts
+                    and (c.args.get("metadata") or {}).get("event_type") == "switchboard_turn"
+                ),
+                timeout=20,
+            )
             for process in processes:
                 assert await process.terminate() == 0
             turns = [sum(1 for e in p.logs if e.get("event") == "turn_routed") for p in processes]
     assert turns == [1, 1]  # each replica answered one of the two turns
-    assert "first answer" in answers[0].args["text"]
-    assert "budget is spent" in str(answers[1].args["blocks"])
+    assert streamed is not None and "first answer" in streamed.text
+    assert "budget is spent" in str(refused.args["blocks"])
     assert len(llm.requests) == 1
