@@ -97,8 +97,35 @@ def test_scripted_demo_prints_the_transcript(tmp_path: Path) -> None:
     assert "alice> hello" in out
     assert "I did not find an agent for 'hello'" in out
     assert "alice> /ops help" in out
-    assert out.count("switchboard> ") == 2
+    said = [line for line in out.splitlines() if line.startswith("switchboard> ")]
+    assert [line for line in said if not line.startswith("switchboard> (status: ")] == [
+        said[-2],
+        said[-1],
+    ]  # the answer and /ops help's; the rest is the status line as the turn went
+    assert "switchboard> (status: switchboard is asking the help agent…)" in said
     assert (tmp_path / "var" / "demo.db").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--model", "openai:gpt-4o-mini"], {}, "set OPENAI_API_KEY"),
+        (["--model", "local:llama"], {}, "needs --base-url"),
+        (["--base-url", "http://127.0.0.1:9/v1"], {}, "--base-url needs --model"),
+        (
+            ["--model", "ollama:x"],
+            {"SWITCHBOARD_CONFIG": str(REPO / "examples" / "switchboard.yaml")},
+            "declare the provider",
+        ),
+    ],
+)
+def test_demo_refuses_a_model_it_cannot_use_with_one_line(
+    tmp_path: Path, args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = _run("demo", *args, env=env, cwd=tmp_path, timeout=30)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "var").exists()  # nothing started
 
 
 async def test_sandbox_command_serves_the_web_api(tmp_path: Path) -> None:

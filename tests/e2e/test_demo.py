@@ -1,0 +1,47 @@
+"""``switchboard demo --script``: the scripted model's tour, played through the real app."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from bot.cli.demo import run_demo
+from bot.cli.demo.tour import LONG_ANSWER
+from bot.config import Settings
+
+TOUR = """\
+status of api
+/new
+deploy api to prod
+/as bob
+/approve
+/new
+/as alice
+explain the deploy process
+/stop
+"""
+
+
+async def test_the_tour_shows_a_tool_result_a_plan_ticking_over_a_stream_and_stop(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "tour.txt"
+    script.write_text(TOUR)
+    settings = Settings.model_validate({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/d.db"})
+    out = io.StringIO()
+    assert await run_demo(settings, script=script, out=out, environ={}) == 0
+    transcript = out.getvalue()
+    # The status line, as the turn goes.
+    assert "(status: switchboard is asking the deploy agent…)" in transcript
+    # The read-only tool's result, at once, as a plan of two tasks.
+    assert "[✓] Run `status` → HTTP 200" in transcript
+    # The deploy: waiting on the approval, then approved and run.
+    assert "[…] Approval (0 of 1 approvals)" in transcript
+    assert "[✓] Approval (1 of 1 approvals) — Approved by <@U0BOB>" in transcript
+    assert "[✓] Run `deploy` → HTTP 201" in transcript
+    # The long answer streamed, stopped part-way, with who stopped it.
+    stopped = transcript[transcript.index("alice> /stop") :]
+    assert "(alice clicked Stop)" in stopped
+    assert "Stopped by <@U0ALICE>" in stopped
+    assert LONG_ANSWER[:20] in stopped and LONG_ANSWER not in transcript
+    assert "no answer within" not in transcript
