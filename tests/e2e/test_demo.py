@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from bot.cli.demo import run_demo
 from bot.cli.demo.tour import LONG_ANSWER
 from bot.config import Settings
@@ -45,3 +47,17 @@ async def test_the_tour_shows_a_tool_result_a_plan_ticking_over_a_stream_and_sto
     assert "Stopped by <@U0ALICE>" in stopped
     assert LONG_ANSWER[:20] in stopped and LONG_ANSWER not in transcript
     assert "no answer within" not in transcript
+
+
+async def test_without_an_llm_sdk_the_demo_runs_on_rules_and_the_card_still_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.cli.demo.run.sdk_installed", lambda name: False)
+    script = tmp_path / "rules.txt"
+    script.write_text("deploy api to prod\nexplain the deploy process\n")
+    settings = Settings.model_validate({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/d.db"})
+    out = io.StringIO()
+    assert await run_demo(settings, script=script, out=out, environ={}) == 0
+    transcript = out.getvalue()
+    assert "[…] Approval (0 of 1 approvals)" in transcript  # the rules planner's proposal
+    assert LONG_ANSWER[:20] not in transcript  # no scripted model behind the deploy agent

@@ -1,9 +1,10 @@
 """``switchboard demo --model PROVIDER:MODEL``: the model the demo's agents plan with.
 
 Without ``--model`` the demo's deploy agent plans with a scripted model (:mod:`.tour`); with
-it, the deploy, incident, oncall and knowledge agents plan with the named model and the rules
-planner remains their fallback. The example config is the demo's only config: with
-``SWITCHBOARD_CONFIG`` set, declare providers in that file instead.
+it, the deploy agent plans and the knowledge agent composes its answers with the named model,
+the rules planner remaining their fallback (the other agents answer with rules). The example
+config is the demo's only config: with ``SWITCHBOARD_CONFIG`` set, declare providers in that
+file instead.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any, Literal
 
 __all__ = ["MODEL_AGENTS", "DemoModel", "ModelChoiceError", "parse_model", "with_model"]
 
-MODEL_AGENTS = ("deploy", "incident", "oncall", "knowledge")
-"""The agents that plan with ``--model`` (help and memory answer without one)."""
+MODEL_AGENTS = ("deploy", "knowledge")
+"""The agents that use ``--model`` (the others answer with rules: docs/agents.md)."""
 
 PROVIDER_NAME = "demo"
 

@@ -107,13 +107,18 @@ async def run_demo(
     return exit_code
 
 
+def sdk_installed(name: str) -> bool:
+    """Whether the LLM SDK ``name`` (an optional extra) can be imported."""
+    return importlib.util.find_spec(name) is not None
+
+
 async def _tour_model(stack: contextlib.AsyncExitStack) -> tuple[DemoModel | None, str]:
     """The scripted model on loopback, if an LLM SDK is installed to talk to it."""
     from bot.cli.demo.tour import tour_step
     from sandbox.llm_server import ScriptedLLMServer
 
     kinds: tuple[Literal["openai", "anthropic"], ...] = ("openai", "anthropic")
-    kind = next((k for k in kinds if importlib.util.find_spec(k)), None)
+    kind = next((k for k in kinds if sdk_installed(k)), None)
     if kind is None:
         return None, "rules planner; pip install -e '.[openai]' for the scripted model's tour"
     server: ScriptedLLMServer = await stack.enter_async_context(
