@@ -12,8 +12,12 @@ was shown stops the streaming. When the turn ends the stream is stopped with the
 answer, the footer, the feedback buttons and the trace id; if what was streamed is not how
 the answer ends (a lesser planner answered, the text was redacted after it was shown) or
 Slack expired the stream, the message is replaced with the whole answer (``chat.update``).
-Nothing is lost and nothing is posted twice. A stream Slack refuses to start leaves the
-reply to be posted as before; a stopped turn keeps what was shown, with a note.
+Nothing is lost and nothing is posted twice. A stream Slack refuses to start (an old
+workspace, agent features off, a token or a method it will not take) falls back to a message
+posted with the first words and updated (``chat.update``) at most every
+:data:`UPDATE_EVERY` seconds as the text grows; the turn's end makes it the whole reply. If
+even that is refused, the reply is posted as before. A stopped turn keeps what was shown,
+with a note.
 """
 
 from __future__ import annotations
@@ -37,22 +41,29 @@ from agents.turns.progress import TaskUpdate
 from handlers.blocks import reply_metadata, reply_tail_blocks
 from handlers.delivery import Delivery
 
-__all__ = ["FLUSH_EVERY", "AnswerStream"]
+__all__ = ["FLUSH_EVERY", "UPDATE_EVERY", "AnswerStream"]
 
 log = structlog.get_logger(__name__)
 
 FLUSH_EVERY = 1.0
 """Seconds after which buffered text is sent even if the buffer is not full (a slow model
 still shows progress; at most one append a second stays within ``appendStream``'s tier)."""
+UPDATE_EVERY = 1.5
+"""Seconds between two ``chat.update`` calls of an answer growing without a stream (the
+method's tier allows about 50 a minute per workspace; this leaves room for other turns)."""
 _BUFFER = 256  # characters per append: the SDK's default, well within the methods' limits
 
 
 def _settled(text: str, start: int) -> int:
-    """Where the words that can no longer change end: after ``text``'s last whitespace (at
-    or past ``start``); ``start`` when the only new text is the word still being written."""
+    """Where the words that can no longer change end: before the whitespace that follows
+    ``text``'s last finished word (at or past ``start``); ``start`` when the only new text is
+    the word still being written. The whitespace waits for the next word, so what was sent
+    never ends in whitespace that the stripped final answer would not have."""
     for index in range(len(text) - 1, start - 1, -1):
         if text[index].isspace():
-            return index + 1
+            while index > start and text[index - 1].isspace():
+                index -= 1
+            return index
     return start
 
 
@@ -81,11 +92,15 @@ class AnswerStream:
         self._stream: AsyncChatStream | None = None
         self._broken = False
         self._flushed_at: float | None = None
+        self._posted: str | None = None  # the growing message, when Slack would not stream
+        self._unstreamable = False  # Slack refused to start the stream
 
     @property
     def ts(self) -> str | None:
-        """The streamed message's ts, once it started."""
-        return self._stream.ts if self._stream is not None else None
+        """The message's ts, once the stream started (or the growing message was posted)."""
+        if self._stream is not None and self._stream.ts is not None:
+            return self._stream.ts
+        return self._posted
 
     async def text(self, piece: str) -> None:
         """Take the next piece; stream what can no longer change."""
@@ -98,17 +113,22 @@ class AnswerStream:
             self._broken = True
             return
         cut = _settled(ready, len(self._sent))
-        if cut > len(self._sent):
+        if cut > len(self._sent) and not self._unstreamable:
             now = asyncio.get_running_loop().time()
             due = self._flushed_at is None or now - self._flushed_at >= FLUSH_EVERY
             # chunks=[] makes the SDK send now instead of filling its buffer first.
             flush: dict[str, Any] = {"chunks": []} if due else {}
             await self._append(markdown_text=ready[len(self._sent) : cut], **flush)
-            self._sent = ready[:cut]
+            if not self._unstreamable:
+                self._sent = ready[:cut]
+                return
+        if cut > len(self._sent):  # Slack would not stream: the text grows in a message
+            await self._grow(ready[:cut])
 
     async def task(self, update: TaskUpdate) -> None:
-        """Show a task of the plan (it replaces its earlier state)."""
-        if not self._possible or self._broken:
+        """Show a task of the plan (it replaces its earlier state); only a stream shows
+        tasks (the status line still says what the turn does)."""
+        if not self._possible or self._broken or self._unstreamable:
             return
         sources = [UrlSourceElement(url=s.url, text=s.text) for s in update.sources]
         chunk = TaskUpdateChunk(
@@ -121,8 +141,17 @@ class AnswerStream:
         await self._append(chunks=[chunk])
 
     async def finish(self, outbound: Outbound) -> str | None:
-        """Make the stream the turn's reply; its ts, or None when the reply must be posted
-        (nothing streamed, or the reply is an approval card)."""
+        """Make the stream (or the growing message) the turn's reply; its ts, or None when
+        the reply must be posted (nothing shown, or the reply is an approval card)."""
+        if outbound.outcome == "stopped" and self._sent:
+            # What was shown stays, and the note says who stopped it.
+            shown = Reply(text=self._sent, note=outbound.reply.text)
+            outbound = replace(outbound, reply=shown)
+        if self._posted is not None:
+            if outbound.reply.approval_id is not None:
+                return None  # the card is posted on its own; the words before it stay
+            await self._replace(self._posted, outbound)
+            return self._posted
         stream = self._stream
         if stream is None or stream.ts is None:
             return None
@@ -130,10 +159,6 @@ class AnswerStream:
         if outbound.reply.approval_id is not None:
             await self._stop(stream)  # the card is posted on its own, where votes update it
             return None
-        if outbound.outcome == "stopped" and self._sent:
-            # What was streamed stays, and the note says who stopped it.
-            shown = Reply(text=self._sent, note=outbound.reply.text)
-            outbound = replace(outbound, reply=shown)
         final = outbound.reply.text  # the note ends the message in the tail blocks
         fits = not self._broken and final.startswith(self._sent) and _plain(outbound)
         rest = final[len(self._sent) :] if fits else ""
@@ -163,8 +188,42 @@ class AnswerStream:
             if not started and self._stream.ts is not None:
                 await self._started(self._stream.ts)
         except SlackApiError as exc:
-            log.info("stream_interrupted", error=_error(exc), started=self.ts is not None)
-            self._broken = True
+            started = self._stream is not None and self._stream.ts is not None
+            log.info("stream_interrupted", error=_error(exc), started=started)
+            if started:
+                self._broken = True  # the end replaces what was streamed
+                return
+            self._unstreamable = True  # no stream: the text grows in a posted message
+
+    async def _grow(self, text: str) -> None:
+        """Without a stream: post ``text`` as the answer so far, or update the posted
+        message with it when :data:`UPDATE_EVERY` has passed (else wait for more)."""
+        now = asyncio.get_running_loop().time()
+        last = self._flushed_at
+        if self._posted is not None and last is not None and now - last < UPDATE_EVERY:
+            return
+        inbound = self._inbound
+        try:
+            if self._posted is None:
+                response = await self._client.chat_postMessage(
+                    channel=inbound.channel_id,
+                    thread_ts=inbound.thread_ts,
+                    text=text,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+                self._posted = str(response["ts"])
+                await self._started(self._posted)
+            else:
+                await self._client.chat_update(
+                    channel=inbound.channel_id, ts=self._posted, text=text
+                )
+        except SlackApiError as exc:
+            log.info("answer_not_grown", error=_error(exc), posted=self._posted is not None)
+            self._broken = True  # the end posts (or replaces with) the whole answer
+            return
+        self._sent = text
+        self._flushed_at = now
 
     async def _stop(self, stream: AsyncChatStream, **final: Any) -> bool:
         try:

@@ -4,6 +4,7 @@ channel thread), a stream Slack expired mid-answer, a stream Slack refused, and 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -143,23 +144,53 @@ async def test_a_stream_slack_expired_mid_answer_loses_nothing_and_doubles_nothi
     assert sandbox.calls.count("chat.update") == 1
 
 
-async def test_a_refused_stream_falls_back_to_posting_the_same_answer(
+async def test_a_refused_stream_falls_back_to_a_message_that_grows_into_the_same_answer(
     sandbox: SlackSandbox, live_bot: Bot, llm: ScriptedLLMServer
 ) -> None:
-    """Slack refuses ``chat.startStream``: the answer is posted as a message instead, the
-    same final text, with its feedback buttons."""
+    """Slack refuses ``chat.startStream``: the first words are posted as a message, which
+    ``chat.update`` grows as the model writes (not more than once every 1.5 s) and the turn's
+    end makes the whole answer, with its feedback buttons; one message, never a second."""
     sandbox.faults.inject(
         "chat.startStream", Fault(kind="status", status=200, error="not_allowed_token_type")
     )
-    llm.script(reply(ANSWER, stream=Streaming(piece_size=30)))
+    llm.script(reply(ANSWER, stream=Streaming(piece_size=8, interval=0.2)))
     sent = await sandbox.people.say("<@U0BOT> deploy: how do deploys work?", user="U0ALICE")
     posted = await sandbox.calls.wait_for(
         "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=10
     )
     await live_bot.idle()
-    assert posted.args["text"] == ANSWER
-    assert any(b["type"] == "context_actions" for b in posted.args["blocks"])
+    ts = str(posted.response["ts"])
+    assert ANSWER.startswith(posted.args["text"]) and posted.args["text"] != ANSWER
+    updates = [c for c in sandbox.calls.for_method("chat.update") if c.args.get("ts") == ts]
+    growing = [c.args["text"] for c in updates[:-1]]
+    assert growing and all(ANSWER.startswith(text) for text in growing)  # it grew in place
+    final = _stored(sandbox, "C0GENERAL", ts)
+    assert final["text"] == ANSWER
+    assert any(b["type"] == "context_actions" for b in final["blocks"])
+    assert final["metadata"]["event_type"] == "switchboard_turn"
+    assert _posted_in(sandbox, sent.ts) == [posted.args["text"]]  # one message, no second
     assert sandbox.streams.in_thread("C0GENERAL", sent.ts) == []
+    times = [posted.at] + [c.at for c in updates[:-1]]
+    assert all(b - a >= 1.4 for a, b in itertools.pairwise(times))  # UPDATE_EVERY apart
+
+
+async def test_when_slack_refuses_the_stream_and_the_post_the_reply_is_posted_whole(
+    sandbox: SlackSandbox, live_bot: Bot, llm: ScriptedLLMServer
+) -> None:
+    """Neither a stream nor the growing message: the answer is posted once at the end."""
+    sandbox.faults.inject(
+        "chat.startStream", Fault(kind="status", status=200, error="not_allowed_token_type")
+    )
+    sandbox.faults.inject("chat.postMessage", Fault(kind="status", status=200, error="fatal_error"))
+    llm.script(reply(ANSWER, stream=Streaming(piece_size=30)))
+    sent = await sandbox.people.say("<@U0BOT> deploy: how do deploys work?", user="U0ALICE")
+    await live_bot.idle()
+    posted = [
+        c
+        for c in sandbox.calls.for_method("chat.postMessage")
+        if c.args.get("thread_ts") == sent.ts and c.response.get("ok")
+    ]
+    assert [c.args["text"] for c in posted] == [ANSWER]
 
 
 async def test_stop_mid_stream_cancels_the_model_call_and_says_who_stopped(

@@ -49,6 +49,9 @@ class _Slack:
     async def chat_update(self, **kwargs: Any) -> dict[str, Any]:
         return await self._call("chat.update", kwargs)
 
+    async def chat_postMessage(self, **kwargs: Any) -> dict[str, Any]:
+        return await self._call("chat.postMessage", kwargs)
+
     def methods(self) -> list[str]:
         return [method for method, _ in self.calls]
 
@@ -148,12 +151,30 @@ async def test_an_answer_that_ended_differently_replaces_what_was_streamed() -> 
     assert update["text"].startswith("`deploy` needs approval.")
 
 
-async def test_a_stream_slack_refuses_leaves_the_reply_to_be_posted() -> None:
-    """startStream refused (an old workspace): nothing streamed, the caller posts."""
+async def test_a_stream_slack_refuses_becomes_a_message_the_end_makes_whole() -> None:
+    """startStream refused (an old workspace): the first words are posted, and the turn's
+    end replaces them with the whole answer (updates in between wait 1.5 s)."""
     slack = _Slack(chat_startStream="not_allowed")
     stream = await _stream(slack, ANSWER)
+    assert await stream.finish(_outbound(ANSWER)) == "9.9"
+    assert slack.methods() == ["chat.startStream", "chat.postMessage", "chat.update"]
+    first = slack.calls[1][1]
+    assert ANSWER.startswith(first["text"]) and first["thread_ts"] == "1.1"
+    assert slack.calls[2][1]["text"] == ANSWER and slack.calls[2][1]["blocks"]
+
+
+async def test_without_a_stream_an_approval_card_leaves_the_words_before_it() -> None:
+    slack = _Slack(chat_startStream="not_allowed")
+    stream = await _stream(slack, ANSWER)
+    assert await stream.finish(_outbound("`deploy` needs approval.", approval_id="a1")) is None
+    assert slack.methods() == ["chat.startStream", "chat.postMessage"]
+
+
+async def test_when_the_message_is_refused_too_the_reply_is_left_to_be_posted() -> None:
+    slack = _Slack(chat_startStream="not_allowed", chat_postMessage="fatal_error")
+    stream = await _stream(slack, ANSWER)
     assert await stream.finish(_outbound(ANSWER)) is None
-    assert slack.methods() == ["chat.startStream"]
+    assert slack.methods() == ["chat.startStream", "chat.postMessage"]
 
 
 @pytest.mark.parametrize("source", ["command"])
@@ -173,6 +194,16 @@ async def test_an_approval_card_is_posted_on_its_own_after_the_stream_stops() ->
     assert slack.methods()[-1] == "chat.stopStream"
 
 
+async def test_an_answer_ending_in_a_newline_ends_the_stream_without_a_repair() -> None:
+    """The model's text ends with whitespace the reply strips: the stream still ends as the
+    reply, with no ``chat.update`` to replace it."""
+    slack = _Slack()
+    stream = await _stream(slack, ANSWER + "\n\n")
+    assert await stream.finish(_outbound(ANSWER)) == "9.9"
+    assert slack.streamed() == ANSWER
+    assert "chat.update" not in slack.methods()
+
+
 async def test_the_stream_starts_with_the_first_finished_words() -> None:
     """Nothing is sent while the first word is being written; the first finished words
     start the stream at once; what follows within the second waits for the buffer."""
@@ -182,7 +213,7 @@ async def test_the_stream_starts_with_the_first_finished_words() -> None:
     assert slack.calls == []
     await stream.text("ys to pr")
     assert slack.methods() == ["chat.startStream"]
-    assert slack.streamed() == "Deploys to "
+    assert slack.streamed() == "Deploys to"  # the space waits for the next word
     await stream.text("od need an")
     assert slack.methods() == ["chat.startStream"]  # buffered, not another call
     await stream.finish(_outbound("Deploys to prod need an approver."))
