@@ -58,7 +58,9 @@ from sandbox.llm_server import ScriptedLLMServer
 from sandbox.llm_steps import Streaming, reply
 
 Mode = Literal["live", "baseline"]
-Path_ = Literal["model", "rules"]
+TurnPath = Literal["model", "rules"]
+MODES: tuple[Mode, ...] = ("live", "baseline")
+PATHS: tuple[TurnPath, ...] = ("model", "rules")
 
 USER = "U0ALICE"
 LLM_KEY = "sk-bench-" + secrets.token_hex(8)
@@ -67,11 +69,12 @@ QUESTION = {"model": "deploy: how do deploys work?", "rules": "help"}
 GOAL_SIGNAL_P95_MS = 300.0
 GOAL_TOKEN_P95_MS = 50.0
 _STREAM_CALLS = ("chat.startStream", "chat.appendStream", "chat.stopStream")
-_WORDS = (
+_PROSE = (
     "Deploys go through an approval card: a second engineer approves, then the job runs once "
     "and its result is posted in the thread where it was asked. Rollbacks need two approvers "
     "and never the person who asked; a status check runs at once because it only reads."
-).split()
+)
+_WORDS = _PROSE.split()
 
 CONFIG = """
 version: 1
@@ -124,7 +127,7 @@ class Turn:
     """What one turn showed, in ms from its delivery (the signed POST leaving the sandbox)."""
 
     mode: Mode
-    path: Path_
+    path: TurnPath
     length: int | None
     signal_ms: float | None  # first assistant.threads.setStatus or reactions.add
     first_text_ms: float | None  # first stream call carrying text, or the posted reply
@@ -212,7 +215,7 @@ class Bench:
         self.pace = pace
         self.timeout = timeout
 
-    async def turn(self, bot: Bot, path: Path_, length: int | None) -> Turn:
+    async def turn(self, bot: Bot, path: TurnPath, length: int | None) -> Turn:
         """One message in a new assistant thread, measured (see the module docstring)."""
         sandbox, llm = self.sandbox, self.llm
         sandbox.driver.request_url = bot.url
@@ -256,7 +259,7 @@ class Bench:
     def _measure(
         self,
         mode: Mode,
-        path: Path_,
+        path: TurnPath,
         length: int | None,
         calls: Sequence[ApiCall],
         sent_at: float,
@@ -358,10 +361,16 @@ def per_length(turns: Sequence[Turn]) -> dict[str, Any]:
             "stream_calls": statistics.median(t.stream_calls for t in same),
             "appends": statistics.median(t.calls.get("chat.appendStream", 0) for t in same),
             "by_method": {m: round(n / len(same), 2) for m, n in sorted(methods.items())},
-            "done_ms": statistics.median(_values(same, "done_ms")),
+            "visible_ms": _median(_values(same, "visible_ms")),
+            "signals": sum(1 for t in same if t.signal_ms is not None),
+            "done_ms": _median(_values(same, "done_ms")),
             "failed_calls": sum(t.failed_calls for t in same),
         }
     return rows
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
 
 
 def ratio(ours: float | None, theirs: float | None) -> float | None:
@@ -372,15 +381,15 @@ def figures(turns: Sequence[Turn]) -> dict[str, Any]:
     """Every figure of the run (see README: what each figure means)."""
     latency_turns = [t for t in turns if t.length in (None, SHORT)]
 
-    def of(mode: Mode, path: Path_, pool: Sequence[Turn]) -> list[Turn]:
+    def of(mode: Mode, path: TurnPath, pool: Sequence[Turn]) -> list[Turn]:
         return [t for t in pool if t.mode == mode and t.path == path]
 
     result: dict[str, Any] = {"latency": {}, "lengths": {}, "ratios": {}}
-    for mode in ("live", "baseline"):
-        for path in ("model", "rules"):
+    for mode in MODES:
+        for path in PATHS:
             result["latency"][f"{mode}/{path}"] = latency(of(mode, path, latency_turns))
         result["lengths"][mode] = per_length(of(mode, "model", turns))
-    for path in ("model", "rules"):
+    for path in PATHS:
         live, base = result["latency"][f"live/{path}"], result["latency"][f"baseline/{path}"]
         result["ratios"][path] = {
             f"{name}_{q}": ratio(live[name][q], base[base_name][q])
@@ -394,6 +403,7 @@ def figures(turns: Sequence[Turn]) -> dict[str, Any]:
     for length, row in result["lengths"]["live"].items():
         base_row = result["lengths"]["baseline"].get(length)
         if base_row is not None:
+            row["visible_vs_baseline"] = ratio(row["visible_ms"], base_row["visible_ms"])
             row["done_vs_baseline"] = ratio(row["done_ms"], base_row["done_ms"])
     signal = result["latency"]["live/model"]["signal_ms"]["p95"]
     rules_signal = result["latency"]["live/rules"]["signal_ms"]["p95"]
@@ -461,7 +471,8 @@ def report(config: dict[str, Any], env: dict[str, Any], result: dict[str, Any]) 
     print("Slack calls per model answer (medians), by answer length:")
     header = (
         f"{'bot':<9} {'chars':>6} {'answers':>7} {'calls':>6} {'stream':>7} {'appends':>8} "
-        f"{'done ms':>9} {'vs base':>8}  by method (mean per answer)"
+        f"{'visible ms':>11} {'vs base':>8} {'done ms':>9} {'vs base':>8}  "
+        "by method (mean per answer)"
     )
     print(header)
     print("-" * len(header))
@@ -470,7 +481,8 @@ def report(config: dict[str, Any], env: dict[str, Any], result: dict[str, Any]) 
             methods = ", ".join(f"{m} {n:g}" for m, n in row["by_method"].items())
             print(
                 f"{mode:<9} {length:>6} {row['answers']:>7} {row['calls']:>6g} "
-                f"{row['stream_calls']:>7g} {row['appends']:>8g} {row['done_ms']:>9.0f} "
+                f"{row['stream_calls']:>7g} {row['appends']:>8g} {_f(row['visible_ms']):>11} "
+                f"{_f(row.get('visible_vs_baseline'), 3):>8} {_f(row['done_ms'], 0):>9} "
                 f"{_f(row.get('done_vs_baseline'), 3):>8}  {methods}"
             )
     print()
@@ -532,16 +544,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ):
             bots: list[Bot] = []
             try:
-                for mode in ("live", "baseline"):
+                for mode in MODES:
                     bots.append(await Bot.start(mode, sandbox, llm, Path(tmp) / f"{mode}.db"))
                 bench = Bench(sandbox, llm, pace=pace, timeout=args.turn_timeout)
                 for bot in bots:  # warm-up: first connections, first statements
-                    for path in ("model", "rules"):
+                    for path in PATHS:
                         await bench.turn(bot, path, SHORT)
                 began = time.monotonic()
                 for index in range(args.turns):
                     order = bots if index % 2 == 0 else bots[::-1]
-                    for path in ("model", "rules"):
+                    for path in PATHS:
                         for bot in order:
                             turns.append(
                                 await bench.turn(bot, path, SHORT if path == "model" else None)
