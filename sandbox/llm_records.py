@@ -97,8 +97,11 @@ class StreamRecord:
     Attributes:
         index: the position of its request in the server's ``requests``.
         pieces: the pieces sent before it ended.
+        first_piece_at: ``time.monotonic()`` just before the first piece was written (the
+            model's "first token", for latency figures); ``None`` when no piece was sent.
     """
 
     index: int
     pieces: int
     outcome: StreamOutcome
+    first_piece_at: float | None = None

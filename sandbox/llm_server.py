@@ -273,7 +273,7 @@ class ScriptedLLMServer(LocalServer):
             pass  # the client went away while we wrote: "disconnected"
         finally:
             # also on cancellation: the client closing the connection cancels this handler
-            self._streams.add(StreamRecord(index, player.pieces, outcome))
+            self._streams.add(StreamRecord(index, player.pieces, outcome, player.first_piece_at))
         return response
 
     def _authorized(self, request: web.Request) -> bool:

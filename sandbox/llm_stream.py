@@ -8,6 +8,7 @@ names (``after=2``: before the third), or after the last piece when there are fe
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 
 from aiohttp import web
@@ -39,6 +40,7 @@ class StreamPlayer:
         self._closing = closing
         self._on_hang = on_hang
         self.pieces = 0
+        self.first_piece_at: float | None = None
 
     async def play(
         self,
@@ -63,6 +65,8 @@ class StreamPlayer:
                 self.pieces += 1
             if self._closing.is_set():
                 return "closed"
+            if frame.piece and self.first_piece_at is None:
+                self.first_piece_at = time.monotonic()
             await response.write(frame.data)
         await response.write_eof()
         return "completed"

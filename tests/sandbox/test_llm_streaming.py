@@ -220,6 +220,28 @@ async def test_pieces_are_paced(server: ScriptedLLMServer, http: aiohttp.ClientS
     assert time.monotonic() - started >= 0.1
 
 
+async def test_the_first_piece_is_timed(
+    server: ScriptedLLMServer, http: aiohttp.ClientSession
+) -> None:
+    """A stream's record says when its first piece was written (before the pace's pauses);
+    a stream cut before any piece has no such time."""
+    server.script(
+        reply("a b c", stream=Streaming(interval=0.05)),
+        reply("a b", stream=Streaming(fault=drop_after(0))),
+    )
+    started = time.monotonic()
+    await openai_stream(http, server)
+    finished = time.monotonic()
+    url = f"{server.openai_base_url}/chat/completions"
+    with pytest.raises(aiohttp.ClientPayloadError):
+        async with http.post(url, json=OPENAI) as response:
+            await response.read()
+    paced, cut = await server.wait_for_streams(2)
+    assert paced.first_piece_at is not None
+    assert started <= paced.first_piece_at <= finished - 0.1  # two intervals came after it
+    assert (cut.pieces, cut.first_piece_at) == (0, None)
+
+
 async def test_error_before_the_stream_is_a_status(
     server: ScriptedLLMServer, http: aiohttp.ClientSession
 ) -> None:
