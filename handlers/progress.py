@@ -24,7 +24,7 @@ from handlers.delivery import Delivery
 from handlers.slack_calls import call_slack
 from handlers.streaming import AnswerStream
 
-__all__ = ["LOADING", "WORKING", "TurnWatch"]
+__all__ = ["LOADING", "STATUS_EVERY", "WORKING", "TurnWatch"]
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +32,11 @@ WORKING = "is working on it…"
 """The first status of every turn, shown as soon as its work starts."""
 LOADING = ("Reading your message…", "Finding the right agent…", "Checking what you may run…")
 """The loading messages Slack rotates under the first status."""
+STATUS_EVERY = 1.0
+"""Seconds a status shows before the next replaces it. Slack admits about one status a
+second per conversation; a turn's quick steps (routing, reading the thread) would otherwise
+spend its allowance in a burst nobody could read. A change within the second waits, and only
+the latest waiting status is shown, unless the answer comes first."""
 _PROGRESS, _DONE, _FAILED = "hourglass_flowing_sand", "white_check_mark", "warning"
 _STOPPED = "octagonal_sign"
 _TITLE = 80
@@ -53,6 +58,7 @@ class TurnWatch:
         stream: stream the answer into the thread as the model writes it.
         on_stream: told the streamed message's ts once it started (crash recovery finishes
             that message instead of posting another).
+        status_every: seconds between two statuses (:data:`STATUS_EVERY`).
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class TurnWatch:
         reaction_after: float | None,
         stream: bool = False,
         on_stream: Callable[[str], Awaitable[None]] | None = None,
+        status_every: float = STATUS_EVERY,
     ) -> None:
         self._client = client
         self._delivery = delivery
@@ -79,6 +86,12 @@ class TurnWatch:
             AnswerStream(client, inbound, delivery, on_start=on_stream) if stream else None
         )
         self._session = False
+        self._status_every = status_every
+        self._shown_at: float | None = None  # loop time the shown status was set
+        self._waiting: str | None = None  # the latest status waiting for its turn
+        self._wait: asyncio.TimerHandle | None = None
+        self._showing: asyncio.Task[None] | None = None
+        self._answered = False
 
     async def start(self) -> None:
         """Show the first signal: the status in the thread, else arm the reaction's timer.
@@ -91,12 +104,47 @@ class TurnWatch:
             self._timer = asyncio.get_running_loop().call_later(self._reaction_after, self._react)
 
     async def status(self, text: str) -> None:
-        """Show what the agent is doing now (once per change of text; not once the answer
-        streams: its message says enough)."""
-        if self._thread is None or self._refused or text == self._shown or self._streaming:
+        """Show what the agent is doing now: once per change of text, at most one status a
+        ``status_every`` (a change within it waits, and a later one replaces it), never
+        once the answer streams or is given: its message says enough."""
+        if self._thread is None or self._refused or self._streaming or self._answered:
             return
+        self._waiting = None
+        if text == self._shown:
+            return
+        loop = asyncio.get_running_loop()
+        due = 0.0 if self._shown_at is None else self._shown_at + self._status_every - loop.time()
+        if due > 0:
+            self._waiting = text
+            if self._wait is None:
+                self._wait = loop.call_later(due, self._show_waiting)
+            return
+        await self._show(text)
+
+    def _show_waiting(self) -> None:
+        self._wait = None
+        text, self._waiting = self._waiting, None
+        if text is None or text == self._shown or self._streaming or self._answered:
+            return
+        self._showing = asyncio.create_task(
+            self._show(text), name=f"status-{self._inbound.trace_id}"
+        )
+
+    async def _show(self, text: str) -> None:
         if await self._set_status(text):
             self._shown = text
+            self._shown_at = asyncio.get_running_loop().time()
+
+    async def _settle_status(self) -> None:
+        """No status after the answer: drop the waiting one, let one being set finish."""
+        self._answered = True
+        self._waiting = None
+        if self._wait is not None:
+            self._wait.cancel()
+            self._wait = None
+        if self._showing is not None:
+            await self._showing
+            self._showing = None
 
     async def task(self, update: TaskUpdate) -> None:
         """Show a task of the plan in the answer's stream (where answers stream)."""
@@ -111,6 +159,7 @@ class TurnWatch:
     async def answer(self, outbound: Outbound) -> str | None:
         """Make the streamed message the reply; its ts, or None when the reply is to be
         posted as usual (nothing streamed, or an approval card)."""
+        await self._settle_status()
         return await self._stream.finish(outbound) if self._stream is not None else None
 
     @property
@@ -122,6 +171,7 @@ class TurnWatch:
         the outcome; clear a status no posted reply cleared."""
         if self._timer is not None:
             self._timer.cancel()
+        await self._settle_status()
         shown = await self._reacting if self._reacting is not None else False
         if shown:
             await self._delivery.react(self._inbound, _PROGRESS, remove=True)

@@ -33,8 +33,8 @@ async def test_the_tour_shows_a_tool_result_a_plan_ticking_over_a_stream_and_sto
     out = io.StringIO()
     assert await run_demo(settings, script=script, out=out, environ={}) == 0
     transcript = out.getvalue()
-    # The status line, as the turn goes.
-    assert "(status: switchboard is asking the deploy agent…)" in transcript
+    # The status line, at once.
+    assert "(status: switchboard is working on it…)" in transcript
     # The read-only tool's result, at once, as a plan of two tasks.
     assert "[✓] Run `status` → HTTP 200" in transcript
     # The deploy: waiting on the approval, then approved and run.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agents.kernel.models import Inbound
+from agents.kernel.models import Inbound, Outbound, Reply
 from handlers.delivery import Delivery
 from handlers.progress import WORKING, TurnWatch
 from tests.agents.fakes import FakeClock
@@ -53,8 +53,16 @@ def _inbound(thread_ts: str | None = "1.1") -> Inbound:
     )
 
 
+def _outbound() -> Outbound:
+    return Outbound("t1", "T1", "C1", "1.1", "deploy", Reply(text="done"))
+
+
 def _watch(
-    client: _Client, *, thread_ts: str | None = "1.1", after: float | None = None
+    client: _Client,
+    *,
+    thread_ts: str | None = "1.1",
+    after: float | None = None,
+    every: float = 0.0,
 ) -> TurnWatch:
     delivery = Delivery(client)  # type: ignore[arg-type]
     return TurnWatch(
@@ -63,6 +71,7 @@ def _watch(
         _inbound(thread_ts),
         status=True,
         reaction_after=after,
+        status_every=every,
     )
 
 
@@ -78,6 +87,33 @@ async def test_the_status_says_what_the_agent_does_once_per_change() -> None:
     statuses = [args["status"] for _, args in client.calls]
     assert statuses == [WORKING, "is thinking…"]
     assert {(a["channel_id"], a["thread_ts"]) for _, a in client.calls} == {("C1", "1.1")}
+
+
+async def test_quick_steps_show_only_the_latest_status_a_second_after_the_first() -> None:
+    """Statuses within ``status_every`` of the shown one wait; a later one replaces the one
+    waiting; it is shown when its time comes."""
+    client = _Client()
+    watch = _watch(client, every=0.2)
+    await watch.start()
+    await watch.status("is asking the deploy agent…")
+    await watch.status("is reading the thread…")
+    await watch.status("is thinking…")
+    assert [args["status"] for _, args in client.calls] == [WORKING]
+    await asyncio.sleep(0.3)
+    await watch.finish("replied", posted=True)
+    assert [args["status"] for _, args in client.calls] == [WORKING, "is thinking…"]
+
+
+async def test_a_status_still_waiting_when_the_answer_comes_is_never_shown() -> None:
+    """The answer clears the status: one waiting for its turn is dropped, not shown after."""
+    client = _Client()
+    watch = _watch(client, every=0.2)
+    await watch.start()
+    await watch.status("is thinking…")
+    assert await watch.answer(_outbound()) is None
+    await asyncio.sleep(0.3)
+    await watch.finish("replied", posted=True)
+    assert [args["status"] for _, args in client.calls] == [WORKING]
 
 
 async def test_a_turn_that_posted_nothing_clears_its_status() -> None:
