@@ -102,7 +102,7 @@ def test_scripted_demo_prints_the_transcript(tmp_path: Path) -> None:
         said[-2],
         said[-1],
     ]  # the answer and /ops help's; the rest is the status line as the turn went
-    assert "switchboard> (status: switchboard is asking the help agent…)" in said
+    assert "switchboard> (status: switchboard is working on it…)" in said
     assert (tmp_path / "var" / "demo.db").is_file()
 
 
