@@ -75,6 +75,11 @@ class RuntimeOptions:
             (PostgreSQL only: on SQLite one process runs every turn).
         tracer_provider: an OpenTelemetry tracer provider (tests pass one with an in-memory
             exporter); default the global one, a no-op unless ``configure_tracing`` ran.
+        reply_deadline: how long after its message a reply Slack has not accepted is still
+            tried (then it is given up, logged ``reply_given_up``).
+        late_after: a reply delivered this long after its message says it is late.
+        first_retry: seconds before a reply Slack refused is first tried again (doubling up
+            to 15 s; the Web API gate holds each try while Slack is unreachable).
     """
 
     socket_mode: bool = False
@@ -90,6 +95,9 @@ class RuntimeOptions:
     clock: Clock | None = None
     environ: Mapping[str, str] | None = None
     tracer_provider: Any | None = None
+    reply_deadline: timedelta = timedelta(hours=6)
+    late_after: timedelta = timedelta(minutes=1)
+    first_retry: float = 1.0
 
 
 class WakingNotifier:
@@ -212,6 +220,9 @@ class Runtime:
             stream_answers=options.stream_answers,
             tracing=base.instruments.turns,
             live_client=slack.live,
+            reply_deadline=options.reply_deadline,
+            late_after=options.late_after,
+            first_retry=options.first_retry,
             running=RunningTurns(
                 database.stops if database.dialect == "postgresql" else None, clock=clock
             ),

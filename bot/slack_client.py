@@ -1,25 +1,42 @@
-"""The Slack Web API client: pointed at the configured base URL, with the SDK's retry handlers.
+"""The Slack Web API client: pointed at the configured base URL, with the SDK's retry handlers
+and one :class:`~bot.slack_gate.SlackGate` per workspace before every call.
 
-Retries are slack_sdk's built-in handlers (named here, in one place): a 429 waits for
-``Retry-After``; a 5xx or a dropped connection is retried with jittered backoff. Posting a
-reply twice is prevented one level up (replies carry their trace id in message metadata and
+Retries are slack_sdk's built-in handlers (named here, in one place): a 5xx or a dropped
+connection is retried with jittered backoff; a 429 waits for ``Retry-After``, and the window
+is shared through the gate, so no other call of that method goes inside it. While Slack is
+unreachable the gate lets one probe through at a time and holds the rest. Posting a reply
+twice is prevented one level up (replies carry their trace id in message metadata and
 recovery looks for it), which is what makes retrying ``chat.postMessage`` acceptable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-__all__ = ["RATE_LIMIT_RETRIES", "SlackConnection", "build_web_client", "retry_handlers"]
+from bot.slack_gate import SlackGate, method_of
+
+__all__ = [
+    "RATE_LIMIT_RETRIES",
+    "GatedWebClient",
+    "SlackConnection",
+    "build_web_client",
+    "retry_handlers",
+]
 
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
@@ -27,27 +44,118 @@ CONNECTION_ERROR_RETRIES = 2
 WEB_API_TIMEOUT_SECONDS = 10
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
-    """The retry policies every Web API call goes through."""
+def retry_after(headers: Any) -> float:
+    """Seconds a 429's ``Retry-After`` header asks for (1 when it is missing or unreadable)."""
+    for name, value in dict(headers or {}).items():
+        if str(name).lower() == "retry-after":
+            raw = value[0] if isinstance(value, list | tuple) and value else value
+            try:
+                return max(float(raw), 0.0)
+            except (TypeError, ValueError):
+                return 1.0
+    return 1.0
+
+
+class _SharedRateLimitHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler, with the window told to the gate and awaited through it (so
+    the retry goes when the window ends for every caller, not on a private timer)."""
+
+    def __init__(self, gate: SlackGate, *, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self._gate = gate
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error or RuntimeError("a 429 retry without a response")
+        method = method_of(request.url)
+        self._gate.rate_limited(method, retry_after(response.headers))
+        state.next_attempt_requested = True
+        await self._gate.admit(method)
+        state.increment_current_attempt()
+
+
+def retry_handlers(gate: SlackGate | None = None) -> list[AsyncRetryHandler]:
+    """The retry policies every Web API call goes through (a 429's window shared through
+    ``gate`` when given)."""
+    rate_limit = (
+        _SharedRateLimitHandler(gate, max_retry_count=RATE_LIMIT_RETRIES)
+        if gate is not None
+        else AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
+    )
     return [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        rate_limit,
         AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
         AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_ERROR_RETRIES),
     ]
 
 
+class GatedWebClient(AsyncWebClient):
+    """An ``AsyncWebClient`` whose every call passes the workspace's :class:`SlackGate`
+    first and tells it what came of the call.
+
+    Args:
+        gate: the workspace's gate (shared by every client of the workspace).
+        wait: wait at the gate (False: a closed gate raises
+            :class:`~bot.slack_gate.GateClosed` at once).
+    """
+
+    def __init__(self, *args: Any, gate: SlackGate, wait: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = gate
+        self._wait = wait
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        gate = self.gate
+        probe = await gate.admit(api_method, wait=self._wait)
+        try:
+            response = await super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            status = getattr(exc.response, "status_code", 200)
+            if status == 429:
+                gate.rate_limited(api_method, retry_after(exc.response.headers))
+            if isinstance(status, int) and status >= 500:
+                gate.failed(probe=probe)
+            else:
+                gate.passed(probe=probe)
+            raise
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            gate.failed(probe=probe)
+            raise
+        except BaseException:
+            gate.released(probe=probe)
+            raise
+        gate.passed(probe=probe)
+        return response
+
+
 def build_web_client(
-    *, token: str, base_url: str, session: aiohttp.ClientSession, retry: bool = True
+    *,
+    token: str,
+    base_url: str,
+    session: aiohttp.ClientSession,
+    retry: bool = True,
+    gate: SlackGate | None = None,
 ) -> AsyncWebClient:
     """An ``AsyncWebClient`` for ``base_url`` sharing ``session``, with the policies above
-    (``retry`` False: none, for calls whose failure has a better answer than waiting)."""
-    return AsyncWebClient(
-        token=token,
-        base_url=base_url,
-        session=session,
-        timeout=WEB_API_TIMEOUT_SECONDS,
-        retry_handlers=retry_handlers() if retry else [],
-    )
+    (``retry`` False: none, and the gate refuses instead of waiting, for calls whose failure
+    has a better answer than waiting); with ``gate``, every call passes it."""
+    options: dict[str, Any] = {
+        "token": token,
+        "base_url": base_url,
+        "session": session,
+        "timeout": WEB_API_TIMEOUT_SECONDS,
+        "retry_handlers": retry_handlers(gate) if retry else [],
+    }
+    if gate is None:
+        return AsyncWebClient(**options)
+    return GatedWebClient(gate=gate, wait=retry, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +164,17 @@ class SlackConnection:
 
     Attributes:
         client: every call that must reach Slack (retried on a 429, a 5xx, a dropped
-            connection).
+            connection; held at the gate while Slack is unreachable).
         live: what a person watches while a turn works (status, streamed text): never
-            retried, because a status that waits for a rate limit is worse than none and a
-            stream Slack refused falls back to posting the answer.
+            retried nor held, because a status that waits for a rate limit is worse than
+            none and a stream Slack refused falls back to posting the answer.
+        gate: the workspace's rate-limit windows and reachability, shared by both.
     """
 
     session: aiohttp.ClientSession
     client: AsyncWebClient
     live: AsyncWebClient
+    gate: SlackGate
 
     @classmethod
     def open(
@@ -76,8 +186,12 @@ class SlackConnection:
     ) -> SlackConnection:
         """A session (its calls observed by ``trace_configs``) and a client for ``base_url``."""
         session = aiohttp.ClientSession(trace_configs=trace_configs)
+        gate = SlackGate()
         return cls(
             session,
-            build_web_client(token=token, base_url=base_url, session=session),
-            build_web_client(token=token, base_url=base_url, session=session, retry=False),
+            build_web_client(token=token, base_url=base_url, session=session, gate=gate),
+            build_web_client(
+                token=token, base_url=base_url, session=session, retry=False, gate=gate
+            ),
+            gate,
         )

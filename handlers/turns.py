@@ -2,7 +2,11 @@
 
 The runner owns every background task it starts, bounds how many run at once, and drains
 them on shutdown. A delivery that was claimed but not finished stays ``claimed`` in storage
-and is picked up by :meth:`TurnRunner.recover` (at start, and periodically).
+and is picked up by :meth:`TurnRunner.recover` (at start, and periodically). A reply Slack
+did not accept is kept and tried again (``handlers/redelivery.py``) until it is delivered or
+``reply_deadline`` has passed since the message came: a bound in hours, not attempts (a turn
+that keeps crashing before it has a reply is bounded by ``max_attempts``). A reply delivered
+``late_after`` or more after its message says it is late.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
@@ -23,6 +28,7 @@ from agents.turns.turns import Turns
 from handlers.bookkeeping import Bookkeeping
 from handlers.delivery import Delivery
 from handlers.progress import TurnWatch
+from handlers.redelivery import Redeliveries
 from handlers.slack_calls import PERMANENT_ERRORS
 from handlers.stopping import RunningTurns
 
@@ -43,6 +49,16 @@ def _untraced(_outbound: Outbound) -> None:
     return None
 
 
+class _Behind(Exception):
+    """The reply waits: an earlier reply of its thread is still due."""
+
+
+def late_note(late: timedelta) -> str:
+    """What a reply delivered ``late`` after its message says about it."""
+    minutes = max(1, round(late.total_seconds() / 60))
+    return f"This answer is {minutes} min late: Slack could not be reached when it was ready."
+
+
 class TurnRunner:
     """Runs turns in tracked background tasks."""
 
@@ -60,14 +76,23 @@ class TurnRunner:
         tracing: TurnTracing | None = None,
         running: RunningTurns | None = None,
         live_client: AsyncWebClient | None = None,
+        reply_deadline: timedelta = timedelta(hours=6),
+        late_after: timedelta = timedelta(minutes=1),
+        first_retry: float = 1.0,
     ) -> None:
         """``progress_after``: seconds of work before a ⏳ reaction where no status line can
         be shown (None: never); ``live_status``: show the status line in the turn's thread;
         ``stream_answers``: stream a model's answer into the thread as it is written;
         ``running``: where Stop finds the turns (default: this process's alone);
         ``live_client``: the client for what a person watches (status, streamed text), one
-        that does not retry (default: the delivery's)."""
+        that does not retry (default: the delivery's); ``reply_deadline``: how long after
+        its message a reply Slack has not accepted is still tried; ``late_after``: from when
+        a delivered reply says it is late; ``first_retry``: seconds before a refused reply is
+        first tried again."""
         self._live_client = live_client
+        self._reply_deadline = reply_deadline
+        self._late_after = late_after
+        self._redeliveries = Redeliveries(self._retry, first_retry=first_retry)
         self.running = running if running is not None else RunningTurns(None, clock=book.clock)
         self._turns = turns
         self._book = book
@@ -85,6 +110,14 @@ class TurnRunner:
     def in_flight(self) -> int:
         """How many turns are running or waiting for a slot."""
         return len(self._tasks)
+
+    @property
+    def owed(self) -> int:
+        """How many replies Slack has not accepted yet and wait for another try here."""
+        return len(self._redeliveries)
+
+    def _retry(self, inbound: Inbound, response_url: str | None) -> None:
+        self._start(inbound, response_url=response_url, recovering=True)
 
     def submit(self, inbound: Inbound, *, response_url: str | None = None) -> None:
         """Start processing a claimed delivery in the background and return at once."""
@@ -120,6 +153,7 @@ class TurnRunner:
         Returns:
             How many were cancelled (they stay claimed and are recovered on the next start).
         """
+        self._redeliveries.cancel()  # still claimed: the next start recovers them
         pending = set(self._tasks)
         if not pending:
             return 0
@@ -137,20 +171,27 @@ class TurnRunner:
             channel_id=inbound.channel_id,
             user_id=inbound.user_id,
         )
+        due = self._redeliveries
         try:
             async with self._slots:
                 await self._process(inbound, response_url=response_url, recovering=recovering)
+        except _Behind:
+            due.later(inbound, response_url)
         except SlackApiFailure as exc:
             if exc.error in PERMANENT_ERRORS:
                 log.error("reply_failed", method=exc.method, error=exc.error, permanent=True)
                 await self._book.finish(inbound, failed=True)
+                due.delivered(inbound)  # given up: the thread's next reply goes
             else:
                 log.warning("reply_failed", method=exc.method, error=exc.error, permanent=False)
+                due.later(inbound, response_url)
         except Exception:
             # Left claimed on purpose: recovery retries it; the attempt limit bounds that.
             log.exception("turn_crashed")
+            due.delivered(inbound)  # not owed here any more: the thread's next reply goes
         finally:
-            self._in_flight.discard(inbound.trace_id)
+            if not due.holds(inbound.trace_id):
+                self._in_flight.discard(inbound.trace_id)
 
     async def _process(
         self, inbound: Inbound, *, response_url: str | None, recovering: bool
@@ -158,12 +199,8 @@ class TurnRunner:
         book = self._book
         clock = book.clock
         attempts = 1  # the claim counted the live attempt
-        if recovering:
-            attempts = await book.attempt(inbound)
-            if attempts > self._max_attempts:
-                log.error("event_given_up", attempts=attempts - 1)
-                await book.finish(inbound, failed=True)
-                return
+        if recovering and await self._given_up(inbound):
+            return
         started = clock.monotonic()
         span = (
             self._tracing.turn(inbound)
@@ -184,6 +221,22 @@ class TurnRunner:
                 duration_ms=round((clock.monotonic() - started) * 1000, 2),
             )
 
+    async def _given_up(self, inbound: Inbound) -> bool:
+        """Count a recovered attempt; give the delivery up (and say so) when its turn keeps
+        failing before it has a reply, or its reply is still owed past ``reply_deadline``."""
+        book = self._book
+        attempts = await book.attempt(inbound)
+        age = book.clock.now() - inbound.received_at
+        if age > self._reply_deadline:
+            log.error("reply_given_up", attempts=attempts - 1, age_s=round(age.total_seconds()))
+        elif attempts <= self._max_attempts or await self._turns.reply_stored(inbound.trace_id):
+            return False  # a stored reply is owed until the deadline, whatever the attempts
+        else:
+            log.error("event_given_up", attempts=attempts - 1)
+        await book.finish(inbound, failed=True)
+        self._redeliveries.delivered(inbound)
+        return True
+
     async def _answer(
         self,
         inbound: Inbound,
@@ -197,7 +250,9 @@ class TurnRunner:
             with self.running.running(inbound) as stop:
                 outbound = await self._turns.run_turn(inbound, stop=stop)
             traced(outbound)
-            return await self._deliver(outbound, inbound, response_url=None, recovering=True)
+            return await self._deliver(
+                outbound, inbound, response_url=response_url, recovering=True
+            )
         watch = TurnWatch(
             self._live_client or self._delivery.client,
             self._delivery,
@@ -219,7 +274,7 @@ class TurnRunner:
             traced(outbound)
             streamed = await watch.answer(outbound)
             if streamed is not None:
-                await self._book.delivered(inbound, ts=streamed)
+                await self._delivered(inbound, ts=streamed)
                 posted = True
                 return outbound
             result = await self._deliver(outbound, inbound, response_url=response_url)
@@ -240,20 +295,37 @@ class TurnRunner:
         book = self._book
         if outbound.status == "sent":
             await book.finish(inbound, failed=False)
+            self._redeliveries.delivered(inbound)
             return None
         if recovering:
             ts = await self._delivery.find_posted(outbound, inbound=inbound)
             if ts is not None:
                 log.info("reply_found_posted", ts=ts)
-                await book.delivered(inbound, ts=ts)
+                await self._delivered(inbound, ts=ts)
                 return None
             started = await book.started_reply(inbound)
             if started is not None and outbound.reply.approval_id is None:
                 # A stream the crash cut short: it becomes the whole reply, nothing is posted.
                 log.info("reply_stream_finished", ts=started)
                 await self._delivery.finish_stream(started, outbound)
-                await book.delivered(inbound, ts=started)
+                await self._delivered(inbound, ts=started)
                 return outbound
+        self._redeliveries.enter(inbound, response_url)
+        if self._redeliveries.behind(inbound):
+            raise _Behind
+        late = book.clock.now() - inbound.received_at
+        if late >= self._late_after and outbound.reply.approval_id is None:
+            reply = outbound.reply
+            note = late_note(late)
+            outbound = replace(
+                outbound, reply=replace(reply, note=f"{reply.note}\n{note}" if reply.note else note)
+            )
+            log.info("reply_late", late_s=round(late.total_seconds()))
         ts = await self._delivery.post(outbound, inbound=inbound, response_url=response_url)
-        await book.delivered(inbound, ts=ts)
+        await self._delivered(inbound, ts=ts)
         return outbound
+
+    async def _delivered(self, inbound: Inbound, *, ts: str) -> None:
+        """The reply reached Slack: record it, and let the thread's next reply go."""
+        await self._book.delivered(inbound, ts=ts)
+        self._redeliveries.delivered(inbound)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -121,13 +122,37 @@ class FaultBook:
 
     def __init__(self) -> None:
         self._armed: dict[str, deque[_Armed]] = {}
+        self._outage: Fault | None = None
+        self._outage_methods: frozenset[str] | None = None
+
+    @property
+    def in_outage(self) -> bool:
+        """Whether an outage (:meth:`outage`) is on."""
+        return self._outage is not None
+
+    def outage(self, fault: Fault | None = None, *, methods: Iterable[str] | None = None) -> None:
+        """From now until :meth:`end_outage`, every call of ``methods`` (default: every
+        method) meets ``fault`` (default: HTTP 503), however many calls come; queued faults
+        wait until it ends. ``Fault.dropped()`` makes Slack unreachable (no answer at all)."""
+        self._outage = fault if fault is not None else Fault.server_error(503)
+        self._outage_methods = frozenset(methods) if methods is not None else None
+
+    def end_outage(self) -> None:
+        """Slack is back: calls are answered again (queued faults apply as before)."""
+        self._outage = None
+        self._outage_methods = None
 
     def inject(self, method: str, fault: Fault) -> None:
         """Queue ``fault`` for the next calls of ``method`` (after faults queued before it)."""
         self._armed.setdefault(method, deque()).append(_Armed(fault))
 
     def take(self, method: str) -> Fault | None:
-        """The fault for this call of ``method``, if any, counting it as used."""
+        """The fault for this call of ``method``, if any, counting it as used (an outage's
+        fault is not used up)."""
+        if self._outage is not None and (
+            self._outage_methods is None or method in self._outage_methods
+        ):
+            return self._outage
         queue = self._armed.get(method)
         if not queue:
             return None

@@ -77,6 +77,10 @@ class Turns:
         async with locks.hold(inbound.conversation):
             return await self._run(inbound, fresh=fresh, progress=progress, stop=turn_stop)
 
+    async def reply_stored(self, trace_id: str) -> bool:
+        """Whether the turn ``trace_id`` has its reply stored (only delivering it remains)."""
+        return await self._stores.replies.find_reply(trace_id) is not None
+
     async def _run(
         self, inbound: Inbound, *, fresh: bool, progress: Progress, stop: StopSignal
     ) -> Outbound:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -81,11 +82,12 @@ async def running_bot(
     live_status: bool = False,
     stream_answers: bool = False,
     tracer_provider: object | None = None,
+    **more: Any,
 ) -> AsyncIterator[Bot]:
     """Start the bot in HTTP or Socket Mode against the sandbox; stop it on exit.
 
     ``progress_after``, ``live_status`` and ``stream_answers`` are off by default so that
-    scenarios see only the calls they expect.
+    scenarios see only the calls they expect; ``more`` are other ``RuntimeOptions``.
     """
     options = RuntimeOptions(
         socket_mode=socket_mode,
@@ -98,6 +100,7 @@ async def running_bot(
         live_status=live_status,
         stream_answers=stream_answers,
         tracer_provider=tracer_provider,
+        **more,
     )
     runtime = await Runtime.create(settings_for(sandbox, database_url), options)
     if socket_mode:

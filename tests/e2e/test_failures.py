@@ -48,15 +48,16 @@ async def test_permanent_slack_error_marks_the_delivery_failed(
     assert await _event_status(bot) == [("failed", 1)]
 
 
-async def test_transient_failure_is_left_for_recovery(sandbox: SlackSandbox, bot: Bot) -> None:
-    """A post still failing after the retries stays claimed; recovery then delivers it once."""
+async def test_transient_failure_is_kept_and_tried_again(sandbox: SlackSandbox, bot: Bot) -> None:
+    """A post still failing after the client's retries stays claimed and owed: this process
+    tries it again (the recovery sweep leaves it alone meanwhile), looks before posting
+    again, and delivers it once."""
     sandbox.faults.inject("chat.postMessage", Fault(kind="status", status=500, times=3))
     sent = await sandbox.people.say("<@U0BOT> help")
     await sandbox.calls.wait_for("chat.postMessage", count=3)
-    await bot.idle()
-    assert await _event_status(bot) == [("claimed", 1)]
     far_future = bot.runtime.clock.now().replace(year=2100)
-    assert await bot.runtime.runner.recover(claimed_before=far_future) == 1
+    assert await bot.runtime.runner.recover(claimed_before=far_future) == 0  # owed here
+    await sandbox.calls.wait_for("chat.postMessage", where=lambda c: c.status == 200, timeout=10)
     await bot.idle()
     assert (
         len([m for m in sandbox.workspace.store.thread("C0GENERAL", sent.ts) if m.get("bot_id")])
