@@ -58,6 +58,7 @@ class Settings(BaseSettings):
         default="info", alias="SWITCHBOARD_LOG_LEVEL"
     )
     job_lease_seconds: float = Field(default=120.0, gt=0, alias="SWITCHBOARD_JOB_LEASE_SECONDS")
+    event_lease_seconds: float = Field(default=60.0, gt=0, alias="SWITCHBOARD_EVENT_LEASE_SECONDS")
     db_pool_size: int = Field(default=5, ge=1, le=200, alias="SWITCHBOARD_DB_POOL_SIZE")
     db_max_overflow: int = Field(default=10, ge=0, le=200, alias="SWITCHBOARD_DB_MAX_OVERFLOW")
     db_statement_timeout_ms: int | None = Field(

@@ -63,9 +63,13 @@ class RuntimeOptions:
         config: the actions config, already loaded (default: ``SWITCHBOARD_CONFIG``, if set).
         clock: the clock (tests move it to expire requests).
         environ: where executors resolve ``${VAR}`` secrets (default: the process environment).
-        recovery_interval: seconds between sweeps for deliveries a crash left unfinished.
-        recovery_grace: a delivery claimed this many seconds ago and still unfinished is
-            considered abandoned by the periodic sweep (at start, every unfinished one is).
+        recovery_interval: seconds between sweeps for deliveries a crash left unfinished (each
+            sweep first renews the leases of this process's own deliveries).
+        recovery_grace: the periodic sweep takes over an unfinished delivery only once it was
+            claimed this many seconds ago and its holder's lease ran out (at start on SQLite,
+            every unfinished one: it is the only process).
+        event_lease: how long a process holds a delivery it works on without renewing it;
+            another replica takes over a delivery only after its lease ran out.
         drain_timeout: seconds a shutdown waits for running turns before cancelling them.
         live_status: show what the agent is doing as a status line in the turn's thread.
         stream_answers: stream a model's answer into the thread as it is written.
@@ -95,6 +99,7 @@ class RuntimeOptions:
     clock: Clock | None = None
     environ: Mapping[str, str] | None = None
     tracer_provider: Any | None = None
+    event_lease: timedelta = timedelta(seconds=60)
     reply_deadline: timedelta = timedelta(hours=6)
     late_after: timedelta = timedelta(minutes=1)
     first_retry: float = 1.0
@@ -207,7 +212,7 @@ class Runtime:
             wakeup=wakeup,
             purge=None if erasure.retention.keeps_everything else erasure.purge_expired,
         )
-        book = Bookkeeping(database.events, ledger, clock=clock)
+        book = Bookkeeping(database.events, ledger, clock=clock, lease=options.event_lease)
         runner = TurnRunner(
             domain.turns,
             Delivery(slack.client, operations=domain.operations),
@@ -266,7 +271,11 @@ class Runtime:
     async def start(self) -> None:
         """Recover what a previous process left unfinished, then sweep periodically."""
         started = self.clock.now()
-        recovered = await self.runner.recover(claimed_before=started)
+        # On SQLite this is the only process (the process lock says so): whatever is still
+        # claimed was left by a process that is gone, lease or not.
+        recovered = await self.runner.recover(
+            claimed_before=started, held_too=self.database.dialect == "sqlite"
+        )
         log.info("runtime_started", recovered=recovered, socket_mode=self.options.socket_mode)
         self.worker.start()
         self._sweeper = asyncio.create_task(self._sweep(), name="recovery-sweep")
@@ -287,6 +296,7 @@ class Runtime:
         while True:
             await asyncio.sleep(self.options.recovery_interval)
             try:
+                await self.runner.keep_leases()
                 await self.runner.recover(claimed_before=self.clock.now() - grace)
             except Exception:
                 log.exception("recovery_sweep_failed")

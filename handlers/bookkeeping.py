@@ -2,14 +2,17 @@
 
 A delivery is claimed durably before Slack is acked (a duplicate stops there), counted on each
 recovered attempt, marked delivered with its reply's ts, and finished ``done`` or ``failed``;
-one never finished is found again by the recovery sweep.
+one never finished is found again by the recovery sweep. The process working on a delivery
+holds a lease on it (``lease``, renewed while it works): another process takes it over only
+once the lease ran out, so two replicas never work on one delivery at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import KW_ONLY, dataclass
-from datetime import datetime
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import KW_ONLY, dataclass, field
+from datetime import datetime, timedelta
 
 from agents.kernel.clock import Clock
 from agents.kernel.models import Inbound
@@ -26,10 +29,35 @@ class Bookkeeping:
     ledger: ReplyLedger
     _: KW_ONLY
     clock: Clock
+    lease: timedelta = timedelta(seconds=60)
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """This process, as the holder of its deliveries' leases."""
 
     async def claim(self, inbound: Inbound) -> bool:
-        """Durably claim a delivery; False means it was seen before and must be dropped."""
-        return await self.events.claim(inbound)
+        """Durably claim a delivery (under this process's lease); False means it was seen
+        before and must be dropped."""
+        until = self.clock.now() + self.lease
+        return await self.events.claim(inbound, owner=self.owner, lease_until=until)
+
+    async def take_abandoned(
+        self, *, claimed_before: datetime, held_too: bool = False, limit: int = 100
+    ) -> Sequence[Inbound]:
+        """Take over unfinished deliveries claimed before ``claimed_before`` whose holder's
+        lease ran out (``held_too``: all of them, when this is the only process)."""
+        now = self.clock.now()
+        return await self.events.take_unfinished(
+            owner=self.owner,
+            now=now,
+            lease_until=now + self.lease,
+            claimed_before=claimed_before,
+            held_too=held_too,
+            limit=limit,
+        )
+
+    async def renew(self, trace_ids: Collection[str]) -> int:
+        """Keep the leases of the deliveries this process works on (or still owes)."""
+        until = self.clock.now() + self.lease
+        return await self.events.renew(owner=self.owner, trace_ids=trace_ids, lease_until=until)
 
     async def attempt(self, inbound: Inbound) -> int:
         """Count one more processing attempt of a claimed delivery; returns the count."""

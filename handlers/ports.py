@@ -7,7 +7,7 @@ bot wires them in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -20,8 +20,11 @@ __all__ = ["EventStore", "Participation", "ReplyLedger", "StopRequests"]
 class EventStore(Protocol):
     """Durable claims on deliveries: the dedupe and crash-recovery record."""
 
-    async def claim(self, inbound: Inbound) -> bool:
-        """Record the delivery unless ``(team_id, event_id)`` was seen before.
+    async def claim(
+        self, inbound: Inbound, *, owner: str | None = None, lease_until: datetime | None = None
+    ) -> bool:
+        """Record the delivery unless ``(team_id, event_id)`` was seen before, leased to
+        ``owner`` until ``lease_until`` when given.
 
         Returns:
             True if this call claimed it (process it), False for a duplicate (drop it).
@@ -36,6 +39,24 @@ class EventStore(Protocol):
 
     async def unfinished(self, *, claimed_before: datetime, limit: int) -> Sequence[Inbound]:
         """Claimed deliveries never finished, oldest first, claimed before ``claimed_before``."""
+        ...
+
+    async def take_unfinished(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        claimed_before: datetime,
+        held_too: bool = False,
+        limit: int = 100,
+    ) -> Sequence[Inbound]:
+        """Lease to ``owner`` the unfinished deliveries claimed before ``claimed_before``
+        whose lease ran out by ``now`` (``held_too``: every one); the ones taken."""
+        ...
+
+    async def renew(self, *, owner: str, trace_ids: Collection[str], lease_until: datetime) -> int:
+        """Extend ``owner``'s leases on those deliveries; how many were extended."""
         ...
 
     async def note_reply(self, *, team_id: str, event_id: str, ts: str) -> None:

@@ -132,20 +132,29 @@ class TurnRunner:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def recover(self, *, claimed_before: datetime) -> int:
-        """Restart deliveries claimed before ``claimed_before`` and never finished.
+    async def recover(self, *, claimed_before: datetime, held_too: bool = False) -> int:
+        """Restart deliveries claimed before ``claimed_before``, never finished, whose
+        holder's lease ran out (``held_too``: every one, for the only process at its start);
+        each is leased to this process first, so no other process restarts it too.
 
         Returns:
             How many were restarted (those over the attempt limit are marked failed).
         """
         restarted = 0
-        for inbound in await self._book.unfinished(claimed_before=claimed_before):
+        abandoned = await self._book.take_abandoned(
+            claimed_before=claimed_before, held_too=held_too
+        )
+        for inbound in abandoned:
             if inbound.trace_id in self._in_flight:
                 continue
             log.info("event_recovered", trace_id=inbound.trace_id, event_id=inbound.event_id)
             self._start(inbound, response_url=None, recovering=True)
             restarted += 1
         return restarted
+
+    async def keep_leases(self) -> int:
+        """Renew the leases of every delivery this process runs or still owes Slack."""
+        return await self._book.renew(set(self._in_flight))
 
     async def drain(self, *, timeout: float) -> int:
         """Wait up to ``timeout`` seconds for running turns; cancel the rest.

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, get_args
 
 import structlog
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable
 
 from agents.kernel.errors import StorageError
 from agents.kernel.models import EventStatus, Inbound, Source
 from storage._records import from_row, row_values
-from storage._seam import SqlStore, fetch_all, fetch_first, insert, narrow, translated
+from storage._seam import (
+    SqlStore,
+    count_changed,
+    fetch_all,
+    fetch_first,
+    insert,
+    narrow,
+    translated,
+)
 from storage.engine import Dialect
 from storage.tables import events
 
@@ -42,13 +50,17 @@ _COUNT_ATTEMPT = (
 class SqlEventStore(SqlStore):
     """``EventStore`` on SQL: one row per delivery, unique per ``(team_id, event_id)``."""
 
-    async def claim(self, inbound: Inbound) -> bool:
+    async def claim(
+        self, inbound: Inbound, *, owner: str | None = None, lease_until: datetime | None = None
+    ) -> bool:
         """Insert the delivery unless it exists; True if this call inserted it.
 
         One ``INSERT … ON CONFLICT DO NOTHING``: the unique constraint decides between racing
-        claimers, so exactly one of them wins. The row starts at one attempt: the claimer's.
+        claimers, so exactly one of them wins. The row starts at one attempt: the claimer's,
+        under the claimer's lease (``owner`` until ``lease_until``) when given.
         """
-        values = row_values(inbound, status="claimed", attempts=1)
+        lease = {} if owner is None else {"lease_owner": owner, "lease_expires_at": lease_until}
+        values = row_values(inbound, status="claimed", attempts=1, **lease)
         with translated("claim a delivery"):
             return await self._db.write.run(_claim, _CLAIM[self._db.dialect], values)
 
@@ -71,6 +83,59 @@ class SqlEventStore(SqlStore):
         )
         rows = await fetch_all(self._db.read, statement, action="list unfinished deliveries")
         return [_inbound(row) for row in rows]
+
+    async def take_unfinished(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        claimed_before: datetime,
+        held_too: bool = False,
+        limit: int = 100,
+    ) -> Sequence[Inbound]:
+        """Take over still-claimed deliveries received before ``claimed_before`` whose lease
+        ran out (and, with ``held_too``, those still held: the only process, starting, knows
+        their holder is gone): each is leased to ``owner`` until ``lease_until`` by one
+        conditional UPDATE, so of two processes racing for one, exactly one gets it. Oldest
+        first."""
+        expired = or_(events.c.lease_expires_at.is_(None), events.c.lease_expires_at < now)
+        still = [events.c.status == "claimed", events.c.received_at < claimed_before]
+        if not held_too:
+            still.append(expired)
+        statement = (
+            select(events)
+            .where(*still)
+            .order_by(events.c.received_at, events.c.id)
+            .limit(max(limit, 0))
+        )
+        rows = await fetch_all(self._db.read, statement, action="list unfinished deliveries")
+        taken = []
+        for row in rows:
+            take = (
+                update(events)
+                .where(events.c.id == row.id, *still)
+                .values(lease_owner=owner, lease_expires_at=lease_until)
+            )
+            if await count_changed(self._db.write, take, action="take over a delivery"):
+                taken.append(_inbound(row))
+        return taken
+
+    async def renew(self, *, owner: str, trace_ids: Collection[str], lease_until: datetime) -> int:
+        """Extend ``owner``'s leases on the deliveries ``trace_ids`` (those still claimed) to
+        ``lease_until``; how many were extended."""
+        if not trace_ids:
+            return 0
+        statement = (
+            update(events)
+            .where(
+                events.c.status == "claimed",
+                events.c.lease_owner == owner,
+                events.c.trace_id.in_(sorted(trace_ids)),
+            )
+            .values(lease_expires_at=lease_until)
+        )
+        return await count_changed(self._db.write, statement, action="renew delivery leases")
 
     async def note_reply(self, *, team_id: str, event_id: str, ts: str) -> None:
         """Remember the message the delivery's reply is being written into (a stream)."""

@@ -36,7 +36,15 @@ async def command(args: argparse.Namespace, settings: Settings) -> int:
         from bot.instruments import configure_tracing_if_installed
 
         configure_tracing_if_installed()
-    runtime = await Runtime.create(settings, RuntimeOptions(socket_mode=args.socket, worker=worker))
+    lease = settings.event_lease_seconds
+    options = RuntimeOptions(
+        socket_mode=args.socket,
+        worker=worker,
+        event_lease=timedelta(seconds=lease),
+        recovery_interval=min(30.0, lease / 3),
+        recovery_grace=min(120.0, lease),
+    )
+    runtime = await Runtime.create(settings, options)
     if args.socket:
         await serve_socket_mode(runtime, host=args.host, port=args.port)
     else:

@@ -43,6 +43,8 @@ events = sa.Table(
     required("attempts", sa.Integer, server_default="0"),
     optional("finished_at", UtcDateTime),
     optional("reply_ts"),  # the message a streamed reply is written into, once started
+    optional("lease_owner"),  # the process working on it (renewed while it works)
+    optional("lease_expires_at", UtcDateTime),  # past it, another process may recover it
     sa.UniqueConstraint("team_id", "event_id"),
     sa.CheckConstraint("status IN ('claimed', 'done', 'failed')", name="status"),
     sa.Index("ix_events_status_received_at", "status", "received_at"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -45,6 +45,7 @@ class MemoryEvents:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], tuple[Inbound, EventStatus, int]] = {}
         self.replies: dict[tuple[str, str], str] = {}
+        self.leases: dict[tuple[str, str], tuple[str | None, datetime | None]] = {}
 
     async def note_reply(self, *, team_id: str, event_id: str, ts: str) -> None:
         self.replies[(team_id, event_id)] = ts
@@ -52,12 +53,43 @@ class MemoryEvents:
     async def reply_ts(self, *, team_id: str, event_id: str) -> str | None:
         return self.replies.get((team_id, event_id))
 
-    async def claim(self, inbound: Inbound) -> bool:
+    async def claim(
+        self, inbound: Inbound, *, owner: str | None = None, lease_until: datetime | None = None
+    ) -> bool:
         key = (inbound.team_id, inbound.event_id)
         if key in self.rows:
             return False
         self.rows[key] = (inbound, "claimed", 0)
+        self.leases[key] = (owner, lease_until)
         return True
+
+    async def take_unfinished(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        claimed_before: datetime,
+        held_too: bool = False,
+        limit: int = 100,
+    ) -> Sequence[Inbound]:
+        taken = []
+        for inbound in await self.unfinished(claimed_before=claimed_before, limit=limit):
+            key = (inbound.team_id, inbound.event_id)
+            _, until = self.leases.get(key, (None, None))
+            if held_too or until is None or until < now:
+                self.leases[key] = (owner, lease_until)
+                taken.append(inbound)
+        return taken
+
+    async def renew(self, *, owner: str, trace_ids: Collection[str], lease_until: datetime) -> int:
+        renewed = 0
+        for key, (inbound, status, _) in self.rows.items():
+            held = self.leases.get(key, (None, None))[0] == owner
+            if status == "claimed" and inbound.trace_id in trace_ids and held:
+                self.leases[key] = (owner, lease_until)
+                renewed += 1
+        return renewed
 
     async def finish(
         self, *, team_id: str, event_id: str, status: EventStatus, now: datetime
