@@ -59,8 +59,9 @@ class SqlEventStore(SqlStore):
         claimers, so exactly one of them wins. The row starts at one attempt: the claimer's,
         under the claimer's lease (``owner`` until ``lease_until``) when given.
         """
-        lease = {} if owner is None else {"lease_owner": owner, "lease_expires_at": lease_until}
-        values = row_values(inbound, status="claimed", attempts=1, **lease)
+        values = row_values(inbound, status="claimed", attempts=1)
+        if owner is not None:  # (a database before 0012 has no lease columns)
+            values.update(lease_owner=owner, lease_expires_at=lease_until)
         with translated("claim a delivery"):
             return await self._db.write.run(_claim, _CLAIM[self._db.dialect], values)
 
