@@ -232,6 +232,7 @@ class Runtime:
                 database.stops if database.dialect == "postgresql" else None, clock=clock
             ),
         )
+        slack.gate.when_reachable(runner.slack_is_back)
         app = bolt_app(settings, slack.client, socket_mode=options.socket_mode)
         listen(
             app,

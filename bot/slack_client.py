@@ -2,8 +2,9 @@
 and one :class:`~bot.slack_gate.SlackGate` per workspace before every call.
 
 Retries are slack_sdk's built-in handlers (named here, in one place): a 5xx or a dropped
-connection is retried with jittered backoff; a 429 waits for ``Retry-After``, and the window
-is shared through the gate, so no other call of that method goes inside it. While Slack is
+connection is retried with jittered backoff. A 429 is retried by the gated client through the
+gate, which shares its ``Retry-After`` window with every call of that method, so none goes
+inside it. While Slack is
 unreachable the gate lets one probe through at a time and holds the rest. Posting a reply
 twice is prevented one level up (replies carry their trace id in message metadata and
 recovery looks for it), which is what makes retrying ``chat.postMessage`` acceptable.
@@ -22,13 +23,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.slack_gate import SlackGate, method_of
+from bot.slack_gate import SlackGate
 
 __all__ = [
     "RATE_LIMIT_RETRIES",
@@ -42,6 +40,8 @@ RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
 CONNECTION_ERROR_RETRIES = 2
 WEB_API_TIMEOUT_SECONDS = 10
+OUTAGE_WAIT = 1.0
+"""Seconds a call waits at the gate while Slack is unreachable, before it is refused."""
 
 
 def retry_after(headers: Any) -> float:
@@ -56,44 +56,16 @@ def retry_after(headers: Any) -> float:
     return 1.0
 
 
-class _SharedRateLimitHandler(AsyncRateLimitErrorRetryHandler):
-    """slack_sdk's 429 handler, with the window told to the gate and awaited through it (so
-    the retry goes when the window ends for every caller, not on a private timer)."""
-
-    def __init__(self, gate: SlackGate, *, max_retry_count: int) -> None:
-        super().__init__(max_retry_count=max_retry_count)
-        self._gate = gate
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        if response is None:
-            raise error or RuntimeError("a 429 retry without a response")
-        method = method_of(request.url)
-        self._gate.rate_limited(method, retry_after(response.headers))
-        state.next_attempt_requested = True
-        await self._gate.admit(method)
-        state.increment_current_attempt()
-
-
-def retry_handlers(gate: SlackGate | None = None) -> list[AsyncRetryHandler]:
-    """The retry policies every Web API call goes through (a 429's window shared through
-    ``gate`` when given)."""
-    rate_limit = (
-        _SharedRateLimitHandler(gate, max_retry_count=RATE_LIMIT_RETRIES)
-        if gate is not None
-        else AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
-    )
-    return [
-        rate_limit,
+def retry_handlers(*, rate_limits: bool = True) -> list[AsyncRetryHandler]:
+    """The retry policies every Web API call goes through (``rate_limits`` False: a 429 is
+    not retried here, because the gated client retries it through the gate)."""
+    handlers: list[AsyncRetryHandler] = [
         AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
         AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_ERROR_RETRIES),
     ]
+    if rate_limits:
+        handlers.insert(0, AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    return handlers
 
 
 class GatedWebClient(AsyncWebClient):
@@ -104,35 +76,51 @@ class GatedWebClient(AsyncWebClient):
         gate: the workspace's gate (shared by every client of the workspace).
         wait: wait at the gate (False: a closed gate raises
             :class:`~bot.slack_gate.GateClosed` at once).
+        outage_wait: seconds a call waits for an unreachable Slack before it is refused
+            (the caller keeps what it had to send and tries again later).
     """
 
-    def __init__(self, *args: Any, gate: SlackGate, wait: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        gate: SlackGate,
+        wait: bool = True,
+        outage_wait: float = OUTAGE_WAIT,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.gate = gate
         self._wait = wait
+        self._outage_wait = outage_wait
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         gate = self.gate
-        probe = await gate.admit(api_method, wait=self._wait)
-        try:
-            response = await super().api_call(api_method, **kwargs)
-        except SlackApiError as exc:
-            status = getattr(exc.response, "status_code", 200)
-            if status == 429:
-                gate.rate_limited(api_method, retry_after(exc.response.headers))
-            if isinstance(status, int) and status >= 500:
-                gate.failed(probe=probe)
-            else:
-                gate.passed(probe=probe)
-            raise
-        except (aiohttp.ClientError, TimeoutError, OSError):
-            gate.failed(probe=probe)
-            raise
-        except BaseException:
-            gate.released(probe=probe)
-            raise
-        gate.passed(probe=probe)
-        return response
+        retries = RATE_LIMIT_RETRIES if self._wait else 0
+        for attempt in range(retries + 1):
+            ticket = await gate.admit(api_method, wait=self._wait, outage_wait=self._outage_wait)
+            try:
+                response = await super().api_call(api_method, **kwargs)
+            except SlackApiError as exc:
+                status = getattr(exc.response, "status_code", 200)
+                if status == 429:
+                    pause = retry_after(getattr(exc.response, "headers", None))
+                    gate.settle(ticket, "rate_limited", retry_after=pause)
+                    if attempt < retries:
+                        continue  # the next admit waits the window out, with everyone
+                elif isinstance(status, int) and status >= 500:
+                    gate.settle(ticket, "unreachable")
+                else:
+                    gate.settle(ticket, "reached")
+                raise
+            except (aiohttp.ClientError, TimeoutError, OSError):
+                gate.settle(ticket, "unreachable")
+                raise
+            except BaseException:
+                gate.settle(ticket, "cancelled")
+                raise
+            gate.settle(ticket, "reached")
+            return response
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def build_web_client(
@@ -151,7 +139,7 @@ def build_web_client(
         "base_url": base_url,
         "session": session,
         "timeout": WEB_API_TIMEOUT_SECONDS,
-        "retry_handlers": retry_handlers(gate) if retry else [],
+        "retry_handlers": retry_handlers(rate_limits=gate is None) if retry else [],
     }
     if gate is None:
         return AsyncWebClient(**options)

@@ -2,16 +2,17 @@
 
 Slack limits each method per workspace: a 429's ``Retry-After`` holds for every call of that
 method, not only for the one that got it, and a call made inside the window prolongs the
-limit. So the window is recorded here when any call meets it, and every later call of that
-method waits until it ends (a call that must not wait, such as a status line, is refused at
-once instead).
+limit. So the window is recorded here when any call meets it, every later call of that
+method waits until it ends, and then one goes first: the rest follow once it was not limited
+again (a call that must not wait, such as a status line, is refused at once instead).
 
 An outage (a 5xx, a dropped or refused connection, a timeout) is shared the same way: while
 Slack is unreachable, one call at a time goes through as a probe, at growing intervals (up to
-:data:`PROBE_EVERY_MAX` seconds), and the others wait; the first call that gets through opens
-the gate for all of them, so a backlog drains as soon as Slack is back instead of each call
-finding out on its own schedule. Nothing here gives up: the callers bound how long they wait
-(a reply's bound is hours, see ``handlers/turns.py``).
+:data:`PROBE_EVERY_MAX` seconds), and the others wait a moment, then are refused
+(``slack_unreachable``) without a request; the first call that gets through opens the gate
+and tells whoever asked (:meth:`SlackGate.when_reachable`: the runner, whose owed replies then
+go at once), so a backlog drains as soon as Slack is back instead of each call finding out on
+its own schedule. A reply's bound is hours, not calls (see ``handlers/turns.py``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from urllib.parse import urlparse
+from dataclasses import dataclass
+from typing import Literal
 
 import structlog
 from slack_sdk.errors import SlackApiError
 
-__all__ = ["PROBE_EVERY_MAX", "GateClosed", "SlackGate", "method_of"]
+__all__ = ["PROBE_EVERY_MAX", "GateClosed", "Outcome", "SlackGate", "Ticket"]
 
 log = structlog.get_logger(__name__)
 
@@ -55,13 +57,29 @@ class GateClosed(SlackApiError):
         self.reason = reason
 
 
-def method_of(url: str) -> str:
-    """The Web API method a request URL calls (``…/api/chat.postMessage``)."""
-    return urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A call let through the gate; its outcome goes back with :meth:`SlackGate.settle`.
+
+    Attributes:
+        method: the Web API method.
+        probe: the call tries whether an unreachable Slack is back.
+        first_after_window: the call is the first of its method after a 429's window.
+    """
+
+    method: str
+    probe: bool = False
+    first_after_window: bool = False
+
+
+Outcome = Literal["reached", "rate_limited", "unreachable", "cancelled"]
 
 
 class SlackGate:
     """Rate-limit windows by method and the reachability of one workspace's Slack.
+
+    After a window, one call of the method goes first; the others follow once it was not
+    limited again (calls released together would all land in the next window).
 
     Args:
         monotonic: seconds, for the windows and the probes (tests pass a fake).
@@ -70,12 +88,18 @@ class SlackGate:
     def __init__(self, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
         self._windows: dict[str, float] = {}  # method -> when its Retry-After window ends
+        self._trying: set[str] = set()  # methods whose first call after a window is out
         self._down_since: float | None = None
         self._next_probe = 0.0
         self._probe_every = _FIRST_PROBE
         self._probing = False
         self._up = asyncio.Event()
         self._up.set()
+        self._on_reachable: list[Callable[[], None]] = []
+
+    def when_reachable(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` each time Slack is reachable again after being unreachable."""
+        self._on_reachable.append(callback)
 
     @property
     def reachable(self) -> bool:
@@ -93,52 +117,82 @@ class SlackGate:
             self._windows[method] = end
             log.info("slack_rate_limited", method=method, retry_after=retry_after)
 
-    async def admit(self, method: str, *, wait: bool = True) -> bool:
-        """Wait until a call of ``method`` may go; True if it goes as the probe of an
-        unreachable Slack (its outcome must then be reported with :meth:`passed` or
-        :meth:`failed`, as every call's may be).
+    async def admit(
+        self, method: str, *, wait: bool = True, outage_wait: float | None = None
+    ) -> Ticket:
+        """Wait until a call of ``method`` may go; what came of it goes back through
+        :meth:`settle`. A rate-limit window is waited out; while Slack is unreachable a call
+        waits for the gate to open (or to be the probe) at most ``outage_wait`` seconds
+        (None: as long as it takes).
 
         Raises:
-            GateClosed: ``wait`` is False and the call would have to wait.
+            GateClosed: ``wait`` is False and the call would have to wait, or Slack stayed
+                unreachable for ``outage_wait`` seconds.
         """
+        give_up = None if outage_wait is None else self._monotonic() + outage_wait
         while True:
-            pause = self.window(method)
-            if pause > 0:
-                if not wait:
-                    raise GateClosed(method, "ratelimited")
-                await asyncio.sleep(pause)
-                continue
+            first = False
+            if method in self._windows:
+                pause = self.window(method)
+                if pause > 0 or method in self._trying:
+                    if not wait:
+                        raise GateClosed(method, "ratelimited")
+                    await asyncio.sleep(pause if pause > 0 else 0.05)
+                    continue
+                first = True
             if self._down_since is None:
-                return False
+                return self._let(Ticket(method, first_after_window=first))
             if not wait:
                 raise GateClosed(method, "slack_unreachable")
             now = self._monotonic()
             if not self._probing and now >= self._next_probe:
                 self._probing = True
-                return True
+                return self._let(Ticket(method, probe=True, first_after_window=first))
+            if give_up is not None and now >= give_up:
+                raise GateClosed(method, "slack_unreachable")
             # Woken by the gate opening, or when the next probe is due.
             due = self._next_probe - now if not self._probing else self._probe_every
+            if give_up is not None:
+                due = min(due, give_up - now)
             try:
                 await asyncio.wait_for(self._up.wait(), timeout=max(due, 0.01))
             except TimeoutError:
                 continue
 
-    def passed(self, *, probe: bool = False) -> None:
-        """A call reached Slack (whatever Slack answered): the gate opens for everyone."""
-        if probe:
+    def _let(self, ticket: Ticket) -> Ticket:
+        if ticket.first_after_window:
+            self._trying.add(ticket.method)
+        return ticket
+
+    def settle(self, ticket: Ticket, outcome: Outcome, *, retry_after: float = 1.0) -> None:
+        """What came of a call let through: Slack ``reached`` (whatever it answered),
+        ``rate_limited`` it (for ``retry_after`` seconds), was ``unreachable`` (a 5xx, a
+        dropped connection, a timeout), or the call was ``cancelled`` without a verdict."""
+        if ticket.first_after_window:
+            self._trying.discard(ticket.method)
+        if outcome == "rate_limited":
+            self.rate_limited(ticket.method, retry_after)
+        elif outcome == "reached":
+            self._windows.pop(ticket.method, None)
+        if ticket.probe:
             self._probing = False
+        if outcome in ("reached", "rate_limited"):
+            self._reached()
+        elif outcome == "unreachable":
+            self._unreachable(probe=ticket.probe)
+
+    def _reached(self) -> None:
         if self._down_since is not None:
             log.info("slack_reachable", after_s=round(self._monotonic() - self._down_since, 1))
             self._down_since = None
             self._probe_every = _FIRST_PROBE
             self._up.set()
+            for callback in self._on_reachable:
+                callback()
 
-    def failed(self, *, probe: bool = False) -> None:
-        """A call could not reach Slack (a 5xx, a dropped connection, a timeout): later calls
-        wait for a probe to get through."""
+    def _unreachable(self, *, probe: bool) -> None:
         now = self._monotonic()
         if probe:
-            self._probing = False
             self._probe_every = min(self._probe_every * 2, PROBE_EVERY_MAX)
         if self._down_since is None:
             self._down_since = now
@@ -146,8 +200,3 @@ class SlackGate:
             log.warning("slack_unreachable")
         jitter = 1 + random.random() * 0.2  # noqa: S311 (replicas do not probe in step)
         self._next_probe = max(self._next_probe, now + self._probe_every * jitter)
-
-    def released(self, *, probe: bool) -> None:
-        """A call ended without a verdict (it was cancelled): another may probe."""
-        if probe:
-            self._probing = False

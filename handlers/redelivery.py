@@ -108,6 +108,17 @@ class Redeliveries:
         if head.timer is None:
             self._schedule(head, 0.0)
 
+    def hurry(self) -> int:
+        """Slack is back: try the first owed reply of every conversation now (the ones
+        behind follow as each is delivered); how many were hurried."""
+        hurried = 0
+        for queue in self._threads.values():
+            head = self._due[queue[0]]
+            if head.timer is not None:
+                self._schedule(head, 0.0)
+                hurried += 1
+        return hurried
+
     def cancel(self) -> None:
         """Stop every scheduled try (shutdown): the deliveries stay claimed for recovery."""
         for due in self._due.values():

@@ -116,6 +116,12 @@ class TurnRunner:
         """How many replies Slack has not accepted yet and wait for another try here."""
         return len(self._redeliveries)
 
+    def slack_is_back(self) -> None:
+        """Slack is reachable again: the replies owed go now, not at their next backoff."""
+        hurried = self._redeliveries.hurry()
+        if hurried:
+            log.info("replies_hurried", conversations=hurried)
+
     def _retry(self, inbound: Inbound, response_url: str | None) -> None:
         self._start(inbound, response_url=response_url, recovering=True)
 
