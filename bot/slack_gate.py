@@ -31,7 +31,7 @@ __all__ = ["PROBE_EVERY_MAX", "GateClosed", "Outcome", "SlackGate", "Ticket"]
 
 log = structlog.get_logger(__name__)
 
-PROBE_EVERY_MAX = 8.0
+PROBE_EVERY_MAX = 2.0
 """Seconds between two probes of an unreachable Slack, at most: once it is back, the calls
 waiting go within this long."""
 _FIRST_PROBE = 0.5
