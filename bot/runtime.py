@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import structlog
 from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.actions.approval import Approval
@@ -38,6 +39,7 @@ from bot.metrics import Metrics
 from bot.planning_wiring import Planning, build_planning
 from bot.process_lock import ProcessLock
 from bot.slack_client import SlackConnection
+from bot.slack_gate import PROBE_EVERY_MAX, SlackGate
 from bot.wiring import Domain, Edges, build_domain
 from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner
@@ -175,8 +177,10 @@ class Runtime:
     lock: ProcessLock
     clock: Clock
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
+    slack_gate: SlackGate | None = None
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
     _stops: asyncio.Task[None] | None = field(default=None, init=False)
+    _prober: asyncio.Task[None] | None = field(default=None, init=False)
 
     @classmethod
     async def create(cls, settings: Settings, options: RuntimeOptions) -> Runtime:
@@ -267,6 +271,7 @@ class Runtime:
             base.lock,
             clock,
             chat_models=base.planning.models,
+            slack_gate=slack.gate,
         )
 
     async def start(self) -> None:
@@ -280,6 +285,10 @@ class Runtime:
         log.info("runtime_started", recovered=recovered, socket_mode=self.options.socket_mode)
         self.worker.start()
         self._sweeper = asyncio.create_task(self._sweep(), name="recovery-sweep")
+        if self.slack_gate is not None:
+            self._prober = asyncio.create_task(
+                self._probe_slack(self.slack_gate), name="slack-probe"
+            )
         if self.database.dialect == "postgresql":
             await self.runner.running.poll()  # from now on, other replicas' Stops count
             self._stops = asyncio.create_task(self._poll_stops(), name="stop-requests")
@@ -291,6 +300,21 @@ class Runtime:
                 await self.runner.running.poll()
             except Exception:
                 log.exception("stop_poll_failed")
+
+    async def _probe_slack(self, gate: SlackGate) -> None:
+        """While Slack is unreachable, ask it (``auth.test``) at the gate's probe interval,
+        so that the moment it is back is noticed even when nothing else calls it; the gate
+        then hurries every owed reply."""
+        client = self.app.client
+        while True:
+            await gate.until_unreachable()
+            try:
+                await client.auth_test()
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError):
+                continue  # still down (or not our turn to probe): the gate paces the next
+            except Exception:
+                log.exception("slack_probe_failed")
+                await asyncio.sleep(PROBE_EVERY_MAX)
 
     async def _sweep(self) -> None:
         grace = timedelta(seconds=self.options.recovery_grace)
@@ -304,7 +328,7 @@ class Runtime:
 
     async def close(self) -> None:
         """Stop sweeping, drain running turns, close the HTTP session and the database."""
-        for task in (self._sweeper, self._stops):
+        for task in (self._sweeper, self._stops, self._prober):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -96,10 +96,15 @@ class SlackGate:
         self._up = asyncio.Event()
         self._up.set()
         self._on_reachable: list[Callable[[], None]] = []
+        self._down = asyncio.Event()
 
     def when_reachable(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` each time Slack is reachable again after being unreachable."""
         self._on_reachable.append(callback)
+
+    async def until_unreachable(self) -> None:
+        """Return once Slack is counted unreachable (at once if it is now)."""
+        await self._down.wait()
 
     @property
     def reachable(self) -> bool:
@@ -187,6 +192,7 @@ class SlackGate:
             self._down_since = None
             self._probe_every = _FIRST_PROBE
             self._up.set()
+            self._down.clear()
             for callback in self._on_reachable:
                 callback()
 
@@ -197,6 +203,7 @@ class SlackGate:
         if self._down_since is None:
             self._down_since = now
             self._up.clear()
+            self._down.set()
             log.warning("slack_unreachable")
         jitter = 1 + random.random() * 0.2  # noqa: S311 (replicas do not probe in step)
         self._next_probe = max(self._next_probe, now + self._probe_every * jitter)
