@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from agents.kernel.clock import Clock
 from bot.config import Settings
@@ -19,6 +18,7 @@ from bot.config_file import LoadedConfig
 from bot.runtime import Runtime, RuntimeOptions
 from bot.serve import HttpServer
 from bot.server import SLACK_EVENTS_PATH
+from bot.socket_mode import SocketModeHandler
 from bot.worker import WorkerOptions
 from sandbox import SlackSandbox
 
@@ -101,7 +101,7 @@ async def running_bot(
     )
     runtime = await Runtime.create(settings_for(sandbox, database_url), options)
     if socket_mode:
-        handler = AsyncSocketModeHandler(runtime.app, sandbox.app_token)
+        handler = SocketModeHandler(runtime.app, sandbox.app_token)
         await handler.connect_async()
         await sandbox.socket.wait_connected()
         await runtime.start()
