@@ -187,8 +187,7 @@ def envelope_kind(body: Mapping[str, Any]) -> EnvelopeKind | None:
     except ValidationError:
         return None
     if envelope.type is None:
-        command = envelope.command
-        return "command" if command is not None and command.startswith("/") else None
+        return "command" if envelope.command is not None else None
     needs = _NEEDS.get(envelope.type)
     if needs is not None and not needs(envelope):
         return None
