@@ -30,7 +30,9 @@ def bolt_app(settings: Settings, client: AsyncWebClient, *, socket_mode: bool) -
         signing_secret=("" if socket_mode else settings.secret("slack_signing_secret")),
         request_verification_enabled=not socket_mode,
         process_before_response=False,
-        raise_error_for_unhandled_request=False,
+        # Unhandled requests reach the error handler (one log line, no payload) instead of
+        # Bolt's warning, which quotes the payload's ids.
+        raise_error_for_unhandled_request=True,
     )
 
 

@@ -11,10 +11,10 @@ import signal
 
 import structlog
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from bot.runtime import Runtime
 from bot.server import build_web_app
+from bot.socket_mode import SocketModeHandler
 
 __all__ = ["HttpServer", "serve_http", "serve_socket_mode", "stop_on_signals"]
 
@@ -78,7 +78,7 @@ async def serve_socket_mode(runtime: Runtime, *, host: str, port: int) -> None:
     """Connect over Socket Mode until a stop signal; serve health, readiness and metrics
     over HTTP on ``host:port`` meanwhile."""
     stop = stop_on_signals()
-    handler = AsyncSocketModeHandler(runtime.app, runtime.settings.secret("slack_app_token"))
+    handler = SocketModeHandler(runtime.app, runtime.settings.secret("slack_app_token"))
     server = HttpServer(runtime, host=host, port=port, slack=False)
     try:
         await handler.connect_async()  # type: ignore[no-untyped-call]

@@ -1,24 +1,23 @@
 """The aiohttp server: Bolt's endpoint for events, interactivity and commands, health,
 readiness and metrics.
 
-Bolt verifies signatures and answers 401 for forged or stale ones; this adapter adds what
-Bolt leaves out: a 400 (not a 500) for a signed body that is not valid JSON or form, and one
-structured log line for every rejected request.
+Every request to the Slack endpoint passes :func:`bot.edge.admit` before Bolt sees it, so a
+signed but malformed body gets a 4xx, never a 500 (which Slack would retry). A well-formed
+request no listener handles is acked with an empty 200, as Slack expects of things an app
+ignores. Each refused request gets one structured log line, without its body.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 
 import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 
 from agents.kernel.errors import StorageError
+from bot.edge import MAX_BODY, Rejection, SignatureCheck, admit
 from bot.health import Readiness
 from bot.metrics import CONTENT_TYPE_LATEST
 from bot.runtime import Runtime
@@ -28,15 +27,8 @@ __all__ = ["SLACK_EVENTS_PATH", "Endpoints", "build_web_app"]
 log = structlog.get_logger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
-_MAX_BODY = 1024 * 1024
-
-
-def _signature_ok(
-    verifier: SignatureVerifier | None, body: str, headers: Mapping[str, str]
-) -> bool:
-    if verifier is None:
-        return True
-    return verifier.is_valid_request(body, dict(headers))
+_UNHANDLED = 404
+"""Bolt's status for a request no listener matched (its error handler logged it)."""
 
 
 class Endpoints:
@@ -47,7 +39,7 @@ class Endpoints:
         self._app: AsyncApp = runtime.app
         self._metrics = runtime.metrics
         secret = runtime.settings.slack_signing_secret
-        self._verifier = None if secret is None else SignatureVerifier(secret.get_secret_value())
+        self._signed = SignatureCheck(None if secret is None else secret.get_secret_value())
         self._readiness = Readiness(runtime.database, slack_auth=self._app.client.auth_test)
 
     async def slack_events(self, request: web.Request) -> web.StreamResponse:
@@ -59,18 +51,22 @@ class Endpoints:
             self._metrics.ack_seconds.observe(time.perf_counter() - started)
 
     async def _dispatch(self, request: web.Request, started: float) -> web.StreamResponse:
-        body = await request.text()
         try:
-            bolt_request = AsyncBoltRequest(
-                body=body, query=request.query_string, headers=dict(request.headers)
-            )
-        except (ValueError, TypeError, AttributeError):  # JSONDecodeError is a ValueError
-            bolt_request = None
-        if bolt_request is None or not isinstance(bolt_request.body, dict):
-            if not _signature_ok(self._verifier, body, request.headers):
-                return self._rejected("invalid_signature", 401)
-            return self._rejected("malformed_body", 400)
-        response = await self._app.async_dispatch(bolt_request)
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._rejected(Rejection("too_large", 413))
+        admitted = admit(
+            raw,
+            content_type=request.content_type,
+            query=request.query_string,
+            headers=request.headers,
+            signed=self._signed,
+        )
+        if isinstance(admitted, Rejection):
+            return self._rejected(admitted)
+        response = await self._app.async_dispatch(admitted)
+        if response.status == _UNHANDLED:
+            return web.Response(status=200)
         if response.status >= 400:
             reason = "invalid_signature" if response.status == 401 else "unhandled"
             log.warning(
@@ -82,10 +78,10 @@ class Endpoints:
             self._metrics.rejected.labels(reason).inc()
         return await to_aiohttp_response(response)
 
-    def _rejected(self, reason: str, status: int) -> web.Response:
-        log.warning("slack_request_rejected", reason=reason, status=status)
-        self._metrics.rejected.labels(reason).inc()
-        return web.Response(status=status)
+    def _rejected(self, rejection: Rejection) -> web.Response:
+        log.warning("slack_request_rejected", reason=rejection.reason, status=rejection.status)
+        self._metrics.rejected.labels(rejection.reason).inc()
+        return web.Response(status=rejection.status)
 
     async def healthz(self, _request: web.Request) -> web.Response:
         """``GET /healthz``: the process answers and reaches its database."""
@@ -127,7 +123,7 @@ def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
     """The aiohttp application serving ``POST /slack/events`` (unless ``slack`` is False:
     Socket Mode), ``GET /healthz``, ``GET /readyz`` and ``GET /metrics``."""
     endpoints = Endpoints(runtime)
-    web_app = web.Application(client_max_size=_MAX_BODY)
+    web_app = web.Application(client_max_size=MAX_BODY)
     if slack:
         web_app.router.add_post(SLACK_EVENTS_PATH, endpoints.slack_events)
     web_app.router.add_get("/healthz", endpoints.healthz)

@@ -13,6 +13,7 @@ import structlog
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.error import BoltUnhandledRequestError
 
 from agents.kernel.models import Inbound
 from agents.memory.erasure import Erasure
@@ -53,13 +54,25 @@ class MessageListeners:
 
 
 async def on_error(error: Exception, body: dict[str, Any]) -> None:
-    """Bolt's error handler: one log line with the payload's type, never the payload."""
+    """Bolt's error handler: one log line with the payload's type, never the payload.
+
+    A request no listener matched is no failure: Slack sends things the app ignores
+    (a closed modal, a shortcut it never declared); Bolt answers it 404, the edge acks it.
+    """
+    if isinstance(error, BoltUnhandledRequestError):
+        log.info("slack_request_ignored", payload_type=_payload_type(body))
+        return
     log.error(
         "listener_failed",
         error_type=type(error).__name__,
         error=str(error)[:300],
-        payload_type=body.get("type") or ("slash_command" if "command" in body else None),
+        payload_type=_payload_type(body),
     )
+
+
+def _payload_type(body: dict[str, Any]) -> str | None:
+    kind = body.get("type") or ("slash_command" if "command" in body else None)
+    return kind if isinstance(kind, str) else None
 
 
 def register(

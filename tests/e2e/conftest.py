@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 from agents.kernel.clock import Clock
 from bot.config import Settings
@@ -20,6 +19,7 @@ from bot.config_file import LoadedConfig
 from bot.runtime import Runtime, RuntimeOptions
 from bot.serve import HttpServer
 from bot.server import SLACK_EVENTS_PATH
+from bot.socket_mode import SocketModeHandler
 from bot.worker import WorkerOptions
 from sandbox import SlackSandbox
 
@@ -104,7 +104,7 @@ async def running_bot(
     )
     runtime = await Runtime.create(settings_for(sandbox, database_url), options)
     if socket_mode:
-        handler = AsyncSocketModeHandler(runtime.app, sandbox.app_token)
+        handler = SocketModeHandler(runtime.app, sandbox.app_token)
         await handler.connect_async()
         await sandbox.socket.wait_connected()
         await runtime.start()
