@@ -123,6 +123,11 @@ class BotProcess:
                     self._port.set_result(int(json.loads(line)["port"]))
 
     @property
+    def pid(self) -> int | None:
+        """The process id once started (a soak reads its /proc entry)."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
     def running(self) -> bool:
         """Whether the process was started and has not exited."""
         return self._proc is not None and self._proc.returncode is None
