@@ -21,12 +21,10 @@ import asyncio
 import contextlib
 import itertools
 import json
-import logging
 import os
 import random
 import secrets
 import shutil
-import signal
 import sqlite3
 import sys
 import tempfile
@@ -38,16 +36,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
-import structlog
 from ack_and_turns import (
     HOST,
     BotProcess,
-    clean_env,
+    add_switchboard_cmd,
+    cancel_on_sigterm,
     environment,
     free_port,
     percentile,
     progress,
+    run_quietly,
     switchboard_argv,
+    switchboard_env,
     wait_healthy,
 )
 
@@ -521,9 +521,7 @@ def soak_config(deploy_api: str) -> str:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Start the sandbox and the bot, soak, stop them (always), report."""
-    current = asyncio.current_task()
-    if current is not None:  # SIGTERM to the benchmark cancels it, so cleanup still runs
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, current.cancel)
+    cancel_on_sigterm()
     loadavg_at_start = round(os.getloadavg()[0], 2)
     tmpdir = Path(tempfile.mkdtemp(prefix="switchboard-soak-"))
     database = tmpdir / "soak.db"
@@ -546,15 +544,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "switchboard",
             switchboard_argv(args.switchboard_cmd, port),
             {
-                **clean_env(),
-                "SLACK_BOT_TOKEN": sandbox.bot_token,
-                "SLACK_SIGNING_SECRET": sandbox.signing_secret,
-                "SWITCHBOARD_SLACK_API_URL": sandbox.api_url,
-                "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+                **switchboard_env(sandbox, f"sqlite+aiosqlite:///{database}"),
                 "SWITCHBOARD_CONFIG": str(config_path),
                 "DEPLOY_API_TOKEN": "soak-token",
-                "SWITCHBOARD_LOG_FORMAT": "json",
-                "SWITCHBOARD_LOG_LEVEL": "warning",
             },
         )
         await bot.start()
@@ -648,24 +640,13 @@ def main(argv: list[str] | None = None) -> int:
         "--reply-timeout", type=float, default=30.0, help="seconds a turn waits for its reply"
     )
     parser.add_argument("--json", type=Path, help="also write the figures and samples here")
-    parser.add_argument(
-        "--switchboard-cmd",
-        help="command that starts Switchboard, `run --host --port` appended; default: this "
-        "venv's `switchboard`",
-    )
+    add_switchboard_cmd(parser)
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.rate <= 0 or not 0 <= args.warmup < 1:
         parser.error("--duration and --rate must be positive, --warmup in [0, 1)")
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    logging.basicConfig(level=logging.WARNING)
-    try:
-        result = asyncio.run(run(args))
-    except KeyboardInterrupt:
-        progress("interrupted; the bot was stopped")
-        return 130
-    except asyncio.CancelledError:
-        progress("terminated; the bot was stopped")
-        return 143
+    result = run_quietly(run(args), stopped="the bot was stopped")
+    if isinstance(result, int):
+        return result
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0 if all(met is not False for met in result["goals"].values()) else 1
