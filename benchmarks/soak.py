@@ -256,6 +256,7 @@ class Sample:
     turns_sent: int
     rss_kb: int
     fds: int
+    inbound: int  # established connections to the bot's port (keep-alive, from the sandbox)
     tasks: int | None  # switchboard_asyncio_tasks; None if the scrape failed
     db_bytes: int  # the SQLite file
     wal_bytes: int  # its -wal and -shm
@@ -267,6 +268,17 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def inbound_connections(port: int) -> int:
+    """Established TCP connections whose local end is ``port`` on 127.0.0.1 (the bot's side
+    of the deliveries' keep-alive connections: each holds a descriptor and a handler task)."""
+    local = f"0100007F:{port:04X}"
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        count += fields[1] == local and fields[3] == "01"  # 01: ESTABLISHED
+    return count
 
 
 def open_fds(pid: int) -> int:
@@ -305,6 +317,7 @@ class Probe:
             turns_sent=turns_sent,
             rss_kb=rss_kb(self.pid),
             fds=open_fds(self.pid),
+            inbound=inbound_connections(self.port),
             tasks=await scrape_tasks(self.session, self.port),
             db_bytes=file_bytes(self.database),
             wal_bytes=file_bytes(Path(f"{self.database}-wal"), Path(f"{self.database}-shm")),
@@ -387,6 +400,9 @@ def figures(turns: Sequence[Turn], samples: Sequence[Sample], *, warmup_s: float
         "fds_start": samples[0].fds,
         "fds_end": end.fds,
         "fds_max": max(s.fds for s in samples),
+        "inbound_start": samples[0].inbound,
+        "inbound_end": end.inbound,
+        "inbound_max": max(s.inbound for s in samples),
         "tasks_start": samples[0].tasks,
         "tasks_end": end.tasks,
         "tasks_max": max((s.tasks for s in samples if s.tasks is not None), default=None),
@@ -403,6 +419,10 @@ def figures(turns: Sequence[Turn], samples: Sequence[Sample], *, warmup_s: float
         "all_p50_ms": pct(_latency_ms(turns), 50),
         "all_p95_ms": pct(_latency_ms(turns), 95),
     }
+    tenths = [turns[i * len(turns) // 10 : (i + 1) * len(turns) // 10] for i in range(10)]
+    result["p50_p95_ms_by_tenth"] = [
+        [pct(_latency_ms(part), 50), pct(_latency_ms(part), 95)] for part in tenths
+    ]
     result["p50_drift"] = ratio(result["last_p50_ms"], result["first_p50_ms"])
     result["p95_drift"] = ratio(result["last_p95_ms"], result["first_p95_ms"])
     return result
@@ -459,6 +479,12 @@ def report(
     )
     row("open fds", str(f["fds_start"]), str(f["fds_end"]), f"max {f['fds_max']}")
     row(
+        "inbound connections",
+        str(f["inbound_start"]),
+        str(f["inbound_end"]),
+        f"max {f['inbound_max']} (keep-alive from the sandbox: one fd and one task each)",
+    )
+    row(
         "asyncio tasks",
         _n(f["tasks_start"], "d"),
         _n(f["tasks_end"], "d"),
@@ -488,6 +514,8 @@ def report(
         _n(f["last_p95_ms"]),
         f"last/first {_n(f['p95_drift'], '.2f')}x; all turns {_n(f['all_p95_ms'])}",
     )
+    by_tenth = " ".join(_n(p95, ".0f") for _, p95 in f["p50_p95_ms_by_tenth"])
+    row("p95 ms by tenth of turns", "", "", by_tenth)
     row(
         "turns/s",
         "",
@@ -619,8 +647,8 @@ async def _progress_every(seconds: float, samples: list[Sample]) -> None:
             s = samples[-1]
             progress(
                 f"{s.at_s:.0f}s: {s.turns_sent} turns, RSS {s.rss_kb / 1024:.1f} MB, "
-                f"{s.fds} fds, {s.tasks} tasks, db {s.db_bytes / 1e6:.2f} MB "
-                f"+ WAL {s.wal_bytes / 1e6:.2f} MB"
+                f"{s.fds} fds ({s.inbound} inbound connections), {s.tasks} tasks, "
+                f"db {s.db_bytes / 1e6:.2f} MB + WAL {s.wal_bytes / 1e6:.2f} MB"
             )
 
 
