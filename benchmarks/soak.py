@@ -490,30 +490,16 @@ def report(
         _n(f["tasks_end"], "d"),
         f"max {_n(f['tasks_max'], 'd')}",
     )
-    row(
-        "database file MB",
-        f"{f['db_start_bytes'] / 1e6:.2f}",
-        f"{f['db_end_bytes'] / 1e6:.2f}",
-        f"{_n(f['db_bytes_per_turn'], '.0f')} bytes/turn",
-    )
-    row(
-        "WAL + shm MB",
-        f"{f['wal_start_bytes'] / 1e6:.2f}",
-        f"{f['wal_end_bytes'] / 1e6:.2f}",
-        f"max {f['wal_max_bytes'] / 1e6:.2f} (the WAL file keeps its high-water mark)",
-    )
-    row(
-        "latency p50 ms (10%)",
-        _n(f["first_p50_ms"]),
-        _n(f["last_p50_ms"]),
-        f"last/first {_n(f['p50_drift'], '.2f')}x; all turns {_n(f['all_p50_ms'])}",
-    )
-    row(
-        "latency p95 ms (10%)",
-        _n(f["first_p95_ms"]),
-        _n(f["last_p95_ms"]),
-        f"last/first {_n(f['p95_drift'], '.2f')}x; all turns {_n(f['all_p95_ms'])}",
-    )
+    for name, key, note in (
+        ("database file MB", "db", f"{_n(f['db_bytes_per_turn'], '.0f')} bytes/turn"),
+        ("WAL + shm MB", "wal", f"max {f['wal_max_bytes'] / 1e6:.2f} (its high-water mark)"),
+    ):
+        start, end = f[f"{key}_start_bytes"] / 1e6, f[f"{key}_end_bytes"] / 1e6
+        row(name, f"{start:.2f}", f"{end:.2f}", note)
+    for p in (50, 95):
+        drift, pooled = _n(f[f"p{p}_drift"], ".2f"), _n(f[f"all_p{p}_ms"])
+        first, last = _n(f[f"first_p{p}_ms"]), _n(f[f"last_p{p}_ms"])
+        row(f"latency p{p} ms (10%)", first, last, f"last/first {drift}x; all turns {pooled}")
     by_tenth = " ".join(_n(p95, ".0f") for _, p95 in f["p50_p95_ms_by_tenth"])
     row("p95 ms by tenth of turns", "", "", by_tenth)
     row(
