@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -123,6 +123,11 @@ class BotProcess:
                     self._port.set_result(int(json.loads(line)["port"]))
 
     @property
+    def pid(self) -> int | None:
+        """The process id once started (a soak reads its /proc entry)."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
     def running(self) -> bool:
         """Whether the process was started and has not exited."""
         return self._proc is not None and self._proc.returncode is None
@@ -198,6 +203,20 @@ def switchboard_argv(command: str | None, port: int) -> list[str]:
         script = Path(sys.executable).with_name("switchboard")
         head = [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
     return [*head, "run", "--host", HOST, "--port", str(port)]
+
+
+def switchboard_env(sandbox: SlackSandbox, database_url: str) -> dict[str, str]:
+    """Switchboard's environment: this one cleaned, the sandbox as Slack, ``database_url``,
+    JSON logs at warning (at info a few lines a turn into a pipe would be measured too)."""
+    return {
+        **clean_env(),
+        "SLACK_BOT_TOKEN": sandbox.bot_token,
+        "SLACK_SIGNING_SECRET": sandbox.signing_secret,
+        "SWITCHBOARD_SLACK_API_URL": sandbox.api_url,
+        "DATABASE_URL": database_url,
+        "SWITCHBOARD_LOG_FORMAT": "json",
+        "SWITCHBOARD_LOG_LEVEL": "warning",
+    }
 
 
 async def wait_healthy(
@@ -657,15 +676,7 @@ async def start_servers(
     switchboard = BotProcess(
         SWITCHBOARD,
         switchboard_argv(switchboard_command, sb_port),
-        {
-            **base,
-            "SLACK_BOT_TOKEN": sandbox.bot_token,
-            "SLACK_SIGNING_SECRET": sandbox.signing_secret,
-            "SWITCHBOARD_SLACK_API_URL": sandbox.api_url,
-            "DATABASE_URL": database_url,
-            "SWITCHBOARD_LOG_FORMAT": "json",
-            "SWITCHBOARD_LOG_LEVEL": "warning",
-        },
+        switchboard_env(sandbox, database_url),
     )
     baseline_env = {
         **base,
@@ -726,15 +737,21 @@ def _round_summary(servers: Sequence[Server]) -> str:
     return ", ".join(parts)
 
 
+def cancel_on_sigterm() -> None:
+    """SIGTERM to the benchmark cancels the running task, so its cleanup (stopping the bots)
+    still runs."""
+    current = asyncio.current_task()
+    if current is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, current.cancel)
+
+
 def _events_url(port: int) -> str:
     return f"http://{HOST}:{port}{EVENTS_PATH}"
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Start everything, measure, stop everything (always), report."""
-    current = asyncio.current_task()
-    if current is not None:  # SIGTERM to the benchmark cancels it, so cleanup still runs
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, current.cancel)
+    cancel_on_sigterm()
     loadavg_at_start = round(os.getloadavg()[0], 2)
     tmpdir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
     database = tmpdir / "bench.db"
@@ -797,6 +814,32 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+def add_switchboard_cmd(parser: argparse.ArgumentParser) -> None:
+    """The ``--switchboard-cmd`` option (see :func:`switchboard_argv`)."""
+    parser.add_argument(
+        "--switchboard-cmd",
+        help="command that starts Switchboard, `run --host --port` appended (to compare a "
+        "build or a patch); default: this venv's `switchboard`",
+    )
+
+
+def run_quietly(
+    benchmark: Coroutine[Any, Any, dict[str, Any]], *, stopped: str
+) -> dict[str, Any] | int:
+    """Run ``benchmark`` with this process logging at warning; its result, or the exit code
+    after Ctrl-C (130) or SIGTERM (143, see :func:`cancel_on_sigterm`), ``stopped`` said."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        return asyncio.run(benchmark)
+    except KeyboardInterrupt:
+        progress(f"interrupted; {stopped}")
+        return 130
+    except asyncio.CancelledError:
+        progress(f"terminated; {stopped}")
+        return 143
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, run the benchmark, optionally write the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -811,24 +854,13 @@ def main(argv: list[str] | None = None) -> int:
         "--reply-timeout", type=float, default=60.0, help="seconds to await a batch's replies"
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument(
-        "--switchboard-cmd",
-        help="command that starts Switchboard, `run --host --port` appended (to compare a "
-        "build or a patch); default: this venv's `switchboard`",
-    )
+    add_switchboard_cmd(parser)
     args = parser.parse_args(argv)
     if min(args.rounds, args.batch, args.concurrency, args.warmup) < 1:
         parser.error("--rounds, --batch, --concurrency and --warmup must be at least 1")
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    logging.basicConfig(level=logging.WARNING)
-    try:
-        result = asyncio.run(run(args))
-    except KeyboardInterrupt:
-        progress("interrupted; every server was stopped")
-        return 130
-    except asyncio.CancelledError:  # SIGTERM (see run)
-        progress("terminated; every server was stopped")
-        return 143
+    result = run_quietly(run(args), stopped="every server was stopped")
+    if isinstance(result, int):
+        return result
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0

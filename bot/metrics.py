@@ -10,6 +10,8 @@ store every model call, the approval notifier every transition, executors every 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from types import SimpleNamespace
 
@@ -60,6 +62,11 @@ class Metrics:
         self._declare_turns(new)
         self._declare_actions(new)
         self._declare_llm(new)
+        self.tasks = new.gauge(
+            "switchboard_asyncio_tasks",
+            "asyncio tasks alive on the bot's event loop at scrape time (a soak watches it "
+            "for leaked tasks)",
+        )
         self._breaker_sources: list[Callable[[], Mapping[str, str]]] = []
 
     def _declare_slack(self, new: _Declare) -> None:
@@ -185,7 +192,10 @@ class Metrics:
         self._breaker_sources.append(states)
 
     def exposition(self) -> bytes:
-        """The text format Prometheus scrapes."""
+        """The text format Prometheus scrapes; called on the bot's event loop (the task gauge
+        is left as it was when there is no running loop)."""
+        with contextlib.suppress(RuntimeError):
+            self.tasks.set(len(asyncio.all_tasks()))
         for source in self._breaker_sources:
             for target, state in source().items():
                 self.breakers.labels(target).set(_BREAKER_VALUE.get(state, 2))
