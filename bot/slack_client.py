@@ -2,7 +2,8 @@
 and one :class:`~bot.slack_gate.SlackGate` per workspace before every call.
 
 Retries are slack_sdk's built-in handlers (named here, in one place): a 5xx or a dropped
-connection is retried with jittered backoff; a 429 waits for ``Retry-After``, and the window
+connection is retried with jittered backoff (but a post that may have reached Slack is not
+posted again blindly: see :data:`POSTS_A_MESSAGE`); a 429 waits for ``Retry-After``, and the window
 is shared through the gate, so no other call of that method goes inside it. While Slack is
 unreachable the gate lets one probe through at a time and holds the rest. Posting a reply
 twice is prevented one level up (replies carry their trace id in message metadata and
@@ -41,6 +42,10 @@ __all__ = [
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
 CONNECTION_ERROR_RETRIES = 2
+POSTS_A_MESSAGE = frozenset({"chat.postMessage"})
+"""Methods that post one more message each time Slack applies them. A connection that broke
+mid-call may have been applied, so the client does not repeat such a call blindly (only one
+that never connected); a reply's own retry first looks for it by its trace id."""
 WEB_API_TIMEOUT_SECONDS = 10
 
 
@@ -81,6 +86,27 @@ class _SharedRateLimitHandler(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
+class _ConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's handler for broken connections, except for a call of
+    :data:`POSTS_A_MESSAGE` that may have reached Slack (a second post would be a duplicate)."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if method_of(request.url) in POSTS_A_MESSAGE and not isinstance(
+            error, aiohttp.ClientConnectorError
+        ):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def retry_handlers(gate: SlackGate | None = None) -> list[AsyncRetryHandler]:
     """The retry policies every Web API call goes through (a 429's window shared through
     ``gate`` when given)."""
@@ -92,7 +118,7 @@ def retry_handlers(gate: SlackGate | None = None) -> list[AsyncRetryHandler]:
     return [
         rate_limit,
         AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
-        AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_ERROR_RETRIES),
+        _ConnectionErrorRetryHandler(max_retry_count=CONNECTION_ERROR_RETRIES),
     ]
 
 

@@ -140,3 +140,27 @@ async def test_a_rate_limit_window_holds_for_every_call_of_the_method(
     inside = [c for c in calls if limited.at < c.at < limited.at + 1.9]
     assert inside == []  # nobody called inside the window
     assert all(len(_replies(sandbox, s.ts)) == 1 for s in sent)
+
+
+async def test_a_reply_slack_stored_but_never_answered_is_found_not_posted_again(
+    sandbox: SlackSandbox, patient_bot: Bot
+) -> None:
+    """Slack stores the reply, then the connection drops before its answer (chaos seed 2):
+    the bot does not post it again blindly; its retry finds the stored reply by its trace id
+    and posts nothing more. One reply."""
+    sandbox.faults.inject("chat.postMessage", Fault.lost_response())
+    sent = await sandbox.people.say(f"{MENTION} help")
+    await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=10
+    )
+    async with asyncio.timeout(5):
+        while sandbox.hangs.held == 0:  # the stored post's answer is being held
+            await asyncio.sleep(0.01)
+    sandbox.hangs.release()  # ...and now the connection drops without one
+    await sandbox.calls.wait_for(
+        "conversations.replies", where=lambda c: c.args.get("ts") == sent.ts, timeout=10
+    )
+    await patient_bot.idle()
+    stored = sandbox.workspace.store.thread("C0GENERAL", sent.ts)
+    assert len([m for m in stored if m.get("bot_id")]) == 1
+    assert await _statuses(patient_bot) == ["done"]
