@@ -143,7 +143,7 @@ class Workload:
             for retry in range(1, SLACK_RETRIES + 1):
                 if delivery.acked:
                     break
-                await asyncio.sleep(0.5 * 2**retry)
+                await asyncio.sleep(2.0**retry)  # 2, 4, 8 s: a restart fits in
                 delivery = await driver.send_event(
                     event, event_id=delivery.event_id, retry_num=retry
                 )
