@@ -45,11 +45,13 @@ from chaos_invariants import (
 from chaos_workload import Workload
 from floor_report import migrated_sqlite, quiet
 from replicas import fresh_postgres
+from sqlalchemy import text
 
 from bot.server import SLACK_EVENTS_PATH
 from sandbox import SlackSandbox
 from sandbox.app_process import AppProcess
 from sandbox.llm_server import ScriptedLLMServer
+from storage import create_engine
 
 QUIET_SECONDS = 45.0
 """How long a run may take to finish its work once every fault is healed."""
@@ -119,6 +121,21 @@ class Fleet:
             return
         raise RuntimeError(f"process {index} did not come back after a kill")
 
+    async def job_holder(self) -> int | None:
+        """The index of the process whose worker holds a running job, if any."""
+        engine = create_engine(self._database_url)
+        try:
+            async with engine.connect() as connection:
+                query = text("SELECT lease_owner FROM jobs WHERE state = 'running'")
+                owners = {str(owner) for owner in (await connection.execute(query)).scalars()}
+        finally:
+            await engine.dispose()
+        for index, process in enumerate(self.processes):
+            if any(e.get("event") == "worker_started" and e.get("owner") in owners
+                   for e in process.logs):  # fmt: skip
+                return index
+        return None
+
     async def stop(self) -> list[int]:
         """SIGTERM each and return the exit codes."""
         return [await p.terminate() for p in self.processes if p.running]
@@ -176,7 +193,7 @@ async def run_seed(seed: int, *, engine: str, duration: float, postgres: str) ->
             fleet = Fleet(sandbox, url, env)
             await fleet.start(processes)
             sqlite_path = str(workdir / "chaos.db") if engine == "sqlite" else None
-            injector = Injector(sandbox, model, fleet.restart, url, sqlite_path)
+            injector = Injector(sandbox, model, fleet, url, sqlite_path)
             workload = Workload(sandbox, random.Random(f"chaos-workload:{seed}"))
             pacing = random.Random(f"chaos-pacing:{seed}")
             begin = asyncio.get_running_loop().time()

@@ -5,7 +5,10 @@ starts, so a seed names the same faults at the same moments every time (what the
 around them still varies with timing: replaying a seed replays its faults, not every race).
 Kinds:
 
-- ``kill``: SIGKILL one bot process, restart it after a pause;
+- ``kill``: SIGKILL one bot process at a random moment, restart it after a pause;
+  ``kill_mid_job``: the same while the deploy API holds a write request (the process whose
+  worker holds the job is killed; the target applies it afterwards); ``kill_mid_post``: the
+  same while a ``chat.postMessage`` hangs unanswered at Slack;
 - ``slack_429`` / ``slack_5xx`` / ``slack_drop`` / ``slack_lost_response``: the next calls of
   one Web API method are rate limited (with ``Retry-After``), answered 5xx, cut, or applied
   and never answered (released after a few seconds);
@@ -26,9 +29,8 @@ import random
 import re
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import text
 
@@ -39,6 +41,8 @@ from storage import create_engine
 
 FaultKind = Literal[
     "kill",
+    "kill_mid_job",
+    "kill_mid_post",
     "slack_429",
     "slack_5xx",
     "slack_drop",
@@ -53,7 +57,9 @@ FaultKind = Literal[
     "db_lock",
 ]
 _WEIGHTS: dict[FaultKind, int] = {
-    "kill": 4,
+    "kill": 3,
+    "kill_mid_job": 2,
+    "kill_mid_post": 1,
     "slack_429": 3,
     "slack_5xx": 3,
     "slack_drop": 2,
@@ -99,7 +105,7 @@ class PlannedFault:
     def describe(self) -> str:
         """One line for the replay report."""
         parts = [f"{self.at:6.2f}s {self.kind}"]
-        if self.kind == "kill":
+        if self.kind.startswith("kill"):
             parts.append(f"process={self.process} down={self.seconds:.2f}s")
         if self.method:
             parts.append(f"method={self.method}")
@@ -107,17 +113,17 @@ class PlannedFault:
             parts.append(f"status={self.status}")
         if self.times > 1:
             parts.append(f"times={self.times}")
-        if self.seconds and self.kind != "kill":
+        if self.seconds and not self.kind.startswith("kill"):
             parts.append(f"for={self.seconds:.2f}s")
         return " ".join(parts)
 
 
 def plan(seed: int, *, duration: float, processes: int) -> list[PlannedFault]:
-    """The faults of ``seed``: about one every three seconds, at seeded moments."""
+    """The faults of ``seed``: about one every two seconds, at seeded moments."""
     rng = random.Random(f"chaos-faults:{seed}")
     kinds = list(_WEIGHTS)
     weights = [_WEIGHTS[k] for k in kinds]
-    count = max(2, round(duration / 3))
+    count = max(3, round(duration / 2))
     faults = []
     for _ in range(count):
         kind = rng.choices(kinds, weights)[0]
@@ -128,7 +134,7 @@ def plan(seed: int, *, duration: float, processes: int) -> list[PlannedFault]:
 
 def _draw(rng: random.Random, kind: FaultKind, *, at: float, processes: int) -> PlannedFault:
     times = rng.randint(1, 3)
-    if kind == "kill":
+    if kind.startswith("kill"):
         return PlannedFault(
             at, kind, process=rng.randrange(processes), seconds=round(rng.uniform(0, 1.5), 2)
         )
@@ -178,6 +184,16 @@ def _answer(body: JSON) -> Step:
     return reply(f"Noted: {said[-60:]}", usage=(700, 80))
 
 
+class Fleet(Protocol):
+    """The bot processes, as the injector needs them."""
+
+    async def restart(self, index: int, down: float) -> None:
+        """SIGKILL process ``index``; start a new one ``down`` seconds later."""
+
+    async def job_holder(self) -> int | None:
+        """The index of the process whose worker holds a running job, if any."""
+
+
 @dataclass
 class Injector:
     """Applies a schedule to the sandbox, the model, the deploy API, the bot processes and the
@@ -185,7 +201,7 @@ class Injector:
 
     sandbox: SlackSandbox
     model: ModelBehaviour
-    restart: Callable[[int, float], Awaitable[None]]
+    fleet: Fleet
     database_url: str
     sqlite_path: str | None
 
@@ -201,7 +217,11 @@ class Injector:
     async def _inject(self, fault: PlannedFault) -> None:
         faults, kind = self.sandbox.faults, fault.kind
         if kind == "kill":
-            await self.restart(fault.process, fault.seconds)
+            await self.fleet.restart(fault.process, fault.seconds)
+        elif kind == "kill_mid_job":
+            await self._kill_mid_job(fault)
+        elif kind == "kill_mid_post":
+            await self._kill_mid_post(fault)
         elif kind == "slack_429":
             faults.inject(fault.method, Fault.rate_limited(fault.status, times=fault.times))
         elif kind == "slack_5xx":
@@ -231,6 +251,29 @@ class Injector:
         elif kind == "db_lock":
             await self._lock_database(fault.seconds)
 
+    async def _kill_mid_job(self, fault: PlannedFault) -> None:
+        target = self.sandbox.deploy_api
+        target.hold_next()
+        try:
+            await target.wait_for_arrivals(target.arrived + 1, timeout=5)
+        except TimeoutError:  # no write came: nothing to kill in the middle of
+            target.release()
+            return
+        holder = await self.fleet.job_holder()
+        await self.fleet.restart(fault.process if holder is None else holder, fault.seconds)
+        target.release()  # the target goes on and applies what it held
+
+    async def _kill_mid_post(self, fault: PlannedFault) -> None:
+        self.sandbox.faults.inject("chat.postMessage", Fault.hung())
+        hung = self.sandbox.calls.count("chat.postMessage") + 1
+        try:
+            await self.sandbox.calls.wait_for("chat.postMessage", count=hung, timeout=5)
+        except TimeoutError:
+            self.sandbox.faults.clear("chat.postMessage")
+            return
+        await self.fleet.restart(fault.process, fault.seconds)
+        self.sandbox.hangs.release()
+
     async def _lock_database(self, seconds: float) -> None:
         if self.sqlite_path is not None:
             await asyncio.to_thread(_hold_sqlite, self.sqlite_path, seconds)
@@ -249,6 +292,7 @@ class Injector:
         self.sandbox.faults.clear()
         self.sandbox.hangs.release()
         self.model.mode = "ok"
+        self.sandbox.deploy_api.release()
 
 
 def _hold_sqlite(path: str, seconds: float) -> None:

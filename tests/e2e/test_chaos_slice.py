@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "chaos.py"
 DURATION = "10"
-SQLITE_SEEDS = [13, 20, 26]  # kill + outage; two kills + outage; kill + a post stored unanswered
-POSTGRES_SEEDS = [13, 26]
+SQLITE_SEEDS = [10, 23, 26]  # kill mid-job + outage; kill mid-post + lost answers; both kinds
+POSTGRES_SEEDS = [10, 26]
 
 
 def _chaos(*args: str) -> subprocess.CompletedProcess[str]:
