@@ -82,6 +82,7 @@ class Fleet:
         self._env = env
         self.processes: list[AppProcess] = []
         self.restarts = 0
+        self._restarting = asyncio.Lock()  # one kill-and-restart at a time
 
     def _new(self) -> AppProcess:
         return AppProcess(
@@ -104,7 +105,10 @@ class Fleet:
     async def restart(self, index: int, down: float) -> None:
         """SIGKILL process ``index`` and start a new one ``down`` seconds later (Slack keeps
         delivering to the dead address meanwhile, as a load balancer would)."""
-        index %= len(self.processes)
+        async with self._restarting:
+            await self._restart(index % len(self.processes), down)
+
+    async def _restart(self, index: int, down: float) -> None:
         await self.processes[index].kill()
         await asyncio.sleep(down)
         for attempt in range(3):
@@ -292,17 +296,27 @@ async def main(argv: list[str] | None = None) -> int:
     quiet()
     seeds = [args.seed] if args.seed is not None else range(args.first, args.first + args.seeds)
     results = []
+    failures = 0
     began = time.monotonic()
     for seed in seeds:
         if args.budget is not None and time.monotonic() - began > args.budget:
             break
-        result = await run_seed(
-            seed, engine=args.engine, duration=args.duration, postgres=args.postgres
-        )
+        try:
+            result = await run_seed(
+                seed, engine=args.engine, duration=args.duration, postgres=args.postgres
+            )
+        except Exception as exc:  # the harness itself failed: say so, with the replay line
+            failures += 1
+            print(f"seed {seed} [{args.engine}] HARNESS ERROR: {type(exc).__name__}: {exc}")
+            print(f"  replay: python benchmarks/chaos.py --seed {seed} --engine {args.engine} "
+                  f"--duration {args.duration:g}", flush=True)  # fmt: skip
+            continue
         report(result, args.duration)
         results.append(result)
     summary(results, time.monotonic() - began)
-    return 1 if any(r.violations for r in results) else 0
+    if failures:
+        print(f"harness errors: {failures}")
+    return 1 if failures or any(r.violations for r in results) else 0
 
 
 if __name__ == "__main__":
