@@ -217,7 +217,7 @@ async def run_seed(seed: int, *, engine: str, duration: float, postgres: str) ->
         seed=seed,
         engine=engine,
         seconds=time.monotonic() - started,
-        faults=Counter(f.kind for f in schedule),
+        faults=injector.fired,
         schedule=[f.describe() for f in schedule],
         asks=len(workload.asks),
         answered=sum(1 for _, total, _ in tallies if total == 1),

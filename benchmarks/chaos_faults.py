@@ -29,7 +29,8 @@ import random
 import re
 import sqlite3
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from sqlalchemy import text
@@ -204,6 +205,7 @@ class Injector:
     fleet: Fleet
     database_url: str
     sqlite_path: str | None
+    fired: Counter[str] = field(default_factory=Counter)  # kinds that took effect
 
     async def run(self, schedule: list[PlannedFault], *, started: float) -> None:
         """Inject each fault at its moment (measured from ``started``, a monotonic time)."""
@@ -215,13 +217,19 @@ class Injector:
         await asyncio.gather(*pending)
 
     async def _inject(self, fault: PlannedFault) -> None:
+        """Inject one fault; count it in :attr:`fired` unless it found nothing to hit (an
+        aimed kill with no write or post under way)."""
+        if await self._hit(fault) is not False:
+            self.fired[fault.kind] += 1
+
+    async def _hit(self, fault: PlannedFault) -> bool | None:
         faults, kind = self.sandbox.faults, fault.kind
         if kind == "kill":
             await self.fleet.restart(fault.process, fault.seconds)
         elif kind == "kill_mid_job":
-            await self._kill_mid_job(fault)
+            return await self._kill_mid_job(fault)
         elif kind == "kill_mid_post":
-            await self._kill_mid_post(fault)
+            return await self._kill_mid_post(fault)
         elif kind == "slack_429":
             faults.inject(fault.method, Fault.rate_limited(fault.status, times=fault.times))
         elif kind == "slack_5xx":
@@ -250,29 +258,32 @@ class Injector:
             self.sandbox.deploy_api.answer_late_next(EXECUTOR_TIMEOUT + 1.0, times=fault.times)
         elif kind == "db_lock":
             await self._lock_database(fault.seconds)
+        return None
 
-    async def _kill_mid_job(self, fault: PlannedFault) -> None:
+    async def _kill_mid_job(self, fault: PlannedFault) -> bool:
         target = self.sandbox.deploy_api
         target.hold_next()
         try:
             await target.wait_for_arrivals(target.arrived + 1, timeout=5)
         except TimeoutError:  # no write came: nothing to kill in the middle of
             target.release()
-            return
+            return False
         holder = await self.fleet.job_holder()
         await self.fleet.restart(fault.process if holder is None else holder, fault.seconds)
         target.release()  # the target goes on and applies what it held
+        return True
 
-    async def _kill_mid_post(self, fault: PlannedFault) -> None:
+    async def _kill_mid_post(self, fault: PlannedFault) -> bool:
         self.sandbox.faults.inject("chat.postMessage", Fault.hung())
         hung = self.sandbox.calls.count("chat.postMessage") + 1
         try:
             await self.sandbox.calls.wait_for("chat.postMessage", count=hung, timeout=5)
         except TimeoutError:
             self.sandbox.faults.clear("chat.postMessage")
-            return
+            return False
         await self.fleet.restart(fault.process, fault.seconds)
         self.sandbox.hangs.release()
+        return True
 
     async def _lock_database(self, seconds: float) -> None:
         if self.sqlite_path is not None:
