@@ -55,6 +55,8 @@ from storage import create_engine
 
 QUIET_SECONDS = 45.0
 """How long a run may take to finish its work once every fault is healed."""
+STOP_SECONDS = 30.0
+"""How long a process may take to stop after SIGTERM (its drain is 10 s)."""
 _LLM_KEY = "sk-chaos-" + "0123456789abcdef"
 _COMMAND = (sys.executable, "-m", "bot", "run", "--host", "127.0.0.1", "--port", "0")
 
@@ -140,9 +142,23 @@ class Fleet:
                 return index
         return None
 
-    async def stop(self) -> list[int]:
-        """SIGTERM each and return the exit codes."""
-        return [await p.terminate() for p in self.processes if p.running]
+    async def stop(self) -> list[Violation]:
+        """SIGTERM each; one still running :data:`STOP_SECONDS` later is SIGKILLed, and is a
+        violation (``clean_stop``)."""
+        found = []
+        for index, process in enumerate(self.processes):
+            if not process.running:
+                continue
+            try:
+                await asyncio.wait_for(process.terminate(), STOP_SECONDS)
+            except TimeoutError:
+                await process.kill()
+                found.append(
+                    Violation(
+                        "clean_stop", f"process {index}", f"alive {STOP_SECONDS:g}s after SIGTERM"
+                    )
+                )
+        return found
 
 
 @dataclass
@@ -209,9 +225,9 @@ async def run_seed(seed: int, *, engine: str, duration: float, postgres: str) ->
             injector.heal()
             await workload.settle()
             calm = await _quiet_period(sandbox, workload, url)
-            await fleet.stop()
+            unclean = await fleet.stop()
             records = await read_records(url)
-            violations = check_all(sandbox, workload.asks, records, RULES)
+            violations = check_all(sandbox, workload.asks, records, RULES) + unclean
             tallies = answers_per_ask(workload.asks, records, answers(sandbox))
     return SeedResult(
         seed=seed,

@@ -13,6 +13,8 @@
   approval's state.
 - ``nothing_stuck``: after the quiet period no event is still claimed, no job queued or
   running, no approval approved or executing.
+
+(``clean_stop``, a process still running 30 s after SIGTERM, is checked by the run itself.)
 """
 
 from __future__ import annotations
