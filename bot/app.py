@@ -15,6 +15,7 @@ from bot.wiring import Domain
 from handlers import TurnRunner, register
 from handlers.agent_dm import register_agent_dm
 from handlers.approvals import register_approvals
+from handlers.authorization import BotIdentity
 from handlers.bookkeeping import Bookkeeping
 from handlers.feedback import register_feedback
 from handlers.ports import Participation
@@ -24,9 +25,14 @@ __all__ = ["bolt_app", "listen"]
 
 
 def bolt_app(settings: Settings, client: AsyncWebClient, *, socket_mode: bool) -> AsyncApp:
-    """The Bolt app: signatures verified over HTTP (Socket Mode is authenticated itself)."""
+    """The Bolt app: signatures verified over HTTP (Socket Mode is authenticated itself); the
+    bot's identity learned before authorizing, so a request that cannot be authorized yet
+    is refused for Slack to retry (:mod:`handlers.authorization`)."""
+    identity = BotIdentity(client)
     return AsyncApp(
         client=client,
+        before_authorize=identity.middleware(),
+        authorize=identity.authorize(),
         signing_secret=("" if socket_mode else settings.secret("slack_signing_secret")),
         request_verification_enabled=not socket_mode,
         process_before_response=False,

@@ -2,9 +2,10 @@
 and one :class:`~bot.slack_gate.SlackGate` per workspace before every call.
 
 Retries are slack_sdk's built-in handlers (named here, in one place): a 5xx or a dropped
-connection is retried with jittered backoff. A 429 is retried by the gated client through the
-gate, which shares its ``Retry-After`` window with every call of that method, so none goes
-inside it. While Slack is
+connection is retried with jittered backoff (but a post that may have reached Slack is not
+posted again blindly: see :data:`POSTS_A_MESSAGE`). A 429 is retried by the gated client
+through the gate, which shares its ``Retry-After`` window with every call of that method,
+so none goes inside it. While Slack is
 unreachable the gate lets one probe through at a time and holds the rest. Posting a reply
 twice is prevented one level up (replies carry their trace id in message metadata and
 recovery looks for it), which is what makes retrying ``chat.postMessage`` acceptable.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -23,6 +25,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
@@ -39,6 +44,10 @@ __all__ = [
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
 CONNECTION_ERROR_RETRIES = 2
+POSTS_A_MESSAGE = frozenset({"chat.postMessage"})
+"""Methods that post one more message each time Slack applies them. A connection that broke
+mid-call may have been applied, so the client does not repeat such a call blindly (only one
+that never connected); a reply's own retry first looks for it by its trace id."""
 WEB_API_TIMEOUT_SECONDS = 10
 OUTAGE_WAIT = 1.0
 """Seconds a call waits at the gate while Slack is unreachable, before it is refused."""
@@ -56,12 +65,38 @@ def retry_after(headers: Any) -> float:
     return 1.0
 
 
+def method_of(url: str) -> str:
+    """The Web API method a request URL calls (``…/api/chat.postMessage``)."""
+    return urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+class _ConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's handler for broken connections, except for a call of
+    :data:`POSTS_A_MESSAGE` that may have reached Slack (a second post would be a duplicate)."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if method_of(request.url) in POSTS_A_MESSAGE and not isinstance(
+            error, aiohttp.ClientConnectorError
+        ):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def retry_handlers(*, rate_limits: bool = True) -> list[AsyncRetryHandler]:
     """The retry policies every Web API call goes through (``rate_limits`` False: a 429 is
     not retried here, because the gated client retries it through the gate)."""
     handlers: list[AsyncRetryHandler] = [
         AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
-        AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_ERROR_RETRIES),
+        _ConnectionErrorRetryHandler(max_retry_count=CONNECTION_ERROR_RETRIES),
     ]
     if rate_limits:
         handlers.insert(0, AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))

@@ -10,8 +10,10 @@ Endpoints (JSON in, JSON out), all under ``/deploy-api``:
 
 Writes honour ``Idempotency-Key``: a repeated key returns the first answer without applying the
 operation again, like a careful real API. ``applied`` counts operations really applied, so a
-test can prove an action ran exactly once. Faults: ``fail_next(status, times, retry_after)``
-and ``delay_next(seconds, times)``.
+test can prove an action ran exactly once (``applied_keys`` says under which idempotency key
+each was applied). Faults: ``fail_next(status, times, retry_after)``, ``delay_next(seconds,
+times)`` (wait, then apply) and ``answer_late_next(seconds, times)`` (apply, then wait: a
+caller that gives up first cannot know the operation happened).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class _Fault:
     retry_after: int | None = None
     delay: float = 0.0
     times: int = 0
+    after_apply: bool = False
 
 
 @dataclass
@@ -55,6 +58,7 @@ class DeployApi:
 
     requests: list[DeployRequest] = field(default_factory=list)
     applied: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    applied_keys: list[str | None] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=lambda: defaultdict(lambda: "v1.0.0"))
     replicas: dict[str, int] = field(default_factory=lambda: defaultdict(lambda: 2))
     _answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
@@ -78,6 +82,10 @@ class DeployApi:
         """Hold the next ``times`` requests for ``seconds`` before answering normally."""
         self._faults.append(_Fault(delay=seconds, times=times))
 
+    def answer_late_next(self, seconds: float, *, times: int = 1) -> None:
+        """Apply the next ``times`` write requests, then answer each ``seconds`` later."""
+        self._faults.append(_Fault(delay=seconds, times=times, after_apply=True))
+
     def hold_next(self, times: int = 1) -> None:
         """Hold the next ``times`` write requests (after they arrived) until :meth:`release`."""
         self._held += times
@@ -97,13 +105,15 @@ class DeployApi:
         """How many operations were really applied (optionally of one kind)."""
         return sum(1 for op, _ in self.applied if operation is None or op == operation)
 
-    async def _fault(self) -> _Fault | None:
+    async def _fault(self, *, write: bool = False) -> _Fault | None:
         while self._faults and self._faults[0].times <= 0:
             self._faults.pop(0)
-        if not self._faults:
+        if not self._faults or (self._faults[0].after_apply and not write):
             return None
         fault = self._faults[0]
         fault.times -= 1
+        if fault.after_apply:
+            return fault
         if fault.delay:
             await asyncio.sleep(fault.delay)
             return None
@@ -123,8 +133,9 @@ class DeployApi:
             await self._gate.wait()
         key = request.headers.get("Idempotency-Key")
         auth = request.headers.get("Authorization")
-        fault = await self._fault()
-        if fault is not None:
+        fault = await self._fault(write=True)
+        late = fault.delay if fault is not None and fault.after_apply else 0.0
+        if fault is not None and not fault.after_apply:
             return self._record(
                 request,
                 body or {},
@@ -141,14 +152,19 @@ class DeployApi:
         if key is not None and key in self._answers:
             status, answer = self._answers[key]
             return self._record(request, body, key, auth, status, {**answer, "replayed": True})
-        status, answer = self._apply(operation, body)
+        status, answer = self._apply(operation, body, key)
         if key is not None:
             self._answers[key] = (status, answer)
+        if late:
+            await asyncio.sleep(late)
         return self._record(request, body, key, auth, status, answer)
 
-    def _apply(self, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _apply(
+        self, operation: str, body: dict[str, Any], key: str | None
+    ) -> tuple[int, dict[str, Any]]:
         service = str(body["service"])
         self.applied.append((operation, dict(body)))
+        self.applied_keys.append(key)
         answer: dict[str, Any] = {"status": "ok", "id": f"op-{next(self._ids)}", "service": service}
         if operation == "deploys":
             self.versions[service] = str(body.get("version") or "v1.1.0")

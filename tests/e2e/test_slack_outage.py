@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from sandbox import ApiCall, Fault, SlackSandbox
+from sandbox import ApiCall, Fault, SlackSandbox, humans
 from tests.e2e.conftest import Bot, running_bot
 
 MENTION = "<@U0BOT>"
@@ -141,3 +141,54 @@ async def test_a_rate_limit_window_holds_for_every_call_of_the_method(
     inside = [c for c in calls if limited.at < c.at < limited.at + 1.9]
     assert inside == []  # nobody called inside the window
     assert all(len(_replies(sandbox, s.ts)) == 1 for s in sent)
+
+
+async def test_a_reply_slack_stored_but_never_answered_is_found_not_posted_again(
+    sandbox: SlackSandbox, patient_bot: Bot
+) -> None:
+    """Slack stores the reply, then the connection drops before its answer (chaos seed 2):
+    the bot does not post it again blindly; its retry finds the stored reply by its trace id
+    and posts nothing more. One reply."""
+    sandbox.faults.inject("chat.postMessage", Fault.lost_response())
+    sent = await sandbox.people.say(f"{MENTION} help")
+    await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=10
+    )
+    assert sandbox.hangs.held == 1  # the stored post's answer is being held...
+    sandbox.hangs.release()  # ...and now the connection drops without one
+    await sandbox.calls.wait_for(
+        "conversations.replies", where=lambda c: c.args.get("ts") == sent.ts, timeout=10
+    )
+    await patient_bot.idle()
+    stored = sandbox.workspace.store.thread("C0GENERAL", sent.ts)
+    assert len([m for m in stored if m.get("bot_id")]) == 1
+    assert await _statuses(patient_bot) == ["done"]
+
+
+async def test_a_message_a_fresh_process_cannot_authorize_is_refused_for_slack_to_retry(
+    sandbox: SlackSandbox, patient_bot: Bot
+) -> None:
+    """A process that has not yet learned who it is (``auth.test``, e.g. just restarted) while
+    Slack is down (chaos seed 35): the delivery is not acked (a 503, or no answer within
+    Slack's 3 s while ``auth.test`` is retried), where Bolt acked it with an apology and
+    dropped it; Slack's retry once it is back is answered, once."""
+    sandbox.faults.outage(Fault.server_error(503))
+    posted = humans.post(
+        sandbox.workspace,
+        text="help",
+        user="U0ALICE",
+        channel="D0ALICE",
+        thread_ts=None,
+        subscriptions=sandbox.driver.subscriptions,
+    )
+    (event,) = posted.events
+    refused = await sandbox.driver.send_event(event)
+    assert not refused.acked and refused.status in {503, None}
+    sandbox.faults.end_outage()
+    retried = await sandbox.driver.send_event(event, event_id=refused.event_id, retry_num=1)
+    assert retried.acked
+    await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("channel") == "D0ALICE", timeout=10
+    )
+    await patient_bot.idle()
+    assert len([c for c in _replies(sandbox) if c.args.get("channel") == "D0ALICE"]) == 1
