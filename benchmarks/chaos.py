@@ -209,6 +209,9 @@ async def run_seed(seed: int, *, engine: str, duration: float, postgres: str) ->
                 "SWITCHBOARD_CONFIG": str(config),
                 "CHAOS_LLM_KEY": _LLM_KEY,
                 "SWITCHBOARD_JOB_LEASE_SECONDS": "2",
+                # short, as the job lease: a killed replica's messages are taken over
+                # within seconds, inside the quiet period
+                "SWITCHBOARD_EVENT_LEASE_SECONDS": "6",
             }
             fleet = Fleet(sandbox, url, env)
             await fleet.start(processes)
