@@ -190,7 +190,8 @@ def check_actions(
             times = applied.get(str(approval["idempotency_key"]), 0)
             expected = {"succeeded": {1}, "failed": {0}, "unknown": {0, 1}}.get(state, {0})
             if times not in expected:
-                found.append(Violation("applied_once", subject, f"applied {times} times"))
+                result = approval.get("result") or "no result"
+                found.append(Violation("applied_once", subject, f"applied {times} times: {result}"))
             if state == "unknown" and not ({approval["thread_ts"], approval["message_ts"]} & told):
                 found.append(Violation("applied_once", subject, "unknown and nobody was told"))
         if state in {"pending", "rejected", "cancelled", "expired"}:

@@ -4,7 +4,8 @@ steps.
 A job is claimed under a lease; its approval moves ``approved -> executing`` before the
 executor is called, with the approval's idempotency key. A job found ``executing`` after a
 crash is run again only when its action is idempotent; otherwise it ends ``unknown`` and the
-requester is asked to check.
+requester is asked to check. A rerun that fails ends ``unknown`` too: the run the crash cut off
+may have acted before the target began refusing.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ log = structlog.get_logger(__name__)
 _NOT_RERUN = (
     "The bot stopped while this action was running, and it is not safe to run twice, so it "
     "was not run again. Please check the target and request it again if it did not happen."
+)
+
+_RERUN_FAILED = (
+    "The bot stopped while this action was running, so it may have happened; run again "
+    "(it is idempotent), it failed. Please check the target before requesting it again:"
 )
 
 
@@ -82,6 +88,7 @@ class Runs:
     async def _execute(
         self, approval: Approval, action: ActionSpec, *, recovered: bool
     ) -> Approval:
+        rerun = False
         if approval.state == "approved":
             started = await self.transitions.apply(approval, StartExecution(), actor=SYSTEM_ACTOR)
             if isinstance(started, Refusal):
@@ -91,6 +98,7 @@ class Runs:
             if not action.executor.idempotent:
                 return await self._finish(approval, ExecutionResult("unknown", _NOT_RERUN))
             log.warning("job_rerun_after_crash", action=action.name)
+            rerun = True
         else:
             return approval  # already finished: nothing to run
         executor = self.executors.get(action.name)
@@ -110,6 +118,8 @@ class Runs:
         except Exception as exc:  # an executor bug must not leave the job running forever
             log.exception("executor_crashed", action=action.name)
             result = ExecutionResult("unknown", f"The executor failed: {type(exc).__name__}.")
+        if rerun and result.outcome == "failed":
+            result = ExecutionResult("unknown", f"{_RERUN_FAILED} {result.summary}")
         return await self._finish(approval, result)
 
     async def _finish(self, approval: Approval, result: ExecutionResult) -> Approval:

@@ -749,6 +749,22 @@ async def test_recovered_idempotent_job_is_rerun_with_the_same_key(world: World)
     assert (job.state, job.attempts, job.idempotency_key) == ("done", 2, approval.idempotency_key)
 
 
+async def test_a_failed_rerun_after_a_crash_is_unknown(world: World) -> None:
+    """Chaos seed 28: the run a crash cut off may have applied the action; a rerun the target
+    refuses does not prove it did not, so the approval ends ``unknown`` and the requester is
+    asked to check, never ``failed``."""
+    approval = await _crash_mid_execution(world, "deploy")
+    world.executors["deploy"].results = [ExecutionResult("failed", "HTTP 503 (attempt 3)")]
+    world.clock.advance(LEASE.total_seconds() + 1)
+    final = await world.run("worker-2")
+    assert final is not None and final.state == "unknown"
+    assert final.result is not None
+    assert "may have happened" in final.result and "HTTP 503" in final.result
+    assert world.executors["deploy"].runs == 2
+    assert world.notifier.notes[-1] is not None and f"<@{ALICE}>" in world.notifier.notes[-1]
+    assert world.audit.kinds(approval.id)[-1] == "unknown"
+
+
 async def test_a_job_recovered_before_it_started_runs_normally(world: World) -> None:
     """A worker that died after claiming but before starting ran nothing: the next one runs it."""
     approval = await _approved(world, "restart")  # not idempotent, and still safe to run

@@ -97,15 +97,40 @@ async def test_timeout_of_a_non_idempotent_call_is_unknown(
     assert "no response" in result.summary and "may have happened" in result.summary
 
 
-async def test_timeout_of_an_idempotent_call_fails_after_retrying(
+async def test_timeout_of_an_idempotent_call_stays_unknown_after_retrying(
     api: FakeApi, session: aiohttp.ClientSession, sleep: RecordingSleep
 ) -> None:
-    """An idempotent call that times out is retried, then reported failed (safe to rerun)."""
+    """An idempotent call that times out is retried; timing out again, it is ``unknown`` (the
+    target may have applied it), never ``failed``."""
     url = api.script("/deploys", Scripted(200, delay=2))
     run = executor(url, session, sleep, timeout="0.2s", retries=2, idempotent=True)
     result = await run.run(request())
-    assert result.outcome == "failed"
+    assert result.outcome == "unknown"
     assert len(api.seen) == 2 and "(attempt 2)" in result.summary
+
+
+async def test_timeout_then_refusals_of_an_idempotent_call_is_unknown(
+    api: FakeApi, session: aiohttp.ClientSession, sleep: RecordingSleep
+) -> None:
+    """Chaos seed 28: the target applied the call and answered too late, then refused the
+    retries with 503. The run is ``unknown`` (not ``failed``), naming the timeout and the
+    last refusal, so a person checks before running it again."""
+    url = api.script("/deploys", Scripted(200, delay=2), Scripted(503), Scripted(503))
+    run = executor(url, session, sleep, timeout="0.2s", retries=3, idempotent=True)
+    result = await run.run(request())
+    assert result.outcome == "unknown"
+    assert len(api.seen) == 3
+    assert "may have happened" in result.summary and "HTTP 503" in result.summary
+
+
+async def test_timeout_then_success_of_an_idempotent_call_succeeds(
+    api: FakeApi, session: aiohttp.ClientSession, sleep: RecordingSleep
+) -> None:
+    """A retry that succeeds settles an earlier timeout: the run succeeded."""
+    url = api.script("/deploys", Scripted(200, delay=2), Scripted(200, {"ok": True}))
+    run = executor(url, session, sleep, timeout="0.2s", retries=3, idempotent=True)
+    result = await run.run(request())
+    assert result.outcome == "succeeded" and len(api.seen) == 2
 
 
 async def test_400_is_not_retried(
