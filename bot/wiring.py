@@ -142,6 +142,8 @@ def build_erasure(database: Database, *, retention: Retention, clock: Clock) -> 
             votes=database.feedback,
             usage=database.usage,
             misses=database.knowledge,
+            events=database.events,
+            traces=database.traces,
         ),
         retention=retention,
         clock=clock,

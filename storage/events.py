@@ -1,4 +1,9 @@
-"""Deliveries claimed for processing: the dedupe record and what crash recovery replays."""
+"""Deliveries claimed for processing: the dedupe record and what crash recovery replays.
+
+A delivery's text is kept only while it may be replayed: finishing it blanks the text (the
+conversation store keeps the message under its own retention, erasure included), so the
+dedupe record left behind holds no one's words.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from datetime import datetime
 from typing import Any, get_args
 
 import structlog
-from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable
 
@@ -138,6 +143,14 @@ class SqlEventStore(SqlStore):
         )
         return await count_changed(self._db.write, statement, action="renew delivery leases")
 
+    async def purge(self, *, before: datetime) -> int:
+        """Delete finished deliveries received before ``before`` (retention); one still
+        claimed is kept, however old."""
+        statement = delete(events).where(
+            events.c.status.in_(("done", "failed")), events.c.received_at < before
+        )
+        return await count_changed(self._db.write, statement, action="purge deliveries")
+
     async def note_reply(self, *, team_id: str, event_id: str, ts: str) -> None:
         """Remember the message the delivery's reply is being written into (a stream)."""
         values = {"w_team_id": team_id, "w_event_id": event_id, "reply_ts": ts}
@@ -176,8 +189,10 @@ def finish_event_on(
     status: EventStatus,
     now: datetime,
 ) -> None:
-    """Set a delivery's final status and when it was reached, in the caller's transaction."""
+    """Set a delivery's final status and when it was reached, in the caller's transaction;
+    its text, needed only to replay it, is blanked."""
     values = {"w_team_id": team_id, "w_event_id": event_id, "status": status, "finished_at": now}
+    values["text"] = ""
     if not connection.execute(_FINISH, values).rowcount:
         log.warning("delivery_not_found", team_id=team_id, event_id=event_id, status=status)
 

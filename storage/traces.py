@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any, get_args
 
 import structlog
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from agents.kernel.models import PlannerName, RouteReason, Source, Trace, TurnOutcome
 from storage._records import from_row, row_values
-from storage._seam import SqlStore, fetch_first, insert, narrow, translated
+from storage._seam import SqlStore, count_changed, fetch_first, insert, narrow, translated
 from storage.engine import Dialect
 from storage.tables import traces
 
@@ -56,6 +56,11 @@ class SqlTraceStore(SqlStore):
         """Record when the turn's reply reached Slack."""
         with translated("mark a trace delivered"):
             await self._db.write.run(mark_delivered_on, trace_id=trace_id, at=at)
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete traces of turns that started before ``before`` (retention)."""
+        statement = delete(traces).where(traces.c.started_at < before)
+        return await count_changed(self._db.write, statement, action="purge traces")
 
     async def get(self, trace_id: str) -> Trace | None:
         """The trace with this id, if stored."""

@@ -33,7 +33,8 @@ _Purge = Callable[..., Awaitable[int]]
 
 @dataclass(frozen=True, slots=True)
 class ErasureStores:
-    """Every store that holds what a person wrote, or what was derived from it."""
+    """Every store that holds what a person wrote, or what was derived from it, and the
+    records retention bounds (usage, deliveries, traces)."""
 
     messages: MessageStore
     notes: NoteStore
@@ -41,6 +42,8 @@ class ErasureStores:
     votes: VoteStore
     usage: Purgeable
     misses: MissLog
+    events: Purgeable
+    traces: Purgeable
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,8 @@ class Erasure:
             (retention.summaries_days, stores.threads.purge),
             (retention.usage_days, stores.usage.purge),
             (retention.misses_days, stores.misses.purge_misses),
+            (retention.events_days, stores.events.purge),
+            (retention.traces_days, stores.traces.purge),
         ]
         return [(days, purge) for days, purge in tiers if days is not None]
 

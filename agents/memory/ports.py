@@ -43,7 +43,7 @@ class VoteStore(Protocol):
 
 
 class Purgeable(Protocol):
-    """Records kept for a while, then purged (LLM usage)."""
+    """Records kept for a while, then purged (LLM usage, deliveries, traces)."""
 
     async def purge(self, *, before: datetime) -> int:
         """Delete records made before ``before``; returns how many."""

@@ -18,6 +18,9 @@ class Retention:
         summaries_days: thread memory (pinned facts and rolling summaries).
         usage_days: LLM usage records (tokens and cost per call).
         misses_days: questions the runbooks could not answer.
+        events_days: finished deliveries (the dedupe record of each Slack delivery), by when
+            they arrived; a delivery still being worked on is never purged.
+        traces_days: turn traces (KPIs and the review queue read the review window's).
     """
 
     messages_days: int | None = None
@@ -25,6 +28,8 @@ class Retention:
     summaries_days: int | None = None
     usage_days: int | None = None
     misses_days: int | None = None
+    events_days: int | None = None
+    traces_days: int | None = None
 
     @property
     def keeps_everything(self) -> bool:
@@ -37,5 +42,7 @@ class Retention:
                 self.summaries_days,
                 self.usage_days,
                 self.misses_days,
+                self.events_days,
+                self.traces_days,
             )
         )

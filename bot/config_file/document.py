@@ -39,7 +39,7 @@ from bot.config_file.sections.incidents import (
     to_incident_settings,
 )
 from bot.config_file.sections.knowledge import KnowledgeModel, to_knowledge_settings
-from bot.config_file.sections.memory import MemoryModel, to_retention
+from bot.config_file.sections.memory import MemoryModel, check_memory, to_retention
 from bot.config_file.sections.oncall import OncallModel, check_oncall, to_rotations
 from bot.config_file.sections.providers import ProviderModel, check_providers, to_prices
 from bot.config_file.sections.review import ReviewModel, to_review_settings
@@ -129,6 +129,7 @@ def check_document(
     yield from check_oncall(document.oncall)
     rotations = {rotation.name for rotation in document.oncall.rotations}
     yield from check_incidents(document.incidents, rotations=rotations)
+    yield from check_memory(document.memory, review_window_days=document.review.window_days)
 
 
 def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:

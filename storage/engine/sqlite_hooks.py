@@ -18,6 +18,9 @@ _PRAGMAS = (
     "PRAGMA busy_timeout=5000",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
+    # A checkpoint that resets the WAL truncates the file to this (8 MiB), so a burst does
+    # not leave its high-water mark on disk for good.
+    "PRAGMA journal_size_limit=8388608",
 )
 WRITE_OPTION = "switchboard_write"
 """The execution option that marks an engine's connections as writers (``BEGIN IMMEDIATE``)."""

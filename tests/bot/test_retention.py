@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from agents.kernel.models import Inbound, Trace
 from agents.llm.usage import SpendQuery, UsageRecord
 from agents.memory.knowledge import Miss
-from bot.config_file import parse_config
+from bot.config_file import ConfigFileError, parse_config
 from bot.wiring import build_erasure
 from storage import Database
 
@@ -43,3 +46,42 @@ async def test_each_configured_tier_is_purged_and_unset_tiers_are_kept(tmp_path:
         assert await database.usage.spent(SpendQuery("T1", NOW - timedelta(days=90))) == 10
     finally:
         await database.close()
+
+
+async def test_deliveries_and_traces_are_purged_by_their_tiers(tmp_path: Path) -> None:
+    """events: 2 and traces: 30 bound the per-turn records: older finished deliveries and
+    older traces go; a delivery still claimed stays, however old."""
+    config = parse_config("version: 1\nmemory:\n  retention_days: {events: 2, traces: 30}\n")
+    database = await Database.connect(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    try:
+        await database.migrate()
+        for n, days in enumerate((3, 3, 1)):
+            at = NOW - timedelta(days=days)
+            event = Inbound("T1", "C1", "U1", "hi", "mention", f"Ev{n}", f"t{n}", at, "1.0")
+            await database.events.claim(event)
+            if n != 1:
+                await database.events.finish(team_id="T1", event_id=f"Ev{n}", status="done", now=at)
+        for n, days in enumerate((31, 29)):
+            started = NOW - timedelta(days=days)
+            await database.traces.save(
+                Trace(f"t{n}", "T1", "C1", "U1", "Ev0", "mention", "ops", "keyword", 0.5,
+                      "replied", started, 1.0, 1.0, 2.0)
+            )  # fmt: skip
+        erasure = build_erasure(database, retention=config.retention, clock=_Clock())
+        assert await erasure.purge_expired() == 2  # delivery Ev0, trace t0
+        assert await database.traces.get("t0") is None and await database.traces.get("t1")
+        assert await database.events.claim(event) is False  # Ev2's dedupe record stays
+        old = Inbound("T1", "C1", "U1", "hi", "mention", "Ev0", "t0", NOW, "1.0")
+        assert await database.events.claim(old) is True  # Ev0's went
+    finally:
+        await database.close()
+
+
+def test_traces_are_kept_at_least_the_review_window() -> None:
+    """A traces tier shorter than review.window_days is refused where it is written."""
+    text = "version: 1\nreview: {window_days: 14}\nmemory:\n  retention_days: {traces: 7}\n"
+    with pytest.raises(ConfigFileError) as caught:
+        parse_config(text, source="t.yaml")
+    (issue,) = caught.value.issues
+    assert issue.field_path == "memory.retention_days.traces" and issue.line == 4
+    assert "review.window_days (14)" in issue.message

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import select
+
 from storage import Database
+from storage.tables import events
 from tests.storage.builders import at, inbound
 from tests.storage.conftest import Place
 
@@ -87,3 +90,38 @@ async def test_concurrent_attempts_are_all_counted(database: Database) -> None:
         *(database.events.count_attempt(team_id="T1", event_id="Ev1") for _ in range(10))
     )
     assert sorted(counts) == list(range(2, 12))
+
+
+async def _stored(database: Database) -> dict[str, tuple[str, str]]:
+    """Each stored delivery's ``(status, text)`` by event id."""
+    statement = select(events.c.event_id, events.c.status, events.c.text)
+    async with database.engine.connect() as connection:
+        return {e: (status, text) for e, status, text in await connection.execute(statement)}
+
+
+async def test_finishing_a_delivery_blanks_its_text(database: Database) -> None:
+    """The text is kept only while the delivery may be replayed: a finished one (done or
+    failed) holds nobody's words; one still claimed keeps them."""
+    for n in (1, 2, 3):
+        await database.events.claim(inbound(n))
+    await database.events.finish(team_id="T1", event_id="Ev1", status="done", now=at(10))
+    await database.events.finish(team_id="T1", event_id="Ev2", status="failed", now=at(10))
+    assert await _stored(database) == {
+        "Ev1": ("done", ""),
+        "Ev2": ("failed", ""),
+        "Ev3": ("claimed", "message 3"),
+    }
+
+
+async def test_purge_deletes_finished_deliveries_received_before_the_cutoff(
+    database: Database,
+) -> None:
+    """Retention: finished deliveries received before the cutoff go; a newer one stays, and
+    one still claimed stays however old (it is still owed an answer)."""
+    for n in (1, 2, 3, 50):
+        await database.events.claim(inbound(n))
+    for event_id in ("Ev1", "Ev2", "Ev50"):
+        await database.events.finish(team_id="T1", event_id=event_id, status="done", now=at(60))
+    assert await database.events.purge(before=at(10)) == 2
+    assert sorted(await _stored(database)) == ["Ev3", "Ev50"]
+    assert await database.events.purge(before=at(10)) == 0

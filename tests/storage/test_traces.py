@@ -82,3 +82,13 @@ async def test_planning_fields_round_trip(database: Database) -> None:
     )
     await database.traces.save(planned)
     assert await database.traces.get("trace-1") == planned
+
+
+async def test_purge_deletes_traces_that_started_before_the_cutoff(database: Database) -> None:
+    """Retention: traces of turns started before the cutoff go, later ones stay."""
+    for n, seconds in enumerate((0, 5, 20)):
+        await database.traces.save(trace(f"trace-{n}", started_at=at(seconds)))
+    assert await database.traces.purge(before=at(10)) == 2
+    assert await database.traces.get("trace-0") is None
+    assert await database.traces.get("trace-1") is None
+    assert await database.traces.get("trace-2") is not None

@@ -31,11 +31,20 @@ class World:
     )
     usage: PurgeLog = field(default_factory=PurgeLog)
     misses: PurgeLog = field(default_factory=PurgeLog)
+    events: PurgeLog = field(default_factory=PurgeLog)
+    traces: PurgeLog = field(default_factory=PurgeLog)
 
     @property
     def erasure(self) -> Erasure:
         stores = ErasureStores(
-            self.messages, self.notes, self.threads, self.votes, self.usage, self.misses
+            self.messages,
+            self.notes,
+            self.threads,
+            self.votes,
+            self.usage,
+            self.misses,
+            self.events,
+            self.traces,
         )
         return Erasure(stores, retention=self.retention, clock=self.clock)
 
@@ -102,14 +111,18 @@ async def test_forgetting_a_person_in_one_team_leaves_the_other_teams() -> None:
 
 async def test_retention_purges_each_configured_tier_at_its_own_cutoff() -> None:
     """Each tier with a retention is purged before now minus its days; the others are kept."""
-    world = World(retention=Retention(messages_days=30, usage_days=7, misses_days=90))
+    world = World(
+        retention=Retention(messages_days=30, usage_days=7, misses_days=90, events_days=2)
+    )
     await world.seed()
     world.clock.advance(timedelta(days=31).total_seconds())
     purged = await world.erasure.purge_expired()
     now = world.clock.now()
-    assert purged == 3 + 1 + 1  # three messages, one usage row, one miss (the fakes' counts)
+    assert purged == 3 + 1 + 1 + 1  # three messages, a usage row, a miss, a delivery (fakes)
     assert world.usage.cutoffs == [now - timedelta(days=7)]
     assert world.misses.cutoffs == [now - timedelta(days=90)]
+    assert world.events.cutoffs == [now - timedelta(days=2)]
+    assert world.traces.cutoffs == []  # traces have no retention here
     assert len(world.notes.rows) == 3  # notes have no retention here
 
 
@@ -117,3 +130,4 @@ def test_a_retention_without_days_keeps_everything() -> None:
     """No tier configured: nothing is ever purged (the worker runs no purge loop)."""
     assert Retention().keeps_everything
     assert not Retention(notes_days=1).keeps_everything
+    assert not Retention(traces_days=30).keeps_everything
