@@ -12,6 +12,7 @@ import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
+from typing import Literal
 
 from agents.actions.approval import Approval, AutoApprove, Refusal
 from agents.actions.catalog import ActionCatalog
@@ -22,9 +23,29 @@ from agents.actions.transitions import SYSTEM_ACTOR, Transitions
 from agents.kernel.clock import Clock
 from agents.kernel.models import Inbound, PendingAction, Reply
 
-__all__ = ["Proposals"]
+__all__ = ["Proposals", "RequestOutcome", "Requested"]
 
 _ASSIGNMENT = re.compile(r"([a-z_][a-z0-9_]*)\s*=\s*(\S+)", re.IGNORECASE)
+
+RequestOutcome = Literal["denied", "invalid", "asked", "cached", "started", "proposed"]
+"""What became of a request: refused by policy, refused for its parameters, a question for a
+missing one, answered from the read cache, approved at once (its job queued), or a
+``pending`` approval waiting for its approvers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Requested:
+    """A request's reply and what the records say became of it.
+
+    Attributes:
+        values: the validated values (empty when they did not validate).
+        quorum: approvals still needed (``proposed`` only).
+    """
+
+    reply: Reply
+    outcome: RequestOutcome
+    values: Mapping[str, ParamValue]
+    quorum: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +62,12 @@ class Proposals:
         self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, ParamValue]
     ) -> Reply:
         """Ask for ``action`` with the raw values given: a card, a question, or a refusal."""
+        return (await self.request(inbound, action=action, raw=raw)).reply
+
+    async def request(
+        self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, ParamValue]
+    ) -> Requested:
+        """:meth:`propose`, saying also what became of the request (for the turn's record)."""
         person = await self.catalog.person(inbound.user_id, inbound.channel_id)
         decision = decide(action, person)
         if isinstance(decision, Denied):
@@ -51,15 +78,18 @@ class Proposals:
                 trace=inbound.trace_id,
                 details={"reason": decision.reason},
             )
-            return Reply(text=decision.reason)
+            return Requested(Reply(text=decision.reason), "denied", {})
         values, missing, errors = validate_params(action, raw)
         if errors:
-            return Reply(text=f"I can't run `{action.name}`: " + "; ".join(errors) + ".")
+            text = f"I can't run `{action.name}`: " + "; ".join(errors) + "."
+            return Requested(Reply(text=text), "invalid", {})
         if missing:
-            return _ask_for(action, raw, missing, requester=inbound.user_id)
+            return Requested(
+                _ask_for(action, raw, missing, requester=inbound.user_id), "asked", values
+            )
         cached = self._cached(action, values)
         if cached is not None:
-            return cached
+            return Requested(cached, "cached", values)
         approval = self._new_approval(inbound, action, values, auto=isinstance(decision, Auto))
         requested = self.transitions.entry(
             "requested",
@@ -71,10 +101,12 @@ class Proposals:
         if approval.quorum == 0:
             approved = await self.transitions.apply(approval, AutoApprove(), actor=SYSTEM_ACTOR)
             if isinstance(approved, Refusal):  # pragma: no cover - quorum 0 always applies
-                return Reply(text=approved.reason)
+                return Requested(Reply(text=approved.reason), "denied", {})
             await self.transitions.notify(approved)
-            return Reply(text=f"Running `{action.name}` now.", approval_id=approval.id)
-        return Reply(text=f"`{action.name}` needs approval.", approval_id=approval.id)
+            running = Reply(text=f"Running `{action.name}` now.", approval_id=approval.id)
+            return Requested(running, "started", values)
+        waiting = Reply(text=f"`{action.name}` needs approval.", approval_id=approval.id)
+        return Requested(waiting, "proposed", values, quorum=approval.quorum)
 
     async def fill(self, inbound: Inbound, pending: PendingAction) -> Reply | None:
         """Complete a pending action with this reply (``name=value`` pairs or one bare value).

@@ -3,7 +3,9 @@
 The LLM planner asks the agent's models in order, bounded by step and tool-call caps and by
 budgets, and falls back to the rules planner whenever a provider fails, a budget is spent or
 the model gives up. A plan never executes anything: a proposed action still goes through
-policy and approval.
+policy and approval. Only what the model writes before its first tool call streams; its
+answer after one is checked against the turn's records before anyone sees it
+(:mod:`agents.turns.grounding`).
 """
 
 from __future__ import annotations
@@ -173,6 +175,7 @@ class LlmPlanner:
         messages.append(ChatMessage("user", turn.text))
         tools = tuple(tool_spec(action) for action in turn.actions)
         used = 0
+        sink = turn.on_text
         for _ in range(settings.max_steps):
             request = ChatRequest(
                 model=settings.model,
@@ -181,7 +184,7 @@ class LlmPlanner:
                 max_tokens=settings.max_tokens,
                 temperature=settings.temperature,
             )
-            completion = await model.complete(request, on_text=turn.on_text)
+            completion = await model.complete(request, on_text=sink)
             self.estimator.observe(
                 estimated=_estimated_input(request), reported=completion.usage.input_tokens
             )
@@ -190,6 +193,7 @@ class LlmPlanner:
                 text = completion.text.strip()
                 return self._done(tally, text=text or None) if text else None
             messages.append(ChatMessage("assistant", completion.text, completion.tool_calls))
+            sink = None  # after a tool call, the answer is checked before anyone sees it
             for call in completion.tool_calls:
                 used += 1
                 if used > settings.max_tool_calls:

@@ -13,6 +13,8 @@ import structlog
 
 from agents.actions.catalog import ActionCatalog
 from agents.turns.catalog import AgentCatalog, usable_actions
+from agents.turns.claims import ActionVerbs
+from agents.turns.grounding import ClaimGate
 from agents.turns.llm_planner import LlmPlanner
 from agents.turns.pipeline import Scope, TurnState
 from agents.turns.plan import Plan, PlanInput
@@ -73,6 +75,8 @@ class PlanTurn:
         await turn.progress.status("is reading the thread…")
         past = await turn.stop.race(models.recall.recall(turn.inbound, route, scope.profile))
         await turn.progress.status("is thinking…")
+        # The model's words stream only while they claim nothing (grounded answers).
+        gate = ClaimGate(turn.progress.text, ActionVerbs.of((*scope.usable, *scope.runnable)))
         planned = models.planner.plan(
             PlanInput(
                 turn.inbound,
@@ -84,11 +88,13 @@ class PlanTurn:
                 past.notes,
                 past.thread.summary,
                 past.thread.facts,
-                on_text=turn.progress.text,
+                on_text=gate.text,
                 viewing=past.viewing,
             )
         )
-        return await turn.stop.race(planned)  # Stop cancels the model call at once
+        plan = await turn.stop.race(planned)  # Stop cancels the model call at once
+        await gate.finish()
+        return plan
 
     async def _scope(self, turn: TurnState) -> Scope:
         profile = self.agents.profile(turn.route.agent)
