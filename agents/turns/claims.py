@@ -15,12 +15,13 @@ reviewer would skim it, sentence by sentence and clause by clause:
   ``prod failed over``, ``Deployed api to prod``.
 
 What is *not* a claim, so that honest answers pass: a question (ending in ``?`` or opening
-with ``was``/``did``/``has``...); a word with a negation, condition, modal or request in the
-six words before it within its clause (``not``, ``n't``, ``no``, ``if``, ``once``,
-``until``, ``will``, ``'ll``, ``can``, ``need``, ``asked``, ``requested``, ``proposed``,
-``waiting``, ``pending``...): ``I've asked for approval to deploy``, ``it will be deployed
-once approved``, ``nothing was deployed``; an infinitive (``to be approved``); and a state
-rather than an event (``api is deployed at v1.2.3``, ``the deployed version``).
+with ``was``/``did``/``has``...); a word with a negation, condition or modal in the six
+words before it within its clause (``not``, ``n't``, ``no``, ``nothing``, ``if``, ``once``,
+``when``, ``until``, ``after``, ``will``, ``'ll``, ``can``, ``need``...): ``it will be
+deployed once approved``, ``nothing was deployed``; an infinitive (``to deploy``, ``to be
+approved``); and a state rather than an event (``api is deployed at v1.2.3``, ``the
+deployed version``). Asking is no claim by itself: ``I've asked for approval to deploy``
+holds no past action verb, while ``the deploy you requested was approved`` is a claim.
 
 The verdict on a word depends only on the words before it and at most
 :data:`LOOKAHEAD_WORDS` words after it (and a question mark can only take a claim away), so a
@@ -77,11 +78,19 @@ _CANCELLING = _set(
     """
     not no never nothing none nobody neither nor without cannot unable refused denied
     rejected blocked if unless once when whenever until till after before whether
-    will would could can should shall may might must going gonna want wants wanted need
-    needs needed ready able about try trying let please ask asks asked asking request
-    requests requested requesting propose proposes proposed proposing proposal wait waits
-    waiting await awaits awaiting pending queue queued scheduled expect expected
+    will would could can should shall may might must going gonna want wants need needs
+    try trying
     """
+)  # negations, conditions and modals only: "the deploy you requested was approved" and
+# "the pending request was approved" are claims ("to be approved" is caught on its own)
+_INTERJECTIONS: tuple[tuple[str, ...], ...] = (
+    ("no",),
+    ("no", "problem"),
+    ("no", "worries"),
+    ("yes",),
+    ("ok",),
+    ("okay",),
+    ("sure",),
 )
 _STATE_WORDS = _set(
     "is are am the a an this that these those currently last latest its their our your my"
@@ -266,11 +275,24 @@ def _clauses(sentence: Sequence[_Word]) -> Iterator[list[_Word]]:
     clause: list[_Word] = []
     for token in sentence:
         if token.text in _CLAUSE_END:
-            yield clause
+            yield _words_of(clause)
             clause = []
-        elif token.text != ",":  # commas are soft: a negation reaches across them
+        else:
             clause.append(token)
-    yield clause
+    yield _words_of(clause)
+
+
+def _words_of(clause: list[_Word]) -> list[_Word]:
+    """A clause's words: an opening interjection and its comma dropped ("No problem, ..."
+    answers; it does not negate what follows), and the other commas, which are soft (a
+    negation reaches across them)."""
+    for phrase in _INTERJECTIONS:
+        size = len(phrase)
+        opening = tuple(t.text for t in clause[:size])
+        if opening == phrase and len(clause) > size and clause[size].text == ",":
+            clause = clause[size + 1 :]
+            break
+    return [token for token in clause if token.text != ","]
 
 
 def _in_clause(clause: Sequence[_Word], verbs: ActionVerbs) -> list[Claim]:
