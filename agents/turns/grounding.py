@@ -237,6 +237,7 @@ class ClaimGate:
         self._verbs = verbs
         self._raw = ""
         self._released = 0
+        self._words = 0  # finished words at the last check
         self._closed = False
 
     @property
@@ -250,8 +251,9 @@ class ClaimGate:
         if self._closed:
             return
         words = finished_words(self._raw)
-        if len(words) <= LOOKAHEAD_WORDS:
-            return
+        if len(words) <= max(LOOKAHEAD_WORDS, self._words):
+            return  # no word finished since the last check: nothing new to pass on
+        self._words = len(words)
         if self._claims(self._raw[: words[-1][1]]):
             return
         await self._release(words[-LOOKAHEAD_WORDS][0])
