@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 
 from agents.actions.jobs import AuditQuery
 from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION
-from sandbox import ApiCall, SlackSandbox, humans
+from sandbox import ApiCall, Fault, SlackSandbox, humans
 from tests.e2e.approvals_config import load
 from tests.e2e.conftest import Bot, MovableClock, running_bot
 
@@ -154,6 +154,38 @@ async def test_approver_approves_and_the_action_runs_once(
         m["text"] for m in sandbox.workspace.store.thread("C0GENERAL", card.args["thread_ts"])
     ]
     assert any("approved" in t for t in thread) and any("succeeded" in t for t in thread)
+
+
+async def test_notices_refused_during_an_outage_arrive_once_each_after_it(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """Chaos seed 40: Slack refuses every post and update (503) from Bob's click on. The
+    deploy runs; the card and the thread's notes are kept, not dropped, and once Slack is back
+    the card shows the result and each note arrives once, in order."""
+    card = await _request(sandbox, "deploy api to prod")
+    thread_ts = card.args["thread_ts"]
+    sandbox.faults.outage(Fault.server_error(503), methods=["chat.postMessage", "chat.update"])
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    for _ in range(100):
+        if (await _state(ops_bot))[-1] == "succeeded":
+            break
+        await asyncio.sleep(0.1)
+    assert (await _state(ops_bot))[-1] == "succeeded"
+    await asyncio.sleep(8)  # longer than the Web API client's own retries of one call
+    notes = [m["text"] for m in sandbox.workspace.store.thread("C0GENERAL", thread_ts)]
+    assert not any("succeeded" in t for t in notes)
+    sandbox.faults.end_outage()
+    await _until_state(ops_bot, "succeeded")
+    await sandbox.calls.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.status == 200 and "succeeded" in str(c.args.get("text")),
+        timeout=20,
+    )
+    notes = [m["text"] for m in sandbox.workspace.store.thread("C0GENERAL", thread_ts)]
+    approved = [i for i, t in enumerate(notes) if "approved" in t and "succeeded" not in t]
+    succeeded = [i for i, t in enumerate(notes) if "succeeded" in t]
+    assert len(approved) == 1 and len(succeeded) == 1 and approved[0] < succeeded[0]
+    assert sandbox.deploy_api.applied_count("deploys") == 1
 
 
 async def test_group_member_may_approve(sandbox: SlackSandbox, ops_bot: Bot) -> None:
