@@ -375,6 +375,48 @@ async def test_expiry_is_enforced_and_escalated(
     assert "expired" in escalation.args["text"]
 
 
+async def test_a_clock_jump_past_expiry_refuses_the_next_click_even_after_it_jumps_back(
+    sandbox: SlackSandbox, ops_bot: Bot, clock: MovableClock
+) -> None:
+    """Clock jumps around expiry: the wall clock steps 31 min forward (past the 30 min
+    expiry) and Bob clicks Approve: refused, the request expires, nothing runs. The clock then
+    steps back (an NTP correction): the request stays expired and a second click is refused
+    too."""
+    card = await _request(sandbox, "deploy api to prod")
+    stale = humans.click(
+        sandbox.workspace,
+        message_ts=card.response["ts"],
+        action_id=APPROVE_ACTION,
+        user="U0CAROL",
+        channel="C0GENERAL",
+    )
+    clock.offset = timedelta(minutes=31)
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    refusal = await _ephemeral_to(sandbox, "U0BOB")
+    assert "expired" in refusal.args["text"]
+    await _until_state(ops_bot, "expired")
+    clock.offset = timedelta()
+    before = sandbox.calls.count("chat.postEphemeral")
+    await sandbox.driver.send_interaction(stale)  # a client still showing the old card
+    again = await sandbox.calls.wait_for("chat.postEphemeral", count=before + 1)
+    assert again.args["user"] == "U0CAROL" and "expired" in again.args["text"]
+    await ops_bot.idle()
+    assert await _state(ops_bot) == ["expired"]
+    assert sandbox.deploy_api.applied_count() == 0
+
+
+async def test_an_approval_given_before_expiry_runs_once_after_a_jump_past_it(
+    sandbox: SlackSandbox, ops_bot: Bot, clock: MovableClock
+) -> None:
+    """Bob approves in time; the clock then steps past the expiry before the worker runs the
+    job. Expiry is for requests nobody decided: the approved action runs, once."""
+    card = await _request(sandbox, "deploy api to prod")
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    clock.offset = timedelta(hours=2)
+    await _until_state(ops_bot, "succeeded")
+    assert sandbox.deploy_api.applied_count("deploys") == 1
+
+
 async def test_secrets_never_reach_logs_rows_or_slack(sandbox: SlackSandbox, ops_bot: Bot) -> None:
     """The deploy API gets the bearer secret; logs, database rows and Slack never see it."""
     with capture_logs() as logs:
