@@ -188,6 +188,25 @@ async def test_notices_refused_during_an_outage_arrive_once_each_after_it(
     assert sandbox.deploy_api.applied_count("deploys") == 1
 
 
+async def test_a_card_slack_no_longer_has_does_not_hold_back_the_thread_notes(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """``chat.update`` of the card answers ``message_not_found`` (someone deleted it): the
+    update is let go, not retried, and the thread still hears that the deploy succeeded."""
+    card = await _request(sandbox, "deploy api to prod")
+    sandbox.faults.outage(Fault.api_error("message_not_found"), methods=["chat.update"])
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await sandbox.calls.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.status == 200 and "succeeded" in str(c.args.get("text")),
+        timeout=10,
+    )
+    updates = len(sandbox.calls.for_method("chat.update"))
+    await asyncio.sleep(2.5)  # an owed card would be retried after 1 s, then 2 s
+    assert len(sandbox.calls.for_method("chat.update")) == updates
+    assert sandbox.deploy_api.applied_count("deploys") == 1
+
+
 async def test_group_member_may_approve(sandbox: SlackSandbox, ops_bot: Bot) -> None:
     """Carol is an approver through the @sre user group (usergroups.users.list)."""
     card = await _request(sandbox, "deploy web to staging")
