@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from agents.actions.approval import Approval, Approve, EditParams, Finish, Reject, StartExecution
+from agents.actions.approval import Approval, Approve, Finish, Reject, StartExecution
 from agents.actions.jobs import AuditQuery
 from agents.kernel.errors import StorageError
 from storage import Database
 from storage.tables import approval_votes, jobs
-from tests.storage.builders import approval, at, entry, step
+from tests.storage.builders import approval, at, edit, entry, step
 from tests.storage.conftest import Place
 
 
@@ -166,7 +166,7 @@ async def test_votes_are_one_per_person_per_round(database: Database) -> None:
     """A voter votes again after the params were edited, but never twice in one round."""
     pending = await created(database, quorum=3)
     voted = step(pending, Approve("U2"), seconds=10)
-    edited = step(voted, EditParams("U3", {"service": "web"}), seconds=11)
+    edited = step(voted, edit("U3", {"service": "web"}), seconds=11)
     again = step(edited, Approve("U2"), seconds=12)
     for before, after in [(pending, voted), (voted, edited), (edited, again)]:
         assert await database.approvals.apply(before, after, audit=[])
