@@ -114,7 +114,7 @@ class Runs:
             return await self._finish(
                 approval, ExecutionResult("failed", "No executor configured.")
             )
-        changed = await self._changed(approval, action)
+        changed = await self._changed(approval, action, rerun=rerun)
         if changed is not None:
             return changed
         request = ExecutionRequest(
@@ -133,9 +133,12 @@ class Runs:
             result = ExecutionResult("unknown", f"{_RERUN_FAILED} {result.summary}")
         return await self._finish(approval, result)
 
-    async def _changed(self, approval: Approval, action: ActionSpec) -> Approval | None:
+    async def _changed(
+        self, approval: Approval, action: ActionSpec, *, rerun: bool
+    ) -> Approval | None:
         """If the action as configured now is not what was approved: the request ended
-        ``failed`` without running (and everyone told); else None (run it)."""
+        without running (and everyone told); else None (run it). It ends ``failed``, or
+        ``unknown`` for a rerun (the run a crash cut off may have acted)."""
         approved = approval.digest
         if approved is None:
             log.warning("approval_digest_absent", approval_id=approval.id, action=action.name)
@@ -154,9 +157,15 @@ class Runs:
             f"The action changed after it was approved (digest {short_digest(approved)}, now "
             f"{short_digest(now)}); it was not run. Request it again."
         )
+        if rerun:
+            summary = (
+                f"The action changed after it was approved (digest {short_digest(approved)}, "
+                f"now {short_digest(now)}), so it was not run again after the bot stopped "
+                "mid-run; the interrupted run may have happened. Please check the target."
+            )
         return await self._finish(
             approval,
-            ExecutionResult("failed", summary),
+            ExecutionResult("unknown" if rerun else "failed", summary),
             news=ApprovalNews("action_changed"),
             details={"approved-digest": approved, "current-digest": now},
         )

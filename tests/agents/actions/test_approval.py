@@ -235,6 +235,22 @@ def test_edit_replaces_params_resets_votes_and_counts_edits() -> None:
     assert _ok(edited, _edit("U_B", {"service": "api"})).edits == 2
 
 
+def test_edit_replaces_the_canonical_action_and_its_digest() -> None:
+    """The edit's canonical action (its params the new values) becomes the request's."""
+    edit = _edit("U_B", {"service": "web"})
+    edited = _ok(_approval(), edit)
+    assert edited.canonical == edit.canonical
+    assert edited.digest == edit.canonical.digest
+
+
+def test_an_edit_for_another_action_is_refused() -> None:
+    """A canonical action of another action cannot replace this request's."""
+    assert (
+        _refused(_approval(), _edit("U_B", {"service": "web"}, action="rollback"))
+        == "This edit is for another action."
+    )
+
+
 def test_a_vote_before_an_edit_must_be_given_again() -> None:
     """After an edit, the earlier voter may vote again and is needed again for the quorum."""
     first = _ok(_approval(quorum=2), Approve("U_A"))
