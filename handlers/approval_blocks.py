@@ -78,12 +78,16 @@ def _when(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
+def _escaped(text: str) -> str:
+    """``&``, ``<`` and ``>`` escaped, so that no value becomes a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def code(text: str, *, limit: int = 300) -> str:
     """``text`` as an inline code span that no value can break out of: backticks replaced,
     ``&``, ``<`` and ``>`` escaped (no mention or link), clipped to ``limit`` characters."""
     clipped = text if len(text) <= limit else text[: limit - 1] + "…"
-    safe = clipped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "`" + safe.replace("`", "'") + "`"
+    return "`" + _escaped(clipped).replace("`", "'") + "`"
 
 
 def _consented_params(approval: Approval) -> Mapping[str, ParamValue]:
@@ -131,7 +135,7 @@ def parse_button_value(value: str) -> tuple[str, int | None]:
 def approval_text(approval: Approval) -> str:
     """The notification text of the card."""
     params = " ".join(f"{k}={v}" for k, v in _consented_params(approval).items())
-    return f"{_STATE_LABEL[approval.state]}: {approval.action} {params}".strip()
+    return _escaped(f"{_STATE_LABEL[approval.state]}: {approval.action} {params}".strip())
 
 
 def approval_blocks(approval: Approval, action: ActionSpec) -> list[dict[str, Any]]:
