@@ -17,8 +17,11 @@ from agents.actions.jobs import AuditQuery
 from bot.config_file import parse_config
 from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION
 from sandbox import ApiCall, SlackSandbox
+from sandbox.llm_server import ScriptedLLMServer
+from sandbox.llm_steps import tool_call
 from tests.e2e.approvals_config import approvals_config, load
 from tests.e2e.conftest import Bot, running_bot
+from tests.e2e.llm_config import LLM_KEY, llm_config
 
 SECRET = "s3cr3t-consent-" + "7" * 16
 _MISPLACED = "does not belong to the request on this card"
@@ -219,3 +222,23 @@ async def test_an_edit_shows_before_and_after_resets_votes_and_redigests(
     assert "changed since this card was shown" in stale.args["text"]
     assert (await _rows(ops_bot))[0]["approvals_json"] == []
     assert sandbox.deploy_api.applied_count() == 0
+
+
+async def test_a_models_words_never_reach_the_card(
+    sandbox: SlackSandbox, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model says it deploys batch to sa while its tool call asks for api to prod: the
+    card shows only the stored canonical action (deploy, api, prod, its URL and digest), not
+    a word of the model's prose."""
+    prose = "Deploying batch to sa-east as you asked"
+    async with ScriptedLLMServer(api_key=LLM_KEY) as llm:
+        llm.script(tool_call("deploy", {"service": "api", "env": "prod"}, text=prose))
+        config = llm_config(sandbox.base_url, primary_url=llm.openai_base_url)
+        environ = {"PRIMARY_LLM_KEY": LLM_KEY, "DEPLOY_API_TOKEN": SECRET}
+        async with running_bot(sandbox, database_url, config=config, environ=environ) as bot:
+            card = await _request(sandbox, "deploy: ship it")
+            (row,) = await _rows(bot)
+    shown = str(card.args["blocks"]) + card.args["text"]
+    assert "batch" not in shown and "sa-east" not in shown and "as you asked" not in shown
+    assert "• *service*: `api`" in shown and "• *env*: `prod`" in shown
+    assert f"action digest `{str(row['action_digest'])[:12]}`" in shown
