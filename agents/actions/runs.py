@@ -10,7 +10,8 @@ may have acted before the target began refusing.
 Right before the executor is called the action's canonical form is recomputed from the
 current configuration and the stored parameters; if its digest is not the one the approvers
 consented to (the config changed the URL, the argv, the callable...), nothing runs: the request
-ends ``failed``, the thread is told and an alert is raised. A request stored before digests
+ends ``failed`` (``unknown`` for a rerun after a crash), the thread is told and an alert is
+raised. A request stored before digests
 were kept (no canonical action) runs unchecked, with a warning in the log.
 """
 
