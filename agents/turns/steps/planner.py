@@ -16,6 +16,7 @@ from agents.turns.catalog import AgentCatalog, usable_actions
 from agents.turns.llm_planner import LlmPlanner
 from agents.turns.pipeline import Scope, TurnState
 from agents.turns.plan import Plan, PlanInput
+from agents.turns.ports import ReadTools
 from agents.turns.recall import Recall
 from agents.turns.router import Router
 from agents.turns.rules import RulesPlanner
@@ -27,10 +28,12 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ModelPlanning:
-    """The LLM planner and what it is shown of the past, for agents with a model."""
+    """The LLM planner, what it is shown of the past, and the reads it may run within a
+    turn (None: a read is proposed like any action), for agents with a model."""
 
     planner: LlmPlanner
     recall: Recall
+    reads: ReadTools | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,7 @@ class PlanTurn:
                 past.thread.facts,
                 on_text=turn.progress.text,
                 viewing=past.viewing,
+                reads=models.reads,
             )
         )
         return await turn.stop.race(planned)  # Stop cancels the model call at once
