@@ -16,6 +16,7 @@ from agents.actions.ports import ApprovalNews
 from agents.actions.spec import ActionSpec
 from agents.kernel.errors import SlackApiFailure
 from handlers.approval_blocks import approval_blocks, approval_text
+from handlers.result_blocks import output_blocks, output_text
 from handlers.slack_calls import call_slack
 from handlers.wording import approval_note
 
@@ -47,8 +48,13 @@ class SlackApprovalNotifier:
         self._actions = actions
 
     async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
-        """Re-render the card in place and tell the request's thread the news, if any."""
+        """Re-render the card in place and tell the request's thread the news, if any (a
+        run's output, when it has one to show, with its summary in small print)."""
         note = approval_note(approval, news)
+        output = news.output if news is not None else None
+        blocks = output_blocks(approval, output) if output is not None else None
+        if output is not None:
+            note = output_text(approval, output)
         action = self._actions.get(approval.action)
         try:
             if approval.message_ts and action is not None:
@@ -60,6 +66,7 @@ class SlackApprovalNotifier:
                         channel=approval.channel_id,
                         thread_ts=approval.thread_ts or approval.message_ts,
                         text=note,
+                        blocks=blocks,
                         metadata={
                             "event_type": "switchboard_approval",
                             "event_payload": {

@@ -11,7 +11,7 @@ from agents.actions.approval import Approval
 from agents.actions.ports import ApprovalNews
 from agents.kernel.models import Reply, ReplyItem
 
-__all__ = ["SlackApprovalsView", "approval_note", "pending_approvals"]
+__all__ = ["SlackApprovalsView", "approval_note", "outcome_word", "pending_approvals"]
 
 
 def pending_approvals(approvals: Sequence[Approval]) -> Reply:
@@ -42,6 +42,11 @@ class SlackApprovalsView:
 _RESULT = {"succeeded": "succeeded", "failed": "failed", "unknown": "outcome unknown"}
 
 
+def outcome_word(approval: Approval) -> str:
+    """How a finished run's outcome reads (``succeeded``, ``failed``, ``outcome unknown``)."""
+    return _RESULT.get(approval.state, approval.state)
+
+
 def approval_note(approval: Approval, news: ApprovalNews | None) -> str | None:
     """What the request's thread is told of ``news`` (None: nothing to say, the card alone
     changes: a vote short of the quorum, an approval by policy)."""
@@ -53,7 +58,7 @@ def approval_note(approval: Approval, news: ApprovalNews | None) -> str | None:
         return f"<@{news.actor}> changed the parameters; approvals so far were reset."
     if news.kind == "expired":
         return "This request expired unapproved."
-    outcome = _RESULT.get(approval.state, approval.state)
+    outcome = outcome_word(approval)
     return f"<@{approval.requester}> `{approval.action}` {outcome}: {approval.result}"
 
 
