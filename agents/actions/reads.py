@@ -107,6 +107,17 @@ class TurnReads:
             f"it did not finish within {wait:g}s; its result will be posted in the thread",
         )
 
+    async def drain(self, *, timeout: float) -> int:
+        """Let reads still running for turns finish (bounded, at shutdown); returns how many
+        were cut (a cut run's job is taken over by a worker once its lease runs out)."""
+        if not self._running:
+            return 0
+        _, pending = await asyncio.wait(set(self._running), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        return len(pending)
+
     def _run_in_background(self, approval: Approval, *, owner: str) -> None:
         """Claim and run the approval's job in a task of its own, so that a turn that stops
         waiting (or is stopped) never cuts a run in the middle."""

@@ -264,3 +264,22 @@ async def test_a_read_another_process_ran_is_read_back_from_the_store() -> None:
         None,
     )
     assert other.runs == 1 and world.executors["status"].runs == 0
+
+
+async def test_drain_lets_a_read_still_running_finish_or_cuts_it() -> None:
+    """At shutdown a read the turn stopped waiting for gets its time; one that outlasts it
+    is cut (its job's lease lets a worker take it over later)."""
+    world = _world()
+    gate = asyncio.Event()
+    world.executors["status"] = _Held(gate)  # type: ignore[assignment]
+    await _read(world, wait=0.01, service="api")
+    assert await world.ops.reads.drain(timeout=0.05) == 1
+    assert world.approvals.only().state == "executing"
+    assert await world.ops.reads.drain(timeout=0.05) == 0
+    world2 = _world()
+    gate2 = asyncio.Event()
+    world2.executors["status"] = _Held(gate2)  # type: ignore[assignment]
+    await _read(world2, wait=0.01, service="api")
+    gate2.set()
+    assert await world2.ops.reads.drain(timeout=1.0) == 0
+    assert world2.approvals.only().state == "succeeded"
