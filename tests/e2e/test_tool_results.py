@@ -214,9 +214,9 @@ async def test_a_model_reads_the_health_then_answers_with_it(
 async def test_a_read_slower_than_the_wait_is_reported_then_posted_when_done(
     sandbox: SlackSandbox, database_url: str, llm: ScriptedLLMServer
 ) -> None:
-    """The target takes 2 s, the agent waits 1 s: the model is told the read did not finish
+    """The target takes 3 s, the agent waits 1 s: the model is told the read did not finish
     and answers; the read completes in the background and its fields reach the thread."""
-    sandbox.deploy_api.delay_next(2.0)
+    sandbox.deploy_api.delay_next(3.0)
     llm.script(tool_call("health", {"env": "prod"}), reply("still checking; see the thread."))
     config = _config(sandbox.base_url, llm_url=llm.openai_base_url, tool_wait="1s")
     async with running_bot(sandbox, database_url, config=config, environ=ENV):
