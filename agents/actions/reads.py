@@ -18,10 +18,10 @@ and capped). It is handed only to the turn that asked; it is never stored.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 import structlog
 
@@ -39,6 +39,7 @@ __all__ = ["ReadResult", "ReadStatus", "TurnReads"]
 
 log = structlog.get_logger(__name__)
 
+T = TypeVar("T")
 ReadStatus = Literal["succeeded", "failed", "unknown", "refused", "not_finished"]
 
 
@@ -76,6 +77,7 @@ class TurnReads:
     _: KW_ONLY
     clock: Clock
     lease: timedelta = timedelta(minutes=2)
+    _starting: set[asyncio.Task[Reply | CachedResult | Approval]] = field(default_factory=set)
     _running: set[asyncio.Task[Approval | None]] = field(default_factory=set)
 
     async def run(
@@ -88,13 +90,15 @@ class TurnReads:
     ) -> ReadResult:
         """Ask for ``action`` as ``inbound``'s person and wait up to ``wait`` seconds for
         its result."""
-        started = await self.proposals.start_read(inbound, action=action, raw=values)
+        # Shielded: a turn stopped while its read is being requested leaves no request half
+        # made (stored but not approved, or approved but not run); the read goes on.
+        starting = _track(self._start(inbound, action, values), self._starting)
+        started = await asyncio.shield(starting)
         if isinstance(started, Reply):
             return ReadResult(action.name, "refused", started.text)
         if isinstance(started, CachedResult):
             age = int((self.clock.now() - started.at).total_seconds())
             return ReadResult(action.name, "succeeded", started.summary, started.output, age)
-        self._run_in_background(started, owner=f"turn-{inbound.trace_id[:24]}")
         finished = await self.board.wait(started.id, timeout=wait)
         if finished is not None:
             return _result(action.name, finished.approval, finished.output)
@@ -107,29 +111,50 @@ class TurnReads:
             f"it did not finish within {wait:g}s; its result will be posted in the thread",
         )
 
+    async def _start(
+        self, inbound: Inbound, action: ActionSpec, values: Mapping[str, ParamValue]
+    ) -> Reply | CachedResult | Approval:
+        """Request the read; once approved, start running it."""
+        started = await self.proposals.start_read(inbound, action=action, raw=values)
+        if isinstance(started, Approval):
+            self._run_in_background(started, owner=f"turn-{inbound.trace_id[:24]}")
+        return started
+
     async def drain(self, *, timeout: float) -> int:
-        """Let reads still running for turns finish (bounded, at shutdown); returns how many
-        were cut (a cut run's job is taken over by a worker once its lease runs out)."""
-        if not self._running:
-            return 0
-        _, pending = await asyncio.wait(set(self._running), timeout=timeout)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        return len(pending)
+        """Let reads still starting or running for turns finish (bounded, at shutdown);
+        returns how many were cut (a cut run's job is taken over by a worker once its lease
+        runs out)."""
+        try:
+            async with asyncio.timeout(timeout):
+                while self._starting or self._running:
+                    await asyncio.wait({*self._starting, *self._running})
+        except TimeoutError:
+            pending = {*self._starting, *self._running}
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            return len(pending)
+        return 0
 
     def _run_in_background(self, approval: Approval, *, owner: str) -> None:
         """Claim and run the approval's job in a task of its own, so that a turn that stops
         waiting (or is stopped) never cuts a run in the middle."""
         work = self.runs.run_next(owner=owner, lease=self.lease, approval_id=approval.id)
-        task = asyncio.ensure_future(work)
-        self._running.add(task)
-        task.add_done_callback(self._ran)
+        _track(work, self._running)
 
-    def _ran(self, task: asyncio.Task[Approval | None]) -> None:
-        self._running.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("turn_read_failed", error=type(task.exception()).__name__)
+
+def _track(work: Awaitable[T], tasks: set[asyncio.Task[T]]) -> asyncio.Task[T]:
+    """``work`` as a task kept in ``tasks`` until it ends (a failure is logged)."""
+    task = asyncio.ensure_future(work)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    task.add_done_callback(_log_failure)
+    return task
+
+
+def _log_failure(task: asyncio.Task[T]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("turn_read_failed", error=type(task.exception()).__name__)
 
 
 def _result(action: str, approval: Approval, output: RunOutput | None) -> ReadResult:

@@ -8,6 +8,8 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 
+from structlog.testing import capture_logs
+
 from agents.actions.approval import Approval
 from agents.actions.execution import ExecutionRequest, ExecutionResult
 from agents.actions.finished import FinishedRuns
@@ -283,3 +285,34 @@ async def test_drain_lets_a_read_still_running_finish_or_cuts_it() -> None:
     gate2.set()
     assert await world2.ops.reads.drain(timeout=1.0) == 0
     assert world2.approvals.only().state == "succeeded"
+
+
+async def test_a_turn_stopped_while_requesting_its_read_leaves_no_half_made_request() -> None:
+    """Stop cancels the waiting turn, not the request: the read is approved and run."""
+    world = _world()
+    spec = world.ops.catalog.action("status")
+    assert spec is not None
+    turn = asyncio.ensure_future(world.ops.reads.run(_in(world), spec, {"service": "api"}, wait=5))
+    await asyncio.sleep(0)
+    turn.cancel()
+    await asyncio.gather(turn, return_exceptions=True)
+    assert turn.cancelled()
+    assert await world.ops.reads.drain(timeout=1.0) == 0
+    assert world.approvals.only().state == "succeeded"
+    assert world.executors["status"].runs == 1
+
+
+async def test_a_run_that_fails_to_start_is_logged_and_the_turn_told_it_did_not_finish() -> None:
+    """The store failing the turn's claim: the failure is logged (its type only), the job
+    stays queued for a worker, and the model hears the read did not finish."""
+    world = _world()
+
+    async def broken(**_: object) -> None:
+        raise RuntimeError("database is locked")
+
+    world.jobs.claim_next = broken  # type: ignore[method-assign,assignment]
+    with capture_logs() as logs:
+        result = await _read(world, wait=0.05, service="api")
+    assert result.status == "not_finished"
+    assert {"event": "turn_read_failed", "error": "RuntimeError", "log_level": "error"} in logs
+    assert [row.state for row in world.jobs.rows.values()] == ["queued"]
