@@ -316,3 +316,18 @@ async def test_a_run_that_fails_to_start_is_logged_and_the_turn_told_it_did_not_
     assert result.status == "not_finished"
     assert {"event": "turn_read_failed", "error": "RuntimeError", "log_level": "error"} in logs
     assert [row.state for row in world.jobs.rows.values()] == ["queued"]
+
+
+async def test_an_action_that_needs_approval_never_runs_inside_a_turn() -> None:
+    """Asked to run a write as a read, the service refuses; nothing is stored."""
+    world = _world()
+    deploy = world.ops.catalog.action("deploy")
+    assert deploy is not None
+    result = await world.ops.reads.run(
+        _in(world), deploy, {"service": "api", "env": "prod"}, wait=1
+    )
+    assert (result.status, result.summary) == (
+        "refused",
+        "`deploy` needs approval; it cannot run inside a turn.",
+    )
+    assert world.approvals.rows == {} and world.executors["deploy"].runs == 0
