@@ -68,7 +68,7 @@ UNGROUNDED_CLAIM = "ungrounded_claim"
 WARNING = "⚠️ Not confirmed by Switchboard's records:"
 """How a marked answer opens."""
 
-CallOutcome = Literal["refused", "asked", "proposed", "started", "cached"]
+CallOutcome = Literal["refused", "asked", "proposed", "started", "cached", "read"]
 
 _PLANNER_REFUSALS = {
     "refused_scope": "not an action this agent offers you",
@@ -79,8 +79,17 @@ _PLANNER_REFUSALS = {
 and how the record line says it. A ``name:proposed`` call is recorded by the proposal's own
 outcome; anything else there (a provider's failure, ``primary:timeout``) is not a call."""
 
+_READS = {
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "unknown": "outcome unknown",
+    "not_finished": "still running; its result goes to the thread",
+}
+"""A read the planner ran within the turn (``name:read_<status>`` in the trace), as the
+record line says it; ``read_refused`` is a refusal."""
+
 _REQUEST_REFUSALS = {"denied": "not allowed by policy", "invalid": "invalid parameters"}
-_RAN: frozenset[CallOutcome] = frozenset({"started", "cached"})
+_RAN: frozenset[CallOutcome] = frozenset({"started", "cached", "read"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +122,24 @@ class CallRecord:
             return f"proposed {name}{shown} ({self.detail})"
         if self.outcome == "started":
             return f"running {name}{shown} (no approval needed)"
+        if self.outcome == "read":
+            return f"read {name}{shown}: {self.detail}"
         return f"answered {name}{shown} from a recent run"
 
 
 def planner_calls(tool_calls: Sequence[str]) -> tuple[CallRecord, ...]:
-    """The planner's refused tool calls, from the trace's ``name:outcome`` entries."""
+    """The planner's refused tool calls and the reads it ran, from the trace's
+    ``name:outcome`` entries."""
     records = []
     for entry in tool_calls:
         name, _, outcome = entry.rpartition(":")
+        status = outcome.removeprefix("read_") if outcome.startswith("read_") else None
+        if name and status in _READS:
+            records.append(CallRecord(name, "read", _READS[status]))
+            continue
+        if name and status == "refused":
+            records.append(CallRecord(name, "refused", "it could not run in this turn"))
+            continue
         detail = _PLANNER_REFUSALS.get(outcome)
         if name and detail is not None:
             records.append(CallRecord(name, "refused", detail))

@@ -247,20 +247,23 @@ async def test_an_honest_answer_before_a_proposal_streams_and_the_card_has_the_r
 async def test_a_read_action_that_ran_is_on_record(
     sandbox: SlackSandbox, bot: Bot, llm: ScriptedLLMServer
 ) -> None:
-    """The model asks for `status` (a read, no approval): the card says it is running, on
-    the record line, and the card ends with the run's result."""
-    llm.script(tool_call("status", {"service": "api"}))
-    _, card = await _ask(sandbox, "deploy: how is api doing?")
-    assert "🧾 Switchboard: running `status` service=api (no approval needed)" in _contexts(
-        card.args["blocks"]
+    """The model asks for `status` (a read, no approval): it runs within the turn, its result
+    is posted in the thread and given to the model, and the model's answer ("it ran", backed
+    by the records) carries the record line and no warning."""
+    llm.script(
+        tool_call("status", {"service": "api"}),
+        reply("I ran the status check: api is ok."),
     )
-    await sandbox.calls.wait_for(
-        "chat.update",
+    ts, _ = await _ask(sandbox, "deploy: how is api doing?")
+    answer = await sandbox.calls.wait_for(
+        "chat.postMessage",
         where=lambda c: (
-            c.args.get("ts") == card.response["ts"] and "Succeeded" in str(c.args.get("blocks"))
+            c.args.get("thread_ts") == ts and "api is ok" in json.dumps(c.args.get("blocks"))
         ),
         timeout=10,
     )
+    assert "🧾 Switchboard: read `status`: succeeded" in _contexts(answer.args["blocks"])
+    assert WARNING not in _shown(answer)
     assert sandbox.deploy_api.requests[-1].path == "/deploy-api/services/api/status"
-    trace = await _trace(bot, str(card.args["metadata"]["event_payload"]["trace_id"]))
-    assert (trace.tool_calls, trace.degraded) == (("status:proposed",), None)
+    trace = await _trace(bot, str(answer.args["metadata"]["event_payload"]["trace_id"]))
+    assert (trace.tool_calls, trace.degraded) == (("status:read_succeeded",), None)

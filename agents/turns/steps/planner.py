@@ -18,6 +18,7 @@ from agents.turns.grounding import ClaimGate
 from agents.turns.llm_planner import LlmPlanner
 from agents.turns.pipeline import Scope, TurnState
 from agents.turns.plan import Plan, PlanInput
+from agents.turns.ports import ReadTools
 from agents.turns.recall import Recall
 from agents.turns.router import Router
 from agents.turns.rules import RulesPlanner
@@ -29,10 +30,12 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ModelPlanning:
-    """The LLM planner and what it is shown of the past, for agents with a model."""
+    """The LLM planner, what it is shown of the past, and the reads it may run within a
+    turn (None: a read is proposed like any action), for agents with a model."""
 
     planner: LlmPlanner
     recall: Recall
+    reads: ReadTools | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,7 @@ class PlanTurn:
                 past.thread.facts,
                 on_text=gate.text,
                 viewing=past.viewing,
+                reads=models.reads,
             )
         )
         plan = await turn.stop.race(planned)  # Stop cancels the model call at once

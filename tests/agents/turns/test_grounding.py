@@ -78,6 +78,21 @@ def test_the_planners_refusals_are_read_from_the_trace_entries() -> None:
     )
 
 
+def test_reads_the_planner_ran_in_the_turn_are_records_that_ran() -> None:
+    """``name:read_<status>`` entries (a read run within the turn, its result given to the
+    model) are on the record line and back claims; a refused read is a refusal."""
+    calls = planner_calls(
+        ("health:read_succeeded", "health:read_not_finished", "status:read_refused")
+    )
+    assert calls == (
+        CallRecord("health", "read", "succeeded"),
+        CallRecord("health", "read", "still running; its result goes to the thread"),
+        CallRecord("status", "refused", "it could not run in this turn"),
+    )
+    assert calls[0].ran and not calls[2].ran
+    assert record_line(calls[:1]) == "Switchboard: read `health`: succeeded"
+
+
 def test_each_request_outcome_becomes_a_record() -> None:
     """Policy and parameter refusals, a question, a proposal, a run and a cached run."""
     asking = Reply(text="?", pending=PendingAction("deploy", (("service", "api"),), ("env",), "U1"))
