@@ -225,8 +225,8 @@ async def test_memory_forget_and_the_erasure_service_erase_the_same(
     assert code == 0
     assert by_cli == by_service
     assert (erased.messages, erased.notes, erased.votes) == (2, 2, 1)
-    assert out.getvalue().startswith(
-        f"erased {erased.messages} messages, {erased.notes} notes and {erased.votes} feedback"
-    )
+    printed = out.getvalue().splitlines()
+    assert printed[0] == "erased what U0ALICE wrote:"
+    assert {line.split()[0]: int(line.split()[1]) for line in printed[1:]} == erased.as_dict()
     assert len(by_cli["feedback"]) == len(seeded["feedback"]) - 1 == 1
     assert [row for row in by_cli["messages"] if "U0BOB" in row]
