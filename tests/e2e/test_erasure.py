@@ -17,7 +17,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli.knowledge import index_command
@@ -27,10 +26,10 @@ from sandbox import ApiCall, SlackSandbox
 from sandbox.llm_server import ScriptedLLMServer
 from sandbox.llm_steps import delay, reply
 from sandbox.people import SentMessage
-from storage import Database
 from tests.e2e.conftest import Bot, MovableClock, running_bot, settings_for
 from tests.e2e.llm_config import LLM_KEY, llm_config_text
-from tests.storage.conftest import postgres_url, run_sql
+from tests.e2e.postgres import fresh_postgres
+from tests.e2e.slack_edits import deleted, edited
 from tests.storage.scan import files_holding, rows_holding
 
 CONFIG = """
@@ -69,19 +68,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         file = tmp_path / "switchboard.db"
         yield Store(f"sqlite+aiosqlite:///{file}", file)
         return
-    server = postgres_url()
-    name = f"sb_erasure_{uuid.uuid4().hex[:10]}"
-    await run_sql(server, f'CREATE DATABASE "{name}"')
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        database = await Database.connect(url)
-        try:
-            await database.migrate()
-        finally:
-            await database.close()
+    async with fresh_postgres("sb_erasure") as url:
         yield Store(url, None)
-    finally:
-        await run_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _marker() -> str:
@@ -147,40 +135,6 @@ async def _plant(sandbox: SlackSandbox, bot: Bot, marker: str) -> Copies:
     return Copies(remembered, asked, pinned, answer)
 
 
-def _deleted(sent: SentMessage) -> dict[str, object]:
-    return {
-        "type": "message",
-        "subtype": "message_deleted",
-        "channel": "C0GENERAL",
-        "hidden": True,
-        "deleted_ts": sent.ts,
-        "previous_message": {"type": "message", "user": "U0ALICE", "ts": sent.ts},
-        "ts": "1800000000.000001",
-        "event_ts": "1800000000.000001",
-        "channel_type": "channel",
-    }
-
-
-def _edited(sent: SentMessage, text: str) -> dict[str, object]:
-    return {
-        "type": "message",
-        "subtype": "message_changed",
-        "channel": "C0GENERAL",
-        "hidden": True,
-        "message": {
-            "type": "message",
-            "user": "U0ALICE",
-            "text": text,
-            "ts": sent.ts,
-            "edited": {"user": "U0ALICE", "ts": "1800000000.000002"},
-        },
-        "previous_message": {"type": "message", "user": "U0ALICE", "ts": sent.ts},
-        "ts": "1800000000.000002",
-        "event_ts": "1800000000.000002",
-        "channel_type": "channel",
-    }
-
-
 async def test_deleted_messages_leave_no_copy_in_any_table_or_file(
     sandbox: SlackSandbox, store: Store, tmp_path: Path
 ) -> None:
@@ -193,7 +147,7 @@ async def test_deleted_messages_leave_no_copy_in_any_table_or_file(
         engine = bot.runtime.database.engine
         assert len(await rows_holding(engine, marker)) >= 6  # the copies are really there
         for sent in (copies.remembered, copies.asked, copies.pinned):
-            delivered = await sandbox.driver.send_event(_deleted(sent))
+            delivered = await sandbox.driver.send_event(deleted(sent))
             assert delivered.status == 200
         await store.assert_erased(engine, marker)
         _, recall = await _say(sandbox, "memory: what do you remember about vpn?", user="U0BOB")
@@ -217,7 +171,7 @@ async def test_an_edit_leaves_no_copy_of_the_old_words(
             (copies.asked, "knowledge: how do I rotate keys?"),
             (copies.pinned, "memory: pin the door code is in the vault"),
         ):
-            delivered = await sandbox.driver.send_event(_edited(sent, f"<@U0BOT> {words}"))
+            delivered = await sandbox.driver.send_event(edited(sent, f"<@U0BOT> {words}"))
             assert delivered.status == 200
         engine = bot.runtime.database.engine
         await store.assert_erased(engine, marker)
@@ -281,7 +235,7 @@ async def test_a_message_deleted_while_its_turn_runs_leaves_no_copy(
         ) as bot:
             sent = await sandbox.people.say(f"<@U0BOT> deploy: what about {marker}?")
             await llm.wait_for_requests(1)
-            assert (await sandbox.driver.send_event(_deleted(sent))).status == 200
+            assert (await sandbox.driver.send_event(deleted(sent))).status == 200
             posted = await sandbox.calls.wait_for("chat.postMessage", timeout=10)
             await bot.idle()
             await store.assert_erased(bot.runtime.database.engine, marker)
