@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
 from agents.kernel.models import Inbound
@@ -23,6 +23,12 @@ from storage.erasure.said import Said, said_at_on, said_of
 from storage.tables import events, messages
 
 __all__ = ["erase_message_on", "settle_turn_on"]
+
+# Read in every turn's record transaction: built once, so SQLAlchemy skips rebuilding it and
+# its cache key each time.
+_DELIVERY_TEXT = select(events.c.text).where(
+    events.c.team_id == bindparam("w_team_id"), events.c.event_id == bindparam("w_event_id")
+)
 
 
 def erase_message_on(
@@ -59,11 +65,8 @@ def settle_turn_on(connection: Connection, inbound: Inbound) -> Erased:
     """After a turn stored its message and reply: if the message was deleted or edited in
     Slack while the turn ran (its delivery says so), erase what the turn stored from the old
     words, as :func:`erase_message_on` would have."""
-    stored = connection.execute(
-        select(events.c.text).where(
-            events.c.team_id == inbound.team_id, events.c.event_id == inbound.event_id
-        )
-    ).scalar_one_or_none()
+    where = {"w_team_id": inbound.team_id, "w_event_id": inbound.event_id}
+    stored = connection.execute(_DELIVERY_TEXT, where).scalar_one_or_none()
     if stored is None or stored in ("", inbound.text):
         return Erased()  # not a claimed delivery, or its words are as the turn saw them
     return _erase_said_on(
