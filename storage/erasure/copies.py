@@ -10,7 +10,7 @@ summaries). The rules of what is a copy are :mod:`agents.memory.copies`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, null, or_, select, update
@@ -115,14 +115,19 @@ def tombstone_replies_on(connection: Connection, *where: ColumnElement[bool]) ->
 
 
 def tombstone_quotes_on(
-    connection: Connection, quoted: Iterable[str], *, team_id: str | None
+    connection: Connection, quoted: Iterable[tuple[str, datetime]], *, team_id: str | None
 ) -> int:
     """Tombstone the bot's replies (in the team; any team when None) that quote one of the
-    erased ``quoted`` texts word for word (those long enough to search for)."""
-    searched = sorted({text for text in quoted if quotable(text)})
+    erased ``quoted`` notes (text, when it was made) word for word: those long enough to be
+    searched for, in replies made since the oldest of them (none could quote it before)."""
+    searched = [(text, made) for text, made in quoted if quotable(text)]
     if not searched:
         return 0
-    where = [or_(*(messages.c.text.contains(text, autoescape=True) for text in searched))]
+    texts = sorted({text for text, _ in searched})
+    where = [
+        messages.c.created_at >= min(made for _, made in searched),
+        or_(*(messages.c.text.contains(text, autoescape=True) for text in texts)),
+    ]
     if team_id is not None:
         in_team = select(conversations.c.id).where(conversations.c.team_id == team_id)
         where.append(messages.c.conversation_id.in_(in_team))
@@ -151,8 +156,8 @@ def erase_taken_on(connection: Connection, said: Sequence[Said], *, new: str | N
         misses=sum(_erase_misses(connection, s, new=new) for s in said),
         timeline=sum(_erase_incident_notes(connection, s, new=new) for s in said),
         replies=sum(
-            tombstone_quotes_on(connection, texts, team_id=team)
-            for team, texts in _by_team(erased_notes).items()
+            tombstone_quotes_on(connection, notes_of_team, team_id=team)
+            for team, notes_of_team in _by_team(erased_notes).items()
         ),
         summaries=sum(
             drop_summaries_on(
@@ -191,24 +196,26 @@ def _threads(said: Sequence[Said]) -> list[ConversationKey]:
     return list(dict.fromkeys(s.conversation for s in said))
 
 
-def _by_team(erased: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for team, text in erased:
-        grouped.setdefault(team, []).append(text)
+def _by_team(
+    erased: Sequence[tuple[str, str, datetime]],
+) -> dict[str, list[tuple[str, datetime]]]:
+    grouped: dict[str, list[tuple[str, datetime]]] = {}
+    for team, text, made in erased:
+        grouped.setdefault(team, []).append((text, made))
     return grouped
 
 
 def _erase_notes(
     connection: Connection, said: Sequence[Said], *, new: str | None
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str, datetime]]:
     """Delete the notes made from the messages (unless the new words still say them);
-    returns each erased note's team and text."""
-    erased: list[tuple[str, str]] = []
+    returns each erased note's team, text and when it was made."""
+    erased: list[tuple[str, str, datetime]] = []
     for s in said:
         if not s.ts:  # a slash command: no Slack message to be linked to
             continue
         rows = connection.execute(
-            select(notes.c.note_id, notes.c.text).where(
+            select(notes.c.note_id, notes.c.text, notes.c.created_at).where(
                 notes.c.team_id == s.conversation.team_id,
                 notes.c.source_channel == s.conversation.channel_id,
                 notes.c.source_ts == s.ts,
@@ -217,7 +224,7 @@ def _erase_notes(
         gone = [row for row in rows if not still_says(new, row.text)]
         if gone:
             connection.execute(delete(notes).where(notes.c.note_id.in_([r.note_id for r in gone])))
-            erased.extend((s.conversation.team_id, row.text) for row in gone)
+            erased.extend((s.conversation.team_id, row.text, row.created_at) for row in gone)
     return erased
 
 
@@ -229,7 +236,9 @@ def _erase_facts(
         thread_memory.c.channel_id == key.channel_id,
         thread_memory.c.thread_ts == key.thread_ts,
     )
-    stored = connection.execute(select(thread_memory.c.facts).where(*where)).scalar()
+    # FOR UPDATE on PostgreSQL (as a pin takes it): a fact pinned meanwhile is not lost.
+    read = select(thread_memory.c.facts).where(*where).with_for_update()
+    stored = connection.execute(read).scalar()
     facts = [str(fact) for fact in stored or ()]
     old = [s.text for s in said if s.conversation == key]
     kept = [f for f in facts if not any(taken_from(f, text, new=new) for text in old)]

@@ -103,22 +103,25 @@ def _turns(team_id: str | None, user_id: str) -> Select[Any]:
     return select(union(traced, said).subquery().c.trace_id)
 
 
-def _erase_notes(connection: Connection, *, team_id: str | None, user_id: str) -> list[str]:
-    """Delete the notes the person wrote and those about them; returns their texts."""
+def _erase_notes(
+    connection: Connection, *, team_id: str | None, user_id: str
+) -> list[tuple[str, datetime]]:
+    """Delete the notes the person wrote and those about them; returns their texts and when
+    they were made."""
     where = [
         or_(notes.c.author == user_id, and_(notes.c.scope == "user", notes.c.scope_id == user_id))
     ]
     if team_id is not None:
         where.append(notes.c.team_id == team_id)
-    texts = [str(text) for text in connection.execute(select(notes.c.text).where(*where)).scalars()]
-    if texts:
+    found = connection.execute(select(notes.c.text, notes.c.created_at).where(*where)).all()
+    if found:
         connection.execute(delete(notes).where(*where))
-    return texts
+    return [(str(row.text), row.created_at) for row in found]
 
 
 def _erase_facts(connection: Connection, *, team_id: str | None, user_id: str) -> int:
     """Remove the facts taken from the person's messages in each thread that has facts."""
-    statement = select(thread_memory)
+    statement = select(thread_memory).with_for_update()  # (PostgreSQL: as a pin takes it)
     if team_id is not None:
         statement = statement.where(thread_memory.c.team_id == team_id)
     removed = 0
