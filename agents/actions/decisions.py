@@ -237,17 +237,21 @@ class Decisions:
         no other surface carries its buttons. Until that ts is recorded (the moment between
         the post and its record, or a crash between them) a click in the request's channel
         counts unless its message is recorded as another request's card.
+
+        The reason depends only on where the click was made, never on whether this request's
+        ts is recorded yet: a person can click within milliseconds of the card appearing, so
+        the same click gets the same refusal and the same audited ``why`` in either order.
         """
         if not site.channel_id or site.channel_id != approval.channel_id:
             return "another channel"
         if not site.message_ts:
             return "no message"
-        if approval.message_ts is not None:
-            return None if site.message_ts == approval.message_ts else "another message"
+        if site.message_ts == approval.message_ts:
+            return None
         other = await self._transitions.stores.approvals.by_card(site.channel_id, site.message_ts)
-        if other is not None and other.id != approval.id:
-            return "another request's card"
-        return None
+        if other is not None:
+            return None if other.id == approval.id else "another request's card"
+        return None if approval.message_ts is None else "another message"
 
     async def _not_approver(
         self, approval: Approval, action: ActionSpec, user_id: str, channel_id: str | None

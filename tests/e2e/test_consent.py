@@ -4,6 +4,7 @@ configuration changed after its approval is not run."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from structlog.testing import capture_logs
 from agents.actions.jobs import AuditQuery
 from bot.config_file import parse_config
 from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION
-from sandbox import ApiCall, SlackSandbox
+from sandbox import ApiCall, Fault, SlackSandbox
 from sandbox.llm_server import ScriptedLLMServer
 from sandbox.llm_steps import tool_call
 from tests.e2e.approvals_config import approvals_config, load
@@ -61,6 +62,17 @@ async def _rows(bot: Bot) -> list[dict[str, Any]]:
     return rows
 
 
+async def _recorded(bot: Bot, *cards: ApiCall) -> None:
+    """Wait (at most 10 s) until each card's ts is stored on its approval: a barrier on the
+    state the next click depends on, not a sleep."""
+    wanted = {str(card.response["ts"]) for card in cards}
+    for _ in range(500):
+        if wanted <= {row["message_ts"] for row in await _rows(bot)}:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"card ts {sorted(wanted)} not recorded within 10 s")
+
+
 def _updates_of(sandbox: SlackSandbox, card: ApiCall) -> list[ApiCall]:
     return [
         c for c in sandbox.calls.for_method("chat.update") if c.args["ts"] == card.response["ts"]
@@ -76,6 +88,7 @@ async def test_a_click_on_one_card_carrying_another_cards_token_counts_for_neith
     audited and logged without the payload. Clicks on B's own card then count and it runs."""
     card_a = await _request(sandbox, "deploy api to prod")
     card_b = await _request(sandbox, "rollback web")
+    await _recorded(ops_bot, card_a, card_b)  # the other order: the next test
     b_value = _value(card_b, APPROVE_ACTION)
     with capture_logs() as logs:
         await sandbox.people.click(
@@ -92,7 +105,7 @@ async def test_a_click_on_one_card_carrying_another_cards_token_counts_for_neith
     entries = await ops_bot.runtime.database.audit.entries(AuditQuery(limit=50))
     refused = [e for e in entries if e.kind == "refused"]
     assert [(e.approval_id, e.actor, e.details["why"]) for e in refused] == [
-        (b_row["id"], "U0BOB", "another message")
+        (b_row["id"], "U0BOB", "another request's card")
     ]
     (warning,) = [log for log in logs if log["event"] == "approval_click_misplaced"]
     assert warning["log_level"] == "warning"
@@ -108,6 +121,40 @@ async def test_a_click_on_one_card_carrying_another_cards_token_counts_for_neith
     assert sandbox.deploy_api.applied_count("rollbacks") == 1
     assert sandbox.deploy_api.applied_count("deploys") == 0
     assert (await _rows(ops_bot))[0]["state"] == "pending"
+
+
+async def test_the_same_click_before_the_other_cards_ts_is_recorded_is_refused_the_same_way(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """Slack shows card B as soon as it is posted, before the bot has its ts (here Slack's
+    answer to the post is held): Bob's click on card A carrying B's token in that moment is
+    refused exactly as after the record (same message, same audited why); B gets no vote.
+    Once the answer is lost and the bot finds the card again, B's own card takes votes."""
+    card_a = await _request(sandbox, "deploy api to prod")
+    await _recorded(ops_bot, card_a)
+    sandbox.faults.inject("chat.postMessage", Fault.lost_response())
+    card_b = await _request(sandbox, "rollback web")
+    assert sandbox.hangs.held == 1  # the bot is still waiting for B's ts
+    await sandbox.people.click(
+        card_a.response["ts"], APPROVE_ACTION, user="U0BOB", value=_value(card_b, APPROVE_ACTION)
+    )
+    refusal = await sandbox.calls.wait_for(
+        "chat.postEphemeral", where=lambda c: c.args["user"] == "U0BOB"
+    )
+    assert _MISPLACED in refusal.args["text"]
+    a_row, b_row = await _rows(ops_bot)
+    assert b_row["message_ts"] is None  # the click did land in the window
+    assert (a_row["approvals_json"], b_row["approvals_json"]) == ([], [])
+    entries = await ops_bot.runtime.database.audit.entries(AuditQuery(limit=50))
+    assert [(e.approval_id, e.details["why"]) for e in entries if e.kind == "refused"] == [
+        (b_row["id"], "another request's card")
+    ]
+
+    sandbox.hangs.release()  # the connection drops; the bot's retry finds the posted card
+    await _recorded(ops_bot, card_b)
+    await sandbox.people.click(card_b.response["ts"], APPROVE_ACTION, user="U0CAROL")
+    await sandbox.calls.wait_for("chat.update", where=lambda c: "1 of 2" in str(c.args["blocks"]))
+    assert sandbox.deploy_api.applied_count("rollbacks") == 0
 
 
 async def test_the_card_shows_the_resolved_target_and_the_action_digest(
