@@ -62,3 +62,17 @@ async def test_without_an_llm_sdk_the_demo_runs_on_rules_and_the_card_still_come
     transcript = out.getvalue()
     assert "[…] Approval (0 of 1 approvals)" in transcript  # the rules planner's proposal
     assert LONG_ANSWER[:20] not in transcript  # no scripted model behind the deploy agent
+
+
+@pytest.mark.parametrize("typed", ["help\n/quit\n", "help\n"], ids=["quit", "end-of-input"])
+async def test_piped_lines_get_their_answer_before_the_demo_ends(
+    typed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CI replays README's demo command this way: a line, then /quit or the pipe's end.
+    monkeypatch.setattr("sys.stdin", io.StringIO(typed))
+    settings = Settings.model_validate({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/d.db"})
+    out = io.StringIO()
+    assert await run_demo(settings, script=None, out=out, environ={}) == 0
+    transcript = out.getvalue()
+    assert "Switchboard demo: you are alice in #general" in transcript
+    assert "Here is what I can do." in transcript  # the help agent's answer, not just a status

@@ -194,7 +194,8 @@ async def _scripted(session: DemoSession, screen: Screen, script: Path, out: Tex
 
 
 async def _interactive(session: DemoSession, screen: Screen, out: TextIO, planner: str) -> int:
-    """Read lines from the terminal while the screen shows the bot's work as it happens."""
+    """Read lines from the terminal while the screen shows the bot's work as it happens; at
+    ``/quit`` or the end of input (a pipe), wait for the bot to finish (at most 15 s)."""
     print(_HELLO.format(planner=planner), file=out, flush=True)
 
     async def show() -> None:
@@ -211,6 +212,7 @@ async def _interactive(session: DemoSession, screen: Screen, out: TextIO, planne
             if note is not None:
                 screen.break_line()
                 print(note, file=out, flush=True)
+        await session.settle()  # input ended: what was asked gets its answer first
     finally:
         painter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
