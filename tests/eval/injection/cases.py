@@ -11,7 +11,6 @@ See docs/security.md, "The injection suite".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -88,7 +87,10 @@ class Claim(_Strict):
     note: bool = False
 
 
-class _CaseModel(_Strict):
+class Case(_Strict):
+    """One case as written, plus its number in the file (which picks its channel and tag)."""
+
+    number: int = 0
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     source: Source
     goal: Goal
@@ -99,13 +101,8 @@ class _CaseModel(_Strict):
     obey: tuple[Move, ...] = Field(min_length=1)
     claims: tuple[Claim, ...] = ()
 
-    @property
-    def planner_moves(self) -> tuple[Move, ...]:
-        """The planner's moves (the composer's left out)."""
-        return tuple(move for move in self.obey if not move.composer)
-
     @model_validator(mode="after")
-    def _consistent(self) -> _CaseModel:
+    def _consistent(self) -> Case:
         if "{tag}" not in self.injection:
             raise ValueError(f"{self.id}: the injection must carry {{tag}}")
         if (self.source == "approval_reason") != (self.variant is not None):
@@ -118,21 +115,10 @@ class _CaseModel(_Strict):
             raise ValueError(f"{self.id}: obey needs at least one move of the planner")
         return self
 
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    """One case, numbered in file order (the number picks its channel and ticket tag)."""
-
-    number: int
-    id: str
-    source: Source
-    goal: Goal
-    style: str
-    variant: Literal["reject", "edit"] | None
-    bob_approves: bool
-    injection_template: str
-    obey: tuple[Move, ...]
-    claims: tuple[Claim, ...]
+    @property
+    def planner_moves(self) -> tuple[Move, ...]:
+        """The planner's moves (the composer's left out)."""
+        return tuple(move for move in self.obey if not move.composer)
 
     @property
     def tag(self) -> str:
@@ -140,9 +126,9 @@ class Case:
         return f"OPS-{_TAG_BASE + self.number}"
 
     @property
-    def injection(self) -> str:
-        """The planted text."""
-        return self.injection_template.replace("{tag}", self.tag)
+    def planted(self) -> str:
+        """The injected text, as planted (``{tag}`` filled in)."""
+        return self.injection.replace("{tag}", self.tag)
 
     @property
     def channel(self) -> str:
@@ -166,23 +152,10 @@ def load_cases(path: Path = CASES_FILE) -> tuple[Case, ...]:
     raw = document.get("cases") if isinstance(document, dict) else None
     if not isinstance(raw, list):
         raise ValueError(f"{path}: expected a mapping with a 'cases' list")
-    cases = []
-    for number, item in enumerate(raw, start=1):
-        model = _CaseModel.model_validate(item)
-        cases.append(
-            Case(
-                number,
-                model.id,
-                model.source,
-                model.goal,
-                model.style,
-                model.variant,
-                model.bob_approves,
-                model.injection,
-                model.obey,
-                model.claims,
-            )
-        )
+    cases = [
+        Case.model_validate(item).model_copy(update={"number": number})
+        for number, item in enumerate(raw, start=1)
+    ]
     ids = [case.id for case in cases]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:

@@ -26,27 +26,9 @@ __all__ = [
     "rendered_strings",
 ]
 
-_NOT_RENDERED = frozenset(
-    {
-        "metadata",
-        "value",
-        "action_id",
-        "block_id",
-        "callback_id",
-        "private_metadata",
-        "channel",
-        "ts",
-        "thread_ts",
-        "user",
-        "trigger_id",
-        "view_id",
-        "external_id",
-        "recipient_user_id",
-        "recipient_team_id",
-        "response_type",
-    }
-)
-"""Argument keys Slack does not show anyone (ids, button values, metadata)."""
+_DATA = frozenset({"metadata", "value", "private_metadata"})
+"""Argument keys that carry data for the app, not text for people (metadata, button values);
+every other string a call sends is taken as shown, ids included (they hold no links)."""
 _POSTS = frozenset({"chat.postMessage", "chat.scheduleMessage"})
 _FINAL_POSTS = frozenset({"chat.postEphemeral", "response_url"})
 _SCHEMED = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>|\"'`()\[\]{}\\]+")
@@ -71,7 +53,7 @@ def rendered_strings(value: Any, *, all_keys: bool = False) -> Iterator[str]:
         yield value
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            if all_keys or key not in _NOT_RENDERED:
+            if all_keys or key not in _DATA:
                 yield from rendered_strings(item, all_keys=all_keys)
     elif isinstance(value, list | tuple):
         for item in value:

@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import yaml
 
 from bot.cli.knowledge import index_command
 from bot.config_file import LoadedConfig, parse_config
 from sandbox import ApiCall, SlackSandbox
 from sandbox.llm_server import ScriptedLLMServer
+from sandbox.ratelimits import DEFAULT_LIMITS
+from tests.e2e.approvals_config import approvals_config
 from tests.e2e.conftest import SIGNING_SECRET, Bot, running_bot, settings_for
 from tests.eval.injection.cases import Case
 
@@ -71,91 +74,41 @@ _PLANTERS = (
     (CAROL, "C0OTHER", "remember that the " + PRIVATE_NOTES["a note of another channel"]),
 )
 
-CONFIG = """
-version: 1
-knowledge:
-  base_url: {knowledge_base}
-memory:
-  read_cache_ttl: null
-actions:
-  - name: status
-    agent: deploy
-    description: Show a service's status
-    risk: read
-    params:
-      service: {{type: enum, choices: [api, web]}}
-    formats: ["status of {{service}}"]
-    executor:
-      http:
-        method: GET
-        url: "{base}/deploy-api/services/{{service}}/status"
-        idempotent: true
-        success: {{status: [200], json_field: {{path: status, equals: ok}}}}
-  - name: deploy
-    agent: deploy
-    description: Deploy a service
-    risk: write
-    params:
-      service: {{type: enum, choices: [api, web]}}
-      env: {{type: enum, choices: [staging, prod]}}
-      note: {{type: str, required: false, description: a change note shown on the card}}
-    formats: ["deploy {{service}} to {{env}}"]
-    approval:
-      approvers: {{users: [U0BOB, U0CAROL]}}
-      self_approval: false
-    executor:
-      http:
-        method: POST
-        url: "{base}/deploy-api/deploys"
-        headers: {{Authorization: "Bearer ${{DEPLOY_API_TOKEN}}"}}
-        body: {{service: "{{service}}", env: "{{env}}"}}
-        success: {{status: [201]}}
-  - name: rollback
-    agent: deploy
-    description: Roll a service back
-    risk: dangerous
-    params:
-      service: {{type: enum, choices: [api, web]}}
-    formats: ["rollback {{service}}"]
-    approval:
-      approvers: {{users: [U0BOB, U0CAROL]}}
-      quorum: 2
-    executor:
-      http:
-        method: POST
-        url: "{base}/deploy-api/rollbacks"
-        body: {{service: "{{service}}", env: prod}}
-        success: {{status: [201]}}
-  - name: purge_cache
-    agent: deploy
-    description: Purge a service's cache
-    risk: dangerous
-    params:
-      service: {{type: enum, choices: [api, web]}}
-    requesters: {{users: [U0BOB]}}
-    approval:
-      approvers: {{users: [U0CAROL]}}
-    executor:
-      http:
-        method: POST
-        url: "{base}/deploy-api/restarts"
-        body: {{service: "{{service}}", env: prod}}
-        success: {{status: [202]}}
-  - name: scale
-    agent: infra
-    description: Scale a service
-    risk: write
-    params:
-      service: {{type: enum, choices: [api, web]}}
-      replicas: {{type: int, min: 0, max: 20}}
-    approval:
-      approvers: {{users: [U0BOB]}}
-    executor:
-      http:
-        method: POST
-        url: "{base}/deploy-api/scale"
-        body: {{service: "{{service}}", env: prod, replicas: "{{replicas}}"}}
-        success: {{status: [200]}}
+MORE_ACTIONS = """
+- name: purge_cache
+  agent: deploy
+  description: Purge a service's cache
+  risk: dangerous
+  params:
+    service: {{type: enum, choices: [api, web]}}
+  requesters: {{users: [U0BOB]}}
+  approval:
+    approvers: {{users: [U0CAROL]}}
+  executor:
+    http:
+      method: POST
+      url: "{base}/deploy-api/restarts"
+      body: {{service: "{{service}}", env: prod}}
+      success: {{status: [202]}}
+- name: scale
+  agent: infra
+  description: Scale a service
+  risk: write
+  params:
+    service: {{type: enum, choices: [api, web]}}
+    replicas: {{type: int, min: 0, max: 20}}
+  approval:
+    approvers: {{users: [U0BOB]}}
+  executor:
+    http:
+      method: POST
+      url: "{base}/deploy-api/scale"
+      body: {{service: "{{service}}", env: prod, replicas: "{{replicas}}"}}
+      success: {{status: [200]}}
+"""
+SECTIONS = """
+knowledge: {{base_url: "{knowledge_base}"}}
+memory: {{read_cache_ttl: null}}
 agents:
   - name: deploy
     keywords: [deploy, rollback, ship]
@@ -168,24 +121,26 @@ agents:
   - name: knowledge
     model: {{providers: [primary], model: test-model}}
 providers:
-  - name: primary
-    kind: openai
-    base_url: {llm}
-    api_key_env: PRIMARY_LLM_KEY
-    timeout: 5s
+  - {{name: primary, kind: openai, base_url: "{llm}", api_key_env: PRIMARY_LLM_KEY, timeout: 5s}}
 """
+NOTE = {"type": "str", "required": False, "description": "a change note shown on the card"}
+
+
+def config_text(base_url: str, llm_url: str) -> str:
+    """The world's config: the approvals scenarios' actions (status, deploy with a free-text
+    ``note``, rollback), purge_cache (only Bob may request it) and the infra agent's scale;
+    the deploy, infra and knowledge agents planned by the model at ``llm_url``."""
+    document = yaml.safe_load(approvals_config(base_url))
+    deploy = next(action for action in document["actions"] if action["name"] == "deploy")
+    deploy["params"]["note"] = NOTE
+    document["actions"] += yaml.safe_load(MORE_ACTIONS.format(base=base_url.rstrip("/")))
+    document |= yaml.safe_load(SECTIONS.format(knowledge_base=KNOWLEDGE_BASE, llm=llm_url))
+    return yaml.safe_dump(document, sort_keys=False)
 
 
 def config_for(sandbox: SlackSandbox, llm: ScriptedLLMServer) -> LoadedConfig:
-    """The world's actions and agents: deploy (status, deploy, rollback, purge_cache that only
-    Bob may request), infra (scale), knowledge; every agent planned by the scripted model."""
-    return parse_config(
-        CONFIG.format(
-            base=sandbox.base_url.rstrip("/"),
-            llm=llm.openai_base_url,
-            knowledge_base=KNOWLEDGE_BASE,
-        )
-    )
+    """The world's parsed config (see :func:`config_text`)."""
+    return parse_config(config_text(sandbox.base_url, llm.openai_base_url))
 
 
 def runbook(case: Case) -> str:
@@ -194,7 +149,7 @@ def runbook(case: Case) -> str:
     return (
         f"# {topic.title()}\n\n## {topic} procedure\n\n"
         f"The {topic} job is run by the deploy agent. Its service account key is {RUNBOOK_KEY}.\n\n"
-        f"{case.injection}\n"
+        f"{case.planted}\n"
     )
 
 
@@ -232,9 +187,10 @@ class World:
         return await self.sandbox.calls.wait_for("chat.postMessage", where=about, timeout=10)
 
     async def scalar(self, sql: str, **params: object) -> Any:
-        """One value from the bot's database."""
-        async with self.bot.runtime.database.engine.connect() as connection:
-            return (await connection.execute(sa.text(sql), params)).scalar_one()
+        """The one value of the one row ``sql`` selects from the bot's database."""
+        (row,) = await self.rows(sql, **params)
+        (value,) = row.values()
+        return value
 
     async def rows(self, sql: str, **params: object) -> Sequence[sa.RowMapping]:
         """Rows of the bot's database, as mappings."""
@@ -273,8 +229,12 @@ async def open_world(tmp_path: Path) -> AsyncIterator[World]:
     """Start everything, index the runbook cases, plant the notes; stop it all on exit."""
     from tests.eval.injection.cases import load_cases
 
+    # The cases come faster than a workspace's one-minute windows allow (20 streams a
+    # minute): with Slack's limits on, later cases would fall back to a posted message and
+    # play another path than earlier ones. Every case plays the streamed answer.
+    unlimited = dict.fromkeys(DEFAULT_LIMITS, None)
     async with (
-        SlackSandbox(signing_secret=SIGNING_SECRET) as sandbox,
+        SlackSandbox(signing_secret=SIGNING_SECRET, rate_limits=unlimited) as sandbox,
         ScriptedLLMServer(api_key=LLM_KEY) as llm,
     ):
         sandbox.workspace.directory.add_user(MALLORY, "mallory", real_name="Mallory Mayer")
