@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from agents.actions.approval import Approval
+from agents.actions.ports import ApprovalNews
 from agents.feedback.alerts import Alert, AlertGate, AlertRules, AlertSettings
 from agents.kernel.clock import Clock
 from agents.kernel.models import Trace
@@ -49,10 +50,16 @@ class Alerter:
         """A target's circuit breaker may have changed state."""
         self._raise(self._rules.breaker(target, before=before, after=after))
 
-    def approval(self, approval: Approval) -> None:
-        """An approval reached a new state."""
+    def approval(self, approval: Approval, news: ApprovalNews | None = None) -> None:
+        """An approval reached a new state (``news``: what the thread is told of it)."""
         if approval.state == "expired":
             self._raise(self._rules.approval_expired(approval.action, approval.requester))
+        if news is not None and news.kind == "action_changed":
+            self._raise(
+                self._rules.action_changed(
+                    approval.action, requester=approval.requester, summary=approval.result or ""
+                )
+            )
 
     def _raise(self, alerts: list[Alert]) -> None:
         channel = self._settings.channel

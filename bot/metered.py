@@ -115,7 +115,7 @@ class MeteredNotifier:
         """Count the state reached, then notify."""
         self.metrics.approvals.labels(approval.action, approval.state).inc()
         if self.alerter is not None:
-            self.alerter.approval(approval)
+            self.alerter.approval(approval, news)
         if approval.state == "approved" and approval.quorum > 0 and approval.updated_at:
             waited = (approval.updated_at - approval.created_at).total_seconds()
             self.metrics.approval_seconds.labels(approval.action).observe(max(waited, 0.0))

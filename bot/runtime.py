@@ -424,6 +424,7 @@ def _notifier(
     slack_notifier = SlackApprovalNotifier(
         slack.client, actions={action.name: action for action in config.actions}
     )
+    slack.gate.when_reachable(slack_notifier.slack_is_back)
     return WakingNotifier(MeteredNotifier(slack_notifier, metrics, alerter=alerter), wakeup)
 
 

@@ -27,6 +27,7 @@ from agents.turns.ports import ApprovalsView, RateLimiter, TurnLedger
 from agents.turns.suggestions import Suggestions
 from agents.turns.turns import Turns, TurnStores
 from bot.config_file import LoadedConfig
+from bot.integrations.executors import ConfigTargets
 from bot.planning_wiring import Planning, build_composer
 from storage import Database
 
@@ -75,6 +76,7 @@ def build_domain(
         ),
         groups=edges.groups,
         executors=edges.executors,
+        targets=ConfigTargets(config.executors),
         notifier=edges.notifier,
         clock=clock,
         read_cache=(

@@ -1,19 +1,25 @@
 """Block Kit for approval requests: the card, its buttons, and the reject/edit modals.
 
-Pure functions of the approval and its action. Every button carries only the approval's
-opaque token; nothing a person could guess or reuse for another request.
+Pure functions of the approval and its action. What will run (the action, its executor and
+resolved target, the parameters) is rendered only from the approval's stored canonical action,
+with its digest in short form; never from anything a model wrote. The action's configuration
+adds only policy (risk, approvers) and its description. Every button carries only the
+approval's opaque token; nothing a person could guess or reuse for another request.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import PlanBlock, TaskCardBlock
 
 from agents.actions.approval import TERMINAL_STATES, Approval, ApprovalState
-from agents.actions.spec import ActionSpec
+from agents.actions.canonical import short_digest
+from agents.actions.spec import ActionSpec, ParamValue
 from agents.turns.progress import TaskStatus
 
 __all__ = [
@@ -27,6 +33,8 @@ __all__ = [
     "approval_blocks",
     "approval_text",
     "button_value",
+    "code",
+    "digest_line",
     "edit_modal",
     "modal_metadata",
     "parse_button_value",
@@ -70,6 +78,47 @@ def _when(moment: datetime) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
+def _escaped(text: str) -> str:
+    """``&``, ``<`` and ``>`` escaped, so that no value becomes a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code(text: str, *, limit: int = 300) -> str:
+    """``text`` as an inline code span that no value can break out of: backticks replaced,
+    ``&``, ``<`` and ``>`` escaped (no mention or link), clipped to ``limit`` characters."""
+    clipped = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "`" + _escaped(clipped).replace("`", "'") + "`"
+
+
+def _consented_params(approval: Approval) -> Mapping[str, ParamValue]:
+    """The parameters the approvers consent to: the stored canonical action's."""
+    return approval.canonical.params if approval.canonical is not None else approval.params
+
+
+def _target(approval: Approval, action: ActionSpec) -> str:
+    """What the executor reaches, from the stored canonical action (the method and URL, the
+    argv, the callable); for a request from before digests, the configured target system."""
+    canonical = approval.canonical
+    if canonical is None:
+        return f"{action.executor.kind} → `{action.executor.target}`"
+    target = canonical.target
+    if canonical.executor == "http":
+        return f"{target.get('method')} {code(str(target.get('url')))}"
+    if canonical.executor == "shell":
+        argv = target.get("argv")
+        words = [str(word) for word in argv] if isinstance(argv, list) else []
+        return f"shell {code(shlex.join(words))}"
+    return f"python {code(str(target.get('callable')))}"
+
+
+def digest_line(approval: Approval) -> str:
+    """The action digest in short form, as the card shows it."""
+    digest = approval.digest
+    if digest is None:
+        return "no action digest (requested before digests were kept)"
+    return f"action digest `{short_digest(digest)}`"
+
+
 def button_value(approval: Approval) -> str:
     """What a card's buttons carry: the opaque token and the edit round the card shows."""
     return f"{approval.token}.{approval.edits}"
@@ -85,17 +134,19 @@ def parse_button_value(value: str) -> tuple[str, int | None]:
 
 def approval_text(approval: Approval) -> str:
     """The notification text of the card."""
-    params = " ".join(f"{k}={v}" for k, v in approval.params.items())
-    return f"{_STATE_LABEL[approval.state]}: {approval.action} {params}".strip()
+    params = " ".join(f"{k}={v}" for k, v in _consented_params(approval).items())
+    return _escaped(f"{_STATE_LABEL[approval.state]}: {approval.action} {params}".strip())
 
 
 def approval_blocks(approval: Approval, action: ActionSpec) -> list[dict[str, Any]]:
     """The approval card: what will run, who asked, who can approve, votes, expiry, outcome."""
-    params = "\n".join(f"• *{name}*: `{value}`" for name, value in approval.params.items())
+    params = "\n".join(
+        f"• *{name}*: {code(str(value))}" for name, value in _consented_params(approval).items()
+    )
     fields = [
-        f"*Action*\n`{action.name}`",
+        f"*Action*\n`{approval.action}`",
         f"*Risk*\n{_RISK_LABEL[action.risk]}",
-        f"*Target*\n{action.executor.kind} → `{action.executor.target}`",
+        f"*Target*\n{_target(approval, action)}",
         f"*Requested by*\n<@{approval.requester}>",
     ]
     if action.needs_approval and approval.quorum:
@@ -129,7 +180,8 @@ def approval_blocks(approval: Approval, action: ActionSpec) -> list[dict[str, An
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"{action.description} · trace `{approval.trace_id[:12]}`",
+                    "text": f"{action.description} · {digest_line(approval)}"
+                    f" · trace `{approval.trace_id[:12]}`",
                 }
             ],
         }
@@ -184,7 +236,7 @@ def plan_block(approval: Approval, action: ActionSpec) -> dict[str, Any]:
     )
     # A new block id per state: Slack asks for one per iteration of an updated message.
     block_id = f"plan-{approval.state}-{len(approval.approvals)}-{approval.edits}"
-    params = " ".join(f"{k}={v}" for k, v in approval.params.items())
+    params = " ".join(f"{k}={v}" for k, v in _consented_params(approval).items())
     title = f"{action.name} {params}".strip()[:150]
     return PlanBlock(title=title, tasks=[decide, run], block_id=block_id).to_dict()
 
@@ -222,8 +274,8 @@ def _buttons(approval: Approval, action: ActionSpec) -> dict[str, Any]:
             "title": {"type": "plain_text", "text": "Approve a dangerous action?"},
             "text": {
                 "type": "mrkdwn",
-                "text": f"This will run `{action.name}` with the parameters shown. It is marked "
-                "dangerous.",
+                "text": f"This will run `{action.name}` with the parameters shown "
+                f"({digest_line(approval)}). It is marked dangerous.",
             },
             "confirm": {"type": "plain_text", "text": "Approve"},
             "deny": {"type": "plain_text", "text": "Cancel"},
@@ -251,9 +303,10 @@ def _buttons(approval: Approval, action: ActionSpec) -> dict[str, Any]:
     return {"type": "actions", "block_id": "approval_buttons", "elements": elements}
 
 
-def modal_metadata(token: str, channel_id: str | None) -> str:
-    """What a modal carries back on submission (private to the app)."""
-    return json.dumps({"token": token, "channel": channel_id})
+def modal_metadata(token: str, channel_id: str | None, message_ts: str | None) -> str:
+    """What a modal carries back on submission (private to the app): the token, and the
+    channel and message of the card it was opened from (the submission counts only there)."""
+    return json.dumps({"token": token, "channel": channel_id, "ts": message_ts})
 
 
 def _modal(
@@ -261,15 +314,16 @@ def _modal(
     approval: Approval,
     *,
     channel_id: str | None,
+    message_ts: str | None,
     title: str,
     submit: str,
     blocks: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """A modal about ``approval`` that carries its token (and the channel) back."""
+    """A modal about ``approval`` that carries its token (and the card's place) back."""
     return {
         "type": "modal",
         "callback_id": callback_id,
-        "private_metadata": modal_metadata(approval.token, channel_id),
+        "private_metadata": modal_metadata(approval.token, channel_id, message_ts),
         "title": {"type": "plain_text", "text": title},
         "submit": {"type": "plain_text", "text": submit},
         "close": {"type": "plain_text", "text": "Back"},
@@ -277,12 +331,15 @@ def _modal(
     }
 
 
-def reject_modal(approval: Approval, *, channel_id: str | None) -> dict[str, Any]:
+def reject_modal(
+    approval: Approval, *, channel_id: str | None, message_ts: str | None
+) -> dict[str, Any]:
     """The modal asking for a rejection reason."""
     return _modal(
         REJECT_MODAL,
         approval,
         channel_id=channel_id,
+        message_ts=message_ts,
         title="Reject request",
         submit="Reject",
         blocks=[
@@ -305,7 +362,9 @@ def reject_modal(approval: Approval, *, channel_id: str | None) -> dict[str, Any
     )
 
 
-def edit_modal(approval: Approval, action: ActionSpec, *, channel_id: str | None) -> dict[str, Any]:
+def edit_modal(
+    approval: Approval, action: ActionSpec, *, channel_id: str | None, message_ts: str | None
+) -> dict[str, Any]:
     """The modal to change the parameters (one input per parameter)."""
     blocks: list[dict[str, Any]] = []
     for spec in action.params:
@@ -330,6 +389,7 @@ def edit_modal(approval: Approval, action: ActionSpec, *, channel_id: str | None
         EDIT_MODAL,
         approval,
         channel_id=channel_id,
+        message_ts=message_ts,
         title="Edit parameters",
         submit="Save",
         blocks=blocks,

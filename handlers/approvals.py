@@ -1,7 +1,9 @@
 """Approval buttons and modals: ack at once, one call into the domain, explain refusals.
 
-A refusal (not an approver, self-approval, already decided, unknown token) is shown only to
-the person who clicked, as an ephemeral message, and changes nothing.
+A refusal (not an approver, self-approval, already decided, unknown token, a button clicked
+anywhere but on its own request's card) is shown only to the person who clicked, as an
+ephemeral message, and changes nothing. Every click and form names where it was made (the
+channel and message of the card), and the domain counts it only there.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.actions.catalog import ActionCatalog
-from agents.actions.decisions import Decisions, VoteKind, VoteOutcome
+from agents.actions.decisions import ClickSite, Decisions, VoteKind, VoteOutcome
 from agents.kernel.errors import SlackApiFailure
 from handlers.approval_blocks import (
     APPROVE_ACTION,
@@ -74,7 +76,7 @@ class ApprovalListeners:
         outcome = await self._decisions.vote(
             form.note("token") or "",
             user_id=form.user_id,
-            channel_id=form.note("channel"),
+            site=_opened_from(form),
             kind="reject",
             reason=form.text(REASON_BLOCK, REASON_INPUT),
         )
@@ -90,7 +92,7 @@ class ApprovalListeners:
         outcome = await self._decisions.edit(
             form.note("token") or "",
             user_id=form.user_id,
-            channel_id=form.note("channel"),
+            site=_opened_from(form),
             raw={k: v for k, v in raw.items() if v},
         )
         await _explain_refusal(client, form, outcome)
@@ -99,7 +101,7 @@ class ApprovalListeners:
         token, edits = parse_button_value(click.value)
         user, channel = click.user_id, click.channel_id
         outcome = await self._decisions.vote(
-            token, user_id=user, channel_id=channel, kind=kind, seen_edits=edits
+            token, user_id=user, site=_clicked_at(click), kind=kind, seen_edits=edits
         )
         if outcome.refusal:
             log.info("approval_click_refused", kind=kind, reason=outcome.refusal)
@@ -110,7 +112,9 @@ class ApprovalListeners:
     ) -> None:
         token, _edits = parse_button_value(click.value)
         user, channel = click.user_id, click.channel_id
-        outcome = await self._decisions.may_decide(token, user_id=user, channel_id=channel)
+        outcome = await self._decisions.may_decide(
+            token, user_id=user, site=_clicked_at(click), attempted=kind
+        )
         approval = outcome.approval
         if outcome.refusal or approval is None:
             await _explain(client, user=user, channel=channel, text=outcome.refusal or "")
@@ -118,10 +122,11 @@ class ApprovalListeners:
         action = self._catalog.action(approval.action)
         if action is None:  # may_decide refuses unknown actions; keeps the type checker honest
             return
+        ts = click.message_ts or None
         view = (
-            reject_modal(approval, channel_id=channel)
+            reject_modal(approval, channel_id=channel, message_ts=ts)
             if kind == "reject"
-            else edit_modal(approval, action, channel_id=channel)
+            else edit_modal(approval, action, channel_id=channel, message_ts=ts)
         )
         trigger = click.trigger_id
         try:
@@ -131,6 +136,16 @@ class ApprovalListeners:
             await _explain(
                 client, user=user, channel=channel, text="Slack did not open the form; try again."
             )
+
+
+def _clicked_at(click: Click) -> ClickSite:
+    """Where a button was clicked: the message that holds it."""
+    return ClickSite(click.channel_id, click.message_ts or None)
+
+
+def _opened_from(form: Submission) -> ClickSite:
+    """The card a form was opened from (the app wrote it into the form's metadata)."""
+    return ClickSite(form.note("channel"), form.note("ts"))
 
 
 async def _explain_refusal(client: AsyncWebClient, form: Submission, outcome: VoteOutcome) -> None:

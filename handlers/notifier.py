@@ -1,12 +1,20 @@
 """Telling Slack about approval changes: update the card, tell the thread, escalate.
 
-Failures here are logged and swallowed: the approval's state is already stored, and a card
-that could not be refreshed must never undo or repeat a decision.
+A failure never undoes or repeats a decision: the approval's state is already stored. What
+Slack refused for a while (a 5xx, an outage, a rate limit that outlasted its retries) is kept
+and tried again, like an owed reply: after 1, 2, 4… seconds (at most
+:data:`~handlers.redelivery.RETRY_EVERY_MAX`), at once when Slack is back (:meth:`slack_is_back`),
+for up to ``deadline`` seconds. The card is re-rendered to the approval's latest state; the
+thread's notes go once each, in order. What Slack refuses for good (a permanent error) is
+logged and dropped. The notices are kept in this process only: a restart drops those still
+owed (the approval's state itself is stored, and the card shows it at its next change).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,12 +24,19 @@ from agents.actions.ports import ApprovalNews
 from agents.actions.spec import ActionSpec
 from agents.kernel.errors import SlackApiFailure
 from handlers.approval_blocks import approval_blocks, approval_text
-from handlers.slack_calls import call_slack
+from handlers.redelivery import RETRY_EVERY_MAX
+from handlers.slack_calls import PERMANENT_ERRORS, call_slack
 from handlers.wording import approval_note
 
 __all__ = ["SlackApprovalNotifier", "update_card"]
 
 log = structlog.get_logger(__name__)
+
+_CARD_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+"""``chat.update`` errors that mean the card itself can no longer be updated."""
+
+NOTICE_DEADLINE = 6 * 3600.0
+"""Seconds an approval's notices are kept trying (as a reply's ``reply_deadline``)."""
 
 
 async def update_card(
@@ -39,44 +54,168 @@ async def update_card(
     )
 
 
-class SlackApprovalNotifier:
-    """``ApprovalNotifier`` over the Slack Web API."""
+@dataclass(slots=True)
+class _Owed:
+    """What one approval still owes Slack: its card at the latest state, and notes in order."""
 
-    def __init__(self, client: AsyncWebClient, *, actions: Mapping[str, ActionSpec]) -> None:
+    approval: Approval
+    card: bool
+    notes: list[tuple[str, Approval]] = field(default_factory=list)
+    since: float = 0.0
+    tries: int = 0
+    timer: asyncio.TimerHandle | None = None
+    task: asyncio.Task[None] | None = None
+
+
+class SlackApprovalNotifier:
+    """``ApprovalNotifier`` over the Slack Web API; what Slack refused for a while is owed
+    (see the module docstring).
+
+    Args:
+        first_retry: seconds before the first retry of an owed notice (doubling).
+        deadline: seconds an owed notice is kept trying.
+    """
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        actions: Mapping[str, ActionSpec],
+        first_retry: float = 1.0,
+        deadline: float = NOTICE_DEADLINE,
+    ) -> None:
         self._client = client
         self._actions = actions
+        self._first = first_retry
+        self._deadline = deadline
+        self._owed: dict[str, _Owed] = {}  # by approval id
+
+    @property
+    def owed(self) -> int:
+        """How many approvals still owe Slack a notice."""
+        return len(self._owed)
 
     async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
-        """Re-render the card in place and tell the request's thread the news, if any."""
+        """Re-render the card in place and tell the request's thread the news, if any; behind
+        an earlier notice of the same approval still owed (or being sent), it goes after it."""
         note = approval_note(approval, news)
-        action = self._actions.get(approval.action)
+        owed = self._owed.get(approval.id)
+        sending = owed is None
+        if owed is None:
+            owed = _Owed(approval, card=False, since=asyncio.get_running_loop().time())
+            self._owed[approval.id] = owed
+        owed.approval = approval
+        owed.card = bool(approval.message_ts) and approval.action in self._actions
+        if note:
+            owed.notes.append((note, approval))
+        if sending:
+            await self._send(owed)
+
+    def slack_is_back(self) -> None:
+        """Slack is reachable again: every owed notice is tried now, not at its next
+        backoff."""
+        hurried = 0
+        for owed in self._owed.values():
+            if owed.timer is not None:
+                self._schedule(owed, 0.0)
+                hurried += 1
+        if hurried:
+            log.info("approval_notices_hurried", approvals=hurried)
+
+    async def _send(self, owed: _Owed) -> None:
+        """Send what ``owed`` holds, in order (and what arrives meanwhile); keep what Slack
+        refused for a while."""
         try:
-            if approval.message_ts and action is not None:
-                await self.update_card(approval, action)
-            if note:
-                await call_slack(
-                    "chat.postMessage",
-                    lambda: self._client.chat_postMessage(
-                        channel=approval.channel_id,
-                        thread_ts=approval.thread_ts or approval.message_ts,
-                        text=note,
-                        metadata={
-                            "event_type": "switchboard_approval",
-                            "event_payload": {
-                                "trace_id": approval.trace_id,
-                                "approval_id": approval.id,
-                                "state": approval.state,
-                            },
-                        },
-                    ),
-                )
+            while owed.card or owed.notes:
+                if owed.card:
+                    owed.card = False
+                    await self._refresh_card(owed.approval)
+                if owed.notes:
+                    note, at_state = owed.notes[0]
+                    await self._post_note(note, at_state)
+                    owed.notes.pop(0)
         except SlackApiFailure as exc:
+            if exc.error not in PERMANENT_ERRORS:
+                owed.card = owed.card or exc.method == "chat.update"
+                self._keep(owed, exc)
+                return
             log.warning(
                 "approval_notify_failed",
                 method=exc.method,
                 error=exc.error,
-                approval_id=approval.id,
+                approval_id=owed.approval.id,
+                permanent=True,
             )
+        self._owed.pop(owed.approval.id, None)
+
+    async def _refresh_card(self, approval: Approval) -> None:
+        """Update the card; a card that is gone (deleted, too old to edit) is let go, so the
+        thread's notes still go."""
+        try:
+            await self.update_card(approval, self._actions[approval.action])
+        except SlackApiFailure as exc:
+            if exc.error not in _CARD_GONE:
+                raise
+            log.warning("approval_card_gone", error=exc.error, approval_id=approval.id)
+
+    def _keep(self, owed: _Owed, exc: SlackApiFailure) -> None:
+        loop = asyncio.get_running_loop()
+        approval_id = owed.approval.id
+        if loop.time() - owed.since >= self._deadline:
+            log.error(
+                "approval_notice_given_up",
+                method=exc.method,
+                error=exc.error,
+                approval_id=approval_id,
+                notes=len(owed.notes),
+            )
+            self._owed.pop(approval_id, None)
+            return
+        delay = min(self._first * 2**owed.tries, RETRY_EVERY_MAX)
+        owed.tries += 1
+        log.warning(
+            "approval_notify_failed",
+            method=exc.method,
+            error=exc.error,
+            approval_id=approval_id,
+            permanent=False,
+            retry_in_s=delay,
+        )
+        self._schedule(owed, delay)
+
+    def _schedule(self, owed: _Owed, delay: float) -> None:
+        if owed.timer is not None:
+            owed.timer.cancel()
+        owed.timer = asyncio.get_running_loop().call_later(delay, self._fire, owed)
+
+    def _fire(self, owed: _Owed) -> None:
+        owed.timer = None
+        if self._owed.get(owed.approval.id) is owed and owed.task is None:
+            owed.task = asyncio.create_task(self._retry(owed))
+
+    async def _retry(self, owed: _Owed) -> None:
+        try:
+            await self._send(owed)
+        finally:
+            owed.task = None
+
+    async def _post_note(self, note: str, approval: Approval) -> None:
+        await call_slack(
+            "chat.postMessage",
+            lambda: self._client.chat_postMessage(
+                channel=approval.channel_id,
+                thread_ts=approval.thread_ts or approval.message_ts,
+                text=note,
+                metadata={
+                    "event_type": "switchboard_approval",
+                    "event_payload": {
+                        "trace_id": approval.trace_id,
+                        "approval_id": approval.id,
+                        "state": approval.state,
+                    },
+                },
+            ),
+        )
 
     async def update_card(self, approval: Approval, action: ActionSpec) -> None:
         """``chat.update`` the card to the approval's current state."""

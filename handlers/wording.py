@@ -8,8 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.actions.approval import Approval
+from agents.actions.canonical import short_digest
 from agents.actions.ports import ApprovalNews
+from agents.actions.spec import ParamValue
 from agents.kernel.models import Reply, ReplyItem
+from handlers.approval_blocks import code
 
 __all__ = ["SlackApprovalsView", "approval_note", "pending_approvals"]
 
@@ -50,11 +53,37 @@ def approval_note(approval: Approval, news: ApprovalNews | None) -> str | None:
     if news.kind == "voted":
         return _vote_note(approval, news.actor)
     if news.kind == "edited":
-        return f"<@{news.actor}> changed the parameters; approvals so far were reset."
+        return _edit_note(approval, news)
     if news.kind == "expired":
         return "This request expired unapproved."
+    if news.kind == "action_changed":
+        return (
+            f":warning: <@{approval.requester}> `{approval.action}` was not run: {approval.result}"
+        )
     outcome = _RESULT.get(approval.state, approval.state)
     return f"<@{approval.requester}> `{approval.action}` {outcome}: {approval.result}"
+
+
+def _shown(value: ParamValue | None) -> str:
+    return "_(none)_" if value is None else code(str(value))
+
+
+def _edit_note(approval: Approval, news: ApprovalNews) -> str:
+    """Who edited, that votes were reset, and each changed parameter before → after (with
+    the action digest before → after)."""
+    lines = [f"<@{news.actor}> changed the parameters; approvals so far were reset."]
+    before = news.before
+    if before is None:
+        return lines[0]
+    old, new = before.params, approval.params
+    for name in dict.fromkeys([*old, *new]):
+        if old.get(name) != new.get(name):
+            lines.append(f"• *{name}*: {_shown(old.get(name))} → {_shown(new.get(name))}")
+    if before.digest is not None and approval.digest is not None:
+        lines.append(
+            f"Action digest `{short_digest(before.digest)}` → `{short_digest(approval.digest)}`"
+        )
+    return "\n".join(lines)
 
 
 def _vote_note(approval: Approval, voter: str) -> str | None:

@@ -18,6 +18,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.actions.approval import Approval, ApprovalState
+from agents.actions.canonical import CanonicalAction
 from agents.actions.jobs import AuditEntry
 from agents.actions.spec import ParamValue
 from agents.kernel.errors import StorageError
@@ -54,6 +55,8 @@ _MUTABLE = (
     "edits",
     "expires_at",
     "updated_at",
+    "canonical_json",  # an edit recomputes the canonical action and its digest
+    "action_digest",
 )
 
 
@@ -123,6 +126,13 @@ class SqlApprovalStore(SqlStore):
         statement = update(approvals).where(approvals.c.id == approval_id).values(message_ts=ts)
         if not await count_changed(self._db.write, statement, action="remember an approval card"):
             log.warning("approval_not_found", approval_id=approval_id)
+
+    async def by_card(self, channel_id: str, message_ts: str) -> Approval | None:
+        """The approval whose card is the message ``message_ts`` in ``channel_id``, if any."""
+        return await self._one(
+            (approvals.c.channel_id == channel_id) & (approvals.c.message_ts == message_ts),
+            action="find an approval by its card",
+        )
 
     async def pending(self, *, team_id: str, limit: int) -> Sequence[Approval]:
         """Approvals still ``pending`` in the workspace, oldest first."""
@@ -207,12 +217,28 @@ async def _enqueue(connection: AsyncConnection, dialect: Dialect, approval: Appr
 
 
 def _values(approval: Approval) -> dict[str, Any]:
+    canonical = approval.canonical
     return row_values(
         approval,
-        skip=("params", "approvals"),
+        skip=("params", "approvals", "canonical"),
         params_json=dict(approval.params),
         approvals_json=list(approval.approvals),
+        canonical_json=canonical.as_json() if canonical is not None else None,
+        action_digest=canonical.digest if canonical is not None else None,
     )
+
+
+def _canonical(row: Row[*tuple[Any, ...]]) -> CanonicalAction | None:
+    """The stored canonical action, checked against the digest stored beside it."""
+    if row.canonical_json is None:
+        return None
+    try:
+        canonical = CanonicalAction.from_json(row.canonical_json)
+    except ValueError:
+        raise StorageError(f"malformed canonical_json of approval {row.id!r}") from None
+    if canonical.digest != row.action_digest:
+        raise StorageError(f"canonical_json of approval {row.id!r} does not match its digest")
+    return canonical
 
 
 def _params(data: object, *, approval_id: str) -> Mapping[str, ParamValue]:
@@ -238,4 +264,5 @@ def _approval(row: Row[*tuple[Any, ...]]) -> Approval:
         self_approval=bool(row.self_approval),
         state=narrow(row.state, _STATES, column="approvals.state"),
         approvals=_voters(row.approvals_json, approval_id=row.id),
+        canonical=_canonical(row),
     )

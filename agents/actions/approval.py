@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
+from agents.actions.canonical import CanonicalAction
 from agents.actions.jobs import AuditKind
 from agents.actions.spec import ParamValue
 
@@ -64,6 +65,9 @@ class Approval:
         self_approval: whether the requester may be one of the approvers.
         version: incremented by every transition (the compare-and-set key).
         idempotency_key: passed to the executor so a retried run is recognised.
+        canonical: what the approvers consent to (action, executor, resolved target,
+            params), set when requested and on every edit; its digest is checked again right
+            before the run. None only for requests stored before digests were kept.
     """
 
     id: str
@@ -89,6 +93,12 @@ class Approval:
     version: int = 0
     updated_at: datetime | None = None
     edits: int = field(default=0)
+    canonical: CanonicalAction | None = None
+
+    @property
+    def digest(self) -> str | None:
+        """The digest of :attr:`canonical` (None for requests from before digests)."""
+        return self.canonical.digest if self.canonical is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +123,19 @@ class Reject:
 
 @dataclass(frozen=True, slots=True)
 class EditParams:
-    """An approver changes the parameters (already validated); votes so far are reset."""
+    """An approver changes the parameters (already validated); votes so far are reset.
+
+    ``canonical`` is the action with the new parameters, resolved as configured now: its
+    params are the new values, its digest replaces the request's.
+    """
 
     editor: str
-    params: Mapping[str, ParamValue]
+    canonical: CanonicalAction
+
+    @property
+    def params(self) -> Mapping[str, ParamValue]:
+        """The new parameter values."""
+        return self.canonical.params
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +230,15 @@ def _next(approval: Approval, event: ApprovalEvent, *, now: datetime) -> Approva
             return Refusal("You asked for this action; cancel it instead of rejecting it.")
         return replace(approval, state="rejected", decided_by=event.voter, reason=event.reason)
     if isinstance(event, EditParams):
-        return replace(approval, params=dict(event.params), approvals=(), edits=approval.edits + 1)
+        if event.canonical.action != approval.action:
+            return Refusal("This edit is for another action.")
+        return replace(
+            approval,
+            params=dict(event.params),
+            canonical=event.canonical,
+            approvals=(),
+            edits=approval.edits + 1,
+        )
     # Approve
     if event.voter == approval.requester and not approval.self_approval:
         return Refusal("You asked for this action, so someone else has to approve it.")

@@ -5,7 +5,8 @@ a question or a run), ``decisions`` (clicks on a card, checked server-side) and 
 worker: expiry, and each approved job run exactly once). They share one
 :class:`~agents.actions.transitions.Transitions`, so every change of an approval is applied
 compare-and-set, audited and announced the same way. Slack is reached only through the
-``ApprovalNotifier`` port.
+``ApprovalNotifier`` port; executors' resolved targets (for the canonical action and its
+digest) through the ``TargetResolver`` port.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from agents.actions.canonical import TargetResolver
 from agents.actions.catalog import ActionCatalog
 from agents.actions.decisions import Decisions
 from agents.actions.execution import Executor
@@ -43,6 +45,7 @@ def build_operations(
     stores: OperationStores,
     groups: GroupDirectory,
     executors: Mapping[str, Executor],
+    targets: TargetResolver,
     notifier: ApprovalNotifier,
     clock: Clock,
     read_cache: ReadCache | None = None,
@@ -52,7 +55,16 @@ def build_operations(
     transitions = Transitions(stores, notifier=notifier, clock=clock)
     return Operations(
         catalog=catalog,
-        proposals=Proposals(catalog, transitions, clock=clock, read_cache=read_cache),
-        decisions=Decisions(catalog, transitions),
-        runs=Runs(catalog, transitions, executors=executors, clock=clock, read_cache=read_cache),
+        proposals=Proposals(
+            catalog, transitions, clock=clock, targets=targets, read_cache=read_cache
+        ),
+        decisions=Decisions(catalog, transitions, targets=targets),
+        runs=Runs(
+            catalog,
+            transitions,
+            executors=executors,
+            clock=clock,
+            targets=targets,
+            read_cache=read_cache,
+        ),
     )

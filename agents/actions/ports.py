@@ -53,6 +53,10 @@ class ApprovalStore(Protocol):
         """Remember the ts of the approval card in Slack (for ``chat.update``)."""
         ...
 
+    async def by_card(self, channel_id: str, message_ts: str) -> Approval | None:
+        """The approval whose card is the message ``message_ts`` in ``channel_id``, if any."""
+        ...
+
     async def pending(self, *, team_id: str, limit: int) -> Sequence[Approval]:
         """Approvals still ``pending`` in a workspace, oldest first."""
         ...
@@ -104,14 +108,17 @@ class GroupDirectory(Protocol):
 @dataclass(frozen=True, slots=True)
 class ApprovalNews:
     """What just happened to a request that the people in its thread are told (the edge
-    words it): a decisive vote, an edit, the expiry, or how the run ended.
+    words it): a decisive vote, an edit, the expiry, how the run ended, or that the run was
+    refused because the action changed after it was approved (an alert too).
 
     Attributes:
         actor: who voted or edited (``""`` for expiry and results).
+        before: for an edit, the request as it was (the thread is shown the difference).
     """
 
-    kind: Literal["voted", "edited", "expired", "finished"]
+    kind: Literal["voted", "edited", "expired", "finished", "action_changed"]
     actor: str = ""
+    before: Approval | None = None
 
 
 class ApprovalNotifier(Protocol):

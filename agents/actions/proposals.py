@@ -1,7 +1,8 @@
 """Proposing an action: policy first, then the parameters, then a card, a question, or a run.
 
 A proposal that passes policy and validation becomes a stored ``pending`` approval (with its
-``requested`` audit entry); one that needs nobody's approval is approved at once. A read-only
+``requested`` audit entry and the digest of its canonical action); one that needs nobody's
+approval is approved at once. A read-only
 request answered moments ago is answered from the read cache instead.
 """
 
@@ -14,11 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 
 from agents.actions.approval import Approval, AutoApprove, Refusal
+from agents.actions.canonical import TargetResolver, canonical_action
 from agents.actions.catalog import ActionCatalog
 from agents.actions.policy import Auto, Denied, decide
 from agents.actions.read_cache import ReadCache
 from agents.actions.spec import ActionSpec, ParamValue, validate_params
-from agents.actions.transitions import SYSTEM_ACTOR, Transitions
+from agents.actions.transitions import SYSTEM_ACTOR, Transitions, digest_details
 from agents.kernel.clock import Clock
 from agents.kernel.models import Inbound, PendingAction, Reply
 
@@ -35,6 +37,7 @@ class Proposals:
     transitions: Transitions
     _: KW_ONLY
     clock: Clock
+    targets: TargetResolver
     read_cache: ReadCache | None = None
 
     async def propose(
@@ -65,7 +68,7 @@ class Proposals:
             "requested",
             inbound.user_id,
             approval,
-            details={k: str(v) for k, v in values.items()},
+            details=digest_details(values, digest=approval.digest),
         )
         await self.transitions.stores.approvals.create(approval, audit=requested)
         if approval.quorum == 0:
@@ -128,6 +131,7 @@ class Proposals:
             self_approval=policy.allow_self_approval and action.risk != "dangerous",
             created_at=now,
             expires_at=now + policy.expires_after,
+            canonical=canonical_action(action, values, targets=self.targets),
         )
 
 

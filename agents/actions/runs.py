@@ -6,6 +6,13 @@ executor is called, with the approval's idempotency key. A job found ``executing
 crash is run again only when its action is idempotent; otherwise it ends ``unknown`` and the
 requester is asked to check. A rerun that fails ends ``unknown`` too: the run the crash cut off
 may have acted before the target began refusing.
+
+Right before the executor is called the action's canonical form is recomputed from the
+current configuration and the stored parameters; if its digest is not the one the approvers
+consented to (the config changed the URL, the argv, the callable...), nothing runs: the request
+ends ``failed`` (``unknown`` for a rerun after a crash), the thread is told and an alert is
+raised. A request stored before digests
+were kept (no canonical action) runs unchecked, with a warning in the log.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from datetime import timedelta
 import structlog
 
 from agents.actions.approval import Approval, Expire, Finish, Refusal, StartExecution
+from agents.actions.canonical import TargetResolver, canonical_action, short_digest
 from agents.actions.catalog import ActionCatalog
 from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
 from agents.actions.ports import ApprovalNews
@@ -49,6 +57,7 @@ class Runs:
     _: KW_ONLY
     executors: Mapping[str, Executor]
     clock: Clock
+    targets: TargetResolver
     read_cache: ReadCache | None = None
 
     async def expire_due(self) -> int:
@@ -106,6 +115,9 @@ class Runs:
             return await self._finish(
                 approval, ExecutionResult("failed", "No executor configured.")
             )
+        changed = await self._changed(approval, action, rerun=rerun)
+        if changed is not None:
+            return changed
         request = ExecutionRequest(
             action=action.name,
             params=approval.params,
@@ -122,9 +134,53 @@ class Runs:
             result = ExecutionResult("unknown", f"{_RERUN_FAILED} {result.summary}")
         return await self._finish(approval, result)
 
-    async def _finish(self, approval: Approval, result: ExecutionResult) -> Approval:
+    async def _changed(
+        self, approval: Approval, action: ActionSpec, *, rerun: bool
+    ) -> Approval | None:
+        """If the action as configured now is not what was approved: the request ended
+        without running (and everyone told); else None (run it). It ends ``failed``, or
+        ``unknown`` for a rerun (the run a crash cut off may have acted)."""
+        approved = approval.digest
+        if approved is None:
+            log.warning("approval_digest_absent", approval_id=approval.id, action=action.name)
+            return None
+        now = canonical_action(action, approval.params, targets=self.targets).digest
+        if now == approved:
+            return None
+        log.error(
+            "approval_digest_mismatch",
+            approval_id=approval.id,
+            action=action.name,
+            approved_digest=approved,
+            current_digest=now,
+        )
+        summary = (
+            f"The action changed after it was approved (digest {short_digest(approved)}, now "
+            f"{short_digest(now)}); it was not run. Request it again."
+        )
+        if rerun:
+            summary = (
+                f"The action changed after it was approved (digest {short_digest(approved)}, "
+                f"now {short_digest(now)}), so it was not run again after the bot stopped "
+                "mid-run; the interrupted run may have happened. Please check the target."
+            )
+        return await self._finish(
+            approval,
+            ExecutionResult("unknown" if rerun else "failed", summary),
+            news=ApprovalNews("action_changed"),
+            details={"approved-digest": approved, "current-digest": now},
+        )
+
+    async def _finish(
+        self,
+        approval: Approval,
+        result: ExecutionResult,
+        *,
+        news: ApprovalNews | None = None,
+        details: Mapping[str, str] | None = None,
+    ) -> Approval:
         after = await self.transitions.apply(
-            approval, Finish(result.outcome, result.summary), actor=SYSTEM_ACTOR
+            approval, Finish(result.outcome, result.summary), actor=SYSTEM_ACTOR, details=details
         )
         if isinstance(after, Refusal):
             return approval
@@ -137,5 +193,5 @@ class Runs:
             and not action.needs_approval
         ):
             self.read_cache.put(after.action, after.params, result.summary)
-        await self.transitions.notify(after, news=ApprovalNews("finished"))
+        await self.transitions.notify(after, news=news or ApprovalNews("finished"))
         return after

@@ -23,15 +23,27 @@ from agents.actions.approval import (
 )
 from agents.actions.jobs import AuditEntry, AuditKind
 from agents.actions.ports import ApprovalNews, ApprovalNotifier, ApprovalStore, AuditLog, JobStore
+from agents.actions.spec import ParamValue
 from agents.kernel.clock import Clock
 
-__all__ = ["SYSTEM_ACTOR", "OperationStores", "Transitions"]
+__all__ = ["DIGEST_KEY", "SYSTEM_ACTOR", "OperationStores", "Transitions", "digest_details"]
 
 log = structlog.get_logger(__name__)
 
 SYSTEM_ACTOR = "switchboard"
 """The actor of transitions nobody clicked (auto-approval, expiry, execution)."""
 _CAS_ATTEMPTS = 5
+
+DIGEST_KEY = "action-digest"
+"""The audit detail holding a request's action digest (no parameter can be called that)."""
+
+
+def digest_details(values: Mapping[str, ParamValue], *, digest: str | None) -> dict[str, str]:
+    """Audit details of a request: its parameter values as text and its action digest."""
+    details = {name: str(value) for name, value in values.items()}
+    if digest is not None:
+        details[DIGEST_KEY] = digest
+    return details
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ AlertKind = Literal[
     "executor_failing",
     "error_rate",
     "approval_expired",
+    "action_changed",
     "budget_exhausted",
     "fallback_rate",
 ]
@@ -153,6 +154,18 @@ class AlertRules:
                 "approval_expired",
                 action,
                 f"A request by <@{requester}> to run `{action}` expired with nobody deciding.",
+            )
+        ]
+
+    @staticmethod
+    def action_changed(action: str, *, requester: str, summary: str) -> list[Alert]:
+        """An approved action was not run: it changed (its digest) after it was approved."""
+        return [
+            Alert(
+                "action_changed",
+                action,
+                f"An approved request by <@{requester}> to run `{action}` was refused: "
+                f"{summary} Check who changed the config of `{action}`.",
             )
         ]
 

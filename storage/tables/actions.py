@@ -48,9 +48,14 @@ approvals = sa.Table(
     required("created_at", UtcDateTime),
     required("expires_at", UtcDateTime),
     optional("updated_at", UtcDateTime),  # None until the first transition
+    # The canonical action the approvers consent to (sorted-keys JSON text, kept byte for
+    # byte) and its SHA-256; None on requests stored before 0013.
+    optional("canonical_json", sa.Text),
+    optional("action_digest"),
     sa.CheckConstraint(one_of("state", APPROVAL_STATES), name="state"),
     sa.Index("ix_approvals_state_expires_at", "state", "expires_at"),
     sa.Index("ix_approvals_team_id_state", "team_id", "state"),
+    sa.Index("ix_approvals_channel_id_message_ts", "channel_id", "message_ts"),
 )
 
 approval_votes = sa.Table(

@@ -12,6 +12,7 @@ from agents.actions.approval import Approval
 from agents.actions.execution import ExecutionRequest, ExecutionResult
 from agents.actions.jobs import AuditEntry, AuditQuery, Job
 from agents.actions.ports import ApprovalNews
+from agents.actions.spec import ActionSpec, ParamValue
 from agents.kernel.models import (
     ConversationKey,
     EventStatus,
@@ -390,6 +391,17 @@ class MemoryApprovals:
         await _yield_to_others()
         self.rows[approval_id] = replace(self.rows[approval_id], message_ts=ts)
 
+    async def by_card(self, channel_id: str, message_ts: str) -> Approval | None:
+        await _yield_to_others()
+        return next(
+            (
+                a
+                for a in self.rows.values()
+                if a.channel_id == channel_id and a.message_ts == message_ts
+            ),
+            None,
+        )
+
     async def pending(self, *, team_id: str, limit: int) -> Sequence[Approval]:
         await _yield_to_others()
         rows = [a for a in self.rows.values() if a.team_id == team_id and a.state == "pending"]
@@ -404,6 +416,20 @@ class MemoryApprovals:
         """The one approval stored (fails if there is not exactly one)."""
         (approval,) = self.rows.values()
         return approval
+
+
+class FakeTargets:
+    """``TargetResolver``: each action POSTs to ``urls[name]`` (``{param}`` filled in), so a
+    test can change an action's target between its approval and its run."""
+
+    def __init__(self, urls: Mapping[str, str] | None = None) -> None:
+        self.urls = dict(urls or {})
+
+    def resolve(self, action: ActionSpec, params: Mapping[str, ParamValue]) -> Mapping[str, object]:
+        url = self.urls.get(action.name, f"https://{action.executor.target}/{action.name}")
+        for name, value in params.items():
+            url = url.replace(f"{{{name}}}", str(value))
+        return {"method": "POST", "url": url}
 
 
 class FakeGroups:

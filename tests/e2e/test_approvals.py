@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 
 from agents.actions.jobs import AuditQuery
 from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION
-from sandbox import ApiCall, SlackSandbox, humans
+from sandbox import ApiCall, Fault, SlackSandbox, humans
 from tests.e2e.approvals_config import load
 from tests.e2e.conftest import Bot, MovableClock, running_bot
 
@@ -154,6 +154,57 @@ async def test_approver_approves_and_the_action_runs_once(
         m["text"] for m in sandbox.workspace.store.thread("C0GENERAL", card.args["thread_ts"])
     ]
     assert any("approved" in t for t in thread) and any("succeeded" in t for t in thread)
+
+
+async def test_notices_refused_during_an_outage_arrive_once_each_after_it(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """Chaos seed 40: Slack refuses every post and update (503) from Bob's click on. The
+    deploy runs; the card and the thread's notes are kept, not dropped, and once Slack is back
+    the card shows the result and each note arrives once, in order."""
+    card = await _request(sandbox, "deploy api to prod")
+    thread_ts = card.args["thread_ts"]
+    sandbox.faults.outage(Fault.server_error(503), methods=["chat.postMessage", "chat.update"])
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    for _ in range(100):
+        if (await _state(ops_bot))[-1] == "succeeded":
+            break
+        await asyncio.sleep(0.1)
+    assert (await _state(ops_bot))[-1] == "succeeded"
+    await asyncio.sleep(8)  # longer than the Web API client's own retries of one call
+    notes = [m["text"] for m in sandbox.workspace.store.thread("C0GENERAL", thread_ts)]
+    assert not any("succeeded" in t for t in notes)
+    sandbox.faults.end_outage()
+    await _until_state(ops_bot, "succeeded")
+    await sandbox.calls.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.status == 200 and "succeeded" in str(c.args.get("text")),
+        timeout=20,
+    )
+    notes = [m["text"] for m in sandbox.workspace.store.thread("C0GENERAL", thread_ts)]
+    approved = [i for i, t in enumerate(notes) if "approved" in t and "succeeded" not in t]
+    succeeded = [i for i, t in enumerate(notes) if "succeeded" in t]
+    assert len(approved) == 1 and len(succeeded) == 1 and approved[0] < succeeded[0]
+    assert sandbox.deploy_api.applied_count("deploys") == 1
+
+
+async def test_a_card_slack_no_longer_has_does_not_hold_back_the_thread_notes(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """``chat.update`` of the card answers ``message_not_found`` (someone deleted it): the
+    update is let go, not retried, and the thread still hears that the deploy succeeded."""
+    card = await _request(sandbox, "deploy api to prod")
+    sandbox.faults.outage(Fault.api_error("message_not_found"), methods=["chat.update"])
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await sandbox.calls.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.status == 200 and "succeeded" in str(c.args.get("text")),
+        timeout=10,
+    )
+    updates = len(sandbox.calls.for_method("chat.update"))
+    await asyncio.sleep(2.5)  # an owed card would be retried after 1 s, then 2 s
+    assert len(sandbox.calls.for_method("chat.update")) == updates
+    assert sandbox.deploy_api.applied_count("deploys") == 1
 
 
 async def test_group_member_may_approve(sandbox: SlackSandbox, ops_bot: Bot) -> None:
@@ -341,6 +392,48 @@ async def test_expiry_is_enforced_and_escalated(
         "chat.postMessage", where=lambda c: c.args["channel"] == "C0RANDOM"
     )
     assert "expired" in escalation.args["text"]
+
+
+async def test_a_clock_jump_past_expiry_refuses_the_next_click_even_after_it_jumps_back(
+    sandbox: SlackSandbox, ops_bot: Bot, clock: MovableClock
+) -> None:
+    """Clock jumps around expiry: the wall clock steps 31 min forward (past the 30 min
+    expiry) and Bob clicks Approve: refused, the request expires, nothing runs. The clock then
+    steps back (an NTP correction): the request stays expired and a second click is refused
+    too."""
+    card = await _request(sandbox, "deploy api to prod")
+    stale = humans.click(
+        sandbox.workspace,
+        message_ts=card.response["ts"],
+        action_id=APPROVE_ACTION,
+        user="U0CAROL",
+        channel="C0GENERAL",
+    )
+    clock.offset = timedelta(minutes=31)
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    refusal = await _ephemeral_to(sandbox, "U0BOB")
+    assert "expired" in refusal.args["text"]
+    await _until_state(ops_bot, "expired")
+    clock.offset = timedelta()
+    before = sandbox.calls.count("chat.postEphemeral")
+    await sandbox.driver.send_interaction(stale)  # a client still showing the old card
+    again = await sandbox.calls.wait_for("chat.postEphemeral", count=before + 1)
+    assert again.args["user"] == "U0CAROL" and "expired" in again.args["text"]
+    await ops_bot.idle()
+    assert await _state(ops_bot) == ["expired"]
+    assert sandbox.deploy_api.applied_count() == 0
+
+
+async def test_an_approval_given_before_expiry_runs_once_after_a_jump_past_it(
+    sandbox: SlackSandbox, ops_bot: Bot, clock: MovableClock
+) -> None:
+    """Bob approves in time; the clock then steps past the expiry before the worker runs the
+    job. Expiry is for requests nobody decided: the approved action runs, once."""
+    card = await _request(sandbox, "deploy api to prod")
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    clock.offset = timedelta(hours=2)
+    await _until_state(ops_bot, "succeeded")
+    assert sandbox.deploy_api.applied_count("deploys") == 1
 
 
 async def test_secrets_never_reach_logs_rows_or_slack(sandbox: SlackSandbox, ops_bot: Bot) -> None:

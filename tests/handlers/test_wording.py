@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agents.actions.approval import Approval, ApprovalState
+from agents.actions.canonical import CanonicalAction
 from agents.actions.ports import ApprovalNews
 from handlers.wording import approval_note, pending_approvals
 
@@ -46,6 +47,11 @@ REQUEST = Approval(
         ("succeeded", ApprovalNews("finished"), "<@U_ALICE> `deploy` succeeded: HTTP 200"),
         ("failed", ApprovalNews("finished"), "<@U_ALICE> `deploy` failed: HTTP 200"),
         ("unknown", ApprovalNews("finished"), "<@U_ALICE> `deploy` outcome unknown: HTTP 200"),
+        (
+            "failed",
+            ApprovalNews("action_changed"),
+            ":warning: <@U_ALICE> `deploy` was not run: HTTP 200",
+        ),
         ("approved", None, None),
     ],
 )
@@ -65,3 +71,26 @@ def test_the_approvals_listing_names_who_asked_the_votes_and_the_expiry() -> Non
     assert item.label == "deploy service=api env=prod"
     assert item.detail == "asked by <@U_ALICE>, 1/2 approvals, expires 2026-11-23 13:00 UTC"
     assert pending_approvals([]).text == "Nothing is waiting for your approval."
+
+
+def _with(params: dict[str, str], url: str) -> Approval:
+    target = {"method": "POST", "url": url}
+    return replace(
+        REQUEST, params=params, canonical=CanonicalAction("deploy", "http", target, params)
+    )
+
+
+def test_an_edit_is_shown_as_each_changed_value_before_and_after_with_the_digests() -> None:
+    """Only what changed is listed (an added or removed value shows as none); values are
+    code spans no text can break out of; the digests before and after close the note."""
+    before = _with({"service": "api", "env": "prod", "note": "x"}, "https://d/api")
+    after = _with({"service": "api", "env": "st`ag<!here>", "ticket": "7"}, "https://d/api")
+    note = approval_note(after, ApprovalNews("edited", "U_CAROL", before=before))
+    assert before.digest is not None and after.digest is not None
+    assert note == (
+        "<@U_CAROL> changed the parameters; approvals so far were reset.\n"
+        "• *env*: `prod` → `st'ag&lt;!here&gt;`\n"
+        "• *note*: `x` → _(none)_\n"
+        "• *ticket*: _(none)_ → `7`\n"
+        f"Action digest `{before.digest[:12]}` → `{after.digest[:12]}`"
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agents.actions.approval import Approval, ApprovalEvent, Refusal, transition
+from agents.actions.approval import Approval, ApprovalEvent, EditParams, Refusal, transition
+from agents.actions.canonical import CanonicalAction
 from agents.actions.jobs import AuditEntry, AuditKind
 from agents.kernel.models import Inbound, Outbound, Reply, ReplyItem, Trace
 
@@ -73,13 +75,33 @@ def trace(trace_id: str = "trace-1", **changes: Any) -> Trace:
     return replace(value, **changes)
 
 
+def canonical(params: Mapping[str, str | int | bool], *, action: str = "deploy") -> CanonicalAction:
+    """The canonical action of ``action`` POSTing ``params`` to the deploy API."""
+    target = {"method": "POST", "url": "https://deploy.example/deploys", "body": dict(params)}
+    return CanonicalAction(action, "http", target, dict(params))
+
+
+def edit(editor: str, params: Mapping[str, str | int | bool]) -> EditParams:
+    """An edit of a deploy request to ``params``."""
+    return EditParams(editor, canonical(params))
+
+
+_PARAMS: Mapping[str, str | int | bool] = {
+    "service": "api",
+    "env": "prod",
+    "replicas": 3,
+    "dry_run": False,
+}
+
+
 def approval(n: int = 1, **changes: Any) -> Approval:
     """A pending request by U1 to deploy, created ``n`` seconds after ``T0``, open an hour."""
     value = Approval(
         id=f"approval-{n}",
         token=f"token-{n}",
         action="deploy",
-        params={"service": "api", "env": "prod", "replicas": 3, "dry_run": False},
+        params=dict(_PARAMS),
+        canonical=canonical(_PARAMS),
         requester="U1",
         team_id="T1",
         channel_id="C1",

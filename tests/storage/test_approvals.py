@@ -7,14 +7,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from agents.actions.approval import Approval, Approve, EditParams, Finish, Reject, StartExecution
+from agents.actions.approval import Approval, Approve, Finish, Reject, StartExecution
 from agents.actions.jobs import AuditQuery
 from agents.kernel.errors import StorageError
 from storage import Database
-from storage.tables import approval_votes, jobs
-from tests.storage.builders import approval, at, entry, step
+from storage.tables import approval_votes, approvals, jobs
+from tests.storage.builders import approval, at, edit, entry, step
 from tests.storage.conftest import Place
 
 
@@ -166,7 +166,7 @@ async def test_votes_are_one_per_person_per_round(database: Database) -> None:
     """A voter votes again after the params were edited, but never twice in one round."""
     pending = await created(database, quorum=3)
     voted = step(pending, Approve("U2"), seconds=10)
-    edited = step(voted, EditParams("U3", {"service": "web"}), seconds=11)
+    edited = step(voted, edit("U3", {"service": "web"}), seconds=11)
     again = step(edited, Approve("U2"), seconds=12)
     for before, after in [(pending, voted), (voted, edited), (edited, again)]:
         assert await database.approvals.apply(before, after, audit=[])
@@ -267,3 +267,62 @@ async def test_due_to_expire_lists_pending_requests_past_expiry(database: Databa
         "approval-2"
     ]
     assert await database.approvals.due_to_expire(now=at(99), limit=10) == []
+
+
+async def test_the_canonical_action_and_its_digest_round_trip(database: Database) -> None:
+    """The canonical action reads back equal, byte for byte, beside its stored digest."""
+    stored = await created(database)
+    assert stored.canonical is not None
+    found = await database.approvals.get(stored.id)
+    assert found is not None and found.canonical == stored.canonical
+    async with database.engine.connect() as connection:
+        row = (await connection.execute(select(approvals).where(approvals.c.id == stored.id))).one()
+    assert row.canonical_json == stored.canonical.as_json()
+    assert row.action_digest == stored.digest
+
+
+async def test_a_request_from_before_digests_loads_without_one(database: Database) -> None:
+    """Rows written before 0013 (no canonical action) load with ``canonical`` None."""
+    stored = await created(database, canonical=None)
+    found = await database.approvals.get(stored.id)
+    assert found == stored and found is not None and found.digest is None
+
+
+async def test_an_edit_stores_the_new_canonical_action(database: Database) -> None:
+    """EditParams replaces the canonical action and its digest with the params."""
+    pending = await created(database)
+    edited = step(pending, edit("U3", {"service": "web"}), seconds=11)
+    assert await database.approvals.apply(pending, edited, audit=[])
+    found = await database.approvals.get(pending.id)
+    assert found is not None and found.canonical == edited.canonical
+    assert found.digest is not None and found.digest != pending.digest
+
+
+async def test_a_canonical_action_that_does_not_match_its_digest_is_refused(
+    database: Database,
+) -> None:
+    """A row whose canonical JSON was changed without its digest (or is malformed) is a
+    StorageError, never a request that seems consented."""
+    stored = await created(database)
+    assert stored.canonical is not None
+    for values in (
+        {"canonical_json": stored.canonical.as_json().replace("prod", "dev")},
+        {"canonical_json": "{not json"},
+    ):
+        async with database.engine.begin() as connection:
+            await connection.execute(
+                update(approvals).where(approvals.c.id == stored.id).values(**values)
+            )
+        with pytest.raises(StorageError):
+            await database.approvals.get(stored.id)
+
+
+async def test_by_card_finds_the_request_whose_card_a_message_is(database: Database) -> None:
+    """By channel and message ts; another channel or message finds nothing."""
+    first, second = await created(database, 1), await created(database, 2)
+    await database.approvals.set_message_ts(first.id, "1700000009.000100")
+    await database.approvals.set_message_ts(second.id, "1700000009.000200")
+    found = await database.approvals.by_card("C1", "1700000009.000200")
+    assert found is not None and found.id == second.id
+    assert await database.approvals.by_card("C2", "1700000009.000200") is None
+    assert await database.approvals.by_card("C1", "1700000009.000300") is None

@@ -4,7 +4,9 @@ Each implements the domain's :class:`~agents.actions.execution.Executor`: it nev
 operational failure, returning a ``failed`` or ``unknown`` result with a short, secret-free
 summary. Each run's attempts go through :func:`.attempts.run_attempts` (the executor policy of
 :mod:`bot.integrations.resilience`); each executor sits behind its target's circuit breaker
-(:class:`.BreakerExecutor`). :func:`build_executors` wires them from the config.
+(:class:`.BreakerExecutor`). :func:`build_executors` wires them from the config;
+:class:`.ConfigTargets` resolves each action's target for the canonical action an approval
+consents to, with the same templates.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from bot.integrations.executors.build import build_executors
 from bot.integrations.executors.http import HttpExecutor
 from bot.integrations.executors.python import PythonExecutor, load_entrypoint
 from bot.integrations.executors.shell import ShellExecutor
+from bot.integrations.executors.targets import ConfigTargets, UnknownExecutor
 
 __all__ = [
     "BreakerExecutor",
+    "ConfigTargets",
     "HttpExecutor",
     "PythonExecutor",
     "ShellExecutor",
+    "UnknownExecutor",
     "breaker_states",
     "build_executors",
     "load_entrypoint",

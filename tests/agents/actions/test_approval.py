@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -24,10 +25,18 @@ from agents.actions.approval import (
     StartExecution,
     transition,
 )
+from agents.actions.canonical import CanonicalAction
+from agents.actions.spec import ParamValue
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 EXPIRES = T0 + timedelta(hours=1)
 REQ = "U_REQ"
+
+
+def _edit(editor: str, params: Mapping[str, ParamValue], *, action: str = "deploy") -> EditParams:
+    """An edit to ``params``, with the canonical action an edit carries."""
+    target = {"method": "POST", "url": f"https://deploy.example/{action}"}
+    return EditParams(editor, CanonicalAction(action, "http", target, dict(params)))
 
 
 def _approval(
@@ -200,7 +209,7 @@ def test_expire_at_or_after_expiry() -> None:
 
 @pytest.mark.parametrize(
     "event",
-    [Approve("U_A"), Reject("U_A", "no"), Cancel(REQ), EditParams("U_A", {"service": "web"})],
+    [Approve("U_A"), Reject("U_A", "no"), Cancel(REQ), _edit("U_A", {"service": "web"})],
 )
 def test_any_decision_after_expiry_is_refused(event: ApprovalEvent) -> None:
     """Once the expiry passed, even before Expire is applied, nothing else applies."""
@@ -218,18 +227,34 @@ def test_auto_approve_after_expiry_is_refused() -> None:
 def test_edit_replaces_params_resets_votes_and_counts_edits() -> None:
     """EditParams sets the new params, forgets the votes so far, and bumps ``edits``."""
     first = _ok(_approval(quorum=2), Approve("U_A"))
-    edited = _ok(first, EditParams("U_B", {"service": "web"}))
+    edited = _ok(first, _edit("U_B", {"service": "web"}))
     assert edited.state == "pending"
     assert dict(edited.params) == {"service": "web"}
     assert edited.approvals == ()
     assert edited.edits == 1
-    assert _ok(edited, EditParams("U_B", {"service": "api"})).edits == 2
+    assert _ok(edited, _edit("U_B", {"service": "api"})).edits == 2
+
+
+def test_edit_replaces_the_canonical_action_and_its_digest() -> None:
+    """The edit's canonical action (its params the new values) becomes the request's."""
+    edit = _edit("U_B", {"service": "web"})
+    edited = _ok(_approval(), edit)
+    assert edited.canonical == edit.canonical
+    assert edited.digest == edit.canonical.digest
+
+
+def test_an_edit_for_another_action_is_refused() -> None:
+    """A canonical action of another action cannot replace this request's."""
+    assert (
+        _refused(_approval(), _edit("U_B", {"service": "web"}, action="rollback"))
+        == "This edit is for another action."
+    )
 
 
 def test_a_vote_before_an_edit_must_be_given_again() -> None:
     """After an edit, the earlier voter may vote again and is needed again for the quorum."""
     first = _ok(_approval(quorum=2), Approve("U_A"))
-    edited = _ok(first, EditParams("U_B", {"service": "web"}))
+    edited = _ok(first, _edit("U_B", {"service": "web"}))
     again = _ok(edited, Approve("U_A"))
     assert (again.state, again.approvals) == ("pending", ("U_A",))
 
@@ -237,7 +262,7 @@ def test_a_vote_before_an_edit_must_be_given_again() -> None:
 def test_edit_copies_the_params() -> None:
     """The approval does not share the caller's mutable mapping."""
     params = {"service": "web"}
-    edited = _ok(_approval(), EditParams("U_A", params))
+    edited = _ok(_approval(), _edit("U_A", params))
     params["service"] = "db"
     assert dict(edited.params) == {"service": "web"}
 
@@ -272,7 +297,7 @@ def test_finish_when_not_running_is_refused(state: ApprovalState) -> None:
 
 
 @pytest.mark.parametrize(
-    "event", [Approve("U_Z"), Reject("U_Z", "no"), Cancel(REQ), EditParams("U_Z", {}), Expire()]
+    "event", [Approve("U_Z"), Reject("U_Z", "no"), Cancel(REQ), _edit("U_Z", {}), Expire()]
 )
 @pytest.mark.parametrize("state", ["approved", "executing"])
 def test_approved_and_executing_take_no_decisions(
@@ -306,7 +331,7 @@ _ALL_EVENTS: list[ApprovalEvent] = [
     Approve("U_Z"),
     Approve(REQ),
     Reject("U_Z", "no"),
-    EditParams("U_Z", {"service": "web"}),
+    _edit("U_Z", {"service": "web"}),
     Cancel(REQ),
     Expire(),
     StartExecution(),
@@ -344,7 +369,7 @@ def test_version_increments_by_one_per_applied_transition() -> None:
     a = _approval(quorum=2)
     steps: list[tuple[ApprovalEvent, datetime]] = [
         (Approve("U_A"), _at(1)),
-        (EditParams("U_B", {"service": "web"}), _at(2)),
+        (_edit("U_B", {"service": "web"}), _at(2)),
         (Approve("U_A"), _at(3)),
         (Approve("U_B"), _at(4)),
         (StartExecution(), _at(5)),
@@ -397,7 +422,7 @@ def _random_event(rng: random.Random) -> ApprovalEvent:
         Approve(person),
         Approve(person),
         Reject(person, "no"),
-        EditParams(person, {"service": rng.choice(["api", "web"])}),
+        _edit(person, {"service": rng.choice(["api", "web"])}),
         Cancel(person),
         Expire(),
         StartExecution(),

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from agents.actions.approval import Approval
-from agents.actions.decisions import VoteKind, VoteOutcome
+from agents.actions.canonical import CanonicalAction
+from agents.actions.decisions import ClickSite, VoteKind, VoteOutcome
 from agents.actions.execution import ExecutionResult
 from agents.actions.operations import Operations, OperationStores, build_operations
 from agents.actions.policy import Person
@@ -18,6 +19,7 @@ from agents.kernel.models import Inbound, PendingAction, Reply
 from tests.agents.fakes import (
     FakeClock,
     FakeGroups,
+    FakeTargets,
     MemoryApprovals,
     MemoryAudit,
     MemoryJobs,
@@ -97,6 +99,7 @@ class World:
     executors: dict[str, ScriptedExecutor] = field(
         default_factory=lambda: {a.name: ScriptedExecutor() for a in ACTIONS}
     )
+    targets: FakeTargets = field(default_factory=FakeTargets)
     approvals: MemoryApprovals = field(init=False)
     ops: Operations = field(init=False)
 
@@ -107,6 +110,7 @@ class World:
             stores=OperationStores(approvals=self.approvals, jobs=self.jobs, audit=self.audit),
             groups=self.groups,
             executors=self.executors,
+            targets=self.targets,
             notifier=self.notifier,
             clock=self.clock,
         )
@@ -135,10 +139,17 @@ class World:
         )
 
     async def request(self, action: str, user: str = ALICE, **raw: str) -> Approval:
-        """Propose and return the stored approval (asserting a card was made)."""
+        """Propose, post the card (record its ts, as the Slack edge does) and return the
+        stored approval (asserting a card was made)."""
         reply = await self.propose(action, user, **raw)
         assert reply.approval_id is not None, reply.text
+        await self.ops.decisions.card_posted(reply.approval_id, f"card-{reply.approval_id}")
         return await self.stored(reply.approval_id)
+
+    @staticmethod
+    def card(approval: Approval) -> ClickSite:
+        """Where a click on the approval's own card is made."""
+        return ClickSite("C_OPS", f"card-{approval.id}")
 
     async def stored(self, approval_id: str) -> Approval:
         approval = await self.approvals.get(approval_id)
@@ -151,14 +162,14 @@ class World:
         return await self.ops.decisions.vote(
             approval.token,
             user_id=user,
-            channel_id="C_OPS",
+            site=self.card(approval),
             kind=kind,
             reason=reason,
         )
 
     async def edit(self, approval: Approval, user: str, **raw: str) -> VoteOutcome:
         return await self.ops.decisions.edit(
-            approval.token, user_id=user, channel_id="C_OPS", raw=raw
+            approval.token, user_id=user, site=self.card(approval), raw=raw
         )
 
     async def run(self, owner: str = "worker-1") -> Approval | None:
@@ -189,7 +200,17 @@ async def test_propose_makes_a_card_and_stores_a_pending_approval(world: World) 
     assert approval.trace_id == "trace-1"
     assert len(approval.token) >= 22  # at least 128 bits, URL-safe
     assert world.audit.kinds() == ["requested"]
-    assert world.audit.rows[0].details == {"service": "api", "env": "prod"}
+    assert approval.canonical == CanonicalAction(
+        "deploy",
+        "http",
+        {"method": "POST", "url": "https://deploy-api/deploy"},
+        {"service": "api", "env": "prod"},
+    )
+    assert world.audit.rows[0].details == {
+        "service": "api",
+        "env": "prod",
+        "action-digest": approval.canonical.digest,
+    }
     assert world.audit.rows[0].actor == ALICE
     assert world.jobs.rows == {}
     assert world.notifier.changes == []  # the handler posts the card itself
@@ -475,9 +496,12 @@ async def test_vote_after_expiry_is_refused_even_before_the_sweep(world: World) 
 async def test_unknown_token_is_refused(world: World) -> None:
     """A token that matches no request is refused by vote, edit and may_decide alike."""
     expected = "This button does not belong to any request I know."
-    vote = await world.ops.decisions.vote("forged", user_id=BOB, channel_id="C_OPS", kind="approve")
-    edit = await world.ops.decisions.edit("forged", user_id=BOB, channel_id="C_OPS", raw={})
-    decide = await world.ops.decisions.may_decide("forged", user_id=BOB, channel_id="C_OPS")
+    site = ClickSite("C_OPS", "card-1")
+    vote = await world.ops.decisions.vote("forged", user_id=BOB, site=site, kind="approve")
+    edit = await world.ops.decisions.edit("forged", user_id=BOB, site=site, raw={})
+    decide = await world.ops.decisions.may_decide(
+        "forged", user_id=BOB, site=site, attempted="edit"
+    )
     for outcome in (vote, edit, decide):
         assert outcome == VoteOutcome(None, expected)
 
@@ -525,10 +549,14 @@ async def test_two_approvers_racing_on_quorum_two_both_count(world: World) -> No
 
 async def test_card_ts_survives_transitions_and_reaches_the_notifier(world: World) -> None:
     """The card's ts is kept by every transition and given to the notifier."""
-    approval = await world.request("rollback", service="api")  # read before the card exists
+    reply = await world.propose("rollback", service="api")
+    assert reply.approval_id is not None
+    approval = await world.stored(reply.approval_id)  # read before the card exists
     await world.ops.decisions.card_posted(approval.id, "555.5")
-    await world.vote(approval, BOB)
-    await world.vote(approval, CAROL)
+    for voter in (BOB, CAROL):
+        await world.ops.decisions.vote(
+            approval.token, user_id=voter, site=ClickSite("C_OPS", "555.5"), kind="approve"
+        )
     assert [a.message_ts for a, _ in world.notifier.changes] == ["555.5", "555.5"]
     assert (await world.stored(approval.id)).message_ts == "555.5"
 
@@ -536,12 +564,19 @@ async def test_card_ts_survives_transitions_and_reaches_the_notifier(world: Worl
 async def test_may_decide_before_opening_a_modal(world: World) -> None:
     """Approvers of a pending request may decide; others, or a decided request, are refused."""
     approval = await world.request("deploy", service="api", env="prod")
-    ok = await world.ops.decisions.may_decide(approval.token, user_id=SRE, channel_id=None)
+    card = world.card(approval)
+    ok = await world.ops.decisions.may_decide(
+        approval.token, user_id=SRE, site=card, attempted="edit"
+    )
     assert ok.refusal is None and ok.approval == approval
-    nope = await world.ops.decisions.may_decide(approval.token, user_id=MALLORY, channel_id=None)
+    nope = await world.ops.decisions.may_decide(
+        approval.token, user_id=MALLORY, site=card, attempted="edit"
+    )
     assert nope.refusal == "You are not an approver for `deploy`."
     await world.vote(approval, BOB)
-    late = await world.ops.decisions.may_decide(approval.token, user_id=CAROL, channel_id=None)
+    late = await world.ops.decisions.may_decide(
+        approval.token, user_id=CAROL, site=card, attempted="edit"
+    )
     assert late.refusal == "This request is already approved."
 
 
@@ -549,7 +584,9 @@ async def test_may_decide_before_opening_a_modal(world: World) -> None:
 
 
 async def test_edit_by_an_approver_resets_votes(world: World) -> None:
-    """An approver's edit stores the new (validated) params, resets votes and counts the edit."""
+    """An approver's edit stores the new (validated) params and their canonical action,
+    resets votes, counts the edit, and shows the thread the parameters and digest before and
+    after."""
     approval = await world.request("rollback", service="api")
     await world.vote(approval, BOB)
     outcome = await world.edit(approval, CAROL, service="web")
@@ -557,10 +594,23 @@ async def test_edit_by_an_approver_resets_votes(world: World) -> None:
     stored = await world.stored(approval.id)
     assert dict(stored.params) == {"service": "web"}
     assert (stored.approvals, stored.edits, stored.state) == ((), 1, "pending")
+    assert stored.canonical is not None and dict(stored.canonical.params) == {"service": "web"}
+    assert approval.digest is not None and stored.digest is not None
+    assert stored.digest != approval.digest
     entry = world.audit.rows[-1]
-    assert (entry.kind, entry.actor, entry.details) == ("edited", CAROL, {"service": "web"})
+    assert (entry.kind, entry.actor, entry.details) == (
+        "edited",
+        CAROL,
+        {
+            "service": "web",
+            "action-digest": stored.digest,
+            "previous-action-digest": approval.digest,
+        },
+    )
     assert world.notifier.notes[-1] == (
-        f"<@{CAROL}> changed the parameters; approvals so far were reset."
+        f"<@{CAROL}> changed the parameters; approvals so far were reset.\n"
+        "• *service*: `api` → `web`\n"
+        f"Action digest `{approval.digest[:12]}` → `{stored.digest[:12]}`"
     )
     # BOB must approve again, and one more approver is still needed.
     again = await world.vote(approval, BOB)
@@ -798,6 +848,7 @@ async def test_a_job_whose_action_was_removed_is_dropped(world: World) -> None:
         stores=OperationStores(approvals=world.approvals, jobs=world.jobs, audit=world.audit),
         groups=world.groups,
         executors=world.executors,
+        targets=world.targets,
         notifier=world.notifier,
         clock=world.clock,
     )
@@ -806,7 +857,7 @@ async def test_a_job_whose_action_was_removed_is_dropped(world: World) -> None:
     assert world.executors["deploy"].runs == 0
     assert [row.state for row in world.jobs.for_approval(approval.id)] == ["done"]
     vote = await trimmed.decisions.vote(
-        approval.token, user_id=BOB, channel_id=None, kind="approve"
+        approval.token, user_id=BOB, site=world.card(approval), kind="approve"
     )
     assert vote.refusal == "The action `deploy` is no longer configured."
 

@@ -17,6 +17,7 @@ def _world() -> World:
         stores=OperationStores(approvals=world.approvals, jobs=world.jobs, audit=world.audit),
         groups=world.groups,
         executors=world.executors,
+        targets=world.targets,
         notifier=world.notifier,
         clock=world.clock,
         read_cache=ReadCache(clock=world.clock, ttl=timedelta(seconds=30)),

@@ -84,3 +84,12 @@ def test_breakers_budgets_and_expiry() -> None:
     assert (budget.kind, budget.subject) == ("budget_exhausted", "user:deploy")
     (expired,) = AlertRules.approval_expired("deploy", "U1")
     assert expired.kind == "approval_expired" and "<@U1>" in expired.text
+
+
+def test_an_action_changed_after_its_approval_alerts_per_action() -> None:
+    """A refused run names the action, the requester and why; one subject per action, so a
+    config change refusing many runs is one alert, then a summary."""
+    (alert,) = AlertRules.action_changed("deploy", requester="U1", summary="Digest differs.")
+    assert (alert.kind, alert.subject) == ("action_changed", "deploy")
+    assert "<@U1>" in alert.text and "Digest differs." in alert.text
+    assert "config of `deploy`" in alert.text

@@ -1,0 +1,54 @@
+"""Each action's resolved target, for the canonical action an approval consents to.
+
+The domain's :class:`~agents.actions.canonical.TargetResolver` over the config file's executor
+templates, rendered with the same functions the executors use (:mod:`.render`), so what a
+card's digest covers is what the executor sends: the method, the URL and the JSON body with
+the parameters substituted (and the header templates, ``${ENV_VAR}`` references unresolved);
+the argv, working directory and the names of the variables passed on; the Python callable.
+Nothing here reads the environment: a secret cannot reach the canonical form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from agents.actions.spec import ActionSpec, ParamValue
+from bot.config_file import ExecutorConfig, HttpExecutorConfig, ShellExecutorConfig
+from bot.integrations.executors.render import render_argv, render_json, render_url
+
+__all__ = ["ConfigTargets", "UnknownExecutor"]
+
+
+class UnknownExecutor(LookupError):
+    """An action with no executor in the config (the config and the catalog disagree)."""
+
+
+class ConfigTargets:
+    """``TargetResolver`` over the executors of the loaded config, by action name."""
+
+    def __init__(self, executors: Mapping[str, ExecutorConfig]) -> None:
+        self._executors = executors
+
+    def resolve(self, action: ActionSpec, params: Mapping[str, ParamValue]) -> Mapping[str, object]:
+        """The executor's target for ``params`` (see the module docstring).
+
+        Raises:
+            UnknownExecutor: the config has no executor for ``action``.
+        """
+        config = self._executors.get(action.name)
+        if config is None:
+            raise UnknownExecutor(action.name)
+        if isinstance(config, HttpExecutorConfig):
+            return {
+                "method": config.method,
+                "url": render_url(config.url, params),
+                "body": render_json(config.body, params),
+                "headers": dict(config.headers),
+            }
+        if isinstance(config, ShellExecutorConfig):
+            return {
+                "argv": render_argv(config.argv, params),
+                "cwd": config.cwd,
+                "env": sorted(config.env_allowlist),
+            }
+        return {"callable": config.entrypoint}
