@@ -40,13 +40,18 @@ def _content(message: Mapping[str, Any]) -> str:
     return ""
 
 
-def _turn_position(messages: Sequence[Mapping[str, Any]]) -> tuple[str, int]:
-    """The last person's message, and how many model calls of this turn came before."""
+def _turn_position(messages: Sequence[Mapping[str, Any]], tag: str) -> tuple[str, int]:
+    """The last person's message, and how many answers the model gave since it read the
+    injection in this turn (since the person's last message, or since the injection came,
+    e.g. in a tool's result, whichever is later)."""
+    asked, start = "", len(messages)
     for index in range(len(messages) - 1, -1, -1):
         if messages[index].get("role") == "user":
-            earlier = sum(1 for m in messages[index + 1 :] if m.get("role") == "assistant")
-            return _content(messages[index]), earlier
-    return "", 0
+            asked, start = _content(messages[index]), index
+            break
+    came = next((i for i, m in enumerate(messages) if tag in json.dumps(m)), start)
+    since = max(start, came)
+    return asked, sum(1 for m in messages[since + 1 :] if m.get("role") == "assistant")
 
 
 class CompromisedModel:
@@ -64,7 +69,7 @@ class CompromisedModel:
         messages = body.get("messages") or []
         system = _content(messages[0]) if messages else ""
         composing = _COMPOSER in system
-        asked, position = _turn_position(messages)
+        asked, position = _turn_position(messages, self.case.tag)
         if self.case.tag not in seen:
             return _benign(asked, tools=bool(body.get("tools")), composing=composing)
         self.obeyed += 1
