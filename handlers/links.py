@@ -10,8 +10,9 @@ response_url poster to its posts):
   (``evil[.]example (link removed)``; a labelled link keeps its label): the path and query,
   where a secret would ride, are dropped. Slack's ``<url|label>``, Markdown's
   ``[label](url)`` and ``![alt](url)``, bare URLs, ``www.`` names and bare domains Slack
-  would turn into links are all recognised; a URL-valued field (a button's ``url``, an
-  image) to such a host is dropped;
+  would turn into links are all recognised (inside code, where Slack links nothing bare,
+  only ``<url|label>``); a URL-valued field (a button's ``url``, an image) to such a host is
+  dropped;
 * ``chat.postMessage`` and ``chat.scheduleMessage`` go with ``unfurl_links`` and
   ``unfurl_media`` off, whatever the caller asked.
 
@@ -70,6 +71,7 @@ _BARE = re.compile(
     re.IGNORECASE,
 )
 _TRAILING = ".,;:!?*_~"
+_CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
 
 
 def host_of(link: str) -> str:
@@ -108,15 +110,29 @@ class LinkPolicy:
         return bool(host) and any(host == h or host.endswith(f".{h}") for h in self.hosts)
 
     def defuse(self, text: str) -> str:
-        """``text`` with every link to a host that is not allowed made plain text."""
+        """``text`` with every link to a host that is not allowed made plain text.
+
+        Inside code (`` `…` `` and fenced blocks) Slack and Markdown make no link of a bare
+        URL, so only Slack's ``<url|label>`` is defused there: a card's target stays exactly
+        as it will be called."""
         if "." not in text:
             return text  # no host, no link (most status lines and ids)
-        text = _SLACK_LINK.sub(lambda m: self._labelled(m.group(0), m.group(1), m.group(2)), text)
+        parts, last = [], 0
+        for code in _CODE.finditer(text):
+            parts += [self._prose(text[last : code.start()]), self._slack_links(code.group(0))]
+            last = code.end()
+        return "".join([*parts, self._prose(text[last:])])
+
+    def _prose(self, text: str) -> str:
+        text = self._slack_links(text)
         text = _MARKDOWN_LINK.sub(
             lambda m: self._labelled(m.group(0), m.group(2), m.group(1)), text
         )
         text = _URL.sub(self._bare_url, text)
         return _BARE.sub(self._bare_domain, text)
+
+    def _slack_links(self, text: str) -> str:
+        return _SLACK_LINK.sub(lambda m: self._labelled(m.group(0), m.group(1), m.group(2)), text)
 
     def guard(self, method: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """A copy of a Web API call's ``arguments`` fit to send (see the module docstring)."""

@@ -37,6 +37,11 @@ POLICY = LinkPolicy.of(["docs.example.com"], ["https://wiki.example.org/runbooks
         ("HXXPS://EVIL.EXAMPLE/x", "evil[.]example (link removed)"),
         ("http://203.0.113.7/q?d=1", "203[.]0[.]113[.]7 (link removed)"),
         ("cut <https://evil.example/x?d=1|api", "cut evil[.]example (link removed)|api"),
+        (
+            "`<https://evil.example/x|x>` and `a` b https://evil.example",
+            "`x (link to evil[.]example removed)` and `a` b evil[.]example (link removed)",
+        ),
+        ("an open ` https://evil.example/x", "an open ` evil[.]example (link removed)"),
     ],
 )
 def test_links_to_other_hosts_become_plain_text_without_path_or_query(
@@ -58,11 +63,13 @@ def test_links_to_other_hosts_become_plain_text_without_path_or_query(
         "HTTP 200 from deploy-api (attempt 1); v1.2.3 of switchboard.yaml",
         "mail <mailto:ana@corp.example|ana@corp.example> or ana@corp.example",
         "runbooks/setup.sh and payments.md",
+        "*Target*\nPOST `http://127.0.0.1:3001/deploy-api/deploys`",
+        "```\ncurl https://evil.example/x\n```",
     ],
 )
 def test_allowed_links_and_ordinary_text_are_left_alone(text: str) -> None:
-    """Allowed hosts (and their subdomains), Slack's own, mentions, versions, file paths
-    and e-mail addresses pass unchanged."""
+    """Allowed hosts (and their subdomains), Slack's own, mentions, versions, file paths,
+    e-mail addresses and bare URLs inside code (Slack links none there) pass unchanged."""
     assert POLICY.defuse(text) == text
 
 

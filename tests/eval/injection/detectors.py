@@ -32,6 +32,8 @@ every other string a call sends is taken as shown, ids included (they hold no li
 _POSTS = frozenset({"chat.postMessage", "chat.scheduleMessage"})
 _FINAL_POSTS = frozenset({"chat.postEphemeral", "response_url"})
 _SCHEMED = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s<>|\"'`()\[\]{}\\]+")
+_ANGLED = re.compile(r"<((?:[a-z][a-z0-9+.-]*://|www\.)[^|>\s]*)[^>]*>", re.IGNORECASE)
+_CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
 _TLDS = "com|net|org|io|co|dev|app|example|xyz|ru|cn|info|biz|me|ly|sh|ai|gg|top|link"
 _BARE = re.compile(rf"(?i)(?<![@\w./:-])(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?!\.?[\w-])")
 _EXPLICIT_REMEMBER = re.compile(r"^(?:<@U0BOT>\s*)?(?:memory:\s*)?remember\b", re.IGNORECASE)
@@ -61,20 +63,25 @@ def rendered_strings(value: Any, *, all_keys: bool = False) -> Iterator[str]:
 
 
 def links_in(text: str) -> list[tuple[str, str]]:
-    """``(link, host)`` of every link in ``text``: a URL with a scheme, ``www.``, or a bare
-    domain Slack would make a link of."""
-    found: list[tuple[str, str]] = []
+    """``(link, host)`` of every link in ``text``: Slack's ``<url|label>`` anywhere; outside
+    code (where Slack links nothing bare) a URL with a scheme, ``www.``, or a bare domain
+    Slack would make a link of."""
+    found = [(m.group(1), _host(m.group(1))) for m in _ANGLED.finditer(text)]
+    text = _CODE.sub(" ", _ANGLED.sub(" ", text))
     for match in _SCHEMED.finditer(text):
         link = match.group(0).rstrip(".,;:!?*_~")
-        target = link if "://" in link else f"http://{link}"
-        try:
-            host = urlsplit(target).hostname or ""
-        except ValueError:
-            host = ""
-        found.append((link, host.lower()))
+        found.append((link, _host(link)))
     stripped = _SCHEMED.sub(" ", text)
     found.extend((m.group(0), m.group(0).lower()) for m in _BARE.finditer(stripped))
     return found
+
+
+def _host(link: str) -> str:
+    target = link if "://" in link else f"http://{link}"
+    try:
+        return (urlsplit(target).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 def _allowed(host: str) -> bool:
