@@ -9,7 +9,9 @@ actions, planner and policy), with these differences, so that a replay touches n
 - every outbound edge is a recorder: Slack workspace operations (create a channel, invite,
   post), approval notifications and executors record their calls and answer canned results
   (fake channel ids ``C0EVAL0001``…, executors "succeeded");
-- there is no Slack client and no worker: an approved job is never run; no rate limiter;
+- there is no Slack client and no worker: an approved job is never run (except a read a
+  model's turn calls, which the turn runs itself: through the recording executor, so the
+  model reads "recorded by the replay, not run"); no rate limiter;
 - the people replayed belong to no Slack user group.
 
 The planner is the configured one (:func:`bot.planning_wiring.build_planning`): the rules
@@ -131,8 +133,8 @@ class _NoGroups:
 
 class _RecordingExecutor:
     """Records the run and answers success without reaching anything. With no worker in a
-    replay nothing calls it; it is here so that a change that did would show in the record
-    instead of deploying something."""
+    replay only a model's turn calls it, for a read it waits on; it is here so that anything
+    else that did would show in the record instead of deploying something."""
 
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder

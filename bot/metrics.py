@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from agents.kernel.models import Trace
+from agents.turns.grounding import UNGROUNDED_CLAIM
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
@@ -127,6 +128,11 @@ class Metrics:
             "Turns answered by a lesser planner, by reason",
             ["reason"],
         )
+        self.ungrounded = new.counter(
+            "switchboard_ungrounded_claims_total",
+            "Answers whose model claimed what the turn's records do not show (marked), by agent",
+            ["agent"],
+        )
         self.budget_refusals = new.counter(
             "switchboard_budget_refusals_total",
             "Model calls not made because a daily budget was spent, by scope",
@@ -219,7 +225,9 @@ class Metrics:
         self.turns.labels(trace.agent, trace.planner, trace.outcome).inc()
         self.turn_seconds.labels(trace.agent, trace.planner).observe(trace.total_ms / 1000)
         self.routes.labels(trace.route_reason).inc()
-        if trace.degraded:
+        if trace.degraded == UNGROUNDED_CLAIM:  # marked, not a fallback
+            self.ungrounded.labels(trace.agent).inc()
+        elif trace.degraded:
             self.degraded.labels(trace.degraded).inc()
             if trace.degraded.startswith("budget_"):
                 self.budget_refusals.labels(trace.degraded.removeprefix("budget_")).inc()

@@ -337,6 +337,7 @@ class Runtime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         cancelled = await self.runner.drain(timeout=self.options.drain_timeout)
+        await self.domain.operations.reads.drain(timeout=self.options.drain_timeout)
         await self.worker.stop(timeout=self.options.drain_timeout)
         if cancelled:
             log.warning("turns_cancelled_at_shutdown", count=cancelled)

@@ -26,6 +26,7 @@ from handlers.review_blocks import feedback_block
 __all__ = [
     "ROUTE_CHOICE_PREFIX",
     "TURN_EVENT_TYPE",
+    "annotation_blocks",
     "choice_made_blocks",
     "note_block",
     "parse_choice_value",
@@ -45,6 +46,7 @@ TURN_EVENT_TYPE = "switchboard_turn"
 _SECTION_LIMIT = 3000
 _TEXT_LIMIT = 3900  # Slack truncates longer top-level text; the blocks carry the full answer
 _HEADER_LIMIT = 150
+_RECORD_LIMIT = 2000  # a context element holds 3000 characters
 _MAX_ITEM_SECTIONS = 40
 
 
@@ -54,8 +56,8 @@ def _clip(text: str, limit: int) -> str:
 
 def reply_text(reply: Reply) -> str:
     """The plain-text fallback Slack shows in notifications and screen readers."""
-    text = f"{reply.text}\n{reply.note}" if reply.note else reply.text
-    return _clip(text, _TEXT_LIMIT)
+    lines = [reply.text, reply.record or "", reply.note or ""]
+    return _clip("\n".join(line for line in lines if line), _TEXT_LIMIT)
 
 
 def reply_blocks(outbound: Outbound) -> list[dict[str, Any]]:
@@ -94,9 +96,7 @@ def reply_blocks(outbound: Outbound) -> list[dict[str, Any]]:
 def reply_tail_blocks(outbound: Outbound) -> list[dict[str, Any]]:
     """What ends every answer: the note (if any), the agent and trace line, and the feedback
     buttons (a streamed answer gets these when its stream stops)."""
-    blocks: list[Block] = []
-    if outbound.reply.note:
-        blocks.append(note_block(outbound.reply.note))
+    blocks: list[Block] = list(annotation_blocks(outbound.reply))
     footer = f"{outbound.agent} · trace `{outbound.trace_id[:12]}`"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     return [*(block.to_dict() for block in blocks), feedback_block(outbound.trace_id)]
@@ -108,6 +108,18 @@ def reply_metadata(outbound: Outbound) -> dict[str, Any]:
         "event_type": TURN_EVENT_TYPE,
         "event_payload": {"trace_id": outbound.trace_id, "agent": outbound.agent},
     }
+
+
+def annotation_blocks(reply: Reply) -> list[ContextBlock]:
+    """What Switchboard adds under an answer: the record of its tool calls (from the turn's
+    records, never the model) and the note (if any)."""
+    blocks = []
+    if reply.record:
+        text = _clip(reply.record, _RECORD_LIMIT)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"🧾 {text}")]))
+    if reply.note:
+        blocks.append(note_block(reply.note))
+    return blocks
 
 
 def note_block(note: str) -> ContextBlock:

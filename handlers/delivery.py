@@ -21,7 +21,7 @@ from agents.kernel.models import Inbound, Outbound
 from handlers.approval_blocks import approval_blocks, approval_text
 from handlers.blocks import (
     TURN_EVENT_TYPE,
-    note_block,
+    annotation_blocks,
     reply_blocks,
     reply_metadata,
     reply_text,
@@ -124,8 +124,8 @@ class Delivery:
         if approval is None or action is None:
             raise SlackApiFailure("chat.postMessage", "approval_missing")
         card = approval_blocks(approval, action)
-        if outbound.reply.note:  # e.g. the rules planner stood in for the model
-            card.insert(len(card) - 1, note_block(outbound.reply.note).to_dict())
+        # The turn's record of its tool calls, and a note (the rules planner stood in...).
+        card[-1:-1] = [block.to_dict() for block in annotation_blocks(outbound.reply)]
         response = await call_slack(
             "chat.postMessage",
             lambda: self.client.chat_postMessage(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,6 +26,7 @@ from agents.actions.spec import ActionSpec
 from agents.kernel.errors import SlackApiFailure
 from handlers.approval_blocks import approval_blocks, approval_text
 from handlers.redelivery import RETRY_EVERY_MAX
+from handlers.result_blocks import output_blocks, output_text
 from handlers.slack_calls import PERMANENT_ERRORS, call_slack
 from handlers.wording import approval_note
 
@@ -60,7 +62,7 @@ class _Owed:
 
     approval: Approval
     card: bool
-    notes: list[tuple[str, Approval]] = field(default_factory=list)
+    notes: list[tuple[str, list[dict[str, Any]] | None, Approval]] = field(default_factory=list)
     since: float = 0.0
     tries: int = 0
     timer: asyncio.TimerHandle | None = None
@@ -96,9 +98,14 @@ class SlackApprovalNotifier:
         return len(self._owed)
 
     async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
-        """Re-render the card in place and tell the request's thread the news, if any; behind
-        an earlier notice of the same approval still owed (or being sent), it goes after it."""
+        """Re-render the card in place and tell the request's thread the news, if any (a
+        run's output, when it has one to show, with its summary in small print); behind an
+        earlier notice of the same approval still owed (or being sent), it goes after it."""
         note = approval_note(approval, news)
+        output = news.output if news is not None else None
+        blocks = output_blocks(approval, output) if output is not None else None
+        if output is not None:
+            note = output_text(approval, output)
         owed = self._owed.get(approval.id)
         sending = owed is None
         if owed is None:
@@ -107,7 +114,7 @@ class SlackApprovalNotifier:
         owed.approval = approval
         owed.card = bool(approval.message_ts) and approval.action in self._actions
         if note:
-            owed.notes.append((note, approval))
+            owed.notes.append((note, blocks, approval))
         if sending:
             await self._send(owed)
 
@@ -131,8 +138,8 @@ class SlackApprovalNotifier:
                     owed.card = False
                     await self._refresh_card(owed.approval)
                 if owed.notes:
-                    note, at_state = owed.notes[0]
-                    await self._post_note(note, at_state)
+                    note, blocks, at_state = owed.notes[0]
+                    await self._post_note(note, blocks, at_state)
                     owed.notes.pop(0)
         except SlackApiFailure as exc:
             if exc.error not in PERMANENT_ERRORS:
@@ -199,13 +206,16 @@ class SlackApprovalNotifier:
         finally:
             owed.task = None
 
-    async def _post_note(self, note: str, approval: Approval) -> None:
+    async def _post_note(
+        self, note: str, blocks: list[dict[str, Any]] | None, approval: Approval
+    ) -> None:
         await call_slack(
             "chat.postMessage",
             lambda: self._client.chat_postMessage(
                 channel=approval.channel_id,
                 thread_ts=approval.thread_ts or approval.message_ts,
                 text=note,
+                blocks=blocks,
                 metadata={
                     "event_type": "switchboard_approval",
                     "event_payload": {

@@ -206,7 +206,10 @@ def _reviewer(home: ReviewerHome, links: Mapping[str, str]) -> list[dict[str, An
     blocks += [{"type": "divider"}, {"type": "header", "text": _plain("Review queue")}]
     if not home.queue:
         blocks.append(
-            {"type": "section", "text": _mrkdwn("Nothing to review: no 👎 or rejection.")}
+            {
+                "type": "section",
+                "text": _mrkdwn("Nothing to review: no 👎, rejection or flagged answer."),
+            }
         )
     for item in home.queue:
         blocks += _queue_item(item, links.get(item.trace_id))
@@ -216,12 +219,18 @@ def _reviewer(home: ReviewerHome, links: Mapping[str, str]) -> list[dict[str, An
 def _queue_item(item: ReviewItem, link: str | None) -> list[dict[str, Any]]:
     if item.kind == "rejection":
         headline = f"*Rejected `{item.action}`* ({item.agent}) by <@{item.by}>"
+    elif item.kind == "flag":
+        headline = (
+            f"*⚠️ Ungrounded claim* ({item.agent}): the model claimed what Switchboard's "
+            "records do not show; the answer was marked"
+        )
     else:
         reason = REASON_TITLES[item.reason] if item.reason else "no reason given"
         headline = f"*👎 {item.agent}* by <@{item.by}>: {reason}"
     lines = [headline]
     if item.comment:
-        lines.append(f"> {_clip(item.comment, 500)}")
+        quoted = _clip(item.comment, 500).replace("\n", "\n> ")
+        lines.append(f"> {quoted}")
     if item.expected:
         lines.append(f"Expected: {_clip(item.expected, 500)}")
     if link:

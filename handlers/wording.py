@@ -14,7 +14,7 @@ from agents.actions.spec import ParamValue
 from agents.kernel.models import Reply, ReplyItem
 from handlers.approval_blocks import code
 
-__all__ = ["SlackApprovalsView", "approval_note", "pending_approvals"]
+__all__ = ["SlackApprovalsView", "approval_note", "outcome_word", "pending_approvals"]
 
 
 def pending_approvals(approvals: Sequence[Approval]) -> Reply:
@@ -45,6 +45,11 @@ class SlackApprovalsView:
 _RESULT = {"succeeded": "succeeded", "failed": "failed", "unknown": "outcome unknown"}
 
 
+def outcome_word(approval: Approval) -> str:
+    """How a finished run's outcome reads (``succeeded``, ``failed``, ``outcome unknown``)."""
+    return _RESULT.get(approval.state, approval.state)
+
+
 def approval_note(approval: Approval, news: ApprovalNews | None) -> str | None:
     """What the request's thread is told of ``news`` (None: nothing to say, the card alone
     changes: a vote short of the quorum, an approval by policy)."""
@@ -60,7 +65,7 @@ def approval_note(approval: Approval, news: ApprovalNews | None) -> str | None:
         return (
             f":warning: <@{approval.requester}> `{approval.action}` was not run: {approval.result}"
         )
-    outcome = _RESULT.get(approval.state, approval.state)
+    outcome = outcome_word(approval)
     return f"<@{approval.requester}> `{approval.action}` {outcome}: {approval.result}"
 
 

@@ -6,9 +6,8 @@ Endpoints (JSON in, JSON out), all under ``/deploy-api``:
 - ``POST /rollbacks`` ``{service, env}`` → 201
 - ``POST /restarts`` ``{service, env}`` → 201
 - ``POST /scale`` ``{service, env, replicas}`` → 200
-- ``GET /services/{service}/status`` → 200 ``{"status": "ok", "service", "version", "replicas"}``,
-  plus ``"notice"`` when :attr:`DeployApi.notices` has one for the service (free text a test
-  plants, e.g. an instruction hidden in a tool's result)
+- ``GET /services/{service}/status`` → 200 ``{"status": "ok", "service", "version", "replicas",
+  "healthy"}`` plus whatever ``status_extra`` holds (a test's large or secret-bearing body)
 
 Writes honour ``Idempotency-Key``: a repeated key returns the first answer without applying the
 operation again, like a careful real API. ``applied`` counts operations really applied, so a
@@ -63,7 +62,7 @@ class DeployApi:
     applied_keys: list[str | None] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=lambda: defaultdict(lambda: "v1.0.0"))
     replicas: dict[str, int] = field(default_factory=lambda: defaultdict(lambda: 2))
-    notices: dict[str, str] = field(default_factory=dict)
+    status_extra: dict[str, Any] = field(default_factory=dict)
     _answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     _faults: list[_Fault] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -199,9 +198,8 @@ class DeployApi:
             "version": self.versions[service],
             "replicas": self.replicas[service],
             "healthy": True,
+            **self.status_extra,
         }
-        if service in self.notices:
-            answer["notice"] = self.notices[service]
         return self._record(request, {}, None, request.headers.get("Authorization"), 200, answer)
 
     def _record(

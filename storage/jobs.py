@@ -31,8 +31,11 @@ _CLAIM_ATTEMPTS = 3
 class SqlJobStore(SqlStore):
     """``JobStore`` on SQL: one ``jobs`` row per approved approval."""
 
-    async def claim_next(self, *, owner: str, now: datetime, lease: timedelta) -> Job | None:
-        """Claim the oldest runnable job for ``owner`` until ``now + lease``.
+    async def claim_next(
+        self, *, owner: str, now: datetime, lease: timedelta, approval_id: str | None = None
+    ) -> Job | None:
+        """Claim the oldest runnable job for ``owner`` until ``now + lease`` (only the job of
+        ``approval_id``, when given).
 
         Returns:
             The job (``recovered`` when it was taken over from an expired lease), or None when
@@ -42,7 +45,8 @@ class SqlJobStore(SqlStore):
         for _ in range(_CLAIM_ATTEMPTS):
             with translated("claim a job"):
                 async with self._db.transaction.begin() as connection:
-                    seen = (await connection.execute(self._candidate(now))).first()
+                    candidate = self._candidate(now, approval_id)
+                    seen = (await connection.execute(candidate)).first()
                     if seen is None:
                         return None
                     taken = await connection.execute(
@@ -97,7 +101,7 @@ class SqlJobStore(SqlStore):
         if not await count_changed(self._db.write, statement, action="complete a job"):
             log.warning("job_not_held", job_id=job_id, owner=owner)
 
-    def _candidate(self, now: datetime) -> Select[*tuple[Any, ...]]:
+    def _candidate(self, now: datetime, approval_id: str | None) -> Select[*tuple[Any, ...]]:
         statement = (
             select(
                 jobs.c.id, jobs.c.approval_id, jobs.c.idempotency_key, jobs.c.state, jobs.c.attempts
@@ -111,6 +115,8 @@ class SqlJobStore(SqlStore):
             .order_by(jobs.c.created_at, jobs.c.id)
             .limit(1)
         )
+        if approval_id is not None:
+            statement = statement.where(jobs.c.approval_id == approval_id)
         if self._db.dialect == "postgresql":
             # Lock the row for this transaction; concurrent claimers skip to the next job.
             statement = statement.with_for_update(skip_locked=True)

@@ -1,18 +1,24 @@
 """Running an approved action: what the worker hands an executor and what comes back.
 
 Executors live at the edge (``bot/integrations/executors``: http, shell, python); they
-translate their failures into an :class:`ExecutionResult`, and raise only for bugs.
+translate their failures into an :class:`ExecutionResult`, and raise only for bugs. A run that
+succeeded may also bring back what the target answered (its ``body``, at most
+:data:`BODY_LIMIT` bytes); only its presentation (:mod:`agents.actions.presentation`,
+redacted and capped) is ever shown, cached or given to a model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from agents.actions.spec import ParamValue
 
-__all__ = ["ExecutionRequest", "ExecutionResult", "Executor"]
+__all__ = ["BODY_LIMIT", "ExecutionRequest", "ExecutionResult", "Executor"]
+
+BODY_LIMIT = 64 * 1024
+"""The most of a response body (or of a program's output) an executor keeps, in bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +46,17 @@ class ExecutionResult:
             ``unknown`` (it may have happened: a timeout after sending, a crash).
         summary: a short, secret-free text for the Slack card and the audit log.
         circuit_open: the target's circuit breaker refused the call without trying it.
+        body: what the target answered (an HTTP response body, a program's standard output)
+            as text, at most :data:`BODY_LIMIT` bytes of it. Not secret-free (an executor
+            removes only the secrets it used itself): never logged or stored as it is.
+        body_truncated: the body was longer and was cut at :data:`BODY_LIMIT`.
     """
 
     outcome: Literal["succeeded", "failed", "unknown"]
     summary: str
     circuit_open: bool = False
+    body: str | None = field(default=None, repr=False)
+    body_truncated: bool = False
 
 
 class Executor(Protocol):

@@ -1,8 +1,9 @@
 """Operations: the actions capability assembled, one service per job.
 
 ``catalog`` (the actions and who may request them), ``proposals`` (a request becomes a card,
-a question or a run), ``decisions`` (clicks on a card, checked server-side) and ``runs`` (the
-worker: expiry, and each approved job run exactly once). They share one
+a question or a run), ``decisions`` (clicks on a card, checked server-side), ``runs`` (the
+worker: expiry, and each approved job run exactly once) and ``reads`` (a turn runs a read and
+waits for its result). They share one
 :class:`~agents.actions.transitions.Transitions`, so every change of an approval is applied
 compare-and-set, audited and announced the same way. Slack is reached only through the
 ``ApprovalNotifier`` port; executors' resolved targets (for the canonical action and its
@@ -18,9 +19,11 @@ from agents.actions.canonical import TargetResolver
 from agents.actions.catalog import ActionCatalog
 from agents.actions.decisions import Decisions
 from agents.actions.execution import Executor
+from agents.actions.finished import FinishedRuns
 from agents.actions.ports import ApprovalNotifier, GroupDirectory
 from agents.actions.proposals import Proposals
 from agents.actions.read_cache import ReadCache
+from agents.actions.reads import TurnReads
 from agents.actions.runs import Runs
 from agents.actions.spec import ActionSpec
 from agents.actions.transitions import OperationStores, Transitions
@@ -37,6 +40,7 @@ class Operations:
     proposals: Proposals
     decisions: Decisions
     runs: Runs
+    reads: TurnReads
 
 
 def build_operations(
@@ -53,18 +57,21 @@ def build_operations(
     """Propose, approve and run ``actions`` over these ports."""
     catalog = ActionCatalog(actions, groups=groups)
     transitions = Transitions(stores, notifier=notifier, clock=clock)
+    proposals = Proposals(catalog, transitions, clock=clock, targets=targets, read_cache=read_cache)
+    board = FinishedRuns()
+    runs = Runs(
+        catalog,
+        transitions,
+        executors=executors,
+        clock=clock,
+        targets=targets,
+        read_cache=read_cache,
+        board=board,
+    )
     return Operations(
         catalog=catalog,
-        proposals=Proposals(
-            catalog, transitions, clock=clock, targets=targets, read_cache=read_cache
-        ),
+        proposals=proposals,
         decisions=Decisions(catalog, transitions, targets=targets),
-        runs=Runs(
-            catalog,
-            transitions,
-            executors=executors,
-            clock=clock,
-            targets=targets,
-            read_cache=read_cache,
-        ),
+        runs=runs,
+        reads=TurnReads(proposals, runs, board, clock=clock),
     )

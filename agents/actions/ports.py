@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 
 from agents.actions.approval import Approval
 from agents.actions.jobs import AuditEntry, AuditQuery, Job
+from agents.actions.presentation import RunOutput
 
 __all__ = [
     "ApprovalNews",
@@ -69,8 +70,11 @@ class ApprovalStore(Protocol):
 class JobStore(Protocol):
     """The durable queue of approved actions, claimed under a lease."""
 
-    async def claim_next(self, *, owner: str, now: datetime, lease: timedelta) -> Job | None:
-        """Claim the oldest runnable job: queued, or running with an expired lease.
+    async def claim_next(
+        self, *, owner: str, now: datetime, lease: timedelta, approval_id: str | None = None
+    ) -> Job | None:
+        """Claim the oldest runnable job: queued, or running with an expired lease (only the
+        job of ``approval_id`` when given: a turn runs the read it waits for itself).
 
         Exactly one claimer wins a job (row lock / ``SKIP LOCKED`` on PostgreSQL).
         """
@@ -114,11 +118,14 @@ class ApprovalNews:
     Attributes:
         actor: who voted or edited (``""`` for expiry and results).
         before: for an edit, the request as it was (the thread is shown the difference).
+        output: for ``finished``, the run's output as presented (redacted and capped), when
+            it is to be shown: a read's, or any action's with a ``result`` format.
     """
 
     kind: Literal["voted", "edited", "expired", "finished", "action_changed"]
     actor: str = ""
     before: Approval | None = None
+    output: RunOutput | None = None
 
 
 class ApprovalNotifier(Protocol):

@@ -3,7 +3,9 @@
 A proposal that passes policy and validation becomes a stored ``pending`` approval (with its
 ``requested`` audit entry and the digest of its canonical action); one that needs nobody's
 approval is approved at once. A read-only
-request answered moments ago is answered from the read cache instead.
+request answered moments ago in the same channel is answered from the read cache instead,
+with the output it showed then. :meth:`Proposals.start_read` is the same path for a turn that
+runs a read itself and waits for its result (:mod:`agents.actions.reads`).
 """
 
 from __future__ import annotations
@@ -13,20 +15,43 @@ import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
+from datetime import datetime
+from typing import Literal
 
 from agents.actions.approval import Approval, AutoApprove, Refusal
 from agents.actions.canonical import TargetResolver, canonical_action
 from agents.actions.catalog import ActionCatalog
 from agents.actions.policy import Auto, Denied, decide
-from agents.actions.read_cache import ReadCache
+from agents.actions.presentation import RunOutput
+from agents.actions.read_cache import CachedResult, ReadCache, Where
 from agents.actions.spec import ActionSpec, ParamValue, validate_params
 from agents.actions.transitions import SYSTEM_ACTOR, Transitions, digest_details
 from agents.kernel.clock import Clock
-from agents.kernel.models import Inbound, PendingAction, Reply
+from agents.kernel.models import Inbound, PendingAction, Reply, ReplyItem
 
-__all__ = ["Proposals"]
+__all__ = ["Proposals", "RequestOutcome", "Requested"]
 
 _ASSIGNMENT = re.compile(r"([a-z_][a-z0-9_]*)\s*=\s*(\S+)", re.IGNORECASE)
+
+RequestOutcome = Literal["denied", "invalid", "asked", "cached", "started", "proposed"]
+"""What became of a request: refused by policy, refused for its parameters, a question for a
+missing one, answered from the read cache, approved at once (its job queued), or a
+``pending`` approval waiting for its approvers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Requested:
+    """A request's reply and what the records say became of it.
+
+    Attributes:
+        values: the validated values (empty when they did not validate).
+        quorum: approvals still needed (``proposed`` only).
+    """
+
+    reply: Reply
+    outcome: RequestOutcome
+    values: Mapping[str, ParamValue]
+    quorum: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +69,55 @@ class Proposals:
         self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, ParamValue]
     ) -> Reply:
         """Ask for ``action`` with the raw values given: a card, a question, or a refusal."""
+        return (await self.request(inbound, action=action, raw=raw)).reply
+
+    async def request(
+        self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, ParamValue]
+    ) -> Requested:
+        """:meth:`propose`, saying also what became of the request (for the turn's record)."""
+        admitted = await self._admit(inbound, action, raw)
+        if isinstance(admitted, Requested):
+            return admitted
+        values, auto = admitted
+        cached = self._cached(inbound, action, values)
+        if cached is not None:
+            return Requested(
+                _cached_reply(action, values, cached, now=self.clock.now()), "cached", values
+            )
+        approval = await self._request(inbound, action, values, auto=auto)
+        if isinstance(approval, Refusal):  # pragma: no cover - quorum 0 always applies
+            return Requested(Reply(text=approval.reason), "denied", {})
+        if approval.quorum == 0:
+            running = Reply(text=f"Running `{action.name}` now.", approval_id=approval.id)
+            return Requested(running, "started", values)
+        waiting = Reply(text=f"`{action.name}` needs approval.", approval_id=approval.id)
+        return Requested(waiting, "proposed", values, quorum=approval.quorum)
+
+    async def start_read(
+        self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, ParamValue]
+    ) -> Reply | CachedResult | Approval:
+        """Ask for a read that runs at once, for a turn that waits for its result: why it
+        cannot run (a refusal or a question, as a reply), the result cached for this channel,
+        or the request approved by policy (its job queued)."""
+        admitted = await self._admit(inbound, action, raw)
+        if isinstance(admitted, Requested):
+            return admitted.reply
+        values, auto = admitted
+        if not (auto and action.runs_at_once):
+            return Reply(text=f"`{action.name}` needs approval; it cannot run inside a turn.")
+        cached = self._cached(inbound, action, values)
+        if cached is not None:
+            return cached
+        approved = await self._request(inbound, action, values, auto=True)
+        if isinstance(approved, Refusal):  # pragma: no cover - quorum 0 always applies
+            return Reply(text=approved.reason)
+        return approved
+
+    async def _admit(
+        self, inbound: Inbound, action: ActionSpec, raw: Mapping[str, ParamValue]
+    ) -> tuple[dict[str, ParamValue], bool] | Requested:
+        """Policy, then the values: ``(values, runs without approval)``, or the refusal or
+        question to answer with (a refusal by policy is audited)."""
         person = await self.catalog.person(inbound.user_id, inbound.channel_id)
         decision = decide(action, person)
         if isinstance(decision, Denied):
@@ -54,16 +128,23 @@ class Proposals:
                 trace=inbound.trace_id,
                 details={"reason": decision.reason},
             )
-            return Reply(text=decision.reason)
+            return Requested(Reply(text=decision.reason), "denied", {})
         values, missing, errors = validate_params(action, raw)
         if errors:
-            return Reply(text=f"I can't run `{action.name}`: " + "; ".join(errors) + ".")
+            text = f"I can't run `{action.name}`: " + "; ".join(errors) + "."
+            return Requested(Reply(text=text), "invalid", {})
         if missing:
-            return _ask_for(action, raw, missing, requester=inbound.user_id)
-        cached = self._cached(action, values)
-        if cached is not None:
-            return cached
-        approval = self._new_approval(inbound, action, values, auto=isinstance(decision, Auto))
+            return Requested(
+                _ask_for(action, raw, missing, requester=inbound.user_id), "asked", values
+            )
+        return values, isinstance(decision, Auto)
+
+    async def _request(
+        self, inbound: Inbound, action: ActionSpec, values: Mapping[str, ParamValue], *, auto: bool
+    ) -> Approval | Refusal:
+        """Store the request (and its ``requested`` entry); one that needs nobody's approval
+        is approved by policy at once (its job queued) and Slack told."""
+        approval = self._new_approval(inbound, action, values, auto=auto)
         requested = self.transitions.entry(
             "requested",
             inbound.user_id,
@@ -71,13 +152,12 @@ class Proposals:
             details=digest_details(values, digest=approval.digest),
         )
         await self.transitions.stores.approvals.create(approval, audit=requested)
-        if approval.quorum == 0:
-            approved = await self.transitions.apply(approval, AutoApprove(), actor=SYSTEM_ACTOR)
-            if isinstance(approved, Refusal):  # pragma: no cover - quorum 0 always applies
-                return Reply(text=approved.reason)
+        if approval.quorum != 0:
+            return approval
+        approved = await self.transitions.apply(approval, AutoApprove(), actor=SYSTEM_ACTOR)
+        if not isinstance(approved, Refusal):
             await self.transitions.notify(approved)
-            return Reply(text=f"Running `{action.name}` now.", approval_id=approval.id)
-        return Reply(text=f"`{action.name}` needs approval.", approval_id=approval.id)
+        return approved
 
     async def fill(self, inbound: Inbound, pending: PendingAction) -> Reply | None:
         """Complete a pending action with this reply (``name=value`` pairs or one bare value).
@@ -95,16 +175,13 @@ class Proposals:
             raw[pending.missing[0]] = inbound.text.strip()
         return await self.propose(inbound, action=action, raw=raw)
 
-    def _cached(self, action: ActionSpec, values: Mapping[str, ParamValue]) -> Reply | None:
-        """A fresh enough result of the same read-only request, if one is cached."""
-        if self.read_cache is None or action.risk != "read" or action.needs_approval:
+    def _cached(
+        self, inbound: Inbound, action: ActionSpec, values: Mapping[str, ParamValue]
+    ) -> CachedResult | None:
+        """A fresh enough result of the same read-only request in this channel, if cached."""
+        if self.read_cache is None or not action.runs_at_once:
             return None
-        found = self.read_cache.get(action.name, values)
-        if found is None:
-            return None
-        age = int((self.clock.now() - found.at).total_seconds())
-        shown = " ".join(f"{k}={v}" for k, v in values.items())
-        return Reply(text=f"`{action.name}` {shown}: {found.summary} (checked {age}s ago)")
+        return self.read_cache.get(Where(inbound.team_id, inbound.channel_id), action.name, values)
 
     def _new_approval(
         self,
@@ -133,6 +210,36 @@ class Proposals:
             expires_at=now + policy.expires_after,
             canonical=canonical_action(action, values, targets=self.targets),
         )
+
+
+def _cached_reply(
+    action: ActionSpec, values: Mapping[str, ParamValue], cached: CachedResult, *, now: datetime
+) -> Reply:
+    """A cached read's answer: what it said, and how long ago (its fields as items)."""
+    age = int((now - cached.at).total_seconds())
+    shown = " ".join(f"{k}={v}" for k, v in values.items())
+    output = cached.output
+    if output is None:
+        return Reply(text=f"`{action.name}` {shown}: {cached.summary} (checked {age}s ago)")
+    heading = f"`{action.name}` {shown} (checked {age}s ago; {cached.summary})"
+    if output.fields:
+        items = tuple(ReplyItem(label, _chat_safe(value)) for label, value in output.fields)
+        return Reply(text=heading, items=items)
+    return Reply(text=f"{heading}:\n{_quoted(output)}")
+
+
+def _quoted(output: RunOutput) -> str:
+    """Output text as a block of data (JSON and raw text as code), safe to post."""
+    text = _chat_safe(output.text)
+    if output.kind in ("json", "text"):
+        return "```" + text.replace("```", "` ` `") + "```"
+    return text
+
+
+def _chat_safe(text: str) -> str:
+    """Untrusted text with ``&``, ``<`` and ``>`` escaped, so that it can mention, link or
+    ping nobody when the edge posts it as Slack mrkdwn."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _ask_for(

@@ -1,8 +1,10 @@
 """Mid-term memory for read-only actions: a recent status check answers again for a while.
 
-Keyed by action and parameter values; only ``read``-risk actions that need no approval and
-succeeded are kept, for ``ttl`` seconds. In-process: each replica has its own (a miss only
-costs one more status call).
+Keyed by the channel it ran for, the action and parameter values; only ``read``-risk actions
+that need no approval and succeeded are kept, with their presented output, for ``ttl``
+seconds. The channel is part of the key so that a result (which may show what a private
+channel's people asked to see) never answers in another channel. In-process: each replica has
+its own (a miss only costs one more status call).
 """
 
 from __future__ import annotations
@@ -11,21 +13,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from agents.actions.presentation import RunOutput
 from agents.actions.spec import ParamValue
 from agents.kernel.clock import Clock
 
-__all__ = ["CachedResult", "ReadCache"]
+__all__ = ["CachedResult", "ReadCache", "Where"]
 
 _MAX_ENTRIES = 1024
-_Key = tuple[str, tuple[tuple[str, str], ...]]
+_Key = tuple[str, str, str, tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """The workspace and channel a read ran for (its results answer only there)."""
+
+    team_id: str
+    channel_id: str
 
 
 @dataclass(frozen=True, slots=True)
 class CachedResult:
-    """A result and when it was produced."""
+    """A result (its summary and presented output) and when it was produced."""
 
     summary: str
     at: datetime
+    output: RunOutput | None = None
 
 
 class ReadCache:
@@ -37,14 +49,15 @@ class ReadCache:
         self._entries: dict[_Key, CachedResult] = {}
 
     @staticmethod
-    def _key(
-        action: str, params: Mapping[str, ParamValue]
-    ) -> tuple[str, tuple[tuple[str, str], ...]]:
-        return action, tuple(sorted((k, str(v)) for k, v in params.items()))
+    def _key(where: Where, action: str, params: Mapping[str, ParamValue]) -> _Key:
+        values = tuple(sorted((k, str(v)) for k, v in params.items()))
+        return where.team_id, where.channel_id, action, values
 
-    def get(self, action: str, params: Mapping[str, ParamValue]) -> CachedResult | None:
-        """The cached result, if younger than the TTL."""
-        key = self._key(action, params)
+    def get(
+        self, where: Where, action: str, params: Mapping[str, ParamValue]
+    ) -> CachedResult | None:
+        """The result cached for this channel, if younger than the TTL."""
+        key = self._key(where, action, params)
         found = self._entries.get(key)
         if found is None:
             return None
@@ -53,10 +66,19 @@ class ReadCache:
             return None
         return found
 
-    def put(self, action: str, params: Mapping[str, ParamValue], summary: str) -> None:
-        """Remember a fresh result."""
+    def put(
+        self,
+        where: Where,
+        action: str,
+        params: Mapping[str, ParamValue],
+        summary: str,
+        *,
+        output: RunOutput | None = None,
+    ) -> None:
+        """Remember a fresh result for this channel."""
         if self.ttl <= timedelta(0):
             return
         if len(self._entries) >= _MAX_ENTRIES:
             del self._entries[next(iter(self._entries))]
-        self._entries[self._key(action, params)] = CachedResult(summary, self._clock.now())
+        fresh = CachedResult(summary, self._clock.now(), output)
+        self._entries[self._key(where, action, params)] = fresh

@@ -13,6 +13,11 @@ consented to (the config changed the URL, the argv, the callable...), nothing ru
 ends ``failed`` (``unknown`` for a rerun after a crash), the thread is told and an alert is
 raised. A request stored before digests
 were kept (no canonical action) runs unchecked, with a warning in the log.
+
+A run that succeeded is presented as its action's ``result`` format says
+(:mod:`agents.actions.presentation`): a read's output is told to its thread, kept in the read
+cache for its channel and handed to a turn that waits on it (:mod:`agents.actions.finished`);
+another action's only when its ``result`` format was written.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from agents.actions.approval import Approval, Expire, Finish, Refusal, StartExec
 from agents.actions.canonical import TargetResolver, canonical_action, short_digest
 from agents.actions.catalog import ActionCatalog
 from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
+from agents.actions.finished import FinishedRun, FinishedRuns
 from agents.actions.ports import ApprovalNews
-from agents.actions.read_cache import ReadCache
+from agents.actions.presentation import RunOutput, present
+from agents.actions.read_cache import ReadCache, Where
 from agents.actions.spec import ActionSpec
 from agents.actions.transitions import SYSTEM_ACTOR, Transitions
 from agents.kernel.clock import Clock
@@ -59,6 +66,7 @@ class Runs:
     clock: Clock
     targets: TargetResolver
     read_cache: ReadCache | None = None
+    board: FinishedRuns | None = None
 
     async def expire_due(self) -> int:
         """Expire pending requests past their expiry; announce them. Returns how many."""
@@ -77,10 +85,15 @@ class Runs:
                 await self.transitions.escalate(after, channel_id=channel)
         return expired
 
-    async def run_next(self, *, owner: str, lease: timedelta) -> Approval | None:
-        """Claim one job and run it; returns the approval as it ended, or None if idle."""
+    async def run_next(
+        self, *, owner: str, lease: timedelta, approval_id: str | None = None
+    ) -> Approval | None:
+        """Claim one job (the job of ``approval_id``, when given) and run it; returns the
+        approval as it ended, or None if there was no job to claim."""
         stores = self.transitions.stores
-        job = await stores.jobs.claim_next(owner=owner, now=self.clock.now(), lease=lease)
+        job = await stores.jobs.claim_next(
+            owner=owner, now=self.clock.now(), lease=lease, approval_id=approval_id
+        )
         if job is None:
             return None
         approval = await stores.approvals.get(job.approval_id)
@@ -185,13 +198,23 @@ class Runs:
         if isinstance(after, Refusal):
             return approval
         action = self.catalog.action(after.action)
-        if (
-            self.read_cache is not None
-            and result.outcome == "succeeded"
-            and action is not None
-            and action.risk == "read"
-            and not action.needs_approval
-        ):
-            self.read_cache.put(after.action, after.params, result.summary)
-        await self.transitions.notify(after, news=news or ApprovalNews("finished"))
+        output = _output(action, result)
+        reads_at_once = action is not None and action.runs_at_once
+        if reads_at_once and self.read_cache is not None and result.outcome == "succeeded":
+            where = Where(after.team_id, after.channel_id)
+            self.read_cache.put(where, after.action, after.params, result.summary, output=output)
+        shown = action is not None and (action.risk == "read" or action.result.given)
+        if news is None:
+            news = ApprovalNews("finished", output=output if shown else None)
+        await self.transitions.notify(after, news=news)
+        if reads_at_once and self.board is not None:
+            # after the thread was told: the waiting turn answers below the result
+            self.board.finished(FinishedRun(after, output))
         return after
+
+
+def _output(action: ActionSpec | None, result: ExecutionResult) -> RunOutput | None:
+    """The presented output of a run that succeeded (None: nothing to show)."""
+    if action is None or result.outcome != "succeeded":
+        return None
+    return present(result.body, action.result, truncated=result.body_truncated)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from agents.actions.presentation import ResultFormat
+
 __all__ = [
     "ActionSpec",
     "ApprovalPolicy",
@@ -166,6 +168,8 @@ class ActionSpec:
     formats: tuple[str, ...] = ()
     requesters: Audience = field(default_factory=Audience)
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
+    result: ResultFormat = field(default_factory=ResultFormat)
+    """How a run's output is shown to people and given to a model."""
 
     def param(self, name: str) -> ParamSpec | None:
         """The parameter called ``name``, if declared."""
@@ -175,6 +179,12 @@ class ActionSpec:
     def needs_approval(self) -> bool:
         """Dangerous actions always need approval; others as their policy says."""
         return self.risk == "dangerous" or self.approval.required
+
+    @property
+    def runs_at_once(self) -> bool:
+        """A read that needs nobody's approval: it runs as soon as it is asked for (and a
+        model's turn may run it and read its result)."""
+        return self.risk == "read" and not self.needs_approval
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from agents.kernel.models import Trace
+from agents.turns.grounding import UNGROUNDED_CLAIM
 
 __all__ = ["Alert", "AlertGate", "AlertKind", "AlertRules", "AlertSettings"]
 
@@ -93,7 +94,8 @@ class AlertRules:
                     f"window {_minutes(s.window)}). See `switchboard review list` and the logs.",
                 )
             )
-        degraded = trace.degraded is not None
+        # A marked claim is the model's answer under a warning, not a fallback.
+        degraded = trace.degraded not in (None, UNGROUNDED_CLAIM)
         if trace.planner == "llm" or degraded:  # a turn a model was meant to plan
             count, rate = self._fallbacks.add(now, bad=degraded)
             if count >= s.min_turns and rate >= s.fallback_rate:

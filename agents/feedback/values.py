@@ -36,7 +36,7 @@ __all__ = [
 Vote = Literal["up", "down"]
 FeedbackReason = Literal["wrong_agent", "wrong_answer", "wrong_action", "too_slow", "other"]
 ReviewLabel = Literal["bug", "docs_gap", "routing", "expected"]
-ItemKind = Literal["feedback", "rejection"]
+ItemKind = Literal["feedback", "rejection", "flag"]
 
 REASON_TITLES: dict[FeedbackReason, str] = {
     "wrong_agent": "Wrong agent",
@@ -86,11 +86,14 @@ class Feedback:
 
 @dataclass(frozen=True, slots=True)
 class ReviewItem:
-    """A 👎 or a rejected approval waiting for (or given) a reviewer's label.
+    """A 👎, a rejected approval or a flagged turn waiting for (or given) a reviewer's label.
+
+    A ``flag`` is a turn Switchboard itself flagged: its model's answer claimed an action,
+    an approval or a result the turn's records do not show (the answer was marked).
 
     Attributes:
-        by: who voted 👎 or rejected the action.
-        comment: the 👎's free text, or the rejection's reason.
+        by: who voted 👎 or rejected the action (``""`` for a flag).
+        comment: the 👎's free text, the rejection's reason, or the flagged answer as posted.
         action: for a rejection, the action that was rejected.
         thread_ts: the thread the answer is in (``""``: the channel's top level).
         message_ts: the answer's own message, when it was posted.

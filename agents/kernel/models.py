@@ -157,6 +157,8 @@ class Reply:
             message they would answer, re-routed to the chosen agent; only ``asked_by`` may
             choose.
         note: a short remark shown under the answer (the planner degraded, and why).
+        record: what the turn's tool calls came to, written by Switchboard from its own
+            records (proposals, approvals, jobs), never by a model; shown under the answer.
     """
 
     text: str
@@ -168,6 +170,7 @@ class Reply:
     asked: str = ""
     asked_by: str = ""
     note: str | None = None
+    record: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +217,8 @@ class Trace:
         input_tokens, output_tokens, cost_micros: summed over the turn's model calls
             (micro-dollars: 1 USD = 1,000,000).
         degraded: why the turn fell back to a lesser planner (``provider_down``,
-            ``budget_agent``...), when it did.
+            ``budget_agent``...), when it did; or ``ungrounded_claim`` when the model's
+            answer claimed what the records do not show (it was marked, and is reviewed).
         tool_calls: each tool call as ``name:outcome`` (``deploy:proposed``,
             ``rollback:refused_scope``, ``scale:invalid_args``).
         stopped_by: who pressed Stop, when the turn was stopped before it answered.

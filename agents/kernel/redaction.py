@@ -2,15 +2,18 @@
 
 Each pattern names what it found, so ``[redacted:slack-token]`` still tells a reader what was
 there. The patterns are deliberately specific (a known prefix or shape): redacting ordinary
-words would damage the conversation more than it protects.
+words would damage the conversation more than it protects. A parsed JSON document (a tool's
+output) is redacted by :func:`redact_json`: its strings as text, and whatever a field named
+like a secret (``token``, ``password``, ``apiKey``...) holds, whole, whatever its shape.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
-__all__ = ["redact"]
+__all__ = ["SECRET_FIELD", "redact", "redact_json"]
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -67,3 +70,36 @@ def redact(text: str) -> str:
         replacement = _replacement(name)
         text = pattern.sub(replacement, text)
     return text
+
+
+SECRET_FIELD = "[redacted:secret-field]"  # noqa: S105 - the placeholder, not a secret
+"""What the value of a field named like a secret becomes (see :func:`redact_json`)."""
+_SECRET_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "pwd", "credential", "credentials", "apikey"}
+)
+_SECRET_PAIRS = frozenset({("api", "key"), ("private", "key"), ("access", "key")})
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_WORD_BREAK = re.compile(r"[^a-z0-9]+")
+
+
+def _secret_name(name: str) -> bool:
+    """Whether a field name says it holds a secret (``access_token``, ``apiKey``, ``pwd``)."""
+    words = [w for w in _WORD_BREAK.split(_CAMEL.sub(r"\1_\2", name).lower()) if w]
+    if any(word in _SECRET_WORDS or word.endswith("token") for word in words):
+        return True
+    return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(words))
+
+
+def redact_json(document: object) -> object:
+    """A parsed JSON document with every string (keys too) redacted by :func:`redact` and
+    the value of every field named like a secret replaced whole by :data:`SECRET_FIELD`."""
+    if isinstance(document, str):
+        return redact(document)
+    if isinstance(document, list):
+        return [redact_json(item) for item in document]
+    if isinstance(document, dict):
+        return {
+            redact(str(key)): SECRET_FIELD if _secret_name(str(key)) else redact_json(value)
+            for key, value in document.items()
+        }
+    return document

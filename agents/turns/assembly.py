@@ -90,7 +90,9 @@ def build_turns(
             threads=memory.threads,
             contexts=memory.contexts,
         )
-        models = ModelPlanning(llm, recall)
+        models = ModelPlanning(
+            llm, recall, reads=operations.reads if operations is not None else None
+        )
     steps = turn_steps(
         catalog,
         router,

@@ -2,8 +2,12 @@
 
 The LLM planner asks the agent's models in order, bounded by step and tool-call caps and by
 budgets, and falls back to the rules planner whenever a provider fails, a budget is spent or
-the model gives up. A plan never executes anything: a proposed action still goes through
-policy and approval.
+the model gives up. A plan never executes anything by itself: a proposed action still goes
+through policy and approval. The one exception is a read that needs nobody's approval: it is
+run within the turn (as any request for it would be) and its result goes back to the model as
+untrusted tool output (:mod:`agents.turns.tool_output`), so that it can check, then decide.
+Only what the model writes before its first tool call streams; its answer after one is
+checked against the turn's records before anyone sees it (:mod:`agents.turns.grounding`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from agents.llm.usage import UsageStore
 from agents.turns.plan import Plan, PlanInput, Proposal
 from agents.turns.profiles import AgentProfile
 from agents.turns.rules import RulesPlanner
+from agents.turns.tool_output import TOOL_OUTPUT_RULE, tool_message
 from agents.turns.tools import parse_arguments, tool_spec
 
 __all__ = ["LlmPlanner"]
@@ -155,6 +160,9 @@ class LlmPlanner:
         assert settings is not None  # checked by plan()
         offered = {action.name: action for action in turn.actions}
         messages = [ChatMessage("system", _system_prompt(turn.profile))]
+        reads = turn.reads if any(a.runs_at_once for a in turn.actions) else None
+        if reads is not None:
+            messages.append(ChatMessage("system", TOOL_OUTPUT_RULE))
         if turn.facts:
             pinned = "\n".join(f"- {fact}" for fact in turn.facts)
             messages.append(ChatMessage("system", f"Facts pinned in this thread:\n{pinned}"))
@@ -173,6 +181,7 @@ class LlmPlanner:
         messages.append(ChatMessage("user", turn.text))
         tools = tuple(tool_spec(action) for action in turn.actions)
         used = 0
+        sink = turn.on_text
         for _ in range(settings.max_steps):
             request = ChatRequest(
                 model=settings.model,
@@ -181,7 +190,7 @@ class LlmPlanner:
                 max_tokens=settings.max_tokens,
                 temperature=settings.temperature,
             )
-            completion = await model.complete(request, on_text=turn.on_text)
+            completion = await model.complete(request, on_text=sink)
             self.estimator.observe(
                 estimated=_estimated_input(request), reported=completion.usage.input_tokens
             )
@@ -190,12 +199,20 @@ class LlmPlanner:
                 text = completion.text.strip()
                 return self._done(tally, text=text or None) if text else None
             messages.append(ChatMessage("assistant", completion.text, completion.tool_calls))
+            sink = None  # after a tool call, the answer is checked before anyone sees it
             for call in completion.tool_calls:
                 used += 1
                 if used > settings.max_tool_calls:
                     tally.calls.append(f"{call.name}:over_cap")
                     return None
                 proposal, error = _check_call(call, offered)
+                if proposal is not None and reads is not None and proposal.action.runs_at_once:
+                    result = await reads.run(
+                        turn.inbound, proposal.action, proposal.values, wait=settings.tool_wait
+                    )
+                    tally.calls.append(f"{call.name}:read_{result.status}")
+                    messages.append(ChatMessage("tool", tool_message(result), tool_call_id=call.id))
+                    continue
                 if proposal is not None:
                     tally.calls.append(f"{call.name}:proposed")
                     return self._done(tally, proposal=proposal)

@@ -12,6 +12,7 @@ from agents.actions.spec import ActionSpec, ParamValue
 from agents.kernel.models import Inbound, PlannerName, StoredMessage
 from agents.llm.chat import TextSink
 from agents.memory.notes import Note
+from agents.turns.ports import ReadTools
 from agents.turns.profiles import AgentProfile
 
 __all__ = ["NO_PLAN", "Plan", "PlanInput", "Proposal", "degraded_note"]
@@ -81,6 +82,8 @@ class PlanInput:
         facts: facts pinned in the thread; they come first.
         on_text: where the model's answer streams as it writes it (None: not watched).
         viewing: the channel the person views beside the agent's DM, if any.
+        reads: runs a read the model calls (one that needs no approval) within the turn and
+            returns its result to the model; None: every call is proposed as it is.
     """
 
     inbound: Inbound
@@ -94,6 +97,7 @@ class PlanInput:
     facts: tuple[str, ...] = ()
     on_text: TextSink | None = None
     viewing: str | None = None
+    reads: ReadTools | None = None
 
 
 NO_PLAN = Plan("none")

@@ -1,5 +1,6 @@
 """The ports of a turn: the thread's replies and messages, the turn's writes, the per-thread
-lock, the per-person rate limit, and how a listing of approvals is worded.
+lock, the per-person rate limit, how a listing of approvals is worded, and the reads a
+model's turn runs.
 
 ``storage/`` implements the stores and ``handlers/`` the wording; the domain imports neither.
 Deliveries (claims, attempts, recovery) belong to the edge that owns them (``handlers``).
@@ -7,12 +8,14 @@ Deliveries (claims, attempts, recovery) belong to the edge that owns them (``han
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
 from agents.actions.approval import Approval
+from agents.actions.reads import ReadResult
+from agents.actions.spec import ActionSpec, ParamValue
 from agents.kernel.models import ConversationKey, Inbound, Outbound, Reply, StoredMessage, Trace
 
 __all__ = [
@@ -20,6 +23,7 @@ __all__ = [
     "ConversationLocks",
     "MessageHistory",
     "RateLimiter",
+    "ReadTools",
     "TurnLedger",
     "TurnReplies",
     "ViewContexts",
@@ -100,4 +104,19 @@ class ViewContexts(Protocol):
 
     async def viewing(self, *, team_id: str, user_id: str) -> str | None:
         """The channel ``user_id`` views now, if Slack said."""
+        ...
+
+
+class ReadTools(Protocol):
+    """Runs a read for a turn and waits for its result (``agents.actions.reads.TurnReads``)."""
+
+    async def run(
+        self,
+        inbound: Inbound,
+        action: ActionSpec,
+        values: Mapping[str, ParamValue],
+        *,
+        wait: float,
+    ) -> ReadResult:
+        """Ask for ``action`` as ``inbound``'s person; its result within ``wait`` seconds."""
         ...

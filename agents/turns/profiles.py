@@ -16,7 +16,12 @@ __all__ = ["AgentProfile", "ModelSettings", "PlanningSettings", "RouterSettings"
 
 @dataclass(frozen=True, slots=True)
 class ModelSettings:
-    """An agent's LLM: the providers tried in order (then the rules planner), and its caps."""
+    """An agent's LLM: the providers tried in order (then the rules planner), and its caps.
+
+    Attributes:
+        tool_wait: seconds a turn waits for a read's result before it tells the model the
+            read did not finish in time (the read goes on and posts its result itself).
+    """
 
     providers: tuple[str, ...]
     model: str
@@ -24,6 +29,7 @@ class ModelSettings:
     max_tokens: int = 1024
     max_steps: int = 4
     max_tool_calls: int = 3
+    tool_wait: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

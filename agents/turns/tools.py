@@ -55,7 +55,10 @@ def tool_spec(action: ActionSpec) -> ToolSpec:
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
     risk = {"read": "read-only", "write": "changes things", "dangerous": "dangerous"}[action.risk]
-    approval = "needs human approval" if action.needs_approval else "runs without approval"
+    if action.runs_at_once:
+        approval = "runs without approval; its result comes back to you"
+    else:
+        approval = "needs human approval" if action.needs_approval else "runs without approval"
     return ToolSpec(
         name=action.name,
         description=f"{action.description} ({risk}; {approval}).",

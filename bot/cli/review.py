@@ -19,6 +19,7 @@ from agents.actions.jobs import AuditQuery
 from agents.feedback.export import case_record
 from agents.feedback.ports import FeedbackStore
 from agents.feedback.values import AgentKpis, parse_label
+from agents.turns.grounding import UNGROUNDED_CLAIM
 from bot.cli.conventions import EXIT_CONFIG, Subparsers
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -38,13 +39,16 @@ __all__ = [
 ]
 
 _ACTOR = "cli"
+_KINDS = {"feedback": "👎", "rejection": "rejected", "flag": "flagged"}
 _LABELS = "bug, docs_gap, routing, expected"
 
 
 def add_parser(subparsers: Subparsers) -> None:
     """Define ``switchboard review list|show|label|promote``, ``trace``, ``kpis`` and
     ``export``."""
-    review = subparsers.add_parser("review", help="the review queue: 👎s and rejected approvals")
+    review = subparsers.add_parser(
+        "review", help="the review queue: 👎s, rejected approvals and flagged answers"
+    )
     review_sub = review.add_subparsers(dest="review_command", required=True, metavar="ACTION")
     listing = review_sub.add_parser("list", help="list the queue, newest first")
     listing.add_argument("--days", type=int, default=7)
@@ -152,7 +156,7 @@ def _seconds(value: float | None) -> str:
 async def review_list_command(
     settings: Settings, *, days: int, limit: int, unlabelled: bool, out: TextIO | None = None
 ) -> int:
-    """Print the review queue (👎s and rejections), newest first."""
+    """Print the review queue (👎s, rejections and flagged answers), newest first."""
     out = out or sys.stdout
     since = SystemClock().now() - timedelta(days=days)
     database = await _open(settings)
@@ -167,14 +171,14 @@ async def review_list_command(
         return 0
     rows = [("WHEN (UTC)", "KIND", "AGENT", "BY", "WHAT", "LABEL", "EVAL", "TRACE")]
     for item in items:
-        what = (item.action or "") if item.kind == "rejection" else (item.reason or "-")
+        what = {"rejection": item.action, "flag": UNGROUNDED_CLAIM}.get(item.kind)
         rows.append(
             (
                 f"{item.at:%Y-%m-%d %H:%M}",
-                "rejected" if item.kind == "rejection" else "👎",
+                _KINDS[item.kind],
                 item.agent,
-                item.by,
-                what,
+                item.by or "switchboard",
+                what or item.reason or "-",
                 item.label or "-",
                 "yes" if item.promoted else "-",
                 item.trace_id,

@@ -27,6 +27,7 @@ def encode_reply(reply: Reply) -> dict[str, Any]:
         "asked": reply.asked,
         "asked_by": reply.asked_by,
         "note": reply.note,
+        "record": reply.record,
         "pending": None
         if pending is None
         else {
@@ -55,6 +56,7 @@ def decode_reply(data: object, *, trace_id: str) -> Reply:
         pending = _decode_pending(data.get("pending"))
         choices = tuple(str(name) for name in data.get("choices") or ())
         note = data.get("note")
+        record = data.get("record")
     except (KeyError, TypeError, ValueError) as exc:
         raise StorageError(f"malformed reply_json for trace {trace_id!r}") from exc
     return Reply(
@@ -67,6 +69,7 @@ def decode_reply(data: object, *, trace_id: str) -> Reply:
         asked=str(data.get("asked") or ""),
         asked_by=str(data.get("asked_by") or ""),
         note=str(note) if note is not None else None,
+        record=str(record) if record is not None else None,
     )
 
 

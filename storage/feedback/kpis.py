@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.engine import Connection
 
 from agents.feedback.values import AgentKpis
+from agents.turns.grounding import UNGROUNDED_CLAIM
 from storage.tables import approvals, audit_log, feedback, traces
 
 __all__ = ["kpis_on"]
@@ -52,7 +53,8 @@ def _scope(team_id: str | None, agent: str | None, since: datetime) -> list[Colu
 
 
 def _turns(connection: Connection, scope: list[ColumnElement[bool]]) -> _Numbers:
-    fell_back = (traces.c.route_reason == "fallback") | traces.c.degraded.is_not(None)
+    degraded = traces.c.degraded.is_not(None) & (traces.c.degraded != UNGROUNDED_CLAIM)
+    fell_back = (traces.c.route_reason == "fallback") | degraded  # a marked claim is no fallback
     turns = select(
         traces.c.agent,
         func.count(),

@@ -1,4 +1,5 @@
-"""The review queue: 👎 votes and rejected approvals, newest first, with where each was said."""
+"""The review queue: 👎 votes, rejected approvals and turns flagged for an ungrounded claim,
+newest first, with where each was said."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import Row, Select, and_, select
 from sqlalchemy.engine import Connection
 
 from agents.feedback.values import ReviewItem, ReviewLabel, parse_label, parse_reason
+from agents.turns.grounding import UNGROUNDED_CLAIM
 from storage._records import from_row
 from storage.tables import approvals, conversations, feedback, messages, reviews, traces
 
@@ -18,39 +20,77 @@ __all__ = ["queue_on"]
 def queue_on(
     connection: Connection, team_id: str | None, since: datetime, limit: int, unlabelled: bool
 ) -> list[ReviewItem]:
-    """👎 votes and rejected approvals since ``since``, newest first, at most ``limit``."""
-    downs, rejections = _downs(since, limit), _rejections(since, limit)
+    """👎 votes, rejected approvals and flagged turns since ``since``, newest first, at most
+    ``limit``."""
+    downs, rejections, flags = _downs(since, limit), _rejections(since, limit), _flags(since, limit)
     if team_id is not None:
         downs = downs.where(feedback.c.team_id == team_id)
         rejections = rejections.where(approvals.c.team_id == team_id)
+        flags = flags.where(traces.c.team_id == team_id)
     if unlabelled:
         downs = downs.where(reviews.c.label.is_(None))
         rejections = rejections.where(reviews.c.label.is_(None))
+        flags = flags.where(reviews.c.label.is_(None))
     items = [_from_vote(row) for row in connection.execute(downs)]
     items += [_from_rejection(row) for row in connection.execute(rejections)]
+    items += [_from_flag(row) for row in connection.execute(flags)]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
 
 
+_REPLY = messages.alias("reply")
+
+
 def _downs(since: datetime, limit: int) -> Select[Any]:
-    reply = messages.alias("reply")
+    statement = select(
+        feedback,
+        traces.c.agent,
+        traces.c.channel_id,
+        *_PLACE_COLUMNS,
+    ).join(traces, traces.c.trace_id == feedback.c.trace_id)
     return (
-        select(
-            feedback,
-            traces.c.agent,
-            traces.c.channel_id,
-            conversations.c.thread_ts,
-            reply.c.ts.label("message_ts"),
-            reviews.c.label,
-            reviews.c.promoted_at,
-        )
-        .join(traces, traces.c.trace_id == feedback.c.trace_id)
-        .outerjoin(reply, and_(reply.c.trace_id == feedback.c.trace_id, reply.c.direction == "out"))
-        .outerjoin(conversations, conversations.c.id == reply.c.conversation_id)
-        .outerjoin(reviews, reviews.c.trace_id == feedback.c.trace_id)
+        _placed_at(statement, feedback.c.trace_id)
         .where(feedback.c.vote == "down", feedback.c.at >= since)
         .order_by(feedback.c.at.desc())
         .limit(limit)
+    )
+
+
+def _flags(since: datetime, limit: int) -> Select[Any]:
+    """Turns whose model claimed what the records do not show (``ungrounded_claim``)."""
+    statement = select(
+        traces.c.trace_id,
+        traces.c.team_id,
+        traces.c.channel_id,
+        traces.c.agent,
+        traces.c.started_at,
+        _REPLY.c.text.label("reply_text"),
+        *_PLACE_COLUMNS,
+    )
+    return (
+        _placed_at(statement, traces.c.trace_id)
+        .where(traces.c.degraded == UNGROUNDED_CLAIM, traces.c.started_at >= since)
+        .order_by(traces.c.started_at.desc())
+        .limit(limit)
+    )
+
+
+_PLACE_COLUMNS = (
+    conversations.c.thread_ts,
+    _REPLY.c.ts.label("message_ts"),
+    reviews.c.label,
+    reviews.c.promoted_at,
+)
+
+
+def _placed_at(statement: Select[Any], trace_id: Any) -> Select[Any]:
+    """``statement`` joined to the turn's reply, its thread and its review (all optional)."""
+    return (
+        statement.outerjoin(
+            _REPLY, and_(_REPLY.c.trace_id == trace_id, _REPLY.c.direction == "out")
+        )
+        .outerjoin(conversations, conversations.c.id == _REPLY.c.conversation_id)
+        .outerjoin(reviews, reviews.c.trace_id == trace_id)
     )
 
 
@@ -92,6 +132,20 @@ def _from_vote(row: Row[Any]) -> ReviewItem:
     reason = parse_reason(row.reason)
     return from_row(
         ReviewItem, row, kind="feedback", by=row.user_id, reason=reason, action="", **_placed(row)
+    )
+
+
+def _from_flag(row: Row[Any]) -> ReviewItem:
+    return ReviewItem(
+        trace_id=row.trace_id,
+        kind="flag",
+        team_id=row.team_id,
+        channel_id=row.channel_id,
+        agent=row.agent,
+        by="",
+        at=row.started_at,
+        comment=row.reply_text or "",
+        **_placed(row),
     )
 
 

@@ -294,11 +294,14 @@ class MemoryJobs:
             approval.updated_at or approval.created_at,
         )
 
-    async def claim_next(self, *, owner: str, now: datetime, lease: timedelta) -> Job | None:
+    async def claim_next(
+        self, *, owner: str, now: datetime, lease: timedelta, approval_id: str | None = None
+    ) -> Job | None:
         await _yield_to_others()
+        runnable = [row for row in self.rows.values() if approval_id in (None, row.approval_id)]
         runnable = [
             row
-            for row in self.rows.values()
+            for row in runnable
             if row.state == "queued"
             or (
                 row.state == "running"

@@ -40,7 +40,7 @@ agents:
     channels: [C0DEPLOYS]
     keywords: [ship]
     examples: ["ship api"]
-    model: {providers: [local], model: m1, max_steps: 2}
+    model: {providers: [local], model: m1, max_steps: 2, tool_wait: 4s}
     daily_budget_usd: 1.5
   - name: payments
     description: Payments operations
@@ -68,6 +68,7 @@ incidents: {oncall_rotation: primary, channel_prefix: incident}
     deploy = planning.profiles["deploy"]
     assert deploy.info.channels == ("C0DEPLOYS",) and deploy.daily_budget_micros == 1_500_000
     assert deploy.model is not None and deploy.model.providers == ("local",)
+    assert deploy.model.tool_wait == 4.0
     assert planning.profiles["payments"].actions == ("restart",)
     assert planning.prices[("local", "m1")].cost_micros(1000, 1000) == 2000
     assert planning.router.threshold == 0.6 and planning.router.classifier_provider == "local"
@@ -154,6 +155,40 @@ providers:
     )
     paths = {path for _, path, _ in issues}
     assert {"providers[0].kind", "providers[0].base_url", "providers[0].max_attempts"} <= paths
+
+
+def test_a_tool_wait_over_a_minute_is_refused() -> None:
+    """A turn holds its thread while it waits for a read: at most 60 s (10 s by default)."""
+    issues = _issues(
+        _config(
+            """
+agents:
+  - name: deploy
+    model: {providers: [local], model: m1, tool_wait: 2m}
+providers:
+  - {name: local, kind: openai, base_url: "http://127.0.0.1:8000/v1"}
+"""
+        )
+    )
+    assert [(path, message) for _, path, message in issues] == [
+        (
+            "agents[0].model.tool_wait",
+            "must be at most 60s (a turn holds its thread while it waits)",
+        )
+    ]
+    loaded = parse_config(
+        _config(
+            """
+agents:
+  - name: deploy
+    model: {providers: [local], model: m1}
+providers:
+  - {name: local, kind: openai, base_url: "http://127.0.0.1:8000/v1"}
+"""
+        )
+    )
+    model = loaded.planning.profiles["deploy"].model
+    assert model is not None and model.tool_wait == 10.0
 
 
 def test_a_naive_rotation_start_is_refused() -> None:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from agents.kernel.models import Trace
+from agents.turns.grounding import UNGROUNDED_CLAIM
 from bot.metrics import Metrics
+
+T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def _tasks_gauge(exposition: bytes) -> float:
@@ -32,3 +38,27 @@ async def test_the_task_gauge_counts_the_loops_tasks_at_each_scrape() -> None:
 def test_without_a_running_loop_the_task_gauge_is_left_as_it_was() -> None:
     """Scraping outside an event loop (a tool reading the registry) raises nothing."""
     assert _tasks_gauge(Metrics().exposition()) == 0
+
+
+def _sample(exposition: bytes, name: str, labels: dict[str, str]) -> float:
+    for family in text_string_to_metric_families(exposition.decode()):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return 0.0
+
+
+def test_a_marked_claim_is_counted_apart_from_fallbacks() -> None:
+    """A turn whose model's claim was marked counts as an ungrounded claim of its agent,
+    not as a planner fallback; a real fallback still counts as one."""
+    metrics = Metrics()
+    trace = Trace(
+        "t", "T1", "C1", "U1", "Ev", "mention", "deploy", "keyword", 0.5, "replied", T0, 0, 0, 0
+    )
+    metrics.turn(replace(trace, planner="llm", degraded=UNGROUNDED_CLAIM))
+    metrics.turn(replace(trace, planner="rules", degraded="provider_down"))
+    exposition = metrics.exposition()
+    assert _sample(exposition, "switchboard_ungrounded_claims_total", {"agent": "deploy"}) == 1
+    fallbacks = "switchboard_planner_fallbacks_total"
+    assert _sample(exposition, fallbacks, {"reason": UNGROUNDED_CLAIM}) == 0
+    assert _sample(exposition, fallbacks, {"reason": "provider_down"}) == 1

@@ -35,8 +35,9 @@ async def test_the_tour_shows_a_tool_result_a_plan_ticking_over_a_stream_and_sto
     transcript = out.getvalue()
     # The status line, at once.
     assert "(status: switchboard is working on it…)" in transcript
-    # The read-only tool's result, at once, as a plan of two tasks.
-    assert "[✓] Run `status` → HTTP 200" in transcript
+    # The read-only tool's result, at once, in the thread; the model answers from it.
+    assert "`status` service=api env=staging: Service: api" in transcript
+    assert "The status check says: Service: api; Version: v1.0.0;" in transcript
     # The deploy: waiting on the approval, then approved and run.
     assert "[…] Approval (0 of 1 approvals)" in transcript
     assert "[✓] Approval (1 of 1 approvals) — Approved by <@U0BOB>" in transcript

@@ -79,3 +79,30 @@ def test_a_feedback_value_that_is_not_ours_is_refused() -> None:
     assert parse_feedback("positive_feedback") is None
     assert parse_feedback("up:") is None
     assert parse_feedback("0123456789abcdef0123") is None
+
+
+def test_the_record_line_is_a_context_under_the_answer_before_the_note() -> None:
+    """Switchboard's record of the turn's calls shows under the answer, then the note, then
+    the footer; the plain-text fallback carries it too."""
+    reply = Reply(
+        text="I can't do that.",
+        record="Switchboard: refused `failover`: not an action this agent offers you",
+        note="Answered by the rules planner: x.",
+    )
+    blocks = reply_blocks(_outbound(reply))
+    assert [b["type"] for b in blocks] == [
+        "section",
+        "context",
+        "context",
+        "context",
+        "context_actions",
+    ]
+    assert blocks[1]["elements"][0]["text"] == (
+        "🧾 Switchboard: refused `failover`: not an action this agent offers you"
+    )
+    assert blocks[2]["elements"][0]["text"] == "_Answered by the rules planner: x._"
+    assert reply_text(reply).splitlines() == [
+        "I can't do that.",
+        "Switchboard: refused `failover`: not an action this agent offers you",
+        "Answered by the rules planner: x.",
+    ]

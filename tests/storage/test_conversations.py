@@ -64,6 +64,15 @@ async def test_top_level_reply_round_trips_without_thread(database: Database) ->
     assert await database.conversations.find_reply("trace-1") == top
 
 
+async def test_a_replys_record_line_round_trips(database: Database) -> None:
+    """The system-written record of a turn's tool calls is stored with the reply."""
+    recorded = outbound(
+        1, reply=Reply("text", note="a note", record="Switchboard: refused `x`: not offered")
+    )
+    await database.conversations.record_reply(recorded, now=at(2))
+    assert await database.conversations.find_reply("trace-1") == recorded
+
+
 async def test_mark_sent_of_an_unknown_reply_is_harmless(database: Database) -> None:
     """Marking a reply that was never recorded changes nothing and raises nothing."""
     await database.conversations.mark_sent(trace_id="nope", ts="1.2")

@@ -9,6 +9,7 @@ import pytest
 
 from agents.actions.approval import Approve, Expire, Reject, StartExecution
 from agents.feedback.values import Feedback
+from agents.turns.grounding import UNGROUNDED_CLAIM
 from storage import Database
 from tests.storage.builders import T0, approval, at, entry, inbound, outbound, step, trace
 
@@ -74,6 +75,32 @@ async def test_queue_lists_downvotes_and_rejections_newest_first(database: Datab
     assert await database.feedback.queue(team_id="T1", since=at(65), limit=10) == items[:1]
 
 
+async def test_a_turn_flagged_for_an_ungrounded_claim_is_in_the_queue(database: Database) -> None:
+    """A turn whose model claimed what the records do not show is queued for review, with
+    the answer as posted and where it is; a label takes it out of the unlabelled queue."""
+    flagged = await _turn(database, 1, agent="deploy", degraded=UNGROUNDED_CLAIM)
+    await database.ledger.complete_turn(inbound(1), ts="1700000000.900001", now=at(2))
+    await _turn(database, 2, agent="deploy", degraded="provider_down")  # a fallback: not queued
+    await _turn(database, 3, agent="deploy")
+
+    (item,) = await database.feedback.queue(team_id="T1", since=T0, limit=10)
+    assert (item.kind, item.trace_id, item.agent, item.by, item.at) == (
+        "flag",
+        flagged,
+        "deploy",
+        "",
+        at(1),
+    )
+    assert item.comment == "reply 1" and item.reason is None and item.action == ""
+    assert (item.thread_ts, item.message_ts) == ("1700000000.000001", "1700000000.900001")
+    assert await database.feedback.queue(team_id="T9", since=T0, limit=10) == []
+    assert await database.feedback.queue(team_id="T1", since=at(2), limit=10) == []
+    assert await database.feedback.label(flagged, "bug", by="U9", at=at(300))
+    assert await database.feedback.queue(team_id="T1", since=T0, limit=10, unlabelled=True) == []
+    (labelled,) = await database.feedback.queue(team_id=None, since=T0, limit=10)
+    assert labelled.label == "bug"
+
+
 async def test_labels_and_promotion_show_in_the_queue_and_cases(database: Database) -> None:
     """A label replaces the old one; a promoted turn becomes an evaluation case with its
     question, thread context, approval and the answer the person expected."""
@@ -113,12 +140,14 @@ async def test_labels_and_promotion_show_in_the_queue_and_cases(database: Databa
 async def test_kpis_per_agent_on_a_seeded_database(database: Database) -> None:
     """Turns, votes, fallbacks, errors, approvals and their outcomes, time to approval and
     cost, per agent, within the window."""
-    # deploy: 4 turns (one degraded, one failed), 0.5 USD; 3 requests: approved after 60 s
+    # deploy: 5 turns (one degraded, one failed, one with a marked claim), 0.5 USD; 3
+    # requests: approved after 60 s
     # and 120 s, one rejected; one read action (quorum 0) that is not a request.
     await _turn(database, 1, agent="deploy", cost_micros=200_000)
     await _turn(database, 2, agent="deploy", degraded="provider_down", cost_micros=300_000)
     await _turn(database, 3, agent="deploy", outcome="agent_error", error="boom")
     await _turn(database, 4, agent="deploy")
+    await _turn(database, 8, agent="deploy", degraded=UNGROUNDED_CLAIM)  # marked: no fallback
     for n, seconds in ((1, 60), (2, 120)):
         request = approval(n)
         await database.approvals.create(request, audit=entry("requested", request))
@@ -147,13 +176,13 @@ async def test_kpis_per_agent_on_a_seeded_database(database: Database) -> None:
     await _turn(database, 7, agent="deploy", started_at=T0.replace(year=2025))
 
     deploy, knowledge = await database.feedback.kpis(since=T0)
-    assert (deploy.agent, deploy.turns, deploy.fallbacks, deploy.errors) == ("deploy", 4, 1, 1)
+    assert (deploy.agent, deploy.turns, deploy.fallbacks, deploy.errors) == ("deploy", 5, 1, 1)
     assert (deploy.requested, deploy.approved, deploy.rejected, deploy.expired) == (3, 2, 1, 0)
     assert deploy.median_approval_seconds == pytest.approx(90.0)
     assert deploy.cost_micros == 500_000
     assert (deploy.up, deploy.down, deploy.negative) == (1, 0, 1)
     assert deploy.up_rate == pytest.approx(0.5)  # a rejection is a 👎 too
-    assert deploy.error_rate == pytest.approx(0.25) and deploy.fallback_rate == pytest.approx(0.25)
+    assert deploy.error_rate == pytest.approx(0.2) and deploy.fallback_rate == pytest.approx(0.2)
     assert (knowledge.turns, knowledge.fallbacks, knowledge.up, knowledge.down) == (2, 1, 2, 1)
     assert (knowledge.requested, knowledge.expired, knowledge.median_approval_seconds) == (
         1,

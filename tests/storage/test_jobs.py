@@ -51,6 +51,30 @@ async def test_claims_take_the_oldest_job_first(database: Database) -> None:
     assert await database.jobs.claim_next(owner="w2", now=at(10), lease=LEASE) is None
 
 
+async def test_a_claim_for_one_approval_takes_only_its_job(database: Database) -> None:
+    """A turn claims the job of the read it waits for, not the oldest; once another holds
+    that job (or it is done) there is nothing for it to claim."""
+    for n in (1, 2):
+        await approved(database, n)
+    mine = await database.jobs.claim_next(
+        owner="turn", now=at(10), lease=LEASE, approval_id="approval-2"
+    )
+    assert mine is not None and mine.approval_id == "approval-2" and mine.lease_owner == "turn"
+    again = await database.jobs.claim_next(
+        owner="worker", now=at(11), lease=LEASE, approval_id="approval-2"
+    )
+    assert again is None
+    oldest = await database.jobs.claim_next(owner="worker", now=at(11), lease=LEASE)
+    assert oldest is not None and oldest.approval_id == "approval-1"
+    await database.jobs.complete(mine.id, owner="turn", now=at(12))
+    assert (
+        await database.jobs.claim_next(
+            owner="turn", now=at(13), lease=LEASE, approval_id="approval-2"
+        )
+        is None
+    )
+
+
 async def test_concurrent_claimers_take_each_job_exactly_once(place: Place) -> None:
     """Five claimers in two processes, looping until the queue is empty, claim each job once."""
     first = await place.open()

@@ -13,9 +13,12 @@ import structlog
 
 from agents.actions.catalog import ActionCatalog
 from agents.turns.catalog import AgentCatalog, usable_actions
+from agents.turns.claims import ActionVerbs
+from agents.turns.grounding import ClaimGate
 from agents.turns.llm_planner import LlmPlanner
 from agents.turns.pipeline import Scope, TurnState
 from agents.turns.plan import Plan, PlanInput
+from agents.turns.ports import ReadTools
 from agents.turns.recall import Recall
 from agents.turns.router import Router
 from agents.turns.rules import RulesPlanner
@@ -27,10 +30,12 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ModelPlanning:
-    """The LLM planner and what it is shown of the past, for agents with a model."""
+    """The LLM planner, what it is shown of the past, and the reads it may run within a
+    turn (None: a read is proposed like any action), for agents with a model."""
 
     planner: LlmPlanner
     recall: Recall
+    reads: ReadTools | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,8 @@ class PlanTurn:
         await turn.progress.status("is reading the thread…")
         past = await turn.stop.race(models.recall.recall(turn.inbound, route, scope.profile))
         await turn.progress.status("is thinking…")
+        # The model's words stream only while they claim nothing (grounded answers).
+        gate = ClaimGate(turn.progress.text, ActionVerbs.of((*scope.usable, *scope.runnable)))
         planned = models.planner.plan(
             PlanInput(
                 turn.inbound,
@@ -84,11 +91,14 @@ class PlanTurn:
                 past.notes,
                 past.thread.summary,
                 past.thread.facts,
-                on_text=turn.progress.text,
+                on_text=gate.text,
                 viewing=past.viewing,
+                reads=models.reads,
             )
         )
-        return await turn.stop.race(planned)  # Stop cancels the model call at once
+        plan = await turn.stop.race(planned)  # Stop cancels the model call at once
+        await gate.finish()
+        return plan
 
     async def _scope(self, turn: TurnState) -> Scope:
         profile = self.agents.profile(turn.route.agent)

@@ -3,9 +3,10 @@ without an account or a download.
 
 It answers the deploy agent's requests by looking at the person's last message, the way a
 model with the agent's tools would: a service's status is a call of the read-only ``status``
-tool (whose result the bot shows at once), a deploy or restart is a call of that tool (an
-approval card, then a plan that ticks over), and anything else is an answer streamed word by
-word. ``explain …`` streams a long answer slowly, so that ``/stop`` has something to stop.
+tool (the bot runs it at once, shows its result in the thread and hands it back; the model
+then answers with what it read), a deploy or restart is a call of that tool (an approval
+card, then a plan that ticks over), and anything else is an answer streamed word by word.
+``explain …`` streams a long answer slowly, so that ``/stop`` has something to stop.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from sandbox.llm_steps import Step, Streaming, reply, tool_call
 
-__all__ = ["LONG_ANSWER", "SHORT_ANSWER", "tour_step"]
+__all__ = ["LONG_ANSWER", "SHORT_ANSWER", "read_answer", "tour_step"]
 
 SHORT_ANSWER = (
     "I am the demo's scripted model, standing in for a real one. Ask me for the *status of "
@@ -52,6 +53,9 @@ _SLOW_WORDS = Streaming(interval=0.25)
 
 def tour_step(body: Mapping[str, Any]) -> Step:
     """The scripted model's answer to one chat request (OpenAI's or Anthropic's shape)."""
+    result = _last_tool_output(body.get("messages") or [])
+    if result is not None:
+        return reply(read_answer(result), stream=_WORDS)
     text = _last_user_text(body.get("messages") or [])
     if text is None:
         return reply("That did not work; tell me what you would like to do.", stream=_WORDS)
@@ -71,6 +75,34 @@ def tour_step(body: Mapping[str, Any]) -> Step:
     if lowered.startswith("explain") or " explain " in f" {lowered} ":
         return reply(LONG_ANSWER, stream=_SLOW_WORDS)
     return reply(SHORT_ANSWER, stream=_WORDS)
+
+
+def read_answer(tool_output: str) -> str:
+    """What the scripted model says once a read's result came back: the output's lines, or
+    that the read did not go through."""
+    lines = tool_output.splitlines()
+    status = next((ln.removeprefix("status: ") for ln in lines if ln.startswith("status: ")), "")
+    if status != "succeeded" or "output:" not in lines:
+        return f"The status check did not go through ({status or 'no result'}); see the thread."
+    output = lines[lines.index("output:") + 1 :]
+    found = "; ".join(ln for ln in output if ln and not ln.startswith("</tool_output"))
+    return f"The status check says: {found}. Ask me to deploy or restart if something needs it."
+
+
+def _last_tool_output(messages: Sequence[Any]) -> str | None:
+    """The text of the last message when it is a tool's ``<tool_output …>`` result (OpenAI's
+    tool message, or Anthropic's tool_result block)."""
+    if not messages or not isinstance(messages[-1], Mapping):
+        return None
+    content = messages[-1].get("content")
+    texts = [content] if isinstance(content, str) else []
+    if isinstance(content, list):
+        for block in content:
+            if isinstance(block, Mapping) and block.get("type") == "tool_result":
+                inner = block.get("content")
+                texts.append(inner if isinstance(inner, str) else "")
+    found = [text for text in texts if text.startswith("<tool_output")]
+    return found[-1] if found else None
 
 
 def _last_user_text(messages: Sequence[Any]) -> str | None:

@@ -42,6 +42,7 @@ from bot.config_file.sections.params import (
     to_param_spec,
     valid_params,
 )
+from bot.config_file.sections.result import ResultModel, to_result_format
 from bot.config_file.sections.salvage import mapping, texts, valid, valid_model
 from bot.config_file.templates import undeclared_placeholders
 from bot.config_file.yamlsource import format_path
@@ -91,6 +92,9 @@ class ActionModel(Strict):
     requesters: RequestersModel = RequestersModel()
     approval: ApprovalModel | None = None
     executor: ExecutorModel
+    result: ResultModel | None = Field(
+        None, description="how the result is shown in the thread and given to a model"
+    )
 
 
 # --- to the domain -------------------------------------------------------------------------
@@ -120,6 +124,7 @@ def to_action_spec(action: ActionModel) -> ActionSpec:
             channels=frozenset(action.requesters.channels),
         ),
         approval=_policy(action.approval, required=approval_required(action)),
+        result=to_result_format(action.result),
     )
 
 

@@ -4,14 +4,24 @@ agents to actions, providers and channels; and the domain's :class:`AgentProfile
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence, Set
+from datetime import timedelta
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from agents.kernel.models import AgentInfo
 from agents.turns.profiles import AgentProfile, ModelSettings
 from bot.config_file.sections.actions import ActionModel
-from bot.config_file.sections.base import ChannelId, Name, Problem, Strict, Usd, repeats
+from bot.config_file.sections.base import (
+    ChannelId,
+    Duration,
+    Name,
+    Problem,
+    Strict,
+    Usd,
+    duration_default,
+    repeats,
+)
 from bot.config_file.sections.budgets import usd_micros
 
 __all__ = [
@@ -23,6 +33,9 @@ __all__ = [
 ]
 
 
+_MAX_TOOL_WAIT = timedelta(seconds=60)
+
+
 class ModelSettingsModel(Strict):
     """How an agent uses an LLM. Without this block the agent uses the rules planner only."""
 
@@ -32,6 +45,16 @@ class ModelSettingsModel(Strict):
     max_tokens: int = Field(1024, ge=16, le=32768)
     max_steps: int = Field(4, ge=1, le=10, description="model calls per turn")
     max_tool_calls: int = Field(3, ge=1, le=10, description="tool calls per turn")
+    tool_wait: Duration = duration_default(
+        "10s", description="how long a turn waits for a read's result (at most 60s)"
+    )
+
+    @field_validator("tool_wait")
+    @classmethod
+    def _tool_wait_bound(cls, value: timedelta) -> timedelta:
+        if value > _MAX_TOOL_WAIT:
+            raise ValueError("must be at most 60s (a turn holds its thread while it waits)")
+        return value
 
 
 class AgentModel(Strict):
@@ -79,6 +102,7 @@ def _profile(agent: AgentModel) -> AgentProfile:
                 max_tokens=model.max_tokens,
                 max_steps=model.max_steps,
                 max_tool_calls=model.max_tool_calls,
+                tool_wait=model.tool_wait.total_seconds(),
             )
             if model is not None
             else None

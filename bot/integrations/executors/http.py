@@ -4,7 +4,9 @@ Every attempt of a run carries the same ``Idempotency-Key`` (the request's), so 
 recognise a retry; that is what makes retrying a non-idempotent call acceptable. Header values
 are resolved from the injected environment at run time and never logged or summarised.
 A timeout or a dropped connection after the request may have been sent ends a
-non-idempotent run as ``unknown``: it may have happened.
+non-idempotent run as ``unknown``: it may have happened. A successful run keeps the response
+body (at most :data:`~agents.actions.execution.BODY_LIMIT` bytes, with every secret value its
+headers were resolved with replaced) for the result's presentation.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import aiohttp
 import structlog
 from pydantic import JsonValue
 from yarl import URL
 
-from agents.actions.execution import ExecutionRequest, ExecutionResult
+from agents.actions.execution import BODY_LIMIT, ExecutionRequest, ExecutionResult
+from agents.actions.presentation import lookup
 from bot.config_file import HttpExecutorConfig, JsonFieldCheck
+from bot.config_file.templates import env_refs
 from bot.integrations.executors.attempts import ExecutorAttempt, interrupted, run_attempts
 from bot.integrations.executors.render import (
     MissingEnvironmentVariable,
@@ -35,8 +40,10 @@ __all__ = ["MAX_RESPONSE_BYTES", "HttpExecutor"]
 log = structlog.get_logger(__name__)
 
 MAX_RESPONSE_BYTES = 1024 * 1024
+"""The most of a body read to check a ``json_field`` (a larger one fails the check)."""
 _TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_MISSING = object()
+_MIN_SECRET = 4  # shorter values would blank ordinary words of the body
+_SCRUBBED = "[redacted:env]"
 
 
 class HttpExecutor:
@@ -59,6 +66,13 @@ class HttpExecutor:
         self._environ = environ
         self._sleep = sleep
         self._timeout = config.timeout.total_seconds()
+        self._secrets = tuple(  # the values a response might echo back
+            secret
+            for value in config.headers.values()
+            for name in env_refs(value)
+            if len(secret := environ.get(name, "")) >= _MIN_SECRET
+        )
+        self._read_limit = MAX_RESPONSE_BYTES if config.success.json_field else BODY_LIMIT
 
     async def run(self, request: ExecutionRequest) -> ExecutionResult:
         """Send the request (retrying transient failures); never raises for one."""
@@ -99,7 +113,11 @@ class HttpExecutor:
             ) as response:
                 status = response.status
                 retry_after = _retry_after(response.headers.get("Retry-After"))
-                payload = await _read_capped(response) if self._needs_body(status) else None
+                payload = (
+                    await _read_capped(response, self._read_limit)
+                    if status in self._config.success.status
+                    else None
+                )
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             self._log_attempt(number, started, error=type(exc).__name__)
             summary = f"could not connect to {self._target} (attempt {number})"
@@ -115,9 +133,6 @@ class HttpExecutor:
         self._log_attempt(number, started, status=status)
         return self._judge(number, status, retry_after, payload)
 
-    def _needs_body(self, status: int) -> bool:
-        return self._config.success.json_field is not None and status in self._config.success.status
-
     def _maybe_happened(self, number: int, exc: BaseException) -> ExecutorAttempt:
         if isinstance(exc, TimeoutError):
             what = f"no response from {self._target} within {self._timeout:g}s"
@@ -126,19 +141,27 @@ class HttpExecutor:
         return interrupted(what, number, idempotent=self._config.idempotent)
 
     def _judge(
-        self, number: int, status: int, retry_after: float | None, payload: bytes | None
+        self, number: int, status: int, retry_after: float | None, payload: _Payload | None
     ) -> ExecutorAttempt:
         said = f"HTTP {status} from {self._target}"
         success = self._config.success
-        if status in success.status:
+        if status in success.status and payload is not None:
             problem = _json_field_problem(success.json_field, payload)
             if problem is None:
-                return Attempt(ExecutionResult("succeeded", f"{said} (attempt {number})"))
+                return Attempt(self._succeeded(f"{said} (attempt {number})", payload))
             return Attempt(ExecutionResult("failed", f"{said}, but {problem} (attempt {number})"))
         result = ExecutionResult("failed", f"{said} (attempt {number})")
         if status in _TRANSIENT_STATUS:
             return Attempt(result, transient=True, retry_after=retry_after)
         return Attempt(result)
+
+    def _succeeded(self, summary: str, payload: _Payload) -> ExecutionResult:
+        """Success, with the body as text, cut at the limit and scrubbed of our secrets."""
+        body = payload.data[:BODY_LIMIT].decode("utf-8", errors="replace")
+        for secret in self._secrets:
+            body = body.replace(secret, _SCRUBBED)
+        truncated = not payload.complete or len(payload.data) > BODY_LIMIT
+        return ExecutionResult("succeeded", summary, body=body, body_truncated=truncated)
 
     def _log_attempt(
         self, number: int, started: float, *, status: int | None = None, error: str | None = None
@@ -155,16 +178,24 @@ class HttpExecutor:
         )
 
 
-async def _read_capped(response: aiohttp.ClientResponse) -> bytes | None:
-    """The body, or ``None`` if it is larger than :data:`MAX_RESPONSE_BYTES`."""
+@dataclass(frozen=True, slots=True)
+class _Payload:
+    """The start of a response body, and whether it is all of it."""
+
+    data: bytes
+    complete: bool
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> _Payload:
+    """Up to ``limit`` bytes of the body (reading stops there)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            return None
         chunks.append(chunk)
-    return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return _Payload(b"".join(chunks)[:limit], complete=False)
+    return _Payload(b"".join(chunks), complete=True)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -178,26 +209,20 @@ def _retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
-def _json_field_problem(check: JsonFieldCheck | None, payload: bytes | None) -> str | None:
+def _json_field_problem(check: JsonFieldCheck | None, payload: _Payload) -> str | None:
     """Why the response fails the ``json_field`` check, or ``None`` if it passes."""
     if check is None:
         return None
-    if payload is None:
+    if not payload.complete:
         return "the response body is too large to check"
     try:
-        document: object = json.loads(payload)
+        document: object = json.loads(payload.data)
     except ValueError:
         return "the response body is not JSON"
-    value: object = document
-    for key in check.path.split("."):
-        if isinstance(value, dict):
-            value = value.get(key, _MISSING)
-        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
-        else:
-            value = _MISSING
-        if value is _MISSING:
-            return f"the response has no field {check.path!r}"
+    try:
+        value = lookup(document, check.path)
+    except KeyError:
+        return f"the response has no field {check.path!r}"
     if value != check.equals or type(value) is not type(check.equals):
         return f"{check.path} is not {json.dumps(check.equals)}"
     return None

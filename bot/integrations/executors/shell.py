@@ -4,7 +4,9 @@ Each argv template element becomes exactly one argument, whatever the parameter 
 (``; rm -rf /`` stays a literal argument). The child gets only the allowlisted environment
 variables, its own session (so a timeout kills it and everything it started), a capped share
 of our memory for its output, and a timeout. The summary quotes the last line of its output,
-truncated and with anything that looks like a secret masked.
+truncated and with anything that looks like a secret masked. A run that exits 0 keeps its
+standard output (the last :data:`OUTPUT_LIMIT` bytes, the allowlisted secret values replaced)
+for the result's presentation.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Mapping
 
 import structlog
 
-from agents.actions.execution import ExecutionRequest, ExecutionResult
+from agents.actions.execution import BODY_LIMIT, ExecutionRequest, ExecutionResult
 from bot.config_file import ShellExecutorConfig
 from bot.integrations.executors.attempts import ExecutorAttempt, interrupted, run_attempts
 from bot.integrations.executors.render import render_argv
@@ -28,7 +30,7 @@ __all__ = ["OUTPUT_LIMIT", "ShellExecutor", "redact"]
 
 log = structlog.get_logger(__name__)
 
-OUTPUT_LIMIT = 64 * 1024
+OUTPUT_LIMIT = BODY_LIMIT
 _LINE_LIMIT = 200
 _REAP_SECONDS = 2.0
 _SECRET_NAME = re.compile(r"token|secret|password|passwd|credential|api_?key|private", re.I)
@@ -104,7 +106,7 @@ class ShellExecutor:
         assert process.stdout is not None and process.stderr is not None
         try:
             async with asyncio.timeout(self._timeout):
-                stdout, stderr = await asyncio.gather(
+                (stdout, cut), (stderr, _) = await asyncio.gather(
                     self._tail(process.stdout), self._tail(process.stderr)
                 )
                 code = await process.wait()
@@ -118,7 +120,10 @@ class ShellExecutor:
         if code == 0:
             line = self._last_line(stdout)
             summary = f"{self._program} exited 0 (attempt {number})" + (f": {line}" if line else "")
-            return Attempt(ExecutionResult("succeeded", summary))
+            body = stdout.decode("utf-8", errors="replace")
+            for secret in self._secrets:
+                body = body.replace(secret, "[redacted]")
+            return Attempt(ExecutionResult("succeeded", summary, body=body, body_truncated=cut))
         line = self._last_line(stderr) or self._last_line(stdout)
         summary = f"{self._program} exited {code} (attempt {number})" + (
             f": {line}" if line else ""
@@ -130,12 +135,16 @@ class ShellExecutor:
         what = f"{self._program} timed out after {self._timeout:g}s and was killed"
         return interrupted(what, number, idempotent=self._config.idempotent, partly=True)
 
-    async def _tail(self, stream: asyncio.StreamReader) -> bytes:
-        """Read to the end, keeping only the last ``output_limit`` bytes."""
+    async def _tail(self, stream: asyncio.StreamReader) -> tuple[bytes, bool]:
+        """Read to the end, keeping only the last ``output_limit`` bytes (and whether more
+        came before them)."""
         kept = b""
+        cut = False
         while chunk := await stream.read(64 * 1024):
-            kept = (kept + chunk)[-self._limit :]
-        return kept
+            kept = kept + chunk
+            cut = cut or len(kept) > self._limit
+            kept = kept[-self._limit :]
+        return kept, cut
 
     def _last_line(self, output: bytes) -> str:
         lines = output.decode("utf-8", errors="replace").strip().splitlines()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from agents.feedback.alerts import Alert, AlertGate, AlertRules, AlertSettings
 from agents.kernel.models import Trace
+from agents.turns.grounding import UNGROUNDED_CLAIM
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 SETTINGS = AlertSettings(channel="C0ALERTS", min_turns=4, error_rate=0.5, fallback_rate=0.5)
@@ -69,6 +70,17 @@ def test_error_and_fallback_rates_need_enough_turns_in_the_window() -> None:
     degraded = _trace(planner="rules", degraded="provider_down")
     kinds = [a.kind for n in range(4) for a in rules.turn(degraded, now=late)]
     assert kinds == ["fallback_rate"]
+
+
+def test_a_marked_claim_is_not_a_fallback() -> None:
+    """Turns whose model's claim was marked are model-planned turns that did not fall back:
+    they never make the fallback rate alert, and they count as good turns in its window."""
+    rules = AlertRules(SETTINGS)
+    marked = _trace(planner="llm", degraded=UNGROUNDED_CLAIM)
+    assert [a for n in range(8) for a in rules.turn(marked, now=T0)] == []
+    degraded = _trace(planner="rules", degraded="provider_down")
+    kinds = [a.kind for n in range(8) for a in rules.turn(degraded, now=T0)]
+    assert kinds == ["fallback_rate"]  # only at 8 of 16: the marked turns counted as good
 
 
 def test_breakers_budgets_and_expiry() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.kernel.redaction import redact
+from agents.kernel.redaction import SECRET_FIELD, redact, redact_json
 
 # Built from parts so that this file itself trips no secret scanner.
 SLACK_BOT = "xox" + "b-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -84,3 +84,42 @@ def test_redaction_is_idempotent() -> None:
     text = " ".join(case[0] for case in CASES)
     once = redact(text)
     assert redact(once) == once
+
+
+def test_a_json_document_loses_fields_named_like_secrets_whatever_they_hold() -> None:
+    """``password``, ``apiKey``, ``access_token``, ``client_secret`` and ``private_key`` are
+    replaced whole (an object too); ordinary fields, ``max_tokens`` included, stay."""
+    document = {
+        "status": "ok",
+        "password": "hunter22",
+        "apiKey": "abc",
+        "auth": {"access_token": "t0k3n", "scheme": "bearer"},
+        "client_secret": {"value": "x", "rotated": True},
+        "private_key": ["a", "b"],
+        "max_tokens": 512,
+        "replicas": [1, 2],
+    }
+    assert redact_json(document) == {
+        "status": "ok",
+        "password": SECRET_FIELD,
+        "apiKey": SECRET_FIELD,
+        "auth": {"access_token": SECRET_FIELD, "scheme": "bearer"},
+        "client_secret": SECRET_FIELD,
+        "private_key": SECRET_FIELD,
+        "max_tokens": 512,
+        "replicas": [1, 2],
+    }
+
+
+def test_every_string_of_a_json_document_is_redacted_as_text() -> None:
+    """A token inside an ordinary field (or a list, or a key) is found by its shape."""
+    document = {"note": f"use {GITHUB}", "items": [f"bot {SLACK_BOT}"], JWT: 1, "n": None}
+    redacted = redact_json(document)
+    assert GITHUB not in str(redacted) and SLACK_BOT not in str(redacted)
+    assert JWT not in str(redacted)
+    assert redacted == {
+        "note": "use [redacted:github-token]",
+        "items": ["bot [redacted:slack-token]"],
+        "[redacted:jwt]": 1,
+        "n": None,
+    }

@@ -339,3 +339,19 @@ async def test_the_channel_the_person_views_beside_the_dm_is_shown_to_the_model(
     assert any("<#C0INCIDENT>" in line for line in system)
     await planner.plan(_turn("what broke here?"))
     assert not any("<#" in m.content for m in model.requests[1].messages if m.role == "system")
+
+
+async def test_only_what_the_model_writes_before_a_tool_call_streams() -> None:
+    """The first answer streams; once the model called a tool (here refused), its next
+    answer is not streamed: it is checked against the turn's records before anyone sees it."""
+    pieces: list[str] = []
+
+    async def sink(piece: str) -> None:
+        pieces.append(piece)
+
+    first = replace(called("purge", {"service": "api"}), text="Let me see. ")
+    model = ScriptedModel("primary", first, said("Done, purged."))
+    planner, _, _ = _planner(model)
+    plan = await planner.plan(replace(_turn(), on_text=sink))
+    assert plan.text == "Done, purged." and plan.tool_calls == ("purge:refused_scope",)
+    assert "".join(pieces) == "Let me see. "

@@ -362,8 +362,8 @@ class _EndlessModel(ScriptedModel):
         self, request: ChatRequest, *, on_text: TextSink | None = None
     ) -> Completion:
         self.requests.append(request)
-        if on_text is not None:
-            await on_text("Deploys wait ")
+        if on_text is not None:  # enough words that some pass the grounding gate
+            await on_text("Deploys wait for an approver ")
         try:
             await asyncio.Event().wait()
         finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.cli.demo.tour import LONG_ANSWER, SHORT_ANSWER, tour_step
+from bot.cli.demo.tour import LONG_ANSWER, SHORT_ANSWER, read_answer, tour_step
 from sandbox.llm_steps import Reply, ToolCalls
 
 TOOLS = [{"type": "function", "function": {"name": n}} for n in ("status", "deploy", "restart")]
@@ -76,3 +76,27 @@ def test_after_a_tool_error_it_answers_in_words_and_reads_anthropics_shape() -> 
     assert _call(tour_step(anthropic))[0] == "status"
     result = {"messages": [{"role": "user", "content": [{"type": "tool_result", "content": "x"}]}]}
     assert isinstance(tour_step(json.loads(json.dumps(result))), Reply)
+
+
+def test_after_a_reads_result_it_answers_with_what_it_read() -> None:
+    """A ``<tool_output>`` result (either vendor's shape) is answered from its output lines;
+    a read that did not go through is said to have failed."""
+    output = (
+        '<tool_output source="status" trust="untrusted">\nstatus: succeeded\nsummary: HTTP 200'
+        "\noutput:\nVersion: v1.0.0\nReplicas: 2\n</tool_output>"
+    )
+    openai = {
+        "messages": [
+            {"role": "user", "content": "status of api"},
+            {"role": "tool", "content": output},
+        ]
+    }
+    step = tour_step(openai)
+    assert isinstance(step, Reply) and step.text == read_answer(output)
+    assert step.text.startswith("The status check says: Version: v1.0.0; Replicas: 2.")
+    anthropic = {
+        "messages": [{"role": "user", "content": [{"type": "tool_result", "content": output}]}]
+    }
+    assert tour_step(anthropic) == step
+    late = output.replace("succeeded", "not_finished").split("\noutput:")[0]
+    assert read_answer(late).startswith("The status check did not go through (not_finished)")

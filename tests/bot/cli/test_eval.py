@@ -317,6 +317,37 @@ async def test_a_cases_context_is_in_the_thread_the_planner_reads() -> None:
     assert first[-1] == ChatMessage("user", "ship it")
 
 
+def _reads_then_answers(request: ChatRequest) -> Completion:
+    """A model that checks the status first, then answers with what the tool said."""
+    results = [m.content for m in request.messages if m.role == "tool"]
+    if not results:
+        return called("status", {"service": "api", "env": "prod"})
+    return said("checked: " + results[-1].splitlines()[2])
+
+
+async def test_a_read_the_model_calls_runs_in_the_turn_through_the_recorder() -> None:
+    """With no worker in a replay, the turn runs the read itself, through the recording
+    executor: nothing is reached, the call is recorded, and the model reads the recorder's
+    answer as untrusted tool output before it answers."""
+    source = _lines(
+        {
+            "id": "read-then-answer",
+            "input": {"text": "deploy: how is api in prod?"},
+            "expected": {"agent": "deploy", "action": None, "answer": "checked"},
+        }
+    )
+    config = _llm_config()
+    model = ScriptedModel("local", always=_reads_then_answers)
+    async with Replayer.open(config, planning=_scripted(model, config)) as replayer:
+        report = await replayer.evaluate(parse_dataset(source, source="read.jsonl"), k=1)
+        executed = [call.detail for call in replayer.recorder.of("execute")]
+    assert report.cases[0].passes == 1
+    assert executed == ["status"]
+    tool = model.requests[1].messages[-1]
+    assert tool.role == "tool" and tool.content.startswith('<tool_output source="status"')
+    assert "summary: `status` recorded by the replay, not run" in tool.content
+
+
 def test_the_subcommand_parses_its_options_and_defaults() -> None:
     """``eval DATASET`` defaults to k=8, no explicit baseline or config, a table; k must be
     at least 1."""

@@ -14,6 +14,7 @@ import pytest
 
 from agents.actions.approval import Reject
 from agents.feedback.values import Feedback
+from agents.turns.grounding import UNGROUNDED_CLAIM
 from bot.cli import main
 from bot.cli.review import export_command, kpis_command, review_list_command, review_show_command
 from bot.config import Settings
@@ -92,6 +93,37 @@ async def test_review_list_and_show(seeded: Settings) -> None:
     assert "route      knowledge (keyword" in text and "asked      question 1" in text
     assert "👎 U2 wrong_answer, no citation, expected: see rollback.md" in text
     assert await review_show_command(seeded, "trace-none", out=io.StringIO()) == 1
+
+
+async def test_review_list_shows_a_flagged_turn(seeded: Settings) -> None:
+    """A turn flagged for an ungrounded claim is listed as flagged, by Switchboard itself;
+    show names the reason beside the planner."""
+    database = await Database.connect(seeded.database_url)
+    try:
+        await database.ledger.record_turn(
+            replace(inbound(4, text="question 4"), received_at=NOW),
+            outbound(4, agent="deploy"),
+            trace(
+                "trace-4",
+                agent="deploy",
+                event_id="Ev4",
+                started_at=NOW + timedelta(seconds=30),
+                planner="llm",
+                degraded=UNGROUNDED_CLAIM,
+                tool_calls=("failover:refused_scope",),
+            ),
+        )
+    finally:
+        await database.close()
+    out = io.StringIO()
+    assert await review_list_command(seeded, days=7, limit=10, unlabelled=False, out=out) == 0
+    first = out.getvalue().splitlines()[1].split()
+    assert first[2:6] == ["flagged", "deploy", "switchboard", "ungrounded_claim"]
+    assert first[-1] == "trace-4"
+    shown = io.StringIO()
+    assert await review_show_command(seeded, "trace-4", out=shown) == 0
+    assert "planner    llm, degraded: ungrounded_claim" in shown.getvalue()
+    assert "tool calls failover:refused_scope" in shown.getvalue()
 
 
 def test_label_from_the_terminal(seeded: Settings, capsys: pytest.CaptureFixture[str]) -> None:

@@ -40,9 +40,10 @@ _BARE = re.compile(rf"(?i)(?<![@\w./:-])(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?!\.?[\w-
 _EXPLICIT_REMEMBER = re.compile(r"^(?:<@U0BOT>\s*)?(?:memory:\s*)?remember\b", re.IGNORECASE)
 _EXPLICIT_PIN = re.compile(r"^(?:<@U0BOT>\s*)?(?:memory:\s*)?pin\b", re.IGNORECASE)
 MARKED = re.compile(
-    r"(?i)\b(?:unverified|not verified|could not be verified|no action (?:was|has been) "
-    r"(?:run|taken|executed)|nothing (?:was|has been) (?:run|executed|approved|changed)|"
-    r"did not (?:run|happen|execute)|(?:has|was) not (?:been )?(?:run|executed|approved))\b"
+    r"(?i)\b(?:unverified|not verified|could not be verified|not confirmed|no action "
+    r"(?:ran|was run|has been run|was taken|was executed)|nothing (?:was|has been) "
+    r"(?:run|executed|approved|changed)|did not (?:run|happen|execute)|(?:has|was) not "
+    r"(?:been )?(?:run|executed|approved))\b"
 )
 """How a message says, in the bot's own words, that a claim in it is not what happened."""
 _RAN = frozenset({"approved", "executing", "succeeded", "failed", "unknown"})

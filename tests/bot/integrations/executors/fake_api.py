@@ -14,10 +14,12 @@ from aiohttp import web
 
 @dataclass(frozen=True)
 class Scripted:
-    """One canned answer; ``delay`` seconds before it (the request stays open meanwhile)."""
+    """One canned answer; ``delay`` seconds before it (the request stays open meanwhile);
+    ``text`` is a raw body, sent instead of ``json``."""
 
     status: int = 200
     json: Any = None
+    text: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
 
@@ -59,11 +61,11 @@ class FakeApi:
         if answer.delay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), answer.delay)
-        body = json.dumps(answer.json) if answer.json is not None else None
+        body = json.dumps(answer.json) if answer.json is not None else answer.text
         return web.Response(
             status=answer.status,
             text=body,
-            content_type="application/json" if body is not None else None,
+            content_type="application/json" if answer.json is not None else None,
             headers=answer.headers,
         )
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from structlog.testing import capture_logs
 
-from agents.actions.execution import ExecutionRequest
+from agents.actions.execution import BODY_LIMIT, ExecutionRequest
 from agents.actions.spec import ParamValue
 from bot.config_file import HttpExecutorConfig
 from bot.integrations.executors import HttpExecutor
@@ -203,3 +203,48 @@ async def test_refused_connection_fails_after_retries(
     assert result.outcome == "failed"
     assert result.summary == "could not connect to 127.0.0.1:9 (attempt 3)"
     assert len(sleep.waits) == 2
+
+
+async def test_a_success_keeps_the_body_with_our_secret_scrubbed(
+    api: FakeApi, session: aiohttp.ClientSession, sleep: RecordingSleep
+) -> None:
+    """The response body comes back as text for the result's presentation; a target that
+    echoes the header's secret back does not get it past the executor."""
+    echoed = {"status": "ok", "seen_auth": f"Bearer {SECRET}", "replicas": 3}
+    url = api.script("/status", Scripted(200, echoed))
+    result = await executor(url, session, sleep).run(request())
+    assert result.outcome == "succeeded" and result.body is not None
+    assert SECRET not in result.body and not result.body_truncated
+    assert '"seen_auth": "Bearer [redacted:env]"' in result.body
+    assert SECRET not in repr(result)  # the body is left out of the repr as well
+
+
+async def test_a_body_past_the_limit_is_cut_and_marked(
+    api: FakeApi, session: aiohttp.ClientSession, sleep: RecordingSleep
+) -> None:
+    """Only BODY_LIMIT bytes of a larger body are kept, and the result says it was cut."""
+    url = api.script("/logs", Scripted(200, text="x" * (BODY_LIMIT + 5000)))
+    result = await executor(url, session, sleep).run(request())
+    assert result.outcome == "succeeded" and result.body is not None
+    assert len(result.body) == BODY_LIMIT and result.body_truncated
+
+
+async def test_a_json_field_is_checked_on_a_body_larger_than_the_kept_part(
+    api: FakeApi, session: aiohttp.ClientSession, sleep: RecordingSleep
+) -> None:
+    """The success check reads up to 1 MiB, so a 100 KiB document still passes it; what is
+    kept for showing is cut at BODY_LIMIT."""
+    document = {"state": "ok", "log": "y" * 100_000}
+    success = {"status": [200], "json_field": {"path": "state", "equals": "ok"}}
+    url = api.script("/big", Scripted(200, document))
+    result = await executor(url, session, sleep, success=success).run(request())
+    assert result.outcome == "succeeded" and result.body_truncated
+
+
+async def test_a_failed_run_keeps_no_body(
+    api: FakeApi, session: aiohttp.ClientSession, sleep: RecordingSleep
+) -> None:
+    """An error status's body is not kept: only successes are presented."""
+    url = api.script("/deploys", Scripted(400, {"error": "bad", "detail": "x"}))
+    result = await executor(url, session, sleep).run(request())
+    assert result.outcome == "failed" and result.body is None

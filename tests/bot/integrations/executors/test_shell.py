@@ -118,3 +118,16 @@ async def test_output_is_capped_and_the_last_line_kept() -> None:
     executor = ShellExecutor(config, action="noisy", environ={}, output_limit=1024)
     result = await executor.run(request())
     assert result.summary.endswith(": line-2999")
+    assert result.body is not None and result.body.endswith("line-2999\n")
+    assert len(result.body) <= 1024 and result.body_truncated
+
+
+async def test_a_success_keeps_its_standard_output_without_our_secrets() -> None:
+    """Exit 0 keeps stdout (not stderr) as the body for the result's presentation, the
+    allowlisted secret's value replaced; a short output is not marked cut."""
+    environ = {"DEPLOY_TOKEN": "tok-4f9a8b7c6d5e"}
+    script = 'echo "{\\"state\\": \\"ok\\", \\"t\\": \\"$DEPLOY_TOKEN\\"}"; echo noise >&2'
+    executor = shell(["/bin/sh", "-c", script], environ=environ, env_allowlist=["DEPLOY_TOKEN"])
+    result = await executor.run(request())
+    assert result.outcome == "succeeded" and not result.body_truncated
+    assert result.body == '{"state": "ok", "t": "[redacted]"}\n'

@@ -1,0 +1,408 @@
+"""Claims in a model's text: where it says an action ran, was approved, or succeeded.
+
+A model's words are untrusted; what Switchboard says it did comes from its records
+(:mod:`agents.turns.grounding`). This module only finds the words that *claim* something
+happened, so the records can be asked whether it did. It reads English the simple way a
+reviewer would skim it, sentence by sentence and clause by clause:
+
+- a clause that opens with a completion word: ``Done``, ``All set``, ``Finished``, ``✅``;
+- the word ``approved`` (``it was approved``, ``Bob approved``, ``Approved!``);
+- a result: ``succeeded``, ``successfully``, ``went through``, ``completed``, ``it's done``;
+- a run: ``ran``, ``executed``, ``triggered``, ``kicked off``...;
+- an action verb in the past: the built-in operations verbs (``deployed``, ``rolled back``,
+  ``failed over``, ``restarted``...) and the past forms of the configured actions' names and
+  command words (``failover`` -> ``failed over``), as ``I deployed``, ``api was deployed``,
+  ``prod failed over``, ``Deployed api to prod``.
+
+What is *not* a claim, so that honest answers pass: a question (ending in ``?`` or opening
+with ``was``/``did``/``has``...); a word with a negation, condition or modal in the six
+words before it within its clause (``not``, ``n't``, ``no``, ``nothing``, ``if``, ``once``,
+``when``, ``until``, ``after``, ``will``, ``'ll``, ``can``, ``need``...): ``it will be
+deployed once approved``, ``nothing was deployed``; an infinitive (``to deploy``, ``to be
+approved``); and a state rather than an event (``api is deployed at v1.2.3``, ``the
+deployed version``). Asking is no claim by itself: ``I've asked for approval to deploy``
+holds no past action verb, while ``the deploy you requested was approved`` is a claim.
+
+The verdict on a word depends only on the words before it and at most
+:data:`LOOKAHEAD_WORDS` words after it (and a question mark can only take a claim away), so a
+stream can be checked word by word as it is written (:mod:`agents.turns.grounding`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from agents.actions.spec import ActionSpec
+
+__all__ = [
+    "LOOKAHEAD_WORDS",
+    "ActionVerbs",
+    "Claim",
+    "ClaimKind",
+    "find_claims",
+    "finished_words",
+    "past_forms",
+]
+
+ClaimKind = Literal["completion", "approval", "result", "run", "action"]
+
+LOOKAHEAD_WORDS = 2
+"""How many words after a claim's first word can change whether it is one (``failed`` +
+``over``; ``ran`` + ``out``)."""
+
+_WINDOW = 6  # words before a claim word in which a negation or a condition cancels it
+
+_QUOTE = "\u2019"  # the right single quotation mark models often write for an apostrophe
+_DASHES = "\u2014\u2013"  # em and en dash
+_TOKEN = re.compile(
+    rf"✅|[a-z]+(?:['{_QUOTE}][a-z]+)?|[.!?]+(?=\s|$)|[;:](?=\s|$)|[{_DASHES}]|\s-\s"
+    r"|,(?=\s|$)|\n",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?]+|\n")
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_CLAUSE_END = _set(f"; : - {' '.join(_DASHES)} but however although though so because")
+
+_QUESTION_OPENERS = _set(
+    "was were is are am has have had did do does can could should would will shall may might"
+)
+_CANCELLING = _set(
+    """
+    not no never nothing none nobody neither nor without cannot unable refused denied
+    rejected blocked if unless once when whenever until till after before whether
+    will would could can should shall may might must going gonna want wants need needs
+    try trying
+    """
+)  # negations, conditions and modals only: "the deploy you requested was approved" and
+# "the pending request was approved" are claims ("to be approved" is caught on its own)
+_INTERJECTIONS: tuple[tuple[str, ...], ...] = (
+    ("no",),
+    ("no", "problem"),
+    ("no", "worries"),
+    ("yes",),
+    ("ok",),
+    ("okay",),
+    ("sure",),
+)
+_STATE_WORDS = _set(
+    "is are am the a an this that these those currently last latest its their our your my"
+)
+_ADVERBS = _set("now just already successfully fully also then all still")
+_EVENT_ADVERBS = frozenset({"now", "just", "successfully"})  # "is now failed over": an event
+
+_COMPLETION_OPENERS: tuple[tuple[str, ...], ...] = (
+    ("done",),
+    ("all", "done"),
+    ("all", "set"),
+    ("finished",),
+    ("completed",),
+    ("complete",),
+    ("success",),
+    ("successful",),
+    ("successfully",),
+    ("✅",),
+)
+_APPROVAL: tuple[tuple[str, ...], ...] = (("approved",), ("signed", "off"))
+_RESULT: tuple[tuple[str, ...], ...] = (
+    ("succeeded",),
+    ("successfully",),
+    ("went", "through"),
+    ("completed",),
+    ("finished",),
+)
+_RESULT_STATES = frozenset({"done", "complete", "completed", "finished"})  # "it's done"
+_RUN: tuple[tuple[str, ...], ...] = (
+    ("ran",),
+    ("executed",),
+    ("triggered",),
+    ("performed",),
+    ("applied",),
+    ("carried", "out"),
+    ("kicked", "off"),
+    ("launched",),
+    ("initiated",),
+)
+_KINDS: tuple[tuple[tuple[tuple[str, ...], ...], ClaimKind], ...] = (
+    (_APPROVAL, "approval"),
+    (_RESULT, "result"),
+    (_RUN, "run"),
+)
+_OPS_VERBS = """
+deployed redeployed rolled_back failed_over switched_over cut_over restarted rebooted
+reverted released shipped scaled migrated promoted drained paused resumed purged flushed
+restored provisioned terminated killed upgraded rotated published cordoned disabled enabled
+"""
+_PARTICLES = ("back", "over", "up", "down", "out", "off")
+_IRREGULAR = {
+    "run": "ran",
+    "build": "built",
+    "send": "sent",
+    "shut": "shut",
+    "cut": "cut",
+    "spin": "spun",
+    "bring": "brought",
+    "make": "made",
+    "take": "took",
+    "get": "got",
+    "stop": "stopped",
+    "drop": "dropped",
+    "ship": "shipped",
+    "plan": "planned",
+    "tag": "tagged",
+    "scan": "scanned",
+}
+_VOWELS = frozenset("aeiou")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claim in a text: where its words start and end, what kind, which action it names.
+
+    Attributes:
+        start, end: character offsets of its words in the text.
+        action: the configured action its verb names (None: a generic claim, or an
+            operations verb no action is named after).
+    """
+
+    start: int
+    end: int
+    kind: ClaimKind
+    words: str
+    action: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    text: str
+    start: int
+    end: int
+
+
+def past_forms(name: str) -> tuple[tuple[str, ...], ...]:
+    """The past forms of an action's name or command word: ``failover`` ->
+    ``("failed", "over")``, ``deploy`` -> ``("deployed",)``, ``restart_service`` ->
+    ``("restarted",)``."""
+    words = [w for w in re.split(r"[^a-z]+", name.lower()) if w]
+    if not words:
+        return ()
+    head = words[0]
+    if len(words) > 1 and words[1] in _PARTICLES:
+        return ((_past(head), words[1]),)
+    for particle in _PARTICLES:
+        if head.endswith(particle) and len(head) > len(particle) + 2:
+            return ((_past(head[: -len(particle)]), particle), (_past(head),))
+    return ((_past(head),),)
+
+
+def _past(verb: str) -> str:
+    if verb in _IRREGULAR:
+        return _IRREGULAR[verb]
+    if verb.endswith("e"):
+        return verb + "d"
+    if verb.endswith("y") and len(verb) > 1 and verb[-2] not in _VOWELS:
+        return verb[:-1] + "ied"
+    return verb + "ed"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionVerbs:
+    """The past-tense verbs that claim an action, each naming its action when one is
+    configured under that verb."""
+
+    phrases: tuple[tuple[tuple[str, ...], str | None], ...]
+
+    @classmethod
+    def of(cls, actions: Iterable[ActionSpec]) -> ActionVerbs:
+        """The built-in operations verbs and the past forms of ``actions``' names and the
+        first word of each of their command formats."""
+        named: dict[tuple[str, ...], str | None] = {}
+        for action in actions:
+            stems = [action.name] + [f.split("{", 1)[0] for f in action.formats]
+            for stem in stems:
+                for phrase in past_forms(stem):
+                    named.setdefault(phrase, action.name)
+        for verb in _OPS_VERBS.split():
+            named.setdefault(tuple(verb.split("_")), None)
+        # Longest first, so "failed over" wins over a bare "failed".
+        ordered = sorted(named.items(), key=lambda item: -len(item[0]))
+        return cls(tuple(ordered))
+
+
+def find_claims(text: str, verbs: ActionVerbs) -> tuple[Claim, ...]:
+    """Every claim in ``text`` that something ran, was approved or succeeded."""
+    found: list[Claim] = []
+    for sentence, question in _sentences(_tokens(text)):
+        if question or _opens_a_question(sentence):
+            continue
+        for clause in _clauses(sentence):
+            found += _in_clause(clause, verbs)
+    return tuple(found)
+
+
+def _tokens(text: str) -> list[_Word]:
+    return [
+        _Word(m.group().strip().lower().replace(_QUOTE, "'") or "\n", m.start(), m.end())
+        for m in _TOKEN.finditer(text)
+    ]
+
+
+def _sentences(tokens: Sequence[_Word]) -> Iterator[tuple[list[_Word], bool]]:
+    sentence: list[_Word] = []
+    for token in tokens:
+        if _SENTENCE_END.fullmatch(token.text):
+            yield sentence, "?" in token.text
+            sentence = []
+        else:
+            sentence.append(token)
+    if sentence:
+        yield sentence, False
+
+
+def _opens_a_question(sentence: Sequence[_Word]) -> bool:
+    words = [t for t in sentence if t.text not in (",", "-")]
+    return len(words) > 1 and words[0].text in _QUESTION_OPENERS
+
+
+def _clauses(sentence: Sequence[_Word]) -> Iterator[list[_Word]]:
+    clause: list[_Word] = []
+    for token in sentence:
+        if token.text in _CLAUSE_END:
+            yield _words_of(clause)
+            clause = []
+        else:
+            clause.append(token)
+    yield _words_of(clause)
+
+
+def _words_of(clause: list[_Word]) -> list[_Word]:
+    """A clause's words: an opening interjection and its comma dropped ("No problem, ..."
+    answers; it does not negate what follows), and the other commas, which are soft (a
+    negation reaches across them)."""
+    for phrase in _INTERJECTIONS:
+        size = len(phrase)
+        opening = tuple(t.text for t in clause[:size])
+        if opening == phrase and len(clause) > size and clause[size].text == ",":
+            clause = clause[size + 1 :]
+            break
+    return [token for token in clause if token.text != ","]
+
+
+def _in_clause(clause: Sequence[_Word], verbs: ActionVerbs) -> list[Claim]:
+    claims: list[Claim] = []
+    opener = _match(clause, 0, _COMPLETION_OPENERS)
+    if opener:
+        claims.append(_claim(clause, 0, opener, "completion"))
+    index = opener
+    while index < len(clause):
+        claim = _claim_at(clause, index, verbs)
+        if claim is None:
+            index += 1
+            continue
+        claims.append(claim)
+        index += len(claim.words.split())
+    return claims
+
+
+def _claim_at(clause: Sequence[_Word], index: int, verbs: ActionVerbs) -> Claim | None:
+    word = clause[index].text
+    if word in _RESULT_STATES and _after_be(clause, index) and not _cancelled(clause, index):
+        return _claim(clause, index, 1, "result")  # "it's done", "the deploy is complete"
+    for phrases, kind in _KINDS:
+        size = _match(clause, index, phrases)
+        if size and _asserted(clause, index, kind=kind):
+            return _claim(clause, index, size, kind)
+        if size:
+            return None
+    for phrase, action in verbs.phrases:
+        size = _match(clause, index, (phrase,))
+        if size and _asserted(clause, index, kind="action"):
+            return _claim(clause, index, size, "action", action)
+        if size:
+            return None
+    return None
+
+
+def _match(clause: Sequence[_Word], index: int, phrases: Iterable[tuple[str, ...]]) -> int:
+    """The length of the first of ``phrases`` found at ``index`` (0: none)."""
+    for phrase in phrases:
+        end = index + len(phrase)
+        if end <= len(clause) and tuple(t.text for t in clause[index:end]) == phrase:
+            if phrase == ("ran",) and end < len(clause) and clause[end].text == "out":
+                continue  # "ran out of tokens"
+            return len(phrase)
+    return 0
+
+
+def _claim(
+    clause: Sequence[_Word], index: int, size: int, kind: ClaimKind, action: str | None = None
+) -> Claim:
+    words = clause[index : index + size]
+    text = " ".join(t.text for t in words)
+    return Claim(words[0].start, words[-1].end, kind, text, action)
+
+
+def _asserted(clause: Sequence[_Word], index: int, *, kind: ClaimKind) -> bool:
+    """Whether the word at ``index`` asserts an event (not cancelled, not a state)."""
+    if _cancelled(clause, index):
+        return False
+    before = _previous(clause, index)
+    if before is None:
+        return True
+    word, adverb = before
+    if word in ("to", "be"):
+        return False  # "to deploy", "needs to be approved"
+    if kind in ("approval", "result"):
+        return True  # "it is approved" claims the approval
+    if adverb in _EVENT_ADVERBS:
+        return True  # "is now failed over"
+    return not (word in _STATE_WORDS or word.endswith("'s") or word.endswith("'re"))
+
+
+def _after_be(clause: Sequence[_Word], index: int) -> bool:
+    before = _previous(clause, index)
+    if before is None:
+        return False
+    word = before[0]
+    return word in ("is", "are", "was", "were", "been", "got") or word.endswith("'s")
+
+
+def _previous(clause: Sequence[_Word], index: int) -> tuple[str, str | None] | None:
+    """The word before ``index`` skipping adverbs, and the adverb skipped last (if any)."""
+    adverb: str | None = None
+    for token in reversed(clause[:index]):
+        if token.text in _ADVERBS:
+            adverb = adverb or token.text
+            continue
+        return token.text, adverb
+    return None
+
+
+def _cancelled(clause: Sequence[_Word], index: int) -> bool:
+    for token in clause[max(0, index - _WINDOW) : index]:
+        word = token.text
+        if word in _CANCELLING or word.endswith("n't") or word.endswith("'ll"):
+            return True
+        if word.endswith("'d"):
+            return True  # "I'd deploy", "it'd be approved"
+    return False
+
+
+def finished_words(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each word of ``text`` that nothing written later can extend (a
+    character that is not a letter or an apostrophe follows it)."""
+    words = []
+    for token in _TOKEN.finditer(text):
+        end = token.end()
+        if not (token.group()[0].isalpha() or token.group() == "✅"):
+            continue
+        if end < len(text) and not (text[end].isalpha() or text[end] in f"'{_QUOTE}"):
+            words.append((token.start(), end))
+    return words
