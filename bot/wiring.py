@@ -138,10 +138,9 @@ def build_erasure(database: Database, *, retention: Retention, clock: Clock) -> 
     and deletions, ``memory forget`` and the retention purge all use it)."""
     return Erasure(
         ErasureStores(
-            messages=database.conversations,
+            transcript=database.transcript,
             notes=database.notes,
             threads=database.threads,
-            votes=database.feedback,
             usage=database.usage,
             misses=database.knowledge,
             events=database.events,

@@ -25,6 +25,7 @@ from handlers.parsing import (
     event_fields,
     message_change,
     message_inbound,
+    strip_mention,
 )
 from handlers.ports import Participation
 
@@ -151,22 +152,27 @@ class ClaimDelivery:
         await next()
         return None
 
-    async def _edited(self, team_id: str, event: dict[str, Any]) -> None:
-        """Keep the stored copy true to Slack: an edit replaces it, a deletion erases it."""
+    async def _edited(self, team_id: str, event: dict[str, Any], bot_user_id: str | None) -> None:
+        """Keep the stored copy true to Slack: an edit replaces it, a deletion erases it (and
+        every copy of the old words goes)."""
         change = message_change(event)
         if change is None:
             log.warning("payload_malformed", kind=event.get("subtype"))
             return
         if change.text is None:
-            await self.erasure.message_deleted(
+            erased = await self.erasure.message_deleted(
                 team_id=team_id, channel_id=change.channel, ts=change.ts
             )
-            log.info("message_erased", ts=change.ts)
+            log.info("message_erased", ts=change.ts, records=erased.total)
         else:
-            await self.erasure.message_changed(
-                team_id=team_id, channel_id=change.channel, ts=change.ts, text=change.text
+            # Stored as a new message would be: without the mention of the bot.
+            erased = await self.erasure.message_changed(
+                team_id=team_id,
+                channel_id=change.channel,
+                ts=change.ts,
+                text=strip_mention(change.text, bot_user_id),
             )
-            log.info("message_edited", ts=change.ts)
+            log.info("message_edited", ts=change.ts, records=erased.total)
 
     async def _event_inbound(
         self, body: dict[str, Any], context: AsyncBoltContext, *, trace_id: str, now: datetime
@@ -178,7 +184,7 @@ class ClaimDelivery:
             log.warning("payload_malformed", kind="event_callback")
             return None
         if event.get("type") == "message" and event.get("subtype") in _EDITS:
-            await self._edited(str(team_id), event)
+            await self._edited(str(team_id), event, context.bot_user_id)
             return None
         fields = event_fields(event)
         if fields is None:

@@ -13,6 +13,7 @@ from storage.approvals import SqlApprovalStore
 from storage.audit import SqlAuditLog
 from storage.conversations import SqlConversationStore
 from storage.engine import Dialect, PoolOptions, create_engine, views
+from storage.erasure import SqlTranscript
 from storage.events import SqlEventStore
 from storage.feedback import SqlFeedbackStore
 from storage.incidents import SqlIncidentStore
@@ -56,6 +57,7 @@ class Database:
         locks: the ``ConversationLocks`` (one turn at a time per thread).
         stops: the ``StopRequests`` (Stop pressed in a thread, for every replica).
         contexts: the ``ViewContexts`` (what each person views beside the agent).
+        transcript: the ``Transcript`` (every copy of what people said, for erasure).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -78,6 +80,7 @@ class Database:
         self.locks = locks_for(engine)
         self.stops = SqlStopRequests(engine)
         self.contexts = SqlViewContexts(engine)
+        self.transcript = SqlTranscript(engine)
 
     @classmethod
     async def connect(cls, url: str, *, pool: PoolOptions | None = None) -> Database:

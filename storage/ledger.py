@@ -15,6 +15,7 @@ from agents.kernel.models import Inbound, Outbound, Trace
 from storage._seam import SqlStore, translated
 from storage.conversations import mark_sent_on, record_exchange_on
 from storage.engine import Dialect
+from storage.erasure import settle_turn_on
 from storage.events import finish_event_on
 from storage.traces import mark_delivered_on, save_trace_on
 
@@ -28,7 +29,9 @@ class SqlTurnLedger(SqlStore):
         """Store the person's message, the pending reply and the trace in one transaction.
 
         Idempotent per trace id: a repeat stores no second message and rewrites the trace.
-        The reply is stamped with the turn's start, like ``trace.started_at``.
+        The reply is stamped with the turn's start, like ``trace.started_at``. If the
+        message was deleted or edited in Slack while the turn ran, what it stored from the
+        old words is erased in the same transaction.
         """
         with translated("record a turn"):
             await self._db.transaction.run(_record, self._db.dialect, inbound, outbound, trace)
@@ -44,6 +47,8 @@ def _record(
 ) -> None:
     record_exchange_on(connection, dialect, inbound, outbound, now=trace.started_at)
     save_trace_on(connection, dialect, trace)
+    # The message may have been deleted or edited in Slack while the turn ran.
+    settle_turn_on(connection, inbound)
 
 
 def _complete(connection: Connection, inbound: Inbound, *, ts: str, now: datetime) -> None:

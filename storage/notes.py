@@ -48,27 +48,6 @@ class SqlNoteStore(SqlStore, NoteStore):
         )
         return await count_changed(self._db.write, statement, action="forget notes")
 
-    async def forget_source(self, *, team_id: str, channel_id: str, ts: str) -> int:
-        """Delete notes made from one Slack message."""
-        statement = delete(notes).where(
-            notes.c.team_id == team_id,
-            notes.c.source_channel == channel_id,
-            notes.c.source_ts == ts,
-        )
-        return await count_changed(self._db.write, statement, action="forget a message's notes")
-
-    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
-        """Delete a person's notes and the notes they wrote (in any team when None)."""
-        statement = delete(notes).where(
-            or_(
-                notes.c.author == user_id,
-                and_(notes.c.scope == "user", notes.c.scope_id == user_id),
-            ),
-        )
-        if team_id is not None:
-            statement = statement.where(notes.c.team_id == team_id)
-        return await count_changed(self._db.write, statement, action="forget a person's notes")
-
     async def purge(self, *, before: datetime) -> int:
         """Delete notes older than ``before``."""
         statement = delete(notes).where(notes.c.created_at < before)

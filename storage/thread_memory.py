@@ -45,15 +45,6 @@ class SqlThreadMemoryStore(SqlStore, ThreadMemoryStore):
         with translated("store a thread summary"):
             await self._db.transaction.run(_save, self._db.dialect, key, summary, covered, now)
 
-    async def drop_summaries(self, *, team_id: str | None, channel_id: str | None = None) -> int:
-        """Clear summaries so they are remade; facts stay."""
-        statement = update(thread_memory).values(summary="", covered=0)
-        if team_id is not None:
-            statement = statement.where(thread_memory.c.team_id == team_id)
-        if channel_id is not None:
-            statement = statement.where(thread_memory.c.channel_id == channel_id)
-        return await count_changed(self._db.write, statement, action="drop thread summaries")
-
     async def purge(self, *, before: datetime) -> int:
         """Delete thread memory not touched since ``before``."""
         statement = delete(thread_memory).where(thread_memory.c.updated_at < before)

@@ -24,10 +24,6 @@ class FeedbackStore(Protocol):
         """Every vote on one answer, oldest first."""
         ...
 
-    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
-        """Delete every vote a person gave (any team when None); returns how many."""
-        ...
-
     async def queue(
         self, *, team_id: str | None, since: datetime, limit: int, unlabelled: bool = False
     ) -> Sequence[ReviewItem]:

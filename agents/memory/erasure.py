@@ -1,11 +1,11 @@
 """Erasure and retention: one service for every path that forgets.
 
-A message edited in Slack replaces its stored copy; a message deleted there erases it. Either
-way the notes made from it are dropped (they no longer say what the person wrote) and the
-channel's stored summaries are remade (one of them may quote it). ``switchboard memory forget
---user`` erases everything a person wrote or voted, and the notes by or about them, and has
-every summary remade. The worker purges each tier past its retention days. Every path calls
-this service, so the rule lives in one place.
+A message edited in Slack has its new words stored and every copy of the old ones erased; a
+message deleted there has every copy erased (what a copy is: :class:`Transcript`, and the
+rules in :mod:`agents.memory.copies`). ``switchboard memory forget --user`` erases
+everything a person wrote and every copy of it. The worker purges each tier past its
+retention days. After each, the transcript is scrubbed, so the erased words are not left in
+the database's free space. Every path calls this service, so the rule lives in one place.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import structlog
 from agents.kernel.clock import Clock
 from agents.kernel.redaction import redact
 from agents.memory.notes import NoteStore
-from agents.memory.ports import MessageStore, MissLog, Purgeable, VoteStore
+from agents.memory.ports import Erased, MissLog, Purgeable, Transcript
 from agents.memory.retention import Retention
 from agents.memory.threads import ThreadMemoryStore
 
@@ -33,26 +33,16 @@ _Purge = Callable[..., Awaitable[int]]
 
 @dataclass(frozen=True, slots=True)
 class ErasureStores:
-    """Every store that holds what a person wrote, or what was derived from it, and the
-    records retention bounds (usage, deliveries, traces)."""
+    """The transcript (every copy of what people said), and the records each retention tier
+    bounds (notes, thread memory, usage, misses, deliveries, traces)."""
 
-    messages: MessageStore
+    transcript: Transcript
     notes: NoteStore
     threads: ThreadMemoryStore
-    votes: VoteStore
     usage: Purgeable
     misses: MissLog
     events: Purgeable
     traces: Purgeable
-
-
-@dataclass(frozen=True, slots=True)
-class Erased:
-    """What forgetting a person erased."""
-
-    messages: int
-    notes: int
-    votes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,38 +58,28 @@ class Erasure:
     retention: Retention
     clock: Clock
 
-    async def message_changed(self, *, team_id: str, channel_id: str, ts: str, text: str) -> None:
-        """A person edited a message in Slack: store the new text (redacted); notes made from
-        it are dropped, since they no longer say what the person wrote."""
-        await self.stores.messages.edit_message(
-            team_id=team_id, channel_id=channel_id, ts=ts, text=redact(text)
+    async def message_changed(self, *, team_id: str, channel_id: str, ts: str, text: str) -> Erased:
+        """A person edited a message in Slack: store the new text (redacted) and erase every
+        copy of the old words."""
+        erased = await self.stores.transcript.erase_message(
+            team_id=team_id, channel_id=channel_id, ts=ts, text=redact(text), now=self.clock.now()
         )
-        await self._forget_derived(team_id=team_id, channel_id=channel_id, ts=ts)
+        return await self._settle("memory_message_changed", erased, deep=False)
 
-    async def message_deleted(self, *, team_id: str, channel_id: str, ts: str) -> None:
-        """A person deleted a message in Slack: erase the stored copy and notes made from it."""
-        await self.stores.messages.erase_message(team_id=team_id, channel_id=channel_id, ts=ts)
-        await self._forget_derived(team_id=team_id, channel_id=channel_id, ts=ts)
+    async def message_deleted(self, *, team_id: str, channel_id: str, ts: str) -> Erased:
+        """A person deleted a message in Slack: erase every copy of it."""
+        erased = await self.stores.transcript.erase_message(
+            team_id=team_id, channel_id=channel_id, ts=ts, text=None, now=self.clock.now()
+        )
+        return await self._settle("memory_message_deleted", erased, deep=False)
 
     async def forget_user(self, *, team_id: str | None, user_id: str) -> Erased:
-        """Erase a person's messages, their notes and the notes they wrote, and their votes
-        (in one team, or in every team when ``team_id`` is None); the stored summaries are
-        remade from what is left, since they may quote the person."""
-        stores = self.stores
-        erased = Erased(
-            messages=await stores.messages.erase_user(team_id=team_id, user_id=user_id),
-            notes=await stores.notes.forget_user(team_id=team_id, user_id=user_id),
-            votes=await stores.votes.forget_user(team_id=team_id, user_id=user_id),
+        """Erase everything a person wrote and every copy of it (in one team, or in every
+        team when ``team_id`` is None)."""
+        erased = await self.stores.transcript.erase_user(
+            team_id=team_id, user_id=user_id, now=self.clock.now()
         )
-        await stores.threads.drop_summaries(team_id=team_id)
-        log.info(
-            "memory_forgot_user",
-            user=user_id,
-            messages=erased.messages,
-            notes=erased.notes,
-            votes=erased.votes,
-        )
-        return erased
+        return await self._settle("memory_forgot_user", erased, deep=True, user=user_id)
 
     async def purge_expired(self) -> int:
         """Delete what each tier holds past its retention days; returns how many rows."""
@@ -107,12 +87,14 @@ class Erasure:
         purged = 0
         for days, purge in self._tiers():
             purged += await purge(before=now - timedelta(days=days))
+        if purged:
+            await self.stores.transcript.scrub(deep=True)
         return purged
 
     def _tiers(self) -> list[tuple[int, _Purge]]:
         stores, retention = self.stores, self.retention
         tiers: list[tuple[int | None, _Purge]] = [
-            (retention.messages_days, stores.messages.purge),
+            (retention.messages_days, stores.transcript.purge),
             (retention.notes_days, stores.notes.purge),
             (retention.summaries_days, stores.threads.purge),
             (retention.usage_days, stores.usage.purge),
@@ -122,8 +104,9 @@ class Erasure:
         ]
         return [(days, purge) for days, purge in tiers if days is not None]
 
-    async def _forget_derived(self, *, team_id: str, channel_id: str, ts: str) -> None:
-        """Notes made from the message go; the channel's stored summaries are remade (one of
-        them may quote it)."""
-        await self.stores.notes.forget_source(team_id=team_id, channel_id=channel_id, ts=ts)
-        await self.stores.threads.drop_summaries(team_id=team_id, channel_id=channel_id)
+    async def _settle(self, event: str, erased: Erased, *, deep: bool, **context: str) -> Erased:
+        """Scrub what was erased out of free space (when anything was), and say what went."""
+        if erased.total:
+            await self.stores.transcript.scrub(deep=deep)
+        log.info(event, **context, **erased.as_dict())
+        return erased

@@ -66,15 +66,6 @@ class NoteStore(Protocol):
         """Delete the visible notes containing every one of ``words``; returns how many."""
         ...
 
-    async def forget_source(self, *, team_id: str, channel_id: str, ts: str) -> int:
-        """Delete notes made from one Slack message (it was deleted); returns how many."""
-        ...
-
-    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
-        """Delete a person's own notes and every note they wrote (in any team when None);
-        returns how many."""
-        ...
-
     async def purge(self, *, before: datetime) -> int:
         """Delete notes created before ``before`` (retention); returns how many."""
         ...

@@ -13,7 +13,8 @@ class Retention:
     """Days each memory tier is kept (None: forever).
 
     Attributes:
-        messages_days: people's messages and the bot's replies.
+        messages_days: people's messages and the bot's replies; also the words of 👎 forms,
+            and the stored summaries of the threads that lose messages (they quote them).
         notes_days: long-term notes.
         summaries_days: thread memory (pinned facts and rolling summaries).
         usage_days: LLM usage records (tokens and cost per call).

@@ -45,11 +45,6 @@ class ThreadMemoryStore(Protocol):
         """Replace the stored summary."""
         ...
 
-    async def drop_summaries(self, *, team_id: str | None, channel_id: str | None = None) -> int:
-        """Forget stored summaries (of one channel, or of a whole team, or of every team when
-        both are None) so that they are remade from what is stored now; returns how many."""
-        ...
-
     async def purge(self, *, before: datetime) -> int:
         """Delete thread memory not touched since ``before``; returns how many threads."""
         ...

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, delete, exists, select, update
+from sqlalchemy import Row, exists, select
 
 from agents.kernel.models import ConversationKey, Inbound, Outbound, StoredMessage
-from storage._seam import SqlStore, count_changed, fetch_first, fetch_scalar, narrow, translated
+from storage._seam import SqlStore, fetch_first, fetch_scalar, narrow, translated
 from storage.conversations.context import messages_on
 from storage.conversations.replies import decode_reply
 from storage.conversations.writes import mark_sent_on, record_inbound_on, record_reply_on
@@ -87,46 +87,6 @@ class SqlConversationStore(SqlStore):
             return []
         with translated("read a conversation"):
             return await self._db.quick.run(messages_on, key, limit)
-
-    async def edit_message(self, *, team_id: str, channel_id: str, ts: str, text: str) -> int:
-        """Replace the stored text of a person's message (they edited it in Slack)."""
-        statement = (
-            update(messages)
-            .where(messages.c.direction == "in", messages.c.ts == ts)
-            .where(messages.c.conversation_id.in_(_in_channel(team_id, channel_id)))
-            .values(text=text)
-        )
-        return await count_changed(self._db.write, statement, action="edit a stored message")
-
-    async def erase_message(self, *, team_id: str, channel_id: str, ts: str) -> int:
-        """Delete the stored copy of a person's message (they deleted it in Slack)."""
-        statement = (
-            delete(messages)
-            .where(messages.c.direction == "in", messages.c.ts == ts)
-            .where(messages.c.conversation_id.in_(_in_channel(team_id, channel_id)))
-        )
-        return await count_changed(self._db.write, statement, action="erase a stored message")
-
-    async def erase_user(self, *, team_id: str | None, user_id: str) -> int:
-        """Delete every stored message a person wrote in the team (any team when None)."""
-        statement = delete(messages).where(
-            messages.c.direction == "in", messages.c.user_id == user_id
-        )
-        if team_id is not None:
-            in_team = select(conversations.c.id).where(conversations.c.team_id == team_id)
-            statement = statement.where(messages.c.conversation_id.in_(in_team))
-        return await count_changed(self._db.write, statement, action="erase a person's messages")
-
-    async def purge(self, *, before: datetime) -> int:
-        """Delete messages stored before ``before`` (retention)."""
-        statement = delete(messages).where(messages.c.created_at < before)
-        return await count_changed(self._db.write, statement, action="purge old messages")
-
-
-def _in_channel(team_id: str, channel_id: str) -> Any:
-    return select(conversations.c.id).where(
-        conversations.c.team_id == team_id, conversations.c.channel_id == channel_id
-    )
 
 
 def _matches(key: ConversationKey) -> tuple[Any, ...]:

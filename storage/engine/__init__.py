@@ -10,7 +10,15 @@
 """
 
 from storage.engine.create import PoolOptions, create_engine, normalize_url
-from storage.engine.views import Dialect, EngineViews, Reads, WriteGate, Writes, views
+from storage.engine.views import (
+    Dialect,
+    EngineViews,
+    Reads,
+    WriteGate,
+    Writes,
+    truncate_wal,
+    views,
+)
 
 __all__ = [
     "Dialect",
@@ -21,5 +29,6 @@ __all__ = [
     "Writes",
     "create_engine",
     "normalize_url",
+    "truncate_wal",
     "views",
 ]

@@ -32,7 +32,7 @@ _SCHEMES = {
     "postgresql+asyncpg": "postgresql+asyncpg",
 }
 # One writer at a time (the gate) plus concurrent readers. Fixed, with no overflow: an
-# overflow connection is closed when returned, and reopening one costs a thread and 4 PRAGMAs.
+# overflow connection is closed when returned, and reopening one costs a thread and the PRAGMAs.
 _SQLITE_POOL_SIZE = 8
 
 

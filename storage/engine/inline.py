@@ -32,6 +32,9 @@ __all__ = ["InlineReads", "InlineWrites"]
 log = structlog.get_logger(__name__)
 
 _CHECKPOINT_EVERY = 250  # inline commits between two checkpoints (the default is 1000 pages)
+# A truncating checkpoint waits this long for readers to move on: it runs before Slack is
+# acknowledged, which must happen within three seconds.
+_TRUNCATE_WAIT_MS = 1000
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -104,6 +107,24 @@ class InlineWrites:
             log.warning("sqlite_checkpoint_failed", error=str(exc))
         finally:
             connection.close()
+
+    def truncate_wal(self) -> bool:
+        """Copy the whole WAL into the database file and truncate it to zero bytes, so that
+        no page of it still holds what was deleted (erasure); False if a reader kept it from
+        finishing within the busy timeout. Blocking: run it in a thread, holding the gate."""
+        connection = self._waiting.raw_connection()
+        try:
+            driver = connection.driver_connection
+            driver.execute(f"PRAGMA busy_timeout={_TRUNCATE_WAIT_MS}")  # type: ignore[union-attr]
+            busy, _, _ = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            log.warning("sqlite_wal_truncate_failed", error=str(exc))
+            return False
+        finally:
+            connection.close()
+        if busy:
+            log.warning("sqlite_wal_truncate_busy")
+        return not busy
 
     def close(self) -> None:
         """Finish a running checkpoint and close the connections (they reopen when used)."""

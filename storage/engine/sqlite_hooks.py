@@ -1,4 +1,5 @@
-"""How every SQLite connection is set up: WAL, a busy timeout, foreign keys, and who says BEGIN.
+"""How every SQLite connection is set up: WAL, a busy timeout, foreign keys, secure delete,
+and who says BEGIN.
 
 The driver is put in autocommit and SQLAlchemy's ``begin`` hook emits ``BEGIN`` itself, so
 transactions, DDL included, are atomic; a write begins ``IMMEDIATE`` (it takes the write lock
@@ -18,6 +19,10 @@ _PRAGMAS = (
     "PRAGMA busy_timeout=5000",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
+    # Deleted and overwritten content is zeroed, in b-tree pages and in pages put on the
+    # free list, so that erased words do not linger in the file (the WAL is truncated after
+    # an erasure: storage.erasure).
+    "PRAGMA secure_delete=ON",
     # A checkpoint that resets the WAL truncates the file to this (8 MiB), so a burst does
     # not leave its high-water mark on disk for good.
     "PRAGMA journal_size_limit=8388608",

@@ -30,7 +30,7 @@ from agents.kernel.errors import StorageError
 from storage.engine.inline import InlineReads, InlineWrites
 from storage.engine.sqlite_hooks import WRITE_OPTION, is_file
 
-__all__ = ["Dialect", "EngineViews", "Reads", "WriteGate", "Writes", "views"]
+__all__ = ["Dialect", "EngineViews", "Reads", "WriteGate", "Writes", "truncate_wal", "views"]
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -225,6 +225,18 @@ def views(engine: AsyncEngine) -> EngineViews:
             quick=_AsyncReads(autocommit),
         )
     raise StorageError(f"unsupported database dialect {name!r}")
+
+
+async def truncate_wal(engine: AsyncEngine) -> bool:
+    """Checkpoint a SQLite file's WAL into the database and truncate it, holding the engine's
+    write gate (the process's writers wait; other processes' are kept off by SQLite); False
+    when it could not finish, or the engine is not a SQLite file's."""
+    views(engine)  # makes the shared gate and inline writer if none exists yet
+    gate, inline = _SQLITE_SHARED.get(engine.sync_engine, (None, None))
+    if gate is None or inline is None:
+        return False
+    async with gate.lock():
+        return await asyncio.to_thread(inline.truncate_wal)
 
 
 def _quick_reads(engine: AsyncEngine) -> Reads:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, select
 
 from agents.feedback.ports import FeedbackStore
 from agents.feedback.values import (
@@ -22,7 +22,7 @@ from agents.feedback.values import (
     parse_reason,
 )
 from storage._records import from_row, row_values
-from storage._seam import SqlStore, count_changed, execute, fetch_all, insert, narrow, translated
+from storage._seam import SqlStore, execute, fetch_all, insert, narrow, translated
 from storage.feedback.cases import cases_on
 from storage.feedback.kpis import kpis_on
 from storage.feedback.queue import queue_on
@@ -44,13 +44,6 @@ class SqlFeedbackStore(SqlStore, FeedbackStore):
             set_={k: statement.excluded[k] for k in _REPLACED},
         )
         await execute(self._db.write, statement, action="store feedback")
-
-    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
-        """Delete every vote (and the words of its form) a person gave; returns how many."""
-        statement = delete(feedback).where(feedback.c.user_id == user_id)
-        if team_id is not None:
-            statement = statement.where(feedback.c.team_id == team_id)
-        return await count_changed(self._db.write, statement, action="forget a person's feedback")
 
     async def votes(self, trace_id: str) -> Sequence[Feedback]:
         """Every vote on one answer, oldest first."""

@@ -154,41 +154,6 @@ class MemoryConversations:
             if i.conversation == key
         ][-limit:]
 
-    def _matching(self, team_id: str | None, channel_id: str | None, ts: str | None) -> list[str]:
-        return [
-            trace
-            for trace, i in self.inbound.items()
-            if (team_id is None or i.team_id == team_id)
-            and (channel_id is None or i.channel_id == channel_id)
-            and (ts is None or i.ts == ts)
-        ]
-
-    async def edit_message(self, *, team_id: str, channel_id: str, ts: str, text: str) -> int:
-        found = self._matching(team_id, channel_id, ts)
-        for trace in found:
-            self.inbound[trace] = replace(self.inbound[trace], text=text)
-        return len(found)
-
-    async def erase_message(self, *, team_id: str, channel_id: str, ts: str) -> int:
-        found = self._matching(team_id, channel_id, ts)
-        for trace in found:
-            del self.inbound[trace]
-        return len(found)
-
-    async def erase_user(self, *, team_id: str | None, user_id: str) -> int:
-        found = [
-            t for t in self._matching(team_id, None, None) if self.inbound[t].user_id == user_id
-        ]
-        for trace in found:
-            del self.inbound[trace]
-        return len(found)
-
-    async def purge(self, *, before: datetime) -> int:
-        found = [t for t, i in self.inbound.items() if i.received_at < before]
-        for trace in found:
-            del self.inbound[trace]
-        return len(found)
-
 
 class MemoryTraces:
     def __init__(self) -> None:

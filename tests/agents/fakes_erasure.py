@@ -1,20 +1,40 @@
-"""In-memory votes, and stores that only record their purges, for erasure tests."""
+"""A transcript that records what it was asked to erase, and stores that only record their
+purges, for erasure tests."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from agents.memory.ports import Erased
 
-class MemoryVotes:
-    """Votes as ``(team, user)`` pairs; ``forget_user`` as the SQL store does it."""
 
-    def __init__(self, *votes: tuple[str, str]) -> None:
-        self.rows = list(votes)
+@dataclass
+class FakeTranscript:
+    """Answers every erasure with ``erased`` (and ``purged`` for the messages tier), and
+    records the calls: ``("message", team, channel, ts, text)``, ``("user", team, user)``,
+    ``("purge", before)`` and ``("scrub", deep)``."""
 
-    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
-        gone = [v for v in self.rows if v[1] == user_id and team_id in (None, v[0])]
-        self.rows = [v for v in self.rows if v not in gone]
-        return len(gone)
+    erased: Erased = field(default_factory=lambda: Erased(messages=1, replies=1))
+    purged: int = 1
+    calls: list[tuple[object, ...]] = field(default_factory=list)
+
+    async def erase_message(
+        self, *, team_id: str, channel_id: str, ts: str, text: str | None, now: datetime
+    ) -> Erased:
+        self.calls.append(("message", team_id, channel_id, ts, text))
+        return self.erased
+
+    async def erase_user(self, *, team_id: str | None, user_id: str, now: datetime) -> Erased:
+        self.calls.append(("user", team_id, user_id))
+        return self.erased
+
+    async def purge(self, *, before: datetime) -> int:
+        self.calls.append(("purge", before))
+        return self.purged
+
+    async def scrub(self, *, deep: bool) -> None:
+        self.calls.append(("scrub", deep))
 
 
 class PurgeLog:

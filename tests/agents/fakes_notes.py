@@ -46,27 +46,6 @@ class MemoryNotes:
             del self.rows[key]
         return len(gone)
 
-    async def forget_source(self, *, team_id: str, channel_id: str, ts: str) -> int:
-        gone = [
-            k
-            for k, n in self.rows.items()
-            if (n.team_id, n.source_channel, n.source_ts) == (team_id, channel_id, ts)
-        ]
-        for key in gone:
-            del self.rows[key]
-        return len(gone)
-
-    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
-        gone = [
-            k
-            for k, n in self.rows.items()
-            if (team_id is None or n.team_id == team_id)
-            and (n.author == user_id or (n.scope == "user" and n.scope_id == user_id))
-        ]
-        for key in gone:
-            del self.rows[key]
-        return len(gone)
-
     async def purge(self, *, before: datetime) -> int:
         gone = [k for k, n in self.rows.items() if n.created_at < before]
         for key in gone:
@@ -102,18 +81,6 @@ class MemoryThreads:
 
         self.saves += 1
         self.rows[key] = replace(self.rows.get(key, self._empty), summary=summary, covered=covered)
-
-    async def drop_summaries(self, *, team_id, channel_id=None):  # type: ignore[no-untyped-def]
-        from dataclasses import replace
-
-        dropped = 0
-        for key, memory in list(self.rows.items()):
-            if (team_id is None or key.team_id == team_id) and (
-                channel_id is None or key.channel_id == channel_id
-            ):
-                self.rows[key] = replace(memory, summary="", covered=0)
-                dropped += 1
-        return dropped
 
     async def purge(self, *, before):  # type: ignore[no-untyped-def]
         return 0

@@ -19,6 +19,7 @@ from bot.wiring import build_erasure
 from sandbox import SlackSandbox
 from storage import Database
 from tests.e2e.conftest import Bot, running_bot, settings_for
+from tests.e2e.slack_edits import deleted, edited
 
 TOKEN = "xox" + "b-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
 
@@ -61,19 +62,7 @@ async def test_deleting_the_message_erases_its_copy_and_its_note(
         await sandbox.calls.wait_for("chat.postMessage")
         await bot.idle()
         assert any("vpn code" in text for text in await _stored_texts(bot))
-        await sandbox.driver.send_event(
-            {
-                "type": "message",
-                "subtype": "message_deleted",
-                "channel": "C0GENERAL",
-                "hidden": True,
-                "deleted_ts": sent.ts,
-                "previous_message": {"type": "message", "user": "U0ALICE", "ts": sent.ts},
-                "ts": "1800000000.000001",
-                "event_ts": "1800000000.000001",
-                "channel_type": "channel",
-            }
-        )
+        await sandbox.driver.send_event(deleted(sent))
         stored = await _stored_texts(bot)
         recalled = await _ask(sandbox, "memory: what do you remember about vpn?")
         await bot.idle()
@@ -87,25 +76,7 @@ async def test_an_edit_replaces_the_stored_text(sandbox: SlackSandbox, database_
         sent = await sandbox.people.say("<@U0BOT> help me please")
         await sandbox.calls.wait_for("chat.postMessage")
         await bot.idle()
-        await sandbox.driver.send_event(
-            {
-                "type": "message",
-                "subtype": "message_changed",
-                "channel": "C0GENERAL",
-                "hidden": True,
-                "message": {
-                    "type": "message",
-                    "user": "U0ALICE",
-                    "text": f"<@U0BOT> help, my token is {TOKEN}",
-                    "ts": sent.ts,
-                    "edited": {"user": "U0ALICE", "ts": "1800000000.000002"},
-                },
-                "previous_message": {"type": "message", "user": "U0ALICE", "ts": sent.ts},
-                "ts": "1800000000.000002",
-                "event_ts": "1800000000.000002",
-                "channel_type": "channel",
-            }
-        )
+        await sandbox.driver.send_event(edited(sent, f"<@U0BOT> help, my token is {TOKEN}"))
         stored = await _stored_texts(bot)
     assert any("[redacted:slack-token]" in text for text in stored)
     assert not any(TOKEN in text for text in stored)
@@ -225,8 +196,8 @@ async def test_memory_forget_and_the_erasure_service_erase_the_same(
     assert code == 0
     assert by_cli == by_service
     assert (erased.messages, erased.notes, erased.votes) == (2, 2, 1)
-    assert out.getvalue().startswith(
-        f"erased {erased.messages} messages, {erased.notes} notes and {erased.votes} feedback"
-    )
+    printed = out.getvalue().splitlines()
+    assert printed[0] == "erased what U0ALICE wrote:"
+    assert {line.split()[0]: int(line.split()[1]) for line in printed[1:]} == erased.as_dict()
     assert len(by_cli["feedback"]) == len(seeded["feedback"]) - 1 == 1
     assert [row for row in by_cli["messages"] if "U0BOB" in row]

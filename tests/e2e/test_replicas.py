@@ -4,7 +4,6 @@ every delivery to two replicas at once: one reply per event, one execution per a
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from handlers.approval_blocks import APPROVE_ACTION
 from sandbox import SlackSandbox
@@ -21,8 +19,8 @@ from sandbox.llm_steps import reply
 from storage import Database
 from tests.e2e.approvals_config import approvals_config
 from tests.e2e.llm_config import LLM_KEY, LLM_SECTIONS
+from tests.e2e.postgres import fresh_postgres
 from tests.e2e.process import BotProcess
-from tests.storage.conftest import postgres_url, run_sql
 
 pytestmark = pytest.mark.slow
 
@@ -33,19 +31,8 @@ _BATCH = 25
 @pytest.fixture
 async def shared_postgres() -> AsyncIterator[str]:
     """A fresh, migrated PostgreSQL database for this test (dropped afterwards)."""
-    server = postgres_url()
-    name = f"sb_replicas_{uuid.uuid4().hex[:10]}"
-    await run_sql(server, f'CREATE DATABASE "{name}"')
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
-        database = await Database.connect(url)
-        try:
-            await database.migrate()
-        finally:
-            await database.close()
+    async with fresh_postgres("sb_replicas") as url:
         yield url
-    finally:
-        await run_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @asynccontextmanager

@@ -194,14 +194,3 @@ async def test_kpis_per_agent_on_a_seeded_database(database: Database) -> None:
     (only,) = await database.feedback.kpis(since=T0, agent="knowledge")
     assert only == knowledge
     assert await database.feedback.kpis(since=T0, team_id="T9") == []
-
-
-async def test_forgetting_a_person_erases_their_votes(database: Database) -> None:
-    """`memory forget --user` reaches feedback: the person's votes (and their words) go,
-    in one team or in every team; other people's stay."""
-    tid = await _turn(database, 1)
-    await database.feedback.vote(_vote(tid, "U2", comment="my words"))
-    await database.feedback.vote(_vote(tid, "U3", "up"))
-    assert await database.feedback.forget_user(team_id="T9", user_id="U2") == 0
-    assert await database.feedback.forget_user(team_id=None, user_id="U2") == 1
-    assert [v.user_id for v in await database.feedback.votes(tid)] == ["U3"]

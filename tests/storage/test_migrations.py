@@ -135,3 +135,20 @@ async def test_the_schema_allows_exactly_the_domains_approval_states(database: D
     with pytest.raises(IntegrityError):
         async with database.engine.begin() as connection:
             await connection.execute(change, {"state": "paused"})
+
+
+async def test_upgrade_to_0014_blanks_what_finished_deliveries_still_held(
+    unmigrated: Database,
+) -> None:
+    """Deliveries finished before finishing blanked their text lose it; one still being
+    worked on keeps it (a crash may replay it)."""
+    await upgrade(unmigrated.engine, revision="0012")
+    for n in (1, 2, 3):
+        await unmigrated.events.claim(inbound(n, text=f"words {n}"))
+    async with unmigrated.engine.begin() as connection:  # as 0012's code left them
+        await connection.execute(text("UPDATE events SET status = 'done' WHERE event_id = 'Ev1'"))
+        await connection.execute(text("UPDATE events SET status = 'failed' WHERE event_id = 'Ev2'"))
+    await unmigrated.migrate()
+    async with unmigrated.engine.connect() as connection:
+        rows = await connection.execute(text("SELECT event_id, text FROM events ORDER BY event_id"))
+        assert [tuple(row) for row in rows] == [("Ev1", ""), ("Ev2", ""), ("Ev3", "words 3")]

@@ -1,5 +1,4 @@
-"""NoteStore contract: scoped recall, forget, forget by source and person, retention; and
-the conversation store's edit, erase and purge."""
+"""NoteStore contract: scoped recall, forget and retention (erasure: test_erasure.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from datetime import timedelta
 
 from agents.memory.notes import Note, Viewer
 from storage import Database
-from tests.storage.builders import T0, inbound
+from tests.storage.builders import T0
 
 ALICE_HERE = Viewer("T1", "C1", "U1")
 
@@ -77,49 +76,11 @@ async def test_forget_needs_every_word_and_only_visible_notes(database: Database
     assert await database.notes.forget(ALICE_HERE, words=[]) == 0
 
 
-async def test_forget_source_user_and_purge(database: Database) -> None:
-    """A deleted message's notes, a person's notes, and old notes can each be erased."""
+async def test_old_notes_are_purged(database: Database) -> None:
+    """Retention deletes the notes created before its bound, and only those."""
     await database.notes.add(_note(1))
-    await database.notes.add(_note(2, author="U2"))
-    await database.notes.add(_note(3, scope="user", scope_id="U2", author="U1"))
     await database.notes.add(_note(4, created_at=T0 - timedelta(days=400)))
-    assert (
-        await database.notes.forget_source(team_id="T1", channel_id="C1", ts=_note(1).source_ts)
-        == 1
-    )
-    assert await database.notes.forget_user(team_id=None, user_id="U2") == 2
     assert await database.notes.purge(before=T0 - timedelta(days=365)) == 1
-    assert await database.notes.recall(ALICE_HERE, words=[], limit=10) == []
-
-
-async def test_messages_are_edited_erased_and_purged(database: Database) -> None:
-    """The stored copy follows Slack: edits replace the text, deletions and erasure remove it."""
-    for n in (1, 2, 3):
-        await database.conversations.record_inbound(inbound(n))
-    key = inbound(1).conversation
-    first = inbound(1)
-    assert (
-        await database.conversations.edit_message(
-            team_id="T1", channel_id=first.channel_id, ts=first.ts, text="edited"
-        )
-        == 1
-    )
-    texts = [m.text for m in await database.conversations.messages(key, limit=10)]
-    assert "edited" in texts
-    assert (
-        await database.conversations.erase_message(
-            team_id="T1", channel_id=first.channel_id, ts=first.ts
-        )
-        == 1
-    )
-    assert (
-        await database.conversations.erase_message(
-            team_id="T1", channel_id="C-other", ts=inbound(2).ts
-        )
-        == 0
-    )
-    assert await database.conversations.erase_user(team_id="T2", user_id=inbound(2).user_id) == 0
-    remaining = await database.conversations.messages(key, limit=10)
-    assert "edited" not in [m.text for m in remaining]
-    later = max(inbound(n).received_at for n in (1, 2, 3)) + timedelta(seconds=1)
-    assert await database.conversations.purge(before=later) == len(remaining)
+    assert [n.note_id for n in await database.notes.recall(ALICE_HERE, words=[], limit=10)] == [
+        "note-1"
+    ]

@@ -26,18 +26,14 @@ async def test_pins_and_summary_round_trip(database: Database) -> None:
     assert await database.threads.get(other) == ThreadMemory()
 
 
-async def test_summaries_can_be_dropped_and_old_threads_purged(database: Database) -> None:
-    """Dropping clears summaries (by channel or team) but keeps facts; purge removes rows
-    not touched since the bound."""
+async def test_old_threads_are_purged(database: Database) -> None:
+    """Purge removes the thread memory not touched since the bound."""
     from datetime import timedelta
 
     other = ConversationKey("T1", "C2", "1700000000.000009")
     await database.threads.pin(KEY, "fact", now=T0)
     await database.threads.save_summary(KEY, summary="s1", covered=5, now=T0)
     await database.threads.save_summary(other, summary="s2", covered=5, now=T0 + timedelta(days=2))
-    assert await database.threads.drop_summaries(team_id="T1", channel_id="C1") == 1
-    assert (await database.threads.get(KEY)).summary == ""
-    assert (await database.threads.get(KEY)).facts == ("fact",)
     assert (await database.threads.get(other)).summary == "s2"
     assert await database.threads.purge(before=T0 + timedelta(days=1)) == 1
     assert await database.threads.get(KEY) == ThreadMemory()

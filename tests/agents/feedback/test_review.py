@@ -83,9 +83,6 @@ class _Store:
     async def votes(self, trace_id: str) -> Sequence[Feedback]:
         return [v for v in self.votes_given if v.trace_id == trace_id]
 
-    async def forget_user(self, *, team_id: str | None, user_id: str) -> int:
-        return 0
-
     async def queue(
         self, *, team_id: str | None, since: datetime, limit: int, unlabelled: bool = False
     ) -> Sequence[ReviewItem]:
