@@ -40,6 +40,7 @@ from agents.actions.spec import ActionSpec
 __all__ = [
     "LOOKAHEAD_WORDS",
     "NEVER_BACKED",
+    "REACH_WORDS",
     "ActionVerbs",
     "Claim",
     "ClaimKind",
@@ -59,6 +60,11 @@ Switchboard's."""
 LOOKAHEAD_WORDS = 2
 """How many words after a claim's first word can change whether it is one (``failed`` +
 ``over``; ``ran`` + ``out``)."""
+
+REACH_WORDS = 5
+"""How many words before the word that makes it a claim a claim's first word can be
+(``covered by Bob's approval`` is a claim once ``approval`` is written)."""
+_BACK = REACH_WORDS
 
 _WINDOW = 6  # words before a claim word in which a negation or a condition cancels it
 
@@ -170,7 +176,6 @@ _COVERS = _set("covers cover covered")  # "Bob's approval covers it"
 _RUNNING = _set("running executing")  # "running it now"
 _FINAL_STATES = _set("done complete")  # "Status check done:", "Rollback complete."
 _NOT_DONE_BY = _set("it them this that be to get been")  # "let's get it done"
-_BACK = 5  # words before a claim's last word in which its first word may be
 _OPS_VERBS = """
 deployed redeployed rolled_back failed_over switched_over cut_over restarted rebooted
 reverted released shipped scaled migrated promoted drained paused resumed purged flushed

@@ -39,6 +39,7 @@ from agents.llm.chat import TextSink
 from agents.turns.claims import (
     LOOKAHEAD_WORDS,
     NEVER_BACKED,
+    REACH_WORDS,
     ActionVerbs,
     Claim,
     find_claims,
@@ -91,6 +92,7 @@ record line says it; ``read_refused`` is a refusal."""
 
 _REQUEST_REFUSALS = {"denied": "not allowed by policy", "invalid": "invalid parameters"}
 _RAN: frozenset[CallOutcome] = frozenset({"started", "cached", "read"})
+_HELD = LOOKAHEAD_WORDS + REACH_WORDS  # finished words the live text keeps back
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,9 +276,11 @@ def ground(
 class ClaimGate:
     """The model's streamed text, passed on to ``sink`` only while it claims nothing.
 
-    Words go on once :data:`~agents.turns.claims.LOOKAHEAD_WORDS` finished words follow
-    them and nothing written so far claims an action, an approval or a result (records play
-    no part: nothing a model writes while planning has run yet). The first claim closes the
+    Words go on once enough finished words follow them that no claim can still take them in
+    (:data:`~agents.turns.claims.LOOKAHEAD_WORDS` after a claim's deciding word, which is up
+    to :data:`~agents.turns.claims.REACH_WORDS` after its first) and nothing written so far
+    claims an action, an approval, a result, a note or a permission (records play no part:
+    nothing a model writes while planning has run yet). The first claim closes the
     gate for the rest of the turn; the turn's checked answer then replaces what was shown.
     """
 
@@ -299,12 +303,12 @@ class ClaimGate:
         if self._closed:
             return
         words = finished_words(self._raw)
-        if len(words) <= max(LOOKAHEAD_WORDS, self._words):
+        if len(words) <= self._words:
             return  # no word finished since the last check: nothing new to pass on
         self._words = len(words)
-        if self._claims(self._raw[: words[-1][1]]):
+        if self._claims(self._raw[: words[-1][1]]) or len(words) <= _HELD:
             return
-        await self._release(words[-LOOKAHEAD_WORDS][0])
+        await self._release(words[-_HELD][0])
 
     async def finish(self) -> None:
         """The model is done: pass on the rest, if the whole text claims nothing."""
