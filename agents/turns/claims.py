@@ -12,7 +12,16 @@ reviewer would skim it, sentence by sentence and clause by clause:
 - an action verb in the past: the built-in operations verbs (``deployed``, ``rolled back``,
   ``failed over``, ``restarted``...) and the past forms of the configured actions' names and
   command words (``failover`` -> ``failed over``), as ``I deployed``, ``api was deployed``,
-  ``prod failed over``, ``Deployed api to prod``.
+  ``prod failed over``, ``Deployed api to prod``;
+- a state that says where an action took something: ``api is deployed to prod``;
+- a clause ending ``done`` or ``complete`` (``Status check done:``); a run under way
+  (``running it now``); an approval that covers something (``covered by Bob's approval``);
+- a stored note (``Noted for everyone``, ``Saved to team memory``), a permission to approve
+  (``you can approve your own rollback``; only a negation takes it back) and Switchboard's own
+  voice (``🧾``, ``Switchboard:``): :data:`NEVER_BACKED` by a model-planned turn.
+
+Each claim knows which configured actions its clause names (``the deploy succeeded``:
+`deploy`), so a generic claim can be checked against that action's records.
 
 What is *not* a claim, so that honest answers pass: a question (ending in ``?`` or opening
 with ``was``/``did``/``has``...); a word with a negation, condition or modal in the six
@@ -24,7 +33,8 @@ deployed version``). Asking is no claim by itself: ``I've asked for approval to 
 holds no past action verb, while ``the deploy you requested was approved`` is a claim.
 
 The verdict on a word depends only on the words before it and at most
-:data:`LOOKAHEAD_WORDS` words after it (and a question mark can only take a claim away), so a
+:data:`LOOKAHEAD_WORDS` words after it (and a question mark can only take a claim away); a
+claim's first word is at most :data:`REACH_WORDS` before the word that decides it. So a
 stream can be checked word by word as it is written (:mod:`agents.turns.grounding`).
 """
 
