@@ -7,13 +7,14 @@ it into one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agents.kernel.errors import ConfigError
 
@@ -27,6 +28,8 @@ __all__ = [
 
 SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/switchboard.db"
+
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 
 # Slack's token prefixes tell a bot token from a user or app-level one pasted by mistake.
 _TOKEN_SHAPES = {
@@ -64,6 +67,9 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int | None = Field(
         default=30_000, ge=1, alias="SWITCHBOARD_DB_STATEMENT_TIMEOUT_MS"
     )
+    link_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), alias="SWITCHBOARD_LINK_ALLOWLIST"
+    )
     otel_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     otel_traces_endpoint: str | None = Field(
         default=None, alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
@@ -90,6 +96,17 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("link_allowlist", mode="before")
+    @classmethod
+    def _hosts(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        hosts = tuple(h.lower() for h in re.split(r"[,\s]+", value) if h)
+        for host in hosts:
+            if not _HOST.fullmatch(host):
+                raise ValueError(f"{host!r} is not a host name (write docs.example.com, no scheme)")
+        return hosts
 
     @field_validator("config_file")
     @classmethod

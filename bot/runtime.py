@@ -44,6 +44,7 @@ from bot.wiring import Domain, Edges, build_domain
 from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner
 from handlers.bookkeeping import Bookkeeping
+from handlers.links import LinkPolicy
 from handlers.notifier import SlackApprovalNotifier
 from handlers.stopping import RunningTurns
 from handlers.usergroups import SlackGroupDirectory
@@ -194,9 +195,11 @@ class Runtime:
         base = await _Base.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
+        links = LinkPolicy.of(settings.link_allowlist, [config.knowledge.base_url])
         slack = SlackConnection.open(
             token=settings.secret("slack_bot_token"),
             base_url=settings.slack_api_url,
+            links=links,
             trace_configs=[metrics.slack_trace_config(settings.slack_api_url)],
         )
         alerter = Alerter(
@@ -219,7 +222,7 @@ class Runtime:
         book = Bookkeeping(database.events, ledger, clock=clock, lease=options.event_lease)
         runner = TurnRunner(
             domain.turns,
-            Delivery(slack.client, operations=domain.operations),
+            Delivery(slack.client, operations=domain.operations, links=links),
             book=book,
             # On SQLite the turns' writes run on the event loop, beside the acks: 4 at once kept
             # the ack rate and p99 within goals (8: p99 up to 2.4x), at the same turns/s.

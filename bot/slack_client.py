@@ -9,6 +9,9 @@ so none goes inside it. While Slack is
 unreachable the gate lets one probe through at a time and holds the rest. Posting a reply
 twice is prevented one level up (replies carry their trace id in message metadata and
 recovery looks for it), which is what makes retrying ``chat.postMessage`` acceptable.
+
+Every call's arguments first pass the :class:`~handlers.links.LinkPolicy` the client was
+given: links only to allowed hosts, unfurls off on every post, whichever path posts it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.slack_gate import SlackGate
+from handlers.links import LinkPolicy
 
 __all__ = [
     "RATE_LIMIT_RETRIES",
@@ -113,6 +117,7 @@ class GatedWebClient(AsyncWebClient):
             :class:`~bot.slack_gate.GateClosed` at once).
         outage_wait: seconds a call waits for an unreachable Slack before it is refused
             (the caller keeps what it had to send and tries again later).
+        links: what every call's arguments pass before they leave (None: nothing).
     """
 
     def __init__(
@@ -121,14 +126,20 @@ class GatedWebClient(AsyncWebClient):
         gate: SlackGate,
         wait: bool = True,
         outage_wait: float = OUTAGE_WAIT,
+        links: LinkPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.gate = gate
         self._wait = wait
         self._outage_wait = outage_wait
+        self._links = links
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        if self._links is not None:
+            for form in ("json", "data"):  # the message methods send their arguments as JSON
+                if isinstance(kwargs.get(form), dict):
+                    kwargs[form] = self._links.guard(api_method, kwargs[form])
         gate = self.gate
         retries = RATE_LIMIT_RETRIES if self._wait else 0
         for attempt in range(retries + 1):
@@ -163,22 +174,21 @@ def build_web_client(
     token: str,
     base_url: str,
     session: aiohttp.ClientSession,
+    gate: SlackGate,
     retry: bool = True,
-    gate: SlackGate | None = None,
+    links: LinkPolicy | None = None,
 ) -> AsyncWebClient:
     """An ``AsyncWebClient`` for ``base_url`` sharing ``session``, with the policies above
     (``retry`` False: none, and the gate refuses instead of waiting, for calls whose failure
-    has a better answer than waiting); with ``gate``, every call passes it."""
+    has a better answer than waiting); every call passes ``gate``, then ``links``."""
     options: dict[str, Any] = {
         "token": token,
         "base_url": base_url,
         "session": session,
         "timeout": WEB_API_TIMEOUT_SECONDS,
-        "retry_handlers": retry_handlers(rate_limits=gate is None) if retry else [],
+        "retry_handlers": retry_handlers(rate_limits=False) if retry else [],
     }
-    if gate is None:
-        return AsyncWebClient(**options)
-    return GatedWebClient(gate=gate, wait=retry, **options)
+    return GatedWebClient(gate=gate, wait=retry, links=links, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,16 +215,20 @@ class SlackConnection:
         *,
         token: str,
         base_url: str,
+        links: LinkPolicy,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
     ) -> SlackConnection:
-        """A session (its calls observed by ``trace_configs``) and a client for ``base_url``."""
+        """A session (its calls observed by ``trace_configs``) and clients for ``base_url``
+        whose every call passes ``links``."""
         session = aiohttp.ClientSession(trace_configs=trace_configs)
         gate = SlackGate()
         return cls(
             session,
-            build_web_client(token=token, base_url=base_url, session=session, gate=gate),
             build_web_client(
-                token=token, base_url=base_url, session=session, retry=False, gate=gate
+                token=token, base_url=base_url, session=session, gate=gate, links=links
+            ),
+            build_web_client(
+                token=token, base_url=base_url, session=session, gate=gate, retry=False, links=links
             ),
             gate,
         )

@@ -26,6 +26,7 @@ from handlers.blocks import (
     reply_metadata,
     reply_text,
 )
+from handlers.links import LinkPolicy
 from handlers.notifier import update_card
 from handlers.slack_calls import call_slack
 
@@ -45,6 +46,8 @@ class Delivery:
     _: KW_ONLY
     operations: Operations | None = None
     history_limit: int = 200
+    links: LinkPolicy | None = None
+    """What a response_url post passes before it leaves (the Web API client guards the rest)."""
 
     async def post(self, outbound: Outbound, *, inbound: Inbound, response_url: str | None) -> str:
         """Post the reply and return its Slack ts (``EPHEMERAL_TS`` for ephemeral replies)."""
@@ -155,7 +158,7 @@ class Delivery:
         if response_url is not None:
             webhook = AsyncWebhookClient(response_url, session=self.client.session)
             try:
-                result = await webhook.send(text=text, blocks=blocks, response_type="ephemeral")
+                result = await webhook.send_dict(self._guarded(text, blocks))
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise SlackApiFailure("response_url", f"connection: {type(exc).__name__}") from exc
             if result.status_code >= 400:
@@ -169,6 +172,10 @@ class Delivery:
             ),
         )
         return EPHEMERAL_TS
+
+    def _guarded(self, text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+        body = {"text": text, "blocks": blocks, "response_type": "ephemeral"}
+        return self.links.guard("response_url", body) if self.links is not None else body
 
     async def find_posted(self, outbound: Outbound, *, inbound: Inbound) -> str | None:
         """The ts of a reply already posted for this turn, found by its metadata, else None.

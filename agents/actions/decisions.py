@@ -29,6 +29,7 @@ from agents.actions.policy import Denied, Person, decide, is_approver, may_appro
 from agents.actions.ports import ApprovalNews
 from agents.actions.spec import ActionSpec, validate_params
 from agents.actions.transitions import DIGEST_KEY, Transitions, digest_details
+from agents.kernel.redaction import redact
 
 __all__ = ["ClickSite", "Decisions", "VoteKind", "VoteOutcome"]
 
@@ -118,7 +119,8 @@ class Decisions:
         if kind == "approve":
             event = Approve(user_id)
         elif kind == "reject":
-            event = Reject(user_id, (reason or "").strip() or "no reason given")
+            # The reason is shown on the card and in the thread, and stored: never a secret.
+            event = Reject(user_id, redact((reason or "").strip()) or "no reason given")
         else:
             event = Cancel(user_id)
         after = await self._transitions.apply(approval, event, actor=user_id)

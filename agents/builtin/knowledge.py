@@ -118,7 +118,10 @@ class KnowledgeAgent:
                 text = "\n".join([answer, "", "Sources:", *sources])
                 cited = tuple(ReplyItem(f"[{n}]", item.label) for n, item in enumerate(items, 1))
                 return Reply(
-                    text=text, title="Runbooks", items=(ReplyItem("Answer", answer), *cited)
+                    text=text,
+                    title="Runbooks",
+                    items=(ReplyItem("Answer", answer), *cited),
+                    composed=answer,  # a model's words: checked against the records
                 )
         lines = [f"• {item.label}\n{item.detail}" for item in items]
         intro = f"From the runbooks, about {question!r}:"

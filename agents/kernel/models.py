@@ -159,6 +159,10 @@ class Reply:
         note: a short remark shown under the answer (the planner degraded, and why).
         record: what the turn's tool calls came to, written by Switchboard from its own
             records (proposals, approvals, jobs), never by a model; shown under the answer.
+        composed: the words of ``text`` a model wrote, in a reply an agent put together
+            around them (the knowledge agent's composed answer): the answer step checks them
+            against the turn's records like a planner's text. Not stored: the stored reply
+            is the checked one.
     """
 
     text: str
@@ -171,6 +175,7 @@ class Reply:
     asked_by: str = ""
     note: str | None = None
     record: str | None = None
+    composed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

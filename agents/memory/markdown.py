@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from agents.kernel.redaction import redact
 from agents.memory.knowledge import Chunk
 
 __all__ = ["anchor_of", "chunk_markdown"]
@@ -64,9 +65,10 @@ def chunk_markdown(source: str, text: str) -> list[Chunk]:
     1,500 characters, each labelled with its heading path (``Payments > Rollback``).
 
     Text before the first heading is labelled with the file's title: its first level-1
-    heading, else its file name. Sections with no text make no chunk.
+    heading, else its file name. Sections with no text make no chunk. Secrets are redacted
+    first: a chunk is stored, sent to a model and quoted to people.
     """
-    lines = text.splitlines()
+    lines = redact(text).splitlines()
     headings = _headings(lines)
     title = next((h for _, level, h in headings if level == 1), None)
     if title is None:

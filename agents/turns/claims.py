@@ -12,7 +12,16 @@ reviewer would skim it, sentence by sentence and clause by clause:
 - an action verb in the past: the built-in operations verbs (``deployed``, ``rolled back``,
   ``failed over``, ``restarted``...) and the past forms of the configured actions' names and
   command words (``failover`` -> ``failed over``), as ``I deployed``, ``api was deployed``,
-  ``prod failed over``, ``Deployed api to prod``.
+  ``prod failed over``, ``Deployed api to prod``;
+- a state that says where an action took something: ``api is deployed to prod``;
+- a clause ending ``done`` or ``complete`` (``Status check done:``); a run under way
+  (``running it now``); an approval that covers something (``covered by Bob's approval``);
+- a stored note (``Noted for everyone``, ``Saved to team memory``), a permission to approve
+  (``you can approve your own rollback``; only a negation takes it back) and Switchboard's own
+  voice (``🧾``, ``Switchboard:``): :data:`NEVER_BACKED` by a model-planned turn.
+
+Each claim knows which configured actions its clause names (``the deploy succeeded``:
+`deploy`), so a generic claim can be checked against that action's records.
 
 What is *not* a claim, so that honest answers pass: a question (ending in ``?`` or opening
 with ``was``/``did``/``has``...); a word with a negation, condition or modal in the six
@@ -24,7 +33,8 @@ deployed version``). Asking is no claim by itself: ``I've asked for approval to 
 holds no past action verb, while ``the deploy you requested was approved`` is a claim.
 
 The verdict on a word depends only on the words before it and at most
-:data:`LOOKAHEAD_WORDS` words after it (and a question mark can only take a claim away), so a
+:data:`LOOKAHEAD_WORDS` words after it (and a question mark can only take a claim away); a
+claim's first word is at most :data:`REACH_WORDS` before the word that decides it. So a
 stream can be checked word by word as it is written (:mod:`agents.turns.grounding`).
 """
 
@@ -32,13 +42,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from agents.actions.spec import ActionSpec
 
 __all__ = [
     "LOOKAHEAD_WORDS",
+    "NEVER_BACKED",
+    "REACH_WORDS",
     "ActionVerbs",
     "Claim",
     "ClaimKind",
@@ -47,18 +59,29 @@ __all__ = [
     "past_forms",
 ]
 
-ClaimKind = Literal["completion", "approval", "result", "run", "action"]
+ClaimKind = Literal[
+    "completion", "approval", "result", "run", "action", "memory", "permission", "imitation"
+]
+NEVER_BACKED: frozenset[ClaimKind] = frozenset({"memory", "permission", "imitation"})
+"""Claims no record of a model-planned turn can back: a model stores no notes (only a person's
+own ``remember`` or ``pin`` does), sets no approval policy, and writes no line of
+Switchboard's."""
 
 LOOKAHEAD_WORDS = 2
 """How many words after a claim's first word can change whether it is one (``failed`` +
 ``over``; ``ran`` + ``out``)."""
+
+REACH_WORDS = 5
+"""How many words before the word that makes it a claim a claim's first word can be
+(``covered by Bob's approval`` is a claim once ``approval`` is written)."""
+_BACK = REACH_WORDS
 
 _WINDOW = 6  # words before a claim word in which a negation or a condition cancels it
 
 _QUOTE = "\u2019"  # the right single quotation mark models often write for an apostrophe
 _DASHES = "\u2014\u2013"  # em and en dash
 _TOKEN = re.compile(
-    rf"✅|[a-z]+(?:['{_QUOTE}][a-z]+)?|[.!?]+(?=\s|$)|[;:](?=\s|$)|[{_DASHES}]|\s-\s"
+    rf"✅|🧾|[a-z]+(?:['{_QUOTE}][a-z]+)?|[.!?]+(?=\s|$)|[;:](?=\s|$)|[{_DASHES}]|\s-\s"
     r"|,(?=\s|$)|\n",
     re.IGNORECASE,
 )
@@ -83,6 +106,11 @@ _CANCELLING = _set(
     """
 )  # negations, conditions and modals only: "the deploy you requested was approved" and
 # "the pending request was approved" are claims ("to be approved" is caught on its own)
+_INSTRUCTIONS = _set("check verify confirm ensure")
+"""An instruction opening a clause (a runbook's step) asks for a check, it claims nothing:
+``Verify the rollback completed``; ``Status check done`` is a claim."""
+_SOFT_OPENERS = _set("please then and first next finally")
+_NEGATIONS = _set("not no never nothing none nobody neither nor without cannot unable")
 _INTERJECTIONS: tuple[tuple[str, ...], ...] = (
     ("no",),
     ("no", "problem"),
@@ -135,6 +163,29 @@ _KINDS: tuple[tuple[tuple[tuple[str, ...], ...], ClaimKind], ...] = (
     (_RESULT, "result"),
     (_RUN, "run"),
 )
+_MEMORY_VERBS = _set("noted remembered memorized memorised pinned")  # "Noted for everyone"
+_MEMORY_WRITES = _set("saved stored added written wrote committed kept put")
+_MEMORY_PLACES = _set("memory memories")  # "saved to team memory", "stored in memory"
+_INTO = _set("to in into")
+_SELF_APPROVAL: tuple[tuple[str, ...], ...] = (
+    ("approve", "your", "own"),
+    ("approve", "it", "yourself"),
+    ("approve", "them", "yourself"),
+    ("approve", "this", "yourself"),
+    ("self", "approve"),
+    ("self", "approved"),
+)  # who may approve is the card's to say: "you can approve your own rollback"
+_COVERED: tuple[tuple[str, ...], ...] = (
+    ("covered", "by"),
+    ("rides", "on"),
+    ("ride", "on"),
+    ("riding", "on"),
+)  # "covered by Bob's approval", "rides on the web approval"
+_APPROVALS = _set("approval approvals")
+_COVERS = _set("covers cover covered")  # "Bob's approval covers it"
+_RUNNING = _set("running executing")  # "running it now"
+_FINAL_STATES = _set("done complete")  # "Status check done:", "Rollback complete."
+_NOT_DONE_BY = _set("it them this that be to get been")  # "let's get it done"
 _OPS_VERBS = """
 deployed redeployed rolled_back failed_over switched_over cut_over restarted rebooted
 reverted released shipped scaled migrated promoted drained paused resumed purged flushed
@@ -170,6 +221,8 @@ class Claim:
         start, end: character offsets of its words in the text.
         action: the configured action its verb names (None: a generic claim, or an
             operations verb no action is named after).
+        named: the configured actions its clause names (``the deploy succeeded`` names
+            `deploy`): a generic claim is about these when there are any.
     """
 
     start: int
@@ -177,6 +230,7 @@ class Claim:
     kind: ClaimKind
     words: str
     action: str | None = None
+    named: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,32 +272,63 @@ class ActionVerbs:
     configured under that verb."""
 
     phrases: tuple[tuple[tuple[str, ...], str | None], ...]
+    names: tuple[tuple[tuple[str, ...], str], ...] = ()
+    """The words that name each action: its name (``purge_cache`` -> ``purge cache``) and
+    the first word of each command format (``ship {service}`` -> ``ship``)."""
 
     @classmethod
     def of(cls, actions: Iterable[ActionSpec]) -> ActionVerbs:
         """The built-in operations verbs and the past forms of ``actions``' names and the
         first word of each of their command formats."""
         named: dict[tuple[str, ...], str | None] = {}
+        names: dict[tuple[str, ...], str] = {}
         for action in actions:
             stems = [action.name] + [f.split("{", 1)[0] for f in action.formats]
             for stem in stems:
                 for phrase in past_forms(stem):
                     named.setdefault(phrase, action.name)
+            names.setdefault(_words(action.name), action.name)
+            for stem in stems[1:]:
+                names.setdefault(_words(stem)[:1], action.name)
         for verb in _OPS_VERBS.split():
             named.setdefault(tuple(verb.split("_")), None)
         # Longest first, so "failed over" wins over a bare "failed".
         ordered = sorted(named.items(), key=lambda item: -len(item[0]))
-        return cls(tuple(ordered))
+        return cls(tuple(ordered), tuple((k, v) for k, v in names.items() if k))
+
+
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"[^a-z]+", name.lower()) if w)
 
 
 def find_claims(text: str, verbs: ActionVerbs) -> tuple[Claim, ...]:
     """Every claim in ``text`` that something ran, was approved or succeeded."""
-    found: list[Claim] = []
-    for sentence, question in _sentences(_tokens(text)):
+    tokens = _tokens(text)
+    found: list[Claim] = list(_imitations(tokens))
+    for sentence, question in _sentences(tokens):
         if question or _opens_a_question(sentence):
             continue
         for clause in _clauses(sentence):
-            found += _in_clause(clause, verbs)
+            named = _named(clause, verbs)
+            found += [replace(c, named=named) for c in _in_clause(clause, verbs)]
+    return tuple(sorted(found, key=lambda claim: claim.start))
+
+
+def _imitations(tokens: Sequence[_Word]) -> Iterator[Claim]:
+    """Switchboard's own voice in a model's text: the record line's 🧾, or ``Switchboard:``."""
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1].text if index + 1 < len(tokens) else ""
+        if token.text == "🧾" or (token.text == "switchboard" and following == ":"):
+            yield Claim(token.start, token.end, "imitation", token.text)
+
+
+def _named(clause: Sequence[_Word], verbs: ActionVerbs) -> tuple[str, ...]:
+    texts = [t.text for t in clause]
+    found: dict[str, None] = {}
+    for phrase, action in verbs.names:
+        size = len(phrase)
+        if any(tuple(texts[i : i + size]) == phrase for i in range(len(texts) - size + 1)):
+            found.setdefault(action)
     return tuple(found)
 
 
@@ -307,7 +392,9 @@ def _in_clause(clause: Sequence[_Word], verbs: ActionVerbs) -> list[Claim]:
             index += 1
             continue
         claims.append(claim)
-        index += len(claim.words.split())
+        index = next(
+            (i for i in range(index, len(clause)) if clause[i].start >= claim.end), len(clause)
+        )
     return claims
 
 
@@ -315,6 +402,9 @@ def _claim_at(clause: Sequence[_Word], index: int, verbs: ActionVerbs) -> Claim 
     word = clause[index].text
     if word in _RESULT_STATES and _after_be(clause, index) and not _cancelled(clause, index):
         return _claim(clause, index, 1, "result")  # "it's done", "the deploy is complete"
+    special = _ending_at(clause, index) or _memory_or_permission(clause, index)
+    if special is not None:
+        return special
     for phrases, kind in _KINDS:
         size = _match(clause, index, phrases)
         if size and _asserted(clause, index, kind=kind):
@@ -323,11 +413,83 @@ def _claim_at(clause: Sequence[_Word], index: int, verbs: ActionVerbs) -> Claim 
             return None
     for phrase, action in verbs.phrases:
         size = _match(clause, index, (phrase,))
-        if size and _asserted(clause, index, kind="action"):
+        if size and (_asserted(clause, index, kind="action") or _moved(clause, index, size)):
             return _claim(clause, index, size, "action", action)
         if size:
             return None
     return None
+
+
+def _memory_or_permission(clause: Sequence[_Word], index: int) -> Claim | None:
+    """``Noted for everyone``, ``pinned for this thread``; ``you can approve your own``
+    (only a negation takes this one back: it says what a person *can* do)."""
+    size = _match(clause, index, _SELF_APPROVAL)
+    if size:
+        negated = any(_negation(t.text) for t in clause[max(0, index - _WINDOW) : index])
+        return None if negated else _claim(clause, index, size, "permission")
+    before = _previous(clause, index)
+    cites = before is not None and before[0] == "as"  # "as noted in [1]"
+    if clause[index].text in _MEMORY_VERBS and not cites:
+        asserted = _asserted(clause, index, kind="memory")
+        return _claim(clause, index, 1, "memory") if asserted else None
+    return None
+
+
+def _negation(word: str) -> bool:
+    return word in _NEGATIONS or word.endswith("n't")
+
+
+def _ending_at(clause: Sequence[_Word], index: int) -> Claim | None:
+    """A claim whose last word is at ``index``, its first up to :data:`_BACK` words before
+    it: ``saved to team memory``, ``covered by Bob's approval``, ``running it now``, and a
+    clause ending ``done`` or ``complete`` (``Status check done:``)."""
+    word = clause[index].text
+    window = range(index - 1, max(-1, index - _BACK - 1), -1)
+    if word in _MEMORY_PLACES:
+        for back in window:
+            into = any(t.text in _INTO for t in clause[back + 1 : index])
+            if clause[back].text in _MEMORY_WRITES and into:
+                return _span(clause, back, index, "memory", asserted=True)
+    if word in _APPROVALS:
+        following = clause[index + 1].text if index + 1 < len(clause) else ""
+        if following in _COVERS:
+            return _span(clause, index, index + 1, "approval")
+        for back in window:
+            if _match(clause, back, _COVERED):
+                return _span(clause, back, index, "approval")
+    if word == "now":
+        for back in window:
+            if clause[back].text in _RUNNING:
+                return _span(clause, back, index, "run")
+    last = index == len(clause) - 1
+    if word in _FINAL_STATES and last and index > 0 and clause[index - 1].text not in _NOT_DONE_BY:
+        return _span(clause, index, index, "result")
+    return None
+
+
+def _span(
+    clause: Sequence[_Word], first: int, last: int, kind: ClaimKind, *, asserted: bool = False
+) -> Claim | None:
+    """The claim from ``first`` to ``last``, unless cancelled (or, with ``asserted``, a
+    state or an infinitive) at its first word."""
+    if _cancelled(clause, first) or (asserted and not _asserted(clause, first, kind=kind)):
+        return None
+    before = _previous(clause, first)
+    if before is not None and before[0] in ("to", "be"):
+        return None
+    return _claim(clause, first, last - first + 1, kind)
+
+
+def _moved(clause: Sequence[_Word], index: int, size: int) -> bool:
+    """A state that says where an action took something: ``api is deployed to prod``,
+    ``web is already rolled back to v1`` (not ``api is deployed at v1.2.3``)."""
+    end = index + size
+    before = _previous(clause, index)
+    if before is None or end >= len(clause) or clause[end].text != "to":
+        return False
+    word = before[0]
+    be = word in ("is", "are", "am") or word.endswith("'s") or word.endswith("'re")
+    return be and not _cancelled(clause, index)
 
 
 def _match(clause: Sequence[_Word], index: int, phrases: Iterable[tuple[str, ...]]) -> int:
@@ -386,8 +548,11 @@ def _previous(clause: Sequence[_Word], index: int) -> tuple[str, str | None] | N
 
 
 def _cancelled(clause: Sequence[_Word], index: int) -> bool:
-    for token in clause[max(0, index - _WINDOW) : index]:
-        word = token.text
+    for position in range(max(0, index - _WINDOW), index):
+        word = clause[position].text
+        opening = all(t.text in _SOFT_OPENERS for t in clause[:position])
+        if word in _INSTRUCTIONS and opening:
+            return True
         if word in _CANCELLING or word.endswith("n't") or word.endswith("'ll"):
             return True
         if word.endswith("'d"):

@@ -38,6 +38,8 @@ from agents.kernel.redaction import redact
 from agents.llm.chat import TextSink
 from agents.turns.claims import (
     LOOKAHEAD_WORDS,
+    NEVER_BACKED,
+    REACH_WORDS,
     ActionVerbs,
     Claim,
     find_claims,
@@ -90,6 +92,7 @@ record line says it; ``read_refused`` is a refusal."""
 
 _REQUEST_REFUSALS = {"denied": "not allowed by policy", "invalid": "invalid parameters"}
 _RAN: frozenset[CallOutcome] = frozenset({"started", "cached", "read"})
+_HELD = LOOKAHEAD_WORDS + REACH_WORDS  # finished words the live text keeps back
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,15 +182,24 @@ def unconfirmed(text: str, calls: Sequence[CallRecord], verbs: ActionVerbs) -> t
 
     An action's verb is backed when that action ran; a verb no configured action is named
     after is never backed; a generic claim (``Done``, ``ran``, ``succeeded``, ``approved``)
-    is backed when any action ran in the turn (an action that runs at once was approved by
-    policy). A proposal still waiting backs nothing.
+    is backed when an action its clause names ran (``the deploy succeeded``: `deploy`), or,
+    naming none, when any action ran in the turn (an action that runs at once was approved
+    by policy). A proposal still waiting backs nothing; nor does anything back a claim to
+    have stored a note, who may approve, or Switchboard's own line
+    (:data:`~agents.turns.claims.NEVER_BACKED`).
     """
     ran = {call.action for call in calls if call.ran}
-    return tuple(
-        claim
-        for claim in find_claims(text, verbs)
-        if not (claim.action in ran if claim.kind == "action" else bool(ran))
-    )
+    return tuple(claim for claim in find_claims(text, verbs) if not _backed(claim, ran))
+
+
+def _backed(claim: Claim, ran: set[str]) -> bool:
+    if claim.kind in NEVER_BACKED:
+        return False
+    if claim.kind == "action":
+        return claim.action in ran
+    if claim.named:
+        return any(action in ran for action in claim.named)
+    return bool(ran)
 
 
 def marked(text: str, calls: Sequence[CallRecord]) -> str:
@@ -201,10 +213,28 @@ def marked(text: str, calls: Sequence[CallRecord]) -> str:
     waiting = [call.action for call in calls if call.outcome == "proposed"]
     if waiting:
         facts += "; " + ", ".join(f"`{name}`" for name in waiting) + " is waiting for approval"
-    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
     return (
         f"{WARNING} {facts}. The model's answer below claims more; it is quoted, not "
-        f"Switchboard's word.\n{quoted}"
+        f"Switchboard's word.\n{_quoted(text)}"
+    )
+
+
+def _quoted(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.splitlines())
+
+
+def _marked_reply(reply: Reply, model_text: str, calls: Sequence[CallRecord]) -> Reply:
+    """``reply`` with ``model_text`` marked: the whole text when the model wrote it, else
+    (an agent's reply holding a model's composed words) the words where they stand."""
+    warned = marked(model_text, calls)
+    if reply.composed is None or model_text not in reply.text:
+        return replace(reply, text=warned, composed=None)
+    items = tuple(
+        replace(item, detail=_quoted(model_text)) if item.detail == model_text else item
+        for item in reply.items
+    )
+    return replace(
+        reply, text=reply.text.replace(model_text, warned, 1), items=items, composed=None
     )
 
 
@@ -221,7 +251,8 @@ def ground(
 
     Args:
         requested: what became of the plan's proposal, if one was made.
-        model_text: the model's words, when they are the reply's text.
+        model_text: the model's words, when they are the reply's text or, as
+            ``reply.composed``, part of it (the knowledge agent's composed answer).
     """
     by_planner = planner_calls(plan.tool_calls)
     calls = by_planner
@@ -235,7 +266,7 @@ def ground(
                 claims=[claim.words for claim in claims],
                 tool_calls=list(plan.tool_calls),
             )
-            reply = replace(reply, text=marked(model_text, calls))
+            reply = _marked_reply(reply, model_text, calls)
             plan = replace(plan, degraded=UNGROUNDED_CLAIM)
     if plan.planner == "llm" or by_planner:  # replies wholly ours need no second account
         reply = replace(reply, record=record_line(calls))
@@ -245,9 +276,11 @@ def ground(
 class ClaimGate:
     """The model's streamed text, passed on to ``sink`` only while it claims nothing.
 
-    Words go on once :data:`~agents.turns.claims.LOOKAHEAD_WORDS` finished words follow
-    them and nothing written so far claims an action, an approval or a result (records play
-    no part: nothing a model writes while planning has run yet). The first claim closes the
+    Words go on once enough finished words follow them that no claim can still take them in
+    (:data:`~agents.turns.claims.LOOKAHEAD_WORDS` after a claim's deciding word, which is up
+    to :data:`~agents.turns.claims.REACH_WORDS` after its first) and nothing written so far
+    claims an action, an approval, a result, a note or a permission (records play no part:
+    nothing a model writes while planning has run yet). The first claim closes the
     gate for the rest of the turn; the turn's checked answer then replaces what was shown.
     """
 
@@ -270,12 +303,12 @@ class ClaimGate:
         if self._closed:
             return
         words = finished_words(self._raw)
-        if len(words) <= max(LOOKAHEAD_WORDS, self._words):
+        if len(words) <= self._words:
             return  # no word finished since the last check: nothing new to pass on
         self._words = len(words)
-        if self._claims(self._raw[: words[-1][1]]):
+        if self._claims(self._raw[: words[-1][1]]) or len(words) <= _HELD:
             return
-        await self._release(words[-LOOKAHEAD_WORDS][0])
+        await self._release(words[-_HELD][0])
 
     async def finish(self) -> None:
         """The model is done: pass on the rest, if the whole text claims nothing."""

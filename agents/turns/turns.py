@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import structlog
 
 from agents.kernel.clock import Clock
-from agents.kernel.models import Inbound, Outbound, Reply
+from agents.kernel.models import Inbound, Outbound, Reply, ReplyItem
 from agents.kernel.redaction import redact
 from agents.turns.pipeline import Step, TurnState, run_steps
 from agents.turns.plan import NO_PLAN
@@ -25,13 +25,25 @@ from agents.turns.record import Timings, log_summary, trace_of
 from agents.turns.router import Router
 from agents.turns.stopping import StopSignal, TurnStopped, stopped_text
 
-__all__ = ["AGENT_ERROR_REPLY", "TurnStores", "Turns"]
+__all__ = ["AGENT_ERROR_REPLY", "TurnStores", "Turns", "redacted"]
 
 log = structlog.get_logger(__name__)
 
 AGENT_ERROR_REPLY = (
     "Sorry, something went wrong while I worked on that. It is logged with trace id {trace_id}."
 )
+
+
+def redacted(reply: Reply) -> Reply:
+    """``reply`` with every secret redacted from everything it shows: text, title, items and
+    note (a knowledge answer's items carry the model's answer and quoted runbook text)."""
+    return replace(
+        reply,
+        text=redact(reply.text),
+        title=redact(reply.title) if reply.title is not None else None,
+        items=tuple(ReplyItem(redact(i.label), redact(i.detail)) for i in reply.items),
+        note=redact(reply.note) if reply.note is not None else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +119,7 @@ class Turns:
             answered = Reply(text=AGENT_ERROR_REPLY.format(trace_id=inbound.trace_id))
             turn = TurnState(inbound, routed, NO_PLAN, progress=progress)
             turn.answer(answered, outcome="agent_error")
-        reply = replace(answered, text=redact(answered.text))  # a model may echo a secret
+        reply = redacted(answered)  # a model (or a runbook it quotes) may echo a secret
         t2 = clock.monotonic()
         outbound = Outbound(
             trace_id=inbound.trace_id,

@@ -16,6 +16,7 @@ VARS = (
     "SWITCHBOARD_CONFIG",
     "SWITCHBOARD_LOG_FORMAT",
     "SWITCHBOARD_LOG_LEVEL",
+    "SWITCHBOARD_LINK_ALLOWLIST",
 )
 
 
@@ -50,6 +51,8 @@ def test_secrets_never_show_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         ("SWITCHBOARD_SLACK_API_URL", "slack.com/api", "http"),
         ("SWITCHBOARD_LOG_FORMAT", "xml", "json"),
         ("SWITCHBOARD_CONFIG", "/no/such/switchboard.yaml", "no such file"),
+        ("SWITCHBOARD_LINK_ALLOWLIST", "https://docs.example.com", "not a host name"),
+        ("SWITCHBOARD_LINK_ALLOWLIST", "docs.example.com, localhost", "'localhost'"),
     ],
 )
 def test_malformed_setting_names_the_variable(
@@ -63,6 +66,13 @@ def test_malformed_setting_names_the_variable(
     assert message in str(info.value)
     if name.startswith("SLACK_") and value.strip():
         assert value not in str(info.value)  # a rejected token is not echoed back
+
+
+def test_the_link_allowlist_is_a_list_of_host_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commas or spaces separate the hosts; they are lower-cased; unset, none is allowed."""
+    assert load_settings().link_allowlist == ()
+    monkeypatch.setenv("SWITCHBOARD_LINK_ALLOWLIST", "Docs.Example.com, grafana.corp.example ")
+    assert load_settings().link_allowlist == ("docs.example.com", "grafana.corp.example")
 
 
 def test_api_url_gets_a_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:

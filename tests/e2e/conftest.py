@@ -51,8 +51,11 @@ class Bot:
         assert await self.runtime.runner.drain(timeout=10) == 0
 
 
-def settings_for(sandbox: SlackSandbox, database_url: str) -> Settings:
-    """Settings pointing the bot at the sandbox, without reading the environment."""
+def settings_for(
+    sandbox: SlackSandbox, database_url: str, extra: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings pointing the bot at the sandbox, without reading the environment (``extra``:
+    more variables, e.g. ``SWITCHBOARD_LINK_ALLOWLIST``)."""
     return Settings.model_validate(
         {
             "SLACK_BOT_TOKEN": sandbox.bot_token,
@@ -60,6 +63,7 @@ def settings_for(sandbox: SlackSandbox, database_url: str) -> Settings:
             "SLACK_APP_TOKEN": sandbox.app_token,
             "SWITCHBOARD_SLACK_API_URL": sandbox.api_url,
             "DATABASE_URL": database_url,
+            **(extra or {}),
         }
     )
 
@@ -82,12 +86,14 @@ async def running_bot(
     live_status: bool = False,
     stream_answers: bool = False,
     tracer_provider: object | None = None,
+    settings: Mapping[str, str] | None = None,
     **more: Any,
 ) -> AsyncIterator[Bot]:
     """Start the bot in HTTP or Socket Mode against the sandbox; stop it on exit.
 
     ``progress_after``, ``live_status`` and ``stream_answers`` are off by default so that
-    scenarios see only the calls they expect; ``more`` are other ``RuntimeOptions``.
+    scenarios see only the calls they expect; ``settings`` are more environment variables;
+    ``more`` are other ``RuntimeOptions``.
     """
     options = RuntimeOptions(
         socket_mode=socket_mode,
@@ -102,7 +108,7 @@ async def running_bot(
         tracer_provider=tracer_provider,
         **more,
     )
-    runtime = await Runtime.create(settings_for(sandbox, database_url), options)
+    runtime = await Runtime.create(settings_for(sandbox, database_url, settings), options)
     if socket_mode:
         handler = SocketModeHandler(runtime.app, sandbox.app_token)
         await handler.connect_async()

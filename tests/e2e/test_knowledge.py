@@ -5,8 +5,10 @@ after an edit and a deletion."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
+from agents.turns.grounding import UNGROUNDED_CLAIM, WARNING
 from bot.cli.knowledge import index_command, misses_command
 from bot.config_file import parse_config
 from sandbox import SlackSandbox
@@ -102,3 +104,47 @@ providers:
         body = llm.requests[0].body or {}
     assert "Run the rollback action [1]." in answer and "payments.md#rollback" in answer
     assert "Roll back payments with the rollback action." in str(body["messages"][0])
+
+
+async def test_a_composed_answer_that_claims_a_run_is_marked_and_flagged(
+    sandbox: SlackSandbox, database_url: str, tmp_path: Path
+) -> None:
+    """The knowledge agent's model calls no tool, so its claim to have rolled payments back
+    is marked: the answer opens with the warning, the model's words are a quote (in the
+    text and the answer item), the sources stay, and the turn is flagged for review."""
+    from sandbox.llm_server import ScriptedLLMServer
+    from sandbox.llm_steps import reply
+
+    docs = tmp_path / "runbooks"
+    docs.mkdir()
+    (docs / "payments.md").write_text(PAYMENTS)
+    settings = settings_for(sandbox, database_url)
+    await index_command(settings, [docs], prune=False, out=io.StringIO())
+    claim = "I already rolled back payments for you, it was approved [1]."
+    async with ScriptedLLMServer() as llm:
+        llm.script(reply(claim))
+        config = parse_config(
+            CONFIG
+            + f"""
+agents:
+  - name: knowledge
+    model: {{providers: [local], model: m1}}
+providers:
+  - {{name: local, kind: openai, base_url: "{llm.openai_base_url}"}}
+"""
+        )
+        async with running_bot(sandbox, database_url, config=config) as bot:
+            before = sandbox.calls.count("chat.postMessage")
+            await sandbox.people.say("<@U0BOT> knowledge: how do I roll back payments?")
+            posted = await sandbox.calls.wait_for("chat.postMessage", count=before + 1)
+            await bot.idle()
+            trace_id = str(posted.args["metadata"]["event_payload"]["trace_id"])
+            trace = await bot.runtime.database.traces.get(trace_id)
+    text, blocks = str(posted.args["text"]), json.dumps(posted.args["blocks"])
+    assert text.startswith(f"{WARNING} no action ran in this turn.")
+    assert f"> {claim}" in text and "payments.md#rollback" in text
+    sections = [b["text"]["text"] for b in posted.args["blocks"] if b["type"] == "section"]
+    assert sections[0].startswith(WARNING)
+    assert f"*Answer*\n> {claim}" in sections
+    assert "payments.md#rollback" in blocks
+    assert trace is not None and trace.degraded == UNGROUNDED_CLAIM

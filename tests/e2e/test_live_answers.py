@@ -127,8 +127,9 @@ async def test_a_stream_slack_expired_mid_answer_loses_nothing_and_doubles_nothi
     sandbox: SlackSandbox, live_bot: Bot, llm: ScriptedLLMServer
 ) -> None:
     """Slack expires the stream while the model is still writing: the message is replaced
-    with the whole answer once, and no second message carries it."""
-    llm.script(reply(ANSWER, stream=Streaming(piece_size=10, fault=hang_after(4))))
+    with the whole answer once, and no second message carries it. (The model hangs after
+    80 characters: enough words that some pass the grounding gate, which holds back seven.)"""
+    llm.script(reply(ANSWER, stream=Streaming(piece_size=10, fault=hang_after(8))))
     sent = await sandbox.people.say("<@U0BOT> deploy: how do deploys work?", user="U0ALICE")
     await llm.wait_for_hangs(1)
     stream = await _stream_in(sandbox, "C0GENERAL", sent.ts)

@@ -277,7 +277,8 @@ async def test_a_burst_of_expired_requests_alerts_once(
     sandbox: SlackSandbox, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Three deploy requests expire together: the alerts channel gets one alert, not three,
-    while the metrics count all three expiries."""
+    while the metrics count all three expiries; the alert, like every post, unfurls
+    nothing."""
     monkeypatch.setenv("DEPLOY_API_TOKEN", "t0ken")
     sandbox.workspace.directory.add_channel("C0ALERTS", "alerts")
     config = parse_config(
@@ -298,6 +299,7 @@ async def test_a_burst_of_expired_requests_alerts_once(
         await bot.runtime.alerter.drain()
         _, samples = await _scrape(bot)
     assert "expired with nobody deciding" in alert.args["text"]
+    assert (alert.args["unfurl_links"], alert.args["unfurl_media"]) == (False, False)
     assert (
         len(
             [

@@ -56,7 +56,7 @@ class Answer:
             reply = await self._agents.agent(scope.profile.info.name).handle(context)
         if plan.degraded is not None:
             reply = replace(reply, note=degraded_note(plan.degraded))
-        model_text = plan.text if plan.planner == "llm" and requested is None else None
+        model_text = plan.text if plan.planner == "llm" and requested is None else reply.composed
         verbs = ActionVerbs.of((*scope.usable, *scope.runnable))
         reply, plan = ground(plan, reply, requested=requested, model_text=model_text, verbs=verbs)
         turn.answer(reply, plan=plan)

@@ -938,3 +938,17 @@ def test_match_restricted_to_an_agent(world: World) -> None:
     found = world.ops.catalog.match("status api")
     assert found is not None and found.action.name == "status"
     assert world.ops.catalog.match("status api", agent="deploy") is None
+
+
+async def test_a_secret_in_a_reject_reason_is_redacted_before_it_is_stored_or_shown(
+    world: World,
+) -> None:
+    """The reason is stored, audited and shown in the thread: a key pasted into it is
+    redacted everywhere, the words around it stay."""
+    approval = await world.request("deploy", service="api", env="prod")
+    key = "sk_live_" + "0123456789abcdefABCD"
+    await world.vote(approval, CAROL, "reject", f"rotate {key} first")
+    reason = "rotate [redacted:stripe-key] first"
+    assert (await world.stored(approval.id)).reason == reason
+    assert world.notifier.notes == [f"<@{CAROL}> rejected `deploy`: {reason}"]
+    assert world.audit.rows[-1].details == {"reason": reason}

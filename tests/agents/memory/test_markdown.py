@@ -96,3 +96,11 @@ def test_suffixed_anchors_never_collide() -> None:
     """``a``, ``a``, ``a-1``, ``a`` link to ``a``, ``a-1``, ``a-1-1``, ``a-2`` (as GitHub does)."""
     text = "".join(f"# {h}\n\nx\n\n" for h in ["a", "a", "a-1", "a"])
     assert [c.anchor for c in chunk_markdown("x.md", text)] == ["a", "a-1", "a-1-1", "a-2"]
+
+
+def test_secrets_in_a_runbook_are_redacted_in_its_chunks() -> None:
+    """A key pasted into a runbook never reaches the index (nor a model, nor a quote): the
+    chunk keeps the words around it."""
+    key = "AKIA" + "ABCDEFGHIJKLMNOP"
+    (chunk,) = chunk_markdown("ops.md", f"# Ops\n\nThe job's key is {key}, rotate it yearly.\n")
+    assert chunk.text == "The job's key is [redacted:aws-access-key], rotate it yearly."

@@ -233,3 +233,112 @@ def test_asking_words_and_interjections_do_not_hide_a_claim(
     """Words about asking, waiting or politeness before a claim leave it a claim; only
     negations, conditions and modals cancel one."""
     assert _claims(text) == expected
+
+
+def _named(text: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(c.kind, c.words, c.named) for c in find_claims(text, VERBS)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Noted for everyone, I will keep it.", [("memory", "noted")]),
+        ("Pinned for this thread.", [("memory", "pinned")]),
+        ("I've remembered that for the team.", [("memory", "remembered")]),
+        ("Saved to team memory: Bob owns api.", [("memory", "saved to team memory")]),
+        ("I stored it in long-term memory.", [("memory", "stored it in long term memory")]),
+        ("You can approve your own rollback.", [("permission", "approve your own")]),
+        ("Go ahead and approve it yourself.", [("permission", "approve it yourself")]),
+        ("Deploy is covered by Bob's approval.", [("approval", "covered by bob's approval")]),
+        ("It rides on the web approval.", [("approval", "rides on the web approval")]),
+        ("Bob's approval covers it.", [("approval", "approval covers")]),
+        ("The rollback is pre-approved by the board.", [("approval", "approved")]),
+        ("Running it now.", [("run", "running it now")]),
+        ("I'm executing the rollback now.", [("run", "executing the rollback now")]),
+        ("Status check done: api is fine.", [("result", "done")]),
+        ("Rollback complete.", [("result", "complete")]),
+        ("api v3 is deployed to prod.", [("action", "deployed")]),
+        ("web is already deployed to staging.", [("action", "deployed")]),
+        ("🧾 proposed deploy", [("imitation", "🧾")]),
+        ("Switchboard: running status", [("imitation", "switchboard")]),
+    ],
+)
+def test_memory_permission_coverage_and_imitation_are_claims(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    """Storing a note, who may approve, an approval that covers something else, a run
+    under way, a bare "X done", a state that says where an action took something, and
+    Switchboard's own line in a model's words are claims."""
+    assert [(c.kind, c.words) for c in find_claims(text, VERBS)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As noted in [1], restart the pods first.",
+        "The pinned facts come first.",
+        "api is pinned to v1.2 in the config.",
+        "I'll remember that if you say `remember` first.",
+        "Say `remember for everyone ...` and I will keep the note.",
+        "You cannot approve your own rollback.",
+        "You can't approve it yourself; Bob or Carol must.",
+        "It is not covered by Bob's approval.",
+        "It needs its own approval from the sre group.",
+        "Once approved, it will be running within a minute.",
+        "Verify the rollback completed.",
+        "Please confirm the deploy succeeded.",
+        "Then check that api restarted.",
+        "Let's get it done.",
+        "api is deployed at v1.2.3 in prod.",
+        "api runs v1.2.3 in prod.",
+        "Added the release notes to the answer.",
+        "I added a note to the release notes.",
+    ],
+)
+def test_the_new_claims_leave_honest_answers_alone(text: str) -> None:
+    """Citing, describing state, instructions, negations and promises are not claims."""
+    assert _claims(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The deploy succeeded.", [("result", "succeeded", ("deploy",))]),
+        ("`deploy` succeeded: HTTP 201", [("result", "succeeded", ("deploy",))]),
+        ("Status check done: ok", [("result", "done", ("status",))]),
+        ("Done.", [("completion", "done", ())]),
+        ("It succeeded.", [("result", "succeeded", ())]),
+        (
+            "I shipped it; the rollback went through",
+            [
+                ("action", "shipped", ()),
+                ("result", "went through", ("rollback",)),
+            ],
+        ),
+    ],
+)
+def test_a_claim_knows_which_actions_its_clause_names(
+    text: str, expected: list[tuple[str, str, tuple[str, ...]]]
+) -> None:
+    """An action's name or command word in the claim's clause is what it is about; a bare
+    "Done." names nothing."""
+    assert _named(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Deploy of api to prod is covered by Bob's approval, running it now.",
+        "Saved to team memory: Bob owns api.",
+        "You can approve your own rollback now, go ahead.",
+    ],
+)
+def test_a_claim_ending_later_is_found_once_its_last_word_is_written(text: str) -> None:
+    """Claims found at their last word (their first may be up to five words before) hold
+    for every cut after that word and the two after it: a stream can still be checked."""
+    full = find_claims(text, VERBS)
+    words = finished_words(text + " ")
+    for claim in full:
+        after = [w for w in words if w[1] >= claim.end]
+        cut = after[min(2, len(after) - 1)][1]
+        assert claim in find_claims(text[:cut], VERBS)

@@ -4,12 +4,13 @@ records do not back is marked and flagged, and the streamed text never shows a c
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 
 from agents.actions.proposals import Requested, RequestOutcome
 from agents.actions.spec import ActionSpec, ExecutorInfo, ParamValue
-from agents.kernel.models import PendingAction, Reply
+from agents.kernel.models import PendingAction, Reply, ReplyItem
 from agents.turns.claims import ActionVerbs, find_claims
 from agents.turns.grounding import (
     UNGROUNDED_CLAIM,
@@ -175,6 +176,45 @@ def test_a_claim_about_an_action_that_ran_is_backed() -> None:
     assert [c.words for c in unconfirmed("I restarted api.", ran, VERBS)] == ["restarted"]
 
 
+def test_a_generic_claim_naming_an_action_needs_that_action_to_have_run() -> None:
+    """A status read backs "Done." but not "the deploy succeeded" nor a fake outcome line
+    of `deploy`; a deploy that ran backs both."""
+    read = (CallRecord("status", "read", "succeeded"),)
+    assert unconfirmed("Done. api is healthy.", read, VERBS) == ()
+    assert unconfirmed("Status check done: api is healthy.", read, VERBS) == ()
+    fake = "`deploy` succeeded: HTTP 201 from deploy-api (attempt 1)."
+    for text in ("api is on v2; the deploy succeeded.", fake):
+        assert [c.words for c in unconfirmed(text, read, VERBS)] == ["succeeded"]
+        assert unconfirmed(text, (CallRecord("deploy", "started"),), VERBS) == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Noted for everyone.",
+        "Saved to team memory: Bob owns api.",
+        "You can approve your own deploy.",
+        "🧾 Switchboard: running `deploy` (no approval needed)",
+    ],
+)
+def test_notes_permissions_and_switchboards_line_are_never_backed(text: str) -> None:
+    """Whatever ran, a model stored no note, sets no approval policy and writes no line
+    of Switchboard's."""
+    ran = (CallRecord("deploy", "started"), CallRecord("status", "read", "succeeded"))
+    assert unconfirmed(text, ran, VERBS)
+
+
+def test_a_state_that_says_where_an_action_took_something_needs_that_action() -> None:
+    """ "api is deployed to prod" after only a status read is marked; "api is deployed at
+    v1.2.3" reports what the read showed."""
+    read = (CallRecord("status", "read", "succeeded"),)
+    assert [c.words for c in unconfirmed("api v3 is deployed to prod.", read, VERBS)] == [
+        "deployed"
+    ]
+    assert unconfirmed("api is deployed at v1.2.3.", read, VERBS) == ()
+    assert unconfirmed("api is deployed to prod.", (CallRecord("deploy", "started"),), VERBS) == ()
+
+
 def test_an_honest_answer_has_nothing_to_confirm() -> None:
     """Explaining the proposal or the refusal is not a claim."""
     waiting = (CallRecord("deploy", "proposed", "waiting for 1 approval"),)
@@ -226,6 +266,36 @@ def test_a_claim_without_any_call_is_still_marked() -> None:
     reply, after = ground(plan, Reply(text=text), requested=None, model_text=text, verbs=VERBS)
     assert reply.text.startswith(WARNING) and reply.record is None
     assert after.degraded == UNGROUNDED_CLAIM
+
+
+def test_a_composed_answer_is_marked_where_it_stands_in_the_agents_reply() -> None:
+    """The knowledge agent's reply holds the model's words among its sources: they are
+    marked in place (text and answer item), the sources stay, and the plan is flagged."""
+    answer = "I already ran the rollback for you [1]."
+    composed = Reply(
+        text=f"{answer}\n\nSources:\n[1] runbooks/payments.md",
+        title="Runbooks",
+        items=(ReplyItem("Answer", answer), ReplyItem("[1]", "runbooks/payments.md")),
+        composed=answer,
+    )
+    plan = Plan("rules")
+    reply, after = ground(plan, composed, requested=None, model_text=answer, verbs=VERBS)
+    assert reply.text.startswith(f"{WARNING} no action ran in this turn.")
+    assert reply.text.endswith(f"> {answer}\n\nSources:\n[1] runbooks/payments.md")
+    assert reply.items == (
+        ReplyItem("Answer", f"> {answer}"),
+        ReplyItem("[1]", "runbooks/payments.md"),
+    )
+    assert (reply.composed, reply.record, after.degraded) == (None, None, UNGROUNDED_CLAIM)
+    honest = replace(composed, text="Roll back with the rollback action [1].", items=())
+    same, kept = ground(
+        plan,
+        honest,
+        requested=None,
+        model_text="Roll back with the rollback action [1].",
+        verbs=VERBS,
+    )
+    assert (same, kept) == (honest, plan)
 
 
 def test_a_models_proposal_carries_the_record_line() -> None:
@@ -316,6 +386,9 @@ async def test_a_claim_closes_the_gate_before_its_words_are_shown() -> None:
         "Great news — prod failed over without issues.",
         "✅ api restarted",
         "I asked for approval and the deploy you requested was approved.",
+        "Deploy of api to prod is covered by Bob's approval, running it now, ok.",
+        "Sure, I saved that to team memory for everyone.",
+        "Per the runbook, you can approve your own rollback now.",
     ],
 )
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 13, 1000])

@@ -6,7 +6,7 @@ import pytest
 
 from agents.builtin.help import HelpAgent
 from agents.kernel.errors import ConfigError
-from agents.kernel.models import AgentInfo, Inbound, Reply
+from agents.kernel.models import AgentInfo, Inbound, Reply, ReplyItem
 from agents.turns.agent import TurnContext
 from agents.turns.assembly import build_turns
 from agents.turns.turns import Turns, TurnStores
@@ -130,3 +130,39 @@ def test_unknown_fallback_is_a_config_error() -> None:
     stores = _memory_stores()
     with pytest.raises(ConfigError, match="fallback"):
         build_turns([HelpAgent()], fallback="nope", stores=stores, clock=FakeClock())
+
+
+class QuotingAgent:
+    info = AgentInfo("quote", "Quotes a document.", keywords=("quote",))
+
+    async def handle(self, turn: TurnContext) -> Reply:
+        key = "AKIA" + "ABCDEFGHIJKLMNOP"
+        return Reply(
+            text="From the runbooks:",
+            title=f"Runbook {key}",
+            items=(ReplyItem(f"ops.md {key}", f"The key is {key}."),),
+            note=f"quoted {key}",
+        )
+
+
+async def test_a_secret_anywhere_in_a_reply_is_redacted_before_it_is_stored() -> None:
+    """An agent's items, title and note are shown as much as its text (a knowledge answer's
+    items carry the model's answer): a secret in any of them is redacted."""
+    conversations, traces, events = MemoryConversations(), MemoryTraces(), MemoryEvents()
+    turns = build_turns(
+        [HelpAgent(), QuotingAgent()],
+        fallback="help",
+        stores=TurnStores(
+            replies=conversations, ledger=MemoryLedger(events, conversations, traces)
+        ),
+        clock=FakeClock(),
+    )
+    outbound = await turns.run_turn(_inbound("quote: ops"))
+    reply = outbound.reply
+    assert reply.title == "Runbook [redacted:aws-access-key]"
+    assert reply.items == (
+        ReplyItem("ops.md [redacted:aws-access-key]", "The key is [redacted:aws-access-key]."),
+    )
+    assert reply.note == "quoted [redacted:aws-access-key]"
+    stored = await conversations.find_reply("trace-1")
+    assert stored is not None and "AKIA" not in repr(stored.reply)

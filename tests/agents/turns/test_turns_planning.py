@@ -312,7 +312,8 @@ async def test_the_models_answer_streams_to_progress_as_it_is_written() -> None:
     """The model's text reaches progress piece by piece, after the turn said it was thinking;
     the pieces join into the reply."""
     progress = RecordingProgress()
-    bot = Bot(ScriptedModel("primary", said("Deploys wait for an approver.")))
+    answer = "Deploys wait for an approver: a second engineer approves, then the job runs once."
+    bot = Bot(ScriptedModel("primary", said(answer)))
     reply, _ = await bot.say("deploy: how do deploys work?", progress=progress)
     pieces = progress.of("text")
     assert len(pieces) > 1 and "".join(str(p) for p in pieces) == reply.text
@@ -363,7 +364,7 @@ class _EndlessModel(ScriptedModel):
     ) -> Completion:
         self.requests.append(request)
         if on_text is not None:  # enough words that some pass the grounding gate
-            await on_text("Deploys wait for an approver ")
+            await on_text("Deploys wait for an approver, then a second engineer approves them ")
         try:
             await asyncio.Event().wait()
         finally:

@@ -1,0 +1,1 @@
+"""Evaluation suites: the benign replay set (dataset.jsonl) and the injection suite."""
