@@ -1,6 +1,7 @@
 """A tiny MCP stdio server for tests and the demo, written with the official SDK.
 
-Two tools: ``cluster_health`` (read-only) and ``failover`` (destructive). Each call is
+Tools: ``cluster_health`` (read-only), ``failover`` (destructive) and ``slow_report`` (read-only,
+answers after ``seconds``: for timeouts). Each call is
 appended as one JSON line to the file named by ``SANDBOX_MCP_CALL_LOG`` (if set), so a test
 can count how many times a tool really ran. Run: ``python -m sandbox.mcp_server``.
 """
@@ -11,6 +12,7 @@ import json
 import os
 from typing import Literal
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 
@@ -38,6 +40,14 @@ def failover(cluster: str, region: Literal["eu", "us"], force: bool = False) -> 
     """Fail a database cluster over to another region."""
     _record("failover", {"cluster": cluster, "region": region, "force": force})
     return f"failover of {cluster} to {region} started"
+
+
+@server.tool(annotations=ToolAnnotations(read_only_hint=True))
+async def slow_report(seconds: int) -> str:
+    """Answer after ``seconds`` seconds."""
+    _record("slow_report", {"seconds": seconds})
+    await anyio.sleep(seconds)
+    return f"report after {seconds}s"
 
 
 def main() -> None:
