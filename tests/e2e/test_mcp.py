@@ -3,7 +3,6 @@ sandbox's MCP server (``sandbox.mcp_server``) started over stdio by the bot itse
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -64,15 +63,9 @@ async def _request(sandbox: SlackSandbox, text: str, *, user: str = "U0ALICE") -
     return await sandbox.calls.wait_for("chat.postMessage", count=before + 1)
 
 
-async def _shown(sandbox: SlackSandbox, text: str, *, timeout: float = 30) -> None:
-    """Await any post or update in Slack that shows ``text``."""
-    async with asyncio.timeout(timeout):
-        while not any(
-            text in str(call.args)
-            for method in ("chat.postMessage", "chat.update")
-            for call in sandbox.calls.for_method(method)
-        ):
-            await asyncio.sleep(0.05)
+async def _shown(sandbox: SlackSandbox, text: str, method: str = "chat.update") -> None:
+    """Await a post (or update) in Slack that shows ``text``."""
+    await sandbox.calls.wait_for(method, where=lambda c: text in str(c.args), timeout=30)
 
 
 async def _states(bot: Bot) -> list[str]:
@@ -85,7 +78,7 @@ async def test_the_read_tool_runs_at_once_and_its_text_shows_in_the_thread(
     sandbox: SlackSandbox, mcp_bot: Bot, call_log: Path
 ) -> None:
     await _request(sandbox, "ops cluster_health db1")
-    await _shown(sandbox, "3/3 nodes healthy, replication lag 0s")
+    await _shown(sandbox, "3/3 nodes healthy, replication lag 0s", "chat.postMessage")
     assert _calls(call_log) == [{"tool": "cluster_health", "arguments": {"cluster": "db1"}}]
     assert await _states(mcp_bot) == ["succeeded"]
 
