@@ -89,6 +89,8 @@ async def test_the_destructive_tool_needs_a_quorum_and_runs_once(
     card = await _request(sandbox, "failover db1 to eu")
     assert card.args["text"].endswith("ops_failover cluster=db1 force=False region=eu")
     assert "'confirm'" in str(card.args["blocks"])  # dangerous: the Approve button confirms
+    shown = f"MCP server `ops` tool `failover` via `{sys.executable} -m sandbox.mcp_server`"
+    assert shown in str(card.args["blocks"])
     ts = card.response["ts"]
     assert _calls(call_log) == []
     await sandbox.people.click(ts, APPROVE_ACTION, user="U0BOB")
