@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from bot.config_file import parse_config
+from bot.config_file import ConfigFileError, parse_config
 from handlers.approval_blocks import APPROVE_ACTION
 from sandbox import ApiCall, SlackSandbox
 from tests.e2e.conftest import Bot, running_bot
@@ -127,3 +127,15 @@ async def test_a_server_that_cannot_start_is_logged_and_the_bot_starts_without_i
             assert await _states(bot) == []
     (unavailable,) = [e for e in logs if e["event"] == "mcp_server_unavailable"]
     assert unavailable["server"] == "ops" and "FileNotFoundError" in unavailable["reason"]
+
+
+async def test_a_risk_looser_than_the_annotations_stops_start_up(
+    sandbox: SlackSandbox, database_url: str
+) -> None:
+    looser = CONFIG.replace("        failover:\n", "        failover:\n          risk: write\n")
+    with pytest.raises(ConfigFileError) as caught:
+        async with running_bot(sandbox, database_url, config=parse_config(looser)):
+            pytest.fail("the bot started")
+    (issue,) = caught.value.issues
+    assert issue.field_path == "mcp.servers[0].per_tool.failover.risk"
+    assert "dangerous by its annotations; risk write would be looser" in issue.message
