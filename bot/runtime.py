@@ -29,11 +29,12 @@ from bot.alerts import Alerter
 from bot.app import bolt_app, listen
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
-from bot.config_file import LoadedConfig, load_config
+from bot.config_file import ConfigFileError, LoadedConfig, load_config
 from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
 from bot.integrations.llm import close_chat_models
+from bot.integrations.mcp import discover_mcp_tools
 from bot.metered import MeteredLedger, MeteredNotifier, MeteredUsage
 from bot.metrics import Metrics
 from bot.planning_wiring import Planning, build_planning
@@ -144,9 +145,9 @@ class _Base:
     async def open(cls, settings: Settings, options: RuntimeOptions) -> _Base:
         """Load the config, open the database and build the planning pieces (closing the
         database and releasing the lock if that fails)."""
-        config = options.config or _load(settings)
-        clock = options.clock or SystemClock()
         environ = options.environ or process_environment()
+        config = await _with_mcp_tools(options.config or _load(settings), environ)
+        clock = options.clock or SystemClock()
         instruments = Instruments.create(tracer_provider=options.tracer_provider)
         lock, database = await _open_database(settings)
         try:
@@ -360,6 +361,29 @@ def _load(settings: Settings) -> LoadedConfig:
     if settings.config_file is None:
         return LoadedConfig(actions=(), executors={})
     return load_config(settings.config_file)
+
+
+async def _with_mcp_tools(config: LoadedConfig, environ: Mapping[str, str]) -> LoadedConfig:
+    """The config with its MCP servers' tools as actions. A server that cannot be listed is
+    logged (``mcp_server_unavailable``) and the bot starts without its tools; a tool whose
+    policy breaks a rule (a risk looser than its annotations...) stops start-up.
+
+    Raises:
+        ConfigFileError: listing every such tool problem.
+    """
+    if not config.mcp_servers:
+        return config
+    discovery = await discover_mcp_tools(config, environ=environ)
+    for server in discovery.servers:
+        if server.tools is None:
+            log.error("mcp_server_unavailable", server=server.name, reason=server.failure)
+            continue
+        for tool, reason in server.tools.refused:
+            log.warning("mcp_tool_refused", server=server.name, tool=tool, reason=reason)
+        log.info("mcp_server_listed", server=server.name, tools=len(server.tools.actions))
+    if discovery.issues:
+        raise ConfigFileError(config.source, list(discovery.issues))
+    return discovery.config
 
 
 async def _open_database(settings: Settings) -> tuple[ProcessLock, Database]:

@@ -97,17 +97,21 @@ def _consented_params(approval: Approval) -> Mapping[str, ParamValue]:
 
 def _target(approval: Approval, action: ActionSpec) -> str:
     """What the executor reaches, from the stored canonical action (the method and URL, the
-    argv, the callable); for a request from before digests, the configured target system."""
+    argv, the callable, the MCP server, tool and command); for a request from before digests,
+    the configured target system."""
     canonical = approval.canonical
     if canonical is None:
         return f"{action.executor.kind} → `{action.executor.target}`"
     target = canonical.target
     if canonical.executor == "http":
         return f"{target.get('method')} {code(str(target.get('url')))}"
+    argv = target.get("argv")
+    words = [str(word) for word in argv] if isinstance(argv, list) else []
     if canonical.executor == "shell":
-        argv = target.get("argv")
-        words = [str(word) for word in argv] if isinstance(argv, list) else []
         return f"shell {code(shlex.join(words))}"
+    if canonical.executor == "mcp":
+        server, tool = code(str(target.get("server"))), code(str(target.get("tool")))
+        return f"MCP server {server} tool {tool} via {code(shlex.join(words))}"
     return f"python {code(str(target.get('callable')))}"
 
 

@@ -145,12 +145,12 @@ class ExecutorInfo:
     """What the domain needs to know of an executor (its details live at the edge).
 
     Attributes:
-        kind: ``http``, ``shell`` or ``python``.
+        kind: ``http``, ``shell``, ``python`` or ``mcp`` (a tool of an MCP server).
         target: a name for the system it reaches (one circuit breaker per target).
         idempotent: safe to run again after a crash or a transient failure.
     """
 
-    kind: Literal["http", "shell", "python"]
+    kind: Literal["http", "shell", "python", "mcp"]
     target: str
     idempotent: bool = False
 

@@ -1,21 +1,28 @@
 """``switchboard config check [FILE]`` and ``switchboard config schema``: validate the config
 file, or print its JSON schema for editors. No logging set-up: plain output for people and
-editors."""
+editors.
+
+With MCP servers in the file, ``check`` starts each one, lists its tools with their resolved
+risk, owner and approval policy, warns about exposed tools with no ``per_tool`` entry, and
+fails (exit 2) when a server cannot be listed or a tool's policy breaks a rule."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from agents.kernel.errors import ConfigError
 from bot.cli.conventions import EXIT_CONFIG, Subparsers
-from bot.config import load_settings
+from bot.config import load_settings, process_environment
 from bot.config_file.document import ConfigDocument
-from bot.config_file.errors import ConfigFileError
+from bot.config_file.errors import ConfigFileError, ConfigIssue
 from bot.config_file.loader import load_config
+from bot.integrations.mcp import McpDiscovery, discover_mcp_tools
 
 __all__ = [
     "EXIT_INVALID",
@@ -53,7 +60,7 @@ def command(args: argparse.Namespace) -> int:
     if path is None:
         print("switchboard: give a FILE or set SWITCHBOARD_CONFIG", file=sys.stderr)
         return EXIT_CONFIG
-    return check_command(path, out=sys.stdout)
+    return check_command(path, out=sys.stdout, environ=process_environment())
 
 
 def config_json_schema() -> dict[str, Any]:
@@ -62,19 +69,59 @@ def config_json_schema() -> dict[str, Any]:
     return {"$schema": _SCHEMA_DIALECT, **schema}
 
 
-def check_command(path: Path, *, out: TextIO) -> int:
-    """Validate ``path``; print ``ok: N actions`` (exit 0) or every issue (exit 2)."""
+def check_command(path: Path, *, out: TextIO, environ: Mapping[str, str] | None = None) -> int:
+    """Validate ``path``; print ``ok: N actions`` (exit 0) or every issue (exit 2).
+
+    Args:
+        environ: the variables MCP servers may be passed (their ``env`` allowlist).
+    """
     try:
         config = load_config(path)
     except ConfigFileError as exc:
-        for issue in exc.issues:
-            print(issue, file=out)
-        count = len(exc.issues)
-        print(f"{count} problem{'s' if count != 1 else ''} in {path}", file=out)
-        return EXIT_INVALID
+        return _problems(exc.issues, path, out=out)
+    if config.mcp_servers:
+        discovery = asyncio.run(discover_mcp_tools(config, environ=environ or {}))
+        _print_servers(discovery, out=out)
+        if discovery.issues:
+            return _problems(discovery.issues, path, out=out)
+        if discovery.failures:
+            print(f"{len(discovery.failures)} MCP server(s) could not be listed", file=out)
+            return EXIT_INVALID
+        config = discovery.config
     count = len(config.actions)
     print(f"ok: {count} action{'s' if count != 1 else ''}", file=out)
     return 0
+
+
+def _problems(issues: Sequence[ConfigIssue], path: Path, *, out: TextIO) -> int:
+    for issue in issues:
+        print(issue, file=out)
+    count = len(issues)
+    print(f"{count} problem{'s' if count != 1 else ''} in {path}", file=out)
+    return EXIT_INVALID
+
+
+def _print_servers(discovery: McpDiscovery, *, out: TextIO) -> None:
+    """Each server's tools with their resolved policy, then warnings."""
+    for server in discovery.servers:
+        if server.tools is None:
+            print(f"mcp {server.name}: error: {server.failure}", file=out)
+            continue
+        print(f"mcp {server.name}: {len(server.tools.listings)} tools exposed", file=out)
+        for tool in server.tools.listings:
+            print(
+                f"  {tool.tool} -> action {tool.action}: risk {tool.risk}, agent {tool.agent}, "
+                f"{tool.approval}",
+                file=out,
+            )
+            if not tool.explicit:
+                print(
+                    f"  warning: {tool.tool} is exposed with no per_tool policy "
+                    f"(defaults from its annotations)",
+                    file=out,
+                )
+        for tool_name, reason in server.tools.refused:
+            print(f"  refused: {tool_name}: {reason}", file=out)
 
 
 def schema_command(out: TextIO) -> int:

@@ -24,6 +24,7 @@ from bot.config_file import (
     ConfigFileError,
     HttpExecutorConfig,
     LoadedConfig,
+    PythonExecutorConfig,
     ShellExecutorConfig,
     load_config,
 )
@@ -180,7 +181,7 @@ async def _targets(config: LoadedConfig) -> list[Check]:
             checks.append(await _http_target(name, spec.url))
         elif isinstance(spec, ShellExecutorConfig):
             checks.append(_shell_target(name, spec))
-        else:
+        elif isinstance(spec, PythonExecutorConfig):
             checks.append(_python_target(name, spec.entrypoint))
     return checks
 

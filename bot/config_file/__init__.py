@@ -20,10 +20,12 @@ from bot.config_file.sections.executors import (
     ExecutorConfig,
     HttpExecutorConfig,
     JsonFieldCheck,
+    McpExecutorConfig,
     PythonExecutorConfig,
     ShellExecutorConfig,
     SuccessModel,
 )
+from bot.config_file.sections.mcp import McpServerModel
 from bot.config_file.sections.providers import ProviderModel
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "HttpExecutorConfig",
     "JsonFieldCheck",
     "LoadedConfig",
+    "McpExecutorConfig",
+    "McpServerModel",
     "ProviderModel",
     "PythonExecutorConfig",
     "ShellExecutorConfig",

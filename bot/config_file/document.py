@@ -39,6 +39,7 @@ from bot.config_file.sections.incidents import (
     to_incident_settings,
 )
 from bot.config_file.sections.knowledge import KnowledgeModel, to_knowledge_settings
+from bot.config_file.sections.mcp import McpModel, McpServerModel, check_mcp
 from bot.config_file.sections.memory import MemoryModel, check_memory, to_retention
 from bot.config_file.sections.oncall import OncallModel, check_oncall, to_rotations
 from bot.config_file.sections.providers import ProviderModel, check_providers, to_prices
@@ -65,6 +66,7 @@ class ConfigDocument(Strict):
     knowledge: KnowledgeModel = KnowledgeModel()
     review: ReviewModel = ReviewModel()
     alerts: AlertsModel = AlertsModel()
+    mcp: McpModel = McpModel()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,8 @@ class LoadedConfig:
         knowledge: how the knowledge agent cites and when it reports a miss.
         review: who reviews answers, and the App Home's window and queue size.
         alerts: where alerts go and when they fire.
+        mcp_servers: the MCP servers whose tools become actions once listed at start-up
+            (:func:`bot.integrations.mcp.with_mcp_tools`).
     """
 
     actions: tuple[ActionSpec, ...]
@@ -98,6 +102,7 @@ class LoadedConfig:
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    mcp_servers: tuple[McpServerModel, ...] = ()
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -130,6 +135,7 @@ def check_document(
     rotations = {rotation.name for rotation in document.oncall.rotations}
     yield from check_incidents(document.incidents, rotations=rotations)
     yield from check_memory(document.memory, review_window_days=document.review.window_days)
+    yield from check_mcp(document.mcp, agents=builtin | {a.name for a in document.agents})
 
 
 def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
@@ -152,4 +158,5 @@ def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
         knowledge=to_knowledge_settings(document.knowledge),
         review=to_review_settings(document.review),
         alerts=to_alert_settings(document.alerts),
+        mcp_servers=tuple(document.mcp.servers),
     )

@@ -52,9 +52,11 @@ __all__ = [
     "ActionParts",
     "ApprovalModel",
     "RequestersModel",
+    "approval_problems",
     "approval_required",
     "check_actions",
     "to_action_spec",
+    "to_approval_policy",
 ]
 
 Risk = Literal["read", "write", "dangerous"]
@@ -106,6 +108,14 @@ def approval_required(action: ActionModel) -> bool:
     if action.approval is None:
         return action.risk != "read"
     return action.approval.required if action.approval.required is not None else True
+
+
+def to_approval_policy(model: ApprovalModel | None, *, risk: Risk) -> ApprovalPolicy:
+    """The domain's policy for an approval block (or none) on an action of ``risk``."""
+    if model is None:
+        return ApprovalPolicy(required=risk != "read")
+    required = model.required if model.required is not None else True
+    return _policy(model, required=required)
 
 
 def to_action_spec(action: ActionModel) -> ActionSpec:
@@ -230,8 +240,15 @@ def _check_action(parts: ActionParts) -> Iterator[Problem]:
 
 
 def _approval(parts: ActionParts) -> Iterator[Problem]:
-    risk, policy = parts.risk, parts.approval
-    if not parts.has_approval:
+    yield from approval_problems(parts.risk, parts.approval, has_approval=parts.has_approval)
+
+
+def approval_problems(
+    risk: Risk | None, policy: ApprovalModel | None, *, has_approval: bool
+) -> Iterator[Problem]:
+    """What is wrong with an approval block for an action of ``risk`` (locations relative to
+    the action); ``has_approval``: whether a block was written at all."""
+    if not has_approval:
         if risk == "write":
             yield ("approval",), "write actions need approvers (or approval: {required: false})"
         elif risk == "dangerous":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -37,6 +38,7 @@ __all__ = [
     "HttpExecutorConfig",
     "HttpParts",
     "JsonFieldCheck",
+    "McpExecutorConfig",
     "PythonExecutorConfig",
     "ShellExecutorConfig",
     "ShellParts",
@@ -100,7 +102,26 @@ class PythonExecutorConfig(Strict):
     idempotent: bool = False
 
 
-ExecutorConfig = HttpExecutorConfig | ShellExecutorConfig | PythonExecutorConfig
+@dataclass(frozen=True, slots=True)
+class McpExecutorConfig:
+    """How to run one MCP tool: the server's command and environment allowlist, the tool,
+    the timeout, and which parameters the tool takes as numbers (sent as floats).
+
+    Built from a running server's tool list (:mod:`bot.integrations.mcp`), not written by hand.
+    """
+
+    server: str
+    argv: tuple[str, ...]
+    env_allowlist: tuple[str, ...]
+    tool: str
+    timeout: timedelta
+    numbers: frozenset[str] = frozenset()
+    idempotent: bool = False
+
+
+ExecutorConfig = HttpExecutorConfig | ShellExecutorConfig | PythonExecutorConfig | McpExecutorConfig
+"""What runs an action: written under ``executor:`` (http, shell, python), or built from an
+MCP server's tool list (mcp)."""
 
 
 class ExecutorModel(Strict):
@@ -120,7 +141,7 @@ class ExecutorModel(Strict):
         return self
 
     @property
-    def config(self) -> ExecutorConfig:
+    def config(self) -> HttpExecutorConfig | ShellExecutorConfig | PythonExecutorConfig:
         """The one executor configuration given."""
         chosen = self.http or self.shell or self.python
         assert chosen is not None  # guaranteed by _exactly_one
@@ -129,13 +150,15 @@ class ExecutorModel(Strict):
 
 def executor_target(config: ExecutorConfig) -> str:
     """The system an executor reaches (one circuit breaker each): ``host:port`` for http,
-    the executable for shell, the module for python."""
+    the executable for shell, the module for python, ``mcp:SERVER`` for an MCP tool."""
     if isinstance(config, HttpExecutorConfig):
         parts = urlsplit(config.url)
         port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
         return f"{parts.hostname}:{port}"
     if isinstance(config, PythonExecutorConfig):
         return config.entrypoint.partition(":")[0]
+    if isinstance(config, McpExecutorConfig):
+        return f"mcp:{config.server}"
     return config.argv[0]
 
 

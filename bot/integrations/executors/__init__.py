@@ -1,4 +1,4 @@
-"""Executors: how an approved action reaches the world (http, shell, python).
+"""Executors: how an approved action reaches the world (http, shell, python, mcp).
 
 Each implements the domain's :class:`~agents.actions.execution.Executor`: it never raises for an
 operational failure, returning a ``failed`` or ``unknown`` result with a short, secret-free
@@ -14,6 +14,7 @@ from __future__ import annotations
 from bot.integrations.executors.breaker import BreakerExecutor, breaker_states
 from bot.integrations.executors.build import build_executors
 from bot.integrations.executors.http import HttpExecutor
+from bot.integrations.executors.mcp import McpExecutor
 from bot.integrations.executors.python import PythonExecutor, load_entrypoint
 from bot.integrations.executors.shell import ShellExecutor
 from bot.integrations.executors.targets import ConfigTargets, UnknownExecutor
@@ -22,6 +23,7 @@ __all__ = [
     "BreakerExecutor",
     "ConfigTargets",
     "HttpExecutor",
+    "McpExecutor",
     "PythonExecutor",
     "ShellExecutor",
     "UnknownExecutor",

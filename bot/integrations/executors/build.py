@@ -15,11 +15,13 @@ from bot.config_file import (
     ConfigIssue,
     HttpExecutorConfig,
     LoadedConfig,
+    McpExecutorConfig,
     PythonExecutorConfig,
     ShellExecutorConfig,
 )
 from bot.integrations.executors.breaker import BreakerExecutor
 from bot.integrations.executors.http import HttpExecutor
+from bot.integrations.executors.mcp import McpExecutor
 from bot.integrations.executors.python import PythonExecutor, load_entrypoint
 from bot.integrations.executors.shell import ShellExecutor
 from bot.integrations.resilience import CircuitBreaker, Sleep
@@ -41,7 +43,8 @@ def build_executors(
 
     Args:
         session: shared by every http executor; the caller owns (and closes) it.
-        environ: the variables ``${NAME}`` headers and shell ``env_allowlist`` may read.
+        environ: the variables ``${NAME}`` headers, shell ``env_allowlist`` and MCP servers'
+            ``env`` may read.
         clock: monotonic seconds, for the breakers.
         sleep: the wait between retries (tests pass a fake).
 
@@ -66,6 +69,8 @@ def build_executors(
             )
         elif isinstance(spec, ShellExecutorConfig):
             inner = ShellExecutor(spec, action=action.name, environ=environ, sleep=sleep)
+        elif isinstance(spec, McpExecutorConfig):
+            inner = McpExecutor(spec, action=action.name, environ=environ, sleep=sleep)
         else:
             try:
                 inner = _python(spec, action=action.name, sleep=sleep)

@@ -4,7 +4,8 @@ The domain's :class:`~agents.actions.canonical.TargetResolver` over the config f
 templates, rendered with the same functions the executors use (:mod:`.render`), so what a
 card's digest covers is what the executor sends: the method, the URL and the JSON body with
 the parameters substituted (and the header templates, ``${ENV_VAR}`` references unresolved);
-the argv, working directory and the names of the variables passed on; the Python callable.
+the argv, working directory and the names of the variables passed on; the Python callable;
+an MCP tool's server name, command argv, environment variable names and tool name.
 Nothing here reads the environment: a secret cannot reach the canonical form.
 """
 
@@ -13,7 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from agents.actions.spec import ActionSpec, ParamValue
-from bot.config_file import ExecutorConfig, HttpExecutorConfig, ShellExecutorConfig
+from bot.config_file import (
+    ExecutorConfig,
+    HttpExecutorConfig,
+    McpExecutorConfig,
+    ShellExecutorConfig,
+)
 from bot.integrations.executors.render import render_argv, render_json, render_url
 
 __all__ = ["ConfigTargets", "UnknownExecutor"]
@@ -50,5 +56,12 @@ class ConfigTargets:
                 "argv": render_argv(config.argv, params),
                 "cwd": config.cwd,
                 "env": sorted(config.env_allowlist),
+            }
+        if isinstance(config, McpExecutorConfig):
+            return {
+                "server": config.server,
+                "argv": list(config.argv),
+                "env": sorted(config.env_allowlist),
+                "tool": config.tool,
             }
         return {"callable": config.entrypoint}

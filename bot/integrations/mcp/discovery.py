@@ -1,0 +1,97 @@
+"""At start-up (and in ``config check``): list each MCP server's tools and add them to the
+loaded config as actions.
+
+Servers are listed concurrently, each within its timeout. A server that cannot be listed is
+reported in :attr:`McpDiscovery.failures` (``switchboard run`` logs it and starts without
+its tools; ``config check`` fails); a tool whose policy breaks a rule (a risk looser than its
+annotations, a dangerous tool with no approvers...) is a config problem in
+:attr:`McpDiscovery.issues`, which stops both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from bot.config_file import ConfigIssue, LoadedConfig, McpServerModel
+from bot.config_file.yamlsource import format_path
+from bot.integrations.mcp.client import McpServerError, McpTool, list_tools, server_environment
+from bot.integrations.mcp.tools import ServerTools, server_tools
+
+__all__ = ["ListTools", "McpDiscovery", "ServerReport", "discover_mcp_tools"]
+
+ListTools = Callable[..., Awaitable[tuple[McpTool, ...]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerReport:
+    """One server: its tools as actions, or why it could not be listed."""
+
+    name: str
+    tools: ServerTools | None
+    failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class McpDiscovery:
+    """The config with every listed server's tools added, and what went wrong."""
+
+    config: LoadedConfig
+    servers: tuple[ServerReport, ...]
+    issues: tuple[ConfigIssue, ...]
+
+    @property
+    def failures(self) -> tuple[ServerReport, ...]:
+        """The servers that could not be listed."""
+        return tuple(server for server in self.servers if server.failure is not None)
+
+
+async def discover_mcp_tools(
+    config: LoadedConfig,
+    *,
+    environ: Mapping[str, str],
+    list_tools: ListTools = list_tools,
+) -> McpDiscovery:
+    """List every server of ``config`` and add its exposed tools as actions."""
+    servers = config.mcp_servers
+    if not servers:
+        return McpDiscovery(config, (), ())
+    reports = await asyncio.gather(
+        *(_server(server, index, environ, list_tools) for index, server in enumerate(servers))
+    )
+    issues: list[ConfigIssue] = []
+    actions = list(config.actions)
+    executors = dict(config.executors)
+    for report in reports:
+        if report.tools is None:
+            continue
+        for loc, message in report.tools.problems:
+            issues.append(ConfigIssue(config.source, None, format_path(loc), message))
+        for action in report.tools.actions:
+            if action.name in executors:
+                where = format_path(("mcp", "servers"))
+                message = f"tool action {action.name!r} has the name of another action"
+                issues.append(ConfigIssue(config.source, None, where, message))
+                continue
+            actions.append(action)
+            executors[action.name] = report.tools.executors[action.name]
+    merged = dataclasses.replace(
+        config, actions=tuple(actions), executors=MappingProxyType(executors)
+    )
+    return McpDiscovery(merged, tuple(reports), tuple(issues))
+
+
+async def _server(
+    server: McpServerModel, index: int, environ: Mapping[str, str], list_tools: ListTools
+) -> ServerReport:
+    env = server_environment(server.env, environ)
+    try:
+        tools = await list_tools(
+            server.name, server.command, env, timeout=server.timeout.total_seconds()
+        )
+    except McpServerError as exc:
+        return ServerReport(server.name, None, exc.reason)
+    return ServerReport(server.name, server_tools(server, index, tools))
