@@ -120,7 +120,8 @@ async def _tour_model(stack: contextlib.AsyncExitStack) -> tuple[DemoModel | Non
     kinds: tuple[Literal["openai", "anthropic"], ...] = ("openai", "anthropic")
     kind = next((k for k in kinds if sdk_installed(k)), None)
     if kind is None:
-        return None, "rules planner; pip install -e '.[openai]' for the scripted model's tour"
+        hint = ".venv/bin/pip install -e '.[openai]'"
+        return None, f"rules planner; {hint} for the scripted model's tour"
     server: ScriptedLLMServer = await stack.enter_async_context(
         ScriptedLLMServer(api_key=_TOUR_KEY, responder=tour_step)
     )
