@@ -45,6 +45,7 @@ from bot.wiring import Domain, Edges, build_domain
 from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner
 from handlers.bookkeeping import Bookkeeping
+from handlers.incident_board import SlackIncidentBoard
 from handlers.links import LinkPolicy
 from handlers.notifier import SlackApprovalNotifier
 from handlers.stopping import RunningTurns
@@ -219,6 +220,11 @@ class Runtime:
             options.worker,
             wakeup=wakeup,
             purge=None if erasure.retention.keeps_everything else erasure.purge_expired,
+            reminders=(
+                domain.incidents.reminders.remind_due
+                if domain.incidents.reminders.enabled
+                else None
+            ),
         )
         book = Bookkeeping(database.events, ledger, clock=clock, lease=options.event_lease)
         runner = TurnRunner(
@@ -466,6 +472,7 @@ def _edges(
     config, metrics = base.config, base.instruments.metrics
     return Edges(
         workspace=SlackWorkspace(slack.client),
+        board=SlackIncidentBoard(slack.client),
         groups=groups,
         executors=_executors(
             config, slack, base.instruments, alerter=alerter, environ=base.environ

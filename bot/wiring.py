@@ -16,7 +16,10 @@ from agents.actions.ports import ApprovalNotifier, GroupDirectory
 from agents.actions.read_cache import ReadCache
 from agents.builtin.incident import IncidentDeps
 from agents.builtin.knowledge import KnowledgeDeps
-from agents.incidents.ports import Workspace
+from agents.incidents.ports import IncidentBoard, Workspace
+from agents.incidents.reminders import Reminders
+from agents.incidents.roles import Roles
+from agents.incidents.timeline import Pins
 from agents.kernel.clock import Clock
 from agents.llm.usage import UsageStore
 from agents.memory.erasure import Erasure, ErasureStores
@@ -31,7 +34,7 @@ from bot.integrations.executors import ConfigTargets
 from bot.planning_wiring import Planning, build_composer
 from storage import Database
 
-__all__ = ["Domain", "Edges", "build_domain", "build_erasure"]
+__all__ = ["Domain", "Edges", "IncidentServices", "build_domain", "build_erasure"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,7 @@ class Edges:
     decorated (metered ledger and usage), and the rate limiter (None: no limit)."""
 
     workspace: Workspace
+    board: IncidentBoard
     groups: GroupDirectory
     executors: Mapping[str, Executor]
     notifier: ApprovalNotifier
@@ -50,13 +54,23 @@ class Edges:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentServices:
+    """What runs incidents outside a turn: role clicks, pins, status-update reminders."""
+
+    roles: Roles
+    pins: Pins
+    reminders: Reminders
+
+
+@dataclass(frozen=True, slots=True)
 class Domain:
-    """The wired domain: actions and approvals, turns, and erasure."""
+    """The wired domain: actions and approvals, turns, erasure and incidents."""
 
     operations: Operations
     turns: Turns
     erasure: Erasure
     suggestions: Suggestions
+    incidents: IncidentServices
 
 
 def build_domain(
@@ -92,6 +106,7 @@ def build_domain(
                 clock=clock,
                 workspace=edges.workspace,
                 incidents=database.incidents,
+                board=edges.board,
                 rotations=config.rotations,
                 settings=config.incident_settings,
             ),
@@ -130,7 +145,25 @@ def build_domain(
     suggestions = build_suggestions(
         agents, fallback=FALLBACK_AGENT, planning=config.planning, operations=operations
     )
-    return Domain(operations, turns, erasure, suggestions)
+    return Domain(
+        operations, turns, erasure, suggestions, _incident_services(config, database, edges, clock)
+    )
+
+
+def _incident_services(
+    config: LoadedConfig, database: Database, edges: Edges, clock: Clock
+) -> IncidentServices:
+    store = database.incidents
+    return IncidentServices(
+        roles=Roles(store, workspace=edges.workspace, board=edges.board, clock=clock),
+        pins=Pins(store, board=edges.board),
+        reminders=Reminders(
+            store,
+            workspace=edges.workspace,
+            clock=clock,
+            intervals=config.incident_settings.update_intervals,
+        ),
+    )
 
 
 def build_erasure(database: Database, *, retention: Retention, clock: Clock) -> Erasure:

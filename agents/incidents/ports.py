@@ -1,15 +1,18 @@
-"""The ports the incident agent works through: incident storage and the Slack workspace."""
+"""The ports the incident agent works through: incident storage, the Slack workspace, and
+the incident's own Slack surfaces (its card, private notes, the messages pinned in it)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from agents.incidents.records import Incident, TimelineEntry
+from agents.incidents.records import FollowUp, Incident, Role, TimelineEntry
 from agents.kernel.errors import UserFacingError
 from agents.kernel.models import Reply
 
-__all__ = ["ChannelNameTaken", "IncidentStore", "Workspace"]
+__all__ = ["ChannelNameTaken", "IncidentBoard", "IncidentStore", "SlackMessage", "Workspace"]
 
 
 class ChannelNameTaken(UserFacingError):
@@ -41,8 +44,43 @@ class IncidentStore(Protocol):
         """
         ...
 
-    async def open_incidents(self, *, team_id: str) -> Sequence[Incident]:
-        """Incidents not yet resolved, newest first (without timelines)."""
+    async def open_incidents(self, *, team_id: str | None = None) -> Sequence[Incident]:
+        """Incidents not yet resolved (in ``team_id``; every team's when None), newest first
+        (without timelines)."""
+        ...
+
+    async def set_role(
+        self, incident_id: str, role: Role, user_id: str, entry: TimelineEntry
+    ) -> Incident:
+        """Give ``role`` to ``user_id`` and append ``entry``, at once; the incident after.
+
+        Raises:
+            StorageError: no incident has this id.
+        """
+        ...
+
+    async def set_card(self, incident_id: str, card_ts: str) -> None:
+        """Remember the summary card's message ts."""
+        ...
+
+    async def add_pinned(self, incident_id: str, entry: TimelineEntry) -> bool:
+        """Append a ``pinned`` entry unless one with its ``source_ts`` is there already (a
+        duplicate delivery, a pin after a 📌); True if it was appended."""
+        ...
+
+    async def mark_reminded(
+        self, incident_id: str, *, previous: datetime | None, at: datetime
+    ) -> bool:
+        """Compare-and-set ``reminded_at`` from ``previous`` to ``at`` on an open incident;
+        True if this call set it (so one reminder goes out however many sweep)."""
+        ...
+
+    async def add_followup(self, followup: FollowUp) -> None:
+        """Store a follow-up."""
+        ...
+
+    async def set_issue(self, followup_id: str, *, number: int, url: str) -> bool:
+        """Record a follow-up's ticket unless one is recorded; True if this call did."""
         ...
 
 
@@ -67,4 +105,38 @@ class Workspace(Protocol):
 
     async def post(self, channel_id: str, reply: Reply) -> str:
         """Post a reply at the top level of a channel; returns the message ``ts``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """A message as the incident timeline keeps it: who wrote it, when (its ts) and what."""
+
+    ts: str
+    user_id: str
+    text: str
+
+
+class IncidentBoard(Protocol):
+    """The incident's own Slack surfaces: its summary card, notes shown to one person, and
+    the messages people pin in its channel."""
+
+    async def show(self, incident: Incident) -> str:
+        """Post the summary card (roles and their buttons) in the incident channel; its ts."""
+        ...
+
+    async def refresh(self, incident: Incident) -> None:
+        """Redraw the summary card (``incident.card_ts``) from the incident as it is now."""
+        ...
+
+    async def tell(self, channel_id: str, user_id: str, reply: Reply) -> None:
+        """Show ``reply`` to ``user_id`` only (ephemeral in the channel)."""
+        ...
+
+    async def message(self, channel_id: str, ts: str) -> SlackMessage | None:
+        """The message ``ts`` of a channel (None if it is gone or cannot be read)."""
+        ...
+
+    async def permalink(self, channel_id: str, ts: str) -> str | None:
+        """A link to the message (None if Slack gives none)."""
         ...
