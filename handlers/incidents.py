@@ -21,9 +21,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.incidents.ports import SlackMessage
 from agents.incidents.roles import RoleClick, Roles
 from agents.incidents.timeline import PIN_REACTION, Pins
+from agents.kernel.errors import SlackApiFailure
 from handlers.incident_blocks import ASSIGN_PREFIX, TAKE_PREFIX, parse_role_action
 from handlers.interactivity import parse_click
-from handlers.slack_calls import tell_user
+from handlers.slack_calls import call_slack, tell_user
 
 __all__ = ["IncidentListeners", "pinned_message", "register_incidents"]
 
@@ -54,6 +55,18 @@ def pinned_message(event: dict[str, Any]) -> tuple[str, str, SlackMessage | None
         return None
     author = _text(message.get("user")) or _text(message.get("bot_id"))
     return channel, ts, SlackMessage(ts=ts, user_id=author, text=_text(message.get("text")))
+
+
+async def _refuse(client: AsyncWebClient, *, user: str, channel: str | None, text: str) -> None:
+    """Tell the clicker why not: ephemeral in the channel, or in their DM when Slack will
+    not show an ephemeral there (the clicker is not in the channel)."""
+    try:
+        await call_slack(
+            "chat.postEphemeral",
+            lambda: client.chat_postEphemeral(channel=channel or user, user=user, text=text),
+        )
+    except SlackApiFailure:
+        await tell_user(client, user=user, channel=None, text=text, event="incident_refusal_lost")
 
 
 class IncidentListeners:
@@ -91,13 +104,7 @@ class IncidentListeners:
         )
         if refusal:
             log.info("incident_role_refused", role=role)
-            await tell_user(
-                client,
-                user=click.user_id,
-                channel=click.channel_id,
-                text=refusal,
-                event="incident_refusal_not_shown",
-            )
+            await _refuse(client, user=click.user_id, channel=click.channel_id, text=refusal)
 
     async def on_pin(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """``reaction_added`` (📌 only) or ``pin_added``: the message joins the timeline."""
