@@ -52,13 +52,15 @@ class Pins:
         message when the event carried it, else it is read from Slack). True if added."""
         incident = await self._store.by_channel(team_id=team_id, channel_id=channel_id)
         if incident is None:
+            log.info("incident_pin", outcome="not_incident")
             return False
         if any(entry.source_ts == ts for entry in incident.timeline):
+            log.info("incident_pin", outcome="duplicate", incident_id=incident.incident_id)
             return False
         found = message or await self._board.message(channel_id, ts)
         at = message_time(ts)
         if found is None or at is None:
-            log.info("pinned_message_unreadable", incident_id=incident.incident_id)
+            log.info("incident_pin", outcome="unreadable", incident_id=incident.incident_id)
             return False
         entry = TimelineEntry(
             at,
@@ -69,6 +71,6 @@ class Pins:
             link=await self._board.permalink(channel_id, ts),
         )
         added = await self._store.add_pinned(incident.incident_id, entry)
-        if added:
-            log.info("incident_message_pinned", incident_id=incident.incident_id)
+        outcome = "added" if added else "duplicate"
+        log.info("incident_pin", outcome=outcome, incident_id=incident.incident_id)
         return added
