@@ -30,6 +30,7 @@ from bot.app import bolt_app, listen
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import ConfigFileError, LoadedConfig, load_config
+from bot.incident_tickets import issue_tracker
 from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
@@ -424,6 +425,8 @@ def _group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroup
         for action in config.actions
         for group in action.approval.approvers.groups | action.requesters.groups
     } | set(config.review.reviewers.groups)
+    if config.incident_tickets is not None:
+        handles |= config.incident_tickets.approval.approvers.groups
     return SlackGroupDirectory(client, handles=handles)
 
 
@@ -482,4 +485,5 @@ def _edges(
         ledger=ledger,
         usage=base.usage,
         rate_limiter=base.database.rate_limits,
+        issues=issue_tracker(config, session=slack.session, environ=base.environ),
     )

@@ -38,11 +38,18 @@ class SqlIncidentStore(SqlStore):
         with translated("create an incident"):
             await self._db.transaction.run(_create, incident)
 
+    async def get(self, incident_id: str) -> Incident | None:
+        """The incident with this id, with its timeline and follow-ups."""
+        return await self._one(select(incidents).where(incidents.c.incident_id == incident_id))
+
     async def by_channel(self, *, team_id: str, channel_id: str) -> Incident | None:
         """The incident whose dedicated channel this is, with its timeline and follow-ups."""
         statement = select(incidents).where(
             incidents.c.team_id == team_id, incidents.c.channel_id == channel_id
         )
+        return await self._one(statement)
+
+    async def _one(self, statement: Any) -> Incident | None:
         with translated("read an incident"):
             async with self._db.read.connect() as connection:
                 row = (await connection.execute(statement)).first()
@@ -61,14 +68,28 @@ class SqlIncidentStore(SqlStore):
         return await self._change(incident_id, entry, {}, action="add to an incident's timeline")
 
     async def set_role(
-        self, incident_id: str, role: Role, user_id: str, entry: TimelineEntry
-    ) -> Incident:
-        """Give ``role`` to ``user_id`` and add ``entry`` saying so, in one transaction.
+        self,
+        incident_id: str,
+        role: Role,
+        user_id: str,
+        entry: TimelineEntry,
+        *,
+        holder: str | None,
+    ) -> Incident | None:
+        """Give ``role`` to ``user_id`` if ``holder`` still holds it (compare-and-set: of two
+        clicks at once, one wins), and add ``entry`` saying so, in one transaction; None if
+        the role changed hands meanwhile.
 
         Raises:
             StorageError: no incident has this id.
         """
-        return await self._change(incident_id, entry, {role: user_id}, action="set a role")
+        with translated("set a role"):
+            found = await self._db.transaction.run(
+                _set_role, incident_id, role, user_id, entry, holder
+            )
+        if found is None:
+            raise StorageError(f"no incident {incident_id!r}")
+        return found if isinstance(found, Incident) else None
 
     async def set_card(self, incident_id: str, card_ts: str) -> None:
         """Remember the summary card's message ts."""
@@ -159,6 +180,32 @@ def _create(connection: Connection, incident: Incident) -> None:
             insert(incident_timeline),
             [_entry_values(incident.incident_id, entry) for entry in incident.timeline],
         )
+
+
+def _set_role(
+    connection: Connection,
+    incident_id: str,
+    role: Role,
+    user_id: str,
+    entry: TimelineEntry,
+    holder: str | None,
+) -> Incident | bool | None:
+    """The incident after, False if ``holder`` no longer held the role, None if unknown."""
+    column = incidents.c[role]
+    claimed = connection.execute(
+        update(incidents)
+        .where(
+            incidents.c.incident_id == incident_id,
+            column.is_(None) if holder is None else column == holder,
+        )
+        .values({role: user_id})
+    )
+    if claimed.rowcount == 1:
+        return _add_entry(connection, incident_id, entry, {})
+    exists = connection.execute(
+        select(incidents.c.incident_id).where(incidents.c.incident_id == incident_id)
+    )
+    return False if exists.first() is not None else None
 
 
 def _add_entry(

@@ -17,7 +17,13 @@ from typing import get_args
 
 import structlog
 
-from agents.incidents.ports import ChannelNameTaken, IncidentBoard, IncidentStore, Workspace
+from agents.incidents.ports import (
+    ChannelNameTaken,
+    IncidentBoard,
+    IncidentStore,
+    TicketRequests,
+    Workspace,
+)
 from agents.incidents.records import FollowUp, Incident, IncidentStatus, TimelineEntry
 from agents.incidents.rotation import IncidentSettings, Rotation
 from agents.incidents.summary import catch_up, postmortem_draft
@@ -38,7 +44,8 @@ _DECLARE = re.compile(
 )
 _SEVERITY = re.compile(r"^(sev\d)\b\s*:?\s*", re.IGNORECASE)
 _COMMAND = re.compile(
-    r"^\s*(?P<verb>status|note|update|resolve|catch[\s-]*up|follow[\s-]*up|action\s+item)\b"
+    r"^\s*(?P<verb>status|note|update|resolve|postmortem|catch[\s-]*up|follow[\s-]*up|"
+    r"action\s+item)\b"
     r"\s*:?\s*(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -46,8 +53,9 @@ _NAME_TRIES = 5
 _USAGE = (
     "Incident commands: `incident: declare [sev1|sev2|sev3] <title>`; then, in the incident "
     "channel, `incident: status <investigating|identified|monitoring|resolved>`, "
-    "`incident: note <text>`, `incident: follow-up <text>`, `incident: catch up` and "
-    "`incident: resolve [summary]`. 📌 a message to put it on the timeline."
+    "`incident: note <text>`, `incident: follow-up <text>`, `incident: catch up`, "
+    "`incident: resolve [summary]` and `incident: postmortem`. 📌 a message to put it on "
+    "the timeline."
 )
 
 
@@ -59,6 +67,8 @@ class IncidentDeps:
         workspace: Slack operations beyond the turn's reply (create the channel, invite).
         incidents: where incidents and their timelines are stored.
         board: the incident's card and private notes.
+        tickets: asks for approval to file follow-ups as tickets on resolve (None: not set
+            up; follow-ups then only go into the postmortem).
         rotations: the on-call rotations (the configured one is paged into the channel).
         settings: how incidents are declared.
     """
@@ -67,6 +77,7 @@ class IncidentDeps:
     workspace: Workspace | None = None
     incidents: IncidentStore | None = None
     board: IncidentBoard | None = None
+    tickets: TicketRequests | None = None
     rotations: tuple[Rotation, ...] = ()
     settings: IncidentSettings = field(default_factory=IncidentSettings)
 
@@ -114,6 +125,8 @@ class IncidentAgent:
             return await self._elsewhere(turn, store)
         verb, rest = command.group("verb").lower(), command.group("rest").strip()
         now = self._deps.clock.now()
+        if verb == "postmortem":
+            return Reply(text=postmortem_draft(incident), title=f"Postmortem: {incident.title}")
         if verb.startswith("catch"):
             await board.tell(incident.channel_id, inbound.user_id, catch_up(incident, now=now))
             return Reply(text=f"<@{inbound.user_id}>, I sent you a private catch-up.")
@@ -196,7 +209,17 @@ class IncidentAgent:
         )
         resolved = await store.add_entry(incident.incident_id, entry)
         await self._refresh(resolved)
-        return Reply(text=postmortem_draft(resolved), title=f"Resolved: {incident.title}")
+        draft = Reply(text=postmortem_draft(resolved), title=f"Resolved: {incident.title}")
+        tickets, workspace = self._deps.tickets, self._deps.workspace
+        if tickets is None or workspace is None:
+            return draft
+        card = await tickets.propose(turn.inbound, resolved)
+        if card is None:
+            return draft
+        # The turn's answer is the approval card (clicks count on it alone); the draft
+        # goes to the channel, and `incident: postmortem` redraws it with the ticket links.
+        await workspace.post(resolved.channel_id, draft)
+        return card
 
     async def _refresh(self, incident: Incident) -> None:
         """Redraw the card (status, roles) if there is one; a card Slack will not update

@@ -9,10 +9,20 @@ from datetime import datetime
 from typing import Protocol
 
 from agents.incidents.records import FollowUp, Incident, Role, TimelineEntry
-from agents.kernel.errors import UserFacingError
-from agents.kernel.models import Reply
+from agents.kernel.errors import SwitchboardError, UserFacingError
+from agents.kernel.models import Inbound, Reply
 
-__all__ = ["ChannelNameTaken", "IncidentBoard", "IncidentStore", "SlackMessage", "Workspace"]
+__all__ = [
+    "ChannelNameTaken",
+    "IncidentBoard",
+    "IncidentStore",
+    "IssueTracker",
+    "SlackMessage",
+    "Ticket",
+    "TicketFailure",
+    "TicketRequests",
+    "Workspace",
+]
 
 
 class ChannelNameTaken(UserFacingError):
@@ -23,8 +33,25 @@ class ChannelNameTaken(UserFacingError):
         self.name = name
 
 
+class TicketFailure(SwitchboardError):
+    """The issue tracker refused or failed (a ``SwitchboardError`` branch of its own).
+
+    Attributes:
+        maybe_created: the request may have reached the tracker (a timeout after sending):
+            the ticket may exist, and only its marker can tell.
+    """
+
+    def __init__(self, detail: str, *, maybe_created: bool = False) -> None:
+        super().__init__(detail)
+        self.maybe_created = maybe_created
+
+
 class IncidentStore(Protocol):
     """Durable incidents and their timelines."""
+
+    async def get(self, incident_id: str) -> Incident | None:
+        """The incident with this id (with its timeline and follow-ups), if any."""
+        ...
 
     async def create(self, incident: Incident) -> None:
         """Store a new incident with its first timeline entries."""
@@ -50,9 +77,16 @@ class IncidentStore(Protocol):
         ...
 
     async def set_role(
-        self, incident_id: str, role: Role, user_id: str, entry: TimelineEntry
-    ) -> Incident:
-        """Give ``role`` to ``user_id`` and append ``entry``, at once; the incident after.
+        self,
+        incident_id: str,
+        role: Role,
+        user_id: str,
+        entry: TimelineEntry,
+        *,
+        holder: str | None,
+    ) -> Incident | None:
+        """Give ``role`` to ``user_id`` if ``holder`` still holds it (compare-and-set) and
+        append ``entry``, at once; the incident after, or None if the role changed hands.
 
         Raises:
             StorageError: no incident has this id.
@@ -139,4 +173,40 @@ class IncidentBoard(Protocol):
 
     async def permalink(self, channel_id: str, ts: str) -> str | None:
         """A link to the message (None if Slack gives none)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """An issue in the tracker."""
+
+    number: int
+    url: str
+
+
+class IssueTracker(Protocol):
+    """Where follow-ups become tickets (GitHub Issues through its REST API)."""
+
+    async def find(self, marker: str) -> Ticket | None:
+        """A ticket whose body carries ``marker`` (one filed by an earlier, interrupted run).
+
+        Raises:
+            TicketFailure: the tracker could not be asked.
+        """
+        ...
+
+    async def create(self, *, title: str, body: str) -> Ticket:
+        """File a ticket.
+
+        Raises:
+            TicketFailure: it was refused, or failed (``maybe_created`` when it may exist).
+        """
+        ...
+
+
+class TicketRequests(Protocol):
+    """Asks for approval to file an incident's follow-ups as tickets."""
+
+    async def propose(self, inbound: Inbound, incident: Incident) -> Reply | None:
+        """The approval card for the follow-ups without a ticket (None: nothing to file)."""
         ...

@@ -84,16 +84,22 @@ class Roles:
         if incident.status == "resolved":
             return f"*{incident.title}* is resolved already: its roles are settled."
         name = ROLE_NAMES[click.role]
-        if incident.holder(click.role) == click.assignee:
+        holder = incident.holder(click.role)
+        if holder == click.assignee:
             return f"<@{click.assignee}> is the {name} already."
-        await self._workspace.invite(incident.channel_id, [click.assignee])
         by = "" if click.assignee == click.user_id else f" (handed over by <@{click.user_id}>)"
         entry = TimelineEntry(
             self._clock.now(), click.user_id, "role", f"<@{click.assignee}> is {name}{by}"
         )
         updated = await self._store.set_role(
-            incident.incident_id, click.role, click.assignee, entry
+            incident.incident_id, click.role, click.assignee, entry, holder=holder
         )
+        if updated is None:
+            now = await self._store.get(incident.incident_id)
+            if now is not None and now.holder(click.role) == click.assignee:
+                return f"<@{click.assignee}> is the {name} already."
+            return f"The {name} changed hands just now: look at the card again."
+        await self._workspace.invite(incident.channel_id, [click.assignee])
         await self._board.refresh(updated)
         duties = Reply(
             text=ROLE_DUTIES[click.role],

@@ -27,6 +27,9 @@ class MemoryIncidents:
             raise StorageError("one incident per channel")
         self.rows[incident.incident_id] = incident
 
+    async def get(self, incident_id: str) -> Incident | None:
+        return self.rows.get(incident_id)
+
     async def by_channel(self, *, team_id: str, channel_id: str) -> Incident | None:
         return next(
             (i for i in self.rows.values() if (i.team_id, i.channel_id) == (team_id, channel_id)),
@@ -57,8 +60,16 @@ class MemoryIncidents:
         return sorted(found, key=lambda i: i.declared_at, reverse=True)
 
     async def set_role(
-        self, incident_id: str, role: Role, user_id: str, entry: TimelineEntry
-    ) -> Incident:
+        self,
+        incident_id: str,
+        role: Role,
+        user_id: str,
+        entry: TimelineEntry,
+        *,
+        holder: str | None,
+    ) -> Incident | None:
+        if self.rows[incident_id].holder(role) != holder:
+            return None
         await self.add_entry(incident_id, entry)
         self.rows[incident_id] = replace(self.rows[incident_id], **{role: user_id})
         return self.rows[incident_id]
