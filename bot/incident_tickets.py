@@ -25,24 +25,48 @@ from agents.kernel.models import Inbound, Reply
 from bot.config_file import LoadedConfig, TicketSettings
 from bot.integrations.tickets import GithubIssues
 
-__all__ = ["TicketExecutor", "TicketProposals", "TicketTargets", "issue_tracker", "ticket_action"]
+__all__ = [
+    "TicketExecutor",
+    "TicketProposals",
+    "TicketTargets",
+    "issue_tracker",
+    "require_ticket_token",
+    "ticket_action",
+    "ticket_hosts",
+]
+
+
+def ticket_hosts(config: LoadedConfig) -> list[str]:
+    """The host tickets link to (GitHub's web host for its API; an Enterprise API's own
+    host), so the links in a postmortem pass the link policy."""
+    settings = config.incident_tickets
+    if settings is None:
+        return []
+    host = urlsplit(settings.api_url).netloc
+    return ["github.com" if host == "api.github.com" else host]
+
+
+def require_ticket_token(config: LoadedConfig, environ: Mapping[str, str]) -> None:
+    """Stop start-up, before anything is opened, when tickets are configured without their
+    token (a resolve would otherwise promise tickets it cannot file).
+
+    Raises:
+        ConfigError: naming the token's variable.
+    """
+    settings = config.incident_tickets
+    if settings is not None and not environ.get(settings.token_env):
+        raise ConfigError(settings.token_env, "is not set (incidents.tickets.github.token_env)")
 
 
 def issue_tracker(
     config: LoadedConfig, *, session: aiohttp.ClientSession, environ: Mapping[str, str]
 ) -> GithubIssues | None:
-    """The GitHub repository follow-ups are filed in (None: tickets are not configured).
-
-    Raises:
-        ConfigError: the token's variable is not set (start-up stops: a resolve would
-            otherwise promise tickets it cannot file).
-    """
+    """The GitHub repository follow-ups are filed in (None: tickets are not configured;
+    :func:`require_ticket_token` checked the token at start)."""
     settings = config.incident_tickets
     if settings is None:
         return None
     token = environ.get(settings.token_env, "")
-    if not token:
-        raise ConfigError(settings.token_env, "is not set (incidents.tickets.github.token_env)")
     return GithubIssues(
         session,
         repo=settings.repo,

@@ -30,7 +30,7 @@ from bot.app import bolt_app, listen
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import ConfigFileError, LoadedConfig, load_config
-from bot.incident_tickets import issue_tracker
+from bot.incident_tickets import issue_tracker, require_ticket_token, ticket_hosts
 from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
@@ -149,6 +149,7 @@ class _Base:
         database and releasing the lock if that fails)."""
         environ = options.environ or process_environment()
         config = await _with_mcp_tools(options.config or _load(settings), environ)
+        require_ticket_token(config, environ)
         clock = options.clock or SystemClock()
         instruments = Instruments.create(tracer_provider=options.tracer_provider)
         lock, database = await _open_database(settings)
@@ -198,7 +199,9 @@ class Runtime:
         base = await _Base.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
-        links = LinkPolicy.of(settings.link_allowlist, [config.knowledge.base_url])
+        links = LinkPolicy.of(
+            settings.link_allowlist, [config.knowledge.base_url], ticket_hosts(config)
+        )
         slack = SlackConnection.open(
             token=settings.secret("slack_bot_token"),
             base_url=settings.slack_api_url,

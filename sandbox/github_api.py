@@ -35,6 +35,8 @@ class GithubIssuesApi:
         token: the only token it accepts.
         repos: the repositories that exist (others are 404).
         created: how many issues were created through the API (a test's exactly-once count).
+        base_url: where issues' ``html_url`` point (the sandbox sets its own ``/github``,
+            like a GitHub Enterprise host serving both).
     """
 
     token: str = field(default_factory=lambda: "ghp_" + secrets.token_hex(18))

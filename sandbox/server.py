@@ -181,6 +181,7 @@ class SlackSandbox(LocalServer):
         self._runner, self._port = await serve_app(app, host, port)
         self._base_url = f"http://{_advertised(host)}:{self._port}"
         self.workspace.base_url = self._base_url
+        self.github.base_url = self._base_url + "/github"  # html_url on the API's host
         self.socket.ws_base = "ws" + self._base_url.removeprefix("http")
         await self.driver.start()
         log.info("sandbox_started", base_url=self._base_url)

@@ -44,8 +44,8 @@ _DECLARE = re.compile(
 )
 _SEVERITY = re.compile(r"^(sev\d)\b\s*:?\s*", re.IGNORECASE)
 _COMMAND = re.compile(
-    r"^\s*(?P<verb>status|note|update|resolve|postmortem|catch[\s-]*up|follow[\s-]*up|"
-    r"action\s+item)\b"
+    r"^\s*(?P<verb>status|note|update|resolve|postmortem|tickets|catch[\s-]*up|"
+    r"follow[\s-]*up|action\s+item)\b"
     r"\s*:?\s*(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -127,6 +127,8 @@ class IncidentAgent:
         now = self._deps.clock.now()
         if verb == "postmortem":
             return Reply(text=postmortem_draft(incident), title=f"Postmortem: {incident.title}")
+        if verb == "tickets":
+            return await self._tickets(incident, turn)
         if verb.startswith("catch"):
             await board.tell(incident.channel_id, inbound.user_id, catch_up(incident, now=now))
             return Reply(text=f"<@{inbound.user_id}>, I sent you a private catch-up.")
@@ -220,6 +222,14 @@ class IncidentAgent:
         # goes to the channel, and `incident: postmortem` redraws it with the ticket links.
         await workspace.post(resolved.channel_id, draft)
         return card
+
+    async def _tickets(self, incident: Incident, turn: TurnContext) -> Reply:
+        """Ask again to file the follow-ups without a ticket (after a failed or rejected
+        request, or before resolving)."""
+        if self._deps.tickets is None:
+            return Reply(text="Follow-up tickets are not set up (`incidents.tickets`).")
+        card = await self._deps.tickets.propose(turn.inbound, incident)
+        return card or Reply(text="Every follow-up has its ticket already.")
 
     async def _refresh(self, incident: Incident) -> None:
         """Redraw the card (status, roles) if there is one; a card Slack will not update
