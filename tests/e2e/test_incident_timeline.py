@@ -11,10 +11,13 @@ from typing import Any
 
 from structlog.testing import capture_logs
 
+from agents.memory.copies import TOMBSTONE
 from bot.config_file import parse_config
 from sandbox import SlackSandbox
 from tests.e2e.conftest import Bot, running_bot
 from tests.e2e.incident_steps import CONFIG, declare
+from tests.e2e.slack_edits import deleted, edited
+from tests.storage.scan import rows_holding
 
 
 async def _outcomes(logs: list[MutableMapping[str, Any]], count: int) -> list[str]:
@@ -120,3 +123,42 @@ async def test_other_reactions_other_channels_and_removals_change_nothing(
         sandbox.workspace.store.remove_reaction(incident.channel, said.ts, "pushpin", "U0ALICE")
         pinned = await _pinned(bot, sandbox, incident.channel)
     assert pinned == [("U0BOB", "a guess")]
+
+
+async def test_edits_and_deletions_in_slack_reach_the_timeline_and_follow_ups(
+    sandbox: SlackSandbox, database_url: str
+) -> None:
+    """A pinned message edited in Slack takes its new words; deleted, it leaves a tombstone
+    and no copy of its words anywhere; a follow-up whose message is deleted goes too."""
+    marker = "zq9-secret-word"
+    async with running_bot(sandbox, database_url, config=parse_config(CONFIG)) as bot:
+        incident = await declare(sandbox)
+        said = await sandbox.people.say(f"db pass {marker}", user="U0BOB", channel=incident.channel)
+        with capture_logs() as logs:
+            await sandbox.people.pin(said.ts, user="U0ALICE", channel=incident.channel)
+            assert await _outcomes(logs, 1) == ["added"]
+        asked = await sandbox.people.say(
+            f"<@U0BOT> incident: follow-up rotate {marker}", channel=incident.channel
+        )
+        await sandbox.calls.wait_for(
+            "chat.postMessage", where=lambda c: c.args.get("thread_ts") == asked.ts
+        )
+        await bot.idle()
+        in_channel = {"channel": incident.channel}
+        await sandbox.driver.send_event(
+            {**edited(said, f"db pass rotated {marker}", user="U0BOB"), **in_channel}
+        )
+        assert await _pinned(bot, sandbox, incident.channel) == [
+            ("U0BOB", f"db pass rotated {marker}")
+        ]
+        await sandbox.driver.send_event({**deleted(said, user="U0BOB"), **in_channel})
+        await sandbox.driver.send_event({**deleted(asked), **in_channel})
+        await bot.idle()
+        pinned = await _pinned(bot, sandbox, incident.channel)
+        stored = await bot.runtime.database.incidents.by_channel(
+            team_id=sandbox.workspace.directory.team_id, channel_id=incident.channel
+        )
+        left = await rows_holding(bot.runtime.database.engine, marker)
+    assert pinned == [("U0BOB", TOMBSTONE)]
+    assert stored is not None and [f.text for f in stored.followups] == [TOMBSTONE]
+    assert left == []

@@ -100,6 +100,9 @@ class GithubIssues:
                 if response.status >= 400:
                     raise TicketFailure(f"GitHub answered HTTP {response.status}")
                 return await response.json(content_type=None)
+        except aiohttp.ClientConnectorError as exc:
+            # No connection was made: nothing was sent.
+            raise TicketFailure(f"GitHub could not be reached ({type(exc).__name__})") from exc
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             # A timeout or a dropped connection after a POST was sent: it may have happened.
             raise TicketFailure(
