@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from bot.config_file import parse_config
 from sandbox import SlackSandbox
@@ -17,6 +18,12 @@ REMINDING = CONFIG.replace(
     "incidents: {oncall_rotation: primary, update_intervals: {sev1: 30m}}",
 )
 SWEEPING = replace(TEST_WORKER, reminder_interval=0.05)
+
+
+def _reminding(sandbox: SlackSandbox, database_url: str, clock: MovableClock) -> Any:
+    """The bot with sev1 reminders every 30 minutes, swept every 50 ms, on ``clock``."""
+    config = parse_config(REMINDING)
+    return running_bot(sandbox, database_url, config=config, clock=clock, worker=SWEEPING)
 
 
 def _reminders(sandbox: SlackSandbox, channel: str) -> int:
@@ -33,10 +40,7 @@ async def test_a_quiet_incident_reminds_its_lead_once_per_interval(
     """30 minutes without a status update: one reminder naming the lead; more sweeps at the
     same time add none; a status update restarts the count; resolve ends reminders."""
     clock = MovableClock()
-    config = parse_config(REMINDING)
-    async with running_bot(
-        sandbox, database_url, config=config, clock=clock, worker=SWEEPING
-    ) as bot:
+    async with _reminding(sandbox, database_url, clock) as bot:
         incident = await declare(sandbox)
         await sandbox.people.click(
             incident.card_ts, "incident_take_lead", user="U0BOB", channel=incident.channel
@@ -76,10 +80,7 @@ async def test_a_reminder_is_not_repeated_after_a_restart_and_no_lead_asks_the_c
     """Reminded, then the bot restarts at the same moment: the new process does not remind
     again (the time is stored); with no lead the reminder asks the channel to take it."""
     clock = MovableClock()
-    config = parse_config(REMINDING)
-    async with running_bot(
-        sandbox, database_url, config=config, clock=clock, worker=SWEEPING
-    ) as bot:
+    async with _reminding(sandbox, database_url, clock) as bot:
         incident = await declare(sandbox)
         clock.offset = timedelta(minutes=40)
         reminded = await sandbox.calls.wait_for(
@@ -88,9 +89,7 @@ async def test_a_reminder_is_not_repeated_after_a_restart_and_no_lead_asks_the_c
         await bot.idle()
     assert reminded.args["text"].startswith("<!here> (no lead yet")
     assert "for 40m" in reminded.args["text"]
-    async with running_bot(
-        sandbox, database_url, config=config, clock=clock, worker=SWEEPING
-    ) as bot:
+    async with _reminding(sandbox, database_url, clock) as bot:
         assert await bot.runtime.domain.incidents.reminders.remind_due() == 0
     assert _reminders(sandbox, incident.channel) == 1
 
@@ -100,9 +99,7 @@ async def test_a_severity_without_an_interval_is_never_reminded(
 ) -> None:
     """sev3 has no interval: hours of silence, no reminder."""
     clock = MovableClock()
-    async with running_bot(
-        sandbox, database_url, config=parse_config(REMINDING), clock=clock, worker=SWEEPING
-    ) as bot:
+    async with _reminding(sandbox, database_url, clock) as bot:
         incident = await declare(sandbox, "sev3 Slow admin page")
         clock.offset = timedelta(hours=6)
         assert await bot.runtime.domain.incidents.reminders.remind_due() == 0

@@ -6,12 +6,24 @@ on another message or with a forged signature changes nothing."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlencode
 
 from bot.config_file import parse_config
 from sandbox import SlackSandbox, humans
 from tests.e2e.conftest import running_bot
-from tests.e2e.incident_steps import CONFIG, card_blocks_text, declare
+from tests.e2e.incident_steps import CONFIG, Declared, card_blocks_text, declare
+
+
+def _carols_click(sandbox: SlackSandbox, incident: Declared) -> dict[str, Any]:
+    """The payload of Carol clicking "I'll lead" on the card, to be altered and sent."""
+    return humans.click(
+        sandbox.workspace,
+        message_ts=incident.card_ts,
+        action_id="incident_take_lead",
+        user="U0CAROL",
+        channel=incident.channel,
+    )
 
 
 async def test_roles_are_taken_and_handed_over_on_the_card(
@@ -93,15 +105,8 @@ async def test_forged_and_foreign_clicks_are_refused(
     badly signed click: no role is stored, the card is not redrawn, nobody is invited."""
     async with running_bot(sandbox, database_url, config=parse_config(CONFIG)) as bot:
         incident = await declare(sandbox)
-        ws = sandbox.workspace
 
-        foreign = humans.click(
-            ws,
-            message_ts=incident.card_ts,
-            action_id="incident_take_lead",
-            user="U0CAROL",
-            channel=incident.channel,
-        )
+        foreign = _carols_click(sandbox, incident)
         foreign["team"] = {"id": "T0OTHER", "domain": "other"}
         foreign["user"] = {**foreign["user"], "team_id": "T0OTHER"}
         await sandbox.driver.send_interaction(foreign)
@@ -112,26 +117,14 @@ async def test_forged_and_foreign_clicks_are_refused(
         assert "not on an incident" in refused.args["text"]
 
         elsewhere = await sandbox.people.say("a message", user="U0ALICE", channel=incident.channel)
-        moved = humans.click(
-            ws,
-            message_ts=incident.card_ts,
-            action_id="incident_take_lead",
-            user="U0CAROL",
-            channel=incident.channel,
-        )
+        moved = _carols_click(sandbox, incident)
         moved["container"] = {**moved["container"], "message_ts": elsewhere.ts}
         await sandbox.driver.send_interaction(moved)
         await sandbox.calls.wait_for(
             "chat.postMessage", where=lambda c: c.args["channel"] == "U0CAROL", count=2
         )
 
-        payload = humans.click(
-            ws,
-            message_ts=incident.card_ts,
-            action_id="incident_take_lead",
-            user="U0CAROL",
-            channel=incident.channel,
-        )
+        payload = _carols_click(sandbox, incident)
         body = urlencode({"payload": json.dumps(payload)}).encode()
         forged = await sandbox.driver.post_raw(
             body, content_type="application/x-www-form-urlencoded", signature="forged"
@@ -139,7 +132,7 @@ async def test_forged_and_foreign_clicks_are_refused(
         assert forged.status == 401
         await bot.idle()
         stored = await bot.runtime.database.incidents.by_channel(
-            team_id=ws.directory.team_id, channel_id=incident.channel
+            team_id=sandbox.workspace.directory.team_id, channel_id=incident.channel
         )
     assert stored is not None and stored.lead is None and stored.comms is None
     assert [e.kind for e in stored.timeline] == ["declared"]
