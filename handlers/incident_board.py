@@ -16,7 +16,7 @@ from agents.incidents.ports import SlackMessage
 from agents.incidents.records import Incident
 from agents.kernel.errors import SlackApiFailure
 from agents.kernel.models import Outbound, Reply
-from handlers.blocks import reply_blocks, reply_text
+from handlers.blocks import reply_blocks, reply_tail_blocks, reply_text
 from handlers.incident_blocks import card_text, incident_card
 from handlers.slack_calls import call_slack
 
@@ -30,7 +30,8 @@ def _plain_blocks(reply: Reply) -> list[dict[str, Any]]:
     outbound = Outbound(
         trace_id="", team_id="", channel_id="", thread_ts=None, agent="incident", reply=reply
     )
-    return reply_blocks(outbound)[:-2]
+    blocks = reply_blocks(outbound)
+    return blocks[: len(blocks) - len(reply_tail_blocks(outbound))]
 
 
 def _found(response: Any, ts: str) -> SlackMessage | None:
