@@ -30,6 +30,7 @@ from bot.app import bolt_app, listen
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import ConfigFileError, LoadedConfig, load_config
+from bot.incident_tickets import issue_tracker, require_ticket_token, ticket_hosts
 from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
@@ -45,6 +46,7 @@ from bot.wiring import Domain, Edges, build_domain
 from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner
 from handlers.bookkeeping import Bookkeeping
+from handlers.incident_board import SlackIncidentBoard
 from handlers.links import LinkPolicy
 from handlers.notifier import SlackApprovalNotifier
 from handlers.stopping import RunningTurns
@@ -147,6 +149,7 @@ class _Base:
         database and releasing the lock if that fails)."""
         environ = options.environ or process_environment()
         config = await _with_mcp_tools(options.config or _load(settings), environ)
+        require_ticket_token(config, environ)
         clock = options.clock or SystemClock()
         instruments = Instruments.create(tracer_provider=options.tracer_provider)
         lock, database = await _open_database(settings)
@@ -196,7 +199,9 @@ class Runtime:
         base = await _Base.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
-        links = LinkPolicy.of(settings.link_allowlist, [config.knowledge.base_url])
+        links = LinkPolicy.of(
+            settings.link_allowlist, [config.knowledge.base_url], ticket_hosts(config)
+        )
         slack = SlackConnection.open(
             token=settings.secret("slack_bot_token"),
             base_url=settings.slack_api_url,
@@ -219,6 +224,11 @@ class Runtime:
             options.worker,
             wakeup=wakeup,
             purge=None if erasure.retention.keeps_everything else erasure.purge_expired,
+            reminders=(
+                domain.incidents.reminders.remind_due
+                if domain.incidents.reminders.enabled
+                else None
+            ),
         )
         book = Bookkeeping(database.events, ledger, clock=clock, lease=options.event_lease)
         runner = TurnRunner(
@@ -418,6 +428,8 @@ def _group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroup
         for action in config.actions
         for group in action.approval.approvers.groups | action.requesters.groups
     } | set(config.review.reviewers.groups)
+    if config.incident_tickets is not None:
+        handles |= config.incident_tickets.approval.approvers.groups
     return SlackGroupDirectory(client, handles=handles)
 
 
@@ -466,6 +478,7 @@ def _edges(
     config, metrics = base.config, base.instruments.metrics
     return Edges(
         workspace=SlackWorkspace(slack.client),
+        board=SlackIncidentBoard(slack.client),
         groups=groups,
         executors=_executors(
             config, slack, base.instruments, alerter=alerter, environ=base.environ
@@ -475,4 +488,5 @@ def _edges(
         ledger=ledger,
         usage=base.usage,
         rate_limiter=base.database.rate_limits,
+        issues=issue_tracker(config, session=slack.session, environ=base.environ),
     )
