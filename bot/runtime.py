@@ -35,6 +35,7 @@ from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
 from bot.integrations.llm import close_chat_models
 from bot.integrations.mcp import discover_mcp_tools
+from bot.integrations.pagerduty import PagerDutyClient, PagerDutyDirectory
 from bot.metered import MeteredLedger, MeteredNotifier, MeteredUsage
 from bot.metrics import Metrics
 from bot.planning_wiring import Planning, build_planning
@@ -211,7 +212,16 @@ class Runtime:
         wakeup = asyncio.Event()
         ledger = MeteredLedger(database.ledger, metrics, alerter=alerter)
         groups = _group_directory(config, slack.client)
-        edges = _edges(base, slack, alerter=alerter, ledger=ledger, groups=groups, wakeup=wakeup)
+        pagerduty = _pagerduty(settings, base, slack)
+        edges = _edges(
+            base,
+            slack,
+            alerter=alerter,
+            ledger=ledger,
+            groups=groups,
+            wakeup=wakeup,
+            pagerduty=pagerduty,
+        )
         domain = build_domain(config, database, base.planning, edges, clock=clock)
         erasure = domain.erasure
         worker = Worker(
@@ -421,6 +431,23 @@ def _group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroup
     return SlackGroupDirectory(client, handles=handles)
 
 
+def _pagerduty(settings: Settings, base: _Base, slack: SlackConnection) -> PagerDutyClient | None:
+    """The PagerDuty client, when the config has a ``pagerduty`` section (the REST token is
+    optional: events need only routing keys)."""
+    pagerduty = base.config.pagerduty
+    if pagerduty is None:
+        return None
+    token = settings.pagerduty_api_token
+    return PagerDutyClient(
+        slack.session,
+        api_url=pagerduty.api_url,
+        events_url=pagerduty.events_url,
+        token=token.get_secret_value() if token is not None else None,
+        timeout=pagerduty.timeout.total_seconds(),
+        sleep=base.instruments.retry_sleep(),
+    )
+
+
 def _executors(
     config: LoadedConfig,
     slack: SlackConnection,
@@ -428,10 +455,15 @@ def _executors(
     *,
     alerter: Alerter,
     environ: Mapping[str, str],
+    pagerduty: PagerDutyClient | None,
 ) -> Mapping[str, Executor]:
     """Each action's executor, counted, timed and maybe traced; breakers watched by metrics."""
     executors = build_executors(
-        config, session=slack.session, environ=environ, sleep=instruments.retry_sleep()
+        config,
+        session=slack.session,
+        environ=environ,
+        sleep=instruments.retry_sleep(),
+        pagerduty=pagerduty,
     )
     instruments.metrics.watch_breakers(lambda: breaker_states(executors))
     return instruments.executors(executors, alerter=alerter)
@@ -461,18 +493,32 @@ def _edges(
     ledger: MeteredLedger,
     groups: SlackGroupDirectory,
     wakeup: asyncio.Event,
+    pagerduty: PagerDutyClient | None,
 ) -> Edges:
-    """What the domain reaches the world through: Slack, executors, the metered stores."""
+    """What the domain reaches the world through: Slack, executors, the metered stores,
+    PagerDuty."""
     config, metrics = base.config, base.instruments.metrics
+    settings = config.pagerduty
+    oncall = (
+        PagerDutyDirectory(pagerduty, service_ids=settings.service_ids)
+        if pagerduty is not None and settings is not None and settings.oncall
+        else None
+    )
     return Edges(
         workspace=SlackWorkspace(slack.client),
         groups=groups,
         executors=_executors(
-            config, slack, base.instruments, alerter=alerter, environ=base.environ
+            config,
+            slack,
+            base.instruments,
+            alerter=alerter,
+            environ=base.environ,
+            pagerduty=pagerduty,
         ),
         notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup),
         approvals_view=SlackApprovalsView(),
         ledger=ledger,
         usage=base.usage,
         rate_limiter=base.database.rate_limits,
+        oncall=oncall,
     )

@@ -17,6 +17,7 @@ from agents.actions.read_cache import ReadCache
 from agents.builtin.incident import IncidentDeps
 from agents.builtin.knowledge import KnowledgeDeps
 from agents.incidents.ports import Workspace
+from agents.incidents.schedules import OncallDirectory
 from agents.kernel.clock import Clock
 from agents.llm.usage import UsageStore
 from agents.memory.erasure import Erasure, ErasureStores
@@ -28,6 +29,7 @@ from agents.turns.suggestions import Suggestions
 from agents.turns.turns import Turns, TurnStores
 from bot.config_file import LoadedConfig
 from bot.integrations.executors import ConfigTargets
+from bot.paging_wiring import build_paging
 from bot.planning_wiring import Planning, build_composer
 from storage import Database
 
@@ -37,7 +39,8 @@ __all__ = ["Domain", "Edges", "build_domain", "build_erasure"]
 @dataclass(frozen=True, slots=True)
 class Edges:
     """What reaches outside the domain: Slack (or recorders), executors, the stores that are
-    decorated (metered ledger and usage), and the rate limiter (None: no limit)."""
+    decorated (metered ledger and usage), the rate limiter (None: no limit) and the on-call
+    directory (PagerDuty; None: rotations only)."""
 
     workspace: Workspace
     groups: GroupDirectory
@@ -47,6 +50,7 @@ class Edges:
     ledger: TurnLedger
     usage: UsageStore
     rate_limiter: RateLimiter | None
+    oncall: OncallDirectory | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,7 @@ def build_domain(
                 incidents=database.incidents,
                 rotations=config.rotations,
                 settings=config.incident_settings,
+                paging=build_paging(config, operations, store=database.incidents, clock=clock),
             ),
             knowledge=KnowledgeDeps(
                 clock=clock,
@@ -103,6 +108,7 @@ def build_domain(
             ),
             notes=database.notes,
             threads=database.threads,
+            oncall=edges.oncall,
         ),
         custom=config.planning.profiles.values(),
     )

@@ -9,10 +9,11 @@ resolving answers with a postmortem draft built from the timeline.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import get_args
 
+from agents.incidents.paging import IncidentPaging, split_service
 from agents.incidents.ports import ChannelNameTaken, IncidentStore, Workspace
 from agents.incidents.records import Incident, IncidentStatus, TimelineEntry
 from agents.incidents.rotation import IncidentSettings, Rotation
@@ -48,6 +49,7 @@ class IncidentDeps:
         incidents: where incidents and their timelines are stored.
         rotations: the on-call rotations (the configured one is paged into the channel).
         settings: how incidents are declared.
+        paging: PagerDuty paging (None: not configured).
     """
 
     clock: Clock
@@ -55,6 +57,7 @@ class IncidentDeps:
     incidents: IncidentStore | None = None
     rotations: tuple[Rotation, ...] = ()
     settings: IncidentSettings = field(default_factory=IncidentSettings)
+    paging: IncidentPaging | None = None
 
 
 def channel_name(prefix: str, title: str, *, day: str, suffix: int = 1) -> str:
@@ -126,6 +129,12 @@ class IncidentAgent:
         command = _COMMAND.match(text)
         inbound = turn.inbound
         incident = await store.by_channel(team_id=inbound.team_id, channel_id=inbound.channel_id)
+        paging = self._deps.paging
+        paged = paging.command(text) if paging is not None else None
+        if paging is not None and paged is not None:
+            if incident is None:
+                return await self._elsewhere(turn, store)
+            return await paging.page(inbound, incident, event=paged[0], service=paged[1])
         if command is None:
             return Reply(text=_USAGE)
         if incident is None:
@@ -156,6 +165,7 @@ class IncidentAgent:
         self, turn: TurnContext, rest: str, workspace: Workspace, store: IncidentStore
     ) -> Reply:
         settings = self._settings
+        rest, service = split_service(rest)
         severity = settings.default_severity
         found = _SEVERITY.match(rest)
         if found is not None and found.group(1).lower() in settings.severities:
@@ -190,9 +200,17 @@ class IncidentAgent:
             timeline=(TimelineEntry(now, inbound.user_id, "declared", f"Declared: {title}"),),
         )
         await store.create(incident)
-        await workspace.post(channel_id, _summary(incident, oncall))
+        paging = self._deps.paging if service else None
+        line = paging.summary_line(incident, service) if paging and service else None
+        await workspace.post(channel_id, _summary(incident, oncall, paging=line))
         who = f" <@{oncall}> (on call) is invited." if oncall else ""
-        return Reply(text=f"Declared *{title}* ({severity}) in <#{channel_id}>.{who}")
+        declared = Reply(text=f"Declared *{title}* ({severity}) in <#{channel_id}>.{who}")
+        if paging is None or service is None:
+            return declared
+        card = await paging.page(turn.inbound, incident, event="trigger", service=service)
+        if card.approval_id is None:
+            return Reply(text=f"{declared.text}\n{card.text}")
+        return replace(card, note=declared.text)
 
     async def _resolve(
         self, incident: Incident, turn: TurnContext, summary: str, store: IncidentStore
@@ -201,7 +219,8 @@ class IncidentAgent:
             self._deps.clock.now(), turn.inbound.user_id, "resolved", summary or "Resolved"
         )
         resolved = await store.add_entry(incident.incident_id, entry)
-        return Reply(text=postmortem_draft(resolved), title=f"Resolved: {incident.title}")
+        offer = IncidentPaging.resolve_offer(resolved) if self._deps.paging else ""
+        return Reply(text=postmortem_draft(resolved) + offer, title=f"Resolved: {incident.title}")
 
     async def _elsewhere(self, turn: TurnContext, store: IncidentStore) -> Reply:
         open_ones = await store.open_incidents(team_id=turn.inbound.team_id)
@@ -221,12 +240,13 @@ class IncidentAgent:
         return (rotation.on_call_at(now) or None) if rotation else None
 
 
-def _summary(incident: Incident, oncall: str | None) -> Reply:
+def _summary(incident: Incident, oncall: str | None, *, paging: str | None = None) -> Reply:
     items = (
         ReplyItem("Severity", incident.severity),
         ReplyItem("Status", incident.status),
         ReplyItem("Reporter", f"<@{incident.reporter}>"),
         ReplyItem("On call", f"<@{oncall}>" if oncall else "no rotation configured"),
+        *((ReplyItem("PagerDuty", paging),) if paging else ()),
         ReplyItem("Update it", _USAGE),
     )
     return Reply(
