@@ -58,6 +58,8 @@ __all__ = ["Runtime", "RuntimeOptions", "WakingNotifier"]
 
 log = structlog.get_logger(__name__)
 
+PAGERDUTY_WEB = "pagerduty.com"
+
 
 @dataclass(frozen=True, slots=True)
 class RuntimeOptions:
@@ -197,7 +199,9 @@ class Runtime:
         base = await _Base.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
-        links = LinkPolicy.of(settings.link_allowlist, [config.knowledge.base_url])
+        # PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured.
+        pagerduty_web = [PAGERDUTY_WEB] if config.pagerduty is not None else []
+        links = LinkPolicy.of(settings.link_allowlist, [config.knowledge.base_url], pagerduty_web)
         slack = SlackConnection.open(
             token=settings.secret("slack_bot_token"),
             base_url=settings.slack_api_url,
