@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -16,12 +15,6 @@ from sandbox import ApiCall, SlackSandbox
 from sandbox.pagerduty_api import PagerDutyStandIn
 from tests.e2e.conftest import Bot, running_bot
 from tests.e2e.pagerduty_config import on_call_now, pagerduty_config, pagerduty_environ
-
-
-@pytest.fixture
-async def pd() -> AsyncIterator[PagerDutyStandIn]:
-    async with PagerDutyStandIn() as stand_in:
-        yield stand_in
 
 
 @pytest.fixture
@@ -43,14 +36,6 @@ async def _ask(sandbox: SlackSandbox, text: str, *, user: str = "U0ALICE", **whe
     before = sandbox.calls.count("chat.postMessage")
     await sandbox.people.say(f"<@U0BOT> {text}", user=user, **where)
     return await sandbox.calls.wait_for("chat.postMessage", count=before + 1)
-
-
-def _button(card: ApiCall, action_id: str) -> dict[str, Any]:
-    for block in card.args["blocks"]:
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
-                return dict(element)
-    raise AssertionError(f"no {action_id} button on the card")
 
 
 async def _succeeded(sandbox: SlackSandbox) -> ApiCall:

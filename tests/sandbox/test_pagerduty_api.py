@@ -3,18 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
-import pytest
 
 from sandbox.pagerduty_api import PagerDutyStandIn
-
-
-@pytest.fixture
-async def pd() -> AsyncIterator[PagerDutyStandIn]:
-    async with PagerDutyStandIn() as stand_in:
-        yield stand_in
 
 
 async def test_rest_needs_the_token_and_pages(pd: PagerDutyStandIn) -> None:

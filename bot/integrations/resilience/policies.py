@@ -78,23 +78,25 @@ def executor_policy(
     """The policy for one run of ``action``: up to ``attempts`` (capped at
     :data:`~.retry.MAX_ATTEMPTS`) when ``safe_to_retry``, else exactly one."""
     stop: stop_base = bounded(attempts) if safe_to_retry else NO_RETRY
-
-    def before_sleep(state: RetryCallState) -> None:
-        log.info(
-            "executor_retry_scheduled",
-            action=action,
-            attempt=state.attempt_number,
-            wait_s=round(state.upcoming_sleep, 3),
-        )
-
     return AsyncRetrying(
         stop=stop,
         wait=wait_retry_after_else_jitter,
         retry=RETRY_TRANSIENT_ATTEMPTS,
         sleep=sleep,
-        before_sleep=before_sleep,
+        before_sleep=_logged("executor_retry_scheduled", action=action),
         retry_error_callback=_last_attempt,
     )
+
+
+def _logged(event: str, **fields: str) -> Callable[[RetryCallState], None]:
+    """A ``before_sleep`` that logs ``event`` with ``fields``, the attempt and the wait."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        log.info(
+            event, **fields, attempt=state.attempt_number, wait_s=round(state.upcoming_sleep, 3)
+        )
+
+    return before_sleep
 
 
 def _last_attempt(state: RetryCallState) -> Attempt[object]:
@@ -149,20 +151,11 @@ def api_read_policy(
 ) -> AsyncRetrying:
     """The policy for one safe call to ``api``: up to ``attempts`` (capped), only the
     exceptions ``transient`` accepts; the last one is raised (see the module docstring)."""
-
-    def before_sleep(state: RetryCallState) -> None:
-        log.info(
-            "api_retry_scheduled",
-            api=api,
-            attempt=state.attempt_number,
-            wait_s=round(state.upcoming_sleep, 3),
-        )
-
     return AsyncRetrying(
         stop=bounded(attempts) | stop_if_retry_after_beyond_budget(),
         wait=wait_retry_after_else_jitter,
         retry=retry_if_exception(transient),
         sleep=sleep,
-        before_sleep=before_sleep,
+        before_sleep=_logged("api_retry_scheduled", api=api),
         reraise=True,
     )

@@ -21,8 +21,8 @@ from agents.incidents.schedules import (
     OncallUnavailable,
     ServiceOncall,
 )
-from agents.kernel.models import Inbound, Reply, Route
-from agents.turns.agent import TurnContext
+from agents.kernel.models import Inbound, Reply
+from tests.agents.builtin.test_oncall_incident import _turn
 from tests.agents.fakes import FakeClock
 from tests.agents.fakes_incidents import MemoryIncidents, RecordingWorkspace
 
@@ -46,22 +46,6 @@ class RecordedPages:
         if not self._card:
             return Reply(text="You may not run `pagerduty_trigger`.")
         return Reply(text="needs approval", approval_id=f"a{len(self.requests)}")
-
-
-def _turn(text: str, *, channel: str = "C0GENERAL", trace: str = "t1") -> TurnContext:
-    inbound = Inbound(
-        team_id="T1",
-        channel_id=channel,
-        user_id="U0ALICE",
-        text=text,
-        source="mention",
-        event_id=f"Ev{trace}",
-        trace_id=trace,
-        received_at=NOW,
-        ts="1.1",
-        thread_ts="1.1",
-    )
-    return TurnContext(inbound=inbound, route=Route("x", "explicit", 1.0, text), catalog=())
 
 
 def _world(*, card: bool = True) -> tuple[IncidentAgent, MemoryIncidents, RecordedPages]:

@@ -5,22 +5,13 @@ and no secret is printed."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.cli.config import check_command
 from bot.cli.doctor import pagerduty_checks
 from bot.config import Settings
 from sandbox.pagerduty_api import PagerDutyStandIn
 from tests.e2e.pagerduty_config import TEMPLATE, pagerduty_config
-
-
-@pytest.fixture
-async def pd() -> AsyncIterator[PagerDutyStandIn]:
-    async with PagerDutyStandIn() as stand_in:
-        yield stand_in
 
 
 async def test_doctor_reads_each_service_and_checks_routing_keys(pd: PagerDutyStandIn) -> None:

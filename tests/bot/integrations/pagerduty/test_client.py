@@ -3,7 +3,6 @@ retries only where safe, and the waits it takes recorded instead of slept."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -18,18 +17,6 @@ from bot.integrations.pagerduty import (
 from sandbox.pagerduty_api import PagerDutyStandIn
 
 NOW = datetime(2026, 11, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def pd() -> AsyncIterator[PagerDutyStandIn]:
-    async with PagerDutyStandIn() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 class Waits:

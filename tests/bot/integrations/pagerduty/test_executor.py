@@ -4,11 +4,9 @@ incident linked, failures judged, and the canonical target an approval consents 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
-import pytest
 from structlog.testing import capture_logs
 
 from agents.actions.execution import ExecutionRequest
@@ -17,18 +15,6 @@ from bot.integrations.executors import ConfigTargets
 from bot.integrations.executors.pagerduty import PagerDutyExecutor
 from bot.integrations.pagerduty import PagerDutyClient
 from sandbox.pagerduty_api import PagerDutyStandIn
-
-
-@pytest.fixture
-async def pd() -> AsyncIterator[PagerDutyStandIn]:
-    async with PagerDutyStandIn() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 async def _no_wait(_seconds: float) -> None:
