@@ -18,7 +18,9 @@ trigger) → 202 ``{"status": "success", "message": "Event processed", "dedup_ke
 invalid event → 400 ``{"status": "invalid event", "errors": [...]}``. A trigger whose dedup
 key has an open incident adds nothing; acknowledge and resolve change its status.
 
-Faults: ``fail_next(status, times, retry_after)`` and ``delay_next(seconds, times)``.
+Faults: ``fail_next(status, times, retry_after)``, ``delay_next(seconds, times)``, and
+``hold_next()`` (the next event waits, after it arrived, until ``release()``: a caller killed
+meanwhile cannot know it was applied).
 :attr:`events` lists every event accepted, :attr:`requests` every request (path and status).
 """
 
@@ -105,6 +107,11 @@ class PagerDutyStandIn:
     _faults: list[_Fault] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     port: int = 0
+    arrived: int = 0
+    """Events that reached :meth:`_enqueue` (held or not)."""
+    _held: bool = False
+    _gate: asyncio.Event = field(default_factory=asyncio.Event)
+    _arrivals: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     @property
     def base_url(self) -> str:
@@ -141,13 +148,27 @@ class PagerDutyStandIn:
         """Wait ``seconds`` before answering each of the next ``times`` requests."""
         self._faults.append(_Fault(delay=seconds, times=times))
 
+    def hold_next(self) -> None:
+        """Hold the next event (after it arrived) until :meth:`release`."""
+        self._held = True
+        self._gate.clear()
+
+    def release(self) -> None:
+        """Let a held event go on (it is then applied as usual)."""
+        self._gate.set()
+
+    async def wait_for_arrivals(self, count: int, *, timeout: float = 10.0) -> None:
+        """Await until ``count`` events have arrived (held or not)."""
+        async with asyncio.timeout(timeout), self._arrivals:
+            await self._arrivals.wait_for(lambda: self.arrived >= count)
+
     def enqueued(self, action: str | None = None) -> list[PdEvent]:
         """The accepted events (of one ``event_action``, if given)."""
         return [e for e in self.events if action is None or e.event_action == action]
 
     # --- plumbing --------------------------------------------------------------------------
 
-    async def _gate(self, request: web.Request, *, rest: bool) -> web.Response | None:
+    async def _screen(self, request: web.Request, *, rest: bool) -> web.Response | None:
         """Faults first, then (REST only) the token; None when the request may proceed."""
         if self._faults:
             fault = self._faults[0]
@@ -192,11 +213,11 @@ class PagerDutyStandIn:
     # --- REST ------------------------------------------------------------------------------
 
     async def _services(self, request: web.Request) -> web.Response:
-        refused = await self._gate(request, rest=True)
+        refused = await self._screen(request, rest=True)
         return refused or self._page(request, "services", [_service(i) for i in _SERVICES])
 
     async def _service(self, request: web.Request) -> web.Response:
-        refused = await self._gate(request, rest=True)
+        refused = await self._screen(request, rest=True)
         if refused is not None:
             return refused
         ident = request.match_info["id"]
@@ -205,11 +226,11 @@ class PagerDutyStandIn:
         return self._answer(request, 200, {"service": _service(ident)})
 
     async def _policies(self, request: web.Request) -> web.Response:
-        refused = await self._gate(request, rest=True)
+        refused = await self._screen(request, rest=True)
         return refused or self._page(request, "escalation_policies", [_policy()])
 
     async def _schedule(self, request: web.Request) -> web.Response:
-        refused = await self._gate(request, rest=True)
+        refused = await self._screen(request, rest=True)
         if refused is not None:
             return refused
         if request.match_info["id"] != _SCHEDULE_ID:
@@ -221,7 +242,7 @@ class PagerDutyStandIn:
         )
 
     async def _incidents(self, request: web.Request) -> web.Response:
-        refused = await self._gate(request, rest=True)
+        refused = await self._screen(request, rest=True)
         if refused is not None:
             return refused
         key = request.query.get("incident_key")
@@ -229,7 +250,7 @@ class PagerDutyStandIn:
         return self._page(request, "incidents", found)
 
     async def _oncalls(self, request: web.Request) -> web.Response:
-        refused = await self._gate(request, rest=True)
+        refused = await self._screen(request, rest=True)
         if refused is not None:
             return refused
         query = request.query
@@ -252,9 +273,15 @@ class PagerDutyStandIn:
     # --- Events API v2 ---------------------------------------------------------------------
 
     async def _enqueue(self, request: web.Request) -> web.Response:
-        refused = await self._gate(request, rest=False)
+        refused = await self._screen(request, rest=False)
         if refused is not None:
             return refused
+        async with self._arrivals:
+            self.arrived += 1
+            self._arrivals.notify_all()
+        if self._held:
+            self._held = False
+            await self._gate.wait()
         try:
             event = await request.json()
         except ValueError:
