@@ -17,10 +17,8 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
-
-import aiohttp
 
 from agents.kernel.errors import ConfigError, StorageError
 from bot.cli.conventions import Subparsers
@@ -34,7 +32,9 @@ from bot.config_file import (
     ShellExecutorConfig,
     load_config,
 )
-from bot.integrations.pagerduty import PagerDutyAuthError, PagerDutyClient, PagerDutyError
+
+if TYPE_CHECKING:
+    from bot.integrations.pagerduty import PagerDutyClient
 
 __all__ = ["Check", "add_parser", "command", "doctor_command", "pagerduty_checks"]
 
@@ -261,6 +261,10 @@ async def pagerduty_checks(
             else:
                 fix = f"set {variable} to the service's Events API v2 integration key"
                 checks.append(Check(name, False, f"{variable} is not set", fix))
+    import aiohttp  # only when PagerDuty is configured: `doctor --help` stays light
+
+    from bot.integrations.pagerduty import PagerDutyClient
+
     token = settings.pagerduty_api_token
     if token is None:
         fix = "set PAGERDUTY_API_TOKEN to a read-only REST API key"
@@ -279,6 +283,8 @@ async def pagerduty_checks(
 
 
 async def _pagerduty_service(client: PagerDutyClient, service: str, service_id: str) -> Check:
+    from bot.integrations.pagerduty import PagerDutyAuthError, PagerDutyError
+
     name = f"pagerduty {service}"
     try:
         _, policy = await client.service_policy(service_id)
