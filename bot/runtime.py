@@ -36,6 +36,7 @@ from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
 from bot.integrations.llm import close_chat_models
 from bot.integrations.mcp import discover_mcp_tools
+from bot.integrations.pagerduty import PagerDutyClient, PagerDutyDirectory
 from bot.metered import MeteredLedger, MeteredNotifier, MeteredUsage
 from bot.metrics import Metrics
 from bot.planning_wiring import Planning, build_planning
@@ -58,6 +59,8 @@ from storage import Database, PoolOptions
 __all__ = ["Runtime", "RuntimeOptions", "WakingNotifier"]
 
 log = structlog.get_logger(__name__)
+
+PAGERDUTY_WEB = "pagerduty.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +202,12 @@ class Runtime:
         base = await _Base.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
+        # PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured.
+        pagerduty_web = [PAGERDUTY_WEB] if config.pagerduty is not None else []
         links = LinkPolicy.of(
-            settings.link_allowlist, [config.knowledge.base_url], ticket_hosts(config)
+            settings.link_allowlist,
+            [config.knowledge.base_url],
+            [*ticket_hosts(config), *pagerduty_web],
         )
         slack = SlackConnection.open(
             token=settings.secret("slack_bot_token"),
@@ -216,7 +223,16 @@ class Runtime:
         wakeup = asyncio.Event()
         ledger = MeteredLedger(database.ledger, metrics, alerter=alerter)
         groups = _group_directory(config, slack.client)
-        edges = _edges(base, slack, alerter=alerter, ledger=ledger, groups=groups, wakeup=wakeup)
+        pagerduty = _pagerduty(settings, base, slack)
+        edges = _edges(
+            base,
+            slack,
+            alerter=alerter,
+            ledger=ledger,
+            groups=groups,
+            wakeup=wakeup,
+            pagerduty=pagerduty,
+        )
         domain = build_domain(config, database, base.planning, edges, clock=clock)
         erasure = domain.erasure
         worker = Worker(
@@ -433,6 +449,23 @@ def _group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroup
     return SlackGroupDirectory(client, handles=handles)
 
 
+def _pagerduty(settings: Settings, base: _Base, slack: SlackConnection) -> PagerDutyClient | None:
+    """The PagerDuty client, when the config has a ``pagerduty`` section (the REST token is
+    optional: events need only routing keys)."""
+    pagerduty = base.config.pagerduty
+    if pagerduty is None:
+        return None
+    token = settings.pagerduty_api_token
+    return PagerDutyClient(
+        slack.session,
+        api_url=pagerduty.api_url,
+        events_url=pagerduty.events_url,
+        token=token.get_secret_value() if token is not None else None,
+        timeout=pagerduty.timeout.total_seconds(),
+        sleep=base.instruments.retry_sleep(),
+    )
+
+
 def _executors(
     config: LoadedConfig,
     slack: SlackConnection,
@@ -440,10 +473,15 @@ def _executors(
     *,
     alerter: Alerter,
     environ: Mapping[str, str],
+    pagerduty: PagerDutyClient | None,
 ) -> Mapping[str, Executor]:
     """Each action's executor, counted, timed and maybe traced; breakers watched by metrics."""
     executors = build_executors(
-        config, session=slack.session, environ=environ, sleep=instruments.retry_sleep()
+        config,
+        session=slack.session,
+        environ=environ,
+        sleep=instruments.retry_sleep(),
+        pagerduty=pagerduty,
     )
     instruments.metrics.watch_breakers(lambda: breaker_states(executors))
     return instruments.executors(executors, alerter=alerter)
@@ -473,15 +511,28 @@ def _edges(
     ledger: MeteredLedger,
     groups: SlackGroupDirectory,
     wakeup: asyncio.Event,
+    pagerduty: PagerDutyClient | None,
 ) -> Edges:
-    """What the domain reaches the world through: Slack, executors, the metered stores."""
+    """What the domain reaches the world through: Slack, executors, the metered stores,
+    PagerDuty."""
     config, metrics = base.config, base.instruments.metrics
+    settings = config.pagerduty
+    oncall = (
+        PagerDutyDirectory(pagerduty, service_ids=settings.service_ids)
+        if pagerduty is not None and settings is not None and settings.oncall
+        else None
+    )
     return Edges(
         workspace=SlackWorkspace(slack.client),
         board=SlackIncidentBoard(slack.client),
         groups=groups,
         executors=_executors(
-            config, slack, base.instruments, alerter=alerter, environ=base.environ
+            config,
+            slack,
+            base.instruments,
+            alerter=alerter,
+            environ=base.environ,
+            pagerduty=pagerduty,
         ),
         notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup),
         approvals_view=SlackApprovalsView(),
@@ -489,4 +540,5 @@ def _edges(
         usage=base.usage,
         rate_limiter=base.database.rate_limits,
         issues=issue_tracker(config, session=slack.session, environ=base.environ),
+        oncall=oncall,
     )

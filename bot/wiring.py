@@ -22,6 +22,7 @@ from agents.incidents.followups import TICKET_ACTION, FollowUpTickets
 from agents.incidents.ports import IncidentBoard, IssueTracker, TicketRequests, Workspace
 from agents.incidents.reminders import Reminders
 from agents.incidents.roles import Roles
+from agents.incidents.schedules import OncallDirectory
 from agents.incidents.timeline import Pins
 from agents.kernel.clock import Clock
 from agents.kernel.errors import ConfigError
@@ -36,6 +37,7 @@ from agents.turns.turns import Turns, TurnStores
 from bot.config_file import LoadedConfig
 from bot.incident_tickets import TicketExecutor, TicketProposals, TicketTargets, ticket_action
 from bot.integrations.executors import ConfigTargets
+from bot.paging_wiring import build_paging
 from bot.planning_wiring import Planning, build_composer
 from storage import Database
 
@@ -45,8 +47,9 @@ __all__ = ["Domain", "Edges", "IncidentServices", "build_domain", "build_erasure
 @dataclass(frozen=True, slots=True)
 class Edges:
     """What reaches outside the domain: Slack (or recorders), executors, the stores that are
-    decorated (metered ledger and usage), the rate limiter (None: no limit), and the issue
-    tracker follow-ups are filed in (None: tickets are not configured)."""
+    decorated (metered ledger and usage), the rate limiter (None: no limit), the issue
+    tracker follow-ups are filed in (None: tickets are not configured) and the on-call
+    directory (PagerDuty; None: rotations only)."""
 
     workspace: Workspace
     board: IncidentBoard
@@ -58,6 +61,7 @@ class Edges:
     usage: UsageStore
     rate_limiter: RateLimiter | None
     issues: IssueTracker | None = None
+    oncall: OncallDirectory | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,7 @@ def build_domain(
                 tickets=tickets.requests(operations),
                 rotations=config.rotations,
                 settings=config.incident_settings,
+                paging=build_paging(config, operations, store=database.incidents, clock=clock),
             ),
             knowledge=KnowledgeDeps(
                 clock=clock,
@@ -127,6 +132,7 @@ def build_domain(
             ),
             notes=database.notes,
             threads=database.threads,
+            oncall=edges.oncall,
         ),
         custom=config.planning.profiles.values(),
     )

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
+from agents.incidents.paging import paged_services
 from agents.incidents.records import ROLES, Incident, Role
 
 __all__ = [
@@ -65,6 +66,15 @@ def incident_card(incident: Incident) -> list[dict[str, Any]]:
         MarkdownTextObject(text=f"*Reporter*\n<@{incident.reporter}>"),
         MarkdownTextObject(text=f"*On call*\n{_who(incident.oncall, none='no rotation')}"),
     ]
+    paged = paged_services(incident)
+    if paged:
+        pages = "\n".join(f"`{service}` (dedup key `{key}`)" for service, key in paged.items())
+        fields.append(
+            MarkdownTextObject(
+                text=f"*PagerDuty*\n{pages}\napproval and incident link in "
+                f"<#{incident.origin_channel_id}>"
+            )
+        )
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=f"Incident: {incident.title}"[:150])),
         SectionBlock(fields=fields),

@@ -11,12 +11,13 @@ summary; resolving answers with a postmortem draft built from the timeline.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import get_args
 
 import structlog
 
+from agents.incidents.paging import IncidentPaging, split_service
 from agents.incidents.ports import (
     ChannelNameTaken,
     IncidentBoard,
@@ -71,6 +72,7 @@ class IncidentDeps:
             up; follow-ups then only go into the postmortem).
         rotations: the on-call rotations (the configured one is paged into the channel).
         settings: how incidents are declared.
+        paging: PagerDuty paging (None: not configured).
     """
 
     clock: Clock
@@ -80,6 +82,7 @@ class IncidentDeps:
     tickets: TicketRequests | None = None
     rotations: tuple[Rotation, ...] = ()
     settings: IncidentSettings = field(default_factory=IncidentSettings)
+    paging: IncidentPaging | None = None
 
 
 def channel_name(prefix: str, title: str, *, day: str, suffix: int = 1) -> str:
@@ -119,6 +122,12 @@ class IncidentAgent:
         command = _COMMAND.match(text)
         inbound = turn.inbound
         incident = await store.by_channel(team_id=inbound.team_id, channel_id=inbound.channel_id)
+        paging = self._deps.paging
+        paged = paging.command(text) if paging is not None else None
+        if paging is not None and paged is not None:
+            if incident is None:
+                return await self._elsewhere(turn, store)
+            return await paging.page(inbound, incident, event=paged[0], service=paged[1])
         if command is None:
             return Reply(text=_USAGE)
         if incident is None:
@@ -164,6 +173,7 @@ class IncidentAgent:
         board: IncidentBoard,
     ) -> Reply:
         settings = self._settings
+        rest, service = split_service(rest)
         severity = settings.default_severity
         found = _SEVERITY.match(rest)
         if found is not None and found.group(1).lower() in settings.severities:
@@ -199,9 +209,20 @@ class IncidentAgent:
             oncall=oncall,
         )
         await store.create(incident)
+        paging = self._deps.paging if service else None
+        card = None
+        if paging is not None and service is not None:
+            # Requested first, so the summary card names the page and its dedup key.
+            card = await paging.page(turn.inbound, incident, event="trigger", service=service)
+            incident = await store.get(incident.incident_id) or incident
         await store.set_card(incident.incident_id, await board.show(incident))
         who = f" <@{oncall}> (on call) is invited." if oncall else ""
-        return Reply(text=f"Declared *{title}* ({severity}) in <#{channel_id}>.{who}")
+        declared = Reply(text=f"Declared *{title}* ({severity}) in <#{channel_id}>.{who}")
+        if card is None:
+            return declared
+        if card.approval_id is None:
+            return Reply(text=f"{declared.text}\n{card.text}")
+        return replace(card, note=declared.text)
 
     async def _resolve(
         self, incident: Incident, turn: TurnContext, summary: str, store: IncidentStore
@@ -211,7 +232,8 @@ class IncidentAgent:
         )
         resolved = await store.add_entry(incident.incident_id, entry)
         await self._refresh(resolved)
-        draft = Reply(text=postmortem_draft(resolved), title=f"Resolved: {incident.title}")
+        offer = IncidentPaging.resolve_offer(resolved) if self._deps.paging else ""
+        draft = Reply(text=postmortem_draft(resolved) + offer, title=f"Resolved: {incident.title}")
         tickets, workspace = self._deps.tickets, self._deps.workspace
         if tickets is None or workspace is None:
             return draft

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from agents.kernel.errors import ConfigError
 from bot.cli.conventions import EXIT_CONFIG, Subparsers
 from bot.config import load_settings, process_environment
+from bot.config_file import LoadedConfig, PagerDutyExecutorConfig
 from bot.config_file.document import ConfigDocument
 from bot.config_file.errors import ConfigFileError, ConfigIssue
 from bot.config_file.loader import load_config
@@ -88,6 +89,7 @@ def check_command(path: Path, *, out: TextIO, environ: Mapping[str, str] | None 
             print(f"{len(discovery.failures)} MCP server(s) could not be listed", file=out)
             return EXIT_INVALID
         config = discovery.config
+    _print_pagerduty(config, environ=environ or {}, out=out)
     count = len(config.actions)
     print(f"ok: {count} action{'s' if count != 1 else ''}", file=out)
     return 0
@@ -128,3 +130,35 @@ def schema_command(out: TextIO) -> int:
     """Print the JSON schema of the config file."""
     print(json.dumps(config_json_schema(), indent=2, sort_keys=False), file=out)
     return 0
+
+
+def _print_pagerduty(config: LoadedConfig, *, environ: Mapping[str, str], out: TextIO) -> None:
+    """The PagerDuty services, the paging actions' approval policy, and each routing-key
+    variable not set here (a warning: the bot reads it when a page runs)."""
+    pagerduty = config.pagerduty
+    if pagerduty is None:
+        return
+    services = ", ".join(f"{name} ({ident})" for name, ident in pagerduty.service_ids.items())
+    source = "PagerDuty" if pagerduty.oncall else "rotations only"
+    print(f"pagerduty: services {services}; on-call from {source}", file=out)
+    for action in config.actions:
+        spec = config.executors[action.name]
+        if not isinstance(spec, PagerDutyExecutorConfig):
+            continue
+        policy = action.approval
+        how = (
+            f"needs approval (quorum {policy.quorum})" if action.needs_approval else "runs at once"
+        )
+        print(f"  {action.name}: {how}", file=out)
+    for name, variable in _routing_variables(config).items():
+        if not environ.get(variable):
+            print(f"  warning: {variable} (routing key of {name}) is not set here", file=out)
+
+
+def _routing_variables(config: LoadedConfig) -> dict[str, str]:
+    return {
+        service: variable
+        for spec in config.executors.values()
+        if isinstance(spec, PagerDutyExecutorConfig)
+        for service, variable in spec.routing_keys.items()
+    }

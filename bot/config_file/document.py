@@ -44,6 +44,13 @@ from bot.config_file.sections.knowledge import KnowledgeModel, to_knowledge_sett
 from bot.config_file.sections.mcp import McpModel, McpServerModel, check_mcp
 from bot.config_file.sections.memory import MemoryModel, check_memory, to_retention
 from bot.config_file.sections.oncall import OncallModel, check_oncall, to_rotations
+from bot.config_file.sections.pagerduty import (
+    PAGE_ACTIONS,
+    PagerDutyModel,
+    PagerDutySettings,
+    check_pagerduty,
+    to_pagerduty,
+)
 from bot.config_file.sections.providers import ProviderModel, check_providers, to_prices
 from bot.config_file.sections.review import ReviewModel, to_review_settings
 from bot.config_file.sections.router import RouterModel, check_router, to_router_settings
@@ -69,6 +76,7 @@ class ConfigDocument(Strict):
     review: ReviewModel = ReviewModel()
     alerts: AlertsModel = AlertsModel()
     mcp: McpModel = McpModel()
+    pagerduty: PagerDutyModel = PagerDutyModel()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,8 @@ class LoadedConfig:
         alerts: where alerts go and when they fire.
         mcp_servers: the MCP servers whose tools become actions once listed at start-up
             (:func:`bot.integrations.mcp.with_mcp_tools`).
+        pagerduty: how to reach PagerDuty (None: not configured); its paging actions are
+            among ``actions``.
     """
 
     actions: tuple[ActionSpec, ...]
@@ -107,6 +117,7 @@ class LoadedConfig:
     review: ReviewSettings = field(default_factory=ReviewSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     mcp_servers: tuple[McpServerModel, ...] = ()
+    pagerduty: PagerDutySettings | None = None
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -139,14 +150,22 @@ def check_document(
     rotations = {rotation.name for rotation in document.oncall.rotations}
     yield from check_incidents(document.incidents, rotations=rotations)
     yield from check_memory(document.memory, review_window_days=document.review.window_days)
-    yield from check_mcp(document.mcp, agents=builtin | {a.name for a in document.agents})
+    agents = builtin | {a.name for a in document.agents}
+    yield from check_mcp(document.mcp, agents=agents)
+    yield from check_pagerduty(document.pagerduty, agents=agents)
+    if any(s.routing_key_env for s in document.pagerduty.services.values()):
+        for index, action in enumerate(document.actions):
+            if action.name in PAGE_ACTIONS.values():
+                yield ("actions", index, "name"), f"{action.name!r} is the pagerduty section's"
 
 
 def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
     """The domain's view of a valid (and cross-checked) file."""
+    pagerduty, paging, pagers = to_pagerduty(document.pagerduty)
+    executors: dict[str, ExecutorConfig] = {a.name: a.executor.config for a in document.actions}
     return LoadedConfig(
-        actions=tuple(to_action_spec(action) for action in document.actions),
-        executors=MappingProxyType({a.name: a.executor.config for a in document.actions}),
+        actions=(*(to_action_spec(action) for action in document.actions), *paging),
+        executors=MappingProxyType({**executors, **pagers}),
         source=source,
         planning=PlanningSettings(
             profiles=MappingProxyType(to_profiles(document.agents)),
@@ -164,4 +183,5 @@ def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
         review=to_review_settings(document.review),
         alerts=to_alert_settings(document.alerts),
         mcp_servers=tuple(document.mcp.servers),
+        pagerduty=pagerduty,
     )

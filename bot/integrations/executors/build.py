@@ -16,14 +16,17 @@ from bot.config_file import (
     HttpExecutorConfig,
     LoadedConfig,
     McpExecutorConfig,
+    PagerDutyExecutorConfig,
     PythonExecutorConfig,
     ShellExecutorConfig,
 )
 from bot.integrations.executors.breaker import BreakerExecutor
 from bot.integrations.executors.http import HttpExecutor
 from bot.integrations.executors.mcp import McpExecutor
+from bot.integrations.executors.pagerduty import PagerDutyExecutor
 from bot.integrations.executors.python import PythonExecutor, load_entrypoint
 from bot.integrations.executors.shell import ShellExecutor
+from bot.integrations.pagerduty import PagerDutyClient
 from bot.integrations.resilience import CircuitBreaker, Sleep
 
 __all__ = ["build_executors"]
@@ -38,6 +41,7 @@ def build_executors(
     sleep: Sleep = asyncio.sleep,
     failure_threshold: int = 5,
     cooldown: float = 30.0,
+    pagerduty: PagerDutyClient | None = None,
 ) -> dict[str, Executor]:
     """An executor per action name; actions on the same target share one circuit breaker.
 
@@ -47,6 +51,8 @@ def build_executors(
             ``env`` may read.
         clock: monotonic seconds, for the breakers.
         sleep: the wait between retries (tests pass a fake).
+        pagerduty: the PagerDuty client the paging actions send through (default: one
+            over ``session`` with no REST token, events only).
 
     Raises:
         ConfigFileError: listing every python entrypoint that cannot be imported or is not
@@ -71,6 +77,16 @@ def build_executors(
             inner = ShellExecutor(spec, action=action.name, environ=environ, sleep=sleep)
         elif isinstance(spec, McpExecutorConfig):
             inner = McpExecutor(spec, action=action.name, environ=environ, sleep=sleep)
+        elif isinstance(spec, PagerDutyExecutorConfig):
+            client = pagerduty or PagerDutyClient(
+                session,
+                api_url="",
+                events_url=spec.events_url,
+                token=None,
+                timeout=spec.timeout.total_seconds(),
+                sleep=sleep,
+            )
+            inner = PagerDutyExecutor(spec, action=action.name, client=client, environ=environ)
         else:
             try:
                 inner = _python(spec, action=action.name, sleep=sleep)

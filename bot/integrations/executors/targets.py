@@ -5,7 +5,8 @@ templates, rendered with the same functions the executors use (:mod:`.render`), 
 card's digest covers is what the executor sends: the method, the URL and the JSON body with
 the parameters substituted (and the header templates, ``${ENV_VAR}`` references unresolved);
 the argv, working directory and the names of the variables passed on; the Python callable;
-an MCP tool's server name, command argv, environment variable names and tool name.
+an MCP tool's server name, command argv, environment variable names and tool name; a
+PagerDuty event's URL, action and the *name* of the variable holding the routing key.
 Nothing here reads the environment: a secret cannot reach the canonical form.
 """
 
@@ -18,6 +19,7 @@ from bot.config_file import (
     ExecutorConfig,
     HttpExecutorConfig,
     McpExecutorConfig,
+    PagerDutyExecutorConfig,
     ShellExecutorConfig,
 )
 from bot.integrations.executors.render import render_argv, render_json, render_url
@@ -63,5 +65,12 @@ class ConfigTargets:
                 "argv": list(config.argv),
                 "env": sorted(config.env_allowlist),
                 "tool": config.tool,
+            }
+        if isinstance(config, PagerDutyExecutorConfig):
+            service = str(params.get("service", ""))
+            return {
+                "url": config.events_url.rstrip("/") + "/v2/enqueue",
+                "event_action": config.event_action,
+                "routing_key_env": config.routing_keys.get(service),
             }
         return {"callable": config.entrypoint}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bot.integrations.resilience.breaker import BreakerState, CircuitBreaker, StateChange
 from bot.integrations.resilience.policies import (
     TRANSIENT,
+    api_read_policy,
     executor_policy,
     is_transient,
     provider_policy,
@@ -36,6 +37,7 @@ __all__ = [
     "Counted",
     "Sleep",
     "StateChange",
+    "api_read_policy",
     "executor_policy",
     "is_transient",
     "provider_policy",

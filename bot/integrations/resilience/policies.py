@@ -13,6 +13,11 @@ again is safe; only transient :class:`~agents.kernel.errors.ProviderError` kinds
 full jitter; a ``Retry-After`` beyond the budget ends the call at once. The last failure is
 raised as it is. A streamed call is retried only until part of its answer has been delivered
 to the caller: asking again after that would deliver that part twice.
+
+:func:`api_read_policy`: one read of a REST API (or a write that carries its own
+deduplication key, such as a PagerDuty event): the seam's transient errors are retried (the
+caller says which), waiting the server's ``Retry-After`` or full jitter; a ``Retry-After``
+beyond the budget ends the call at once, and the last error is raised as it is.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ __all__ = [
     "RETRY_TRANSIENT_ATTEMPTS",
     "RETRY_TRANSIENT_PROVIDER_ERRORS",
     "TRANSIENT",
+    "api_read_policy",
     "executor_policy",
     "is_transient",
     "provider_policy",
@@ -72,23 +78,25 @@ def executor_policy(
     """The policy for one run of ``action``: up to ``attempts`` (capped at
     :data:`~.retry.MAX_ATTEMPTS`) when ``safe_to_retry``, else exactly one."""
     stop: stop_base = bounded(attempts) if safe_to_retry else NO_RETRY
-
-    def before_sleep(state: RetryCallState) -> None:
-        log.info(
-            "executor_retry_scheduled",
-            action=action,
-            attempt=state.attempt_number,
-            wait_s=round(state.upcoming_sleep, 3),
-        )
-
     return AsyncRetrying(
         stop=stop,
         wait=wait_retry_after_else_jitter,
         retry=RETRY_TRANSIENT_ATTEMPTS,
         sleep=sleep,
-        before_sleep=before_sleep,
+        before_sleep=_logged("executor_retry_scheduled", action=action),
         retry_error_callback=_last_attempt,
     )
+
+
+def _logged(event: str, **fields: str) -> Callable[[RetryCallState], None]:
+    """A ``before_sleep`` that logs ``event`` with ``fields``, the attempt and the wait."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        log.info(
+            event, **fields, attempt=state.attempt_number, wait_s=round(state.upcoming_sleep, 3)
+        )
+
+    return before_sleep
 
 
 def _last_attempt(state: RetryCallState) -> Attempt[object]:
@@ -134,5 +142,20 @@ def provider_policy(
         retry=retry,
         sleep=sleep,
         before_sleep=before_sleep,
+        reraise=True,
+    )
+
+
+def api_read_policy(
+    *, api: str, transient: Callable[[BaseException], bool], sleep: Sleep, attempts: int = 3
+) -> AsyncRetrying:
+    """The policy for one safe call to ``api``: up to ``attempts`` (capped), only the
+    exceptions ``transient`` accepts; the last one is raised (see the module docstring)."""
+    return AsyncRetrying(
+        stop=bounded(attempts) | stop_if_retry_after_beyond_budget(),
+        wait=wait_retry_after_else_jitter,
+        retry=retry_if_exception(transient),
+        sleep=sleep,
+        before_sleep=_logged("api_retry_scheduled", api=api),
         reraise=True,
     )
