@@ -27,6 +27,8 @@ from bot.config_file.sections.agents import (
     AgentModel,
     check_agent_names,
     check_agents,
+    check_mcp_scopes,
+    to_mcp_scopes,
     to_profiles,
 )
 from bot.config_file.sections.alerts import AlertsModel, to_alert_settings
@@ -87,7 +89,9 @@ class LoadedConfig:
         review: who reviews answers, and the App Home's window and queue size.
         alerts: where alerts go and when they fire.
         mcp_servers: the MCP servers whose tools become actions once listed at start-up
-            (:func:`bot.integrations.mcp.with_mcp_tools`).
+            (:func:`bot.integrations.mcp.discover_mcp_tools`).
+        mcp_scopes: each agent's ``mcp`` scope entries, granted as actions once the servers
+            listed their tools (:func:`bot.integrations.mcp.scopes.grant_scopes`).
     """
 
     actions: tuple[ActionSpec, ...]
@@ -103,6 +107,7 @@ class LoadedConfig:
     review: ReviewSettings = field(default_factory=ReviewSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     mcp_servers: tuple[McpServerModel, ...] = ()
+    mcp_scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -136,6 +141,7 @@ def check_document(
     yield from check_incidents(document.incidents, rotations=rotations)
     yield from check_memory(document.memory, review_window_days=document.review.window_days)
     yield from check_mcp(document.mcp, agents=builtin | {a.name for a in document.agents})
+    yield from check_mcp_scopes(document.agents, servers={s.name for s in document.mcp.servers})
 
 
 def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
@@ -159,4 +165,5 @@ def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
         review=to_review_settings(document.review),
         alerts=to_alert_settings(document.alerts),
         mcp_servers=tuple(document.mcp.servers),
+        mcp_scopes=MappingProxyType(dict(to_mcp_scopes(document.agents))),
     )
