@@ -66,3 +66,77 @@ def test_a_server_that_cannot_start_fails_the_check_naming_it(tmp_path: Path) ->
         "directory)",
         "1 MCP server(s) could not be listed",
     ]
+
+
+def test_prints_what_each_agents_scope_grants_and_warns_about_patterns_matching_nothing(
+    tmp_path: Path,
+) -> None:
+    """A server without an owner: its tools are granted by scope (a bare server, a glob, a
+    name); an entry matching no tool and a tool nobody may use are warnings, not errors."""
+    path = tmp_path / "switchboard.yaml"
+    path.write_text(
+        "version: 1\n"
+        "agents:\n"
+        "  - {name: dba, mcp: ['ops:cluster_*', 'ops:grafana_*']}\n"
+        "  - {name: sre, mcp: [ops]}\n"
+        "  - {name: viewer, mcp: ['ops:cluster_health']}\n"
+        "mcp:\n  servers:\n"
+        f"    - name: ops\n      command: {SERVER}\n      timeout: 20s\n"
+        "      approval: {approvers: {users: [U0BOB]}}\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    assert check_command(path, out=out, environ={}) == 0, out.getvalue()
+    lines = out.getvalue().splitlines()
+    assert (
+        "  cluster_health -> action ops_cluster_health: risk read, agent (none: by scope "
+        "only), runs at once"
+    ) in lines
+    assert lines[-5:] == [
+        "scope dba: ops_cluster_health",
+        "scope sre: ops_cluster_health, ops_failover, ops_slow_report",
+        "scope viewer: ops_cluster_health",
+        "warning: agent dba: mcp scope 'ops:grafana_*' matches no tool",
+        "ok: 3 actions",
+    ]
+
+
+def test_a_tool_no_agent_may_use_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "switchboard.yaml"
+    path.write_text(
+        "version: 1\n"
+        "agents:\n  - {name: dba, mcp: ['ops:cluster_health']}\n"
+        "mcp:\n  servers:\n"
+        f"    - name: ops\n      command: {SERVER}\n      timeout: 20s\n"
+        "      tools: {allow: [cluster_health, slow_report]}\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    assert check_command(path, out=out, environ={}) == 0, out.getvalue()
+    assert (
+        "warning: mcp ops: slow_report has no owning agent and no agent's scope names it"
+        in out.getvalue().splitlines()
+    )
+
+
+def _agents_check(tmp_path: Path, scope: str) -> str:
+    path = tmp_path / "switchboard.yaml"
+    path.write_text(
+        f"version: 1\nagents:\n  - {{name: dba, mcp: {scope}}}\n"
+        f"mcp:\n  servers:\n    - {{name: ops, command: {SERVER}, agent: dba}}\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    assert check_command(path, out=out, environ={}) == EXIT_INVALID
+    return out.getvalue()
+
+
+def test_a_scope_naming_an_unknown_server_is_a_config_error(tmp_path: Path) -> None:
+    out = _agents_check(tmp_path, "[ops, 'grafana:*']")
+    assert "agents[0].mcp[1]: unknown MCP server 'grafana' (servers: ops)" in out
+    assert "1 problem in" in out
+
+
+def test_a_scope_entry_that_is_no_server_or_tool_is_a_config_error(tmp_path: Path) -> None:
+    out = _agents_check(tmp_path, "['Ops Server']")
+    assert "agents[0].mcp[0]: must be an MCP server name, or SERVER:TOOL" in out

@@ -55,6 +55,33 @@ async def test_no_hand_off_to_a_fallback_or_an_unsure_route() -> None:
     assert state.route.agent == "oncall" and state.plan.empty
 
 
+async def test_a_command_outside_the_agents_scope_is_refused_by_name() -> None:
+    """Explicitly routed (no hand-off), the agent may not use the matched action: the plan
+    refuses it and the trace will record ``ACTION:refused_scope``."""
+    oncall = Oncall()
+    agents, world = catalog(oncall), World()
+    step = PlanTurn(agents, router=_router(agents), actions=world.ops.catalog)
+    state = turn("deploy api", agent="oncall", reason="explicit")
+    await step(state)
+    assert state.route.agent == "oncall" and state.plan.proposal is None
+    assert state.plan.text == "`deploy` is not in the scope of agent `oncall`, so it was not run."
+    assert state.plan.tool_calls == ("deploy:refused_scope",)
+
+
+async def test_a_granted_action_is_planned_by_the_agent_it_is_granted_to() -> None:
+    """A scope grant adds an action the agent does not own to what its rules planner
+    matches."""
+    oncall = Oncall()
+    granted = AgentProfile(info=AgentInfo("oncall", ""), granted=("deploy",))
+    agents = catalog(oncall, profiles={"oncall": granted})
+    world = World()
+    step = PlanTurn(agents, router=_router(agents), actions=world.ops.catalog)
+    state = turn("deploy api", agent="oncall", reason="explicit")
+    await step(state)
+    assert state.plan.proposal is not None and state.plan.proposal.action.name == "deploy"
+    assert state.scope is not None and [a.name for a in state.scope.usable] == ["deploy"]
+
+
 async def test_a_proposal_goes_to_policy_and_approval() -> None:
     """The answer to a planned action is the proposal's card, never the planner's word."""
     world = World()
