@@ -29,7 +29,6 @@ from bot.config_file.yamlsource import Loc
 
 __all__ = [
     "PATTERN_HINTS",
-    "McpScope",
     "AbsolutePath",
     "ApproversModel",
     "ChannelId",
@@ -38,6 +37,7 @@ __all__ = [
     "EnvName",
     "GroupHandle",
     "JsonPath",
+    "McpScope",
     "Name",
     "ParamName",
     "Problem",
