@@ -179,3 +179,17 @@ async def test_a_request_whose_agent_lost_the_tool_before_approval_is_not_run(
         )
         assert await _approvals(bot) == [("ops_failover", "failed", "dba")]
     assert _calls(call_log) == []
+
+
+async def test_a_missing_parameter_is_asked_for_and_the_answer_runs_the_tool(
+    sandbox: SlackSandbox, dba_bot: Bot, call_log: Path
+) -> None:
+    """``ops_cluster_health`` without its cluster: the bot asks; the answer in the thread
+    completes the request (the tool has no owning agent: the turn stays with dba)."""
+    asked = await _say(sandbox, "ops_cluster_health")
+    assert "cluster" in asked.args["text"]
+    await sandbox.people.say("db2", channel=DBA, thread_ts=asked.args["thread_ts"])
+    await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: "cluster db2: 3/3" in str(c.args), timeout=30
+    )
+    assert _calls(call_log) == [{"tool": "cluster_health", "arguments": {"cluster": "db2"}}]
