@@ -3,8 +3,8 @@
 An agent with a model and actions in scope plans with the LLM planner (which falls back to
 rules by itself); any other agent's turn is planned by rules over its actions. A channel-bound
 agent that has nothing for the message hands it off through the router (one hop). A command
-of an action that is still nobody's to plan here (outside the agent's scope, and not handed
-off) is refused by name, and recorded as ``ACTION:refused_scope``.
+of an action with no owner (an MCP tool reachable by agent scopes only) outside the routed
+agent's scope is refused by name, and recorded as ``ACTION:refused_scope``.
 """
 
 from __future__ import annotations
@@ -65,13 +65,15 @@ class PlanTurn:
             turn.plan = self._out_of_scope(turn) or turn.plan
 
     def _out_of_scope(self, turn: TurnState) -> Plan | None:
-        """The refusal of a command of an action the routed agent may not use (rather than
-        the agent saying it did not recognise it), or None."""
+        """The refusal of a command of an ownerless action the routed agent may not use
+        (rather than the agent saying it did not recognise it), or None."""
         scope = turn.scope
         if self.actions is None or scope is None:
             return None
         found = self.actions.match(turn.route.text)
-        if found is None or found.action in scope.usable:
+        # Only a tool reachable by scope alone (no owner): an owned action is its owner's to
+        # plan, and the routed agent's own handler may read the words as its own command.
+        if found is None or found.action.agent or found.action in scope.usable:
             return None
         name, agent = found.action.name, turn.route.agent
         log.info("action_out_of_scope", action=name, agent=agent)
