@@ -97,7 +97,9 @@ class Proposals:
             return Requested(
                 _cached_reply(action, values, cached, now=self.clock.now()), "cached", values
             )
-        approval = await self._request(inbound, action, values, auto=auto, agent=agent)
+        approval = await self._request(
+            self._new_approval(inbound, action, values, auto=auto, agent=agent)
+        )
         if isinstance(approval, Refusal):  # pragma: no cover - quorum 0 always applies
             return Requested(Reply(text=approval.reason), "denied", {})
         if approval.quorum == 0:
@@ -126,7 +128,9 @@ class Proposals:
         cached = self._cached(inbound, action, values)
         if cached is not None:
             return cached
-        approved = await self._request(inbound, action, values, auto=True, agent=agent)
+        approved = await self._request(
+            self._new_approval(inbound, action, values, auto=True, agent=agent)
+        )
         if isinstance(approved, Refusal):  # pragma: no cover - quorum 0 always applies
             return Reply(text=approved.reason)
         return approved
@@ -164,23 +168,14 @@ class Proposals:
             )
         return values, isinstance(decision, Auto)
 
-    async def _request(
-        self,
-        inbound: Inbound,
-        action: ActionSpec,
-        values: Mapping[str, ParamValue],
-        *,
-        auto: bool,
-        agent: str | None,
-    ) -> Approval | Refusal:
+    async def _request(self, approval: Approval) -> Approval | Refusal:
         """Store the request (and its ``requested`` entry); one that needs nobody's approval
         is approved by policy at once (its job queued) and Slack told."""
-        approval = self._new_approval(inbound, action, values, auto=auto, agent=agent)
         requested = self.transitions.entry(
             "requested",
-            inbound.user_id,
+            approval.requester,
             approval,
-            details=digest_details(values, digest=approval.digest),
+            details=digest_details(approval.params, digest=approval.digest),
         )
         await self.transitions.stores.approvals.create(approval, audit=requested)
         if approval.quorum != 0:

@@ -4,7 +4,6 @@ again (an MCP tool is never idempotent), the run ends ``unknown`` and the reques
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,21 +12,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from sandbox import SlackSandbox
 from tests.e2e.process import BotProcess
+from tests.e2e.test_mcp import CONFIG as MCP_CONFIG
 from tests.e2e.test_mcp import _calls
 
 pytestmark = pytest.mark.slow
 
-CONFIG = f"""
-version: 1
-mcp:
-  servers:
-    - name: ops
-      command: [{sys.executable}, -m, sandbox.mcp_server]
-      env: [SANDBOX_MCP_CALL_LOG]
-      agent: deploy
-      timeout: 60s
-      tools: {{allow: [slow_report]}}
-"""
+CONFIG = MCP_CONFIG.replace("timeout: 20s", "timeout: 60s").replace(
+    "allow: [cluster_health, failover]", "allow: [slow_report]"
+)
+"""The server of test_mcp, exposing only its slow tool (it answers after N seconds)."""
 
 
 async def _called(log: Path) -> None:

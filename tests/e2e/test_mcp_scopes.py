@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from agents.kernel.models import Trace
 from bot.config_file import parse_config
 from handlers.approval_blocks import APPROVE_ACTION
 from sandbox import ApiCall, SlackSandbox
@@ -21,6 +20,7 @@ from sandbox.llm_server import ScriptedLLMServer
 from sandbox.llm_steps import reply, tool_call
 from tests.e2e.conftest import Bot, running_bot
 from tests.e2e.llm_config import LLM_KEY
+from tests.e2e.test_llm_turns import _trace
 from tests.e2e.test_mcp import _calls
 
 DBA = "C0RANDOM"
@@ -93,14 +93,6 @@ async def _approvals(bot: Bot) -> list[tuple[str, str, str | None]]:
             sa.text("SELECT action, state, agent FROM approvals ORDER BY created_at")
         )
         return [(str(r[0]), str(r[1]), r[2]) for r in rows]
-
-
-async def _trace(bot: Bot, posted: ApiCall) -> Trace:
-    trace_id = posted.args["metadata"]["event_payload"]["trace_id"]
-    await bot.idle()
-    trace = await bot.runtime.database.traces.get(trace_id)
-    assert trace is not None
-    return trace
 
 
 async def test_the_rules_planner_runs_an_in_scope_tool_in_the_agents_channel(

@@ -7,9 +7,16 @@ from dataclasses import replace
 
 from agents.actions.operations import Operations, OperationStores, build_operations
 from agents.actions.scopes import AgentScopes, may_use
-from agents.actions.spec import ActionSpec, ApprovalPolicy, Audience, ExecutorInfo, ParamSpec
+from agents.actions.spec import (
+    ActionSpec,
+    ApprovalPolicy,
+    Audience,
+    ExecutorInfo,
+    ParamSpec,
+    Risk,
+)
 from agents.kernel.models import Inbound
-from tests.agents.actions.test_operations import LEASE
+from tests.agents.actions.test_operations import LEASE, World
 from tests.agents.fakes import (
     FakeClock,
     FakeGroups,
@@ -22,22 +29,19 @@ from tests.agents.fakes import (
 )
 
 _CLUSTER = ParamSpec("cluster")
-HEALTH = ActionSpec(
-    name="ops_cluster_health",
-    agent="",
-    description="cluster health",
-    risk="read",
-    executor=ExecutorInfo("mcp", "mcp:ops", idempotent=False),
-    params=(_CLUSTER,),
-    approval=ApprovalPolicy(required=False),
-)
-FAILOVER = ActionSpec(
-    name="ops_failover",
+
+
+def _tool(name: str, *, agent: str, risk: Risk, approval: ApprovalPolicy) -> ActionSpec:
+    """An MCP tool of the ``ops`` server as an action."""
+    executor = ExecutorInfo("mcp", "mcp:ops", idempotent=False)
+    return ActionSpec(name, agent, name, risk, executor, (_CLUSTER,), approval=approval)
+
+
+HEALTH = _tool("ops_cluster_health", agent="", risk="read", approval=ApprovalPolicy(required=False))
+FAILOVER = _tool(
+    "ops_failover",
     agent="deploy",
-    description="failover",
     risk="dangerous",
-    executor=ExecutorInfo("mcp", "mcp:ops", idempotent=False),
-    params=(_CLUSTER,),
     approval=ApprovalPolicy(approvers=Audience(users=frozenset({"U_BOB"}))),
 )
 SCOPES = AgentScopes(granted={"dba": frozenset({"ops_cluster_health"})})
@@ -75,19 +79,9 @@ class _World:
             scopes=scopes,
         )
 
-    def inbound(self) -> Inbound:
-        return Inbound(
-            team_id="T1",
-            channel_id="C_DB",
-            user_id="U_ALICE",
-            text="",
-            source="mention",
-            event_id="Ev-1",
-            trace_id="trace-1",
-            received_at=self.clock.now(),
-            ts="100.1",
-            thread_ts=None,
-        )
+    @staticmethod
+    def inbound() -> Inbound:
+        return World().inbound()
 
 
 async def test_a_request_for_an_action_outside_the_agents_scope_is_refused_and_audited() -> None:
