@@ -31,6 +31,7 @@ from agents.memory.erasure import Erasure, ErasureStores
 from agents.memory.retention import Retention
 from agents.registry import FALLBACK_AGENT, BuiltinDeps, builtin_agents
 from agents.turns.assembly import Memory, build_suggestions, build_turns
+from agents.turns.catalog import agent_scopes
 from agents.turns.ports import ApprovalsView, RateLimiter, TurnLedger
 from agents.turns.suggestions import Suggestions
 from agents.turns.turns import Turns, TurnStores
@@ -110,6 +111,7 @@ def build_domain(
             if config.read_cache_ttl is not None
             else None
         ),
+        scopes=agent_scopes(config.planning.profiles),
     )
     agents = builtin_agents(
         BuiltinDeps(

@@ -69,6 +69,9 @@ class Worker:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self.busy = 0
+        """Job loops claiming or running a job now (the demo waits for none before its next
+        line: a job's outcome comes after the turn)."""
 
     def start(self) -> None:
         """Start the job loops and the expiry sweep."""
@@ -122,11 +125,14 @@ class Worker:
     async def _jobs(self) -> None:
         while not self._stopping:
             structlog.contextvars.clear_contextvars()
+            self.busy += 1
             try:
                 ran = await self._runs.run_next(owner=self.owner, lease=self._options.lease)
             except Exception:
                 log.exception("worker_step_failed")
                 ran = None
+            finally:
+                self.busy -= 1
             if ran is None and not self._stopping:
                 await self._idle(self._options.poll_interval)
 

@@ -25,6 +25,7 @@ from agents.actions.proposals import Proposals
 from agents.actions.read_cache import ReadCache
 from agents.actions.reads import TurnReads
 from agents.actions.runs import Runs
+from agents.actions.scopes import AgentScopes
 from agents.actions.spec import ActionSpec
 from agents.actions.transitions import OperationStores, Transitions
 from agents.kernel.clock import Clock
@@ -53,11 +54,15 @@ def build_operations(
     notifier: ApprovalNotifier,
     clock: Clock,
     read_cache: ReadCache | None = None,
+    scopes: AgentScopes | None = None,
 ) -> Operations:
-    """Propose, approve and run ``actions`` over these ports."""
+    """Propose, approve and run ``actions`` over these ports (``scopes``: which agent may use
+    which action, checked when a request is admitted and again before its run)."""
     catalog = ActionCatalog(actions, groups=groups)
     transitions = Transitions(stores, notifier=notifier, clock=clock)
-    proposals = Proposals(catalog, transitions, clock=clock, targets=targets, read_cache=read_cache)
+    proposals = Proposals(
+        catalog, transitions, clock=clock, targets=targets, read_cache=read_cache, scopes=scopes
+    )
     board = FinishedRuns()
     runs = Runs(
         catalog,
@@ -67,6 +72,7 @@ def build_operations(
         targets=targets,
         read_cache=read_cache,
         board=board,
+        scopes=scopes,
     )
     return Operations(
         catalog=catalog,

@@ -83,6 +83,7 @@ def check_command(path: Path, *, out: TextIO, environ: Mapping[str, str] | None 
     if config.mcp_servers:
         discovery = asyncio.run(discover_mcp_tools(config, environ=environ or {}))
         _print_servers(discovery, out=out)
+        _print_scopes(discovery, out=out)
         if discovery.issues:
             return _problems(discovery.issues, path, out=out)
         if discovery.failures:
@@ -112,7 +113,8 @@ def _print_servers(discovery: McpDiscovery, *, out: TextIO) -> None:
         print(f"mcp {server.name}: {len(server.tools.listings)} tools exposed", file=out)
         for tool in server.tools.listings:
             print(
-                f"  {tool.tool} -> action {tool.action}: risk {tool.risk}, agent {tool.agent}, "
+                f"  {tool.tool} -> action {tool.action}: risk {tool.risk}, "
+                f"agent {tool.agent or '(none: by scope only)'}, "
                 f"{tool.approval}",
                 file=out,
             )
@@ -124,6 +126,23 @@ def _print_servers(discovery: McpDiscovery, *, out: TextIO) -> None:
                 )
         for tool_name, reason in server.tools.refused:
             print(f"  refused: {tool_name}: {reason}", file=out)
+
+
+def _print_scopes(discovery: McpDiscovery, *, out: TextIO) -> None:
+    """The MCP actions each agent's scope grants, then warnings: an entry matching no tool,
+    a tool no agent may use."""
+    scopes = discovery.scopes
+    if scopes is None:
+        return
+    for agent, actions in scopes.granted.items():
+        print(f"scope {agent}: {', '.join(actions)}", file=out)
+    for agent, entry in scopes.unmatched:
+        print(f"warning: agent {agent}: mcp scope {entry!r} matches no tool", file=out)
+    for server, tool in scopes.unreachable:
+        print(
+            f"warning: mcp {server}: {tool} has no owning agent and no agent's scope names it",
+            file=out,
+        )
 
 
 def schema_command(out: TextIO) -> int:

@@ -27,6 +27,8 @@ from bot.config_file.sections.agents import (
     AgentModel,
     check_agent_names,
     check_agents,
+    check_mcp_scopes,
+    to_mcp_scopes,
     to_profiles,
 )
 from bot.config_file.sections.alerts import AlertsModel, to_alert_settings
@@ -98,7 +100,9 @@ class LoadedConfig:
         review: who reviews answers, and the App Home's window and queue size.
         alerts: where alerts go and when they fire.
         mcp_servers: the MCP servers whose tools become actions once listed at start-up
-            (:func:`bot.integrations.mcp.with_mcp_tools`).
+            (:func:`bot.integrations.mcp.discover_mcp_tools`).
+        mcp_scopes: each agent's ``mcp`` scope entries, granted as actions once the servers
+            listed their tools (:func:`bot.integrations.mcp.scopes.grant_scopes`).
         pagerduty: how to reach PagerDuty (None: not configured); its paging actions are
             among ``actions``.
     """
@@ -118,6 +122,7 @@ class LoadedConfig:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     mcp_servers: tuple[McpServerModel, ...] = ()
     pagerduty: PagerDutySettings | None = None
+    mcp_scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -152,6 +157,7 @@ def check_document(
     yield from check_memory(document.memory, review_window_days=document.review.window_days)
     agents = builtin | {a.name for a in document.agents}
     yield from check_mcp(document.mcp, agents=agents)
+    yield from check_mcp_scopes(document.agents, servers={s.name for s in document.mcp.servers})
     yield from check_pagerduty(document.pagerduty, agents=agents)
     if any(s.routing_key_env for s in document.pagerduty.services.values()):
         for index, action in enumerate(document.actions):
@@ -184,4 +190,5 @@ def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
         alerts=to_alert_settings(document.alerts),
         mcp_servers=tuple(document.mcp.servers),
         pagerduty=pagerduty,
+        mcp_scopes=MappingProxyType(dict(to_mcp_scopes(document.agents))),
     )
