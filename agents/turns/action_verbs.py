@@ -46,7 +46,7 @@ def past_forms(name: str) -> tuple[tuple[str, ...], ...]:
     """The past forms of an action's name or command word: ``failover`` ->
     ``("failed", "over")``, ``deploy`` -> ``("deployed",)``, ``restart_service`` ->
     ``("restarted",)``."""
-    words = [w for w in re.split(r"[^a-z]+", name.lower()) if w]
+    words = _words(name)
     if not words:
         return ()
     head = words[0]
