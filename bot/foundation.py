@@ -20,6 +20,7 @@ from agents.kernel.clock import Clock
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import ConfigFileError, LoadedConfig, load_config
+from bot.incident_tickets import require_ticket_token
 from bot.instruments import Instruments
 from bot.integrations.mcp import discover_mcp_tools
 from bot.metered import MeteredUsage
@@ -111,6 +112,7 @@ class Foundation:
         database and releasing the lock if that fails)."""
         environ = options.environ or process_environment()
         config = await with_mcp_tools(options.config or load_actions_config(settings), environ)
+        require_ticket_token(config, environ)
         clock = options.clock or SystemClock()
         instruments = Instruments.create(tracer_provider=options.tracer_provider)
         lock, database = await open_database(settings)

@@ -26,6 +26,7 @@ from bot.alerts import Alerter
 from bot.app import bolt_app, listen
 from bot.config import Settings
 from bot.foundation import Foundation, RuntimeOptions, require_slack
+from bot.incident_tickets import ticket_hosts
 from bot.integrations.llm import close_chat_models
 from bot.metered import MeteredLedger
 from bot.metrics import Metrics
@@ -81,7 +82,9 @@ class Runtime:
         base = await Foundation.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
-        links = LinkPolicy.of(settings.link_allowlist, [config.knowledge.base_url])
+        links = LinkPolicy.of(
+            settings.link_allowlist, [config.knowledge.base_url], ticket_hosts(config)
+        )
         slack = SlackConnection.open(
             token=settings.secret("slack_bot_token"),
             base_url=settings.slack_api_url,
@@ -106,6 +109,11 @@ class Runtime:
             options.worker,
             wakeup=wakeup,
             purge=None if erasure.retention.keeps_everything else erasure.purge_expired,
+            reminders=(
+                domain.incidents.reminders.remind_due
+                if domain.incidents.reminders.enabled
+                else None
+            ),
         )
         book = Bookkeeping(database.events, ledger, clock=clock, lease=options.event_lease)
         runner = _turn_runner(base, options, domain, slack, book=book, links=links)

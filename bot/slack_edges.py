@@ -18,6 +18,7 @@ from agents.actions.ports import ApprovalNews, ApprovalNotifier
 from bot.alerts import Alerter
 from bot.config_file import LoadedConfig
 from bot.foundation import Foundation
+from bot.incident_tickets import issue_tracker
 from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
@@ -25,6 +26,7 @@ from bot.metered import MeteredLedger, MeteredNotifier
 from bot.metrics import Metrics
 from bot.slack_client import SlackConnection
 from bot.wiring import Edges
+from handlers.incident_board import SlackIncidentBoard
 from handlers.notifier import SlackApprovalNotifier
 from handlers.usergroups import SlackGroupDirectory
 from handlers.wording import SlackApprovalsView
@@ -58,6 +60,8 @@ def group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroupD
         for action in config.actions
         for group in action.approval.approvers.groups | action.requesters.groups
     } | set(config.review.reviewers.groups)
+    if config.incident_tickets is not None:
+        handles |= config.incident_tickets.approval.approvers.groups
     return SlackGroupDirectory(client, handles=handles)
 
 
@@ -106,6 +110,7 @@ def slack_edges(
     config, metrics = base.config, base.instruments.metrics
     return Edges(
         workspace=SlackWorkspace(slack.client),
+        board=SlackIncidentBoard(slack.client),
         groups=groups,
         executors=_executors(
             config, slack, base.instruments, alerter=alerter, environ=base.environ
@@ -115,4 +120,5 @@ def slack_edges(
         ledger=ledger,
         usage=base.usage,
         rate_limiter=base.database.rate_limits,
+        issues=issue_tracker(config, session=slack.session, environ=base.environ),
     )

@@ -25,6 +25,7 @@ from bot.config_file.sections.executors import (
     ShellExecutorConfig,
     SuccessModel,
 )
+from bot.config_file.sections.incidents import TicketSettings
 from bot.config_file.sections.mcp import McpServerModel
 from bot.config_file.sections.providers import ProviderModel
 
@@ -41,6 +42,7 @@ __all__ = [
     "PythonExecutorConfig",
     "ShellExecutorConfig",
     "SuccessModel",
+    "TicketSettings",
     "load_config",
     "parse_config",
 ]

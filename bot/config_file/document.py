@@ -35,8 +35,10 @@ from bot.config_file.sections.budgets import BudgetsModel, to_budgets
 from bot.config_file.sections.executors import ExecutorConfig
 from bot.config_file.sections.incidents import (
     IncidentsModel,
+    TicketSettings,
     check_incidents,
     to_incident_settings,
+    to_ticket_settings,
 )
 from bot.config_file.sections.knowledge import KnowledgeModel, to_knowledge_settings
 from bot.config_file.sections.mcp import McpModel, McpServerModel, check_mcp
@@ -80,7 +82,8 @@ class LoadedConfig:
         planning: agent profiles, prices, budgets and router settings.
         providers: the LLM providers (built into clients at start, with their secrets).
         rotations: the on-call rotations.
-        incident_settings: how incidents are declared.
+        incident_settings: how incidents are declared and reminded.
+        incident_tickets: where follow-ups become tickets (None: nowhere).
         retention: days each memory tier is kept (None: forever).
         read_cache_ttl: how long a read-only action's result answers again (None: never).
         knowledge: how the knowledge agent cites and when it reports a miss.
@@ -97,6 +100,7 @@ class LoadedConfig:
     providers: tuple[ProviderModel, ...] = ()
     rotations: tuple[Rotation, ...] = ()
     incident_settings: IncidentSettings = field(default_factory=IncidentSettings)
+    incident_tickets: TicketSettings | None = None
     retention: Retention = field(default_factory=lambda: Retention(None, None))
     read_cache_ttl: timedelta | None = timedelta(seconds=15)
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
@@ -153,6 +157,7 @@ def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
         providers=tuple(document.providers),
         rotations=to_rotations(document.oncall),
         incident_settings=to_incident_settings(document.incidents),
+        incident_tickets=to_ticket_settings(document.incidents),
         retention=to_retention(document.memory),
         read_cache_ttl=document.memory.read_cache_ttl,
         knowledge=to_knowledge_settings(document.knowledge),
