@@ -1,7 +1,9 @@
 """Composition root: choose the concrete pieces and wire them into one running bot.
 
 ``Runtime`` owns everything with a lifetime (database, HTTP session, background turns,
-the periodic recovery sweep) and closes it in reverse order.
+the periodic recovery sweep) and closes it in reverse order. What it stands on (options,
+config, database) is opened by :mod:`bot.foundation`; the Slack edges the domain reaches the
+world through are built by :mod:`bot.slack_edges`.
 """
 
 from __future__ import annotations
@@ -11,161 +13,41 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import aiohttp
 import structlog
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from agents.actions.approval import Approval
-from agents.actions.execution import Executor
-from agents.actions.ports import ApprovalNews, ApprovalNotifier
 from agents.feedback.review import Review
 from agents.kernel.clock import Clock
 from agents.llm.chat import ChatModel
 from bot.alerts import Alerter
 from bot.app import bolt_app, listen
-from bot.clock import SystemClock
-from bot.config import Settings, process_environment
-from bot.config_file import ConfigFileError, LoadedConfig, load_config
-from bot.incident_tickets import issue_tracker, require_ticket_token, ticket_hosts
-from bot.instruments import Instruments
-from bot.integrations.executors import build_executors
-from bot.integrations.executors.breaker import breaker_states
+from bot.config import Settings
+from bot.foundation import Foundation, RuntimeOptions, require_slack
+from bot.incident_tickets import ticket_hosts
 from bot.integrations.llm import close_chat_models
-from bot.integrations.mcp import discover_mcp_tools
-from bot.integrations.pagerduty import PagerDutyClient, PagerDutyDirectory
-from bot.metered import MeteredLedger, MeteredNotifier, MeteredUsage
+from bot.metered import MeteredLedger
 from bot.metrics import Metrics
-from bot.planning_wiring import Planning, build_planning
 from bot.process_lock import ProcessLock
 from bot.slack_client import SlackConnection
+from bot.slack_edges import WakingNotifier, group_directory, pagerduty_client, slack_edges
 from bot.slack_gate import PROBE_EVERY_MAX, SlackGate
-from bot.wiring import Domain, Edges, build_domain
-from bot.worker import Worker, WorkerOptions
+from bot.wiring import Domain, build_domain
+from bot.worker import Worker
 from handlers import Delivery, TurnRunner
 from handlers.bookkeeping import Bookkeeping
-from handlers.incident_board import SlackIncidentBoard
 from handlers.links import LinkPolicy
-from handlers.notifier import SlackApprovalNotifier
 from handlers.stopping import RunningTurns
 from handlers.usergroups import SlackGroupDirectory
-from handlers.wording import SlackApprovalsView
-from handlers.workspace import SlackWorkspace
-from storage import Database, PoolOptions
+from storage import Database
 
 __all__ = ["Runtime", "RuntimeOptions", "WakingNotifier"]
 
 log = structlog.get_logger(__name__)
 
 PAGERDUTY_WEB = "pagerduty.com"
-
-
-@dataclass(frozen=True, slots=True)
-class RuntimeOptions:
-    """Knobs of a running bot that are not environment settings.
-
-    Attributes:
-        socket_mode: Socket Mode (no signature verification: the socket is authenticated).
-        config: the actions config, already loaded (default: ``SWITCHBOARD_CONFIG``, if set).
-        clock: the clock (tests move it to expire requests).
-        environ: where executors resolve ``${VAR}`` secrets (default: the process environment).
-        recovery_interval: seconds between sweeps for deliveries a crash left unfinished (each
-            sweep first renews the leases of this process's own deliveries).
-        recovery_grace: the periodic sweep takes over an unfinished delivery only once it was
-            claimed this many seconds ago and its holder's lease ran out (at start on SQLite,
-            every unfinished one: it is the only process).
-        event_lease: how long a process holds a delivery it works on without renewing it;
-            another replica takes over a delivery only after its lease ran out.
-        drain_timeout: seconds a shutdown waits for running turns before cancelling them.
-        live_status: show what the agent is doing as a status line in the turn's thread.
-        stream_answers: stream a model's answer into the thread as it is written.
-        progress_after: seconds of work after which the person's message gets a "working on
-            it" reaction (``None``: never).
-        stop_poll_interval: seconds between reads of the Stop requests other replicas took
-            (PostgreSQL only: on SQLite one process runs every turn).
-        tracer_provider: an OpenTelemetry tracer provider (tests pass one with an in-memory
-            exporter); default the global one, a no-op unless ``configure_tracing`` ran.
-        reply_deadline: how long after its message a reply Slack has not accepted is still
-            tried (then it is given up, logged ``reply_given_up``).
-        late_after: a reply delivered this long after its message says it is late.
-        first_retry: seconds before a reply Slack refused is first tried again (doubling up
-            to 15 s; the Web API gate holds each try while Slack is unreachable).
-    """
-
-    socket_mode: bool = False
-    recovery_interval: float = 30.0
-    recovery_grace: float = 120.0
-    drain_timeout: float = 10.0
-    progress_after: float | None = 1.0
-    live_status: bool = True
-    stream_answers: bool = True
-    stop_poll_interval: float = 0.5
-    worker: WorkerOptions = field(default_factory=WorkerOptions)
-    config: LoadedConfig | None = None
-    clock: Clock | None = None
-    environ: Mapping[str, str] | None = None
-    tracer_provider: Any | None = None
-    event_lease: timedelta = timedelta(seconds=60)
-    reply_deadline: timedelta = timedelta(hours=6)
-    late_after: timedelta = timedelta(minutes=1)
-    first_retry: float = 1.0
-
-
-class WakingNotifier:
-    """Passes notifications on, and wakes the worker when a request becomes approved."""
-
-    def __init__(self, inner: ApprovalNotifier, wakeup: asyncio.Event) -> None:
-        self._inner = inner
-        self._wakeup = wakeup
-
-    async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
-        """Wake the worker for a fresh approval, then tell Slack."""
-        if approval.state == "approved":
-            self._wakeup.set()
-        await self._inner.approval_changed(approval, news=news)
-
-    async def escalate(self, approval: Approval, *, channel_id: str) -> None:
-        """Announce an expired request."""
-        await self._inner.escalate(approval, channel_id=channel_id)
-
-
-@dataclass(frozen=True, slots=True)
-class _Base:
-    """What a runtime stands on: the config, clock and environment, the instruments, the
-    database (under the process lock) and the planning pieces."""
-
-    config: LoadedConfig
-    clock: Clock
-    environ: Mapping[str, str]
-    instruments: Instruments
-    lock: ProcessLock
-    database: Database
-    usage: MeteredUsage
-    planning: Planning
-
-    @classmethod
-    async def open(cls, settings: Settings, options: RuntimeOptions) -> _Base:
-        """Load the config, open the database and build the planning pieces (closing the
-        database and releasing the lock if that fails)."""
-        environ = options.environ or process_environment()
-        config = await _with_mcp_tools(options.config or _load(settings), environ)
-        require_ticket_token(config, environ)
-        clock = options.clock or SystemClock()
-        instruments = Instruments.create(tracer_provider=options.tracer_provider)
-        lock, database = await _open_database(settings)
-        try:
-            usage = MeteredUsage(database.usage, instruments.metrics)
-            planning = build_planning(
-                config, usage=usage, clock=clock, environ=environ, wrap=instruments.chat_model
-            )
-        except BaseException:
-            await database.close()
-            lock.release()
-            raise
-        return cls(config, clock, environ, instruments, lock, database, usage, planning)
 
 
 @dataclass
@@ -198,8 +80,8 @@ class Runtime:
             ConfigError: a required setting is missing.
             StorageError: the database cannot be opened or migrated.
         """
-        _require_slack(settings, socket_mode=options.socket_mode)
-        base = await _Base.open(settings, options)
+        require_slack(settings, socket_mode=options.socket_mode)
+        base = await Foundation.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
         # PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured.
@@ -222,16 +104,15 @@ class Runtime:
         )
         wakeup = asyncio.Event()
         ledger = MeteredLedger(database.ledger, metrics, alerter=alerter)
-        groups = _group_directory(config, slack.client)
-        pagerduty = _pagerduty(settings, base, slack)
-        edges = _edges(
+        groups = group_directory(config, slack.client)
+        edges = slack_edges(
             base,
             slack,
             alerter=alerter,
             ledger=ledger,
             groups=groups,
             wakeup=wakeup,
-            pagerduty=pagerduty,
+            pagerduty=pagerduty_client(settings, base, slack),
         )
         domain = build_domain(config, database, base.planning, edges, clock=clock)
         erasure = domain.erasure
@@ -247,46 +128,10 @@ class Runtime:
             ),
         )
         book = Bookkeeping(database.events, ledger, clock=clock, lease=options.event_lease)
-        runner = TurnRunner(
-            domain.turns,
-            Delivery(slack.client, operations=domain.operations, links=links),
-            book=book,
-            # On SQLite the turns' writes run on the event loop, beside the acks: 4 at once kept
-            # the ack rate and p99 within goals (8: p99 up to 2.4x), at the same turns/s.
-            max_concurrency=4 if database.dialect == "sqlite" else 64,
-            progress_after=options.progress_after,
-            live_status=options.live_status,
-            stream_answers=options.stream_answers,
-            tracing=base.instruments.turns,
-            live_client=slack.live,
-            reply_deadline=options.reply_deadline,
-            late_after=options.late_after,
-            first_retry=options.first_retry,
-            running=RunningTurns(
-                database.stops if database.dialect == "postgresql" else None, clock=clock
-            ),
-        )
+        runner = _turn_runner(base, options, domain, slack, book=book, links=links)
         slack.gate.when_reachable(runner.slack_is_back)
         app = bolt_app(settings, slack.client, socket_mode=options.socket_mode)
-        listen(
-            app,
-            domain,
-            runner=runner,
-            book=book,
-            participation=database.conversations,
-            review=Review(
-                database.feedback,
-                database.traces,
-                settings=config.review,
-                groups=groups,
-                clock=clock,
-                operations=domain.operations,
-                on_vote=metrics.vote,
-            ),
-            metrics=metrics,
-            contexts=database.contexts,
-            clock=clock,
-        )
+        _listen(app, base, domain, runner=runner, book=book, groups=groups)
         return cls(
             settings,
             options,
@@ -376,169 +221,65 @@ class Runtime:
         log.info("runtime_stopped")
 
 
-def _require_slack(settings: Settings, *, socket_mode: bool) -> None:
-    """The bot token, and the app token (Socket Mode) or the signing secret (HTTP)."""
-    settings.require("slack_bot_token")
-    settings.require("slack_app_token" if socket_mode else "slack_signing_secret")
-
-
-def _load(settings: Settings) -> LoadedConfig:
-    """The config file named by ``SWITCHBOARD_CONFIG``, or no actions at all."""
-    if settings.config_file is None:
-        return LoadedConfig(actions=(), executors={})
-    return load_config(settings.config_file)
-
-
-async def _with_mcp_tools(config: LoadedConfig, environ: Mapping[str, str]) -> LoadedConfig:
-    """The config with its MCP servers' tools as actions. A server that cannot be listed is
-    logged (``mcp_server_unavailable``) and the bot starts without its tools; a tool whose
-    policy breaks a rule (a risk looser than its annotations...) stops start-up.
-
-    Raises:
-        ConfigFileError: listing every such tool problem.
-    """
-    if not config.mcp_servers:
-        return config
-    discovery = await discover_mcp_tools(config, environ=environ)
-    for server in discovery.servers:
-        if server.tools is None:
-            log.error("mcp_server_unavailable", server=server.name, reason=server.failure)
-            continue
-        for tool, reason in server.tools.refused:
-            log.warning("mcp_tool_refused", server=server.name, tool=tool, reason=reason)
-        log.info("mcp_server_listed", server=server.name, tools=len(server.tools.actions))
-    if discovery.issues:
-        raise ConfigFileError(config.source, list(discovery.issues))
-    return discovery.config
-
-
-async def _open_database(settings: Settings) -> tuple[ProcessLock, Database]:
-    """The process lock (one bot per SQLite file), then the database, migrated on SQLite."""
-    lock = ProcessLock.acquire(settings.database_url)
-    try:
-        database = await Database.connect(
-            settings.database_url,
-            pool=PoolOptions(
-                size=settings.db_pool_size,
-                max_overflow=settings.db_max_overflow,
-                statement_timeout_ms=settings.db_statement_timeout_ms,
-            ),
-        )
-    except BaseException:
-        lock.release()
-        raise
-    try:
-        if database.dialect == "sqlite":
-            await database.migrate()
-    except BaseException:
-        await database.close()
-        lock.release()
-        raise
-    return lock, database
-
-
-def _group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroupDirectory:
-    """Membership of every user group the config names (approvers, requesters, reviewers)."""
-    handles = {
-        group
-        for action in config.actions
-        for group in action.approval.approvers.groups | action.requesters.groups
-    } | set(config.review.reviewers.groups)
-    if config.incident_tickets is not None:
-        handles |= config.incident_tickets.approval.approvers.groups
-    return SlackGroupDirectory(client, handles=handles)
-
-
-def _pagerduty(settings: Settings, base: _Base, slack: SlackConnection) -> PagerDutyClient | None:
-    """The PagerDuty client, when the config has a ``pagerduty`` section (the REST token is
-    optional: events need only routing keys)."""
-    pagerduty = base.config.pagerduty
-    if pagerduty is None:
-        return None
-    token = settings.pagerduty_api_token
-    return PagerDutyClient(
-        slack.session,
-        api_url=pagerduty.api_url,
-        events_url=pagerduty.events_url,
-        token=token.get_secret_value() if token is not None else None,
-        timeout=pagerduty.timeout.total_seconds(),
-        sleep=base.instruments.retry_sleep(),
-    )
-
-
-def _executors(
-    config: LoadedConfig,
-    slack: SlackConnection,
-    instruments: Instruments,
-    *,
-    alerter: Alerter,
-    environ: Mapping[str, str],
-    pagerduty: PagerDutyClient | None,
-) -> Mapping[str, Executor]:
-    """Each action's executor, counted, timed and maybe traced; breakers watched by metrics."""
-    executors = build_executors(
-        config,
-        session=slack.session,
-        environ=environ,
-        sleep=instruments.retry_sleep(),
-        pagerduty=pagerduty,
-    )
-    instruments.metrics.watch_breakers(lambda: breaker_states(executors))
-    return instruments.executors(executors, alerter=alerter)
-
-
-def _notifier(
-    config: LoadedConfig,
-    slack: SlackConnection,
-    metrics: Metrics,
-    *,
-    alerter: Alerter,
-    wakeup: asyncio.Event,
-) -> ApprovalNotifier:
-    """Approval changes told to Slack, counted, and waking the worker for approved ones."""
-    slack_notifier = SlackApprovalNotifier(
-        slack.client, actions={action.name: action for action in config.actions}
-    )
-    slack.gate.when_reachable(slack_notifier.slack_is_back)
-    return WakingNotifier(MeteredNotifier(slack_notifier, metrics, alerter=alerter), wakeup)
-
-
-def _edges(
-    base: _Base,
+def _turn_runner(
+    base: Foundation,
+    options: RuntimeOptions,
+    domain: Domain,
     slack: SlackConnection,
     *,
-    alerter: Alerter,
-    ledger: MeteredLedger,
-    groups: SlackGroupDirectory,
-    wakeup: asyncio.Event,
-    pagerduty: PagerDutyClient | None,
-) -> Edges:
-    """What the domain reaches the world through: Slack, executors, the metered stores,
-    PagerDuty."""
-    config, metrics = base.config, base.instruments.metrics
-    settings = config.pagerduty
-    oncall = (
-        PagerDutyDirectory(pagerduty, service_ids=settings.service_ids)
-        if pagerduty is not None and settings is not None and settings.oncall
-        else None
-    )
-    return Edges(
-        workspace=SlackWorkspace(slack.client),
-        board=SlackIncidentBoard(slack.client),
-        groups=groups,
-        executors=_executors(
-            config,
-            slack,
-            base.instruments,
-            alerter=alerter,
-            environ=base.environ,
-            pagerduty=pagerduty,
+    book: Bookkeeping,
+    links: LinkPolicy,
+) -> TurnRunner:
+    """The turn runner over Slack, sized for the database's dialect."""
+    database = base.database
+    return TurnRunner(
+        domain.turns,
+        Delivery(slack.client, operations=domain.operations, links=links),
+        book=book,
+        # On SQLite the turns' writes run on the event loop, beside the acks: 4 at once kept
+        # the ack rate and p99 within goals (8: p99 up to 2.4x), at the same turns/s.
+        max_concurrency=4 if database.dialect == "sqlite" else 64,
+        progress_after=options.progress_after,
+        live_status=options.live_status,
+        stream_answers=options.stream_answers,
+        tracing=base.instruments.turns,
+        live_client=slack.live,
+        reply_deadline=options.reply_deadline,
+        late_after=options.late_after,
+        first_retry=options.first_retry,
+        running=RunningTurns(
+            database.stops if database.dialect == "postgresql" else None, clock=base.clock
         ),
-        notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup),
-        approvals_view=SlackApprovalsView(),
-        ledger=ledger,
-        usage=base.usage,
-        rate_limiter=base.database.rate_limits,
-        issues=issue_tracker(config, session=slack.session, environ=base.environ),
-        oncall=oncall,
+    )
+
+
+def _listen(
+    app: AsyncApp,
+    base: Foundation,
+    domain: Domain,
+    *,
+    runner: TurnRunner,
+    book: Bookkeeping,
+    groups: SlackGroupDirectory,
+) -> None:
+    """Register the Slack listeners, with the review of votes they hand feedback to."""
+    database, metrics, clock = base.database, base.instruments.metrics, base.clock
+    listen(
+        app,
+        domain,
+        runner=runner,
+        book=book,
+        participation=database.conversations,
+        review=Review(
+            database.feedback,
+            database.traces,
+            settings=base.config.review,
+            groups=groups,
+            clock=clock,
+            operations=domain.operations,
+            on_vote=metrics.vote,
+        ),
+        metrics=metrics,
+        contexts=database.contexts,
+        clock=clock,
     )

@@ -3,7 +3,7 @@
 A failure never undoes or repeats a decision: the approval's state is already stored. What
 Slack refused for a while (a 5xx, an outage, a rate limit that outlasted its retries) is kept
 and tried again, like an owed reply: after 1, 2, 4… seconds (at most
-:data:`~handlers.redelivery.RETRY_EVERY_MAX`), at once when Slack is back (:meth:`slack_is_back`),
+:data:`~handlers.retry_timer.RETRY_EVERY_MAX`), at once when Slack is back (:meth:`slack_is_back`),
 for up to ``deadline`` seconds. The card is re-rendered to the approval's latest state; the
 thread's notes go once each, in order. What Slack refuses for good (a permanent error) is
 logged and dropped. The notices are kept in this process only: a restart drops those still
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import structlog
@@ -25,8 +26,8 @@ from agents.actions.ports import ApprovalNews
 from agents.actions.spec import ActionSpec
 from agents.kernel.errors import SlackApiFailure
 from handlers.approval_blocks import approval_blocks, approval_text
-from handlers.redelivery import RETRY_EVERY_MAX
 from handlers.result_blocks import output_blocks, output_text
+from handlers.retry_timer import RetryTimer
 from handlers.slack_calls import PERMANENT_ERRORS, call_slack
 from handlers.wording import approval_note
 
@@ -62,10 +63,9 @@ class _Owed:
 
     approval: Approval
     card: bool
+    timer: RetryTimer
     notes: list[tuple[str, list[dict[str, Any]] | None, Approval]] = field(default_factory=list)
     since: float = 0.0
-    tries: int = 0
-    timer: asyncio.TimerHandle | None = None
     task: asyncio.Task[None] | None = None
 
 
@@ -109,7 +109,8 @@ class SlackApprovalNotifier:
         owed = self._owed.get(approval.id)
         sending = owed is None
         if owed is None:
-            owed = _Owed(approval, card=False, since=asyncio.get_running_loop().time())
+            since = asyncio.get_running_loop().time()
+            owed = _Owed(approval, card=False, timer=RetryTimer(self._first), since=since)
             self._owed[approval.id] = owed
         owed.approval = approval
         owed.card = bool(approval.message_ts) and approval.action in self._actions
@@ -123,8 +124,8 @@ class SlackApprovalNotifier:
         backoff."""
         hurried = 0
         for owed in self._owed.values():
-            if owed.timer is not None:
-                self._schedule(owed, 0.0)
+            if owed.timer.waiting:
+                owed.timer.schedule(partial(self._fire, owed), 0.0)
                 hurried += 1
         if hurried:
             log.info("approval_notices_hurried", approvals=hurried)
@@ -178,8 +179,7 @@ class SlackApprovalNotifier:
             )
             self._owed.pop(approval_id, None)
             return
-        delay = min(self._first * 2**owed.tries, RETRY_EVERY_MAX)
-        owed.tries += 1
+        delay = owed.timer.back_off(partial(self._fire, owed))
         log.warning(
             "approval_notify_failed",
             method=exc.method,
@@ -188,15 +188,8 @@ class SlackApprovalNotifier:
             permanent=False,
             retry_in_s=delay,
         )
-        self._schedule(owed, delay)
-
-    def _schedule(self, owed: _Owed, delay: float) -> None:
-        if owed.timer is not None:
-            owed.timer.cancel()
-        owed.timer = asyncio.get_running_loop().call_later(delay, self._fire, owed)
 
     def _fire(self, owed: _Owed) -> None:
-        owed.timer = None
         if self._owed.get(owed.approval.id) is owed and owed.task is None:
             owed.task = asyncio.create_task(self._retry(owed))
 

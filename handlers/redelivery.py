@@ -12,29 +12,26 @@ bounded by time, not attempts (see ``TurnRunner``'s ``reply_deadline``).
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 
 from agents.kernel.models import ConversationKey, Inbound
+from handlers.retry_timer import RETRY_EVERY_MAX, RetryTimer
 
 __all__ = ["RETRY_EVERY_MAX", "Redeliveries"]
 
 log = structlog.get_logger(__name__)
-
-RETRY_EVERY_MAX = 15.0
-"""Seconds between two tries of one reply, at most (the gate decides when Slack is back)."""
 
 
 @dataclass(slots=True)
 class _Due:
     inbound: Inbound
     response_url: str | None
-    tries: int = 0
-    timer: asyncio.TimerHandle | None = None
+    timer: RetryTimer
 
 
 class Redeliveries:
@@ -74,7 +71,8 @@ class Redeliveries:
     def _entered(self, inbound: Inbound, response_url: str | None) -> _Due:
         due = self._due.get(inbound.trace_id)
         if due is None:
-            due = self._due[inbound.trace_id] = _Due(inbound, response_url)
+            timer = RetryTimer(self._first)
+            due = self._due[inbound.trace_id] = _Due(inbound, response_url, timer)
             self._threads.setdefault(inbound.conversation, deque()).append(inbound.trace_id)
         return due
 
@@ -85,17 +83,14 @@ class Redeliveries:
         if self._threads[inbound.conversation][0] != inbound.trace_id:
             log.info("reply_waits_behind_thread", waiting=len(self._threads[inbound.conversation]))
             return
-        delay = min(self._first * 2**due.tries, RETRY_EVERY_MAX)
-        due.tries += 1
-        self._schedule(due, delay)
+        due.timer.back_off(partial(self._fire, due))
 
     def delivered(self, inbound: Inbound) -> None:
         """``inbound``'s reply reached Slack (or was given up): the next of its thread goes."""
         due = self._due.pop(inbound.trace_id, None)
         if due is None:
             return
-        if due.timer is not None:
-            due.timer.cancel()
+        due.timer.cancel()
         queue = self._threads.get(inbound.conversation)
         if queue is None:
             return
@@ -105,8 +100,8 @@ class Redeliveries:
             return
         self._threads[inbound.conversation] = with_out
         head = self._due[with_out[0]]
-        if head.timer is None:
-            self._schedule(head, 0.0)
+        if not head.timer.waiting:
+            head.timer.schedule(partial(self._fire, head), 0.0)
 
     def hurry(self) -> int:
         """Slack is back: try the first owed reply of every conversation now (the ones
@@ -114,25 +109,18 @@ class Redeliveries:
         hurried = 0
         for queue in self._threads.values():
             head = self._due[queue[0]]
-            if head.timer is not None:
-                self._schedule(head, 0.0)
+            if head.timer.waiting:
+                head.timer.schedule(partial(self._fire, head), 0.0)
                 hurried += 1
         return hurried
 
     def cancel(self) -> None:
         """Stop every scheduled try (shutdown): the deliveries stay claimed for recovery."""
         for due in self._due.values():
-            if due.timer is not None:
-                due.timer.cancel()
+            due.timer.cancel()
         self._due.clear()
         self._threads.clear()
 
-    def _schedule(self, due: _Due, delay: float) -> None:
-        if due.timer is not None:
-            due.timer.cancel()
-        due.timer = asyncio.get_running_loop().call_later(delay, self._fire, due)
-
     def _fire(self, due: _Due) -> None:
-        due.timer = None
         if self._due.get(due.inbound.trace_id) is due:
             self._start(due.inbound, due.response_url)

@@ -91,11 +91,15 @@ def _edit_note(approval: Approval, news: ApprovalNews) -> str:
     return "\n".join(lines)
 
 
+_VOTE_NOTES: dict[str, str] = {
+    "approved": "<@{voter}> approved. Running `{action}` now.",
+    "rejected": "<@{voter}> rejected `{action}`: {reason}",
+    "cancelled": "<@{voter}> cancelled the request.",
+}
+"""The thread's note on a vote that decided a request, by the state it left (none while
+the request still waits for votes)."""
+
+
 def _vote_note(approval: Approval, voter: str) -> str | None:
-    if approval.state == "approved":
-        return f"<@{voter}> approved. Running `{approval.action}` now."
-    if approval.state == "rejected":
-        return f"<@{voter}> rejected `{approval.action}`: {approval.reason}"
-    if approval.state == "cancelled":
-        return f"<@{voter}> cancelled the request."
-    return None
+    note = _VOTE_NOTES.get(approval.state)
+    return note and note.format(voter=voter, action=approval.action, reason=approval.reason)

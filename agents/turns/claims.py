@@ -40,12 +40,20 @@ stream can be checked word by word as it is written (:mod:`agents.turns.groundin
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from agents.actions.spec import ActionSpec
+from agents.turns.action_verbs import ActionVerbs, past_forms
+from agents.turns.claim_text import (
+    Word,
+    clauses,
+    finished_words,
+    opens_a_question,
+    sentences,
+    tokens,
+    word_set,
+)
 
 __all__ = [
     "LOOKAHEAD_WORDS",
@@ -78,26 +86,8 @@ _BACK = REACH_WORDS
 
 _WINDOW = 6  # words before a claim word in which a negation or a condition cancels it
 
-_QUOTE = "\u2019"  # the right single quotation mark models often write for an apostrophe
-_DASHES = "\u2014\u2013"  # em and en dash
-_TOKEN = re.compile(
-    rf"✅|🧾|[a-z]+(?:['{_QUOTE}][a-z]+)?|[.!?]+(?=\s|$)|[;:](?=\s|$)|[{_DASHES}]|\s-\s"
-    r"|,(?=\s|$)|\n",
-    re.IGNORECASE,
-)
-_SENTENCE_END = re.compile(r"[.!?]+|\n")
 
-
-def _set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-_CLAUSE_END = _set(f"; : - {' '.join(_DASHES)} but however although though so because")
-
-_QUESTION_OPENERS = _set(
-    "was were is are am has have had did do does can could should would will shall may might"
-)
-_CANCELLING = _set(
+_CANCELLING = word_set(
     """
     not no never nothing none nobody neither nor without cannot unable refused denied
     rejected blocked if unless once when whenever until till after before whether
@@ -106,24 +96,15 @@ _CANCELLING = _set(
     """
 )  # negations, conditions and modals only: "the deploy you requested was approved" and
 # "the pending request was approved" are claims ("to be approved" is caught on its own)
-_INSTRUCTIONS = _set("check verify confirm ensure")
+_INSTRUCTIONS = word_set("check verify confirm ensure")
 """An instruction opening a clause (a runbook's step) asks for a check, it claims nothing:
 ``Verify the rollback completed``; ``Status check done`` is a claim."""
-_SOFT_OPENERS = _set("please then and first next finally")
-_NEGATIONS = _set("not no never nothing none nobody neither nor without cannot unable")
-_INTERJECTIONS: tuple[tuple[str, ...], ...] = (
-    ("no",),
-    ("no", "problem"),
-    ("no", "worries"),
-    ("yes",),
-    ("ok",),
-    ("okay",),
-    ("sure",),
-)
-_STATE_WORDS = _set(
+_SOFT_OPENERS = word_set("please then and first next finally")
+_NEGATIONS = word_set("not no never nothing none nobody neither nor without cannot unable")
+_STATE_WORDS = word_set(
     "is are am the a an this that these those currently last latest its their our your my"
 )
-_ADVERBS = _set("now just already successfully fully also then all still")
+_ADVERBS = word_set("now just already successfully fully also then all still")
 _EVENT_ADVERBS = frozenset({"now", "just", "successfully"})  # "is now failed over": an event
 
 _COMPLETION_OPENERS: tuple[tuple[str, ...], ...] = (
@@ -163,10 +144,10 @@ _KINDS: tuple[tuple[tuple[tuple[str, ...], ...], ClaimKind], ...] = (
     (_RESULT, "result"),
     (_RUN, "run"),
 )
-_MEMORY_VERBS = _set("noted remembered memorized memorised pinned")  # "Noted for everyone"
-_MEMORY_WRITES = _set("saved stored added written wrote committed kept put")
-_MEMORY_PLACES = _set("memory memories")  # "saved to team memory", "stored in memory"
-_INTO = _set("to in into")
+_MEMORY_VERBS = word_set("noted remembered memorized memorised pinned")  # "Noted for everyone"
+_MEMORY_WRITES = word_set("saved stored added written wrote committed kept put")
+_MEMORY_PLACES = word_set("memory memories")  # "saved to team memory", "stored in memory"
+_INTO = word_set("to in into")
 _SELF_APPROVAL: tuple[tuple[str, ...], ...] = (
     ("approve", "your", "own"),
     ("approve", "it", "yourself"),
@@ -181,36 +162,11 @@ _COVERED: tuple[tuple[str, ...], ...] = (
     ("ride", "on"),
     ("riding", "on"),
 )  # "covered by Bob's approval", "rides on the web approval"
-_APPROVALS = _set("approval approvals")
-_COVERS = _set("covers cover covered")  # "Bob's approval covers it"
-_RUNNING = _set("running executing")  # "running it now"
-_FINAL_STATES = _set("done complete")  # "Status check done:", "Rollback complete."
-_NOT_DONE_BY = _set("it them this that be to get been")  # "let's get it done"
-_OPS_VERBS = """
-deployed redeployed rolled_back failed_over switched_over cut_over restarted rebooted
-reverted released shipped scaled migrated promoted drained paused resumed purged flushed
-restored provisioned terminated killed upgraded rotated published cordoned disabled enabled
-"""
-_PARTICLES = ("back", "over", "up", "down", "out", "off")
-_IRREGULAR = {
-    "run": "ran",
-    "build": "built",
-    "send": "sent",
-    "shut": "shut",
-    "cut": "cut",
-    "spin": "spun",
-    "bring": "brought",
-    "make": "made",
-    "take": "took",
-    "get": "got",
-    "stop": "stopped",
-    "drop": "dropped",
-    "ship": "shipped",
-    "plan": "planned",
-    "tag": "tagged",
-    "scan": "scanned",
-}
-_VOWELS = frozenset("aeiou")
+_APPROVALS = word_set("approval approvals")
+_COVERS = word_set("covers cover covered")  # "Bob's approval covers it"
+_RUNNING = word_set("running executing")  # "running it now"
+_FINAL_STATES = word_set("done complete")  # "Status check done:", "Rollback complete."
+_NOT_DONE_BY = word_set("it them this that be to get been")  # "let's get it done"
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,88 +189,20 @@ class Claim:
     named: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class _Word:
-    text: str
-    start: int
-    end: int
-
-
-def past_forms(name: str) -> tuple[tuple[str, ...], ...]:
-    """The past forms of an action's name or command word: ``failover`` ->
-    ``("failed", "over")``, ``deploy`` -> ``("deployed",)``, ``restart_service`` ->
-    ``("restarted",)``."""
-    words = [w for w in re.split(r"[^a-z]+", name.lower()) if w]
-    if not words:
-        return ()
-    head = words[0]
-    if len(words) > 1 and words[1] in _PARTICLES:
-        return ((_past(head), words[1]),)
-    for particle in _PARTICLES:
-        if head.endswith(particle) and len(head) > len(particle) + 2:
-            return ((_past(head[: -len(particle)]), particle), (_past(head),))
-    return ((_past(head),),)
-
-
-def _past(verb: str) -> str:
-    if verb in _IRREGULAR:
-        return _IRREGULAR[verb]
-    if verb.endswith("e"):
-        return verb + "d"
-    if verb.endswith("y") and len(verb) > 1 and verb[-2] not in _VOWELS:
-        return verb[:-1] + "ied"
-    return verb + "ed"
-
-
-@dataclass(frozen=True, slots=True)
-class ActionVerbs:
-    """The past-tense verbs that claim an action, each naming its action when one is
-    configured under that verb."""
-
-    phrases: tuple[tuple[tuple[str, ...], str | None], ...]
-    names: tuple[tuple[tuple[str, ...], str], ...] = ()
-    """The words that name each action: its name (``purge_cache`` -> ``purge cache``) and
-    the first word of each command format (``ship {service}`` -> ``ship``)."""
-
-    @classmethod
-    def of(cls, actions: Iterable[ActionSpec]) -> ActionVerbs:
-        """The built-in operations verbs and the past forms of ``actions``' names and the
-        first word of each of their command formats."""
-        named: dict[tuple[str, ...], str | None] = {}
-        names: dict[tuple[str, ...], str] = {}
-        for action in actions:
-            stems = [action.name] + [f.split("{", 1)[0] for f in action.formats]
-            for stem in stems:
-                for phrase in past_forms(stem):
-                    named.setdefault(phrase, action.name)
-            names.setdefault(_words(action.name), action.name)
-            for stem in stems[1:]:
-                names.setdefault(_words(stem)[:1], action.name)
-        for verb in _OPS_VERBS.split():
-            named.setdefault(tuple(verb.split("_")), None)
-        # Longest first, so "failed over" wins over a bare "failed".
-        ordered = sorted(named.items(), key=lambda item: -len(item[0]))
-        return cls(tuple(ordered), tuple((k, v) for k, v in names.items() if k))
-
-
-def _words(name: str) -> tuple[str, ...]:
-    return tuple(w for w in re.split(r"[^a-z]+", name.lower()) if w)
-
-
 def find_claims(text: str, verbs: ActionVerbs) -> tuple[Claim, ...]:
     """Every claim in ``text`` that something ran, was approved or succeeded."""
-    tokens = _tokens(text)
-    found: list[Claim] = list(_imitations(tokens))
-    for sentence, question in _sentences(tokens):
-        if question or _opens_a_question(sentence):
+    words = tokens(text)
+    found: list[Claim] = list(_imitations(words))
+    for sentence, question in sentences(words):
+        if question or opens_a_question(sentence):
             continue
-        for clause in _clauses(sentence):
-            named = _named(clause, verbs)
+        for clause in clauses(sentence):
+            named = verbs.named_in([t.text for t in clause])
             found += [replace(c, named=named) for c in _in_clause(clause, verbs)]
     return tuple(sorted(found, key=lambda claim: claim.start))
 
 
-def _imitations(tokens: Sequence[_Word]) -> Iterator[Claim]:
+def _imitations(tokens: Sequence[Word]) -> Iterator[Claim]:
     """Switchboard's own voice in a model's text: the record line's 🧾, or ``Switchboard:``."""
     for index, token in enumerate(tokens):
         following = tokens[index + 1].text if index + 1 < len(tokens) else ""
@@ -322,65 +210,7 @@ def _imitations(tokens: Sequence[_Word]) -> Iterator[Claim]:
             yield Claim(token.start, token.end, "imitation", token.text)
 
 
-def _named(clause: Sequence[_Word], verbs: ActionVerbs) -> tuple[str, ...]:
-    texts = [t.text for t in clause]
-    found: dict[str, None] = {}
-    for phrase, action in verbs.names:
-        size = len(phrase)
-        if any(tuple(texts[i : i + size]) == phrase for i in range(len(texts) - size + 1)):
-            found.setdefault(action)
-    return tuple(found)
-
-
-def _tokens(text: str) -> list[_Word]:
-    return [
-        _Word(m.group().strip().lower().replace(_QUOTE, "'") or "\n", m.start(), m.end())
-        for m in _TOKEN.finditer(text)
-    ]
-
-
-def _sentences(tokens: Sequence[_Word]) -> Iterator[tuple[list[_Word], bool]]:
-    sentence: list[_Word] = []
-    for token in tokens:
-        if _SENTENCE_END.fullmatch(token.text):
-            yield sentence, "?" in token.text
-            sentence = []
-        else:
-            sentence.append(token)
-    if sentence:
-        yield sentence, False
-
-
-def _opens_a_question(sentence: Sequence[_Word]) -> bool:
-    words = [t for t in sentence if t.text not in (",", "-")]
-    return len(words) > 1 and words[0].text in _QUESTION_OPENERS
-
-
-def _clauses(sentence: Sequence[_Word]) -> Iterator[list[_Word]]:
-    clause: list[_Word] = []
-    for token in sentence:
-        if token.text in _CLAUSE_END:
-            yield _words_of(clause)
-            clause = []
-        else:
-            clause.append(token)
-    yield _words_of(clause)
-
-
-def _words_of(clause: list[_Word]) -> list[_Word]:
-    """A clause's words: an opening interjection and its comma dropped ("No problem, ..."
-    answers; it does not negate what follows), and the other commas, which are soft (a
-    negation reaches across them)."""
-    for phrase in _INTERJECTIONS:
-        size = len(phrase)
-        opening = tuple(t.text for t in clause[:size])
-        if opening == phrase and len(clause) > size and clause[size].text == ",":
-            clause = clause[size + 1 :]
-            break
-    return [token for token in clause if token.text != ","]
-
-
-def _in_clause(clause: Sequence[_Word], verbs: ActionVerbs) -> list[Claim]:
+def _in_clause(clause: Sequence[Word], verbs: ActionVerbs) -> list[Claim]:
     claims: list[Claim] = []
     opener = _match(clause, 0, _COMPLETION_OPENERS)
     if opener:
@@ -398,7 +228,7 @@ def _in_clause(clause: Sequence[_Word], verbs: ActionVerbs) -> list[Claim]:
     return claims
 
 
-def _claim_at(clause: Sequence[_Word], index: int, verbs: ActionVerbs) -> Claim | None:
+def _claim_at(clause: Sequence[Word], index: int, verbs: ActionVerbs) -> Claim | None:
     word = clause[index].text
     if word in _RESULT_STATES and _after_be(clause, index) and not _cancelled(clause, index):
         return _claim(clause, index, 1, "result")  # "it's done", "the deploy is complete"
@@ -420,7 +250,7 @@ def _claim_at(clause: Sequence[_Word], index: int, verbs: ActionVerbs) -> Claim 
     return None
 
 
-def _memory_or_permission(clause: Sequence[_Word], index: int) -> Claim | None:
+def _memory_or_permission(clause: Sequence[Word], index: int) -> Claim | None:
     """``Noted for everyone``, ``pinned for this thread``; ``you can approve your own``
     (only a negation takes this one back: it says what a person *can* do)."""
     size = _match(clause, index, _SELF_APPROVAL)
@@ -439,7 +269,7 @@ def _negation(word: str) -> bool:
     return word in _NEGATIONS or word.endswith("n't")
 
 
-def _ending_at(clause: Sequence[_Word], index: int) -> Claim | None:
+def _ending_at(clause: Sequence[Word], index: int) -> Claim | None:
     """A claim whose last word is at ``index``, its first up to :data:`_BACK` words before
     it: ``saved to team memory``, ``covered by Bob's approval``, ``running it now``, and a
     clause ending ``done`` or ``complete`` (``Status check done:``)."""
@@ -468,7 +298,7 @@ def _ending_at(clause: Sequence[_Word], index: int) -> Claim | None:
 
 
 def _span(
-    clause: Sequence[_Word], first: int, last: int, kind: ClaimKind, *, asserted: bool = False
+    clause: Sequence[Word], first: int, last: int, kind: ClaimKind, *, asserted: bool = False
 ) -> Claim | None:
     """The claim from ``first`` to ``last``, unless cancelled (or, with ``asserted``, a
     state or an infinitive) at its first word."""
@@ -480,7 +310,7 @@ def _span(
     return _claim(clause, first, last - first + 1, kind)
 
 
-def _moved(clause: Sequence[_Word], index: int, size: int) -> bool:
+def _moved(clause: Sequence[Word], index: int, size: int) -> bool:
     """A state that says where an action took something: ``api is deployed to prod``,
     ``web is already rolled back to v1`` (not ``api is deployed at v1.2.3``)."""
     end = index + size
@@ -492,7 +322,7 @@ def _moved(clause: Sequence[_Word], index: int, size: int) -> bool:
     return be and not _cancelled(clause, index)
 
 
-def _match(clause: Sequence[_Word], index: int, phrases: Iterable[tuple[str, ...]]) -> int:
+def _match(clause: Sequence[Word], index: int, phrases: Iterable[tuple[str, ...]]) -> int:
     """The length of the first of ``phrases`` found at ``index`` (0: none)."""
     for phrase in phrases:
         end = index + len(phrase)
@@ -504,14 +334,14 @@ def _match(clause: Sequence[_Word], index: int, phrases: Iterable[tuple[str, ...
 
 
 def _claim(
-    clause: Sequence[_Word], index: int, size: int, kind: ClaimKind, action: str | None = None
+    clause: Sequence[Word], index: int, size: int, kind: ClaimKind, action: str | None = None
 ) -> Claim:
     words = clause[index : index + size]
     text = " ".join(t.text for t in words)
     return Claim(words[0].start, words[-1].end, kind, text, action)
 
 
-def _asserted(clause: Sequence[_Word], index: int, *, kind: ClaimKind) -> bool:
+def _asserted(clause: Sequence[Word], index: int, *, kind: ClaimKind) -> bool:
     """Whether the word at ``index`` asserts an event (not cancelled, not a state)."""
     if _cancelled(clause, index):
         return False
@@ -528,7 +358,7 @@ def _asserted(clause: Sequence[_Word], index: int, *, kind: ClaimKind) -> bool:
     return not (word in _STATE_WORDS or word.endswith("'s") or word.endswith("'re"))
 
 
-def _after_be(clause: Sequence[_Word], index: int) -> bool:
+def _after_be(clause: Sequence[Word], index: int) -> bool:
     before = _previous(clause, index)
     if before is None:
         return False
@@ -536,7 +366,7 @@ def _after_be(clause: Sequence[_Word], index: int) -> bool:
     return word in ("is", "are", "was", "were", "been", "got") or word.endswith("'s")
 
 
-def _previous(clause: Sequence[_Word], index: int) -> tuple[str, str | None] | None:
+def _previous(clause: Sequence[Word], index: int) -> tuple[str, str | None] | None:
     """The word before ``index`` skipping adverbs, and the adverb skipped last (if any)."""
     adverb: str | None = None
     for token in reversed(clause[:index]):
@@ -547,7 +377,7 @@ def _previous(clause: Sequence[_Word], index: int) -> tuple[str, str | None] | N
     return None
 
 
-def _cancelled(clause: Sequence[_Word], index: int) -> bool:
+def _cancelled(clause: Sequence[Word], index: int) -> bool:
     for position in range(max(0, index - _WINDOW), index):
         word = clause[position].text
         opening = all(t.text in _SOFT_OPENERS for t in clause[:position])
@@ -558,16 +388,3 @@ def _cancelled(clause: Sequence[_Word], index: int) -> bool:
         if word.endswith("'d"):
             return True  # "I'd deploy", "it'd be approved"
     return False
-
-
-def finished_words(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each word of ``text`` that nothing written later can extend (a
-    character that is not a letter or an apostrophe follows it)."""
-    words = []
-    for token in _TOKEN.finditer(text):
-        end = token.end()
-        if not (token.group()[0].isalpha() or token.group() == "✅"):
-            continue
-        if end < len(text) and not (text[end].isalpha() or text[end] in f"'{_QUOTE}"):
-            words.append((token.start(), end))
-    return words

@@ -92,6 +92,15 @@ record line says it; ``read_refused`` is a refusal."""
 
 _REQUEST_REFUSALS = {"denied": "not allowed by policy", "invalid": "invalid parameters"}
 _RAN: frozenset[CallOutcome] = frozenset({"started", "cached", "read"})
+_PHRASES: dict[CallOutcome, str] = {
+    "refused": "refused {name}: {detail}",
+    "asked": "asked for {detail} before {name} can be requested",
+    "proposed": "proposed {name}{shown} ({detail})",
+    "started": "running {name}{shown} (no approval needed)",
+    "read": "read {name}{shown}: {detail}",
+    "cached": "answered {name}{shown} from a recent run",
+}
+"""How the record line words each outcome (``name`` the action, ``shown`` its values)."""
 _HELD = LOOKAHEAD_WORDS + REACH_WORDS  # finished words the live text keeps back
 
 
@@ -116,18 +125,10 @@ class CallRecord:
 
     def phrase(self) -> str:
         """This call in the record line."""
-        name, shown = f"`{self.action}`", f" {self.values}" if self.values else ""
-        if self.outcome == "refused":
-            return f"refused {name}: {self.detail}"
-        if self.outcome == "asked":
-            return f"asked for {self.detail} before {name} can be requested"
-        if self.outcome == "proposed":
-            return f"proposed {name}{shown} ({self.detail})"
-        if self.outcome == "started":
-            return f"running {name}{shown} (no approval needed)"
-        if self.outcome == "read":
-            return f"read {name}{shown}: {self.detail}"
-        return f"answered {name}{shown} from a recent run"
+        shown = f" {self.values}" if self.values else ""
+        return _PHRASES[self.outcome].format(
+            name=f"`{self.action}`", shown=shown, detail=self.detail
+        )
 
 
 def planner_calls(tool_calls: Sequence[str]) -> tuple[CallRecord, ...]:

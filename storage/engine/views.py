@@ -95,16 +95,17 @@ class WriteGate:
         return self._lock
 
 
-class _AsyncWrites:
-    """Writes on PostgreSQL: straight to the engine (the database orders its writers)."""
+class _AsyncReads:
+    """Reads through the async engine (PostgreSQL, in-memory SQLite)."""
 
     __slots__ = ("_engine",)
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    def begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self._engine.begin()
+    def _open(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for one piece of work (a transaction, for writes)."""
+        return self._engine.connect()
 
     async def run(
         self,
@@ -113,8 +114,21 @@ class _AsyncWrites:
         *args: _P.args,
         **kwargs: _P.kwargs,
     ) -> _T:
-        async with self._engine.begin() as connection:
+        async with self._open() as connection:
             return await connection.run_sync(work, *args, **kwargs)
+
+
+class _AsyncWrites(_AsyncReads):
+    """Writes on PostgreSQL: straight to the engine (the database orders its writers), each
+    in a transaction of its own."""
+
+    __slots__ = ()
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self._engine.begin()
+
+    def _open(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.begin()
 
 
 class _SqliteWrites:
@@ -148,25 +162,6 @@ class _SqliteWrites:
 
         async with self._gate.lock():
             return await self._inline.run(bound)
-
-
-class _AsyncReads:
-    """Reads through the async engine (PostgreSQL, in-memory SQLite)."""
-
-    __slots__ = ("_engine",)
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    async def run(
-        self,
-        work: Callable[Concatenate[Connection, _P], _T],
-        /,
-        *args: _P.args,
-        **kwargs: _P.kwargs,
-    ) -> _T:
-        async with self._engine.connect() as connection:
-            return await connection.run_sync(work, *args, **kwargs)
 
 
 # Per engine, not per view: every store calls views() on the same engine and must share them.

@@ -18,11 +18,13 @@ __all__ = [
     "NAMING_CONVENTION",
     "Id",
     "UtcDateTime",
+    "lease",
     "metadata",
     "one_of",
     "optional",
     "owned_by",
     "required",
+    "required_strings",
     "serial_id",
     "team_channel_user",
 ]
@@ -78,6 +80,12 @@ def required(
     return sa.Column(name, type_, nullable=False, unique=unique, server_default=server_default)
 
 
+def required_strings(*names: str) -> tuple[sa.Column[Any], ...]:
+    """A required ``String`` column for each of ``names``, in order: a table's plain text
+    fields (ids, names, states) listed once."""
+    return tuple(required(name) for name in names)
+
+
 def optional(name: str, type_: _Type = sa.String) -> sa.Column[Any]:
     """A column that may hold NULL (a ``String`` unless ``type_`` says otherwise)."""
     return sa.Column(name, type_, nullable=True)
@@ -104,6 +112,12 @@ def team_channel_user() -> tuple[sa.Column[Any], sa.Column[Any], sa.Column[Any]]
     """The workspace, channel and person a record is about (``team_id``, ``channel_id``,
     ``user_id``, in that order), all required."""
     return required("team_id"), required("channel_id"), required("user_id")
+
+
+def lease() -> tuple[sa.Column[Any], sa.Column[Any]]:
+    """Who works on a row and until when (``lease_owner``, ``lease_expires_at``, both NULL
+    while nobody does): past the expiry another process may take it over."""
+    return optional("lease_owner"), optional("lease_expires_at", UtcDateTime)
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:

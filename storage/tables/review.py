@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.tables.columns import UtcDateTime, metadata, optional, required, serial_id
+from storage.tables.columns import (
+    UtcDateTime,
+    metadata,
+    optional,
+    required,
+    required_strings,
+    serial_id,
+)
 
 __all__ = ["feedback", "reviews"]
 
@@ -13,10 +20,7 @@ feedback = sa.Table(
     "feedback",
     metadata,
     serial_id(),
-    required("trace_id"),
-    required("team_id"),
-    required("user_id"),
-    required("vote"),
+    *required_strings("trace_id", "team_id", "user_id", "vote"),
     optional("reason"),
     required("comment", sa.Text, server_default=""),
     required("expected", sa.Text, server_default=""),

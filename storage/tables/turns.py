@@ -7,10 +7,12 @@ import sqlalchemy as sa
 from storage.tables.columns import (
     Id,
     UtcDateTime,
+    lease,
     metadata,
     optional,
     owned_by,
     required,
+    required_strings,
     serial_id,
     team_channel_user,
 )
@@ -29,12 +31,7 @@ events = sa.Table(
     "events",
     metadata,
     serial_id(),
-    required("team_id"),
-    required("event_id"),
-    required("trace_id"),
-    required("source"),
-    required("channel_id"),
-    required("user_id"),
+    *required_strings("team_id", "event_id", "trace_id", "source", "channel_id", "user_id"),
     required("text", sa.Text),
     required("ts"),
     optional("thread_ts"),
@@ -43,8 +40,7 @@ events = sa.Table(
     required("attempts", sa.Integer, server_default="0"),
     optional("finished_at", UtcDateTime),
     optional("reply_ts"),  # the message a streamed reply is written into, once started
-    optional("lease_owner"),  # the process working on it (renewed while it works)
-    optional("lease_expires_at", UtcDateTime),  # past it, another process may recover it
+    *lease(),  # the process working on it, until when (another may recover it after)
     sa.UniqueConstraint("team_id", "event_id"),
     sa.CheckConstraint("status IN ('claimed', 'done', 'failed')", name="status"),
     sa.Index("ix_events_status_received_at", "status", "received_at"),
@@ -54,8 +50,7 @@ conversations = sa.Table(
     "conversations",
     metadata,
     serial_id(),
-    required("team_id"),
-    required("channel_id"),
+    *required_strings("team_id", "channel_id"),
     required("thread_ts"),  # "" is the channel's top level
     required("created_at", UtcDateTime),
     required("updated_at", UtcDateTime),
@@ -89,10 +84,7 @@ traces = sa.Table(
     metadata,
     sa.Column("trace_id", sa.String, primary_key=True),
     *team_channel_user(),
-    required("event_id"),
-    required("source"),
-    required("agent"),
-    required("route_reason"),
+    *required_strings("event_id", "source", "agent", "route_reason"),
     required("route_score", sa.Float),
     required("outcome"),
     optional("error", sa.Text),
@@ -128,10 +120,7 @@ turn_stops = sa.Table(
     "turn_stops",
     metadata,
     serial_id(),
-    required("team_id"),
-    required("channel_id"),
-    required("thread_ts"),
-    required("user_id"),
+    *required_strings("team_id", "channel_id", "thread_ts", "user_id"),
     required("requested_at", UtcDateTime),
     sa.Index("ix_turn_stops_requested_at", "requested_at"),
 )
@@ -140,8 +129,7 @@ turn_stops = sa.Table(
 view_contexts = sa.Table(
     "view_contexts",
     metadata,
-    required("team_id"),
-    required("user_id"),
+    *required_strings("team_id", "user_id"),
     optional("channel_id"),
     required("updated_at", UtcDateTime),
     sa.PrimaryKeyConstraint("team_id", "user_id"),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.tables.columns import UtcDateTime, metadata, required, serial_id, team_channel_user
+from storage.tables.columns import (
+    UtcDateTime,
+    metadata,
+    required,
+    required_strings,
+    serial_id,
+    team_channel_user,
+)
 
 __all__ = ["llm_usage", "rate_buckets"]
 
@@ -15,9 +22,7 @@ llm_usage = sa.Table(
     serial_id(),
     required("trace_id"),
     *team_channel_user(),
-    required("agent"),
-    required("provider"),
-    required("model"),
+    *required_strings("agent", "provider", "model"),
     required("input_tokens", sa.Integer),
     required("output_tokens", sa.Integer),
     required("cost_micros", sa.BigInteger),

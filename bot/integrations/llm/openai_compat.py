@@ -31,11 +31,10 @@ from agents.llm.chat import (
     Completion,
     ToolCall,
     ToolSpec,
-    Usage,
 )
 from bot.integrations.llm.answers import read_answer
 from bot.integrations.llm.failures import SdkErrors
-from bot.integrations.llm.openai_stream import ChunkAssembly, openai_finish
+from bot.integrations.llm.openai_stream import ChunkAssembly, OpenAIUsage, openai_finish
 from bot.integrations.llm.provider import EventStream, ProviderChatModel, SdkOptions
 
 __all__ = ["OpenAIChatModel", "completion_from_openai", "openai_messages", "openai_tools"]
@@ -64,17 +63,12 @@ class _Choice(BaseModel):
     finish_reason: str | None = None
 
 
-class _Usage(BaseModel):
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-
-
 class _ChatCompletion(BaseModel):
     """The fields of a chat completion we read (servers differ on the rest)."""
 
     model: str | None = None
     choices: list[_Choice] = Field(min_length=1)
-    usage: _Usage | None = None
+    usage: OpenAIUsage | None = None
 
 
 def openai_tools(tools: tuple[ToolSpec, ...]) -> list[ChatCompletionFunctionToolParam]:
@@ -143,12 +137,11 @@ def completion_from_openai(provider: str, body: bytes, *, requested_model: str) 
         ToolCall(call.id, call.function.name, call.function.arguments)
         for call in choice.message.tool_calls or ()
     )
-    usage = parsed.usage or _Usage()
     return Completion(
         text=choice.message.content or "",
         tool_calls=calls,
         finish_reason=openai_finish(choice.finish_reason, called=bool(calls)),
-        usage=Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0),
+        usage=(parsed.usage or OpenAIUsage()).tokens(),
         model=parsed.model or requested_model,
     )
 

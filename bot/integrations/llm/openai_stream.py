@@ -22,7 +22,7 @@ from agents.llm.chat import Completion, FinishReason, ToolCall, Usage
 from bot.integrations.llm.answers import read_event
 from bot.integrations.llm.failures import stream_cut
 
-__all__ = ["ChunkAssembly", "openai_finish"]
+__all__ = ["ChunkAssembly", "OpenAIUsage", "openai_finish"]
 
 _FINISH: dict[str, FinishReason] = {"stop": "stop", "tool_calls": "tool_calls", "length": "length"}
 
@@ -60,9 +60,16 @@ class _ChoiceDelta(_Lenient):
     finish_reason: str | None = None
 
 
-class _ChunkUsage(_Lenient):
+class OpenAIUsage(_Lenient):
+    """The ``usage`` of a chat completion, or of a stream's last chunk (a compatible server
+    may leave either count out)."""
+
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+
+    def tokens(self) -> Usage:
+        """The counts in the domain's terms (a missing one is 0)."""
+        return Usage(self.prompt_tokens or 0, self.completion_tokens or 0)
 
 
 class _Chunk(_Lenient):
@@ -70,7 +77,7 @@ class _Chunk(_Lenient):
 
     model: str | None = None
     choices: list[_ChoiceDelta] | None = None
-    usage: _ChunkUsage | None = None
+    usage: OpenAIUsage | None = None
 
 
 @dataclass(slots=True)
@@ -96,8 +103,7 @@ class ChunkAssembly:
         chunk = read_event(self._provider, _Chunk, event)
         self._model = chunk.model or self._model
         if chunk.usage is not None:
-            usage = chunk.usage
-            self._usage = Usage(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+            self._usage = chunk.usage.tokens()
         choice = next((c for c in chunk.choices or () if c.index == 0), None)
         if choice is None:
             return ""

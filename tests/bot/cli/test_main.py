@@ -222,7 +222,8 @@ def test_start_up_loads_no_storage_runtime_slack_or_sandbox(tmp_path: Path) -> N
     probe = (
         "import sys; from bot.cli import build_parser; build_parser(); "
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r} "
-        "or m in ('bot.runtime', 'bot.serve', 'bot.server', 'bot.worker')))"
+        "or m in ('bot.runtime', 'bot.foundation', 'bot.slack_edges', 'bot.serve', "
+        "'bot.server', 'bot.worker')))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],

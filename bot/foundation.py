@@ -1,0 +1,189 @@
+"""What a running bot stands on: its options, the config (with its MCP servers' tools), the
+clock, the instruments, and the database under the process lock.
+
+Kept apart from :mod:`bot.runtime` so that the runtime reads as the parts it wires and the
+lifetimes it owns; this module is the part that can fail before anything is wired (a missing
+setting, a config the MCP servers refuse, a database that cannot be opened), and undoes what
+it opened when it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from agents.kernel.clock import Clock
+from bot.clock import SystemClock
+from bot.config import Settings, process_environment
+from bot.config_file import ConfigFileError, LoadedConfig, load_config
+from bot.incident_tickets import require_ticket_token
+from bot.instruments import Instruments
+from bot.integrations.mcp import discover_mcp_tools
+from bot.metered import MeteredUsage
+from bot.planning_wiring import Planning, build_planning
+from bot.process_lock import ProcessLock
+from bot.worker import WorkerOptions
+from storage import Database, PoolOptions
+
+__all__ = [
+    "Foundation",
+    "RuntimeOptions",
+    "load_actions_config",
+    "open_database",
+    "require_slack",
+    "with_mcp_tools",
+]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeOptions:
+    """Knobs of a running bot that are not environment settings.
+
+    Attributes:
+        socket_mode: Socket Mode (no signature verification: the socket is authenticated).
+        config: the actions config, already loaded (default: ``SWITCHBOARD_CONFIG``, if set).
+        clock: the clock (tests move it to expire requests).
+        environ: where executors resolve ``${VAR}`` secrets (default: the process environment).
+        recovery_interval: seconds between sweeps for deliveries a crash left unfinished (each
+            sweep first renews the leases of this process's own deliveries).
+        recovery_grace: the periodic sweep takes over an unfinished delivery only once it was
+            claimed this many seconds ago and its holder's lease ran out (at start on SQLite,
+            every unfinished one: it is the only process).
+        event_lease: how long a process holds a delivery it works on without renewing it;
+            another replica takes over a delivery only after its lease ran out.
+        drain_timeout: seconds a shutdown waits for running turns before cancelling them.
+        live_status: show what the agent is doing as a status line in the turn's thread.
+        stream_answers: stream a model's answer into the thread as it is written.
+        progress_after: seconds of work after which the person's message gets a "working on
+            it" reaction (``None``: never).
+        stop_poll_interval: seconds between reads of the Stop requests other replicas took
+            (PostgreSQL only: on SQLite one process runs every turn).
+        tracer_provider: an OpenTelemetry tracer provider (tests pass one with an in-memory
+            exporter); default the global one, a no-op unless ``configure_tracing`` ran.
+        reply_deadline: how long after its message a reply Slack has not accepted is still
+            tried (then it is given up, logged ``reply_given_up``).
+        late_after: a reply delivered this long after its message says it is late.
+        first_retry: seconds before a reply Slack refused is first tried again (doubling up
+            to 15 s; the Web API gate holds each try while Slack is unreachable).
+    """
+
+    socket_mode: bool = False
+    recovery_interval: float = 30.0
+    recovery_grace: float = 120.0
+    drain_timeout: float = 10.0
+    progress_after: float | None = 1.0
+    live_status: bool = True
+    stream_answers: bool = True
+    stop_poll_interval: float = 0.5
+    worker: WorkerOptions = field(default_factory=WorkerOptions)
+    config: LoadedConfig | None = None
+    clock: Clock | None = None
+    environ: Mapping[str, str] | None = None
+    tracer_provider: Any | None = None
+    event_lease: timedelta = timedelta(seconds=60)
+    reply_deadline: timedelta = timedelta(hours=6)
+    late_after: timedelta = timedelta(minutes=1)
+    first_retry: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Foundation:
+    """What a runtime stands on: the config, clock and environment, the instruments, the
+    database (under the process lock) and the planning pieces."""
+
+    config: LoadedConfig
+    clock: Clock
+    environ: Mapping[str, str]
+    instruments: Instruments
+    lock: ProcessLock
+    database: Database
+    usage: MeteredUsage
+    planning: Planning
+
+    @classmethod
+    async def open(cls, settings: Settings, options: RuntimeOptions) -> Foundation:
+        """Load the config, open the database and build the planning pieces (closing the
+        database and releasing the lock if that fails)."""
+        environ = options.environ or process_environment()
+        config = await with_mcp_tools(options.config or load_actions_config(settings), environ)
+        require_ticket_token(config, environ)
+        clock = options.clock or SystemClock()
+        instruments = Instruments.create(tracer_provider=options.tracer_provider)
+        lock, database = await open_database(settings)
+        try:
+            usage = MeteredUsage(database.usage, instruments.metrics)
+            planning = build_planning(
+                config, usage=usage, clock=clock, environ=environ, wrap=instruments.chat_model
+            )
+        except BaseException:
+            await database.close()
+            lock.release()
+            raise
+        return cls(config, clock, environ, instruments, lock, database, usage, planning)
+
+
+def require_slack(settings: Settings, *, socket_mode: bool) -> None:
+    """The bot token, and the app token (Socket Mode) or the signing secret (HTTP)."""
+    settings.require("slack_bot_token")
+    settings.require("slack_app_token" if socket_mode else "slack_signing_secret")
+
+
+def load_actions_config(settings: Settings) -> LoadedConfig:
+    """The config file named by ``SWITCHBOARD_CONFIG``, or no actions at all."""
+    if settings.config_file is None:
+        return LoadedConfig(actions=(), executors={})
+    return load_config(settings.config_file)
+
+
+async def with_mcp_tools(config: LoadedConfig, environ: Mapping[str, str]) -> LoadedConfig:
+    """The config with its MCP servers' tools as actions. A server that cannot be listed is
+    logged (``mcp_server_unavailable``) and the bot starts without its tools; a tool whose
+    policy breaks a rule (a risk looser than its annotations...) stops start-up.
+
+    Raises:
+        ConfigFileError: listing every such tool problem.
+    """
+    if not config.mcp_servers:
+        return config
+    discovery = await discover_mcp_tools(config, environ=environ)
+    for server in discovery.servers:
+        if server.tools is None:
+            log.error("mcp_server_unavailable", server=server.name, reason=server.failure)
+            continue
+        for tool, reason in server.tools.refused:
+            log.warning("mcp_tool_refused", server=server.name, tool=tool, reason=reason)
+        log.info("mcp_server_listed", server=server.name, tools=len(server.tools.actions))
+    if discovery.issues:
+        raise ConfigFileError(config.source, list(discovery.issues))
+    return discovery.config
+
+
+async def open_database(settings: Settings) -> tuple[ProcessLock, Database]:
+    """The process lock (one bot per SQLite file), then the database, migrated on SQLite."""
+    lock = ProcessLock.acquire(settings.database_url)
+    try:
+        database = await Database.connect(
+            settings.database_url,
+            pool=PoolOptions(
+                size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+                statement_timeout_ms=settings.db_statement_timeout_ms,
+            ),
+        )
+    except BaseException:
+        lock.release()
+        raise
+    try:
+        if database.dialect == "sqlite":
+            await database.migrate()
+    except BaseException:
+        await database.close()
+        lock.release()
+        raise
+    return lock, database

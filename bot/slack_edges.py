@@ -1,0 +1,164 @@
+"""The Slack edges of a running bot: what the domain reaches the world through when it runs
+against Slack (the evaluation replay hands in recorders instead, :mod:`bot.eval_replay`).
+
+Each edge is decorated here: executors counted, timed and maybe traced, approval changes
+counted and waking the worker, the ledger metered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agents.actions.approval import Approval
+from agents.actions.execution import Executor
+from agents.actions.ports import ApprovalNews, ApprovalNotifier
+from bot.alerts import Alerter
+from bot.config import Settings
+from bot.config_file import LoadedConfig
+from bot.foundation import Foundation
+from bot.incident_tickets import issue_tracker
+from bot.instruments import Instruments
+from bot.integrations.executors import build_executors
+from bot.integrations.executors.breaker import breaker_states
+from bot.integrations.pagerduty import PagerDutyClient, PagerDutyDirectory
+from bot.metered import MeteredLedger, MeteredNotifier
+from bot.metrics import Metrics
+from bot.slack_client import SlackConnection
+from bot.wiring import Edges
+from handlers.incident_board import SlackIncidentBoard
+from handlers.notifier import SlackApprovalNotifier
+from handlers.usergroups import SlackGroupDirectory
+from handlers.wording import SlackApprovalsView
+from handlers.workspace import SlackWorkspace
+
+__all__ = ["WakingNotifier", "group_directory", "pagerduty_client", "slack_edges"]
+
+
+class WakingNotifier:
+    """Passes notifications on, and wakes the worker when a request becomes approved."""
+
+    def __init__(self, inner: ApprovalNotifier, wakeup: asyncio.Event) -> None:
+        self._inner = inner
+        self._wakeup = wakeup
+
+    async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
+        """Wake the worker for a fresh approval, then tell Slack."""
+        if approval.state == "approved":
+            self._wakeup.set()
+        await self._inner.approval_changed(approval, news=news)
+
+    async def escalate(self, approval: Approval, *, channel_id: str) -> None:
+        """Announce an expired request."""
+        await self._inner.escalate(approval, channel_id=channel_id)
+
+
+def group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroupDirectory:
+    """Membership of every user group the config names (approvers, requesters, reviewers)."""
+    handles = {
+        group
+        for action in config.actions
+        for group in action.approval.approvers.groups | action.requesters.groups
+    } | set(config.review.reviewers.groups)
+    if config.incident_tickets is not None:
+        handles |= config.incident_tickets.approval.approvers.groups
+    return SlackGroupDirectory(client, handles=handles)
+
+
+def pagerduty_client(
+    settings: Settings, base: Foundation, slack: SlackConnection
+) -> PagerDutyClient | None:
+    """The PagerDuty client, when the config has a ``pagerduty`` section (the REST token is
+    optional: events need only routing keys)."""
+    pagerduty = base.config.pagerduty
+    if pagerduty is None:
+        return None
+    token = settings.pagerduty_api_token
+    return PagerDutyClient(
+        slack.session,
+        api_url=pagerduty.api_url,
+        events_url=pagerduty.events_url,
+        token=token.get_secret_value() if token is not None else None,
+        timeout=pagerduty.timeout.total_seconds(),
+        sleep=base.instruments.retry_sleep(),
+    )
+
+
+def _executors(
+    config: LoadedConfig,
+    slack: SlackConnection,
+    instruments: Instruments,
+    *,
+    alerter: Alerter,
+    environ: Mapping[str, str],
+    pagerduty: PagerDutyClient | None,
+) -> Mapping[str, Executor]:
+    """Each action's executor, counted, timed and maybe traced; breakers watched by metrics."""
+    executors = build_executors(
+        config,
+        session=slack.session,
+        environ=environ,
+        sleep=instruments.retry_sleep(),
+        pagerduty=pagerduty,
+    )
+    instruments.metrics.watch_breakers(lambda: breaker_states(executors))
+    return instruments.executors(executors, alerter=alerter)
+
+
+def _notifier(
+    config: LoadedConfig,
+    slack: SlackConnection,
+    metrics: Metrics,
+    *,
+    alerter: Alerter,
+    wakeup: asyncio.Event,
+) -> ApprovalNotifier:
+    """Approval changes told to Slack, counted, and waking the worker for approved ones."""
+    slack_notifier = SlackApprovalNotifier(
+        slack.client, actions={action.name: action for action in config.actions}
+    )
+    slack.gate.when_reachable(slack_notifier.slack_is_back)
+    return WakingNotifier(MeteredNotifier(slack_notifier, metrics, alerter=alerter), wakeup)
+
+
+def slack_edges(
+    base: Foundation,
+    slack: SlackConnection,
+    *,
+    alerter: Alerter,
+    ledger: MeteredLedger,
+    groups: SlackGroupDirectory,
+    wakeup: asyncio.Event,
+    pagerduty: PagerDutyClient | None,
+) -> Edges:
+    """What the domain reaches the world through: Slack, executors, the metered stores,
+    PagerDuty."""
+    config, metrics = base.config, base.instruments.metrics
+    settings = config.pagerduty
+    oncall = (
+        PagerDutyDirectory(pagerduty, service_ids=settings.service_ids)
+        if pagerduty is not None and settings is not None and settings.oncall
+        else None
+    )
+    return Edges(
+        workspace=SlackWorkspace(slack.client),
+        board=SlackIncidentBoard(slack.client),
+        groups=groups,
+        executors=_executors(
+            config,
+            slack,
+            base.instruments,
+            alerter=alerter,
+            environ=base.environ,
+            pagerduty=pagerduty,
+        ),
+        notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup),
+        approvals_view=SlackApprovalsView(),
+        ledger=ledger,
+        usage=base.usage,
+        rate_limiter=base.database.rate_limits,
+        issues=issue_tracker(config, session=slack.session, environ=base.environ),
+        oncall=oncall,
+    )
