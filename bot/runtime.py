@@ -29,12 +29,14 @@ from bot.alerts import Alerter
 from bot.app import bolt_app, listen
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
-from bot.config_file import ConfigFileError, LoadedConfig, load_config
+from bot.config_file import ConfigFileError, LoadedConfig, McpExecutorConfig, load_config
 from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
+from bot.integrations.executors.build import LiveExecutors, guarded_mcp_executor
 from bot.integrations.llm import close_chat_models
-from bot.integrations.mcp import discover_mcp_tools
+from bot.integrations.mcp import McpServers
+from bot.integrations.resilience import CircuitBreaker
 from bot.metered import MeteredLedger, MeteredNotifier, MeteredUsage
 from bot.metrics import Metrics
 from bot.planning_wiring import Planning, build_planning
@@ -140,16 +142,22 @@ class _Base:
     database: Database
     usage: MeteredUsage
     planning: Planning
+    mcp: McpServers | None
 
     @classmethod
     async def open(cls, settings: Settings, options: RuntimeOptions) -> _Base:
         """Load the config, open the database and build the planning pieces (closing the
         database and releasing the lock if that fails)."""
         environ = options.environ or process_environment()
-        config = await _with_mcp_tools(options.config or _load(settings), environ)
+        config, mcp = await _with_mcp_tools(options.config or _load(settings), environ)
         clock = options.clock or SystemClock()
         instruments = Instruments.create(tracer_provider=options.tracer_provider)
-        lock, database = await _open_database(settings)
+        try:
+            lock, database = await _open_database(settings)
+        except BaseException:
+            if mcp is not None:
+                await mcp.close()
+            raise
         try:
             usage = MeteredUsage(database.usage, instruments.metrics)
             planning = build_planning(
@@ -158,8 +166,10 @@ class _Base:
         except BaseException:
             await database.close()
             lock.release()
+            if mcp is not None:
+                await mcp.close()
             raise
-        return cls(config, clock, environ, instruments, lock, database, usage, planning)
+        return cls(config, clock, environ, instruments, lock, database, usage, planning, mcp)
 
 
 @dataclass
@@ -180,6 +190,7 @@ class Runtime:
     clock: Clock
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     slack_gate: SlackGate | None = None
+    mcp: McpServers | None = None
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
     _stops: asyncio.Task[None] | None = field(default=None, init=False)
     _prober: asyncio.Task[None] | None = field(default=None, init=False)
@@ -213,6 +224,9 @@ class Runtime:
         groups = _group_directory(config, slack.client)
         edges = _edges(base, slack, alerter=alerter, ledger=ledger, groups=groups, wakeup=wakeup)
         domain = build_domain(config, database, base.planning, edges, clock=clock)
+        if base.mcp is not None:
+            catalog = domain.operations.catalog
+            base.mcp.subscribe(lambda update: catalog.update(update.actions))
         erasure = domain.erasure
         worker = Worker(
             domain.operations.runs,
@@ -276,6 +290,7 @@ class Runtime:
             clock,
             chat_models=base.planning.models,
             slack_gate=slack.gate,
+            mcp=base.mcp,
         )
 
     async def start(self) -> None:
@@ -343,6 +358,8 @@ class Runtime:
         if cancelled:
             log.warning("turns_cancelled_at_shutdown", count=cancelled)
         await self.alerter.drain()
+        if self.mcp is not None:
+            await self.mcp.close()
         await close_chat_models(self.chat_models)
         await self.session.close()
         await self.database.close()
@@ -363,17 +380,25 @@ def _load(settings: Settings) -> LoadedConfig:
     return load_config(settings.config_file)
 
 
-async def _with_mcp_tools(config: LoadedConfig, environ: Mapping[str, str]) -> LoadedConfig:
-    """The config with its MCP servers' tools as actions. A server that cannot be listed is
-    logged (``mcp_server_unavailable``) and the bot starts without its tools; a tool whose
-    policy breaks a rule (a risk looser than its annotations...) stops start-up.
+async def _with_mcp_tools(
+    config: LoadedConfig, environ: Mapping[str, str]
+) -> tuple[LoadedConfig, McpServers | None]:
+    """The config with its MCP servers' tools as actions, and the servers' live connections
+    (which keep those tools current). A server that cannot be listed is logged
+    (``mcp_server_unavailable``) and the bot starts without its tools; a tool whose policy
+    breaks a rule (a risk looser than its annotations...) stops start-up.
 
     Raises:
         ConfigFileError: listing every such tool problem.
     """
     if not config.mcp_servers:
-        return config
-    discovery = await discover_mcp_tools(config, environ=environ)
+        return config, None
+    mcp = McpServers(config.mcp_servers, environ=environ)
+    try:
+        discovery = await mcp.discover(config, environ=environ)
+    except BaseException:
+        await mcp.close()
+        raise
     for server in discovery.servers:
         if server.tools is None:
             log.error("mcp_server_unavailable", server=server.name, reason=server.failure)
@@ -382,8 +407,9 @@ async def _with_mcp_tools(config: LoadedConfig, environ: Mapping[str, str]) -> L
             log.warning("mcp_tool_refused", server=server.name, tool=tool, reason=reason)
         log.info("mcp_server_listed", server=server.name, tools=len(server.tools.actions))
     if discovery.issues:
+        await mcp.close()
         raise ConfigFileError(config.source, list(discovery.issues))
-    return discovery.config
+    return discovery.config, mcp
 
 
 async def _open_database(settings: Settings) -> tuple[ProcessLock, Database]:
@@ -428,13 +454,41 @@ def _executors(
     *,
     alerter: Alerter,
     environ: Mapping[str, str],
+    mcp: McpServers | None,
 ) -> Mapping[str, Executor]:
-    """Each action's executor, counted, timed and maybe traced; breakers watched by metrics."""
+    """Each action's executor, counted, timed and maybe traced; breakers watched by metrics.
+    An MCP tool a server adds while running gets its executor when it is first run."""
+    sleep = instruments.retry_sleep()
+    breakers: dict[str, CircuitBreaker] = {}
+    connections = mcp.connections if mcp is not None else None
     executors = build_executors(
-        config, session=slack.session, environ=environ, sleep=instruments.retry_sleep()
+        config,
+        session=slack.session,
+        environ=environ,
+        sleep=sleep,
+        mcp=connections,
+        breakers=breakers,
     )
     instruments.metrics.watch_breakers(lambda: breaker_states(executors))
-    return instruments.executors(executors, alerter=alerter)
+    built = instruments.executors(executors, alerter=alerter)
+    if mcp is None:
+        return built
+
+    def added(name: str) -> Executor | None:
+        spec = mcp.configs.get(name)
+        if not isinstance(spec, McpExecutorConfig):
+            return None
+        one = guarded_mcp_executor(
+            name,
+            spec,
+            configs=mcp.configs,
+            connection=mcp.connections[spec.server],
+            breakers=breakers,
+            sleep=sleep,
+        )
+        return instruments.executors({name: one}, alerter=alerter)[name]
+
+    return LiveExecutors(built, added)
 
 
 def _notifier(
@@ -468,11 +522,12 @@ def _edges(
         workspace=SlackWorkspace(slack.client),
         groups=groups,
         executors=_executors(
-            config, slack, base.instruments, alerter=alerter, environ=base.environ
+            config, slack, base.instruments, alerter=alerter, environ=base.environ, mcp=base.mcp
         ),
         notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup),
         approvals_view=SlackApprovalsView(),
         ledger=ledger,
         usage=base.usage,
         rate_limiter=base.database.rate_limits,
+        refresh=base.mcp.refresh if base.mcp is not None else None,
     )

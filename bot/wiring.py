@@ -7,13 +7,14 @@ and erasure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from agents.actions.execution import Executor
 from agents.actions.operations import Operations, OperationStores, build_operations
 from agents.actions.ports import ApprovalNotifier, GroupDirectory
 from agents.actions.read_cache import ReadCache
+from agents.actions.spec import ActionSpec
 from agents.builtin.incident import IncidentDeps
 from agents.builtin.knowledge import KnowledgeDeps
 from agents.incidents.ports import Workspace
@@ -47,6 +48,8 @@ class Edges:
     ledger: TurnLedger
     usage: UsageStore
     rate_limiter: RateLimiter | None
+    refresh: Callable[[ActionSpec], Awaitable[None]] | None = None
+    """Brings the executor configs up to date before an action runs (MCP servers' tools)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ def build_domain(
         targets=ConfigTargets(config.executors),
         notifier=edges.notifier,
         clock=clock,
+        refresh=edges.refresh,
         read_cache=(
             ReadCache(clock=clock, ttl=config.read_cache_ttl)
             if config.read_cache_ttl is not None

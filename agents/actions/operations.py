@@ -12,7 +12,7 @@ digest) through the ``TargetResolver`` port.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from agents.actions.canonical import TargetResolver
@@ -53,8 +53,10 @@ def build_operations(
     notifier: ApprovalNotifier,
     clock: Clock,
     read_cache: ReadCache | None = None,
+    refresh: Callable[[ActionSpec], Awaitable[None]] | None = None,
 ) -> Operations:
-    """Propose, approve and run ``actions`` over these ports."""
+    """Propose, approve and run ``actions`` over these ports (``refresh``: brings ``targets``
+    up to date right before an action runs)."""
     catalog = ActionCatalog(actions, groups=groups)
     transitions = Transitions(stores, notifier=notifier, clock=clock)
     proposals = Proposals(catalog, transitions, clock=clock, targets=targets, read_cache=read_cache)
@@ -67,6 +69,7 @@ def build_operations(
         targets=targets,
         read_cache=read_cache,
         board=board,
+        refresh=refresh,
     )
     return Operations(
         catalog=catalog,

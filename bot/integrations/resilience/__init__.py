@@ -14,6 +14,7 @@ from bot.integrations.resilience.policies import (
     TRANSIENT,
     executor_policy,
     is_transient,
+    listing_policy,
     provider_policy,
 )
 from bot.integrations.resilience.retry import (
@@ -38,5 +39,6 @@ __all__ = [
     "StateChange",
     "executor_policy",
     "is_transient",
+    "listing_policy",
     "provider_policy",
 ]

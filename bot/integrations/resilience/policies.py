@@ -20,12 +20,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import structlog
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    retry_if_exception_type,
+    retry_if_result,
+)
 from tenacity.retry import retry_base
 from tenacity.stop import stop_base
 
 from agents.kernel.errors import ProviderError, ProviderFailure
 from bot.integrations.resilience.retry import (
+    JITTER,
     NO_RETRY,
     Attempt,
     Sleep,
@@ -41,6 +48,7 @@ __all__ = [
     "TRANSIENT",
     "executor_policy",
     "is_transient",
+    "listing_policy",
     "provider_policy",
 ]
 
@@ -132,6 +140,26 @@ def provider_policy(
         stop=bounded(attempts) | stop_if_retry_after_beyond_budget(),
         wait=wait_larger_of_retry_after_and_jitter,
         retry=retry,
+        sleep=sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+
+def listing_policy(
+    *, retry_on: type[BaseException], attempts: int, sleep: Sleep, target: str
+) -> AsyncRetrying:
+    """The policy for listing a remote system's capabilities (an MCP server's tools): asking
+    again changes nothing, so a ``retry_on`` failure is retried, up to ``attempts`` (capped at
+    :data:`~.retry.MAX_ATTEMPTS`) with full jitter; the last failure is raised."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        log.info("listing_retry_scheduled", target=target, attempt=state.attempt_number)
+
+    return AsyncRetrying(
+        stop=bounded(attempts),
+        wait=JITTER,
+        retry=retry_if_exception_type(retry_on),
         sleep=sleep,
         before_sleep=before_sleep,
         reraise=True,
