@@ -498,11 +498,14 @@ def _notifier(
     *,
     alerter: Alerter,
     wakeup: asyncio.Event,
+    mcp: McpServers | None,
 ) -> ApprovalNotifier:
-    """Approval changes told to Slack, counted, and waking the worker for approved ones."""
-    slack_notifier = SlackApprovalNotifier(
-        slack.client, actions={action.name: action for action in config.actions}
-    )
+    """Approval changes told to Slack, counted, and waking the worker for approved ones
+    (told of the tools MCP servers add while running, too)."""
+    actions = {action.name: action for action in config.actions}
+    if mcp is not None:
+        mcp.subscribe(lambda update: actions.update((a.name, a) for a in update.actions))
+    slack_notifier = SlackApprovalNotifier(slack.client, actions=actions)
     slack.gate.when_reachable(slack_notifier.slack_is_back)
     return WakingNotifier(MeteredNotifier(slack_notifier, metrics, alerter=alerter), wakeup)
 
@@ -524,7 +527,7 @@ def _edges(
         executors=_executors(
             config, slack, base.instruments, alerter=alerter, environ=base.environ, mcp=base.mcp
         ),
-        notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup),
+        notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup, mcp=base.mcp),
         approvals_view=SlackApprovalsView(),
         ledger=ledger,
         usage=base.usage,
