@@ -3,8 +3,8 @@ or over Streamable HTTP on loopback.
 
 Tools: ``cluster_health`` (read-only), ``failover`` (destructive), ``slow_report`` (read-only,
 answers after ``seconds``: for timeouts), ``flaky_check`` (read-only, always fails: for
-breakers) and ``deploy`` (write), whose input schema is set at run time, as is a sixth tool,
-``rollback``, offered or not.
+breakers), ``crash`` (stops the server mid-call: for reconnection) and ``deploy`` (write), whose
+input schema is set at run time, as is one more tool, ``rollback``, offered or not.
 
 Run-time changes come from the JSON control file named by ``SANDBOX_MCP_CONTROL`` (if set):
 ``{"deploy_schema": 1 or 2, "rollback": true or false}``. The server watches it; when it
@@ -98,6 +98,13 @@ def flaky_check(target: str) -> str:
     """Always fail (the tool's error is its result)."""
     _record("flaky_check", {"target": target})
     raise RuntimeError(f"check of {target} failed")
+
+
+@server.tool()
+def crash() -> str:
+    """Stop the server at once, mid-call (for reconnection tests)."""
+    _record("crash", {})
+    os._exit(3)
 
 
 def _deploy_v1(service: str) -> str:

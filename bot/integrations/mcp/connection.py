@@ -69,6 +69,8 @@ class McpConnection:
         self._broken = asyncio.Event()
         self._connecting = asyncio.Lock()
         self._relists: set[asyncio.Task[None]] = set()
+        self._holders: set[asyncio.Task[None]] = set()
+        """Every holding task not finished yet (one that broke may still be closing)."""
 
     @property
     def server(self) -> str:
@@ -138,19 +140,22 @@ class McpConnection:
         for task in list(self._relists):
             task.cancel()
         self._break()
-        if self._holder is not None:
+        for holder in list(self._holders):
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._holder
+                await holder
 
     async def _open(self) -> ClientSession:
         """The open session, connecting when there is none (one connection at a time)."""
         async with self._connecting:
             holder = self._holder
-            if self._session is not None and holder is not None and not holder.done():
+            alive = holder is not None and not holder.done() and not self._broken.is_set()
+            if self._session is not None and alive:
                 return self._session
             ready: asyncio.Future[ClientSession] = asyncio.get_running_loop().create_future()
             self._broken = asyncio.Event()
             self._holder = asyncio.create_task(self._hold(ready), name=f"mcp:{self.server}")
+            self._holders.add(self._holder)
+            self._holder.add_done_callback(self._holders.discard)
             try:
                 self._session = await asyncio.shield(ready)
             except asyncio.CancelledError:

@@ -127,8 +127,8 @@ async def test_each_mcp_server_is_listed_or_named_with_its_fix(
         code = await doctor_command(settings, out=out, environ=environ)
     text = out.getvalue()
     assert code == 1
-    assert "ok   mcp local: " in text and "5 tool(s) listed over stdio" in text
-    assert f"ok   mcp remote: {url}: 5 tool(s) listed over http" in text
+    assert "ok   mcp local: " in text and "6 tool(s) listed over stdio" in text
+    assert f"ok   mcp remote: {url}: 6 tool(s) listed over http" in text
     lines = text.splitlines()
 
     def fix_after(prefix: str) -> str:

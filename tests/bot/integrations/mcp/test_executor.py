@@ -170,7 +170,14 @@ async def test_the_sdk_lists_and_calls_the_sandbox_server(tmp_path: Path) -> Non
     log = tmp_path / "calls.jsonl"
     env = {"SANDBOX_MCP_CALL_LOG": str(log)}
     tools = {tool.name: tool for tool in await list_tools(ENDPOINT, env, timeout=20)}
-    assert set(tools) == {"cluster_health", "failover", "slow_report", "flaky_check", "deploy"}
+    assert set(tools) == {
+        "cluster_health",
+        "failover",
+        "slow_report",
+        "flaky_check",
+        "crash",
+        "deploy",
+    }
     assert tools["cluster_health"].read_only and not tools["cluster_health"].destructive
     assert tools["failover"].destructive
     assert tools["failover"].input_schema["required"] == ["cluster", "region"]
