@@ -172,7 +172,12 @@ async def test_a_failing_tool_opens_the_servers_breaker(
     request is refused without reaching the server."""
     for number in (1, 2):
         await _request(sandbox, f"ops flaky_check db{number}")
-        await _shown(sandbox, "ops.flaky_check reported an error")
+        await sandbox.calls.wait_for(
+            "chat.postMessage",
+            where=lambda c: "ops.flaky_check reported an error" in str(c.args),
+            count=number,
+            timeout=30,
+        )
     await _request(sandbox, "ops flaky_check db3")
     await _shown(sandbox, "mcp:ops is unavailable (circuit open); not attempted")
     assert [c["arguments"]["target"] for c in calls(files)] == ["db1", "db2"]
