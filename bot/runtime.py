@@ -29,14 +29,14 @@ from bot.alerts import Alerter
 from bot.app import bolt_app, listen
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
-from bot.config_file import ConfigFileError, LoadedConfig, McpExecutorConfig, load_config
+from bot.config_file import LoadedConfig, load_config
 from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
-from bot.integrations.executors.build import LiveExecutors, guarded_mcp_executor
 from bot.integrations.llm import close_chat_models
 from bot.integrations.mcp import McpServers
 from bot.integrations.resilience import CircuitBreaker
+from bot.mcp_wiring import live_mcp_executors, with_mcp_tools
 from bot.metered import MeteredLedger, MeteredNotifier, MeteredUsage
 from bot.metrics import Metrics
 from bot.planning_wiring import Planning, build_planning
@@ -149,7 +149,7 @@ class _Base:
         """Load the config, open the database and build the planning pieces (closing the
         database and releasing the lock if that fails)."""
         environ = options.environ or process_environment()
-        config, mcp = await _with_mcp_tools(options.config or _load(settings), environ)
+        config, mcp = await with_mcp_tools(options.config or _load(settings), environ)
         clock = options.clock or SystemClock()
         instruments = Instruments.create(tracer_provider=options.tracer_provider)
         try:
@@ -380,38 +380,6 @@ def _load(settings: Settings) -> LoadedConfig:
     return load_config(settings.config_file)
 
 
-async def _with_mcp_tools(
-    config: LoadedConfig, environ: Mapping[str, str]
-) -> tuple[LoadedConfig, McpServers | None]:
-    """The config with its MCP servers' tools as actions, and the servers' live connections
-    (which keep those tools current). A server that cannot be listed is logged
-    (``mcp_server_unavailable``) and the bot starts without its tools; a tool whose policy
-    breaks a rule (a risk looser than its annotations...) stops start-up.
-
-    Raises:
-        ConfigFileError: listing every such tool problem.
-    """
-    if not config.mcp_servers:
-        return config, None
-    mcp = McpServers(config.mcp_servers, environ=environ)
-    try:
-        discovery = await mcp.discover(config, environ=environ)
-    except BaseException:
-        await mcp.close()
-        raise
-    for server in discovery.servers:
-        if server.tools is None:
-            log.error("mcp_server_unavailable", server=server.name, reason=server.failure)
-            continue
-        for tool, reason in server.tools.refused:
-            log.warning("mcp_tool_refused", server=server.name, tool=tool, reason=reason)
-        log.info("mcp_server_listed", server=server.name, tools=len(server.tools.actions))
-    if discovery.issues:
-        await mcp.close()
-        raise ConfigFileError(config.source, list(discovery.issues))
-    return discovery.config, mcp
-
-
 async def _open_database(settings: Settings) -> tuple[ProcessLock, Database]:
     """The process lock (one bot per SQLite file), then the database, migrated on SQLite."""
     lock = ProcessLock.acquire(settings.database_url)
@@ -474,21 +442,13 @@ def _executors(
     if mcp is None:
         return built
 
-    def added(name: str) -> Executor | None:
-        spec = mcp.configs.get(name)
-        if not isinstance(spec, McpExecutorConfig):
-            return None
-        one = guarded_mcp_executor(
-            name,
-            spec,
-            configs=mcp.configs,
-            connection=mcp.connections[spec.server],
-            breakers=breakers,
-            sleep=sleep,
-        )
-        return instruments.executors({name: one}, alerter=alerter)[name]
-
-    return LiveExecutors(built, added)
+    return live_mcp_executors(
+        built,
+        mcp,
+        breakers=breakers,
+        sleep=sleep,
+        wrap=lambda e: instruments.executors(e, alerter=alerter),
+    )
 
 
 def _notifier(
