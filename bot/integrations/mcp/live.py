@@ -116,23 +116,33 @@ class McpServers:
         }
         actions = tuple(a for a in made.actions if a.name in own or a.name not in self.configs)
         listed = {action.name for action in actions}
-        for name in own - listed:
+        withdrawn = sorted(name for name in own - listed if self._offered(name))
+        for name in withdrawn:
             old = self.configs[name]
             assert isinstance(old, McpExecutorConfig)
             self.configs[name] = dataclasses.replace(old, schema_digest=WITHDRAWN)
+        changed = sorted(
+            a.name for a in actions if self.configs.get(a.name) != made.executors[a.name]
+        )
         for action in actions:
             self.configs[action.name] = made.executors[action.name]
         update = ToolsUpdate(server, actions, frozenset(listed - own))
-        log.info(
-            "mcp_tools_updated",
-            server=server,
-            tools=len(actions),
-            added=sorted(update.added),
-            withdrawn=sorted(own - listed),
-        )
+        if changed or withdrawn:
+            log.info(
+                "mcp_tools_updated",
+                server=server,
+                tools=len(actions),
+                added=sorted(update.added),
+                changed=changed,
+                withdrawn=withdrawn,
+            )
         for listener in self._listeners:
             listener(update)
         return update
+
+    def _offered(self, name: str) -> bool:
+        config = self.configs.get(name)
+        return isinstance(config, McpExecutorConfig) and config.schema_digest != WITHDRAWN
 
     def _listed_by(self, server: str) -> ToolsChanged:
         async def listed(tools: tuple[McpTool, ...]) -> None:
