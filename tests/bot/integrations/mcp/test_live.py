@@ -53,3 +53,26 @@ def test_a_tool_never_shadows_another_action() -> None:
     servers.configs["ops_deploy"] = PythonExecutorConfig(entrypoint="ops.hooks:deploy")
     update = servers.apply("ops", [_tool("deploy", "service")])
     assert update.actions == () and isinstance(servers.configs["ops_deploy"], PythonExecutorConfig)
+
+
+class _Listed:
+    """A connection that lists what it is told (no server)."""
+
+    def __init__(self, *tools: McpTool) -> None:
+        self.listed = tools
+
+    async def tools(self) -> tuple[McpTool, ...]:
+        return self.listed
+
+
+async def test_refresh_lists_the_actions_server_again_before_a_run() -> None:
+    """A server that changed a schema without announcing it: ``refresh`` (called right
+    before an action of it runs) lists it again, so the digest check sees the new schema."""
+    servers = _servers()
+    (deploy,) = servers.apply("ops", [_tool("deploy", "service")]).actions
+    changed = _tool("deploy", "service", "version")
+    servers.connections["ops"] = _Listed(changed)  # type: ignore[assignment]
+    await servers.refresh(deploy)
+    config = servers.configs["ops_deploy"]
+    assert isinstance(config, McpExecutorConfig)
+    assert config.schema_digest == schema_digest(changed)
