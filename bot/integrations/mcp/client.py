@@ -42,6 +42,7 @@ __all__ = [
     "list_tools",
     "list_with",
     "open_session",
+    "opened",
     "reason",
     "server_environment",
 ]
@@ -99,6 +100,11 @@ class McpCallError(Exception):
 def server_environment(allowlist: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:
     """The allowlisted variables that are set (values never logged)."""
     return {name: environ[name] for name in allowlist if name in environ}
+
+
+def opened(endpoint: McpEndpoint) -> str:
+    """What opening a session takes: a stdio server is started, an HTTP one reached."""
+    return "started" if endpoint.url is None else "reached"
 
 
 def reason(exc: BaseException) -> str:
@@ -203,7 +209,7 @@ async def list_tools(
         ) from None
     except Exception as exc:  # the SDK, the child process, the network: translate at the seam
         raise McpServerError(
-            endpoint.server, f"could not be reached or listed ({reason(exc)})"
+            endpoint.server, f"could not be {opened(endpoint)} or listed ({reason(exc)})"
         ) from None
 
 

@@ -29,6 +29,7 @@ from bot.integrations.mcp.client import (
     call_result,
     list_with,
     open_session,
+    opened,
     reason,
 )
 from bot.integrations.resilience import Sleep, listing_policy
@@ -109,7 +110,7 @@ class McpConnection:
         except Exception as exc:  # the SDK and the transport: translate at the seam
             self._break()
             raise McpServerError(
-                self.server, f"could not be reached or listed ({reason(exc)})"
+                self.server, f"could not be {opened(self.endpoint)} or listed ({reason(exc)})"
             ) from None
 
     async def call(
@@ -162,7 +163,9 @@ class McpConnection:
                 self._break()
                 raise
             except Exception as exc:
-                raise McpServerError(self.server, f"could not be reached ({reason(exc)})") from None
+                raise McpServerError(
+                    self.server, f"could not be {opened(self.endpoint)} ({reason(exc)})"
+                ) from None
             log.info("mcp_session_opened", server=self.server, transport=self.endpoint.transport)
             return self._session
 

@@ -194,7 +194,7 @@ async def test_the_sdk_lists_and_calls_the_sandbox_server(tmp_path: Path) -> Non
 
 async def test_a_missing_command_is_a_server_error_naming_the_server() -> None:
     missing = McpEndpoint("ops", argv=("/nonexistent/ops-mcp",))
-    with pytest.raises(McpServerError, match="'ops': could not be reached") as caught:
+    with pytest.raises(McpServerError, match="'ops': could not be started") as caught:
         await list_tools(missing, {}, timeout=5)
     assert "FileNotFoundError" in caught.value.reason
 
