@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -72,6 +72,20 @@ async def _shown(sandbox: SlackSandbox, text: str, method: str = "chat.postMessa
     return await sandbox.calls.wait_for(method, where=lambda c: text in str(c.args), timeout=30)
 
 
+async def _schema_changes(bot: Bot, action: str, change: Callable[[], None]) -> None:
+    """Make ``change`` on the server and await the bot's seeing it (the server applies its
+    control file within 50 ms and then announces the new tool list)."""
+    assert bot.runtime.mcp is not None
+    configs = bot.runtime.mcp.configs
+    before = configs[action]
+    change()
+    for _ in range(200):
+        if configs[action] != before:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the bot never saw {action}'s schema change")
+
+
 async def _rows(bot: Bot) -> list[dict[str, object]]:
     async with bot.runtime.database.engine.connect() as conn:
         rows = await conn.execute(
@@ -130,7 +144,7 @@ async def test_a_tool_whose_schema_changed_while_its_approval_waited_is_refused(
     schema changed, and the audit trail says why."""
     card = await _request(sandbox, "ops deploy api")
     assert "ops_deploy service=api" in card.args["text"]
-    set_control(files, deploy_schema=2)
+    await _schema_changes(http_bot, "ops_deploy", lambda: set_control(files, deploy_schema=2))
     await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
     failed = await _shown(sandbox, "input schema changed", "chat.update")
     told = await _shown(sandbox, "was not run: The action changed")
