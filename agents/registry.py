@@ -16,6 +16,7 @@ from agents.builtin.incident import IncidentAgent, IncidentDeps
 from agents.builtin.knowledge import KnowledgeAgent, KnowledgeDeps
 from agents.builtin.memory import MemoryAgent
 from agents.builtin.oncall import OncallAgent
+from agents.incidents.schedules import OncallDirectory
 from agents.kernel.clock import Clock
 from agents.memory.notes import NoteStore
 from agents.memory.threads import ThreadMemoryStore
@@ -38,6 +39,8 @@ class BuiltinDeps:
     knowledge: KnowledgeDeps
     notes: NoteStore | None = None
     threads: ThreadMemoryStore | None = None
+    oncall: OncallDirectory | None = None
+    """Where the on-call agent reads services' on-call (PagerDuty), if anywhere."""
 
 
 def builtin_agents(deps: BuiltinDeps, *, custom: Iterable[AgentProfile] = ()) -> tuple[Agent, ...]:
@@ -47,7 +50,7 @@ def builtin_agents(deps: BuiltinDeps, *, custom: Iterable[AgentProfile] = ()) ->
         HelpAgent(),
         ActionAgent(DEPLOY_INFO),
         IncidentAgent(deps.incident),
-        OncallAgent(deps.incident.rotations, clock=deps.clock),
+        OncallAgent(deps.incident.rotations, clock=deps.clock, directory=deps.oncall),
         MemoryAgent(deps.notes, clock=deps.clock, threads=deps.threads),
         KnowledgeAgent(deps.knowledge),
     ]

@@ -1,5 +1,5 @@
 """The Bolt app and what it listens with: messages and ``/ops``, approval buttons and forms,
-the ask-back buttons, feedback and the App Home."""
+the ask-back buttons, feedback and the App Home, incident roles and pins."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from handlers.approvals import register_approvals
 from handlers.authorization import BotIdentity
 from handlers.bookkeeping import Bookkeeping
 from handlers.feedback import register_feedback
+from handlers.incidents import register_incidents
 from handlers.ports import Participation
 from handlers.routing import register_routing
 
@@ -68,3 +69,4 @@ def listen(
     register_routing(app, runner=runner, book=book)
     register_agent_dm(app, suggestions=domain.suggestions, contexts=contexts, clock=clock)
     register_feedback(app, review=review)
+    register_incidents(app, roles=domain.incidents.roles, pins=domain.incidents.pins)

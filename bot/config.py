@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default=SLACK_API_URL, alias="SWITCHBOARD_SLACK_API_URL")
+    pagerduty_api_token: SecretStr | None = Field(default=None, alias="PAGERDUTY_API_TOKEN")
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     config_file: Path | None = Field(default=None, alias="SWITCHBOARD_CONFIG")
     log_format: Literal["json", "console"] | None = Field(

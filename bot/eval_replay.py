@@ -42,6 +42,8 @@ from agents.feedback.evaluation import (
     aggregate,
     score,
 )
+from agents.incidents.ports import SlackMessage
+from agents.incidents.records import Incident
 from agents.kernel.clock import Clock
 from agents.kernel.models import Inbound, Outbound, Reply
 from agents.kernel.redaction import redact
@@ -60,7 +62,9 @@ __all__ = ["PlanningFactory", "RecordedCall", "Recorder", "Replayer"]
 PlanningFactory = Callable[[Database, Clock], Planning]
 """Builds a run's planning pieces over that run's database (its usage store) and clock."""
 
-CallKind = Literal["create_channel", "invite", "post", "approval_changed", "escalate", "execute"]
+CallKind = Literal[
+    "create_channel", "invite", "post", "refresh", "tell", "approval_changed", "escalate", "execute"
+]
 _EPOCH = 1_800_000_000  # Slack-like message timestamps: one second of them per run
 
 
@@ -109,6 +113,22 @@ class _RecordingWorkspace:
         self._posts += 1
         self._recorder.record("post", f"{channel_id} {reply.text}")
         return f"{_EPOCH - 1}.{self._posts:06d}"
+
+    # The incident board, recorded the same way (a card is a post, a private note a tell).
+    async def show(self, incident: Incident) -> str:
+        return await self.post(incident.channel_id, Reply(text=f"Incident: {incident.title}"))
+
+    async def refresh(self, incident: Incident) -> None:
+        self._recorder.record("refresh", incident.channel_id)
+
+    async def tell(self, channel_id: str, user_id: str, reply: Reply) -> None:
+        self._recorder.record("tell", f"{channel_id} {user_id}")
+
+    async def message(self, channel_id: str, ts: str) -> SlackMessage | None:
+        return None
+
+    async def permalink(self, channel_id: str, ts: str) -> str | None:
+        return None
 
 
 class _RecordingNotifier:
@@ -250,7 +270,8 @@ class Replayer:
             database,
             planning,
             Edges(
-                workspace=_RecordingWorkspace(recorder),
+                workspace=(recording := _RecordingWorkspace(recorder)),
+                board=recording,
                 groups=_NoGroups(),
                 executors=executors,
                 notifier=_RecordingNotifier(recorder),

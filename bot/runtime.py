@@ -30,11 +30,13 @@ from bot.app import bolt_app, listen
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
 from bot.config_file import LoadedConfig, load_config
+from bot.incident_tickets import issue_tracker, require_ticket_token, ticket_hosts
 from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
 from bot.integrations.llm import close_chat_models
 from bot.integrations.mcp import McpServers
+from bot.integrations.pagerduty import PagerDutyClient, PagerDutyDirectory
 from bot.integrations.resilience import CircuitBreaker
 from bot.mcp_wiring import live_mcp_executors, with_mcp_tools
 from bot.metered import MeteredLedger, MeteredNotifier, MeteredUsage
@@ -47,6 +49,7 @@ from bot.wiring import Domain, Edges, build_domain
 from bot.worker import Worker, WorkerOptions
 from handlers import Delivery, TurnRunner
 from handlers.bookkeeping import Bookkeeping
+from handlers.incident_board import SlackIncidentBoard
 from handlers.links import LinkPolicy
 from handlers.notifier import SlackApprovalNotifier
 from handlers.stopping import RunningTurns
@@ -58,6 +61,8 @@ from storage import Database, PoolOptions
 __all__ = ["Runtime", "RuntimeOptions", "WakingNotifier"]
 
 log = structlog.get_logger(__name__)
+
+PAGERDUTY_WEB = "pagerduty.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +158,7 @@ class _Base:
         clock = options.clock or SystemClock()
         instruments = Instruments.create(tracer_provider=options.tracer_provider)
         try:
+            require_ticket_token(config, environ)
             lock, database = await _open_database(settings)
         except BaseException:
             if mcp is not None:
@@ -207,7 +213,13 @@ class Runtime:
         base = await _Base.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
-        links = LinkPolicy.of(settings.link_allowlist, [config.knowledge.base_url])
+        # PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured.
+        pagerduty_web = [PAGERDUTY_WEB] if config.pagerduty is not None else []
+        links = LinkPolicy.of(
+            settings.link_allowlist,
+            [config.knowledge.base_url],
+            [*ticket_hosts(config), *pagerduty_web],
+        )
         slack = SlackConnection.open(
             token=settings.secret("slack_bot_token"),
             base_url=settings.slack_api_url,
@@ -222,7 +234,16 @@ class Runtime:
         wakeup = asyncio.Event()
         ledger = MeteredLedger(database.ledger, metrics, alerter=alerter)
         groups = _group_directory(config, slack.client)
-        edges = _edges(base, slack, alerter=alerter, ledger=ledger, groups=groups, wakeup=wakeup)
+        pagerduty = _pagerduty(settings, base, slack)
+        edges = _edges(
+            base,
+            slack,
+            alerter=alerter,
+            ledger=ledger,
+            groups=groups,
+            wakeup=wakeup,
+            pagerduty=pagerduty,
+        )
         domain = build_domain(config, database, base.planning, edges, clock=clock)
         if base.mcp is not None:
             catalog = domain.operations.catalog
@@ -233,6 +254,11 @@ class Runtime:
             options.worker,
             wakeup=wakeup,
             purge=None if erasure.retention.keeps_everything else erasure.purge_expired,
+            reminders=(
+                domain.incidents.reminders.remind_due
+                if domain.incidents.reminders.enabled
+                else None
+            ),
         )
         book = Bookkeeping(database.events, ledger, clock=clock, lease=options.event_lease)
         runner = TurnRunner(
@@ -412,7 +438,26 @@ def _group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroup
         for action in config.actions
         for group in action.approval.approvers.groups | action.requesters.groups
     } | set(config.review.reviewers.groups)
+    if config.incident_tickets is not None:
+        handles |= config.incident_tickets.approval.approvers.groups
     return SlackGroupDirectory(client, handles=handles)
+
+
+def _pagerduty(settings: Settings, base: _Base, slack: SlackConnection) -> PagerDutyClient | None:
+    """The PagerDuty client, when the config has a ``pagerduty`` section (the REST token is
+    optional: events need only routing keys)."""
+    pagerduty = base.config.pagerduty
+    if pagerduty is None:
+        return None
+    token = settings.pagerduty_api_token
+    return PagerDutyClient(
+        slack.session,
+        api_url=pagerduty.api_url,
+        events_url=pagerduty.events_url,
+        token=token.get_secret_value() if token is not None else None,
+        timeout=pagerduty.timeout.total_seconds(),
+        sleep=base.instruments.retry_sleep(),
+    )
 
 
 def _executors(
@@ -423,6 +468,7 @@ def _executors(
     alerter: Alerter,
     environ: Mapping[str, str],
     mcp: McpServers | None,
+    pagerduty: PagerDutyClient | None,
 ) -> Mapping[str, Executor]:
     """Each action's executor, counted, timed and maybe traced; breakers watched by metrics.
     An MCP tool a server adds while running gets its executor when it is first run."""
@@ -436,6 +482,7 @@ def _executors(
         sleep=sleep,
         mcp=connections,
         breakers=breakers,
+        pagerduty=pagerduty,
     )
     instruments.metrics.watch_breakers(lambda: breaker_states(executors))
     built = instruments.executors(executors, alerter=alerter)
@@ -478,19 +525,36 @@ def _edges(
     ledger: MeteredLedger,
     groups: SlackGroupDirectory,
     wakeup: asyncio.Event,
+    pagerduty: PagerDutyClient | None,
 ) -> Edges:
-    """What the domain reaches the world through: Slack, executors, the metered stores."""
+    """What the domain reaches the world through: Slack, executors, the metered stores,
+    PagerDuty."""
     config, metrics = base.config, base.instruments.metrics
+    settings = config.pagerduty
+    oncall = (
+        PagerDutyDirectory(pagerduty, service_ids=settings.service_ids)
+        if pagerduty is not None and settings is not None and settings.oncall
+        else None
+    )
     return Edges(
         workspace=SlackWorkspace(slack.client),
+        board=SlackIncidentBoard(slack.client),
         groups=groups,
         executors=_executors(
-            config, slack, base.instruments, alerter=alerter, environ=base.environ, mcp=base.mcp
+            config,
+            slack,
+            base.instruments,
+            alerter=alerter,
+            environ=base.environ,
+            mcp=base.mcp,
+            pagerduty=pagerduty,
         ),
         notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup, mcp=base.mcp),
         approvals_view=SlackApprovalsView(),
         ledger=ledger,
         usage=base.usage,
         rate_limiter=base.database.rate_limits,
+        issues=issue_tracker(config, session=slack.session, environ=base.environ),
+        oncall=oncall,
         refresh=base.mcp.refresh if base.mcp is not None else None,
     )

@@ -7,9 +7,12 @@ and erasure.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections import ChainMap
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
+from typing import cast
 
+from agents.actions.canonical import TargetResolver
 from agents.actions.execution import Executor
 from agents.actions.operations import Operations, OperationStores, build_operations
 from agents.actions.ports import ApprovalNotifier, GroupDirectory
@@ -17,30 +20,42 @@ from agents.actions.read_cache import ReadCache
 from agents.actions.spec import ActionSpec
 from agents.builtin.incident import IncidentDeps
 from agents.builtin.knowledge import KnowledgeDeps
-from agents.incidents.ports import Workspace
+from agents.incidents.followups import TICKET_ACTION, FollowUpTickets
+from agents.incidents.ports import IncidentBoard, IssueTracker, TicketRequests, Workspace
+from agents.incidents.reminders import Reminders
+from agents.incidents.roles import Roles
+from agents.incidents.schedules import OncallDirectory
+from agents.incidents.timeline import Pins
 from agents.kernel.clock import Clock
+from agents.kernel.errors import ConfigError
 from agents.llm.usage import UsageStore
 from agents.memory.erasure import Erasure, ErasureStores
 from agents.memory.retention import Retention
 from agents.registry import FALLBACK_AGENT, BuiltinDeps, builtin_agents
 from agents.turns.assembly import Memory, build_suggestions, build_turns
+from agents.turns.catalog import agent_scopes
 from agents.turns.ports import ApprovalsView, RateLimiter, TurnLedger
 from agents.turns.suggestions import Suggestions
 from agents.turns.turns import Turns, TurnStores
 from bot.config_file import LoadedConfig
+from bot.incident_tickets import TicketExecutor, TicketProposals, TicketTargets, ticket_action
 from bot.integrations.executors import ConfigTargets
+from bot.paging_wiring import build_paging
 from bot.planning_wiring import Planning, build_composer
 from storage import Database
 
-__all__ = ["Domain", "Edges", "build_domain", "build_erasure"]
+__all__ = ["Domain", "Edges", "IncidentServices", "build_domain", "build_erasure"]
 
 
 @dataclass(frozen=True, slots=True)
 class Edges:
     """What reaches outside the domain: Slack (or recorders), executors, the stores that are
-    decorated (metered ledger and usage), and the rate limiter (None: no limit)."""
+    decorated (metered ledger and usage), the rate limiter (None: no limit), the issue
+    tracker follow-ups are filed in (None: tickets are not configured) and the on-call
+    directory (PagerDuty; None: rotations only)."""
 
     workspace: Workspace
+    board: IncidentBoard
     groups: GroupDirectory
     executors: Mapping[str, Executor]
     notifier: ApprovalNotifier
@@ -48,18 +63,31 @@ class Edges:
     ledger: TurnLedger
     usage: UsageStore
     rate_limiter: RateLimiter | None
+    issues: IssueTracker | None = None
+    oncall: OncallDirectory | None = None
+
     refresh: Callable[[ActionSpec], Awaitable[None]] | None = None
     """Brings the executor configs up to date before an action runs (MCP servers' tools)."""
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentServices:
+    """What runs incidents outside a turn: role clicks, pins, status-update reminders."""
+
+    roles: Roles
+    pins: Pins
+    reminders: Reminders
+
+
+@dataclass(frozen=True, slots=True)
 class Domain:
-    """The wired domain: actions and approvals, turns, and erasure."""
+    """The wired domain: actions and approvals, turns, erasure and incidents."""
 
     operations: Operations
     turns: Turns
     erasure: Erasure
     suggestions: Suggestions
+    incidents: IncidentServices
 
 
 def build_domain(
@@ -72,14 +100,15 @@ def build_domain(
 ) -> Domain:
     """Operations over the configured actions, the turn service over the built-in agents,
     and erasure over every store that keeps what people wrote."""
+    tickets = _Tickets.of(config, database, edges)
     operations = build_operations(
-        config.actions,
+        (*config.actions, *tickets.actions),
         stores=OperationStores(
             approvals=database.approvals, jobs=database.jobs, audit=database.audit
         ),
         groups=edges.groups,
-        executors=edges.executors,
-        targets=ConfigTargets(config.executors),
+        executors=_also(edges.executors, tickets.executors),
+        targets=tickets.targets,
         notifier=edges.notifier,
         clock=clock,
         refresh=edges.refresh,
@@ -88,6 +117,7 @@ def build_domain(
             if config.read_cache_ttl is not None
             else None
         ),
+        scopes=agent_scopes(config.planning.profiles),
     )
     agents = builtin_agents(
         BuiltinDeps(
@@ -96,8 +126,11 @@ def build_domain(
                 clock=clock,
                 workspace=edges.workspace,
                 incidents=database.incidents,
+                board=edges.board,
+                tickets=tickets.requests(operations),
                 rotations=config.rotations,
                 settings=config.incident_settings,
+                paging=build_paging(config, operations, store=database.incidents, clock=clock),
             ),
             knowledge=KnowledgeDeps(
                 clock=clock,
@@ -107,6 +140,7 @@ def build_domain(
             ),
             notes=database.notes,
             threads=database.threads,
+            oncall=edges.oncall,
         ),
         custom=config.planning.profiles.values(),
     )
@@ -134,7 +168,64 @@ def build_domain(
     suggestions = build_suggestions(
         agents, fallback=FALLBACK_AGENT, planning=config.planning, operations=operations
     )
-    return Domain(operations, turns, erasure, suggestions)
+    return Domain(
+        operations, turns, erasure, suggestions, _incident_services(config, database, edges, clock)
+    )
+
+
+def _also(
+    executors: Mapping[str, Executor], more: Mapping[str, Executor]
+) -> Mapping[str, Executor]:
+    """``executors`` and ``more``, without copying ``executors``: it may be live (the
+    executors of tools an MCP server adds while running are made when first asked for)."""
+    if not more:
+        return executors
+    # a ChainMap writes only to its first map; the live executors are only read
+    return ChainMap(dict(more), cast("MutableMapping[str, Executor]", executors))
+
+
+@dataclass(frozen=True, slots=True)
+class _Tickets:
+    """The follow-up ticket action, when ``incidents.tickets`` is configured: the action,
+    its executor, the targets that show it on a card, and the agent's proposer."""
+
+    actions: tuple[ActionSpec, ...]
+    executors: Mapping[str, Executor]
+    targets: TargetResolver
+
+    @classmethod
+    def of(cls, config: LoadedConfig, database: Database, edges: Edges) -> _Tickets:
+        targets = ConfigTargets(config.executors)
+        settings = config.incident_tickets
+        if settings is None or edges.issues is None:
+            return cls((), {}, targets)
+        if config.action(TICKET_ACTION) is not None:
+            raise ConfigError(TICKET_ACTION, "is the follow-up ticket action's name")
+        tickets = FollowUpTickets(database.incidents, edges.issues, repo=settings.repo)
+        return cls(
+            (ticket_action(settings),),
+            {TICKET_ACTION: TicketExecutor(tickets)},
+            TicketTargets(targets, settings),
+        )
+
+    def requests(self, operations: Operations) -> TicketRequests | None:
+        return TicketProposals(operations.proposals, self.actions[0]) if self.actions else None
+
+
+def _incident_services(
+    config: LoadedConfig, database: Database, edges: Edges, clock: Clock
+) -> IncidentServices:
+    store = database.incidents
+    return IncidentServices(
+        roles=Roles(store, workspace=edges.workspace, board=edges.board, clock=clock),
+        pins=Pins(store, board=edges.board),
+        reminders=Reminders(
+            store,
+            workspace=edges.workspace,
+            clock=clock,
+            intervals=config.incident_settings.update_intervals,
+        ),
+    )
 
 
 def build_erasure(database: Database, *, retention: Retention, clock: Clock) -> Erasure:

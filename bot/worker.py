@@ -34,6 +34,7 @@ class WorkerOptions:
         expiry_interval: seconds between sweeps for expired approval requests.
         concurrency: how many jobs run at once.
         purge_interval: seconds between retention purges (memory past its retention days).
+        reminder_interval: seconds between sweeps for incidents owed a status-update reminder.
     """
 
     lease: timedelta = timedelta(minutes=2)
@@ -41,6 +42,7 @@ class WorkerOptions:
     expiry_interval: float = 5.0
     concurrency: int = 2
     purge_interval: float = 3600.0
+    reminder_interval: float = 30.0
 
 
 class Worker:
@@ -53,17 +55,23 @@ class Worker:
         *,
         wakeup: asyncio.Event | None = None,
         purge: Callable[[], Awaitable[int]] | None = None,
+        reminders: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         """``wakeup`` is set by whoever enqueues a job (the approval notifier), so the job
-        starts at once instead of at the next poll; ``purge`` is the retention step."""
+        starts at once instead of at the next poll; ``purge`` is the retention step,
+        ``reminders`` the incidents' status-update reminder sweep."""
         self._runs = runs
         self._options = options or WorkerOptions()
         self._purge = purge
+        self._reminders = reminders
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self._wake = wakeup or asyncio.Event()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self.busy = 0
+        """Job loops claiming or running a job now (the demo waits for none before its next
+        line: a job's outcome comes after the turn)."""
 
     def start(self) -> None:
         """Start the job loops and the expiry sweep."""
@@ -85,6 +93,14 @@ class Worker:
                 failed="retention_purge_failed",
             )
             self._tasks.append(asyncio.create_task(retention, name="worker-retention"))
+        if self._reminders is not None:
+            reminders = self._every(
+                self._options.reminder_interval,
+                self._reminders,
+                done=("incident_reminders_sent", "count"),
+                failed="incident_reminder_sweep_failed",
+            )
+            self._tasks.append(asyncio.create_task(reminders, name="worker-reminders"))
         log.info("worker_started", owner=self.owner, concurrency=self._options.concurrency)
 
     def wake(self) -> None:
@@ -109,11 +125,14 @@ class Worker:
     async def _jobs(self) -> None:
         while not self._stopping:
             structlog.contextvars.clear_contextvars()
+            self.busy += 1
             try:
                 ran = await self._runs.run_next(owner=self.owner, lease=self._options.lease)
             except Exception:
                 log.exception("worker_step_failed")
                 ran = None
+            finally:
+                self.busy -= 1
             if ran is None and not self._stopping:
                 await self._idle(self._options.poll_interval)
 

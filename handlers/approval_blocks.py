@@ -109,6 +109,9 @@ def _target(approval: Approval, action: ActionSpec) -> str:
     words = [str(word) for word in argv] if isinstance(argv, list) else []
     if canonical.executor == "shell":
         return f"shell {code(shlex.join(words))}"
+    if canonical.executor == "pagerduty":
+        event, url = code(str(target.get("event_action"))), code(str(target.get("url")))
+        return f"PagerDuty event {event} to {url}"
     if canonical.executor == "mcp":
         server, tool = code(str(target.get("server"))), code(str(target.get("tool")))
         via = code(str(target["url"])) if "url" in target else code(shlex.join(words))

@@ -35,7 +35,9 @@ class _Container(_Fields):
 
 class _Action(_Fields):
     action_id: str = ""
+    block_id: str = ""
     value: str = ""
+    selected_user: str = ""
 
 
 class _Message(_Fields):
@@ -79,7 +81,8 @@ class Click:
 
     Attributes:
         channel_id: the channel of the message clicked (None in a view such as the App Home).
-        action_id, value: the first action's id and value.
+        action_id, value: the first action's id and value; ``block_id`` its block's id;
+            ``selected_user`` the person picked in a ``users_select``.
         message_ts: the clicked message's ts; ``thread_ts`` its thread (``""`` at top level).
         ephemeral: the clicked message was ephemeral (shown to the clicker only).
     """
@@ -91,6 +94,8 @@ class Click:
     value: str = ""
     trigger_id: str = ""
     message_ts: str = ""
+    block_id: str = ""
+    selected_user: str = ""
     thread_ts: str = ""
     ephemeral: bool = False
     response_url: str | None = None
@@ -164,6 +169,8 @@ def parse_click(body: Mapping[str, Any]) -> Click:
         thread_ts=message.thread_ts,
         ephemeral=container.is_ephemeral,
         response_url=payload.response_url,
+        block_id=action.block_id,
+        selected_user=action.selected_user,
     )
 
 

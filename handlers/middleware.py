@@ -41,10 +41,13 @@ _PASSED_ON = frozenset(
         "assistant_thread_started",
         "assistant_thread_context_changed",
         "app_context_changed",
+        "reaction_added",
+        "pin_added",
     }
 )
 """Events that are no message for an agent: their own listener handles them, unclaimed
-(opening the App Home twice just renders it twice; a second Stop finds the turn stopped)."""
+(opening the App Home twice just renders it twice; a second Stop finds the turn stopped; a
+message pinned twice is on an incident's timeline once)."""
 
 Next = Callable[[], Awaitable[None]]
 

@@ -27,7 +27,14 @@ __all__ = ["DEFAULT_SUBSCRIPTIONS", "BotDriver"]
 log = structlog.get_logger(__name__)
 
 DEFAULT_SUBSCRIPTIONS = frozenset(
-    {"app_mention", "message.channels", "message.groups", "message.im"}
+    {
+        "app_mention",
+        "message.channels",
+        "message.groups",
+        "message.im",
+        "reaction_added",
+        "pin_added",
+    }
 )
 """The bot events Switchboard subscribes to."""
 

@@ -249,6 +249,41 @@ class EnvelopeBuilder:
             event["view"] = view
         return event
 
+    def reaction_added_event(
+        self, *, user: str, reaction: str, message: JSON, channel: str
+    ) -> JSON:
+        """The ``reaction_added`` event of ``user`` reacting to a stored message
+        (https://docs.slack.dev/reference/events/reaction_added)."""
+        return {
+            "type": "reaction_added",
+            "user": user,
+            "reaction": reaction,
+            "item_user": message.get("user") or message.get("bot_id") or "",
+            "item": {"type": "message", "channel": channel, "ts": message["ts"]},
+            "event_ts": self._ids.action_ts(),
+        }
+
+    def pin_added_event(self, *, user: str, message: JSON, channel: str) -> JSON:
+        """The ``pin_added`` event of ``user`` pinning a stored message: the item carries
+        the whole message (https://docs.slack.dev/reference/events/pin_added)."""
+        stamp = self._ids.action_ts()
+        return {
+            "type": "pin_added",
+            "user": user,
+            "channel_id": channel,
+            "item": {
+                "type": "message",
+                "channel": channel,
+                "message": {k: v for k, v in message.items() if k != "metadata"},
+                "created": int(float(stamp)),
+                "created_by": user,
+            },
+            "item_user": message.get("user") or message.get("bot_id") or "",
+            "pin_count": 1,
+            "pinned_info": {"channel": channel, "pinned_by": user, "pinned_ts": int(float(stamp))},
+            "event_ts": stamp,
+        }
+
     def view_submission(self, *, user: str, view: JSON, values: JSON, trigger_id: str) -> JSON:
         """A ``view_submission`` payload for ``view`` submitted with state ``values``."""
         return {
@@ -315,7 +350,11 @@ def action_payload(element: JSON, *, block_id: str, value: str | None, action_ts
     """The ``actions[0]`` entry of a ``block_actions`` payload for a click on ``element``."""
     kind = element.get("type", "button")
     action: JSON = {"action_id": element.get("action_id"), "block_id": block_id}
-    if kind in {"static_select", "overflow", "radio_buttons"}:
+    if kind == "users_select":
+        if not value:
+            raise ValueError(f"pick a user for {element.get('action_id')!r} (value)")
+        action["selected_user"] = value
+    elif kind in {"static_select", "overflow", "radio_buttons"}:
         options = element.get("options") or []
         chosen = next((o for o in options if value is None or o.get("value") == value), None)
         if chosen is None:

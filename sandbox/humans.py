@@ -17,7 +17,9 @@ __all__ = [
     "click",
     "click_in_view",
     "give_feedback",
+    "pin",
     "post",
+    "react",
     "run_command",
     "submit_view",
     "subscribed",
@@ -266,3 +268,54 @@ def submit_view(ws: Workspace, *, view_id: str, values: JSON | None, user: str) 
     return ws.envelopes.view_submission(
         user=user, view=view, values=values or {}, trigger_id=ws.triggers.issue()
     )
+
+
+def _stored(ws: Workspace, channel: str, message_ts: str, user: str) -> tuple[Channel, JSON]:
+    target = ws.channel(channel)
+    if user not in ws.directory.users or user not in target.members:
+        raise ValueError(f"user {user!r} is not a member of {target.id!r}")
+    message = ws.store.get(target.id, message_ts)
+    if message is None:
+        raise ValueError(f"no message {message_ts!r} in {target.id!r}")
+    return target, message
+
+
+def react(
+    ws: Workspace,
+    *,
+    message_ts: str,
+    reaction: str,
+    user: str,
+    channel: str,
+    subscriptions: Set[str],
+) -> JSON | None:
+    """Store ``user``'s reaction on a message; the ``reaction_added`` event Slack sends the
+    app (None when not subscribed, not a member of the channel, or reacted so already).
+
+    Raises:
+        ValueError: unknown channel or message, or the user is not a member.
+    """
+    target, message = _stored(ws, channel, message_ts, user)
+    if not ws.store.add_reaction(target.id, message_ts, reaction, user):
+        return None
+    if "reaction_added" not in subscriptions or ws.directory.bot_user_id not in target.members:
+        return None
+    return ws.envelopes.reaction_added_event(
+        user=user, reaction=reaction, message=message, channel=target.id
+    )
+
+
+def pin(
+    ws: Workspace, *, message_ts: str, user: str, channel: str, subscriptions: Set[str]
+) -> JSON | None:
+    """Pin a message (``pinned_to`` names the channel); the ``pin_added`` event Slack sends
+    the app (None when not subscribed or not a member of the channel).
+
+    Raises:
+        ValueError: unknown channel or message, or the user is not a member.
+    """
+    target, message = _stored(ws, channel, message_ts, user)
+    message["pinned_to"] = sorted({*message.get("pinned_to", []), target.id})
+    if "pin_added" not in subscriptions or ws.directory.bot_user_id not in target.members:
+        return None
+    return ws.envelopes.pin_added_event(user=user, message=message, channel=target.id)

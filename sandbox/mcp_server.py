@@ -3,8 +3,10 @@ or over Streamable HTTP on loopback.
 
 Tools: ``cluster_health`` (read-only), ``failover`` (destructive), ``slow_report`` (read-only,
 answers after ``seconds``: for timeouts), ``flaky_check`` (read-only, always fails: for
-breakers), ``crash`` (stops the server mid-call: for reconnection) and ``deploy`` (write), whose
-input schema is set at run time, as is one more tool, ``rollback``, offered or not.
+breakers), ``crash`` (stops the server mid-call: for reconnection) and ``deploy``, whose input
+schema is set at run time, as is one more tool, ``rollback``, offered or not. The test tools
+are all annotated read-only (a config exposing every tool needs no approvers for them; a test
+that wants ``deploy`` approved gives it an approval block).
 
 Run-time changes come from the JSON control file named by ``SANDBOX_MCP_CONTROL`` (if set):
 ``{"deploy_schema": 1 or 2, "rollback": true or false}``. The server watches it; when it
@@ -100,7 +102,7 @@ def flaky_check(target: str) -> str:
     raise RuntimeError(f"check of {target} failed")
 
 
-@server.tool()
+@server.tool(annotations=ToolAnnotations(read_only_hint=True))
 def crash() -> str:
     """Stop the server at once, mid-call (for reconnection tests)."""
     _record("crash", {})
@@ -147,9 +149,12 @@ def _apply(control: dict[str, object]) -> bool:
         if _STATE["rollback"]:
             server.remove_tool("rollback")
     deploy = _deploy_v2 if wanted["deploy_schema"] == 2 else _deploy_v1
-    server.add_tool(deploy, name="deploy", description=deploy.__doc__)
+    read_only = ToolAnnotations(read_only_hint=True)
+    server.add_tool(deploy, name="deploy", description=deploy.__doc__, annotations=read_only)
     if wanted["rollback"]:
-        server.add_tool(_rollback, name="rollback", description=_rollback.__doc__)
+        server.add_tool(
+            _rollback, name="rollback", description=_rollback.__doc__, annotations=read_only
+        )
     _STATE.clear()
     _STATE.update(wanted)
     return True

@@ -141,6 +141,53 @@ class People(AgentPeople):
         payload = humans.submit_view(self._workspace, view_id=view_id, values=values, user=user)
         return await self._driver.send_interaction(payload, via=via)
 
+    async def react(
+        self,
+        message_ts: str,
+        reaction: str = "pushpin",
+        *,
+        user: str = "U0ALICE",
+        channel: str = "C0GENERAL",
+        via: Via | None = None,
+    ) -> Delivery | None:
+        """``user`` adds ``reaction`` to a stored message: deliver ``reaction_added`` (None:
+        Slack sends the app nothing, see :func:`sandbox.humans.react`).
+
+        Raises:
+            ValueError: unknown channel or message, or the user is not a member.
+        """
+        event = humans.react(
+            self._workspace,
+            message_ts=message_ts,
+            reaction=reaction,
+            user=user,
+            channel=channel,
+            subscriptions=self._driver.subscriptions,
+        )
+        return None if event is None else await self._driver.send_event(event, via=via)
+
+    async def pin(
+        self,
+        message_ts: str,
+        *,
+        user: str = "U0ALICE",
+        channel: str = "C0GENERAL",
+        via: Via | None = None,
+    ) -> Delivery | None:
+        """``user`` pins a stored message: deliver ``pin_added`` (None: not subscribed).
+
+        Raises:
+            ValueError: unknown channel or message, or the user is not a member.
+        """
+        event = humans.pin(
+            self._workspace,
+            message_ts=message_ts,
+            user=user,
+            channel=channel,
+            subscriptions=self._driver.subscriptions,
+        )
+        return None if event is None else await self._driver.send_event(event, via=via)
+
     async def open_home(self, *, user: str = "U0ALICE", via: Via | None = None) -> Delivery:
         """``user`` opens the app's Home tab: deliver ``app_home_opened`` (with the view
         last published for them, if any)."""

@@ -21,6 +21,7 @@ from sandbox.delivery import HttpDeliverer
 from sandbox.deploy_api import DeployApi
 from sandbox.driver import DEFAULT_SUBSCRIPTIONS, BotDriver
 from sandbox.faults import FaultBook, HangGate
+from sandbox.github_api import GithubIssuesApi
 from sandbox.people import People
 from sandbox.ratelimits import Limit, RateLimiter
 from sandbox.recorder import CallLog
@@ -66,6 +67,7 @@ class SlackSandbox(LocalServer):
     - :attr:`faults` and :attr:`hangs`: injected failures, and the gate hung calls wait at,
     - :attr:`socket`: the Socket Mode server side (connections, refreshes),
     - :attr:`deploy_api`: a fake deploy API served on the same port.
+    - :attr:`github`: a GitHub Issues stand-in served on the same port (under ``/github``).
 
     Args:
         signing_secret: The app's signing secret (deliveries are signed with it).
@@ -144,6 +146,7 @@ class SlackSandbox(LocalServer):
         self.faults = FaultBook()
         self.hangs = HangGate()
         self.deploy_api = DeployApi()
+        self.github = GithubIssuesApi()
         self._api = WebApi(
             self.workspace,
             tokens={bot_token: "bot", app_token: "app"},
@@ -174,9 +177,11 @@ class SlackSandbox(LocalServer):
         app.router.add_post("/response/{hook_id}", self._api.response_url)
         app.router.add_get("/socket", self.socket.handle)
         self.deploy_api.add_routes(app)
+        self.github.add_routes(app)
         self._runner, self._port = await serve_app(app, host, port)
         self._base_url = f"http://{_advertised(host)}:{self._port}"
         self.workspace.base_url = self._base_url
+        self.github.base_url = self._base_url + "/github"  # html_url on the API's host
         self.socket.ws_base = "ws" + self._base_url.removeprefix("http")
         await self.driver.start()
         log.info("sandbox_started", base_url=self._base_url)

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+
+from sandbox.pagerduty_api import PagerDutyStandIn
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
@@ -89,3 +91,10 @@ def _logging_left_as_found(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     configure(**config)
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture
+async def pd() -> AsyncIterator[PagerDutyStandIn]:
+    """The PagerDuty stand-in on an ephemeral loopback port."""
+    async with PagerDutyStandIn() as stand_in:
+        yield stand_in

@@ -68,6 +68,9 @@ class Approval:
         canonical: what the approvers consent to (action, executor, resolved target,
             params), set when requested and on every edit; its digest is checked again right
             before the run. None only for requests stored before digests were kept.
+        agent: the agent that proposed it; the worker checks again that the action is in its
+            scope before the run. None for a request completed from a question, or stored
+            before agents were kept.
     """
 
     id: str
@@ -94,6 +97,7 @@ class Approval:
     updated_at: datetime | None = None
     edits: int = field(default=0)
     canonical: CanonicalAction | None = None
+    agent: str | None = None
 
     @property
     def digest(self) -> str | None:

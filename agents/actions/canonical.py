@@ -31,7 +31,7 @@ __all__ = [
     "short_digest",
 ]
 
-ExecutorKind = Literal["http", "shell", "python", "mcp"]
+ExecutorKind = Literal["http", "shell", "python", "mcp", "pagerduty"]
 _KINDS: tuple[ExecutorKind, ...] = get_args(ExecutorKind)
 
 SHORT_DIGEST = 12

@@ -25,6 +25,7 @@ from agents.actions.proposals import Proposals
 from agents.actions.read_cache import ReadCache
 from agents.actions.reads import TurnReads
 from agents.actions.runs import Runs
+from agents.actions.scopes import AgentScopes
 from agents.actions.spec import ActionSpec
 from agents.actions.transitions import OperationStores, Transitions
 from agents.kernel.clock import Clock
@@ -54,12 +55,16 @@ def build_operations(
     clock: Clock,
     read_cache: ReadCache | None = None,
     refresh: Callable[[ActionSpec], Awaitable[None]] | None = None,
+    scopes: AgentScopes | None = None,
 ) -> Operations:
     """Propose, approve and run ``actions`` over these ports (``refresh``: brings ``targets``
-    up to date right before an action runs)."""
+    up to date right before an action runs; ``scopes``: which agent may use which action,
+    checked when a request is admitted and again before its run)."""
     catalog = ActionCatalog(actions, groups=groups)
     transitions = Transitions(stores, notifier=notifier, clock=clock)
-    proposals = Proposals(catalog, transitions, clock=clock, targets=targets, read_cache=read_cache)
+    proposals = Proposals(
+        catalog, transitions, clock=clock, targets=targets, read_cache=read_cache, scopes=scopes
+    )
     board = FinishedRuns()
     runs = Runs(
         catalog,
@@ -70,6 +75,7 @@ def build_operations(
         read_cache=read_cache,
         board=board,
         refresh=refresh,
+        scopes=scopes,
     )
     return Operations(
         catalog=catalog,

@@ -24,6 +24,7 @@ from agents.actions.catalog import ActionCatalog
 from agents.actions.policy import Auto, Denied, decide
 from agents.actions.presentation import RunOutput
 from agents.actions.read_cache import CachedResult, ReadCache, Where
+from agents.actions.scopes import AgentScopes
 from agents.actions.spec import ActionSpec, ParamValue, validate_params
 from agents.actions.transitions import SYSTEM_ACTOR, Transitions, digest_details
 from agents.kernel.clock import Clock
@@ -64,6 +65,8 @@ class Proposals:
     clock: Clock
     targets: TargetResolver
     read_cache: ReadCache | None = None
+    scopes: AgentScopes | None = None
+    """Which agent may use which action; None: no agent's scope is checked."""
 
     async def propose(
         self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, ParamValue]
@@ -72,10 +75,20 @@ class Proposals:
         return (await self.request(inbound, action=action, raw=raw)).reply
 
     async def request(
-        self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, ParamValue]
+        self,
+        inbound: Inbound,
+        *,
+        action: ActionSpec,
+        raw: Mapping[str, ParamValue],
+        agent: str | None = None,
     ) -> Requested:
-        """:meth:`propose`, saying also what became of the request (for the turn's record)."""
-        admitted = await self._admit(inbound, action, raw)
+        """:meth:`propose`, saying also what became of the request (for the turn's record).
+
+        Args:
+            agent: the agent proposing it: refused unless ``action`` is in its scope, and
+                remembered on the request so the worker checks again before the run.
+        """
+        admitted = await self._admit(inbound, action, raw, agent=agent)
         if isinstance(admitted, Requested):
             return admitted
         values, auto = admitted
@@ -84,7 +97,9 @@ class Proposals:
             return Requested(
                 _cached_reply(action, values, cached, now=self.clock.now()), "cached", values
             )
-        approval = await self._request(inbound, action, values, auto=auto)
+        approval = await self._request(
+            self._new_approval(inbound, action, values, auto=auto, agent=agent)
+        )
         if isinstance(approval, Refusal):  # pragma: no cover - quorum 0 always applies
             return Requested(Reply(text=approval.reason), "denied", {})
         if approval.quorum == 0:
@@ -94,12 +109,17 @@ class Proposals:
         return Requested(waiting, "proposed", values, quorum=approval.quorum)
 
     async def start_read(
-        self, inbound: Inbound, *, action: ActionSpec, raw: Mapping[str, ParamValue]
+        self,
+        inbound: Inbound,
+        *,
+        action: ActionSpec,
+        raw: Mapping[str, ParamValue],
+        agent: str | None = None,
     ) -> Reply | CachedResult | Approval:
         """Ask for a read that runs at once, for a turn that waits for its result: why it
         cannot run (a refusal or a question, as a reply), the result cached for this channel,
         or the request approved by policy (its job queued)."""
-        admitted = await self._admit(inbound, action, raw)
+        admitted = await self._admit(inbound, action, raw, agent=agent)
         if isinstance(admitted, Requested):
             return admitted.reply
         values, auto = admitted
@@ -108,18 +128,27 @@ class Proposals:
         cached = self._cached(inbound, action, values)
         if cached is not None:
             return cached
-        approved = await self._request(inbound, action, values, auto=True)
+        approved = await self._request(
+            self._new_approval(inbound, action, values, auto=True, agent=agent)
+        )
         if isinstance(approved, Refusal):  # pragma: no cover - quorum 0 always applies
             return Reply(text=approved.reason)
         return approved
 
     async def _admit(
-        self, inbound: Inbound, action: ActionSpec, raw: Mapping[str, ParamValue]
+        self,
+        inbound: Inbound,
+        action: ActionSpec,
+        raw: Mapping[str, ParamValue],
+        *,
+        agent: str | None,
     ) -> tuple[dict[str, ParamValue], bool] | Requested:
-        """Policy, then the values: ``(values, runs without approval)``, or the refusal or
-        question to answer with (a refusal by policy is audited)."""
+        """Scope and policy, then the values: ``(values, runs without approval)``, or the
+        refusal or question to answer with (a refusal by scope or policy is audited)."""
         person = await self.catalog.person(inbound.user_id, inbound.channel_id)
         decision = decide(action, person)
+        if agent is not None and self.scopes is not None and not self.scopes.allows(agent, action):
+            decision = Denied(f"`{action.name}` is not in the scope of agent `{agent}`.")
         if isinstance(decision, Denied):
             await self.transitions.audit(
                 "refused",
@@ -139,17 +168,14 @@ class Proposals:
             )
         return values, isinstance(decision, Auto)
 
-    async def _request(
-        self, inbound: Inbound, action: ActionSpec, values: Mapping[str, ParamValue], *, auto: bool
-    ) -> Approval | Refusal:
+    async def _request(self, approval: Approval) -> Approval | Refusal:
         """Store the request (and its ``requested`` entry); one that needs nobody's approval
         is approved by policy at once (its job queued) and Slack told."""
-        approval = self._new_approval(inbound, action, values, auto=auto)
         requested = self.transitions.entry(
             "requested",
-            inbound.user_id,
+            approval.requester,
             approval,
-            details=digest_details(values, digest=approval.digest),
+            details=digest_details(approval.params, digest=approval.digest),
         )
         await self.transitions.stores.approvals.create(approval, audit=requested)
         if approval.quorum != 0:
@@ -190,6 +216,7 @@ class Proposals:
         values: Mapping[str, ParamValue],
         *,
         auto: bool,
+        agent: str | None,
     ) -> Approval:
         now = self.clock.now()
         policy = action.approval
@@ -209,6 +236,7 @@ class Proposals:
             created_at=now,
             expires_at=now + policy.expires_after,
             canonical=canonical_action(action, values, targets=self.targets),
+            agent=agent,
         )
 
 

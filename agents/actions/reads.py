@@ -87,12 +87,13 @@ class TurnReads:
         values: Mapping[str, ParamValue],
         *,
         wait: float,
+        agent: str | None = None,
     ) -> ReadResult:
-        """Ask for ``action`` as ``inbound``'s person and wait up to ``wait`` seconds for
-        its result."""
+        """Ask for ``action`` as ``inbound``'s person (for ``agent``, within its scope) and
+        wait up to ``wait`` seconds for its result."""
         # Shielded: a turn stopped while its read is being requested leaves no request half
         # made (stored but not approved, or approved but not run); the read goes on.
-        starting = _track(self._start(inbound, action, values), self._starting)
+        starting = _track(self._start(inbound, action, values, agent), self._starting)
         started = await asyncio.shield(starting)
         if isinstance(started, Reply):
             return ReadResult(action.name, "refused", started.text)
@@ -112,10 +113,14 @@ class TurnReads:
         )
 
     async def _start(
-        self, inbound: Inbound, action: ActionSpec, values: Mapping[str, ParamValue]
+        self,
+        inbound: Inbound,
+        action: ActionSpec,
+        values: Mapping[str, ParamValue],
+        agent: str | None,
     ) -> Reply | CachedResult | Approval:
         """Request the read; once approved, start running it."""
-        started = await self.proposals.start_read(inbound, action=action, raw=values)
+        started = await self.proposals.start_read(inbound, action=action, raw=values, agent=agent)
         if isinstance(started, Approval):
             self._run_in_background(started, owner=f"turn-{inbound.trace_id[:24]}")
         return started

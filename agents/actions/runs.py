@@ -13,7 +13,9 @@ the configuration up to date: an MCP server's tools are listed again); if its di
 one the approvers consented to (the config changed the URL, the argv, the callable, an MCP
 tool's input schema...), nothing runs: the request ends ``failed`` (``unknown`` for a rerun
 after a crash), the thread is told what changed and an alert is raised. A request stored
-before digests were kept (no canonical action) runs unchecked, with a warning in the log.
+before digests were kept (no canonical action) runs unchecked, with a warning in the log. So
+is the scope of the agent that proposed it (:mod:`agents.actions.scopes`): an action the agent
+may no longer use is not run either.
 
 A run that succeeded is presented as its action's ``result`` format says
 (:mod:`agents.actions.presentation`): a read's output is told to its thread, kept in the read
@@ -37,6 +39,7 @@ from agents.actions.finished import FinishedRun, FinishedRuns
 from agents.actions.ports import ApprovalNews
 from agents.actions.presentation import RunOutput, present
 from agents.actions.read_cache import ReadCache, Where
+from agents.actions.scopes import AgentScopes
 from agents.actions.spec import ActionSpec
 from agents.actions.transitions import SYSTEM_ACTOR, Transitions
 from agents.kernel.clock import Clock
@@ -70,6 +73,8 @@ class Runs:
     board: FinishedRuns | None = None
     refresh: Callable[[ActionSpec], Awaitable[None]] | None = None
     """Brings ``targets`` up to date for an action about to run."""
+    scopes: AgentScopes | None = None
+    """Which agent may use which action: a request whose agent lost it is not run."""
 
     async def expire_due(self) -> int:
         """Expire pending requests past their expiry; announce them. Returns how many."""
@@ -131,6 +136,15 @@ class Runs:
             return await self._finish(
                 approval, ExecutionResult("failed", "No executor configured.")
             )
+        if self._out_of_scope(approval, action):
+            log.error("approval_out_of_scope", action=action.name, agent=approval.agent)
+            summary = (
+                f"`{action.name}` is no longer in the scope of agent `{approval.agent}`; "
+                "it was not run."
+            )
+            # a rerun: the run the crash cut off may have acted
+            result = ExecutionResult("unknown" if rerun else "failed", summary)
+            return await self._finish(approval, result)
         if self.refresh is not None:
             await self.refresh(action)
         changed = await self._changed(approval, action, rerun=rerun)
@@ -151,6 +165,14 @@ class Runs:
         if rerun and result.outcome == "failed":
             result = ExecutionResult("unknown", f"{_RERUN_FAILED} {result.summary}")
         return await self._finish(approval, result)
+
+    def _out_of_scope(self, approval: Approval, action: ActionSpec) -> bool:
+        """Whether the agent that proposed the request may no longer use its action (the
+        config changed since); a request without an agent is checked by policy alone."""
+        agent = approval.agent
+        return (
+            agent is not None and self.scopes is not None and not self.scopes.allows(agent, action)
+        )
 
     async def _changed(
         self, approval: Approval, action: ActionSpec, *, rerun: bool

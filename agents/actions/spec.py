@@ -145,12 +145,13 @@ class ExecutorInfo:
     """What the domain needs to know of an executor (its details live at the edge).
 
     Attributes:
-        kind: ``http``, ``shell``, ``python`` or ``mcp`` (a tool of an MCP server).
+        kind: ``http``, ``shell``, ``python``, ``mcp`` (a tool of an MCP server) or
+            ``pagerduty`` (a PagerDuty Events API v2 event).
         target: a name for the system it reaches (one circuit breaker per target).
         idempotent: safe to run again after a crash or a transient failure.
     """
 
-    kind: Literal["http", "shell", "python", "mcp"]
+    kind: Literal["http", "shell", "python", "mcp", "pagerduty"]
     target: str
     idempotent: bool = False
 

@@ -6,10 +6,17 @@ an override puts someone else on call for a window and wins over the rotation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["IncidentSettings", "Override", "Rotation"]
+__all__ = ["DEFAULT_UPDATE_INTERVALS", "IncidentSettings", "Override", "Rotation"]
+
+DEFAULT_UPDATE_INTERVALS: Mapping[str, timedelta] = {
+    "sev1": timedelta(minutes=30),
+    "sev2": timedelta(hours=1),
+}
+"""Status-update reminder intervals when the config names none (sev3: no reminders)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +80,14 @@ class IncidentSettings:
     Attributes:
         oncall_rotation: the rotation whose on-call person is invited to new incidents.
         channel_prefix: incident channels are named ``<prefix>-<YYYYMMDD>-<slug>``.
+        update_intervals: per severity, how long an incident may go without a status update
+            before the channel is reminded (a severity not named is never reminded).
     """
 
     oncall_rotation: str | None = None
     channel_prefix: str = "inc"
     severities: tuple[str, ...] = ("sev1", "sev2", "sev3")
     default_severity: str = "sev2"
+    update_intervals: Mapping[str, timedelta] = field(
+        default_factory=lambda: dict(DEFAULT_UPDATE_INTERVALS)
+    )

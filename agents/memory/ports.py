@@ -31,7 +31,8 @@ class Erased:
         misses: questions the runbooks could not answer, deleted.
         traces: traces whose error text was erased.
         cases: turns withdrawn from the evaluation set (their question is gone).
-        timeline: incident timeline notes whose text was erased.
+        timeline: incident timeline notes, pinned messages and follow-ups whose text was
+            erased (or, for a pinned message edited in Slack, rewritten).
     """
 
     messages: int = 0

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from agents.actions.scopes import AgentScopes, may_use
 from agents.actions.spec import ActionSpec
 from agents.kernel.errors import ConfigError
 from agents.kernel.models import AgentInfo
 from agents.turns.agent import Agent
 from agents.turns.profiles import AgentProfile
 
-__all__ = ["AgentCatalog", "usable_actions"]
+__all__ = ["AgentCatalog", "agent_scopes", "usable_actions"]
 
 
 class AgentCatalog:
@@ -56,11 +57,20 @@ class AgentCatalog:
 
 
 def usable_actions(profile: AgentProfile, actions: Sequence[ActionSpec]) -> tuple[ActionSpec, ...]:
-    """The actions an agent may use: as listed in its profile, else those it owns."""
-    if profile.actions is not None:
-        named = set(profile.actions)
-        return tuple(a for a in actions if a.name in named)
-    return tuple(a for a in actions if a.agent == profile.info.name)
+    """The actions an agent may use: as listed in its profile, else those it owns; and those
+    its scope grants (:func:`agents.actions.scopes.may_use`)."""
+    listed = frozenset(profile.actions) if profile.actions is not None else None
+    granted = frozenset(profile.granted)
+    name = profile.info.name
+    return tuple(a for a in actions if may_use(a, name, listed=listed, granted=granted))
+
+
+def agent_scopes(profiles: Mapping[str, AgentProfile]) -> AgentScopes:
+    """The configured agents' scopes, for the checks when a request is admitted and run."""
+    return AgentScopes(
+        listed={n: frozenset(p.actions) for n, p in profiles.items() if p.actions is not None},
+        granted={n: frozenset(p.granted) for n, p in profiles.items() if p.granted},
+    )
 
 
 def _merge(builtin: AgentInfo, profile: AgentProfile | None) -> AgentProfile:

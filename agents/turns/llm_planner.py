@@ -208,7 +208,11 @@ class LlmPlanner:
                 proposal, error = _check_call(call, offered)
                 if proposal is not None and reads is not None and proposal.action.runs_at_once:
                     result = await reads.run(
-                        turn.inbound, proposal.action, proposal.values, wait=settings.tool_wait
+                        turn.inbound,
+                        proposal.action,
+                        proposal.values,
+                        wait=settings.tool_wait,
+                        agent=turn.agent,
                     )
                     tally.calls.append(f"{call.name}:read_{result.status}")
                     messages.append(ChatMessage("tool", tool_message(result), tool_call_id=call.id))

@@ -117,6 +117,8 @@ class ReadTools(Protocol):
         values: Mapping[str, ParamValue],
         *,
         wait: float,
+        agent: str | None = None,
     ) -> ReadResult:
-        """Ask for ``action`` as ``inbound``'s person; its result within ``wait`` seconds."""
+        """Ask for ``action`` as ``inbound``'s person for ``agent`` (checked against its
+        scope); its result within ``wait`` seconds."""
         ...

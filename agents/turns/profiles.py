@@ -38,12 +38,15 @@ class AgentProfile:
 
     Attributes:
         actions: the action names it may use; ``None`` means those whose ``agent`` is it.
+        granted: the action names its scope grants besides (MCP tools its config names by
+            server and pattern, resolved once the servers listed their tools).
         context_budget: tokens of thread context sent to its model.
         daily_budget_micros: its LLM spend limit per UTC day, if any.
     """
 
     info: AgentInfo
     actions: tuple[str, ...] | None = None
+    granted: tuple[str, ...] = ()
     system_prompt: str = ""
     model: ModelSettings | None = None
     context_budget: int = 4000

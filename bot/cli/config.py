@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from agents.kernel.errors import ConfigError
 from bot.cli.conventions import EXIT_CONFIG, Subparsers
 from bot.config import load_settings, process_environment
+from bot.config_file import LoadedConfig, PagerDutyExecutorConfig
 from bot.config_file.document import ConfigDocument
 from bot.config_file.errors import ConfigFileError, ConfigIssue
 from bot.config_file.loader import load_config
@@ -82,12 +83,14 @@ def check_command(path: Path, *, out: TextIO, environ: Mapping[str, str] | None 
     if config.mcp_servers:
         discovery = asyncio.run(discover_mcp_tools(config, environ=environ or {}))
         _print_servers(discovery, out=out)
+        _print_scopes(discovery, out=out)
         if discovery.issues:
             return _problems(discovery.issues, path, out=out)
         if discovery.failures:
             print(f"{len(discovery.failures)} MCP server(s) could not be listed", file=out)
             return EXIT_INVALID
         config = discovery.config
+    _print_pagerduty(config, environ=environ or {}, out=out)
     count = len(config.actions)
     print(f"ok: {count} action{'s' if count != 1 else ''}", file=out)
     return 0
@@ -110,7 +113,8 @@ def _print_servers(discovery: McpDiscovery, *, out: TextIO) -> None:
         print(f"mcp {server.name}: {len(server.tools.listings)} tools exposed", file=out)
         for tool in server.tools.listings:
             print(
-                f"  {tool.tool} -> action {tool.action}: risk {tool.risk}, agent {tool.agent}, "
+                f"  {tool.tool} -> action {tool.action}: risk {tool.risk}, "
+                f"agent {tool.agent or '(none: by scope only)'}, "
                 f"{tool.approval}",
                 file=out,
             )
@@ -124,7 +128,56 @@ def _print_servers(discovery: McpDiscovery, *, out: TextIO) -> None:
             print(f"  refused: {tool_name}: {reason}", file=out)
 
 
+def _print_scopes(discovery: McpDiscovery, *, out: TextIO) -> None:
+    """The MCP actions each agent's scope grants, then warnings: an entry matching no tool,
+    a tool no agent may use."""
+    scopes = discovery.scopes
+    if scopes is None:
+        return
+    for agent, actions in scopes.granted.items():
+        print(f"scope {agent}: {', '.join(actions)}", file=out)
+    for agent, entry in scopes.unmatched:
+        print(f"warning: agent {agent}: mcp scope {entry!r} matches no tool", file=out)
+    for server, tool in scopes.unreachable:
+        print(
+            f"warning: mcp {server}: {tool} has no owning agent and no agent's scope names it",
+            file=out,
+        )
+
+
 def schema_command(out: TextIO) -> int:
     """Print the JSON schema of the config file."""
     print(json.dumps(config_json_schema(), indent=2, sort_keys=False), file=out)
     return 0
+
+
+def _print_pagerduty(config: LoadedConfig, *, environ: Mapping[str, str], out: TextIO) -> None:
+    """The PagerDuty services, the paging actions' approval policy, and each routing-key
+    variable not set here (a warning: the bot reads it when a page runs)."""
+    pagerduty = config.pagerduty
+    if pagerduty is None:
+        return
+    services = ", ".join(f"{name} ({ident})" for name, ident in pagerduty.service_ids.items())
+    source = "PagerDuty" if pagerduty.oncall else "rotations only"
+    print(f"pagerduty: services {services}; on-call from {source}", file=out)
+    for action in config.actions:
+        spec = config.executors[action.name]
+        if not isinstance(spec, PagerDutyExecutorConfig):
+            continue
+        policy = action.approval
+        how = (
+            f"needs approval (quorum {policy.quorum})" if action.needs_approval else "runs at once"
+        )
+        print(f"  {action.name}: {how}", file=out)
+    for name, variable in _routing_variables(config).items():
+        if not environ.get(variable):
+            print(f"  warning: {variable} (routing key of {name}) is not set here", file=out)
+
+
+def _routing_variables(config: LoadedConfig) -> dict[str, str]:
+    return {
+        service: variable
+        for spec in config.executors.values()
+        if isinstance(spec, PagerDutyExecutorConfig)
+        for service, variable in spec.routing_keys.items()
+    }

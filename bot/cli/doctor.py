@@ -3,9 +3,11 @@
 Checks, in order: the config file, the database (reachable, schema at the newest migration),
 the Slack credentials (``auth.test``; the signing secret or app token for the chosen mode),
 each action's executor target (an HTTP target accepts a TCP connection, a shell executable
-exists and is allowed, a Python entrypoint imports), and each MCP server (it starts or
-answers, and lists its tools: how many, or why not). Nothing is executed and no request
-reaches an action's target beyond opening and closing a connection; no MCP tool is called.
+exists and is allowed, a Python entrypoint imports), PagerDuty when configured (the REST token
+is accepted and each service has an escalation policy; each pageable service's routing-key
+variable is set), and each MCP server (it starts or answers, and lists its tools: how many, or
+why not). Nothing is executed and no request reaches an action's target beyond opening and
+closing a connection; PagerDuty is only read; no MCP tool is called.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from agents.kernel.errors import ConfigError, StorageError
@@ -27,12 +29,16 @@ from bot.config_file import (
     HttpExecutorConfig,
     LoadedConfig,
     McpServerModel,
+    PagerDutyExecutorConfig,
     PythonExecutorConfig,
     ShellExecutorConfig,
     load_config,
 )
 
-__all__ = ["Check", "add_parser", "command", "doctor_command"]
+if TYPE_CHECKING:
+    from bot.integrations.pagerduty import PagerDutyClient
+
+__all__ = ["Check", "add_parser", "command", "doctor_command", "pagerduty_checks"]
 
 _CONNECT_TIMEOUT = 3.0
 _SLACK_FIXES = {
@@ -85,6 +91,7 @@ async def doctor_command(
     if config is not None:
         checks += await _targets(config)
         variables = process_environment() if environ is None else environ
+        checks += await pagerduty_checks(settings, config, environ=variables)
         checks += await asyncio.gather(*(_mcp(s, variables) for s in config.mcp_servers))
     for check in checks:
         print(f"{'ok ' if check.ok else 'BAD'}  {check.name}: {check.detail}", file=out)
@@ -243,6 +250,61 @@ def _python_target(name: str, entrypoint: str) -> Check:
     except ConfigError as exc:
         return Check(name, False, exc.message, "fix the entrypoint (module:function, async)")
     return Check(name, True, f"{entrypoint} imports")
+
+
+async def pagerduty_checks(
+    settings: Settings, config: LoadedConfig, *, environ: Mapping[str, str]
+) -> list[Check]:
+    """PagerDuty, when configured: the token reads each service's escalation policy, and
+    each pageable service's routing-key variable is set (its value is never shown)."""
+    pagerduty = config.pagerduty
+    if pagerduty is None:
+        return []
+    checks: list[Check] = []
+    for action in config.actions:
+        spec = config.executors[action.name]
+        if not isinstance(spec, PagerDutyExecutorConfig) or spec.event_action != "trigger":
+            continue
+        for service, variable in spec.routing_keys.items():
+            name = f"pagerduty {service} routing key"
+            if environ.get(variable):
+                checks.append(Check(name, True, f"{variable} is set"))
+            else:
+                fix = f"set {variable} to the service's Events API v2 integration key"
+                checks.append(Check(name, False, f"{variable} is not set", fix))
+    import aiohttp  # only when PagerDuty is configured: `doctor --help` stays light
+
+    from bot.integrations.pagerduty import PagerDutyClient
+
+    token = settings.pagerduty_api_token
+    if token is None:
+        fix = "set PAGERDUTY_API_TOKEN to a read-only REST API key"
+        return [*checks, Check("pagerduty api", False, "PAGERDUTY_API_TOKEN is not set", fix)]
+    async with aiohttp.ClientSession() as session:
+        client = PagerDutyClient(
+            session,
+            api_url=pagerduty.api_url,
+            events_url=pagerduty.events_url,
+            token=token.get_secret_value(),
+            timeout=_CONNECT_TIMEOUT,
+        )
+        for service, service_id in pagerduty.service_ids.items():
+            checks.append(await _pagerduty_service(client, service, service_id))
+    return checks
+
+
+async def _pagerduty_service(client: PagerDutyClient, service: str, service_id: str) -> Check:
+    from bot.integrations.pagerduty import PagerDutyAuthError, PagerDutyError
+
+    name = f"pagerduty {service}"
+    try:
+        _, policy = await client.service_policy(service_id)
+    except PagerDutyAuthError as exc:
+        return Check(name, False, exc.reason, "check PAGERDUTY_API_TOKEN (a REST API key)")
+    except PagerDutyError as exc:
+        fix = f"check the service id {service_id} and pagerduty.api_url in the config"
+        return Check(name, False, exc.reason, fix)
+    return Check(name, True, f"service {service_id}, escalation policy {policy}")
 
 
 async def _mcp(server: McpServerModel, environ: Mapping[str, str]) -> Check:

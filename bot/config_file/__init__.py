@@ -22,10 +22,12 @@ from bot.config_file.sections.executors import (
     JsonFieldCheck,
     McpEndpoint,
     McpExecutorConfig,
+    PagerDutyExecutorConfig,
     PythonExecutorConfig,
     ShellExecutorConfig,
     SuccessModel,
 )
+from bot.config_file.sections.incidents import TicketSettings
 from bot.config_file.sections.mcp import McpServerModel
 from bot.config_file.sections.providers import ProviderModel
 
@@ -39,10 +41,12 @@ __all__ = [
     "McpEndpoint",
     "McpExecutorConfig",
     "McpServerModel",
+    "PagerDutyExecutorConfig",
     "ProviderModel",
     "PythonExecutorConfig",
     "ShellExecutorConfig",
     "SuccessModel",
+    "TicketSettings",
     "load_config",
     "parse_config",
 ]

@@ -27,6 +27,8 @@ from bot.config_file.sections.agents import (
     AgentModel,
     check_agent_names,
     check_agents,
+    check_mcp_scopes,
+    to_mcp_scopes,
     to_profiles,
 )
 from bot.config_file.sections.alerts import AlertsModel, to_alert_settings
@@ -35,13 +37,22 @@ from bot.config_file.sections.budgets import BudgetsModel, to_budgets
 from bot.config_file.sections.executors import ExecutorConfig
 from bot.config_file.sections.incidents import (
     IncidentsModel,
+    TicketSettings,
     check_incidents,
     to_incident_settings,
+    to_ticket_settings,
 )
 from bot.config_file.sections.knowledge import KnowledgeModel, to_knowledge_settings
 from bot.config_file.sections.mcp import McpModel, McpServerModel, check_mcp
 from bot.config_file.sections.memory import MemoryModel, check_memory, to_retention
 from bot.config_file.sections.oncall import OncallModel, check_oncall, to_rotations
+from bot.config_file.sections.pagerduty import (
+    PAGE_ACTIONS,
+    PagerDutyModel,
+    PagerDutySettings,
+    check_pagerduty,
+    to_pagerduty,
+)
 from bot.config_file.sections.providers import ProviderModel, check_providers, to_prices
 from bot.config_file.sections.review import ReviewModel, to_review_settings
 from bot.config_file.sections.router import RouterModel, check_router, to_router_settings
@@ -67,6 +78,7 @@ class ConfigDocument(Strict):
     review: ReviewModel = ReviewModel()
     alerts: AlertsModel = AlertsModel()
     mcp: McpModel = McpModel()
+    pagerduty: PagerDutyModel = PagerDutyModel()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +92,19 @@ class LoadedConfig:
         planning: agent profiles, prices, budgets and router settings.
         providers: the LLM providers (built into clients at start, with their secrets).
         rotations: the on-call rotations.
-        incident_settings: how incidents are declared.
+        incident_settings: how incidents are declared and reminded.
+        incident_tickets: where follow-ups become tickets (None: nowhere).
         retention: days each memory tier is kept (None: forever).
         read_cache_ttl: how long a read-only action's result answers again (None: never).
         knowledge: how the knowledge agent cites and when it reports a miss.
         review: who reviews answers, and the App Home's window and queue size.
         alerts: where alerts go and when they fire.
         mcp_servers: the MCP servers whose tools become actions once listed at start-up
-            (:func:`bot.integrations.mcp.with_mcp_tools`).
+            (:func:`bot.integrations.mcp.discover_mcp_tools`).
+        mcp_scopes: each agent's ``mcp`` scope entries, granted as actions once the servers
+            listed their tools (:func:`bot.integrations.mcp.scopes.grant_scopes`).
+        pagerduty: how to reach PagerDuty (None: not configured); its paging actions are
+            among ``actions``.
     """
 
     actions: tuple[ActionSpec, ...]
@@ -97,12 +114,15 @@ class LoadedConfig:
     providers: tuple[ProviderModel, ...] = ()
     rotations: tuple[Rotation, ...] = ()
     incident_settings: IncidentSettings = field(default_factory=IncidentSettings)
+    incident_tickets: TicketSettings | None = None
     retention: Retention = field(default_factory=lambda: Retention(None, None))
     read_cache_ttl: timedelta | None = timedelta(seconds=15)
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     mcp_servers: tuple[McpServerModel, ...] = ()
+    pagerduty: PagerDutySettings | None = None
+    mcp_scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, if declared."""
@@ -135,14 +155,23 @@ def check_document(
     rotations = {rotation.name for rotation in document.oncall.rotations}
     yield from check_incidents(document.incidents, rotations=rotations)
     yield from check_memory(document.memory, review_window_days=document.review.window_days)
-    yield from check_mcp(document.mcp, agents=builtin | {a.name for a in document.agents})
+    agents = builtin | {a.name for a in document.agents}
+    yield from check_mcp(document.mcp, agents=agents)
+    yield from check_mcp_scopes(document.agents, servers={s.name for s in document.mcp.servers})
+    yield from check_pagerduty(document.pagerduty, agents=agents)
+    if any(s.routing_key_env for s in document.pagerduty.services.values()):
+        for index, action in enumerate(document.actions):
+            if action.name in PAGE_ACTIONS.values():
+                yield ("actions", index, "name"), f"{action.name!r} is the pagerduty section's"
 
 
 def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
     """The domain's view of a valid (and cross-checked) file."""
+    pagerduty, paging, pagers = to_pagerduty(document.pagerduty)
+    executors: dict[str, ExecutorConfig] = {a.name: a.executor.config for a in document.actions}
     return LoadedConfig(
-        actions=tuple(to_action_spec(action) for action in document.actions),
-        executors=MappingProxyType({a.name: a.executor.config for a in document.actions}),
+        actions=(*(to_action_spec(action) for action in document.actions), *paging),
+        executors=MappingProxyType({**executors, **pagers}),
         source=source,
         planning=PlanningSettings(
             profiles=MappingProxyType(to_profiles(document.agents)),
@@ -153,10 +182,13 @@ def to_loaded_config(document: ConfigDocument, *, source: str) -> LoadedConfig:
         providers=tuple(document.providers),
         rotations=to_rotations(document.oncall),
         incident_settings=to_incident_settings(document.incidents),
+        incident_tickets=to_ticket_settings(document.incidents),
         retention=to_retention(document.memory),
         read_cache_ttl=document.memory.read_cache_ttl,
         knowledge=to_knowledge_settings(document.knowledge),
         review=to_review_settings(document.review),
         alerts=to_alert_settings(document.alerts),
         mcp_servers=tuple(document.mcp.servers),
+        pagerduty=pagerduty,
+        mcp_scopes=MappingProxyType(dict(to_mcp_scopes(document.agents))),
     )

@@ -173,10 +173,11 @@ def erase_taken_on(connection: Connection, said: Sequence[Said], *, new: str | N
 def tombstone_incident_notes_on(
     connection: Connection, *, team_id: str | None, user_id: str
 ) -> int:
-    """Tombstone every incident timeline note ``user_id`` wrote (in the team; any when None)."""
+    """Tombstone every incident timeline note ``user_id`` wrote, and every message of
+    theirs pinned onto a timeline (in the team; any when None)."""
     where = [
         incident_timeline.c.user_id == user_id,
-        incident_timeline.c.kind == "note",
+        incident_timeline.c.kind.in_(("note", "pinned")),
         incident_timeline.c.text != TOMBSTONE,
     ]
     if team_id is not None:

@@ -19,6 +19,7 @@ from agents.kernel.models import Inbound
 from agents.memory.copies import TOMBSTONE, normalized
 from agents.memory.ports import Erased
 from storage.erasure.copies import changed, erase_taken_on, erase_turns_on
+from storage.erasure.incident_copies import erase_followups_on, erase_pinned_on
 from storage.erasure.said import Said, said_at_on, said_of
 from storage.tables import events, messages
 
@@ -42,11 +43,16 @@ def erase_message_on(
 ) -> Erased:
     """The message ``ts`` was edited (``text``: its new words) or deleted (None): store the
     new words and erase every copy of the old ones. Words left as they were change nothing."""
+    pinned = Erased(
+        timeline=erase_pinned_on(
+            connection, team_id=team_id, channel_id=channel_id, ts=ts, text=text
+        )
+    )
     said = said_at_on(connection, team_id=team_id, channel_id=channel_id, ts=ts)
     if text is not None:
         said = [s for s in said if normalized(s.text) != normalized(text)]
     if not said:
-        return Erased()
+        return pinned
     claimed = update(events).where(
         events.c.status == "claimed",
         events.c.team_id == team_id,
@@ -58,7 +64,7 @@ def erase_message_on(
         deliveries = changed(connection, claimed.where(events.c.text != TOMBSTONE).values(finished))
     else:
         deliveries = changed(connection, claimed.where(events.c.text != text).values(text=text))
-    return Erased(deliveries=deliveries) + _erase_said_on(connection, said, new=text)
+    return pinned + Erased(deliveries=deliveries) + _erase_said_on(connection, said, new=text)
 
 
 def settle_turn_on(connection: Connection, inbound: Inbound) -> Erased:
@@ -85,4 +91,5 @@ def _erase_said_on(connection: Connection, said: Sequence[Said], *, new: str | N
         Erased(messages=stored)
         + erase_turns_on(connection, turns)
         + erase_taken_on(connection, said, new=new)
+        + Erased(timeline=erase_followups_on(connection, said, new=new))
     )

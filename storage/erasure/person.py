@@ -19,6 +19,7 @@ from storage.erasure.copies import (
     tombstone_incident_notes_on,
     tombstone_quotes_on,
 )
+from storage.erasure.incident_copies import tombstone_followups_of
 from storage.tables import (
     conversations,
     events,
@@ -59,7 +60,8 @@ def erase_user_on(
                 knowledge_misses.c.user_id == user_id, in_team(knowledge_misses)
             ),
         ),
-        timeline=tombstone_incident_notes_on(connection, team_id=team_id, user_id=user_id),
+        timeline=tombstone_incident_notes_on(connection, team_id=team_id, user_id=user_id)
+        + tombstone_followups_of(connection, team_id=team_id, user_id=user_id),
         deliveries=changed(
             connection,
             update(events)

@@ -38,6 +38,7 @@ VACUUMED = (
     "knowledge_misses",
     "traces",
     "incident_timeline",
+    "incident_followups",
 )
 """The tables an erasure deletes or rewrites people's words in (PostgreSQL's deep scrub)."""
 

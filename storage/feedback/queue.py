@@ -98,7 +98,7 @@ def _rejections(since: datetime, limit: int) -> Select[Any]:
     return (
         select(
             approvals,
-            traces.c.agent,
+            traces.c.agent.label("turn_agent"),  # approvals.agent is the proposing agent
             reviews.c.label,
             reviews.c.promoted_at,
         )
@@ -155,7 +155,7 @@ def _from_rejection(row: Row[Any]) -> ReviewItem:
         kind="rejection",
         team_id=row.team_id,
         channel_id=row.channel_id,
-        agent=row.agent or "",
+        agent=row.turn_agent or row.agent or "",
         by=row.decided_by or "",
         at=row.updated_at or row.created_at,
         comment=row.reason or "",

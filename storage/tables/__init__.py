@@ -19,6 +19,7 @@ from storage.tables.memory import (
 from storage.tables.oncall import (
     INCIDENT_STATUSES,
     TIMELINE_KINDS,
+    incident_followups,
     incident_timeline,
     incidents,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "conversations",
     "events",
     "feedback",
+    "incident_followups",
     "incident_timeline",
     "incidents",
     "jobs",

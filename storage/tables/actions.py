@@ -52,6 +52,7 @@ approvals = sa.Table(
     # byte) and its SHA-256; None on requests stored before 0013.
     optional("canonical_json", sa.Text),
     optional("action_digest"),
+    optional("agent"),  # the agent that proposed it (its scope is checked before the run)
     sa.CheckConstraint(one_of("state", APPROVAL_STATES), name="state"),
     sa.Index("ix_approvals_state_expires_at", "state", "expires_at"),
     sa.Index("ix_approvals_team_id_state", "team_id", "state"),

@@ -1,4 +1,4 @@
-"""On-call tables: incidents and their timelines."""
+"""On-call tables: incidents, their timelines and follow-ups."""
 
 from __future__ import annotations
 
@@ -17,7 +17,13 @@ from storage.tables.columns import (
     serial_id,
 )
 
-__all__ = ["INCIDENT_STATUSES", "TIMELINE_KINDS", "incident_timeline", "incidents"]
+__all__ = [
+    "INCIDENT_STATUSES",
+    "TIMELINE_KINDS",
+    "incident_followups",
+    "incident_timeline",
+    "incidents",
+]
 
 INCIDENT_STATUSES: tuple[str, ...] = get_args(IncidentStatus)
 TIMELINE_KINDS: tuple[str, ...] = get_args(TimelineKind)
@@ -36,6 +42,11 @@ incidents = sa.Table(
     required("reporter"),
     required("declared_at", UtcDateTime),
     optional("resolved_at", UtcDateTime),
+    optional("lead"),
+    optional("comms"),
+    optional("oncall"),
+    optional("card_ts"),
+    optional("reminded_at", UtcDateTime),
     sa.UniqueConstraint("team_id", "channel_id"),
     sa.CheckConstraint(one_of("status", INCIDENT_STATUSES), name="status"),
     sa.Index("ix_incidents_team_id_status", "team_id", "status"),
@@ -50,6 +61,23 @@ incident_timeline = sa.Table(
     required("user_id"),
     required("kind"),
     required("text", sa.Text),
+    optional("source_ts"),
+    optional("link", sa.Text),
     sa.CheckConstraint(one_of("kind", TIMELINE_KINDS), name="kind"),
     sa.Index("ix_incident_timeline_incident_id_id", "incident_id", "id"),
+    # A pinned message is on its incident's timeline once (NULLs, every other kind, repeat).
+    sa.UniqueConstraint("incident_id", "source_ts"),
+)
+
+incident_followups = sa.Table(
+    "incident_followups",
+    metadata,
+    sa.Column("followup_id", sa.String, primary_key=True),
+    owned_by("incident_id", sa.String, "incidents.incident_id"),
+    required("at", UtcDateTime),
+    required("user_id"),
+    required("text", sa.Text),
+    optional("issue_number", sa.Integer),
+    optional("issue_url", sa.Text),
+    sa.Index("ix_incident_followups_incident_id_at", "incident_id", "at"),
 )

@@ -39,3 +39,14 @@ def test_scopes_are_the_ones_features_use() -> None:
     assert len(scopes) == len(set(scopes))
     assert "assistant:write" in scopes and "chat:write" in scopes
     assert not {"chat:write.customize", "channels:read", "users:read"} & set(scopes)
+
+
+def test_incident_pins_need_only_read_scopes_and_their_two_events() -> None:
+    """📌 reactions and pins reach the incident timeline with read scopes only; the removal
+    events are not subscribed (removing a 📌 does not erase the timeline)."""
+    manifest = _manifest()
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"reactions:read", "pins:read"} <= scopes and "pins:write" not in scopes
+    assert {"reaction_added", "pin_added"} <= events
+    assert not {"reaction_removed", "pin_removed"} & events

@@ -87,6 +87,7 @@ async def running_bot(
     stream_answers: bool = False,
     tracer_provider: object | None = None,
     settings: Mapping[str, str] | None = None,
+    worker: WorkerOptions = TEST_WORKER,
     **more: Any,
 ) -> AsyncIterator[Bot]:
     """Start the bot in HTTP or Socket Mode against the sandbox; stop it on exit.
@@ -98,7 +99,7 @@ async def running_bot(
     options = RuntimeOptions(
         socket_mode=socket_mode,
         drain_timeout=5,
-        worker=TEST_WORKER,
+        worker=worker,
         config=config,
         clock=clock,
         environ=environ,

@@ -76,3 +76,32 @@ async def test_piped_lines_get_their_answer_before_the_demo_ends(
     transcript = out.getvalue()
     assert "Switchboard demo: you are alice in #general" in transcript
     assert "Here is what I can do." in transcript  # the help agent's answer, not just a status
+
+
+async def test_the_demo_shows_its_local_mcp_servers_tools_in_help_and_runs_the_read_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's config starts the sandbox's MCP server over stdio: ``help`` lists its two
+    tools, and ``health of db1`` (the line docs/demo-script.txt plays) shows the read tool's
+    answer in the thread."""
+    monkeypatch.setattr("bot.cli.demo.run.sdk_installed", lambda name: False)
+    played = (Path(__file__).parents[2] / "docs" / "demo-script.txt").read_text("utf-8")
+    assert "health of db1" in played.splitlines()
+    script = tmp_path / "mcp.txt"
+    script.write_text("help\n/new\nhealth of db1\n")
+    settings = Settings.model_validate({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/d.db"})
+    out = io.StringIO()
+    assert await run_demo(settings, script=script, out=out, environ={}) == 0
+    transcript = out.getvalue()
+    assert (
+        "• /ops ops_cluster_health: Report the health of a database cluster. — "
+        "`health of {cluster}` | `ops cluster_health {cluster}` (runs at once)"
+    ) in transcript
+    assert (
+        "• /ops ops_failover: Fail a database cluster over to another region. — "
+        "`failover {cluster} to {region}` (needs approval)"
+    ) in transcript
+    assert (
+        "<@U0ALICE> `ops_cluster_health` cluster=db1: cluster db1: 3/3 nodes healthy, "
+        "replication lag 0s"
+    ) in transcript

@@ -6,17 +6,7 @@ from __future__ import annotations
 from bot.config_file import parse_config
 from sandbox import SlackSandbox
 from tests.e2e.conftest import running_bot
-
-CONFIG = """
-version: 1
-oncall:
-  rotations:
-    - name: primary
-      users: [U0BOB]
-      start: "2026-01-05T09:00:00Z"
-      shift: 7d
-incidents: {oncall_rotation: primary}
-"""
+from tests.e2e.incident_steps import CONFIG
 
 
 async def test_incident_lifecycle_end_to_end(sandbox: SlackSandbox, database_url: str) -> None:

@@ -37,6 +37,7 @@ mcp:
       approval:
         approvers: {{users: [U0BOB]}}
       per_tool:
+        deploy: {{approval: {{approvers: {{users: [U0BOB]}}}}}}
         cluster_health: {{rate_limit: 2}}
         slow_report: {{timeout: 1s}}
 """
@@ -161,8 +162,8 @@ async def test_a_tool_whose_schema_changed_while_its_approval_waited_is_refused(
 async def test_a_tool_the_server_adds_becomes_an_action_without_a_restart(
     sandbox: SlackSandbox, http_bot: Bot, files: McpFiles
 ) -> None:
-    """The server starts offering rollback and says its tool list changed: the bot lists it
-    again, rollback becomes an action, and once approved it runs on the live session."""
+    """The server starts offering rollback (a read) and says its tool list changed: the bot
+    lists it again, rollback becomes an action, and asked for, it runs on the live session."""
     catalog = http_bot.runtime.domain.operations.catalog
     assert catalog.action("ops_rollback") is None
     set_control(files, rollback=True)
@@ -171,11 +172,8 @@ async def test_a_tool_the_server_adds_becomes_an_action_without_a_restart(
             break
         await asyncio.sleep(0.05)
     assert catalog.action("ops_rollback") is not None
-    card = await _request(sandbox, "ops rollback api")
-    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
-    await sandbox.calls.wait_for(
-        "chat.update", where=lambda c: "Succeeded" in str(c.args["blocks"]), timeout=30
-    )
+    await _request(sandbox, "ops rollback api")
+    await _shown(sandbox, "rolled back api")
     assert calls(files) == [{"tool": "rollback", "arguments": {"service": "api"}}]
 
 

@@ -59,6 +59,19 @@ async def test_created_approval_round_trips(database: Database) -> None:
     assert await audit_kinds(database) == ["requested"]
 
 
+async def test_the_proposing_agent_round_trips_and_survives_transitions(
+    database: Database,
+) -> None:
+    """The agent a request was proposed for is stored with it (the worker checks its scope
+    again before the run) and kept by every transition."""
+    stored = await created(database, agent="dba")
+    assert await database.approvals.get("approval-1") == stored
+    after = replace(stored, state="approved", version=1)
+    assert await database.approvals.apply(stored, after, audit=[entry("approved", stored)])
+    found = await database.approvals.get("approval-1")
+    assert found is not None and found.state == "approved" and found.agent == "dba"
+
+
 async def test_unknown_ids_and_tokens_are_none(database: Database) -> None:
     """Looking up an approval that was never created returns None."""
     await created(database)

@@ -13,7 +13,7 @@ from sqlalchemy import event, select, text
 from structlog.testing import capture_logs
 
 from agents.feedback.values import Feedback
-from agents.incidents.records import Incident, TimelineEntry
+from agents.incidents.records import FollowUp, Incident, TimelineEntry
 from agents.kernel.models import ConversationKey, Inbound, Reply
 from agents.memory.copies import TOMBSTONE
 from agents.memory.knowledge import Miss
@@ -338,3 +338,25 @@ async def test_a_scrub_that_cannot_finish_is_logged_not_raised(database: Databas
             await database.transcript.scrub(deep=True)
             expected = "postgres_vacuum_failed"
     assert [entry["event"] for entry in logs if entry["log_level"] == "warning"] == [expected]
+
+
+async def test_forgetting_a_person_tombstones_what_they_pinned_or_captured_in_incidents(
+    database: Database,
+) -> None:
+    """Their pinned messages and follow-ups lose their words; Bob's stay; the entries
+    themselves stay (the timeline keeps that something was said then)."""
+    incident = Incident(
+        "inc-1", "T1", "CINC", "inc-x", "C1", "Down", "sev1", "investigating", "U2", T0
+    )
+    await database.incidents.create(incident)
+    for user, ts in (("U1", "1.1"), ("U2", "1.2")):
+        pin = TimelineEntry(at(1), user, "pinned", f"{user} said {MARK}", source_ts=ts)
+        await database.incidents.add_pinned("inc-1", pin)
+        await database.incidents.add_followup(
+            FollowUp(f"fu-{user}", "inc-1", at(2), user, f"{user} todo {MARK}")
+        )
+    erased = await database.transcript.erase_user(team_id="T1", user_id="U1", now=at(10))
+    stored = await database.incidents.get("inc-1")
+    assert erased.timeline == 2 and stored is not None
+    assert [e.text for e in stored.timeline] == [TOMBSTONE, f"U2 said {MARK}"]
+    assert [f.text for f in stored.followups] == [TOMBSTONE, f"U2 todo {MARK}"]

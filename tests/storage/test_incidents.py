@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from agents.incidents.records import Incident, TimelineEntry
+from agents.incidents.records import FollowUp, Incident, TimelineEntry
 from agents.kernel.errors import StorageError
 from storage import Database
 from tests.storage.builders import T0
@@ -85,3 +85,81 @@ async def test_one_incident_per_channel(database: Database) -> None:
     await database.incidents.create(_incident(1))
     with pytest.raises(StorageError):
         await database.incidents.create(_incident(2, channel_id="CINC1"))
+
+
+async def test_roles_are_compare_and_set_with_their_timeline_entry(database: Database) -> None:
+    """A role goes to the first of two claims made from the same holder; the loser changes
+    nothing (no entry either); an unknown incident is an error."""
+    await database.incidents.create(_incident())
+    entry = TimelineEntry(T0, "U2", "role", "<@U2> is incident lead")
+    won = await database.incidents.set_role("inc-1", "lead", "U2", entry, holder=None)
+    lost = await database.incidents.set_role(
+        "inc-1", "lead", "U3", replace(entry, user_id="U3"), holder=None
+    )
+    assert won is not None and won.lead == "U2" and won.timeline[-1] == entry
+    assert lost is None
+    stored = await database.incidents.get("inc-1")
+    assert stored is not None and stored.lead == "U2" and len(stored.timeline) == 2
+    handed = await database.incidents.set_role("inc-1", "lead", "U3", entry, holder="U2")
+    assert handed is not None and handed.lead == "U3" and handed.comms is None
+    with pytest.raises(StorageError):
+        await database.incidents.set_role("inc-9", "lead", "U2", entry, holder=None)
+
+
+async def test_a_pinned_message_is_kept_once(database: Database) -> None:
+    """Two ``pinned`` entries for one message: the second is refused, quietly; another
+    message, or the same ts in another incident, is kept."""
+    await database.incidents.create(_incident(1))
+    await database.incidents.create(_incident(2))
+    pin = TimelineEntry(T0, "U2", "pinned", "failover", source_ts="1.5", link="https://x/p15")
+    assert await database.incidents.add_pinned("inc-1", pin) is True
+    assert await database.incidents.add_pinned("inc-1", replace(pin, text="again")) is False
+    assert await database.incidents.add_pinned("inc-1", replace(pin, source_ts="1.6")) is True
+    assert await database.incidents.add_pinned("inc-2", pin) is True
+    stored = await database.incidents.get("inc-1")
+    assert stored is not None
+    assert [(e.source_ts, e.text, e.link) for e in stored.timeline if e.kind == "pinned"] == [
+        ("1.5", "failover", "https://x/p15"),
+        ("1.6", "failover", "https://x/p15"),
+    ]
+
+
+async def test_a_reminder_is_marked_once_and_never_on_a_resolved_incident(
+    database: Database,
+) -> None:
+    """``mark_reminded`` sets the time only from the value the caller saw; a resolved
+    incident is never marked; the card ts is remembered."""
+    await database.incidents.create(_incident())
+    await database.incidents.set_card("inc-1", "9.1")
+    first = T0 + timedelta(minutes=30)
+    assert await database.incidents.mark_reminded("inc-1", previous=None, at=first) is True
+    assert await database.incidents.mark_reminded("inc-1", previous=None, at=first) is False
+    later = first + timedelta(minutes=30)
+    assert await database.incidents.mark_reminded("inc-1", previous=first, at=later) is True
+    stored = await database.incidents.get("inc-1")
+    assert stored is not None and stored.reminded_at == later and stored.card_ts == "9.1"
+    await database.incidents.add_entry("inc-1", TimelineEntry(later, "U1", "resolved", "done"))
+    end = later + timedelta(hours=1)
+    assert await database.incidents.mark_reminded("inc-1", previous=later, at=end) is False
+
+
+async def test_follow_ups_are_listed_and_their_ticket_recorded_once(database: Database) -> None:
+    """Follow-ups come back with the incident in order; a ticket is recorded once; every
+    team's open incidents are listed without a team."""
+    await database.incidents.create(_incident(1))
+    await database.incidents.create(_incident(2, team_id="T2"))
+    for n, text in enumerate(("add an alert", "write a runbook")):
+        await database.incidents.add_followup(
+            FollowUp(f"fu-{n}", "inc-1", T0 + timedelta(minutes=n), "U1", text)
+        )
+    assert await database.incidents.set_issue("fu-0", number=7, url="https://gh/7") is True
+    assert await database.incidents.set_issue("fu-0", number=8, url="https://gh/8") is False
+    stored = await database.incidents.get("inc-1")
+    assert stored is not None
+    assert [(f.text, f.issue_number) for f in stored.followups] == [
+        ("add an alert", 7),
+        ("write a runbook", None),
+    ]
+    everywhere = await database.incidents.open_incidents()
+    assert {i.incident_id for i in everywhere} == {"inc-1", "inc-2"}
+    assert await database.incidents.get("inc-9") is None

@@ -38,7 +38,10 @@ class Answer:
             turn.stop.check()  # stopped before proposing: nothing is proposed
             # Not raced: once proposing starts, the card is a person's to decide.
             requested = await self._proposals.request(
-                turn.inbound, action=proposal.action, raw=proposal.values
+                turn.inbound,
+                action=proposal.action,
+                raw=proposal.values,
+                agent=scope.profile.info.name,
             )
             reply = requested.reply
         elif plan.text is not None:

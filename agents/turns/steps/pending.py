@@ -39,7 +39,9 @@ class ContinuePending:
         if pending is None:
             return
         owner = self.catalog.action(pending.action)
-        route = Route(owner.agent if owner else routed.agent, "pending", 1.0, routed.text)
+        # An MCP tool reachable by scope only has no owner: the turn stays with the router's.
+        agent = owner.agent if owner is not None and owner.agent else routed.agent
+        route = Route(agent, "pending", 1.0, routed.text)
         if pending.requester not in ("", inbound.user_id):
             waiting = Reply(
                 text=f"I am waiting for <@{pending.requester}> to answer that.",

@@ -2,7 +2,9 @@
 
 An agent with a model and actions in scope plans with the LLM planner (which falls back to
 rules by itself); any other agent's turn is planned by rules over its actions. A channel-bound
-agent that has nothing for the message hands it off through the router (one hop).
+agent that has nothing for the message hands it off through the router (one hop). A command
+of an action with no owner (an MCP tool reachable by agent scopes only) outside the routed
+agent's scope is refused by name, and recorded as ``ACTION:refused_scope``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,27 @@ class PlanTurn:
                 log.info("turn_handed_off", agent=route.agent, to=other.agent)
                 turn.route = other
                 await self._plan(turn)
+        if turn.plan.empty:
+            turn.plan = self._out_of_scope(turn) or turn.plan
+
+    def _out_of_scope(self, turn: TurnState) -> Plan | None:
+        """The refusal of a command of an ownerless action the routed agent may not use
+        (rather than the agent saying it did not recognise it), or None."""
+        scope = turn.scope
+        if self.actions is None or scope is None:
+            return None
+        found = self.actions.match(turn.route.text)
+        # Only a tool reachable by scope alone (no owner): an owned action is its owner's to
+        # plan, and the routed agent's own handler may read the words as its own command.
+        if found is None or found.action.agent or found.action in scope.usable:
+            return None
+        name, agent = found.action.name, turn.route.agent
+        log.info("action_out_of_scope", action=name, agent=agent)
+        return Plan(
+            "rules",
+            text=f"`{name}` is not in the scope of agent `{agent}`, so it was not run.",
+            tool_calls=(f"{name}:refused_scope",),
+        )
 
     async def _plan(self, turn: TurnState) -> None:
         scope = await self._scope(turn)

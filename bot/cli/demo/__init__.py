@@ -5,7 +5,9 @@ import contract "The app never imports the sandbox" names both.
 
 You are ``alice`` in ``#general``, talking to @switchboard; ``bob`` and ``carol`` (the
 ``@sre`` group) approve. The example actions (``examples/switchboard.yaml``) run against the
-sandbox's fake deploy API. The deploy agent plans with a scripted model (:mod:`.tour`) unless
+sandbox's fake deploy API; a ``dba`` agent's two actions are tools of the sandbox's local MCP
+server, started over stdio (:mod:`.tools`: ``health of db1`` runs at once, ``failover db1 to
+eu`` needs @sre). The deploy agent plans with a scripted model (:mod:`.tour`) unless
 ``--model PROVIDER:MODEL`` names a real one (:mod:`.model`). Lines:
 
 - text: starts (or continues) a thread with the bot, e.g. ``deploy api to prod``

@@ -19,6 +19,7 @@ from bot.cli.conventions import Subparsers
 from bot.cli.demo.model import DemoModel, ModelChoiceError, parse_model, with_model
 from bot.cli.demo.screen import Screen
 from bot.cli.demo.session import DemoSession
+from bot.cli.demo.tools import with_demo_mcp
 from bot.config import DEFAULT_DATABASE_URL, Settings, process_environment
 from bot.config_file import LoadedConfig, parse_config
 
@@ -35,9 +36,9 @@ _CHANNEL = "C0GENERAL"
 _TOUR_KEY = "demo-tour"
 _HELLO = """\
 Switchboard demo: you are alice in #general, talking to @switchboard ({planner}).
-Try: status of api · deploy api to prod, then /as bob and /approve · explain the deploy
-process, then /stop · hello there · /ops help · /ops approvals · /reject REASON · /up ·
-/down WHY · /home · /new · /quit
+Try: status of api · deploy api to prod, then /as bob and /approve · health of db1 (a tool
+of a local MCP server) · explain the deploy process, then /stop · hello there · /ops help ·
+/ops approvals · /reject REASON · /up · /down WHY · /home · /new · /quit
 """
 
 
@@ -161,7 +162,9 @@ async def _play(
     server = HttpServer(runtime, host="127.0.0.1", port=0)
     await server.start()
     sandbox.driver.request_url = f"http://127.0.0.1:{server.port}{SLACK_EVENTS_PATH}"
-    session = DemoSession(sandbox, busy=lambda: runtime.runner.in_flight, channel=_CHANNEL)
+    session = DemoSession(
+        sandbox, busy=lambda: runtime.runner.in_flight + runtime.worker.busy, channel=_CHANNEL
+    )
     try:
         if script is None:
             return await _interactive(
@@ -250,17 +253,19 @@ def _demo_settings(settings: Settings, sandbox: SlackSandbox) -> Settings:
 async def _demo_config(
     settings: Settings, sandbox: SlackSandbox, model: DemoModel | None
 ) -> LoadedConfig | None:
-    """The user's config if set; else the example, pointed at this sandbox's deploy API, its
-    agents planning with ``model`` (the scripted one plans for the deploy agent alone)."""
+    """The user's config if set; else the example, pointed at this sandbox's deploy API, with
+    the demo's local MCP server (:mod:`.tools`), its agents planning with ``model`` (the
+    scripted one plans for the deploy agent alone)."""
     if settings.config_file is not None:
         return None  # the runtime loads SWITCHBOARD_CONFIG itself
     if not EXAMPLE_CONFIG.is_file():
         return LoadedConfig(actions=(), executors={})
     text = await asyncio.to_thread(EXAMPLE_CONFIG.read_text, encoding="utf-8")
     text = text.replace(_EXAMPLE_API, sandbox.base_url + "/")
+    document = with_demo_mcp(yaml.safe_load(text))
     if model is not None:
-        document = with_model(yaml.safe_load(text), model)
-        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        document = with_model(document, model)
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     return parse_config(text, source=str(EXAMPLE_CONFIG))
 
 

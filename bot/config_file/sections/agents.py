@@ -3,7 +3,7 @@ agents to actions, providers and channels; and the domain's :class:`AgentProfile
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 from datetime import timedelta
 from typing import Annotated
 
@@ -15,6 +15,7 @@ from bot.config_file.sections.actions import ActionModel
 from bot.config_file.sections.base import (
     ChannelId,
     Duration,
+    McpScope,
     Name,
     Problem,
     Strict,
@@ -29,6 +30,9 @@ __all__ = [
     "ModelSettingsModel",
     "check_agent_names",
     "check_agents",
+    "check_mcp_scopes",
+    "split_scope",
+    "to_mcp_scopes",
     "to_profiles",
 ]
 
@@ -70,6 +74,11 @@ class AgentModel(Strict):
     actions: list[Name] | None = Field(
         None, description="actions it may use (default: those whose agent is this one)"
     )
+    mcp: list[McpScope] = Field(
+        [],
+        description='MCP tools it may use besides those it owns: "SERVER" (all its exposed '
+        'tools) or "SERVER:TOOL" (a name or a glob pattern, e.g. "grafana:*")',
+    )
     system_prompt: str = ""
     model: ModelSettingsModel | None = None
     context_budget: int = Field(4000, ge=256, description="tokens of thread context")
@@ -110,6 +119,31 @@ def _profile(agent: AgentModel) -> AgentProfile:
         context_budget=agent.context_budget,
         daily_budget_micros=usd_micros(agent.daily_budget_usd),
     )
+
+
+def split_scope(entry: str) -> tuple[str, str]:
+    """``(server, tool pattern)`` of one ``mcp`` scope entry (a bare server: every tool)."""
+    server, _, tool = entry.partition(":")
+    return server, tool or "*"
+
+
+def to_mcp_scopes(agents: Sequence[AgentModel]) -> Mapping[str, tuple[str, ...]]:
+    """Each agent's ``mcp`` scope entries (agents without any are left out)."""
+    return {agent.name: tuple(agent.mcp) for agent in agents if agent.mcp}
+
+
+def check_mcp_scopes(agents: Sequence[AgentModel], *, servers: Set[str]) -> Iterator[Problem]:
+    """Every ``mcp`` scope entry names a configured server (absolute locations). Whether a
+    pattern matches a tool is known once the servers listed them (``config check`` warns)."""
+    for index, agent in enumerate(agents):
+        for position, entry in enumerate(agent.mcp):
+            server, _ = split_scope(entry)
+            if server not in servers:
+                known = ", ".join(sorted(servers)) or "none configured"
+                yield (
+                    ("agents", index, "mcp", position),
+                    f"unknown MCP server {server!r} (servers: {known})",
+                )
 
 
 def check_agent_names(agents: Sequence[AgentModel]) -> Iterator[Problem]:

@@ -37,6 +37,7 @@ __all__ = [
     "EnvName",
     "GroupHandle",
     "JsonPath",
+    "McpScope",
     "Name",
     "ParamName",
     "Problem",
@@ -101,6 +102,7 @@ _CHANNEL_ID = r"^[CGD][A-Z0-9]{2,}$"
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _ENTRYPOINT = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
 _JSON_PATH = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+_MCP_SCOPE = r"^[a-z][a-z0-9_-]*(:[^\s:]+)?$"
 
 PATTERN_HINTS = {
     _NAME: "must be lower-case letters, digits, '-' or '_', starting with a letter",
@@ -111,6 +113,7 @@ PATTERN_HINTS = {
     _ENV_NAME: "must be an environment variable name such as PATH",
     _ENTRYPOINT: "must be 'package.module:function'",
     _JSON_PATH: "must be a dotted path such as status or data.state",
+    _MCP_SCOPE: "must be an MCP server name, or SERVER:TOOL (a tool name or a glob)",
 }
 """A readable message for each pattern, used instead of pydantic's regex quote."""
 
@@ -129,6 +132,8 @@ ChannelId = Annotated[str, StringConstraints(pattern=_CHANNEL_ID)]
 EnvName = Annotated[str, StringConstraints(pattern=_ENV_NAME)]
 EntryPoint = Annotated[str, StringConstraints(pattern=_ENTRYPOINT)]
 JsonPath = Annotated[str, StringConstraints(pattern=_JSON_PATH)]
+McpScope = Annotated[str, StringConstraints(pattern=_MCP_SCOPE, max_length=200)]
+"""``SERVER`` (all its exposed tools) or ``SERVER:TOOL``, the tool a name or a glob."""
 AbsolutePath = Annotated[str, AfterValidator(_absolute_path)]
 Usd = Annotated[float, Field(ge=0)]
 

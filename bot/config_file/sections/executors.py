@@ -40,6 +40,7 @@ __all__ = [
     "JsonFieldCheck",
     "McpEndpoint",
     "McpExecutorConfig",
+    "PagerDutyExecutorConfig",
     "PythonExecutorConfig",
     "ShellExecutorConfig",
     "ShellParts",
@@ -146,9 +147,31 @@ class McpExecutorConfig:
         return self.endpoint.server
 
 
-ExecutorConfig = HttpExecutorConfig | ShellExecutorConfig | PythonExecutorConfig | McpExecutorConfig
-"""What runs an action: written under ``executor:`` (http, shell, python), or built from an
-MCP server's tool list (mcp)."""
+@dataclass(frozen=True, slots=True)
+class PagerDutyExecutorConfig:
+    """How to send one kind of PagerDuty event (Events API v2): where, which
+    ``event_action``, and the environment variable holding each service's routing key.
+
+    Built from the ``pagerduty:`` section (:mod:`.pagerduty`), not written by hand.
+    """
+
+    event_action: Literal["trigger", "acknowledge", "resolve"]
+    events_url: str
+    routing_keys: Mapping[str, str]
+    """Service name → the name of the variable holding its routing (integration) key."""
+    timeout: timedelta
+    idempotent: bool = True
+
+
+ExecutorConfig = (
+    HttpExecutorConfig
+    | ShellExecutorConfig
+    | PythonExecutorConfig
+    | McpExecutorConfig
+    | PagerDutyExecutorConfig
+)
+"""What runs an action: written under ``executor:`` (http, shell, python), built from an
+MCP server's tool list (mcp), or from the ``pagerduty:`` section (pagerduty)."""
 
 
 class ExecutorModel(Strict):
@@ -177,7 +200,8 @@ class ExecutorModel(Strict):
 
 def executor_target(config: ExecutorConfig) -> str:
     """The system an executor reaches (one circuit breaker each): ``host:port`` for http,
-    the executable for shell, the module for python, ``mcp:SERVER`` for an MCP tool."""
+    the executable for shell, the module for python, ``mcp:SERVER`` for an MCP tool,
+    ``pagerduty:events`` for a PagerDuty event."""
     if isinstance(config, HttpExecutorConfig):
         parts = urlsplit(config.url)
         port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
@@ -186,6 +210,8 @@ def executor_target(config: ExecutorConfig) -> str:
         return config.entrypoint.partition(":")[0]
     if isinstance(config, McpExecutorConfig):
         return f"mcp:{config.server}"
+    if isinstance(config, PagerDutyExecutorConfig):
+        return "pagerduty:events"
     return config.argv[0]
 
 

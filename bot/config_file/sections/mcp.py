@@ -97,7 +97,11 @@ class McpServerModel(Strict):
         {}, description="sent to an HTTP server; values may reference ${ENV_VAR} secrets"
     )
     oauth: Any = Field(None, description="not supported yet")
-    agent: Name = Field(description="the agent owning the server's tools (unless per_tool says)")
+    agent: Name | None = Field(
+        None,
+        description="the agent owning the server's tools (unless per_tool says); without "
+        "one, a tool is used only by the agents whose mcp scope names it",
+    )
     tools: McpToolsModel = McpToolsModel()
     timeout: Duration = duration_default("10s", description="per call, including start-up")
     breaker: McpBreakerModel = McpBreakerModel()
@@ -143,7 +147,7 @@ def check_mcp(mcp: McpModel, *, agents: frozenset[str]) -> Iterator[Problem]:
         yield ("mcp", "servers", index, "name"), f"duplicate server name {name!r} (see {where})"
     for index, server in enumerate(servers):
         here = ("mcp", "servers", index)
-        if server.agent not in agents:
+        if server.agent is not None and server.agent not in agents:
             yield (*here, "agent"), f"unknown agent {server.agent!r}"
         for tool, policy in server.per_tool.items():
             if policy.agent is not None and policy.agent not in agents:

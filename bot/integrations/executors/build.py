@@ -19,15 +19,18 @@ from bot.config_file import (
     HttpExecutorConfig,
     LoadedConfig,
     McpExecutorConfig,
+    PagerDutyExecutorConfig,
     PythonExecutorConfig,
     ShellExecutorConfig,
 )
 from bot.integrations.executors.breaker import BreakerExecutor
 from bot.integrations.executors.http import HttpExecutor
 from bot.integrations.executors.mcp import McpExecutor, RateLimitedExecutor
+from bot.integrations.executors.pagerduty import PagerDutyExecutor
 from bot.integrations.executors.python import PythonExecutor, load_entrypoint
 from bot.integrations.executors.shell import ShellExecutor
 from bot.integrations.mcp.connection import McpConnection
+from bot.integrations.pagerduty import PagerDutyClient
 from bot.integrations.resilience import CircuitBreaker, Sleep
 
 __all__ = ["LiveExecutors", "build_executors", "guarded_mcp_executor"]
@@ -44,6 +47,7 @@ def build_executors(
     cooldown: float = 30.0,
     mcp: Mapping[str, McpConnection] | None = None,
     breakers: dict[str, CircuitBreaker] | None = None,
+    pagerduty: PagerDutyClient | None = None,
 ) -> dict[str, Executor]:
     """An executor per action name; actions on the same target share one circuit breaker.
 
@@ -57,6 +61,8 @@ def build_executors(
             for a server not given).
         breakers: filled with each target's breaker (shared with executors built later, for
             tools a server adds while running).
+        pagerduty: the PagerDuty client the paging actions send through (default: one
+            over ``session`` with no REST token, events only).
 
     Raises:
         ConfigFileError: listing every python entrypoint that cannot be imported or is not
@@ -97,6 +103,16 @@ def build_executors(
                 sleep=sleep,
             )
             continue
+        elif isinstance(spec, PagerDutyExecutorConfig):
+            client = pagerduty or PagerDutyClient(
+                session,
+                api_url="",
+                events_url=spec.events_url,
+                token=None,
+                timeout=spec.timeout.total_seconds(),
+                sleep=sleep,
+            )
+            inner = PagerDutyExecutor(spec, action=action.name, client=client, environ=environ)
         else:
             try:
                 inner = _python(spec, action=action.name, sleep=sleep)

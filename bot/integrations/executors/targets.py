@@ -6,7 +6,8 @@ card's digest covers is what the executor sends: the method, the URL and the JSO
 the parameters substituted (and the header templates, ``${ENV_VAR}`` references unresolved);
 the argv, working directory and the names of the variables passed on; the Python callable;
 an MCP tool's server name, its command argv and environment variable names (stdio) or its URL
-and header names (HTTP), the tool's name and the digest of its input schema as last listed.
+and header names (HTTP), the tool's name and the digest of its input schema as last listed; a
+PagerDuty event's URL, action and the *name* of the variable holding the routing key.
 Nothing here reads the environment: a secret cannot reach the canonical form.
 """
 
@@ -19,6 +20,7 @@ from bot.config_file import (
     ExecutorConfig,
     HttpExecutorConfig,
     McpExecutorConfig,
+    PagerDutyExecutorConfig,
     ShellExecutorConfig,
 )
 from bot.integrations.executors.render import render_argv, render_json, render_url
@@ -60,6 +62,13 @@ class ConfigTargets:
             }
         if isinstance(config, McpExecutorConfig):
             return _mcp_target(config)
+        if isinstance(config, PagerDutyExecutorConfig):
+            service = str(params.get("service", ""))
+            return {
+                "url": config.events_url.rstrip("/") + "/v2/enqueue",
+                "event_action": config.event_action,
+                "routing_key_env": config.routing_keys.get(service),
+            }
         return {"callable": config.entrypoint}
 
 

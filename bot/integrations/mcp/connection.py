@@ -32,7 +32,7 @@ from bot.integrations.mcp.client import (
     opened,
     reason,
 )
-from bot.integrations.resilience import Sleep, listing_policy
+from bot.integrations.resilience import Sleep, api_read_policy
 
 if TYPE_CHECKING:
     from mcp import ClientSession
@@ -84,11 +84,11 @@ class McpConnection:
         Raises:
             McpServerError: the server could not be reached or listed in time.
         """
-        policy = listing_policy(
-            retry_on=McpServerError,
-            attempts=LIST_ATTEMPTS,
+        policy = api_read_policy(
+            api=f"mcp:{self.server}",
+            transient=lambda exc: isinstance(exc, McpServerError),
             sleep=self._sleep,
-            target=f"mcp:{self.server}",
+            attempts=LIST_ATTEMPTS,
         )
         async for attempt in policy:
             with attempt:

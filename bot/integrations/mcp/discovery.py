@@ -20,6 +20,7 @@ from bot.config_file import ConfigIssue, LoadedConfig, McpServerModel
 from bot.config_file.yamlsource import format_path
 from bot.integrations.mcp.client import McpServerError, McpTool
 from bot.integrations.mcp.client import list_tools as list_tools_once
+from bot.integrations.mcp.scopes import ScopeGrants, grant_scopes
 from bot.integrations.mcp.tools import ServerTools, server_tools
 
 __all__ = ["ListTools", "McpDiscovery", "ServerReport", "discover_mcp_tools"]
@@ -39,11 +40,13 @@ class ServerReport:
 
 @dataclass(frozen=True, slots=True)
 class McpDiscovery:
-    """The config with every listed server's tools added, and what went wrong."""
+    """The config with every listed server's tools added (and granted to the agents whose
+    ``mcp`` scope names them), and what went wrong."""
 
     config: LoadedConfig
     servers: tuple[ServerReport, ...]
     issues: tuple[ConfigIssue, ...]
+    scopes: ScopeGrants | None = None
 
     @property
     def failures(self) -> tuple[ServerReport, ...]:
@@ -93,7 +96,9 @@ async def discover_mcp_tools(
     merged = dataclasses.replace(
         config, actions=tuple(actions), executors=MappingProxyType(executors)
     )
-    return McpDiscovery(merged, tuple(reports), tuple(issues))
+    listed = {r.name: r.tools.listings for r in reports if r.tools is not None}
+    scopes = grant_scopes(merged, listed)
+    return McpDiscovery(scopes.config, tuple(reports), tuple(issues), scopes)
 
 
 def _seconds(server: McpServerModel) -> float:

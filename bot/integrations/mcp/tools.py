@@ -224,7 +224,7 @@ def _add_tool(
         return
     spec = ActionSpec(
         name=action_name,
-        agent=policy.agent or server.agent,
+        agent=policy.agent or server.agent or "",  # none: by agent scopes only
         description=tool.description.strip().splitlines()[0] if tool.description else tool.name,
         risk=risk,
         executor=ExecutorInfo(

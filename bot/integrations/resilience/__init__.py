@@ -12,9 +12,9 @@ from __future__ import annotations
 from bot.integrations.resilience.breaker import BreakerState, CircuitBreaker, StateChange
 from bot.integrations.resilience.policies import (
     TRANSIENT,
+    api_read_policy,
     executor_policy,
     is_transient,
-    listing_policy,
     provider_policy,
 )
 from bot.integrations.resilience.retry import (
@@ -37,8 +37,8 @@ __all__ = [
     "Counted",
     "Sleep",
     "StateChange",
+    "api_read_policy",
     "executor_policy",
     "is_transient",
-    "listing_policy",
     "provider_policy",
 ]

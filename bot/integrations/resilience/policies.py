@@ -13,6 +13,11 @@ again is safe; only transient :class:`~agents.kernel.errors.ProviderError` kinds
 full jitter; a ``Retry-After`` beyond the budget ends the call at once. The last failure is
 raised as it is. A streamed call is retried only until part of its answer has been delivered
 to the caller: asking again after that would deliver that part twice.
+
+:func:`api_read_policy`: one read of a REST API (or a write that carries its own
+deduplication key, such as a PagerDuty event): the seam's transient errors are retried (the
+caller says which), waiting the server's ``Retry-After`` or full jitter; a ``Retry-After``
+beyond the budget ends the call at once, and the last error is raised as it is.
 """
 
 from __future__ import annotations
@@ -20,19 +25,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import structlog
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    retry_if_exception_type,
-    retry_if_result,
-)
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result
 from tenacity.retry import retry_base
 from tenacity.stop import stop_base
 
 from agents.kernel.errors import ProviderError, ProviderFailure
 from bot.integrations.resilience.retry import (
-    JITTER,
     NO_RETRY,
     Attempt,
     Sleep,
@@ -46,9 +44,9 @@ __all__ = [
     "RETRY_TRANSIENT_ATTEMPTS",
     "RETRY_TRANSIENT_PROVIDER_ERRORS",
     "TRANSIENT",
+    "api_read_policy",
     "executor_policy",
     "is_transient",
-    "listing_policy",
     "provider_policy",
 ]
 
@@ -80,23 +78,25 @@ def executor_policy(
     """The policy for one run of ``action``: up to ``attempts`` (capped at
     :data:`~.retry.MAX_ATTEMPTS`) when ``safe_to_retry``, else exactly one."""
     stop: stop_base = bounded(attempts) if safe_to_retry else NO_RETRY
-
-    def before_sleep(state: RetryCallState) -> None:
-        log.info(
-            "executor_retry_scheduled",
-            action=action,
-            attempt=state.attempt_number,
-            wait_s=round(state.upcoming_sleep, 3),
-        )
-
     return AsyncRetrying(
         stop=stop,
         wait=wait_retry_after_else_jitter,
         retry=RETRY_TRANSIENT_ATTEMPTS,
         sleep=sleep,
-        before_sleep=before_sleep,
+        before_sleep=_logged("executor_retry_scheduled", action=action),
         retry_error_callback=_last_attempt,
     )
+
+
+def _logged(event: str, **fields: str) -> Callable[[RetryCallState], None]:
+    """A ``before_sleep`` that logs ``event`` with ``fields``, the attempt and the wait."""
+
+    def before_sleep(state: RetryCallState) -> None:
+        log.info(
+            event, **fields, attempt=state.attempt_number, wait_s=round(state.upcoming_sleep, 3)
+        )
+
+    return before_sleep
 
 
 def _last_attempt(state: RetryCallState) -> Attempt[object]:
@@ -146,21 +146,16 @@ def provider_policy(
     )
 
 
-def listing_policy(
-    *, retry_on: type[BaseException], attempts: int, sleep: Sleep, target: str
+def api_read_policy(
+    *, api: str, transient: Callable[[BaseException], bool], sleep: Sleep, attempts: int = 3
 ) -> AsyncRetrying:
-    """The policy for listing a remote system's capabilities (an MCP server's tools): asking
-    again changes nothing, so a ``retry_on`` failure is retried, up to ``attempts`` (capped at
-    :data:`~.retry.MAX_ATTEMPTS`) with full jitter; the last failure is raised."""
-
-    def before_sleep(state: RetryCallState) -> None:
-        log.info("listing_retry_scheduled", target=target, attempt=state.attempt_number)
-
+    """The policy for one safe call to ``api``: up to ``attempts`` (capped), only the
+    exceptions ``transient`` accepts; the last one is raised (see the module docstring)."""
     return AsyncRetrying(
-        stop=bounded(attempts),
-        wait=JITTER,
-        retry=retry_if_exception_type(retry_on),
+        stop=bounded(attempts) | stop_if_retry_after_beyond_budget(),
+        wait=wait_retry_after_else_jitter,
+        retry=retry_if_exception(transient),
         sleep=sleep,
-        before_sleep=before_sleep,
+        before_sleep=_logged("api_retry_scheduled", api=api),
         reraise=True,
     )

@@ -99,7 +99,10 @@ def retry_after(state: RetryCallState) -> float | None:
         return None
     if outcome.failed:
         exc = outcome.exception()
-        return exc.retry_after if isinstance(exc, ProviderError) else None
+        if isinstance(exc, ProviderError):
+            return exc.retry_after
+        asked = getattr(exc, "retry_after", None)  # another integration's error may say too
+        return float(asked) if isinstance(asked, int | float) else None
     last = outcome.result()
     return last.retry_after if isinstance(last, Attempt) else None
 

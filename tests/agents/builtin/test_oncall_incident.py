@@ -10,7 +10,7 @@ from agents.incidents.rotation import IncidentSettings, Rotation
 from agents.kernel.models import Inbound, Route
 from agents.turns.agent import TurnContext
 from tests.agents.fakes import FakeClock
-from tests.agents.fakes_incidents import MemoryIncidents, RecordingWorkspace
+from tests.agents.fakes_incidents import MemoryIncidents, RecordingBoard, RecordingWorkspace
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 PRIMARY = Rotation("primary", ("U0ANA", "U0BOB"), START, timedelta(days=7))
@@ -78,13 +78,14 @@ def test_channel_names_follow_slacks_rules() -> None:
 
 
 def _incident_world(
-    taken: tuple[str, ...] = (),
+    taken: tuple[str, ...] = (), *, board: RecordingBoard | None = None
 ) -> tuple[IncidentAgent, MemoryIncidents, RecordingWorkspace, FakeClock]:
     store, workspace, clock = MemoryIncidents(), RecordingWorkspace(taken=taken), _clock()
     deps = IncidentDeps(
         clock=clock,
         workspace=workspace,
         incidents=store,
+        board=board or RecordingBoard(),
         rotations=(PRIMARY,),
         settings=IncidentSettings(oncall_rotation="primary"),
     )
@@ -93,15 +94,17 @@ def _incident_world(
 
 async def test_declare_creates_the_channel_invites_and_posts_a_summary() -> None:
     """`declare sev1 Checkout is down`: channel, reporter and on-call invited, card, record."""
-    agent, store, workspace, _ = _incident_world()
+    board = RecordingBoard()
+    agent, store, workspace, _ = _incident_world(board=board)
     reply = await agent.handle(_turn("declare sev1 Checkout is down"))
     assert workspace.created == [("inc-20261105-checkout-is-down", "CNEW1")]
     assert workspace.invites == [("CNEW1", ("U0ALICE", "U0ANA"))]
-    ((channel, card),) = workspace.posts
-    assert channel == "CNEW1" and "Checkout is down" in card.text
+    ((card),) = board.cards
+    assert card.channel_id == "CNEW1" and card.title == "Checkout is down"
+    assert card.oncall == "U0ANA"
     assert "<#CNEW1>" in reply.text and "sev1" in reply.text and "<@U0ANA>" in reply.text
     incident = await store.by_channel(team_id="T1", channel_id="CNEW1")
-    assert incident is not None
+    assert incident is not None and incident.card_ts == "1.000900"
     assert (incident.severity, incident.status, incident.reporter) == (
         "sev1",
         "investigating",
@@ -137,7 +140,8 @@ async def test_lifecycle_status_note_resolve_builds_the_postmortem_from_the_time
     ]
     positions = [draft.index(text) for text in order]
     assert positions == sorted(positions)
-    assert "*Impact*" in draft and "*Root cause*" in draft and "*Action items*" in draft
+    assert "*Impact and severity*" in draft and "*Root cause*" in draft
+    assert "*Follow-ups*" in draft
     incident = await store.by_channel(team_id="T1", channel_id="CNEW1")
     assert incident is not None and incident.status == "resolved"
     assert incident.resolved_at == START + timedelta(days=3, seconds=1800)

@@ -47,6 +47,7 @@ class FakeReads:
         values: Mapping[str, ParamValue],
         *,
         wait: float,
+        agent: str | None = None,
     ) -> ReadResult:
         self.asked.append((action.name, dict(values), wait))
         return self.results.pop(0) if len(self.results) > 1 else self.results[0]

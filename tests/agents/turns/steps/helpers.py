@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from agents.builtin.deploy import ActionAgent
 from agents.builtin.help import HelpAgent
 from agents.kernel.models import AgentInfo, Inbound, Reply, Route, RouteReason, Source
 from agents.turns.agent import TurnContext
 from agents.turns.catalog import AgentCatalog
 from agents.turns.pipeline import TurnState
+from agents.turns.profiles import AgentProfile
 from tests.agents.fakes import FakeClock
 
 ALICE, BOB = "U_ALICE", "U_BOB"
@@ -63,8 +66,9 @@ def turn(
     )
 
 
-def catalog(*extra: object) -> AgentCatalog:
+def catalog(*extra: object, profiles: Mapping[str, AgentProfile] | None = None) -> AgentCatalog:
     return AgentCatalog(
         [HelpAgent(), ActionAgent(AgentInfo("deploy", "Deploys.")), *extra],  # type: ignore[list-item]
         fallback="help",
+        profiles=profiles,
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from agents.actions.catalog import ActionCatalog
 from agents.actions.spec import ActionSpec, ExecutorInfo
 from agents.kernel.errors import ConfigError
 from agents.kernel.models import AgentInfo, Reply
@@ -15,6 +18,7 @@ from agents.turns.router import Router
 from agents.turns.steps.answer import Answer
 from agents.turns.steps.planner import PlanTurn
 from tests.agents.actions.test_operations import ACTIONS, World
+from tests.agents.fakes import FakeGroups
 from tests.agents.turns.steps.helpers import Oncall, catalog, turn
 
 
@@ -53,6 +57,48 @@ async def test_no_hand_off_to_a_fallback_or_an_unsure_route() -> None:
     state = turn("who is on call", agent="oncall", reason="binding", channel="C_ONCALL")
     await step(state)
     assert state.route.agent == "oncall" and state.plan.empty
+
+
+async def test_a_command_of_an_ownerless_action_outside_the_agents_scope_is_refused() -> None:
+    """An action with no owner (an MCP tool reachable by scope only) that the routed agent
+    was not granted: the plan refuses it by name and the trace will record
+    ``ACTION:refused_scope``."""
+    oncall = Oncall()
+    agents = catalog(oncall)
+    ownerless = replace(ACTIONS[1], agent="")
+    step = PlanTurn(
+        agents, router=_router(agents), actions=ActionCatalog((ownerless,), groups=FakeGroups({}))
+    )
+    state = turn("deploy api", agent="oncall", reason="explicit")
+    await step(state)
+    assert state.route.agent == "oncall" and state.plan.proposal is None
+    assert state.plan.text == "`deploy` is not in the scope of agent `oncall`, so it was not run."
+    assert state.plan.tool_calls == ("deploy:refused_scope",)
+
+
+async def test_a_command_of_another_agents_action_is_left_to_the_routed_agent() -> None:
+    """An owned action outside the scope is not refused by the planner: the routed agent's
+    own handler answers (it may read the words as its own command)."""
+    oncall = Oncall()
+    agents, world = catalog(oncall), World()
+    step = PlanTurn(agents, router=_router(agents), actions=world.ops.catalog)
+    state = turn("deploy api", agent="oncall", reason="explicit")
+    await step(state)
+    assert state.route.agent == "oncall" and state.plan.empty
+
+
+async def test_a_granted_action_is_planned_by_the_agent_it_is_granted_to() -> None:
+    """A scope grant adds an action the agent does not own to what its rules planner
+    matches."""
+    oncall = Oncall()
+    granted = AgentProfile(info=AgentInfo("oncall", ""), granted=("deploy",))
+    agents = catalog(oncall, profiles={"oncall": granted})
+    world = World()
+    step = PlanTurn(agents, router=_router(agents), actions=world.ops.catalog)
+    state = turn("deploy api", agent="oncall", reason="explicit")
+    await step(state)
+    assert state.plan.proposal is not None and state.plan.proposal.action.name == "deploy"
+    assert state.scope is not None and [a.name for a in state.scope.usable] == ["deploy"]
 
 
 async def test_a_proposal_goes_to_policy_and_approval() -> None:

@@ -1,0 +1,42 @@
+"""The PagerDuty config the scenarios run with, pointed at the sandbox's PagerDuty stand-in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.config_file import LoadedConfig, parse_config
+from sandbox.pagerduty_api import PagerDutyStandIn
+
+TEMPLATE = """
+version: 1
+pagerduty:
+  api_url: "{base}"
+  events_url: "{base}"
+  timeout: {timeout}
+  services:
+    checkout: {{id: PSVC001, routing_key_env: PD_KEY_CHECKOUT}}
+    payments: {{id: PSVC002, routing_key_env: PD_KEY_PAYMENTS}}
+  approval: {{approvers: {{users: [U0BOB]}}}}
+"""
+
+
+def pagerduty_config(pd: PagerDutyStandIn, *, timeout: str = "2s") -> LoadedConfig:
+    """The parsed config, with both APIs at the stand-in."""
+    return parse_config(TEMPLATE.format(base=pd.base_url, timeout=timeout))
+
+
+def pagerduty_environ(pd: PagerDutyStandIn) -> dict[str, str]:
+    """The variables holding the services' routing keys."""
+    return {
+        "PD_KEY_CHECKOUT": pd.routing_keys["checkout"],
+        "PD_KEY_PAYMENTS": pd.routing_keys["payments"],
+    }
+
+
+def on_call_now(when: datetime | None = None) -> tuple[str, str]:
+    """Who the stand-in's schedule has on call at level 1 now, and who next (it hands over
+    weekly, Mondays 09:00 UTC, from 2026-01-05, between Ada and Grace)."""
+    moment = when or datetime.now(UTC)
+    index = (moment - datetime(2026, 1, 5, 9, 0, tzinfo=UTC)) // timedelta(days=7)
+    people = ("Ada Lovelace", "Grace Hopper")
+    return people[index % 2], people[(index + 1) % 2]
