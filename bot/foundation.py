@@ -19,10 +19,11 @@ import structlog
 from agents.kernel.clock import Clock
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
-from bot.config_file import ConfigFileError, LoadedConfig, load_config
+from bot.config_file import LoadedConfig, load_config
 from bot.incident_tickets import require_ticket_token
 from bot.instruments import Instruments
-from bot.integrations.mcp import discover_mcp_tools
+from bot.integrations.mcp import McpServers
+from bot.mcp_wiring import with_mcp_tools
 from bot.metered import MeteredUsage
 from bot.planning_wiring import Planning, build_planning
 from bot.process_lock import ProcessLock
@@ -35,7 +36,6 @@ __all__ = [
     "load_actions_config",
     "open_database",
     "require_slack",
-    "with_mcp_tools",
 ]
 
 log = structlog.get_logger(__name__)
@@ -105,17 +105,23 @@ class Foundation:
     database: Database
     usage: MeteredUsage
     planning: Planning
+    mcp: McpServers | None
 
     @classmethod
     async def open(cls, settings: Settings, options: RuntimeOptions) -> Foundation:
         """Load the config, open the database and build the planning pieces (closing the
         database and releasing the lock if that fails)."""
         environ = options.environ or process_environment()
-        config = await with_mcp_tools(options.config or load_actions_config(settings), environ)
-        require_ticket_token(config, environ)
+        config, mcp = await with_mcp_tools(options.config or load_actions_config(settings), environ)
         clock = options.clock or SystemClock()
         instruments = Instruments.create(tracer_provider=options.tracer_provider)
-        lock, database = await open_database(settings)
+        try:
+            require_ticket_token(config, environ)
+            lock, database = await open_database(settings)
+        except BaseException:
+            if mcp is not None:
+                await mcp.close()
+            raise
         try:
             usage = MeteredUsage(database.usage, instruments.metrics)
             planning = build_planning(
@@ -124,8 +130,10 @@ class Foundation:
         except BaseException:
             await database.close()
             lock.release()
+            if mcp is not None:
+                await mcp.close()
             raise
-        return cls(config, clock, environ, instruments, lock, database, usage, planning)
+        return cls(config, clock, environ, instruments, lock, database, usage, planning, mcp)
 
 
 def require_slack(settings: Settings, *, socket_mode: bool) -> None:
@@ -139,29 +147,6 @@ def load_actions_config(settings: Settings) -> LoadedConfig:
     if settings.config_file is None:
         return LoadedConfig(actions=(), executors={})
     return load_config(settings.config_file)
-
-
-async def with_mcp_tools(config: LoadedConfig, environ: Mapping[str, str]) -> LoadedConfig:
-    """The config with its MCP servers' tools as actions. A server that cannot be listed is
-    logged (``mcp_server_unavailable``) and the bot starts without its tools; a tool whose
-    policy breaks a rule (a risk looser than its annotations...) stops start-up.
-
-    Raises:
-        ConfigFileError: listing every such tool problem.
-    """
-    if not config.mcp_servers:
-        return config
-    discovery = await discover_mcp_tools(config, environ=environ)
-    for server in discovery.servers:
-        if server.tools is None:
-            log.error("mcp_server_unavailable", server=server.name, reason=server.failure)
-            continue
-        for tool, reason in server.tools.refused:
-            log.warning("mcp_tool_refused", server=server.name, tool=tool, reason=reason)
-        log.info("mcp_server_listed", server=server.name, tools=len(server.tools.actions))
-    if discovery.issues:
-        raise ConfigFileError(config.source, list(discovery.issues))
-    return discovery.config
 
 
 async def open_database(settings: Settings) -> tuple[ProcessLock, Database]:

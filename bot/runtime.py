@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.foundation import Foundation, RuntimeOptions, require_slack
 from bot.incident_tickets import ticket_hosts
 from bot.integrations.llm import close_chat_models
+from bot.integrations.mcp import McpServers
 from bot.metered import MeteredLedger
 from bot.metrics import Metrics
 from bot.process_lock import ProcessLock
@@ -68,6 +69,7 @@ class Runtime:
     clock: Clock
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     slack_gate: SlackGate | None = None
+    mcp: McpServers | None = None
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
     _stops: asyncio.Task[None] | None = field(default=None, init=False)
     _prober: asyncio.Task[None] | None = field(default=None, init=False)
@@ -115,6 +117,9 @@ class Runtime:
             pagerduty=pagerduty_client(settings, base, slack),
         )
         domain = build_domain(config, database, base.planning, edges, clock=clock)
+        if base.mcp is not None:
+            catalog = domain.operations.catalog
+            base.mcp.subscribe(lambda update: catalog.update(update.actions))
         erasure = domain.erasure
         worker = Worker(
             domain.operations.runs,
@@ -147,6 +152,7 @@ class Runtime:
             clock,
             chat_models=base.planning.models,
             slack_gate=slack.gate,
+            mcp=base.mcp,
         )
 
     async def start(self) -> None:
@@ -214,6 +220,8 @@ class Runtime:
         if cancelled:
             log.warning("turns_cancelled_at_shutdown", count=cancelled)
         await self.alerter.drain()
+        if self.mcp is not None:
+            await self.mcp.close()
         await close_chat_models(self.chat_models)
         await self.session.close()
         await self.database.close()

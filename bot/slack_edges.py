@@ -23,7 +23,10 @@ from bot.incident_tickets import issue_tracker
 from bot.instruments import Instruments
 from bot.integrations.executors import build_executors
 from bot.integrations.executors.breaker import breaker_states
+from bot.integrations.mcp import McpServers
 from bot.integrations.pagerduty import PagerDutyClient, PagerDutyDirectory
+from bot.integrations.resilience import CircuitBreaker
+from bot.mcp_wiring import live_mcp_executors
 from bot.metered import MeteredLedger, MeteredNotifier
 from bot.metrics import Metrics
 from bot.slack_client import SlackConnection
@@ -93,18 +96,33 @@ def _executors(
     *,
     alerter: Alerter,
     environ: Mapping[str, str],
+    mcp: McpServers | None,
     pagerduty: PagerDutyClient | None,
 ) -> Mapping[str, Executor]:
-    """Each action's executor, counted, timed and maybe traced; breakers watched by metrics."""
+    """Each action's executor, counted, timed and maybe traced; breakers watched by metrics.
+    An MCP tool a server adds while running gets its executor when it is first run."""
+    sleep = instruments.retry_sleep()
+    breakers: dict[str, CircuitBreaker] = {}
     executors = build_executors(
         config,
         session=slack.session,
         environ=environ,
-        sleep=instruments.retry_sleep(),
+        sleep=sleep,
+        mcp=mcp.connections if mcp is not None else None,
+        breakers=breakers,
         pagerduty=pagerduty,
     )
     instruments.metrics.watch_breakers(lambda: breaker_states(executors))
-    return instruments.executors(executors, alerter=alerter)
+    built = instruments.executors(executors, alerter=alerter)
+    if mcp is None:
+        return built
+    return live_mcp_executors(
+        built,
+        mcp,
+        breakers=breakers,
+        sleep=sleep,
+        wrap=lambda e: instruments.executors(e, alerter=alerter),
+    )
 
 
 def _notifier(
@@ -114,11 +132,14 @@ def _notifier(
     *,
     alerter: Alerter,
     wakeup: asyncio.Event,
+    mcp: McpServers | None,
 ) -> ApprovalNotifier:
-    """Approval changes told to Slack, counted, and waking the worker for approved ones."""
-    slack_notifier = SlackApprovalNotifier(
-        slack.client, actions={action.name: action for action in config.actions}
-    )
+    """Approval changes told to Slack, counted, and waking the worker for approved ones
+    (told of the tools MCP servers add while running, too)."""
+    actions = {action.name: action for action in config.actions}
+    if mcp is not None:
+        mcp.subscribe(lambda update: actions.update((a.name, a) for a in update.actions))
+    slack_notifier = SlackApprovalNotifier(slack.client, actions=actions)
     slack.gate.when_reachable(slack_notifier.slack_is_back)
     return WakingNotifier(MeteredNotifier(slack_notifier, metrics, alerter=alerter), wakeup)
 
@@ -152,13 +173,15 @@ def slack_edges(
             base.instruments,
             alerter=alerter,
             environ=base.environ,
+            mcp=base.mcp,
             pagerduty=pagerduty,
         ),
-        notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup),
+        notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup, mcp=base.mcp),
         approvals_view=SlackApprovalsView(),
         ledger=ledger,
         usage=base.usage,
         rate_limiter=base.database.rate_limits,
         issues=issue_tracker(config, session=slack.session, environ=base.environ),
         oncall=oncall,
+        refresh=base.mcp.refresh if base.mcp is not None else None,
     )

@@ -7,8 +7,10 @@ and erasure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
+from typing import cast
 
 from agents.actions.canonical import TargetResolver
 from agents.actions.execution import Executor
@@ -64,6 +66,9 @@ class Edges:
     issues: IssueTracker | None = None
     oncall: OncallDirectory | None = None
 
+    refresh: Callable[[ActionSpec], Awaitable[None]] | None = None
+    """Brings the executor configs up to date before an action runs (MCP servers' tools)."""
+
 
 @dataclass(frozen=True, slots=True)
 class IncidentServices:
@@ -102,10 +107,11 @@ def build_domain(
             approvals=database.approvals, jobs=database.jobs, audit=database.audit
         ),
         groups=edges.groups,
-        executors={**edges.executors, **tickets.executors},
+        executors=_also(edges.executors, tickets.executors),
         targets=tickets.targets,
         notifier=edges.notifier,
         clock=clock,
+        refresh=edges.refresh,
         read_cache=(
             ReadCache(clock=clock, ttl=config.read_cache_ttl)
             if config.read_cache_ttl is not None
@@ -165,6 +171,17 @@ def build_domain(
     return Domain(
         operations, turns, erasure, suggestions, _incident_services(config, database, edges, clock)
     )
+
+
+def _also(
+    executors: Mapping[str, Executor], more: Mapping[str, Executor]
+) -> Mapping[str, Executor]:
+    """``executors`` and ``more``, without copying ``executors``: it may be live (the
+    executors of tools an MCP server adds while running are made when first asked for)."""
+    if not more:
+        return executors
+    # a ChainMap writes only to its first map; the live executors are only read
+    return ChainMap(dict(more), cast("MutableMapping[str, Executor]", executors))
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,7 +114,8 @@ def _target(approval: Approval, action: ActionSpec) -> str:
         return f"PagerDuty event {event} to {url}"
     if canonical.executor == "mcp":
         server, tool = code(str(target.get("server"))), code(str(target.get("tool")))
-        return f"MCP server {server} tool {tool} via {code(shlex.join(words))}"
+        via = code(str(target["url"])) if "url" in target else code(shlex.join(words))
+        return f"MCP server {server} tool {tool} via {via}"
     return f"python {code(str(target.get('callable')))}"
 
 

@@ -27,6 +27,14 @@ class ActionCatalog:
         """Every configured action, in declaration order."""
         return tuple(self._actions.values())
 
+    def update(self, actions: Sequence[ActionSpec]) -> None:
+        """Add or replace ``actions`` (an MCP server's tools, listed again while running).
+
+        Nothing is ever removed: a request already made for an action must still find it.
+        """
+        for action in actions:
+            self._actions[action.name] = action
+
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``."""
         return self._actions.get(name)

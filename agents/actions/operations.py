@@ -12,7 +12,7 @@ digest) through the ``TargetResolver`` port.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from agents.actions.canonical import TargetResolver
@@ -54,10 +54,12 @@ def build_operations(
     notifier: ApprovalNotifier,
     clock: Clock,
     read_cache: ReadCache | None = None,
+    refresh: Callable[[ActionSpec], Awaitable[None]] | None = None,
     scopes: AgentScopes | None = None,
 ) -> Operations:
-    """Propose, approve and run ``actions`` over these ports (``scopes``: which agent may use
-    which action, checked when a request is admitted and again before its run)."""
+    """Propose, approve and run ``actions`` over these ports (``refresh``: brings ``targets``
+    up to date right before an action runs; ``scopes``: which agent may use which action,
+    checked when a request is admitted and again before its run)."""
     catalog = ActionCatalog(actions, groups=groups)
     transitions = Transitions(stores, notifier=notifier, clock=clock)
     proposals = Proposals(
@@ -72,6 +74,7 @@ def build_operations(
         targets=targets,
         read_cache=read_cache,
         board=board,
+        refresh=refresh,
         scopes=scopes,
     )
     return Operations(

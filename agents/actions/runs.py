@@ -8,13 +8,14 @@ requester is asked to check. A rerun that fails ends ``unknown`` too: the run th
 may have acted before the target began refusing.
 
 Right before the executor is called the action's canonical form is recomputed from the
-current configuration and the stored parameters; if its digest is not the one the approvers
-consented to (the config changed the URL, the argv, the callable...), nothing runs: the request
-ends ``failed`` (``unknown`` for a rerun after a crash), the thread is told and an alert is
-raised. A request stored before digests
-were kept (no canonical action) runs unchecked, with a warning in the log. So is the scope of
-the agent that proposed it (:mod:`agents.actions.scopes`): an action the agent may no longer
-use is not run either.
+current configuration and the stored parameters (after ``refresh``, which lets the edge bring
+the configuration up to date: an MCP server's tools are listed again); if its digest is not the
+one the approvers consented to (the config changed the URL, the argv, the callable, an MCP
+tool's input schema...), nothing runs: the request ends ``failed`` (``unknown`` for a rerun
+after a crash), the thread is told what changed and an alert is raised. A request stored
+before digests were kept (no canonical action) runs unchecked, with a warning in the log. So
+is the scope of the agent that proposed it (:mod:`agents.actions.scopes`): an action the agent
+may no longer use is not run either.
 
 A run that succeeded is presented as its action's ``result`` format says
 (:mod:`agents.actions.presentation`): a read's output is told to its thread, kept in the read
@@ -24,7 +25,7 @@ another action's only when its ``result`` format was written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import KW_ONLY, dataclass
 from datetime import timedelta
 
@@ -70,6 +71,8 @@ class Runs:
     targets: TargetResolver
     read_cache: ReadCache | None = None
     board: FinishedRuns | None = None
+    refresh: Callable[[ActionSpec], Awaitable[None]] | None = None
+    """Brings ``targets`` up to date for an action about to run."""
     scopes: AgentScopes | None = None
     """Which agent may use which action: a request whose agent lost it is not run."""
 
@@ -142,6 +145,8 @@ class Runs:
             # a rerun: the run the crash cut off may have acted
             result = ExecutionResult("unknown" if rerun else "failed", summary)
             return await self._finish(approval, result)
+        if self.refresh is not None:
+            await self.refresh(action)
         changed = await self._changed(approval, action, rerun=rerun)
         if changed is not None:
             return changed
@@ -179,9 +184,11 @@ class Runs:
         if approved is None:
             log.warning("approval_digest_absent", approval_id=approval.id, action=action.name)
             return None
-        now = canonical_action(action, approval.params, targets=self.targets).digest
+        current = canonical_action(action, approval.params, targets=self.targets)
+        now = current.digest
         if now == approved:
             return None
+        what = _what_changed(approval, current.target)
         log.error(
             "approval_digest_mismatch",
             approval_id=approval.id,
@@ -190,20 +197,25 @@ class Runs:
             current_digest=now,
         )
         summary = (
-            f"The action changed after it was approved (digest {short_digest(approved)}, now "
-            f"{short_digest(now)}); it was not run. Request it again."
+            f"The action changed after it was approved ({what}digest {short_digest(approved)}, "
+            f"now {short_digest(now)}); it was not run. Request it again."
         )
         if rerun:
             summary = (
-                f"The action changed after it was approved (digest {short_digest(approved)}, "
-                f"now {short_digest(now)}), so it was not run again after the bot stopped "
-                "mid-run; the interrupted run may have happened. Please check the target."
+                f"The action changed after it was approved ({what}digest "
+                f"{short_digest(approved)}, now {short_digest(now)}), so it was not run again "
+                "after the bot stopped mid-run; the interrupted run may have happened. Please "
+                "check the target."
             )
         return await self._finish(
             approval,
             ExecutionResult("unknown" if rerun else "failed", summary),
             news=ApprovalNews("action_changed"),
-            details={"approved-digest": approved, "current-digest": now},
+            details={
+                "approved-digest": approved,
+                "current-digest": now,
+                "changed": what.removesuffix("; "),
+            },
         )
 
     async def _finish(
@@ -240,3 +252,15 @@ def _output(action: ActionSpec | None, result: ExecutionResult) -> RunOutput | N
     if action is None or result.outcome != "succeeded":
         return None
     return present(result.body, action.result, truncated=result.body_truncated)
+
+
+def _what_changed(approval: Approval, target: Mapping[str, object]) -> str:
+    """``"its schema changed; "``: the target's parts that differ from what was approved
+    (empty when the approval kept no canonical form, or only the parameters differ)."""
+    approved = approval.canonical.target if approval.canonical is not None else None
+    if approved is None:
+        return ""
+    names = sorted(k for k in set(approved) | set(target) if approved.get(k) != target.get(k))
+    if names == ["schema"]:
+        return "the tool's input schema changed; "
+    return f"its {', '.join(names)} changed; " if names else ""

@@ -2,11 +2,12 @@
 
 Checks, in order: the config file, the database (reachable, schema at the newest migration),
 the Slack credentials (``auth.test``; the signing secret or app token for the chosen mode),
-and each action's executor target (an HTTP target accepts a TCP connection, a shell
-executable exists and is allowed, a Python entrypoint imports), and PagerDuty when configured
-(the REST token is accepted and each service has an escalation policy; each pageable
-service's routing-key variable is set). Nothing is executed and no request reaches an
-action's target beyond opening and closing a connection; PagerDuty is only read.
+each action's executor target (an HTTP target accepts a TCP connection, a shell executable
+exists and is allowed, a Python entrypoint imports), PagerDuty when configured (the REST token
+is accepted and each service has an escalation policy; each pageable service's routing-key
+variable is set), and each MCP server (it starts or answers, and lists its tools: how many, or
+why not). Nothing is executed and no request reaches an action's target beyond opening and
+closing a connection; PagerDuty is only read; no MCP tool is called.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.config_file import (
     ConfigFileError,
     HttpExecutorConfig,
     LoadedConfig,
+    McpServerModel,
     PagerDutyExecutorConfig,
     PythonExecutorConfig,
     ShellExecutorConfig,
@@ -71,9 +73,16 @@ async def command(args: argparse.Namespace, settings: Settings) -> int:
     return await doctor_command(settings)
 
 
-async def doctor_command(settings: Settings, *, out: TextIO | None = None) -> int:
+async def doctor_command(
+    settings: Settings, *, out: TextIO | None = None, environ: Mapping[str, str] | None = None
+) -> int:
     """Run every check, print one line each (and the fix under a failure); exit 1 if any
-    check failed."""
+    check failed.
+
+    Args:
+        environ: what MCP servers are given (their ``env`` allowlist, their headers'
+            ``${VAR}`` secrets); the process environment by default.
+    """
     out = out or sys.stdout
     checks: list[Check] = []
     config = _config(settings, checks)
@@ -81,7 +90,9 @@ async def doctor_command(settings: Settings, *, out: TextIO | None = None) -> in
     checks += await _slack(settings)
     if config is not None:
         checks += await _targets(config)
-        checks += await pagerduty_checks(settings, config, environ=process_environment())
+        variables = process_environment() if environ is None else environ
+        checks += await pagerduty_checks(settings, config, environ=variables)
+        checks += await asyncio.gather(*(_mcp(s, variables) for s in config.mcp_servers))
     for check in checks:
         print(f"{'ok ' if check.ok else 'BAD'}  {check.name}: {check.detail}", file=out)
         if not check.ok and check.fix:
@@ -294,3 +305,33 @@ async def _pagerduty_service(client: PagerDutyClient, service: str, service_id: 
         fix = f"check the service id {service_id} and pagerduty.api_url in the config"
         return Check(name, False, exc.reason, fix)
     return Check(name, True, f"service {service_id}, escalation policy {policy}")
+
+
+async def _mcp(server: McpServerModel, environ: Mapping[str, str]) -> Check:
+    """The server starts (or answers) and lists its tools within its timeout."""
+    from bot.integrations.mcp.client import McpServerError, list_tools
+
+    endpoint = server.endpoint()
+    where = endpoint.url or " ".join(endpoint.argv)
+    name = f"mcp {server.name}"
+    try:
+        tools = await list_tools(endpoint, environ, timeout=server.timeout.total_seconds())
+    except McpServerError as exc:
+        return Check(name, False, f"{where}: {exc.reason}", _mcp_fix(exc.reason, server))
+    return Check(name, True, f"{where}: {len(tools)} tool(s) listed over {endpoint.transport}")
+
+
+def _mcp_fix(reason: str, server: McpServerModel) -> str:
+    """How to fix what kept a server from being listed, from its (secret-free) reason."""
+    if "which is not set" in reason:
+        return "set that variable in the bot's environment (the header's secret)"
+    if "HTTP 401" in reason or "HTTP 403" in reason:
+        return "the server refused the credentials: check the token the headers reference"
+    if "FileNotFoundError" in reason:
+        return "install the server, or fix its command (argv[0] must exist)"
+    if "within" in reason:
+        seconds = server.timeout.total_seconds()
+        return f"check that it starts and answers, or raise its timeout ({seconds:g}s)"
+    if server.url is not None:
+        return "check that the server runs at that URL and this host may reach it"
+    return "run its command by hand to see why it does not start"

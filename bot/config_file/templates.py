@@ -2,20 +2,24 @@
 
 ``{param}`` names a declared parameter and is replaced by its (already validated) value; any
 other brace is literal text, so there is no ``str.format`` and no attribute access.
-``${ENV_VAR}`` is allowed only in http header values and is resolved from the environment
-when the action runs, which keeps secrets out of the file.
+``${ENV_VAR}`` is allowed only in http header values (of actions and MCP servers) and is
+resolved from the environment (:func:`resolve_env`) when it is used, which keeps secrets out of
+the file.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 __all__ = [
     "ENV_REF",
     "PLACEHOLDER",
+    "MissingEnvironmentVariable",
     "env_refs",
     "malformed_env_refs",
     "placeholders",
+    "resolve_env",
     "strip_env_refs",
     "undeclared_placeholders",
 ]
@@ -63,3 +67,27 @@ def env_refs(text: str) -> list[str]:
 def malformed_env_refs(text: str) -> list[str]:
     """``${...}`` fragments that are not a well-formed ``${UPPER_CASE_NAME}``."""
     return [m.group(0) for m in _ANY_ENV.finditer(text) if ENV_REF.fullmatch(m.group(0)) is None]
+
+
+class MissingEnvironmentVariable(LookupError):
+    """A ``${NAME}`` reference whose variable is not set (``name`` is safe to show)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def resolve_env(text: str, environ: Mapping[str, str]) -> str:
+    """Replace each ``${NAME}`` by its value from ``environ`` (the caller never logs it).
+
+    Raises:
+        MissingEnvironmentVariable: for the first variable that is not set.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in environ:
+            raise MissingEnvironmentVariable(name)
+        return environ[name]
+
+    return ENV_REF.sub(value, text)

@@ -216,7 +216,9 @@ async def test_an_action_whose_config_changed_after_its_approval_is_not_run(
     assert sandbox.deploy_api.requests == []
     assert row["state"] == "failed"
     summary = str(row["result"])
-    assert summary.startswith(f"The action changed after it was approved (digest {approved[:12]}")
+    assert summary.startswith(
+        f"The action changed after it was approved (its url changed; digest {approved[:12]}"
+    )
     assert summary.endswith("it was not run. Request it again.")
     assert summary in str(failed.args["blocks"])
     assert told.args["thread_ts"] == card.args["thread_ts"]
@@ -224,6 +226,7 @@ async def test_an_action_whose_config_changed_after_its_approval_is_not_run(
     assert [e.kind for e in entries] == ["requested", "approved", "started", "failed"]
     assert entries[-1].details["approved-digest"] == approved
     assert entries[-1].details["current-digest"] not in {approved, ""}
+    assert entries[-1].details["changed"] == "its url changed"
     (error,) = [log for log in logs if log["event"] == "approval_digest_mismatch"]
     assert (error["log_level"], error["approved_digest"]) == ("error", approved)
     assert SECRET not in str(logs)

@@ -38,6 +38,7 @@ __all__ = [
     "HttpExecutorConfig",
     "HttpParts",
     "JsonFieldCheck",
+    "McpEndpoint",
     "McpExecutorConfig",
     "PagerDutyExecutorConfig",
     "PythonExecutorConfig",
@@ -104,20 +105,46 @@ class PythonExecutorConfig(Strict):
 
 
 @dataclass(frozen=True, slots=True)
+class McpEndpoint:
+    """Where a server is reached, secret-free: a stdio ``argv`` with the names of the variables
+    passed on, or a Streamable HTTP ``url`` with header templates (``${ENV_VAR}`` unresolved)."""
+
+    server: str
+    argv: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    url: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def transport(self) -> str:
+        """``stdio`` or ``http``."""
+        return "stdio" if self.url is None else "http"
+
+
+@dataclass(frozen=True, slots=True)
 class McpExecutorConfig:
-    """How to run one MCP tool: the server's command and environment allowlist, the tool,
-    the timeout, and which parameters the tool takes as numbers (sent as floats).
+    """How to run one MCP tool: the server's endpoint, the tool, the timeout, which
+    parameters the tool takes as numbers (sent as floats), the digest of the input schema the
+    tool was listed with, whether a call may be retried, a rate limit (calls per minute) and
+    the server's breaker settings.
 
     Built from a running server's tool list (:mod:`bot.integrations.mcp`), not written by hand.
     """
 
-    server: str
-    argv: tuple[str, ...]
-    env_allowlist: tuple[str, ...]
+    endpoint: McpEndpoint
     tool: str
     timeout: timedelta
     numbers: frozenset[str] = frozenset()
     idempotent: bool = False
+    schema_digest: str = ""
+    rate_limit: int | None = None
+    breaker_failures: int = 5
+    breaker_cooldown: timedelta = timedelta(seconds=30)
+
+    @property
+    def server(self) -> str:
+        """The server's name."""
+        return self.endpoint.server
 
 
 @dataclass(frozen=True, slots=True)

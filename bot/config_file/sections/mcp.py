@@ -1,19 +1,25 @@
-"""The ``mcp:`` section: MCP stdio servers whose tools become actions.
+"""The ``mcp:`` section: MCP servers whose tools become actions.
 
-A server is a command (argv, never through a shell) with an allowlist of environment
-variables passed on, which of its tools to expose (``allow``/``deny``: names or glob
-patterns), a per-call timeout, the agent that owns its tools, and per tool: risk, approval
-policy and owner. A tool's risk comes from its annotations once the server is running
-(:mod:`bot.integrations.mcp`); what is checked here is what can be checked without it.
+A server is either a command (stdio: argv, never through a shell, with an allowlist of
+environment variables passed on) or a Streamable HTTP ``url`` with ``headers`` whose values may
+reference ``${ENV_VAR}`` secrets (resolved when connecting, never logged or stored). Then which
+of its tools to expose (``allow``/``deny``: names or glob patterns), a timeout, its circuit
+breaker, the agent that owns its tools, and per tool: risk, approval policy, owner, who may
+request it, timeout, idempotency, a rate limit and how its result is shown. A tool's risk comes
+from its annotations once the server is running (:mod:`bot.integrations.mcp`); what is checked
+here is what can be checked without it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from bot.config_file.sections.actions import ApprovalModel, Risk
+from bot.config_file.credentials import literal_secret_problem
+from bot.config_file.sections.actions import ApprovalModel, RequestersModel, Risk
 from bot.config_file.sections.base import (
     Duration,
     EnvName,
@@ -23,9 +29,13 @@ from bot.config_file.sections.base import (
     duration_default,
     repeats,
 )
+from bot.config_file.sections.executors import McpEndpoint
+from bot.config_file.sections.result import ResultModel
+from bot.config_file.templates import malformed_env_refs, placeholders
 from bot.config_file.yamlsource import format_path
 
 __all__ = [
+    "McpBreakerModel",
     "McpModel",
     "McpServerModel",
     "McpToolModel",
@@ -46,6 +56,17 @@ class McpToolModel(Strict):
     formats: list[str] | None = Field(
         None, description='command formats, e.g. "failover {cluster} to {region}"'
     )
+    requesters: RequestersModel = RequestersModel()
+    timeout: Duration | None = Field(None, description="per call (default: the server's)")
+    idempotent: bool = Field(
+        False, description="a call may safely be repeated: retried on a transient failure"
+    )
+    rate_limit: int | None = Field(
+        None, ge=1, le=10_000, description="calls per minute at most (refused politely beyond)"
+    )
+    result: ResultModel | None = Field(
+        None, description="how the result is shown in the thread and given to a model"
+    )
 
 
 class McpToolsModel(Strict):
@@ -55,12 +76,27 @@ class McpToolsModel(Strict):
     deny: list[str] = []
 
 
+class McpBreakerModel(Strict):
+    """The server's circuit breaker: open after ``failures`` failed calls in a row, try again
+    after ``cooldown``."""
+
+    failures: int = Field(5, ge=1, le=100)
+    cooldown: Duration = duration_default("30s")
+
+
 class McpServerModel(Strict):
-    """One MCP server spoken to over stdio."""
+    """One MCP server: a stdio ``command`` or a Streamable HTTP ``url`` (exactly one)."""
 
     name: Name
-    command: list[str] = Field(min_length=1, description="argv; run directly, never by a shell")
-    env: list[EnvName] = Field([], description="only these variables reach the server")
+    command: list[str] | None = Field(
+        None, min_length=1, description="argv; run directly, never by a shell"
+    )
+    env: list[EnvName] = Field([], description="only these variables reach a stdio server")
+    url: str | None = Field(None, description="a Streamable HTTP endpoint, http(s)://host/path")
+    headers: dict[str, str] = Field(
+        {}, description="sent to an HTTP server; values may reference ${ENV_VAR} secrets"
+    )
+    oauth: Any = Field(None, description="not supported yet")
     agent: Name | None = Field(
         None,
         description="the agent owning the server's tools (unless per_tool says); without "
@@ -68,10 +104,33 @@ class McpServerModel(Strict):
     )
     tools: McpToolsModel = McpToolsModel()
     timeout: Duration = duration_default("10s", description="per call, including start-up")
+    breaker: McpBreakerModel = McpBreakerModel()
     approval: ApprovalModel | None = Field(
         None, description="the approval policy of its tools with none of their own"
     )
     per_tool: dict[str, McpToolModel] = {}
+
+    def endpoint(self) -> McpEndpoint:
+        """How to reach this server (no secret: header values stay templates)."""
+        return McpEndpoint(
+            self.name,
+            argv=tuple(self.command or ()),
+            env=tuple(self.env),
+            url=self.url,
+            headers=tuple(self.headers.items()),
+        )
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerModel:
+        if self.oauth is not None:
+            raise ValueError("oauth is not supported yet: use headers with ${ENV_VAR} secrets")
+        if (self.command is None) == (self.url is None):
+            raise ValueError("give exactly one of command (stdio) or url (Streamable HTTP)")
+        if self.command is None and self.env:
+            raise ValueError("env is for stdio servers; an HTTP server takes headers")
+        if self.url is None and self.headers:
+            raise ValueError("headers are for HTTP servers (url)")
+        return self
 
 
 class McpModel(Strict):
@@ -93,3 +152,25 @@ def check_mcp(mcp: McpModel, *, agents: frozenset[str]) -> Iterator[Problem]:
         for tool, policy in server.per_tool.items():
             if policy.agent is not None and policy.agent not in agents:
                 yield (*here, "per_tool", tool, "agent"), f"unknown agent {policy.agent!r}"
+        if server.url is not None:
+            yield from _http(server.url, server.headers, here)
+
+
+def _http(url: str, headers: dict[str, str], here: tuple[str | int, ...]) -> Iterator[Problem]:
+    """An http(s) URL with a literal host and no credentials; headers whose secrets are
+    ``${ENV_VAR}`` references, never literal."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+        yield (*here, "url"), "must be an http:// or https:// URL with a host"
+    elif parts.username or parts.password or "$" in url or placeholders(url):
+        yield (*here, "url"), "must be literal, without credentials; put secrets in headers"
+    for header, value in headers.items():
+        where = (*here, "headers", header)
+        for fragment in malformed_env_refs(value):
+            yield where, f"{fragment!r} is not a well-formed ${{UPPER_CASE_NAME}} reference"
+        secret = literal_secret_problem(header, value)
+        if secret is not None:
+            yield where, secret

@@ -1,10 +1,12 @@
-"""Build one executor per action from the loaded config, each behind its target's breaker."""
+"""Build one executor per action from the loaded config, each behind its target's breaker
+(an MCP server's breaker with the server's own thresholds; an MCP tool with a ``rate_limit``
+behind its rate limit, in front of the breaker)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import aiohttp
 
@@ -13,6 +15,7 @@ from agents.kernel.errors import ConfigError
 from bot.config_file import (
     ConfigFileError,
     ConfigIssue,
+    ExecutorConfig,
     HttpExecutorConfig,
     LoadedConfig,
     McpExecutorConfig,
@@ -22,14 +25,15 @@ from bot.config_file import (
 )
 from bot.integrations.executors.breaker import BreakerExecutor
 from bot.integrations.executors.http import HttpExecutor
-from bot.integrations.executors.mcp import McpExecutor
+from bot.integrations.executors.mcp import McpExecutor, RateLimitedExecutor
 from bot.integrations.executors.pagerduty import PagerDutyExecutor
 from bot.integrations.executors.python import PythonExecutor, load_entrypoint
 from bot.integrations.executors.shell import ShellExecutor
+from bot.integrations.mcp.connection import McpConnection
 from bot.integrations.pagerduty import PagerDutyClient
 from bot.integrations.resilience import CircuitBreaker, Sleep
 
-__all__ = ["build_executors"]
+__all__ = ["LiveExecutors", "build_executors", "guarded_mcp_executor"]
 
 
 def build_executors(
@@ -41,6 +45,8 @@ def build_executors(
     sleep: Sleep = asyncio.sleep,
     failure_threshold: int = 5,
     cooldown: float = 30.0,
+    mcp: Mapping[str, McpConnection] | None = None,
+    breakers: dict[str, CircuitBreaker] | None = None,
     pagerduty: PagerDutyClient | None = None,
 ) -> dict[str, Executor]:
     """An executor per action name; actions on the same target share one circuit breaker.
@@ -51,6 +57,10 @@ def build_executors(
             ``env`` may read.
         clock: monotonic seconds, for the breakers.
         sleep: the wait between retries (tests pass a fake).
+        mcp: each MCP server's long-lived connection, by name (one is opened on first use
+            for a server not given).
+        breakers: filled with each target's breaker (shared with executors built later, for
+            tools a server adds while running).
         pagerduty: the PagerDuty client the paging actions send through (default: one
             over ``session`` with no REST token, events only).
 
@@ -58,7 +68,8 @@ def build_executors(
         ConfigFileError: listing every python entrypoint that cannot be imported or is not
             async.
     """
-    breakers: dict[str, CircuitBreaker] = {}
+    breakers = {} if breakers is None else breakers
+    connections = dict(mcp or {})
     executors: dict[str, Executor] = {}
     issues: list[ConfigIssue] = []
     for index, action in enumerate(config.actions):
@@ -76,7 +87,22 @@ def build_executors(
         elif isinstance(spec, ShellExecutorConfig):
             inner = ShellExecutor(spec, action=action.name, environ=environ, sleep=sleep)
         elif isinstance(spec, McpExecutorConfig):
-            inner = McpExecutor(spec, action=action.name, environ=environ, sleep=sleep)
+            connection = connections.get(spec.server)
+            if connection is None:
+                connection = McpConnection(
+                    spec.endpoint, environ, timeout=spec.timeout.total_seconds(), sleep=sleep
+                )
+                connections[spec.server] = connection
+            executors[action.name] = guarded_mcp_executor(
+                action.name,
+                spec,
+                configs=config.executors,
+                connection=connection,
+                breakers=breakers,
+                clock=clock,
+                sleep=sleep,
+            )
+            continue
         elif isinstance(spec, PagerDutyExecutorConfig):
             client = pagerduty or PagerDutyClient(
                 session,
@@ -109,3 +135,58 @@ def build_executors(
 
 def _python(spec: PythonExecutorConfig, *, action: str, sleep: Sleep) -> PythonExecutor:
     return PythonExecutor(load_entrypoint(spec.entrypoint), spec, action=action, sleep=sleep)
+
+
+def guarded_mcp_executor(
+    action: str,
+    spec: McpExecutorConfig,
+    *,
+    configs: Mapping[str, ExecutorConfig],
+    connection: McpConnection,
+    breakers: dict[str, CircuitBreaker],
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+) -> Executor:
+    """An MCP tool's executor behind its server's breaker (created with the server's
+    thresholds if it is the first) and, with a ``rate_limit``, behind that."""
+    target = f"mcp:{spec.server}"
+    breaker = breakers.get(target)
+    if breaker is None:
+        breaker = CircuitBreaker(
+            target,
+            failure_threshold=spec.breaker_failures,
+            cooldown=spec.breaker_cooldown.total_seconds(),
+            clock=clock,
+        )
+        breakers[target] = breaker
+    inner = McpExecutor(action, configs=configs, call=connection.call, sleep=sleep)
+    guarded: Executor = BreakerExecutor(inner, breaker, action=action)
+    if spec.rate_limit is not None:
+        guarded = RateLimitedExecutor(guarded, spec.rate_limit, action, clock=clock)
+    return guarded
+
+
+class LiveExecutors(Mapping[str, Executor]):
+    """The executors built at start-up, and those of actions added while running (an MCP
+    server's new tools), built by ``build`` when first asked for and kept."""
+
+    def __init__(
+        self, built: Mapping[str, Executor], build: Callable[[str], Executor | None]
+    ) -> None:
+        self._executors = dict(built)
+        self._build = build
+
+    def __getitem__(self, name: str) -> Executor:
+        executor = self._executors.get(name)
+        if executor is None:
+            executor = self._build(name)
+            if executor is None:
+                raise KeyError(name)
+            self._executors[name] = executor
+        return executor
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict(self._executors))
+
+    def __len__(self) -> int:
+        return len(self._executors)

@@ -7,14 +7,13 @@ that is exactly ``"{p}"`` takes the typed value, and an argv element stays one a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
 from pydantic import JsonValue
 
 from agents.actions.spec import ParamValue
-from bot.config_file.templates import ENV_REF, PLACEHOLDER
+from bot.config_file.templates import PLACEHOLDER, MissingEnvironmentVariable, resolve_env
 
 __all__ = [
     "MissingEnvironmentVariable",
@@ -26,14 +25,6 @@ __all__ = [
 ]
 
 Params = Mapping[str, ParamValue]
-
-
-class MissingEnvironmentVariable(LookupError):
-    """A ``${NAME}`` reference whose variable is not set (``name`` is safe to show)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
 
 
 def _text(value: ParamValue | None) -> str:
@@ -78,19 +69,3 @@ def render_json(template: JsonValue, params: Params) -> JsonValue:
 def render_argv(argv: list[str], params: Params) -> list[str]:
     """One output element per template element, whatever the values contain."""
     return [render_text(element, params) for element in argv]
-
-
-def resolve_env(text: str, environ: Mapping[str, str]) -> str:
-    """Replace each ``${NAME}`` by its value from ``environ``.
-
-    Raises:
-        MissingEnvironmentVariable: for the first variable that is not set.
-    """
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in environ:
-            raise MissingEnvironmentVariable(name)
-        return environ[name]
-
-    return ENV_REF.sub(value, text)

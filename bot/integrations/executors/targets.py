@@ -5,7 +5,8 @@ templates, rendered with the same functions the executors use (:mod:`.render`), 
 card's digest covers is what the executor sends: the method, the URL and the JSON body with
 the parameters substituted (and the header templates, ``${ENV_VAR}`` references unresolved);
 the argv, working directory and the names of the variables passed on; the Python callable;
-an MCP tool's server name, command argv, environment variable names and tool name; a
+an MCP tool's server name, its command argv and environment variable names (stdio) or its URL
+and header names (HTTP), the tool's name and the digest of its input schema as last listed; a
 PagerDuty event's URL, action and the *name* of the variable holding the routing key.
 Nothing here reads the environment: a secret cannot reach the canonical form.
 """
@@ -60,12 +61,7 @@ class ConfigTargets:
                 "env": sorted(config.env_allowlist),
             }
         if isinstance(config, McpExecutorConfig):
-            return {
-                "server": config.server,
-                "argv": list(config.argv),
-                "env": sorted(config.env_allowlist),
-                "tool": config.tool,
-            }
+            return _mcp_target(config)
         if isinstance(config, PagerDutyExecutorConfig):
             service = str(params.get("service", ""))
             return {
@@ -74,3 +70,18 @@ class ConfigTargets:
                 "routing_key_env": config.routing_keys.get(service),
             }
         return {"callable": config.entrypoint}
+
+
+def _mcp_target(config: McpExecutorConfig) -> dict[str, object]:
+    endpoint = config.endpoint
+    where: dict[str, object] = (
+        {"argv": list(endpoint.argv), "env": sorted(endpoint.env)}
+        if endpoint.url is None
+        else {"url": endpoint.url, "headers": sorted(name for name, _ in endpoint.headers)}
+    )
+    return {
+        "server": config.server,
+        **where,
+        "tool": config.tool,
+        "schema": config.schema_digest,
+    }

@@ -18,13 +18,15 @@ from types import MappingProxyType
 
 from bot.config_file import ConfigIssue, LoadedConfig, McpServerModel
 from bot.config_file.yamlsource import format_path
-from bot.integrations.mcp.client import McpServerError, McpTool, list_tools, server_environment
+from bot.integrations.mcp.client import McpServerError, McpTool
+from bot.integrations.mcp.client import list_tools as list_tools_once
 from bot.integrations.mcp.scopes import ScopeGrants, grant_scopes
 from bot.integrations.mcp.tools import ServerTools, server_tools
 
 __all__ = ["ListTools", "McpDiscovery", "ServerReport", "discover_mcp_tools"]
 
-ListTools = Callable[..., Awaitable[tuple[McpTool, ...]]]
+ListTools = Callable[[McpServerModel], Awaitable[tuple[McpTool, ...]]]
+"""Lists one server's tools (raising :class:`McpServerError`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +58,24 @@ async def discover_mcp_tools(
     config: LoadedConfig,
     *,
     environ: Mapping[str, str],
-    list_tools: ListTools = list_tools,
+    list_tools: ListTools | None = None,
 ) -> McpDiscovery:
-    """List every server of ``config`` and add its exposed tools as actions."""
+    """List every server of ``config`` and add its exposed tools as actions.
+
+    Args:
+        list_tools: how a server is listed (default: in a session of its own, within the
+            server's timeout).
+    """
     servers = config.mcp_servers
     if not servers:
         return McpDiscovery(config, (), ())
+
+    async def once(server: McpServerModel) -> tuple[McpTool, ...]:
+        return await list_tools_once(server.endpoint(), environ, timeout=_seconds(server))
+
+    lister = list_tools or once
     reports = await asyncio.gather(
-        *(_server(server, index, environ, list_tools) for index, server in enumerate(servers))
+        *(_server(server, index, lister) for index, server in enumerate(servers))
     )
     issues: list[ConfigIssue] = []
     actions = list(config.actions)
@@ -89,14 +101,13 @@ async def discover_mcp_tools(
     return McpDiscovery(scopes.config, tuple(reports), tuple(issues), scopes)
 
 
-async def _server(
-    server: McpServerModel, index: int, environ: Mapping[str, str], list_tools: ListTools
-) -> ServerReport:
-    env = server_environment(server.env, environ)
+def _seconds(server: McpServerModel) -> float:
+    return server.timeout.total_seconds()
+
+
+async def _server(server: McpServerModel, index: int, list_tools: ListTools) -> ServerReport:
     try:
-        tools = await list_tools(
-            server.name, server.command, env, timeout=server.timeout.total_seconds()
-        )
+        tools = await list_tools(server)
     except McpServerError as exc:
         return ServerReport(server.name, None, exc.reason)
     return ServerReport(server.name, server_tools(server, index, tools))

@@ -9,18 +9,22 @@ Pure functions over a server's config entry and its listed tools (:class:`McpToo
   float), boolean and string enums; any other shape (arrays, objects, unions, nullable
   values) and the tool is refused, with the reason;
 - policy: the tool's own approval block, else the server's for write and dangerous tools, checked
-  with the same rules as a declared action's (dangerous tools need approvers, and so on).
+  with the same rules as a declared action's (dangerous tools need approvers, and so on); who may
+  request it and how its result is shown, as for a declared action;
+- the digest of its input schema (:func:`schema_digest`), part of what an approval consents to.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from agents.actions.spec import ActionSpec, ExecutorInfo, ParamSpec, ParamValue, Risk
+from agents.actions.spec import ActionSpec, Audience, ExecutorInfo, ParamSpec, ParamValue, Risk
 from bot.config_file.sections.actions import (
     ApprovalModel,
     approval_problems,
@@ -29,6 +33,7 @@ from bot.config_file.sections.actions import (
 from bot.config_file.sections.base import Problem
 from bot.config_file.sections.executors import McpExecutorConfig
 from bot.config_file.sections.mcp import McpServerModel, McpToolModel
+from bot.config_file.sections.result import to_result_format
 from bot.config_file.templates import undeclared_placeholders
 from bot.integrations.mcp.client import McpTool
 
@@ -40,6 +45,7 @@ __all__ = [
     "coerce_arguments",
     "default_risk",
     "exposed",
+    "schema_digest",
     "server_tools",
     "tool_params",
 ]
@@ -61,6 +67,13 @@ def default_risk(tool: McpTool) -> Risk:
     if tool.read_only:
         return "read"
     return "write"
+
+
+def schema_digest(tool: McpTool) -> str:
+    """SHA-256 of the tool's input schema (canonical JSON): a tool whose schema changed while
+    an approval waited no longer matches what the approvers consented to."""
+    text = json.dumps(tool.input_schema, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def exposed(name: str, *, allow: Sequence[str], deny: Sequence[str]) -> bool:
@@ -214,19 +227,30 @@ def _add_tool(
         agent=policy.agent or server.agent or "",  # none: by agent scopes only
         description=tool.description.strip().splitlines()[0] if tool.description else tool.name,
         risk=risk,
-        executor=ExecutorInfo(kind="mcp", target=f"mcp:{server.name}", idempotent=False),
+        executor=ExecutorInfo(
+            kind="mcp", target=f"mcp:{server.name}", idempotent=policy.idempotent
+        ),
         params=params,
         formats=formats,
+        requesters=Audience(
+            users=frozenset(policy.requesters.users),
+            groups=frozenset(policy.requesters.groups),
+            channels=frozenset(policy.requesters.channels),
+        ),
         approval=to_approval_policy(approval, risk=risk),
+        result=to_result_format(policy.result),
     )
     out.actions.append(spec)
     out.executors[action_name] = McpExecutorConfig(
-        server=server.name,
-        argv=tuple(server.command),
-        env_allowlist=tuple(server.env),
+        endpoint=server.endpoint(),
         tool=tool.name,
-        timeout=server.timeout,
+        timeout=policy.timeout or server.timeout,
         numbers=numbers,
+        idempotent=policy.idempotent,
+        schema_digest=schema_digest(tool),
+        rate_limit=policy.rate_limit,
+        breaker_failures=server.breaker.failures,
+        breaker_cooldown=server.breaker.cooldown,
     )
     out.listings.append(
         ToolListing(

@@ -147,13 +147,15 @@ async def test_an_action_changed_after_its_approval_is_not_run(world: World) -> 
     assert world.executors["deploy"].runs == 0
     assert final.result is not None
     assert final.result.startswith(
-        f"The action changed after it was approved (digest {approved_digest[:12]}, now "
+        f"The action changed after it was approved (its url changed; digest "
+        f"{approved_digest[:12]}, now "
     )
     assert final.result.endswith("); it was not run. Request it again.")
     assert world.audit.kinds()[-2:] == ["started", "failed"]
     failed = world.audit.rows[-1]
     assert failed.details["approved-digest"] == approved_digest
     assert failed.details["current-digest"] not in {approved_digest, ""}
+    assert failed.details["changed"] == "its url changed"
     assert failed.details["result"] == final.result
     _, news = world.notifier.changes[-1]
     assert news is not None and news.kind == "action_changed"

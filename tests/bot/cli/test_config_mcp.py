@@ -27,7 +27,7 @@ def test_lists_each_tool_with_its_policy_and_warns_about_defaults(tmp_path: Path
     code, out = _check(
         tmp_path,
         f"    - name: ops\n      command: {SERVER}\n      agent: deploy\n      timeout: 20s\n"
-        "      tools: {deny: [slow_*]}\n"
+        "      tools: {deny: [slow_*, flaky_*, crash, deploy]}\n"
         "      per_tool:\n"
         "        failover: {approval: {approvers: {users: [U0BOB, U0CAROL]}, quorum: 2}}\n",
     )
@@ -78,6 +78,7 @@ def test_prints_what_each_agents_scope_grants_and_warns_about_patterns_matching_
     code, out = _check(
         tmp_path,
         f"    - name: ops\n      command: {SERVER}\n      timeout: 20s\n"
+        "      tools: {allow: [cluster_health, failover, slow_report]}\n"
         "      approval: {approvers: {users: [U0BOB]}}\n",
         agents="  - {name: dba, mcp: ['ops:cluster_*', 'ops:grafana_*']}\n"
         "  - {name: sre, mcp: [ops]}\n"

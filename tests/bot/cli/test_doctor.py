@@ -4,6 +4,7 @@ with how to fix it."""
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bot.config import Settings
 from sandbox import SlackSandbox
 from storage import Database, head_revision
 from tests.e2e.approvals_config import approvals_config
+from tests.e2e.mcp_http import McpFiles, http_mcp_server
 
 
 @pytest.fixture
@@ -95,3 +97,47 @@ async def test_an_unreachable_action_target_is_named(tmp_path: Path, sandbox: Sl
     code, text = await _doctor(await _settings(tmp_path, sandbox, SWITCHBOARD_CONFIG=str(config)))
     assert code == 1
     assert text.count("BAD  action ") == 3 and "cannot connect to 127.0.0.1:9" in text
+
+
+LOCAL = f"{sys.executable}, -m, sandbox.mcp_server"
+
+
+async def test_each_mcp_server_is_listed_or_named_with_its_fix(
+    tmp_path: Path, sandbox: SlackSandbox
+) -> None:
+    """A stdio server and an HTTP server given the right token list their tools (how many);
+    the same HTTP server with a wrong token, one whose token variable is not set, and a
+    command that does not exist are each a BAD line with how to fix it."""
+    files = McpFiles(tmp_path)
+    async with http_mcp_server(files, bearer="doctor-token-31") as url:
+        config = tmp_path / "mcp.yaml"
+        http = "headers: {Authorization: 'Bearer ${%s}'}, agent: deploy, url: " + url
+        config.write_text(
+            "version: 1\nmcp:\n  servers:\n"
+            f"    - {{name: local, agent: deploy, command: [{LOCAL}]}}\n"
+            f"    - {{name: remote, {http % 'GOOD_TOKEN'}}}\n"
+            f"    - {{name: refused, {http % 'BAD_TOKEN'}}}\n"
+            f"    - {{name: unset, {http % 'NO_TOKEN'}}}\n"
+            "    - {name: gone, agent: deploy, command: [/nonexistent/ops-mcp]}\n",
+            encoding="utf-8",
+        )
+        settings = await _settings(tmp_path, sandbox, SWITCHBOARD_CONFIG=str(config))
+        out = io.StringIO()
+        environ = {"GOOD_TOKEN": "doctor-token-31", "BAD_TOKEN": "not-it"}
+        code = await doctor_command(settings, out=out, environ=environ)
+    text = out.getvalue()
+    assert code == 1
+    assert "ok   mcp local: " in text and "6 tool(s) listed over stdio" in text
+    assert f"ok   mcp remote: {url}: 6 tool(s) listed over http" in text
+    lines = text.splitlines()
+
+    def fix_after(prefix: str) -> str:
+        index = next(i for i, line in enumerate(lines) if line.startswith(prefix))
+        return lines[index + 1]
+
+    assert "HTTP 401" in next(line for line in lines if line.startswith("BAD  mcp refused:"))
+    assert "check the token the headers reference" in fix_after("BAD  mcp refused:")
+    assert "set that variable" in fix_after("BAD  mcp unset:")
+    assert "${NO_TOKEN}, which is not set" in text
+    assert "argv[0] must exist" in fix_after("BAD  mcp gone:")
+    assert "doctor-token-31" not in text and "not-it" not in text

@@ -16,6 +16,7 @@ from bot.integrations.mcp.tools import (
     coerce_arguments,
     default_risk,
     exposed,
+    schema_digest,
     server_tools,
     tool_params,
 )
@@ -128,7 +129,11 @@ def test_tools_become_actions_with_risk_and_policy_from_the_server() -> None:
     )
     assert failover.executor.kind == "mcp" and not failover.executor.idempotent
     executor = found.executors["ops_failover"]
-    assert (executor.server, executor.tool, executor.argv) == ("ops", "failover", ("ops-mcp",))
+    assert (executor.server, executor.tool, executor.endpoint.argv) == (
+        "ops",
+        "failover",
+        ("ops-mcp",),
+    )
     assert [(t.tool, t.explicit) for t in found.listings] == [
         ("cluster_health", False),
         ("failover", True),
@@ -232,3 +237,94 @@ def test_a_valid_mcp_section_loads_without_starting_anything() -> None:
         timedelta(seconds=10),
     )
     assert config.actions == ()
+
+
+def test_an_http_server_takes_a_url_and_headers_with_env_secrets_only() -> None:
+    """Exactly one transport; OAuth is refused as not supported yet; the URL and the headers
+    are checked like an http action's (no literal secret)."""
+    assert _issues(
+        "  servers:\n"
+        "    - {name: a, agent: deploy}\n"
+        "    - {name: b, agent: deploy, command: [x], url: 'http://h/mcp'}\n"
+        "    - {name: c, agent: deploy, url: 'http://h/mcp', oauth: {client_id: x}}\n"
+        "    - {name: e, agent: deploy, command: [x], headers: {X-A: b}}\n"
+    ) == [
+        ("mcp.servers[0]", "give exactly one of command (stdio) or url (Streamable HTTP)"),
+        ("mcp.servers[1]", "give exactly one of command (stdio) or url (Streamable HTTP)"),
+        ("mcp.servers[2]", "oauth is not supported yet: use headers with ${ENV_VAR} secrets"),
+        ("mcp.servers[3]", "headers are for HTTP servers (url)"),
+    ]
+    assert _issues(
+        "  servers:\n"
+        "    - name: d\n"
+        "      agent: deploy\n"
+        "      url: 'ftp://user:pw@h/mcp'\n"
+        "      headers: {Authorization: Bearer abc123, X-Key: '${lower}'}\n"
+    ) == [
+        ("mcp.servers[0].url", "must be an http:// or https:// URL with a host"),
+        (
+            "mcp.servers[0].headers.Authorization",
+            "a credential header must not hold a literal value; use an environment variable "
+            "reference such as 'Bearer ${API_TOKEN}'",
+        ),
+        (
+            "mcp.servers[0].headers.X-Key",
+            "'${lower}' is not a well-formed ${UPPER_CASE_NAME} reference",
+        ),
+    ]
+
+
+def test_an_http_servers_endpoint_keeps_header_templates_unresolved() -> None:
+    config = parse_config(
+        "version: 1\nmcp:\n  servers:\n"
+        "    - name: ops\n      agent: deploy\n      url: https://ops.example/mcp\n"
+        "      headers: {Authorization: 'Bearer ${OPS_TOKEN}'}\n"
+        "      breaker: {failures: 2, cooldown: 1m}\n"
+    )
+    (server,) = config.mcp_servers
+    endpoint = server.endpoint()
+    assert (endpoint.transport, endpoint.url, endpoint.headers) == (
+        "http",
+        "https://ops.example/mcp",
+        (("Authorization", "Bearer ${OPS_TOKEN}"),),
+    )
+    (executor,) = server_tools(server, 0, [HEALTH]).executors.values()
+    assert (executor.breaker_failures, executor.breaker_cooldown) == (2, timedelta(minutes=1))
+
+
+def test_per_tool_limits_requesters_and_result_reach_the_action() -> None:
+    server = _server(
+        per_tool={
+            "cluster_health": {
+                "timeout": "3s",
+                "idempotent": True,
+                "rate_limit": 5,
+                "requesters": {"users": ["U0ALICE"]},
+                "result": {"template": "{status}"},
+            }
+        }
+    )
+    found = server_tools(server, 0, [HEALTH])
+    (action,) = found.actions
+    executor = found.executors[action.name]
+    assert (executor.timeout, executor.idempotent, executor.rate_limit) == (
+        timedelta(seconds=3),
+        True,
+        5,
+    )
+    assert action.executor.idempotent and action.requesters.users == frozenset({"U0ALICE"})
+    assert action.result.template == "{status}" and action.result.given
+
+
+def test_the_schema_digest_changes_with_the_schema_only() -> None:
+    same = McpTool("cluster_health", "other words", dict(HEALTH.input_schema), read_only=True)
+    wider = McpTool(
+        "cluster_health",
+        HEALTH.description,
+        {
+            **HEALTH.input_schema,
+            "properties": {"cluster": {"type": "string"}, "zone": {"type": "string"}},
+        },
+        read_only=True,
+    )
+    assert schema_digest(same) == schema_digest(HEALTH) != schema_digest(wider)
