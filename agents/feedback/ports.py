@@ -3,11 +3,18 @@ turns' traces they are about."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from agents.feedback.values import AgentKpis, Feedback, ReviewCase, ReviewItem, ReviewLabel
+from agents.feedback.values import (
+    AgentKpis,
+    Feedback,
+    Promotion,
+    ReviewCase,
+    ReviewItem,
+    ReviewLabel,
+)
 from agents.kernel.models import Trace
 
 __all__ = ["FeedbackStore", "TraceReader"]
@@ -34,16 +41,8 @@ class FeedbackStore(Protocol):
         """Label a reviewed turn (replacing an earlier label); False if no such turn."""
         ...
 
-    async def promote(
-        self,
-        trace_id: str,
-        *,
-        by: str,
-        at: datetime,
-        expected: Mapping[str, object] | None = None,
-    ) -> bool:
-        """Add a turn to the evaluation set, with the reviewer's corrections of what it should
-        have done (``agent``, ``action``, ``params``, ``approval_required``, ``answer``);
+    async def promote(self, promotion: Promotion) -> bool:
+        """Add a turn to the evaluation set, with the reviewer's corrections (when given);
         False if no such turn."""
         ...
 

@@ -22,6 +22,7 @@ from agents.feedback.values import (
     AgentKpis,
     Feedback,
     FeedbackReason,
+    Promotion,
     ReviewItem,
     ReviewLabel,
     ReviewSettings,
@@ -157,7 +158,7 @@ class Review:
         """Add a turn to the evaluation set, if ``user_id`` is a reviewer; a refusal or None."""
         if not await self.is_reviewer(user_id):
             return _NOT_REVIEWER
-        if not await self.store.promote(trace_id, by=user_id, at=self.clock.now()):
+        if not await self.store.promote(Promotion(trace_id, by=user_id, at=self.clock.now())):
             return f"No turn with trace id {trace_id!r}."
         log.info("review_promoted", reviewed_trace=trace_id)
         return None
