@@ -23,6 +23,7 @@ __all__ = [
     "RouteReason",
     "Source",
     "StoredMessage",
+    "Takeover",
     "Trace",
     "TurnOutcome",
 ]
@@ -79,6 +80,28 @@ class Inbound:
     def conversation(self) -> ConversationKey:
         """The conversation this message belongs to."""
         return ConversationKey(self.team_id, self.channel_id, self.thread_ts or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """A process taking over deliveries whose holder is gone (the edge's crash recovery;
+    the domain itself never sees a claim).
+
+    Attributes:
+        owner: the process taking them; each is leased to it until ``lease_until``.
+        now: a lease that ran out by then counts as gone.
+        claimed_before: only deliveries claimed before this are taken.
+        held_too: take those still under a live lease as well (the only process, starting,
+            knows their holder is gone).
+        limit: at most this many, oldest first.
+    """
+
+    owner: str
+    now: datetime
+    lease_until: datetime
+    claimed_before: datetime
+    held_too: bool = False
+    limit: int = 100
 
 
 @dataclass(frozen=True, slots=True)
