@@ -17,12 +17,11 @@ from agents.actions.approval import Approval
 from agents.actions.operations import Operations
 from agents.actions.ports import GroupDirectory
 from agents.actions.spec import ActionSpec
-from agents.feedback.ports import FeedbackStore, TraceReader
+from agents.feedback.ports import FeedbackStore, Promotion, TraceReader
 from agents.feedback.values import (
     AgentKpis,
     Feedback,
     FeedbackReason,
-    Promotion,
     ReviewItem,
     ReviewLabel,
     ReviewSettings,

@@ -22,7 +22,6 @@ __all__ = [
     "ApprovalOutcome",
     "Feedback",
     "FeedbackReason",
-    "Promotion",
     "ReviewCase",
     "ReviewItem",
     "ReviewLabel",
@@ -115,22 +114,6 @@ class ReviewItem:
     message_ts: str = ""
     label: ReviewLabel | None = None
     promoted: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Promotion:
-    """A turn added to the evaluation set by a reviewer.
-
-    Attributes:
-        by: the reviewer.
-        expected: the reviewer's corrections of what the turn should have done (``agent``,
-            ``action``, ``params``, ``approval_required``, ``answer``); None keeps earlier ones.
-    """
-
-    trace_id: str
-    by: str
-    at: datetime
-    expected: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True, slots=True)

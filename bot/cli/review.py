@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from agents.actions.jobs import AuditQuery
 from agents.feedback.export import case_record
-from agents.feedback.ports import FeedbackStore
-from agents.feedback.values import AgentKpis, Promotion, parse_label
+from agents.feedback.ports import FeedbackStore, Promotion
+from agents.feedback.values import AgentKpis, parse_label
 from agents.turns.grounding import UNGROUNDED_CLAIM
 from bot.cli.conventions import EXIT_CONFIG, Subparsers
 from bot.clock import SystemClock

@@ -12,11 +12,10 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
-from agents.feedback.ports import FeedbackStore
+from agents.feedback.ports import FeedbackStore, Promotion
 from agents.feedback.values import (
     AgentKpis,
     Feedback,
-    Promotion,
     ReviewCase,
     ReviewItem,
     ReviewLabel,

@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import event, select, text
 from structlog.testing import capture_logs
 
-from agents.feedback.values import Feedback, Promotion
+from agents.feedback.ports import Promotion
+from agents.feedback.values import Feedback
 from agents.incidents.records import FollowUp, Incident, TimelineEntry
 from agents.kernel.models import ConversationKey, Inbound, Reply
 from agents.memory.copies import TOMBSTONE

@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from agents.actions.approval import Approve, Expire, Reject, StartExecution
-from agents.feedback.values import Feedback, Promotion
+from agents.feedback.ports import Promotion
+from agents.feedback.values import Feedback
 from agents.turns.grounding import UNGROUNDED_CLAIM
 from storage import Database
 from tests.storage.builders import T0, approval, at, entry, inbound, outbound, step, trace

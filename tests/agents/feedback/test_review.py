@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agents.feedback.ports import Promotion
 from agents.feedback.review import MemberHome, Review, ReviewerHome
 from agents.feedback.values import (
     AgentKpis,
     Feedback,
-    Promotion,
     ReviewCase,
     Reviewers,
     ReviewItem,
