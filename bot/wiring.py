@@ -32,6 +32,7 @@ from agents.llm.usage import UsageStore
 from agents.memory.erasure import Erasure, ErasureStores
 from agents.memory.retention import Retention
 from agents.registry import FALLBACK_AGENT, BuiltinDeps, builtin_agents
+from agents.turns.agent import Agent
 from agents.turns.assembly import Memory, build_suggestions, build_turns
 from agents.turns.catalog import agent_scopes
 from agents.turns.ports import ApprovalsView, RateLimiter, TurnLedger
@@ -119,30 +120,8 @@ def build_domain(
         ),
         scopes=agent_scopes(config.planning.profiles),
     )
-    agents = builtin_agents(
-        BuiltinDeps(
-            clock=clock,
-            incident=IncidentDeps(
-                clock=clock,
-                workspace=edges.workspace,
-                incidents=database.incidents,
-                board=edges.board,
-                tickets=tickets.requests(operations),
-                rotations=config.rotations,
-                settings=config.incident_settings,
-                paging=build_paging(config, operations, store=database.incidents, clock=clock),
-            ),
-            knowledge=KnowledgeDeps(
-                clock=clock,
-                index=database.knowledge,
-                settings=config.knowledge,
-                composer=build_composer(config, planning, usage=edges.usage, clock=clock),
-            ),
-            notes=database.notes,
-            threads=database.threads,
-            oncall=edges.oncall,
-        ),
-        custom=config.planning.profiles.values(),
+    agents = _agents(
+        config, database, planning, edges, operations=operations, tickets=tickets, clock=clock
     )
     turns = build_turns(
         agents,
@@ -182,6 +161,46 @@ def _also(
         return executors
     # a ChainMap writes only to its first map; the live executors are only read
     return ChainMap(dict(more), cast("MutableMapping[str, Executor]", executors))
+
+
+def _agents(
+    config: LoadedConfig,
+    database: Database,
+    planning: Planning,
+    edges: Edges,
+    *,
+    operations: Operations,
+    tickets: _Tickets,
+    clock: Clock,
+) -> tuple[Agent, ...]:
+    """The built-in agents (and the configured custom ones), each given only its own
+    dependencies: the incident agent its stores, board and paging, the knowledge agent its
+    index and composer."""
+    return builtin_agents(
+        BuiltinDeps(
+            clock=clock,
+            incident=IncidentDeps(
+                clock=clock,
+                workspace=edges.workspace,
+                incidents=database.incidents,
+                board=edges.board,
+                tickets=tickets.requests(operations),
+                rotations=config.rotations,
+                settings=config.incident_settings,
+                paging=build_paging(config, operations, store=database.incidents, clock=clock),
+            ),
+            knowledge=KnowledgeDeps(
+                clock=clock,
+                index=database.knowledge,
+                settings=config.knowledge,
+                composer=build_composer(config, planning, usage=edges.usage, clock=clock),
+            ),
+            notes=database.notes,
+            threads=database.threads,
+            oncall=edges.oncall,
+        ),
+        custom=config.planning.profiles.values(),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Block Kit for approval requests: the card, its buttons, and the reject/edit modals.
+"""Block Kit for approval requests: the card and its buttons (the modals: ``approval_modals``).
 
 Pure functions of the approval and its action. What will run (the action, its executor and
 resolved target, the parameters) is rendered only from the approval's stored canonical action,
@@ -9,7 +9,6 @@ approval's opaque token; nothing a person could guess or reuse for another reque
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Mapping
 from datetime import datetime
@@ -25,33 +24,19 @@ from agents.turns.progress import TaskStatus
 __all__ = [
     "APPROVE_ACTION",
     "EDIT_ACTION",
-    "EDIT_MODAL",
-    "PARAM_BLOCK_PREFIX",
-    "PARAM_INPUT",
     "REJECT_ACTION",
-    "REJECT_MODAL",
     "approval_blocks",
     "approval_text",
     "button_value",
     "code",
     "digest_line",
-    "edit_modal",
-    "modal_metadata",
     "parse_button_value",
     "plan_block",
-    "reject_modal",
 ]
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"
 EDIT_ACTION = "approval_edit"
-REJECT_MODAL = "approval_reject_modal"
-EDIT_MODAL = "approval_edit_modal"
-REASON_BLOCK = "reason"
-REASON_INPUT = "reason_input"
-PARAM_BLOCK_PREFIX = "param:"
-"""The edit modal's input blocks: the prefix, then the parameter's name."""
-PARAM_INPUT = "value"
 
 _STATE_LABEL = {
     "pending": ":hourglass_flowing_sand: Waiting for approval",
@@ -309,96 +294,3 @@ def _buttons(approval: Approval, action: ActionSpec) -> dict[str, Any]:
             }
         )
     return {"type": "actions", "block_id": "approval_buttons", "elements": elements}
-
-
-def modal_metadata(token: str, channel_id: str | None, message_ts: str | None) -> str:
-    """What a modal carries back on submission (private to the app): the token, and the
-    channel and message of the card it was opened from (the submission counts only there)."""
-    return json.dumps({"token": token, "channel": channel_id, "ts": message_ts})
-
-
-def _modal(
-    callback_id: str,
-    approval: Approval,
-    *,
-    channel_id: str | None,
-    message_ts: str | None,
-    title: str,
-    submit: str,
-    blocks: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """A modal about ``approval`` that carries its token (and the card's place) back."""
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "private_metadata": modal_metadata(approval.token, channel_id, message_ts),
-        "title": {"type": "plain_text", "text": title},
-        "submit": {"type": "plain_text", "text": submit},
-        "close": {"type": "plain_text", "text": "Back"},
-        "blocks": blocks,
-    }
-
-
-def reject_modal(
-    approval: Approval, *, channel_id: str | None, message_ts: str | None
-) -> dict[str, Any]:
-    """The modal asking for a rejection reason."""
-    return _modal(
-        REJECT_MODAL,
-        approval,
-        channel_id=channel_id,
-        message_ts=message_ts,
-        title="Reject request",
-        submit="Reject",
-        blocks=[
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": f"Reject `{approval.action}`?"},
-            },
-            {
-                "type": "input",
-                "block_id": REASON_BLOCK,
-                "label": {"type": "plain_text", "text": "Reason"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": REASON_INPUT,
-                    "multiline": True,
-                    "max_length": 500,
-                },
-            },
-        ],
-    )
-
-
-def edit_modal(
-    approval: Approval, action: ActionSpec, *, channel_id: str | None, message_ts: str | None
-) -> dict[str, Any]:
-    """The modal to change the parameters (one input per parameter)."""
-    blocks: list[dict[str, Any]] = []
-    for spec in action.params:
-        current = approval.params.get(spec.name)
-        element: dict[str, Any] = {"type": "plain_text_input", "action_id": PARAM_INPUT}
-        if current is not None:
-            element["initial_value"] = (
-                str(current).lower() if isinstance(current, bool) else str(current)
-            )
-        hint = ", ".join(spec.choices) if spec.choices else spec.description
-        block: dict[str, Any] = {
-            "type": "input",
-            "block_id": f"{PARAM_BLOCK_PREFIX}{spec.name}",
-            "label": {"type": "plain_text", "text": spec.name},
-            "element": element,
-            "optional": not spec.required,
-        }
-        if hint:
-            block["hint"] = {"type": "plain_text", "text": hint[:150]}
-        blocks.append(block)
-    return _modal(
-        EDIT_MODAL,
-        approval,
-        channel_id=channel_id,
-        message_ts=message_ts,
-        title="Edit parameters",
-        submit="Save",
-        blocks=blocks,
-    )

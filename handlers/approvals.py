@@ -18,18 +18,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agents.actions.catalog import ActionCatalog
 from agents.actions.decisions import ClickSite, Decisions, VoteKind, VoteOutcome
 from agents.kernel.errors import SlackApiFailure
-from handlers.approval_blocks import (
-    APPROVE_ACTION,
-    EDIT_ACTION,
+from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION, parse_button_value
+from handlers.approval_modals import (
     EDIT_MODAL,
     PARAM_BLOCK_PREFIX,
     PARAM_INPUT,
     REASON_BLOCK,
     REASON_INPUT,
-    REJECT_ACTION,
     REJECT_MODAL,
     edit_modal,
-    parse_button_value,
     reject_modal,
 )
 from handlers.interactivity import Click, Submission, parse_click, parse_submission

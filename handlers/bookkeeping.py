@@ -15,7 +15,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 
 from agents.kernel.clock import Clock
-from agents.kernel.models import Inbound
+from agents.kernel.models import Inbound, Takeover
 from handlers.ports import EventStore, ReplyLedger
 
 __all__ = ["Bookkeeping"]
@@ -46,12 +46,14 @@ class Bookkeeping:
         lease ran out (``held_too``: all of them, when this is the only process)."""
         now = self.clock.now()
         return await self.events.take_unfinished(
-            owner=self.owner,
-            now=now,
-            lease_until=now + self.lease,
-            claimed_before=claimed_before,
-            held_too=held_too,
-            limit=limit,
+            Takeover(
+                owner=self.owner,
+                now=now,
+                lease_until=now + self.lease,
+                claimed_before=claimed_before,
+                held_too=held_too,
+                limit=limit,
+            )
         )
 
     async def renew(self, trace_ids: Collection[str]) -> int:

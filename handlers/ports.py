@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from agents.kernel.models import ConversationKey, EventStatus, Inbound
+from agents.kernel.models import ConversationKey, EventStatus, Inbound, Takeover
 from agents.turns.stopping import StopRequest
 
 __all__ = ["EventStore", "Participation", "ReplyLedger", "StopRequests"]
@@ -41,18 +41,10 @@ class EventStore(Protocol):
         """Claimed deliveries never finished, oldest first, claimed before ``claimed_before``."""
         ...
 
-    async def take_unfinished(
-        self,
-        *,
-        owner: str,
-        now: datetime,
-        lease_until: datetime,
-        claimed_before: datetime,
-        held_too: bool = False,
-        limit: int = 100,
-    ) -> Sequence[Inbound]:
-        """Lease to ``owner`` the unfinished deliveries claimed before ``claimed_before``
-        whose lease ran out by ``now`` (``held_too``: every one); the ones taken."""
+    async def take_unfinished(self, takeover: Takeover) -> Sequence[Inbound]:
+        """Lease to ``takeover.owner`` the unfinished deliveries claimed before
+        ``takeover.claimed_before`` whose lease ran out by ``takeover.now`` (``held_too``:
+        every one); the ones taken."""
         ...
 
     async def renew(self, *, owner: str, trace_ids: Collection[str], lease_until: datetime) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable
 
 from agents.kernel.errors import StorageError
-from agents.kernel.models import EventStatus, Inbound, Source
+from agents.kernel.models import EventStatus, Inbound, Source, Takeover
 from storage._records import from_row, row_values
 from storage._seam import (
     SqlStore,
@@ -90,30 +90,22 @@ class SqlEventStore(SqlStore):
         rows = await fetch_all(self._db.read, statement, action="list unfinished deliveries")
         return [_inbound(row) for row in rows]
 
-    async def take_unfinished(
-        self,
-        *,
-        owner: str,
-        now: datetime,
-        lease_until: datetime,
-        claimed_before: datetime,
-        held_too: bool = False,
-        limit: int = 100,
-    ) -> Sequence[Inbound]:
+    async def take_unfinished(self, takeover: Takeover) -> Sequence[Inbound]:
         """Take over still-claimed deliveries received before ``claimed_before`` whose lease
         ran out (and, with ``held_too``, those still held: the only process, starting, knows
         their holder is gone): each is leased to ``owner`` until ``lease_until`` by one
         conditional UPDATE, so of two processes racing for one, exactly one gets it. Oldest
         first."""
-        expired = or_(events.c.lease_expires_at.is_(None), events.c.lease_expires_at < now)
-        still = [events.c.status == "claimed", events.c.received_at < claimed_before]
-        if not held_too:
+        lease = events.c.lease_expires_at
+        expired = or_(lease.is_(None), lease < takeover.now)
+        still = [events.c.status == "claimed", events.c.received_at < takeover.claimed_before]
+        if not takeover.held_too:
             still.append(expired)
         statement = (
             select(events)
             .where(*still)
             .order_by(events.c.received_at, events.c.id)
-            .limit(max(limit, 0))
+            .limit(max(takeover.limit, 0))
         )
         rows = await fetch_all(self._db.read, statement, action="list unfinished deliveries")
         taken = []
@@ -121,7 +113,7 @@ class SqlEventStore(SqlStore):
             take = (
                 update(events)
                 .where(events.c.id == row.id, *still)
-                .values(lease_owner=owner, lease_expires_at=lease_until)
+                .values(lease_owner=takeover.owner, lease_expires_at=takeover.lease_until)
             )
             if await count_changed(self._db.write, take, action="take over a delivery"):
                 taken.append(_inbound(row))

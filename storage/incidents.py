@@ -13,7 +13,7 @@ from agents.incidents.records import (
     FollowUp,
     Incident,
     IncidentStatus,
-    Role,
+    RoleChange,
     TimelineEntry,
     TimelineKind,
 )
@@ -67,28 +67,18 @@ class SqlIncidentStore(SqlStore):
         """
         return await self._change(incident_id, entry, {}, action="add to an incident's timeline")
 
-    async def set_role(
-        self,
-        incident_id: str,
-        role: Role,
-        user_id: str,
-        entry: TimelineEntry,
-        *,
-        holder: str | None,
-    ) -> Incident | None:
-        """Give ``role`` to ``user_id`` if ``holder`` still holds it (compare-and-set: of two
-        clicks at once, one wins), and add ``entry`` saying so, in one transaction; None if
-        the role changed hands meanwhile.
+    async def set_role(self, change: RoleChange) -> Incident | None:
+        """Give the role to ``change.user_id`` if ``change.holder`` still holds it
+        (compare-and-set: of two clicks at once, one wins), and add ``change.entry`` saying
+        so, in one transaction; None if the role changed hands meanwhile.
 
         Raises:
             StorageError: no incident has this id.
         """
         with translated("set a role"):
-            found = await self._db.transaction.run(
-                _set_role, incident_id, role, user_id, entry, holder
-            )
+            found = await self._db.transaction.run(_set_role, change)
         if found is None:
-            raise StorageError(f"no incident {incident_id!r}")
+            raise StorageError(f"no incident {change.incident_id!r}")
         return found if isinstance(found, Incident) else None
 
     async def set_card(self, incident_id: str, card_ts: str) -> None:
@@ -182,26 +172,20 @@ def _create(connection: Connection, incident: Incident) -> None:
         )
 
 
-def _set_role(
-    connection: Connection,
-    incident_id: str,
-    role: Role,
-    user_id: str,
-    entry: TimelineEntry,
-    holder: str | None,
-) -> Incident | bool | None:
+def _set_role(connection: Connection, change: RoleChange) -> Incident | bool | None:
     """The incident after, False if ``holder`` no longer held the role, None if unknown."""
-    column = incidents.c[role]
+    incident_id, holder = change.incident_id, change.holder
+    column = incidents.c[change.role]
     claimed = connection.execute(
         update(incidents)
         .where(
             incidents.c.incident_id == incident_id,
             column.is_(None) if holder is None else column == holder,
         )
-        .values({role: user_id})
+        .values({change.role: change.user_id})
     )
     if claimed.rowcount == 1:
-        return _add_entry(connection, incident_id, entry, {})
+        return _add_entry(connection, incident_id, change.entry, {})
     exists = connection.execute(
         select(incidents.c.incident_id).where(incidents.c.incident_id == incident_id)
     )

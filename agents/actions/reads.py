@@ -35,12 +35,23 @@ from agents.actions.spec import ActionSpec, ParamValue
 from agents.kernel.clock import Clock
 from agents.kernel.models import Inbound, Reply
 
-__all__ = ["ReadResult", "ReadStatus", "TurnReads"]
+__all__ = ["ReadRequest", "ReadResult", "ReadStatus", "TurnReads"]
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 ReadStatus = Literal["succeeded", "failed", "unknown", "refused", "not_finished"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRequest:
+    """A read a turn asks for: ``action`` with ``values``, as ``inbound``'s person, for
+    ``agent`` (checked against its scope)."""
+
+    inbound: Inbound
+    action: ActionSpec
+    values: Mapping[str, ParamValue]
+    agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +91,12 @@ class TurnReads:
     _starting: set[asyncio.Task[Reply | CachedResult | Approval]] = field(default_factory=set)
     _running: set[asyncio.Task[Approval | None]] = field(default_factory=set)
 
-    async def run(
-        self,
-        inbound: Inbound,
-        action: ActionSpec,
-        values: Mapping[str, ParamValue],
-        *,
-        wait: float,
-        agent: str | None = None,
-    ) -> ReadResult:
-        """Ask for ``action`` as ``inbound``'s person (for ``agent``, within its scope) and
-        wait up to ``wait`` seconds for its result."""
+    async def run(self, request: ReadRequest, *, wait: float) -> ReadResult:
+        """Ask for the read and wait up to ``wait`` seconds for its result."""
         # Shielded: a turn stopped while its read is being requested leaves no request half
         # made (stored but not approved, or approved but not run); the read goes on.
-        starting = _track(self._start(inbound, action, values, agent), self._starting)
-        started = await asyncio.shield(starting)
+        action = request.action
+        started = await asyncio.shield(_track(self._start(request), self._starting))
         if isinstance(started, Reply):
             return ReadResult(action.name, "refused", started.text)
         if isinstance(started, CachedResult):
@@ -112,17 +114,14 @@ class TurnReads:
             f"it did not finish within {wait:g}s; its result will be posted in the thread",
         )
 
-    async def _start(
-        self,
-        inbound: Inbound,
-        action: ActionSpec,
-        values: Mapping[str, ParamValue],
-        agent: str | None,
-    ) -> Reply | CachedResult | Approval:
+    async def _start(self, request: ReadRequest) -> Reply | CachedResult | Approval:
         """Request the read; once approved, start running it."""
-        started = await self.proposals.start_read(inbound, action=action, raw=values, agent=agent)
+        started = await self.proposals.start_read(
+            request.inbound, action=request.action, raw=request.values, agent=request.agent
+        )
         if isinstance(started, Approval):
-            self._run_in_background(started, owner=f"turn-{inbound.trace_id[:24]}")
+            owner = f"turn-{request.inbound.trace_id[:24]}"
+            self._run_in_background(started, owner=owner)
         return started
 
     async def drain(self, *, timeout: float) -> int:

@@ -4,13 +4,30 @@ turns' traces they are about."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from agents.feedback.values import AgentKpis, Feedback, ReviewCase, ReviewItem, ReviewLabel
 from agents.kernel.models import Trace
 
-__all__ = ["FeedbackStore", "TraceReader"]
+__all__ = ["FeedbackStore", "Promotion", "TraceReader"]
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    """A turn added to the evaluation set by a reviewer.
+
+    Attributes:
+        by: the reviewer.
+        expected: the reviewer's corrections of what the turn should have done (``agent``,
+            ``action``, ``params``, ``approval_required``, ``answer``); None keeps earlier ones.
+    """
+
+    trace_id: str
+    by: str
+    at: datetime
+    expected: Mapping[str, object] | None = None
 
 
 class FeedbackStore(Protocol):
@@ -34,16 +51,8 @@ class FeedbackStore(Protocol):
         """Label a reviewed turn (replacing an earlier label); False if no such turn."""
         ...
 
-    async def promote(
-        self,
-        trace_id: str,
-        *,
-        by: str,
-        at: datetime,
-        expected: Mapping[str, object] | None = None,
-    ) -> bool:
-        """Add a turn to the evaluation set, with the reviewer's corrections of what it should
-        have done (``agent``, ``action``, ``params``, ``approval_required``, ``answer``);
+    async def promote(self, promotion: Promotion) -> bool:
+        """Add a turn to the evaluation set, with the reviewer's corrections (when given);
         False if no such turn."""
         ...
 

@@ -17,7 +17,7 @@ from agents.actions.approval import Approval
 from agents.actions.operations import Operations
 from agents.actions.ports import GroupDirectory
 from agents.actions.spec import ActionSpec
-from agents.feedback.ports import FeedbackStore, TraceReader
+from agents.feedback.ports import FeedbackStore, Promotion, TraceReader
 from agents.feedback.values import (
     AgentKpis,
     Feedback,
@@ -157,7 +157,7 @@ class Review:
         """Add a turn to the evaluation set, if ``user_id`` is a reviewer; a refusal or None."""
         if not await self.is_reviewer(user_id):
             return _NOT_REVIEWER
-        if not await self.store.promote(trace_id, by=user_id, at=self.clock.now()):
+        if not await self.store.promote(Promotion(trace_id, by=user_id, at=self.clock.now())):
             return f"No turn with trace id {trace_id!r}."
         log.info("review_promoted", reviewed_trace=trace_id)
         return None

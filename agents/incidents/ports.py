@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from agents.incidents.records import FollowUp, Incident, Role, TimelineEntry
+from agents.incidents.records import FollowUp, Incident, RoleChange, TimelineEntry
 from agents.kernel.errors import SwitchboardError, UserFacingError
 from agents.kernel.models import Inbound, Reply
 
@@ -76,17 +76,10 @@ class IncidentStore(Protocol):
         (without timelines)."""
         ...
 
-    async def set_role(
-        self,
-        incident_id: str,
-        role: Role,
-        user_id: str,
-        entry: TimelineEntry,
-        *,
-        holder: str | None,
-    ) -> Incident | None:
-        """Give ``role`` to ``user_id`` if ``holder`` still holds it (compare-and-set) and
-        append ``entry``, at once; the incident after, or None if the role changed hands.
+    async def set_role(self, change: RoleChange) -> Incident | None:
+        """Give the role to ``change.user_id`` if ``change.holder`` still holds it
+        (compare-and-set) and append ``change.entry``, at once; the incident after, or None
+        if the role changed hands.
 
         Raises:
             StorageError: no incident has this id.

@@ -13,6 +13,7 @@ __all__ = [
     "Incident",
     "IncidentStatus",
     "Role",
+    "RoleChange",
     "TimelineEntry",
     "TimelineKind",
 ]
@@ -53,6 +54,23 @@ class TimelineEntry:
         if self.kind == "status":
             return next((s for s in get_args(IncidentStatus) if s == self.text), None)
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChange:
+    """A role handed to someone, compare-and-set: it lands only if ``holder`` (None: nobody)
+    still holds ``role`` of the incident, together with ``entry`` saying so.
+
+    Attributes:
+        user_id: who gets the role.
+        holder: who held it when the change was decided.
+    """
+
+    incident_id: str
+    role: Role
+    user_id: str
+    entry: TimelineEntry
+    holder: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents.incidents.ports import IncidentBoard, IncidentStore, Workspace
-from agents.incidents.records import Role, TimelineEntry
+from agents.incidents.records import Role, RoleChange, TimelineEntry
 from agents.kernel.clock import Clock
 from agents.kernel.models import Reply
 
@@ -92,7 +92,7 @@ class Roles:
             self._clock.now(), click.user_id, "role", f"<@{click.assignee}> is {name}{by}"
         )
         updated = await self._store.set_role(
-            incident.incident_id, click.role, click.assignee, entry, holder=holder
+            RoleChange(incident.incident_id, click.role, click.assignee, entry, holder=holder)
         )
         if updated is None:
             now = await self._store.get(incident.incident_id)

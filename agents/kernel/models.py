@@ -16,6 +16,7 @@ __all__ = [
     "Inbound",
     "Outbound",
     "PendingAction",
+    "PlanAccount",
     "PlannerName",
     "Reply",
     "ReplyItem",
@@ -23,6 +24,7 @@ __all__ = [
     "RouteReason",
     "Source",
     "StoredMessage",
+    "Takeover",
     "Trace",
     "TurnOutcome",
 ]
@@ -79,6 +81,28 @@ class Inbound:
     def conversation(self) -> ConversationKey:
         """The conversation this message belongs to."""
         return ConversationKey(self.team_id, self.channel_id, self.thread_ts or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Takeover:
+    """A process taking over deliveries whose holder is gone (the edge's crash recovery;
+    the domain itself never sees a claim).
+
+    Attributes:
+        owner: the process taking them; each is leased to it until ``lease_until``.
+        now: a lease that ran out by then counts as gone.
+        claimed_before: only deliveries claimed before this are taken.
+        held_too: take those still under a live lease as well (the only process, starting,
+            knows their holder is gone).
+        limit: at most this many, oldest first.
+    """
+
+    owner: str
+    now: datetime
+    lease_until: datetime
+    claimed_before: datetime
+    held_too: bool = False
+    limit: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,13 +235,13 @@ class StoredMessage:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Trace:
-    """The record of one turn: where it went, how long each step took, how it ended.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanAccount:
+    """What planning a turn used and how it went: one owner for the fields a plan carries
+    and the turn's trace records (keyword-only, so a subclass keeps its own positional
+    fields).
 
     Attributes:
-        planner: who planned the answer: ``rules``, ``llm``, or ``none`` (a built-in reply
-            such as help or a refusal).
         provider: the LLM provider that answered, when one did.
         input_tokens, output_tokens, cost_micros: summed over the turn's model calls
             (micro-dollars: 1 USD = 1,000,000).
@@ -226,6 +250,24 @@ class Trace:
             answer claimed what the records do not show (it was marked, and is reviewed).
         tool_calls: each tool call as ``name:outcome`` (``deploy:proposed``,
             ``rollback:refused_scope``, ``scale:invalid_args``).
+    """
+
+    provider: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_micros: int = 0
+    degraded: str | None = None
+    tool_calls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Trace(PlanAccount):
+    """The record of one turn: where it went, how long each step took, how it ended, and
+    (from :class:`PlanAccount`) what its planning used.
+
+    Attributes:
+        planner: who planned the answer: ``rules``, ``llm``, or ``none`` (a built-in reply
+            such as help or a refusal).
         stopped_by: who pressed Stop, when the turn was stopped before it answered.
     """
 
@@ -246,10 +288,4 @@ class Trace:
     error: str | None = None
     delivered_at: datetime | None = None
     planner: PlannerName = "none"
-    provider: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_micros: int = 0
-    degraded: str | None = None
-    tool_calls: tuple[str, ...] = ()
     stopped_by: str | None = None

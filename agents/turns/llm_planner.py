@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import structlog
 
+from agents.actions.reads import ReadRequest
 from agents.actions.spec import ActionSpec
 from agents.kernel.clock import Clock
 from agents.kernel.errors import ProviderError
@@ -207,13 +208,10 @@ class LlmPlanner:
                     return None
                 proposal, error = _check_call(call, offered)
                 if proposal is not None and reads is not None and proposal.action.runs_at_once:
-                    result = await reads.run(
-                        turn.inbound,
-                        proposal.action,
-                        proposal.values,
-                        wait=settings.tool_wait,
-                        agent=turn.agent,
+                    asked = ReadRequest(
+                        turn.inbound, proposal.action, proposal.values, agent=turn.agent
                     )
+                    result = await reads.run(asked, wait=settings.tool_wait)
                     tally.calls.append(f"{call.name}:read_{result.status}")
                     messages.append(ChatMessage("tool", tool_message(result), tool_call_id=call.id))
                     continue

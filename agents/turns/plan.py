@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from agents.actions.spec import ActionSpec, ParamValue
-from agents.kernel.models import Inbound, PlannerName, StoredMessage
+from agents.kernel.models import Inbound, PlanAccount, PlannerName, StoredMessage
 from agents.llm.chat import TextSink
 from agents.memory.notes import Note
 from agents.turns.ports import ReadTools
@@ -43,25 +43,18 @@ class Proposal:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
-    """What a planner made of one turn.
+class Plan(PlanAccount):
+    """What a planner made of one turn, and (from :class:`PlanAccount`, recorded on the
+    turn's trace) what planning used.
 
     Attributes:
         text: an answer to post, when the planner wrote one.
         proposal: an action to request (through policy and approval).
-        degraded: why a lesser planner answered, if one did.
-        tool_calls: each tool call as ``name:outcome``.
     """
 
     planner: PlannerName
     text: str | None = None
     proposal: Proposal | None = None
-    provider: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_micros: int = 0
-    degraded: str | None = None
-    tool_calls: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:

@@ -8,14 +8,13 @@ Deliveries (claims, attempts, recovery) belong to the edge that owns them (``han
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
 from agents.actions.approval import Approval
-from agents.actions.reads import ReadResult
-from agents.actions.spec import ActionSpec, ParamValue
+from agents.actions.reads import ReadRequest, ReadResult
 from agents.kernel.models import ConversationKey, Inbound, Outbound, Reply, StoredMessage, Trace
 
 __all__ = [
@@ -110,15 +109,7 @@ class ViewContexts(Protocol):
 class ReadTools(Protocol):
     """Runs a read for a turn and waits for its result (``agents.actions.reads.TurnReads``)."""
 
-    async def run(
-        self,
-        inbound: Inbound,
-        action: ActionSpec,
-        values: Mapping[str, ParamValue],
-        *,
-        wait: float,
-        agent: str | None = None,
-    ) -> ReadResult:
-        """Ask for ``action`` as ``inbound``'s person for ``agent`` (checked against its
+    async def run(self, request: ReadRequest, *, wait: float) -> ReadResult:
+        """Ask for the read as its person for its agent (checked against the agent's
         scope); its result within ``wait`` seconds."""
         ...

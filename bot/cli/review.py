@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from agents.actions.jobs import AuditQuery
 from agents.feedback.export import case_record
-from agents.feedback.ports import FeedbackStore
+from agents.feedback.ports import FeedbackStore, Promotion
 from agents.feedback.values import AgentKpis, parse_label
 from agents.turns.grounding import UNGROUNDED_CLAIM
 from bot.cli.conventions import EXIT_CONFIG, Subparsers
@@ -273,7 +273,7 @@ async def review_promote_command(
         settings,
         trace_id,
         lambda feedback: feedback.promote(
-            trace_id, by=_ACTOR, at=SystemClock().now(), expected=corrections or None
+            Promotion(trace_id, by=_ACTOR, at=SystemClock().now(), expected=corrections or None)
         ),
         done="in the evaluation set",
     )

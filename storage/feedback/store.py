@@ -6,13 +6,13 @@ The review queue, evaluation cases and KPIs are read by :mod:`~storage.feedback.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select
 
-from agents.feedback.ports import FeedbackStore
+from agents.feedback.ports import FeedbackStore, Promotion
 from agents.feedback.values import (
     AgentKpis,
     Feedback,
@@ -64,20 +64,13 @@ class SqlFeedbackStore(SqlStore, FeedbackStore):
         values = {"label": label, "labelled_by": by, "labelled_at": at}
         return await self._review(trace_id, values, "label a turn")
 
-    async def promote(
-        self,
-        trace_id: str,
-        *,
-        by: str,
-        at: datetime,
-        expected: Mapping[str, object] | None = None,
-    ) -> bool:
+    async def promote(self, promotion: Promotion) -> bool:
         """Add a turn to the evaluation set (with the reviewer's corrections of what it should
         have done, replacing earlier ones when given); False if no such turn."""
-        values: dict[str, Any] = {"promoted_by": by, "promoted_at": at}
-        if expected is not None:
-            values["expected_json"] = dict(expected)
-        return await self._review(trace_id, values, "promote a turn")
+        values: dict[str, Any] = {"promoted_by": promotion.by, "promoted_at": promotion.at}
+        if promotion.expected is not None:
+            values["expected_json"] = dict(promotion.expected)
+        return await self._review(promotion.trace_id, values, "promote a turn")
 
     async def _review(self, trace_id: str, values: dict[str, Any], action: str) -> bool:
         statement = insert(self._db.dialect, reviews).values(trace_id=trace_id, **values)

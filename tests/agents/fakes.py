@@ -19,6 +19,7 @@ from agents.kernel.models import (
     Inbound,
     Outbound,
     StoredMessage,
+    Takeover,
     Trace,
 )
 from handlers.wording import approval_note
@@ -64,22 +65,16 @@ class MemoryEvents:
         self.leases[key] = (owner, lease_until)
         return True
 
-    async def take_unfinished(
-        self,
-        *,
-        owner: str,
-        now: datetime,
-        lease_until: datetime,
-        claimed_before: datetime,
-        held_too: bool = False,
-        limit: int = 100,
-    ) -> Sequence[Inbound]:
+    async def take_unfinished(self, takeover: Takeover) -> Sequence[Inbound]:
         taken = []
-        for inbound in await self.unfinished(claimed_before=claimed_before, limit=limit):
+        unfinished = await self.unfinished(
+            claimed_before=takeover.claimed_before, limit=takeover.limit
+        )
+        for inbound in unfinished:
             key = (inbound.team_id, inbound.event_id)
             _, until = self.leases.get(key, (None, None))
-            if held_too or until is None or until < now:
-                self.leases[key] = (owner, lease_until)
+            if takeover.held_too or until is None or until < takeover.now:
+                self.leases[key] = (takeover.owner, takeover.lease_until)
                 taken.append(inbound)
         return taken
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from agents.incidents.ports import ChannelNameTaken, SlackMessage
-from agents.incidents.records import FollowUp, Incident, Role, TimelineEntry
+from agents.incidents.records import FollowUp, Incident, RoleChange, TimelineEntry
 from agents.kernel.errors import StorageError
 from agents.kernel.models import Reply
 
@@ -59,19 +59,12 @@ class MemoryIncidents:
         ]
         return sorted(found, key=lambda i: i.declared_at, reverse=True)
 
-    async def set_role(
-        self,
-        incident_id: str,
-        role: Role,
-        user_id: str,
-        entry: TimelineEntry,
-        *,
-        holder: str | None,
-    ) -> Incident | None:
-        if self.rows[incident_id].holder(role) != holder:
+    async def set_role(self, change: RoleChange) -> Incident | None:
+        incident_id = change.incident_id
+        if self.rows[incident_id].holder(change.role) != change.holder:
             return None
-        await self.add_entry(incident_id, entry)
-        self.rows[incident_id] = replace(self.rows[incident_id], **{role: user_id})
+        await self.add_entry(incident_id, change.entry)
+        self.rows[incident_id] = replace(self.rows[incident_id], **{change.role: change.user_id})
         return self.rows[incident_id]
 
     async def set_card(self, incident_id: str, card_ts: str) -> None:

@@ -19,7 +19,8 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION, EDIT_MODAL, REJECT_MODAL
+from handlers.approval_blocks import APPROVE_ACTION, EDIT_ACTION
+from handlers.approval_modals import EDIT_MODAL, REJECT_MODAL
 from handlers.blocks import ROUTE_CHOICE_PREFIX
 from handlers.review_blocks import FEEDBACK_ACTION, FEEDBACK_MODAL, LABEL_PREFIX
 from sandbox import SlackSandbox

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from agents.actions.approval import Approval
-from handlers.approval_blocks import REASON_BLOCK, REASON_INPUT, button_value, modal_metadata
+from handlers.approval_blocks import button_value
+from handlers.approval_modals import REASON_BLOCK, REASON_INPUT, modal_metadata
 from handlers.approvals import ApprovalListeners
 from tests.agents.actions.test_operations import ALICE, BOB, MALLORY, World
 

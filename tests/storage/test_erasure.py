@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import event, select, text
 from structlog.testing import capture_logs
 
+from agents.feedback.ports import Promotion
 from agents.feedback.values import Feedback
 from agents.incidents.records import FollowUp, Incident, TimelineEntry
 from agents.kernel.models import ConversationKey, Inbound, Reply
@@ -100,7 +101,9 @@ async def _seed(db: Database) -> Seeded:
         Feedback(alice.trace_id, "T1", "U2", "down", at(3), "wrong_answer", MARK, MARK)
     )
     await db.feedback.label(alice.trace_id, "bug", by="U9", at=at(4))
-    await db.feedback.promote(alice.trace_id, by="U9", at=at(4), expected={"answer": MARK})
+    await db.feedback.promote(
+        Promotion(alice.trace_id, by="U9", at=at(4), expected={"answer": MARK})
+    )
     return Seeded(alice, bob)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from agents.kernel.models import Takeover
 from storage import Database
 from tests.storage.builders import at, inbound
 
@@ -17,7 +18,7 @@ async def test_a_delivery_under_a_live_lease_is_not_taken_over(database: Databas
     await events.claim(inbound(1), owner="a", lease_until=at(1) + LEASE)
     later = at(1) + timedelta(seconds=30)
     taken = await events.take_unfinished(
-        owner="b", now=later, lease_until=later + LEASE, claimed_before=later
+        Takeover(owner="b", now=later, lease_until=later + LEASE, claimed_before=later)
     )
     assert taken == []
 
@@ -30,7 +31,7 @@ async def test_an_expired_lease_is_taken_over_by_one_process_only(database: Data
     first, second = await asyncio.gather(
         *(
             events.take_unfinished(
-                owner=owner, now=later, lease_until=later + LEASE, claimed_before=later
+                Takeover(owner=owner, now=later, lease_until=later + LEASE, claimed_before=later)
             )
             for owner in ("b", "c")
         )
@@ -38,7 +39,7 @@ async def test_an_expired_lease_is_taken_over_by_one_process_only(database: Data
     taken = [i.trace_id for i in first] + [i.trace_id for i in second]
     assert sorted(taken) == ["trace-1", "trace-2"]  # each once, by one of the two
     again = await events.take_unfinished(
-        owner="d", now=later, lease_until=later + LEASE, claimed_before=later
+        Takeover(owner="d", now=later, lease_until=later + LEASE, claimed_before=later)
     )
     assert again == []  # now under the taker's lease
 
@@ -54,7 +55,7 @@ async def test_the_holder_renews_its_own_leases_and_nobody_elses(database: Datab
     )
     later = at(2) + timedelta(minutes=5)  # b's lease ran out, a's was renewed
     taken = await events.take_unfinished(
-        owner="c", now=later, lease_until=later + LEASE, claimed_before=later
+        Takeover(owner="c", now=later, lease_until=later + LEASE, claimed_before=later)
     )
     assert [i.trace_id for i in taken] == ["trace-2"]
 
@@ -67,6 +68,6 @@ async def test_the_only_process_starting_takes_every_unfinished_delivery(
     await events.claim(inbound(2))  # claimed before leases existed
     now = at(3)
     taken = await events.take_unfinished(
-        owner="new", now=now, lease_until=now + LEASE, claimed_before=now, held_too=True
+        Takeover(owner="new", now=now, lease_until=now + LEASE, claimed_before=now, held_too=True)
     )
     assert [i.trace_id for i in taken] == ["trace-1", "trace-2"]

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from agents.actions.approval import Approve, Expire, Reject, StartExecution
+from agents.feedback.ports import Promotion
 from agents.feedback.values import Feedback
 from agents.turns.grounding import UNGROUNDED_CLAIM
 from storage import Database
@@ -113,8 +114,8 @@ async def test_labels_and_promotion_show_in_the_queue_and_cases(database: Databa
     assert await database.feedback.label(tid, "bug", by="U9", at=at(300))
     assert await database.feedback.label(tid, "routing", by="U9", at=at(301))
     assert not await database.feedback.label("trace-none", "bug", by="U9", at=at(301))
-    assert await database.feedback.promote(tid, by="U9", at=at(302))
-    assert not await database.feedback.promote("trace-none", by="U9", at=at(302))
+    assert await database.feedback.promote(Promotion(tid, by="U9", at=at(302)))
+    assert not await database.feedback.promote(Promotion("trace-none", by="U9", at=at(302)))
 
     (item,) = await database.feedback.queue(team_id=None, since=T0, limit=5)
     assert (item.label, item.promoted) == ("routing", True)

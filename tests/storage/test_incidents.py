@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from agents.incidents.records import FollowUp, Incident, TimelineEntry
+from agents.incidents.records import FollowUp, Incident, RoleChange, TimelineEntry
 from agents.kernel.errors import StorageError
 from storage import Database
 from tests.storage.builders import T0
@@ -92,18 +92,20 @@ async def test_roles_are_compare_and_set_with_their_timeline_entry(database: Dat
     nothing (no entry either); an unknown incident is an error."""
     await database.incidents.create(_incident())
     entry = TimelineEntry(T0, "U2", "role", "<@U2> is incident lead")
-    won = await database.incidents.set_role("inc-1", "lead", "U2", entry, holder=None)
+    won = await database.incidents.set_role(RoleChange("inc-1", "lead", "U2", entry, holder=None))
     lost = await database.incidents.set_role(
-        "inc-1", "lead", "U3", replace(entry, user_id="U3"), holder=None
+        RoleChange("inc-1", "lead", "U3", replace(entry, user_id="U3"), holder=None)
     )
     assert won is not None and won.lead == "U2" and won.timeline[-1] == entry
     assert lost is None
     stored = await database.incidents.get("inc-1")
     assert stored is not None and stored.lead == "U2" and len(stored.timeline) == 2
-    handed = await database.incidents.set_role("inc-1", "lead", "U3", entry, holder="U2")
+    handed = await database.incidents.set_role(
+        RoleChange("inc-1", "lead", "U3", entry, holder="U2")
+    )
     assert handed is not None and handed.lead == "U3" and handed.comms is None
     with pytest.raises(StorageError):
-        await database.incidents.set_role("inc-9", "lead", "U2", entry, holder=None)
+        await database.incidents.set_role(RoleChange("inc-9", "lead", "U2", entry, holder=None))
 
 
 async def test_a_pinned_message_is_kept_once(database: Database) -> None:

@@ -17,7 +17,7 @@ from agents.actions.operations import OperationStores, build_operations
 from agents.actions.ports import ApprovalNews
 from agents.actions.presentation import ResultFormat
 from agents.actions.read_cache import ReadCache
-from agents.actions.reads import ReadResult, TurnReads
+from agents.actions.reads import ReadRequest, ReadResult, TurnReads
 from agents.actions.spec import ActionSpec, Audience
 from agents.kernel.models import Inbound
 from tests.agents.actions.test_operations import ACTIONS, ALICE, BOB, World
@@ -60,7 +60,7 @@ async def _read(
 ) -> ReadResult:
     spec = world.ops.catalog.action("status")
     assert spec is not None
-    return await world.ops.reads.run(inbound or _in(world), spec, values, wait=wait)
+    return await world.ops.reads.run(ReadRequest(inbound or _in(world), spec, values), wait=wait)
 
 
 async def test_a_finished_read_tells_its_thread_the_presented_output() -> None:
@@ -261,7 +261,7 @@ async def test_a_read_another_process_ran_is_read_back_from_the_store() -> None:
         clock=world.clock,
     )
     reads = TurnReads(world.ops.proposals, elsewhere.runs, FinishedRuns(), clock=world.clock)
-    result = await reads.run(_in(world), spec, {"service": "api"}, wait=0.2)
+    result = await reads.run(ReadRequest(_in(world), spec, {"service": "api"}), wait=0.2)
     assert (result.status, result.summary, result.output) == (
         "succeeded",
         "HTTP 200 from status-api (attempt 1)",
@@ -294,7 +294,9 @@ async def test_a_turn_stopped_while_requesting_its_read_leaves_no_half_made_requ
     world = _world()
     spec = world.ops.catalog.action("status")
     assert spec is not None
-    turn = asyncio.ensure_future(world.ops.reads.run(_in(world), spec, {"service": "api"}, wait=5))
+    turn = asyncio.ensure_future(
+        world.ops.reads.run(ReadRequest(_in(world), spec, {"service": "api"}), wait=5)
+    )
     await asyncio.sleep(0)
     turn.cancel()
     await asyncio.gather(turn, return_exceptions=True)
@@ -326,7 +328,7 @@ async def test_an_action_that_needs_approval_never_runs_inside_a_turn() -> None:
     deploy = world.ops.catalog.action("deploy")
     assert deploy is not None
     result = await world.ops.reads.run(
-        _in(world), deploy, {"service": "api", "env": "prod"}, wait=1
+        ReadRequest(_in(world), deploy, {"service": "api", "env": "prod"}), wait=1
     )
     assert (result.status, result.summary) == (
         "refused",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
 
+from agents.feedback.ports import Promotion
 from agents.feedback.review import MemberHome, Review, ReviewerHome
 from agents.feedback.values import (
     AgentKpis,
@@ -92,15 +93,8 @@ class _Store:
         self.labels[trace_id] = label
         return trace_id == "t1"
 
-    async def promote(
-        self,
-        trace_id: str,
-        *,
-        by: str,
-        at: datetime,
-        expected: Mapping[str, object] | None = None,
-    ) -> bool:
-        self.promoted_ids.append(trace_id)
+    async def promote(self, promotion: Promotion) -> bool:
+        self.promoted_ids.append(promotion.trace_id)
         return True
 
     async def case(self, trace_id: str) -> ReviewCase | None:

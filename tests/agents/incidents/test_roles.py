@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from agents.incidents.records import Incident, Role, TimelineEntry
+from agents.incidents.records import Incident, RoleChange
 from agents.incidents.roles import ROLE_DUTIES, RoleClick, Roles
 from tests.agents.fakes_incidents import MemoryIncidents
 from tests.agents.incidents.world import incident, world
@@ -68,17 +68,9 @@ async def test_clicks_off_the_card_or_on_a_closed_incident_are_refused() -> None
 class _Racing(MemoryIncidents):
     """A store where U9 takes the lead just before each ``set_role`` lands."""
 
-    async def set_role(
-        self,
-        incident_id: str,
-        role: Role,
-        user_id: str,
-        entry: TimelineEntry,
-        *,
-        holder: str | None,
-    ) -> Incident | None:
-        self.rows[incident_id] = replace(self.rows[incident_id], lead="U9")
-        return await super().set_role(incident_id, role, user_id, entry, holder=holder)
+    async def set_role(self, change: RoleChange) -> Incident | None:
+        self.rows[change.incident_id] = replace(self.rows[change.incident_id], lead="U9")
+        return await super().set_role(change)
 
 
 async def test_a_role_that_changed_hands_meanwhile_is_not_overwritten() -> None:

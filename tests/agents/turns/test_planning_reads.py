@@ -3,13 +3,11 @@ back to the model as delimited, untrusted tool output, so that it can check, the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 
 from agents.actions.presentation import RunOutput
-from agents.actions.reads import ReadResult
+from agents.actions.reads import ReadRequest, ReadResult
 from agents.actions.spec import ActionSpec, ApprovalPolicy, ExecutorInfo, ParamSpec, ParamValue
-from agents.kernel.models import Inbound
 from agents.turns.plan import PlanInput
 from agents.turns.profiles import AgentProfile, ModelSettings
 from agents.turns.tool_output import TOOL_OUTPUT_RULE
@@ -40,16 +38,8 @@ class FakeReads:
         self.results = list(results)
         self.asked: list[tuple[str, dict[str, ParamValue], float]] = []
 
-    async def run(
-        self,
-        inbound: Inbound,
-        action: ActionSpec,
-        values: Mapping[str, ParamValue],
-        *,
-        wait: float,
-        agent: str | None = None,
-    ) -> ReadResult:
-        self.asked.append((action.name, dict(values), wait))
+    async def run(self, request: ReadRequest, *, wait: float) -> ReadResult:
+        self.asked.append((request.action.name, dict(request.values), wait))
         return self.results.pop(0) if len(self.results) > 1 else self.results[0]
 
 
