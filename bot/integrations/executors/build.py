@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 import aiohttp
 
 from agents.actions.execution import Executor
+from agents.actions.spec import ActionSpec
 from agents.kernel.errors import ConfigError
 from bot.config_file import (
     ConfigFileError,
@@ -69,50 +70,28 @@ def build_executors(
             async.
     """
     breakers = {} if breakers is None else breakers
+
     connections = dict(mcp or {})
     executors: dict[str, Executor] = {}
     issues: list[ConfigIssue] = []
     for index, action in enumerate(config.actions):
         spec = config.executors[action.name]
         inner: Executor
-        if isinstance(spec, HttpExecutorConfig):
-            inner = HttpExecutor(
-                spec,
-                action=action.name,
-                target=action.executor.target,
-                session=session,
-                environ=environ,
-                sleep=sleep,
-            )
-        elif isinstance(spec, ShellExecutorConfig):
-            inner = ShellExecutor(spec, action=action.name, environ=environ, sleep=sleep)
-        elif isinstance(spec, McpExecutorConfig):
-            connection = connections.get(spec.server)
-            if connection is None:
-                connection = McpConnection(
-                    spec.endpoint, environ, timeout=spec.timeout.total_seconds(), sleep=sleep
-                )
-                connections[spec.server] = connection
+        if isinstance(spec, McpExecutorConfig):
             executors[action.name] = guarded_mcp_executor(
                 action.name,
                 spec,
                 configs=config.executors,
-                connection=connection,
+                connection=_connection(spec, connections, environ=environ, sleep=sleep),
                 breakers=breakers,
                 clock=clock,
                 sleep=sleep,
             )
             continue
-        elif isinstance(spec, PagerDutyExecutorConfig):
-            client = pagerduty or PagerDutyClient(
-                session,
-                api_url="",
-                events_url=spec.events_url,
-                token=None,
-                timeout=spec.timeout.total_seconds(),
-                sleep=sleep,
+        if isinstance(spec, HttpExecutorConfig | ShellExecutorConfig | PagerDutyExecutorConfig):
+            inner = _plain(
+                spec, action, session=session, environ=environ, sleep=sleep, pagerduty=pagerduty
             )
-            inner = PagerDutyExecutor(spec, action=action.name, client=client, environ=environ)
         else:
             try:
                 inner = _python(spec, action=action.name, sleep=sleep)
@@ -120,17 +99,87 @@ def build_executors(
                 path = f"actions[{index}].executor.python.entrypoint"
                 issues.append(ConfigIssue(config.source, None, path, exc.message))
                 continue
-        target = action.executor.target
-        breaker = breakers.get(target)
-        if breaker is None:
-            breaker = CircuitBreaker(
-                target, failure_threshold=failure_threshold, cooldown=cooldown, clock=clock
-            )
-            breakers[target] = breaker
+        breaker = breakers.get(action.executor.target) or _new_breaker(
+            action.executor.target,
+            breakers,
+            threshold=failure_threshold,
+            cooldown=cooldown,
+            clock=clock,
+        )
         executors[action.name] = BreakerExecutor(inner, breaker, action=action.name)
     if issues:
         raise ConfigFileError(config.source, issues)
     return executors
+
+
+def _plain(
+    spec: HttpExecutorConfig | ShellExecutorConfig | PagerDutyExecutorConfig,
+    action: ActionSpec,
+    *,
+    session: aiohttp.ClientSession,
+    environ: Mapping[str, str],
+    sleep: Sleep,
+    pagerduty: PagerDutyClient | None,
+) -> Executor:
+    """The executor of an http, shell or PagerDuty action (before its breaker)."""
+    if isinstance(spec, HttpExecutorConfig):
+        return HttpExecutor(
+            spec,
+            action=action.name,
+            target=action.executor.target,
+            session=session,
+            environ=environ,
+            sleep=sleep,
+        )
+    if isinstance(spec, ShellExecutorConfig):
+        return ShellExecutor(spec, action=action.name, environ=environ, sleep=sleep)
+    client = pagerduty or _events_only(spec, session=session, sleep=sleep)
+    return PagerDutyExecutor(spec, action=action.name, client=client, environ=environ)
+
+
+def _new_breaker(
+    target: str,
+    breakers: dict[str, CircuitBreaker],
+    *,
+    threshold: int,
+    cooldown: float,
+    clock: Callable[[], float],
+) -> CircuitBreaker:
+    """A breaker for ``target``, kept in ``breakers`` for every other action on it."""
+    breaker = CircuitBreaker(target, failure_threshold=threshold, cooldown=cooldown, clock=clock)
+    breakers[target] = breaker
+    return breaker
+
+
+def _connection(
+    spec: McpExecutorConfig,
+    connections: dict[str, McpConnection],
+    *,
+    environ: Mapping[str, str],
+    sleep: Sleep,
+) -> McpConnection:
+    """The server's one long-lived connection, opened on first use if none was given."""
+    connection = connections.get(spec.server)
+    if connection is None:
+        connection = McpConnection(
+            spec.endpoint, environ, timeout=spec.timeout.total_seconds(), sleep=sleep
+        )
+        connections[spec.server] = connection
+    return connection
+
+
+def _events_only(
+    spec: PagerDutyExecutorConfig, *, session: aiohttp.ClientSession, sleep: Sleep
+) -> PagerDutyClient:
+    """A PagerDuty client for events alone (no REST token), when none was given."""
+    return PagerDutyClient(
+        session,
+        api_url="",
+        events_url=spec.events_url,
+        token=None,
+        timeout=spec.timeout.total_seconds(),
+        sleep=sleep,
+    )
 
 
 def _python(spec: PythonExecutorConfig, *, action: str, sleep: Sleep) -> PythonExecutor:
