@@ -9,117 +9,68 @@ Written by hand to match ``storage/tables.py`` at this revision.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
-from alembic import op
+
+from storage.migrations import ops
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _STATUSES = "status IN ('investigating', 'identified', 'monitoring', 'resolved')"
 _KINDS = "kind IN ('declared', 'status', 'note', 'resolved')"
+_ZERO = "0"
 
-
-def _at(name: str, *, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
-
-
-def upgrade() -> None:
-    """Add the planning columns to traces and create the new tables."""
-    for column in (
-        sa.Column("planner", sa.String(), nullable=False, server_default="none"),
-        sa.Column("provider", sa.String(), nullable=True),
-        sa.Column("input_tokens", sa.Integer(), nullable=False, server_default="0"),
-        sa.Column("output_tokens", sa.Integer(), nullable=False, server_default="0"),
-        sa.Column("cost_micros", sa.BigInteger(), nullable=False, server_default="0"),
-        sa.Column("degraded", sa.String(), nullable=True),
-        sa.Column("tool_calls", sa.JSON(), nullable=False, server_default="[]"),
-    ):
-        op.add_column("traces", column)
-    op.create_table(
+upgrade, downgrade = ops.reversible(
+    ops.AddColumns(
+        "traces",
+        ops.column("planner", server_default="none"),
+        ops.optional("provider"),
+        ops.column("input_tokens", sa.Integer(), server_default=_ZERO),
+        ops.column("output_tokens", sa.Integer(), server_default=_ZERO),
+        ops.column("cost_micros", sa.BigInteger(), server_default=_ZERO),
+        ops.optional("degraded"),
+        ops.column("tool_calls", sa.JSON(), server_default="[]"),
+    ),
+    ops.Table(
         "llm_usage",
-        sa.Column("id", _ID, nullable=False),
-        sa.Column("trace_id", sa.String(), nullable=False),
-        sa.Column("team_id", sa.String(), nullable=False),
-        sa.Column("channel_id", sa.String(), nullable=False),
-        sa.Column("user_id", sa.String(), nullable=False),
-        sa.Column("agent", sa.String(), nullable=False),
-        sa.Column("provider", sa.String(), nullable=False),
-        sa.Column("model", sa.String(), nullable=False),
-        sa.Column("input_tokens", sa.Integer(), nullable=False),
-        sa.Column("output_tokens", sa.Integer(), nullable=False),
-        sa.Column("cost_micros", sa.BigInteger(), nullable=False),
-        _at("at"),
-        sa.PrimaryKeyConstraint("id", name="pk_llm_usage"),
-    )
-    op.create_index("ix_llm_usage_team_id_at", "llm_usage", ["team_id", "at"])
-    for scope in ("agent", "user_id", "channel_id"):
-        op.create_index(f"ix_llm_usage_team_id_{scope}_at", "llm_usage", ["team_id", scope, "at"])
-    op.create_table(
+        ops.serial_id(),
+        *ops.strings("trace_id", "team_id", "channel_id", "user_id", "agent", "provider"),
+        ops.column("model"),
+        ops.column("input_tokens", sa.Integer()),
+        ops.column("output_tokens", sa.Integer()),
+        ops.column("cost_micros", sa.BigInteger()),
+        ops.at("at"),
+        indexes=[("team_id", "at")]
+        + [("team_id", scope, "at") for scope in ("agent", "user_id", "channel_id")],
+    ),
+    ops.Table(
         "rate_buckets",
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("tokens", sa.Float(), nullable=False),
-        _at("updated_at"),
-        sa.PrimaryKeyConstraint("key", name="pk_rate_buckets"),
-    )
-    op.create_table(
+        ops.column("key"),
+        ops.column("tokens", sa.Float()),
+        ops.at("updated_at"),
+        key=("key",),
+    ),
+    ops.Table(
         "incidents",
-        sa.Column("incident_id", sa.String(), nullable=False),
-        sa.Column("team_id", sa.String(), nullable=False),
-        sa.Column("channel_id", sa.String(), nullable=False),
-        sa.Column("channel_name", sa.String(), nullable=False),
-        sa.Column("origin_channel_id", sa.String(), nullable=False),
-        sa.Column("title", sa.Text(), nullable=False),
-        sa.Column("severity", sa.String(), nullable=False),
-        sa.Column("status", sa.String(), nullable=False),
-        sa.Column("reporter", sa.String(), nullable=False),
-        _at("declared_at"),
-        _at("resolved_at", nullable=True),
-        sa.PrimaryKeyConstraint("incident_id", name="pk_incidents"),
-        sa.UniqueConstraint("team_id", "channel_id", name="uq_incidents_team_id_channel_id"),
+        *ops.strings("incident_id", "team_id", "channel_id", "channel_name", "origin_channel_id"),
+        ops.column("title", sa.Text()),
+        *ops.strings("severity", "status", "reporter"),
+        ops.at("declared_at"),
+        ops.at("resolved_at", nullable=True),
+        ops.unique("incidents", "team_id", "channel_id"),
         sa.CheckConstraint(_STATUSES, name="ck_incidents_status"),
-    )
-    op.create_index("ix_incidents_team_id_status", "incidents", ["team_id", "status"])
-    op.create_table(
+        key=("incident_id",),
+        indexes=[("team_id", "status")],
+    ),
+    ops.Table(
         "incident_timeline",
-        sa.Column("id", _ID, nullable=False),
-        sa.Column("incident_id", sa.String(), nullable=False),
-        _at("at"),
-        sa.Column("user_id", sa.String(), nullable=False),
-        sa.Column("kind", sa.String(), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_incident_timeline"),
-        sa.ForeignKeyConstraint(
-            ["incident_id"],
-            ["incidents.incident_id"],
-            name="fk_incident_timeline_incident_id_incidents",
-            ondelete="CASCADE",
-        ),
+        ops.serial_id(),
+        ops.column("incident_id"),
+        ops.at("at"),
+        *ops.strings("user_id", "kind"),
+        ops.column("text", sa.Text()),
+        ops.cascade("incident_timeline", "incident_id", "incidents.incident_id"),
         sa.CheckConstraint(_KINDS, name="ck_incident_timeline_kind"),
-    )
-    op.create_index(
-        "ix_incident_timeline_incident_id_id", "incident_timeline", ["incident_id", "id"]
-    )
-
-
-def downgrade() -> None:
-    """Drop what upgrade created."""
-    op.drop_table("incident_timeline")
-    op.drop_table("incidents")
-    op.drop_table("rate_buckets")
-    op.drop_table("llm_usage")
-    with op.batch_alter_table("traces") as batch:
-        for name in (
-            "tool_calls",
-            "degraded",
-            "cost_micros",
-            "output_tokens",
-            "input_tokens",
-            "provider",
-            "planner",
-        ):
-            batch.drop_column(name)
+        indexes=[("incident_id", "id")],
+    ),
+)

@@ -7,28 +7,13 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
+from storage.migrations import ops
 
 revision: str = "0008"
 down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
-
-def upgrade() -> None:
-    """Create ``conversation_locks``."""
-    op.create_table(
-        "conversation_locks",
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("owner", sa.String(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("key", name="pk_conversation_locks"),
+upgrade, downgrade = ops.reversible(
+    ops.Table(
+        "conversation_locks", *ops.strings("key", "owner"), ops.at("expires_at"), key=("key",)
     )
-
-
-def downgrade() -> None:
-    """Drop what upgrade created."""
-    op.drop_table("conversation_locks")
+)

@@ -8,26 +8,11 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
+from storage.migrations import ops
 
 revision: str = "0012"
 down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
-
-def upgrade() -> None:
-    """Add ``events.lease_owner`` and ``events.lease_expires_at``."""
-    with op.batch_alter_table("events") as batch:
-        batch.add_column(sa.Column("lease_owner", sa.String(), nullable=True))
-        batch.add_column(sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True))
-
-
-def downgrade() -> None:
-    """Drop what upgrade created."""
-    with op.batch_alter_table("events") as batch:
-        batch.drop_column("lease_expires_at")
-        batch.drop_column("lease_owner")
+upgrade, downgrade = ops.reversible(
+    ops.AddColumns("events", ops.optional("lease_owner"), ops.at("lease_expires_at", nullable=True))
+)

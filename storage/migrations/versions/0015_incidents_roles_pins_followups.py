@@ -14,60 +14,53 @@ Create Date: 2026-12-04
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations import ops
+
 revision: str = "0015"
 down_revision: str | None = "0014"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _OLD_KINDS = "kind IN ('declared', 'status', 'note', 'resolved')"
 _KINDS = "kind IN ('declared', 'status', 'note', 'resolved', 'role', 'pinned')"
 
+_ROLES = ops.AddColumns(
+    "incidents",
+    *ops.strings("lead", "comms", "oncall", "card_ts", nullable=True),
+    ops.at("reminded_at", nullable=True),
+)
+_FOLLOWUPS = ops.Table(
+    "incident_followups",
+    *ops.strings("followup_id", "incident_id"),
+    ops.at("at"),
+    ops.column("user_id"),
+    ops.column("text", sa.Text()),
+    ops.optional("issue_number", sa.Integer()),
+    ops.optional("issue_url", sa.Text()),
+    ops.cascade("incident_followups", "incident_id", "incidents.incident_id"),
+    key=("followup_id",),
+    indexes=[("incident_id", "at")],
+)
+
 
 def upgrade() -> None:
     """Add the columns, widen the timeline's kinds and create ``incident_followups``."""
-    with op.batch_alter_table("incidents") as batch:
-        for name in ("lead", "comms", "oncall", "card_ts"):
-            batch.add_column(sa.Column(name, sa.String(), nullable=True))
-        batch.add_column(sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True))
+    _ROLES.apply()
     with op.batch_alter_table("incident_timeline") as batch:
-        batch.add_column(sa.Column("source_ts", sa.String(), nullable=True))
-        batch.add_column(sa.Column("link", sa.Text(), nullable=True))
+        batch.add_column(ops.optional("source_ts"))
+        batch.add_column(ops.optional("link", sa.Text()))
         batch.drop_constraint("ck_incident_timeline_kind", type_="check")
         batch.create_check_constraint(op.f("ck_incident_timeline_kind"), _KINDS)
         batch.create_unique_constraint(
             "uq_incident_timeline_incident_id_source_ts", ["incident_id", "source_ts"]
         )
-    op.create_table(
-        "incident_followups",
-        sa.Column("followup_id", sa.String(), nullable=False),
-        sa.Column("incident_id", sa.String(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("user_id", sa.String(), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("issue_number", sa.Integer(), nullable=True),
-        sa.Column("issue_url", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("followup_id", name="pk_incident_followups"),
-        sa.ForeignKeyConstraint(
-            ["incident_id"],
-            ["incidents.incident_id"],
-            name="fk_incident_followups_incident_id_incidents",
-            ondelete="CASCADE",
-        ),
-    )
-    op.create_index(
-        "ix_incident_followups_incident_id_at", "incident_followups", ["incident_id", "at"]
-    )
+    _FOLLOWUPS.apply()
 
 
 def downgrade() -> None:
     """Drop what upgrade created (timeline entries of the new kinds go with it)."""
-    op.drop_index("ix_incident_followups_incident_id_at", table_name="incident_followups")
-    op.drop_table("incident_followups")
+    _FOLLOWUPS.revert()
     op.execute("DELETE FROM incident_timeline WHERE kind IN ('role', 'pinned')")
     with op.batch_alter_table("incident_timeline") as batch:
         batch.drop_constraint("uq_incident_timeline_incident_id_source_ts", type_="unique")
@@ -75,6 +68,4 @@ def downgrade() -> None:
         batch.create_check_constraint(op.f("ck_incident_timeline_kind"), _OLD_KINDS)
         batch.drop_column("link")
         batch.drop_column("source_ts")
-    with op.batch_alter_table("incidents") as batch:
-        for name in ("reminded_at", "card_ts", "oncall", "comms", "lead"):
-            batch.drop_column(name)
+    _ROLES.revert()

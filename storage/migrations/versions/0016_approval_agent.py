@@ -11,24 +11,9 @@ Create Date: 2026-12-04
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
+from storage.migrations import ops
 
 revision: str = "0016"
 down_revision: str | None = "0015"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
-
-def upgrade() -> None:
-    """Add ``approvals.agent``."""
-    with op.batch_alter_table("approvals") as batch:
-        batch.add_column(sa.Column("agent", sa.String(), nullable=True))
-
-
-def downgrade() -> None:
-    """Drop what upgrade created."""
-    with op.batch_alter_table("approvals") as batch:
-        batch.drop_column("agent")
+upgrade, downgrade = ops.reversible(ops.AddColumns("approvals", ops.optional("agent")))
