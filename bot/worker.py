@@ -45,6 +45,19 @@ class WorkerOptions:
     reminder_interval: float = 30.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Sweep:
+    """A periodic step: run now, then every ``seconds``; ``done`` is the event logged with the
+    count it returns (under ``key``) when it did something, ``failed`` the one if it raised."""
+
+    name: str
+    seconds: float
+    step: Callable[[], Awaitable[int]]
+    done: str
+    key: str
+    failed: str
+
+
 class Worker:
     """Claims and runs jobs until stopped."""
 
@@ -77,31 +90,46 @@ class Worker:
         """Start the job loops and the expiry sweep."""
         for index in range(self._options.concurrency):
             self._tasks.append(asyncio.create_task(self._jobs(), name=f"worker-jobs-{index}"))
-        expiry = self._every(
-            self._options.expiry_interval,
-            self._runs.expire_due,
-            done=("approvals_expired", "count"),
-            failed="expiry_sweep_failed",
-        )
-        self._tasks.append(asyncio.create_task(expiry, name="worker-expiry"))
+        for sweep in self._sweeps():
+            self._tasks.append(asyncio.create_task(self._every(sweep), name=f"worker-{sweep.name}"))
+        log.info("worker_started", owner=self.owner, concurrency=self._options.concurrency)
+
+    def _sweeps(self) -> list[_Sweep]:
+        options = self._options
+        sweeps = [
+            _Sweep(
+                "expiry",
+                options.expiry_interval,
+                self._runs.expire_due,
+                "approvals_expired",
+                "count",
+                "expiry_sweep_failed",
+            )
+        ]
         if self._purge is not None:
             # What is past its retention is purged at start, then every purge_interval.
-            retention = self._every(
-                self._options.purge_interval,
-                self._purge,
-                done=("retention_purged", "rows"),
-                failed="retention_purge_failed",
+            sweeps.append(
+                _Sweep(
+                    "retention",
+                    options.purge_interval,
+                    self._purge,
+                    "retention_purged",
+                    "rows",
+                    "retention_purge_failed",
+                )
             )
-            self._tasks.append(asyncio.create_task(retention, name="worker-retention"))
         if self._reminders is not None:
-            reminders = self._every(
-                self._options.reminder_interval,
-                self._reminders,
-                done=("incident_reminders_sent", "count"),
-                failed="incident_reminder_sweep_failed",
+            sweeps.append(
+                _Sweep(
+                    "reminders",
+                    options.reminder_interval,
+                    self._reminders,
+                    "incident_reminders_sent",
+                    "count",
+                    "incident_reminder_sweep_failed",
+                )
             )
-            self._tasks.append(asyncio.create_task(reminders, name="worker-reminders"))
-        log.info("worker_started", owner=self.owner, concurrency=self._options.concurrency)
+        return sweeps
 
     def wake(self) -> None:
         """Look at the queue now (a job was just enqueued)."""
@@ -136,28 +164,18 @@ class Worker:
             if ran is None and not self._stopping:
                 await self._idle(self._options.poll_interval)
 
-    async def _every(
-        self,
-        seconds: float,
-        step: Callable[[], Awaitable[int]],
-        *,
-        done: tuple[str, str],
-        failed: str,
-    ) -> None:
-        """Run ``step`` now and then every ``seconds`` until stopped; log ``done`` (the event
-        and the key of the count it returns) when it did something, ``failed`` with the
-        traceback if it raised."""
+    async def _every(self, sweep: _Sweep) -> None:
+        """Run the sweep's step now and then every ``sweep.seconds`` until stopped."""
         while not self._stopping:
             structlog.contextvars.clear_contextvars()
             try:
-                count = await step()
+                count = await sweep.step()
                 if count:
-                    event, key = done
-                    log.info(event, **{key: count})
+                    log.info(sweep.done, **{sweep.key: count})
             except Exception:
-                log.exception(failed)
+                log.exception(sweep.failed)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+                await asyncio.wait_for(self._stop.wait(), timeout=sweep.seconds)
 
     async def _idle(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

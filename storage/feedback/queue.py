@@ -9,7 +9,13 @@ from typing import Any, TypedDict
 from sqlalchemy import Row, Select, and_, select
 from sqlalchemy.engine import Connection
 
-from agents.feedback.values import ReviewItem, ReviewLabel, parse_label, parse_reason
+from agents.feedback.values import (
+    ItemKind,
+    ReviewItem,
+    ReviewLabel,
+    parse_label,
+    parse_reason,
+)
 from agents.turns.grounding import UNGROUNDED_CLAIM
 from storage._records import from_row
 from storage.tables import approvals, conversations, feedback, messages, reviews, traces
@@ -135,30 +141,43 @@ def _from_vote(row: Row[Any]) -> ReviewItem:
     )
 
 
-def _from_flag(row: Row[Any]) -> ReviewItem:
+def _item(
+    row: Row[Any],
+    kind: ItemKind,
+    *,
+    agent: str,
+    by: str,
+    at: datetime,
+    comment: str,
+    action: str = "",
+) -> ReviewItem:
+    """A flag or a rejection: the turn's ids and its place come from ``row``."""
     return ReviewItem(
         trace_id=row.trace_id,
-        kind="flag",
+        kind=kind,
         team_id=row.team_id,
         channel_id=row.channel_id,
-        agent=row.agent,
-        by="",
-        at=row.started_at,
-        comment=row.reply_text or "",
+        agent=agent,
+        by=by,
+        at=at,
+        comment=comment,
+        action=action,
         **_placed(row),
     )
 
 
+def _from_flag(row: Row[Any]) -> ReviewItem:
+    comment = row.reply_text or ""
+    return _item(row, "flag", agent=row.agent, by="", at=row.started_at, comment=comment)
+
+
 def _from_rejection(row: Row[Any]) -> ReviewItem:
-    return ReviewItem(
-        trace_id=row.trace_id,
-        kind="rejection",
-        team_id=row.team_id,
-        channel_id=row.channel_id,
+    return _item(
+        row,
+        "rejection",
         agent=row.turn_agent or row.agent or "",
         by=row.decided_by or "",
         at=row.updated_at or row.created_at,
         comment=row.reason or "",
         action=row.action,
-        **_placed(row),
     )
