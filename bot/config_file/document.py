@@ -25,14 +25,13 @@ from agents.turns.profiles import PlanningSettings
 from bot.config_file.sections.actions import ActionModel, check_actions, to_action_spec
 from bot.config_file.sections.agents import (
     AgentModel,
-    check_agent_names,
     check_agents,
     check_mcp_scopes,
     to_mcp_scopes,
     to_profiles,
 )
 from bot.config_file.sections.alerts import AlertsModel, to_alert_settings
-from bot.config_file.sections.base import Problem, Strict
+from bot.config_file.sections.base import Problem, Strict, duplicate_names
 from bot.config_file.sections.budgets import BudgetsModel, to_budgets
 from bot.config_file.sections.executors import ExecutorConfig
 from bot.config_file.sections.incidents import (
@@ -53,7 +52,7 @@ from bot.config_file.sections.pagerduty import (
     check_pagerduty,
     to_pagerduty,
 )
-from bot.config_file.sections.providers import ProviderModel, check_providers, to_prices
+from bot.config_file.sections.providers import ProviderModel, to_prices
 from bot.config_file.sections.review import ReviewModel, to_review_settings
 from bot.config_file.sections.router import RouterModel, check_router, to_router_settings
 
@@ -145,8 +144,8 @@ def check_document(
     if document is None:
         return
     providers = {provider.name for provider in document.providers}
-    yield from check_agent_names(document.agents)
-    yield from check_providers(document.providers)
+    yield from duplicate_names("agents", (a.name for a in document.agents), noun="agent")
+    yield from duplicate_names("providers", (p.name for p in document.providers), noun="provider")
     yield from check_agents(
         document.agents, actions=document.actions, providers=providers, builtin=builtin
     )

@@ -157,6 +157,22 @@ providers:
     assert {"providers[0].kind", "providers[0].base_url", "providers[0].max_attempts"} <= paths
 
 
+def test_a_provider_named_twice_is_refused_where_it_stands() -> None:
+    """Provider names are unique: the second of a name is the one reported, with its line."""
+    issues = _issues(
+        _config(
+            """
+providers:
+  - {name: local, kind: openai, base_url: "http://127.0.0.1:8000/v1"}
+  - {name: local, kind: openai, base_url: "http://127.0.0.1:8001/v1"}
+"""
+        )
+    )
+    assert [(line, path, message) for line, path, message in issues] == [
+        (14, "providers[1].name", "duplicate provider name 'local'")
+    ]
+
+
 def test_a_tool_wait_over_a_minute_is_refused() -> None:
     """A turn holds its thread while it waits for a read: at most 60 s (10 s by default)."""
     issues = _issues(

@@ -21,14 +21,12 @@ from bot.config_file.sections.base import (
     Strict,
     Usd,
     duration_default,
-    repeats,
 )
 from bot.config_file.sections.budgets import usd_micros
 
 __all__ = [
     "AgentModel",
     "ModelSettingsModel",
-    "check_agent_names",
     "check_agents",
     "check_mcp_scopes",
     "split_scope",
@@ -144,12 +142,6 @@ def check_mcp_scopes(agents: Sequence[AgentModel], *, servers: Set[str]) -> Iter
                     ("agents", index, "mcp", position),
                     f"unknown MCP server {server!r} (servers: {known})",
                 )
-
-
-def check_agent_names(agents: Sequence[AgentModel]) -> Iterator[Problem]:
-    """Agent names must be unique (absolute locations)."""
-    for index, name, _ in repeats(enumerate(agent.name for agent in agents)):
-        yield ("agents", index, "name"), f"duplicate agent name {name!r}"
 
 
 def check_agents(

@@ -64,6 +64,13 @@ def repeats(names: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, int]]:
             first[name] = index
 
 
+def duplicate_names(section: str, names: Iterable[str], *, noun: str) -> Iterator[Problem]:
+    """A problem at each entry of the ``section`` list whose name an earlier entry has
+    (absolute locations): ``duplicate <noun> name '<name>'``."""
+    for index, name, _ in repeats(enumerate(names)):
+        yield (section, index, "name"), f"duplicate {noun} name {name!r}"
+
+
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 

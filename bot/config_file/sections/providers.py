@@ -1,10 +1,11 @@
 """The ``providers:`` section: LLM providers (built into clients at start, with their
-secrets), the rule that their names are unique, and their prices for the domain."""
+secrets) and their prices for the domain. Their names are unique: the document checks that
+with :func:`~bot.config_file.sections.base.duplicate_names`, as it does agents'."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -14,18 +15,15 @@ from bot.config_file.sections.base import (
     Duration,
     EnvName,
     Name,
-    Problem,
     Strict,
     Usd,
     duration_default,
-    repeats,
 )
 
 __all__ = [
     "BreakerModel",
     "PriceModel",
     "ProviderModel",
-    "check_providers",
     "to_prices",
 ]
 
@@ -71,9 +69,3 @@ def to_prices(providers: Sequence[ProviderModel]) -> dict[tuple[str, str], Price
         for provider in providers
         for model, price in provider.prices.items()
     }
-
-
-def check_providers(providers: Sequence[ProviderModel]) -> Iterator[Problem]:
-    """Provider names must be unique (absolute locations)."""
-    for index, name, _ in repeats(enumerate(provider.name for provider in providers)):
-        yield ("providers", index, "name"), f"duplicate provider name {name!r}"
