@@ -7,15 +7,13 @@ they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
 
 from storage.tables.actions import APPROVAL_STATES, approval_votes, approvals, audit_log, jobs
 from storage.tables.columns import NAMING_CONVENTION, UtcDateTime, metadata
-from storage.tables.memory import (
+from storage.tables.knowledge import (
     NOT_IN_METADATA,
-    NOTE_SCOPES,
     knowledge_chunks,
     knowledge_files,
     knowledge_misses,
-    notes,
-    thread_memory,
 )
+from storage.tables.memory import NOTE_SCOPES, notes, thread_memory
 from storage.tables.oncall import (
     INCIDENT_STATUSES,
     TIMELINE_KINDS,
