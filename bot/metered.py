@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from agents.actions.approval import Approval
 from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
@@ -57,18 +57,26 @@ class MeteredChatModel(ChatModelDecorator):
             )
 
 
+_Inner = TypeVar("_Inner")
+
+
 class Ledger(TurnLedger, ReplyLedger, Protocol):
     """The turn's writes: the domain records a turn, the edge completes it."""
 
 
 @dataclass(frozen=True, slots=True)
-class MeteredLedger:
-    """A ``Ledger`` that counts every recorded turn (and tells the alerter)."""
+class _Metered(Generic[_Inner]):
+    """A decorator around ``inner`` that counts into ``metrics`` (and tells the alerter)."""
 
-    inner: Ledger
+    inner: _Inner
     metrics: Metrics
     _: KW_ONLY
     alerter: Alerter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeteredLedger(_Metered[Ledger]):
+    """A ``Ledger`` that counts every recorded turn (and tells the alerter)."""
 
     async def record_turn(self, inbound: Inbound, outbound: Outbound, trace: Trace) -> None:
         """Record, then count (a failed write counts nothing)."""
@@ -103,13 +111,8 @@ class MeteredUsage:
 
 
 @dataclass(frozen=True, slots=True)
-class MeteredNotifier:
+class MeteredNotifier(_Metered[ApprovalNotifier]):
     """An ``ApprovalNotifier`` that counts approvals by state and times approvals."""
-
-    inner: ApprovalNotifier
-    metrics: Metrics
-    _: KW_ONLY
-    alerter: Alerter | None = None
 
     async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
         """Count the state reached, then notify."""
