@@ -10,8 +10,8 @@ drops in the reverse order, so a downgrade cannot drift from its upgrade.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,26 +92,24 @@ def _index_name(table: str, columns: Sequence[str]) -> str:
     return f"ix_{table}_{'_'.join(columns)}"
 
 
-class Step:
+class Step(ABC):
     """One reversible change: :meth:`apply` makes it, :meth:`revert` undoes it."""
 
+    @abstractmethod
     def apply(self) -> None:
-        raise NotImplementedError
+        """Make the change."""
 
+    @abstractmethod
     def revert(self) -> None:
-        raise NotImplementedError
+        """Undo what :meth:`apply` made."""
 
 
-@dataclass(frozen=True, init=False)
 class Index(Step):
     """An index ``ix_<table>_<columns>``."""
 
-    table: str
-    columns: tuple[str, ...]
-
     def __init__(self, table: str, *columns: str) -> None:
-        object.__setattr__(self, "table", table)
-        object.__setattr__(self, "columns", columns)
+        self.table = table
+        self.columns = columns
 
     def apply(self) -> None:
         op.create_index(_index_name(self.table, self.columns), self.table, list(self.columns))
