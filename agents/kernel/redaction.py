@@ -79,14 +79,15 @@ def redact(text: str) -> str:
     return text
 
 
-def might_hold_secret(text: str) -> bool:
-    """False only when no pattern can match ``text`` (a quick test before the regexes).
+_ASCII_TWINS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+"""The only letters beyond ASCII that a regex ignoring case matches as an ASCII letter (the
+dotted capital I, the dotless i, the long s, the Kelvin sign), as that letter."""
 
-    Only for ASCII text: with Unicode, a regex that ignores case also matches letters such
-    as the dotless i (U+0131) or the long s (U+017F) for "i" or "s", which lower-casing
-    does not turn into them."""
-    if not text.isascii():
-        return True
+
+def might_hold_secret(text: str) -> bool:
+    """False only when no pattern can match ``text`` (a quick test before the regexes)."""
+    if not text.isascii() and any(chr(twin) in text for twin in _ASCII_TWINS):
+        text = text.translate(_ASCII_TWINS)
     lowered = text.lower()
     return any(literal in lowered for literal in _LITERALS)
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
-from agents.kernel.redaction import _ANY, SECRET_FIELD, might_hold_secret, redact, redact_json
+from agents.kernel.redaction import (
+    _ANY,
+    _ASCII_TWINS,
+    SECRET_FIELD,
+    might_hold_secret,
+    redact,
+    redact_json,
+)
 
 # Built from parts so that this file itself trips no secret scanner.
 SLACK_BOT = "xox" + "b-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -145,6 +155,15 @@ def test_non_ascii_letters_a_pattern_matches_as_ascii_still_redact(text: str) ->
     assert "[redacted:password]" in redact(text)
 
 
+def test_the_letters_taken_for_ascii_are_exactly_those_the_quick_test_maps() -> None:
+    """Every code point beyond ASCII that a case-ignoring regex matches as a-z, on this
+    Python, is one the quick test turns into its ASCII letter first."""
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    twins = {chr(c) for c in range(0x80, sys.maxunicode + 1) if letter.fullmatch(chr(c))}
+    assert twins == {chr(c) for c in _ASCII_TWINS}
+
+
 def test_text_without_any_fixed_piece_of_a_pattern_skips_the_regexes() -> None:
     assert not might_hold_secret("Lists what Switchboard can do and how to ask for it.")
+    assert not might_hold_secret("• help: Lists what Switchboard can do, ✓")
     assert might_hold_secret("Lists what Switchboard can do. The API is up.")
