@@ -10,7 +10,11 @@ asyncio task that ran it: the HTTP request handler (the ack: Bolt, the claim, th
 turn, or the background loops (worker poll, sweeps). Transactions are counted by their
 commits. On SQLite, the statements SQLite itself runs on the event loop's own connections
 (the inline writer and reader, raw-driver reads included) are counted too, by sqlite3's trace
-callback. Figures are counts, not times: they do not move with the machine's load.
+callback. Figures are counts, not times: they do not move with the machine's load. A
+transaction is counted by its COMMIT (none in autocommit: PostgreSQL's one-statement writes),
+so on PostgreSQL a turn's round trips are its statements plus two per transaction (BEGIN and
+COMMIT). The process's CPU time per counted turn is printed too (bot and sandbox together:
+compare it between builds, not with other benchmarks).
 
 Bytes per table: the database's size by table and index before and after the counted turns
 (SQLite's ``dbstat``, on-disk pages and payload bytes; PostgreSQL's ``pg_relation_size``),
@@ -31,6 +35,7 @@ import json
 import sqlite3
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -96,7 +101,9 @@ class Counts:
                 self.tasks[getattr(task.get_coro(), "__qualname__", "?")] += 1
 
         def on_commit(conn: Any) -> None:
-            self.commits[_phase()] += 1
+            # In autocommit (PostgreSQL's one-statement writes) no COMMIT reaches the server.
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                self.commits[_phase()] += 1
 
         def on_connect(dbapi: Any, record: Any) -> None:
             if isinstance(dbapi, sqlite3.Connection):
@@ -204,7 +211,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 sandbox.driver.request_url = f"http://127.0.0.1:{server.port}{SLACK_EVENTS_PATH}"
                 await turns(sandbox, runtime, args.warmup)
                 before, size_before = counts.snapshot(), await sizes(url)
+                cpu = time.process_time()
                 await turns(sandbox, runtime, args.turns)
+                cpu = time.process_time() - cpu
                 after, size_after = counts.snapshot(), await sizes(url)
             finally:
                 await server.close()
@@ -221,6 +230,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "engine": "postgresql" if args.postgres else "sqlite",
         "turns": n,
+        "cpu_ms_per_turn": round(cpu * 1000 / n, 3),
         "per_turn": per_turn,
         "statements": {f"{p} | {s}": v for (p, s), v in sorted(texts.items())},
         "bytes_per_turn": {k: v for k, v in sorted(by_table.items()) if v != (0, 0)},
@@ -229,6 +239,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(result: dict[str, Any]) -> None:
     print(f"{result['engine']}: {result['turns']} turns (help mentions, one at a time)")
+    print(f"  CPU per turn, this process (bot and sandbox): {result['cpu_ms_per_turn']} ms")
     for kind, figures in result["per_turn"].items():
         print(f"  {kind} per turn: {figures}")
     print("  statements per turn, by phase and text:")
