@@ -70,6 +70,9 @@ _BARE = re.compile(
     rf"(?<![@\w./:\[-])((?:[a-z0-9-]+\.)+(?:{_TLDS}))\b(?!\.?[\w\[-])([/?#][^\s<>|\"'`]*)?",
     re.IGNORECASE,
 )
+_MAYBE_LINK = re.compile(rf"://|www\.|\.(?:{_TLDS})\b", re.IGNORECASE)
+"""What every link the patterns above find holds (a scheme, ``www.`` or a dot and a known
+top-level domain, matched with the same flags): text without it has no link to defuse."""
 _TRAILING = ".,;:!?*_~"
 _CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
 
@@ -115,8 +118,8 @@ class LinkPolicy:
         Inside code (`` `…` `` and fenced blocks) Slack and Markdown make no link of a bare
         URL, so only Slack's ``<url|label>`` is defused there: a card's target stays exactly
         as it will be called."""
-        if "." not in text:
-            return text  # no host, no link (most status lines and ids)
+        if "." not in text or _MAYBE_LINK.search(text) is None:
+            return text  # no host, no link (most status lines, ids and answers)
         parts, last = [], 0
         for code in _CODE.finditer(text):
             parts += [self._prose(text[last : code.start()]), self._slack_links(code.group(0))]

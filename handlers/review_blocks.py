@@ -10,12 +10,6 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from slack_sdk.models.blocks import (
-    ContextActionsBlock,
-    FeedbackButtonObject,
-    FeedbackButtonsElement,
-)
-
 from agents.actions.approval import Approval
 from agents.feedback.review import MemberHome, ReviewerHome
 from agents.feedback.values import LABELS, REASON_TITLES, AgentKpis, ReviewItem, ReviewLabel
@@ -78,18 +72,27 @@ def _mrkdwn(text: str) -> dict[str, Any]:
 
 def feedback_block(trace_id: str) -> dict[str, Any]:
     """Slack's own 👍 / 👎 under an answer (a ``context_actions`` block with
-    ``feedback_buttons``); each button's value names the vote and the turn."""
-    buttons = FeedbackButtonsElement(
-        action_id=FEEDBACK_ACTION,
-        positive_button=FeedbackButtonObject(
-            text="👍", value=f"{_UP}{trace_id}", accessibility_label="This answer helped"
-        ),
-        negative_button=FeedbackButtonObject(
-            text="👎", value=f"{_DOWN}{trace_id}", accessibility_label="This answer was wrong"
-        ),
-    )
+    ``feedback_buttons``); each button's value names the vote and the turn.
+
+    A plain dict of what slack_sdk's ``ContextActionsBlock`` and ``FeedbackButtonsElement``
+    render (tests hold them equal): one is built for every answer."""
+
+    def button(emoji: str, value: str, label: str) -> dict[str, Any]:
+        text = {"type": "plain_text", "text": emoji, "emoji": True}
+        return {"text": text, "value": value, "accessibility_label": label}
+
+    buttons = {
+        "type": "feedback_buttons",
+        "action_id": FEEDBACK_ACTION,
+        "positive_button": button("👍", f"{_UP}{trace_id}", "This answer helped"),
+        "negative_button": button("👎", f"{_DOWN}{trace_id}", "This answer was wrong"),
+    }
     # A block id of its own per answer, as Slack asks of blocks that are updated.
-    return ContextActionsBlock(block_id=f"feedback-{trace_id[:32]}", elements=[buttons]).to_dict()
+    return {
+        "type": "context_actions",
+        "block_id": f"feedback-{trace_id[:32]}",
+        "elements": [buttons],
+    }
 
 
 def parse_feedback(value: str) -> tuple[Literal["up", "down"], str] | None:

@@ -14,6 +14,7 @@ from typing import Any, get_args
 import structlog
 from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
 from agents.kernel.errors import StorageError
@@ -28,6 +29,7 @@ from storage._seam import (
     narrow,
     translated,
 )
+from storage.batching import GroupCommit
 from storage.engine import Dialect
 from storage.tables import events
 
@@ -53,7 +55,17 @@ _COUNT_ATTEMPT = (
 
 
 class SqlEventStore(SqlStore):
-    """``EventStore`` on SQL: one row per delivery, unique per ``(team_id, event_id)``."""
+    """``EventStore`` on SQL: one row per delivery, unique per ``(team_id, event_id)``.
+
+    On SQLite, claims submitted in the same loop step share one transaction
+    (:class:`~storage.batching.GroupCommit`); on PostgreSQL each is one autocommit INSERT.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self._claims: GroupCommit[dict[str, Any], bool] | None = None
+        if self._db.dialect == "sqlite":
+            self._claims = GroupCommit(self._claim_all, self._claim_one)
 
     async def claim(
         self, inbound: Inbound, *, owner: str | None = None, lease_until: datetime | None = None
@@ -68,7 +80,15 @@ class SqlEventStore(SqlStore):
         if owner is not None:  # (a database before 0012 has no lease columns)
             values.update(lease_owner=owner, lease_expires_at=lease_until)
         with translated("claim a delivery"):
-            return await self._db.write.run(_claim, _CLAIM[self._db.dialect], values)
+            if self._claims is not None:
+                return await self._claims.submit(values)
+            return await self._claim_one(values)
+
+    async def _claim_one(self, values: dict[str, Any]) -> bool:
+        return await self._db.write.run(_claim, _CLAIM[self._db.dialect], values)
+
+    async def _claim_all(self, batch: Sequence[dict[str, Any]]) -> list[bool]:
+        return await self._db.write.run(_claim_each, _CLAIM[self._db.dialect], batch)
 
     async def finish(
         self, *, team_id: str, event_id: str, status: EventStatus, now: datetime
@@ -191,6 +211,13 @@ def finish_event_on(
 
 def _claim(connection: Connection, statement: Executable, values: dict[str, Any]) -> bool:
     return connection.execute(statement, values).first() is not None
+
+
+def _claim_each(
+    connection: Connection, statement: Executable, batch: Sequence[dict[str, Any]]
+) -> list[bool]:
+    # One by one: a delivery twice in the batch is inserted once, the second finds it.
+    return [_claim(connection, statement, values) for values in batch]
 
 
 def _note_reply(connection: Connection, values: dict[str, Any]) -> None:

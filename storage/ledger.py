@@ -2,13 +2,18 @@
 
 The statements are the stores' own (``*_on`` functions of :mod:`storage.conversations`,
 :mod:`storage.traces` and :mod:`storage.events`); the ledger only groups them, so a turn
-costs two write transactions instead of six.
+costs two write transactions instead of six. On PostgreSQL the second is one statement (three
+UPDATEs as data-modifying CTEs, atomic as any statement) run in autocommit: one round trip
+to the server instead of five (BEGIN, three UPDATEs, COMMIT).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import structlog
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from agents.kernel.models import Inbound, Outbound, Trace
@@ -17,9 +22,49 @@ from storage.conversations import mark_sent_on, record_exchange_on
 from storage.engine import Dialect
 from storage.erasure import settle_turn_on
 from storage.events import finish_event_on
+from storage.tables import events, messages, traces
 from storage.traces import mark_delivered_on, save_trace_on
 
 __all__ = ["SqlTurnLedger"]
+
+log = structlog.get_logger(__name__)
+
+
+def _complete_in_one_statement() -> Select[Any]:
+    """PostgreSQL: the three UPDATEs of :func:`_complete` in one statement, which reads back
+    how many rows each changed."""
+    sent = (
+        update(messages)
+        .where(messages.c.trace_id == bindparam("w_trace_id"), messages.c.direction == "out")
+        .values(status="sent", ts=bindparam("w_ts"))
+        .returning(messages.c.id)
+        .cte("sent")
+    )
+    delivered = (
+        update(traces)
+        .where(traces.c.trace_id == bindparam("w_trace_id"))
+        .values(delivered_at=bindparam("w_now"))
+        .returning(traces.c.trace_id)
+        .cte("delivered")
+    )
+    done = (
+        update(events)
+        .where(
+            events.c.team_id == bindparam("w_team_id"), events.c.event_id == bindparam("w_event_id")
+        )
+        .values(status="done", finished_at=bindparam("w_now"), text="")
+        .returning(events.c.id)
+        .cte("done")
+    )
+    return select(
+        *(
+            select(func.count()).select_from(cte).scalar_subquery()
+            for cte in (sent, delivered, done)
+        )
+    )
+
+
+_COMPLETE_PG = _complete_in_one_statement()
 
 
 class SqlTurnLedger(SqlStore):
@@ -39,7 +84,10 @@ class SqlTurnLedger(SqlStore):
     async def complete_turn(self, inbound: Inbound, *, ts: str, now: datetime) -> None:
         """Mark the reply sent with ``ts``, the trace delivered and the delivery done, at once."""
         with translated("complete a turn"):
-            await self._db.transaction.run(_complete, inbound, ts=ts, now=now)
+            if self._db.dialect == "postgresql":
+                await self._db.write.run(_complete_at_once, inbound, ts=ts, now=now)
+            else:
+                await self._db.transaction.run(_complete, inbound, ts=ts, now=now)
 
 
 def _record(
@@ -57,3 +105,23 @@ def _complete(connection: Connection, inbound: Inbound, *, ts: str, now: datetim
     finish_event_on(
         connection, team_id=inbound.team_id, event_id=inbound.event_id, status="done", now=now
     )
+
+
+def _complete_at_once(connection: Connection, inbound: Inbound, *, ts: str, now: datetime) -> None:
+    # "w_" names: a parameter named like a column would be taken for a value to SET.
+    values = {
+        "w_trace_id": inbound.trace_id,
+        "w_ts": ts,
+        "w_now": now,
+        "w_team_id": inbound.team_id,
+        "w_event_id": inbound.event_id,
+    }
+    reply, trace, delivery = tuple(connection.execute(_COMPLETE_PG, values).one())
+    if not reply:
+        log.warning("reply_not_found", trace_id=inbound.trace_id)
+    if not trace:
+        log.warning("trace_not_found", trace_id=inbound.trace_id)
+    if not delivery:
+        log.warning(
+            "delivery_not_found", team_id=inbound.team_id, event_id=inbound.event_id, status="done"
+        )

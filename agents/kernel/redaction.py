@@ -13,7 +13,7 @@ import itertools
 import re
 from collections.abc import Callable
 
-__all__ = ["SECRET_FIELD", "redact", "redact_json"]
+__all__ = ["SECRET_FIELD", "might_hold_secret", "redact", "redact_json"]
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -50,6 +50,13 @@ _ANY = re.compile(
     re.IGNORECASE,
 )
 """One pass that finds whether any pattern could match (most text has no secret at all)."""
+_LITERALS = (
+    *("-----begin", "xox", "xapp-", "://", "secret", "sk-", "aiza", "k_live_", "k_test_"),
+    *("akia", "asia", "agpa", "aida", "aroa", "anpa", "eyj", "bearer", "token"),
+    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "password", "passwd", "pwd", "api"),
+)
+"""A piece of every pattern's fixed text, lower-cased: an ASCII text holding none of them
+cannot match any pattern. Checking them is ten times cheaper than :data:`_ANY`'s pass."""
 _KEEP_PREFIX = {"aws-secret-key", "bearer", "url-password", "password"}
 
 
@@ -64,12 +71,25 @@ def _replacement(name: str) -> str | Callable[[re.Match[str]], str]:
 
 def redact(text: str) -> str:
     """``text`` with every recognised secret replaced by ``[redacted:<kind>]``."""
-    if not text or _ANY.search(text) is None:
+    if not text or not might_hold_secret(text) or _ANY.search(text) is None:
         return text
     for name, pattern in _PATTERNS:
         replacement = _replacement(name)
         text = pattern.sub(replacement, text)
     return text
+
+
+_ASCII_TWINS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+"""The only letters beyond ASCII that a regex ignoring case matches as an ASCII letter (the
+dotted capital I, the dotless i, the long s, the Kelvin sign), as that letter."""
+
+
+def might_hold_secret(text: str) -> bool:
+    """False only when no pattern can match ``text`` (a quick test before the regexes)."""
+    if not text.isascii() and any(chr(twin) in text for twin in _ASCII_TWINS):
+        text = text.translate(_ASCII_TWINS)
+    lowered = text.lower()
+    return any(literal in lowered for literal in _LITERALS)
 
 
 SECRET_FIELD = "[redacted:secret-field]"  # noqa: S105 - the placeholder, not a secret

@@ -2,7 +2,9 @@
 
 The reply is kept whole (title, items, choices, a pending action's values): a re-run turn
 returns the stored reply unchanged, and the next message in the thread finds the question it
-left open.
+left open. Its text is not repeated in the JSON (it is the message's ``text`` column), nor is
+a field at its default: a reply's row is about a third smaller (see benchmarks/README.md,
+"Bytes per turn"). Rows written before that carry both and read the same.
 """
 
 from __future__ import annotations
@@ -14,12 +16,24 @@ from agents.kernel.models import PendingAction, Reply, ReplyItem
 
 __all__ = ["decode_reply", "encode_reply"]
 
+# What a field left out of the JSON reads as: the ``Reply``'s own default.
+_DEFAULTS: dict[str, Any] = {
+    "title": None,
+    "items": [],
+    "approval_id": None,
+    "choices": [],
+    "asked": "",
+    "asked_by": "",
+    "note": None,
+    "record": None,
+    "pending": None,
+}
+
 
 def encode_reply(reply: Reply) -> dict[str, Any]:
-    """The JSON object stored for ``reply``."""
+    """The JSON object stored for ``reply`` beside its text (the fields not at their default)."""
     pending = reply.pending
-    return {
-        "text": reply.text,
+    full: dict[str, Any] = {
         "title": reply.title,
         "items": [{"label": item.label, "detail": item.detail} for item in reply.items],
         "approval_id": reply.approval_id,
@@ -37,10 +51,12 @@ def encode_reply(reply: Reply) -> dict[str, Any]:
             "requester": pending.requester,
         },
     }
+    return {key: value for key, value in full.items() if value != _DEFAULTS[key]}
 
 
-def decode_reply(data: object, *, trace_id: str) -> Reply:
-    """The reply stored as ``data`` for the turn ``trace_id``.
+def decode_reply(data: object, *, text: str, trace_id: str) -> Reply:
+    """The reply stored as ``data`` with ``text`` (its message's text) for the turn
+    ``trace_id``; ``data`` may carry the text itself (rows written before it was left out).
 
     Raises:
         StorageError: ``data`` is not a reply :func:`encode_reply` wrote.
@@ -48,10 +64,13 @@ def decode_reply(data: object, *, trace_id: str) -> Reply:
     try:
         if not isinstance(data, dict):
             raise TypeError(type(data).__name__)
-        title = data["title"]
-        if not isinstance(data["text"], str) or not isinstance(title, str | None):
+        title = data.get("title")
+        text = data.get("text", text)
+        if not isinstance(text, str) or not isinstance(title, str | None):
             raise TypeError("text or title")
-        items = tuple(ReplyItem(str(item["label"]), str(item["detail"])) for item in data["items"])
+        items = tuple(
+            ReplyItem(str(item["label"]), str(item["detail"])) for item in data.get("items", ())
+        )
         approval_id = data.get("approval_id")
         pending = _decode_pending(data.get("pending"))
         choices = tuple(str(name) for name in data.get("choices") or ())
@@ -60,7 +79,7 @@ def decode_reply(data: object, *, trace_id: str) -> Reply:
     except (KeyError, TypeError, ValueError) as exc:
         raise StorageError(f"malformed reply_json for trace {trace_id!r}") from exc
     return Reply(
-        text=data["text"],
+        text=text,
         title=title,
         items=items,
         approval_id=str(approval_id) if approval_id is not None else None,

@@ -27,6 +27,7 @@ _REPLY_STATUSES: tuple[Literal["pending", "sent"], ...] = ("pending", "sent")
 _REPLIES = select(
     messages.c.trace_id,
     messages.c.agent,
+    messages.c.text,
     messages.c.reply_json,
     messages.c.status,
     messages.c.ts,
@@ -104,7 +105,7 @@ def _outbound(row: Row[*tuple[Any, ...]]) -> Outbound:
         channel_id=row.channel_id,
         thread_ts=row.thread_ts or None,
         agent=row.agent or "",
-        reply=decode_reply(row.reply_json, trace_id=row.trace_id),
+        reply=decode_reply(row.reply_json, text=row.text, trace_id=row.trace_id),
         status=narrow(row.status, _REPLY_STATUSES, column="messages.status"),
         ts=row.ts,
     )

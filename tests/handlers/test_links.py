@@ -125,3 +125,28 @@ def test_the_policy_allows_slack_and_the_hosts_of_the_urls_it_is_given() -> None
     assert policy.hosts == frozenset({"slack.com", "grafana.corp.example"})
     assert host_of("https://[::1") == ""
     assert not policy.allows("not a link")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see evil.zip now",
+        "EVIL.COM",
+        "<HTTPS://evil.example|x>",
+        "[x](WWW.evil.test)",
+        "ftp://evil.internal/a",
+        "a.b.c.d.ru/path",
+        "`<https://evil.example|x>`",
+    ],
+)
+def test_text_holding_any_link_is_not_skipped_by_the_quick_test(text: str) -> None:
+    """The quick test before the patterns lets every link through, whatever its case."""
+    assert "removed)" in LinkPolicy.of([]).defuse(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Lists what Switchboard can do. Ask for it.", "v1.2.3 is out", "e.g. x.y", "a.comma"],
+)
+def test_prose_with_dots_but_no_link_is_returned_as_is(text: str) -> None:
+    assert LinkPolicy.of([]).defuse(text) == text

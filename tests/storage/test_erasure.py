@@ -21,6 +21,7 @@ from agents.memory.knowledge import Miss
 from agents.memory.notes import Note
 from agents.memory.ports import Erased
 from storage import Database
+from storage.conversations.replies import decode_reply
 from storage.erasure import VACUUMED
 from storage.tables import messages
 from tests.storage.builders import T0, at, inbound, outbound, trace
@@ -130,7 +131,8 @@ async def test_a_deleted_message_leaves_no_copy_anywhere(database: Database) -> 
     assert await rows_holding(database.engine, MARK) == []
     reply_text, reply_json = await _reply(database, seeded.alice.trace_id)
     assert reply_text == TOMBSTONE and isinstance(reply_json, dict)
-    assert reply_json["text"] == TOMBSTONE and reply_json["asked"] == ""
+    stored = decode_reply(reply_json, text=reply_text, trace_id=seeded.alice.trace_id)
+    assert stored.text == TOMBSTONE and stored.asked == "" and not stored.items
     assert (await database.threads.get(KEY)).facts == ("prod is frozen",)
     (vote,) = await database.feedback.votes(seeded.alice.trace_id)
     assert (vote.vote, vote.reason, vote.comment, vote.expected) == ("down", "wrong_answer", "", "")

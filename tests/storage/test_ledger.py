@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 from sqlalchemy import Table, func, select, text
+from structlog.testing import capture_logs
 
 from agents.kernel.errors import StorageError
 from agents.kernel.models import ConversationKey
@@ -125,3 +126,31 @@ async def test_concurrent_writers_on_sqlite_queue_without_lock_errors(
         assert results[n * 5 : n * 5 + 5].count(True) == 1
     assert await _count(database, messages) == 20
     assert await _count(database, approvals) == 10
+
+
+async def test_completing_a_turn_nothing_was_recorded_for_says_what_it_did_not_find(
+    database: Database,
+) -> None:
+    """On either engine (PostgreSQL runs it as one statement): no row is made up, and each
+    of the three missing rows is logged."""
+    with capture_logs() as logs:
+        await database.ledger.complete_turn(inbound(7), ts=SENT_TS, now=at(3))
+    assert {entry["event"] for entry in logs} == {
+        "reply_not_found",
+        "trace_not_found",
+        "delivery_not_found",
+    }
+    assert await _count(database, messages) == 0
+
+
+async def test_completing_a_turn_twice_finds_every_row_again(database: Database) -> None:
+    """A repeat (a recovered turn) finds the reply, the trace and the delivery it finished
+    before: nothing is logged missing, the delivery stays done."""
+    await database.events.claim(inbound(1))
+    await database.ledger.record_turn(inbound(1), outbound(1), trace())
+    await database.ledger.complete_turn(inbound(1), ts=SENT_TS, now=at(3))
+    with capture_logs() as logs:
+        await database.ledger.complete_turn(inbound(1), ts=SENT_TS, now=at(4))
+    assert logs == []
+    assert (await _event_row(database, "Ev1"))[0] == "done"
+    assert await database.traces.get("trace-1") == trace(delivered_at=at(4))

@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 
 from storage import Database
 from storage.engine import views
-from tests.storage.builders import inbound, outbound, trace
+from tests.storage.builders import at, inbound, outbound, trace
 from tests.storage.conftest import sqlite_url
 
 
@@ -79,3 +79,20 @@ def test_one_engine_serves_successive_event_loops(tmp_path: Path) -> None:
 
     database = asyncio.run(first())
     asyncio.run(second(database))
+
+
+async def test_claims_queued_behind_a_transaction_are_committed_together(tmp_path: Path) -> None:
+    """While a transaction holds the write gate, the claims that arrive wait and then go in
+    one transaction: each is claimed exactly once (a redelivery among them refused), and
+    every row is there after they return."""
+    async with await Database.connect(sqlite_url(tmp_path)) as database:
+        await database.migrate()
+        assert await database.events.claim(inbound(0)) is True
+        async with views(database.engine).transaction.begin():  # holds the gate
+            claims = [asyncio.create_task(database.events.claim(inbound(n))) for n in range(8)]
+            await asyncio.sleep(0.01)
+            assert not any(claim.done() for claim in claims)
+        assert await asyncio.gather(*claims) == [False] + [True] * 7
+        group = database.events._claims
+        assert group is not None and (group.batches, group.items) == (3, 9)
+        assert len(await database.events.unfinished(claimed_before=at(10**6), limit=20)) == 8

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
-from agents.kernel.redaction import SECRET_FIELD, redact, redact_json
+from agents.kernel.redaction import (
+    _ANY,
+    _ASCII_TWINS,
+    SECRET_FIELD,
+    might_hold_secret,
+    redact,
+    redact_json,
+)
 
 # Built from parts so that this file itself trips no secret scanner.
 SLACK_BOT = "xox" + "b-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -123,3 +133,37 @@ def test_every_string_of_a_json_document_is_redacted_as_text() -> None:
         "[redacted:jwt]": 1,
         "n": None,
     }
+
+
+@pytest.mark.parametrize(("text", "kind", "secret"), CASES)
+def test_the_quick_test_lets_through_every_secret_in_any_case(
+    text: str, kind: str, secret: str
+) -> None:
+    """The literal test before the regexes never skips a text a pattern matches: the secret
+    alone (without the words around it), in its own, upper and lower case."""
+    for variant in (secret, text, text.upper(), text.lower(), text.swapcase()):
+        if _ANY.search(variant) is not None:
+            assert might_hold_secret(variant), variant
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the pa\u017f\u017fword: Tr0ub4dor&3 works", "ap\u0131_key=abc123def456"],
+)
+def test_non_ascii_letters_a_pattern_matches_as_ascii_still_redact(text: str) -> None:
+    """The long s and the dotless i match "s" and "i" when case is ignored."""
+    assert "[redacted:password]" in redact(text)
+
+
+def test_the_letters_taken_for_ascii_are_exactly_those_the_quick_test_maps() -> None:
+    """Every code point beyond ASCII that a case-ignoring regex matches as a-z, on this
+    Python, is one the quick test turns into its ASCII letter first."""
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    twins = {chr(c) for c in range(0x80, sys.maxunicode + 1) if letter.fullmatch(chr(c))}
+    assert twins == {chr(c) for c in _ASCII_TWINS}
+
+
+def test_text_without_any_fixed_piece_of_a_pattern_skips_the_regexes() -> None:
+    assert not might_hold_secret("Lists what Switchboard can do and how to ask for it.")
+    assert not might_hold_secret("• help: Lists what Switchboard can do, ✓")
+    assert might_hold_secret("Lists what Switchboard can do. The API is up.")
