@@ -69,6 +69,22 @@ class Metrics:
             "for leaked tasks)",
         )
         self._breaker_sources: list[Callable[[], Mapping[str, str]]] = []
+        self._declare_backlog(new)
+
+    def _declare_backlog(self, new: _Declare) -> None:
+        """What waits in the database, read at scrape time (the same on every replica)."""
+        self.events_backlog = new.gauge(
+            "switchboard_events_backlog",
+            "Slack deliveries claimed and not yet finished (all replicas)",
+        )
+        self.events_backlog_age = new.gauge(
+            "switchboard_events_backlog_oldest_seconds",
+            "Age of the oldest delivery claimed and not yet finished (0: none)",
+        )
+        self.approvals_pending = new.gauge(
+            "switchboard_approvals_pending",
+            "Approval requests waiting for a decision (all workspaces)",
+        )
 
     def _declare_slack(self, new: _Declare) -> None:
         """Slack deliveries and acks, Web API calls and 429s, and retries of every kind."""
@@ -206,6 +222,12 @@ class Metrics:
             for target, state in source().items():
                 self.breakers.labels(target).set(_BREAKER_VALUE.get(state, 2))
         return generate_latest(self.registry)
+
+    def waiting(self, *, events: int, oldest_age: float, approvals: int) -> None:
+        """Set the backlog gauges (the endpoint reads the database just before a scrape)."""
+        self.events_backlog.set(events)
+        self.events_backlog_age.set(max(oldest_age, 0.0))
+        self.approvals_pending.set(approvals)
 
     def delivery(self, kind: str, outcome: str) -> None:
         """Count one Slack delivery."""
