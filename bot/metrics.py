@@ -28,6 +28,7 @@ __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 # buckets: LLM latencies reach tens of seconds.
 _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _LLM = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0)
+_SIGNAL = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
 _APPROVAL = (10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 _BREAKER_VALUE = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -132,6 +133,12 @@ class Metrics:
             "Time to answer a turn (route, plan, act), by agent and planner",
             ["agent", "planner"],
             buckets=_LLM,
+        )
+        self.first_signal = new.histogram(
+            "switchboard_first_signal_seconds",
+            "Time from a message reaching the bot to the first thing its sender sees of the "
+            "turn (a status, a reaction, the streamed or posted answer)",
+            buckets=_SIGNAL,
         )
         self.routes = new.counter(
             "switchboard_route_decisions_total",
