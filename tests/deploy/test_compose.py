@@ -51,6 +51,7 @@ def test_the_migration_is_a_one_shot_switchboard_db_upgrade() -> None:
     services = _compose()["services"]
     migrate, app = services["migrate"], services["switchboard"]
     assert migrate["image"] == app["image"] and migrate["environment"] == app["environment"]
+    assert migrate["pull_policy"] == app["pull_policy"] == "build"  # never a stranger's image
     args = build_parser().parse_args(migrate["command"])
     assert (args.command, args.db_command) == ("db", "upgrade")
     assert migrate["restart"] == "no" and migrate["healthcheck"] == {"disable": True}

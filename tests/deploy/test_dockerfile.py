@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from bot.cli import build_parser
-from tests.deploy.dockerfile import parse
+from tests.deploy.dockerfile import ROOT, parse
 
 _COMPILERS = re.compile(r"\b(gcc|g\+\+|cc|clang|make|build-essential|python3?-dev|libpq-dev)\b")
 
@@ -64,3 +64,17 @@ def test_config_and_database_come_from_the_environment_and_a_volume() -> None:
     assert final.last("VOLUME").value == '["/data"]'
     assert "chown switchboard:switchboard /data" in " ".join(r.value for r in final.all("RUN"))
     assert env["SWITCHBOARD_LOG_FORMAT"] == "json"
+
+
+def test_the_build_context_keeps_what_the_builder_copies_and_leaves_secrets_out() -> None:
+    """.dockerignore drops the local environment, the git history, .env and databases, and
+    none of the sources the builder stage copies."""
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".git", ".venv", ".env", "*.db", "var", "tests"} <= ignored
+    for copy in parse().stage("builder").all("COPY"):
+        for source in copy.value.split()[:-1]:
+            assert source not in ignored and (ROOT / source).exists(), source
