@@ -14,11 +14,23 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from grafana_foundation_sdk.builders.common import (
+    ReduceDataOptions,
+    VizLegendOptions,
+    VizTooltipOptions,
+)
 from grafana_foundation_sdk.builders.dashboard import Dashboard, DatasourceVariable, Row
 from grafana_foundation_sdk.builders.prometheus import Dataquery
 from grafana_foundation_sdk.builders.stat import Panel as Stat
 from grafana_foundation_sdk.builders.timeseries import Panel as Timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.common import (
+    BigValueGraphMode,
+    LegendDisplayMode,
+    LegendPlacement,
+    SortOrder,
+    TooltipDisplayMode,
+)
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
 UID = "switchboard-overview"
@@ -57,6 +69,13 @@ def _series(title: str, unit: str, *queries: Query, description: str = "") -> Ti
         .datasource(_DATASOURCE)
         .height(8)
         .span(12)
+        .legend(
+            VizLegendOptions()
+            .display_mode(LegendDisplayMode.LIST)
+            .placement(LegendPlacement.BOTTOM)
+            .show_legend(True)
+        )
+        .tooltip(VizTooltipOptions().mode(TooltipDisplayMode.MULTI).sort(SortOrder.DESCENDING))
     )
     for ref, query in zip("ABCDEFGH", queries, strict=False):
         panel = panel.with_target(
@@ -74,6 +93,8 @@ def _stat(title: str, unit: str, expr: str, *, description: str = "") -> Stat:
         .datasource(_DATASOURCE)
         .height(4)
         .span(6)
+        .graph_mode(BigValueGraphMode.NONE)
+        .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]))
         .with_target(Dataquery().ref_id("A").expr(expr).instant())
     )
 
