@@ -28,6 +28,7 @@ __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 # buckets: LLM latencies reach tens of seconds.
 _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _LLM = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0)
+_SIGNAL = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0)
 _APPROVAL = (10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400)
 _BREAKER_VALUE = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -69,6 +70,22 @@ class Metrics:
             "for leaked tasks)",
         )
         self._breaker_sources: list[Callable[[], Mapping[str, str]]] = []
+        self._declare_backlog(new)
+
+    def _declare_backlog(self, new: _Declare) -> None:
+        """What waits in the database, read at scrape time (the same on every replica)."""
+        self.events_backlog = new.gauge(
+            "switchboard_events_backlog",
+            "Slack deliveries claimed and not yet finished (all replicas)",
+        )
+        self.events_backlog_age = new.gauge(
+            "switchboard_events_backlog_oldest_seconds",
+            "Age of the oldest delivery claimed and not yet finished (0: none)",
+        )
+        self.approvals_pending = new.gauge(
+            "switchboard_approvals_pending",
+            "Approval requests waiting for a decision (all workspaces)",
+        )
 
     def _declare_slack(self, new: _Declare) -> None:
         """Slack deliveries and acks, Web API calls and 429s, and retries of every kind."""
@@ -116,6 +133,12 @@ class Metrics:
             "Time to answer a turn (route, plan, act), by agent and planner",
             ["agent", "planner"],
             buckets=_LLM,
+        )
+        self.first_signal = new.histogram(
+            "switchboard_first_signal_seconds",
+            "Time from a message reaching the bot to the first thing its sender sees of the "
+            "turn (a status, a reaction, the streamed or posted answer)",
+            buckets=_SIGNAL,
         )
         self.routes = new.counter(
             "switchboard_route_decisions_total",
@@ -206,6 +229,12 @@ class Metrics:
             for target, state in source().items():
                 self.breakers.labels(target).set(_BREAKER_VALUE.get(state, 2))
         return generate_latest(self.registry)
+
+    def waiting(self, *, events: int, oldest_age: float, approvals: int) -> None:
+        """Set the backlog gauges (the endpoint reads the database just before a scrape)."""
+        self.events_backlog.set(events)
+        self.events_backlog_age.set(max(oldest_age, 0.0))
+        self.approvals_pending.set(approvals)
 
     def delivery(self, kind: str, outcome: str) -> None:
         """Count one Slack delivery."""

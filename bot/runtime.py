@@ -255,6 +255,7 @@ def _turn_runner(
         reply_deadline=options.reply_deadline,
         late_after=options.late_after,
         first_retry=options.first_retry,
+        first_signal=base.instruments.metrics.first_signal.observe,
         running=RunningTurns(
             database.stops if database.dialect == "postgresql" else None, clock=base.clock
         ),

@@ -21,6 +21,7 @@ from bot.edge import MAX_BODY, Rejection, SignatureCheck, admit
 from bot.health import Readiness
 from bot.metrics import CONTENT_TYPE_LATEST
 from bot.runtime import Runtime
+from storage.backlog import read_backlog
 
 __all__ = ["SLACK_EVENTS_PATH", "Endpoints", "build_web_app"]
 
@@ -113,7 +114,18 @@ class Endpoints:
         )
 
     async def metrics(self, _request: web.Request) -> web.Response:
-        """``GET /metrics``: the Prometheus exposition."""
+        """``GET /metrics``: the Prometheus exposition, with the backlog gauges read from the
+        database first (left as they were, and logged, when it cannot be read)."""
+        try:
+            backlog = await read_backlog(self._runtime.database.engine)
+        except StorageError as exc:
+            log.warning("metrics_backlog_unreadable", error=str(exc))
+        else:
+            self._metrics.waiting(
+                events=backlog.events,
+                oldest_age=backlog.oldest_age(self._runtime.clock.now()),
+                approvals=backlog.approvals_pending,
+            )
         return web.Response(
             body=self._metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )

@@ -59,6 +59,8 @@ class TurnWatch:
         on_stream: told the streamed message's ts once it started (crash recovery finishes
             that message instead of posting another).
         status_every: seconds between two statuses (:data:`STATUS_EVERY`).
+        on_signal: called once, when the person first sees something of the turn (a status,
+            the ⏳ reaction, the streamed answer; the runner adds the posted reply).
     """
 
     def __init__(
@@ -72,8 +74,10 @@ class TurnWatch:
         stream: bool = False,
         on_stream: Callable[[str], Awaitable[None]] | None = None,
         status_every: float = STATUS_EVERY,
+        on_signal: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
+        self._on_signal = on_signal
         self._delivery = delivery
         self._inbound = inbound
         self._thread = inbound.thread_ts if status else None
@@ -83,7 +87,9 @@ class TurnWatch:
         self._timer: asyncio.TimerHandle | None = None
         self._reacting: asyncio.Task[bool] | None = None
         self._stream = (
-            AnswerStream(client, inbound, delivery, on_start=on_stream) if stream else None
+            AnswerStream(client, inbound, delivery, on_start=self._stream_started(on_stream))
+            if stream
+            else None
         )
         self._session = False
         self._status_every = status_every
@@ -92,6 +98,22 @@ class TurnWatch:
         self._wait: asyncio.TimerHandle | None = None
         self._showing: asyncio.Task[None] | None = None
         self._answered = False
+
+    def signalled(self) -> None:
+        """The person sees something of the turn now; the first call tells ``on_signal``."""
+        on_signal, self._on_signal = self._on_signal, None
+        if on_signal is not None:
+            on_signal()
+
+    def _stream_started(
+        self, on_stream: Callable[[str], Awaitable[None]] | None
+    ) -> Callable[[str], Awaitable[None]]:
+        async def started(ts: str) -> None:
+            self.signalled()
+            if on_stream is not None:
+                await on_stream(ts)
+
+        return started
 
     async def start(self) -> None:
         """Show the first signal: the status in the thread, else arm the reaction's timer.
@@ -132,6 +154,7 @@ class TurnWatch:
 
     async def _show(self, text: str) -> None:
         if await self._set_status(text):
+            self.signalled()
             self._shown = text
             self._shown_at = asyncio.get_running_loop().time()
 
@@ -187,6 +210,11 @@ class TurnWatch:
             self._delivery.react(self._inbound, _PROGRESS),
             name=f"progress-{self._inbound.trace_id}",
         )
+        self._reacting.add_done_callback(self._reacted)
+
+    def _reacted(self, task: asyncio.Task[bool]) -> None:
+        if not task.cancelled() and task.exception() is None and task.result():
+            self.signalled()
 
     async def _set_session(self, status: str) -> bool:
         """The thread's agent session status (``processing`` while the turn works); False

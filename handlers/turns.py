@@ -79,6 +79,7 @@ class TurnRunner:
         reply_deadline: timedelta = timedelta(hours=6),
         late_after: timedelta = timedelta(minutes=1),
         first_retry: float = 1.0,
+        first_signal: Callable[[float], None] | None = None,
     ) -> None:
         """``progress_after``: seconds of work before a ⏳ reaction where no status line can
         be shown (None: never); ``live_status``: show the status line in the turn's thread;
@@ -88,7 +89,9 @@ class TurnRunner:
         that does not retry (default: the delivery's); ``reply_deadline``: how long after
         its message a reply Slack has not accepted is still tried; ``late_after``: from when
         a delivered reply says it is late; ``first_retry``: seconds before a refused reply is
-        first tried again."""
+        first tried again; ``first_signal``: told, once per watched turn, the seconds from
+        its message reaching the bot to the first thing the person saw of it."""
+        self._first_signal = first_signal
         self._live_client = live_client
         self._reply_deadline = reply_deadline
         self._late_after = late_after
@@ -276,6 +279,7 @@ class TurnRunner:
             reaction_after=self._progress_after,
             stream=self._stream_answers,
             on_stream=lambda ts: self._book.reply_started(inbound, ts),
+            on_signal=lambda: self._signalled(inbound),
         )
         outcome: TurnOutcome | None = None
         posted = False
@@ -294,9 +298,15 @@ class TurnRunner:
                 return outbound
             result = await self._deliver(outbound, inbound, response_url=response_url)
             posted = True
+            watch.signalled()
             return result
         finally:
             await watch.finish(outcome, posted=posted)
+
+    def _signalled(self, inbound: Inbound) -> None:
+        if self._first_signal is not None:
+            waited = self._book.clock.now() - inbound.received_at
+            self._first_signal(max(waited.total_seconds(), 0.0))
 
     async def _deliver(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from sqlalchemy import text
+from structlog.testing import capture_logs
 
 from bot.cli.review import review_show_command
 from bot.config_file import parse_config
@@ -23,6 +26,7 @@ from sandbox.llm_server import ScriptedLLMServer
 from sandbox.llm_steps import tool_call
 from storage import Database
 from storage.migrate import head_revision, upgrade
+from tests.agents.turns.steps.helpers import inbound
 from tests.e2e.approvals_config import approvals_config
 from tests.e2e.conftest import Bot, MovableClock, running_bot, settings_for
 from tests.e2e.llm_config import LLM_KEY, llm_config
@@ -311,3 +315,52 @@ async def test_a_burst_of_expired_requests_alerts_once(
         == 1
     )
     assert _value(samples, "switchboard_approvals_total", action="deploy", state="expired") == 3
+
+
+async def test_backlog_gauges_count_waiting_approvals_and_held_deliveries(
+    sandbox: SlackSandbox, ops_bot: Bot
+) -> None:
+    """A deploy request is one approval waiting until approved; a delivery claimed 90 s ago
+    and leased by another replica is one event of backlog, aged (read from the database)."""
+    sent = await sandbox.people.say("<@U0BOT> deploy api to prod")
+    card = await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == sent.ts, timeout=10
+    )
+    await ops_bot.idle()
+    _, samples = await _scrape(ops_bot)
+    assert _value(samples, "switchboard_approvals_pending") == 1
+    await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
+    await sandbox.calls.wait_for(
+        "chat.update", where=lambda c: "Succeeded" in str(c.args["blocks"])
+    )
+    _, samples = await _scrape(ops_bot)
+    assert _value(samples, "switchboard_approvals_pending") == 0
+    assert _value(samples, "switchboard_events_backlog") == 0
+    assert _value(samples, "switchboard_events_backlog_oldest_seconds") == 0
+    now = ops_bot.runtime.clock.now()
+    held = replace(inbound("help"), event_id="Ev0HELD", received_at=now - timedelta(seconds=90))
+    assert await ops_bot.runtime.database.events.claim(
+        held, owner="another-replica", lease_until=now + timedelta(hours=1)
+    )
+    _, samples = await _scrape(ops_bot)
+    assert _value(samples, "switchboard_events_backlog") == 1
+    assert 90 <= _value(samples, "switchboard_events_backlog_oldest_seconds") < 600
+
+
+async def test_an_unreadable_backlog_keeps_the_scrape_and_logs(ops_bot: Bot) -> None:
+    """When the backlog cannot be read, /metrics still answers (the gauges as they were) and
+    says why in one log line."""
+    engine = ops_bot.runtime.database.engine
+    async with engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE approvals RENAME TO approvals_away"))
+    try:
+        with capture_logs() as logs:
+            _, samples = await _scrape(ops_bot)
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE approvals_away RENAME TO approvals"))
+    assert _value(samples, "switchboard_approvals_pending") == 0
+    assert "switchboard_approvals_pending" in str(samples)
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == [
+        "metrics_backlog_unreadable"
+    ]
