@@ -165,6 +165,9 @@ class Runtime:
         )
         log.info("runtime_started", recovered=recovered, socket_mode=self.options.socket_mode)
         self.worker.start()
+        if self.mcp is not None:
+            self.metrics.watch_mcp(self.mcp.states)
+            self.mcp.revive(self.options.mcp_backoff, on_up=self.metrics.mcp_recovered)
         self._sweeper = asyncio.create_task(self._sweep(), name="recovery-sweep")
         if self.slack_gate is not None:
             self._prober = asyncio.create_task(

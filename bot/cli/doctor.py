@@ -317,7 +317,8 @@ async def _mcp(server: McpServerModel, environ: Mapping[str, str]) -> Check:
     try:
         tools = await list_tools(endpoint, environ, timeout=server.timeout.total_seconds())
     except McpServerError as exc:
-        return Check(name, False, f"{where}: {exc.reason}", _mcp_fix(exc.reason, server))
+        fix = f"{_mcp_fix(exc.reason, server)} (a running bot keeps trying it in the background)"
+        return Check(name, False, f"{where}: {exc.reason}", fix)
     return Check(name, True, f"{where}: {len(tools)} tool(s) listed over {endpoint.transport}")
 
 

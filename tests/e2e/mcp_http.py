@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["McpFiles", "calls", "http_mcp_server", "set_control"]
+__all__ = ["McpFiles", "calls", "free_port", "http_mcp_server", "set_control"]
 
 
 class McpFiles:
@@ -39,6 +40,13 @@ def calls(files: McpFiles) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines]
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server that is down, then comes up)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def set_control(files: McpFiles, **control: object) -> None:
     """Change the server's tools at run time (it announces the change to its sessions)."""
     files.control.write_text(json.dumps(control), encoding="utf-8")
@@ -46,9 +54,14 @@ def set_control(files: McpFiles, **control: object) -> None:
 
 @asynccontextmanager
 async def http_mcp_server(
-    files: McpFiles, *, bearer: str | None, env: Mapping[str, str] | None = None
+    files: McpFiles,
+    *,
+    bearer: str | None,
+    env: Mapping[str, str] | None = None,
+    port: int = 0,
 ) -> AsyncIterator[str]:
-    """The server's URL while it runs (requiring ``Authorization: Bearer <bearer>`` if given)."""
+    """The server's URL while it runs (requiring ``Authorization: Bearer <bearer>`` if given;
+    on ``port``, or any free one)."""
     port_file = files.control.with_name("mcp-port")
     variables = {**files.env, **(env or {})}
     if bearer is not None:
@@ -60,6 +73,8 @@ async def http_mcp_server(
         "--http",
         "--port-file",
         str(port_file),
+        "--port",
+        str(port),
         env={"PATH": "/usr/bin:/bin", **variables},
         stderr=asyncio.subprocess.DEVNULL,
     )
