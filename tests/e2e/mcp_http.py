@@ -7,12 +7,12 @@ import asyncio
 import json
 import socket
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["McpFiles", "calls", "free_port", "http_mcp_server", "set_control"]
+__all__ = ["McpFiles", "calls", "free_port", "http_mcp_server", "set_control", "until"]
 
 
 class McpFiles:
@@ -38,6 +38,15 @@ def calls(files: McpFiles) -> list[dict[str, Any]]:
         return []
     lines = files.call_log.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines]
+
+
+async def until(check: Callable[[], bool], what: str) -> None:
+    """Await ``check()`` being true (polled every 50 ms, for at most 30 s)."""
+    for _ in range(600):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never: {what}")
 
 
 def free_port() -> int:

@@ -4,8 +4,6 @@ tools as soon as it answers (no restart), logged, counted and shown on ``/readyz
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ from bot.config_file import parse_config
 from bot.integrations.mcp import Backoff
 from sandbox import SlackSandbox
 from tests.e2e.conftest import Bot, running_bot
-from tests.e2e.mcp_http import McpFiles, calls, free_port, http_mcp_server
+from tests.e2e.mcp_http import McpFiles, calls, free_port, http_mcp_server, until
 
 CONFIG = """
 version: 1
@@ -30,15 +28,6 @@ mcp:
 """
 
 QUICK = Backoff(first=0.05, cap=0.3)
-
-
-async def _until(check: Callable[[], bool], what: str) -> None:
-    """Await ``check()`` being true, for at most 30 s."""
-    for _ in range(600):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never: {what}")
 
 
 async def _ready(bot: Bot) -> dict[str, Any]:
@@ -70,7 +59,7 @@ async def test_a_server_down_at_start_up_is_offered_once_it_comes_up(
             assert ready["mcp"]["ops"].startswith("unavailable, retrying: could not be reached")
             assert b'switchboard_mcp_server_up{server="ops"} 0.0' in runtime.metrics.exposition()
             async with http_mcp_server(files, bearer=None, port=port):
-                await _until(lambda: catalog.action("ops_cluster_health") is not None, "listed")
+                await until(lambda: catalog.action("ops_cluster_health") is not None, "listed")
                 before = sandbox.calls.count("chat.postMessage")
                 await sandbox.people.say("<@U0BOT> ops cluster_health db1", user="U0ALICE")
                 answer = await sandbox.calls.wait_for(

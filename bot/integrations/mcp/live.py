@@ -50,11 +50,13 @@ WITHDRAWN = "withdrawn"
 
 @dataclass(frozen=True, slots=True)
 class ToolsUpdate:
-    """A server's actions after it was listed again, and the names new among them."""
+    """A server's actions after it was listed again, the names new among them, and those it
+    stopped offering."""
 
     server: str
     actions: tuple[ActionSpec, ...]
     added: frozenset[str]
+    withdrawn: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,7 @@ class McpServers:
         )
         for action in actions:
             self.configs[action.name] = made.executors[action.name]
-        update = ToolsUpdate(server, actions, frozenset(listed - own))
+        update = ToolsUpdate(server, actions, frozenset(listed - own), frozenset(withdrawn))
         if changed or withdrawn:
             log.info(
                 "mcp_tools_updated",
