@@ -19,7 +19,9 @@ so a test can count how many times a tool really ran.
 Run: ``python -m sandbox.mcp_server`` (stdio) or ``python -m sandbox.mcp_server --http
 --port-file PATH`` (Streamable HTTP at ``http://127.0.0.1:PORT/mcp`` on an ephemeral port,
 or ``--port N``, written to PATH once listening). Over HTTP, with ``SANDBOX_MCP_BEARER`` set,
-every request must carry ``Authorization: Bearer <that value>`` (401 otherwise).
+every request must carry ``Authorization: Bearer <that value>`` (401 otherwise); with
+``SANDBOX_MCP_OAUTH_CLIENT=id:secret`` set, it is an OAuth-protected resource and its own
+authorization server, issuing tokens by the client credentials grant (:mod:`sandbox.mcp_oauth`).
 """
 
 from __future__ import annotations
@@ -193,6 +195,11 @@ async def _serve_http(sock: socket.socket) -> None:
     token = os.environ.get("SANDBOX_MCP_BEARER")
     if token:
         app = _bearer_required(app, token)
+    client = os.environ.get("SANDBOX_MCP_OAUTH_CLIENT")
+    if client:
+        from sandbox.mcp_oauth import oauth_protected
+
+        app = oauth_protected(app, client, lambda: _control().get("token_epoch", 0))
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     await uvicorn.Server(config).serve(sockets=[sock])
 

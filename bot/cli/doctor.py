@@ -326,6 +326,8 @@ def _mcp_fix(reason: str, server: McpServerModel) -> str:
     """How to fix what kept a server from being listed, from its (secret-free) reason."""
     if "which is not set" in reason:
         return "set that variable in the bot's environment (the header's secret)"
+    if "OAuth:" in reason:
+        return "check the oauth block: client_id, the secret in its client_secret variable, issuer"
     if "HTTP 401" in reason or "HTTP 403" in reason:
         return "the server refused the credentials: check the token the headers reference"
     if "FileNotFoundError" in reason:

@@ -12,7 +12,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["McpFiles", "calls", "free_port", "http_mcp_server", "set_control", "until"]
+from structlog.testing import capture_logs
+
+from bot.config_file import LoadedConfig
+from sandbox import SlackSandbox
+
+__all__ = [
+    "McpFiles",
+    "calls",
+    "free_port",
+    "http_mcp_server",
+    "set_control",
+    "start_up_failure",
+    "until",
+]
 
 
 class McpFiles:
@@ -47,6 +60,20 @@ async def until(check: Callable[[], bool], what: str) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"never: {what}")
+
+
+async def start_up_failure(
+    sandbox: SlackSandbox, database_url: str, config: LoadedConfig, environ: Mapping[str, str]
+) -> tuple[str, list[dict[str, Any]]]:
+    """Start and stop the bot with ``config``, whose one MCP server ``ops`` cannot be listed:
+    the reason it logged (the bot ran without the server's tools), and every log entry."""
+    from tests.e2e.conftest import running_bot
+
+    with capture_logs() as logs:
+        async with running_bot(sandbox, database_url, config=config, environ=environ) as bot:
+            assert bot.runtime.domain.operations.catalog.action("ops_cluster_health") is None
+    (unavailable,) = [e for e in logs if e["event"] == "mcp_server_unavailable"]
+    return str(unavailable["reason"]), logs
 
 
 def free_port() -> int:
