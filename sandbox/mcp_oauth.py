@@ -7,16 +7,17 @@ RFC 9728 (protected resource metadata), RFC 8414 (authorization server metadata)
   authorization server (this origin);
 - ``GET /.well-known/oauth-authorization-server``: the issuer (this origin), the token
   endpoint, ``client_credentials`` as the grant, ``client_secret_basic``/``_post``;
-- ``POST /oauth/token``: ``grant_type=client_credentials`` with the client's credentials in
-  HTTP Basic or the form; answers a Bearer access token good for ``SANDBOX_MCP_TOKEN_TTL``
-  seconds (default 3600), or 401 ``invalid_client`` / 400 ``unsupported_grant_type``;
+- ``POST /oauth/token`` (and ``/other/token``, advertised nowhere: for a configured
+  ``token_url``): ``grant_type=client_credentials`` with the client's credentials in HTTP
+  Basic or the form; answers a Bearer access token good for ``SANDBOX_MCP_TOKEN_TTL`` seconds
+  (default 3600), or 401 ``invalid_client`` / 400 ``unsupported_grant_type``;
 - every other request needs ``Authorization: Bearer <a token issued and not expired>``, else
   401 with ``WWW-Authenticate: Bearer resource_metadata="…"`` (RFC 9728 §5.1).
 
 Tokens issued before the control file's ``token_epoch`` changed are no longer accepted (a
 test's way to expire them at once). Each token issued is appended to the file named by
-``SANDBOX_MCP_TOKEN_LOG`` (if set) as ``{"client_id": …}`` (never the token), each request
-refused for want of a valid token as ``{"refused": path}``.
+``SANDBOX_MCP_TOKEN_LOG`` (if set) as ``{"client_id": …, "at": path}`` (never the token),
+each request refused for want of a valid token as ``{"refused": path}``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from urllib.parse import parse_qs, unquote
 __all__ = ["oauth_protected"]
 
 _TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a password)
+_OTHER_TOKEN_PATH = "/other/token"  # noqa: S105 (not advertised: for a configured token_url)
 
 
 def oauth_protected(app: Any, client: str, epoch: Callable[[], object]) -> Any:
@@ -54,7 +56,7 @@ def oauth_protected(app: Any, client: str, epoch: Callable[[], object]) -> Any:
             await _json(send, 200, body)
         elif path == "/.well-known/oauth-authorization-server":
             await _json(send, 200, _metadata(origin))
-        elif path == _TOKEN_PATH and scope["method"] == "POST":
+        elif path in (_TOKEN_PATH, _OTHER_TOKEN_PATH) and scope["method"] == "POST":
             form = parse_qs((await _body(receive)).decode())
             given = _credentials(headers, form)
             if form.get("grant_type") != ["client_credentials"]:
@@ -65,7 +67,7 @@ def oauth_protected(app: Any, client: str, epoch: Callable[[], object]) -> Any:
             else:
                 token = secrets.token_urlsafe(24)
                 issued[token] = (time.monotonic() + ttl, epoch())
-                _log({"client_id": client_id})
+                _log({"client_id": client_id, "at": path})
                 answer = {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
                 await _json(send, 200, answer)
         elif _valid(headers.get("authorization", ""), issued, epoch()):

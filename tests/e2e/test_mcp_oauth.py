@@ -42,7 +42,7 @@ mcp:
       url: {url}
       agent: deploy
       timeout: 20s
-      oauth: {{client_id: switchboard, client_secret: "${{OPS_MCP_SECRET}}", issuer: "{issuer}"}}
+      oauth: {{client_id: switchboard, client_secret: "${{OPS_MCP_SECRET}}", {where}}}
       tools: {{allow: [cluster_health]}}
 """
 
@@ -63,8 +63,10 @@ async def url(files: McpFiles) -> AsyncIterator[str]:
         yield address
 
 
-def _config_text(url: str) -> str:
-    return CONFIG.format(url=url, issuer=url.removesuffix("/mcp"))
+def _config_text(url: str, *, token_url: bool = False) -> str:
+    origin = url.removesuffix("/mcp")
+    where = f'token_url: "{origin}/other/token"' if token_url else f'issuer: "{origin}"'
+    return CONFIG.format(url=url, where=where)
 
 
 def _tokens(files: McpFiles) -> list[dict[str, str]]:
@@ -88,13 +90,15 @@ async def _stored(bot: Bot) -> str:
         return str([tuple(r) for r in rows])
 
 
+@pytest.mark.parametrize("token_url", [False, True], ids=["discovered", "configured"])
 async def test_a_good_client_gets_a_token_and_the_servers_tools(
-    sandbox: SlackSandbox, database_url: str, url: str, files: McpFiles
+    sandbox: SlackSandbox, database_url: str, url: str, files: McpFiles, token_url: bool
 ) -> None:
-    """The first request is refused (401), the bot discovers the authorization server from
-    the server's metadata, gets one token by the client credentials grant, and lists and
-    calls the tool with it; the secret is nowhere stored, logged or shown."""
-    config = parse_config(_config_text(url))
+    """The first request is refused (401), the bot finds the token endpoint (discovered from
+    the server's metadata, from the issuer; or configured), gets one token by the client
+    credentials grant, and lists and calls the tool with it; the secret is nowhere stored,
+    logged or shown."""
+    config = parse_config(_config_text(url, token_url=token_url))
     with capture_logs() as logs:
         async with running_bot(
             sandbox, database_url, config=config, environ={"OPS_MCP_SECRET": SECRET}
@@ -102,7 +106,8 @@ async def test_a_good_client_gets_a_token_and_the_servers_tools(
             await _ask(sandbox, "db1")
             stored = await _stored(bot)
     assert calls(files) == [{"tool": "cluster_health", "arguments": {"cluster": "db1"}}]
-    assert _tokens(files) == [{"refused": "/mcp"}, {"client_id": "switchboard"}]
+    at = "/other/token" if token_url else "/oauth/token"
+    assert _tokens(files) == [{"refused": "/mcp"}, {"client_id": "switchboard", "at": at}]
     assert '"oauth_client":"switchboard"' in stored
     for text in (stored, str(logs), str(sandbox.calls.all())):
         assert SECRET not in text
@@ -151,8 +156,8 @@ async def test_a_token_refused_later_is_replaced_and_the_call_runs_once(
         await _ask(sandbox, "db2")
     assert [c["arguments"]["cluster"] for c in calls(files)] == ["db1", "db2"]
     tokens = _tokens(files)
-    assert [t for t in tokens if "client_id" in t] == [{"client_id": "switchboard"}] * 2
-    assert {"refused": "/mcp"} in tokens[tokens.index({"client_id": "switchboard"}) + 1 :]
+    issued = [i for i, t in enumerate(tokens) if "client_id" in t]
+    assert len(issued) == 2 and {"refused": "/mcp"} in tokens[issued[0] + 1 : issued[1]]
 
 
 async def test_a_token_about_to_expire_is_renewed_before_the_call(
