@@ -103,8 +103,9 @@ class ClientCredentials(ClientCredentialsOAuthProvider):
             and (context.oauth_metadata is not None or self._issuer is None)
         ):
             async with context.lock:
-                token_response = yield await self._exchange_token_client_credentials()
-                await self._handle_token_response(token_response)
+                if not context.is_token_valid():  # another request may have renewed it
+                    token_response = yield await self._exchange_token_client_credentials()
+                    await self._handle_token_response(token_response)
         flow = super()._auth_flow(request)
         try:
             outgoing = await flow.__anext__()
