@@ -22,7 +22,7 @@ from bot.config import Settings, process_environment
 from bot.config_file import LoadedConfig, load_config
 from bot.incident_tickets import require_ticket_token
 from bot.instruments import Instruments
-from bot.integrations.mcp import McpServers
+from bot.integrations.mcp import Backoff, McpServers
 from bot.mcp_wiring import with_mcp_tools
 from bot.metered import MeteredUsage
 from bot.planning_wiring import Planning, build_planning
@@ -71,6 +71,7 @@ class RuntimeOptions:
         late_after: a reply delivered this long after its message says it is late.
         first_retry: seconds before a reply Slack refused is first tried again (doubling up
             to 15 s; the Web API gate holds each try while Slack is unreachable).
+        mcp_backoff: how an MCP server unavailable at start-up is tried again.
     """
 
     socket_mode: bool = False
@@ -90,6 +91,7 @@ class RuntimeOptions:
     reply_deadline: timedelta = timedelta(hours=6)
     late_after: timedelta = timedelta(minutes=1)
     first_retry: float = 1.0
+    mcp_backoff: Backoff = field(default_factory=Backoff)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,8 @@ async def with_mcp_tools(
 ) -> tuple[LoadedConfig, McpServers | None]:
     """The config with its MCP servers' tools as actions, and the servers' live connections
     (which keep those tools current). A server that cannot be listed is logged
-    (``mcp_server_unavailable``) and the bot starts without its tools; a tool whose policy
+    (``mcp_server_unavailable``) and the bot starts without its tools (the runtime keeps
+    trying it: :meth:`McpServers.revive`); a tool whose policy
     breaks a rule (a risk looser than its annotations...) stops start-up.
 
     Raises:
@@ -43,7 +44,12 @@ async def with_mcp_tools(
         raise
     for server in discovery.servers:
         if server.tools is None:
-            log.error("mcp_server_unavailable", server=server.name, reason=server.failure)
+            log.error(
+                "mcp_server_unavailable",
+                server=server.name,
+                reason=server.failure,
+                retrying=True,
+            )
             continue
         for tool, reason in server.tools.refused:
             log.warning("mcp_tool_refused", server=server.name, tool=tool, reason=reason)

@@ -70,6 +70,7 @@ class Metrics:
             "for leaked tasks)",
         )
         self._breaker_sources: list[Callable[[], Mapping[str, str]]] = []
+        self._mcp_sources: list[Callable[[], Mapping[str, bool]]] = []
         self._declare_backlog(new)
 
     def _declare_backlog(self, new: _Declare) -> None:
@@ -185,6 +186,16 @@ class Metrics:
             "Circuit breaker per target: 0 closed, 1 half open, 2 open",
             ["target"],
         )
+        self.mcp_up = new.gauge(
+            "switchboard_mcp_server_up",
+            "MCP server per name: 1 listed, 0 unavailable (being retried in the background)",
+            ["server"],
+        )
+        self.mcp_recoveries = new.counter(
+            "switchboard_mcp_server_recovered_total",
+            "MCP servers that were unavailable and came up while the bot ran, by server",
+            ["server"],
+        )
         self.approvals = new.counter(
             "switchboard_approvals_total",
             "Approval requests reaching a state, by action",
@@ -220,6 +231,15 @@ class Metrics:
         """Read breaker states (target -> state) from ``states`` at every scrape."""
         self._breaker_sources.append(states)
 
+    def watch_mcp(self, states: Callable[[], Mapping[str, bool]]) -> None:
+        """Read whether each MCP server is up (server -> listed) from ``states`` at every
+        scrape."""
+        self._mcp_sources.append(states)
+
+    def mcp_recovered(self, server: str) -> None:
+        """Count an MCP server that came up while the bot ran."""
+        self.mcp_recoveries.labels(server).inc()
+
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes; called on the bot's event loop (the task gauge
         is left as it was when there is no running loop)."""
@@ -228,6 +248,9 @@ class Metrics:
         for source in self._breaker_sources:
             for target, state in source().items():
                 self.breakers.labels(target).set(_BREAKER_VALUE.get(state, 2))
+        for mcp in self._mcp_sources:
+            for server, up in mcp().items():
+                self.mcp_up.labels(server).set(1 if up else 0)
         return generate_latest(self.registry)
 
     def waiting(self, *, events: int, oldest_age: float, approvals: int) -> None:

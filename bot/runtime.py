@@ -33,7 +33,13 @@ from bot.metered import MeteredLedger
 from bot.metrics import Metrics
 from bot.process_lock import ProcessLock
 from bot.slack_client import SlackConnection
-from bot.slack_edges import WakingNotifier, group_directory, pagerduty_client, slack_edges
+from bot.slack_edges import (
+    WakingNotifier,
+    group_directory,
+    named_groups,
+    pagerduty_client,
+    slack_edges,
+)
 from bot.slack_gate import PROBE_EVERY_MAX, SlackGate
 from bot.wiring import Domain, build_domain
 from bot.worker import Worker
@@ -119,7 +125,10 @@ class Runtime:
         domain = build_domain(config, database, base.planning, edges, clock=clock)
         if base.mcp is not None:
             catalog = domain.operations.catalog
-            base.mcp.subscribe(lambda update: catalog.update(update.actions))
+            base.mcp.subscribe(
+                lambda update: catalog.update(update.actions, withdrawn=update.withdrawn)
+            )
+            base.mcp.subscribe(lambda update: groups.watch(named_groups(update.actions)))
         erasure = domain.erasure
         worker = Worker(
             domain.operations.runs,
@@ -165,6 +174,9 @@ class Runtime:
         )
         log.info("runtime_started", recovered=recovered, socket_mode=self.options.socket_mode)
         self.worker.start()
+        if self.mcp is not None:
+            self.metrics.watch_mcp(self.mcp.states)
+            self.mcp.revive(self.options.mcp_backoff, on_up=self.metrics.mcp_recovered)
         self._sweeper = asyncio.create_task(self._sweep(), name="recovery-sweep")
         if self.slack_gate is not None:
             self._prober = asyncio.create_task(

@@ -101,17 +101,23 @@ class Endpoints:
         )
 
     async def readyz(self, _request: web.Request) -> web.Response:
-        """``GET /readyz``: database, migrations at head and Slack auth, each with a verdict."""
+        """``GET /readyz``: database, migrations at head and Slack auth, each with a verdict;
+        and each MCP server, ``ok`` or unavailable (being retried), which does not make the
+        bot unready."""
         report = await self._readiness.check()
-        return web.json_response(
-            {
-                "ok": report.ok,
-                "database": report.database,
-                "migrations": report.migrations,
-                "slack": report.slack,
-            },
-            status=200 if report.ok else 503,
-        )
+        body: dict[str, object] = {
+            "ok": report.ok,
+            "database": report.database,
+            "migrations": report.migrations,
+            "slack": report.slack,
+        }
+        mcp = self._runtime.mcp
+        if mcp is not None:  # told, not judged: a server that is down only lacks its tools
+            body["mcp"] = {
+                name: "ok" if up else f"unavailable, retrying: {mcp.unavailable.get(name, '')}"
+                for name, up in mcp.states().items()
+            }
+        return web.json_response(body, status=200 if report.ok else 503)
 
     async def metrics(self, _request: web.Request) -> web.Response:
         """``GET /metrics``: the Prometheus exposition, with the backlog gauges read from the

@@ -8,13 +8,14 @@ counted and waking the worker, the ledger metered.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.actions.approval import Approval
 from agents.actions.execution import Executor
 from agents.actions.ports import ApprovalNews, ApprovalNotifier
+from agents.actions.spec import ActionSpec
 from bot.alerts import Alerter
 from bot.config import Settings
 from bot.config_file import LoadedConfig
@@ -37,7 +38,7 @@ from handlers.usergroups import SlackGroupDirectory
 from handlers.wording import SlackApprovalsView
 from handlers.workspace import SlackWorkspace
 
-__all__ = ["WakingNotifier", "group_directory", "pagerduty_client", "slack_edges"]
+__all__ = ["WakingNotifier", "group_directory", "named_groups", "pagerduty_client", "slack_edges"]
 
 
 class WakingNotifier:
@@ -59,15 +60,21 @@ class WakingNotifier:
 
 
 def group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroupDirectory:
-    """Membership of every user group the config names (approvers, requesters, reviewers)."""
-    handles = {
-        group
-        for action in config.actions
-        for group in action.approval.approvers.groups | action.requesters.groups
-    } | set(config.review.reviewers.groups)
+    """Membership of every user group the config names (approvers, requesters, reviewers);
+    the groups of tools MCP servers add while running are watched as they appear."""
+    handles = named_groups(config.actions) | set(config.review.reviewers.groups)
     if config.incident_tickets is not None:
         handles |= config.incident_tickets.approval.approvers.groups
     return SlackGroupDirectory(client, handles=handles)
+
+
+def named_groups(actions: Iterable[ActionSpec]) -> set[str]:
+    """The user groups ``actions`` name as their approvers or requesters."""
+    return {
+        group
+        for action in actions
+        for group in action.approval.approvers.groups | action.requesters.groups
+    }
 
 
 def pagerduty_client(

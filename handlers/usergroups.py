@@ -40,6 +40,15 @@ class SlackGroupDirectory:
         self._members: dict[str, frozenset[str]] = {}
         self._loaded_at: float | None = None
 
+    def watch(self, handles: Iterable[str]) -> None:
+        """Resolve these groups too from now on (named by a tool added while running): the
+        next lookup reads Slack again when any of them is new."""
+        new = frozenset(h.lstrip("@") for h in handles) - self._handles
+        if new:
+            self._handles |= new
+            self._loaded_at = None
+            log.info("usergroups_watched", handles=sorted(new))
+
     async def groups_of(self, user_id: str) -> frozenset[str]:
         """The configured group handles ``user_id`` belongs to."""
         if not self._handles:

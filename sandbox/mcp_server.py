@@ -18,8 +18,10 @@ so a test can count how many times a tool really ran.
 
 Run: ``python -m sandbox.mcp_server`` (stdio) or ``python -m sandbox.mcp_server --http
 --port-file PATH`` (Streamable HTTP at ``http://127.0.0.1:PORT/mcp`` on an ephemeral port,
-written to PATH once listening). Over HTTP, with ``SANDBOX_MCP_BEARER`` set, every request
-must carry ``Authorization: Bearer <that value>`` (401 otherwise).
+or ``--port N``, written to PATH once listening). Over HTTP, with ``SANDBOX_MCP_BEARER`` set,
+every request must carry ``Authorization: Bearer <that value>`` (401 otherwise); with
+``SANDBOX_MCP_OAUTH_CLIENT=id:secret`` set, it is an OAuth-protected resource and its own
+authorization server, issuing tokens by the client credentials grant (:mod:`sandbox.mcp_oauth`).
 """
 
 from __future__ import annotations
@@ -193,6 +195,11 @@ async def _serve_http(sock: socket.socket) -> None:
     token = os.environ.get("SANDBOX_MCP_BEARER")
     if token:
         app = _bearer_required(app, token)
+    client = os.environ.get("SANDBOX_MCP_OAUTH_CLIENT")
+    if client:
+        from sandbox.mcp_oauth import oauth_protected
+
+        app = oauth_protected(app, client, lambda: _control().get("token_epoch", 0))
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     await uvicorn.Server(config).serve(sockets=[sock])
 
@@ -202,10 +209,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox.mcp_server")
     parser.add_argument("--http", action="store_true", help="serve Streamable HTTP on loopback")
     parser.add_argument("--port-file", type=Path, help="where to write the port once listening")
+    parser.add_argument("--port", type=int, default=0, help="the port (default: any free one)")
     args = parser.parse_args(argv)
     if args.http:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", args.port))
         sock.listen(64)  # connections wait in the backlog until the server accepts them
         if args.port_file is not None:
             args.port_file.write_text(str(sock.getsockname()[1]), encoding="utf-8")

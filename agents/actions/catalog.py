@@ -21,19 +21,26 @@ class ActionCatalog:
     def __init__(self, actions: Sequence[ActionSpec], *, groups: GroupDirectory) -> None:
         self._actions = {action.name: action for action in actions}
         self._groups = groups
+        self._withdrawn: set[str] = set()
 
     @property
     def actions(self) -> tuple[ActionSpec, ...]:
-        """Every configured action, in declaration order."""
-        return tuple(self._actions.values())
+        """Every action offered, in declaration order (withdrawn MCP tools left out)."""
+        return tuple(a for a in self._actions.values() if a.name not in self._withdrawn)
 
-    def update(self, actions: Sequence[ActionSpec]) -> None:
-        """Add or replace ``actions`` (an MCP server's tools, listed again while running).
+    def update(
+        self, actions: Sequence[ActionSpec], *, withdrawn: frozenset[str] = frozenset()
+    ) -> None:
+        """Add or replace ``actions`` (an MCP server's tools, listed again while running) and
+        stop offering the ``withdrawn`` ones (tools the server no longer lists).
 
-        Nothing is ever removed: a request already made for an action must still find it.
+        Nothing is ever removed: a request already made for an action must still find it
+        (:meth:`action`); a withdrawn one is no longer offered, matched or listed.
         """
         for action in actions:
             self._actions[action.name] = action
+            self._withdrawn.discard(action.name)
+        self._withdrawn |= withdrawn
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``."""
@@ -41,7 +48,7 @@ class ActionCatalog:
 
     def match(self, text: str, *, agent: str | None = None) -> FormatMatch | None:
         """The action format ``text`` matches (only the agent's actions when one is given)."""
-        pool = tuple(a for a in self._actions.values() if agent is None or a.agent == agent)
+        pool = tuple(a for a in self.actions if agent is None or a.agent == agent)
         return match_formats(text, pool)
 
     async def person(self, user_id: str, channel_id: str | None) -> Person:
@@ -50,4 +57,4 @@ class ActionCatalog:
 
     def runnable_by(self, person: Person) -> tuple[ActionSpec, ...]:
         """The actions ``person`` may request."""
-        return tuple(a for a in self._actions.values() if may_request(a, person))
+        return tuple(a for a in self.actions if may_request(a, person))

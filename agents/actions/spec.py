@@ -149,11 +149,13 @@ class ExecutorInfo:
             ``pagerduty`` (a PagerDuty Events API v2 event).
         target: a name for the system it reaches (one circuit breaker per target).
         idempotent: safe to run again after a crash or a transient failure.
+        tool: an MCP tool's name on its server (what agents' scope patterns match).
     """
 
     kind: Literal["http", "shell", "python", "mcp", "pagerduty"]
     target: str
     idempotent: bool = False
+    tool: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,7 @@ def build_turns(
     router = Router(
         catalog.infos,
         fallback,
-        actions=operations.catalog.actions if operations is not None else (),
+        actions=(lambda: operations.catalog.actions) if operations is not None else (),
         threshold=planning.router.threshold,
     )
     models = None

@@ -62,7 +62,11 @@ def usable_actions(profile: AgentProfile, actions: Sequence[ActionSpec]) -> tupl
     listed = frozenset(profile.actions) if profile.actions is not None else None
     granted = frozenset(profile.granted)
     name = profile.info.name
-    return tuple(a for a in actions if may_use(a, name, listed=listed, granted=granted))
+    return tuple(
+        a
+        for a in actions
+        if may_use(a, name, listed=listed, granted=granted, scopes=profile.scopes)
+    )
 
 
 def agent_scopes(profiles: Mapping[str, AgentProfile]) -> AgentScopes:
@@ -70,6 +74,7 @@ def agent_scopes(profiles: Mapping[str, AgentProfile]) -> AgentScopes:
     return AgentScopes(
         listed={n: frozenset(p.actions) for n, p in profiles.items() if p.actions is not None},
         granted={n: frozenset(p.granted) for n, p in profiles.items() if p.granted},
+        scopes={n: p.scopes for n, p in profiles.items() if p.scopes},
     )
 
 

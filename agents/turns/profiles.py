@@ -39,7 +39,9 @@ class AgentProfile:
     Attributes:
         actions: the action names it may use; ``None`` means those whose ``agent`` is it.
         granted: the action names its scope grants besides (MCP tools its config names by
-            server and pattern, resolved once the servers listed their tools).
+            server and pattern, as listed at start-up: what ``config check`` reports).
+        scopes: its ``mcp`` scope entries, matched against each MCP tool when it is used
+            (:func:`agents.actions.scopes.may_use`), tools added while running included.
         context_budget: tokens of thread context sent to its model.
         daily_budget_micros: its LLM spend limit per UTC day, if any.
     """
@@ -47,6 +49,7 @@ class AgentProfile:
     info: AgentInfo
     actions: tuple[str, ...] | None = None
     granted: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
     system_prompt: str = ""
     model: ModelSettings | None = None
     context_budget: int = 4000

@@ -12,7 +12,7 @@ Pure functions over the agents' public info; no IO.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agents.actions.spec import ActionSpec, match_formats
@@ -139,7 +139,8 @@ class Router:
 
     agents: tuple[AgentInfo, ...]
     fallback: str
-    actions: tuple[ActionSpec, ...] = ()
+    actions: Sequence[ActionSpec] | Callable[[], Sequence[ActionSpec]] = ()
+    """The actions, or where to read them at each message (tools added while running)."""
     threshold: float = 0.5
 
     def __call__(self, inbound: Inbound, text: str, *, channel_id: str | None = None) -> Route:
@@ -150,6 +151,6 @@ class Router:
             fallback=self.fallback,
             subcommand=inbound.source == "command",
             channel_id=inbound.channel_id if channel_id is None else channel_id,
-            actions=self.actions,
+            actions=self.actions() if callable(self.actions) else self.actions,
             threshold=self.threshold,
         )

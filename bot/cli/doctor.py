@@ -317,7 +317,8 @@ async def _mcp(server: McpServerModel, environ: Mapping[str, str]) -> Check:
     try:
         tools = await list_tools(endpoint, environ, timeout=server.timeout.total_seconds())
     except McpServerError as exc:
-        return Check(name, False, f"{where}: {exc.reason}", _mcp_fix(exc.reason, server))
+        fix = f"{_mcp_fix(exc.reason, server)} (a running bot keeps trying it in the background)"
+        return Check(name, False, f"{where}: {exc.reason}", fix)
     return Check(name, True, f"{where}: {len(tools)} tool(s) listed over {endpoint.transport}")
 
 
@@ -325,6 +326,8 @@ def _mcp_fix(reason: str, server: McpServerModel) -> str:
     """How to fix what kept a server from being listed, from its (secret-free) reason."""
     if "which is not set" in reason:
         return "set that variable in the bot's environment (the header's secret)"
+    if "OAuth:" in reason:
+        return "check the oauth block: client_id, the secret in its client_secret variable, issuer"
     if "HTTP 401" in reason or "HTTP 403" in reason:
         return "the server refused the credentials: check the token the headers reference"
     if "FileNotFoundError" in reason:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from structlog.testing import capture_logs
 
 from agents.actions.jobs import AuditQuery
 from bot.cli.config import check_command
@@ -19,7 +18,7 @@ from bot.config_file import parse_config
 from handlers.approval_blocks import APPROVE_ACTION
 from sandbox import ApiCall, SlackSandbox
 from tests.e2e.conftest import Bot, running_bot
-from tests.e2e.mcp_http import McpFiles, calls, http_mcp_server, set_control
+from tests.e2e.mcp_http import McpFiles, calls, http_mcp_server, set_control, start_up_failure
 
 TOKEN = "sandbox-mcp-token-7f3a"  # the secret that must never show
 
@@ -117,13 +116,8 @@ async def test_a_wrong_or_missing_bearer_token_is_reported_at_start_up_and_by_co
     fails; a token variable that is not set is named."""
     text = CONFIG.format(url=url)
     wrong = {"OPS_MCP_TOKEN": "not-the-token-9c1d"}
-    with capture_logs() as logs:
-        async with running_bot(
-            sandbox, database_url, config=parse_config(text), environ=wrong
-        ) as bot:
-            assert bot.runtime.domain.operations.catalog.action("ops_cluster_health") is None
-    (unavailable,) = [e for e in logs if e["event"] == "mcp_server_unavailable"]
-    assert "HTTP 401: refused, check the server's headers" in unavailable["reason"]
+    reason, logs = await start_up_failure(sandbox, database_url, parse_config(text), wrong)
+    assert "HTTP 401: refused, check the server's headers" in reason
     assert "not-the-token-9c1d" not in str(logs)
     path = tmp_path / "switchboard.yaml"
     path.write_text(text, encoding="utf-8")

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
+from agents.actions.scopes import split_scope
 from agents.kernel.models import AgentInfo
 from agents.turns.profiles import AgentProfile, ModelSettings
 from bot.config_file.sections.actions import ActionModel
@@ -100,6 +101,7 @@ def _profile(agent: AgentModel) -> AgentProfile:
             owner=agent.owner,
         ),
         actions=tuple(agent.actions) if agent.actions is not None else None,
+        scopes=tuple(agent.mcp),
         system_prompt=agent.system_prompt,
         model=(
             ModelSettings(
@@ -117,12 +119,6 @@ def _profile(agent: AgentModel) -> AgentProfile:
         context_budget=agent.context_budget,
         daily_budget_micros=usd_micros(agent.daily_budget_usd),
     )
-
-
-def split_scope(entry: str) -> tuple[str, str]:
-    """``(server, tool pattern)`` of one ``mcp`` scope entry (a bare server: every tool)."""
-    server, _, tool = entry.partition(":")
-    return server, tool or "*"
 
 
 def to_mcp_scopes(agents: Sequence[AgentModel]) -> Mapping[str, tuple[str, ...]]:

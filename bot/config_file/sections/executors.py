@@ -40,6 +40,7 @@ __all__ = [
     "JsonFieldCheck",
     "McpEndpoint",
     "McpExecutorConfig",
+    "McpOAuth",
     "PagerDutyExecutorConfig",
     "PythonExecutorConfig",
     "ShellExecutorConfig",
@@ -105,6 +106,19 @@ class PythonExecutorConfig(Strict):
 
 
 @dataclass(frozen=True, slots=True)
+class McpOAuth:
+    """An HTTP server's OAuth client credentials grant, secret-free: the secret stays its
+    ``${ENV_VAR}`` template; the token endpoint is ``token_url``, else discovered."""
+
+    client_id: str
+    client_secret: str
+    issuer: str | None = None
+    token_url: str | None = None
+    scope: str | None = None
+    auth_method: str = "client_secret_basic"
+
+
+@dataclass(frozen=True, slots=True)
 class McpEndpoint:
     """Where a server is reached, secret-free: a stdio ``argv`` with the names of the variables
     passed on, or a Streamable HTTP ``url`` with header templates (``${ENV_VAR}`` unresolved)."""
@@ -114,6 +128,7 @@ class McpEndpoint:
     env: tuple[str, ...] = ()
     url: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    oauth: McpOAuth | None = None
 
     @property
     def transport(self) -> str:

@@ -12,8 +12,9 @@ here is what can be checked without it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
@@ -29,7 +30,7 @@ from bot.config_file.sections.base import (
     duration_default,
     repeats,
 )
-from bot.config_file.sections.executors import McpEndpoint
+from bot.config_file.sections.executors import McpEndpoint, McpOAuth
 from bot.config_file.sections.result import ResultModel
 from bot.config_file.templates import malformed_env_refs, placeholders
 from bot.config_file.yamlsource import format_path
@@ -37,6 +38,7 @@ from bot.config_file.yamlsource import format_path
 __all__ = [
     "McpBreakerModel",
     "McpModel",
+    "McpOAuthModel",
     "McpServerModel",
     "McpToolModel",
     "McpToolsModel",
@@ -84,6 +86,61 @@ class McpBreakerModel(Strict):
     cooldown: Duration = duration_default("30s")
 
 
+_ENV_REF = re.compile(r"\$\{[A-Z_][A-Z0-9_]*\}")
+
+_AUTHORIZATION_CODE = (
+    "the authorization-code (interactive, browser) OAuth flow is not built: a chat bot has no "
+    "browser to sign in with; use grant: client_credentials (client_id and a ${VAR} "
+    "client_secret) or headers with ${ENV_VAR} secrets"
+)
+
+
+class McpOAuthModel(Strict):
+    """OAuth for an HTTP server, by the client credentials grant (RFC 6749 §4.4): the bot gets
+    its own access token, with no person and no browser involved."""
+
+    grant: str = Field("client_credentials", description="client_credentials (the only one)")
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(description="a ${ENV_VAR} reference, never the secret itself")
+    issuer: str | None = Field(
+        None,
+        description="the authorization server the client belongs to; its token endpoint is "
+        "discovered from the server's protected resource metadata (RFC 9728, RFC 8414)",
+    )
+    token_url: str | None = Field(None, description="the token endpoint, if not discovered")
+    scope: str | None = Field(None, description="space-separated scopes to ask for")
+    auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+
+    @model_validator(mode="after")
+    def _client_credentials(self) -> McpOAuthModel:
+        if self.grant == "authorization_code":
+            raise ValueError(_AUTHORIZATION_CODE)
+        if self.grant != "client_credentials":
+            raise ValueError(f"unknown grant {self.grant!r}: use client_credentials")
+        if not _ENV_REF.fullmatch(self.client_secret):
+            raise ValueError("client_secret must be a ${ENV_VAR} reference, never the secret")
+        if self.issuer is None and self.token_url is None:
+            raise ValueError(
+                "give issuer (the authorization server the client belongs to: its token "
+                "endpoint is discovered) or token_url"
+            )
+        for url in (self.issuer, self.token_url):
+            if url is not None and urlsplit(url).scheme not in {"http", "https"}:
+                raise ValueError(f"{url!r} must be an http:// or https:// URL")
+        return self
+
+    def settings(self) -> McpOAuth:
+        """The secret-free grant settings."""
+        return McpOAuth(
+            self.client_id,
+            self.client_secret,
+            issuer=self.issuer,
+            token_url=self.token_url,
+            scope=self.scope,
+            auth_method=self.auth_method,
+        )
+
+
 class McpServerModel(Strict):
     """One MCP server: a stdio ``command`` or a Streamable HTTP ``url`` (exactly one)."""
 
@@ -96,7 +153,9 @@ class McpServerModel(Strict):
     headers: dict[str, str] = Field(
         {}, description="sent to an HTTP server; values may reference ${ENV_VAR} secrets"
     )
-    oauth: Any = Field(None, description="not supported yet")
+    oauth: McpOAuthModel | None = Field(
+        None, description="an HTTP server's OAuth client credentials (no browser flow)"
+    )
     agent: Name | None = Field(
         None,
         description="the agent owning the server's tools (unless per_tool says); without "
@@ -118,18 +177,21 @@ class McpServerModel(Strict):
             env=tuple(self.env),
             url=self.url,
             headers=tuple(self.headers.items()),
+            oauth=self.oauth.settings() if self.oauth is not None else None,
         )
 
     @model_validator(mode="after")
     def _one_transport(self) -> McpServerModel:
-        if self.oauth is not None:
-            raise ValueError("oauth is not supported yet: use headers with ${ENV_VAR} secrets")
         if (self.command is None) == (self.url is None):
             raise ValueError("give exactly one of command (stdio) or url (Streamable HTTP)")
         if self.command is None and self.env:
             raise ValueError("env is for stdio servers; an HTTP server takes headers")
         if self.url is None and self.headers:
             raise ValueError("headers are for HTTP servers (url)")
+        if self.url is None and self.oauth is not None:
+            raise ValueError("oauth is for HTTP servers (url)")
+        if self.oauth is not None and any(h.lower() == "authorization" for h in self.headers):
+            raise ValueError("give oauth or an Authorization header, not both")
         return self
 
 

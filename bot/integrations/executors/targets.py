@@ -79,6 +79,8 @@ def _mcp_target(config: McpExecutorConfig) -> dict[str, object]:
         if endpoint.url is None
         else {"url": endpoint.url, "headers": sorted(name for name, _ in endpoint.headers)}
     )
+    if endpoint.oauth is not None:  # who the bot acts as there (never the secret)
+        where["oauth_client"] = endpoint.oauth.client_id
     return {
         "server": config.server,
         **where,

@@ -8,6 +8,13 @@ server is used.
 from __future__ import annotations
 
 from bot.integrations.mcp.discovery import McpDiscovery, ServerReport, discover_mcp_tools
-from bot.integrations.mcp.live import McpServers, ToolsUpdate
+from bot.integrations.mcp.live import Backoff, McpServers, ToolsUpdate
 
-__all__ = ["McpDiscovery", "McpServers", "ServerReport", "ToolsUpdate", "discover_mcp_tools"]
+__all__ = [
+    "Backoff",
+    "McpDiscovery",
+    "McpServers",
+    "ServerReport",
+    "ToolsUpdate",
+    "discover_mcp_tools",
+]

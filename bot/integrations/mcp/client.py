@@ -18,6 +18,7 @@ the request may have reached the server).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -113,7 +114,11 @@ def reason(exc: BaseException) -> str:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     if isinstance(exc, MissingEnvironmentVariable):
-        return f"a header needs ${{{exc.name}}}, which is not set"
+        needing = getattr(exc, "needing", "a header")
+        return f"{needing} needs ${{{exc.name}}}, which is not set"
+    oauth = _oauth_reason(exc)
+    if oauth is not None:
+        return oauth
     if isinstance(exc, HttpRefused):
         refused = exc.status in (401, 403)
         hint = ": refused, check the server's headers and their secrets" if refused else ""
@@ -123,14 +128,36 @@ def reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _oauth_reason(exc: BaseException) -> str | None:
+    """An OAuth failure's reason: the token endpoint's status only (its body may echo what
+    was sent), or the flow's own message (URLs and issuers, never a secret)."""
+    module = type(exc).__module__
+    if not module.startswith("mcp.client.auth"):
+        return None
+    from mcp.client.auth import OAuthTokenError
+
+    if isinstance(exc, OAuthTokenError):
+        status = re.search(r"\((\d{3})\)", str(exc))
+        code = f"HTTP {status.group(1)}" if status else "an error"
+        return (
+            f"OAuth: the token endpoint answered {code}: refused, check the oauth client_id "
+            "and the client_secret its variable holds"
+        )
+    return f"OAuth: {str(exc).splitlines()[0][:200]}"
+
+
 @asynccontextmanager
 async def open_session(
     endpoint: McpEndpoint,
     environ: Mapping[str, str],
     *,
     on_message: MessageHandler | None = None,
+    auth: Any = None,
 ) -> AsyncIterator[ClientSession]:
     """An initialised session with the server (closed, and a stdio server stopped, on exit).
+
+    ``auth``: the HTTP client's auth (a long-lived connection passes its own, so that its
+    OAuth token outlives one session); by default one is made from the endpoint's ``oauth``.
 
     Raises:
         MissingEnvironmentVariable: a header names a variable that is not set.
@@ -154,8 +181,13 @@ async def open_session(
             from mcp.client.streamable_http import streamable_http_client
             from mcp.shared._httpx_utils import create_mcp_http_client
 
+            from bot.integrations.mcp.oauth import client_credentials
+
             headers = {name: resolve_env(value, environ) for name, value in endpoint.headers}
-            client = await stack.enter_async_context(create_mcp_http_client(headers=headers))
+            auth = auth or client_credentials(endpoint.url, endpoint.oauth, environ)
+            client = await stack.enter_async_context(
+                create_mcp_http_client(headers=headers, auth=auth)
+            )
 
             async def note(response: Any) -> None:
                 if response.status_code >= 400:

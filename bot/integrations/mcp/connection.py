@@ -72,6 +72,8 @@ class McpConnection:
         self._relists: set[asyncio.Task[None]] = set()
         self._holders: set[asyncio.Task[None]] = set()
         """Every holding task not finished yet (one that broke may still be closing)."""
+        self._auth: object = None
+        """The HTTP client's OAuth (its token outlives a session), made at first connect."""
 
     @property
     def server(self) -> str:
@@ -172,7 +174,14 @@ class McpConnection:
     async def _hold(self, ready: asyncio.Future[ClientSession]) -> None:
         broken = self._broken
         try:
-            async with open_session(self.endpoint, self._environ, on_message=self._told) as session:
+            endpoint = self.endpoint
+            if self._auth is None and endpoint.url is not None and endpoint.oauth is not None:
+                from bot.integrations.mcp.oauth import client_credentials
+
+                self._auth = client_credentials(endpoint.url, endpoint.oauth, self._environ)
+            async with open_session(
+                endpoint, self._environ, on_message=self._told, auth=self._auth
+            ) as session:
                 ready.set_result(session)
                 await broken.wait()
         except BaseException as exc:

@@ -13,6 +13,12 @@ live executor configs the executors and the canonical actions read. So:
 - a tool the server stopped offering keeps its action, marked :data:`WITHDRAWN` (its digest
   changes, so a waiting approval is refused; a read fails when the server refuses the call);
 - a tool whose new listing breaks a policy rule is withdrawn the same way, and logged.
+
+A server that could not be listed at start-up is in :attr:`McpServers.unavailable` (with
+why) and offers nothing; :meth:`McpServers.revive` keeps trying it in the background (the
+shared :func:`~bot.integrations.resilience.reconnect_policy`: waits growing to
+:attr:`Backoff.cap` with jitter) and, once it lists its tools, applies them like any listing,
+so its tools become actions without a restart (logged ``mcp_server_recovered``).
 """
 
 from __future__ import annotations
@@ -32,9 +38,9 @@ from bot.integrations.mcp.client import McpServerError, McpTool
 from bot.integrations.mcp.connection import McpConnection, ToolsChanged
 from bot.integrations.mcp.discovery import McpDiscovery, discover_mcp_tools
 from bot.integrations.mcp.tools import server_tools
-from bot.integrations.resilience import Sleep
+from bot.integrations.resilience import Sleep, reconnect_policy
 
-__all__ = ["WITHDRAWN", "McpServers", "ToolsUpdate"]
+__all__ = ["WITHDRAWN", "Backoff", "McpServers", "ToolsUpdate"]
 
 log = structlog.get_logger(__name__)
 
@@ -44,11 +50,22 @@ WITHDRAWN = "withdrawn"
 
 @dataclass(frozen=True, slots=True)
 class ToolsUpdate:
-    """A server's actions after it was listed again, and the names new among them."""
+    """A server's actions after it was listed again, the names new among them, and those it
+    stopped offering."""
 
     server: str
     actions: tuple[ActionSpec, ...]
     added: frozenset[str]
+    withdrawn: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """How an unavailable server is tried again: waits from ``first`` seconds, doubling up to
+    ``cap``, each with up to ``first`` of jitter."""
+
+    first: float = 1.0
+    cap: float = 60.0
 
 
 class McpServers:
@@ -71,6 +88,10 @@ class McpServers:
             self.connections[server.name] = connection
         self.configs: dict[str, ExecutorConfig] = {}
         self._listeners: list[Callable[[ToolsUpdate], None]] = []
+        self._sleep = sleep
+        self.unavailable: dict[str, str] = {}
+        """Each server not listed yet, and why (kept current while it is retried)."""
+        self._revivals: set[asyncio.Task[None]] = set()
 
     async def discover(self, config: LoadedConfig, *, environ: Mapping[str, str]) -> McpDiscovery:
         """List every server over its connection; the config with their tools as actions,
@@ -80,6 +101,7 @@ class McpServers:
             return await self.connections[server.name].tools()
 
         discovery = await discover_mcp_tools(config, environ=environ, list_tools=listed)
+        self.unavailable = {s.name: s.failure for s in discovery.failures if s.failure}
         self.configs = dict(discovery.config.executors)
         live = dataclasses.replace(discovery.config, executors=MappingProxyType(self.configs))
         return dataclasses.replace(discovery, config=live)
@@ -126,7 +148,7 @@ class McpServers:
         )
         for action in actions:
             self.configs[action.name] = made.executors[action.name]
-        update = ToolsUpdate(server, actions, frozenset(listed - own))
+        update = ToolsUpdate(server, actions, frozenset(listed - own), frozenset(withdrawn))
         if changed or withdrawn:
             log.info(
                 "mcp_tools_updated",
@@ -140,6 +162,48 @@ class McpServers:
             listener(update)
         return update
 
+    def states(self) -> dict[str, bool]:
+        """Whether each server has been listed (False: unavailable, being retried)."""
+        return {name: name not in self.unavailable for name in self.connections}
+
+    def revive(self, backoff: Backoff, *, on_up: Callable[[str], None] | None = None) -> None:
+        """Keep trying each :attr:`unavailable` server in the background until it lists its
+        tools; then apply them (telling the subscribers) and tell ``on_up`` its name."""
+        for server in list(self.unavailable):
+            revival = self._revive(server, backoff, on_up)
+            task = asyncio.create_task(revival, name=f"mcp:{server}:up")
+            self._revivals.add(task)
+            task.add_done_callback(self._revivals.discard)
+
+    async def _revive(
+        self, server: str, backoff: Backoff, on_up: Callable[[str], None] | None
+    ) -> None:
+        def down(exc: BaseException) -> bool:
+            if isinstance(exc, McpServerError):
+                self.unavailable[server] = exc.reason
+                return True
+            return False
+
+        try:
+            policy = reconnect_policy(
+                api=f"mcp:{server}",
+                transient=down,
+                sleep=self._sleep,
+                first=backoff.first,
+                cap=backoff.cap,
+            )
+            async for attempt in policy:
+                with attempt:
+                    tools = await self.connections[server].tools()
+        except Exception:
+            log.exception("mcp_revival_failed", server=server)
+            return
+        self.unavailable.pop(server, None)
+        update = self.apply(server, tools)
+        log.info("mcp_server_recovered", server=server, tools=len(update.actions))
+        if on_up is not None:
+            on_up(server)
+
     def _offered(self, name: str) -> bool:
         config = self.configs.get(name)
         return isinstance(config, McpExecutorConfig) and config.schema_digest != WITHDRAWN
@@ -151,5 +215,8 @@ class McpServers:
         return listed
 
     async def close(self) -> None:
-        """Close every connection (stopping stdio servers)."""
+        """Stop retrying unavailable servers; close every connection (stopping stdio ones)."""
+        for task in list(self._revivals):
+            task.cancel()
+        await asyncio.gather(*self._revivals, return_exceptions=True)
         await asyncio.gather(*(c.close() for c in self.connections.values()))

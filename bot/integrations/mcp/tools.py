@@ -228,7 +228,7 @@ def _add_tool(
         description=tool.description.strip().splitlines()[0] if tool.description else tool.name,
         risk=risk,
         executor=ExecutorInfo(
-            kind="mcp", target=f"mcp:{server.name}", idempotent=policy.idempotent
+            kind="mcp", target=f"mcp:{server.name}", idempotent=policy.idempotent, tool=tool.name
         ),
         params=params,
         formats=formats,

@@ -16,6 +16,7 @@ from bot.integrations.resilience.policies import (
     executor_policy,
     is_transient,
     provider_policy,
+    reconnect_policy,
 )
 from bot.integrations.resilience.retry import (
     BUDGET_SECONDS,
@@ -41,4 +42,5 @@ __all__ = [
     "executor_policy",
     "is_transient",
     "provider_policy",
+    "reconnect_policy",
 ]

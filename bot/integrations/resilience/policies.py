@@ -18,6 +18,11 @@ to the caller: asking again after that would deliver that part twice.
 deduplication key, such as a PagerDuty event): the seam's transient errors are retried (the
 caller says which), waiting the server's ``Retry-After`` or full jitter; a ``Retry-After``
 beyond the budget ends the call at once, and the last error is raised as it is.
+
+:func:`reconnect_policy`: a dependency that is down, tried again in the background until it
+answers (an MCP server unavailable at start-up): no bound on attempts, but every wait is
+bounded, growing exponentially from ``first`` to ``cap`` seconds with up to ``first`` of
+jitter, so that replicas that lost a server together do not knock on it together.
 """
 
 from __future__ import annotations
@@ -25,7 +30,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import structlog
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    retry_if_result,
+    stop_never,
+    wait_exponential_jitter,
+)
 from tenacity.retry import retry_base
 from tenacity.stop import stop_base
 
@@ -48,6 +60,7 @@ __all__ = [
     "executor_policy",
     "is_transient",
     "provider_policy",
+    "reconnect_policy",
 ]
 
 log = structlog.get_logger(__name__)
@@ -157,5 +170,27 @@ def api_read_policy(
         retry=retry_if_exception(transient),
         sleep=sleep,
         before_sleep=_logged("api_retry_scheduled", api=api),
+        reraise=True,
+    )
+
+
+def reconnect_policy(
+    *,
+    api: str,
+    transient: Callable[[BaseException], bool],
+    sleep: Sleep,
+    first: float = 1.0,
+    cap: float = 60.0,
+) -> AsyncRetrying:
+    """The policy for reaching ``api`` again in the background: every exception
+    ``transient`` accepts is retried, without end, after a wait of ``first`` x 2^n (at most
+    ``cap``) plus up to ``first`` of jitter; anything else is raised (see the module
+    docstring)."""
+    return AsyncRetrying(
+        stop=stop_never,
+        wait=wait_exponential_jitter(multiplier=first, max=cap, jitter=first),
+        retry=retry_if_exception(transient),
+        sleep=sleep,
+        before_sleep=_logged("reconnect_scheduled", api=api),
         reraise=True,
     )

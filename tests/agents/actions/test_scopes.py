@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from agents.actions.catalog import ActionCatalog
 from agents.actions.operations import Operations, OperationStores, build_operations
-from agents.actions.scopes import AgentScopes, may_use
+from agents.actions.scopes import AgentScopes, covers, may_use
 from agents.actions.spec import (
     ActionSpec,
     ApprovalPolicy,
@@ -137,3 +138,36 @@ async def test_a_request_without_an_agent_is_checked_by_policy_alone() -> None:
     assert requested.outcome == "started"
     final = await world.ops.runs.run_next(owner="w", lease=LEASE)
     assert final is not None and final.state == "succeeded" and final.agent is None
+
+
+def test_a_scope_entry_covers_tools_by_server_and_glob_whenever_asked() -> None:
+    """``ops:*`` covers any tool of ops (one it adds later too), ``ops:cluster_*`` only those
+    names, a bare ``ops`` every tool; another server's entry and a non-MCP action never."""
+    rollback = replace(
+        HEALTH, name="ops_rollback", executor=ExecutorInfo("mcp", "mcp:ops", tool="rollback")
+    )
+    health = replace(HEALTH, executor=ExecutorInfo("mcp", "mcp:ops", tool="cluster_health"))
+    shell = replace(HEALTH, name="restart", executor=ExecutorInfo("shell", "ops"))
+    assert covers(["ops:*"], rollback) and covers(["ops"], rollback)
+    assert covers(["ops:cluster_*"], health) and not covers(["ops:cluster_*"], rollback)
+    assert not covers(["grafana:*"], rollback) and not covers(["ops:*"], shell)
+    assert may_use(rollback, "dba", scopes=("ops:*",))
+    assert not may_use(rollback, "viewer", scopes=("ops:cluster_health",))
+    scopes = AgentScopes(scopes={"dba": ("ops:*",)})
+    assert scopes.allows("dba", rollback) and not scopes.allows("viewer", rollback)
+
+
+def test_a_withdrawn_tool_is_no_longer_offered_but_still_found_by_name() -> None:
+    """A tool the server stopped listing leaves the catalog's offer (listing, matching,
+    what a person may run) but a request already made still finds it; listed again, it is
+    offered again."""
+    catalog = ActionCatalog([HEALTH], groups=FakeGroups())
+    rollback = replace(HEALTH, name="ops_rollback", formats=("ops rollback {cluster}",))
+    catalog.update([rollback])
+    assert [a.name for a in catalog.actions] == ["ops_cluster_health", "ops_rollback"]
+    catalog.update([], withdrawn=frozenset({"ops_rollback"}))
+    assert [a.name for a in catalog.actions] == ["ops_cluster_health"]
+    assert catalog.match("ops rollback db1") is None
+    assert catalog.action("ops_rollback") == rollback
+    catalog.update([rollback])
+    assert catalog.match("ops rollback db1") is not None

@@ -140,4 +140,5 @@ async def test_each_mcp_server_is_listed_or_named_with_its_fix(
     assert "set that variable" in fix_after("BAD  mcp unset:")
     assert "${NO_TOKEN}, which is not set" in text
     assert "argv[0] must exist" in fix_after("BAD  mcp gone:")
+    assert "a running bot keeps trying it in the background" in fix_after("BAD  mcp gone:")
     assert "doctor-token-31" not in text and "not-it" not in text

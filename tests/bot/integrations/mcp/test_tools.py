@@ -240,19 +240,32 @@ def test_a_valid_mcp_section_loads_without_starting_anything() -> None:
 
 
 def test_an_http_server_takes_a_url_and_headers_with_env_secrets_only() -> None:
-    """Exactly one transport; OAuth is refused as not supported yet; the URL and the headers
-    are checked like an http action's (no literal secret)."""
+    """Exactly one transport; OAuth needs its client secret; the URL and the headers are
+    checked like an http action's (no literal secret)."""
     assert _issues(
         "  servers:\n"
         "    - {name: a, agent: deploy}\n"
         "    - {name: b, agent: deploy, command: [x], url: 'http://h/mcp'}\n"
         "    - {name: c, agent: deploy, url: 'http://h/mcp', oauth: {client_id: x}}\n"
         "    - {name: e, agent: deploy, command: [x], headers: {X-A: b}}\n"
+        "    - {name: f, command: [x], oauth: {client_id: x, client_secret: '${S}', issuer: 'http://h'}}\n"
+        "    - name: g\n"
+        "      url: 'http://h/mcp'\n"
+        "      headers: {Authorization: 'Bearer ${T}'}\n"
+        "      oauth: {client_id: x, client_secret: '${S}', token_url: 'http://h/token'}\n"
+        "    - {name: h, url: 'http://h/mcp', oauth: {client_id: x, client_secret: '${S}'}}\n"
     ) == [
         ("mcp.servers[0]", "give exactly one of command (stdio) or url (Streamable HTTP)"),
         ("mcp.servers[1]", "give exactly one of command (stdio) or url (Streamable HTTP)"),
-        ("mcp.servers[2]", "oauth is not supported yet: use headers with ${ENV_VAR} secrets"),
+        ("mcp.servers[2].oauth.client_secret", "required field is missing"),
         ("mcp.servers[3]", "headers are for HTTP servers (url)"),
+        ("mcp.servers[4]", "oauth is for HTTP servers (url)"),
+        ("mcp.servers[5]", "give oauth or an Authorization header, not both"),
+        (
+            "mcp.servers[6].oauth",
+            "give issuer (the authorization server the client belongs to: its token endpoint "
+            "is discovered) or token_url",
+        ),
     ]
     assert _issues(
         "  servers:\n"
