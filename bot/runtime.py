@@ -31,6 +31,7 @@ from bot.integrations.llm import close_chat_models
 from bot.integrations.mcp import McpServers
 from bot.metered import MeteredLedger
 from bot.metrics import Metrics
+from bot.pagerduty_webhook import PagerDutyWebhook, pagerduty_webhook
 from bot.process_lock import ProcessLock
 from bot.slack_client import SlackConnection
 from bot.slack_edges import WakingNotifier, group_directory, pagerduty_client, slack_edges
@@ -70,6 +71,7 @@ class Runtime:
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     slack_gate: SlackGate | None = None
     mcp: McpServers | None = None
+    pagerduty_webhook: PagerDutyWebhook | None = None
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
     _stops: asyncio.Task[None] | None = field(default=None, init=False)
     _prober: asyncio.Task[None] | None = field(default=None, init=False)
@@ -153,6 +155,9 @@ class Runtime:
             chat_models=base.planning.models,
             slack_gate=slack.gate,
             mcp=base.mcp,
+            pagerduty_webhook=pagerduty_webhook(
+                config, base.environ, updates=domain.incidents.pagerduty, clock=clock
+            ),
         )
 
     async def start(self) -> None:

@@ -21,6 +21,7 @@ from agents.actions.spec import ActionSpec
 from agents.builtin.incident import IncidentDeps
 from agents.builtin.knowledge import KnowledgeDeps
 from agents.incidents.followups import TICKET_ACTION, FollowUpTickets
+from agents.incidents.pagerduty_news import PagerDutyUpdates
 from agents.incidents.ports import IncidentBoard, IssueTracker, TicketRequests, Workspace
 from agents.incidents.reminders import Reminders
 from agents.incidents.roles import Roles
@@ -73,11 +74,13 @@ class Edges:
 
 @dataclass(frozen=True, slots=True)
 class IncidentServices:
-    """What runs incidents outside a turn: role clicks, pins, status-update reminders."""
+    """What runs incidents outside a turn: role clicks, pins, status-update reminders,
+    PagerDuty's webhooks."""
 
     roles: Roles
     pins: Pins
     reminders: Reminders
+    pagerduty: PagerDutyUpdates
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +241,7 @@ def _incident_services(
     return IncidentServices(
         roles=Roles(store, workspace=edges.workspace, board=edges.board, clock=clock),
         pins=Pins(store, board=edges.board),
+        pagerduty=PagerDutyUpdates(store, board=edges.board),
         reminders=Reminders(
             store,
             workspace=edges.workspace,

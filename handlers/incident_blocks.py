@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
+from agents.incidents.pagerduty_news import pagerduty_states
 from agents.incidents.paging import paged_services
 from agents.incidents.records import ROLES, Incident, Role
 
@@ -56,6 +57,13 @@ def _who(user: str | None, *, none: str = "nobody yet") -> str:
     return f"<@{user}>" if user else none
 
 
+def _page_line(incident: Incident, service: str, key: str) -> str:
+    """A paged service: what PagerDuty last said of it (linked), and its dedup key."""
+    state, link = pagerduty_states(incident).get(service, ("paged", None))
+    shown = f"<{link}|{state}>" if link else state
+    return f"`{service}` {shown} (dedup key `{key}`)"
+
+
 def incident_card(incident: Incident) -> list[dict[str, Any]]:
     """The summary card; its role controls are gone once the incident is resolved."""
     fields = [
@@ -68,7 +76,7 @@ def incident_card(incident: Incident) -> list[dict[str, Any]]:
     ]
     paged = paged_services(incident)
     if paged:
-        pages = "\n".join(f"`{service}` (dedup key `{key}`)" for service, key in paged.items())
+        pages = "\n".join(_page_line(incident, service, key) for service, key in paged.items())
         fields.append(
             MarkdownTextObject(
                 text=f"*PagerDuty*\n{pages}\napproval and incident link in "

@@ -18,6 +18,7 @@ from agents.kernel.errors import SlackApiFailure
 from agents.kernel.models import Outbound, Reply
 from handlers.blocks import reply_blocks, reply_tail_blocks, reply_text
 from handlers.incident_blocks import card_text, incident_card
+from handlers.result_blocks import escaped
 from handlers.slack_calls import call_slack
 
 __all__ = ["SlackIncidentBoard"]
@@ -84,6 +85,17 @@ class SlackIncidentBoard:
                 user=user_id,
                 text=reply_text(reply),
                 blocks=_plain_blocks(reply),
+            ),
+        )
+
+    async def thread(self, incident: Incident, text: str, *, link: str | None = None) -> None:
+        """A message in the card's thread (top level without a card): ``text`` escaped (no
+        mention or link from what PagerDuty sent), then the link."""
+        shown = escaped(text) + (f" <{link}|open in PagerDuty>" if link else "")
+        await call_slack(
+            "chat.postMessage",
+            lambda: self._client.chat_postMessage(
+                channel=incident.channel_id, thread_ts=incident.card_ts, text=shown
             ),
         )
 

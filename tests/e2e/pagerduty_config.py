@@ -20,9 +20,23 @@ pagerduty:
 """
 
 
-def pagerduty_config(pd: PagerDutyStandIn, *, timeout: str = "2s") -> LoadedConfig:
-    """The parsed config, with both APIs at the stand-in."""
-    return parse_config(TEMPLATE.format(base=pd.base_url, timeout=timeout))
+WEBHOOKS = """
+  webhooks:
+    secrets: [{secrets}]
+"""
+WEBHOOK_SECRETS = {"PD_WEBHOOK_SECRET": "whsec-current", "PD_WEBHOOK_SECRET_NEXT": "whsec-next"}
+
+
+def pagerduty_config(
+    pd: PagerDutyStandIn, *, timeout: str = "2s", webhook_secrets: tuple[str, ...] = ()
+) -> LoadedConfig:
+    """The parsed config, with both APIs at the stand-in (and webhooks signed with the
+    secrets in the variables named, when some are)."""
+    text = TEMPLATE.format(base=pd.base_url, timeout=timeout)
+    if webhook_secrets:
+        refs = ", ".join(f'"${{{name}}}"' for name in webhook_secrets)
+        text += WEBHOOKS.format(secrets=refs)
+    return parse_config(text)
 
 
 def pagerduty_environ(pd: PagerDutyStandIn) -> dict[str, str]:
@@ -30,6 +44,7 @@ def pagerduty_environ(pd: PagerDutyStandIn) -> dict[str, str]:
     return {
         "PD_KEY_CHECKOUT": pd.routing_keys["checkout"],
         "PD_KEY_PAYMENTS": pd.routing_keys["payments"],
+        **WEBHOOK_SECRETS,
     }
 
 
