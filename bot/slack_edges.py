@@ -33,6 +33,7 @@ from bot.slack_client import SlackConnection
 from bot.wiring import Edges
 from handlers.incident_board import SlackIncidentBoard
 from handlers.notifier import SlackApprovalNotifier
+from handlers.slack_people import SlackPeople
 from handlers.usergroups import SlackGroupDirectory
 from handlers.wording import SlackApprovalsView
 from handlers.workspace import SlackWorkspace
@@ -159,7 +160,9 @@ def slack_edges(
     config, metrics = base.config, base.instruments.metrics
     settings = config.pagerduty
     oncall = (
-        PagerDutyDirectory(pagerduty, service_ids=settings.service_ids)
+        PagerDutyDirectory(
+            pagerduty, service_ids=settings.service_ids, people=SlackPeople(slack.client)
+        )
         if pagerduty is not None and settings is not None and settings.oncall
         else None
     )

@@ -191,6 +191,7 @@ def _agents(
                 rotations=config.rotations,
                 settings=config.incident_settings,
                 paging=build_paging(config, operations, store=database.incidents, clock=clock),
+                oncall=edges.oncall,
             ),
             knowledge=KnowledgeDeps(
                 clock=clock,

@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 from agents.incidents.pagerduty_news import pagerduty_states
 from agents.incidents.paging import paged_services
 from agents.incidents.records import ROLES, Incident, Role
+from agents.incidents.responders import oncall_name
 
 __all__ = [
     "ASSIGN_PREFIX",
@@ -57,6 +58,11 @@ def _who(user: str | None, *, none: str = "nobody yet") -> str:
     return f"<@{user}>" if user else none
 
 
+def _oncall(incident: Incident) -> str:
+    """The on-call person: a mention, else the name PagerDuty gave, else none."""
+    return _who(incident.oncall, none=oncall_name(incident) or "no rotation")
+
+
 def _page_line(incident: Incident, service: str, key: str) -> str:
     """A paged service: what PagerDuty last said of it (linked), and its dedup key."""
     state, link = pagerduty_states(incident).get(service, ("paged", None))
@@ -72,7 +78,7 @@ def incident_card(incident: Incident) -> list[dict[str, Any]]:
         MarkdownTextObject(text=f"*Lead*\n{_who(incident.lead)}"),
         MarkdownTextObject(text=f"*Comms*\n{_who(incident.comms)}"),
         MarkdownTextObject(text=f"*Reporter*\n<@{incident.reporter}>"),
-        MarkdownTextObject(text=f"*On call*\n{_who(incident.oncall, none='no rotation')}"),
+        MarkdownTextObject(text=f"*On call*\n{_oncall(incident)}"),
     ]
     paged = paged_services(incident)
     if paged:

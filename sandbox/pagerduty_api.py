@@ -8,7 +8,8 @@ always on call.
 REST (``Authorization: Token token=<token>`` or 401; ``limit``/``offset``/``more`` paging):
 
 - ``GET /oncalls`` with ``escalation_policy_ids[]``, ``schedule_ids[]``, ``since``,
-  ``until`` and ``earliest``: the on-call windows overlapping ``[since, until]``;
+  ``until``, ``earliest`` and ``include[]=users`` (full users, with their email): the
+  on-call windows overlapping ``[since, until]``;
 - ``GET /services``, ``GET /services/{id}``, ``GET /escalation_policies``,
   ``GET /schedules/{id}``, ``GET /incidents`` (``incident_key`` filters by dedup key).
 
@@ -57,6 +58,7 @@ from sandbox.pagerduty_data import (
     policy,
     ref,
     service,
+    user,
     webhook_incident,
 )
 from sandbox.pagerduty_webhooks import WebhookSender
@@ -250,6 +252,8 @@ class PagerDutyStandIn:
             entries = [e for e in entries if (e["schedule"] or {}).get("id") in schedules]
         if query.get("earliest") == "true":
             entries = earliest(entries)
+        if "users" in query.getall("include[]", []):
+            entries = [{**e, "user": user(e["user"]["id"])} for e in entries]
         return self._page(request, "oncalls", entries)
 
     # --- Events API v2 ---------------------------------------------------------------------

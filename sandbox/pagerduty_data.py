@@ -24,6 +24,7 @@ __all__ = [
     "PdEvent",
     "PdIncident",
     "earliest",
+    "email_of",
     "incident",
     "instant",
     "invalid",
@@ -33,6 +34,7 @@ __all__ = [
     "ref",
     "schedule_ref",
     "service",
+    "user",
     "webhook_incident",
 ]
 
@@ -80,6 +82,25 @@ def ref(kind: str, ident: str, summary: str) -> JSON:
 
 
 USERS = {"PUSER01": "Ada Lovelace", "PUSER02": "Grace Hopper", "PUSER03": "Edsger Dijkstra"}
+
+
+def email_of(user_id: str) -> str:
+    """A stand-in user's login email (``ada.lovelace@example.com``)."""
+    return USERS[user_id].lower().replace(" ", ".") + "@example.com"
+
+
+def user(user_id: str) -> JSON:
+    """The full user object (what ``include[]=users`` puts in place of a reference)."""
+    return {
+        **ref("user", user_id, USERS[user_id]),
+        "type": "user",
+        "name": USERS[user_id],
+        "email": email_of(user_id),
+        "time_zone": "Etc/UTC",
+        "role": "user",
+    }
+
+
 SCHEDULE_ID, SCHEDULE_NAME = "PSCHED1", "Checkout primary"
 SCHEDULE_USERS = ("PUSER01", "PUSER02")
 POLICY = {"id": "PESCAL1", "name": "Checkout escalation"}

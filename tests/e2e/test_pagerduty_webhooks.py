@@ -21,7 +21,12 @@ from sandbox import ApiCall, SlackSandbox
 from sandbox.pagerduty_api import PagerDutyStandIn
 from sandbox.pagerduty_webhooks import signature_of
 from tests.e2e.conftest import Bot, running_bot
-from tests.e2e.pagerduty_config import WEBHOOK_SECRETS, pagerduty_config, pagerduty_environ
+from tests.e2e.pagerduty_config import (
+    WEBHOOK_SECRETS,
+    pagerduty_bot,
+    pagerduty_config,
+    pagerduty_environ,
+)
 
 SECRET = WEBHOOK_SECRETS["PD_WEBHOOK_SECRET"]
 
@@ -32,12 +37,8 @@ async def hooked(
 ) -> AsyncIterator[Bot]:
     """The bot receiving webhooks signed with ``PD_WEBHOOK_SECRET``; the stand-in delivers
     them to it."""
-    async with running_bot(
-        sandbox,
-        database_url,
-        config=pagerduty_config(pd, webhook_secrets=("PD_WEBHOOK_SECRET",)),
-        environ=pagerduty_environ(pd),
-        settings={"PAGERDUTY_API_TOKEN": pd.token},
+    async with pagerduty_bot(
+        sandbox, database_url, pd, webhook_secrets=("PD_WEBHOOK_SECRET",)
     ) as bot:
         pd.webhooks.subscribe(f"{bot.url}{PAGERDUTY_WEBHOOK_PATH}", [SECRET])
         yield bot
