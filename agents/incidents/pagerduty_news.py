@@ -109,6 +109,15 @@ def pagerduty_states(incident: Incident) -> dict[str, tuple[PagerDutyState, str 
     return states
 
 
+def _known_trigger(incident: Incident, service: str, news: PagerDutyNews) -> bool:
+    """A trigger the incident knows of already: the run's own report and PagerDuty's
+    ``incident.triggered`` webhook say the same (the one with a link counts)."""
+    if news.event_type != "incident.triggered":
+        return False
+    state, link = pagerduty_states(incident).get(service, (None, None))
+    return state == "triggered" and (link is not None or news.html_url is None)
+
+
 def _plain(name: str) -> str:
     """A name PagerDuty sent, without the characters Slack markup is made of."""
     return name.replace("<", "").replace(">", "").replace("&", "and")
@@ -117,9 +126,9 @@ def _plain(name: str) -> str:
 def _sentence(news: PagerDutyNews, service: str) -> str:
     """The timeline's words for the event (the card reads the status back from them)."""
     verb = _VERBS[news.event_type]
-    number = f" #{news.number}" if news.number is not None else ""
+    number = f" (incident #{news.number})" if news.number is not None else ""
     who = f" by {_plain(news.agent)}" if news.agent else ""
-    text = f"PagerDuty: {service} {verb}{who} (incident{number})"
+    text = f"PagerDuty: {service} {verb}{who}{number}"
     if verb in ("reassigned", "escalated", "delegated") and news.assignees:
         text += f", now assigned to {', '.join(map(_plain, news.assignees))}"
     return text[:1000]
@@ -144,6 +153,8 @@ class PagerDutyUpdates:
         service = linked[1]
         if paged_services(incident).get(service) != news.incident_key:
             return self._logged("unknown_incident", news)
+        if _known_trigger(incident, service, news):
+            return self._logged("duplicate", news)
         entry = TimelineEntry(
             news.occurred_at,
             PAGERDUTY_AUTHOR,

@@ -142,7 +142,8 @@ async def test_declare_pages_behind_approval_once_and_links_the_incident(
     """`declare sev1 … service=checkout`: the incident channel's summary names the page and
     its dedup key; the declaring thread gets the trigger's approval card. The requester cannot
     approve it; Bob can, and exactly one trigger reaches PagerDuty with the stable dedup key
-    (a double click changes nothing); the thread then links the PagerDuty incident."""
+    (a double click changes nothing); the thread then links the PagerDuty incident, and so
+    does the incident channel's card."""
     await sandbox.people.say("<@U0BOT> incident: declare sev1 Checkout down service=checkout")
     card = await sandbox.calls.wait_for(
         "chat.postMessage", where=lambda c: c.args["channel"] == "C0GENERAL"
@@ -185,6 +186,17 @@ async def test_declare_pages_behind_approval_once_and_links_the_incident(
         where=lambda c: link in str(c.args) and c.args.get("thread_ts") == card.args["thread_ts"],
     )
     assert key in str(told.args)
+    # The incident channel's card is edited too (no webhooks configured here): the
+    # service's PagerDuty status, linked, and a line in the card's thread.
+    ts = summary.response["ts"]
+    redrawn = await sandbox.calls.wait_for(
+        "chat.update", where=lambda c: c.args["ts"] == ts and link in str(c.args["blocks"])
+    )
+    assert f"`checkout` <{link}|triggered>" in str(redrawn.args["blocks"])
+    await sandbox.calls.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.args.get("thread_ts") == ts and "checkout triggered" in c.args["text"],
+    )
 
 
 async def test_resolving_offers_to_resolve_pagerduty_and_it_runs_behind_approval(

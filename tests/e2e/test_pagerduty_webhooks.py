@@ -99,11 +99,12 @@ async def test_acknowledged_and_resolved_in_pagerduty_reach_the_slack_incident(
     the incident's card thread says who did what with the PagerDuty link, the card is
     redrawn with the service's PagerDuty status, the timeline keeps both; once every paged
     alert is resolved the thread offers `incident: resolve`, and the Slack incident stays
-    open until someone does."""
+    open until someone does. The trigger shows once though both the run and PagerDuty's
+    ``incident.triggered`` report it."""
     paged = await _declare_and_page(sandbox, pd, hooked)
     link = "https://example.pagerduty.com/incidents/PINC0001"
     triggered = await sandbox.calls.wait_for(
-        "chat.postMessage", where=_in_thread(paged, "checkout triggered by Events API V2")
+        "chat.postMessage", where=_in_thread(paged, "PagerDuty: checkout triggered")
     )
     assert link in triggered.args["text"]
 
@@ -130,8 +131,9 @@ async def test_acknowledged_and_resolved_in_pagerduty_reach_the_slack_incident(
     assert [d.status for d in await pd.webhooks.wait_for(3)] == [202, 202, 202]
     stored = await _stored(hooked, paged)
     assert stored.status == "investigating"
-    assert [t.split(" (")[0] for t in _news(stored)] == [
-        "PagerDuty: checkout triggered by Events API V2",
+    # The run's report and PagerDuty's incident.triggered say the same: one line.
+    assert [t.split(" (")[0].split(" by Events")[0] for t in _news(stored)] == [
+        "PagerDuty: checkout triggered",
         "PagerDuty: checkout acknowledged by Ada Lovelace",
         "PagerDuty: checkout resolved by Grace Hopper",
     ]
