@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
@@ -35,6 +36,9 @@ from bot.integrations.pagerduty.webhooks import (
     read_news,
     verify_signature,
 )
+
+if TYPE_CHECKING:  # the foundation checks the secrets with this module at start-up
+    from bot.foundation import Foundation
 
 __all__ = [
     "PAGERDUTY_WEBHOOK_PATH",
@@ -118,20 +122,15 @@ def webhook_secrets(config: LoadedConfig, environ: Mapping[str, str]) -> tuple[s
     return tuple(environ[name] for name in names)
 
 
-def pagerduty_webhook(
-    config: LoadedConfig,
-    environ: Mapping[str, str],
-    *,
-    updates: PagerDutyUpdates,
-    clock: Clock,
-) -> PagerDutyWebhook | None:
+def pagerduty_webhook(base: Foundation, updates: PagerDutyUpdates) -> PagerDutyWebhook | None:
     """The endpoint when ``pagerduty.webhooks`` is configured (None otherwise).
 
     Raises:
         ConfigError: as :func:`webhook_secrets`.
     """
-    secrets = webhook_secrets(config, environ)
+    config = base.config
+    secrets = webhook_secrets(config, base.environ)
     if config.pagerduty is None or not secrets:
         return None
     max_age = config.pagerduty.webhook_max_age
-    return PagerDutyWebhook(updates, secrets=secrets, max_age=max_age, clock=clock)
+    return PagerDutyWebhook(updates, secrets=secrets, max_age=max_age, clock=base.clock)

@@ -25,6 +25,7 @@ from agents.llm.chat import ChatModel
 from bot.alerts import Alerter
 from bot.app import bolt_app, listen
 from bot.config import Settings
+from bot.config_file import LoadedConfig
 from bot.foundation import Foundation, RuntimeOptions, require_slack
 from bot.incident_tickets import ticket_hosts
 from bot.integrations.llm import close_chat_models
@@ -88,12 +89,10 @@ class Runtime:
         base = await Foundation.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
-        # PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured.
-        pagerduty_web = [PAGERDUTY_WEB] if config.pagerduty is not None else []
         links = LinkPolicy.of(
             settings.link_allowlist,
             [config.knowledge.base_url],
-            [*ticket_hosts(config), *pagerduty_web],
+            [*ticket_hosts(config), *_pagerduty_web(config)],
         )
         slack = SlackConnection.open(
             token=settings.secret("slack_bot_token"),
@@ -155,9 +154,7 @@ class Runtime:
             chat_models=base.planning.models,
             slack_gate=slack.gate,
             mcp=base.mcp,
-            pagerduty_webhook=pagerduty_webhook(
-                config, base.environ, updates=domain.incidents.pagerduty, clock=clock
-            ),
+            pagerduty_webhook=pagerduty_webhook(base, domain.incidents.pagerduty),
         )
 
     async def start(self) -> None:
@@ -232,6 +229,11 @@ class Runtime:
         await self.database.close()
         self.lock.release()
         log.info("runtime_stopped")
+
+
+def _pagerduty_web(config: LoadedConfig) -> list[str]:
+    """PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured."""
+    return [PAGERDUTY_WEB] if config.pagerduty is not None else []
 
 
 def _turn_runner(

@@ -170,7 +170,7 @@ def slack_edges(
         if pagerduty is not None and settings is not None and settings.oncall
         else None
     )
-    board = SlackIncidentBoard(slack.client)
+    board = SlackIncidentBoard(slack.client, pageable=settings.pageable if settings else ())
     updates = PagerDutyUpdates(base.database.incidents, board=board)
     executors = _executors(
         config,

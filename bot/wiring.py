@@ -21,6 +21,7 @@ from agents.actions.spec import ActionSpec
 from agents.builtin.incident import IncidentDeps
 from agents.builtin.knowledge import KnowledgeDeps
 from agents.incidents.followups import TICKET_ACTION, FollowUpTickets
+from agents.incidents.page_buttons import PageButtons
 from agents.incidents.pagerduty_news import PagerDutyUpdates
 from agents.incidents.ports import IncidentBoard, IssueTracker, TicketRequests, Workspace
 from agents.incidents.reminders import Reminders
@@ -75,12 +76,13 @@ class Edges:
 @dataclass(frozen=True, slots=True)
 class IncidentServices:
     """What runs incidents outside a turn: role clicks, pins, status-update reminders,
-    PagerDuty's webhooks."""
+    PagerDuty's webhooks, the card's paging buttons."""
 
     roles: Roles
     pins: Pins
     reminders: Reminders
     pagerduty: PagerDutyUpdates
+    page_buttons: PageButtons
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +245,9 @@ def _incident_services(
         roles=Roles(store, workspace=edges.workspace, board=edges.board, clock=clock),
         pins=Pins(store, board=edges.board),
         pagerduty=PagerDutyUpdates(store, board=edges.board),
+        page_buttons=PageButtons(
+            store, pageable=config.pagerduty.pageable if config.pagerduty else ()
+        ),
         reminders=Reminders(
             store,
             workspace=edges.workspace,

@@ -44,10 +44,12 @@ def _found(response: Any, ts: str) -> SlackMessage | None:
 
 
 class SlackIncidentBoard:
-    """Incident surfaces through the bot token."""
+    """Incident surfaces through the bot token (``pageable``: the services its cards offer
+    paging buttons for)."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, pageable: tuple[str, ...] = ()) -> None:
         self._client = client
+        self._pageable = pageable
 
     async def show(self, incident: Incident) -> str:
         """Post the summary card; its ts."""
@@ -56,7 +58,7 @@ class SlackIncidentBoard:
             lambda: self._client.chat_postMessage(
                 channel=incident.channel_id,
                 text=card_text(incident),
-                blocks=incident_card(incident),
+                blocks=incident_card(incident, pageable=self._pageable),
             ),
         )
         return str(response["ts"])
@@ -72,7 +74,7 @@ class SlackIncidentBoard:
                 channel=incident.channel_id,
                 ts=card_ts,
                 text=card_text(incident),
-                blocks=incident_card(incident),
+                blocks=incident_card(incident, pageable=self._pageable),
             ),
         )
 

@@ -132,7 +132,11 @@ class IncidentAgent:
         if paging is not None and paged is not None:
             if incident is None:
                 return await self._elsewhere(turn, store)
-            return await paging.page(inbound, incident, event=paged[0], service=paged[1])
+            reply = await paging.page(inbound, incident, event=paged[0], service=paged[1])
+            if paged[0] == "trigger" and reply.approval_id is not None:
+                # The card names the page now (its line, and acknowledge/resolve buttons).
+                await self._refresh(await store.get(incident.incident_id) or incident)
+            return reply
         if command is None:
             return Reply(text=_USAGE)
         if incident is None:

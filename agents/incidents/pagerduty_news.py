@@ -6,10 +6,11 @@ The link is the dedup key: every page of an incident carries
 PagerDuty reports as the incident's ``incident_key``. News about an incident whose key is
 not one of ours, or whose incident never paged that service, is ignored.
 
-Once per event: the entry's ``source_ts`` is ``pagerduty:<event id>`` and the store keeps one
-entry per ``source_ts`` (the same unique key that keeps a pinned message once), so a
-redelivery, a retry, or two replicas receiving the same event add one entry and post one
-message. PagerDuty resolving its incident does not resolve the Slack incident: the Slack
+Once per event: the entry's ``source_ts`` is ``pagerduty:<event id>`` (for a trigger,
+``pagerduty:<dedup key>#<PagerDuty incident number>``, which the run's own report shares) and
+the store keeps one entry per ``source_ts`` (the same unique key that keeps a pinned message
+once), so a redelivery, a retry, or two replicas receiving the same event add one entry and
+post one message. PagerDuty resolving its incident does not resolve the Slack incident: the Slack
 incident is the team's record (its status, postmortem and follow-ups), and when every alert
 it paged is resolved the message says so and offers ``incident: resolve``.
 """
@@ -109,6 +110,15 @@ def pagerduty_states(incident: Incident) -> dict[str, tuple[PagerDutyState, str 
     return states
 
 
+def _source(news: PagerDutyNews) -> str:
+    """The entry's unique key: the event id; for a trigger of a known PagerDuty incident,
+    that incident (so the run's report and PagerDuty's webhook, arriving at once, make one
+    entry)."""
+    if news.event_type == "incident.triggered" and news.number is not None:
+        return f"{NEWS_SOURCE}{news.incident_key}#{news.number}"
+    return f"{NEWS_SOURCE}{news.event_id}"
+
+
 def _known_trigger(incident: Incident, service: str, news: PagerDutyNews) -> bool:
     """A trigger the incident knows of already: the run's own report and PagerDuty's
     ``incident.triggered`` webhook say the same (the one with a link counts)."""
@@ -160,7 +170,7 @@ class PagerDutyUpdates:
             PAGERDUTY_AUTHOR,
             "note",
             _sentence(news, service),
-            source_ts=f"{NEWS_SOURCE}{news.event_id}",
+            source_ts=_source(news),
             link=news.html_url,
         )
         if not await self._store.add_once(incident.incident_id, entry):
