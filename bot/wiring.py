@@ -226,7 +226,8 @@ class _Tickets:
             return cls((), {}, targets)
         if config.action(TICKET_ACTION) is not None:
             raise ConfigError(TICKET_ACTION, "is the follow-up ticket action's name")
-        tickets = FollowUpTickets(database.incidents, edges.issues, repo=settings.repo)
+        where = f"Jira project {settings.repo}" if settings.kind == "jira" else settings.repo
+        tickets = FollowUpTickets(database.incidents, edges.issues, repo=where)
         return cls(
             (ticket_action(settings),),
             {TICKET_ACTION: TicketExecutor(tickets)},
