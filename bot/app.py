@@ -18,6 +18,7 @@ from handlers.approvals import register_approvals
 from handlers.authorization import BotIdentity
 from handlers.bookkeeping import Bookkeeping
 from handlers.feedback import register_feedback
+from handlers.incident_paging import register_incident_paging
 from handlers.incidents import register_incidents
 from handlers.ports import Participation
 from handlers.routing import register_routing
@@ -70,3 +71,4 @@ def listen(
     register_agent_dm(app, suggestions=domain.suggestions, contexts=contexts, clock=clock)
     register_feedback(app, review=review)
     register_incidents(app, roles=domain.incidents.roles, pins=domain.incidents.pins)
+    register_incident_paging(app, buttons=domain.incidents.page_buttons, runner=runner, book=book)

@@ -124,6 +124,9 @@ class _RecordingWorkspace:
     async def tell(self, channel_id: str, user_id: str, reply: Reply) -> None:
         self._recorder.record("tell", f"{channel_id} {user_id}")
 
+    async def thread(self, incident: Incident, text: str, *, link: str | None = None) -> None:
+        self._recorder.record("post", f"{incident.channel_id} {text}")
+
     async def message(self, channel_id: str, ts: str) -> SlackMessage | None:
         return None
 

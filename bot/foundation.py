@@ -25,6 +25,7 @@ from bot.instruments import Instruments
 from bot.integrations.mcp import Backoff, McpServers
 from bot.mcp_wiring import with_mcp_tools
 from bot.metered import MeteredUsage
+from bot.pagerduty_webhook import webhook_secrets
 from bot.planning_wiring import Planning, build_planning
 from bot.process_lock import ProcessLock
 from bot.worker import WorkerOptions
@@ -119,6 +120,7 @@ class Foundation:
         instruments = Instruments.create(tracer_provider=options.tracer_provider)
         try:
             require_ticket_token(config, environ)
+            webhook_secrets(config, environ)
             lock, database = await open_database(settings)
         except BaseException:
             if mcp is not None:

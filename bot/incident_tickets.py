@@ -3,8 +3,8 @@ target (what the approval card shows), and the proposer the incident agent asks 
 
 The action is built from the ``incidents.tickets`` config, not declared under ``actions:``:
 it has no command format (only the incident agent proposes it, on resolve), one approval
-covers the incident's open follow-ups, and its executor files them through GitHub's REST API
-(:class:`~agents.incidents.followups.FollowUpTickets`, once each).
+covers the incident's open follow-ups, and its executor files them through GitHub's or Jira's
+REST API (:class:`~agents.incidents.followups.FollowUpTickets`, once each).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from agents.incidents.records import Incident
 from agents.kernel.errors import ConfigError
 from agents.kernel.models import Inbound, Reply
 from bot.config_file import LoadedConfig, TicketSettings
-from bot.integrations.tickets import GithubIssues
+from bot.integrations.tickets import GithubIssues, JiraIssues
 
 __all__ = [
     "TicketExecutor",
@@ -36,6 +36,9 @@ __all__ = [
 ]
 
 
+_TRACKERS = {"github": "GitHub issues in", "jira": "Jira issues in project"}
+
+
 def ticket_hosts(config: LoadedConfig) -> list[str]:
     """The host tickets link to (GitHub's web host for its API; an Enterprise API's own
     host), so the links in a postmortem pass the link policy."""
@@ -43,7 +46,7 @@ def ticket_hosts(config: LoadedConfig) -> list[str]:
     if settings is None:
         return []
     host = urlsplit(settings.api_url).netloc
-    return ["github.com" if host == "api.github.com" else host]
+    return ["github.com" if host == "api.github.com" else host]  # a Jira site: its own host
 
 
 def require_ticket_token(config: LoadedConfig, environ: Mapping[str, str]) -> None:
@@ -55,18 +58,29 @@ def require_ticket_token(config: LoadedConfig, environ: Mapping[str, str]) -> No
     """
     settings = config.incident_tickets
     if settings is not None and not environ.get(settings.token_env):
-        raise ConfigError(settings.token_env, "is not set (incidents.tickets.github.token_env)")
+        field = "jira.token" if settings.kind == "jira" else "github.token_env"
+        raise ConfigError(settings.token_env, f"is not set (incidents.tickets.{field})")
 
 
 def issue_tracker(
     config: LoadedConfig, *, session: aiohttp.ClientSession, environ: Mapping[str, str]
-) -> GithubIssues | None:
-    """The GitHub repository follow-ups are filed in (None: tickets are not configured;
-    :func:`require_ticket_token` checked the token at start)."""
+) -> GithubIssues | JiraIssues | None:
+    """The GitHub repository or Jira project follow-ups are filed in (None: tickets are not
+    configured; :func:`require_ticket_token` checked the token at start)."""
     settings = config.incident_tickets
     if settings is None:
         return None
     token = environ.get(settings.token_env, "")
+    if settings.kind == "jira":
+        return JiraIssues(
+            session,
+            url=settings.api_url,
+            project=settings.repo,
+            issue_type=settings.issue_type,
+            email=settings.email,
+            token=token,
+            labels=settings.labels,
+        )
     return GithubIssues(
         session,
         repo=settings.repo,
@@ -81,7 +95,7 @@ def ticket_action(settings: TicketSettings) -> ActionSpec:
     return ActionSpec(
         name=TICKET_ACTION,
         agent="incident",
-        description=f"File an incident's follow-ups as GitHub issues in {settings.repo}",
+        description=f"File an incident's follow-ups as {_TRACKERS[settings.kind]} {settings.repo}",
         risk="write",
         executor=ExecutorInfo(
             kind="http", target=urlsplit(settings.api_url).netloc or "github", idempotent=True
@@ -107,6 +121,16 @@ class TicketTargets:
         if action.name != TICKET_ACTION:
             return self._inner.resolve(action, params)
         settings = self._settings
+        if settings.kind == "jira":
+            return {
+                "method": "POST",
+                "url": f"{settings.api_url}/rest/api/3/issue",
+                "headers": {"Authorization": f"Basic {settings.email}:${{{settings.token_env}}}"},
+                "project": settings.repo,
+                "issue_type": settings.issue_type,
+                "labels": list(settings.labels),
+                "issues": str(params.get("followups", "")),
+            }
         return {
             "method": "POST",
             "url": f"{settings.api_url}/repos/{settings.repo}/issues",

@@ -25,12 +25,14 @@ from agents.llm.chat import ChatModel
 from bot.alerts import Alerter
 from bot.app import bolt_app, listen
 from bot.config import Settings
+from bot.config_file import LoadedConfig
 from bot.foundation import Foundation, RuntimeOptions, require_slack
 from bot.incident_tickets import ticket_hosts
 from bot.integrations.llm import close_chat_models
 from bot.integrations.mcp import McpServers
 from bot.metered import MeteredLedger
 from bot.metrics import Metrics
+from bot.pagerduty_webhook import PagerDutyWebhook, pagerduty_webhook
 from bot.process_lock import ProcessLock
 from bot.slack_client import SlackConnection
 from bot.slack_edges import (
@@ -76,6 +78,7 @@ class Runtime:
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     slack_gate: SlackGate | None = None
     mcp: McpServers | None = None
+    pagerduty_webhook: PagerDutyWebhook | None = None
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
     _stops: asyncio.Task[None] | None = field(default=None, init=False)
     _prober: asyncio.Task[None] | None = field(default=None, init=False)
@@ -92,12 +95,10 @@ class Runtime:
         base = await Foundation.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
-        # PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured.
-        pagerduty_web = [PAGERDUTY_WEB] if config.pagerduty is not None else []
         links = LinkPolicy.of(
             settings.link_allowlist,
             [config.knowledge.base_url],
-            [*ticket_hosts(config), *pagerduty_web],
+            [*ticket_hosts(config), *_pagerduty_web(config)],
         )
         slack = SlackConnection.open(
             token=settings.secret("slack_bot_token"),
@@ -162,6 +163,7 @@ class Runtime:
             chat_models=base.planning.models,
             slack_gate=slack.gate,
             mcp=base.mcp,
+            pagerduty_webhook=pagerduty_webhook(base, domain.incidents.pagerduty),
         )
 
     async def start(self) -> None:
@@ -239,6 +241,11 @@ class Runtime:
         await self.database.close()
         self.lock.release()
         log.info("runtime_stopped")
+
+
+def _pagerduty_web(config: LoadedConfig) -> list[str]:
+    """PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured."""
+    return [PAGERDUTY_WEB] if config.pagerduty is not None else []
 
 
 def _turn_runner(

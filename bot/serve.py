@@ -34,7 +34,7 @@ class HttpServer:
     """The aiohttp site serving a runtime; ``port`` is known after :meth:`start`."""
 
     def __init__(self, runtime: Runtime, *, host: str, port: int, slack: bool = True) -> None:
-        """``slack=False`` (Socket Mode): only health, readiness and metrics are served."""
+        """``slack=False`` (Socket Mode): health, readiness, metrics (and PagerDuty webhooks)."""
         self._runtime = runtime
         self._host = host
         self._requested_port = port

@@ -20,6 +20,7 @@ from agents.kernel.errors import StorageError
 from bot.edge import MAX_BODY, Rejection, SignatureCheck, admit
 from bot.health import Readiness
 from bot.metrics import CONTENT_TYPE_LATEST
+from bot.pagerduty_webhook import PAGERDUTY_WEBHOOK_PATH
 from bot.runtime import Runtime
 from storage.backlog import read_backlog
 
@@ -139,7 +140,8 @@ class Endpoints:
 
 def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
     """The aiohttp application serving ``POST /slack/events`` (unless ``slack`` is False:
-    Socket Mode), ``GET /healthz``, ``GET /readyz`` and ``GET /metrics``."""
+    Socket Mode), ``GET /healthz``, ``GET /readyz``, ``GET /metrics``, and
+    ``POST /pagerduty/webhooks`` when PagerDuty's webhooks are configured."""
     endpoints = Endpoints(runtime)
     web_app = web.Application(client_max_size=MAX_BODY)
     if slack:
@@ -147,4 +149,6 @@ def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
     web_app.router.add_get("/healthz", endpoints.healthz)
     web_app.router.add_get("/readyz", endpoints.readyz)
     web_app.router.add_get("/metrics", endpoints.metrics)
+    if runtime.pagerduty_webhook is not None:
+        web_app.router.add_post(PAGERDUTY_WEBHOOK_PATH, runtime.pagerduty_webhook.receive)
     return web_app

@@ -8,7 +8,7 @@ counted and waking the worker, the ledger metered.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -16,6 +16,7 @@ from agents.actions.approval import Approval
 from agents.actions.execution import Executor
 from agents.actions.ports import ApprovalNews, ApprovalNotifier
 from agents.actions.spec import ActionSpec
+from agents.incidents.pagerduty_news import PagerDutyUpdates
 from bot.alerts import Alerter
 from bot.config import Settings
 from bot.config_file import LoadedConfig
@@ -30,10 +31,12 @@ from bot.integrations.resilience import CircuitBreaker
 from bot.mcp_wiring import live_mcp_executors
 from bot.metered import MeteredLedger, MeteredNotifier
 from bot.metrics import Metrics
+from bot.paging_wiring import link_triggers
 from bot.slack_client import SlackConnection
 from bot.wiring import Edges
 from handlers.incident_board import SlackIncidentBoard
 from handlers.notifier import SlackApprovalNotifier
+from handlers.slack_people import SlackPeople
 from handlers.usergroups import SlackGroupDirectory
 from handlers.wording import SlackApprovalsView
 from handlers.workspace import SlackWorkspace
@@ -105,9 +108,11 @@ def _executors(
     environ: Mapping[str, str],
     mcp: McpServers | None,
     pagerduty: PagerDutyClient | None,
+    link: Callable[[Mapping[str, Executor]], Mapping[str, Executor]],
 ) -> Mapping[str, Executor]:
-    """Each action's executor, counted, timed and maybe traced; breakers watched by metrics.
-    An MCP tool a server adds while running gets its executor when it is first run."""
+    """Each action's executor, counted, timed and maybe traced; breakers watched by metrics;
+    ``link`` wraps them (a trigger tells its incident). An MCP tool a server adds while
+    running gets its executor when it is first run."""
     sleep = instruments.retry_sleep()
     breakers: dict[str, CircuitBreaker] = {}
     executors = build_executors(
@@ -120,7 +125,7 @@ def _executors(
         pagerduty=pagerduty,
     )
     instruments.metrics.watch_breakers(lambda: breaker_states(executors))
-    built = instruments.executors(executors, alerter=alerter)
+    built = link(instruments.executors(executors, alerter=alerter))
     if mcp is None:
         return built
     return live_mcp_executors(
@@ -166,23 +171,29 @@ def slack_edges(
     config, metrics = base.config, base.instruments.metrics
     settings = config.pagerduty
     oncall = (
-        PagerDutyDirectory(pagerduty, service_ids=settings.service_ids)
+        PagerDutyDirectory(
+            pagerduty, service_ids=settings.service_ids, people=SlackPeople(slack.client)
+        )
         if pagerduty is not None and settings is not None and settings.oncall
         else None
     )
+    board = SlackIncidentBoard(slack.client, pageable=settings.pageable if settings else ())
+    updates = PagerDutyUpdates(base.database.incidents, board=board)
+    executors = _executors(
+        config,
+        slack,
+        base.instruments,
+        alerter=alerter,
+        environ=base.environ,
+        mcp=base.mcp,
+        pagerduty=pagerduty,
+        link=lambda built: link_triggers(built, updates, clock=base.clock),
+    )
     return Edges(
         workspace=SlackWorkspace(slack.client),
-        board=SlackIncidentBoard(slack.client),
+        board=board,
         groups=groups,
-        executors=_executors(
-            config,
-            slack,
-            base.instruments,
-            alerter=alerter,
-            environ=base.environ,
-            mcp=base.mcp,
-            pagerduty=pagerduty,
-        ),
+        executors=executors,
         notifier=_notifier(config, slack, metrics, alerter=alerter, wakeup=wakeup, mcp=base.mcp),
         approvals_view=SlackApprovalsView(),
         ledger=ledger,

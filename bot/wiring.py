@@ -21,6 +21,8 @@ from agents.actions.spec import ActionSpec
 from agents.builtin.incident import IncidentDeps
 from agents.builtin.knowledge import KnowledgeDeps
 from agents.incidents.followups import TICKET_ACTION, FollowUpTickets
+from agents.incidents.page_buttons import PageButtons
+from agents.incidents.pagerduty_news import PagerDutyUpdates
 from agents.incidents.ports import IncidentBoard, IssueTracker, TicketRequests, Workspace
 from agents.incidents.reminders import Reminders
 from agents.incidents.roles import Roles
@@ -73,11 +75,14 @@ class Edges:
 
 @dataclass(frozen=True, slots=True)
 class IncidentServices:
-    """What runs incidents outside a turn: role clicks, pins, status-update reminders."""
+    """What runs incidents outside a turn: role clicks, pins, status-update reminders,
+    PagerDuty's webhooks, the card's paging buttons."""
 
     roles: Roles
     pins: Pins
     reminders: Reminders
+    pagerduty: PagerDutyUpdates
+    page_buttons: PageButtons
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +193,7 @@ def _agents(
                 rotations=config.rotations,
                 settings=config.incident_settings,
                 paging=build_paging(config, operations, store=database.incidents, clock=clock),
+                oncall=edges.oncall,
             ),
             knowledge=KnowledgeDeps(
                 clock=clock,
@@ -220,7 +226,8 @@ class _Tickets:
             return cls((), {}, targets)
         if config.action(TICKET_ACTION) is not None:
             raise ConfigError(TICKET_ACTION, "is the follow-up ticket action's name")
-        tickets = FollowUpTickets(database.incidents, edges.issues, repo=settings.repo)
+        where = f"Jira project {settings.repo}" if settings.kind == "jira" else settings.repo
+        tickets = FollowUpTickets(database.incidents, edges.issues, repo=where)
         return cls(
             (ticket_action(settings),),
             {TICKET_ACTION: TicketExecutor(tickets)},
@@ -238,6 +245,10 @@ def _incident_services(
     return IncidentServices(
         roles=Roles(store, workspace=edges.workspace, board=edges.board, clock=clock),
         pins=Pins(store, board=edges.board),
+        pagerduty=PagerDutyUpdates(store, board=edges.board),
+        page_buttons=PageButtons(
+            store, pageable=config.pagerduty.pageable if config.pagerduty else ()
+        ),
         reminders=Reminders(
             store,
             workspace=edges.workspace,

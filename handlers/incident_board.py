@@ -18,6 +18,7 @@ from agents.kernel.errors import SlackApiFailure
 from agents.kernel.models import Outbound, Reply
 from handlers.blocks import reply_blocks, reply_tail_blocks, reply_text
 from handlers.incident_blocks import card_text, incident_card
+from handlers.result_blocks import escaped
 from handlers.slack_calls import call_slack
 
 __all__ = ["SlackIncidentBoard"]
@@ -43,10 +44,12 @@ def _found(response: Any, ts: str) -> SlackMessage | None:
 
 
 class SlackIncidentBoard:
-    """Incident surfaces through the bot token."""
+    """Incident surfaces through the bot token (``pageable``: the services its cards offer
+    paging buttons for)."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, pageable: tuple[str, ...] = ()) -> None:
         self._client = client
+        self._pageable = pageable
 
     async def show(self, incident: Incident) -> str:
         """Post the summary card; its ts."""
@@ -55,7 +58,7 @@ class SlackIncidentBoard:
             lambda: self._client.chat_postMessage(
                 channel=incident.channel_id,
                 text=card_text(incident),
-                blocks=incident_card(incident),
+                blocks=incident_card(incident, pageable=self._pageable),
             ),
         )
         return str(response["ts"])
@@ -71,7 +74,7 @@ class SlackIncidentBoard:
                 channel=incident.channel_id,
                 ts=card_ts,
                 text=card_text(incident),
-                blocks=incident_card(incident),
+                blocks=incident_card(incident, pageable=self._pageable),
             ),
         )
 
@@ -84,6 +87,17 @@ class SlackIncidentBoard:
                 user=user_id,
                 text=reply_text(reply),
                 blocks=_plain_blocks(reply),
+            ),
+        )
+
+    async def thread(self, incident: Incident, text: str, *, link: str | None = None) -> None:
+        """A message in the card's thread (top level without a card): ``text`` escaped (no
+        mention or link from what PagerDuty sent), then the link."""
+        shown = escaped(text) + (f" <{link}|open in PagerDuty>" if link else "")
+        await call_slack(
+            "chat.postMessage",
+            lambda: self._client.chat_postMessage(
+                channel=incident.channel_id, thread_ts=incident.card_ts, text=shown
             ),
         )
 

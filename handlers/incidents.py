@@ -26,7 +26,7 @@ from handlers.incident_blocks import ASSIGN_PREFIX, TAKE_PREFIX, parse_role_acti
 from handlers.interactivity import parse_click
 from handlers.slack_calls import call_slack, tell_user
 
-__all__ = ["IncidentListeners", "pinned_message", "register_incidents"]
+__all__ = ["IncidentListeners", "pinned_message", "refuse_click", "register_incidents"]
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +57,9 @@ def pinned_message(event: dict[str, Any]) -> tuple[str, str, SlackMessage | None
     return channel, ts, SlackMessage(ts=ts, user_id=author, text=_text(message.get("text")))
 
 
-async def _refuse(client: AsyncWebClient, *, user: str, channel: str | None, text: str) -> None:
+async def refuse_click(
+    client: AsyncWebClient, *, user: str, channel: str | None, text: str
+) -> None:
     """Tell the clicker why not: ephemeral in the channel, or in their DM when Slack will
     not show an ephemeral there (the clicker is not in the channel)."""
     try:
@@ -104,7 +106,7 @@ class IncidentListeners:
         )
         if refusal:
             log.info("incident_role_refused", role=role)
-            await _refuse(client, user=click.user_id, channel=click.channel_id, text=refusal)
+            await refuse_click(client, user=click.user_id, channel=click.channel_id, text=refusal)
 
     async def on_pin(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """``reaction_added`` (📌 only) or ``pin_added``: the message joins the timeline."""

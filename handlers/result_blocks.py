@@ -18,7 +18,7 @@ from agents.actions.approval import Approval
 from agents.actions.presentation import RunOutput
 from handlers.wording import outcome_word
 
-__all__ = ["output_blocks", "output_text"]
+__all__ = ["escaped", "output_blocks", "output_text"]
 
 _SECTION_LIMIT = 3000
 _FIELD_LIMIT = 2000
@@ -27,7 +27,8 @@ _TEXT_LIMIT = 3900
 _CONTEXT_LIMIT = 1000
 
 
-def _escaped(text: str) -> str:
+def escaped(text: str) -> str:
+    """``&``, ``<`` and ``>`` escaped, so that no value becomes a mention or a link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -37,12 +38,12 @@ def _clip(text: str, limit: int) -> str:
 
 def _heading(approval: Approval) -> str:
     params = " ".join(f"{k}={v}" for k, v in approval.params.items())
-    return f"<@{approval.requester}> `{approval.action}` {_escaped(params)}".rstrip()
+    return f"<@{approval.requester}> `{approval.action}` {escaped(params)}".rstrip()
 
 
 def _shown(output: RunOutput) -> str:
     """The output as mrkdwn: code for a raw body, the line itself for a template."""
-    text = _escaped(output.text)
+    text = escaped(output.text)
     if output.kind in ("json", "text"):
         return "```" + text.replace("```", "` ` `") + "```"
     return text
@@ -50,7 +51,7 @@ def _shown(output: RunOutput) -> str:
 
 def output_text(approval: Approval, output: RunOutput) -> str:
     """The message's plain text (notifications, screen readers): heading and output."""
-    return _clip(f"{_heading(approval)}: {_escaped(output.text)}", _TEXT_LIMIT)
+    return _clip(f"{_heading(approval)}: {escaped(output.text)}", _TEXT_LIMIT)
 
 
 def output_blocks(approval: Approval, output: RunOutput) -> list[dict[str, Any]]:
@@ -59,7 +60,7 @@ def output_blocks(approval: Approval, output: RunOutput) -> list[dict[str, Any]]
     blocks: list[Block] = []
     if output.fields:
         fields = [
-            MarkdownTextObject(text=_clip(f"*{_escaped(label)}*\n{_escaped(value)}", _FIELD_LIMIT))
+            MarkdownTextObject(text=_clip(f"*{escaped(label)}*\n{escaped(value)}", _FIELD_LIMIT))
             for label, value in output.fields
         ]
         for start in range(0, len(fields), _FIELDS_PER_SECTION):
@@ -69,10 +70,10 @@ def output_blocks(approval: Approval, output: RunOutput) -> list[dict[str, Any]]
     else:
         text = _clip(f"{heading}\n{_shown(output)}", _SECTION_LIMIT)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
-    context = f"{outcome_word(approval)}: {_escaped(approval.result or '')}"
+    context = f"{outcome_word(approval)}: {escaped(approval.result or '')}"
     if output.truncated:
         context += " · output cut to fit"
     if output.note:
-        context += f" · {_escaped(output.note)}"
+        context += f" · {escaped(output.note)}"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(context, _CONTEXT_LIMIT))]))
     return [block.to_dict() for block in blocks]

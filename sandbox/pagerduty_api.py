@@ -8,7 +8,8 @@ always on call.
 REST (``Authorization: Token token=<token>`` or 401; ``limit``/``offset``/``more`` paging):
 
 - ``GET /oncalls`` with ``escalation_policy_ids[]``, ``schedule_ids[]``, ``since``,
-  ``until`` and ``earliest``: the on-call windows overlapping ``[since, until]``;
+  ``until``, ``earliest`` and ``include[]=users`` (full users, with their email): the
+  on-call windows overlapping ``[since, until]``;
 - ``GET /services``, ``GET /services/{id}``, ``GET /escalation_policies``,
   ``GET /schedules/{id}``, ``GET /incidents`` (``incident_key`` filters by dedup key).
 
@@ -17,6 +18,11 @@ trigger/acknowledge/resolve, ``dedup_key``, ``payload`` (summary, source, severi
 trigger) → 202 ``{"status": "success", "message": "Event processed", "dedup_key"}``; an
 invalid event → 400 ``{"status": "invalid event", "errors": [...]}``. A trigger whose dedup
 key has an open incident adds nothing; acknowledge and resolve change its status.
+
+Webhooks (V3, :mod:`sandbox.pagerduty_webhooks`): once ``webhooks.subscribe(url, secrets)``
+was called, a trigger that opens an incident, an acknowledge and a resolve each send a
+signed ``incident.*`` event (the agent: the Events API integration), and :meth:`act` is a
+person acknowledging, resolving or reassigning in PagerDuty's web app.
 
 Faults: ``fail_next(status, times, retry_after)``, ``delay_next(seconds, times)``, and
 ``hold_next()`` (the next event waits, after it arrived, until ``release()``: a caller killed
@@ -29,42 +35,37 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from sandbox.pagerduty_data import (
+    INTEGRATION,
+    ROUTING_KEYS,
+    SCHEDULE_ID,
+    SCHEDULE_NAME,
+    SCHEDULE_USERS,
+    SERVICES,
+    USERS,
+    PdEvent,
+    PdIncident,
+    earliest,
+    incident,
+    instant,
+    invalid,
+    oncall_entries,
+    policy,
+    ref,
+    service,
+    user,
+    webhook_incident,
+)
+from sandbox.pagerduty_webhooks import WebhookSender
+
 __all__ = ["PagerDutyStandIn", "PdEvent", "PdIncident"]
 
 JSON = dict[str, Any]
-_SEVERITIES = frozenset({"critical", "error", "warning", "info"})
-_ACTIONS = frozenset({"trigger", "acknowledge", "resolve"})
-_EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday, 09:00 UTC
-_SHIFT = timedelta(days=7)
-_ROUTING_KEYS = {"checkout": "R" + "0" * 30 + "1", "payments": "R" + "0" * 30 + "2"}
-
-
-@dataclass(frozen=True, slots=True)
-class PdEvent:
-    """One event the Events API accepted."""
-
-    routing_key: str
-    event_action: str
-    dedup_key: str
-    payload: JSON
-
-
-@dataclass(slots=True)
-class PdIncident:
-    """An incident a trigger opened."""
-
-    id: str
-    number: int
-    service_id: str
-    dedup_key: str
-    title: str
-    urgency: str
-    status: str = "triggered"
 
 
 @dataclass
@@ -75,35 +76,17 @@ class _Fault:
     times: int = 0
 
 
-def _ref(kind: str, ident: str, summary: str) -> JSON:
-    return {
-        "id": ident,
-        "type": f"{kind}_reference",
-        "summary": summary,
-        "self": f"https://api.pagerduty.com/{kind}s/{ident}",
-        "html_url": f"https://example.pagerduty.com/{kind}s/{ident}",
-    }
-
-
-_USERS = {"PUSER01": "Ada Lovelace", "PUSER02": "Grace Hopper", "PUSER03": "Edsger Dijkstra"}
-_SCHEDULE_ID, _SCHEDULE_NAME = "PSCHED1", "Checkout primary"
-_SCHEDULE_USERS = ("PUSER01", "PUSER02")
-_POLICY = {"id": "PESCAL1", "name": "Checkout escalation"}
-_SERVICES = {
-    "PSVC001": {"name": "checkout", "policy": "PESCAL1"},
-    "PSVC002": {"name": "payments", "policy": "PESCAL1"},
-}
-
-
 @dataclass
 class PagerDutyStandIn:
     """The stand-in's state and server (see the module docstring)."""
 
     token: str = field(default_factory=lambda: "pd-" + uuid.uuid4().hex)
-    routing_keys: dict[str, str] = field(default_factory=lambda: dict(_ROUTING_KEYS))
+    routing_keys: dict[str, str] = field(default_factory=lambda: dict(ROUTING_KEYS))
     events: list[PdEvent] = field(default_factory=list)
     incidents: list[PdIncident] = field(default_factory=list)
     requests: list[tuple[str, int]] = field(default_factory=list)
+    webhooks: WebhookSender = field(default_factory=WebhookSender)
+    """V3 webhooks on each change (once :meth:`WebhookSender.subscribe` was called)."""
     _faults: list[_Fault] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -137,6 +120,7 @@ class PagerDutyStandIn:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
+        await self.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -214,31 +198,31 @@ class PagerDutyStandIn:
 
     async def _services(self, request: web.Request) -> web.Response:
         refused = await self._screen(request, rest=True)
-        return refused or self._page(request, "services", [_service(i) for i in _SERVICES])
+        return refused or self._page(request, "services", [service(i) for i in SERVICES])
 
     async def _service(self, request: web.Request) -> web.Response:
         refused = await self._screen(request, rest=True)
         if refused is not None:
             return refused
         ident = request.match_info["id"]
-        if ident not in _SERVICES:
+        if ident not in SERVICES:
             return self._answer(request, 404, {"error": {"message": "Not Found", "code": 2100}})
-        return self._answer(request, 200, {"service": _service(ident)})
+        return self._answer(request, 200, {"service": service(ident)})
 
     async def _policies(self, request: web.Request) -> web.Response:
         refused = await self._screen(request, rest=True)
-        return refused or self._page(request, "escalation_policies", [_policy()])
+        return refused or self._page(request, "escalation_policies", [policy()])
 
     async def _schedule(self, request: web.Request) -> web.Response:
         refused = await self._screen(request, rest=True)
         if refused is not None:
             return refused
-        if request.match_info["id"] != _SCHEDULE_ID:
+        if request.match_info["id"] != SCHEDULE_ID:
             return self._answer(request, 404, {"error": {"message": "Not Found", "code": 2100}})
-        users = [_ref("user", u, _USERS[u]) for u in _SCHEDULE_USERS]
-        schedule = {**_ref("schedule", "PSCHED1", "Checkout primary"), "type": "schedule"}
+        users = [ref("user", u, USERS[u]) for u in SCHEDULE_USERS]
+        schedule = {**ref("schedule", "PSCHED1", "Checkout primary"), "type": "schedule"}
         return self._answer(
-            request, 200, {"schedule": {**schedule, "name": _SCHEDULE_NAME, "users": users}}
+            request, 200, {"schedule": {**schedule, "name": SCHEDULE_NAME, "users": users}}
         )
 
     async def _incidents(self, request: web.Request) -> web.Response:
@@ -246,7 +230,7 @@ class PagerDutyStandIn:
         if refused is not None:
             return refused
         key = request.query.get("incident_key")
-        found = [_incident(i) for i in self.incidents if key is None or i.dedup_key == key]
+        found = [incident(i) for i in self.incidents if key is None or i.dedup_key == key]
         return self._page(request, "incidents", found)
 
     async def _oncalls(self, request: web.Request) -> web.Response:
@@ -255,19 +239,21 @@ class PagerDutyStandIn:
             return refused
         query = request.query
         try:
-            since = _instant(query.get("since")) or datetime.now(UTC)
-            until = _instant(query.get("until")) or since
+            since = instant(query.get("since")) or datetime.now(UTC)
+            until = instant(query.get("until")) or since
         except ValueError:
             return self._answer(request, 400, {"error": {"message": "Invalid Input Provided"}})
         policies = query.getall("escalation_policy_ids[]", [])
         schedules = query.getall("schedule_ids[]", [])
-        entries = _oncall_entries(since, until)
+        entries = oncall_entries(since, until)
         if policies:
             entries = [e for e in entries if e["escalation_policy"]["id"] in policies]
         if schedules:
             entries = [e for e in entries if (e["schedule"] or {}).get("id") in schedules]
         if query.get("earliest") == "true":
-            entries = _earliest(entries)
+            entries = earliest(entries)
+        if "users" in query.getall("include[]", []):
+            entries = [{**e, "user": user(e["user"]["id"])} for e in entries]
         return self._page(request, "oncalls", entries)
 
     # --- Events API v2 ---------------------------------------------------------------------
@@ -286,7 +272,7 @@ class PagerDutyStandIn:
             event = await request.json()
         except ValueError:
             event = None
-        errors = _invalid(event, set(self.routing_keys.values()))
+        errors = invalid(event, set(self.routing_keys.values()))
         if errors or not isinstance(event, dict):
             body = {"status": "invalid event", "message": "Event object is invalid"}
             return self._answer(request, 400, {**body, "errors": errors})
@@ -301,7 +287,7 @@ class PagerDutyStandIn:
 
     def _apply(self, routing_key: str, action: str, dedup: str, payload: JSON) -> None:
         service = next(name for name, key in self.routing_keys.items() if key == routing_key)
-        service_id = next((i for i, s in _SERVICES.items() if s["name"] == service), "PSVC001")
+        service_id = next((i for i, s in SERVICES.items() if s["name"] == service), "PSVC001")
         open_one = next(
             (i for i in self.incidents if i.dedup_key == dedup and i.status != "resolved"), None
         )
@@ -313,128 +299,25 @@ class PagerDutyStandIn:
                     f"PINC{number:04d}", number, service_id, dedup, payload["summary"], urgency
                 )
             )
-        elif open_one is not None and action == "acknowledge":
-            open_one.status = "acknowledged"
-        elif open_one is not None and action == "resolve":
-            open_one.status = "resolved"
+            opened = self.incidents[-1]
+            opened.created_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self.webhooks.emit("incident.triggered", webhook_incident(opened), agent=INTEGRATION)
+        elif open_one is not None and action in ("acknowledge", "resolve"):
+            open_one.status = "acknowledged" if action == "acknowledge" else "resolved"
+            event_type = f"incident.{open_one.status}"
+            self.webhooks.emit(event_type, webhook_incident(open_one), agent=INTEGRATION)
 
-
-def _invalid(event: object, routing_keys: set[str]) -> list[str]:
-    """What is wrong with an event, as the Events API words it (empty: valid)."""
-    if not isinstance(event, dict):
-        return ["Event object must be a JSON object"]
-    errors: list[str] = []
-    if event.get("routing_key") not in routing_keys:
-        errors.append("Length of 'routing_key' is incorrect (should be 32 characters)")
-    action = event.get("event_action")
-    if action not in _ACTIONS:
-        errors.append("'event_action' is invalid (must be one of trigger, acknowledge, resolve)")
-    if action in ("acknowledge", "resolve") and not event.get("dedup_key"):
-        errors.append("'dedup_key' is required for acknowledge and resolve")
-    if action == "trigger":
-        payload = event.get("payload")
-        if not isinstance(payload, dict):
-            return [*errors, "'payload' is missing or not an object"]
-        for name in ("summary", "source"):
-            if not isinstance(payload.get(name), str) or not payload[name]:
-                errors.append(f"'payload.{name}' is missing or blank")
-        if payload.get("severity") not in _SEVERITIES:
-            errors.append("'payload.severity' must be one of critical, error, warning, info")
-    return errors
-
-
-def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _service(ident: str) -> JSON:
-    service = _SERVICES[ident]
-    return {
-        **_ref("service", ident, service["name"]),
-        "type": "service",
-        "name": service["name"],
-        "status": "active",
-        "escalation_policy": _ref("escalation_policy", service["policy"], _POLICY["name"]),
-    }
-
-
-def _policy() -> JSON:
-    return {
-        **_ref("escalation_policy", _POLICY["id"], _POLICY["name"]),
-        "type": "escalation_policy",
-        "name": _POLICY["name"],
-        "escalation_rules": [
-            {"escalation_delay_in_minutes": 30, "targets": [_schedule_ref()]},
-            {"escalation_delay_in_minutes": 30, "targets": [_ref("user", "PUSER03", "")]},
-        ],
-    }
-
-
-def _schedule_ref() -> JSON:
-    return _ref("schedule", _SCHEDULE_ID, _SCHEDULE_NAME)
-
-
-def _incident(incident: PdIncident) -> JSON:
-    return {
-        **_ref("incident", incident.id, incident.title),
-        "type": "incident",
-        "incident_number": incident.number,
-        "title": incident.title,
-        "status": incident.status,
-        "urgency": incident.urgency,
-        "incident_key": incident.dedup_key,
-        "service": _ref("service", incident.service_id, _SERVICES[incident.service_id]["name"]),
-    }
-
-
-def _oncall_entries(since: datetime, until: datetime) -> list[JSON]:
-    """Every on-call window overlapping ``[since, until]``: the schedule's weekly shifts at
-    level 1, and the always-on-call user at level 2 (no start or end)."""
-    policy = _ref("escalation_policy", _POLICY["id"], _POLICY["name"])
-    users = _SCHEDULE_USERS
-    entries: list[JSON] = []
-    index = (since - _EPOCH) // _SHIFT
-    start = _EPOCH + index * _SHIFT
-    while start <= until:
-        user = users[index % len(users)]
-        entries.append(
-            {
-                "escalation_policy": policy,
-                "escalation_level": 1,
-                "schedule": _schedule_ref(),
-                "user": _ref("user", user, _USERS[user]),
-                "start": _iso(start),
-                "end": _iso(start + _SHIFT),
-            }
-        )
-        index, start = index + 1, start + _SHIFT
-    entries.append(
-        {
-            "escalation_policy": policy,
-            "escalation_level": 2,
-            "schedule": None,
-            "user": _ref("user", "PUSER03", _USERS["PUSER03"]),
-            "start": None,
-            "end": None,
-        }
-    )
-    return entries
-
-
-def _earliest(entries: list[JSON]) -> list[JSON]:
-    """Only the earliest entry per (escalation policy, level, user), as ``earliest=true``."""
-    seen: set[tuple[str, int, str]] = set()
-    kept: list[JSON] = []
-    for entry in entries:
-        key = (entry["escalation_policy"]["id"], entry["escalation_level"], entry["user"]["id"])
-        if key not in seen:
-            seen.add(key)
-            kept.append(entry)
-    return kept
+    def act(self, incident_id: str, event_type: str, *, user: str, to: str | None = None) -> JSON:
+        """A person (``user``, a user id) changes an incident in PagerDuty's web app:
+        ``incident.acknowledged``, ``incident.resolved`` or ``incident.reassigned`` (to user
+        ``to``); the webhook event sent (the subscription must exist)."""
+        found = next(i for i in self.incidents if i.id == incident_id)
+        if event_type == "incident.reassigned" and to is not None:
+            found.assignee = to
+        elif event_type in ("incident.acknowledged", "incident.resolved"):
+            found.status = event_type.removeprefix("incident.")
+        agent = ref("user", user, USERS[user])
+        event = self.webhooks.emit(event_type, webhook_incident(found), agent=agent)
+        if event is None:
+            raise RuntimeError("no webhook subscription")
+        return event

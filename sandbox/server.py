@@ -22,6 +22,7 @@ from sandbox.deploy_api import DeployApi
 from sandbox.driver import DEFAULT_SUBSCRIPTIONS, BotDriver
 from sandbox.faults import FaultBook, HangGate
 from sandbox.github_api import GithubIssuesApi
+from sandbox.jira_api import JiraApi
 from sandbox.people import People
 from sandbox.ratelimits import Limit, RateLimiter
 from sandbox.recorder import CallLog
@@ -147,6 +148,7 @@ class SlackSandbox(LocalServer):
         self.hangs = HangGate()
         self.deploy_api = DeployApi()
         self.github = GithubIssuesApi()
+        self.jira = JiraApi()
         self._api = WebApi(
             self.workspace,
             tokens={bot_token: "bot", app_token: "app"},
@@ -178,10 +180,12 @@ class SlackSandbox(LocalServer):
         app.router.add_get("/socket", self.socket.handle)
         self.deploy_api.add_routes(app)
         self.github.add_routes(app)
+        self.jira.add_routes(app)
         self._runner, self._port = await serve_app(app, host, port)
         self._base_url = f"http://{_advertised(host)}:{self._port}"
         self.workspace.base_url = self._base_url
         self.github.base_url = self._base_url + "/github"  # html_url on the API's host
+        self.jira.base_url = self._base_url + "/jira"
         self.socket.ws_base = "ws" + self._base_url.removeprefix("http")
         await self.driver.start()
         log.info("sandbox_started", base_url=self._base_url)

@@ -88,9 +88,9 @@ class SqlIncidentStore(SqlStore):
         )
         await execute(self._db.write, statement, action="remember an incident's card")
 
-    async def add_pinned(self, incident_id: str, entry: TimelineEntry) -> bool:
-        """Add a ``pinned`` entry unless its message (``source_ts``) is on the timeline
-        already; True if it was added."""
+    async def add_once(self, incident_id: str, entry: TimelineEntry) -> bool:
+        """Add an entry unless one with its ``source_ts`` (a pinned message, a PagerDuty
+        event) is on the timeline already; True if it was added."""
         statement = (
             upsert(self._db.dialect, incident_timeline)
             .values(_entry_values(incident_id, entry))

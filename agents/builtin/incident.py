@@ -26,7 +26,9 @@ from agents.incidents.ports import (
     Workspace,
 )
 from agents.incidents.records import FollowUp, Incident, IncidentStatus, TimelineEntry
+from agents.incidents.responders import first_responder, oncall_entry
 from agents.incidents.rotation import IncidentSettings, Rotation
+from agents.incidents.schedules import OncallDirectory
 from agents.incidents.summary import catch_up, postmortem_draft
 from agents.kernel.clock import Clock
 from agents.kernel.errors import SlackApiFailure
@@ -73,6 +75,8 @@ class IncidentDeps:
         rotations: the on-call rotations (the configured one is paged into the channel).
         settings: how incidents are declared.
         paging: PagerDuty paging (None: not configured).
+        oncall: PagerDuty's on-call by service: who is on call for the service named at
+            declaration is invited (None: rotations only).
     """
 
     clock: Clock
@@ -83,6 +87,7 @@ class IncidentDeps:
     rotations: tuple[Rotation, ...] = ()
     settings: IncidentSettings = field(default_factory=IncidentSettings)
     paging: IncidentPaging | None = None
+    oncall: OncallDirectory | None = None
 
 
 def channel_name(prefix: str, title: str, *, day: str, suffix: int = 1) -> str:
@@ -127,7 +132,11 @@ class IncidentAgent:
         if paging is not None and paged is not None:
             if incident is None:
                 return await self._elsewhere(turn, store)
-            return await paging.page(inbound, incident, event=paged[0], service=paged[1])
+            reply = await paging.page(inbound, incident, event=paged[0], service=paged[1])
+            if paged[0] == "trigger" and reply.approval_id is not None:
+                # The card names the page now (its line, and acknowledge/resolve buttons).
+                await self._refresh(await store.get(incident.incident_id) or incident)
+            return reply
         if command is None:
             return Reply(text=_USAGE)
         if incident is None:
@@ -193,7 +202,15 @@ class IncidentAgent:
         if not channel_id:
             return Reply(text=f"I could not find a free channel name for {title!r}.")
         oncall = self._oncall(now)
-        await workspace.invite(channel_id, sorted({inbound.user_id, *([oncall] if oncall else [])}))
+        responder = await first_responder(self._deps.oncall, service, now=now)
+        invited = {inbound.user_id, oncall, responder.slack_user if responder else None}
+        await workspace.invite(channel_id, sorted(u for u in invited if u))
+        timeline = [TimelineEntry(now, inbound.user_id, "declared", f"Declared: {title}")]
+        if responder is not None and service is not None:
+            timeline.append(
+                oncall_entry(responder, service=service, at=now, user_id=inbound.user_id)
+            )
+            oncall = responder.slack_user or oncall
         incident = Incident(
             incident_id=f"inc-{inbound.trace_id}",
             team_id=inbound.team_id,
@@ -205,7 +222,7 @@ class IncidentAgent:
             status="investigating",
             reporter=inbound.user_id,
             declared_at=now,
-            timeline=(TimelineEntry(now, inbound.user_id, "declared", f"Declared: {title}"),),
+            timeline=tuple(timeline),
             oncall=oncall,
         )
         await store.create(incident)
@@ -217,6 +234,11 @@ class IncidentAgent:
             incident = await store.get(incident.incident_id) or incident
         await store.set_card(incident.incident_id, await board.show(incident))
         who = f" <@{oncall}> (on call) is invited." if oncall else ""
+        if responder is not None and responder.slack_user is None:
+            who += (
+                f" {responder.person} is on call for `{service}` in PagerDuty; no Slack user "
+                "has their email, so they were not invited."
+            )
         declared = Reply(text=f"Declared *{title}* ({severity}) in <#{channel_id}>.{who}")
         if card is None:
             return declared

@@ -22,7 +22,7 @@ from agents.incidents.ports import IncidentStore, IssueTracker, Ticket, TicketFa
 from agents.incidents.records import FollowUp, Incident
 from agents.incidents.summary import when
 
-__all__ = ["TICKET_ACTION", "Filing", "FollowUpTickets", "listing", "marker"]
+__all__ = ["TICKET_ACTION", "Filing", "FollowUpTickets", "listing", "marker", "marker_in"]
 
 log = structlog.get_logger(__name__)
 
@@ -44,9 +44,19 @@ class Filing:
     filed: tuple[str, ...] = field(default=())
 
 
+_MARKER = re.compile(r"<!-- (switchboard-followup:\S+) -->")
+
+
 def marker(followup_id: str) -> str:
     """What a ticket's body carries to be found again."""
     return f"switchboard-followup:{followup_id}"
+
+
+def marker_in(body: str) -> str | None:
+    """The marker a ticket body carries (None: none), for trackers that keep it elsewhere
+    too (a Jira label)."""
+    found = _MARKER.search(body)
+    return found.group(1) if found else None
 
 
 def listing(followups: tuple[FollowUp, ...]) -> str:

@@ -90,9 +90,10 @@ class IncidentStore(Protocol):
         """Remember the summary card's message ts."""
         ...
 
-    async def add_pinned(self, incident_id: str, entry: TimelineEntry) -> bool:
-        """Append a ``pinned`` entry unless one with its ``source_ts`` is there already (a
-        duplicate delivery, a pin after a 📌); True if it was appended."""
+    async def add_once(self, incident_id: str, entry: TimelineEntry) -> bool:
+        """Append an entry unless one with its ``source_ts`` is there already (a pinned
+        message delivered twice, a pin after a 📌, a PagerDuty event redelivered); True if
+        it was appended."""
         ...
 
     async def mark_reminded(
@@ -158,6 +159,11 @@ class IncidentBoard(Protocol):
 
     async def tell(self, channel_id: str, user_id: str, reply: Reply) -> None:
         """Show ``reply`` to ``user_id`` only (ephemeral in the channel)."""
+        ...
+
+    async def thread(self, incident: Incident, text: str, *, link: str | None = None) -> None:
+        """Post ``text`` (plain words, shown as written) and ``link`` in the summary card's
+        thread (at the top of the incident channel when it has no card)."""
         ...
 
     async def message(self, channel_id: str, ts: str) -> SlackMessage | None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal, get_args
 
 __all__ = [
+    "PAGERDUTY_AUTHOR",
     "ROLES",
     "FollowUp",
     "Incident",
@@ -22,6 +23,9 @@ IncidentStatus = Literal["investigating", "identified", "monitoring", "resolved"
 TimelineKind = Literal["declared", "status", "note", "resolved", "role", "pinned"]
 Role = Literal["lead", "comms"]
 ROLES: tuple[Role, ...] = get_args(Role)
+PAGERDUTY_AUTHOR = "pagerduty"
+"""The ``user_id`` of timeline entries PagerDuty's webhooks wrote (no Slack id looks like
+it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,22 @@ does, and the card is redrawn to show the holders.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from agents.incidents.ports import IncidentBoard, IncidentStore, Workspace
-from agents.incidents.records import Role, RoleChange, TimelineEntry
+from agents.incidents.records import Incident, Role, RoleChange, TimelineEntry
 from agents.kernel.clock import Clock
 from agents.kernel.models import Reply
 
-__all__ = ["ROLE_DUTIES", "ROLE_NAMES", "RoleClick", "Roles"]
+__all__ = [
+    "NOT_A_CARD",
+    "ROLE_DUTIES",
+    "ROLE_NAMES",
+    "CardClick",
+    "RoleClick",
+    "Roles",
+    "own_card",
+]
 
 ROLE_NAMES: dict[Role, str] = {"lead": "incident lead", "comms": "comms lead"}
 ROLE_DUTIES: dict[Role, str] = {
@@ -34,7 +43,7 @@ ROLE_DUTIES: dict[Role, str] = {
         "interrupted, and note what was said and when with `incident: note <text>`."
     ),
 }
-_NOT_A_CARD = "That button is not on an incident's summary card any more."
+NOT_A_CARD = "That button is not on an incident's summary card any more."
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,31 @@ class RoleClick:
     assignee: str
 
 
+class CardClick(Protocol):
+    """Where a control on a summary card was clicked, and the incident it names."""
+
+    @property
+    def team_id(self) -> str: ...
+    @property
+    def channel_id(self) -> str: ...
+    @property
+    def message_ts(self) -> str: ...
+    @property
+    def incident_id(self) -> str: ...
+
+
+async def own_card(store: IncidentStore, click: CardClick) -> Incident | None:
+    """The incident whose own summary card a control was clicked on: the click's workspace
+    has an incident in that channel, its stored card is the message clicked, and it is the
+    incident the control names (None: a control replayed elsewhere, or forged)."""
+    if not (click.team_id and click.channel_id and click.message_ts and click.incident_id):
+        return None
+    incident = await store.by_channel(team_id=click.team_id, channel_id=click.channel_id)
+    if incident is None or incident.incident_id != click.incident_id:
+        return None
+    return incident if incident.card_ts and incident.card_ts == click.message_ts else None
+
+
 class Roles:
     """Assigns roles through the store, the workspace (invite) and the board (card, note)."""
 
@@ -72,15 +106,10 @@ class Roles:
     async def assign(self, click: RoleClick) -> str | None:
         """Give the role; None when given, else why not (shown to the clicker only)."""
         if not (click.user_id and click.assignee and click.team_id and click.channel_id):
-            return _NOT_A_CARD
-        incident = await self._store.by_channel(team_id=click.team_id, channel_id=click.channel_id)
-        if (
-            incident is None
-            or incident.incident_id != click.incident_id
-            or not incident.card_ts
-            or incident.card_ts != click.message_ts
-        ):
-            return _NOT_A_CARD
+            return NOT_A_CARD
+        incident = await own_card(self._store, click)
+        if incident is None:
+            return NOT_A_CARD
         if incident.status == "resolved":
             return f"*{incident.title}* is resolved already: its roles are settled."
         name = ROLE_NAMES[click.role]

@@ -21,6 +21,7 @@ __all__ = [
     "OncallDirectory",
     "OncallShift",
     "OncallUnavailable",
+    "PeopleByEmail",
     "ServiceOncall",
     "describe",
     "levels_of",
@@ -38,6 +39,8 @@ class OncallShift:
     Attributes:
         start, end: None when the person is always on call at that level.
         schedule: the schedule that puts them there (None: named directly in the policy).
+        email: their login email in the on-call system (how they are found in Slack).
+        slack_user: their Slack user id, when one has that email (None: shown by name).
     """
 
     level: int
@@ -45,6 +48,13 @@ class OncallShift:
     start: datetime | None = None
     end: datetime | None = None
     schedule: str | None = None
+    email: str | None = None
+    slack_user: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """A Slack mention when matched, else the name."""
+        return f"<@{self.slack_user}>" if self.slack_user else self.person
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +73,14 @@ class ServiceOncall:
     service: str
     policy: str
     levels: tuple[LevelOncall, ...]
+
+
+class PeopleByEmail(Protocol):
+    """Slack users by the email they log in with."""
+
+    async def slack_user(self, email: str) -> str | None:
+        """The Slack user id with this email (None: nobody, or Slack could not say)."""
+        ...
 
 
 class OncallDirectory(Protocol):
@@ -111,11 +129,11 @@ def describe(oncall: ServiceOncall) -> ReplyItem:
     for level in oncall.levels:
         now = level.now
         if now.end is None:
-            text = f"{now.person} (always on call at this level)"
+            text = f"{now.shown} (always on call at this level)"
         else:
-            text = f"{now.person} until {_when(now.end)}"
+            text = f"{now.shown} until {_when(now.end)}"
             if level.next is not None:
-                text += f", then {level.next.person}"
+                text += f", then {level.next.shown}"
                 if level.next.end is not None:
                     text += f" until {_when(level.next.end)}"
         via = f" ({now.schedule})" if now.schedule else ""

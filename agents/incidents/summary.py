@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agents.incidents.records import ROLES, FollowUp, Incident, TimelineEntry
+from agents.incidents.records import PAGERDUTY_AUTHOR, ROLES, FollowUp, Incident, TimelineEntry
 from agents.kernel.models import Reply, ReplyItem
 
 __all__ = ["CATCH_UP_ENTRIES", "age", "catch_up", "entry_line", "postmortem_draft", "when"]
@@ -35,6 +35,9 @@ def entry_line(entry: TimelineEntry) -> str:
     if entry.kind == "pinned":
         link = f" (<{entry.link}|message>)" if entry.link else ""
         return f"{entry.at.astimezone(UTC):%H:%M} 📌 <@{entry.user_id}>: {text}{link}"
+    if entry.user_id == PAGERDUTY_AUTHOR:  # a webhook's news: its text names PagerDuty
+        link = f" (<{entry.link}|PagerDuty>)" if entry.link else ""
+        return f"{entry.at.astimezone(UTC):%H:%M} {text}{link}"
     return f"{entry.at.astimezone(UTC):%H:%M} {entry.kind} <@{entry.user_id}>: {text}"
 
 

@@ -70,7 +70,7 @@ class Pins:
             source_ts=ts,
             link=await self._board.permalink(channel_id, ts),
         )
-        added = await self._store.add_pinned(incident.incident_id, entry)
+        added = await self._store.add_once(incident.incident_id, entry)
         outcome = "added" if added else "duplicate"
         log.info("incident_pin", outcome=outcome, incident_id=incident.incident_id)
         return added

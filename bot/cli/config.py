@@ -152,8 +152,9 @@ def schema_command(out: TextIO) -> int:
 
 
 def _print_pagerduty(config: LoadedConfig, *, environ: Mapping[str, str], out: TextIO) -> None:
-    """The PagerDuty services, the paging actions' approval policy, and each routing-key
-    variable not set here (a warning: the bot reads it when a page runs)."""
+    """The PagerDuty services, the paging actions' approval policy, the webhook endpoint, and
+    each routing-key or webhook-secret variable not set here (a warning: the bot reads a
+    routing key when a page runs, and will not start without a webhook secret)."""
     pagerduty = config.pagerduty
     if pagerduty is None:
         return
@@ -172,6 +173,12 @@ def _print_pagerduty(config: LoadedConfig, *, environ: Mapping[str, str], out: T
     for name, variable in _routing_variables(config).items():
         if not environ.get(variable):
             print(f"  warning: {variable} (routing key of {name}) is not set here", file=out)
+    if pagerduty.webhook_secret_envs:
+        age = int(pagerduty.webhook_max_age.total_seconds())
+        print(f"  webhooks: POST /pagerduty/webhooks, events up to {age}s old", file=out)
+    for variable in pagerduty.webhook_secret_envs:
+        if not environ.get(variable):
+            print(f"  warning: {variable} (webhook signing secret) is not set here", file=out)
 
 
 def _routing_variables(config: LoadedConfig) -> dict[str, str]:

@@ -70,7 +70,7 @@ class MemoryIncidents:
     async def set_card(self, incident_id: str, card_ts: str) -> None:
         self.rows[incident_id] = replace(self.rows[incident_id], card_ts=card_ts)
 
-    async def add_pinned(self, incident_id: str, entry: TimelineEntry) -> bool:
+    async def add_once(self, incident_id: str, entry: TimelineEntry) -> bool:
         if any(e.source_ts == entry.source_ts for e in self.rows[incident_id].timeline):
             return False
         await self.add_entry(incident_id, entry)
@@ -134,6 +134,7 @@ class RecordingBoard:
         self.cards: list[Incident] = []
         self.refreshed: list[Incident] = []
         self.told: list[tuple[str, str, Reply]] = []
+        self.threads: list[tuple[str, str]] = []
         self.messages: dict[str, SlackMessage] = {}
 
     async def show(self, incident: Incident) -> str:
@@ -145,6 +146,9 @@ class RecordingBoard:
 
     async def tell(self, channel_id: str, user_id: str, reply: Reply) -> None:
         self.told.append((channel_id, user_id, reply))
+
+    async def thread(self, incident: Incident, text: str, *, link: str | None = None) -> None:
+        self.threads.append((incident.incident_id, text))
 
     async def message(self, channel_id: str, ts: str) -> SlackMessage | None:
         return self.messages.get(ts)

@@ -87,3 +87,26 @@ def test_an_unknown_owner_and_a_clashing_action_name_are_reported() -> None:
     problems = _problems(text)
     assert ("pagerduty.agent", "unknown agent 'pager'") in problems
     assert ("actions[0].name", "'pagerduty_trigger' is the pagerduty section's") in problems
+
+
+def test_webhooks_take_secret_references_and_a_max_age() -> None:
+    """`${VAR}` references (one, or two while rotating), never a literal; a positive
+    max_age; services to be about."""
+    config = parse_config(
+        BASE
+        + "  approval: {approvers: {users: [U0BOB]}}\n"
+        + '  webhooks: {secrets: ["${PD_HOOK}", "${PD_HOOK_NEXT}"], max_age: 30m}\n'
+    )
+    assert config.pagerduty is not None
+    assert config.pagerduty.webhook_secret_envs == ("PD_HOOK", "PD_HOOK_NEXT")
+    assert config.pagerduty.webhook_max_age.total_seconds() == 1800
+    literal = _problems(BASE + '  webhooks: {secrets: ["whsec-literal"]}\n')
+    assert [path for path, _ in literal] == ["pagerduty.webhooks.secrets[0]"]
+    zero = _problems(
+        BASE
+        + "  approval: {approvers: {users: [U0BOB]}}\n"
+        + '  webhooks: {secrets: ["${PD_HOOK}"], max_age: 0s}\n'
+    )
+    assert zero == [("pagerduty.webhooks.max_age", "must be longer than zero")]
+    alone = _problems('version: 1\npagerduty:\n  webhooks: {secrets: ["${PD_HOOK}"]}\n')
+    assert alone == [("pagerduty.webhooks", "webhooks need the services they are about")]

@@ -45,6 +45,34 @@ incidents:
     assert parse_config("version: 1").incident_tickets is None
 
 
+def test_jira_tickets_are_converted() -> None:
+    """The site, project, issue type, account, the token's variable (from its ${VAR}) and
+    labels."""
+    config = parse_config(
+        """
+version: 1
+incidents:
+  tickets:
+    jira:
+      url: https://acme.atlassian.net/
+      project: OPS
+      issue_type: Bug
+      email: bot@acme.example
+      token: "${JIRA_API_TOKEN}"
+    approval: {approvers: {users: [U0BOB]}}
+"""
+    )
+    tickets = config.incident_tickets
+    assert tickets is not None and tickets.kind == "jira"
+    assert (tickets.api_url, tickets.repo, tickets.issue_type, tickets.email) == (
+        "https://acme.atlassian.net",
+        "OPS",
+        "Bug",
+        "bot@acme.example",
+    )
+    assert tickets.token_env == "JIRA_API_TOKEN" and tickets.labels == ("incident-follow-up",)
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
@@ -68,6 +96,23 @@ incidents:
             "tickets: {github: {repo: acme/shop, token_env: 'ghp_abc'}, "
             "approval: {approvers: {users: [U0BOB]}}}",
             "incidents.tickets.github.token_env",
+        ),
+        ("tickets: {approval: {approvers: {users: [U0BOB]}}}", "exactly one tracker"),
+        (
+            "tickets: {github: {repo: acme/shop, token_env: GITHUB_TOKEN}, jira: {url: "
+            "'https://a.atlassian.net', project: OPS, email: a@b.c, token: '${T}'}, "
+            "approval: {approvers: {users: [U0BOB]}}}",
+            "exactly one tracker",
+        ),
+        (
+            "tickets: {jira: {url: 'https://a.atlassian.net', project: OPS, email: a@b.c, "
+            "token: 'ATATT-literal'}, approval: {approvers: {users: [U0BOB]}}}",
+            "incidents.tickets.jira.token",
+        ),
+        (
+            "tickets: {jira: {url: 'https://a.atlassian.net', project: OPS, email: a@b.c, "
+            "token: '${T}', labels: ['has space']}, approval: {approvers: {users: [U0BOB]}}}",
+            "incidents.tickets.jira.labels",
         ),
     ],
 )

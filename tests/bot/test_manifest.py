@@ -38,7 +38,15 @@ def test_scopes_are_the_ones_features_use() -> None:
     scopes = _manifest()["oauth_config"]["scopes"]["bot"]
     assert len(scopes) == len(set(scopes))
     assert "assistant:write" in scopes and "chat:write" in scopes
-    assert not {"chat:write.customize", "channels:read", "users:read"} & set(scopes)
+    assert not {"chat:write.customize", "channels:read"} & set(scopes)
+
+
+def test_email_lookup_asks_for_the_two_scopes_slack_grants_together() -> None:
+    """users.lookupByEmail (PagerDuty on-call people to Slack users) needs users:read.email,
+    which Slack grants only with users:read; nothing that writes users is asked for."""
+    scopes = set(_manifest()["oauth_config"]["scopes"]["bot"])
+    assert {"users:read", "users:read.email"} <= scopes
+    assert not {"users:write", "users.profile:read"} & scopes
 
 
 def test_incident_pins_need_only_read_scopes_and_their_two_events() -> None:

@@ -1,6 +1,7 @@
 """PagerDuty through the real app, the sandbox's Slack and PagerDuty stand-ins, the database and
-the worker: on-call answered from PagerDuty (and its failures answered clearly), and paging
-from an incident behind approval, sent once with a stable dedup key."""
+the worker: on-call answered from PagerDuty (and its failures answered clearly), its people
+matched to Slack users by email, and paging from an incident behind approval, sent once with
+a stable dedup key."""
 
 from __future__ import annotations
 
@@ -12,22 +13,24 @@ from structlog.testing import capture_logs
 
 from handlers.approval_blocks import APPROVE_ACTION
 from sandbox import ApiCall, SlackSandbox
+from sandbox.faults import Fault
 from sandbox.pagerduty_api import PagerDutyStandIn
+from sandbox.pagerduty_data import USERS, email_of
 from tests.e2e.conftest import Bot, running_bot
-from tests.e2e.pagerduty_config import on_call_now, pagerduty_config, pagerduty_environ
+from tests.e2e.incident_steps import card_blocks_text
+from tests.e2e.pagerduty_config import (
+    on_call_now,
+    pagerduty_bot,
+    pagerduty_config,
+    pagerduty_environ,
+)
 
 
 @pytest.fixture
 async def pd_bot(
     sandbox: SlackSandbox, database_url: str, pd: PagerDutyStandIn
 ) -> AsyncIterator[Bot]:
-    async with running_bot(
-        sandbox,
-        database_url,
-        config=pagerduty_config(pd),
-        environ=pagerduty_environ(pd),
-        settings={"PAGERDUTY_API_TOKEN": pd.token},
-    ) as bot:
+    async with pagerduty_bot(sandbox, database_url, pd) as bot:
         yield bot
 
 
@@ -139,7 +142,8 @@ async def test_declare_pages_behind_approval_once_and_links_the_incident(
     """`declare sev1 … service=checkout`: the incident channel's summary names the page and
     its dedup key; the declaring thread gets the trigger's approval card. The requester cannot
     approve it; Bob can, and exactly one trigger reaches PagerDuty with the stable dedup key
-    (a double click changes nothing); the thread then links the PagerDuty incident."""
+    (a double click changes nothing); the thread then links the PagerDuty incident, and so
+    does the incident channel's card."""
     await sandbox.people.say("<@U0BOT> incident: declare sev1 Checkout down service=checkout")
     card = await sandbox.calls.wait_for(
         "chat.postMessage", where=lambda c: c.args["channel"] == "C0GENERAL"
@@ -182,6 +186,17 @@ async def test_declare_pages_behind_approval_once_and_links_the_incident(
         where=lambda c: link in str(c.args) and c.args.get("thread_ts") == card.args["thread_ts"],
     )
     assert key in str(told.args)
+    # The incident channel's card is edited too (no webhooks configured here): the
+    # service's PagerDuty status, linked, and a line in the card's thread.
+    ts = summary.response["ts"]
+    redrawn = await sandbox.calls.wait_for(
+        "chat.update", where=lambda c: c.args["ts"] == ts and link in str(c.args["blocks"])
+    )
+    assert f"`checkout` <{link}|triggered>" in str(redrawn.args["blocks"])
+    await sandbox.calls.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.args.get("thread_ts") == ts and "checkout triggered" in c.args["text"],
+    )
 
 
 async def test_resolving_offers_to_resolve_pagerduty_and_it_runs_behind_approval(
@@ -212,3 +227,80 @@ async def test_resolving_offers_to_resolve_pagerduty_and_it_runs_behind_approval
     assert len({e.dedup_key for e in pd.events}) == 1
     assert [i.status for i in pd.incidents] == ["resolved"]
     assert pd.events[0].payload["severity"] == "error"  # sev2
+
+
+_IDS = {name: user_id for user_id, name in USERS.items()}
+
+
+def _join_slack(sandbox: SlackSandbox, name: str, user_id: str) -> None:
+    """The PagerDuty user called ``name`` has a Slack account (same email) as ``user_id``."""
+    email = email_of(_IDS[name])
+    sandbox.workspace.directory.add_user(user_id, name.split()[0].lower(), email=email)
+
+
+async def test_the_on_call_answer_mentions_people_slack_knows_by_their_email(
+    sandbox: SlackSandbox, pd: PagerDutyStandIn, pd_bot: Bot
+) -> None:
+    """Who is on call now has a Slack account with their PagerDuty email: a mention. The
+    next person and level 2 have none: their names. A 429 on one lookup is waited out."""
+    now, after = on_call_now()
+    _join_slack(sandbox, now, "U0ONCALL")
+    sandbox.faults.inject("users.lookupByEmail", Fault.rate_limited(retry_after=1))
+    said = await sandbox.people.say("<@U0BOT> oncall: who is on call for checkout?")
+    answer = await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == said.ts, timeout=10
+    )
+    await pd_bot.idle()
+    shown = str(answer.args["blocks"])
+    assert "Level 1 (Checkout primary): <@U0ONCALL> until " in shown
+    assert f", then {after} until " in shown
+    assert "Level 2: Edsger Dijkstra (always on call at this level)" in shown
+    lookups = sandbox.calls.for_method("users.lookupByEmail")
+    assert sorted({c.args["email"] for c in lookups}) == sorted(
+        email_of(_IDS[n]) for n in (now, after, "Edsger Dijkstra")
+    )
+    assert any(c.response.get("error") == "users_not_found" for c in lookups)
+
+
+async def test_declaring_for_a_service_invites_its_matched_on_call_person(
+    sandbox: SlackSandbox, pd: PagerDutyStandIn, pd_bot: Bot
+) -> None:
+    """`declare … service=checkout`: PagerDuty's level-1 person for checkout, matched by
+    email, is invited to the incident channel and is the card's on-call mention."""
+    now, _ = on_call_now()
+    _join_slack(sandbox, now, "U0ONCALL")
+    await sandbox.people.say("<@U0BOT> incident: declare sev1 Checkout down service=checkout")
+    created = await sandbox.calls.wait_for("conversations.create")
+    channel = created.response["channel"]["id"]
+    invite = await sandbox.calls.wait_for("conversations.invite")
+    assert set(invite.args["users"].split(",")) == {"U0ALICE", "U0ONCALL"}
+    card = await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.args["channel"] == channel
+    )
+    assert "*On call*\\n<@U0ONCALL>" in card_blocks_text(card)
+    await pd_bot.idle()
+
+
+async def test_an_on_call_person_slack_does_not_know_is_named_not_invited(
+    sandbox: SlackSandbox, pd: PagerDutyStandIn, pd_bot: Bot
+) -> None:
+    """Nobody in Slack has the on-call person's email: only the reporter is invited, the
+    card names the person, and the declaration says why they were not invited."""
+    now, _ = on_call_now()
+    said = await sandbox.people.say(
+        "<@U0BOT> incident: declare sev2 Checkout slow service=checkout"
+    )
+    created = await sandbox.calls.wait_for("conversations.create")
+    channel = created.response["channel"]["id"]
+    invite = await sandbox.calls.wait_for("conversations.invite")
+    assert invite.args["users"] == "U0ALICE"
+    card = await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.args["channel"] == channel
+    )
+    assert f"*On call*\\n{now}" in card_blocks_text(card)
+    answer = await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("thread_ts") == said.ts
+    )
+    assert f"{now} is on call for `checkout` in PagerDuty" in str(answer.args)
+    assert "were not invited" in str(answer.args)
+    await pd_bot.idle()

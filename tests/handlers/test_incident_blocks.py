@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.incident_blocks import card_text, incident_card, parse_role_action
+from handlers.incident_blocks import (
+    PAGE_PREFIX,
+    card_text,
+    incident_card,
+    parse_page_action,
+    parse_role_action,
+)
 from handlers.incidents import pinned_message
 from sandbox.blockcheck import check_blocks
 from tests.agents.incidents.world import incident
@@ -79,3 +85,23 @@ def test_pin_events_parse_to_channel_ts_and_message() -> None:
     assert found is not None and found[:2] == ("C1", "1.6")
     assert found[2] is not None and (found[2].user_id, found[2].text) == ("U5", "t")
     assert pinned_message({**pin, "item": {"type": "message", "message": {}}}) is None
+
+
+def test_paging_buttons_are_offered_and_read_back() -> None:
+    """With pageable services the open card has a paging block whose buttons carry the
+    incident id; a resolved card has none; only well-formed paging actions parse."""
+    blocks = incident_card(incident(), pageable=("checkout",))
+    check_blocks(blocks)
+    [paging] = [b for b in blocks if str(b.get("block_id", "")).startswith("incident_paging:")]
+    [button] = paging["elements"]
+    assert button["action_id"] == f"{PAGE_PREFIX}trigger:checkout"
+    assert button["value"] == "inc-1" and button["text"]["text"] == "Page checkout"
+    assert parse_page_action(button["action_id"], value="inc-1") == ("trigger", "checkout", "inc-1")
+    assert parse_page_action(f"{PAGE_PREFIX}explode:checkout", value="inc-1") is None
+    assert parse_page_action(f"{PAGE_PREFIX}trigger:", value="inc-1") is None
+    assert parse_page_action(f"{PAGE_PREFIX}trigger:checkout", value="") is None
+    resolved = incident_card(incident(status="resolved"), pageable=("checkout",))
+    assert not any("incident_paging" in str(b.get("block_id", "")) for b in resolved)
+    assert not any(
+        "incident_paging" in str(b.get("block_id", "")) for b in incident_card(incident())
+    )

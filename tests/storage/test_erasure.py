@@ -356,7 +356,7 @@ async def test_forgetting_a_person_tombstones_what_they_pinned_or_captured_in_in
     await database.incidents.create(incident)
     for user, ts in (("U1", "1.1"), ("U2", "1.2")):
         pin = TimelineEntry(at(1), user, "pinned", f"{user} said {MARK}", source_ts=ts)
-        await database.incidents.add_pinned("inc-1", pin)
+        await database.incidents.add_once("inc-1", pin)
         await database.incidents.add_followup(
             FollowUp(f"fu-{user}", "inc-1", at(2), user, f"{user} todo {MARK}")
         )

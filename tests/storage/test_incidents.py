@@ -114,10 +114,10 @@ async def test_a_pinned_message_is_kept_once(database: Database) -> None:
     await database.incidents.create(_incident(1))
     await database.incidents.create(_incident(2))
     pin = TimelineEntry(T0, "U2", "pinned", "failover", source_ts="1.5", link="https://x/p15")
-    assert await database.incidents.add_pinned("inc-1", pin) is True
-    assert await database.incidents.add_pinned("inc-1", replace(pin, text="again")) is False
-    assert await database.incidents.add_pinned("inc-1", replace(pin, source_ts="1.6")) is True
-    assert await database.incidents.add_pinned("inc-2", pin) is True
+    assert await database.incidents.add_once("inc-1", pin) is True
+    assert await database.incidents.add_once("inc-1", replace(pin, text="again")) is False
+    assert await database.incidents.add_once("inc-1", replace(pin, source_ts="1.6")) is True
+    assert await database.incidents.add_once("inc-2", pin) is True
     stored = await database.incidents.get("inc-1")
     assert stored is not None
     assert [(e.source_ts, e.text, e.link) for e in stored.timeline if e.kind == "pinned"] == [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Set
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -18,6 +18,7 @@ from bot.config_file.sections.base import Duration, Name, Problem, Strict
 __all__ = [
     "GithubTicketsModel",
     "IncidentsModel",
+    "JiraTicketsModel",
     "TicketSettings",
     "TicketsModel",
     "check_incidents",
@@ -45,10 +46,33 @@ class GithubTicketsModel(Strict):
     )
 
 
-class TicketsModel(Strict):
-    """Follow-ups filed as tickets on resolve, behind one approval for the batch."""
+class JiraTicketsModel(Strict):
+    """A Jira Cloud project that follow-ups are filed in, through the REST API (v3)."""
 
-    github: GithubTicketsModel
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")] = Field(
+        description="the site, e.g. https://acme.atlassian.net"
+    )
+    project: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,9}$")] = Field(
+        description="the project key"
+    )
+    issue_type: Annotated[str, StringConstraints(min_length=1, max_length=60)] = "Task"
+    email: Annotated[str, StringConstraints(pattern=r"^[^\s@]+@[^\s@]+$")] = Field(
+        description="the account the API token belongs to"
+    )
+    token: Annotated[str, StringConstraints(pattern=r"^\$\{[A-Z_][A-Z0-9_]*\}$")] = Field(
+        description="${VAR} reference to the account's API token"
+    )
+    labels: list[Annotated[str, StringConstraints(pattern=r"^[^\s]{1,50}$")]] = Field(
+        ["incident-follow-up"], description="labels on every ticket (no spaces)"
+    )
+
+
+class TicketsModel(Strict):
+    """Follow-ups filed as tickets on resolve, behind one approval for the batch: in GitHub
+    Issues or in Jira (exactly one)."""
+
+    github: GithubTicketsModel | None = None
+    jira: JiraTicketsModel | None = None
     approval: ApprovalModel
 
 
@@ -71,7 +95,11 @@ class TicketSettings:
     """Where follow-ups are filed and who approves (see :mod:`agents.incidents.followups`).
 
     Attributes:
+        kind: ``github`` or ``jira``.
+        repo: where they are filed, as people name it (``acme/shop``, the Jira project key).
         token_env: the variable the token is read from at start (never stored or shown).
+        api_url: GitHub's REST root, or the Jira site.
+        email, issue_type: Jira's account and issue type (empty for GitHub).
     """
 
     repo: str
@@ -79,6 +107,9 @@ class TicketSettings:
     api_url: str
     labels: tuple[str, ...]
     approval: ApprovalPolicy
+    kind: Literal["github", "jira"] = "github"
+    email: str = ""
+    issue_type: str = ""
 
 
 def to_ticket_settings(model: IncidentsModel) -> TicketSettings | None:
@@ -86,13 +117,27 @@ def to_ticket_settings(model: IncidentsModel) -> TicketSettings | None:
     tickets = model.tickets
     if tickets is None:
         return None
-    github = tickets.github
+    jira, github = tickets.jira, tickets.github
+    approval = to_approval_policy(tickets.approval, risk="write")
+    if jira is not None:
+        return TicketSettings(
+            repo=jira.project,
+            token_env=jira.token[2:-1],
+            api_url=jira.url.rstrip("/"),
+            labels=tuple(jira.labels),
+            approval=approval,
+            kind="jira",
+            email=jira.email,
+            issue_type=jira.issue_type,
+        )
+    if github is None:  # refused by check_incidents
+        return None
     return TicketSettings(
         repo=github.repo,
         token_env=github.token_env,
         api_url=github.api_url.rstrip("/"),
         labels=tuple(github.labels),
-        approval=to_approval_policy(tickets.approval, risk="write"),
+        approval=approval,
     )
 
 
@@ -119,6 +164,8 @@ def check_incidents(model: IncidentsModel, *, rotations: Set[str]) -> Iterator[P
         if interval.total_seconds() <= 0:
             yield ("incidents", "update_intervals", severity), "must be longer than 0s"
     if model.tickets is not None:
+        if (model.tickets.github is None) == (model.tickets.jira is None):
+            yield ("incidents", "tickets"), "name exactly one tracker: github or jira"
         approvers = model.tickets.approval.approvers
         if not (approvers.users or approvers.groups):
             yield ("incidents", "tickets", "approval", "approvers"), "name at least one approver"

@@ -39,6 +39,7 @@ __all__ = [
     "PagerDutyModel",
     "PagerDutyServiceModel",
     "PagerDutySettings",
+    "PagerDutyWebhooksModel",
     "check_pagerduty",
     "to_pagerduty",
 ]
@@ -68,6 +69,20 @@ class PagerDutyServiceModel(Strict):
     )
 
 
+class PagerDutyWebhooksModel(Strict):
+    """V3 webhooks PagerDuty sends to ``POST /pagerduty/webhooks`` (see docs/pagerduty.md)."""
+
+    secrets: list[Annotated[str, StringConstraints(pattern=r"^\$\{[A-Z_][A-Z0-9_]*\}$")]] = Field(
+        min_length=1,
+        max_length=2,
+        description="${VAR} references to the subscription's signing secret (two while "
+        "rotating it)",
+    )
+    max_age: Duration = duration_default(
+        "1h", description="an event that occurred longer ago than this is refused (a replay)"
+    )
+
+
 class PagerDutyModel(Strict):
     """PagerDuty: services by name, on-call from it, and paging behind approval."""
 
@@ -80,6 +95,7 @@ class PagerDutyModel(Strict):
     approval: ApprovalModel | None = Field(None, description="who approves a trigger")
     acknowledge_approval: ApprovalModel | None = None
     resolve_approval: ApprovalModel | None = None
+    webhooks: PagerDutyWebhooksModel | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +105,9 @@ class PagerDutySettings:
     Attributes:
         service_ids: service name → PagerDuty service id.
         pageable: the services with a routing key (they can be paged).
+        webhook_secret_envs: the variables holding the webhook signing secrets (empty:
+            webhooks are not received).
+        webhook_max_age: how old an event may be when it arrives.
     """
 
     api_url: str
@@ -97,6 +116,8 @@ class PagerDutySettings:
     oncall: bool
     service_ids: Mapping[str, str]
     pageable: tuple[str, ...]
+    webhook_secret_envs: tuple[str, ...] = ()
+    webhook_max_age: timedelta = timedelta(hours=1)
 
 
 def _approval_of(model: PagerDutyModel, event: EventAction) -> tuple[ApprovalModel | None, str]:
@@ -109,8 +130,10 @@ def _approval_of(model: PagerDutyModel, event: EventAction) -> tuple[ApprovalMod
 
 
 def check_pagerduty(model: PagerDutyModel, *, agents: frozenset[str]) -> Iterator[Problem]:
-    """The owner is a known agent and every approval block paging uses is complete
-    (absolute locations)."""
+    """The owner is a known agent, every approval block paging uses is complete, and
+    webhooks have services to be about (absolute locations)."""
+    if model.webhooks is not None and not model.services:
+        yield ("pagerduty", "webhooks"), "webhooks need the services they are about"
     if not model.services:
         return
     if model.agent not in agents:
@@ -143,6 +166,10 @@ def to_pagerduty(
         oncall=model.oncall,
         service_ids={name: s.id for name, s in model.services.items()},
         pageable=tuple(keys),
+        webhook_secret_envs=tuple(
+            ref[2:-1] for ref in (model.webhooks.secrets if model.webhooks else ())
+        ),
+        webhook_max_age=model.webhooks.max_age if model.webhooks else timedelta(hours=1),
     )
     if not keys:
         return settings, (), {}

@@ -74,11 +74,13 @@ class PagerDutyExecutor:
         incident = await self._incident(answer.dedup_key) if event_action == "trigger" else None
         link = f"; incident #{incident.number} {incident.html_url}" if incident else ""
         summary = f"PagerDuty accepted {event_action} for {service} (dedup key {dedup}){link}"
-        body = {
+        body: dict[str, object] = {
             "event_action": event_action,
             "dedup_key": answer.dedup_key,
             "incident": f"#{incident.number} {incident.html_url}" if incident else "not open yet",
         }
+        if incident is not None:  # for the incident card (bot.paging_wiring.TriggerLinks)
+            body.update(incident_number=incident.number, incident_url=incident.html_url)
         return ExecutionResult("succeeded", summary, body=json.dumps(body))
 
     async def _incident(self, dedup_key: str) -> PdIncidentRef | None:

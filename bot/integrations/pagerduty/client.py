@@ -135,12 +135,14 @@ class PagerDutyClient:
         self, *, policy_id: str, since: datetime, until: datetime
     ) -> list[dict[str, Any]]:
         """Every on-call entry of the policy overlapping ``[since, until]``, the earliest
-        per level and user (``earliest=true``), across pages."""
+        per level and user (``earliest=true``), across pages; each ``user`` a full user
+        object with its email (``include[]=users``)."""
         params: list[tuple[str, str]] = [
             ("escalation_policy_ids[]", policy_id),
             ("since", _iso(since)),
             ("until", _iso(until)),
             ("earliest", "true"),
+            ("include[]", "users"),
         ]
         return await self._all("/oncalls", "oncalls", params)
 

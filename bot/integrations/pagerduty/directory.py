@@ -6,13 +6,16 @@ the horizon, read as shifts per escalation level. Every PagerDuty failure become
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from agents.incidents.schedules import (
     OncallShift,
     OncallUnavailable,
+    PeopleByEmail,
     ServiceOncall,
     levels_of,
 )
@@ -32,9 +35,16 @@ HORIZON = timedelta(days=30)
 class PagerDutyDirectory:
     """On-call by service name, from PagerDuty."""
 
-    def __init__(self, client: PagerDutyClient, *, service_ids: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        client: PagerDutyClient,
+        *,
+        service_ids: Mapping[str, str],
+        people: PeopleByEmail | None = None,
+    ) -> None:
         self._client = client
         self._ids = dict(service_ids)
+        self._people = people
 
     def services(self) -> tuple[str, ...]:
         """The configured service names."""
@@ -60,7 +70,17 @@ class PagerDutyDirectory:
         except PagerDutyError as exc:
             raise OncallUnavailable(f"PagerDuty could not answer: {exc.reason}.") from exc
         shifts = [shift for entry in entries if (shift := _shift(entry)) is not None]
-        return ServiceOncall(service, policy_name, levels_of(shifts, now=now))
+        levels = levels_of(await self._matched(shifts), now=now)
+        return ServiceOncall(service, policy_name, levels)
+
+    async def _matched(self, shifts: Sequence[OncallShift]) -> list[OncallShift]:
+        """The shifts with each person's Slack user, found by email (one lookup per email)."""
+        if self._people is None:
+            return list(shifts)
+        emails = sorted({s.email for s in shifts if s.email})
+        found = await asyncio.gather(*(self._people.slack_user(e) for e in emails))
+        users = dict(zip(emails, found, strict=True))
+        return [replace(s, slack_user=users.get(s.email or "")) for s in shifts]
 
 
 def _shift(entry: Mapping[str, Any]) -> OncallShift | None:
@@ -76,6 +96,7 @@ def _shift(entry: Mapping[str, Any]) -> OncallShift | None:
         start=_instant(entry.get("start")),
         end=_instant(entry.get("end")),
         schedule=str(schedule.get("summary")) if isinstance(schedule, dict) else None,
+        email=str(user["email"]) if isinstance(user.get("email"), str) else None,
     )
 
 

@@ -1,7 +1,9 @@
-"""Issue trackers that incident follow-ups are filed in (GitHub Issues, through its REST API)."""
+"""Issue trackers that incident follow-ups are filed in: GitHub Issues and Jira Cloud, each
+through its REST API."""
 
 from __future__ import annotations
 
 from bot.integrations.tickets.github import GithubIssues
+from bot.integrations.tickets.jira import JiraIssues
 
-__all__ = ["GithubIssues"]
+__all__ = ["GithubIssues", "JiraIssues"]

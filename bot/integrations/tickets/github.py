@@ -17,6 +17,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agents.incidents.ports import Ticket, TicketFailure
+from bot.integrations.tickets.http import tracker_call
 
 __all__ = ["GithubIssues"]
 
@@ -88,27 +89,17 @@ class GithubIssues:
         params: dict[str, str] | None = None,
         json: dict[str, Any] | None = None,
     ) -> Any:
-        try:
-            async with self._session.request(
-                method,
-                self._url,
-                params=params,
-                json=json,
-                headers=self._headers,
-                timeout=self._timeout,
-            ) as response:
-                if response.status >= 400:
-                    raise TicketFailure(f"GitHub answered HTTP {response.status}")
-                return await response.json(content_type=None)
-        except aiohttp.ClientConnectorError as exc:
-            # No connection was made: nothing was sent.
-            raise TicketFailure(f"GitHub could not be reached ({type(exc).__name__})") from exc
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            # A timeout or a dropped connection after a POST was sent: it may have happened.
-            raise TicketFailure(
-                f"GitHub could not be reached ({type(exc).__name__})",
-                maybe_created=sent_may_apply,
-            ) from exc
+        return await tracker_call(
+            self._session,
+            method,
+            self._url,
+            tracker="GitHub",
+            sent_may_apply=sent_may_apply,
+            headers=self._headers,
+            timeout=self._timeout,
+            params=params,
+            json=json,
+        )
 
 
 def _parse(item: object) -> _Issue | None:

@@ -43,15 +43,20 @@ async def test_doctor_names_a_refused_or_missing_token(pd: PagerDutyStandIn) -> 
 
 
 def test_config_check_lists_services_policy_and_unset_keys(tmp_path: Path) -> None:
-    """`config check` shows the services, each paging action's approval, and warns of a
-    routing-key variable not set here."""
+    """`config check` shows the services, each paging action's approval, the webhook
+    endpoint, and warns of a routing-key or webhook-secret variable not set here."""
     path = tmp_path / "pd.yaml"
-    path.write_text(TEMPLATE.format(base="https://api.pagerduty.com", timeout="5s"))
+    webhooks = '  webhooks: {secrets: ["${PD_HOOK}", "${PD_HOOK_NEXT}"], max_age: 30m}\n'
+    path.write_text(TEMPLATE.format(base="https://api.pagerduty.com", timeout="5s") + webhooks)
     out = io.StringIO()
-    code = check_command(path, out=out, environ={"PD_KEY_CHECKOUT": "x" * 32})
+    environ = {"PD_KEY_CHECKOUT": "x" * 32, "PD_HOOK": "whsec-y"}
+    code = check_command(path, out=out, environ=environ)
     text = out.getvalue()
     assert code == 0, text
     assert "pagerduty: services checkout (PSVC001), payments (PSVC002)" in text
     assert "  pagerduty_trigger: needs approval (quorum 1)" in text
     assert "warning: PD_KEY_PAYMENTS (routing key of payments) is not set here" in text
     assert "PD_KEY_CHECKOUT (routing" not in text and "x" * 32 not in text
+    assert "  webhooks: POST /pagerduty/webhooks, events up to 1800s old" in text
+    assert "warning: PD_HOOK_NEXT (webhook signing secret) is not set here" in text
+    assert "PD_HOOK (webhook" not in text and "whsec-y" not in text
