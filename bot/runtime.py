@@ -21,10 +21,12 @@ from slack_sdk.errors import SlackApiError
 
 from agents.feedback.review import Review
 from agents.kernel.clock import Clock
+from agents.kernel.tenancy import Tenant
 from agents.llm.chat import ChatModel
 from bot.alerts import Alerter
 from bot.app import bolt_app, listen
 from bot.config import Settings
+from bot.distribution import Distribution
 from bot.foundation import Foundation, RuntimeOptions, require_slack
 from bot.incident_tickets import ticket_hosts
 from bot.integrations.llm import close_chat_models
@@ -39,6 +41,7 @@ from bot.wiring import Domain, build_domain
 from bot.worker import Worker
 from handlers import Delivery, TurnRunner
 from handlers.bookkeeping import Bookkeeping
+from handlers.installs import Removal
 from handlers.links import LinkPolicy
 from handlers.stopping import RunningTurns
 from handlers.usergroups import SlackGroupDirectory
@@ -70,6 +73,8 @@ class Runtime:
     chat_models: Mapping[str, ChatModel] = field(default_factory=dict)
     slack_gate: SlackGate | None = None
     mcp: McpServers | None = None
+    distribution: Distribution | None = None
+    """Many workspaces: the OAuth install flow and each workspace's token (None: one)."""
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
     _stops: asyncio.Task[None] | None = field(default=None, init=False)
     _prober: asyncio.Task[None] | None = field(default=None, init=False)
@@ -93,11 +98,17 @@ class Runtime:
             [config.knowledge.base_url],
             [*ticket_hosts(config), *pagerduty_web],
         )
+        distribution = (
+            Distribution.build(settings, database, clock=clock)
+            if settings.multi_workspace
+            else None
+        )
         slack = SlackConnection.open(
-            token=settings.secret("slack_bot_token"),
+            token=None if distribution is not None else settings.secret("slack_bot_token"),
             base_url=settings.slack_api_url,
             links=links,
             trace_configs=[metrics.slack_trace_config(settings.slack_api_url)],
+            tokens=distribution.tokens if distribution is not None else None,
         )
         alerter = Alerter(
             config.alerts,
@@ -135,8 +146,18 @@ class Runtime:
         book = Bookkeeping(database.events, ledger, clock=clock, lease=options.event_lease)
         runner = _turn_runner(base, options, domain, slack, book=book, links=links)
         slack.gate.when_reachable(runner.slack_is_back)
-        app = bolt_app(settings, slack.client, socket_mode=options.socket_mode)
-        _listen(app, base, domain, runner=runner, book=book, groups=groups)
+        app = bolt_app(
+            settings, slack.client, socket_mode=options.socket_mode, distribution=distribution
+        )
+        _listen(
+            app,
+            base,
+            domain,
+            runner=runner,
+            book=book,
+            groups=groups,
+            removal=_removal(distribution, domain),
+        )
         return cls(
             settings,
             options,
@@ -153,6 +174,7 @@ class Runtime:
             chat_models=base.planning.models,
             slack_gate=slack.gate,
             mcp=base.mcp,
+            distribution=distribution,
         )
 
     async def start(self) -> None:
@@ -186,16 +208,22 @@ class Runtime:
         """While Slack is unreachable, ask it (``auth.test``) at the gate's probe interval,
         so that the moment it is back is noticed even when nothing else calls it; the gate
         then hurries every owed reply."""
-        client = self.app.client
         while True:
             await gate.until_unreachable()
             try:
-                await client.auth_test()
+                await self.reach_slack()
             except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError):
                 continue  # still down (or not our turn to probe): the gate paces the next
             except Exception:
                 log.exception("slack_probe_failed")
                 await asyncio.sleep(PROBE_EVERY_MAX)
+
+    async def reach_slack(self) -> object:
+        """Ask Slack whether it answers: ``auth.test`` with the bot token (one workspace), or
+        ``api.test`` (many: no workspace's token is the bot's own)."""
+        if self.distribution is not None:
+            return await self.app.client.api_test()
+        return await self.app.client.auth_test()
 
     async def _sweep(self) -> None:
         grace = timedelta(seconds=self.options.recovery_grace)
@@ -269,6 +297,7 @@ def _listen(
     runner: TurnRunner,
     book: Bookkeeping,
     groups: SlackGroupDirectory,
+    removal: Removal | None,
 ) -> None:
     """Register the Slack listeners, with the review of votes they hand feedback to."""
     database, metrics, clock = base.database, base.instruments.metrics, base.clock
@@ -290,4 +319,17 @@ def _listen(
         metrics=metrics,
         contexts=database.contexts,
         clock=clock,
+        removal=removal,
     )
+
+
+def _removal(distribution: Distribution | None, domain: Domain) -> Removal | None:
+    """What a workspace removing the app does (many workspaces only)."""
+    if distribution is None:
+        return None
+    runs = domain.operations.runs
+
+    async def removed(tenant: Tenant, reason: str) -> int:
+        return await distribution.removed(tenant, reason=reason, runs=runs)
+
+    return removed

@@ -12,9 +12,9 @@ __all__ = ["MISC_METHODS"]
 
 
 def auth_test(ctx: ApiContext, args: JSON) -> JSON:
-    """``auth.test``: who the bot token belongs to."""
+    """``auth.test``: who the bot token belongs to (an installed token: its workspace)."""
     d = ctx.workspace.directory
-    return {
+    answer: JSON = {
         "url": d.url,
         "team": d.team_name,
         "user": d.users[d.bot_user_id].name,
@@ -23,6 +23,14 @@ def auth_test(ctx: ApiContext, args: JSON) -> JSON:
         "bot_id": d.bot_id,
         "is_enterprise_install": False,
     }
+    if ctx.grant is not None:
+        plan = ctx.grant.plan
+        answer.update(
+            team_id=plan.team_id, team=plan.team_name, is_enterprise_install=plan.org_wide
+        )
+        if plan.enterprise_id is not None:
+            answer["enterprise_id"] = plan.enterprise_id
+    return answer
 
 
 def users_info(ctx: ApiContext, args: JSON) -> JSON:
