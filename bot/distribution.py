@@ -17,18 +17,23 @@ and what happens when a workspace removes the app (docs/distribute.md).
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import logging
+import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from slack_sdk.oauth.state_store.stateless import StatelessOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from agents.actions.runs import Runs
 from agents.kernel.clock import Clock
@@ -44,8 +49,10 @@ __all__ = [
     "REDIRECT_PATH",
     "STATE_SECONDS",
     "Distribution",
+    "OAuthClient",
     "OneTimeState",
     "authorization_url",
+    "signed_state",
 ]
 
 log = structlog.get_logger(__name__)
@@ -78,40 +85,84 @@ def authorization_url(api_url: str) -> str:
     return api_url.removesuffix("/").removesuffix("/api") + "/oauth/v2/authorize"
 
 
+class OAuthClient(AsyncWebClient):
+    """The client of the token-less OAuth methods (``oauth.v2.access``): the app's client id
+    and secret go as HTTP Basic auth encoded here, not through aiohttp's deprecated
+    ``BasicAuth`` that slack_sdk would build."""
+
+    async def api_call(
+        self,
+        api_method: str,
+        *,
+        auth: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncSlackResponse:
+        if auth is not None:
+            raw = f"{auth['client_id']}:{auth['client_secret']}".encode()
+            basic = "Basic " + base64.b64encode(raw).decode()
+            headers = {**(headers or {}), "Authorization": basic}
+        return await super().api_call(api_method, headers=headers, **kwargs)
+
+
+def signed_state(secret: str, *, expires_at: int) -> str:
+    """A fresh state: a random nonce and its expiry (epoch seconds), HMAC-SHA256 signed."""
+    payload = f"{secrets.token_urlsafe(16)}.{expires_at}"
+    return f"{payload}.{_signature(secret, payload)}"
+
+
+def _signature(secret: str, payload: str) -> str:
+    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 class OneTimeState(AsyncOAuthStateStore):
-    """A signed, expiring OAuth ``state`` (stateless to issue and verify) that is good once.
+    """A signed, expiring OAuth ``state`` that is good once.
+
+    Issuing and verifying need no storage, so any replica verifies a state another issued
+    (they share ``SLACK_STATE_SECRET``); each state carries a random nonce, and using one
+    records its digest in the database (kept until it expires), so a replayed callback is
+    refused on every replica. (slack_sdk's ``StatelessOAuthStateStore`` signs the expiry
+    alone: two installs begun in the same second would share a state.)
 
     Args:
-        secret: the HMAC key every replica shares (``SLACK_STATE_SECRET``).
+        secret: the HMAC key every replica shares.
         used: where used states are recorded.
-        clock: the time used states are kept against.
+        clock: the time states expire by.
         seconds: how long an issued state is good for.
     """
 
     def __init__(self, secret: str, *, used: SqlUsedStates, clock: Clock, seconds: int) -> None:
-        self._signed = StatelessOAuthStateStore(expiration_seconds=seconds, signing_secret=secret)
+        self._secret = secret
         self._used = used
         self._clock = clock
         self._seconds = seconds
 
     @property
-    def logger(self):  # type: ignore[no-untyped-def]  # slack_sdk's untyped interface
-        return self._signed.logger
+    def logger(self) -> logging.Logger:
+        """slack_sdk's interface asks for one; this store logs through structlog."""
+        return logging.getLogger(__name__)
 
     async def async_issue(self, *args: object, **kwargs: object) -> str:
         """A fresh signed state."""
-        return await self._signed.async_issue()
+        expires = int(self._clock.now().timestamp()) + self._seconds
+        return signed_state(self._secret, expires_at=expires)
 
     async def async_consume(self, state: str) -> bool:
         """True once for a state this app signed that has not expired; False for a forged,
         expired or already used one."""
-        if not await self._signed.async_consume(state):
-            log.warning("oauth_state_rejected", reason="bad_or_expired")
-            return False
+        payload, _, signature = state.rpartition(".")
+        expires = payload.rpartition(".")[2]
         now = self._clock.now()
+        if not hmac.compare_digest(signature, _signature(self._secret, payload)):
+            log.warning("oauth_state_rejected", reason="bad_signature")
+            return False
+        if not expires.isdigit() or int(expires) <= now.timestamp():
+            log.warning("oauth_state_rejected", reason="expired")
+            return False
         digest = hashlib.sha256(state.encode()).hexdigest()
-        expires = now + timedelta(seconds=self._seconds)
-        if not await self._used.use(digest, expires_at=expires, now=now):
+        until = datetime.fromtimestamp(int(expires), UTC)
+        if not await self._used.use(digest, expires_at=until, now=now):
             log.warning("oauth_state_rejected", reason="replayed")
             return False
         return True
@@ -145,7 +196,7 @@ class Distribution:
             seal=TokenSeal(key.get_secret_value() if key is not None else None),
         )
         # oauth.v2.access needs no token: a client of its own, pointed at the configured API
-        oauth_client = AsyncWebClient(base_url=settings.slack_api_url)
+        oauth_client = OAuthClient(base_url=settings.slack_api_url)
         minutes = settings.slack_token_rotation_minutes
         rotator = AsyncTokenRotator(
             client_id=client_id, client_secret=client_secret, client=oauth_client
@@ -174,7 +225,7 @@ class Distribution:
             TenantTokens(store, rotator=rotator, minutes_before_expiration=minutes),
             AsyncOAuthFlow(client=oauth_client, settings=oauth),
             AsyncInstallationStoreAuthorize(
-                logger=oauth.logger,
+                logger=logging.getLogger("slack_bolt.authorization"),
                 installation_store=store,
                 client_id=client_id,
                 client_secret=client_secret,
