@@ -158,6 +158,8 @@ class GatedWebClient(AsyncWebClient):
                 method=api_method,
                 reason=exc.reason,
                 team_id=tenant.team_id if tenant is not None else None,
+                enterprise_id=tenant.enterprise_id if tenant is not None else None,
+                org_wide=tenant.is_enterprise_install if tenant is not None else None,
             )
             data = {"ok": False, "error": "invalid_auth"}
             response = AsyncSlackResponse(

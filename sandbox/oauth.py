@@ -226,7 +226,3 @@ class OAuthBook:
                 team_id is None and plan.org_wide and plan.enterprise_id == enterprise_id
             ):
                 grant.revoked = True
-
-    def expire_soon(self, token: str, *, seconds: float) -> None:
-        """Let ``token`` expire ``seconds`` from now (tests of rotation)."""
-        self.grants[token].expires_at = self.clock() + seconds

@@ -49,11 +49,12 @@ def bind_workspace(tenant: Tenant | None) -> None:
 
 @contextmanager
 def acting_for(team_id: str | None, *, enterprise_id: str | None = None) -> Iterator[None]:
-    """Act for ``team_id`` inside the block (restored after it). Keeps the enterprise of a
-    binding already in place for the same workspace."""
+    """Act for ``team_id`` inside the block (restored after it). Keeps the organization of
+    a binding already in place for the same workspace, or for its whole organization (an
+    org-wide install's request names no workspace)."""
     current = _ACTING.get()
-    if enterprise_id is None and current is not None and current.team_id == team_id:
-        tenant = current
+    if enterprise_id is None and current is not None and current.team_id in (None, team_id):
+        tenant = Tenant(team_id, current.enterprise_id, current.is_enterprise_install)
     else:
         tenant = Tenant(team_id, enterprise_id)
     token = _ACTING.set(tenant)

@@ -148,16 +148,21 @@ async def test_org_wide_install_serves_the_organization(sandbox: SlackSandbox, m
 async def test_token_near_expiry_is_refreshed_before_the_call(
     sandbox: SlackSandbox, multi: Bot
 ) -> None:
-    """With token rotation, a bot token expiring within the window is refreshed with the
-    refresh-token grant before the reply is posted; the reply uses the new token."""
+    """With token rotation, a bot token expiring within the window (an hour left; the window
+    is two) is refreshed once with the refresh-token grant before the reply is posted; the
+    reply uses the new token, the old one is dead, and the new one is stored sealed."""
     sandbox.oauth.rotation = True
+    sandbox.oauth.token_ttl = 3600
     old = await install(sandbox, multi, InstallPlan(TEAM_A, "Alpha"))
     assert old.startswith("xoxe.xoxb-")
-    sandbox.oauth.expire_soon(old, seconds=60)
+    sandbox.oauth.token_ttl = 43200
     token = await _reply_token(sandbox, TEAM_A, "help")
-    refresh = [c for c in sandbox.calls.for_method("oauth.v2.access") if "refresh_token" in c.args]
-    assert refresh and refresh[0].args["grant_type"] == "refresh_token"
-    assert token not in (None, old)
+    assert await _reply_token(sandbox, TEAM_A, "help") == token
+    refreshes = [
+        c for c in sandbox.calls.for_method("oauth.v2.access") if "refresh_token" in c.args
+    ]
+    assert [c.args["grant_type"] for c in refreshes] == ["refresh_token"]
+    assert token == refreshes[0].response["access_token"] != old
     assert sandbox.oauth.check(old) == "token_revoked"
     rows = await _installations(multi)
     assert len(rows) == 1 and str(token) not in rows[0][2]
