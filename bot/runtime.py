@@ -91,25 +91,8 @@ class Runtime:
         base = await Foundation.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
-        # PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured.
-        pagerduty_web = [PAGERDUTY_WEB] if config.pagerduty is not None else []
-        links = LinkPolicy.of(
-            settings.link_allowlist,
-            [config.knowledge.base_url],
-            [*ticket_hosts(config), *pagerduty_web],
-        )
-        distribution = (
-            Distribution.build(settings, database, clock=clock)
-            if settings.multi_workspace
-            else None
-        )
-        slack = SlackConnection.open(
-            token=None if distribution is not None else settings.secret("slack_bot_token"),
-            base_url=settings.slack_api_url,
-            links=links,
-            trace_configs=[metrics.slack_trace_config(settings.slack_api_url)],
-            tokens=distribution.tokens if distribution is not None else None,
-        )
+        links = _link_policy(settings, base)
+        distribution, slack = _open_slack(settings, base, links)
         alerter = Alerter(
             config.alerts,
             post=lambda channel, text: slack.client.chat_postMessage(channel=channel, text=text),
@@ -255,6 +238,38 @@ class Runtime:
         await self.database.close()
         self.lock.release()
         log.info("runtime_stopped")
+
+
+def _link_policy(settings: Settings, base: Foundation) -> LinkPolicy:
+    """Where posts may link: the allowlist, the knowledge base, ticket hosts, and
+    PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured."""
+    config = base.config
+    pagerduty_web = [PAGERDUTY_WEB] if config.pagerduty is not None else []
+    return LinkPolicy.of(
+        settings.link_allowlist,
+        [config.knowledge.base_url],
+        [*ticket_hosts(config), *pagerduty_web],
+    )
+
+
+def _open_slack(
+    settings: Settings, base: Foundation, links: LinkPolicy
+) -> tuple[Distribution | None, SlackConnection]:
+    """The way to Slack: with ``SLACK_BOT_TOKEN`` (one workspace), or with each installed
+    workspace's token (many: :mod:`bot.distribution`)."""
+    distribution = (
+        Distribution.build(settings, base.database, clock=base.clock)
+        if settings.multi_workspace
+        else None
+    )
+    slack = SlackConnection.open(
+        token=None if distribution is not None else settings.secret("slack_bot_token"),
+        base_url=settings.slack_api_url,
+        links=links,
+        trace_configs=[base.instruments.metrics.slack_trace_config(settings.slack_api_url)],
+        tokens=distribution.tokens if distribution is not None else None,
+    )
+    return distribution, slack
 
 
 def _turn_runner(
