@@ -145,7 +145,7 @@ class OAuthBook:
         code.used = True  # a code is good once, even when the exchange below fails
         if code.redirect_uri is not None and args.get("redirect_uri") != code.redirect_uri:
             raise ApiError("bad_redirect_uri")
-        return self._answer(self._issue(code.plan, code.scope, rotating=self.rotation))
+        return self._answer(self.issue(code.plan, code.scope, rotating=self.rotation))
 
     def exchange(self, args: JSON) -> JSON:
         """``oauth.v2.exchange``: a long-lived bot token for a rotating one."""
@@ -156,7 +156,7 @@ class OAuthBook:
         if old.refresh_token is not None:
             raise ApiError("token_already_rotating")
         old.revoked = True
-        return self._answer(self._issue(old.plan, old.scope, rotating=True))
+        return self._answer(self.issue(old.plan, old.scope, rotating=True))
 
     def _refreshed(self, refresh_token: str) -> JSON:
         token = self._refresh.pop(refresh_token, None)
@@ -164,9 +164,10 @@ class OAuthBook:
         if old is None or old.revoked:
             raise ApiError("invalid_refresh_token")
         old.revoked = True  # the old access token stops when the new one is issued
-        return self._answer(self._issue(old.plan, old.scope, rotating=True))
+        return self._answer(self.issue(old.plan, old.scope, rotating=True))
 
-    def _issue(self, plan: InstallPlan, scope: str, *, rotating: bool) -> Grant:
+    def issue(self, plan: InstallPlan, scope: str, *, rotating: bool) -> Grant:
+        """A bot token for ``plan``'s workspace, as an install issues it."""
         owner = plan.enterprise_id if plan.org_wide else plan.team_id
         prefix = "xoxe.xoxb-1-" if rotating else "xoxb-"
         token = f"{prefix}{owner}-{secrets.token_hex(12)}"

@@ -164,3 +164,39 @@ def test_acting_for_keeps_the_organization_and_restores() -> None:
             assert acting_workspace() == Tenant("TX", "E2")
     assert acting_workspace() == Tenant(None, "E1", is_enterprise_install=True)
     bind_workspace(None)
+
+
+async def test_the_client_sends_each_call_with_the_bound_workspaces_token() -> None:
+    """The multi-workspace Web API client: a call acting for A carries A's token, for B B's;
+    an unbound call or one for a workspace not installed fails as invalid_auth without
+    reaching Slack."""
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack_client import build_web_client
+    from bot.slack_gate import SlackGate
+    from sandbox import SlackSandbox
+    from sandbox.oauth import InstallPlan
+
+    async with SlackSandbox() as sandbox, aiohttp.ClientSession() as session:
+        store = MemoryStore()
+        for team in ("TA", "TB"):
+            grant = sandbox.oauth.issue(InstallPlan(team), "chat:write", rotating=False)
+            store.add(team, grant.token)
+        client = build_web_client(
+            token=None,
+            base_url=sandbox.api_url,
+            session=session,
+            gate=SlackGate(),
+            tokens=_tokens(store),
+        )
+        for team in ("TB", "TA"):
+            with acting_for(team):
+                assert (await client.auth_test())["team_id"] == team
+        for tenant in (None, "TC"):
+            with acting_for(tenant), pytest.raises(SlackApiError) as refused:
+                await client.auth_test()
+            assert refused.value.response["error"] == "invalid_auth"
+        assert [c.token for c in sandbox.calls.all()] == [
+            store.bots[(None, team, False)].bot_token for team in ("TB", "TA")
+        ]
