@@ -160,10 +160,11 @@ def _distribution(settings: Settings) -> list[Check]:
         for variable, value in (
             ("SLACK_CLIENT_SECRET", settings.slack_client_secret),
             ("SLACK_STATE_SECRET", settings.slack_state_secret),
-            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
         )
         if value is None
     ]
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        missing.append("SLACK_SIGNING_SECRET")  # HTTP mode (Socket Mode: SLACK_APP_TOKEN)
     if missing:
         fix = "set " + ", ".join(missing) + " (docs/distribute.md)"
         return [Check("slack", False, "many workspaces: " + ", ".join(missing) + " not set", fix)]
