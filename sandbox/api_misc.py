@@ -105,6 +105,11 @@ def _view_arg(args: JSON, *, kind: str | None) -> JSON:
     return view
 
 
+def _team(ctx: ApiContext) -> str | None:
+    """The workspace an installed token acts for (None: the sandbox's own)."""
+    return ctx.grant.plan.team_id if ctx.grant is not None else None
+
+
 def _redeem(ctx: ApiContext, args: JSON) -> None:
     trigger_id = str_arg(args, "trigger_id")
     if trigger_id is None:
@@ -118,14 +123,14 @@ def views_open(ctx: ApiContext, args: JSON) -> JSON:
     """``views.open``: open a modal for a fresh trigger id."""
     spec = _view_arg(args, kind="modal")
     _redeem(ctx, args)
-    return {"view": dict(ctx.workspace.views.store(spec))}
+    return {"view": dict(ctx.workspace.views.store(spec, team_id=_team(ctx)))}
 
 
 def views_push(ctx: ApiContext, args: JSON) -> JSON:
     """``views.push``: push a modal onto the stack, for a fresh trigger id."""
     spec = _view_arg(args, kind="modal")
     _redeem(ctx, args)
-    return {"view": dict(ctx.workspace.views.store(spec))}
+    return {"view": dict(ctx.workspace.views.store(spec, team_id=_team(ctx)))}
 
 
 def views_update(ctx: ApiContext, args: JSON) -> JSON:
@@ -140,7 +145,8 @@ def views_update(ctx: ApiContext, args: JSON) -> JSON:
     stored_hash = str_arg(args, "hash")
     if stored_hash is not None and stored_hash != current["hash"]:
         raise ApiError("hash_conflict")
-    return {"view": dict(ctx.workspace.views.store(spec, view_id=current["id"]))}
+    stored = ctx.workspace.views.store(spec, view_id=current["id"], team_id=_team(ctx))
+    return {"view": dict(stored)}
 
 
 def views_publish(ctx: ApiContext, args: JSON) -> JSON:
@@ -152,7 +158,7 @@ def views_publish(ctx: ApiContext, args: JSON) -> JSON:
         raise ApiError("user_not_found")
     spec = _view_arg(args, kind="home")
     views = ctx.workspace.views
-    view = views.store(spec, view_id=views.home.get(user))
+    view = views.store(spec, view_id=views.home.get(user), team_id=_team(ctx))
     views.home[user] = view["id"]
     return {"view": dict(view)}
 

@@ -13,9 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from agents.actions.decisions import MISPLACED_BUTTON
+from bot.config_file import parse_config
 from handlers.approval_blocks import APPROVE_ACTION
+from handlers.review_blocks import LABEL_PREFIX
 from sandbox import ApiCall, SlackSandbox
-from tests.e2e.approvals_config import load
+from tests.e2e.approvals_config import approvals_config, load
 from tests.e2e.conftest import Bot
 from tests.e2e.workspaces import TEAM_A, TEAM_B, install_two, multi_bot
 
@@ -159,3 +161,45 @@ async def test_a_revoked_bot_token_stops_the_workspace(
     async with bot.runtime.database.engine.connect() as conn:
         teams = (await conn.execute(sa.text("SELECT team_id FROM slack_installations"))).all()
     assert [row[0] for row in teams] == [TEAM_A]
+
+
+REVIEW = """
+review:
+  reviewers: {users: [U0CAROL]}
+  window_days: 7
+"""
+
+
+async def test_a_review_item_of_one_workspace_is_not_in_the_others_queue(
+    sandbox: SlackSandbox, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 👎 in A puts A's turn in A's review queue: Carol (a reviewer) sees it in A's App
+    Home and not in B's, and cannot label it from B."""
+    monkeypatch.setenv("DEPLOY_API_TOKEN", SECRET)
+    config = parse_config(approvals_config(sandbox.base_url) + REVIEW)
+    async with multi_bot(sandbox, database_url, config=config) as bot:
+        _, token_b = await install_two(sandbox, bot)
+        answer = await _say(sandbox, TEAM_A, "help")
+        trace_id = str(answer.args["metadata"]["event_payload"]["trace_id"])
+        with sandbox.as_team(TEAM_A):
+            await sandbox.people.give_feedback(answer.response["ts"], positive=False, user="U0BOB")
+        await sandbox.calls.wait_for("views.open")
+        homes = []
+        for team in (TEAM_A, TEAM_B):
+            with sandbox.as_team(team):
+                await sandbox.people.open_home(user="U0CAROL")
+            homes.append(await sandbox.calls.wait_for("views.publish", count=len(homes) + 1))
+        assert trace_id in str(homes[0].args["view"]) and homes[0].token != token_b
+        assert trace_id not in str(homes[1].args["view"]) and homes[1].token == token_b
+        with sandbox.as_team(TEAM_A):  # the sandbox keeps one home per person: A's again
+            await sandbox.people.open_home(user="U0CAROL")
+        home_a = await sandbox.calls.wait_for("views.publish", count=3)
+        with sandbox.as_team(TEAM_B):  # A's buttons (A's trace id), clicked from B
+            await sandbox.people.click_in_view(
+                home_a.response["view"]["id"], LABEL_PREFIX + "bug", user="U0CAROL"
+            )
+        told = await sandbox.calls.wait_for(  # a click in a view is answered in the DM
+            "chat.postMessage", where=lambda c: c.args.get("channel") == "U0CAROL"
+        )
+        assert told.args["text"] == f"No turn with trace id {trace_id!r}."
+        assert (await bot.runtime.database.feedback.case(trace_id)).label is None  # type: ignore[union-attr]
