@@ -42,6 +42,7 @@ from handlers.links import LinkPolicy
 
 __all__ = [
     "RATE_LIMIT_RETRIES",
+    "TOKENLESS",
     "GatedWebClient",
     "SlackConnection",
     "build_web_client",
@@ -49,6 +50,9 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
+
+TOKENLESS = frozenset({"api.test", "oauth.v2.access", "oauth.v2.exchange"})
+"""Methods that act for no workspace (a multi-workspace client sends them without a token)."""
 
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
@@ -147,7 +151,7 @@ class GatedWebClient(AsyncWebClient):
 
     async def _authorization(self, api_method: str) -> dict[str, str]:
         """The header carrying the acting workspace's token (multi-workspace only)."""
-        if self._tokens is None:
+        if self._tokens is None or api_method in TOKENLESS:
             return {}
         tenant = acting_workspace()
         try:

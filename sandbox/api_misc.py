@@ -33,6 +33,11 @@ def auth_test(ctx: ApiContext, args: JSON) -> JSON:
     return answer
 
 
+def api_test(ctx: ApiContext, args: JSON) -> JSON:
+    """``api.test``: Slack answers (needs no token), echoing the arguments."""
+    return {"args": dict(args)} if args else {}
+
+
 def users_info(ctx: ApiContext, args: JSON) -> JSON:
     """``users.info``: one user's profile."""
     d = ctx.workspace.directory
@@ -169,6 +174,7 @@ def connections_open(ctx: ApiContext, args: JSON) -> JSON:
 
 
 MISC_METHODS: dict[str, Method] = {
+    "api.test": Method(api_test, accepts="client"),
     "auth.test": Method(auth_test),
     "users.info": Method(users_info),
     "users.lookupByEmail": Method(users_lookup_by_email),

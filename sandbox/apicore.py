@@ -37,8 +37,8 @@ __all__ = [
 ]
 
 TokenKind = Literal["bot", "app", "client"]
-"""The credential a method takes: a bot token, an app-level token, or the app's client id
-and secret (the OAuth methods, which take no token)."""
+"""The credential a method takes: a bot token, an app-level token, or none (``client``: the
+OAuth methods, which take the app's client id and secret, and ``api.test``)."""
 
 
 @dataclass(slots=True)

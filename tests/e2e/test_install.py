@@ -62,6 +62,9 @@ async def test_install_stores_the_installation_sealed(sandbox: SlackSandbox, mul
     exchange = sandbox.calls.for_method("oauth.v2.access")[-1]
     assert exchange.response["ok"] is True and "code" in exchange.args
     assert "chat:write" in sandbox.oauth.grants[token].scope
+    async with aiohttp.ClientSession() as http, http.get(f"{multi.url}/readyz") as ready:
+        assert ready.status == 200, await ready.text()
+        assert (await ready.json())["slack"] == "ok"  # api.test: no workspace's token needed
 
 
 async def test_each_workspace_is_answered_with_its_own_token(
