@@ -3,14 +3,20 @@ the ask-back buttons, feedback and the App Home, incident roles and pins."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.feedback.review import Review
 from agents.kernel.clock import Clock
 from agents.turns.ports import ViewContexts
 from bot.config import Settings
+from bot.distribution import Distribution
 from bot.metrics import Metrics
+from bot.tenant_tokens import TenantTokens
 from bot.wiring import Domain
 from handlers import TurnRunner, register
 from handlers.agent_dm import register_agent_dm
@@ -20,28 +26,59 @@ from handlers.bookkeeping import Bookkeeping
 from handlers.feedback import register_feedback
 from handlers.incident_paging import register_incident_paging
 from handlers.incidents import register_incidents
+from handlers.installs import Removal, register_installs
+from handlers.middleware import tenant_of
 from handlers.ports import Participation
 from handlers.routing import register_routing
 
 __all__ = ["bolt_app", "listen"]
 
 
-def bolt_app(settings: Settings, client: AsyncWebClient, *, socket_mode: bool) -> AsyncApp:
-    """The Bolt app: signatures verified over HTTP (Socket Mode is authenticated itself); the
-    bot's identity learned before authorizing, so a request that cannot be authorized yet
-    is refused for Slack to retry (:mod:`handlers.authorization`)."""
-    identity = BotIdentity(client)
-    return AsyncApp(
-        client=client,
-        before_authorize=identity.middleware(),
-        authorize=identity.authorize(),
-        signing_secret=("" if socket_mode else settings.secret("slack_signing_secret")),
-        request_verification_enabled=not socket_mode,
-        process_before_response=False,
+def bolt_app(
+    settings: Settings,
+    client: AsyncWebClient,
+    *,
+    socket_mode: bool,
+    distribution: Distribution | None = None,
+) -> AsyncApp:
+    """The Bolt app: signatures verified over HTTP (Socket Mode is authenticated itself).
+
+    One workspace (``distribution`` None): the bot's identity learned before authorizing,
+    so a request that cannot be authorized yet is refused for Slack to retry
+    (:mod:`handlers.authorization`). Many: Bolt's OAuth flow and authorize over the stored
+    installations (:mod:`bot.distribution`)."""
+    common: dict[str, Any] = {
+        "client": client,
+        "signing_secret": "" if socket_mode else settings.secret("slack_signing_secret"),
+        "request_verification_enabled": not socket_mode,
+        "process_before_response": False,
         # Unhandled requests reach the error handler (one log line, no payload) instead of
         # Bolt's warning, which quotes the payload's ids.
-        raise_error_for_unhandled_request=True,
+        "raise_error_for_unhandled_request": True,
+    }
+    if distribution is not None:
+        app = AsyncApp(
+            oauth_flow=distribution.flow,
+            # Bolt takes an AsyncAuthorize instance too (typed as the plain callable)
+            authorize=distribution.authorize,  # type: ignore[arg-type]
+            **common,
+        )
+        app.middleware(_learning(distribution.tokens))
+        return app
+    identity = BotIdentity(client)
+    return AsyncApp(
+        before_authorize=identity.middleware(), authorize=identity.authorize(), **common
     )
+
+
+def _learning(tokens: TenantTokens) -> Callable[..., Awaitable[None]]:
+    """Middleware: remember which organization a Grid workspace's request came from."""
+
+    async def learn(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+        tokens.learn(tenant_of(context))
+        await next()
+
+    return learn
 
 
 def listen(
@@ -55,8 +92,10 @@ def listen(
     metrics: Metrics,
     contexts: ViewContexts,
     clock: Clock,
+    removal: Removal | None = None,
 ) -> None:
-    """Attach every middleware and listener to ``app``."""
+    """Attach every middleware and listener to ``app`` (``removal``: many workspaces, the
+    uninstall events' listeners too)."""
     register(
         app,
         runner=runner,
@@ -72,3 +111,5 @@ def listen(
     register_feedback(app, review=review)
     register_incidents(app, roles=domain.incidents.roles, pins=domain.incidents.pins)
     register_incident_paging(app, buttons=domain.incidents.page_buttons, runner=runner, book=book)
+    if removal is not None:
+        register_installs(app, removal=removal)

@@ -6,6 +6,8 @@ it into one line on stderr and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import sys
@@ -28,6 +30,8 @@ __all__ = [
 
 SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/switchboard.db"
+
+_FERNET_KEY_BYTES = 32
 
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 
@@ -52,6 +56,17 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default=SLACK_API_URL, alias="SWITCHBOARD_SLACK_API_URL")
+    # Many workspaces (OAuth v2 install, docs/distribute.md): set the client id to turn it on.
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_state_secret: SecretStr | None = Field(default=None, alias="SLACK_STATE_SECRET")
+    slack_token_encryption_key: SecretStr | None = Field(
+        default=None, alias="SLACK_TOKEN_ENCRYPTION_KEY"
+    )
+    slack_redirect_uri: str | None = Field(default=None, alias="SLACK_REDIRECT_URI")
+    slack_token_rotation_minutes: int = Field(
+        default=120, ge=1, le=720, alias="SLACK_TOKEN_ROTATION_MINUTES"
+    )
     pagerduty_api_token: SecretStr | None = Field(default=None, alias="PAGERDUTY_API_TOKEN")
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     config_file: Path | None = Field(default=None, alias="SWITCHBOARD_CONFIG")
@@ -91,6 +106,18 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("slack_token_encryption_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                raw = base64.urlsafe_b64decode(value.get_secret_value().encode())
+            except (ValueError, binascii.Error):
+                raw = b""
+            if len(raw) != _FERNET_KEY_BYTES:
+                raise ValueError("must be a Fernet key: 32 bytes, url-safe base64 (44 characters)")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url_shape(cls, value: str) -> str:
@@ -122,6 +149,12 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "console" if sys.stderr.isatty() else "json"
+
+    @property
+    def multi_workspace(self) -> bool:
+        """``SLACK_CLIENT_ID`` is set: installed by OAuth in many workspaces, one token each
+        (else the one workspace of ``SLACK_BOT_TOKEN``)."""
+        return self.slack_client_id is not None
 
     @property
     def tracing_requested(self) -> bool:

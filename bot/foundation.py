@@ -141,8 +141,12 @@ class Foundation:
 
 
 def require_slack(settings: Settings, *, socket_mode: bool) -> None:
-    """The bot token, and the app token (Socket Mode) or the signing secret (HTTP)."""
-    settings.require("slack_bot_token")
+    """The bot token (or, for many workspaces, the OAuth client and state secret), and the
+    app token (Socket Mode) or the signing secret (HTTP)."""
+    if settings.multi_workspace:
+        settings.require("slack_client_secret", "slack_state_secret")
+    else:
+        settings.require("slack_bot_token")
     settings.require("slack_app_token" if socket_mode else "slack_signing_secret")
 
 

@@ -21,11 +21,12 @@ from slack_sdk.errors import SlackApiError
 
 from agents.feedback.review import Review
 from agents.kernel.clock import Clock
+from agents.kernel.tenancy import Tenant
 from agents.llm.chat import ChatModel
 from bot.alerts import Alerter
 from bot.app import bolt_app, listen
 from bot.config import Settings
-from bot.config_file import LoadedConfig
+from bot.distribution import Distribution
 from bot.foundation import Foundation, RuntimeOptions, require_slack
 from bot.incident_tickets import ticket_hosts
 from bot.integrations.llm import close_chat_models
@@ -47,6 +48,7 @@ from bot.wiring import Domain, build_domain
 from bot.worker import Worker
 from handlers import Delivery, TurnRunner
 from handlers.bookkeeping import Bookkeeping
+from handlers.installs import Removal
 from handlers.links import LinkPolicy
 from handlers.stopping import RunningTurns
 from handlers.usergroups import SlackGroupDirectory
@@ -79,6 +81,8 @@ class Runtime:
     slack_gate: SlackGate | None = None
     mcp: McpServers | None = None
     pagerduty_webhook: PagerDutyWebhook | None = None
+    distribution: Distribution | None = None
+    """Many workspaces: the OAuth install flow and each workspace's token (None: one)."""
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
     _stops: asyncio.Task[None] | None = field(default=None, init=False)
     _prober: asyncio.Task[None] | None = field(default=None, init=False)
@@ -95,17 +99,8 @@ class Runtime:
         base = await Foundation.open(settings, options)
         config, clock, database = base.config, base.clock, base.database
         metrics = base.instruments.metrics
-        links = LinkPolicy.of(
-            settings.link_allowlist,
-            [config.knowledge.base_url],
-            [*ticket_hosts(config), *_pagerduty_web(config)],
-        )
-        slack = SlackConnection.open(
-            token=settings.secret("slack_bot_token"),
-            base_url=settings.slack_api_url,
-            links=links,
-            trace_configs=[metrics.slack_trace_config(settings.slack_api_url)],
-        )
+        links = _link_policy(settings, base)
+        distribution, slack = _open_slack(settings, base, links)
         alerter = Alerter(
             config.alerts,
             post=lambda channel, text: slack.client.chat_postMessage(channel=channel, text=text),
@@ -124,12 +119,7 @@ class Runtime:
             pagerduty=pagerduty_client(settings, base, slack),
         )
         domain = build_domain(config, database, base.planning, edges, clock=clock)
-        if base.mcp is not None:
-            catalog = domain.operations.catalog
-            base.mcp.subscribe(
-                lambda update: catalog.update(update.actions, withdrawn=update.withdrawn)
-            )
-            base.mcp.subscribe(lambda update: groups.watch(named_groups(update.actions)))
+        _follow_mcp(base, domain, groups)
         erasure = domain.erasure
         worker = Worker(
             domain.operations.runs,
@@ -145,8 +135,18 @@ class Runtime:
         book = Bookkeeping(database.events, ledger, clock=clock, lease=options.event_lease)
         runner = _turn_runner(base, options, domain, slack, book=book, links=links)
         slack.gate.when_reachable(runner.slack_is_back)
-        app = bolt_app(settings, slack.client, socket_mode=options.socket_mode)
-        _listen(app, base, domain, runner=runner, book=book, groups=groups)
+        app = bolt_app(
+            settings, slack.client, socket_mode=options.socket_mode, distribution=distribution
+        )
+        _listen(
+            app,
+            base,
+            domain,
+            runner=runner,
+            book=book,
+            groups=groups,
+            removal=_removal(distribution, domain),
+        )
         return cls(
             settings,
             options,
@@ -164,6 +164,7 @@ class Runtime:
             slack_gate=slack.gate,
             mcp=base.mcp,
             pagerduty_webhook=pagerduty_webhook(base, domain.incidents.pagerduty),
+            distribution=distribution,
         )
 
     async def start(self) -> None:
@@ -200,16 +201,22 @@ class Runtime:
         """While Slack is unreachable, ask it (``auth.test``) at the gate's probe interval,
         so that the moment it is back is noticed even when nothing else calls it; the gate
         then hurries every owed reply."""
-        client = self.app.client
         while True:
             await gate.until_unreachable()
             try:
-                await client.auth_test()
+                await self.reach_slack()
             except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError):
                 continue  # still down (or not our turn to probe): the gate paces the next
             except Exception:
                 log.exception("slack_probe_failed")
                 await asyncio.sleep(PROBE_EVERY_MAX)
+
+    async def reach_slack(self) -> object:
+        """Ask Slack whether it answers: ``auth.test`` with the bot token (one workspace), or
+        ``api.test`` (many: no workspace's token is the bot's own)."""
+        if self.distribution is not None:
+            return await self.app.client.api_test()
+        return await self.app.client.auth_test()
 
     async def _sweep(self) -> None:
         grace = timedelta(seconds=self.options.recovery_grace)
@@ -243,9 +250,46 @@ class Runtime:
         log.info("runtime_stopped")
 
 
-def _pagerduty_web(config: LoadedConfig) -> list[str]:
-    """PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured."""
-    return [PAGERDUTY_WEB] if config.pagerduty is not None else []
+def _follow_mcp(base: Foundation, domain: Domain, groups: SlackGroupDirectory) -> None:
+    """Tools an MCP server adds or withdraws while running reach the catalog, and the user
+    groups their policies name are watched."""
+    if base.mcp is None:
+        return
+    catalog = domain.operations.catalog
+    base.mcp.subscribe(lambda update: catalog.update(update.actions, withdrawn=update.withdrawn))
+    base.mcp.subscribe(lambda update: groups.watch(named_groups(update.actions)))
+
+
+def _link_policy(settings: Settings, base: Foundation) -> LinkPolicy:
+    """Where posts may link: the allowlist, the knowledge base, ticket hosts, and
+    PagerDuty's incident links (``<account>.pagerduty.com``) once it is configured."""
+    config = base.config
+    pagerduty_web = [PAGERDUTY_WEB] if config.pagerduty is not None else []
+    return LinkPolicy.of(
+        settings.link_allowlist,
+        [config.knowledge.base_url],
+        [*ticket_hosts(config), *pagerduty_web],
+    )
+
+
+def _open_slack(
+    settings: Settings, base: Foundation, links: LinkPolicy
+) -> tuple[Distribution | None, SlackConnection]:
+    """The way to Slack: with ``SLACK_BOT_TOKEN`` (one workspace), or with each installed
+    workspace's token (many: :mod:`bot.distribution`)."""
+    distribution = (
+        Distribution.build(settings, base.database, clock=base.clock)
+        if settings.multi_workspace
+        else None
+    )
+    slack = SlackConnection.open(
+        token=None if distribution is not None else settings.secret("slack_bot_token"),
+        base_url=settings.slack_api_url,
+        links=links,
+        trace_configs=[base.instruments.metrics.slack_trace_config(settings.slack_api_url)],
+        tokens=distribution.tokens if distribution is not None else None,
+    )
+    return distribution, slack
 
 
 def _turn_runner(
@@ -289,6 +333,7 @@ def _listen(
     runner: TurnRunner,
     book: Bookkeeping,
     groups: SlackGroupDirectory,
+    removal: Removal | None,
 ) -> None:
     """Register the Slack listeners, with the review of votes they hand feedback to."""
     database, metrics, clock = base.database, base.instruments.metrics, base.clock
@@ -310,4 +355,17 @@ def _listen(
         metrics=metrics,
         contexts=database.contexts,
         clock=clock,
+        removal=removal,
     )
+
+
+def _removal(distribution: Distribution | None, domain: Domain) -> Removal | None:
+    """What a workspace removing the app does (many workspaces only)."""
+    if distribution is None:
+        return None
+    runs = domain.operations.runs
+
+    async def removed(tenant: Tenant, reason: str) -> int:
+        return await distribution.removed(tenant, reason=reason, runs=runs)
+
+    return removed

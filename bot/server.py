@@ -13,10 +13,11 @@ import time
 
 import structlog
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 
 from agents.kernel.errors import StorageError
+from bot.distribution import INSTALL_PATH, REDIRECT_PATH
 from bot.edge import MAX_BODY, Rejection, SignatureCheck, admit
 from bot.health import Readiness
 from bot.metrics import CONTENT_TYPE_LATEST
@@ -42,7 +43,7 @@ class Endpoints:
         self._metrics = runtime.metrics
         secret = runtime.settings.slack_signing_secret
         self._signed = SignatureCheck(None if secret is None else secret.get_secret_value())
-        self._readiness = Readiness(runtime.database, slack_auth=self._app.client.auth_test)
+        self._readiness = Readiness(runtime.database, slack_auth=runtime.reach_slack)
 
     async def slack_events(self, request: web.Request) -> web.StreamResponse:
         """``POST /slack/events``: Bolt's dispatch, timed as the ack."""
@@ -84,6 +85,21 @@ class Endpoints:
         log.warning("slack_request_rejected", reason=rejection.reason, status=rejection.status)
         self._metrics.rejected.labels(rejection.reason).inc()
         return web.Response(status=rejection.status)
+
+    async def oauth(self, request: web.Request) -> web.StreamResponse:
+        """``GET /slack/install`` and ``GET /slack/oauth_redirect``: Bolt's OAuth flow (the
+        install page with its ``state`` cookie; the callback checks cookie and ``state``,
+        exchanges the code and stores the installation)."""
+        flow = self._app.oauth_flow
+        if flow is None:
+            return web.Response(status=404)
+        bolt_request = await to_bolt_request(request)
+        if request.path == flow.install_path:
+            response = await flow.handle_installation(bolt_request)
+        else:
+            response = await flow.handle_callback(bolt_request)
+        log.info("oauth_request", path=request.path, status=response.status)
+        return await to_aiohttp_response(response)
 
     async def healthz(self, _request: web.Request) -> web.Response:
         """``GET /healthz``: the process answers and reaches its database."""
@@ -140,12 +156,16 @@ class Endpoints:
 
 def build_web_app(runtime: Runtime, *, slack: bool = True) -> web.Application:
     """The aiohttp application serving ``POST /slack/events`` (unless ``slack`` is False:
-    Socket Mode), ``GET /healthz``, ``GET /readyz``, ``GET /metrics``, and
-    ``POST /pagerduty/webhooks`` when PagerDuty's webhooks are configured."""
+    Socket Mode), the OAuth install endpoints (many workspaces), ``GET /healthz``,
+    ``GET /readyz``, ``GET /metrics``, and ``POST /pagerduty/webhooks`` when PagerDuty's
+    webhooks are configured."""
     endpoints = Endpoints(runtime)
     web_app = web.Application(client_max_size=MAX_BODY)
     if slack:
         web_app.router.add_post(SLACK_EVENTS_PATH, endpoints.slack_events)
+    if runtime.distribution is not None:
+        web_app.router.add_get(INSTALL_PATH, endpoints.oauth)
+        web_app.router.add_get(REDIRECT_PATH, endpoints.oauth)
     web_app.router.add_get("/healthz", endpoints.healthz)
     web_app.router.add_get("/readyz", endpoints.readyz)
     web_app.router.add_get("/metrics", endpoints.metrics)

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
+import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -34,16 +35,24 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from agents.kernel.tenancy import acting_workspace
 from bot.slack_gate import SlackGate
+from bot.tenant_tokens import NoToken, TenantTokens
 from handlers.links import LinkPolicy
 
 __all__ = [
     "RATE_LIMIT_RETRIES",
+    "TOKENLESS",
     "GatedWebClient",
     "SlackConnection",
     "build_web_client",
     "retry_handlers",
 ]
+
+log = structlog.get_logger(__name__)
+
+TOKENLESS = frozenset({"api.test", "oauth.v2.access", "oauth.v2.exchange"})
+"""Methods that act for no workspace (a multi-workspace client sends them without a token)."""
 
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
@@ -118,6 +127,9 @@ class GatedWebClient(AsyncWebClient):
         outage_wait: seconds a call waits for an unreachable Slack before it is refused
             (the caller keeps what it had to send and tries again later).
         links: what every call's arguments pass before they leave (None: nothing).
+        tokens: each workspace's token (None: the one token the client was made with); a
+            call with no token for the workspace it acts for fails as ``invalid_auth``
+            without leaving the process.
     """
 
     def __init__(
@@ -127,6 +139,7 @@ class GatedWebClient(AsyncWebClient):
         wait: bool = True,
         outage_wait: float = OUTAGE_WAIT,
         links: LinkPolicy | None = None,
+        tokens: TenantTokens | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -134,8 +147,42 @@ class GatedWebClient(AsyncWebClient):
         self._wait = wait
         self._outage_wait = outage_wait
         self._links = links
+        self._tokens = tokens
+
+    async def _authorization(self, api_method: str) -> dict[str, str]:
+        """The header carrying the acting workspace's token (multi-workspace only)."""
+        if self._tokens is None or api_method in TOKENLESS:
+            return {}
+        tenant = acting_workspace()
+        try:
+            token = await self._tokens.bot_token(tenant)
+        except NoToken as exc:
+            log.warning(
+                "slack_call_without_token",
+                method=api_method,
+                reason=exc.reason,
+                team_id=tenant.team_id if tenant is not None else None,
+                enterprise_id=tenant.enterprise_id if tenant is not None else None,
+                org_wide=tenant.is_enterprise_install if tenant is not None else None,
+            )
+            data = {"ok": False, "error": "invalid_auth"}
+            response = AsyncSlackResponse(
+                client=self,
+                http_verb="POST",
+                api_url=self.base_url + api_method,
+                req_args={},
+                data=data,
+                headers={},
+                status_code=200,
+            )
+            message = f"no token to act for this workspace ({exc.reason})"
+            raise SlackApiError(message, response) from None  # type: ignore[no-untyped-call]
+        return {"Authorization": f"Bearer {token}"}
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        authorization = await self._authorization(api_method)
+        if authorization:
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), **authorization}
         if self._links is not None:
             for form in ("json", "data"):  # the message methods send their arguments as JSON
                 if isinstance(kwargs.get(form), dict):
@@ -171,16 +218,18 @@ class GatedWebClient(AsyncWebClient):
 
 def build_web_client(
     *,
-    token: str,
+    token: str | None,
     base_url: str,
     session: aiohttp.ClientSession,
     gate: SlackGate,
     retry: bool = True,
     links: LinkPolicy | None = None,
+    tokens: TenantTokens | None = None,
 ) -> AsyncWebClient:
     """An ``AsyncWebClient`` for ``base_url`` sharing ``session``, with the policies above
     (``retry`` False: none, and the gate refuses instead of waiting, for calls whose failure
-    has a better answer than waiting); every call passes ``gate``, then ``links``."""
+    has a better answer than waiting); every call passes ``gate``, then ``links``, and acts
+    with ``token`` or, in a multi-workspace bot, the acting workspace's from ``tokens``."""
     options: dict[str, Any] = {
         "token": token,
         "base_url": base_url,
@@ -188,7 +237,7 @@ def build_web_client(
         "timeout": WEB_API_TIMEOUT_SECONDS,
         "retry_handlers": retry_handlers(rate_limits=False) if retry else [],
     }
-    return GatedWebClient(gate=gate, wait=retry, links=links, **options)
+    return GatedWebClient(gate=gate, wait=retry, links=links, tokens=tokens, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,22 +262,28 @@ class SlackConnection:
     def open(
         cls,
         *,
-        token: str,
+        token: str | None,
         base_url: str,
         links: LinkPolicy,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
+        tokens: TenantTokens | None = None,
     ) -> SlackConnection:
         """A session (its calls observed by ``trace_configs``) and clients for ``base_url``
-        whose every call passes ``links``."""
+        whose every call passes ``links`` and acts with ``token`` (or per workspace, with
+        ``tokens``)."""
         session = aiohttp.ClientSession(trace_configs=trace_configs)
         gate = SlackGate()
+        common: dict[str, Any] = {
+            "token": token,
+            "base_url": base_url,
+            "session": session,
+            "gate": gate,
+            "links": links,
+            "tokens": tokens,
+        }
         return cls(
             session,
-            build_web_client(
-                token=token, base_url=base_url, session=session, gate=gate, links=links
-            ),
-            build_web_client(
-                token=token, base_url=base_url, session=session, gate=gate, retry=False, links=links
-            ),
+            build_web_client(**common),
+            build_web_client(retry=False, **common),
             gate,
         )

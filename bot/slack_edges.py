@@ -17,6 +17,7 @@ from agents.actions.execution import Executor
 from agents.actions.ports import ApprovalNews, ApprovalNotifier
 from agents.actions.spec import ActionSpec
 from agents.incidents.pagerduty_news import PagerDutyUpdates
+from agents.kernel.tenancy import acting_for
 from bot.alerts import Alerter
 from bot.config import Settings
 from bot.config_file import LoadedConfig
@@ -52,14 +53,17 @@ class WakingNotifier:
         self._wakeup = wakeup
 
     async def approval_changed(self, approval: Approval, *, news: ApprovalNews | None) -> None:
-        """Wake the worker for a fresh approval, then tell Slack."""
+        """Wake the worker for a fresh approval, then tell Slack (as the approval's workspace,
+        whoever changed it: a click, the worker, the expiry sweep)."""
         if approval.state == "approved":
             self._wakeup.set()
-        await self._inner.approval_changed(approval, news=news)
+        with acting_for(approval.team_id):
+            await self._inner.approval_changed(approval, news=news)
 
     async def escalate(self, approval: Approval, *, channel_id: str) -> None:
-        """Announce an expired request."""
-        await self._inner.escalate(approval, channel_id=channel_id)
+        """Announce an expired request (in its workspace)."""
+        with acting_for(approval.team_id):
+            await self._inner.escalate(approval, channel_id=channel_id)
 
 
 def group_directory(config: LoadedConfig, client: AsyncWebClient) -> SlackGroupDirectory:

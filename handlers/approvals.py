@@ -137,12 +137,12 @@ class ApprovalListeners:
 
 def _clicked_at(click: Click) -> ClickSite:
     """Where a button was clicked: the message that holds it."""
-    return ClickSite(click.channel_id, click.message_ts or None)
+    return ClickSite(click.channel_id, click.message_ts or None, click.team_id or None)
 
 
 def _opened_from(form: Submission) -> ClickSite:
     """The card a form was opened from (the app wrote it into the form's metadata)."""
-    return ClickSite(form.note("channel"), form.note("ts"))
+    return ClickSite(form.note("channel"), form.note("ts"), form.team_id or None)
 
 
 async def _explain_refusal(client: AsyncWebClient, form: Submission, outcome: VoteOutcome) -> None:

@@ -180,14 +180,18 @@ class FeedbackListeners:
         if label is None:
             log.warning("payload_malformed", kind="review_label")
             return
-        refusal = await self._review.label(click.value, label, user_id=click.user_id)
+        refusal = await self._review.label(
+            click.value, label, team_id=click.team_id, user_id=click.user_id
+        )
         await self._after_review(client, refusal, click)
 
     async def on_promote(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """A reviewer promotes a queued turn into the evaluation set (checked server-side)."""
         await ack()
         click = parse_click(body)
-        refusal = await self._review.promote(click.value, user_id=click.user_id)
+        refusal = await self._review.promote(
+            click.value, team_id=click.team_id, user_id=click.user_id
+        )
         await self._after_review(client, refusal, click)
 
     async def _after_review(

@@ -17,6 +17,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from agents.kernel.models import ConversationKey, Inbound
+from agents.kernel.tenancy import Tenant, bind_workspace
 from agents.memory.erasure import Erasure
 from handlers.bookkeeping import Bookkeeping
 from handlers.parsing import (
@@ -43,11 +44,14 @@ _PASSED_ON = frozenset(
         "app_context_changed",
         "reaction_added",
         "pin_added",
+        "app_uninstalled",
+        "tokens_revoked",
     }
 )
 """Events that are no message for an agent: their own listener handles them, unclaimed
 (opening the App Home twice just renders it twice; a second Stop finds the turn stopped; a
-message pinned twice is on an incident's timeline once)."""
+message pinned twice is on an incident's timeline once; a workspace removed twice is gone
+once)."""
 
 Next = Callable[[], Awaitable[None]]
 
@@ -78,13 +82,24 @@ def _quiet_ack() -> BoltResponse:
     return BoltResponse(status=_ACK, body="")
 
 
+def tenant_of(context: AsyncBoltContext) -> Tenant:
+    """The workspace (organization) a request is about."""
+    return Tenant(
+        team_id=context.team_id,
+        enterprise_id=context.enterprise_id,
+        is_enterprise_install=bool(context.is_enterprise_install),
+    )
+
+
 async def bind_log_context(
     body: dict[str, Any],
     context: AsyncBoltContext,
     next: Next,
 ) -> None:
-    """Give the request a trace id and bind team, channel, user and trace id to its logs."""
+    """Give the request a trace id and bind team, channel, user and trace id to its logs;
+    bind its workspace as the one every Web API call of its work acts for."""
     structlog.contextvars.clear_contextvars()
+    bind_workspace(tenant_of(context))
     trace_id = uuid.uuid4().hex
     context["trace_id"] = trace_id
     raw_event = body.get("event")

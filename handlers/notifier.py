@@ -25,6 +25,7 @@ from agents.actions.approval import Approval
 from agents.actions.ports import ApprovalNews
 from agents.actions.spec import ActionSpec
 from agents.kernel.errors import SlackApiFailure
+from agents.kernel.tenancy import acting_for
 from handlers.approval_blocks import approval_blocks, approval_text
 from handlers.result_blocks import output_blocks, output_text
 from handlers.retry_timer import RetryTimer
@@ -134,14 +135,15 @@ class SlackApprovalNotifier:
         """Send what ``owed`` holds, in order (and what arrives meanwhile); keep what Slack
         refused for a while."""
         try:
-            while owed.card or owed.notes:
-                if owed.card:
-                    owed.card = False
-                    await self._refresh_card(owed.approval)
-                if owed.notes:
-                    note, blocks, at_state = owed.notes[0]
-                    await self._post_note(note, blocks, at_state)
-                    owed.notes.pop(0)
+            with acting_for(owed.approval.team_id):  # a retry fired by a timer, too
+                while owed.card or owed.notes:
+                    if owed.card:
+                        owed.card = False
+                        await self._refresh_card(owed.approval)
+                    if owed.notes:
+                        note, blocks, at_state = owed.notes[0]
+                        await self._post_note(note, blocks, at_state)
+                        owed.notes.pop(0)
         except SlackApiFailure as exc:
             if exc.error not in PERMANENT_ERRORS:
                 owed.card = owed.card or exc.method == "chat.update"

@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.kernel.errors import SlackApiFailure
 from agents.kernel.models import Inbound, Outbound, TurnOutcome
+from agents.kernel.tenancy import acting_for
 from agents.turns.turns import Turns
 from handlers.bookkeeping import Bookkeeping
 from handlers.delivery import Delivery
@@ -191,8 +192,10 @@ class TurnRunner:
         )
         due = self._redeliveries
         try:
-            async with self._slots:
-                await self._process(inbound, response_url=response_url, recovering=recovering)
+            # every call this turn makes acts for its workspace (recovery binds it here too)
+            with acting_for(inbound.team_id):
+                async with self._slots:
+                    await self._process(inbound, response_url=response_url, recovering=recovering)
         except _Behind:
             due.later(inbound, response_url)
         except SlackApiFailure as exc:

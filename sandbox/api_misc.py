@@ -12,9 +12,9 @@ __all__ = ["MISC_METHODS"]
 
 
 def auth_test(ctx: ApiContext, args: JSON) -> JSON:
-    """``auth.test``: who the bot token belongs to."""
+    """``auth.test``: who the bot token belongs to (an installed token: its workspace)."""
     d = ctx.workspace.directory
-    return {
+    answer: JSON = {
         "url": d.url,
         "team": d.team_name,
         "user": d.users[d.bot_user_id].name,
@@ -23,6 +23,19 @@ def auth_test(ctx: ApiContext, args: JSON) -> JSON:
         "bot_id": d.bot_id,
         "is_enterprise_install": False,
     }
+    if ctx.grant is not None:
+        plan = ctx.grant.plan
+        answer.update(
+            team_id=plan.team_id, team=plan.team_name, is_enterprise_install=plan.org_wide
+        )
+        if plan.enterprise_id is not None:
+            answer["enterprise_id"] = plan.enterprise_id
+    return answer
+
+
+def api_test(ctx: ApiContext, args: JSON) -> JSON:
+    """``api.test``: Slack answers (needs no token), echoing the arguments."""
+    return {"args": dict(args)} if args else {}
 
 
 def users_info(ctx: ApiContext, args: JSON) -> JSON:
@@ -97,6 +110,11 @@ def _view_arg(args: JSON, *, kind: str | None) -> JSON:
     return view
 
 
+def _team(ctx: ApiContext) -> str | None:
+    """The workspace an installed token acts for (None: the sandbox's own)."""
+    return ctx.grant.plan.team_id if ctx.grant is not None else None
+
+
 def _redeem(ctx: ApiContext, args: JSON) -> None:
     trigger_id = str_arg(args, "trigger_id")
     if trigger_id is None:
@@ -110,14 +128,14 @@ def views_open(ctx: ApiContext, args: JSON) -> JSON:
     """``views.open``: open a modal for a fresh trigger id."""
     spec = _view_arg(args, kind="modal")
     _redeem(ctx, args)
-    return {"view": dict(ctx.workspace.views.store(spec))}
+    return {"view": dict(ctx.workspace.views.store(spec, team_id=_team(ctx)))}
 
 
 def views_push(ctx: ApiContext, args: JSON) -> JSON:
     """``views.push``: push a modal onto the stack, for a fresh trigger id."""
     spec = _view_arg(args, kind="modal")
     _redeem(ctx, args)
-    return {"view": dict(ctx.workspace.views.store(spec))}
+    return {"view": dict(ctx.workspace.views.store(spec, team_id=_team(ctx)))}
 
 
 def views_update(ctx: ApiContext, args: JSON) -> JSON:
@@ -132,7 +150,8 @@ def views_update(ctx: ApiContext, args: JSON) -> JSON:
     stored_hash = str_arg(args, "hash")
     if stored_hash is not None and stored_hash != current["hash"]:
         raise ApiError("hash_conflict")
-    return {"view": dict(ctx.workspace.views.store(spec, view_id=current["id"]))}
+    stored = ctx.workspace.views.store(spec, view_id=current["id"], team_id=_team(ctx))
+    return {"view": dict(stored)}
 
 
 def views_publish(ctx: ApiContext, args: JSON) -> JSON:
@@ -144,7 +163,7 @@ def views_publish(ctx: ApiContext, args: JSON) -> JSON:
         raise ApiError("user_not_found")
     spec = _view_arg(args, kind="home")
     views = ctx.workspace.views
-    view = views.store(spec, view_id=views.home.get(user))
+    view = views.store(spec, view_id=views.home.get(user), team_id=_team(ctx))
     views.home[user] = view["id"]
     return {"view": dict(view)}
 
@@ -155,6 +174,7 @@ def connections_open(ctx: ApiContext, args: JSON) -> JSON:
 
 
 MISC_METHODS: dict[str, Method] = {
+    "api.test": Method(api_test, accepts="client"),
     "auth.test": Method(auth_test),
     "users.info": Method(users_info),
     "users.lookupByEmail": Method(users_lookup_by_email),

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from sandbox.apierror import ApiError, missing
 from sandbox.blockcheck import check_blocks
+from sandbox.oauth import Grant
 from sandbox.records import JSON
 from sandbox.state import Channel
 from sandbox.workspace import Workspace
@@ -35,17 +36,22 @@ __all__ = [
     "visible_channel",
 ]
 
-TokenKind = Literal["bot", "app"]
+TokenKind = Literal["bot", "app", "client"]
+"""The credential a method takes: a bot token, an app-level token, or none (``client``: the
+OAuth methods, which take the app's client id and secret, and ``api.test``)."""
 
 
 @dataclass(slots=True)
 class ApiContext:
-    """What a handler may use: the workspace, the caller's token kind, the event outbox."""
+    """What a handler may use: the workspace, the caller's token kind (and installation),
+    the event outbox."""
 
     workspace: Workspace
     token_kind: TokenKind
     socket_url: Callable[[], str]
     events: list[tuple[JSON, Channel]] = field(default_factory=list)
+    grant: Grant | None = None
+    """The installation an OAuth-issued token acts for (None: the sandbox's own bot token)."""
 
     def emit(self, event: JSON, channel: Channel) -> None:
         """Queue an event this call caused in ``channel`` (delivered after the answer)."""

@@ -68,11 +68,13 @@ class EnvelopeBuilder:
     ) -> JSON:
         """Wrap ``event`` in an ``event_callback`` envelope, as Slack POSTs it."""
         d = self._dir
+        grid = {} if d.enterprise_id is None else {"enterprise_id": d.enterprise_id}
         return {
             "token": self.verification_token,
+            **grid,
             "team_id": d.team_id,
             "context_team_id": d.team_id,
-            "context_enterprise_id": None,
+            "context_enterprise_id": d.enterprise_id,
             "api_app_id": d.app_id,
             "event": event,
             "type": "event_callback",
@@ -80,11 +82,11 @@ class EnvelopeBuilder:
             "event_time": int(self._ids.now()) if event_time is None else event_time,
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": d.team_id,
+                    "enterprise_id": d.enterprise_id,
+                    "team_id": None if d.org_wide else d.team_id,
                     "user_id": d.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": d.org_wide,
                 }
             ],
             "is_ext_shared_channel": False,

@@ -56,13 +56,22 @@ class ViewBook:
         self._external: dict[str, str] = {}
         self.home: dict[str, str] = {}  # user id -> their App Home view id
 
-    def store(self, spec: JSON, *, view_id: str | None = None, root: str | None = None) -> JSON:
-        """Store ``spec`` as a new view (or as a new version of ``view_id``) and return it."""
+    def store(
+        self,
+        spec: JSON,
+        *,
+        view_id: str | None = None,
+        root: str | None = None,
+        team_id: str | None = None,
+    ) -> JSON:
+        """Store ``spec`` as a new view (or as a new version of ``view_id``) and return it;
+        ``team_id``: the workspace whose token made the call (default: the sandbox's)."""
         view_id = view_id or self._ids.view_id()
+        team_id = team_id or self._team_id
         previous = self.views.get(view_id)
         view: JSON = {
             "id": view_id,
-            "team_id": self._team_id,
+            "team_id": team_id,
             "type": spec.get("type"),
             "blocks": spec.get("blocks", []),
             "private_metadata": spec.get("private_metadata", ""),
@@ -78,7 +87,7 @@ class ViewBook:
             "root_view_id": root or (previous or {}).get("root_view_id") or view_id,
             "app_id": self._app_id,
             "external_id": spec.get("external_id", ""),
-            "app_installed_team_id": self._team_id,
+            "app_installed_team_id": team_id,
             "bot_id": self._bot_id,
         }
         self.views[view_id] = view

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 import structlog
 from aiohttp import web
@@ -26,7 +27,7 @@ from sandbox.jira_api import JiraApi
 from sandbox.people import People
 from sandbox.ratelimits import Limit, RateLimiter
 from sandbox.recorder import CallLog
-from sandbox.records import Via
+from sandbox.records import Delivery, Via
 from sandbox.serving import LocalServer, serve_app
 from sandbox.signing import Signer
 from sandbox.socket_mode import SocketHub
@@ -149,6 +150,7 @@ class SlackSandbox(LocalServer):
         self.deploy_api = DeployApi()
         self.github = GithubIssuesApi()
         self.jira = JiraApi()
+        self.oauth = self.workspace.oauth
         self._api = WebApi(
             self.workspace,
             tokens={bot_token: "bot", app_token: "app"},
@@ -178,6 +180,7 @@ class SlackSandbox(LocalServer):
         app.router.add_route("POST", "/api/{method}", self._api.api)
         app.router.add_post("/response/{hook_id}", self._api.response_url)
         app.router.add_get("/socket", self.socket.handle)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)
         self.deploy_api.add_routes(app)
         self.github.add_routes(app)
         self.jira.add_routes(app)
@@ -203,6 +206,48 @@ class SlackSandbox(LocalServer):
         if self._runner is not None:
             await self._runner.cleanup()
             log.info("sandbox_stopped", base_url=self._base_url)
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """``GET /oauth/v2/authorize``: the person allows at once (see :mod:`sandbox.oauth`)."""
+        status, answer = self.oauth.authorize(dict(request.query))
+        if status == 302:
+            raise web.HTTPFound(answer)
+        return web.Response(status=status, text=answer)
+
+    @contextmanager
+    def as_team(
+        self, team_id: str, *, enterprise_id: str | None = None, org_wide: bool = False
+    ) -> Iterator[None]:
+        """Deliver as workspace ``team_id`` (of organization ``enterprise_id``) inside the
+        block: events, commands and clicks name it; users and channels are the sandbox's."""
+        d = self.workspace.directory
+        before = (d.team_id, d.enterprise_id, d.org_wide)
+        d.team_id, d.enterprise_id, d.org_wide = team_id, enterprise_id, org_wide
+        try:
+            yield
+        finally:
+            d.team_id, d.enterprise_id, d.org_wide = before
+
+    async def remove_app(
+        self, team_id: str, *, enterprise_id: str | None = None, org_wide: bool = False
+    ) -> Delivery:
+        """The workspace uninstalls the app: its tokens die, ``app_uninstalled`` is sent."""
+        self.oauth.revoke_workspace(
+            team_id=None if org_wide else team_id, enterprise_id=enterprise_id
+        )
+        with self.as_team(team_id, enterprise_id=enterprise_id, org_wide=org_wide):
+            return await self.driver.send_event({"type": "app_uninstalled"})
+
+    async def revoke_bot_token(self, token: str) -> Delivery:
+        """An admin revokes the bot's token: it dies, ``tokens_revoked`` names the bot."""
+        grant = self.oauth.grants[token]
+        self.oauth.revoke(token)
+        event = {
+            "type": "tokens_revoked",
+            "tokens": {"oauth": [], "bot": [self.workspace.directory.bot_user_id]},
+        }
+        with self.as_team(str(grant.plan.team_id), enterprise_id=grant.plan.enterprise_id):
+            return await self.driver.send_event(event)
 
     @property
     def base_url(self) -> str:

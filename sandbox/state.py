@@ -186,6 +186,10 @@ class Directory:
         team_domain: str = "sandbox",
     ) -> None:
         self.team_id = team_id
+        self.enterprise_id: str | None = None
+        """The Enterprise Grid organization deliveries name (None: no Grid)."""
+        self.org_wide = False
+        """Deliveries say the app is installed org-wide."""
         self.team_name = team_name
         self.team_domain = team_domain
         self.bot_user_id = bot_user_id

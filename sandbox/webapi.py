@@ -18,6 +18,8 @@ from sandbox.api_misc import MISC_METHODS
 from sandbox.api_stream import STREAM_METHODS
 from sandbox.apicore import ApiContext, ApiError, Method, TokenKind
 from sandbox.faults import FaultBook, HangGate
+from sandbox.oauth import Grant, basic_credentials
+from sandbox.oauth_api import OAUTH_METHODS
 from sandbox.ratelimits import RateLimiter
 from sandbox.recorder import CallLog
 from sandbox.records import JSON, ApiCall
@@ -33,6 +35,7 @@ METHODS: dict[str, Method] = {
     **ASSISTANT_METHODS,
     **CONVERSATION_METHODS,
     **MISC_METHODS,
+    **OAUTH_METHODS,
 }
 """Every Web API method the sandbox speaks."""
 
@@ -88,7 +91,20 @@ async def read_args(request: web.Request) -> tuple[JSON, str | None]:
     authorization = request.headers.get("Authorization", "")
     if authorization.startswith("Bearer "):
         token = authorization.removeprefix("Bearer ").strip()
+    client = basic_credentials(authorization)
+    if client is not None:  # the OAuth methods' client id and secret (HTTP Basic)
+        args.setdefault("client_id", client[0])
+        args.setdefault("client_secret", client[1])
+    if token is not None and method_takes_client(request):
+        args["token"] = token  # oauth.v2.exchange: the token to exchange, not a credential
+        token = None
     return args, token if isinstance(token, str) and token else None
+
+
+def method_takes_client(request: web.Request) -> bool:
+    """The method is one of the OAuth methods, which take the client's credentials."""
+    entry = METHODS.get(request.match_info.get("method", ""))
+    return entry is not None and entry.accepts == "client"
 
 
 def _drop(request: web.Request) -> web.StreamResponse:
@@ -143,14 +159,24 @@ class WebApi:
         entry = METHODS.get(method)
         if entry is None:
             return 200, {"ok": False, "error": "unknown_method", "req_method": method}
-        if token is None:
+        grant: Grant | None = None
+        if entry.accepts == "client":
+            kind: TokenKind | None = "client"
+        elif token is None:
             return 200, {"ok": False, "error": "not_authed"}
-        kind = self._tokens.get(token)
+        else:
+            kind = self._tokens.get(token)
+            issued = self._ws.oauth.check(token) if kind is None else None
+            if isinstance(issued, str):
+                return 200, {"ok": False, "error": issued}
+            if issued is not None:
+                kind, grant = "bot", issued
         if kind is None:
             return 200, {"ok": False, "error": "invalid_auth"}
         if kind != entry.accepts:
             return 200, {"ok": False, "error": "not_allowed_token_type"}
         ctx = self._context(kind)
+        ctx.grant = grant
         try:
             body = {"ok": True, **entry.handler(ctx, args)}
         except ApiError as exc:

@@ -11,6 +11,7 @@ from sandbox.envelopes import EnvelopeBuilder
 from sandbox.ids import IdFactory
 from sandbox.interactivity import HookBook, TriggerBook, ViewBook
 from sandbox.messages import MessageStore
+from sandbox.oauth import InstallPlan, OAuthBook
 from sandbox.records import JSON
 from sandbox.richtext import rich_text_blocks
 from sandbox.state import Channel, Directory
@@ -32,6 +33,7 @@ class Workspace:
     hooks: HookBook
     streams: StreamBook
     assistant: AssistantBook
+    oauth: OAuthBook
     store: MessageStore = field(default_factory=MessageStore)
     base_url: str = ""
 
@@ -63,6 +65,12 @@ class Workspace:
             hooks=HookBook(ids),
             streams=StreamBook(ids.now, ttl=stream_ttl),
             assistant=AssistantBook(ids.now),
+            oauth=OAuthBook(
+                clock=clock,
+                app_id=app_id,
+                bot_user_id=bot_user_id,
+                default_plan=InstallPlan(team_id, directory.team_name),
+            ),
         )
 
     def human_message(self, *, user: str, text: str) -> JSON:

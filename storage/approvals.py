@@ -134,11 +134,15 @@ class SqlApprovalStore(SqlStore):
             action="find an approval by its card",
         )
 
-    async def pending(self, *, team_id: str, limit: int) -> Sequence[Approval]:
-        """Approvals still ``pending`` in the workspace, oldest first."""
+    async def pending(
+        self, *, team_id: str, limit: int, approved_too: bool = False
+    ) -> Sequence[Approval]:
+        """Approvals still ``pending`` in the workspace (``approved_too``: or ``approved``),
+        oldest first."""
+        states = ("pending", "approved") if approved_too else ("pending",)
         statement = (
             select(approvals)
-            .where(approvals.c.team_id == team_id, approvals.c.state == "pending")
+            .where(approvals.c.team_id == team_id, approvals.c.state.in_(states))
             .order_by(approvals.c.created_at, approvals.c.id)
             .limit(max(limit, 0))
         )

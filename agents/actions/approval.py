@@ -35,6 +35,7 @@ __all__ = [
     "Refusal",
     "Reject",
     "StartExecution",
+    "Withdraw",
     "audit_kind",
     "transition",
 ]
@@ -150,6 +151,14 @@ class Cancel:
 
 
 @dataclass(frozen=True, slots=True)
+class Withdraw:
+    """The workspace removed the app (uninstalled it, or revoked its token): a request
+    pending or approved but not yet running ends ``cancelled``, by the system."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Expire:
     """The request waited past its expiry."""
 
@@ -168,7 +177,15 @@ class Finish:
 
 
 ApprovalEvent = (
-    AutoApprove | Approve | Reject | EditParams | Cancel | Expire | StartExecution | Finish
+    AutoApprove
+    | Approve
+    | Reject
+    | EditParams
+    | Cancel
+    | Withdraw
+    | Expire
+    | StartExecution
+    | Finish
 )
 
 
@@ -213,6 +230,10 @@ def _next(approval: Approval, event: ApprovalEvent, *, now: datetime) -> Approva
         if state != "executing":
             return Refusal("This action is not running.")
         return replace(approval, state=event.outcome, result=event.result)
+    if isinstance(event, Withdraw):
+        if state not in ("pending", "approved"):
+            return Refusal(_DONE_REASONS[state])
+        return replace(approval, state="cancelled", reason=event.reason)
     if state != "pending":
         return Refusal(_DONE_REASONS[state])
     if isinstance(event, Expire):

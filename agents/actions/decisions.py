@@ -46,10 +46,12 @@ MISPLACED_BUTTON = (
 @dataclass(frozen=True, slots=True)
 class ClickSite:
     """Where a button was clicked: the channel and ts of the message holding it (None when
-    it was not a channel message, e.g. a view)."""
+    it was not a channel message, e.g. a view), and the workspace of the person who clicked
+    (None: not known, as in tests of the domain alone)."""
 
     channel_id: str | None
     message_ts: str | None
+    team_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +246,10 @@ class Decisions:
         ts is recorded yet: a person can click within milliseconds of the card appearing, so
         the same click gets the same refusal and the same audited ``why`` in either order.
         """
+        if site.team_id and site.team_id != approval.team_id:
+            # a channel shared between workspaces (Slack Connect) shows the card to both;
+            # only the requester's workspace decides
+            return "another workspace"
         if not site.channel_id or site.channel_id != approval.channel_id:
             return "another channel"
         if not site.message_ts:

@@ -58,8 +58,11 @@ class ApprovalStore(Protocol):
         """The approval whose card is the message ``message_ts`` in ``channel_id``, if any."""
         ...
 
-    async def pending(self, *, team_id: str, limit: int) -> Sequence[Approval]:
-        """Approvals still ``pending`` in a workspace, oldest first."""
+    async def pending(
+        self, *, team_id: str, limit: int, approved_too: bool = False
+    ) -> Sequence[Approval]:
+        """Approvals still ``pending`` in a workspace (``approved_too``: or approved and not
+        yet running), oldest first."""
         ...
 
     async def due_to_expire(self, *, now: datetime, limit: int) -> Sequence[Approval]:

@@ -31,7 +31,14 @@ from datetime import timedelta
 
 import structlog
 
-from agents.actions.approval import Approval, Expire, Finish, Refusal, StartExecution
+from agents.actions.approval import (
+    Approval,
+    Expire,
+    Finish,
+    Refusal,
+    StartExecution,
+    Withdraw,
+)
 from agents.actions.canonical import TargetResolver, canonical_action, short_digest
 from agents.actions.catalog import ActionCatalog
 from agents.actions.execution import ExecutionRequest, ExecutionResult, Executor
@@ -43,6 +50,7 @@ from agents.actions.scopes import AgentScopes
 from agents.actions.spec import ActionSpec
 from agents.actions.transitions import SYSTEM_ACTOR, Transitions
 from agents.kernel.clock import Clock
+from agents.kernel.tenancy import acting_for
 
 __all__ = ["Runs"]
 
@@ -93,6 +101,24 @@ class Runs:
                 await self.transitions.escalate(after, channel_id=channel)
         return expired
 
+    async def withdraw_workspace(self, team_id: str, *, reason: str) -> int:
+        """End every request of ``team_id`` not yet running (``pending`` or ``approved``,
+        its job then refused by the worker) as ``cancelled``, audited with ``reason``; the
+        workspace removed the app, so nothing is told to Slack. Returns how many."""
+        withdrawn = 0
+        approvals = self.transitions.stores.approvals
+        while True:
+            batch = await approvals.pending(team_id=team_id, limit=100, approved_too=True)
+            ended = 0
+            for approval in batch:
+                after = await self.transitions.apply(
+                    approval, Withdraw(reason), actor=SYSTEM_ACTOR, details={"reason": reason}
+                )
+                ended += not isinstance(after, Refusal)
+            withdrawn += ended
+            if not ended:  # nothing left, or only requests that started running meanwhile
+                return withdrawn
+
     async def run_next(
         self, *, owner: str, lease: timedelta, approval_id: str | None = None
     ) -> Approval | None:
@@ -111,7 +137,8 @@ class Runs:
             await stores.jobs.complete(job.id, owner=owner, now=self.clock.now())
             return approval
         structlog.contextvars.bind_contextvars(trace_id=approval.trace_id)
-        final = await self._execute(approval, action, recovered=job.recovered)
+        with acting_for(approval.team_id):  # the result is told in the requester's workspace
+            final = await self._execute(approval, action, recovered=job.recovered)
         await stores.jobs.complete(job.id, owner=owner, now=self.clock.now())
         return final
 

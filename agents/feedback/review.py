@@ -144,20 +144,27 @@ class Review:
         pending = await ops.decisions.pending_for(person, team_id=team_id)
         return MemberHome(tuple(pending), ops.catalog.runnable_by(person))
 
-    async def label(self, trace_id: str, label: ReviewLabel, *, user_id: str) -> str | None:
-        """Label a reviewed turn, if ``user_id`` is a reviewer; a refusal or None."""
+    async def label(
+        self, trace_id: str, label: ReviewLabel, *, team_id: str, user_id: str
+    ) -> str | None:
+        """Label a reviewed turn of ``team_id``, if ``user_id`` is a reviewer; a refusal or
+        None (another workspace's turn is no turn here)."""
         if not await self.is_reviewer(user_id):
             return _NOT_REVIEWER
-        if not await self.store.label(trace_id, label, by=user_id, at=self.clock.now()):
+        if await self._known(trace_id, team_id) is None or not await self.store.label(
+            trace_id, label, by=user_id, at=self.clock.now()
+        ):
             return f"No turn with trace id {trace_id!r}."
         log.info("review_labelled", label=label, reviewed_trace=trace_id)
         return None
 
-    async def promote(self, trace_id: str, *, user_id: str) -> str | None:
-        """Add a turn to the evaluation set, if ``user_id`` is a reviewer; a refusal or None."""
+    async def promote(self, trace_id: str, *, team_id: str, user_id: str) -> str | None:
+        """Add a turn of ``team_id`` to the evaluation set, if ``user_id`` is a reviewer; a
+        refusal or None."""
         if not await self.is_reviewer(user_id):
             return _NOT_REVIEWER
-        if not await self.store.promote(Promotion(trace_id, by=user_id, at=self.clock.now())):
+        promotion = Promotion(trace_id, by=user_id, at=self.clock.now())
+        if await self._known(trace_id, team_id) is None or not await self.store.promote(promotion):
             return f"No turn with trace id {trace_id!r}."
         log.info("review_promoted", reviewed_trace=trace_id)
         return None

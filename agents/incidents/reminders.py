@@ -22,6 +22,7 @@ from agents.incidents.summary import age
 from agents.kernel.clock import Clock
 from agents.kernel.errors import SlackApiFailure
 from agents.kernel.models import Reply
+from agents.kernel.tenancy import acting_for
 
 __all__ = ["Reminders", "reminder_text"]
 
@@ -83,7 +84,8 @@ class Reminders:
                 continue
             text = reminder_text(incident, quiet_for=now - updated)
             try:
-                await self._workspace.post(incident.channel_id, Reply(text=text))
+                with acting_for(incident.team_id):
+                    await self._workspace.post(incident.channel_id, Reply(text=text))
             except SlackApiFailure as exc:
                 # This interval's reminder is lost (its time is stored); the next is not.
                 log.warning("incident_reminder_failed", error=exc.error)

@@ -152,10 +152,31 @@ async def _database(settings: Settings) -> Check:
     return Check("database", True, f"{database.dialect} reachable, schema at {head}")
 
 
+def _distribution(settings: Settings) -> list[Check]:
+    """Many workspaces (``SLACK_CLIENT_ID``): the OAuth secrets, not a bot token, are needed
+    (each workspace's token is checked when it is used; docs/distribute.md)."""
+    missing = [
+        variable
+        for variable, value in (
+            ("SLACK_CLIENT_SECRET", settings.slack_client_secret),
+            ("SLACK_STATE_SECRET", settings.slack_state_secret),
+        )
+        if value is None
+    ]
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        missing.append("SLACK_SIGNING_SECRET")  # HTTP mode (Socket Mode: SLACK_APP_TOKEN)
+    if missing:
+        fix = "set " + ", ".join(missing) + " (docs/distribute.md)"
+        return [Check("slack", False, "many workspaces: " + ", ".join(missing) + " not set", fix)]
+    return [Check("slack", True, "many workspaces: installs at /slack/install")]
+
+
 async def _slack(settings: Settings) -> list[Check]:
     from slack_sdk.errors import SlackApiError, SlackClientError
     from slack_sdk.web.async_client import AsyncWebClient
 
+    if settings.multi_workspace:
+        return _distribution(settings)
     token = settings.slack_bot_token
     if token is None:
         return [Check("slack", False, "SLACK_BOT_TOKEN is not set", "set SLACK_BOT_TOKEN (xoxb-…)")]

@@ -365,9 +365,12 @@ class MemoryApprovals:
             None,
         )
 
-    async def pending(self, *, team_id: str, limit: int) -> Sequence[Approval]:
+    async def pending(
+        self, *, team_id: str, limit: int, approved_too: bool = False
+    ) -> Sequence[Approval]:
         await _yield_to_others()
-        rows = [a for a in self.rows.values() if a.team_id == team_id and a.state == "pending"]
+        states = ("pending", "approved") if approved_too else ("pending",)
+        rows = [a for a in self.rows.values() if a.team_id == team_id and a.state in states]
         return sorted(rows, key=lambda a: (a.created_at, a.id))[:limit]
 
     async def due_to_expire(self, *, now: datetime, limit: int) -> Sequence[Approval]:

@@ -102,3 +102,33 @@ def test_require_names_each_fields_variable(field: str, variable: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings().require(field)
     assert info.value.setting == variable
+
+
+def test_many_workspaces_need_the_client_secret_and_state_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SLACK_CLIENT_ID turns many workspaces on; then the bot token is not required but the
+    client secret and the state secret are, each named by its variable."""
+    from bot.foundation import require_slack
+
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1111.2222")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    settings = load_settings()
+    assert settings.multi_workspace
+    with pytest.raises(ConfigError, match="SLACK_CLIENT_SECRET"):
+        require_slack(settings, socket_mode=False)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "c")
+    with pytest.raises(ConfigError, match="SLACK_STATE_SECRET"):
+        require_slack(load_settings(), socket_mode=False)
+    monkeypatch.setenv("SLACK_STATE_SECRET", "st")
+    require_slack(load_settings(), socket_mode=False)
+
+
+def test_the_token_encryption_key_must_be_a_fernet_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key that is not 32 url-safe base64 bytes is refused, naming the variable (and not
+    echoing the value)."""
+    monkeypatch.setenv("SLACK_TOKEN_ENCRYPTION_KEY", "not-a-key-at-all")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert info.value.setting == "SLACK_TOKEN_ENCRYPTION_KEY"
+    assert "not-a-key" not in str(info.value)

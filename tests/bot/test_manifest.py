@@ -58,3 +58,25 @@ def test_incident_pins_need_only_read_scopes_and_their_two_events() -> None:
     assert {"reactions:read", "pins:read"} <= scopes and "pins:write" not in scopes
     assert {"reaction_added", "pin_added"} <= events
     assert not {"reaction_removed", "pin_removed"} & events
+
+
+def test_installs_ask_for_exactly_the_manifests_scopes() -> None:
+    """The OAuth install requests the manifest's bot scopes, no more and no fewer."""
+    from bot.distribution import BOT_SCOPES
+
+    assert sorted(BOT_SCOPES) == sorted(_manifest()["oauth_config"]["scopes"]["bot"])
+    assert "user" not in _manifest()["oauth_config"]["scopes"]  # no user tokens
+
+
+def test_distribution_redirect_rotation_and_removal_events() -> None:
+    """The redirect URL is the bot's /slack/oauth_redirect, and the events that say a
+    workspace removed the app are subscribed (they need no scope); token rotation is
+    declared, off, so a fixed SLACK_BOT_TOKEN keeps working (docs/distribute.md turns it on:
+    Slack cannot turn it off again)."""
+    manifest = _manifest()
+    assert manifest["oauth_config"]["redirect_urls"] == [
+        "https://switchboard.example.com/slack/oauth_redirect"
+    ]
+    assert manifest["settings"]["token_rotation_enabled"] is False
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_uninstalled", "tokens_revoked"} <= events

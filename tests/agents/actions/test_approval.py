@@ -23,6 +23,7 @@ from agents.actions.approval import (
     Refusal,
     Reject,
     StartExecution,
+    Withdraw,
     transition,
 )
 from agents.actions.canonical import CanonicalAction
@@ -193,6 +194,18 @@ def test_cancel_after_a_partial_approval() -> None:
     """The requester may cancel while votes are still being collected."""
     first = _ok(_approval(quorum=2), Approve("U_A"))
     assert _ok(first, Cancel(REQ)).state == "cancelled"
+
+
+def test_a_removed_workspace_withdraws_pending_and_approved_requests() -> None:
+    """The app removed from the workspace: pending and approved-not-running requests end
+    cancelled with the reason, the approver's decision kept; a running one is left alone."""
+    pending = _ok(_approval(), Withdraw("app_uninstalled"))
+    assert (pending.state, pending.reason) == ("cancelled", "app_uninstalled")
+    approved = _ok(_approval(), Approve("U_A"))
+    after = _ok(approved, Withdraw("tokens_revoked"))
+    assert (after.state, after.decided_by, after.reason) == ("cancelled", "U_A", "tokens_revoked")
+    running = _ok(approved, StartExecution())
+    assert _refused(running, Withdraw("app_uninstalled")) == "This action is already running."
 
 
 def test_expire_before_expiry_is_refused() -> None:

@@ -166,10 +166,22 @@ async def test_only_reviewers_label_promote_and_see_kpis() -> None:
     home."""
     store = _Store()
     review = _review(store)
-    assert await review.label("t1", "bug", user_id="U1") is not None
-    assert await review.promote("t1", user_id="U1") is not None
+    assert await review.label("t1", "bug", team_id="T1", user_id="U1") is not None
+    assert await review.promote("t1", team_id="T1", user_id="U1") is not None
     assert store.labels == {} and store.promoted_ids == []
-    assert await review.label("t1", "bug", user_id="U0LEAD") is None
-    assert await review.label("t9", "bug", user_id="U0REV") == "No turn with trace id 't9'."
+    assert await review.label("t1", "bug", team_id="T1", user_id="U0LEAD") is None
+    missing = await review.label("t9", "bug", team_id="T1", user_id="U0REV")
+    assert missing == "No turn with trace id 't9'."
+
+
+async def test_a_reviewer_cannot_label_or_promote_another_workspaces_turn() -> None:
+    """A turn of workspace T1, labelled or promoted from T2, is no turn there: nothing
+    stored."""
+    store = _Store()
+    review = _review(store)
+    other = await review.label("t1", "bug", team_id="T2", user_id="U0LEAD")
+    assert other == "No turn with trace id 't1'."
+    assert await review.promote("t1", team_id="T2", user_id="U0LEAD") == other
+    assert store.labels == {} and store.promoted_ids == []
     assert isinstance(await review.home(team_id="T1", user_id="U0REV"), ReviewerHome)
     assert await review.home(team_id="T1", user_id="U1") == MemberHome((), ())

@@ -90,6 +90,22 @@ async def test_each_broken_piece_is_named_with_its_fix(
     assert "SLACK_APP_TOKEN" in text and "fix:" in fix_after("BAD  slack mode:")
 
 
+async def test_many_workspaces_need_the_oauth_secrets_not_a_bot_token(
+    tmp_path: Path, sandbox: SlackSandbox
+) -> None:
+    """With SLACK_CLIENT_ID the bot token is not asked for; a missing state secret is named
+    with its fix, and once set the slack check passes."""
+    oauth = {"SLACK_CLIENT_ID": "1111.2222", "SLACK_BOT_TOKEN": None}
+    missing = await _settings(tmp_path, sandbox, SLACK_CLIENT_SECRET="c", **oauth)
+    code, text = await _doctor(missing)
+    assert code == 1 and "BAD  slack: many workspaces: SLACK_STATE_SECRET not set" in text
+    ready = await _settings(
+        tmp_path, sandbox, SLACK_CLIENT_SECRET="c", SLACK_STATE_SECRET="s" * 32, **oauth
+    )
+    code, text = await _doctor(ready)
+    assert "ok   slack: many workspaces: installs at /slack/install" in text, text
+
+
 async def test_an_unreachable_action_target_is_named(tmp_path: Path, sandbox: SlackSandbox) -> None:
     """An http target nobody listens on is reported with its host and port."""
     config = tmp_path / "closed.yaml"

@@ -1,0 +1,153 @@
+"""Each workspace's bot token, for the workspace the current work acts for.
+
+In a multi-workspace bot every Web API call asks :class:`TenantTokens` for the token of
+:func:`~agents.kernel.tenancy.acting_workspace`: the installation store's newest bot there
+(the organization's, for an org-wide Enterprise Grid install), refreshed first with
+slack_sdk's token rotator (``oauth.v2.access``, ``grant_type=refresh_token``) when it expires
+within the rotation window, and the refreshed bot saved. A token is remembered for a few
+seconds only, so an uninstall seen by another replica stops this one's calls soon after (and
+Slack refuses a revoked token in any case). Tokens never reach a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import structlog
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.models.bot import Bot
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+
+from agents.kernel.tenancy import Tenant
+
+__all__ = ["NoToken", "TenantTokens"]
+
+log = structlog.get_logger(__name__)
+
+REMEMBER_SECONDS = 30.0
+
+
+class NoToken(Exception):
+    """No bot token for the work at hand: no workspace bound, the workspace is not (or no
+    longer) installed, or its token could not be refreshed.
+
+    Attributes:
+        reason: ``unbound``, ``not_installed`` or ``refresh_failed``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    token: str
+    until: float
+
+
+class TenantTokens:
+    """Bot tokens per workspace, from the installation store, rotated before they expire.
+
+    Args:
+        store: the installations.
+        rotator: refreshes an expiring bot token (None: tokens do not expire).
+        minutes_before_expiration: refresh a token expiring within this many minutes.
+    """
+
+    def __init__(
+        self,
+        store: AsyncInstallationStore,
+        *,
+        rotator: AsyncTokenRotator | None,
+        minutes_before_expiration: int,
+    ) -> None:
+        self._store = store
+        self._rotator = rotator
+        self._minutes = minutes_before_expiration
+        self._remembered: dict[Tenant, _Remembered] = {}
+        self._locks: dict[Tenant, asyncio.Lock] = {}
+        self._organizations: dict[str, Tenant] = {}
+
+    def learn(self, tenant: Tenant) -> None:
+        """Remember the organization of a Grid workspace a request came from, so that work
+        started later with the workspace alone (the worker's jobs) finds the org-wide token."""
+        if tenant.team_id is not None and tenant.enterprise_id is not None:
+            self._organizations[tenant.team_id] = tenant
+
+    def forget(self, tenant: Tenant) -> None:
+        """Drop what is remembered for ``tenant`` (it was uninstalled or its token revoked)."""
+        self._remembered = {
+            key: value for key, value in self._remembered.items() if not _same_owner(key, tenant)
+        }
+
+    async def bot_token(self, tenant: Tenant | None) -> str:
+        """The bot token to act for ``tenant`` with.
+
+        Raises:
+            NoToken: see its reasons.
+        """
+        if tenant is None:
+            raise NoToken("unbound")
+        if tenant.enterprise_id is None and tenant.team_id in self._organizations:
+            tenant = self._organizations[tenant.team_id]
+        now = time.monotonic()
+        remembered = self._remembered.get(tenant)
+        if remembered is not None and remembered.until > now:
+            return remembered.token
+        async with self._locks.setdefault(tenant, asyncio.Lock()):
+            bot = await self._fresh_bot(tenant)
+        token = str(bot.bot_token)
+        until = now + REMEMBER_SECONDS
+        if bot.bot_token_expires_at is not None:
+            # never remembered into the window in which it is due to be refreshed
+            margin = bot.bot_token_expires_at - time.time() - self._minutes * 60
+            until = now + min(REMEMBER_SECONDS, max(margin, 0.0))
+        self._remembered[tenant] = _Remembered(token, until)
+        return token
+
+    async def _fresh_bot(self, tenant: Tenant) -> Bot:
+        bot = await self._find(tenant)
+        if bot is None or not bot.bot_token:
+            raise NoToken("not_installed")
+        if self._rotator is None or not bot.bot_refresh_token:
+            return bot
+        try:
+            refreshed = await self._rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=self._minutes
+            )
+        except (SlackTokenRotationError, SlackApiError) as exc:
+            error = getattr(getattr(exc, "api_error", exc), "response", None)
+            log.warning(
+                "bot_token_refresh_failed",
+                team_id=tenant.team_id,
+                enterprise_id=tenant.enterprise_id,
+                error=error.get("error") if error is not None else type(exc).__name__,
+            )
+            raise NoToken("refresh_failed") from None
+        if refreshed is None:
+            return bot
+        await self._store.async_save_bot(refreshed)
+        log.info("bot_token_refreshed", team_id=tenant.team_id, enterprise_id=tenant.enterprise_id)
+        return refreshed
+
+    async def _find(self, tenant: Tenant) -> Bot | None:
+        """The workspace's own bot, else its organization's org-wide one."""
+        if not tenant.is_enterprise_install:
+            bot = await self._store.async_find_bot(
+                enterprise_id=tenant.enterprise_id, team_id=tenant.team_id
+            )
+            if bot is not None or tenant.enterprise_id is None:
+                return bot
+        return await self._store.async_find_bot(
+            enterprise_id=tenant.enterprise_id, team_id=None, is_enterprise_install=True
+        )
+
+
+def _same_owner(key: Tenant, gone: Tenant) -> bool:
+    if gone.is_enterprise_install or gone.team_id is None:
+        return key.enterprise_id == gone.enterprise_id
+    return key.team_id == gone.team_id

@@ -1,0 +1,202 @@
+"""Each workspace's bot token: found in the installation store, refreshed before it expires,
+refused when there is none (no workspace bound, not installed, refresh failed)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store.models.bot import Bot
+from slack_sdk.oauth.installation_store.models.installation import Installation
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+
+from agents.kernel.tenancy import Tenant, acting_for, acting_workspace, bind_workspace
+from bot.tenant_tokens import NoToken, TenantTokens
+
+
+class MemoryStore:
+    """Just the lookups TenantTokens makes, over a dict."""
+
+    def __init__(self) -> None:
+        self.bots: dict[tuple[str | None, str | None, bool], Bot] = {}
+        self.saved: list[Bot] = []
+        self.finds = 0
+
+    def add(
+        self, team: str | None, token: str, *, enterprise: str | None = None, **more: Any
+    ) -> None:
+        org = team is None
+        installation = Installation(
+            app_id="A1",
+            enterprise_id=enterprise,
+            team_id=team,
+            user_id="U1",
+            bot_token=token,
+            bot_id="B1",
+            bot_user_id="UB",
+            is_enterprise_install=org,
+            **more,
+        )
+        self.bots[(enterprise if org else None, team, org)] = installation.to_bot()
+
+    async def async_find_bot(
+        self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool = False
+    ) -> Bot | None:
+        self.finds += 1
+        key = (
+            enterprise_id if is_enterprise_install else None,
+            team_id,
+            bool(is_enterprise_install),
+        )
+        return self.bots.get(key)
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        self.saved.append(bot)
+        self.bots[(None, bot.team_id, False)] = bot
+
+
+class ScriptedRotator(AsyncTokenRotator):
+    """Refreshes as slack_sdk's rotator would, without the network (or fails)."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        super().__init__(client_id="c", client_secret="s")
+        self.fail = fail
+        self.calls = 0
+
+    async def perform_bot_token_rotation(  # type: ignore[override]
+        self, *, bot: Bot, minutes_before_expiration: int = 120
+    ) -> Bot | None:
+        if (
+            bot.bot_token_expires_at is None
+            or bot.bot_token_expires_at > time.time() + minutes_before_expiration * 60
+        ):
+            return None
+        self.calls += 1
+        if self.fail:
+            raise SlackApiError("refresh failed", {"ok": False, "error": "invalid_refresh_token"})  # type: ignore[no-untyped-call]
+        fresh = Bot(**bot.to_dict_for_copying())
+        fresh.bot_token, fresh.bot_token_expires_at = (
+            f"xoxe.xoxb-{self.calls}",
+            int(time.time()) + 43200,
+        )
+        return fresh
+
+
+def _tokens(store: MemoryStore, rotator: AsyncTokenRotator | None = None) -> TenantTokens:
+    return TenantTokens(store, rotator=rotator, minutes_before_expiration=120)  # type: ignore[arg-type]
+
+
+async def test_no_workspace_bound_gets_no_token() -> None:
+    """Work that bound no workspace is refused, never given some workspace's token."""
+    with pytest.raises(NoToken) as refused:
+        await _tokens(MemoryStore()).bot_token(None)
+    assert refused.value.reason == "unbound"
+
+
+async def test_each_workspace_gets_its_own_token_and_others_none() -> None:
+    """A and B get their own tokens; C, not installed, gets none."""
+    store = MemoryStore()
+    store.add("TA", "xoxb-a")
+    store.add("TB", "xoxb-b")
+    tokens = _tokens(store)
+    assert await tokens.bot_token(Tenant("TA")) == "xoxb-a"
+    assert await tokens.bot_token(Tenant("TB")) == "xoxb-b"
+    with pytest.raises(NoToken) as refused:
+        await tokens.bot_token(Tenant("TC"))
+    assert refused.value.reason == "not_installed"
+
+
+async def test_a_token_expiring_soon_is_refreshed_once_and_saved() -> None:
+    """Within the window the token is refreshed before use, the refreshed bot saved, and the
+    new token used from then on without refreshing again."""
+    store = MemoryStore()
+    store.add("TA", "xoxe.xoxb-0", bot_refresh_token="xoxe-1-r", bot_token_expires_in=600)
+    rotator = ScriptedRotator()
+    tokens = _tokens(store, rotator)
+    assert await tokens.bot_token(Tenant("TA")) == "xoxe.xoxb-1"
+    assert await tokens.bot_token(Tenant("TA")) == "xoxe.xoxb-1"
+    assert rotator.calls == 1 and [b.bot_token for b in store.saved] == ["xoxe.xoxb-1"]
+
+
+async def test_a_failed_refresh_gives_no_token() -> None:
+    """Slack refusing the refresh (revoked refresh token) is refused, not the stale token."""
+    store = MemoryStore()
+    store.add("TA", "xoxe.xoxb-0", bot_refresh_token="xoxe-1-r", bot_token_expires_in=600)
+    with pytest.raises(NoToken) as refused:
+        await _tokens(store, ScriptedRotator(fail=True)).bot_token(Tenant("TA"))
+    assert refused.value.reason == "refresh_failed"
+
+
+async def test_forgetting_a_workspace_reads_the_store_again() -> None:
+    """A remembered token is dropped by forget (the workspace was removed)."""
+    store = MemoryStore()
+    store.add("TA", "xoxb-a")
+    tokens = _tokens(store)
+    await tokens.bot_token(Tenant("TA"))
+    del store.bots[(None, "TA", False)]
+    tokens.forget(Tenant("TA"))
+    with pytest.raises(NoToken):
+        await tokens.bot_token(Tenant("TA"))
+
+
+async def test_a_grid_workspace_uses_its_organizations_token() -> None:
+    """Org-wide install: a request's workspace acts with the organization's token, and so
+    does later work that knows only the workspace, once a request taught the organization."""
+    store = MemoryStore()
+    store.add(None, "xoxb-org", enterprise="E1")
+    tokens = _tokens(store)
+    assert await tokens.bot_token(Tenant("TG", "E1", is_enterprise_install=True)) == "xoxb-org"
+    with pytest.raises(NoToken):
+        await tokens.bot_token(Tenant("TG"))
+    tokens.learn(Tenant("TG", "E1", is_enterprise_install=True))
+    assert await tokens.bot_token(Tenant("TG")) == "xoxb-org"
+
+
+def test_acting_for_keeps_the_organization_and_restores() -> None:
+    """Binding a workspace inside an org-wide request keeps the organization; leaving the
+    block restores what was bound before."""
+    bind_workspace(Tenant(None, "E1", is_enterprise_install=True))
+    with acting_for("TG"):
+        assert acting_workspace() == Tenant("TG", "E1", is_enterprise_install=True)
+        with acting_for("TX", enterprise_id="E2"):
+            assert acting_workspace() == Tenant("TX", "E2")
+    assert acting_workspace() == Tenant(None, "E1", is_enterprise_install=True)
+    bind_workspace(None)
+
+
+async def test_the_client_sends_each_call_with_the_bound_workspaces_token() -> None:
+    """The multi-workspace Web API client: a call acting for A carries A's token, for B B's;
+    an unbound call or one for a workspace not installed fails as invalid_auth without
+    reaching Slack."""
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack_client import build_web_client
+    from bot.slack_gate import SlackGate
+    from sandbox import SlackSandbox
+    from sandbox.oauth import InstallPlan
+
+    async with SlackSandbox() as sandbox, aiohttp.ClientSession() as session:
+        store = MemoryStore()
+        for team in ("TA", "TB"):
+            grant = sandbox.oauth.issue(InstallPlan(team), "chat:write", rotating=False)
+            store.add(team, grant.token)
+        client = build_web_client(
+            token=None,
+            base_url=sandbox.api_url,
+            session=session,
+            gate=SlackGate(),
+            tokens=_tokens(store),
+        )
+        for team in ("TB", "TA"):
+            with acting_for(team):
+                assert (await client.auth_test())["team_id"] == team
+        for tenant in (None, "TC"):
+            with acting_for(tenant), pytest.raises(SlackApiError) as refused:
+                await client.auth_test()
+            assert refused.value.response["error"] == "invalid_auth"
+        assert [c.token for c in sandbox.calls.all()] == [
+            store.bots[(None, team, False)].bot_token for team in ("TB", "TA")
+        ]
