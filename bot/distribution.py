@@ -75,6 +75,8 @@ BOT_SCOPES = (
     "channels:manage",
     "reactions:read",
     "pins:read",
+    "users:read",
+    "users:read.email",
 )
 """The bot scopes an install asks for: exactly manifest.yaml's (a test keeps them equal)."""
 
