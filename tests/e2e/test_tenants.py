@@ -15,7 +15,7 @@ from agents.actions.decisions import MISPLACED_BUTTON
 from bot.config_file import parse_config
 from handlers.approval_blocks import APPROVE_ACTION
 from handlers.review_blocks import LABEL_PREFIX
-from sandbox import SlackSandbox
+from sandbox import Fault, SlackSandbox
 from tests.e2e.approvals_config import approvals_config, load
 from tests.e2e.conftest import Bot
 from tests.e2e.workspaces import (
@@ -83,6 +83,32 @@ async def test_an_approval_click_from_the_other_workspace_counts_for_nothing(
     assert sandbox.deploy_api.applied_count() == 1
     await bot.idle()
     assert {c.token for c in sandbox.calls.all() if c.token} <= {token_a, token_b}
+
+
+async def test_one_workspaces_rate_limit_does_not_hold_the_others_replies(
+    sandbox: SlackSandbox, two: tuple[Bot, str, str]
+) -> None:
+    """Slack answers A's reply 429 with a 6-second Retry-After (A's workspace only): B's
+    reply, asked for after that, is posted with B's token while A's window still stands
+    (before A's reply goes again); A's reply is then posted once, after its window. The
+    posts, in the order Slack saw them, say so."""
+    bot, token_a, token_b = two
+    sandbox.faults.inject("chat.postMessage", Fault.rate_limited(retry_after=6), team_id=TEAM_A)
+    with sandbox.as_team(TEAM_A):
+        await sandbox.people.say("<@U0BOT> help")
+    await sandbox.calls.wait_for("chat.postMessage", where=lambda c: c.status == 429)
+    with sandbox.as_team(TEAM_B):
+        await sandbox.people.say("<@U0BOT> help")
+    await sandbox.calls.wait_for("chat.postMessage", where=lambda c: c.token == token_b)
+    gate = bot.runtime.slack_gate
+    assert gate is not None and gate.window("chat.postMessage", workspace=TEAM_A) > 0
+    assert gate.window("chat.postMessage", workspace=TEAM_B) == 0
+    await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.token == token_a and c.status == 200, timeout=20
+    )
+    await bot.idle()
+    posts = [(c.token, c.status) for c in sandbox.calls.for_method("chat.postMessage")]
+    assert posts == [(token_a, 429), (token_b, 200), (token_a, 200)]
 
 
 async def test_a_feedback_click_with_the_other_workspaces_trace_is_refused(
