@@ -52,8 +52,10 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-TOKENLESS = frozenset({"api.test", "oauth.v2.access", "oauth.v2.exchange"})
-"""Methods that act for no workspace (a multi-workspace client sends them without a token)."""
+TOKENLESS = frozenset({"api.test", "oauth.v2.access", "oauth.v2.exchange", "apps.connections.open"})
+"""Methods that act for no workspace: a multi-workspace client adds no workspace's token to
+them (they need none, or carry their own: ``apps.connections.open``, Socket Mode's, the
+app-level token that serves every installed workspace)."""
 
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
