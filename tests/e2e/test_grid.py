@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -19,6 +21,7 @@ from sandbox import ApiCall, SlackSandbox
 from sandbox.oauth import InstallPlan
 from tests.e2e.approvals_config import load
 from tests.e2e.conftest import TEST_WORKER, Bot
+from tests.e2e.postgres import fresh_postgres
 from tests.e2e.workspaces import install, multi_bot, say, settled
 
 SECRET = "s3cr3t-" + secrets.token_hex(12)
@@ -28,6 +31,17 @@ GRID_B = "T0GRIDB"
 ORG_WIDE = InstallPlan(None, enterprise_id=ORG, enterprise_name="Grid", org_wide=True)
 NO_JOBS = replace(TEST_WORKER, concurrency=0)
 """A replica that serves Slack and runs no job: what it approves waits in the queue."""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A SQLite file, or a fresh migrated PostgreSQL database (where the process after the
+    restart is as well another replica; skipped without ``SWITCHBOARD_TEST_POSTGRES_URL``)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'switchboard.db'}"
+        return
+    async with fresh_postgres("sb_grid") as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
