@@ -9,12 +9,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert as sa_insert
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from agents.actions.approval import ApprovalState
-from storage import Database, head_revision, upgrade
+from storage import Database, downgrade, head_revision, upgrade
 from storage.tables import APPROVAL_STATES, NOT_IN_METADATA, metadata, traces
 from tests.storage.builders import approval, entry, inbound, outbound, trace
 from tests.storage.conftest import Place
@@ -152,3 +152,16 @@ async def test_upgrade_to_0014_blanks_what_finished_deliveries_still_held(
     async with unmigrated.engine.connect() as connection:
         rows = await connection.execute(text("SELECT event_id, text FROM events ORDER BY event_id"))
         assert [tuple(row) for row in rows] == [("Ev1", ""), ("Ev2", ""), ("Ev3", "words 3")]
+
+
+async def test_every_revision_downgrades_to_base_and_upgrades_back(database: Database) -> None:
+    """Head down to base leaves no table of ours; upgrading again reaches the declared schema."""
+    await downgrade(database.engine, revision="base")
+    assert await database.current_revision() is None
+    async with database.engine.connect() as connection:
+        left = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    assert set(left) <= {"alembic_version"}
+    await database.migrate()
+    assert await database.current_revision() == head_revision()
+    async with database.engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []

@@ -64,7 +64,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM incident_timeline WHERE kind IN ('role', 'pinned')")
     with op.batch_alter_table("incident_timeline") as batch:
         batch.drop_constraint("uq_incident_timeline_incident_id_source_ts", type_="unique")
-        batch.drop_constraint("ck_incident_timeline_kind", type_="check")
+        batch.drop_constraint(op.f("ck_incident_timeline_kind"), type_="check")
         batch.create_check_constraint(op.f("ck_incident_timeline_kind"), _OLD_KINDS)
         batch.drop_column("link")
         batch.drop_column("source_ts")
