@@ -1,6 +1,7 @@
 """What every table shares: the MetaData and its naming convention, the id and time types, and
 the column vocabulary (:func:`required` and :func:`optional` say NOT NULL or not; the columns
-several tables really share are made by one function each).
+several tables really share are made by one function each). :func:`table` puts a table in the
+MetaData with its indexes named by the convention; :func:`check` names a CHECK by its column.
 
 Timestamps are ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and UTC text on SQLite; either way
 they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
@@ -8,6 +9,7 @@ they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +20,8 @@ __all__ = [
     "NAMING_CONVENTION",
     "Id",
     "UtcDateTime",
+    "check",
+    "key",
     "lease",
     "metadata",
     "one_of",
@@ -26,6 +30,7 @@ __all__ = [
     "required",
     "required_strings",
     "serial_id",
+    "table",
     "team_channel_user",
 ]
 
@@ -91,6 +96,12 @@ def optional(name: str, type_: _Type = sa.String) -> sa.Column[Any]:
     return sa.Column(name, type_, nullable=True)
 
 
+def key(name: str, type_: _Type = sa.String) -> sa.Column[Any]:
+    """A natural primary key column (a ``String`` unless ``type_`` says otherwise); several
+    make a composite key."""
+    return sa.Column(name, type_, primary_key=True)
+
+
 def serial_id() -> sa.Column[int]:
     """The ``id`` primary key of a table whose rows have no natural key (numbered on insert)."""
     return sa.Column("id", Id, primary_key=True)
@@ -123,3 +134,17 @@ def lease() -> tuple[sa.Column[Any], sa.Column[Any]]:
 def one_of(column: str, values: tuple[str, ...]) -> str:
     """A CHECK constraint's SQL: ``column`` holds one of ``values``."""
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+def check(column: str, *values: str) -> sa.CheckConstraint:
+    """``column`` holds one of ``values``; the convention names it ``ck_<table>_<column>``."""
+    return sa.CheckConstraint(one_of(column, values), name=column)
+
+
+def table(
+    name: str, *items: sa.schema.SchemaItem, indexes: Sequence[Sequence[str]] = ()
+) -> sa.Table:
+    """The table ``name`` of :data:`metadata`: ``items`` are its columns and constraints,
+    ``indexes`` the columns of each of its indexes, named ``ix_<table>_<columns>``."""
+    named = (sa.Index(f"ix_{name}_{'_'.join(columns)}", *columns) for columns in indexes)
+    return sa.Table(name, metadata, *items, *named)
