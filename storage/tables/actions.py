@@ -7,18 +7,9 @@ from typing import get_args
 import sqlalchemy as sa
 
 from agents.actions.approval import ApprovalState
-from storage.tables.columns import (
-    UtcDateTime,
-    check,
-    key,
-    lease,
-    optional,
-    owned_by,
-    required,
-    required_strings,
-    serial_id,
-    table,
-)
+from storage.tables.columns import lease, optional, owned_by, required, required_strings, serial_id
+from storage.tables.schema import check, table
+from storage.tables.types import UtcDateTime
 
 __all__ = ["APPROVAL_STATES", "approval_votes", "approvals", "audit_log", "jobs"]
 
@@ -27,7 +18,7 @@ APPROVAL_STATES: tuple[str, ...] = get_args(ApprovalState)
 
 approvals = table(
     "approvals",
-    key("id"),
+    required("id"),
     required("token", unique=True),
     required("action"),
     required("params_json", sa.JSON),
@@ -54,6 +45,7 @@ approvals = table(
     optional("action_digest"),
     optional("agent"),  # the agent that proposed it (its scope is checked before the run)
     check("state", *APPROVAL_STATES),
+    key=("id",),
     indexes=[("state", "expires_at"), ("team_id", "state"), ("channel_id", "message_ts")],
 )
 
@@ -70,7 +62,7 @@ approval_votes = table(
 
 jobs = table(
     "jobs",
-    key("id"),
+    required("id"),
     owned_by("approval_id", sa.String, "approvals.id", unique=True),
     *required_strings("idempotency_key", "state"),
     required("attempts", sa.Integer, server_default="0"),
@@ -78,6 +70,7 @@ jobs = table(
     required("created_at", UtcDateTime),
     optional("finished_at", UtcDateTime),
     check("state", "queued", "running", "done"),
+    key=("id",),
     indexes=[("state", "created_at")],
 )
 

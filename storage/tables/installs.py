@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.tables.columns import UtcDateTime, key, optional, required, serial_id, table
+from storage.tables.columns import optional, required, serial_id
+from storage.tables.schema import table
+from storage.tables.types import UtcDateTime
 
 __all__ = ["oauth_states_used", "slack_installations"]
 
@@ -31,6 +33,7 @@ slack_installations = table(
 # the same state cannot complete a second install (rows are dropped once past expiry).
 oauth_states_used = table(
     "oauth_states_used",
-    key("digest"),
+    required("digest"),
     required("expires_at", UtcDateTime),
+    key=("digest",),
 )

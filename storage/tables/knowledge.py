@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.tables.columns import (
-    UtcDateTime,
-    key,
-    owned_by,
-    required,
-    serial_id,
-    table,
-    team_channel_user,
-)
+from storage.tables.columns import owned_by, required, serial_id, team_channel_user
+from storage.tables.schema import table
+from storage.tables.types import UtcDateTime
 
 __all__ = ["NOT_IN_METADATA", "knowledge_chunks", "knowledge_files", "knowledge_misses"]
 
@@ -21,9 +15,10 @@ __all__ = ["NOT_IN_METADATA", "knowledge_chunks", "knowledge_files", "knowledge_
 # ``search`` tsvector column with a GIN index. ``NOT_IN_METADATA`` tells the schema check.
 knowledge_files = table(
     "knowledge_files",
-    key("source"),
+    required("source"),
     required("digest"),
     required("indexed_at", UtcDateTime),
+    key=("source",),
 )
 
 knowledge_chunks = table(

@@ -7,17 +7,9 @@ from typing import get_args
 import sqlalchemy as sa
 
 from agents.incidents.records import IncidentStatus, TimelineKind
-from storage.tables.columns import (
-    UtcDateTime,
-    check,
-    key,
-    optional,
-    owned_by,
-    required,
-    required_strings,
-    serial_id,
-    table,
-)
+from storage.tables.columns import optional, owned_by, required, required_strings, serial_id
+from storage.tables.schema import check, table
+from storage.tables.types import UtcDateTime
 
 __all__ = [
     "INCIDENT_STATUSES",
@@ -32,7 +24,7 @@ TIMELINE_KINDS: tuple[str, ...] = get_args(TimelineKind)
 
 incidents = table(
     "incidents",
-    key("incident_id"),
+    required("incident_id"),
     *required_strings("team_id", "channel_id", "channel_name", "origin_channel_id"),
     required("title", sa.Text),
     *required_strings("severity", "status", "reporter"),
@@ -45,6 +37,7 @@ incidents = table(
     optional("reminded_at", UtcDateTime),
     sa.UniqueConstraint("team_id", "channel_id"),
     check("status", *INCIDENT_STATUSES),
+    key=("incident_id",),
     indexes=[("team_id", "status")],
 )
 
@@ -65,12 +58,13 @@ incident_timeline = table(
 
 incident_followups = table(
     "incident_followups",
-    key("followup_id"),
+    required("followup_id"),
     owned_by("incident_id", sa.String, "incidents.incident_id"),
     required("at", UtcDateTime),
     required("user_id"),
     required("text", sa.Text),
     optional("issue_number", sa.Integer),
     optional("issue_url", sa.Text),
+    key=("followup_id",),
     indexes=[("incident_id", "at")],
 )

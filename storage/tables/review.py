@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.tables.columns import (
-    UtcDateTime,
-    check,
-    key,
-    optional,
-    required,
-    required_strings,
-    serial_id,
-    table,
-)
+from storage.tables.columns import optional, required, required_strings, serial_id
+from storage.tables.schema import check, table
+from storage.tables.types import UtcDateTime
 
 __all__ = ["feedback", "reviews"]
 
@@ -35,7 +28,7 @@ feedback = table(
 # evaluation set.
 reviews = table(
     "reviews",
-    key("trace_id"),
+    required("trace_id"),
     optional("label"),
     optional("labelled_by"),
     optional("labelled_at", UtcDateTime),
@@ -43,4 +36,5 @@ reviews = table(
     optional("promoted_at", UtcDateTime),
     # The reviewer's corrections of what the evaluation case expects (agent, action...).
     optional("expected_json", sa.JSON),
+    key=("trace_id",),
 )

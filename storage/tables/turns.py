@@ -5,19 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage.tables.columns import (
-    Id,
-    UtcDateTime,
-    check,
-    key,
     lease,
     optional,
     owned_by,
     required,
     required_strings,
     serial_id,
-    table,
     team_channel_user,
 )
+from storage.tables.schema import check, table
+from storage.tables.types import Id, UtcDateTime
 
 __all__ = [
     "conversation_locks",
@@ -78,7 +75,7 @@ messages = table(
 
 traces = table(
     "traces",
-    key("trace_id"),
+    required("trace_id"),
     *team_channel_user(),
     *required_strings("event_id", "source", "agent", "route_reason"),
     required("route_score", sa.Float),
@@ -97,6 +94,7 @@ traces = table(
     optional("degraded"),
     required("tool_calls", sa.JSON, server_default="[]"),
     optional("stopped_by"),
+    key=("trace_id",),
     # KPIs read a window of turns
     indexes=[("started_at",)],
 )
@@ -105,9 +103,10 @@ traces = table(
 # replicas; a crashed holder's lease runs out).
 conversation_locks = table(
     "conversation_locks",
-    key("key"),
+    required("key"),
     required("owner"),
     required("expires_at", UtcDateTime),
+    key=("key",),
 )
 
 # Stop requests (Slack's Stop button), so the replica running the thread's turn hears of one
@@ -126,5 +125,5 @@ view_contexts = table(
     *required_strings("team_id", "user_id"),
     optional("channel_id"),
     required("updated_at", UtcDateTime),
-    sa.PrimaryKeyConstraint("team_id", "user_id"),
+    key=("team_id", "user_id"),
 )

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.tables.columns import (
-    UtcDateTime,
-    key,
-    required,
-    required_strings,
-    serial_id,
-    table,
-    team_channel_user,
-)
+from storage.tables.columns import required, required_strings, serial_id, team_channel_user
+from storage.tables.schema import table
+from storage.tables.types import UtcDateTime
 
 __all__ = ["llm_usage", "rate_buckets"]
 
@@ -37,7 +31,8 @@ llm_usage = table(
 
 rate_buckets = table(
     "rate_buckets",
-    key("key"),
+    required("key"),
     required("tokens", sa.Float),
     required("updated_at", UtcDateTime),
+    key=("key",),
 )
