@@ -82,7 +82,8 @@ async def upgrade(engine: AsyncEngine, *, revision: str = "head") -> None:
 async def downgrade(engine: AsyncEngine, *, revision: str) -> None:
     """Take the schema back to ``revision`` (``base``: no tables at all), in one transaction.
 
-    For rolling a release back by hand and for the tests that prove every revision reverts.
+    For a rollback driven from Python and for the tests that prove every revision reverts
+    (there is no command for it).
 
     Raises:
         StorageError: the database failed, or it is at a revision these migrations don't know.
