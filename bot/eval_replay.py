@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -167,24 +167,17 @@ class _RecordingExecutor:
         return ExecutionResult("succeeded", f"`{request.action}` recorded by the replay, not run")
 
 
+@dataclass(frozen=True, slots=True)
 class Replayer:
     """Replays cases, each run on a fresh copy of an empty database; open with :meth:`open`."""
 
-    def __init__(
-        self,
-        config: LoadedConfig,
-        *,
-        workdir: Path,
-        template: Path,
-        planning: PlanningFactory,
-        clock: Clock,
-    ) -> None:
-        self._config = config
-        self._workdir = workdir
-        self._template = template
-        self._planning = planning
-        self._clock = clock
-        self.recorder = Recorder()
+    config: LoadedConfig
+    _: KW_ONLY
+    workdir: Path
+    template: Path
+    planning: PlanningFactory
+    clock: Clock
+    recorder: Recorder = field(default_factory=Recorder)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -245,12 +238,12 @@ class Replayer:
         """Run the case's message once, after its context, on a fresh database."""
         self.recorder.run += 1
         run = self.recorder.run
-        path = self._workdir / f"run-{run}.db"
-        shutil.copyfile(self._template, path)
+        path = self.workdir / f"run-{run}.db"
+        shutil.copyfile(self.template, path)
         database = await Database.connect(_url(path))
         planning: Planning | None = None
         try:
-            planning = self._planning(database, self._clock)
+            planning = self.planning(database, self.clock)
             turns = self._wire(database, planning)
             inbound = await self._seed(case, database, second=_EPOCH + run)
             outbound = await turns.run_turn(inbound, fresh=True)
@@ -259,12 +252,12 @@ class Replayer:
             if planning is not None:
                 await close_chat_models(planning.models)
             await database.close()
-            for leftover in self._workdir.glob(f"{path.name}*"):
+            for leftover in self.workdir.glob(f"{path.name}*"):
                 leftover.unlink()
 
     def _wire(self, database: Database, planning: Planning) -> Turns:
         """The domain as ``Runtime.create`` wires it, with recorders at the edges."""
-        config, clock, recorder = self._config, self._clock, self.recorder
+        config, clock, recorder = self.config, self.clock, self.recorder
         executors: dict[str, Executor] = {
             action.name: _RecordingExecutor(recorder) for action in config.actions
         }
@@ -298,7 +291,7 @@ class Replayer:
         trace = f"eval-{uuid.uuid4().hex}"
         first = 1 if given.source == "thread" and not case.context else 0  # a parent before it
         stamps = [f"{second}.{n:06d}" for n in range(first, first + len(case.context) + 1)]
-        now = self._clock.now()
+        now = self.clock.now()
         inbound = Inbound(
             team_id=given.team_id,
             channel_id=given.channel_id,

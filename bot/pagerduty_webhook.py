@@ -19,6 +19,7 @@ Each delivery gets one log line (``pagerduty_webhook`` with its outcome, or
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -54,21 +55,15 @@ _MAX_BODY = 256 * 1024
 """PagerDuty drops any webhook larger than this, so a larger body is none of its."""
 
 
+@dataclass(frozen=True, slots=True)
 class PagerDutyWebhook:
     """The endpoint, with the signing secrets (never logged) it checks deliveries against."""
 
-    def __init__(
-        self,
-        updates: PagerDutyUpdates,
-        *,
-        secrets: tuple[str, ...],
-        max_age: timedelta,
-        clock: Clock,
-    ) -> None:
-        self._updates = updates
-        self._secrets = secrets
-        self._max_age = max_age
-        self._clock = clock
+    updates: PagerDutyUpdates
+    _: KW_ONLY
+    secrets: tuple[str, ...] = field(repr=False)
+    max_age: timedelta
+    clock: Clock
 
     async def receive(self, request: web.Request) -> web.Response:
         """Verify, read and apply one delivery (see the module docstring for statuses)."""
@@ -78,12 +73,12 @@ class PagerDutyWebhook:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _rejected("too_large", 413)
-        verdict = verify_signature(body, request.headers.get(SIGNATURE_HEADER), self._secrets)
+        verdict = verify_signature(body, request.headers.get(SIGNATURE_HEADER), self.secrets)
         if verdict == "missing":
             return _rejected("missing_signature", 400)
         if verdict == "forged":
             return _rejected("invalid_signature", 401)
-        news = read_news(body, now=self._clock.now(), max_age=self._max_age)
+        news = read_news(body, now=self.clock.now(), max_age=self.max_age)
         if isinstance(news, Refused):
             return _rejected(news.reason, news.status)
         if isinstance(news, Ignored):
@@ -95,7 +90,7 @@ class PagerDutyWebhook:
             )
             return web.Response(status=202)
         try:
-            await self._updates.receive(news)
+            await self.updates.receive(news)
         except StorageError:
             log.exception("pagerduty_webhook_failed", event_id=news.event_id)
             return web.Response(status=503)

@@ -149,13 +149,7 @@ class SlackApprovalNotifier:
                 owed.card = owed.card or exc.method == "chat.update"
                 self._keep(owed, exc)
                 return
-            log.warning(
-                "approval_notify_failed",
-                method=exc.method,
-                error=exc.error,
-                approval_id=owed.approval.id,
-                permanent=True,
-            )
+            _refused(exc, owed.approval.id).warning("approval_notify_failed", permanent=True)
         self._owed.pop(owed.approval.id, None)
 
     async def _refresh_card(self, approval: Approval) -> None:
@@ -170,26 +164,13 @@ class SlackApprovalNotifier:
 
     def _keep(self, owed: _Owed, exc: SlackApiFailure) -> None:
         loop = asyncio.get_running_loop()
-        approval_id = owed.approval.id
+        refused = _refused(exc, owed.approval.id)
         if loop.time() - owed.since >= self._deadline:
-            log.error(
-                "approval_notice_given_up",
-                method=exc.method,
-                error=exc.error,
-                approval_id=approval_id,
-                notes=len(owed.notes),
-            )
-            self._owed.pop(approval_id, None)
+            refused.error("approval_notice_given_up", notes=len(owed.notes))
+            self._owed.pop(owed.approval.id, None)
             return
         delay = owed.timer.back_off(partial(self._fire, owed))
-        log.warning(
-            "approval_notify_failed",
-            method=exc.method,
-            error=exc.error,
-            approval_id=approval_id,
-            permanent=False,
-            retry_in_s=delay,
-        )
+        refused.warning("approval_notify_failed", permanent=False, retry_in_s=delay)
 
     def _fire(self, owed: _Owed) -> None:
         if self._owed.get(owed.approval.id) is owed and owed.task is None:
@@ -242,3 +223,11 @@ class SlackApprovalNotifier:
             log.warning(
                 "escalation_failed", method=exc.method, error=exc.error, approval_id=approval.id
             )
+
+
+def _refused(exc: SlackApiFailure, approval_id: str) -> structlog.typing.FilteringBoundLogger:
+    """The log bound to the call Slack refused, its error and the approval it was for."""
+    bound: structlog.typing.FilteringBoundLogger = log.bind(
+        method=exc.method, error=exc.error, approval_id=approval_id
+    )
+    return bound

@@ -13,7 +13,7 @@ from storage.engine import PoolOptions, create_engine, normalize_url
 from storage.events import SqlEventStore
 from storage.jobs import SqlJobStore
 from storage.ledger import SqlTurnLedger
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import current_revision, downgrade, head_revision, upgrade
 from storage.traces import SqlTraceStore
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "SqlTurnLedger",
     "create_engine",
     "current_revision",
+    "downgrade",
     "head_revision",
     "normalize_url",
     "upgrade",

@@ -22,7 +22,7 @@ from agents.kernel.errors import StorageError
 from storage._seam import translated
 from storage.engine import views
 
-__all__ = ["current_revision", "head_revision", "upgrade"]
+__all__ = ["current_revision", "downgrade", "head_revision", "upgrade"]
 
 log = structlog.get_logger(__name__)
 
@@ -48,12 +48,24 @@ def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _upgrade(connection: Connection, target: str) -> tuple[str | None, str | None]:
+def _move(connection: Connection, target: str, *, down: bool) -> tuple[str | None, str | None]:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     before = _revision(connection)
-    command.upgrade(_config(connection), target)
+    step = command.downgrade if down else command.upgrade
+    step(_config(connection), target)
     return before, _revision(connection)
+
+
+async def _migrate(engine: AsyncEngine, target: str, *, down: bool) -> None:
+    try:
+        with translated("migrate the database"):
+            async with views(engine).transaction.begin() as connection:
+                before, after = await connection.run_sync(_move, target, down=down)
+    except CommandError as exc:
+        raise StorageError(f"could not migrate the database: {exc}") from exc
+    if before != after:
+        log.info("database_migrated", from_revision=before, to_revision=after)
 
 
 async def upgrade(engine: AsyncEngine, *, revision: str = "head") -> None:
@@ -64,14 +76,19 @@ async def upgrade(engine: AsyncEngine, *, revision: str = "head") -> None:
     Raises:
         StorageError: the database failed, or it is at a revision these migrations don't know.
     """
-    try:
-        with translated("migrate the database"):
-            async with views(engine).transaction.begin() as connection:
-                before, after = await connection.run_sync(_upgrade, revision)
-    except CommandError as exc:
-        raise StorageError(f"could not migrate the database: {exc}") from exc
-    if before != after:
-        log.info("database_migrated", from_revision=before, to_revision=after)
+    await _migrate(engine, revision, down=False)
+
+
+async def downgrade(engine: AsyncEngine, *, revision: str) -> None:
+    """Take the schema back to ``revision`` (``base``: no tables at all), in one transaction.
+
+    For a rollback driven from Python and for the tests that prove every revision reverts
+    (there is no command for it).
+
+    Raises:
+        StorageError: the database failed, or it is at a revision these migrations don't know.
+    """
+    await _migrate(engine, revision, down=True)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

@@ -11,20 +11,17 @@ out; ``AskBack``, ``PlanTurn`` and ``Answer`` are always there.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from agents.actions.operations import Operations
 from agents.kernel.clock import Clock
-from agents.memory.notes import NoteStore
-from agents.memory.threads import ThreadMemoryStore
 from agents.turns.agent import Agent
 from agents.turns.catalog import AgentCatalog
 from agents.turns.classify import Classifier
 from agents.turns.llm_planner import LlmPlanner
 from agents.turns.pipeline import Step
-from agents.turns.ports import ApprovalsView, MessageHistory, RateLimiter, ViewContexts
+from agents.turns.ports import ApprovalsView, RateLimiter
 from agents.turns.profiles import PlanningSettings
-from agents.turns.recall import Recall
+from agents.turns.recall import Memory, Recall
 from agents.turns.router import Router
 from agents.turns.steps.answer import Answer
 from agents.turns.steps.approvals import ListApprovals
@@ -36,17 +33,6 @@ from agents.turns.suggestions import Suggestions
 from agents.turns.turns import Turns, TurnStores
 
 __all__ = ["Memory", "build_turns", "turn_steps"]
-
-
-@dataclass(frozen=True, slots=True)
-class Memory:
-    """What a model may be shown of the past: the thread's messages, its pinned facts and
-    summary, and the long-term notes."""
-
-    history: MessageHistory
-    notes: NoteStore | None = None
-    threads: ThreadMemoryStore | None = None
-    contexts: ViewContexts | None = None
 
 
 def build_turns(
@@ -82,14 +68,7 @@ def build_turns(
     if llm is not None:
         if memory is None:
             raise ValueError("an LLM planner needs the conversation's memory (memory=...)")
-        recall = Recall(
-            memory.history,
-            llm=llm,
-            clock=clock,
-            notes=memory.notes,
-            threads=memory.threads,
-            contexts=memory.contexts,
-        )
+        recall = Recall(memory, llm=llm, clock=clock)
         models = ModelPlanning(
             llm, recall, reads=operations.reads if operations is not None else None
         )

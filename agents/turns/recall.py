@@ -20,7 +20,7 @@ from agents.turns.llm_planner import LlmPlanner
 from agents.turns.ports import MessageHistory, ViewContexts
 from agents.turns.profiles import AgentProfile
 
-__all__ = ["Recall", "Recollection"]
+__all__ = ["Memory", "Recall", "Recollection"]
 
 _HISTORY_MESSAGES = 200
 """At most this many earlier messages of a thread are considered for a model's context."""
@@ -38,40 +38,50 @@ class Recollection:
 
 
 @dataclass(frozen=True, slots=True)
-class Recall:
-    """Assembles a model's context from the thread and the notes."""
+class Memory:
+    """What a model may be shown of the past: the thread's messages, its pinned facts and
+    summary, the long-term notes, and what each person views beside the agent."""
 
     history: MessageHistory
-    _: KW_ONLY
-    llm: LlmPlanner
-    clock: Clock
     notes: NoteStore | None = None
     threads: ThreadMemoryStore | None = None
     contexts: ViewContexts | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recall:
+    """Assembles a model's context from the thread and the notes."""
+
+    memory: Memory
+    _: KW_ONLY
+    llm: LlmPlanner
+    clock: Clock
 
     async def recall(self, inbound: Inbound, route: Route, profile: AgentProfile) -> Recollection:
         """The thread and the notes for the turn of ``inbound`` routed to ``profile`` (and,
         asked in the agent's DM, the channel the person views beside it)."""
         thread = await self._thread(inbound, profile)
         viewing = None
-        if self.contexts is not None and inbound.source == "dm":
-            viewing = await self.contexts.viewing(team_id=inbound.team_id, user_id=inbound.user_id)
+        if self.memory.contexts is not None and inbound.source == "dm":
+            viewing = await self.memory.contexts.viewing(
+                team_id=inbound.team_id, user_id=inbound.user_id
+            )
         return Recollection(thread, await self._relevant_notes(inbound, route), viewing)
 
     async def _relevant_notes(self, inbound: Inbound, route: Route) -> tuple[Note, ...]:
         """Long-term notes the asker may see that share a word with the message."""
         words = content_words(route.text)
-        if self.notes is None or not words:
+        if self.memory.notes is None or not words:
             return ()
         viewer = Viewer(inbound.team_id, inbound.channel_id, inbound.user_id, route.agent)
-        return tuple(await self.notes.recall(viewer, words=words, limit=_NOTES_IN_CONTEXT))
+        return tuple(await self.memory.notes.recall(viewer, words=words, limit=_NOTES_IN_CONTEXT))
 
     async def _thread(self, inbound: Inbound, profile: AgentProfile) -> ThreadContext:
         if inbound.thread_ts is None:
             return ThreadContext("", ())
         key = inbound.conversation
-        stored = await self.history.messages(key, limit=_HISTORY_MESSAGES)
-        memory = await self.threads.get(key) if self.threads is not None else None
+        stored = await self.memory.history.messages(key, limit=_HISTORY_MESSAGES)
+        memory = await self.memory.threads.get(key) if self.memory.threads is not None else None
         context = assemble_context(
             stored,
             budget=profile.context_budget,
@@ -79,12 +89,12 @@ class Recall:
             estimator=self.llm.estimator,
             memory=memory,
         )
-        if context.refreshed and self.threads is not None:
+        if context.refreshed and self.memory.threads is not None:
             summary = context.summary
             if context.older:
                 written = await self.llm.summarize(inbound, profile, context.older)
                 summary = written or summary
-            await self.threads.save_summary(
+            await self.memory.threads.save_summary(
                 key, summary=summary, covered=context.covered, now=self.clock.now()
             )
             context = replace(context, summary=summary)

@@ -3,6 +3,10 @@
 FROZEN: the revisions in ``versions/`` call these, so a change here changes what an old
 revision does to a database. Never change what a helper emits; add a new helper instead.
 
+A revision's id and the one it follows are its file's number and the number before it
+(``revision, down_revision = numbered(__file__)``): the file name is the one place they are
+written, so a copied revision cannot keep its original's place in the chain.
+
 A revision made only of reversible steps declares them once and takes both directions from
 them: ``upgrade, downgrade = reversible(Table(...), AddColumns(...))`` creates in order and
 drops in the reverse order, so a downgrade cannot drift from its upgrade.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +30,10 @@ __all__ = [
     "Table",
     "at",
     "cascade",
+    "check",
     "column",
+    "numbered",
+    "one_of",
     "optional",
     "reversible",
     "serial_id",
@@ -35,6 +43,13 @@ __all__ = [
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 """A surrogate key: BIGINT, INTEGER on SQLite (so it is the rowid)."""
+
+
+def numbered(path: str) -> tuple[str, str | None]:
+    """The revision ``NNNN_slug.py`` at ``path`` is and the one it follows (``NNNN`` less one;
+    none for ``0001``): revisions are numbered one after another."""
+    number = int(Path(path).name.split("_", 1)[0])
+    return f"{number:04d}", (f"{number - 1:04d}" if number > 1 else None)
 
 
 def column(
@@ -86,6 +101,17 @@ def cascade(table: str, name: str, target: str) -> sa.ForeignKeyConstraint:
 def unique(table: str, *columns: str) -> sa.UniqueConstraint:
     """A unique constraint ``uq_<table>_<columns>``."""
     return sa.UniqueConstraint(*columns, name=f"uq_{table}_{'_'.join(columns)}")
+
+
+def one_of(column: str, *values: str) -> str:
+    """A check's SQL: ``column`` holds one of ``values`` (``kind IN ('a', 'b')``)."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+def check(table: str, column: str, *values: str) -> sa.CheckConstraint:
+    """A check constraint ``ck_<table>_<column>``: ``column`` holds one of ``values``."""
+    return sa.CheckConstraint(one_of(column, *values), name=f"ck_{table}_{column}")
 
 
 def _index_name(table: str, columns: Sequence[str]) -> str:

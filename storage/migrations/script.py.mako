@@ -1,9 +1,4 @@
-"""${message}
-
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
-"""
+"""${message}"""
 
 from __future__ import annotations
 
@@ -12,8 +7,8 @@ from alembic import op
 ${imports if imports else ""}
 from storage.migrations import ops  # frozen helpers: reversible steps, named columns
 
-revision: str = ${repr(up_revision)}
-down_revision: str | None = ${repr(down_revision)}
+# The file is NNNN_slug.py (alembic revision --rev-id NNNN): its number is the revision.
+revision, down_revision = ops.numbered(__file__)
 % if branch_labels:
 branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels)}
 % endif

@@ -6,7 +6,6 @@ they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
 """
 
 from storage.tables.actions import APPROVAL_STATES, approval_votes, approvals, audit_log, jobs
-from storage.tables.columns import NAMING_CONVENTION, UtcDateTime, metadata
 from storage.tables.installs import oauth_states_used, slack_installations, slack_org_workspaces
 from storage.tables.knowledge import (
     NOT_IN_METADATA,
@@ -23,6 +22,7 @@ from storage.tables.oncall import (
     incidents,
 )
 from storage.tables.review import feedback, reviews
+from storage.tables.schema import NAMING_CONVENTION, metadata
 from storage.tables.turns import (
     conversation_locks,
     conversations,
@@ -32,6 +32,7 @@ from storage.tables.turns import (
     turn_stops,
     view_contexts,
 )
+from storage.tables.types import UtcDateTime
 from storage.tables.usage import llm_usage, rate_buckets
 
 __all__ = [

@@ -7,27 +7,18 @@ from typing import get_args
 import sqlalchemy as sa
 
 from agents.actions.approval import ApprovalState
-from storage.tables.columns import (
-    UtcDateTime,
-    lease,
-    metadata,
-    one_of,
-    optional,
-    owned_by,
-    required,
-    required_strings,
-    serial_id,
-)
+from storage.tables.columns import lease, optional, owned_by, required, required_strings, serial_id
+from storage.tables.schema import check, table
+from storage.tables.types import UtcDateTime
 
 __all__ = ["APPROVAL_STATES", "approval_votes", "approvals", "audit_log", "jobs"]
 
 # The approval states of the domain (the migration spells them out, as migrations must).
 APPROVAL_STATES: tuple[str, ...] = get_args(ApprovalState)
 
-approvals = sa.Table(
+approvals = table(
     "approvals",
-    metadata,
-    sa.Column("id", sa.String, primary_key=True),
+    required("id"),
     required("token", unique=True),
     required("action"),
     required("params_json", sa.JSON),
@@ -53,49 +44,44 @@ approvals = sa.Table(
     optional("canonical_json", sa.Text),
     optional("action_digest"),
     optional("agent"),  # the agent that proposed it (its scope is checked before the run)
-    sa.CheckConstraint(one_of("state", APPROVAL_STATES), name="state"),
-    sa.Index("ix_approvals_state_expires_at", "state", "expires_at"),
-    sa.Index("ix_approvals_team_id_state", "team_id", "state"),
-    sa.Index("ix_approvals_channel_id_message_ts", "channel_id", "message_ts"),
+    check("state", *APPROVAL_STATES),
+    key=("id",),
+    indexes=[("state", "expires_at"), ("team_id", "state"), ("channel_id", "message_ts")],
 )
 
-approval_votes = sa.Table(
+approval_votes = table(
     "approval_votes",
-    metadata,
     serial_id(),
     owned_by("approval_id", sa.String, "approvals.id"),
     *required_strings("voter", "vote"),
     required("round", sa.Integer),  # the approval's ``edits`` when the vote was cast
     required("at", UtcDateTime),
     sa.UniqueConstraint("approval_id", "voter", "round"),
-    sa.CheckConstraint("vote IN ('approve', 'reject')", name="vote"),
+    check("vote", "approve", "reject"),
 )
 
-jobs = sa.Table(
+jobs = table(
     "jobs",
-    metadata,
-    sa.Column("id", sa.String, primary_key=True),
+    required("id"),
     owned_by("approval_id", sa.String, "approvals.id", unique=True),
     *required_strings("idempotency_key", "state"),
     required("attempts", sa.Integer, server_default="0"),
     *lease(),
     required("created_at", UtcDateTime),
     optional("finished_at", UtcDateTime),
-    sa.CheckConstraint("state IN ('queued', 'running', 'done')", name="state"),
-    sa.Index("ix_jobs_state_created_at", "state", "created_at"),
+    check("state", "queued", "running", "done"),
+    key=("id",),
+    indexes=[("state", "created_at")],
 )
 
 # Append-only: the migration adds triggers that refuse UPDATE and DELETE (not in MetaData).
-audit_log = sa.Table(
+audit_log = table(
     "audit_log",
-    metadata,
     serial_id(),
     required("at", UtcDateTime),
     *required_strings("actor", "kind", "action"),
     optional("approval_id"),  # no foreign key: the trail outlives rows
     optional("trace_id"),
     required("details_json", sa.JSON),
-    sa.Index("ix_audit_log_at", "at"),
-    sa.Index("ix_audit_log_action_at", "action", "at"),
-    sa.Index("ix_audit_log_approval_id", "approval_id"),
+    indexes=[("at",), ("action", "at"), ("approval_id",)],
 )

@@ -1,26 +1,18 @@
-"""What every table shares: the MetaData and its naming convention, the id and time types, and
-the column vocabulary (:func:`required` and :func:`optional` say NOT NULL or not; the columns
-several tables really share are made by one function each).
-
-Timestamps are ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and UTC text on SQLite; either way
-they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
+"""The column vocabulary: :func:`required` and :func:`optional` say NOT NULL or not; the
+columns several tables really share are made by one function each.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeEngine
+
+from storage.tables.types import Id, UtcDateTime
 
 __all__ = [
-    "NAMING_CONVENTION",
-    "Id",
-    "UtcDateTime",
     "lease",
-    "metadata",
-    "one_of",
     "optional",
     "owned_by",
     "required",
@@ -29,44 +21,7 @@ __all__ = [
     "team_channel_user",
 ]
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
-
 _Type = type[TypeEngine[Any]] | TypeEngine[Any]
-
-Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-"""64-bit ids on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the (autoincrementing) rowid."""
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware datetime stored as UTC; naive datetimes are refused."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        """Convert to UTC (SQLite keeps no offset, so every stored value must be UTC)."""
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("naive datetime: storage takes timezone-aware datetimes only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        """Return the stored instant as an aware UTC datetime."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 def required(
@@ -118,8 +73,3 @@ def lease() -> tuple[sa.Column[Any], sa.Column[Any]]:
     """Who works on a row and until when (``lease_owner``, ``lease_expires_at``, both NULL
     while nobody does): past the expiry another process may take it over."""
     return optional("lease_owner"), optional("lease_expires_at", UtcDateTime)
-
-
-def one_of(column: str, values: tuple[str, ...]) -> str:
-    """A CHECK constraint's SQL: ``column`` holds one of ``values``."""
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"

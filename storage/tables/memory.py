@@ -7,42 +7,40 @@ from typing import get_args
 import sqlalchemy as sa
 
 from agents.memory.notes import NoteScope
-from storage.tables.columns import (
-    UtcDateTime,
-    metadata,
-    one_of,
-    required,
-    required_strings,
-)
+from storage.tables.columns import required, required_strings
+from storage.tables.schema import check, table
+from storage.tables.types import UtcDateTime
 
 __all__ = ["NOTE_SCOPES", "notes", "thread_memory"]
 
 NOTE_SCOPES: tuple[str, ...] = get_args(NoteScope)
 
-notes = sa.Table(
+notes = table(
     "notes",
-    metadata,
-    sa.Column("note_id", sa.String, primary_key=True),
+    required("note_id"),
     *required_strings("team_id", "scope"),
     required("scope_id"),  # "" for the team scope
     required("text", sa.Text),
     required("author"),
     required("created_at", UtcDateTime),
     *required_strings("source_channel", "source_ts"),
-    sa.CheckConstraint(one_of("scope", NOTE_SCOPES), name="scope"),
-    sa.Index("ix_notes_team_id_scope_scope_id", "team_id", "scope", "scope_id"),
-    sa.Index("ix_notes_team_id_source_channel_source_ts", "team_id", "source_channel", "source_ts"),
-    sa.Index("ix_notes_created_at", "created_at"),
+    check("scope", *NOTE_SCOPES),
+    key=("note_id",),
+    indexes=[
+        ("team_id", "scope", "scope_id"),
+        ("team_id", "source_channel", "source_ts"),
+        ("created_at",),
+    ],
 )
 
-thread_memory = sa.Table(
+thread_memory = table(
     "thread_memory",
-    metadata,
-    sa.Column("team_id", sa.String, primary_key=True),
-    sa.Column("channel_id", sa.String, primary_key=True),
-    sa.Column("thread_ts", sa.String, primary_key=True),
+    required("team_id"),
+    required("channel_id"),
+    required("thread_ts"),
     required("facts", sa.JSON),
     required("summary", sa.Text),
     required("covered", sa.Integer),
     required("updated_at", UtcDateTime),
+    key=("team_id", "channel_id", "thread_ts"),
 )

@@ -7,16 +7,9 @@ from typing import get_args
 import sqlalchemy as sa
 
 from agents.incidents.records import IncidentStatus, TimelineKind
-from storage.tables.columns import (
-    UtcDateTime,
-    metadata,
-    one_of,
-    optional,
-    owned_by,
-    required,
-    required_strings,
-    serial_id,
-)
+from storage.tables.columns import optional, owned_by, required, required_strings, serial_id
+from storage.tables.schema import check, table
+from storage.tables.types import UtcDateTime
 
 __all__ = [
     "INCIDENT_STATUSES",
@@ -29,10 +22,9 @@ __all__ = [
 INCIDENT_STATUSES: tuple[str, ...] = get_args(IncidentStatus)
 TIMELINE_KINDS: tuple[str, ...] = get_args(TimelineKind)
 
-incidents = sa.Table(
+incidents = table(
     "incidents",
-    metadata,
-    sa.Column("incident_id", sa.String, primary_key=True),
+    required("incident_id"),
     *required_strings("team_id", "channel_id", "channel_name", "origin_channel_id"),
     required("title", sa.Text),
     *required_strings("severity", "status", "reporter"),
@@ -44,13 +36,13 @@ incidents = sa.Table(
     optional("card_ts"),
     optional("reminded_at", UtcDateTime),
     sa.UniqueConstraint("team_id", "channel_id"),
-    sa.CheckConstraint(one_of("status", INCIDENT_STATUSES), name="status"),
-    sa.Index("ix_incidents_team_id_status", "team_id", "status"),
+    check("status", *INCIDENT_STATUSES),
+    key=("incident_id",),
+    indexes=[("team_id", "status")],
 )
 
-incident_timeline = sa.Table(
+incident_timeline = table(
     "incident_timeline",
-    metadata,
     serial_id(),
     owned_by("incident_id", sa.String, "incidents.incident_id"),
     required("at", UtcDateTime),
@@ -58,21 +50,21 @@ incident_timeline = sa.Table(
     required("text", sa.Text),
     optional("source_ts"),
     optional("link", sa.Text),
-    sa.CheckConstraint(one_of("kind", TIMELINE_KINDS), name="kind"),
-    sa.Index("ix_incident_timeline_incident_id_id", "incident_id", "id"),
+    check("kind", *TIMELINE_KINDS),
     # A pinned message is on its incident's timeline once (NULLs, every other kind, repeat).
     sa.UniqueConstraint("incident_id", "source_ts"),
+    indexes=[("incident_id", "id")],
 )
 
-incident_followups = sa.Table(
+incident_followups = table(
     "incident_followups",
-    metadata,
-    sa.Column("followup_id", sa.String, primary_key=True),
+    required("followup_id"),
     owned_by("incident_id", sa.String, "incidents.incident_id"),
     required("at", UtcDateTime),
     required("user_id"),
     required("text", sa.Text),
     optional("issue_number", sa.Integer),
     optional("issue_url", sa.Text),
-    sa.Index("ix_incident_followups_incident_id_at", "incident_id", "at"),
+    key=("followup_id",),
+    indexes=[("incident_id", "at")],
 )

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.tables.columns import (
-    UtcDateTime,
-    metadata,
-    optional,
-    required,
-    required_strings,
-    serial_id,
-)
+from storage.tables.columns import optional, required, required_strings, serial_id
+from storage.tables.schema import check, table
+from storage.tables.types import UtcDateTime
 
 __all__ = ["feedback", "reviews"]
 
 # One vote per person per answer; a new vote replaces the old one.
-feedback = sa.Table(
+feedback = table(
     "feedback",
-    metadata,
     serial_id(),
     *required_strings("trace_id", "team_id", "user_id", "vote"),
     optional("reason"),
@@ -26,16 +20,15 @@ feedback = sa.Table(
     required("expected", sa.Text, server_default=""),
     required("at", UtcDateTime),
     sa.UniqueConstraint("trace_id", "user_id"),
-    sa.CheckConstraint("vote IN ('up', 'down')", name="vote"),
-    sa.Index("ix_feedback_vote_at", "vote", "at"),
+    check("vote", "up", "down"),
+    indexes=[("vote", "at")],
 )
 
 # A reviewer's verdict on a turn (a 👎 or a rejection): its label and whether it joined the
 # evaluation set.
-reviews = sa.Table(
+reviews = table(
     "reviews",
-    metadata,
-    sa.Column("trace_id", sa.String, primary_key=True),
+    required("trace_id"),
     optional("label"),
     optional("labelled_by"),
     optional("labelled_at", UtcDateTime),
@@ -43,4 +36,5 @@ reviews = sa.Table(
     optional("promoted_at", UtcDateTime),
     # The reviewer's corrections of what the evaluation case expects (agent, action...).
     optional("expected_json", sa.JSON),
+    key=("trace_id",),
 )

@@ -5,10 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from storage.tables.columns import (
-    Id,
-    UtcDateTime,
     lease,
-    metadata,
     optional,
     owned_by,
     required,
@@ -16,6 +13,8 @@ from storage.tables.columns import (
     serial_id,
     team_channel_user,
 )
+from storage.tables.schema import check, table
+from storage.tables.types import Id, UtcDateTime
 
 __all__ = [
     "conversation_locks",
@@ -27,9 +26,8 @@ __all__ = [
     "view_contexts",
 ]
 
-events = sa.Table(
+events = table(
     "events",
-    metadata,
     serial_id(),
     *required_strings("team_id", "event_id", "trace_id", "source", "channel_id", "user_id"),
     required("text", sa.Text),
@@ -42,13 +40,12 @@ events = sa.Table(
     optional("reply_ts"),  # the message a streamed reply is written into, once started
     *lease(),  # the process working on it, until when (another may recover it after)
     sa.UniqueConstraint("team_id", "event_id"),
-    sa.CheckConstraint("status IN ('claimed', 'done', 'failed')", name="status"),
-    sa.Index("ix_events_status_received_at", "status", "received_at"),
+    check("status", "claimed", "done", "failed"),
+    indexes=[("status", "received_at")],
 )
 
-conversations = sa.Table(
+conversations = table(
     "conversations",
-    metadata,
     serial_id(),
     *required_strings("team_id", "channel_id"),
     required("thread_ts"),  # "" is the channel's top level
@@ -57,9 +54,8 @@ conversations = sa.Table(
     sa.UniqueConstraint("team_id", "channel_id", "thread_ts"),
 )
 
-messages = sa.Table(
+messages = table(
     "messages",
-    metadata,
     serial_id(),
     owned_by("conversation_id", Id, "conversations.id"),
     required("direction"),
@@ -72,17 +68,14 @@ messages = sa.Table(
     optional("ts"),
     required("created_at", UtcDateTime),
     sa.UniqueConstraint("trace_id", "direction"),
-    sa.CheckConstraint("direction IN ('in', 'out')", name="direction"),
-    sa.CheckConstraint("status IN ('received', 'pending', 'sent')", name="status"),
-    sa.Index("ix_messages_conversation_id_id", "conversation_id", "id"),
-    sa.Index("ix_messages_ts", "ts"),
-    sa.Index("ix_messages_created_at", "created_at"),
+    check("direction", "in", "out"),
+    check("status", "received", "pending", "sent"),
+    indexes=[("conversation_id", "id"), ("ts",), ("created_at",)],
 )
 
-traces = sa.Table(
+traces = table(
     "traces",
-    metadata,
-    sa.Column("trace_id", sa.String, primary_key=True),
+    required("trace_id"),
     *team_channel_user(),
     *required_strings("event_id", "source", "agent", "route_reason"),
     required("route_score", sa.Float),
@@ -101,36 +94,36 @@ traces = sa.Table(
     optional("degraded"),
     required("tool_calls", sa.JSON, server_default="[]"),
     optional("stopped_by"),
-    sa.Index("ix_traces_started_at", "started_at"),  # KPIs read a window of turns
+    key=("trace_id",),
+    # KPIs read a window of turns
+    indexes=[("started_at",)],
 )
 
 # Who runs a turn in a thread now, until when (PostgreSQL: one turn per thread across
 # replicas; a crashed holder's lease runs out).
-conversation_locks = sa.Table(
+conversation_locks = table(
     "conversation_locks",
-    metadata,
-    sa.Column("key", sa.String, primary_key=True),
+    required("key"),
     required("owner"),
     required("expires_at", UtcDateTime),
+    key=("key",),
 )
 
 # Stop requests (Slack's Stop button), so the replica running the thread's turn hears of one
 # that another replica received. Kept an hour, long past any turn.
-turn_stops = sa.Table(
+turn_stops = table(
     "turn_stops",
-    metadata,
     serial_id(),
     *required_strings("team_id", "channel_id", "thread_ts", "user_id"),
     required("requested_at", UtcDateTime),
-    sa.Index("ix_turn_stops_requested_at", "requested_at"),
+    indexes=[("requested_at",)],
 )
 
 # What each person views in Slack beside the agent (app_context_changed), for their turns.
-view_contexts = sa.Table(
+view_contexts = table(
     "view_contexts",
-    metadata,
     *required_strings("team_id", "user_id"),
     optional("channel_id"),
     required("updated_at", UtcDateTime),
-    sa.PrimaryKeyConstraint("team_id", "user_id"),
+    key=("team_id", "user_id"),
 )

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.tables.columns import (
-    UtcDateTime,
-    metadata,
-    required,
-    required_strings,
-    serial_id,
-    team_channel_user,
-)
+from storage.tables.columns import required, required_strings, serial_id, team_channel_user
+from storage.tables.schema import table
+from storage.tables.types import UtcDateTime
 
 __all__ = ["llm_usage", "rate_buckets"]
 
 # One row per model call: the budgets sum these (indexes per scope, newest last).
-llm_usage = sa.Table(
+llm_usage = table(
     "llm_usage",
-    metadata,
     serial_id(),
     required("trace_id"),
     *team_channel_user(),
@@ -27,16 +21,18 @@ llm_usage = sa.Table(
     required("output_tokens", sa.Integer),
     required("cost_micros", sa.BigInteger),
     required("at", UtcDateTime),
-    sa.Index("ix_llm_usage_team_id_at", "team_id", "at"),
-    sa.Index("ix_llm_usage_team_id_agent_at", "team_id", "agent", "at"),
-    sa.Index("ix_llm_usage_team_id_user_id_at", "team_id", "user_id", "at"),
-    sa.Index("ix_llm_usage_team_id_channel_id_at", "team_id", "channel_id", "at"),
+    indexes=[
+        ("team_id", "at"),
+        ("team_id", "agent", "at"),
+        ("team_id", "user_id", "at"),
+        ("team_id", "channel_id", "at"),
+    ],
 )
 
-rate_buckets = sa.Table(
+rate_buckets = table(
     "rate_buckets",
-    metadata,
-    sa.Column("key", sa.String, primary_key=True),
+    required("key"),
     required("tokens", sa.Float),
     required("updated_at", UtcDateTime),
+    key=("key",),
 )

@@ -9,12 +9,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert as sa_insert
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from agents.actions.approval import ApprovalState
-from storage import Database, head_revision, upgrade
+from storage import Database, downgrade, head_revision, upgrade
 from storage.tables import APPROVAL_STATES, NOT_IN_METADATA, metadata, traces
 from tests.storage.builders import approval, entry, inbound, outbound, trace
 from tests.storage.conftest import Place
@@ -152,3 +152,48 @@ async def test_upgrade_to_0014_blanks_what_finished_deliveries_still_held(
     async with unmigrated.engine.connect() as connection:
         rows = await connection.execute(text("SELECT event_id, text FROM events ORDER BY event_id"))
         assert [tuple(row) for row in rows] == [("Ev1", ""), ("Ev2", ""), ("Ev3", "words 3")]
+
+
+def _schema(connection: Connection) -> dict[str, object]:
+    """Every table's columns, keys, constraints and indexes, by name, as the database has them."""
+    seen = inspect(connection)
+    return {
+        table: (
+            [(column["name"], column["nullable"]) for column in seen.get_columns(table)],
+            seen.get_pk_constraint(table)["name"],
+            sorted(str(fk["name"]) for fk in seen.get_foreign_keys(table)),
+            sorted(str(uq["name"]) for uq in seen.get_unique_constraints(table)),
+            sorted(str(ck["name"]) for ck in seen.get_check_constraints(table)),
+            sorted(str(ix["name"]) for ix in seen.get_indexes(table)),
+        )
+        for table in seen.get_table_names()
+        if table != "alembic_version"
+    }
+
+
+async def _schema_of(database: Database) -> dict[str, object]:
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(_schema)
+
+
+async def test_each_downgrade_restores_the_schema_before_its_revision(
+    unmigrated: Database,
+) -> None:
+    """Down one revision at a time from head, the schema is each time what upgrading to the
+    revision before had made; at base no table is left, and upgrading again reaches head."""
+    head = head_revision()
+    assert head is not None
+    revisions = [f"{number:04d}" for number in range(1, int(head) + 1)]
+    upgraded: dict[str | None, dict[str, object]] = {None: await _schema_of(unmigrated)}
+    for revision in revisions:
+        await upgrade(unmigrated.engine, revision=revision)
+        upgraded[revision] = await _schema_of(unmigrated)
+    earlier: list[str | None] = [None, *revisions[:-1]]
+    for revision, before in zip(reversed(revisions), reversed(earlier), strict=True):
+        await downgrade(unmigrated.engine, revision=before or "base")
+        assert await unmigrated.current_revision() == before
+        assert await _schema_of(unmigrated) == upgraded[before], f"downgrade of {revision}"
+    assert upgraded[None] == {}
+    await unmigrated.migrate()
+    async with unmigrated.engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []

@@ -23,7 +23,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 import structlog
 
@@ -44,33 +44,28 @@ CallTool = Callable[..., Awaitable[McpCallResult]]
 _MINUTE = 60.0
 
 
+@dataclass(frozen=True, slots=True)
 class McpExecutor:
     """Runs one action by calling one MCP tool (see the module docstring)."""
 
-    def __init__(
-        self,
-        action: str,
-        *,
-        configs: Mapping[str, ExecutorConfig],
-        call: CallTool,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self._action = action
-        self._configs = configs
-        self._call = call
-        self._sleep = sleep
+    action: str
+    _: KW_ONLY
+    configs: Mapping[str, ExecutorConfig]
+    """The live executor configs (relisting a server's tools updates them)."""
+    call: CallTool
+    sleep: Sleep = asyncio.sleep
 
     async def run(self, request: ExecutionRequest) -> ExecutionResult:
         """Call the tool (again only if it is idempotent and the failure was transient)."""
-        config = self._configs.get(self._action)
+        config = self.configs.get(self.action)
         if not isinstance(config, McpExecutorConfig):
-            return ExecutionResult("failed", f"{self._action}: the server no longer offers it")
+            return ExecutionResult("failed", f"{self.action}: the server no longer offers it")
         return await run_attempts(
             lambda number: self._attempt(number, config, request),
-            action=self._action,
+            action=self.action,
             target=f"mcp:{config.server}",
             safe_to_retry=config.idempotent,
-            sleep=self._sleep,
+            sleep=self.sleep,
             attempts=MAX_ATTEMPTS if config.idempotent else 1,
         )
 
@@ -79,13 +74,13 @@ class McpExecutor:
     ) -> ExecutorAttempt:
         name = f"{config.server}.{config.tool}"
         try:
-            result = await self._call(
+            result = await self.call(
                 config.tool,
                 coerce_arguments(request.params, config.numbers),
                 timeout=config.timeout.total_seconds(),
             )
         except McpCallError as exc:
-            log.warning("mcp_call_failed", action=self._action, tool=name, sent=exc.sent)
+            log.warning("mcp_call_failed", action=self.action, tool=name, sent=exc.sent)
             what = f"{name}: {exc.reason}"
             if exc.sent:
                 return interrupted(what, number, idempotent=config.idempotent)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
 
 import structlog
 
@@ -29,32 +30,26 @@ __all__ = ["PagerDutyExecutor"]
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class PagerDutyExecutor:
     """Runs one paging action (see the module docstring)."""
 
-    def __init__(
-        self,
-        config: PagerDutyExecutorConfig,
-        *,
-        action: str,
-        client: PagerDutyClient,
-        environ: Mapping[str, str],
-    ) -> None:
-        self._config = config
-        self._action = action
-        self._client = client
-        self._environ = environ
+    config: PagerDutyExecutorConfig
+    _: KW_ONLY
+    action: str
+    client: PagerDutyClient
+    environ: Mapping[str, str]
 
     async def run(self, request: ExecutionRequest) -> ExecutionResult:
         """Send the event; never raises for a PagerDuty failure."""
         params = request.params
         service, dedup = str(params["service"]), str(params["dedup_key"])
-        variable = self._config.routing_keys.get(service)
-        routing_key = self._environ.get(variable, "") if variable else ""
+        variable = self.config.routing_keys.get(service)
+        routing_key = self.environ.get(variable, "") if variable else ""
         if not routing_key:
-            log.error("pagerduty_routing_key_missing", action=self._action, variable=variable)
+            log.error("pagerduty_routing_key_missing", action=self.action, variable=variable)
             return ExecutionResult("failed", f"missing environment variable {variable}")
-        event_action = self._config.event_action
+        event_action = self.config.event_action
         event: dict[str, object] = {
             "routing_key": routing_key,
             "event_action": event_action,
@@ -67,9 +62,9 @@ class PagerDutyExecutor:
                 "severity": str(params.get("severity", "critical")),
             }
         try:
-            answer = await self._client.enqueue(event)
+            answer = await self.client.enqueue(event)
         except PagerDutyError as exc:
-            log.warning("pagerduty_event_failed", action=self._action, status=exc.status)
+            log.warning("pagerduty_event_failed", action=self.action, status=exc.status)
             return _failure(exc)
         incident = await self._incident(answer.dedup_key) if event_action == "trigger" else None
         link = f"; incident #{incident.number} {incident.html_url}" if incident else ""
@@ -84,10 +79,10 @@ class PagerDutyExecutor:
         return ExecutionResult("succeeded", summary, body=json.dumps(body))
 
     async def _incident(self, dedup_key: str) -> PdIncidentRef | None:
-        if not self._client.can_read:
+        if not self.client.can_read:
             return None
         try:
-            return await self._client.incident_for(dedup_key)
+            return await self.client.incident_for(dedup_key)
         except PagerDutyError as exc:  # the page went out; only the link is missing
             log.info("pagerduty_incident_lookup_failed", status=exc.status)
             return None

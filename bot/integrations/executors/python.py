@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import inspect
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
 from typing import cast
 
 import structlog
@@ -51,45 +52,42 @@ def load_entrypoint(entrypoint: str) -> ActionFunction:
     return cast(ActionFunction, function)
 
 
+@dataclass(frozen=True, slots=True)
 class PythonExecutor:
     """Runs one action by awaiting a Python function (see the module docstring)."""
 
-    def __init__(
-        self,
-        function: ActionFunction,
-        config: PythonExecutorConfig,
-        *,
-        action: str,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self._function = function
-        self._config = config
-        self._action = action
-        self._sleep = sleep
-        self._timeout = config.timeout.total_seconds()
-        self._name = config.entrypoint
+    function: ActionFunction
+    config: PythonExecutorConfig
+    _: KW_ONLY
+    action: str
+    sleep: Sleep = asyncio.sleep
+
+    @property
+    def _name(self) -> str:
+        return self.config.entrypoint
 
     async def run(self, request: ExecutionRequest) -> ExecutionResult:
         """Await the function (again only if idempotent, after a timeout or connection error)."""
         return await run_attempts(
             lambda number: self._attempt(number, request),
-            action=self._action,
+            action=self.action,
             target=self._name,
-            safe_to_retry=self._config.idempotent,
-            sleep=self._sleep,
+            safe_to_retry=self.config.idempotent,
+            sleep=self.sleep,
         )
 
     async def _attempt(self, number: int, request: ExecutionRequest) -> ExecutorAttempt:
-        deadline = asyncio.timeout(self._timeout)
+        timeout = self.config.timeout.total_seconds()
+        deadline = asyncio.timeout(timeout)
         try:
             async with deadline:
-                result = await self._function(request)
+                result = await self.function(request)
         except TimeoutError as exc:
             if not deadline.expired():
                 return self._raised(number, exc)
-            log.warning("python_action_timed_out", action=self._action, entrypoint=self._name)
-            what = f"{self._name} timed out after {self._timeout:g}s"
-            return interrupted(what, number, idempotent=self._config.idempotent, partly=True)
+            log.warning("python_action_timed_out", action=self.action, entrypoint=self._name)
+            what = f"{self._name} timed out after {timeout:g}s"
+            return interrupted(what, number, idempotent=self.config.idempotent, partly=True)
         except Exception as exc:  # the function is not ours: translate, never propagate
             return self._raised(number, exc)
         if not isinstance(result, ExecutionResult):
@@ -99,7 +97,7 @@ class PythonExecutor:
 
     def _raised(self, number: int, exc: Exception) -> ExecutorAttempt:
         kind = type(exc).__name__
-        log.warning("python_action_raised", action=self._action, entrypoint=self._name, error=kind)
+        log.warning("python_action_raised", action=self.action, entrypoint=self._name, error=kind)
         summary = f"{self._name} raised {kind} (attempt {number})"
         return Attempt(
             ExecutionResult("failed", summary),

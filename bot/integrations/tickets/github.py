@@ -10,14 +10,12 @@ here into :class:`~agents.incidents.ports.TicketFailure`; the token goes in the
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 import structlog
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agents.incidents.ports import Ticket, TicketFailure
-from bot.integrations.tickets.http import tracker_call
+from bot.integrations.tickets.http import TrackerApi
 
 __all__ = ["GithubIssues"]
 
@@ -48,22 +46,21 @@ class GithubIssues:
         labels: tuple[str, ...] = (),
         timeout: float = 10.0,
     ) -> None:
-        self._session = session
-        self._url = f"{api_url.rstrip('/')}/repos/{repo}/issues"
-        self._headers = {
+        headers = {
             "Accept": "application/vnd.github+json",
             "Authorization": f"Bearer {token}",
             "X-GitHub-Api-Version": _API_VERSION,
         }
+        issues = f"{api_url.rstrip('/')}/repos/{repo}/issues"
+        self._api = TrackerApi(session, issues, tracker="GitHub", headers=headers, timeout=timeout)
         self._labels = labels
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def find(self, marker: str) -> Ticket | None:
         """The newest labelled issue whose body holds ``marker``, if any."""
         params = {"state": "all", "per_page": str(_PAGE), "sort": "created", "direction": "desc"}
         if self._labels:
             params["labels"] = ",".join(self._labels)
-        answer = await self._call("GET", params=params, sent_may_apply=False)
+        answer = await self._api.call("GET", params=params, sent_may_apply=False)
         if not isinstance(answer, list):
             raise TicketFailure("GitHub answered the issue list with something else")
         for item in answer:
@@ -75,31 +72,11 @@ class GithubIssues:
     async def create(self, *, title: str, body: str) -> Ticket:
         """File an issue; its number and link."""
         payload = {"title": title, "body": body, "labels": list(self._labels)}
-        issue = _parse(await self._call("POST", json=payload, sent_may_apply=True))
+        issue = _parse(await self._api.call("POST", json=payload, sent_may_apply=True))
         if issue is None:
             raise TicketFailure("GitHub's answer named no issue", maybe_created=True)
         log.info("github_issue_created", number=issue.number)
         return Ticket(issue.number, issue.html_url)
-
-    async def _call(
-        self,
-        method: str,
-        *,
-        sent_may_apply: bool,
-        params: dict[str, str] | None = None,
-        json: dict[str, Any] | None = None,
-    ) -> Any:
-        return await tracker_call(
-            self._session,
-            method,
-            self._url,
-            tracker="GitHub",
-            sent_may_apply=sent_may_apply,
-            headers=self._headers,
-            timeout=self._timeout,
-            params=params,
-            json=json,
-        )
 
 
 def _parse(item: object) -> _Issue | None:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agents.incidents.followups import marker_in
 from agents.incidents.ports import Ticket, TicketFailure
-from bot.integrations.tickets.http import tracker_call
+from bot.integrations.tickets.http import TrackerApi
 
 __all__ = ["JiraIssues", "marker_label"]
 
@@ -65,20 +65,21 @@ class JiraIssues:
         labels: tuple[str, ...] = (),
         timeout: float = 10.0,
     ) -> None:
-        self._session = session
         self._url = url.rstrip("/")
         self._project = project
         self._issue_type = issue_type
         credentials = base64.b64encode(f"{email}:{token}".encode()).decode()
-        self._headers = {"Accept": "application/json", "Authorization": f"Basic {credentials}"}
+        headers = {"Accept": "application/json", "Authorization": f"Basic {credentials}"}
+        self._api = TrackerApi(session, self._url, tracker="Jira", headers=headers, timeout=timeout)
         self._labels = labels
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def find(self, marker: str) -> Ticket | None:
         """The issue labelled with ``marker``'s label in the project, if any."""
         jql = f'project = "{self._project}" AND labels = "{marker_label(marker)}"'
         params = {"jql": jql, "fields": "summary", "maxResults": "1"}
-        answer = await self._call("GET", "/rest/api/3/search/jql", params=params, sent=False)
+        answer = await self._api.call(
+            "GET", "/rest/api/3/search/jql", params=params, sent_may_apply=False
+        )
         try:
             found = _Found.model_validate(answer).issues
         except ValidationError as exc:
@@ -96,7 +97,9 @@ class JiraIssues:
             "labels": labels,
             "description": _document(body),
         }
-        answer = await self._call("POST", "/rest/api/3/issue", json={"fields": fields}, sent=True)
+        answer = await self._api.call(
+            "POST", "/rest/api/3/issue", json={"fields": fields}, sent_may_apply=True
+        )
         try:
             key = _Created.model_validate(answer).key
         except ValidationError as exc:
@@ -109,27 +112,6 @@ class JiraIssues:
         if not number.isdigit():
             raise TicketFailure(f"Jira named an issue {key!r} without a number")
         return Ticket(int(number), f"{self._url}/browse/{key}")
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        sent: bool,
-        params: dict[str, str] | None = None,
-        json: dict[str, Any] | None = None,
-    ) -> Any:
-        return await tracker_call(
-            self._session,
-            method,
-            self._url + path,
-            tracker="Jira",
-            sent_may_apply=sent,
-            headers=self._headers,
-            timeout=self._timeout,
-            params=params,
-            json=json,
-        )
 
 
 def _document(body: str) -> dict[str, Any]:

@@ -1,9 +1,5 @@
 """Baseline: events, conversations, messages, traces.
 
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-23
-
 Written by hand to match ``storage/tables.py`` at this revision; later revisions change the
 schema, never this file.
 """
@@ -14,8 +10,7 @@ import sqlalchemy as sa
 
 from storage.migrations import ops
 
-revision: str = "0001"
-down_revision: str | None = None
+revision, down_revision = ops.numbered(__file__)
 
 upgrade, downgrade = ops.reversible(
     ops.Table(
@@ -30,7 +25,7 @@ upgrade, downgrade = ops.reversible(
         ops.column("attempts", sa.Integer(), server_default="0"),
         ops.at("finished_at", nullable=True),
         ops.unique("events", "team_id", "event_id"),
-        sa.CheckConstraint("status IN ('claimed', 'done', 'failed')", name="ck_events_status"),
+        ops.check("events", "status", "claimed", "done", "failed"),
         indexes=[("status", "received_at")],
     ),
     ops.Table(
@@ -55,8 +50,8 @@ upgrade, downgrade = ops.reversible(
         ops.at("created_at"),
         ops.cascade("messages", "conversation_id", "conversations.id"),
         ops.unique("messages", "trace_id", "direction"),
-        sa.CheckConstraint("direction IN ('in', 'out')", name="ck_messages_direction"),
-        sa.CheckConstraint("status IN ('received', 'pending', 'sent')", name="ck_messages_status"),
+        ops.check("messages", "direction", "in", "out"),
+        ops.check("messages", "status", "received", "pending", "sent"),
         indexes=[("conversation_id", "id")],
     ),
     ops.Table(

@@ -1,9 +1,5 @@
 """Approvals: approvals, approval_votes, jobs, and the append-only audit_log.
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-24
-
 Written by hand to match ``storage/tables.py`` at this revision. The audit trail is made
 append-only by triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL); triggers
 are not part of the MetaData, so the schema comparison test does not see them. A later
@@ -16,8 +12,7 @@ import sqlalchemy as sa
 
 from storage.migrations import ops
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision, down_revision = ops.numbered(__file__)
 
 _STATES = (
     "state IN ('pending', 'approved', 'executing', 'succeeded', 'failed', 'unknown', "
@@ -94,7 +89,7 @@ upgrade, downgrade = ops.reversible(
         ops.at("at"),
         ops.cascade("approval_votes", "approval_id", "approvals.id"),
         ops.unique("approval_votes", "approval_id", "voter", "round"),
-        sa.CheckConstraint("vote IN ('approve', 'reject')", name="ck_approval_votes_vote"),
+        ops.check("approval_votes", "vote", "approve", "reject"),
     ),
     ops.Table(
         "jobs",
@@ -106,7 +101,7 @@ upgrade, downgrade = ops.reversible(
         ops.at("finished_at", nullable=True),
         ops.cascade("jobs", "approval_id", "approvals.id"),
         ops.unique("jobs", "approval_id"),
-        sa.CheckConstraint("state IN ('queued', 'running', 'done')", name="ck_jobs_state"),
+        ops.check("jobs", "state", "queued", "running", "done"),
         indexes=[("state", "created_at")],
     ),
     ops.Table(

@@ -1,9 +1,5 @@
 """Agents and planners: turn planning on traces, LLM usage, rate buckets, incidents.
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-24
-
 Written by hand to match ``storage/tables.py`` at this revision.
 """
 
@@ -13,11 +9,10 @@ import sqlalchemy as sa
 
 from storage.migrations import ops
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision, down_revision = ops.numbered(__file__)
 
-_STATUSES = "status IN ('investigating', 'identified', 'monitoring', 'resolved')"
-_KINDS = "kind IN ('declared', 'status', 'note', 'resolved')"
+_STATUSES = ("investigating", "identified", "monitoring", "resolved")
+_KINDS = ("declared", "status", "note", "resolved")
 _ZERO = "0"
 
 upgrade, downgrade = ops.reversible(
@@ -58,7 +53,7 @@ upgrade, downgrade = ops.reversible(
         ops.at("declared_at"),
         ops.at("resolved_at", nullable=True),
         ops.unique("incidents", "team_id", "channel_id"),
-        sa.CheckConstraint(_STATUSES, name="ck_incidents_status"),
+        ops.check("incidents", "status", *_STATUSES),
         key=("incident_id",),
         indexes=[("team_id", "status")],
     ),
@@ -70,7 +65,7 @@ upgrade, downgrade = ops.reversible(
         *ops.strings("user_id", "kind"),
         ops.column("text", sa.Text()),
         ops.cascade("incident_timeline", "incident_id", "incidents.incident_id"),
-        sa.CheckConstraint(_KINDS, name="ck_incident_timeline_kind"),
+        ops.check("incident_timeline", "kind", *_KINDS),
         indexes=[("incident_id", "id")],
     ),
 )

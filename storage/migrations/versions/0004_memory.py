@@ -1,9 +1,4 @@
-"""Memory: long-term notes; indexes for erasing messages by Slack ts and purging by age.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-24
-"""
+"""Memory: long-term notes; indexes for erasing messages by Slack ts and purging by age."""
 
 from __future__ import annotations
 
@@ -11,10 +6,7 @@ import sqlalchemy as sa
 
 from storage.migrations import ops
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-
-_SCOPES = "scope IN ('team', 'channel', 'user', 'agent')"
+revision, down_revision = ops.numbered(__file__)
 
 upgrade, downgrade = ops.reversible(
     ops.Table(
@@ -24,7 +16,7 @@ upgrade, downgrade = ops.reversible(
         ops.column("author"),
         ops.at("created_at"),
         *ops.strings("source_channel", "source_ts"),
-        sa.CheckConstraint(_SCOPES, name="ck_notes_scope"),
+        ops.check("notes", "scope", "team", "channel", "user", "agent"),
         key=("note_id",),
         indexes=[
             ("team_id", "scope", "scope_id"),

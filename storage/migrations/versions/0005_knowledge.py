@@ -1,9 +1,5 @@
 """Knowledge: runbook files, their chunks, the full-text index, and the misses.
 
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-24
-
 The full-text index depends on the engine: SQLite gets an FTS5 table over the chunks
 (external content, kept by triggers, ranked with bm25); PostgreSQL a generated ``tsvector``
 column with a GIN index.
@@ -15,8 +11,7 @@ import sqlalchemy as sa
 
 from storage.migrations import ops
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision, down_revision = ops.numbered(__file__)
 
 _SQLITE_FTS = (
     "CREATE VIRTUAL TABLE knowledge_fts USING fts5("

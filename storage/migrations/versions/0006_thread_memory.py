@@ -1,9 +1,4 @@
-"""Thread memory: pinned facts and the stored rolling summary, one row per thread.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-24
-"""
+"""Thread memory: pinned facts and the stored rolling summary, one row per thread."""
 
 from __future__ import annotations
 
@@ -11,8 +6,7 @@ import sqlalchemy as sa
 
 from storage.migrations import ops
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision, down_revision = ops.numbered(__file__)
 
 upgrade, downgrade = ops.reversible(
     ops.Table(

@@ -1,9 +1,4 @@
-"""Feedback and review: votes on answers, reviewers' labels, and an index for KPI windows.
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-11-29
-"""
+"""Feedback and review: votes on answers, reviewers' labels, and an index for KPI windows."""
 
 from __future__ import annotations
 
@@ -11,8 +6,7 @@ import sqlalchemy as sa
 
 from storage.migrations import ops
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision, down_revision = ops.numbered(__file__)
 
 upgrade, downgrade = ops.reversible(
     ops.Table(
@@ -23,7 +17,7 @@ upgrade, downgrade = ops.reversible(
         ops.column("comment", sa.Text(), server_default=""),
         ops.column("expected", sa.Text(), server_default=""),
         ops.at("at"),
-        sa.CheckConstraint("vote IN ('up', 'down')", name="ck_feedback_vote"),
+        ops.check("feedback", "vote", "up", "down"),
         ops.unique("feedback", "trace_id", "user_id"),
         indexes=[("vote", "at")],
     ),

@@ -1,16 +1,10 @@
-"""Conversation locks: one turn at a time per thread across replicas.
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-11-29
-"""
+"""Conversation locks: one turn at a time per thread across replicas."""
 
 from __future__ import annotations
 
 from storage.migrations import ops
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision, down_revision = ops.numbered(__file__)
 
 upgrade, downgrade = ops.reversible(
     ops.Table(

@@ -1,16 +1,10 @@
-"""Stopping turns: who stopped a turn (on its trace), and stop requests for every replica.
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-03
-"""
+"""Stopping turns: who stopped a turn (on its trace), and stop requests for every replica."""
 
 from __future__ import annotations
 
 from storage.migrations import ops
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision, down_revision = ops.numbered(__file__)
 
 upgrade, downgrade = ops.reversible(
     ops.AddColumns("traces", ops.optional("stopped_by")),

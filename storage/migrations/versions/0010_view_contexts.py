@@ -1,16 +1,10 @@
-"""What each person views in Slack beside the agent (``app_context_changed``).
-
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-03
-"""
+"""What each person views in Slack beside the agent (``app_context_changed``)."""
 
 from __future__ import annotations
 
 from storage.migrations import ops
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision, down_revision = ops.numbered(__file__)
 
 upgrade, downgrade = ops.reversible(
     ops.Table(

@@ -3,10 +3,6 @@ is found by its message (a click counts only on its own request's card).
 
 Both columns are nullable: a request stored before this revision loads without them and runs
 unchecked (see ``agents/actions/runs.py``).
-
-Revision ID: 0013
-Revises: 0012
-Create Date: 2026-12-10
 """
 
 from __future__ import annotations
@@ -15,8 +11,7 @@ import sqlalchemy as sa
 
 from storage.migrations import ops
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision, down_revision = ops.numbered(__file__)
 
 upgrade, downgrade = ops.reversible(
     ops.AddColumns(

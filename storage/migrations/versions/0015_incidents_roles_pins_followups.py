@@ -6,24 +6,23 @@ the timeline, and follow-ups.
 timeline once) and ``link``, and its ``kind`` may also be ``role`` or ``pinned``; follow-ups
 live in ``incident_followups``. Every new column is nullable: incidents stored before this
 revision load unchanged.
-
-Revision ID: 0015
-Revises: 0014
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.operations import BatchOperations
 
 from storage.migrations import ops
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision, down_revision = ops.numbered(__file__)
 
-_OLD_KINDS = "kind IN ('declared', 'status', 'note', 'resolved')"
-_KINDS = "kind IN ('declared', 'status', 'note', 'resolved', 'role', 'pinned')"
+_OLD_KINDS = ("declared", "status", "note", "resolved")
+_KINDS = (*_OLD_KINDS, "role", "pinned")
+_KIND_CHECK = "ck_incident_timeline_kind"
+_KIND_CHECK_0003 = "ck_incident_timeline_ck_incident_timeline_kind"
+"""The name 0003 gave the check: the naming convention prefixed the name it was given again."""
 
 _ROLES = ops.AddColumns(
     "incidents",
@@ -44,14 +43,20 @@ _FOLLOWUPS = ops.Table(
 )
 
 
+def _replace_kind_check(batch: BatchOperations, old: str, new: str, kinds: tuple[str, ...]) -> None:
+    """Replace the timeline's kind check ``old`` by ``new`` allowing ``kinds``. The names are
+    final (``op.f``): the naming convention would prefix them once more."""
+    batch.drop_constraint(op.f(old), type_="check")
+    batch.create_check_constraint(op.f(new), ops.one_of("kind", *kinds))
+
+
 def upgrade() -> None:
     """Add the columns, widen the timeline's kinds and create ``incident_followups``."""
     _ROLES.apply()
     with op.batch_alter_table("incident_timeline") as batch:
         batch.add_column(ops.optional("source_ts"))
         batch.add_column(ops.optional("link", sa.Text()))
-        batch.drop_constraint("ck_incident_timeline_kind", type_="check")
-        batch.create_check_constraint(op.f("ck_incident_timeline_kind"), _KINDS)
+        _replace_kind_check(batch, _KIND_CHECK_0003, _KIND_CHECK, _KINDS)
         batch.create_unique_constraint(
             "uq_incident_timeline_incident_id_source_ts", ["incident_id", "source_ts"]
         )
@@ -64,8 +69,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM incident_timeline WHERE kind IN ('role', 'pinned')")
     with op.batch_alter_table("incident_timeline") as batch:
         batch.drop_constraint("uq_incident_timeline_incident_id_source_ts", type_="unique")
-        batch.drop_constraint("ck_incident_timeline_kind", type_="check")
-        batch.create_check_constraint(op.f("ck_incident_timeline_kind"), _OLD_KINDS)
+        _replace_kind_check(batch, _KIND_CHECK, _KIND_CHECK_0003, _OLD_KINDS)
         batch.drop_column("link")
         batch.drop_column("source_ts")
     _ROLES.revert()

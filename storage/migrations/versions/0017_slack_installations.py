@@ -3,10 +3,6 @@
 ``slack_installations.secrets`` holds the installation with its tokens, sealed with
 ``SLACK_TOKEN_ENCRYPTION_KEY`` when one is set; the other columns are what lookups filter by.
 ``oauth_states_used`` makes a signed install ``state`` good for one install only.
-
-Revision ID: 0017
-Revises: 0016
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -16,8 +12,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017"
-down_revision: str | None = "0016"
+from storage.migrations import ops
+
+revision, down_revision = ops.numbered(__file__)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
