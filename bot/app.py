@@ -27,7 +27,7 @@ from handlers.feedback import register_feedback
 from handlers.incident_paging import register_incident_paging
 from handlers.incidents import register_incidents
 from handlers.installs import Removal, register_installs
-from handlers.middleware import tenant_of
+from handlers.middleware import request_tenant
 from handlers.ports import Participation
 from handlers.routing import register_routing
 
@@ -72,10 +72,12 @@ def bolt_app(
 
 
 def _learning(tokens: TenantTokens) -> Callable[..., Awaitable[None]]:
-    """Middleware: remember which organization a Grid workspace's request came from."""
+    """Middleware: record which organization a Grid workspace's request came from."""
 
-    async def learn(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
-        tokens.learn(tenant_of(context))
+    async def learn(
+        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        await tokens.learn(request_tenant(body, context))
         await next()
 
     return learn

@@ -10,9 +10,13 @@ and what happens when a workspace removes the app (docs/distribute.md).
   with ``SLACK_TOKEN_ENCRYPTION_KEY`` when set). Bolt's authorize and
   :class:`~bot.tenant_tokens.TenantTokens` both find a workspace's bot there and refresh a
   token near its expiry with the ``oauth.v2.access`` refresh grant.
+- The organization of each Grid workspace a request came from is recorded
+  (:class:`~storage.org_workspaces.SqlOrgWorkspaces`), so work that knows only its workspace
+  finds an org-wide install after a restart and on every replica.
 - ``app_uninstalled`` and ``tokens_revoked`` (bot) delete the workspace's installations,
   forget its cached token, and end its requests not yet running as ``cancelled`` (audited
-  with the reason).
+  with the reason); for an org-wide install, the requests of every workspace of the
+  organization that it served (those without an install of their own).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from bot.config import Settings
 from bot.tenant_tokens import TenantTokens
 from storage import Database
 from storage.installations import SqlInstallationStore, SqlUsedStates, TokenSeal
+from storage.org_workspaces import SqlOrgWorkspaces
 
 __all__ = [
     "BOT_SCOPES",
@@ -176,12 +181,14 @@ class Distribution:
 
     Attributes:
         store: the installations.
+        organizations: the organization of each Grid workspace seen.
         tokens: each workspace's bot token, for the Web API client.
         flow: Bolt's install flow (``/slack/install``, ``/slack/oauth_redirect``).
         authorize: Bolt's authorize over ``store``, refreshing tokens near expiry.
     """
 
     store: SqlInstallationStore
+    organizations: SqlOrgWorkspaces
     tokens: TenantTokens
     flow: AsyncOAuthFlow
     authorize: AsyncInstallationStoreAuthorize
@@ -222,9 +229,18 @@ class Distribution:
             state_expiration_seconds=STATE_SECONDS,
             token_rotation_expiration_minutes=minutes,
         )
+        organizations = SqlOrgWorkspaces(database.engine)
+        tokens = TenantTokens(
+            store,
+            organizations=organizations,
+            clock=clock,
+            rotator=rotator,
+            minutes_before_expiration=minutes,
+        )
         return cls(
             store,
-            TenantTokens(store, rotator=rotator, minutes_before_expiration=minutes),
+            organizations,
+            tokens,
             AsyncOAuthFlow(client=oauth_client, settings=oauth),
             AsyncInstallationStoreAuthorize(
                 logger=logging.getLogger("slack_bolt.authorization"),
@@ -238,21 +254,38 @@ class Distribution:
 
     async def removed(self, tenant: Tenant, *, reason: str, runs: Runs) -> int:
         """The workspace (organization) removed the app or revoked the bot's token: forget
-        its installations and token, and end its requests not yet running. Returns how many
-        requests ended."""
+        its installations and token, and end its requests not yet running (for an org-wide
+        install, those of every workspace it served). Returns how many requests ended."""
         await self.store.async_delete_all(
             enterprise_id=tenant.enterprise_id,
             team_id=None if tenant.is_enterprise_install else tenant.team_id,
         )
         self.tokens.forget(tenant)
         withdrawn = 0
-        if tenant.team_id is not None:
-            withdrawn = await runs.withdraw_workspace(tenant.team_id, reason=reason)
+        served = await self._served(tenant)
+        for team_id in served:
+            withdrawn += await runs.withdraw_workspace(team_id, reason=reason)
         log.warning(
             "workspace_removed",
             reason=reason,
             team_id=tenant.team_id,
             enterprise_id=tenant.enterprise_id,
+            org_wide=tenant.is_enterprise_install,
+            workspaces=len(served),
             requests_cancelled=withdrawn,
         )
         return withdrawn
+
+    async def _served(self, tenant: Tenant) -> list[str]:
+        """The workspaces whose work the removed installation served: the workspace, or
+        every workspace seen in the organization that has no install of its own."""
+        if not tenant.is_enterprise_install or tenant.enterprise_id is None:
+            return [] if tenant.team_id is None else [tenant.team_id]
+        seen = await self.organizations.workspaces_of(tenant.enterprise_id)
+        teams = sorted({*seen, *([tenant.team_id] if tenant.team_id else [])})
+        return [
+            team
+            for team in teams
+            if await self.store.async_find_bot(enterprise_id=tenant.enterprise_id, team_id=team)
+            is None
+        ]

@@ -1,11 +1,12 @@
 """The Slack Web API client: pointed at the configured base URL, with the SDK's retry handlers
-and one :class:`~bot.slack_gate.SlackGate` per workspace before every call.
+and one :class:`~bot.slack_gate.SlackGate` before every call, whose rate-limit windows are
+kept per workspace (the one the call acts for) and method.
 
 Retries are slack_sdk's built-in handlers (named here, in one place): a 5xx or a dropped
 connection is retried with jittered backoff (but a post that may have reached Slack is not
 posted again blindly: see :data:`POSTS_A_MESSAGE`). A 429 is retried by the gated client
-through the gate, which shares its ``Retry-After`` window with every call of that method,
-so none goes inside it. While Slack is
+through the gate, which shares its ``Retry-After`` window with every call of that method
+for that workspace, so none goes inside it (other workspaces' calls are not held). While Slack is
 unreachable the gate lets one probe through at a time and holds the rest. Posting a reply
 twice is prevented one level up (replies carry their trace id in message metadata and
 recovery looks for it), which is what makes retrying ``chat.postMessage`` acceptable.
@@ -51,8 +52,10 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-TOKENLESS = frozenset({"api.test", "oauth.v2.access", "oauth.v2.exchange"})
-"""Methods that act for no workspace (a multi-workspace client sends them without a token)."""
+TOKENLESS = frozenset({"api.test", "oauth.v2.access", "oauth.v2.exchange", "apps.connections.open"})
+"""Methods that act for no workspace: a multi-workspace client adds no workspace's token to
+them (they need none, or carry their own: ``apps.connections.open``, Socket Mode's, the
+app-level token that serves every installed workspace)."""
 
 RATE_LIMIT_RETRIES = 3
 SERVER_ERROR_RETRIES = 2
@@ -117,11 +120,11 @@ def retry_handlers(*, rate_limits: bool = True) -> list[AsyncRetryHandler]:
 
 
 class GatedWebClient(AsyncWebClient):
-    """An ``AsyncWebClient`` whose every call passes the workspace's :class:`SlackGate`
-    first and tells it what came of the call.
+    """An ``AsyncWebClient`` whose every call passes the :class:`SlackGate` first, in the
+    lane of the workspace it acts for, and tells it what came of the call.
 
     Args:
-        gate: the workspace's gate (shared by every client of the workspace).
+        gate: the gate (shared by every client of the process; windows per workspace).
         wait: wait at the gate (False: a closed gate raises
             :class:`~bot.slack_gate.GateClosed` at once).
         outage_wait: seconds a call waits for an unreachable Slack before it is refused
@@ -148,6 +151,15 @@ class GatedWebClient(AsyncWebClient):
         self._outage_wait = outage_wait
         self._links = links
         self._tokens = tokens
+
+    def _workspace(self) -> str | None:
+        """The workspace a call's rate limit is counted in: the one it acts for (many
+        workspaces; an org-level call naming no workspace, its organization), or None (one
+        workspace: every call is its)."""
+        tenant = acting_workspace() if self._tokens is not None else None
+        if tenant is None:
+            return None
+        return tenant.team_id or tenant.enterprise_id
 
     async def _authorization(self, api_method: str) -> dict[str, str]:
         """The header carrying the acting workspace's token (multi-workspace only)."""
@@ -187,10 +199,12 @@ class GatedWebClient(AsyncWebClient):
             for form in ("json", "data"):  # the message methods send their arguments as JSON
                 if isinstance(kwargs.get(form), dict):
                     kwargs[form] = self._links.guard(api_method, kwargs[form])
-        gate = self.gate
+        gate, workspace = self.gate, self._workspace()
         retries = RATE_LIMIT_RETRIES if self._wait else 0
         for attempt in range(retries + 1):
-            ticket = await gate.admit(api_method, wait=self._wait, outage_wait=self._outage_wait)
+            ticket = await gate.admit(
+                api_method, workspace=workspace, wait=self._wait, outage_wait=self._outage_wait
+            )
             try:
                 response = await super().api_call(api_method, **kwargs)
             except SlackApiError as exc:
@@ -250,7 +264,8 @@ class SlackConnection:
         live: what a person watches while a turn works (status, streamed text): never
             retried nor held, because a status that waits for a rate limit is worse than
             none and a stream Slack refused falls back to posting the answer.
-        gate: the workspace's rate-limit windows and reachability, shared by both.
+        gate: the rate-limit windows (per workspace and method) and Slack's reachability,
+            shared by both.
     """
 
     session: aiohttp.ClientSession

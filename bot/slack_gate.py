@@ -1,12 +1,15 @@
-"""One gate before every Web API call of a workspace: Slack's rate limits and outages, shared.
+"""One gate before every Web API call: Slack's rate limits per workspace, and its outages.
 
-Slack limits each method per workspace: a 429's ``Retry-After`` holds for every call of that
-method, not only for the one that got it, and a call made inside the window prolongs the
-limit. So the window is recorded here when any call meets it, every later call of that
-method waits until it ends, and then one goes first: the rest follow once it was not limited
-again (a call that must not wait, such as a status line, is refused at once instead).
+Slack limits each method per app per workspace: a 429's ``Retry-After`` holds for every call
+of that method in that workspace, not only for the one that got it, and a call made inside
+the window prolongs the limit. So the window is recorded here, for the workspace and method,
+when any call meets it; every later call of that method for that workspace waits until it
+ends, and then one goes first: the rest follow once it was not limited again (a call that
+must not wait, such as a status line, is refused at once instead). Other workspaces' calls,
+and other methods, are not held: one workspace's 429 does not slow another's replies.
 
-An outage (a 5xx, a dropped or refused connection, a timeout) is shared the same way: while
+An outage (a 5xx, a dropped or refused connection, a timeout) is Slack's, not a workspace's,
+and is shared by every call: while
 Slack is unreachable, one call at a time goes through as a probe, at growing intervals (up to
 :data:`PROBE_EVERY_MAX` seconds), and the others wait a moment, then are refused
 (``slack_unreachable``) without a request; the first call that gets through opens the gate
@@ -27,7 +30,7 @@ from typing import Literal
 import structlog
 from slack_sdk.errors import SlackApiError
 
-__all__ = ["PROBE_EVERY_MAX", "GateClosed", "Outcome", "SlackGate", "Ticket"]
+__all__ = ["PROBE_EVERY_MAX", "GateClosed", "Lane", "Outcome", "SlackGate", "Ticket"]
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +38,10 @@ PROBE_EVERY_MAX = 2.0
 """Seconds between two probes of an unreachable Slack, at most: once it is back, the calls
 waiting go within this long."""
 _FIRST_PROBE = 0.5
+
+Lane = tuple[str | None, str]
+"""A workspace (None: the one workspace of a single-workspace bot) and a Web API method:
+what a rate-limit window holds."""
 
 
 class GateClosed(SlackApiError):
@@ -63,22 +70,29 @@ class Ticket:
 
     Attributes:
         method: the Web API method.
+        workspace: the workspace the call acts for (None: the bot's only one).
         probe: the call tries whether an unreachable Slack is back.
-        first_after_window: the call is the first of its method after a 429's window.
+        first_after_window: the call is the first of its lane after a 429's window.
     """
 
     method: str
+    workspace: str | None = None
     probe: bool = False
     first_after_window: bool = False
+
+    @property
+    def lane(self) -> Lane:
+        """The workspace and method the call's rate limit is counted in."""
+        return (self.workspace, self.method)
 
 
 Outcome = Literal["reached", "rate_limited", "unreachable", "cancelled"]
 
 
 class SlackGate:
-    """Rate-limit windows by method and the reachability of one workspace's Slack.
+    """Rate-limit windows by workspace and method, and the reachability of Slack.
 
-    After a window, one call of the method goes first; the others follow once it was not
+    After a window, one call of the lane goes first; the others follow once it was not
     limited again (calls released together would all land in the next window).
 
     Args:
@@ -87,8 +101,8 @@ class SlackGate:
 
     def __init__(self, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
-        self._windows: dict[str, float] = {}  # method -> when its Retry-After window ends
-        self._trying: set[str] = set()  # methods whose first call after a window is out
+        self._windows: dict[Lane, float] = {}  # lane -> when its Retry-After window ends
+        self._trying: set[Lane] = set()  # lanes whose first call after a window is out
         self._down_since: float | None = None
         self._next_probe = 0.0
         self._probe_every = _FIRST_PROBE
@@ -111,48 +125,60 @@ class SlackGate:
         """Whether the last call that reached a verdict got through to Slack."""
         return self._down_since is None
 
-    def window(self, method: str) -> float:
-        """Seconds until ``method`` may be called again (0: now)."""
-        return max(0.0, self._windows.get(method, 0.0) - self._monotonic())
+    def window(self, method: str, *, workspace: str | None = None) -> float:
+        """Seconds until ``method`` may be called again for ``workspace`` (0: now)."""
+        return max(0.0, self._windows.get((workspace, method), 0.0) - self._monotonic())
 
-    def rate_limited(self, method: str, retry_after: float) -> None:
-        """Slack answered 429 to ``method``: no call of it for ``retry_after`` seconds."""
+    def rate_limited(
+        self, method: str, retry_after: float, *, workspace: str | None = None
+    ) -> None:
+        """Slack answered 429 to ``method`` for ``workspace``: no call of it there for
+        ``retry_after`` seconds."""
+        lane = (workspace, method)
         end = self._monotonic() + max(retry_after, 0.0)
-        if end > self._windows.get(method, 0.0):
-            self._windows[method] = end
-            log.info("slack_rate_limited", method=method, retry_after=retry_after)
+        if end > self._windows.get(lane, 0.0):
+            self._windows[lane] = end
+            log.info(
+                "slack_rate_limited", method=method, team_id=workspace, retry_after=retry_after
+            )
 
     async def admit(
-        self, method: str, *, wait: bool = True, outage_wait: float | None = None
+        self,
+        method: str,
+        *,
+        workspace: str | None = None,
+        wait: bool = True,
+        outage_wait: float | None = None,
     ) -> Ticket:
-        """Wait until a call of ``method`` may go; what came of it goes back through
-        :meth:`settle`. A rate-limit window is waited out; while Slack is unreachable a call
-        waits for the gate to open (or to be the probe) at most ``outage_wait`` seconds
-        (None: as long as it takes).
+        """Wait until a call of ``method`` for ``workspace`` may go; what came of it goes
+        back through :meth:`settle`. A rate-limit window of that workspace and method is
+        waited out; while Slack is unreachable a call waits for the gate to open (or to be
+        the probe) at most ``outage_wait`` seconds (None: as long as it takes).
 
         Raises:
             GateClosed: ``wait`` is False and the call would have to wait, or Slack stayed
                 unreachable for ``outage_wait`` seconds.
         """
         give_up = None if outage_wait is None else self._monotonic() + outage_wait
+        lane = (workspace, method)
         while True:
             first = False
-            if method in self._windows:
-                pause = self.window(method)
-                if pause > 0 or method in self._trying:
+            if lane in self._windows:
+                pause = self.window(method, workspace=workspace)
+                if pause > 0 or lane in self._trying:
                     if not wait:
                         raise GateClosed(method, "ratelimited")
                     await asyncio.sleep(pause if pause > 0 else 0.05)
                     continue
                 first = True
             if self._down_since is None:
-                return self._let(Ticket(method, first_after_window=first))
+                return self._let(Ticket(method, workspace, first_after_window=first))
             if not wait:
                 raise GateClosed(method, "slack_unreachable")
             now = self._monotonic()
             if not self._probing and now >= self._next_probe:
                 self._probing = True
-                return self._let(Ticket(method, probe=True, first_after_window=first))
+                return self._let(Ticket(method, workspace, probe=True, first_after_window=first))
             if give_up is not None and now >= give_up:
                 raise GateClosed(method, "slack_unreachable")
             # Woken by the gate opening, or when the next probe is due.
@@ -166,7 +192,7 @@ class SlackGate:
 
     def _let(self, ticket: Ticket) -> Ticket:
         if ticket.first_after_window:
-            self._trying.add(ticket.method)
+            self._trying.add(ticket.lane)
         return ticket
 
     def settle(self, ticket: Ticket, outcome: Outcome, *, retry_after: float = 1.0) -> None:
@@ -174,11 +200,11 @@ class SlackGate:
         ``rate_limited`` it (for ``retry_after`` seconds), was ``unreachable`` (a 5xx, a
         dropped connection, a timeout), or the call was ``cancelled`` without a verdict."""
         if ticket.first_after_window:
-            self._trying.discard(ticket.method)
+            self._trying.discard(ticket.lane)
         if outcome == "rate_limited":
-            self.rate_limited(ticket.method, retry_after)
+            self.rate_limited(ticket.method, retry_after, workspace=ticket.workspace)
         elif outcome == "reached":
-            self._windows.pop(ticket.method, None)
+            self._windows.pop(ticket.lane, None)
         if ticket.probe:
             self._probing = False
         if outcome in ("reached", "rate_limited"):

@@ -30,7 +30,7 @@ from handlers.parsing import (
 )
 from handlers.ports import Participation
 
-__all__ = ["ClaimDelivery", "DeliveryMeter", "bind_log_context"]
+__all__ = ["ClaimDelivery", "DeliveryMeter", "bind_log_context", "request_tenant", "tenant_of"]
 
 log = structlog.get_logger(__name__)
 
@@ -86,6 +86,18 @@ def tenant_of(context: AsyncBoltContext) -> Tenant:
     """The workspace (organization) a request is about."""
     return Tenant(
         team_id=context.team_id,
+        enterprise_id=context.enterprise_id,
+        is_enterprise_install=bool(context.is_enterprise_install),
+    )
+
+
+def request_tenant(body: dict[str, Any], context: AsyncBoltContext) -> Tenant:
+    """The workspace a request was made in, within its organization: an event's own
+    ``team_id`` (for an org-wide install the authorization names no workspace), else the
+    workspace Bolt found (interactivity: ``team.id``)."""
+    team = body.get("team_id")
+    return Tenant(
+        team_id=team if isinstance(team, str) and team else context.team_id,
         enterprise_id=context.enterprise_id,
         is_enterprise_install=bool(context.is_enterprise_install),
     )
@@ -197,7 +209,7 @@ class ClaimDelivery:
     ) -> Inbound | None:
         event = body.get("event")
         event_id = body.get("event_id")
-        team_id = body.get("team_id") or context.team_id
+        team_id = request_tenant(body, context).team_id
         if not isinstance(event, dict) or not isinstance(event_id, str) or not team_id:
             log.warning("payload_malformed", kind="event_callback")
             return None

@@ -169,7 +169,7 @@ class EnvelopeBuilder:
             "command": command,
             "text": text,
             "api_app_id": d.app_id,
-            "is_enterprise_install": "false",
+            **self._command_grid(),
             "response_url": response_url,
             "trigger_id": trigger_id,
         }
@@ -179,7 +179,26 @@ class EnvelopeBuilder:
         return {"id": user, "username": name, "name": name, "team_id": self._dir.team_id}
 
     def _team_ref(self) -> JSON:
-        return {"id": self._dir.team_id, "domain": self._dir.team_domain}
+        team: JSON = {"id": self._dir.team_id, "domain": self._dir.team_domain}
+        if self._dir.enterprise_id is not None:
+            team["enterprise_id"] = self._dir.enterprise_id
+        return team
+
+    def _grid(self) -> JSON:
+        """An interactivity payload's organization and org-wide install (Enterprise Grid)."""
+        enterprise = self._dir.enterprise_id
+        return {
+            "enterprise": None if enterprise is None else {"id": enterprise, "name": enterprise},
+            "is_enterprise_install": self._dir.org_wide,
+        }
+
+    def _command_grid(self) -> dict[str, str]:
+        """A slash command's organization fields (form fields are strings)."""
+        enterprise = self._dir.enterprise_id
+        grid = {"is_enterprise_install": "true" if self._dir.org_wide else "false"}
+        if enterprise is not None:
+            grid |= {"enterprise_id": enterprise, "enterprise_name": enterprise}
+        return grid
 
     def block_actions(
         self,
@@ -209,8 +228,7 @@ class EnvelopeBuilder:
             "container": container,
             "trigger_id": trigger_id,
             "team": self._team_ref(),
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **self._grid(),
             "channel": {"id": channel.id, "name": channel.name},
         }
         if not is_ephemeral:
@@ -231,8 +249,7 @@ class EnvelopeBuilder:
             "container": {"type": "view", "view_id": view["id"]},
             "trigger_id": trigger_id,
             "team": self._team_ref(),
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **self._grid(),
             "view": view,
             "state": {"values": {}},
             "actions": [action],
@@ -297,8 +314,7 @@ class EnvelopeBuilder:
             "trigger_id": trigger_id,
             "view": {**view, "state": {"values": values}},
             "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **self._grid(),
         }
 
     def socket_envelope(

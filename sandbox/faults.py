@@ -1,7 +1,8 @@
 """Fault injection: make a Web API method fail the ways Slack (or the network) does.
 
-A :class:`Fault` is a value; the :class:`FaultBook` holds the faults injected per method and
-hands out one per call until each has been used ``times`` times. Hung requests wait on a
+A :class:`Fault` is a value; the :class:`FaultBook` holds the faults injected per method (and,
+optionally, per workspace: only calls made with that workspace's token meet them) and hands
+out one per call until each has been used ``times`` times. Hung requests wait on a
 :class:`HangGate` until it is released (``release()``, or ``close()`` with the sandbox), and
 are then dropped without an answer: a hung request never gets one.
 """
@@ -121,7 +122,7 @@ class FaultBook:
     """The faults injected per method, used up in order."""
 
     def __init__(self) -> None:
-        self._armed: dict[str, deque[_Armed]] = {}
+        self._armed: dict[tuple[str, str | None], deque[_Armed]] = {}
         self._outage: Fault | None = None
         self._outage_methods: frozenset[str] | None = None
 
@@ -142,18 +143,23 @@ class FaultBook:
         self._outage = None
         self._outage_methods = None
 
-    def inject(self, method: str, fault: Fault) -> None:
-        """Queue ``fault`` for the next calls of ``method`` (after faults queued before it)."""
-        self._armed.setdefault(method, deque()).append(_Armed(fault))
+    def inject(self, method: str, fault: Fault, *, team_id: str | None = None) -> None:
+        """Queue ``fault`` for the next calls of ``method`` (after faults queued before it);
+        with ``team_id``, only for calls made with a token of that workspace (Slack limits
+        each workspace apart)."""
+        self._armed.setdefault((method, team_id), deque()).append(_Armed(fault))
 
-    def take(self, method: str) -> Fault | None:
-        """The fault for this call of ``method``, if any, counting it as used (an outage's
-        fault is not used up)."""
+    def take(self, method: str, *, team_id: str | None = None) -> Fault | None:
+        """The fault for this call of ``method`` (made for workspace ``team_id``, if known),
+        if any, counting it as used (an outage's fault is not used up). The workspace's own
+        faults come before those of every workspace."""
         if self._outage is not None and (
             self._outage_methods is None or method in self._outage_methods
         ):
             return self._outage
-        queue = self._armed.get(method)
+        queue = self._armed.get((method, team_id)) if team_id is not None else None
+        if not queue:
+            queue = self._armed.get((method, None))
         if not queue:
             return None
         armed = queue[0]
@@ -167,7 +173,8 @@ class FaultBook:
         if method is None:
             self._armed.clear()
         else:
-            self._armed.pop(method, None)
+            for lane in [lane for lane in self._armed if lane[0] == method]:
+                del self._armed[lane]
 
 
 class HangGate:

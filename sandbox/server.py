@@ -238,15 +238,20 @@ class SlackSandbox(LocalServer):
         with self.as_team(team_id, enterprise_id=enterprise_id, org_wide=org_wide):
             return await self.driver.send_event({"type": "app_uninstalled"})
 
-    async def revoke_bot_token(self, token: str) -> Delivery:
-        """An admin revokes the bot's token: it dies, ``tokens_revoked`` names the bot."""
+    async def revoke_bot_token(self, token: str, *, team_id: str | None = None) -> Delivery:
+        """An admin revokes the bot's token: it dies, ``tokens_revoked`` names the bot. An
+        org-wide token's event comes through a workspace of the organization (``team_id``)."""
         grant = self.oauth.grants[token]
         self.oauth.revoke(token)
         event = {
             "type": "tokens_revoked",
             "tokens": {"oauth": [], "bot": [self.workspace.directory.bot_user_id]},
         }
-        with self.as_team(str(grant.plan.team_id), enterprise_id=grant.plan.enterprise_id):
+        plan = grant.plan
+        team = team_id or plan.team_id
+        if team is None:
+            raise ValueError("an org-wide token's revocation comes through a workspace: team_id")
+        with self.as_team(team, enterprise_id=plan.enterprise_id, org_wide=plan.org_wide):
             return await self.driver.send_event(event)
 
     @property

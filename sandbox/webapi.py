@@ -152,6 +152,14 @@ class WebApi:
     def _record(self, method: str, args: JSON, token: str | None, status: int, body: JSON) -> None:
         self._calls.record(ApiCall(method, args, token, status, body, time.monotonic()))
 
+    def _team_of(self, token: str | None) -> str | None:
+        """The workspace an installed app's token acts for (an org-wide one: its
+        organization); None for the sandbox's own tokens."""
+        grant = self._ws.oauth.grants.get(token) if token is not None else None
+        if grant is None:
+            return None
+        return grant.plan.team_id or grant.plan.enterprise_id
+
     def _context(self, kind: TokenKind) -> ApiContext:
         return ApiContext(self._ws, kind, self._socket_url)
 
@@ -209,7 +217,7 @@ class WebApi:
         headers = {"X-Slack-Req-Id": secrets.token_hex(16)}
         if token is not None and self._tokens.get(token) == "bot":
             headers["X-OAuth-Scopes"] = _BOT_SCOPES
-        fault = self._faults.take(method)
+        fault = self._faults.take(method, team_id=self._team_of(token))
         if fault is not None and fault.kind == "delay":
             await self._gate.sleep(fault.delay)
         elif fault is not None and fault.kind in ("hang", "drop"):

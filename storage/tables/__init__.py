@@ -6,7 +6,7 @@ they go in and come out timezone-aware UTC (:class:`UtcDateTime`).
 """
 
 from storage.tables.actions import APPROVAL_STATES, approval_votes, approvals, audit_log, jobs
-from storage.tables.installs import oauth_states_used, slack_installations
+from storage.tables.installs import oauth_states_used, slack_installations, slack_org_workspaces
 from storage.tables.knowledge import (
     NOT_IN_METADATA,
     knowledge_chunks,
@@ -65,6 +65,7 @@ __all__ = [
     "rate_buckets",
     "reviews",
     "slack_installations",
+    "slack_org_workspaces",
     "thread_memory",
     "traces",
     "turn_stops",

@@ -1,5 +1,6 @@
-"""Slack app installations (one row per installing user and workspace or organization) and
-the OAuth ``state`` values already used once (the anti-replay half of the install flow)."""
+"""Slack app installations (one row per installing user and workspace or organization), the
+workspaces seen in each Enterprise Grid organization, and the OAuth ``state`` values already
+used once (the anti-replay half of the install flow)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from storage.tables.columns import optional, required, serial_id
 from storage.tables.schema import table
 from storage.tables.types import UtcDateTime
 
-__all__ = ["oauth_states_used", "slack_installations"]
+__all__ = ["oauth_states_used", "slack_installations", "slack_org_workspaces"]
 
 # The tokens live only in ``secrets`` (the installation as JSON, sealed when a key is set);
 # the other columns are what a lookup filters by. An org-wide (Enterprise Grid) install has
@@ -27,6 +28,18 @@ slack_installations = table(
     required("installed_at", UtcDateTime),
     required("secrets", sa.Text),
     indexes=[("client_id", "team_id"), ("client_id", "enterprise_id")],
+)
+
+# Which organization a Grid workspace belongs to, learned from Slack's own requests (an
+# org-wide install's token is stored for the organization, and background work knows only
+# the workspace of its record): one row per workspace, no token.
+slack_org_workspaces = table(
+    "slack_org_workspaces",
+    required("team_id"),
+    required("enterprise_id"),
+    required("seen_at", UtcDateTime),
+    key=("team_id",),
+    indexes=[("enterprise_id",)],
 )
 
 # A signed state is checked without storage; its digest is stored here when it is used, so

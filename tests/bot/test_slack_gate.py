@@ -1,4 +1,4 @@
-"""The workspace's gate before every Web API call: 429 windows shared by method, one call
+"""The gate before every Web API call: 429 windows shared by workspace and method, one call
 first after a window, and one probe at a time while Slack is unreachable."""
 
 from __future__ import annotations
@@ -25,6 +25,21 @@ async def test_a_window_holds_every_call_of_its_method_and_no_other() -> None:
     started = time.monotonic()
     ticket = await gate.admit(POST)
     assert time.monotonic() - started >= 0.25 and ticket.first_after_window
+
+
+async def test_a_window_holds_its_workspace_only() -> None:
+    """Slack limits a method per workspace: A's 429 holds A's calls of that method, while
+    B's calls of it (and the calls of a bot with no workspace named) go at once."""
+    gate = SlackGate()
+    gate.rate_limited(POST, 30, workspace="TA")
+    with pytest.raises(GateClosed):
+        await gate.admit(POST, workspace="TA", wait=False)
+    assert gate.window(POST, workspace="TA") > 29 and gate.window(POST, workspace="TB") == 0
+    for workspace in ("TB", None):
+        ticket = await gate.admit(POST, workspace=workspace, wait=False)
+        assert not ticket.first_after_window
+        gate.settle(ticket, "reached")
+    assert gate.window(POST, workspace="TA") > 29  # B reaching Slack does not open A
 
 
 async def test_after_a_window_one_call_goes_first_and_the_rest_follow_it() -> None:

@@ -4,6 +4,7 @@ refused when there is none (no workspace bound, not installed, refresh failed)."
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -84,8 +85,42 @@ class ScriptedRotator(AsyncTokenRotator):
         return fresh
 
 
-def _tokens(store: MemoryStore, rotator: AsyncTokenRotator | None = None) -> TenantTokens:
-    return TenantTokens(store, rotator=rotator, minutes_before_expiration=120)  # type: ignore[arg-type]
+class MemoryOrganizations:
+    """Workspace -> organization over a dict (the table outlives a TenantTokens)."""
+
+    def __init__(self) -> None:
+        self.of: dict[str, str] = {}
+        self.writes = 0
+
+    async def seen(self, team_id: str, enterprise_id: str, *, now: datetime) -> None:
+        self.writes += 1
+        self.of[team_id] = enterprise_id
+
+    async def organization_of(self, team_id: str) -> str | None:
+        return self.of.get(team_id)
+
+
+class _Clock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+def _tokens(
+    store: MemoryStore,
+    rotator: AsyncTokenRotator | None = None,
+    *,
+    organizations: MemoryOrganizations | None = None,
+) -> TenantTokens:
+    return TenantTokens(
+        store,  # type: ignore[arg-type]
+        organizations=organizations or MemoryOrganizations(),
+        clock=_Clock(),
+        rotator=rotator,
+        minutes_before_expiration=120,
+    )
 
 
 async def test_no_workspace_bound_gets_no_token() -> None:
@@ -150,8 +185,41 @@ async def test_a_grid_workspace_uses_its_organizations_token() -> None:
     assert await tokens.bot_token(Tenant("TG", "E1", is_enterprise_install=True)) == "xoxb-org"
     with pytest.raises(NoToken):
         await tokens.bot_token(Tenant("TG"))
-    tokens.learn(Tenant("TG", "E1", is_enterprise_install=True))
+    await tokens.learn(Tenant("TG", "E1", is_enterprise_install=True))
     assert await tokens.bot_token(Tenant("TG")) == "xoxb-org"
+
+
+async def test_a_learned_organization_outlives_the_process() -> None:
+    """The organization a request taught is recorded once per process; a new process (a
+    restart, another replica) finds the org-wide token for the workspace alone from the
+    record, without any request of its own."""
+    store = MemoryStore()
+    store.add(None, "xoxb-org", enterprise="E1")
+    organizations = MemoryOrganizations()
+    first = _tokens(store, organizations=organizations)
+    for _ in range(3):
+        await first.learn(Tenant("TG", "E1", is_enterprise_install=True))
+    await first.learn(Tenant("TX"))  # outside a Grid: nothing to record
+    assert organizations.of == {"TG": "E1"} and organizations.writes == 1
+    restarted = _tokens(store, organizations=organizations)
+    assert await restarted.bot_token(Tenant("TG")) == "xoxb-org"
+    with pytest.raises(NoToken):
+        await restarted.bot_token(Tenant("TX"))
+
+
+async def test_forgetting_an_organization_drops_its_workspaces_tokens() -> None:
+    """The org-wide install removed: the token remembered for a workspace that reached it
+    through the organization is dropped too."""
+    store = MemoryStore()
+    store.add(None, "xoxb-org", enterprise="E1")
+    organizations = MemoryOrganizations()
+    organizations.of["TG"] = "E1"
+    tokens = _tokens(store, organizations=organizations)
+    assert await tokens.bot_token(Tenant("TG")) == "xoxb-org"
+    store.bots.clear()
+    tokens.forget(Tenant("TH", "E1", is_enterprise_install=True))
+    with pytest.raises(NoToken):
+        await tokens.bot_token(Tenant("TG"))
 
 
 def test_acting_for_keeps_the_organization_and_restores() -> None:

@@ -114,12 +114,15 @@ async def running_bot(
         handler = SocketModeHandler(runtime.app, sandbox.app_token)
         await handler.connect_async()
         await sandbox.socket.wait_connected()
-        await runtime.start()
+        # As `switchboard run --socket`: health, metrics and (many workspaces) the OAuth
+        # install endpoints over HTTP; Slack's requests over the socket.
+        site = HttpServer(runtime, host="127.0.0.1", port=0, slack=False)
+        await site.start()
         try:
-            yield Bot(runtime, None)
+            yield Bot(runtime, f"http://127.0.0.1:{site.port}")
         finally:
             await handler.close_async()
-            await runtime.close()
+            await site.close()
         return
     server = HttpServer(runtime, host="127.0.0.1", port=0)
     await server.start()

@@ -5,7 +5,6 @@ token (the worker's result posts too), and a workspace that removes the app stop
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator
 
@@ -16,10 +15,18 @@ from agents.actions.decisions import MISPLACED_BUTTON
 from bot.config_file import parse_config
 from handlers.approval_blocks import APPROVE_ACTION
 from handlers.review_blocks import LABEL_PREFIX
-from sandbox import ApiCall, SlackSandbox
+from sandbox import Fault, SlackSandbox
 from tests.e2e.approvals_config import approvals_config, load
 from tests.e2e.conftest import Bot
-from tests.e2e.workspaces import TEAM_A, TEAM_B, install_two, multi_bot
+from tests.e2e.workspaces import (
+    TEAM_A,
+    TEAM_B,
+    approvals,
+    install_two,
+    multi_bot,
+    say,
+    settled,
+)
 
 SECRET = "s3cr3t-" + secrets.token_hex(12)
 
@@ -34,42 +41,15 @@ async def two(
         yield bot, token_a, token_b
 
 
-async def _say(sandbox: SlackSandbox, team: str, text: str, *, user: str = "U0ALICE") -> ApiCall:
-    before = sandbox.calls.count("chat.postMessage")
-    with sandbox.as_team(team):
-        await sandbox.people.say(f"<@U0BOT> {text}", user=user)
-    return await sandbox.calls.wait_for("chat.postMessage", count=before + 1, timeout=10)
-
-
-async def _settled(bot: Bot, expected: list[tuple[str, str, str | None]]) -> None:
-    """Await the approvals reaching ``expected`` (the removal runs after Slack's ack): a
-    bounded poll, failing with what was stored."""
-    seen = await _approvals(bot)
-    for _ in range(250):
-        if seen == expected:
-            return
-        await asyncio.sleep(0.02)
-        seen = await _approvals(bot)
-    assert seen == expected
-
-
-async def _approvals(bot: Bot) -> list[tuple[str, str, str | None]]:
-    async with bot.runtime.database.engine.connect() as conn:
-        rows = await conn.execute(
-            sa.text("SELECT team_id, state, reason FROM approvals ORDER BY created_at")
-        )
-        return [(str(r[0]), str(r[1]), r[2]) for r in rows]
-
-
 async def test_a_note_of_one_workspace_is_not_recalled_in_the_other(
     sandbox: SlackSandbox, two: tuple[Bot, str, str]
 ) -> None:
     """A note kept in A's #general is recalled there, and not in B's #general (the same
     channel id, the same person)."""
-    noted = await _say(sandbox, TEAM_A, "memory: remember for everyone that payments is on fire")
+    noted = await say(sandbox, TEAM_A, "memory: remember for everyone that payments is on fire")
     assert noted.args["text"].startswith("Noted")
-    here = await _say(sandbox, TEAM_A, "memory: what do you remember about payments?")
-    there = await _say(sandbox, TEAM_B, "memory: what do you remember about payments?")
+    here = await say(sandbox, TEAM_A, "memory: what do you remember about payments?")
+    there = await say(sandbox, TEAM_B, "memory: what do you remember about payments?")
     assert "payments is on fire" in here.args["text"]
     assert "payments is on fire" not in there.args["text"]
     assert "nothing about payments" in there.args["text"]
@@ -81,14 +61,14 @@ async def test_an_approval_click_from_the_other_workspace_counts_for_nothing(
     """Bob in B clicks Approve on A's card: refused (with B's token), still pending; Bob in
     A approves: the worker runs it and tells A's thread with A's token."""
     bot, token_a, token_b = two
-    card = await _say(sandbox, TEAM_A, "deploy api to prod")
+    card = await say(sandbox, TEAM_A, "deploy api to prod")
     assert card.token == token_a
     before = sandbox.calls.count("chat.postEphemeral")
     with sandbox.as_team(TEAM_B):
         await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
     refusal = await sandbox.calls.wait_for("chat.postEphemeral", count=before + 1)
     assert refusal.args["text"] == MISPLACED_BUTTON and refusal.token == token_b
-    assert await _approvals(bot) == [(TEAM_A, "pending", None)]
+    assert await approvals(bot) == [(TEAM_A, "pending", None)]
     assert sandbox.deploy_api.applied_count() == 0
     with sandbox.as_team(TEAM_A):
         await sandbox.people.click(card.response["ts"], APPROVE_ACTION, user="U0BOB")
@@ -105,12 +85,38 @@ async def test_an_approval_click_from_the_other_workspace_counts_for_nothing(
     assert {c.token for c in sandbox.calls.all() if c.token} <= {token_a, token_b}
 
 
+async def test_one_workspaces_rate_limit_does_not_hold_the_others_replies(
+    sandbox: SlackSandbox, two: tuple[Bot, str, str]
+) -> None:
+    """Slack answers A's reply 429 with a 6-second Retry-After (A's workspace only): B's
+    reply, asked for after that, is posted with B's token while A's window still stands
+    (before A's reply goes again); A's reply is then posted once, after its window. The
+    posts, in the order Slack saw them, say so."""
+    bot, token_a, token_b = two
+    sandbox.faults.inject("chat.postMessage", Fault.rate_limited(retry_after=6), team_id=TEAM_A)
+    with sandbox.as_team(TEAM_A):
+        await sandbox.people.say("<@U0BOT> help")
+    await sandbox.calls.wait_for("chat.postMessage", where=lambda c: c.status == 429)
+    with sandbox.as_team(TEAM_B):
+        await sandbox.people.say("<@U0BOT> help")
+    await sandbox.calls.wait_for("chat.postMessage", where=lambda c: c.token == token_b)
+    gate = bot.runtime.slack_gate
+    assert gate is not None and gate.window("chat.postMessage", workspace=TEAM_A) > 0
+    assert gate.window("chat.postMessage", workspace=TEAM_B) == 0
+    await sandbox.calls.wait_for(
+        "chat.postMessage", where=lambda c: c.token == token_a and c.status == 200, timeout=20
+    )
+    await bot.idle()
+    posts = [(c.token, c.status) for c in sandbox.calls.for_method("chat.postMessage")]
+    assert posts == [(token_a, 429), (token_b, 200), (token_a, 200)]
+
+
 async def test_a_feedback_click_with_the_other_workspaces_trace_is_refused(
     sandbox: SlackSandbox, two: tuple[Bot, str, str]
 ) -> None:
     """A 👎 click in B on an answer given in A (its trace id in the button) stores no vote."""
     bot, _, token_b = two
-    answer = await _say(sandbox, TEAM_A, "help")
+    answer = await say(sandbox, TEAM_A, "help")
     before = sandbox.calls.count("chat.postEphemeral")
     with sandbox.as_team(TEAM_B):
         await sandbox.people.give_feedback(answer.response["ts"], positive=False, user="U0BOB")
@@ -128,10 +134,10 @@ async def test_uninstalling_stops_that_workspaces_work_only(
     """A uninstalls: its installation is deleted, its pending request ends cancelled with an
     audit record saying why, its later messages get nothing; B is served as before."""
     bot, token_a, token_b = two
-    await _say(sandbox, TEAM_A, "deploy api to prod")
-    await _say(sandbox, TEAM_B, "deploy web to staging")
+    await say(sandbox, TEAM_A, "deploy api to prod")
+    await say(sandbox, TEAM_B, "deploy web to staging")
     await sandbox.remove_app(TEAM_A)
-    await _settled(bot, [(TEAM_A, "cancelled", "app_uninstalled"), (TEAM_B, "pending", None)])
+    await settled(bot, [(TEAM_A, "cancelled", "app_uninstalled"), (TEAM_B, "pending", None)])
     async with bot.runtime.database.engine.connect() as conn:
         teams = (await conn.execute(sa.text("SELECT team_id FROM slack_installations"))).all()
         audit = (
@@ -146,7 +152,7 @@ async def test_uninstalling_stops_that_workspaces_work_only(
         await sandbox.people.say("<@U0BOT> help")
     await bot.idle()
     assert sandbox.calls.count("chat.postMessage") == posted
-    assert (await _say(sandbox, TEAM_B, "help")).token == token_b
+    assert (await say(sandbox, TEAM_B, "help")).token == token_b
     assert token_a not in {c.token for c in sandbox.calls.all()[-3:]}
 
 
@@ -155,9 +161,9 @@ async def test_a_revoked_bot_token_stops_the_workspace(
 ) -> None:
     """tokens_revoked naming the bot: B's installation goes, its request is cancelled."""
     bot, _, token_b = two
-    await _say(sandbox, TEAM_B, "deploy web to staging")
+    await say(sandbox, TEAM_B, "deploy web to staging")
     await sandbox.revoke_bot_token(token_b)
-    await _settled(bot, [(TEAM_B, "cancelled", "tokens_revoked")])
+    await settled(bot, [(TEAM_B, "cancelled", "tokens_revoked")])
     async with bot.runtime.database.engine.connect() as conn:
         teams = (await conn.execute(sa.text("SELECT team_id FROM slack_installations"))).all()
     assert [row[0] for row in teams] == [TEAM_A]
@@ -179,7 +185,7 @@ async def test_a_review_item_of_one_workspace_is_not_in_the_others_queue(
     config = parse_config(approvals_config(sandbox.base_url) + REVIEW)
     async with multi_bot(sandbox, database_url, config=config) as bot:
         _, token_b = await install_two(sandbox, bot)
-        answer = await _say(sandbox, TEAM_A, "help")
+        answer = await say(sandbox, TEAM_A, "help")
         trace_id = str(answer.args["metadata"]["event_payload"]["trace_id"])
         with sandbox.as_team(TEAM_A):
             await sandbox.people.give_feedback(answer.response["ts"], positive=False, user="U0BOB")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import secrets
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from bot.distribution import INSTALL_PATH, REDIRECT_PATH
-from sandbox import SlackSandbox
+from sandbox import ApiCall, SlackSandbox
 from sandbox.oauth import InstallPlan
 from tests.e2e.conftest import Bot, running_bot
 
@@ -107,3 +109,41 @@ async def install_two(sandbox: SlackSandbox, bot: Bot) -> tuple[str, str]:
     first = await install(sandbox, bot, InstallPlan(TEAM_A, "Alpha"))
     second = await install(sandbox, bot, InstallPlan(TEAM_B, "Bravo"))
     return first, second
+
+
+async def say(
+    sandbox: SlackSandbox,
+    team: str,
+    text: str,
+    *,
+    user: str = "U0ALICE",
+    enterprise_id: str | None = None,
+    org_wide: bool = False,
+) -> ApiCall:
+    """``user`` mentions the bot in ``team`` (of organization ``enterprise_id``, installed
+    org-wide or not); the reply the bot posts."""
+    before = sandbox.calls.count("chat.postMessage")
+    with sandbox.as_team(team, enterprise_id=enterprise_id, org_wide=org_wide):
+        await sandbox.people.say(f"<@U0BOT> {text}", user=user)
+    return await sandbox.calls.wait_for("chat.postMessage", count=before + 1, timeout=10)
+
+
+async def approvals(bot: Bot) -> list[tuple[str, str, str | None]]:
+    """Every approval request stored: (workspace, state, reason), oldest first."""
+    async with bot.runtime.database.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT team_id, state, reason FROM approvals ORDER BY created_at")
+        )
+        return [(str(r[0]), str(r[1]), r[2]) for r in rows]
+
+
+async def settled(bot: Bot, expected: list[tuple[str, str, str | None]]) -> None:
+    """Await the approvals reaching ``expected`` (a removal runs after Slack's ack): a
+    bounded poll, failing with what was stored."""
+    seen = await approvals(bot)
+    for _ in range(250):
+        if seen == expected:
+            return
+        await asyncio.sleep(0.02)
+        seen = await approvals(bot)
+    assert seen == expected

@@ -4,6 +4,7 @@ slow answers and dropped connections."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import aiohttp
 import pytest
@@ -36,6 +37,30 @@ async def test_rate_limit_is_retried_after_retry_after(sandbox: SlackSandbox) ->
     assert (limited.status, limited.response["error"]) == (429, "ratelimited")
     assert retried.status == 200
     assert len(sandbox.workspace.store.timeline("C0GENERAL")) == 1
+
+
+async def test_a_fault_for_one_workspace_meets_only_its_tokens_calls(
+    sandbox: SlackSandbox,
+) -> None:
+    """A fault injected for workspace A meets the call made with A's installed token, not
+    the one made with B's (nor the sandbox's own token)."""
+    from sandbox.oauth import InstallPlan
+
+    tokens = {
+        team: sandbox.oauth.issue(InstallPlan(team), "chat:write", rotating=False).token
+        for team in ("TA", "TB")
+    }
+    sandbox.faults.inject("chat.postMessage", Fault.rate_limited(retry_after=30), team_id="TA")
+    for token in (tokens["TB"], sandbox.bot_token, tokens["TA"]):
+        client = AsyncWebClient(token=token, base_url=sandbox.api_url, retry_handlers=[])
+        with contextlib.suppress(SlackApiError):
+            await client.chat_postMessage(channel="C0GENERAL", text="hi")
+    calls = sandbox.calls.for_method("chat.postMessage")
+    assert [(c.token, c.status) for c in calls] == [
+        (tokens["TB"], 200),
+        (sandbox.bot_token, 200),
+        (tokens["TA"], 429),
+    ]
 
 
 async def test_rate_limit_headers(sandbox: SlackSandbox) -> None:

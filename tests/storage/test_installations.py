@@ -133,3 +133,22 @@ async def test_a_state_is_used_once(database: Database) -> None:
     async with database.engine.connect() as conn:
         kept = (await conn.execute(sa.text("SELECT digest FROM oauth_states_used"))).all()
     assert [row[0] for row in kept] == ["d2"]
+
+
+async def test_a_workspaces_organization_is_recorded_and_updated(database: Database) -> None:
+    """The organization a workspace was seen in is found again (by a new store over the same
+    database: another process), the newest sighting wins, and an organization lists its
+    workspaces; a workspace never seen in one has none."""
+    from storage.org_workspaces import SqlOrgWorkspaces
+
+    now = datetime.now(UTC)
+    first = SqlOrgWorkspaces(database.engine)
+    await first.seen("T1", "E1", now=now)
+    await first.seen("T2", "E1", now=now)
+    await first.seen("T3", "E9", now=now)
+    await first.seen("T3", "E1", now=now + timedelta(seconds=1))  # moved organizations
+    again = SqlOrgWorkspaces(database.engine)
+    assert await again.organization_of("T1") == "E1"
+    assert await again.organization_of("T4") is None
+    assert await again.workspaces_of("E1") == ["T1", "T2", "T3"]
+    assert await again.workspaces_of("E9") == []
