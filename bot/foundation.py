@@ -66,7 +66,7 @@ class RuntimeOptions:
         stop_poll_interval: seconds between reads of the Stop requests other replicas took
             (PostgreSQL only: on SQLite one process runs every turn).
         tracer_provider: an OpenTelemetry tracer provider (tests pass one with an in-memory
-            exporter); default the global one, a no-op unless ``configure_tracing`` ran.
+            exporter); default the global one, used only when an ``OTEL_*`` variable is set.
         reply_deadline: how long after its message a reply Slack has not accepted is still
             tried (then it is given up, logged ``reply_given_up``).
         late_after: a reply delivered this long after its message says it is late.
@@ -117,7 +117,7 @@ class Foundation:
         environ = options.environ or process_environment()
         config, mcp = await with_mcp_tools(options.config or load_actions_config(settings), environ)
         clock = options.clock or SystemClock()
-        instruments = Instruments.create(tracer_provider=options.tracer_provider)
+        instruments = Instruments.create(tracer_provider=options.tracer_provider, environ=environ)
         try:
             require_ticket_token(config, environ)
             webhook_secrets(config, environ)

@@ -2,19 +2,22 @@
 
 The whole upgrade runs in one transaction that first takes a lock (``BEGIN IMMEDIATE`` on
 SQLite, an advisory lock on PostgreSQL), so processes starting together migrate once.
+
+Alembic (with Mako and its DDL layer, about 11 MiB of a process's memory) is imported only
+when a migration has to run: the shipped head is read from the revision files themselves and
+the database's revision from ``alembic_version`` with a plain query, so a process starting
+on a schema already at the head (every restart) never loads it.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,15 +25,25 @@ from agents.kernel.errors import StorageError
 from storage._seam import translated
 from storage.engine import views
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 __all__ = ["current_revision", "head_revision", "upgrade"]
 
 log = structlog.get_logger(__name__)
 
 _SCRIPTS = Path(__file__).with_name("migrations")
 _PG_LOCK_KEY = 0x5357_4D49_4752  # arbitrary, fixed: "SWMIGR"
+_VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
+_ASSIGNMENT = re.compile(
+    r"^(revision|down_revision)\s*(?::[^=]+)?=\s*(?:\"([^\"]+)\"|'([^']+)'|None)\s*$",
+    re.MULTILINE,
+)
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     # Config values go through ConfigParser interpolation: a literal "%" must be doubled.
     config.set_main_option("script_location", str(_SCRIPTS).replace("%", "%%"))
@@ -39,16 +52,47 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache
+def _shipped_head() -> str | None:
+    """The one head of the revision files, read as text; None when they are not one plain
+    chain of single-parent revisions (then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((_SCRIPTS / "versions").glob("*.py")):
+        found = {m[1]: m[2] or m[3] for m in _ASSIGNMENT.finditer(path.read_text("utf-8"))}
+        if "revision" not in found or "down_revision" not in found or not found["revision"]:
+            continue  # not a revision file (or one with a tuple of parents)
+        revisions.add(found["revision"])
+        if found["down_revision"]:
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
+
+
 def head_revision() -> str | None:
     """The newest revision the shipped migrations know."""
+    shipped = _shipped_head()
+    if shipped is not None:
+        return shipped
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
 def _revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    if not inspect(connection).has_table(_VERSION_TABLE):
+        return None
+    rows = connection.execute(text(f"SELECT version_num FROM {_VERSION_TABLE}")).all()  # noqa: S608 (a constant)
+    if len(rows) <= 1:
+        return str(rows[0][0]) if rows else None
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()  # raises: many heads
 
 
 def _upgrade(connection: Connection, target: str) -> tuple[str | None, str | None]:
+    from alembic import command
+
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     before = _revision(connection)
@@ -64,6 +108,12 @@ async def upgrade(engine: AsyncEngine, *, revision: str = "head") -> None:
     Raises:
         StorageError: the database failed, or it is at a revision these migrations don't know.
     """
+    if revision == "head" and _shipped_head() is not None:
+        current = await current_revision(engine)
+        if current == _shipped_head():
+            return  # already there: Alembic is not even imported
+    from alembic.util import CommandError
+
     try:
         with translated("migrate the database"):
             async with views(engine).transaction.begin() as connection:
