@@ -43,6 +43,7 @@ async def command(args: argparse.Namespace, settings: Settings) -> int:
         event_lease=timedelta(seconds=lease),
         recovery_interval=min(30.0, lease / 3),
         recovery_grace=min(120.0, lease),
+        migrate_apart=True,  # Alembic stays out of the long-running process
     )
     runtime = await Runtime.create(settings, options)
     if args.socket:

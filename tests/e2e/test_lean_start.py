@@ -20,7 +20,7 @@ COMMAND = (sys.executable, "-X", "importtime", "-m", "bot", "run", "--host", "12
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$")
 
 UNUSED_BY_DEFAULT = (
-    ("alembic", "mako"),  # migrations: the schema is at the head already
+    ("alembic", "mako"),  # migrations: at the head already, or run by a child process
     ("cryptography",),  # sealing installations: no token encryption key
     ("opentelemetry",),  # spans: no OTEL_* variable
     ("sqlalchemy.dialects.postgresql", "asyncpg"),  # PostgreSQL, on SQLite
@@ -34,12 +34,15 @@ def _imported(logs: list[dict[str, object]]) -> set[str]:
     return {m[1] for m in map(_IMPORTED.match, lines) if m}
 
 
+@pytest.mark.parametrize("start", ["first", "restart"])
 async def test_the_default_bot_imports_no_module_its_configuration_does_not_use(
-    sandbox: SlackSandbox, database_url: str
+    sandbox: SlackSandbox, database_url: str, start: str
 ) -> None:
-    """Started on a migrated database (a restart), after answering a mention."""
-    async with await Database.connect(database_url) as database:
-        await database.migrate()
+    """On a new database (migrated by a child process) or a migrated one, after answering a
+    mention."""
+    if start == "restart":
+        async with await Database.connect(database_url) as database:
+            await database.migrate()
     bot = AppProcess(
         sandbox,
         database_url,
