@@ -23,6 +23,7 @@ UNUSED_BY_DEFAULT = (
     ("alembic", "mako"),  # migrations: at the head already, or run by a child process
     ("cryptography",),  # sealing installations: no token encryption key
     ("opentelemetry",),  # spans: no OTEL_* variable
+    ("yaml",),  # the config file's parser: no config file
     ("sqlalchemy.dialects.postgresql", "asyncpg"),  # PostgreSQL, on SQLite
     ("openai", "anthropic", "mcp"),  # no LLM provider, no MCP server configured
     ("bot.cli.review", "bot.cli.eval", "bot.cli.demo", "bot.cli.doctor"),  # other commands
