@@ -24,6 +24,7 @@ UNUSED_BY_DEFAULT = (
     ("cryptography",),  # sealing installations: no token encryption key
     ("opentelemetry",),  # spans: no OTEL_* variable
     ("yaml",),  # the config file's parser: no config file
+    ("slack_sdk.socket_mode", "slack_bolt.adapter.socket_mode"),  # HTTP mode
     ("sqlalchemy.dialects.postgresql", "asyncpg"),  # PostgreSQL, on SQLite
     ("openai", "anthropic", "mcp"),  # no LLM provider, no MCP server configured
     ("bot.cli.review", "bot.cli.eval", "bot.cli.demo", "bot.cli.doctor"),  # other commands
