@@ -59,6 +59,7 @@ BASELINE_BOTS = Path(__file__).with_name("baseline_bots.py")
 SWITCHBOARD, NAIVE, NOOP = "switchboard", "naive", "noop"
 GOAL_THROUGHPUT = 0.8  # Switchboard's ack and full-turn throughput: at least this x the naive bot
 GOAL_P99 = 1.5  # Switchboard's ack p99: at most this x the naive bot's
+GOAL_RSS = 1.5  # Switchboard's VmRSS after the run: at most this x the naive bot's (issue 19)
 _TAIL_LINES = 40
 _PR_SET_PDEATHSIG = 1
 
@@ -420,9 +421,10 @@ class Figures:
     ack_errors: int
     ack_rps_rounds: list[float]
     turns_per_s_rounds: list[float | None]
+    rss_mib: float | None  # VmRSS after the last round, before the server stops
 
     @classmethod
-    def of(cls, server: Server) -> Figures:
+    def of(cls, server: Server, rss_mib: float | None) -> Figures:
         """Summarize the server's batches."""
         pooled = [latency for batch in server.batches for latency in batch.latencies]
         ack_rounds = [len(b.latencies) / b.ack_seconds for b in server.batches]
@@ -443,7 +445,20 @@ class Figures:
             turns_per_s_rounds=[None if r is None else round(r, 1) for r in turn_rounds]
             if server.replies
             else [],
+            rss_mib=rss_mib,
         )
+
+
+def rss_mib(pid: int | None) -> float | None:
+    """VmRSS of a running process in MiB (None if it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (OSError, TypeError):
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -463,6 +478,7 @@ def ratios(figures: dict[str, Figures]) -> dict[str, dict[str, float | None]]:
             "full_turn_throughput": _ratio(mine.turns_per_s, naive.turns_per_s),
             "ack_p50": _ratio(mine.ack_p50_ms, naive.ack_p50_ms),
             "ack_p99": _ratio(mine.ack_p99_ms, naive.ack_p99_ms),
+            "rss": _ratio(mine.rss_mib, naive.rss_mib),
         }
     return result
 
@@ -481,6 +497,7 @@ def goals(ratio: dict[str, float | None]) -> dict[str, bool | None]:
             ratio["full_turn_throughput"], lambda v: v >= GOAL_THROUGHPUT
         ),
         f"ack_p99 <= {GOAL_P99}x": check(ratio["ack_p99"], lambda v: v <= GOAL_P99),
+        f"rss <= {GOAL_RSS}x": check(ratio["rss"], lambda v: v <= GOAL_RSS),
     }
 
 
@@ -598,7 +615,7 @@ def report(
     print()
     header = (
         f"{'server':<12} {'ack req/s':>10} {'ack p50 ms':>11} {'ack p99 ms':>11} "
-        f"{'turns/s':>9} {'missing':>8} {'ack errors':>11}"
+        f"{'turns/s':>9} {'missing':>8} {'ack errors':>11} {'RSS MiB':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -607,16 +624,16 @@ def report(
         missing = str(f.missing) if f.turns_per_s_rounds else "-"
         print(
             f"{name:<12} {f.ack_rps:>10.0f} {f.ack_p50_ms:>11.2f} {f.ack_p99_ms:>11.2f} "
-            f"{_fmt(f.turns_per_s, 0):>9} {missing:>8} {f.ack_errors:>11}"
+            f"{_fmt(f.turns_per_s, 0):>9} {missing:>8} {f.ack_errors:>11} {_fmt(f.rss_mib):>8}"
         )
     print()
     ratio = ratios(figures)
-    print("vs the naive bot   ack throughput   full-turn throughput   ack p50   ack p99")
+    print("vs the naive bot   ack throughput   full-turn throughput   ack p50   ack p99      RSS")
     for name in (SWITCHBOARD, NOOP):
         r = ratio[name]
         acks, turns = _times(r["ack_throughput"]), _times(r["full_turn_throughput"])
-        p50, p99 = _times(r["ack_p50"]), _times(r["ack_p99"])
-        print(f"{name:<18} {acks:>14}   {turns:>20}   {p50:>7}   {p99:>7}")
+        p50, p99, rss = _times(r["ack_p50"]), _times(r["ack_p99"]), _times(r["rss"])
+        print(f"{name:<18} {acks:>14}   {turns:>20}   {p50:>7}   {p99:>7}   {rss:>6}")
     print()
     verdicts = goals(ratio[SWITCHBOARD])
     for goal, met in verdicts.items():
@@ -650,6 +667,7 @@ def report(
                     "ack_errors",
                     "ack_rps_rounds",
                     "turns_per_s_rounds",
+                    "rss_mib",
                 )
             }
             for name, f in figures.items()
@@ -788,12 +806,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     server.batches.append(await load.run_batch(server, args.batch))
                 await asyncio.sleep(args.settle)
             progress(f"round {round_index + 1}/{args.rounds}: " + _round_summary(servers))
+        rss = {server.name: rss_mib(server.bot.pid) for server in servers}
         for server in servers:
             code = await server.bot.stop()
             if code not in (0, None):
                 print(server.bot.describe_exit(), file=sys.stderr)
         rows = count_rows(database)
-        figures = {server.name: Figures.of(server) for server in servers}
+        figures = {server.name: Figures.of(server, rss[server.name]) for server in servers}
         config = {
             "rounds": args.rounds,
             "batch": args.batch,

@@ -66,13 +66,15 @@ class RuntimeOptions:
         stop_poll_interval: seconds between reads of the Stop requests other replicas took
             (PostgreSQL only: on SQLite one process runs every turn).
         tracer_provider: an OpenTelemetry tracer provider (tests pass one with an in-memory
-            exporter); default the global one, a no-op unless ``configure_tracing`` ran.
+            exporter); default the global one, used only when an ``OTEL_*`` variable is set.
         reply_deadline: how long after its message a reply Slack has not accepted is still
             tried (then it is given up, logged ``reply_given_up``).
         late_after: a reply delivered this long after its message says it is late.
         first_retry: seconds before a reply Slack refused is first tried again (doubling up
             to 15 s; the Web API gate holds each try while Slack is unreachable).
         mcp_backoff: how an MCP server unavailable at start-up is tried again.
+        migrate_apart: migrate a SQLite file that is behind in a child process, so that the
+            bot never holds Alembic in memory (``switchboard run``; about 13 MiB).
     """
 
     socket_mode: bool = False
@@ -93,6 +95,7 @@ class RuntimeOptions:
     late_after: timedelta = timedelta(minutes=1)
     first_retry: float = 1.0
     mcp_backoff: Backoff = field(default_factory=Backoff)
+    migrate_apart: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +120,11 @@ class Foundation:
         environ = options.environ or process_environment()
         config, mcp = await with_mcp_tools(options.config or load_actions_config(settings), environ)
         clock = options.clock or SystemClock()
-        instruments = Instruments.create(tracer_provider=options.tracer_provider)
+        instruments = Instruments.create(tracer_provider=options.tracer_provider, environ=environ)
         try:
             require_ticket_token(config, environ)
             webhook_secrets(config, environ)
-            lock, database = await open_database(settings)
+            lock, database = await open_database(settings, apart=options.migrate_apart)
         except BaseException:
             if mcp is not None:
                 await mcp.close()
@@ -157,8 +160,9 @@ def load_actions_config(settings: Settings) -> LoadedConfig:
     return load_config(settings.config_file)
 
 
-async def open_database(settings: Settings) -> tuple[ProcessLock, Database]:
-    """The process lock (one bot per SQLite file), then the database, migrated on SQLite."""
+async def open_database(settings: Settings, *, apart: bool = False) -> tuple[ProcessLock, Database]:
+    """The process lock (one bot per SQLite file), then the database, migrated on SQLite
+    (``apart``: in a child process, see :meth:`Database.migrate`)."""
     lock = ProcessLock.acquire(settings.database_url)
     try:
         database = await Database.connect(
@@ -174,7 +178,7 @@ async def open_database(settings: Settings) -> tuple[ProcessLock, Database]:
         raise
     try:
         if database.dialect == "sqlite":
-            await database.migrate()
+            await database.migrate(apart=apart)
     except BaseException:
         await database.close()
         lock.release()

@@ -39,10 +39,18 @@ class Instruments:
     tracing: Tracing | None = None
 
     @classmethod
-    def create(cls, *, tracer_provider: Any | None = None) -> Instruments:
+    def create(
+        cls, *, tracer_provider: Any | None = None, environ: Mapping[str, str] | None = None
+    ) -> Instruments:
         """Fresh metrics; spans on ``tracer_provider`` (default: the global one) when the
-        ``otel`` extra is installed."""
-        return cls(Metrics(), _tracing(tracer_provider))
+        ``otel`` extra is installed and tracing is asked for: a provider is given, or an
+        ``OTEL_*`` variable is set in ``environ`` (the exporter's, or those
+        ``opentelemetry-instrument`` reads). Otherwise OpenTelemetry is not even imported,
+        and no turn pays for a span nobody records."""
+        wanted = tracer_provider is not None or any(
+            name.startswith("OTEL_") for name in (environ or {})
+        )
+        return cls(Metrics(), _tracing(tracer_provider) if wanted else None)
 
     @property
     def turns(self) -> TurnTracing | None:

@@ -14,7 +14,6 @@ from aiohttp import web
 
 from bot.runtime import Runtime
 from bot.server import build_web_app
-from bot.socket_mode import SocketModeHandler
 
 __all__ = ["HttpServer", "serve_http", "serve_socket_mode", "stop_on_signals"]
 
@@ -77,6 +76,8 @@ async def serve_http(runtime: Runtime, *, host: str, port: int) -> None:
 async def serve_socket_mode(runtime: Runtime, *, host: str, port: int) -> None:
     """Connect over Socket Mode until a stop signal; serve health, readiness and metrics
     over HTTP on ``host:port`` meanwhile."""
+    from bot.socket_mode import SocketModeHandler  # Socket Mode's client: only in this mode
+
     stop = stop_on_signals()
     handler = SocketModeHandler(runtime.app, runtime.settings.secret("slack_app_token"))
     server = HttpServer(runtime, host=host, port=port, slack=False)

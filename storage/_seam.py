@@ -8,12 +8,11 @@ Every store is a :class:`SqlStore`; its one-statement work goes through :func:`f
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import Row, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Executable
@@ -21,7 +20,11 @@ from sqlalchemy.sql.expression import Executable
 from agents.kernel.errors import StorageError
 from storage.engine import Dialect, Writes, views
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
 __all__ = [
+    "PerDialect",
     "SqlStore",
     "count_changed",
     "execute",
@@ -34,6 +37,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T", bound=str)
+_S = TypeVar("_S")
 _MAX_DETAIL = 200
 
 
@@ -45,8 +49,34 @@ class SqlStore:
 
 
 def insert(dialect: Dialect, table: Table) -> sqlite.Insert | postgresql.Insert:
-    """An INSERT that supports ``ON CONFLICT`` on this dialect."""
-    return sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
+    """An INSERT that supports ``ON CONFLICT`` on this dialect.
+
+    Each dialect's module is imported here, on first use: a SQLite process never loads
+    PostgreSQL's (about 2 MiB of memory), nor the other way round.
+    """
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    return postgresql_insert(table)
+
+
+class PerDialect(Generic[_S]):
+    """A statement per dialect, built once on first use (hot statements are built once, so
+    SQLAlchemy skips rebuilding them and their cache keys; lazily, so building the other
+    dialect's does not import it)."""
+
+    def __init__(self, build: Callable[[Dialect], _S]) -> None:
+        self._build = build
+        self._built: dict[Dialect, _S] = {}
+
+    def __getitem__(self, dialect: Dialect) -> _S:
+        built = self._built.get(dialect)
+        if built is None:
+            built = self._built[dialect] = self._build(dialect)
+        return built
 
 
 def narrow(value: object, allowed: tuple[_T, ...], *, column: str) -> _T:

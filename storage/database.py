@@ -115,9 +115,16 @@ class Database:
             async with views(self.engine).read.connect() as connection:
                 await connection.execute(text("SELECT 1"))
 
-    async def migrate(self) -> None:
-        """Upgrade the schema to the newest revision (a no-op when already there)."""
-        await upgrade(self.engine)
+    async def migrate(self, *, apart: bool = False) -> None:
+        """Upgrade the schema to the newest revision (a no-op when already there); ``apart``:
+        a SQLite file in a child process, so that this one never imports Alembic
+        (:mod:`storage.migrate_apart`)."""
+        if apart:
+            from storage.migrate_apart import upgrade_apart
+
+            await upgrade_apart(self.engine)
+        else:
+            await upgrade(self.engine)
 
     async def current_revision(self) -> str | None:
         """The schema revision the database is at, or None before the first migration."""

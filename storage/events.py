@@ -21,6 +21,7 @@ from agents.kernel.errors import StorageError
 from agents.kernel.models import EventStatus, Inbound, Source, Takeover
 from storage._records import from_row, row_values
 from storage._seam import (
+    PerDialect,
     SqlStore,
     count_changed,
     fetch_all,
@@ -30,7 +31,6 @@ from storage._seam import (
     translated,
 )
 from storage.batching import GroupCommit
-from storage.engine import Dialect
 from storage.tables import events
 
 __all__ = ["SqlEventStore", "finish_event_on"]
@@ -41,12 +41,13 @@ _SOURCES: tuple[Source, ...] = get_args(Source)
 
 # Writes are built once: SQLAlchemy then skips rebuilding them and their cache keys. The
 # values come as execute() parameters (an INSERT's or UPDATE's columns are their keys).
-_CLAIM = {
-    dialect: insert(dialect, events)
-    .on_conflict_do_nothing(index_elements=[events.c.team_id, events.c.event_id])
-    .returning(events.c.id)
-    for dialect in get_args(Dialect)
-}
+_CLAIM = PerDialect(
+    lambda dialect: (
+        insert(dialect, events)
+        .on_conflict_do_nothing(index_elements=[events.c.team_id, events.c.event_id])
+        .returning(events.c.id)
+    )
+)
 _ONE = (events.c.team_id == bindparam("w_team_id"), events.c.event_id == bindparam("w_event_id"))
 _FINISH = update(events).where(*_ONE)
 _COUNT_ATTEMPT = (
@@ -202,9 +203,9 @@ def finish_event_on(
     now: datetime,
 ) -> None:
     """Set a delivery's final status and when it was reached, in the caller's transaction;
-    its text, needed only to replay it, is blanked."""
+    its text, needed only to replay it, is blanked, and its lease (nobody works on it now)."""
     values = {"w_team_id": team_id, "w_event_id": event_id, "status": status, "finished_at": now}
-    values["text"] = ""
+    values.update(text="", lease_owner=None, lease_expires_at=None)
     if not connection.execute(_FINISH, values).rowcount:
         log.warning("delivery_not_found", team_id=team_id, event_id=event_id, status=status)
 

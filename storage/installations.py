@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -27,6 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from agents.kernel.errors import StorageError
 from storage._seam import SqlStore, count_changed, execute, fetch_first, insert, translated
 from storage.tables import oauth_states_used, slack_installations
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 __all__ = ["SqlInstallationStore", "SqlUsedStates", "TokenSeal"]
 
@@ -44,10 +46,16 @@ _BOT_FIELDS = (
 
 class TokenSeal:
     """Seals an installation's JSON at rest with Fernet (``key`` None: kept as it is, marked
-    plain, so a key added later still reads the rows written before it)."""
+    plain, so a key added later still reads the rows written before it).
+
+    ``cryptography`` (about 7 MiB of a process's memory) is imported only with a key."""
 
     def __init__(self, key: str | None) -> None:
-        self._fernet = Fernet(key.encode()) if key else None
+        self._fernet: Fernet | None = None
+        if key:
+            from cryptography.fernet import Fernet
+
+            self._fernet = Fernet(key.encode())
 
     def seal(self, text: str) -> str:
         """``text`` as stored."""
@@ -65,6 +73,8 @@ class TokenSeal:
             return stored.removeprefix(_PLAIN)
         if self._fernet is None:
             raise StorageError("an installation is sealed but no token encryption key is set")
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(stored.removeprefix(_SEALED).encode()).decode()
         except InvalidToken:

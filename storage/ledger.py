@@ -52,7 +52,13 @@ def _complete_in_one_statement() -> Select[Any]:
         .where(
             events.c.team_id == bindparam("w_team_id"), events.c.event_id == bindparam("w_event_id")
         )
-        .values(status="done", finished_at=bindparam("w_now"), text="")
+        .values(
+            status="done",
+            finished_at=bindparam("w_now"),
+            text="",
+            lease_owner=None,  # nobody works on it now: the row keeps no lease
+            lease_expires_at=None,
+        )
         .returning(events.c.id)
         .cte("done")
     )

@@ -18,7 +18,6 @@ from datetime import timedelta
 
 import structlog
 from sqlalchemy import delete, func, literal_column
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import ConversationKey
@@ -78,6 +77,8 @@ class SqlConversationLocks(SqlStore):
     async def _take(self, name: str, owner: str) -> None:
         now = func.now()
         expires = now + literal_column(f"interval '{int(self._lease.total_seconds())} seconds'")
+        from sqlalchemy.dialects import postgresql  # only PostgreSQL leases rows
+
         insert = postgresql.insert(conversation_locks).values(
             key=name, owner=owner, expires_at=expires
         )

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import structlog
 from sqlalchemy import Row, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from agents.kernel.models import PlannerName, RouteReason, Source, Trace, TurnOutcome
 from storage._records import from_row, row_values
-from storage._seam import SqlStore, count_changed, fetch_first, insert, narrow, translated
+from storage._seam import (
+    PerDialect,
+    SqlStore,
+    count_changed,
+    fetch_first,
+    insert,
+    narrow,
+    translated,
+)
 from storage.engine import Dialect
 from storage.tables import traces
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 __all__ = ["SqlTraceStore", "mark_delivered_on", "save_trace_on", "trace_from_row"]
 
@@ -40,7 +50,7 @@ def _upsert(dialect: Dialect) -> sqlite.Insert | postgresql.Insert:
 
 
 # Built once: SQLAlchemy then skips rebuilding them and their cache keys on every turn.
-_SAVE = {dialect: _upsert(dialect) for dialect in get_args(Dialect)}
+_SAVE = PerDialect(_upsert)
 _MARK_DELIVERED = update(traces).where(traces.c.trace_id == bindparam("w_trace_id"))
 
 

@@ -6,8 +6,8 @@ and reported with its line; none stops the others from being found.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -21,6 +21,9 @@ from bot.config_file.document import (
 from bot.config_file.errors import ConfigFileError, ConfigIssue
 from bot.config_file.sections.base import PATTERN_HINTS
 from bot.config_file.yamlsource import Loc, YamlSource, duplicate_keys, parse_yaml
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["load_config", "parse_config"]
 
@@ -55,6 +58,8 @@ def parse_config(text: str, *, source: str = "<config>") -> LoadedConfig:
     Raises:
         ConfigFileError: listing every problem, each with its line and field path.
     """
+    import yaml  # here, not at import: a bot without a config file never loads PyYAML
+
     try:
         yaml_source = parse_yaml(text)
     except yaml.YAMLError as exc:
@@ -110,6 +115,8 @@ def _issue(yaml_source: YamlSource, source: str, loc: Loc, message: str) -> Conf
 
 
 def _syntax_issue(source: str, exc: yaml.YAMLError) -> ConfigIssue:
+    import yaml
+
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(part for part in (exc.context, exc.problem) if part)

@@ -1,13 +1,17 @@
 """YAML with positions: parse once into a node tree and plain data, and map a field location
 (as pydantic reports it) back to a line of the file.
+
+PyYAML is imported when a file is read, not before: a bot without a config file never loads it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["Loc", "YamlSource", "duplicate_keys", "format_path", "parse_yaml"]
 
@@ -53,6 +57,8 @@ def parse_yaml(text: str) -> YamlSource:
     Raises:
         yaml.YAMLError: a syntax error (``MarkedYAMLError`` carries the position).
     """
+    import yaml
+
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -78,6 +84,8 @@ def format_path(parts: Sequence[str | int]) -> str:
 
 
 def _duplicates(node: yaml.Node, loc: Loc) -> Iterator[tuple[Loc, int, str]]:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
@@ -94,6 +102,8 @@ def _duplicates(node: yaml.Node, loc: Loc) -> Iterator[tuple[Loc, int, str]]:
 
 
 def _child(node: yaml.Node | None, segment: str | int) -> yaml.Node | None:
+    import yaml
+
     if isinstance(node, yaml.MappingNode) and isinstance(segment, str):
         found = None
         for key, value in node.value:  # the last one wins, as in the constructed data
@@ -106,5 +116,7 @@ def _child(node: yaml.Node | None, segment: str | int) -> yaml.Node | None:
 
 
 def _type_tag(node: yaml.Node | None) -> str | None:
+    import yaml
+
     child = _child(node, "type")
     return child.value if isinstance(child, yaml.ScalarNode) else None

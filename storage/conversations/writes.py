@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any
 
 import structlog
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from agents.kernel.models import ConversationKey, Inbound, Outbound
-from storage._seam import insert
+from storage._seam import PerDialect, insert
 from storage.conversations.replies import encode_reply
 from storage.engine import Dialect
 from storage.tables import conversations, messages
@@ -27,18 +27,19 @@ log = structlog.get_logger(__name__)
 
 # The writes of every turn are built once (SQLAlchemy then skips rebuilding them and their
 # cache keys); the values come as execute() parameters, whose keys name the columns set.
-_CREATE_CONVERSATION = {
-    dialect: insert(dialect, conversations)
-    .on_conflict_do_nothing(
-        index_elements=[
-            conversations.c.team_id,
-            conversations.c.channel_id,
-            conversations.c.thread_ts,
-        ]
+_CREATE_CONVERSATION = PerDialect(
+    lambda dialect: (
+        insert(dialect, conversations)
+        .on_conflict_do_nothing(
+            index_elements=[
+                conversations.c.team_id,
+                conversations.c.channel_id,
+                conversations.c.thread_ts,
+            ]
+        )
+        .returning(conversations.c.id)
     )
-    .returning(conversations.c.id)
-    for dialect in get_args(Dialect)
-}
+)
 _FIND_CONVERSATION = select(conversations.c.id).where(
     conversations.c.team_id == bindparam("team_id"),
     conversations.c.channel_id == bindparam("channel_id"),
@@ -47,12 +48,13 @@ _FIND_CONVERSATION = select(conversations.c.id).where(
 _TOUCH = update(conversations).where(
     conversations.c.id == bindparam("w_id"), conversations.c.updated_at < bindparam("w_at")
 )
-_INSERT_MESSAGE = {
-    dialect: insert(dialect, messages)
-    .on_conflict_do_nothing(index_elements=[messages.c.trace_id, messages.c.direction])
-    .returning(messages.c.id)
-    for dialect in get_args(Dialect)
-}
+_INSERT_MESSAGE = PerDialect(
+    lambda dialect: (
+        insert(dialect, messages)
+        .on_conflict_do_nothing(index_elements=[messages.c.trace_id, messages.c.direction])
+        .returning(messages.c.id)
+    )
+)
 _MARK_SENT = update(messages).where(
     messages.c.trace_id == bindparam("w_trace_id"), messages.c.direction == "out"
 )

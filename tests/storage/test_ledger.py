@@ -25,14 +25,24 @@ async def _count(database: Database, table: Table) -> int:
 
 
 async def _event_row(database: Database, event_id: str) -> tuple[str, object]:
+    status, finished_at, _ = await _finished_event(database, event_id)
+    return status, finished_at
+
+
+async def _finished_event(
+    database: Database, event_id: str
+) -> tuple[str, object, tuple[object, ...]]:
     async with database.engine.connect() as connection:
         row = (
             await connection.execute(
-                text("SELECT status, finished_at FROM events WHERE event_id = :id"),
+                text(
+                    "SELECT status, finished_at, text, lease_owner, lease_expires_at"
+                    " FROM events WHERE event_id = :id"
+                ),
                 {"id": event_id},
             )
         ).one()
-    return str(row[0]), row[1]
+    return str(row[0]), row[1], tuple(row[2:])
 
 
 async def test_record_turn_stores_message_reply_and_trace(database: Database) -> None:
@@ -71,8 +81,9 @@ async def test_record_turn_at_top_level_keeps_both_conversations(database: Datab
 
 
 async def test_complete_turn_marks_reply_trace_and_delivery(database: Database) -> None:
-    """complete_turn marks the reply sent with its ts, the trace delivered, the event done."""
-    await database.events.claim(inbound(1))
+    """complete_turn marks the reply sent with its ts, the trace delivered, the event done
+    (keeping neither its text nor its lease: nobody works on it any more)."""
+    await database.events.claim(inbound(1), owner="replica-a", lease_until=at(60))
     await database.ledger.record_turn(inbound(1), outbound(1), trace())
     await database.ledger.complete_turn(inbound(1), ts=SENT_TS, now=at(3))
     assert await database.conversations.find_reply("trace-1") == replace(
@@ -80,8 +91,9 @@ async def test_complete_turn_marks_reply_trace_and_delivery(database: Database) 
     )
     assert await database.traces.get("trace-1") == trace(delivered_at=at(3))
     assert await database.events.unfinished(claimed_before=at(10), limit=5) == []
-    status, finished_at = await _event_row(database, "Ev1")
+    status, finished_at, kept = await _finished_event(database, "Ev1")
     assert status == "done" and finished_at is not None
+    assert kept == ("", None, None)
 
 
 async def test_a_failing_record_turn_stores_nothing(database: Database) -> None:

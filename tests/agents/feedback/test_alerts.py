@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from agents.feedback.alerts import Alert, AlertGate, AlertRules, AlertSettings
+from agents.feedback.alerts import Alert, AlertGate, AlertRules, AlertSettings, _Window
 from agents.kernel.models import Trace
 from agents.turns.grounding import UNGROUNDED_CLAIM
 
@@ -70,6 +70,21 @@ def test_error_and_fallback_rates_need_enough_turns_in_the_window() -> None:
     degraded = _trace(planner="rules", degraded="provider_down")
     kinds = [a.kind for n in range(4) for a in rules.turn(degraded, now=late)]
     assert kinds == ["fallback_rate"]
+
+
+def test_the_window_holds_as_much_at_any_rate_of_turns() -> None:
+    """Ten thousand turns in two minutes, then more: the counts are exact and the window
+    keeps one entry per slice of it (1/600), not one per turn."""
+    window = _Window(SETTINGS.window)
+    for n in range(10_000):
+        count, rate = window.add(T0 + timedelta(milliseconds=12 * n), bad=n % 4 == 0)
+    assert (count, rate) == (10_000, 0.25)
+    assert len(window._slices) <= 121  # one a second
+    late = T0 + SETTINGS.window + timedelta(minutes=1)
+    count, rate = window.add(late, bad=True)  # the first minute left, up to a slice early
+    assert 5_000 - 84 <= count <= 5_000  # 84 turns a second
+    assert abs(rate - 0.25) < 0.01
+    assert window.add(late + SETTINGS.window, bad=False) == (1, 0.0)
 
 
 def test_a_marked_claim_is_not_a_fallback() -> None:
