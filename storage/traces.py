@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from agents.kernel.models import PlannerName, RouteReason, Source, Trace, TurnOutcome
 from storage._records import from_row, row_values
 from storage._seam import SqlStore, count_changed, fetch_first, insert, narrow, translated
-from storage.engine import Dialect
+from storage.engine import Dialect, Prepared
 from storage.tables import traces
 
 __all__ = ["SqlTraceStore", "mark_delivered_on", "save_trace_on", "trace_from_row"]
@@ -40,8 +40,8 @@ def _upsert(dialect: Dialect) -> sqlite.Insert | postgresql.Insert:
 
 
 # Built once: SQLAlchemy then skips rebuilding them and their cache keys on every turn.
-_SAVE = {dialect: _upsert(dialect) for dialect in get_args(Dialect)}
-_MARK_DELIVERED = update(traces).where(traces.c.trace_id == bindparam("w_trace_id"))
+_SAVE = {dialect: Prepared(_upsert(dialect)) for dialect in get_args(Dialect)}
+_MARK_DELIVERED = Prepared(update(traces).where(traces.c.trace_id == bindparam("w_trace_id")))
 
 
 class SqlTraceStore(SqlStore):
@@ -72,13 +72,13 @@ class SqlTraceStore(SqlStore):
 def save_trace_on(connection: Connection, dialect: Dialect, trace: Trace) -> None:
     """Insert or wholly replace the trace with this trace id, in the caller's transaction."""
     values = row_values(trace, tool_calls=list(trace.tool_calls))
-    connection.execute(_SAVE[dialect], values)
+    _SAVE[dialect].execute(connection, values)
 
 
 def mark_delivered_on(connection: Connection, *, trace_id: str, at: datetime) -> None:
     """Record in the caller's transaction when the turn's reply reached Slack."""
     values = {"w_trace_id": trace_id, "delivered_at": at}
-    if not connection.execute(_MARK_DELIVERED, values).rowcount:
+    if not _MARK_DELIVERED.execute(connection, values).rowcount:
         log.warning("trace_not_found", trace_id=trace_id)
 
 
