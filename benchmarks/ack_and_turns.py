@@ -57,6 +57,7 @@ USER = "U0ALICE"
 CHANNEL = "C0GENERAL"
 BASELINE_BOTS = Path(__file__).with_name("baseline_bots.py")
 SWITCHBOARD, NAIVE, NOOP = "switchboard", "naive", "noop"
+BEFORE = "before"  # a second Switchboard build (--before-cmd), measured in the same rounds
 # Issue 19's goals: Switchboard's ack throughput at least 1.0x the naive bot's, its ack p99 at
 # most 1.0x, its full-turn throughput at least 0.8x.
 GOAL_ACK = 1.0
@@ -481,7 +482,7 @@ def ratios(figures: dict[str, Figures]) -> dict[str, dict[str, float | None]]:
     """Switchboard's and the no-op's figures as multiples of the naive bot's."""
     naive = figures[NAIVE]
     result: dict[str, dict[str, float | None]] = {}
-    for name in (SWITCHBOARD, NOOP):
+    for name in [name for name in (SWITCHBOARD, BEFORE, NOOP) if name in figures]:
         mine = figures[name]
         result[name] = {
             "ack_throughput": _ratio(mine.ack_rps, naive.ack_rps),
@@ -626,7 +627,7 @@ def report(
     )
     print(header)
     print("-" * len(header))
-    for name in (SWITCHBOARD, NAIVE, NOOP):
+    for name in [name for name in (SWITCHBOARD, BEFORE, NAIVE, NOOP) if name in figures]:
         f = figures[name]
         missing = str(f.missing) if f.turns_per_s_rounds else "-"
         print(
@@ -637,7 +638,7 @@ def report(
     print()
     ratio = ratios(figures)
     print("vs the naive bot   ack throughput   full-turn throughput   ack p50   ack p99   CPU/POST")
-    for name in (SWITCHBOARD, NOOP):
+    for name in ratio:
         r = ratio[name]
         acks, turns = _times(r["ack_throughput"]), _times(r["full_turn_throughput"])
         p50, p99, cpu = _times(r["ack_p50"]), _times(r["ack_p99"]), _times(r["cpu_per_delivery"])
@@ -656,7 +657,7 @@ def report(
             f"(delivered {rows['traces_delivered']}), conversations {rows['conversations']}"
         )
     print()
-    for name in (SWITCHBOARD, NAIVE, NOOP):
+    for name in figures:
         f = figures[name]
         turns = f"  turns/s {f.turns_per_s_rounds}" if f.turns_per_s_rounds else ""
         print(f"per round {name:<12} ack req/s {f.ack_rps_rounds}{turns}")
@@ -695,8 +696,10 @@ async def start_servers(
     session: aiohttp.ClientSession,
     database_url: str,
     switchboard_command: str | None = None,
+    before: tuple[str, str] | None = None,
 ) -> list[Server]:
-    """Start the three servers (concurrently) and return them once each is serving."""
+    """Start the three servers (concurrently) and return them once each is serving; with
+    ``before`` (a command and its database URL), a second Switchboard build as a fourth."""
     base = clean_env()
     sb_port = free_port()
     switchboard = BotProcess(
@@ -716,10 +719,17 @@ async def start_servers(
     )
     servers: list[Server] = []
 
-    async def launch_switchboard() -> None:
-        await switchboard.start()
-        servers.append(Server(SWITCHBOARD, _events_url(sb_port), True, switchboard))
-        await wait_healthy(session, switchboard, sb_port, timeout=60)
+    async def launch_switchboard(proc: BotProcess, port: int) -> None:
+        await proc.start()
+        servers.append(Server(proc.name, _events_url(port), True, proc))
+        await wait_healthy(session, proc, port, timeout=60)
+
+    launches = [launch_switchboard(switchboard, sb_port)]
+    if before is not None:
+        before_port = free_port()
+        argv = switchboard_argv(before[0], before_port)
+        old = BotProcess(BEFORE, argv, switchboard_env(sandbox, before[1]))
+        launches.append(launch_switchboard(old, before_port))
 
     async def launch_baseline(proc: BotProcess) -> None:
         await proc.start()
@@ -727,8 +737,8 @@ async def start_servers(
         servers.append(server)
         server.url = _events_url(await proc.reported_port(timeout=60))
 
-    await asyncio.gather(launch_switchboard(), launch_baseline(naive), launch_baseline(noop))
-    order = {SWITCHBOARD: 0, NAIVE: 1, NOOP: 2}
+    await asyncio.gather(*launches, launch_baseline(naive), launch_baseline(noop))
+    order = {SWITCHBOARD: 0, BEFORE: 1, NAIVE: 2, NOOP: 3}
     return sorted(servers, key=lambda s: order[s.name])
 
 
@@ -793,8 +803,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         await sandbox.start(host=HOST, port=0)
         began = time.monotonic()
+        before = None
+        if args.before_cmd:
+            before = (args.before_cmd, f"sqlite+aiosqlite:///{tmpdir / 'before.db'}")
         servers = await start_servers(
-            sandbox, session, f"sqlite+aiosqlite:///{database}", args.switchboard_cmd
+            sandbox, session, f"sqlite+aiosqlite:///{database}", args.switchboard_cmd, before
         )
         progress(f"servers up in {time.monotonic() - began:.1f}s; warming up")
         load = LoadGenerator(
@@ -829,6 +842,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "reply_timeout_s": args.reply_timeout,
             "switchboard_log_level": "warning",
             "switchboard_command": args.switchboard_cmd,
+            "before_command": args.before_cmd,
             "loadavg_1m_at_start": loadavg_at_start,
         }
         sent = next(s.sent for s in servers if s.name == SWITCHBOARD)
@@ -881,6 +895,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     add_switchboard_cmd(parser)
+    parser.add_argument(
+        "--before-cmd",
+        help="also measure this Switchboard build (`run --host --port` appended) in the same "
+        "rounds, as the server `before`, on its own database (a before/after pair in one run)",
+    )
     args = parser.parse_args(argv)
     if min(args.rounds, args.batch, args.concurrency, args.warmup) < 1:
         parser.error("--rounds, --batch, --concurrency and --warmup must be at least 1")
