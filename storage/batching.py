@@ -30,9 +30,10 @@ class GroupCommit(Generic[_I, _O]):
     """Batches of items written by ``write_all`` (one transaction), or by ``write_one`` each
     when the batch fails.
 
-    With ``linger``, a submitter that finds nothing under way first lets the event loop run
-    the rest of its current step, so the writes made ready in that step join its batch (one
-    loop step of latency for one commit instead of several).
+    With ``linger``, a submitter that finds nothing under way does not write itself: a task
+    writes in the next step of the event loop, so the writes made ready in this step join
+    the batch (one loop step of latency for one commit instead of several), and a submitter
+    cancelled meanwhile (a stopped turn) cancels only its own wait, never the others' write.
 
     ``write_all`` must return one result per item, in order, and write nothing unless it
     returns (a transaction rolled back on error).
@@ -59,16 +60,23 @@ class GroupCommit(Generic[_I, _O]):
         result once committed."""
         future: asyncio.Future[_O] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if not self._writing:  # nothing under way: this submitter writes, at once
-            await self._write_pending()
+        if not self._writing:  # else it goes with the next batch
+            if self._linger:  # the next loop step writes, in a task (see the class)
+                self._writing = True
+                self._write_soon()
+            else:  # nothing under way: this submitter writes, at once
+                await self._write_pending()
         return await future
+
+    def _write_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._write_pending())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _write_pending(self) -> None:
         self._writing = True
         batch: list[tuple[_I, asyncio.Future[_O]]] = []
         try:
-            if self._linger:
-                await asyncio.sleep(0)  # the writes made ready in this loop step join
             batch, self._pending = self._pending, []
             batch = [(item, future) for item, future in batch if not future.done()]
             if not batch:  # every submitter was cancelled while it lingered
@@ -79,9 +87,8 @@ class GroupCommit(Generic[_I, _O]):
                 future.cancel()
             self._writing = False
             if self._pending:  # what queued meanwhile goes next, outside this submitter
-                task = asyncio.get_running_loop().create_task(self._write_pending())
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._writing = True
+                self._write_soon()
 
     async def _settle(self, batch: list[tuple[_I, asyncio.Future[_O]]]) -> None:
         self.batches += 1
