@@ -4,8 +4,10 @@ Every claim is a transaction of its own (BEGIN, one INSERT, COMMIT). While one i
 (waiting for SQLite's write gate behind a turn's transaction, or for another process's lock
 in a thread), the claims that arrive wait in :class:`GroupCommit`, and the next write takes
 them all in one transaction. A claim that finds nothing under way is written at once, as
-before: grouping never adds a wait. Each submitter gets its own result only once the
-transaction holding it committed, so what it was told is durable. If a batch fails, nothing
+before: grouping never adds a wait. (The inline writes of :mod:`storage.engine.views` use it
+with ``linger``, which waits one step of the event loop to gather what that step wrote.)
+Each submitter gets its own result only once the transaction holding it committed, so what
+it was told is durable. If a batch fails, nothing
 of it was committed, and each item is written again alone: one bad item fails only its own
 submitter, the others get their results.
 """
