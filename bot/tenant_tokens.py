@@ -10,7 +10,8 @@ Slack refuses a revoked token in any case). Tokens never reach a log line.
 
 Work that knows only its workspace (the worker's jobs, sweeps, re-sent replies) finds an
 org-wide install through the workspace's organization, recorded durably
-(:class:`Organizations`) from the requests Slack sent: it survives a restart and is shared by
+(:class:`Organizations`) from the requests Slack sent and its ``team_access_granted``, and
+deleted on its ``team_access_revoked``: it survives a restart and is shared by
 every replica, as slack_sdk's ``find_bot(enterprise_id, team_id, is_enterprise_install)``
 needs the organization to find an org-wide bot.
 """
