@@ -57,8 +57,13 @@ USER = "U0ALICE"
 CHANNEL = "C0GENERAL"
 BASELINE_BOTS = Path(__file__).with_name("baseline_bots.py")
 SWITCHBOARD, NAIVE, NOOP = "switchboard", "naive", "noop"
-GOAL_THROUGHPUT = 0.8  # Switchboard's ack and full-turn throughput: at least this x the naive bot
-GOAL_P99 = 1.5  # Switchboard's ack p99: at most this x the naive bot's
+BEFORE = "before"  # a second Switchboard build (--before-cmd), measured in the same rounds
+# Issue 19's goals: Switchboard's ack throughput at least 1.0x the naive bot's, its ack p99 at
+# most 1.0x, its full-turn throughput at least 0.8x.
+GOAL_ACK = 1.0
+GOAL_TURNS = 0.8
+GOAL_P99 = 1.0
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 GOAL_RSS = 1.5  # Switchboard's VmRSS after the run: at most this x the naive bot's (issue 19)
 _TAIL_LINES = 40
 _PR_SET_PDEATHSIG = 1
@@ -132,6 +137,17 @@ class BotProcess:
     def running(self) -> bool:
         """Whether the process was started and has not exited."""
         return self._proc is not None and self._proc.returncode is None
+
+    def cpu_seconds(self) -> float | None:
+        """The process's CPU time so far, user and system (Linux /proc; None elsewhere)."""
+        if self._proc is None:
+            return None
+        try:
+            stat = Path(f"/proc/{self._proc.pid}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
 
     def describe_exit(self) -> str:
         """Why the process is no longer usable, with its last output lines."""
@@ -250,6 +266,7 @@ class Batch:
     ack_errors: int  # answers other than 200, and failed requests
     turn_seconds: float | None = None  # first POST -> N-th reply seen; None if any is missing
     missing: int = 0  # replies not seen within the timeout
+    cpu_seconds: float | None = None  # the server's CPU from the first POST to the last reply
 
 
 @dataclass(slots=True)
@@ -390,11 +407,15 @@ class LoadGenerator:
         if not server.bot.running:
             raise RuntimeError(server.bot.describe_exit())
         bodies, parents = self.prepare(count)
+        cpu_before = server.bot.cpu_seconds()
         started, batch = await server.bot.guard(self._post_all(server.url, bodies))
         server.sent += count
         if server.replies:
             replies = self._await_replies(parents, started)
             batch.turn_seconds, batch.missing = await server.bot.guard(replies)
+        cpu_after = server.bot.cpu_seconds()
+        if cpu_before is not None and cpu_after is not None:
+            batch.cpu_seconds = cpu_after - cpu_before
         return batch
 
 
@@ -422,6 +443,7 @@ class Figures:
     ack_rps_rounds: list[float]
     turns_per_s_rounds: list[float | None]
     rss_mib: float | None  # VmRSS after the last round, before the server stops
+    cpu_ms_per_delivery: float | None  # the server's CPU over its batches / POSTs in them
 
     @classmethod
     def of(cls, server: Server, rss_mib: float | None) -> Figures:
@@ -433,6 +455,9 @@ class Figures:
             for b in server.batches
         ]
         complete = [rate for rate in turn_rounds if rate is not None]
+        cpu = [b.cpu_seconds for b in server.batches]
+        posts = sum(len(b.latencies) for b in server.batches)
+        cpu_ms = None if None in cpu or not posts else 1000 * sum(filter(None, cpu)) / posts
         return cls(
             name=server.name,
             ack_rps=statistics.median(ack_rounds),
@@ -446,6 +471,7 @@ class Figures:
             if server.replies
             else [],
             rss_mib=rss_mib,
+            cpu_ms_per_delivery=cpu_ms,
         )
 
 
@@ -471,7 +497,7 @@ def ratios(figures: dict[str, Figures]) -> dict[str, dict[str, float | None]]:
     """Switchboard's and the no-op's figures as multiples of the naive bot's."""
     naive = figures[NAIVE]
     result: dict[str, dict[str, float | None]] = {}
-    for name in (SWITCHBOARD, NOOP):
+    for name in [name for name in (SWITCHBOARD, BEFORE, NOOP) if name in figures]:
         mine = figures[name]
         result[name] = {
             "ack_throughput": _ratio(mine.ack_rps, naive.ack_rps),
@@ -479,6 +505,7 @@ def ratios(figures: dict[str, Figures]) -> dict[str, dict[str, float | None]]:
             "ack_p50": _ratio(mine.ack_p50_ms, naive.ack_p50_ms),
             "ack_p99": _ratio(mine.ack_p99_ms, naive.ack_p99_ms),
             "rss": _ratio(mine.rss_mib, naive.rss_mib),
+            "cpu_per_delivery": _ratio(mine.cpu_ms_per_delivery, naive.cpu_ms_per_delivery),
         }
     return result
 
@@ -490,11 +517,9 @@ def goals(ratio: dict[str, float | None]) -> dict[str, bool | None]:
         return None if value is None else ok(value)
 
     return {
-        f"ack_throughput >= {GOAL_THROUGHPUT}x": check(
-            ratio["ack_throughput"], lambda v: v >= GOAL_THROUGHPUT
-        ),
-        f"full_turn_throughput >= {GOAL_THROUGHPUT}x": check(
-            ratio["full_turn_throughput"], lambda v: v >= GOAL_THROUGHPUT
+        f"ack_throughput >= {GOAL_ACK}x": check(ratio["ack_throughput"], lambda v: v >= GOAL_ACK),
+        f"full_turn_throughput >= {GOAL_TURNS}x": check(
+            ratio["full_turn_throughput"], lambda v: v >= GOAL_TURNS
         ),
         f"ack_p99 <= {GOAL_P99}x": check(ratio["ack_p99"], lambda v: v <= GOAL_P99),
         f"rss <= {GOAL_RSS}x": check(ratio["rss"], lambda v: v <= GOAL_RSS),
@@ -615,25 +640,30 @@ def report(
     print()
     header = (
         f"{'server':<12} {'ack req/s':>10} {'ack p50 ms':>11} {'ack p99 ms':>11} "
-        f"{'turns/s':>9} {'missing':>8} {'ack errors':>11} {'RSS MiB':>8}"
+        f"{'turns/s':>9} {'missing':>8} {'ack errors':>11} {'CPU ms/POST':>12} {'RSS MiB':>8}"
     )
     print(header)
     print("-" * len(header))
-    for name in (SWITCHBOARD, NAIVE, NOOP):
+    for name in [name for name in (SWITCHBOARD, BEFORE, NAIVE, NOOP) if name in figures]:
         f = figures[name]
         missing = str(f.missing) if f.turns_per_s_rounds else "-"
         print(
             f"{name:<12} {f.ack_rps:>10.0f} {f.ack_p50_ms:>11.2f} {f.ack_p99_ms:>11.2f} "
-            f"{_fmt(f.turns_per_s, 0):>9} {missing:>8} {f.ack_errors:>11} {_fmt(f.rss_mib):>8}"
+            f"{_fmt(f.turns_per_s, 0):>9} {missing:>8} {f.ack_errors:>11} "
+            f"{_fmt(f.cpu_ms_per_delivery, 3):>12} {_fmt(f.rss_mib):>8}"
         )
     print()
     ratio = ratios(figures)
-    print("vs the naive bot   ack throughput   full-turn throughput   ack p50   ack p99      RSS")
-    for name in (SWITCHBOARD, NOOP):
+    print(
+        "vs the naive bot   ack throughput   full-turn throughput   ack p50   ack p99   CPU/POST"
+        "      RSS"
+    )
+    for name in ratio:
         r = ratio[name]
         acks, turns = _times(r["ack_throughput"]), _times(r["full_turn_throughput"])
-        p50, p99, rss = _times(r["ack_p50"]), _times(r["ack_p99"]), _times(r["rss"])
-        print(f"{name:<18} {acks:>14}   {turns:>20}   {p50:>7}   {p99:>7}   {rss:>6}")
+        p50, p99, cpu = _times(r["ack_p50"]), _times(r["ack_p99"]), _times(r["cpu_per_delivery"])
+        rss = _times(r["rss"])
+        print(f"{name:<18} {acks:>14}   {turns:>20}   {p50:>7}   {p99:>7}   {cpu:>8}   {rss:>6}")
     print()
     verdicts = goals(ratio[SWITCHBOARD])
     for goal, met in verdicts.items():
@@ -648,7 +678,7 @@ def report(
             f"(delivered {rows['traces_delivered']}), conversations {rows['conversations']}"
         )
     print()
-    for name in (SWITCHBOARD, NAIVE, NOOP):
+    for name in figures:
         f = figures[name]
         turns = f"  turns/s {f.turns_per_s_rounds}" if f.turns_per_s_rounds else ""
         print(f"per round {name:<12} ack req/s {f.ack_rps_rounds}{turns}")
@@ -668,6 +698,7 @@ def report(
                     "ack_rps_rounds",
                     "turns_per_s_rounds",
                     "rss_mib",
+                    "cpu_ms_per_delivery",
                 )
             }
             for name, f in figures.items()
@@ -687,8 +718,10 @@ async def start_servers(
     session: aiohttp.ClientSession,
     database_url: str,
     switchboard_command: str | None = None,
+    before: tuple[str, str] | None = None,
 ) -> list[Server]:
-    """Start the three servers (concurrently) and return them once each is serving."""
+    """Start the three servers (concurrently) and return them once each is serving; with
+    ``before`` (a command and its database URL), a second Switchboard build as a fourth."""
     base = clean_env()
     sb_port = free_port()
     switchboard = BotProcess(
@@ -708,10 +741,17 @@ async def start_servers(
     )
     servers: list[Server] = []
 
-    async def launch_switchboard() -> None:
-        await switchboard.start()
-        servers.append(Server(SWITCHBOARD, _events_url(sb_port), True, switchboard))
-        await wait_healthy(session, switchboard, sb_port, timeout=60)
+    async def launch_switchboard(proc: BotProcess, port: int) -> None:
+        await proc.start()
+        servers.append(Server(proc.name, _events_url(port), True, proc))
+        await wait_healthy(session, proc, port, timeout=60)
+
+    launches = [launch_switchboard(switchboard, sb_port)]
+    if before is not None:
+        before_port = free_port()
+        argv = switchboard_argv(before[0], before_port)
+        old = BotProcess(BEFORE, argv, switchboard_env(sandbox, before[1]))
+        launches.append(launch_switchboard(old, before_port))
 
     async def launch_baseline(proc: BotProcess) -> None:
         await proc.start()
@@ -719,8 +759,8 @@ async def start_servers(
         servers.append(server)
         server.url = _events_url(await proc.reported_port(timeout=60))
 
-    await asyncio.gather(launch_switchboard(), launch_baseline(naive), launch_baseline(noop))
-    order = {SWITCHBOARD: 0, NAIVE: 1, NOOP: 2}
+    await asyncio.gather(*launches, launch_baseline(naive), launch_baseline(noop))
+    order = {SWITCHBOARD: 0, BEFORE: 1, NAIVE: 2, NOOP: 3}
     return sorted(servers, key=lambda s: order[s.name])
 
 
@@ -785,8 +825,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         await sandbox.start(host=HOST, port=0)
         began = time.monotonic()
+        before = None
+        if args.before_cmd:
+            before = (args.before_cmd, f"sqlite+aiosqlite:///{tmpdir / 'before.db'}")
         servers = await start_servers(
-            sandbox, session, f"sqlite+aiosqlite:///{database}", args.switchboard_cmd
+            sandbox, session, f"sqlite+aiosqlite:///{database}", args.switchboard_cmd, before
         )
         progress(f"servers up in {time.monotonic() - began:.1f}s; warming up")
         load = LoadGenerator(
@@ -822,6 +865,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "reply_timeout_s": args.reply_timeout,
             "switchboard_log_level": "warning",
             "switchboard_command": args.switchboard_cmd,
+            "before_command": args.before_cmd,
             "loadavg_1m_at_start": loadavg_at_start,
         }
         sent = next(s.sent for s in servers if s.name == SWITCHBOARD)
@@ -874,6 +918,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     add_switchboard_cmd(parser)
+    parser.add_argument(
+        "--before-cmd",
+        help="also measure this Switchboard build (`run --host --port` appended) in the same "
+        "rounds, as the server `before`, on its own database (a before/after pair in one run)",
+    )
     args = parser.parse_args(argv)
     if min(args.rounds, args.batch, args.concurrency, args.warmup) < 1:
         parser.error("--rounds, --batch, --concurrency and --warmup must be at least 1")

@@ -35,6 +35,9 @@ def redact_secrets(
     return event_dict
 
 
+_SDK_CLIENT_LOGGERS = ("slack_sdk.web.async_base_client", "slack_sdk.web.base_client")
+
+
 def configure_logging(
     *, fmt: Literal["json", "console"], level: str = "info", stream: Any = None
 ) -> None:
@@ -73,5 +76,9 @@ def configure_logging(
     root.handlers[:] = [handler]
     root.setLevel(numeric)
     # The SDKs log whole request bodies at debug level: keep them at warning unless asked.
-    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "alembic"):
+    # slack_sdk's Web API client formats those bodies whenever its own logger's level (not
+    # the effective one) is at most DEBUG, as an unset level (0) is: about 40 µs a call for
+    # lines no handler takes (benchmarks/README.md, issue 19). So its module logger gets a
+    # level of its own.
+    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "alembic", *_SDK_CLIENT_LOGGERS):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

@@ -286,7 +286,7 @@ def _open_slack(
         token=None if distribution is not None else settings.secret("slack_bot_token"),
         base_url=settings.slack_api_url,
         links=links,
-        trace_configs=[base.instruments.metrics.slack_trace_config(settings.slack_api_url)],
+        middlewares=[base.instruments.metrics.slack_middleware(settings.slack_api_url)],
         tokens=distribution.tokens if distribution is not None else None,
     )
     return distribution, slack

@@ -17,6 +17,7 @@ given: links only to allowed hosts, unfurls off on every post, whichever path po
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -280,13 +281,13 @@ class SlackConnection:
         token: str | None,
         base_url: str,
         links: LinkPolicy,
-        trace_configs: list[aiohttp.TraceConfig] | None = None,
+        middlewares: Sequence[aiohttp.ClientMiddlewareType] = (),
         tokens: TenantTokens | None = None,
     ) -> SlackConnection:
-        """A session (its calls observed by ``trace_configs``) and clients for ``base_url``
+        """A session (its requests passing ``middlewares``) and clients for ``base_url``
         whose every call passes ``links`` and acts with ``token`` (or per workspace, with
         ``tokens``)."""
-        session = aiohttp.ClientSession(trace_configs=trace_configs)
+        session = aiohttp.ClientSession(middlewares=middlewares)
         gate = SlackGate()
         common: dict[str, Any] = {
             "token": token,

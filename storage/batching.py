@@ -4,8 +4,10 @@ Every claim is a transaction of its own (BEGIN, one INSERT, COMMIT). While one i
 (waiting for SQLite's write gate behind a turn's transaction, or for another process's lock
 in a thread), the claims that arrive wait in :class:`GroupCommit`, and the next write takes
 them all in one transaction. A claim that finds nothing under way is written at once, as
-before: grouping never adds a wait. Each submitter gets its own result only once the
-transaction holding it committed, so what it was told is durable. If a batch fails, nothing
+before: grouping never adds a wait. (The inline writes of :mod:`storage.engine.views` use it
+with ``linger``, which waits one step of the event loop to gather what that step wrote.)
+Each submitter gets its own result only once the transaction holding it committed, so what
+it was told is durable. If a batch fails, nothing
 of it was committed, and each item is written again alone: one bad item fails only its own
 submitter, the others get their results.
 """
@@ -30,6 +32,11 @@ class GroupCommit(Generic[_I, _O]):
     """Batches of items written by ``write_all`` (one transaction), or by ``write_one`` each
     when the batch fails.
 
+    With ``linger``, a submitter that finds nothing under way does not write itself: a task
+    writes in the next step of the event loop, so the writes made ready in this step join
+    the batch (one loop step of latency for one commit instead of several), and a submitter
+    cancelled meanwhile (a stopped turn) cancels only its own wait, never the others' write.
+
     ``write_all`` must return one result per item, in order, and write nothing unless it
     returns (a transaction rolled back on error).
     """
@@ -38,9 +45,12 @@ class GroupCommit(Generic[_I, _O]):
         self,
         write_all: Callable[[Sequence[_I]], Awaitable[Sequence[_O]]],
         write_one: Callable[[_I], Awaitable[_O]],
+        *,
+        linger: bool = False,
     ) -> None:
         self._write_all = write_all
         self._write_one = write_one
+        self._linger = linger
         self._pending: list[tuple[_I, asyncio.Future[_O]]] = []
         self._writing = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -52,23 +62,35 @@ class GroupCommit(Generic[_I, _O]):
         result once committed."""
         future: asyncio.Future[_O] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if not self._writing:  # nothing under way: this submitter writes, at once
-            await self._write_pending()
+        if not self._writing:  # else it goes with the next batch
+            if self._linger:  # the next loop step writes, in a task (see the class)
+                self._writing = True
+                self._write_soon()
+            else:  # nothing under way: this submitter writes, at once
+                await self._write_pending()
         return await future
+
+    def _write_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._write_pending())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _write_pending(self) -> None:
         self._writing = True
-        batch, self._pending = self._pending, []
+        batch: list[tuple[_I, asyncio.Future[_O]]] = []
         try:
+            batch, self._pending = self._pending, []
+            batch = [(item, future) for item, future in batch if not future.done()]
+            if not batch:  # every submitter was cancelled while it lingered
+                return
             await self._settle(batch)
         finally:
             for _, future in batch:  # cancelled mid-write: no submitter waits for ever
                 future.cancel()
             self._writing = False
             if self._pending:  # what queued meanwhile goes next, outside this submitter
-                task = asyncio.get_running_loop().create_task(self._write_pending())
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._writing = True
+                self._write_soon()
 
     async def _settle(self, batch: list[tuple[_I, asyncio.Future[_O]]]) -> None:
         self.batches += 1

@@ -15,7 +15,6 @@ import structlog
 from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.expression import Executable
 
 from agents.kernel.errors import StorageError
 from agents.kernel.models import EventStatus, Inbound, Source, Takeover
@@ -31,6 +30,7 @@ from storage._seam import (
     translated,
 )
 from storage.batching import GroupCommit
+from storage.engine import Prepared
 from storage.tables import events
 
 __all__ = ["SqlEventStore", "finish_event_on"]
@@ -42,15 +42,15 @@ _SOURCES: tuple[Source, ...] = get_args(Source)
 # Writes are built once: SQLAlchemy then skips rebuilding them and their cache keys. The
 # values come as execute() parameters (an INSERT's or UPDATE's columns are their keys).
 _CLAIM = PerDialect(
-    lambda dialect: (
+    lambda dialect: Prepared(
         insert(dialect, events)
         .on_conflict_do_nothing(index_elements=[events.c.team_id, events.c.event_id])
         .returning(events.c.id)
     )
 )
 _ONE = (events.c.team_id == bindparam("w_team_id"), events.c.event_id == bindparam("w_event_id"))
-_FINISH = update(events).where(*_ONE)
-_COUNT_ATTEMPT = (
+_FINISH = Prepared(update(events).where(*_ONE))
+_COUNT_ATTEMPT = Prepared(
     update(events).where(*_ONE).values(attempts=events.c.attempts + 1).returning(events.c.attempts)
 )
 
@@ -206,27 +206,27 @@ def finish_event_on(
     its text, needed only to replay it, is blanked, and its lease (nobody works on it now)."""
     values = {"w_team_id": team_id, "w_event_id": event_id, "status": status, "finished_at": now}
     values.update(text="", lease_owner=None, lease_expires_at=None)
-    if not connection.execute(_FINISH, values).rowcount:
+    if not _FINISH.execute(connection, values).rowcount:
         log.warning("delivery_not_found", team_id=team_id, event_id=event_id, status=status)
 
 
-def _claim(connection: Connection, statement: Executable, values: dict[str, Any]) -> bool:
-    return connection.execute(statement, values).first() is not None
+def _claim(connection: Connection, statement: Prepared, values: dict[str, Any]) -> bool:
+    return statement.execute(connection, values).first() is not None
 
 
 def _claim_each(
-    connection: Connection, statement: Executable, batch: Sequence[dict[str, Any]]
+    connection: Connection, statement: Prepared, batch: Sequence[dict[str, Any]]
 ) -> list[bool]:
     # One by one: a delivery twice in the batch is inserted once, the second finds it.
     return [_claim(connection, statement, values) for values in batch]
 
 
 def _note_reply(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(_FINISH, values)
+    _FINISH.execute(connection, values)
 
 
 def _count_attempt(connection: Connection, values: dict[str, Any]) -> int | None:
-    attempts: int | None = connection.execute(_COUNT_ATTEMPT, values).scalar_one_or_none()
+    attempts: int | None = _COUNT_ATTEMPT.execute(connection, values).scalar_one_or_none()
     return attempts
 
 

@@ -20,7 +20,7 @@ from storage._seam import (
     narrow,
     translated,
 )
-from storage.engine import Dialect
+from storage.engine import Dialect, Prepared
 from storage.tables import traces
 
 if TYPE_CHECKING:
@@ -50,8 +50,8 @@ def _upsert(dialect: Dialect) -> sqlite.Insert | postgresql.Insert:
 
 
 # Built once: SQLAlchemy then skips rebuilding them and their cache keys on every turn.
-_SAVE = PerDialect(_upsert)
-_MARK_DELIVERED = update(traces).where(traces.c.trace_id == bindparam("w_trace_id"))
+_SAVE = PerDialect(lambda dialect: Prepared(_upsert(dialect)))
+_MARK_DELIVERED = Prepared(update(traces).where(traces.c.trace_id == bindparam("w_trace_id")))
 
 
 class SqlTraceStore(SqlStore):
@@ -82,13 +82,13 @@ class SqlTraceStore(SqlStore):
 def save_trace_on(connection: Connection, dialect: Dialect, trace: Trace) -> None:
     """Insert or wholly replace the trace with this trace id, in the caller's transaction."""
     values = row_values(trace, tool_calls=list(trace.tool_calls))
-    connection.execute(_SAVE[dialect], values)
+    _SAVE[dialect].execute(connection, values)
 
 
 def mark_delivered_on(connection: Connection, *, trace_id: str, at: datetime) -> None:
     """Record in the caller's transaction when the turn's reply reached Slack."""
     values = {"w_trace_id": trace_id, "delivered_at": at}
-    if not connection.execute(_MARK_DELIVERED, values).rowcount:
+    if not _MARK_DELIVERED.execute(connection, values).rowcount:
         log.warning("trace_not_found", trace_id=trace_id)
 
 

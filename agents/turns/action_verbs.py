@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from agents.actions.spec import ActionSpec
 
@@ -81,22 +82,11 @@ class ActionVerbs:
     @classmethod
     def of(cls, actions: Iterable[ActionSpec]) -> ActionVerbs:
         """The built-in operations verbs and the past forms of ``actions``' names and the
-        first word of each of their command formats."""
-        named: dict[tuple[str, ...], str | None] = {}
-        names: dict[tuple[str, ...], str] = {}
-        for action in actions:
-            stems = [action.name] + [f.split("{", 1)[0] for f in action.formats]
-            for stem in stems:
-                for phrase in past_forms(stem):
-                    named.setdefault(phrase, action.name)
-            names.setdefault(_words(action.name), action.name)
-            for stem in stems[1:]:
-                names.setdefault(_words(stem)[:1], action.name)
-        for verb in _OPS_VERBS.split():
-            named.setdefault(tuple(verb.split("_")), None)
-        # Longest first, so "failed over" wins over a bare "failed".
-        ordered = sorted(named.items(), key=lambda item: -len(item[0]))
-        return cls(tuple(ordered), tuple((k, v) for k, v in names.items() if k))
+        first word of each of their command formats.
+
+        Every answered turn asks for the verbs of its agent's actions, which change only
+        with the configuration: the result is kept per set of names and formats."""
+        return _verbs_of(tuple((action.name, tuple(action.formats)) for action in actions))
 
     def named_in(self, words: Sequence[str]) -> tuple[str, ...]:
         """The configured actions ``words`` name (``the deploy succeeded``: ``deploy``), in
@@ -107,6 +97,25 @@ class ActionVerbs:
             if any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1)):
                 found.setdefault(action)
         return tuple(found)
+
+
+@lru_cache(maxsize=256)
+def _verbs_of(actions: tuple[tuple[str, tuple[str, ...]], ...]) -> ActionVerbs:
+    named: dict[tuple[str, ...], str | None] = {}
+    names: dict[tuple[str, ...], str] = {}
+    for name, formats in actions:
+        stems = [name] + [f.split("{", 1)[0] for f in formats]
+        for stem in stems:
+            for phrase in past_forms(stem):
+                named.setdefault(phrase, name)
+        names.setdefault(_words(name), name)
+        for stem in stems[1:]:
+            names.setdefault(_words(stem)[:1], name)
+    for verb in _OPS_VERBS.split():
+        named.setdefault(tuple(verb.split("_")), None)
+    # Longest first, so "failed over" wins over a bare "failed".
+    ordered = sorted(named.items(), key=lambda item: -len(item[0]))
+    return ActionVerbs(tuple(ordered), tuple((k, v) for k, v in names.items() if k))
 
 
 def _words(name: str) -> tuple[str, ...]:

@@ -11,6 +11,11 @@ from bot.config import Settings
 
 __all__ = ["add_parser", "command"]
 
+# Young objects the collector lets pile up before a collection (CPython's default: 700). A
+# delivery allocates a few thousand short-lived containers (a parsed body, Bolt's request and
+# context, rows, a reply); at 700 the collector ran several times per delivery.
+_YOUNG_THRESHOLD = 7000
+
 
 def add_parser(subparsers: Subparsers) -> None:
     """Define ``switchboard run [--host H] [--port P] [--socket]``."""
@@ -47,7 +52,7 @@ async def command(args: argparse.Namespace, settings: Settings) -> int:
         migrate_apart=True,  # Alembic stays out of the long-running process
     )
     runtime = await Runtime.create(settings, options)
-    _settle_heap()
+    settle_heap()
     if args.socket:
         await serve_socket_mode(runtime, host=args.host, port=args.port)
     else:
@@ -55,10 +60,14 @@ async def command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _settle_heap() -> None:
-    """Collect what start-up left, then keep the survivors (modules, config, the wired runtime)
-    out of every later collection. A full collection otherwise walks all of them, about 50 ms
-    here, stalling the acks in flight: with fewer modules imported, full collections came
-    often enough to land inside a load test (issue 19, ack p99)."""
+def settle_heap() -> None:
+    """After start-up: what it built (modules, the app, the configuration) lives as long as
+    the process, so it is moved out of the collector's sight (``gc.freeze``), and young
+    objects are collected less often. A full collection then walks only what the traffic
+    made, not what start-up imported; without this, with fewer modules imported, a full
+    collection (about 50 ms) landed inside load tests and stalled the acks in flight
+    (benchmarks/README.md, issue 19)."""
     gc.collect()
     gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(_YOUNG_THRESHOLD, older, oldest)

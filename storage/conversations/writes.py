@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from agents.kernel.models import ConversationKey, Inbound, Outbound
 from storage._seam import PerDialect, insert
 from storage.conversations.replies import encode_reply
-from storage.engine import Dialect
+from storage.engine import Dialect, Prepared
 from storage.tables import conversations, messages
 
 __all__ = ["mark_sent_on", "record_exchange_on", "record_inbound_on", "record_reply_on"]
@@ -28,7 +28,7 @@ log = structlog.get_logger(__name__)
 # The writes of every turn are built once (SQLAlchemy then skips rebuilding them and their
 # cache keys); the values come as execute() parameters, whose keys name the columns set.
 _CREATE_CONVERSATION = PerDialect(
-    lambda dialect: (
+    lambda dialect: Prepared(
         insert(dialect, conversations)
         .on_conflict_do_nothing(
             index_elements=[
@@ -40,23 +40,29 @@ _CREATE_CONVERSATION = PerDialect(
         .returning(conversations.c.id)
     )
 )
-_FIND_CONVERSATION = select(conversations.c.id).where(
-    conversations.c.team_id == bindparam("team_id"),
-    conversations.c.channel_id == bindparam("channel_id"),
-    conversations.c.thread_ts == bindparam("thread_ts"),
+_FIND_CONVERSATION = Prepared(
+    select(conversations.c.id).where(
+        conversations.c.team_id == bindparam("team_id"),
+        conversations.c.channel_id == bindparam("channel_id"),
+        conversations.c.thread_ts == bindparam("thread_ts"),
+    )
 )
-_TOUCH = update(conversations).where(
-    conversations.c.id == bindparam("w_id"), conversations.c.updated_at < bindparam("w_at")
+_TOUCH = Prepared(
+    update(conversations).where(
+        conversations.c.id == bindparam("w_id"), conversations.c.updated_at < bindparam("w_at")
+    )
 )
 _INSERT_MESSAGE = PerDialect(
-    lambda dialect: (
+    lambda dialect: Prepared(
         insert(dialect, messages)
         .on_conflict_do_nothing(index_elements=[messages.c.trace_id, messages.c.direction])
         .returning(messages.c.id)
     )
 )
-_MARK_SENT = update(messages).where(
-    messages.c.trace_id == bindparam("w_trace_id"), messages.c.direction == "out"
+_MARK_SENT = Prepared(
+    update(messages).where(
+        messages.c.trace_id == bindparam("w_trace_id"), messages.c.direction == "out"
+    )
 )
 
 
@@ -92,7 +98,7 @@ def record_exchange_on(
 def mark_sent_on(connection: Connection, *, trace_id: str, ts: str) -> None:
     """Record in the caller's transaction that Slack accepted the reply, with its ts."""
     values = {"w_trace_id": trace_id, "status": "sent", "ts": ts}
-    if not connection.execute(_MARK_SENT, values).rowcount:
+    if not _MARK_SENT.execute(connection, values).rowcount:
         log.warning("reply_not_found", trace_id=trace_id)
 
 
@@ -150,8 +156,8 @@ def _record_messages_on(
         )
         new = []
         for message in group:
-            inserted = connection.execute(
-                _INSERT_MESSAGE[dialect],
+            inserted = _INSERT_MESSAGE[dialect].execute(
+                connection,
                 {"conversation_id": conversation_id, "created_at": message.at, **message.values},
             )
             if inserted.first() is not None:
@@ -159,7 +165,7 @@ def _record_messages_on(
         # A conversation created here already carries its newest message's time.
         if new and not created:
             at = max(new)
-            connection.execute(_TOUCH, {"w_id": conversation_id, "w_at": at, "updated_at": at})
+            _TOUCH.execute(connection, {"w_id": conversation_id, "w_at": at, "updated_at": at})
 
 
 def _ensure_conversation(
@@ -172,12 +178,11 @@ def _ensure_conversation(
 ) -> tuple[int, bool]:
     """The conversation's id, creating it if needed; True when this call created it."""
     where = {"team_id": key.team_id, "channel_id": key.channel_id, "thread_ts": key.thread_ts}
-    created = connection.execute(
-        _CREATE_CONVERSATION[dialect],
-        {**where, "created_at": created_at, "updated_at": updated_at},
+    created = _CREATE_CONVERSATION[dialect].execute(
+        connection, {**where, "created_at": created_at, "updated_at": updated_at}
     )
     new_id: int | None = created.scalar_one_or_none()
     if new_id is not None:
         return new_id, True
-    old_id: int = connection.execute(_FIND_CONVERSATION, where).scalar_one()
+    old_id: int = _FIND_CONVERSATION.execute(connection, where).scalar_one()
     return old_id, False

@@ -7,9 +7,12 @@
   reads; SQLite's writers queue at one gate per engine.
 - :mod:`~storage.engine.inline`: SQLite-file transactions and short reads run on the event
   loop's thread.
+- :mod:`~storage.engine.prepared`: the hottest statements, compiled once and run straight on
+  SQLite's driver.
 """
 
 from storage.engine.create import PoolOptions, create_engine, normalize_url
+from storage.engine.prepared import Prepared
 from storage.engine.views import (
     Dialect,
     EngineViews,
@@ -24,6 +27,7 @@ __all__ = [
     "Dialect",
     "EngineViews",
     "PoolOptions",
+    "Prepared",
     "Reads",
     "WriteGate",
     "Writes",

@@ -11,14 +11,15 @@ process's writers queue in asyncio instead: one FIFO :class:`WriteGate` per engi
 before a connection is checked out and held until it is returned. The busy timeout stays for
 other processes (``switchboard db upgrade``, a second bot). Reads never queue (WAL). On a
 SQLite file, ``run`` executes the whole transaction at once on the event loop's thread
-(:mod:`storage.engine.inline`), not through aiosqlite.
+(:mod:`storage.engine.inline`), not through aiosqlite, and the ``run`` transactions made
+ready in one step of the event loop commit together (:class:`_InlineBatches`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agents.kernel.errors import StorageError
+from storage.batching import GroupCommit
 from storage.engine.inline import InlineReads, InlineWrites
 from storage.engine.sqlite_hooks import WRITE_OPTION, is_file
 
@@ -131,15 +133,57 @@ class _AsyncWrites(_AsyncReads):
         return self.begin()
 
 
+class _InlineBatches:
+    """A SQLite file's inline transactions, those made ready in one loop step committed
+    together (:class:`~storage.batching.GroupCommit`, lingering one step).
+
+    Under load the claims of several acks and the records and completions of several turns
+    become ready in the same step of the event loop; one ``BEGIN IMMEDIATE`` and one
+    ``COMMIT`` (SQLite writes each changed page to the WAL once per commit) then serve them
+    all. Each caller's result comes only once its transaction committed. A batch that fails
+    committed nothing, and each of its works is then run alone, so one failing work fails
+    only its caller; a work may therefore run twice (it only touches the database).
+    """
+
+    __slots__ = ("_gate", "_group", "_inline")
+
+    def __init__(self, gate: WriteGate, inline: InlineWrites) -> None:
+        self._gate = gate
+        self._inline = inline
+        self._group: GroupCommit[Callable[[Connection], object], object] = GroupCommit(
+            self._run_all, self._run_one, linger=True
+        )
+
+    async def run(self, work: Callable[[Connection], _T]) -> _T:
+        return await self._group.submit(work)  # type: ignore[return-value]
+
+    async def _run_one(self, work: Callable[[Connection], object]) -> object:
+        async with self._gate.lock():
+            return await self._inline.run(work)
+
+    async def _run_all(self, works: Sequence[Callable[[Connection], object]]) -> list[object]:
+        if len(works) == 1:
+            return [await self._run_one(works[0])]
+        async with self._gate.lock():
+            return await self._inline.run(lambda connection: [work(connection) for work in works])
+
+
 class _SqliteWrites:
     """Writes on SQLite: each waits for the engine's gate, then runs inline when it can."""
 
-    __slots__ = ("_engine", "_gate", "_inline")
+    __slots__ = ("_batches", "_engine", "_gate", "_inline")
 
-    def __init__(self, engine: AsyncEngine, gate: WriteGate, inline: InlineWrites | None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        gate: WriteGate,
+        inline: InlineWrites | None,
+        batches: _InlineBatches | None,
+    ) -> None:
         self._engine = engine.execution_options(**{WRITE_OPTION: True})
         self._gate = gate
         self._inline = inline
+        self._batches = batches
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -153,22 +197,20 @@ class _SqliteWrites:
         *args: _P.args,
         **kwargs: _P.kwargs,
     ) -> _T:
-        if self._inline is None:  # an in-memory database: only the async engine can see it
+        if self._batches is None:  # an in-memory database: only the async engine can see it
             async with self.begin() as connection:
                 return await connection.run_sync(work, *args, **kwargs)
 
         def bound(connection: Connection) -> _T:
             return work(connection, *args, **kwargs)
 
-        async with self._gate.lock():
-            return await self._inline.run(bound)
+        return await self._batches.run(bound)
 
 
 # Per engine, not per view: every store calls views() on the same engine and must share them.
 # Neither refers back to the engine, so an engine no one uses any more goes away with them.
-_SQLITE_SHARED: weakref.WeakKeyDictionary[Engine, tuple[WriteGate, InlineWrites | None]] = (
-    weakref.WeakKeyDictionary()
-)
+_Shared = tuple[WriteGate, InlineWrites | None, _InlineBatches | None]
+_SQLITE_SHARED: weakref.WeakKeyDictionary[Engine, _Shared] = weakref.WeakKeyDictionary()
 _SQLITE_READS: weakref.WeakKeyDictionary[Engine, Reads] = weakref.WeakKeyDictionary()
 
 
@@ -204,7 +246,7 @@ def views(engine: AsyncEngine) -> EngineViews:
     if name == "sqlite":
         shared = _SQLITE_SHARED.get(engine.sync_engine)
         if shared is None:
-            shared = _SQLITE_SHARED[engine.sync_engine] = (WriteGate(), InlineWrites.of(engine))
+            shared = _SQLITE_SHARED[engine.sync_engine] = _sqlite_shared(engine)
         writes = _SqliteWrites(engine, *shared)
         quick = _SQLITE_READS.get(engine.sync_engine)
         if quick is None:
@@ -227,11 +269,16 @@ async def truncate_wal(engine: AsyncEngine) -> bool:
     write gate (the process's writers wait; other processes' are kept off by SQLite); False
     when it could not finish, or the engine is not a SQLite file's."""
     views(engine)  # makes the shared gate and inline writer if none exists yet
-    gate, inline = _SQLITE_SHARED.get(engine.sync_engine, (None, None))
+    gate, inline, _ = _SQLITE_SHARED.get(engine.sync_engine, (None, None, None))
     if gate is None or inline is None:
         return False
     async with gate.lock():
         return await asyncio.to_thread(inline.truncate_wal)
+
+
+def _sqlite_shared(engine: AsyncEngine) -> _Shared:
+    gate, inline = WriteGate(), InlineWrites.of(engine)
+    return gate, inline, None if inline is None else _InlineBatches(gate, inline)
 
 
 def _quick_reads(engine: AsyncEngine) -> Reads:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from agents.kernel.models import Inbound
 from agents.memory.copies import TOMBSTONE, normalized
 from agents.memory.ports import Erased
+from storage.engine import Prepared
 from storage.erasure.copies import changed, erase_taken_on, erase_turns_on
 from storage.erasure.incident_copies import erase_followups_on, erase_pinned_on
 from storage.erasure.said import Said, said_at_on, said_of
@@ -27,8 +28,10 @@ __all__ = ["erase_message_on", "settle_turn_on"]
 
 # Read in every turn's record transaction: built once, so SQLAlchemy skips rebuilding it and
 # its cache key each time.
-_DELIVERY_TEXT = select(events.c.text).where(
-    events.c.team_id == bindparam("w_team_id"), events.c.event_id == bindparam("w_event_id")
+_DELIVERY_TEXT = Prepared(
+    select(events.c.text).where(
+        events.c.team_id == bindparam("w_team_id"), events.c.event_id == bindparam("w_event_id")
+    )
 )
 
 
@@ -72,7 +75,7 @@ def settle_turn_on(connection: Connection, inbound: Inbound) -> Erased:
     Slack while the turn ran (its delivery says so), erase what the turn stored from the old
     words, as :func:`erase_message_on` would have."""
     where = {"w_team_id": inbound.team_id, "w_event_id": inbound.event_id}
-    stored = connection.execute(_DELIVERY_TEXT, where).scalar_one_or_none()
+    stored = _DELIVERY_TEXT.execute(connection, where).scalar_one_or_none()
     if stored is None or stored in ("", inbound.text):
         return Erased()  # not a claimed delivery, or its words are as the turn saw them
     return _erase_said_on(

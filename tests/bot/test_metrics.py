@@ -6,6 +6,8 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import aiohttp
+from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from agents.kernel.models import Trace
@@ -62,3 +64,40 @@ def test_a_marked_claim_is_counted_apart_from_fallbacks() -> None:
     fallbacks = "switchboard_planner_fallbacks_total"
     assert _sample(exposition, fallbacks, {"reason": UNGROUNDED_CLAIM}) == 0
     assert _sample(exposition, fallbacks, {"reason": "provider_down"}) == 1
+
+
+async def test_slack_requests_are_counted_by_method_and_status() -> None:
+    """Every HTTP request to the Slack API URL is counted by method and status once
+    answered (a 429 also as rate limited and a retry); requests elsewhere are not."""
+
+    async def answer(request: web.Request) -> web.Response:
+        if request.match_info["method"] == "chat.postMessage":
+            return web.json_response({"ok": True})
+        return web.json_response({"ok": False}, status=429, headers={"Retry-After": "1"})
+
+    app = web.Application()
+    app.router.add_post("/api/{method}", answer)
+    app.router.add_post("/elsewhere", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    metrics = Metrics()
+    middleware = metrics.slack_middleware(f"http://127.0.0.1:{port}/api/")
+    try:
+        async with aiohttp.ClientSession(middlewares=[middleware]) as session:
+            for path in ("api/chat.postMessage", "api/chat.postMessage", "api/reactions.add"):
+                async with session.post(f"http://127.0.0.1:{port}/{path}") as response:
+                    await response.read()
+            async with session.post(f"http://127.0.0.1:{port}/elsewhere") as response:
+                await response.read()
+    finally:
+        await runner.cleanup()
+    exposition = metrics.exposition()
+    calls = "switchboard_slack_api_calls_total"
+    assert _sample(exposition, calls, {"method": "chat.postMessage", "status": "200"}) == 2
+    assert _sample(exposition, calls, {"method": "reactions.add", "status": "429"}) == 1
+    limited = "switchboard_slack_api_rate_limited_total"
+    assert _sample(exposition, limited, {"method": "reactions.add"}) == 1
+    assert _sample(exposition, calls, {"method": "elsewhere", "status": "200"}) == 0

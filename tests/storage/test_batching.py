@@ -151,3 +151,35 @@ async def test_a_cancelled_write_leaves_no_claim_waiting_and_the_next_ones_go_th
     ledger.gate.set()
     assert await asyncio.wait_for(queued, timeout=5) is True
     assert ledger.rows == {"b"}
+
+
+async def test_lingering_writes_join_in_the_next_loop_step() -> None:
+    """With ``linger``, the submissions of one loop step go in one batch, written by a task
+    in the next step."""
+    ledger = Ledger()
+    group = GroupCommit(ledger.write_all, ledger.write_one, linger=True)
+    assert await asyncio.gather(group.submit("a"), group.submit("b"), group.submit("a")) == [
+        True,
+        True,
+        False,
+    ]
+    assert ledger.batches == [["a", "b", "a"]]
+
+
+async def test_a_lingering_submitter_cancelled_mid_write_cancels_only_its_own_wait() -> None:
+    """A submitter that goes away (a stopped turn) while its batch waits to be written does
+    not take the others' writes with it: the batch commits, the others get their results."""
+    ledger = Ledger()
+    group = GroupCommit(ledger.write_all, ledger.write_one, linger=True)
+    ledger.gate.clear()
+    first = asyncio.ensure_future(group.submit("a"))
+    other = asyncio.ensure_future(group.submit("b"))
+    for _ in range(3):  # the writer task takes the batch and waits at the gate
+        await asyncio.sleep(0)
+    assert ledger.batches == [["a", "b"]]
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    ledger.gate.set()
+    assert await asyncio.wait_for(other, timeout=5) is True
+    assert ledger.rows == {"a", "b"}

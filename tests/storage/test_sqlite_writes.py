@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
 
+from agents.kernel.errors import StorageError
 from storage import Database
 from storage.engine import views
 from tests.storage.builders import at, inbound, outbound, trace
@@ -41,7 +43,10 @@ async def test_a_writer_in_another_process_is_waited_for_in_a_thread(tmp_path: P
         with capture_logs() as logs:
             async with views(other.engine).transaction.begin():  # takes SQLite's write lock
                 claim = asyncio.create_task(database.events.claim(inbound(1)))
-                await asyncio.sleep(0)  # the claim tries once, finds the lock taken, waits
+                for _ in range(100):  # the claim tries once, finds the lock taken, waits
+                    if logs:
+                        break
+                    await asyncio.sleep(0)
                 assert not claim.done()
             assert await claim is True
         assert [entry["event"] for entry in logs] == ["sqlite_locked_elsewhere"]
@@ -96,3 +101,39 @@ async def test_claims_queued_behind_a_transaction_are_committed_together(tmp_pat
         group = database.events._claims
         assert group is not None and (group.batches, group.items) == (3, 9)
         assert len(await database.events.unfinished(claimed_before=at(10**6), limit=20)) == 8
+
+
+async def test_writes_ready_in_one_loop_step_commit_together(sqlite_database: Database) -> None:
+    """Writes made ready in the same step of the event loop share one transaction: four
+    writes (two claims, a redelivery, a trace) take two commits, and each caller gets its
+    own result."""
+    database = sqlite_database
+    group = views(database.engine).write._batches._group  # type: ignore[attr-defined]
+    before = (group.batches, group.items)
+    results = await asyncio.gather(
+        database.events.claim(inbound(1)),
+        database.traces.save(trace()),
+        database.events.claim(inbound(2)),
+        database.events.claim(inbound(1)),
+    )
+    assert results == [True, None, True, False]
+    # The first claim and the trace lingered together; the claims queued behind the first
+    # (storage.batching) went next, as one work.
+    assert (group.batches - before[0], group.items - before[1]) == (2, 3)
+    assert await database.traces.get("trace-1") == trace()
+    assert len(await database.events.unfinished(claimed_before=at(10**6), limit=20)) == 2
+
+
+async def test_a_failing_write_in_a_batch_fails_alone(sqlite_database: Database) -> None:
+    """A write that fails (a naive datetime) in a batch fails only its caller: the batch is
+    rolled back and the others are written again, each alone."""
+    database = sqlite_database
+    with capture_logs() as logs:
+        claimed, saved = await asyncio.gather(
+            database.events.claim(inbound(1)),
+            database.traces.save(trace(started_at=datetime(2026, 12, 4, 12, 0))),
+            return_exceptions=True,
+        )
+    assert claimed is True and isinstance(saved, StorageError)
+    assert "group_commit_split" in [entry["event"] for entry in logs]
+    assert len(await database.events.unfinished(claimed_before=at(10**6), limit=20)) == 1

@@ -1,0 +1,159 @@
+"""The hottest statements, compiled once by SQLAlchemy and run straight on SQLite's driver.
+
+A turn runs about ten single-row statements (the claim, the turn's record, its completion).
+Through SQLAlchemy Core's ``Connection.execute`` each costs about 70-90 µs of the event
+loop's CPU on the benchmark's machine (cache lookup, an execution context, parameter
+processing, a result object) against about 10 µs in ``sqlite3`` itself
+(benchmarks/README.md, issue 19). A :class:`Prepared` statement is compiled by SQLAlchemy
+once per set of parameter names, with SQLAlchemy's own bind processors (``UtcDateTime``,
+JSON), and then executed on the stdlib driver of a pysqlite connection: the same SQL and the
+same parameters, without the machinery around them. On any other driver (asyncpg, or a
+statement this cannot run as compiled, such as one with Python-side defaults or an expanding
+``IN``) it is plain ``connection.execute``.
+
+Driver errors are wrapped the way SQLAlchemy wraps them (``DBAPIError.instance``), so callers
+and :func:`storage._seam.translated` see one kind of error either way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, StatementError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import Executable
+
+__all__ = ["Prepared"]
+
+_Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Bind:
+    """One ``?`` of the SQL: the parameter it takes (or a constant of the statement)."""
+
+    key: str | None  # the execute() parameter; None: ``constant``
+    constant: Any
+    processor: _Processor
+
+
+class _Plan:
+    """The SQL of one compilation and how to turn execute() parameters into its ``?``s."""
+
+    __slots__ = ("_binds", "_sql")
+
+    def __init__(self, sql: str, binds: Sequence[_Bind]) -> None:
+        self._sql = sql
+        self._binds = tuple(binds)
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> Rows:
+        params = []
+        try:
+            for bind in self._binds:
+                value = bind.constant if bind.key is None else values[bind.key]
+                params.append(value if bind.processor is None else bind.processor(value))
+        except Exception as exc:  # as SQLAlchemy: a value its type refuses (a naive datetime)
+            raise StatementError(str(exc), self._sql, values, exc) from exc
+        driver = connection.connection.driver_connection
+        try:
+            cursor = driver.execute(self._sql, params)  # type: ignore[union-attr]
+            rows = cursor.fetchall()  # RETURNING rows: a statement left unfinished holds locks
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(self._sql, params, exc, sqlite3.Error) from exc
+        return Rows(rows, cursor.rowcount)
+
+
+class Rows:
+    """What a :class:`Prepared` statement gave: the part of SQLAlchemy's ``Result`` used here."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def first(self) -> tuple[Any, ...] | None:
+        """The first row, if any."""
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> tuple[Any, ...]:
+        """The only row (NoResultFound or MultipleResultsFound otherwise)."""
+        if not self._rows:
+            raise NoResultFound("No row was found when one was required")
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("Multiple rows were found when exactly one was required")
+        return self._rows[0]
+
+    def scalar_one(self) -> Any:
+        """The first column of the only row."""
+        return self.one()[0]
+
+    def scalar_one_or_none(self) -> Any:
+        """The first column of the only row, or None without rows."""
+        if not self._rows:
+            return None
+        return self.one()[0]
+
+
+class Prepared:
+    """``statement`` run on the stdlib driver of a pysqlite connection, compiled once per set
+    of parameter names; through ``connection.execute`` on any other."""
+
+    __slots__ = ("_plans", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[str, ...], _Plan | None] = {}
+
+    def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
+        """Run the statement with ``values``; a ``Result`` (or :class:`Rows`, its subset:
+        ``first``, ``one``, ``scalar_one``, ``scalar_one_or_none``, ``rowcount``)."""
+        if connection.dialect.driver != "pysqlite":
+            return connection.execute(self.statement, values)
+        keys = tuple(values)
+        try:
+            plan = self._plans[keys]
+        except KeyError:
+            plan = self._plans[keys] = _plan(self.statement, connection.dialect, keys)
+        if plan is None:
+            return connection.execute(self.statement, values)
+        return plan.run(connection, values)
+
+
+def _plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
+    """How to run ``statement`` with parameters named ``keys`` on the driver; None when only
+    SQLAlchemy's execution can run it as it would (defaults it computes, expanding or
+    post-compiled parameters, escaped names, rows it must convert)."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))  # type: ignore[attr-defined]
+    if not isinstance(compiled, SQLCompiler) or not _plain(compiled, dialect):
+        return None
+    by_name = {name: bind for bind, name in compiled.bind_names.items()}
+    given = set(keys)
+    binds = []
+    for name in compiled.positiontup or ():
+        bind = by_name[name]
+        if bind.expanding or bind.literal_execute:
+            return None
+        key = bind.key if bind.key in given else (name if name in given else None)
+        if key is None and (bind.required or bind.callable is not None):
+            return None
+        processor = compiled._bind_processors.get(name)
+        if processor is not None and not callable(processor):  # a tuple's processors
+            return None
+        binds.append(_Bind(key, bind.value, processor))
+    return _Plan(compiled.string, binds)
+
+
+def _plain(compiled: SQLCompiler, dialect: Dialect) -> bool:
+    """Whether the compiled statement needs nothing of SQLAlchemy's execution but its SQL."""
+    if compiled.insert_prefetch or compiled.update_prefetch or compiled.escaped_bind_names:
+        return False
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        return False
+    returned = getattr(compiled, "_result_columns", ())
+    # Rows are handed back as the driver gives them: only columns with no result processor.
+    return all(column[3]._cached_result_processor(dialect, None) is None for column in returned)
