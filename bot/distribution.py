@@ -17,6 +17,8 @@ and what happens when a workspace removes the app (docs/distribute.md).
   forget its cached token, and end its requests not yet running as ``cancelled`` (audited
   with the reason); for an org-wide install, the requests of every workspace of the
   organization that it served (those without an install of their own).
+  ``team_access_granted`` / ``team_access_revoked`` (an org-wide install gains or loses
+  workspaces) are :mod:`bot.install_events`'.
 """
 
 from __future__ import annotations

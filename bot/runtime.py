@@ -21,7 +21,6 @@ from slack_sdk.errors import SlackApiError
 
 from agents.feedback.review import Review
 from agents.kernel.clock import Clock
-from agents.kernel.tenancy import Tenant
 from agents.llm.chat import ChatModel
 from bot.alerts import Alerter
 from bot.app import bolt_app, listen
@@ -29,6 +28,7 @@ from bot.config import Settings
 from bot.distribution import Distribution
 from bot.foundation import Foundation, RuntimeOptions, require_slack
 from bot.incident_tickets import ticket_hosts
+from bot.install_events import InstallEvents
 from bot.integrations.llm import close_chat_models
 from bot.integrations.mcp import McpServers
 from bot.metered import MeteredLedger
@@ -360,12 +360,7 @@ def _listen(
 
 
 def _removal(distribution: Distribution | None, domain: Domain) -> Removal | None:
-    """What a workspace removing the app does (many workspaces only)."""
+    """What the install events do (many workspaces only)."""
     if distribution is None:
         return None
-    runs = domain.operations.runs
-
-    async def removed(tenant: Tenant, reason: str) -> int:
-        return await distribution.removed(tenant, reason=reason, runs=runs)
-
-    return removed
+    return InstallEvents(distribution, domain.operations.runs)

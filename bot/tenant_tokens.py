@@ -10,7 +10,8 @@ Slack refuses a revoked token in any case). Tokens never reach a log line.
 
 Work that knows only its workspace (the worker's jobs, sweeps, re-sent replies) finds an
 org-wide install through the workspace's organization, recorded durably
-(:class:`Organizations`) from the requests Slack sent: it survives a restart and is shared by
+(:class:`Organizations`) from the requests Slack sent and its ``team_access_granted``, and
+deleted on its ``team_access_revoked``: it survives a restart and is shared by
 every replica, as slack_sdk's ``find_bot(enterprise_id, team_id, is_enterprise_install)``
 needs the organization to find an org-wide bot.
 """
@@ -117,6 +118,12 @@ class TenantTokens:
             return
         self._recorded[team] = enterprise
 
+    def left(self, team_id: str) -> None:
+        """Workspace ``team_id`` left its organization's org-wide install (its record was
+        deleted): drop this process's memory of its organization and of its token."""
+        self._recorded.pop(team_id, None)
+        self.forget(Tenant(team_id))
+
     def forget(self, tenant: Tenant) -> None:
         """Drop what is remembered for ``tenant`` (it was uninstalled or its token revoked),
         and every token of its installation (for an org-wide one, the organization's)."""
@@ -188,9 +195,8 @@ class TenantTokens:
             if bot is not None:
                 return bot
             if enterprise is None and tenant.team_id is not None:
-                enterprise = self._recorded.get(tenant.team_id)
-                if enterprise is None:
-                    enterprise = await self._organizations.organization_of(tenant.team_id)
+                # the durable record, not this process's: another replica may have deleted it
+                enterprise = await self._organizations.organization_of(tenant.team_id)
         if enterprise is None:
             return None
         return await self._store.async_find_bot(

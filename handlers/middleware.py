@@ -46,12 +46,14 @@ _PASSED_ON = frozenset(
         "pin_added",
         "app_uninstalled",
         "tokens_revoked",
+        "team_access_granted",
+        "team_access_revoked",
     }
 )
 """Events that are no message for an agent: their own listener handles them, unclaimed
 (opening the App Home twice just renders it twice; a second Stop finds the turn stopped; a
 message pinned twice is on an incident's timeline once; a workspace removed twice is gone
-once)."""
+once, and granted or revoked twice is recorded or forgotten once)."""
 
 Next = Callable[[], Awaitable[None]]
 

@@ -182,6 +182,7 @@ class BotDriver:
         signature: SignatureMode = "valid",
         timestamp: int | None = None,
         via: Via | None = None,
+        org_level: bool = False,
     ) -> Delivery:
         """Deliver ``event`` in an ``event_callback`` envelope, as Slack does.
 
@@ -195,9 +196,10 @@ class BotDriver:
             signature: ``valid``, ``forged`` or ``missing`` (HTTP only).
             timestamp: The signed request timestamp (default: now).
             via: ``http`` or ``socket`` (default: the sandbox's ``delivery``).
+            org_level: An event of the organization, naming no workspace.
         """
         envelope = self._workspace.envelopes.event_callback(
-            event, event_id=event_id, event_time=event_time
+            event, event_id=event_id, event_time=event_time, org_level=org_level
         )
         headers = {}
         if retry_num is not None:

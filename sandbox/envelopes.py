@@ -64,16 +64,24 @@ class EnvelopeBuilder:
         return "4-" + encoded.decode().rstrip("=")
 
     def event_callback(
-        self, event: JSON, *, event_id: str | None = None, event_time: int | None = None
+        self,
+        event: JSON,
+        *,
+        event_id: str | None = None,
+        event_time: int | None = None,
+        org_level: bool = False,
     ) -> JSON:
-        """Wrap ``event`` in an ``event_callback`` envelope, as Slack POSTs it."""
+        """Wrap ``event`` in an ``event_callback`` envelope, as Slack POSTs it
+        (``org_level``: an event of the organization, to its org-wide install, naming no
+        workspace, as ``team_access_granted`` is)."""
         d = self._dir
         grid = {} if d.enterprise_id is None else {"enterprise_id": d.enterprise_id}
+        team = None if org_level else d.team_id
         return {
             "token": self.verification_token,
             **grid,
-            "team_id": d.team_id,
-            "context_team_id": d.team_id,
+            "team_id": team,
+            "context_team_id": team,
             "context_enterprise_id": d.enterprise_id,
             "api_app_id": d.app_id,
             "event": event,
@@ -83,10 +91,10 @@ class EnvelopeBuilder:
             "authorizations": [
                 {
                     "enterprise_id": d.enterprise_id,
-                    "team_id": None if d.org_wide else d.team_id,
+                    "team_id": None if d.org_wide or org_level else d.team_id,
                     "user_id": d.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": d.org_wide,
+                    "is_enterprise_install": d.org_wide or org_level,
                 }
             ],
             "is_ext_shared_channel": False,

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Literal
 
 import structlog
 from aiohttp import web
@@ -27,7 +28,7 @@ from sandbox.jira_api import JiraApi
 from sandbox.people import People
 from sandbox.ratelimits import Limit, RateLimiter
 from sandbox.recorder import CallLog
-from sandbox.records import Delivery, Via
+from sandbox.records import Delivery, SignatureMode, Via
 from sandbox.serving import LocalServer, serve_app
 from sandbox.signing import Signer
 from sandbox.socket_mode import SocketHub
@@ -253,6 +254,24 @@ class SlackSandbox(LocalServer):
             raise ValueError("an org-wide token's revocation comes through a workspace: team_id")
         with self.as_team(team, enterprise_id=plan.enterprise_id, org_wide=plan.org_wide):
             return await self.driver.send_event(event)
+
+    async def team_access(
+        self,
+        kind: Literal["team_access_granted", "team_access_revoked"],
+        team_ids: Sequence[str],
+        *,
+        enterprise_id: str,
+        event_id: str | None = None,
+        signature: SignatureMode = "valid",
+    ) -> Delivery:
+        """An admin of ``enterprise_id`` adds workspaces to (removes them from) the org-wide
+        install: Slack tells the organization's app, naming the workspaces in ``team_ids``
+        (``event_id``: the same again, a duplicate delivery)."""
+        event = {"type": kind, "team_ids": list(team_ids), "event_ts": f"{time.time():.6f}"}
+        with self.as_team("", enterprise_id=enterprise_id, org_wide=True):
+            return await self.driver.send_event(
+                event, event_id=event_id, signature=signature, org_level=True
+            )
 
     @property
     def base_url(self) -> str:

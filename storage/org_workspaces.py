@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from storage._seam import SqlStore, execute, fetch_all, fetch_first, insert
+from storage._seam import SqlStore, count_changed, execute, fetch_all, fetch_first, insert
 from storage.tables import slack_org_workspaces
 
 __all__ = ["SqlOrgWorkspaces"]
@@ -34,6 +34,19 @@ class SqlOrgWorkspaces(SqlStore):
             )
         )
         await execute(self._db.write, statement, action="record a workspace's organization")
+
+    async def left(self, team_id: str, enterprise_id: str) -> bool:
+        """Workspace ``team_id`` is no longer served by ``enterprise_id``'s org-wide install
+        (Slack's ``team_access_revoked``): forget the pair, unless the workspace has since
+        been seen in another organization. False if there was nothing to forget."""
+        table = slack_org_workspaces.c
+        statement = delete(slack_org_workspaces).where(
+            table.team_id == team_id, table.enterprise_id == enterprise_id
+        )
+        forgotten = await count_changed(
+            self._db.write, statement, action="forget a workspace's organization"
+        )
+        return forgotten > 0
 
     async def organization_of(self, team_id: str) -> str | None:
         """The organization ``team_id`` was last seen in (None: never seen in one)."""

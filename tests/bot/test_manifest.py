@@ -79,4 +79,9 @@ def test_distribution_redirect_rotation_and_removal_events() -> None:
     ]
     assert manifest["settings"]["token_rotation_enabled"] is False
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert {"app_uninstalled", "tokens_revoked"} <= events
+    assert {
+        "app_uninstalled",
+        "tokens_revoked",
+        "team_access_granted",
+        "team_access_revoked",
+    } <= events

@@ -99,6 +99,9 @@ class MemoryOrganizations:
     async def organization_of(self, team_id: str) -> str | None:
         return self.of.get(team_id)
 
+    async def left(self, team_id: str, enterprise_id: str) -> bool:
+        return self.of.pop(team_id, None) is not None
+
 
 class _Clock:
     def now(self) -> datetime:
@@ -268,3 +271,27 @@ async def test_the_client_sends_each_call_with_the_bound_workspaces_token() -> N
         assert [c.token for c in sandbox.calls.all()] == [
             store.bots[(None, team, False)].bot_token for team in ("TB", "TA")
         ]
+
+
+async def test_a_workspace_that_left_the_org_install_finds_no_token() -> None:
+    """Its record deleted and this process told ``left``: work for the workspace alone
+    finds no token here, nor on another replica that had recorded its organization too
+    (and is told nothing); a workspace with its own install keeps its own."""
+    store = MemoryStore()
+    store.add(None, "xoxb-org", enterprise="E1")
+    store.add("TO", "xoxb-own", enterprise="E1")
+    organizations = MemoryOrganizations()
+    tokens = _tokens(store, organizations=organizations)
+    other = _tokens(store, organizations=organizations)  # another replica
+    for replica in (tokens, other):
+        for team in ("TG", "TO"):
+            await replica.learn(Tenant(team, "E1", is_enterprise_install=True))
+    assert await tokens.bot_token(Tenant("TG")) == "xoxb-org"
+    await organizations.left("TG", "E1")
+    tokens.left("TG")
+    await organizations.left("TO", "E1")
+    tokens.left("TO")
+    for replica in (tokens, other):
+        with pytest.raises(NoToken):
+            await replica.bot_token(Tenant("TG"))
+        assert await replica.bot_token(Tenant("TO")) == "xoxb-own"

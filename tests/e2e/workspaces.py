@@ -6,10 +6,10 @@ import asyncio
 import html
 import re
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import sqlalchemy as sa
@@ -19,6 +19,8 @@ from bot.distribution import INSTALL_PATH, REDIRECT_PATH
 from sandbox import ApiCall, SlackSandbox
 from sandbox.oauth import InstallPlan
 from tests.e2e.conftest import Bot, running_bot
+
+_T = TypeVar("_T")
 
 TEAM_A = "T0ALPHA"
 TEAM_B = "T0BRAVO"
@@ -140,10 +142,15 @@ async def approvals(bot: Bot) -> list[tuple[str, str, str | None]]:
 async def settled(bot: Bot, expected: list[tuple[str, str, str | None]]) -> None:
     """Await the approvals reaching ``expected`` (a removal runs after Slack's ack): a
     bounded poll, failing with what was stored."""
-    seen = await approvals(bot)
+    await reaches(lambda: approvals(bot), expected)
+
+
+async def reaches(read: Callable[[], Awaitable[_T]], expected: _T) -> None:
+    """Await ``read()`` returning ``expected``: a bounded poll, failing with what it read."""
+    seen = await read()
     for _ in range(250):
         if seen == expected:
             return
         await asyncio.sleep(0.02)
-        seen = await approvals(bot)
+        seen = await read()
     assert seen == expected

@@ -152,3 +152,21 @@ async def test_a_workspaces_organization_is_recorded_and_updated(database: Datab
     assert await again.organization_of("T4") is None
     assert await again.workspaces_of("E1") == ["T1", "T2", "T3"]
     assert await again.workspaces_of("E9") == []
+
+
+async def test_a_workspace_that_left_its_organization_is_forgotten_there_only(
+    database: Database,
+) -> None:
+    """``left`` deletes the workspace's record in that organization (once: a second call
+    finds nothing), and never the record of a workspace since seen in another."""
+    from storage.org_workspaces import SqlOrgWorkspaces
+
+    now = datetime.now(UTC)
+    store = SqlOrgWorkspaces(database.engine)
+    await store.seen("T1", "E1", now=now)
+    await store.seen("T2", "E2", now=now)
+    assert await store.left("T1", "E1") is True
+    assert await store.left("T1", "E1") is False
+    assert await store.left("T2", "E1") is False
+    assert await store.organization_of("T1") is None
+    assert await store.organization_of("T2") == "E2"
