@@ -10,7 +10,7 @@ import pytest
 
 from handlers.envelope import MAX_DEPTH, envelope_kind, nesting_depth
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "slack-samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "slack_samples"
 
 EVENT = {
     "type": "event_callback",
@@ -78,6 +78,12 @@ def test_nesting_depth_measures_any_depth_without_recursion() -> None:
     assert nesting_depth(deep) == MAX_DEPTH + 1
     assert nesting_depth({"a": [1, {"b": []}]}) == 4
     assert nesting_depth("x") == 0
+
+
+def test_the_real_slack_samples_are_in_the_repository() -> None:
+    """The samples below ship with the tests: an empty glob would silently test nothing."""
+    assert len(list((SAMPLES / "events").glob("*.json"))) == 14
+    assert len(list((SAMPLES / "app-backend").glob("*.json"))) == 5
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from handlers.parsing import (
     strip_mention,
 )
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "slack-samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "slack_samples"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BOT = "U0BOT"
 
