@@ -26,7 +26,7 @@ from handlers.bookkeeping import Bookkeeping
 from handlers.feedback import register_feedback
 from handlers.incident_paging import register_incident_paging
 from handlers.incidents import register_incidents
-from handlers.installs import Removal, register_installs
+from handlers.installs import InstallEffects, register_installs
 from handlers.middleware import request_tenant
 from handlers.ports import Participation
 from handlers.routing import register_routing
@@ -94,9 +94,9 @@ def listen(
     metrics: Metrics,
     contexts: ViewContexts,
     clock: Clock,
-    removal: Removal | None = None,
+    installs: InstallEffects | None = None,
 ) -> None:
-    """Attach every middleware and listener to ``app`` (``removal``: many workspaces, the
+    """Attach every middleware and listener to ``app`` (``installs``: many workspaces, the
     uninstall events' listeners too)."""
     register(
         app,
@@ -113,5 +113,5 @@ def listen(
     register_feedback(app, review=review)
     register_incidents(app, roles=domain.incidents.roles, pins=domain.incidents.pins)
     register_incident_paging(app, buttons=domain.incidents.page_buttons, runner=runner, book=book)
-    if removal is not None:
-        register_installs(app, removal=removal)
+    if installs is not None:
+        register_installs(app, installs=installs)

@@ -48,7 +48,7 @@ from bot.wiring import Domain, build_domain
 from bot.worker import Worker
 from handlers import Delivery, TurnRunner
 from handlers.bookkeeping import Bookkeeping
-from handlers.installs import Removal
+from handlers.installs import InstallEffects
 from handlers.links import LinkPolicy
 from handlers.stopping import RunningTurns
 from handlers.usergroups import SlackGroupDirectory
@@ -145,7 +145,7 @@ class Runtime:
             runner=runner,
             book=book,
             groups=groups,
-            removal=_removal(distribution, domain),
+            installs=_install_effects(distribution, domain),
         )
         return cls(
             settings,
@@ -333,7 +333,7 @@ def _listen(
     runner: TurnRunner,
     book: Bookkeeping,
     groups: SlackGroupDirectory,
-    removal: Removal | None,
+    installs: InstallEffects | None,
 ) -> None:
     """Register the Slack listeners, with the review of votes they hand feedback to."""
     database, metrics, clock = base.database, base.instruments.metrics, base.clock
@@ -355,11 +355,11 @@ def _listen(
         metrics=metrics,
         contexts=database.contexts,
         clock=clock,
-        removal=removal,
+        installs=installs,
     )
 
 
-def _removal(distribution: Distribution | None, domain: Domain) -> Removal | None:
+def _install_effects(distribution: Distribution | None, domain: Domain) -> InstallEffects | None:
     """What the install events do (many workspaces only)."""
     if distribution is None:
         return None

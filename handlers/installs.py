@@ -26,12 +26,12 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from agents.kernel.tenancy import Tenant
 from handlers.middleware import tenant_of
 
-__all__ = ["Removal", "WorkspaceRemoval", "register_installs", "revokes_bot", "team_ids_of"]
+__all__ = ["InstallEffects", "InstallListeners", "register_installs", "revokes_bot", "team_ids_of"]
 
 log = structlog.get_logger(__name__)
 
 
-class Removal(Protocol):
+class InstallEffects(Protocol):
     """What the install events do (a multi-workspace bot)."""
 
     async def removed(self, tenant: Tenant, reason: str) -> int:
@@ -76,22 +76,22 @@ def _organization(body: dict[str, Any], context: AsyncBoltContext) -> str | None
     return enterprise if isinstance(enterprise, str) and enterprise else None
 
 
-class WorkspaceRemoval:
-    """The install events, each one call into ``removal``."""
+class InstallListeners:
+    """The install events, each one call into ``installs``."""
 
-    def __init__(self, removal: Removal) -> None:
-        self._removal = removal
+    def __init__(self, installs: InstallEffects) -> None:
+        self._effects = installs
 
     async def on_uninstalled(self, context: AsyncBoltContext) -> None:
         """The app was uninstalled: forget the workspace and stop its work."""
-        await self._removal.removed(tenant_of(context), "app_uninstalled")
+        await self._effects.removed(tenant_of(context), "app_uninstalled")
 
     async def on_tokens_revoked(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         """The bot's token was revoked: the same; user tokens alone change nothing."""
         if not revokes_bot(event):
             log.info("user_tokens_revoked_ignored", team_id=context.team_id)
             return
-        await self._removal.removed(tenant_of(context), "tokens_revoked")
+        await self._effects.removed(tenant_of(context), "tokens_revoked")
 
     async def on_team_access(
         self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
@@ -104,14 +104,14 @@ class WorkspaceRemoval:
             log.warning("payload_malformed", kind=kind, enterprise_id=enterprise)
             return
         if kind == "team_access_granted":
-            await self._removal.access_granted(enterprise, team_ids)
+            await self._effects.access_granted(enterprise, team_ids)
         else:
-            await self._removal.access_revoked(enterprise, team_ids)
+            await self._effects.access_revoked(enterprise, team_ids)
 
 
-def register_installs(app: AsyncApp, *, removal: Removal) -> None:
+def register_installs(app: AsyncApp, *, installs: InstallEffects) -> None:
     """Attach the listeners of the install events."""
-    listeners = WorkspaceRemoval(removal)
+    listeners = InstallListeners(installs)
     app.event("app_uninstalled")(listeners.on_uninstalled)
     app.event("tokens_revoked")(listeners.on_tokens_revoked)
     app.event("team_access_granted")(listeners.on_team_access)
