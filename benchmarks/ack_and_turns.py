@@ -886,6 +886,16 @@ def add_switchboard_cmd(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def exit_with(result: dict[str, Any] | int, json_path: Path | None) -> int:
+    """The exit code of a benchmark that ran to ``result`` (an exit code if it was stopped),
+    its figures also written as JSON to ``json_path`` when one is given."""
+    if isinstance(result, int):
+        return result
+    if json_path is not None:
+        json_path.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
 def run_quietly(
     benchmark: Coroutine[Any, Any, dict[str, Any]], *, stopped: str
 ) -> dict[str, Any] | int:
@@ -927,11 +937,7 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.rounds, args.batch, args.concurrency, args.warmup) < 1:
         parser.error("--rounds, --batch, --concurrency and --warmup must be at least 1")
     result = run_quietly(run(args), stopped="every server was stopped")
-    if isinstance(result, int):
-        return result
-    if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-    return 0
+    return exit_with(result, args.json)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import secrets
 import shutil
 import sqlite3
@@ -37,6 +36,7 @@ from ack_and_turns import (
     LoadGenerator,
     Server,
     add_switchboard_cmd,
+    exit_with,
     free_port,
     progress,
     run_quietly,
@@ -159,11 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     add_switchboard_cmd(parser)
     args = parser.parse_args(argv)
     result = run_quietly(run(args), stopped="the bot was stopped")
-    if isinstance(result, int):
-        return result
-    if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-    return 0
+    return exit_with(result, args.json)
 
 
 if __name__ == "__main__":
