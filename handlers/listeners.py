@@ -18,7 +18,7 @@ from slack_bolt.error import BoltUnhandledRequestError
 from agents.kernel.models import Inbound
 from agents.memory.erasure import Erasure
 from handlers.bookkeeping import Bookkeeping
-from handlers.middleware import ClaimDelivery, DeliveryMeter, bind_log_context
+from handlers.middleware import ClaimDelivery, DeliveryMeter, LogContext
 from handlers.ports import Participation
 from handlers.stopping import StopListener
 from handlers.turns import TurnRunner
@@ -85,7 +85,7 @@ def register(
     meter: DeliveryMeter | None = None,
 ) -> None:
     """Attach Switchboard's middleware, message listeners and error handler to a Bolt app."""
-    app.middleware(bind_log_context)
+    app.middleware(LogContext())
     app.middleware(ClaimDelivery(book, participation=participation, erasure=erasure, meter=meter))
     listeners = MessageListeners(runner)
     app.event("app_mention")(listeners.on_message_event)
