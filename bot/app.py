@@ -57,6 +57,9 @@ def bolt_app(
         # Unhandled requests reach the error handler (one log line, no payload) instead of
         # Bolt's warning, which quotes the payload's ids.
         "raise_error_for_unhandled_request": True,
+        # No listener takes the assistant helpers (say, set_status, say_stream...) that Bolt
+        # otherwise attaches, before every listener, to each event carrying a channel.
+        "attaching_conversation_kwargs_enabled": False,
     }
     if distribution is not None:
         app = AsyncApp(
