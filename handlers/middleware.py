@@ -2,6 +2,9 @@
 
 Bolt runs global middleware in order before any listener, and the Events API ack is sent only
 after the dispatch returns, so the claim written here is durable before Slack hears ``200``.
+A message event claimed here is also started here and answered with the ``200`` at once:
+the listener it would reach only handed it to the runner, and Bolt's listener stage (matching
+every listener, an ``ack``, a task for the listener) is the larger half of its dispatch.
 
 Each is a Bolt ``AsyncMiddleware`` (its ``async_process(req=, resp=, next=)``), not a plain
 function: Bolt calls a function middleware through its keyword-argument injection, which
@@ -141,12 +144,16 @@ class LogContext(AsyncMiddleware):
 class ClaimDelivery(AsyncMiddleware):
     """Decide whether a delivery is for us, and claim it durably before Slack is acked.
 
-    Sets ``context["inbound"]`` for the listeners. Duplicates, bot messages, unknown event
-    types and payloads missing fields are acked with an empty ``200`` and go no further.
+    A claimed message event is handed to ``start`` (the runner) and acked with an empty
+    ``200``; a claimed ``/ops`` command goes on to its listener with ``context["inbound"]``
+    set (it acks itself and answers through the response URL). Duplicates, bot messages,
+    unknown event types and payloads missing fields are acked with an empty ``200`` and go no
+    further.
     """
 
     book: Bookkeeping
     _: KW_ONLY
+    start: Callable[[Inbound], None]
     participation: Participation
     erasure: Erasure
     meter: DeliveryMeter | None = None
@@ -189,6 +196,9 @@ class ClaimDelivery(AsyncMiddleware):
             self._count(body, "duplicate")
             return _quiet_ack()
         self._count(body, "claimed")
+        if body.get("type") == "event_callback":
+            self.start(inbound)
+            return _quiet_ack()
         context["inbound"] = inbound
         await next()
         return None

@@ -1,14 +1,17 @@
 """The ack's path (issue 19): the global middleware and the authorization Bolt runs on every
-request are Bolt's own classes, called directly; what they decide stays the same."""
+request are Bolt's own classes, called directly, and a claimed message event is started and
+acked by the claim's middleware, without Bolt's listener stage; what they decide stays the
+same."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import pytest
-import slack_bolt.middleware.async_custom_middleware as custom_middleware
 import sqlalchemy as sa
+from slack_bolt.kwargs_injection import async_utils
 
 from sandbox import SlackSandbox
 from tests.e2e.conftest import Bot
@@ -29,19 +32,22 @@ async def _count(bot: Bot, table: str) -> int:
         return int((await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one())  # noqa: S608
 
 
-async def test_no_global_middleware_is_called_through_argument_injection(
+async def test_a_mention_is_acked_without_bolts_argument_injection(
     sandbox: SlackSandbox, bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A mention passes every global middleware (log context, the identity, the claim)
-    without Bolt building injected arguments for any of them, and is still answered."""
+    """A mention passes every global middleware (log context, the identity, the claim) and
+    is started and acked without Bolt building injected arguments for a middleware, a
+    listener matcher or a listener, and is still answered."""
     built: list[str] = []
-    original = custom_middleware.build_async_required_kwargs
+    original = async_utils.build_async_required_kwargs
 
     def counting(**kwargs: Any) -> dict[str, Any]:
         built.append(str(kwargs.get("this_func")))
         return original(**kwargs)
 
-    monkeypatch.setattr(custom_middleware, "build_async_required_kwargs", counting)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("slack_bolt") and hasattr(module, "build_async_required_kwargs"):
+            monkeypatch.setattr(module, "build_async_required_kwargs", counting)
     delivery = await sandbox.driver.send_event(_mention("1700000000.000100"))
     assert delivery.status == 200
     await sandbox.calls.wait_for("chat.postMessage")
