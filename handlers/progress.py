@@ -96,8 +96,10 @@ class TurnWatch:
         self._shown_at: float | None = None  # loop time the shown status was set
         self._waiting: str | None = None  # the latest status waiting for its turn
         self._wait: asyncio.TimerHandle | None = None
-        self._showing: asyncio.Task[None] | None = None
+        self._showing: asyncio.Task[bool] | None = None
         self._answered = False
+        self._starting: asyncio.Task[None] | None = None  # the first signal's calls
+        self._first_pending = False  # they are on their way
 
     def signalled(self) -> None:
         """The person sees something of the turn now; the first call tells ``on_signal``."""
@@ -117,13 +119,44 @@ class TurnWatch:
 
     async def start(self) -> None:
         """Show the first signal: the status in the thread, else arm the reaction's timer.
-        In a thread the agent session turns ``processing`` too: Slack shows its Stop button."""
-        if self._thread is not None:
-            await self.status(WORKING)
-            self._session = await self._set_session("processing")
-        if not self._shown and self._reaction_after is not None and self._inbound.ts:
+        In a thread the agent session turns ``processing`` too: Slack shows its Stop button.
+
+        In a thread both calls go out together, and the turn's work goes on meanwhile: the
+        answer (streamed or posted) waits for them, so a status never lands after it."""
+        if self._thread is None:
+            self._arm_reaction()
+            return
+        self._first_pending = True
+        self._starting = asyncio.create_task(
+            self._first_signal(), name=f"first-signal-{self._inbound.trace_id}"
+        )
+
+    async def _first_signal(self) -> None:
+        try:
+            _shown, self._session = await asyncio.gather(
+                self._show(WORKING), self._set_session("processing")
+            )
+        finally:
+            self._first_pending = False
+        if not self._shown:
+            self._arm_reaction()
+            return
+        text = self._waiting  # a status the domain reported while the first was on its way
+        if text is None or self._answered:
+            return
+        self._waiting = None
+        await self.status(text)  # now, or a ``status_every`` after the first
+
+    def _arm_reaction(self) -> None:
+        if self._reaction_after is not None and self._inbound.ts:
             # A timer, not a task: most turns finish first, and cancelling one costs nothing.
             self._timer = asyncio.get_running_loop().call_later(self._reaction_after, self._react)
+
+    async def _started(self) -> None:
+        """Wait for the first signal's calls (nothing shows after the answer's first word)."""
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            await starting
 
     async def status(self, text: str) -> None:
         """Show what the agent is doing now: once per change of text, at most one status a
@@ -132,6 +165,9 @@ class TurnWatch:
         if self._thread is None or self._refused or self._streaming or self._answered:
             return
         self._waiting = None
+        if self._first_pending:
+            self._waiting = text  # shown a ``status_every`` after the first, if still news
+            return
         if text == self._shown:
             return
         loop = asyncio.get_running_loop()
@@ -152,14 +188,17 @@ class TurnWatch:
             self._show(text), name=f"status-{self._inbound.trace_id}"
         )
 
-    async def _show(self, text: str) -> None:
+    async def _show(self, text: str) -> bool:
         if await self._set_status(text):
             self.signalled()
             self._shown = text
             self._shown_at = asyncio.get_running_loop().time()
+            return True
+        return False
 
     async def _settle_status(self) -> None:
         """No status after the answer: drop the waiting one, let one being set finish."""
+        await self._started()
         self._answered = True
         self._waiting = None
         if self._wait is not None:
@@ -172,11 +211,13 @@ class TurnWatch:
     async def task(self, update: TaskUpdate) -> None:
         """Show a task of the plan in the answer's stream (where answers stream)."""
         if self._stream is not None:
+            await self._started()
             await self._stream.task(update)
 
     async def text(self, piece: str) -> None:
         """Stream the next piece of the answer (where answers stream)."""
         if self._stream is not None:
+            await self._started()
             await self._stream.text(piece)
 
     async def answer(self, outbound: Outbound) -> str | None:
@@ -192,9 +233,9 @@ class TurnWatch:
     async def finish(self, outcome: TurnOutcome | None, *, posted: bool) -> None:
         """The turn ended (``outcome`` None: it failed before answering). Replace a ⏳ with
         the outcome; clear a status no posted reply cleared."""
+        await self._settle_status()  # first: the first signal may arm the reaction's timer
         if self._timer is not None:
             self._timer.cancel()
-        await self._settle_status()
         shown = await self._reacting if self._reacting is not None else False
         if shown:
             await self._delivery.react(self._inbound, _PROGRESS, remove=True)
