@@ -96,10 +96,9 @@ class TurnWatch:
         self._shown_at: float | None = None  # loop time the shown status was set
         self._waiting: str | None = None  # the latest status waiting for its turn
         self._wait: asyncio.TimerHandle | None = None
-        self._showing: asyncio.Task[bool] | None = None
+        self._showing: asyncio.Task[None] | None = None
         self._answered = False
-        self._starting: asyncio.Task[None] | None = None  # the first signal's calls
-        self._first_pending = False  # they are on their way
+        self._starting: asyncio.Task[bool] | None = None  # the session turning processing
 
     def signalled(self) -> None:
         """The person sees something of the turn now; the first call tells ``on_signal``."""
@@ -119,44 +118,23 @@ class TurnWatch:
 
     async def start(self) -> None:
         """Show the first signal: the status in the thread, else arm the reaction's timer.
-        In a thread the agent session turns ``processing`` too: Slack shows its Stop button.
-
-        In a thread both calls go out together, and the turn's work goes on meanwhile: the
-        answer (streamed or posted) waits for them, so a status never lands after it."""
-        if self._thread is None:
-            self._arm_reaction()
-            return
-        self._first_pending = True
-        self._starting = asyncio.create_task(
-            self._first_signal(), name=f"first-signal-{self._inbound.trace_id}"
-        )
-
-    async def _first_signal(self) -> None:
-        try:
-            _shown, self._session = await asyncio.gather(
-                self._show(WORKING), self._set_session("processing")
+        In a thread the agent session turns ``processing`` too: Slack shows its Stop button."""
+        if self._thread is not None:
+            # Sent right behind the status, and not waited for: the turn's work goes on
+            # meanwhile; the answer (posted or streamed) and the end wait for it.
+            self._starting = asyncio.create_task(
+                self._set_session("processing"), name=f"session-{self._inbound.trace_id}"
             )
-        finally:
-            self._first_pending = False
-        if not self._shown:
-            self._arm_reaction()
-            return
-        text = self._waiting  # a status the domain reported while the first was on its way
-        if text is None or self._answered:
-            return
-        self._waiting = None
-        await self.status(text)  # now, or a ``status_every`` after the first
-
-    def _arm_reaction(self) -> None:
-        if self._reaction_after is not None and self._inbound.ts:
+            await self.status(WORKING)
+        if not self._shown and self._reaction_after is not None and self._inbound.ts:
             # A timer, not a task: most turns finish first, and cancelling one costs nothing.
             self._timer = asyncio.get_running_loop().call_later(self._reaction_after, self._react)
 
     async def _started(self) -> None:
-        """Wait for the first signal's calls (nothing shows after the answer's first word)."""
+        """Wait for the session's ``processing`` (no Stop button after the answer)."""
         starting, self._starting = self._starting, None
         if starting is not None:
-            await starting
+            self._session = await starting
 
     async def status(self, text: str) -> None:
         """Show what the agent is doing now: once per change of text, at most one status a
@@ -165,9 +143,6 @@ class TurnWatch:
         if self._thread is None or self._refused or self._streaming or self._answered:
             return
         self._waiting = None
-        if self._first_pending:
-            self._waiting = text  # shown a ``status_every`` after the first, if still news
-            return
         if text == self._shown:
             return
         loop = asyncio.get_running_loop()
@@ -188,19 +163,17 @@ class TurnWatch:
             self._show(text), name=f"status-{self._inbound.trace_id}"
         )
 
-    async def _show(self, text: str) -> bool:
+    async def _show(self, text: str) -> None:
         if await self._set_status(text):
             self.signalled()
             self._shown = text
             self._shown_at = asyncio.get_running_loop().time()
-            return True
-        return False
 
     async def _settle_status(self) -> None:
         """No status after the answer: drop the waiting one, let one being set finish."""
-        await self._started()
         self._answered = True
         self._waiting = None
+        await self._started()
         if self._wait is not None:
             self._wait.cancel()
             self._wait = None
@@ -233,9 +206,9 @@ class TurnWatch:
     async def finish(self, outcome: TurnOutcome | None, *, posted: bool) -> None:
         """The turn ended (``outcome`` None: it failed before answering). Replace a ⏳ with
         the outcome; clear a status no posted reply cleared."""
-        await self._settle_status()  # first: the first signal may arm the reaction's timer
         if self._timer is not None:
             self._timer.cancel()
+        await self._settle_status()
         shown = await self._reacting if self._reacting is not None else False
         if shown:
             await self._delivery.react(self._inbound, _PROGRESS, remove=True)

@@ -21,7 +21,6 @@ class _Client:
         self._refuse = refuse
         self._sessions = sessions
         self.reacted = asyncio.Event()
-        self.status_set = asyncio.Event()
 
     async def agents_sessions_setStatus(self, **kwargs: Any) -> dict[str, Any]:
         self.sessions.append(kwargs)
@@ -31,7 +30,6 @@ class _Client:
 
     async def assistant_threads_setStatus(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("assistant.threads.setStatus", kwargs))
-        self.status_set.set()
         if self._refuse is not None:
             raise refusal("assistant.threads.setStatus", self._refuse)
         return {"ok": True}
@@ -100,45 +98,10 @@ async def test_quick_steps_show_only_the_latest_status_a_second_after_the_first(
     await watch.status("is asking the deploy agent…")
     await watch.status("is reading the thread…")
     await watch.status("is thinking…")
-    # the first signal goes out beside the turn's work
-    await asyncio.wait_for(client.status_set.wait(), timeout=5)
     assert [args["status"] for _, args in client.calls] == [WORKING]
     await asyncio.sleep(0.3)
     await watch.finish("replied", posted=True)
     assert [args["status"] for _, args in client.calls] == [WORKING, "is thinking…"]
-
-
-class _SlowStatus(_Client):
-    """setStatus and the session's status return only when ``go`` is set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.go = asyncio.Event()
-
-    async def assistant_threads_setStatus(self, **kwargs: Any) -> dict[str, Any]:
-        await self.go.wait()
-        return await super().assistant_threads_setStatus(**kwargs)
-
-    async def agents_sessions_setStatus(self, **kwargs: Any) -> dict[str, Any]:
-        await self.go.wait()
-        return await super().agents_sessions_setStatus(**kwargs)
-
-
-async def test_the_turn_works_while_its_first_signal_is_on_the_way() -> None:
-    """``start`` does not wait for Slack: the status and the session's ``processing`` go
-    out together, and the answer waits for both, so no status lands after the reply."""
-    client = _SlowStatus()
-    watch = _watch(client)
-    await asyncio.wait_for(watch.start(), timeout=5)  # returns while both calls hang
-    answering = asyncio.create_task(watch.answer(_outbound()))
-    await asyncio.sleep(0.01)
-    assert not answering.done()  # the answer waits for the first signal
-    client.go.set()
-    assert await asyncio.wait_for(answering, timeout=5) is None
-    assert [args["status"] for _, args in client.calls] == [WORKING]
-    assert [s["status"] for s in client.sessions] == ["processing"]
-    await watch.finish("replied", posted=True)
-    assert [s["status"] for s in client.sessions] == ["processing", "active"]
 
 
 async def test_a_status_still_waiting_when_the_answer_comes_is_never_shown() -> None:
@@ -211,3 +174,43 @@ async def test_an_app_slack_gives_no_session_is_not_asked_again_at_the_end() -> 
     await watch.finish("replied", posted=True)
     assert [s["status"] for s in client.sessions] == ["processing"]
     assert [args["status"] for _, args in client.calls] == [WORKING]
+
+
+class _SlowSession(_Client):
+    """The session's status returns only when ``go`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = asyncio.Event()
+
+    async def agents_sessions_setStatus(self, **kwargs: Any) -> dict[str, Any]:
+        await self.go.wait()
+        return await super().agents_sessions_setStatus(**kwargs)
+
+
+async def test_the_turn_works_while_its_session_turns_processing() -> None:
+    """``start`` waits for the status (the first signal) only: the session's ``processing``
+    goes out beside it and the turn's work; the answer waits for it, so the Stop button
+    never shows after the reply, and ``active`` follows it."""
+    client = _SlowSession()
+    watch = _watch(client)
+    await asyncio.wait_for(watch.start(), timeout=5)  # returns while the session call hangs
+    assert [args["status"] for _, args in client.calls] == [WORKING]
+    answering = asyncio.create_task(watch.answer(_outbound()))
+    await asyncio.sleep(0.01)
+    assert not answering.done()  # the answer waits for the session
+    client.go.set()
+    assert await asyncio.wait_for(answering, timeout=5) is None
+    assert [s["status"] for s in client.sessions] == ["processing"]
+    await watch.finish("replied", posted=True)
+    assert [s["status"] for s in client.sessions] == ["processing", "active"]
+
+
+async def test_a_session_slack_refuses_is_not_ended_either() -> None:
+    """Where Slack has no session for the app, the turn goes on, and no ``active`` follows."""
+    client = _Client(sessions=False)
+    watch = _watch(client)
+    await watch.start()
+    assert await watch.answer(_outbound()) is None
+    await watch.finish("replied", posted=True)
+    assert [s["status"] for s in client.sessions] == ["processing"]
