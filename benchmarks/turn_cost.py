@@ -81,6 +81,7 @@ class Counts:
         self.statements: Counter[str] = Counter()
         self.commits: Counter[str] = Counter()
         self.sqlite: Counter[str] = Counter()
+        self.round_trips: Counter[str] = Counter()
         self.tasks: Counter[str] = Counter()
         self.texts: Counter[tuple[str, str]] = Counter()
 
@@ -89,6 +90,7 @@ class Counts:
             "statements": Counter(self.statements),
             "commits": Counter(self.commits),
             "sqlite": Counter(self.sqlite),
+            "round_trips": Counter(self.round_trips),
             "texts": Counter(self.texts),
         }
 
@@ -110,6 +112,10 @@ class Counts:
         def on_connect(dbapi: Any, record: Any) -> None:
             if isinstance(dbapi, sqlite3.Connection):
                 dbapi.set_trace_callback(lambda _sql: self.sqlite.update([_phase()]))
+            driver = getattr(dbapi, "driver_connection", None)
+            transport = getattr(driver, "_transport", None)  # asyncpg's socket
+            if transport is not None:
+                self._count_writes(transport)
 
         hooks: list[tuple[Any, str, Callable[..., None]]] = [
             (Engine, "before_cursor_execute", on_execute),
@@ -123,6 +129,17 @@ class Counts:
         finally:
             for target, name, fn in hooks:
                 event.remove(target, name, fn)
+
+    def _count_writes(self, transport: Any) -> None:
+        # asyncpg writes each request (a query; a prepare; a bind and execute; BEGIN; COMMIT;
+        # the pool's ping) in one write and then waits for the answer: writes are round trips.
+        write = transport.write
+
+        def counted(data: Any) -> None:
+            self.round_trips[_phase()] += 1
+            write(data)
+
+        transport.write = counted
 
 
 def _in_loop() -> bool:
@@ -220,7 +237,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 await server.close()
     n = args.turns
-    per_turn = {k: _per_turn(after[k], before[k], n) for k in ("statements", "commits", "sqlite")}
+    per_turn = {
+        k: _per_turn(after[k], before[k], n)
+        for k in ("statements", "commits", "sqlite", "round_trips")
+    }
     texts = _per_turn(after["texts"], before["texts"], n)
     by_table = {
         name: (

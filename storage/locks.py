@@ -5,6 +5,12 @@ thread is the whole truth. On PostgreSQL every replica shares a leased row per t
 with one ``INSERT … ON CONFLICT DO UPDATE … WHERE the lease ran out`` and deleted when the
 turn ends. No connection is held while the turn runs, and a replica that dies mid-turn
 blocks its thread only until the lease runs out.
+
+A turn's record is the last thing it does under the lock (``agents.turns.turns``): on
+PostgreSQL the record's statement deletes the lease row too (:mod:`storage.turn_record_pg`),
+found through :func:`held_lease` by the ledger, so ``hold`` has nothing left to give back and
+saves the round trip. A record that did not release it (it failed, or took the transaction
+path) leaves the lease to ``hold``, which deletes it as before.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
@@ -25,7 +33,7 @@ from storage._seam import SqlStore, execute, translated
 from storage.engine import views
 from storage.tables import conversation_locks
 
-__all__ = ["LocalLocks", "SqlConversationLocks", "locks_for"]
+__all__ = ["Lease", "LocalLocks", "SqlConversationLocks", "held_lease", "locks_for"]
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +44,25 @@ _MAX_WAIT = 0.2
 
 def _key(key: ConversationKey) -> str:
     return f"{key.team_id}:{key.channel_id}:{key.thread_ts}"
+
+
+@dataclass(slots=True)
+class Lease:
+    """The lease row a task holds on a conversation: its key and owner, and whether a
+    statement already deleted it (the turn's record)."""
+
+    name: str
+    owner: str
+    released: bool = False
+
+
+_HELD: ContextVar[Lease | None] = ContextVar("switchboard_conversation_lease", default=None)
+
+
+def held_lease(key: ConversationKey) -> Lease | None:
+    """The lease this task holds on the conversation ``key`` (PostgreSQL), if any."""
+    lease = _HELD.get()
+    return lease if lease is not None and lease.name == _key(key) else None
 
 
 class LocalLocks:
@@ -67,12 +94,15 @@ class SqlConversationLocks(SqlStore):
     async def hold(self, key: ConversationKey) -> AsyncIterator[None]:
         """Take the thread's lease (waiting, with backoff, while another replica has it)."""
         async with self._local.hold(key):
-            name, owner = _key(key), uuid.uuid4().hex
-            await self._take(name, owner)
+            lease = Lease(_key(key), uuid.uuid4().hex)
+            await self._take(lease.name, lease.owner)
+            token = _HELD.set(lease)
             try:
                 yield
             finally:
-                await self._give_back(name, owner)
+                _HELD.reset(token)
+                if not lease.released:
+                    await self._give_back(lease.name, lease.owner)
 
     async def _take(self, name: str, owner: str) -> None:
         now = func.now()
