@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from agents.kernel.models import Inbound, Outbound, Trace
 from storage._seam import SqlStore, translated
 from storage.conversations import mark_sent_on, record_exchange_on
-from storage.engine import Dialect
+from storage.engine import Dialect, Prepared
 from storage.erasure import settle_turn_on
 from storage.events import finish_event_on
 from storage.locks import held_lease
@@ -74,7 +74,7 @@ def _complete_in_one_statement() -> Select[Any]:
     )
 
 
-_COMPLETE_PG = _complete_in_one_statement()
+_COMPLETE_PG = Prepared(_complete_in_one_statement())
 
 
 class SqlTurnLedger(SqlStore):
@@ -136,7 +136,7 @@ def _complete_at_once(connection: Connection, inbound: Inbound, *, ts: str, now:
         "w_team_id": inbound.team_id,
         "w_event_id": inbound.event_id,
     }
-    reply, trace, delivery = tuple(connection.execute(_COMPLETE_PG, values).one())
+    reply, trace, delivery = tuple(_COMPLETE_PG.execute(connection, values).one())
     if not reply:
         log.warning("reply_not_found", trace_id=inbound.trace_id)
     if not trace:

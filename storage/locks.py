@@ -23,14 +23,16 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 import structlog
-from sqlalchemy import delete, func, literal_column
+from sqlalchemy import bindparam, delete, func, literal_column, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import ConversationKey
 from storage._seam import SqlStore, execute, translated
-from storage.engine import views
+from storage.engine import Prepared, views
 from storage.tables import conversation_locks
 
 __all__ = ["Lease", "LocalLocks", "SqlConversationLocks", "held_lease", "locks_for"]
@@ -105,24 +107,13 @@ class SqlConversationLocks(SqlStore):
                     await self._give_back(lease.name, lease.owner)
 
     async def _take(self, name: str, owner: str) -> None:
-        now = func.now()
-        expires = now + literal_column(f"interval '{int(self._lease.total_seconds())} seconds'")
-        from sqlalchemy.dialects import postgresql  # only PostgreSQL leases rows
-
-        insert = postgresql.insert(conversation_locks).values(
-            key=name, owner=owner, expires_at=expires
-        )
-        statement = insert.on_conflict_do_update(
-            index_elements=[conversation_locks.c.key],
-            set_={"owner": owner, "expires_at": expires},
-            where=conversation_locks.c.expires_at < now,
-        ).returning(conversation_locks.c.owner)
+        statement = _take_statement(int(self._lease.total_seconds()))
+        values = {"l_key": name, "l_owner": owner}
         wait = _FIRST_WAIT
         while True:
             with translated("take a conversation lock"):
-                async with self._db.write.begin() as connection:
-                    taken = (await connection.execute(statement)).first()
-            if taken is not None:
+                taken = await self._db.write.run(_taken, statement, values)
+            if taken:
                 return
             await asyncio.sleep(wait)
             wait = min(wait * 2, _MAX_WAIT)
@@ -135,6 +126,30 @@ class SqlConversationLocks(SqlStore):
             await execute(self._db.write, statement, action="release a conversation lock")
         except Exception:  # the lease runs out by itself; the turn's answer is what matters
             log.exception("conversation_lock_not_released")
+
+
+@cache
+def _take_statement(lease_seconds: int) -> Prepared:
+    """``INSERT … ON CONFLICT DO UPDATE … WHERE the lease ran out``, built once per lease."""
+    from sqlalchemy.dialects import postgresql  # only PostgreSQL leases rows
+
+    now = func.now()
+    expires = now + literal_column(f"interval '{lease_seconds} seconds'")
+    owner = bindparam("l_owner", type_=conversation_locks.c.owner.type)
+    insert = postgresql.insert(conversation_locks).from_select(
+        ["key", "owner", "expires_at"],
+        select(bindparam("l_key", type_=conversation_locks.c.key.type), owner, expires),
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=[conversation_locks.c.key],
+        set_={"owner": insert.excluded.owner, "expires_at": expires},
+        where=conversation_locks.c.expires_at < now,
+    ).returning(conversation_locks.c.owner)
+    return Prepared(statement)
+
+
+def _taken(connection: Connection, statement: Prepared, values: dict[str, str]) -> bool:
+    return statement.execute(connection, values).first() is not None
 
 
 def locks_for(engine: AsyncEngine) -> LocalLocks | SqlConversationLocks:

@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import (
     CTE,
     ColumnElement,
-    Select,
     and_,
     bindparam,
     delete,
@@ -46,9 +45,10 @@ from sqlalchemy.sql.schema import Table
 from agents.kernel.models import Inbound, Outbound, Trace
 from storage._records import row_values
 from storage.conversations.writes import exchange_rows
+from storage.engine import Prepared
 from storage.tables import conversation_locks, conversations, events, messages, traces
 
-__all__ = ["NO_LOCK", "record_at_once"]
+__all__ = ["NO_LOCK", "record_at_once", "statement_for"]
 
 NO_LOCK = ("", "")  # the (key, owner) of no lease: no lock row has the key ""
 
@@ -120,7 +120,7 @@ def _upsert_trace(keys: Iterable[str], go: Any) -> CTE:
 @cache
 def _statement(
     in_keys: tuple[str, ...], out_keys: tuple[str, ...], trace_keys: tuple[str, ...]
-) -> Select[Any]:
+) -> Prepared:
     """The record for messages and a trace with these columns; one row: whether it wrote,
     and how many rows each part changed."""
     kept = _words_kept()
@@ -157,7 +157,7 @@ def _statement(
         select(func.count()).select_from(cte).scalar_subquery()
         for cte in (created, person, reply, touched, trace, released)
     )
-    return select(go.label("wrote"), *counts)
+    return Prepared(select(go.label("wrote"), *counts))
 
 
 def record_at_once(
@@ -170,9 +170,21 @@ def record_at_once(
 ) -> bool:
     """Store the turn as :func:`storage.ledger._record` does and delete the lease row ``lock``
     (key, owner), in one statement; False when it wrote nothing (see the module docstring)."""
-    person, reply = exchange_rows(inbound, outbound, now=trace.started_at)
-    if person.key != reply.key:  # two conversations: left to the transaction
+    prepared = statement_for(inbound, outbound, trace, lock=lock)
+    if prepared is None:  # two conversations: left to the transaction
         return False
+    statement, values = prepared
+    return bool(statement.execute(connection, values).one()[0])
+
+
+def statement_for(
+    inbound: Inbound, outbound: Outbound, trace: Trace, *, lock: tuple[str, str]
+) -> tuple[Prepared, dict[str, Any]] | None:
+    """The record's statement and its values; None if the message and the reply are in two
+    conversations."""
+    person, reply = exchange_rows(inbound, outbound, now=trace.started_at)
+    if person.key != reply.key:
+        return None
     person_values = {**person.values, "created_at": person.at}
     reply_values = {**reply.values, "created_at": reply.at}
     trace_values = row_values(trace, tool_calls=list(trace.tool_calls))
@@ -193,4 +205,4 @@ def record_at_once(
         **{f"o_{name}": value for name, value in reply_values.items()},
         **{f"t_{name}": value for name, value in trace_values.items()},
     }
-    return bool(connection.execute(statement, values).one()[0])
+    return statement, values

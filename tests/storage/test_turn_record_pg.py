@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, text, update
 
 from agents.kernel.errors import StorageError
 from agents.kernel.models import ConversationKey, Inbound, Outbound, Trace
@@ -133,16 +133,28 @@ async def _stored(database: Database, team: str) -> dict[str, list[tuple[Any, ..
 
 @contextmanager
 def _statements(database: Database) -> Iterator[list[str]]:
+    """The statements sent to the server meanwhile (first words; BEGIN for a transaction),
+    counted on the asyncpg adapter under SQLAlchemy, which statements on the driver use too."""
+    from sqlalchemy.dialects.postgresql import asyncpg
+
     sent: list[str] = []
+    cursor, connection = asyncpg.AsyncAdapt_asyncpg_cursor, asyncpg.AsyncAdapt_asyncpg_connection
+    execute, begin = cursor.execute, connection._start_transaction
 
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement.split()[0])
+    def counted_execute(self: Any, operation: str, parameters: Any = None) -> Any:
+        sent.append(operation.split()[0])
+        return execute(self, operation, parameters)
 
-    event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
+    async def counted_begin(self: Any) -> None:
+        if self.isolation_level != "autocommit":
+            sent.append("BEGIN")
+        await begin(self)
+
+    cursor.execute, connection._start_transaction = counted_execute, counted_begin  # type: ignore[method-assign]
     try:
         yield sent
     finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", seen)
+        cursor.execute, connection._start_transaction = execute, begin  # type: ignore[method-assign]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -190,12 +202,14 @@ async def _lease_rows(database: Database) -> list[str]:
 async def test_the_record_releases_the_turns_lease(postgres: Database) -> None:
     """The record's statement deletes the lease; hold() then sends nothing more."""
     turn = _turn("T1", 1)
+    holding = postgres.locks.hold(turn[0].conversation)
+    await holding.__aenter__()
+    assert len(await _lease_rows(postgres)) == 1
     with _statements(postgres) as sent:
-        async with postgres.locks.hold(turn[0].conversation):
-            assert len(await _lease_rows(postgres)) == 1
-            await postgres.ledger.record_turn(*turn)
-            assert await _lease_rows(postgres) == []
-    assert [s for s in sent if s != "SELECT"] == ["INSERT", "WITH"]
+        await postgres.ledger.record_turn(*turn)
+        await holding.__aexit__(None, None, None)
+    assert sent == ["WITH"]
+    assert await _lease_rows(postgres) == []
 
 
 @pytest.mark.parametrize("failing", [True, False])
