@@ -10,13 +10,15 @@ asyncio task that ran it: the HTTP request handler (the ack: Bolt, the claim, th
 turn, or the background loops (worker poll, sweeps). Transactions are counted by their
 commits. On SQLite, the statements SQLite itself runs on the event loop's own connections
 (the inline writer and reader, raw-driver reads included) are counted too, by sqlite3's trace
-callback. The hot statements run on SQLite's driver (``storage.engine.prepared``) are
-seen only by that callback, not by SQLAlchemy's events. Figures are counts, not times:
-they do not move with the machine's load. A transaction is counted by its COMMIT (none in
-autocommit: PostgreSQL's one-statement writes), so on PostgreSQL a turn's round trips are
-its statements plus two per transaction (BEGIN and COMMIT). The process's CPU time per
-counted turn is printed too (bot and sandbox together: compare it between builds, not with
-other benchmarks).
+callback. The hot statements run on the driver (``storage.engine.prepared``: SQLite's, and
+asyncpg's adapter under SQLAlchemy) are not seen by SQLAlchemy's events: on SQLite that
+callback sees them; on PostgreSQL every request asyncpg writes to the server's socket is
+counted (a statement, a prepare, BEGIN, COMMIT, the pool's ping: each one write, then a wait
+for the answer), so ``round_trips`` is the number of round trips by phase. Figures are counts,
+not times: they do not move with the machine's load. A transaction is counted by its COMMIT
+(none in autocommit: PostgreSQL's one-statement writes). The process's CPU time per counted
+turn is printed too (bot and sandbox together: compare it between builds, not with other
+benchmarks).
 
 Bytes per table: the database's size by table and index before and after the counted turns
 (SQLite's ``dbstat``, on-disk pages and payload bytes; PostgreSQL's ``pg_relation_size``),
