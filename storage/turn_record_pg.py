@@ -38,12 +38,12 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.schema import Table
 
 from agents.kernel.models import Inbound, Outbound, Trace
 from storage._records import row_values
+from storage._seam import insert
 from storage.conversations.writes import exchange_rows
 from storage.engine import Prepared
 from storage.tables import conversation_locks, conversations, events, messages, traces
@@ -75,7 +75,7 @@ def _conversation(kept: ColumnElement[bool]) -> tuple[CTE, CTE]:
     """The conversation created here, and the one to use (created, or found)."""
     columns = (*_KEY, "created_at", "updated_at")
     created = (
-        insert(conversations)
+        insert("postgresql", conversations)
         .from_select(
             list(columns), select(*(_param("c_", conversations, c) for c in columns)).where(kept)
         )
@@ -95,7 +95,7 @@ def _insert_message(prefix: str, keys: Iterable[str], conversation: CTE, go: Any
     chosen = select(conversation.c.id).order_by(conversation.c.created.desc()).limit(1)
     values = [chosen.scalar_subquery(), *(_param(prefix, messages, c) for c in keys)]
     return (
-        insert(messages)
+        insert("postgresql", messages)
         .from_select(columns, select(*values).where(go))
         .on_conflict_do_nothing(index_elements=[messages.c.trace_id, messages.c.direction])
         .returning(messages.c.created_at)
@@ -104,7 +104,7 @@ def _insert_message(prefix: str, keys: Iterable[str], conversation: CTE, go: Any
 
 
 def _upsert_trace(keys: Iterable[str], go: Any) -> CTE:
-    statement = insert(traces).from_select(
+    statement = insert("postgresql", traces).from_select(
         list(keys), select(*(_param("t_", traces, c) for c in keys)).where(go)
     )
     return (
