@@ -9,14 +9,17 @@ mentions are sent C at a time; a turn's latency runs from its delivery to its re
 
     python benchmarks/replicas.py [--events N] [--concurrency C] [--fan-out F]
         [--postgres postgresql://postgres@127.0.0.1:5432/test] [--replicas 1,2,3]
-        [--before-pythonpath DIR] [--pin]
+        [--before-pythonpath DIR] [--pin] [--pool-size N [--pool-size-too]]
 
 Prints turns/s, p50 and p99 per configuration and each one's ratio to the SQLite process,
-and the replicas' CPU per turn (user + system, from /proc, the measured turns only).
+and the replicas' CPU per turn (user + system, and system alone, from /proc, the measured
+turns only).
 ``--before-pythonpath`` (an export of another build) runs each configuration with that build
 too, right before this one (``python -P -m bot``, so the checkout is not imported); ratios
 are to the same build's SQLite process. ``--pin`` runs replica i on core i modulo the
 machine's cores (``taskset``); this process (the sandbox) and PostgreSQL are not pinned.
+``--pool-size`` sets the replicas' ``SWITCHBOARD_DB_POOL_SIZE`` (``--pool-size-too``: this
+build is run with the default and with it).
 """
 
 from __future__ import annotations
@@ -49,7 +52,13 @@ class Replica:
     """One ``switchboard run`` process; its port is read from its ``http_listening`` line."""
 
     def __init__(
-        self, database_url: str, sandbox: SlackSandbox, *, pythonpath: str | None, core: int | None
+        self,
+        database_url: str,
+        sandbox: SlackSandbox,
+        *,
+        pythonpath: str | None,
+        core: int | None,
+        pool_size: int | None = None,
     ) -> None:
         prefixes = ("SLACK_", "SWITCHBOARD_", "DATABASE_URL")
         env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
@@ -62,6 +71,8 @@ class Replica:
         )
         if pythonpath:
             env["PYTHONPATH"] = pythonpath
+        if pool_size:
+            env["SWITCHBOARD_DB_POOL_SIZE"] = str(pool_size)
         self._env = env
         self._pin = [] if core is None else ["taskset", "-c", str(core)]
         self._proc: asyncio.subprocess.Process | None = None
@@ -89,11 +100,12 @@ class Replica:
             raise RuntimeError("replica exited before listening")
         asyncio.get_running_loop().create_task(self._drain())
 
-    def cpu_seconds(self) -> float:
+    def cpu_seconds(self) -> tuple[float, float]:
         """User and system CPU the process used so far."""
         assert self._proc is not None
         fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
 
     async def _drain(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None
@@ -179,9 +191,9 @@ async def measure(
                 await replica.start()
             sandbox.driver.deliver_to_replicas([r.url for r in replicas], fan_out=fan_out)
             await _send(sandbox, _WARMUP, concurrency)
-            cpu = sum(r.cpu_seconds() for r in replicas)
+            user, system = _cpu(replicas)
             figures = await _send(sandbox, events, concurrency)
-            cpu = sum(r.cpu_seconds() for r in replicas) - cpu
+            user_after, system_after = _cpu(replicas)
         finally:
             for replica in replicas:
                 await replica.stop()
@@ -192,8 +204,15 @@ async def measure(
         "turns_per_s": events / wall,
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000,
-        "cpu_ms_per_turn": cpu * 1000 / events,
+        "cpu_ms_per_turn": (user_after - user + system_after - system) * 1000 / events,
+        "sys_ms_per_turn": (system_after - system) * 1000 / events,
     }
+
+
+def _cpu(replicas: list[Replica]) -> tuple[float, float]:
+    """User and system CPU of the replicas together."""
+    times = [r.cpu_seconds() for r in replicas]
+    return sum(t[0] for t in times), sum(t[1] for t in times)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,6 +222,7 @@ class Build:
     name: str
     pythonpath: str | None
     pin: bool
+    pool_size: int | None = None
 
 
 async def _measure_on(args: argparse.Namespace, count: int, build: Build) -> dict[str, float]:
@@ -228,14 +248,19 @@ async def main() -> int:
     parser.add_argument("--replicas", default="1,2,3")
     parser.add_argument("--before-pythonpath", default=None)
     parser.add_argument("--pin", action="store_true")
+    parser.add_argument("--pool-size", type=int, default=None, help="SWITCHBOARD_DB_POOL_SIZE")
+    parser.add_argument("--pool-size-too", action="store_true", help="this build with it too")
     args = parser.parse_args()
     quiet()
     builds = [Build("", None, args.pin)]
+    if args.pool_size:
+        pooled = Build(f"pool {args.pool_size} ", None, args.pin, args.pool_size)
+        builds = [*builds, pooled] if args.pool_size_too else [pooled]
     if args.before_pythonpath:  # each configuration: before, then this build
         builds.insert(0, Build("before ", args.before_pythonpath, args.pin))
     print(f"events={args.events} concurrency={args.concurrency} fan_out={args.fan_out}")
-    header = ("setup", "turns/s", "p50 ms", "p99 ms", "vs sqlite", "CPU ms/turn")
-    print("{:<20} {:>8} {:>8} {:>8} {:>10} {:>12}".format(*header))
+    header = ("setup", "turns/s", "p50 ms", "p99 ms", "vs sqlite", "CPU ms/turn", "of it sys")
+    print("{:<20} {:>8} {:>8} {:>8} {:>10} {:>12} {:>10}".format(*header))
     sqlite: dict[str, float] = {}
     for count in [0, *(int(n) for n in args.replicas.split(","))]:
         for build in builds:
@@ -244,7 +269,8 @@ async def main() -> int:
             ratio = float(row["turns_per_s"]) / sqlite[build.name]
             print(
                 f"{row['label']:<20} {row['turns_per_s']:8.1f} {row['p50_ms']:8.1f} "
-                f"{row['p99_ms']:8.1f} {ratio:9.2f}x {row['cpu_ms_per_turn']:12.2f}",
+                f"{row['p99_ms']:8.1f} {ratio:9.2f}x {row['cpu_ms_per_turn']:12.2f} "
+                f"{row['sys_ms_per_turn']:10.2f}",
                 flush=True,
             )
     return 0
