@@ -8,9 +8,18 @@ mentions are sent C at a time; a turn's latency runs from its delivery to its re
 ``chat.postMessage``. Every reply is awaited: a missing one fails the run.
 
     python benchmarks/replicas.py [--events N] [--concurrency C] [--fan-out F]
-        [--postgres postgresql://postgres@127.0.0.1:5432/test]
+        [--postgres postgresql://postgres@127.0.0.1:5432/test] [--replicas 1,2,3]
+        [--before-pythonpath DIR] [--pin] [--pool-size N [--pool-size-too]]
 
-Prints turns/s, p50 and p99 per configuration and each one's ratio to the SQLite process.
+Prints turns/s, p50 and p99 per configuration and each one's ratio to the SQLite process,
+and the replicas' CPU per turn (user + system, and system alone, from /proc, the measured
+turns only).
+``--before-pythonpath`` (an export of another build) runs each configuration with that build
+too, right before this one (``python -P -m bot``, so the checkout is not imported); ratios
+are to the same build's SQLite process. ``--pin`` runs replica i on core i modulo the
+machine's cores (``taskset``); this process (the sandbox) and PostgreSQL are not pinned.
+``--pool-size`` sets the replicas' ``SWITCHBOARD_DB_POOL_SIZE`` (``--pool-size-too``: this
+build is run with the default and with it).
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import statistics
@@ -41,7 +51,15 @@ _WARMUP = 30
 class Replica:
     """One ``switchboard run`` process; its port is read from its ``http_listening`` line."""
 
-    def __init__(self, database_url: str, sandbox: SlackSandbox) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        sandbox: SlackSandbox,
+        *,
+        pythonpath: str | None,
+        core: int | None,
+        pool_size: int | None = None,
+    ) -> None:
         prefixes = ("SLACK_", "SWITCHBOARD_", "DATABASE_URL")
         env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
         env.update(
@@ -51,7 +69,12 @@ class Replica:
             DATABASE_URL=database_url,
             SWITCHBOARD_LOG_FORMAT="json",
         )
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath
+        if pool_size:
+            env["SWITCHBOARD_DB_POOL_SIZE"] = str(pool_size)
         self._env = env
+        self._pin = [] if core is None else ["taskset", "-c", str(core)]
         self._proc: asyncio.subprocess.Process | None = None
         self.url = ""
 
@@ -59,7 +82,8 @@ class Replica:
         """Start it and wait for the ``http_listening`` line that names its port (the rest of
         its log is read and dropped)."""
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--host", "127.0.0.1", "--port", "0",
+            *self._pin, sys.executable, "-P", "-m", "bot", "run",
+            "--host", "127.0.0.1", "--port", "0",
             env=self._env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert self._proc.stderr is not None
@@ -75,6 +99,13 @@ class Replica:
         if not self.url:
             raise RuntimeError("replica exited before listening")
         asyncio.get_running_loop().create_task(self._drain())
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """User and system CPU the process used so far."""
+        assert self._proc is not None
+        fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
 
     async def _drain(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None
@@ -144,17 +175,25 @@ async def _send(sandbox: SlackSandbox, count: int, concurrency: int) -> list[flo
 
 
 async def measure(
-    label: str, urls: list[str], *, events: int, concurrency: int, fan_out: int
+    label: str, urls: list[str], *, events: int, concurrency: int, fan_out: int, build: Build
 ) -> dict[str, float]:
     """Run ``events`` turns through replicas on ``urls`` (each a database URL per replica)."""
     async with SlackSandbox() as sandbox:
-        replicas = [Replica(url, sandbox) for url in urls]
+        cores = os.cpu_count() or 1
+        replicas = [
+            Replica(
+                url, sandbox, pythonpath=build.pythonpath, core=i % cores if build.pin else None
+            )
+            for i, url in enumerate(urls)
+        ]
         try:
             for replica in replicas:
                 await replica.start()
             sandbox.driver.deliver_to_replicas([r.url for r in replicas], fan_out=fan_out)
             await _send(sandbox, _WARMUP, concurrency)
+            user, system = _cpu(replicas)
             figures = await _send(sandbox, events, concurrency)
+            user_after, system_after = _cpu(replicas)
         finally:
             for replica in replicas:
                 await replica.stop()
@@ -165,7 +204,39 @@ async def measure(
         "turns_per_s": events / wall,
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000,
+        "cpu_ms_per_turn": (user_after - user + system_after - system) * 1000 / events,
+        "sys_ms_per_turn": (system_after - system) * 1000 / events,
     }
+
+
+def _cpu(replicas: list[Replica]) -> tuple[float, float]:
+    """User and system CPU of the replicas together."""
+    times = [r.cpu_seconds() for r in replicas]
+    return sum(t[0] for t in times), sum(t[1] for t in times)
+
+
+@dataclasses.dataclass(frozen=True)
+class Build:
+    """Which code the replicas run (None: this checkout) and whether they are pinned."""
+
+    name: str
+    pythonpath: str | None
+    pin: bool
+    pool_size: int | None = None
+
+
+async def _measure_on(args: argparse.Namespace, count: int, build: Build) -> dict[str, float]:
+    """One configuration: ``count`` PostgreSQL replicas, or (0) one SQLite process."""
+    options = {"events": args.events, "concurrency": args.concurrency, "build": build}
+    if count == 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+            return await measure(f"{build.name}sqlite x1", [sqlite_url], fan_out=1, **options)
+    async with fresh_postgres(args.postgres) as url:
+        fan_out = min(args.fan_out, count)
+        return await measure(
+            f"{build.name}postgres x{count}", [url] * count, fan_out=fan_out, **options
+        )
 
 
 async def main() -> int:
@@ -174,34 +245,34 @@ async def main() -> int:
     parser.add_argument("--concurrency", type=int, default=24)
     parser.add_argument("--fan-out", type=int, default=1)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--replicas", default="1,2,3")
+    parser.add_argument("--before-pythonpath", default=None)
+    parser.add_argument("--pin", action="store_true")
+    parser.add_argument("--pool-size", type=int, default=None, help="SWITCHBOARD_DB_POOL_SIZE")
+    parser.add_argument("--pool-size-too", action="store_true", help="this build with it too")
     args = parser.parse_args()
     quiet()
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        rows.append(
-            await measure(
-                "sqlite x1", [sqlite_url], events=args.events,
-                concurrency=args.concurrency, fan_out=1,
-            )
-        )  # fmt: skip
-    for count in (1, 2, 3):
-        async with fresh_postgres(args.postgres) as url:
-            rows.append(
-                await measure(
-                    f"postgres x{count}", [url] * count, events=args.events,
-                    concurrency=args.concurrency, fan_out=min(args.fan_out, count),
-                )
-            )  # fmt: skip
-    base = rows[0]
+    builds = [Build("", None, args.pin)]
+    if args.pool_size:
+        pooled = Build(f"pool {args.pool_size} ", None, args.pin, args.pool_size)
+        builds = [*builds, pooled] if args.pool_size_too else [pooled]
+    if args.before_pythonpath:  # each configuration: before, then this build
+        builds.insert(0, Build("before ", args.before_pythonpath, args.pin))
     print(f"events={args.events} concurrency={args.concurrency} fan_out={args.fan_out}")
-    print(f"{'setup':<12} {'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs sqlite':>10}")
-    for row in rows:
-        ratio = float(row["turns_per_s"]) / float(base["turns_per_s"])
-        print(
-            f"{row['label']:<12} {row['turns_per_s']:8.1f} {row['p50_ms']:8.1f} "
-            f"{row['p99_ms']:8.1f} {ratio:9.2f}x"
-        )
+    header = ("setup", "turns/s", "p50 ms", "p99 ms", "vs sqlite", "CPU ms/turn", "of it sys")
+    print("{:<20} {:>8} {:>8} {:>8} {:>10} {:>12} {:>10}".format(*header))
+    sqlite: dict[str, float] = {}
+    for count in [0, *(int(n) for n in args.replicas.split(","))]:
+        for build in builds:
+            row = await _measure_on(args, count, build)
+            sqlite.setdefault(build.name, float(row["turns_per_s"]))
+            ratio = float(row["turns_per_s"]) / sqlite[build.name]
+            print(
+                f"{row['label']:<20} {row['turns_per_s']:8.1f} {row['p50_ms']:8.1f} "
+                f"{row['p99_ms']:8.1f} {ratio:9.2f}x {row['cpu_ms_per_turn']:12.2f} "
+                f"{row['sys_ms_per_turn']:10.2f}",
+                flush=True,
+            )
     return 0
 
 

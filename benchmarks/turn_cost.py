@@ -10,13 +10,15 @@ asyncio task that ran it: the HTTP request handler (the ack: Bolt, the claim, th
 turn, or the background loops (worker poll, sweeps). Transactions are counted by their
 commits. On SQLite, the statements SQLite itself runs on the event loop's own connections
 (the inline writer and reader, raw-driver reads included) are counted too, by sqlite3's trace
-callback. The hot statements run on SQLite's driver (``storage.engine.prepared``) are
-seen only by that callback, not by SQLAlchemy's events. Figures are counts, not times:
-they do not move with the machine's load. A transaction is counted by its COMMIT (none in
-autocommit: PostgreSQL's one-statement writes), so on PostgreSQL a turn's round trips are
-its statements plus two per transaction (BEGIN and COMMIT). The process's CPU time per
-counted turn is printed too (bot and sandbox together: compare it between builds, not with
-other benchmarks).
+callback. The hot statements run on the driver (``storage.engine.prepared``: SQLite's, and
+asyncpg's adapter under SQLAlchemy) are not seen by SQLAlchemy's events: on SQLite that
+callback sees them; on PostgreSQL every request asyncpg writes to the server's socket is
+counted (a statement, a prepare, BEGIN, COMMIT, the pool's ping: each one write, then a wait
+for the answer), so ``round_trips`` is the number of round trips by phase. Figures are counts,
+not times: they do not move with the machine's load. A transaction is counted by its COMMIT
+(none in autocommit: PostgreSQL's one-statement writes). The process's CPU time per counted
+turn is printed too (bot and sandbox together: compare it between builds, not with other
+benchmarks).
 
 Bytes per table: the database's size by table and index before and after the counted turns
 (SQLite's ``dbstat``, on-disk pages and payload bytes; PostgreSQL's ``pg_relation_size``),
@@ -81,6 +83,7 @@ class Counts:
         self.statements: Counter[str] = Counter()
         self.commits: Counter[str] = Counter()
         self.sqlite: Counter[str] = Counter()
+        self.round_trips: Counter[str] = Counter()
         self.tasks: Counter[str] = Counter()
         self.texts: Counter[tuple[str, str]] = Counter()
 
@@ -89,6 +92,7 @@ class Counts:
             "statements": Counter(self.statements),
             "commits": Counter(self.commits),
             "sqlite": Counter(self.sqlite),
+            "round_trips": Counter(self.round_trips),
             "texts": Counter(self.texts),
         }
 
@@ -110,6 +114,10 @@ class Counts:
         def on_connect(dbapi: Any, record: Any) -> None:
             if isinstance(dbapi, sqlite3.Connection):
                 dbapi.set_trace_callback(lambda _sql: self.sqlite.update([_phase()]))
+            driver = getattr(dbapi, "driver_connection", None)
+            transport = getattr(driver, "_transport", None)  # asyncpg's socket
+            if transport is not None:
+                self._count_writes(transport)
 
         hooks: list[tuple[Any, str, Callable[..., None]]] = [
             (Engine, "before_cursor_execute", on_execute),
@@ -123,6 +131,17 @@ class Counts:
         finally:
             for target, name, fn in hooks:
                 event.remove(target, name, fn)
+
+    def _count_writes(self, transport: Any) -> None:
+        # asyncpg writes each request (a query; a prepare; a bind and execute; BEGIN; COMMIT;
+        # the pool's ping) in one write and then waits for the answer: writes are round trips.
+        write = transport.write
+
+        def counted(data: Any) -> None:
+            self.round_trips[_phase()] += 1
+            write(data)
+
+        transport.write = counted
 
 
 def _in_loop() -> bool:
@@ -220,7 +239,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 await server.close()
     n = args.turns
-    per_turn = {k: _per_turn(after[k], before[k], n) for k in ("statements", "commits", "sqlite")}
+    per_turn = {
+        k: _per_turn(after[k], before[k], n)
+        for k in ("statements", "commits", "sqlite", "round_trips")
+    }
     texts = _per_turn(after["texts"], before["texts"], n)
     by_table = {
         name: (

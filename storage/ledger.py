@@ -2,9 +2,11 @@
 
 The statements are the stores' own (``*_on`` functions of :mod:`storage.conversations`,
 :mod:`storage.traces` and :mod:`storage.events`); the ledger only groups them, so a turn
-costs two write transactions instead of six. On PostgreSQL the second is one statement (three
-UPDATEs as data-modifying CTEs, atomic as any statement) run in autocommit: one round trip
-to the server instead of five (BEGIN, three UPDATEs, COMMIT).
+costs two write transactions instead of six. On PostgreSQL each is one statement run in
+autocommit (data-modifying CTEs, atomic as any statement): the completion's three UPDATEs,
+one round trip instead of five (BEGIN, three UPDATEs, COMMIT); the record's writes with the
+release of the turn's conversation lock (:mod:`storage.turn_record_pg`), one instead of
+eight, unless the message was edited or deleted meanwhile (the transaction then erases it).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from sqlalchemy.engine import Connection
 from agents.kernel.models import Inbound, Outbound, Trace
 from storage._seam import SqlStore, translated
 from storage.conversations import mark_sent_on, record_exchange_on
-from storage.engine import Dialect
+from storage.engine import Dialect, Prepared
 from storage.erasure import settle_turn_on
 from storage.events import finish_event_on
+from storage.locks import held_lease
 from storage.tables import events, messages, traces
 from storage.traces import mark_delivered_on, save_trace_on
+from storage.turn_record_pg import NO_LOCK, record_at_once
 
 __all__ = ["SqlTurnLedger"]
 
@@ -70,7 +74,7 @@ def _complete_in_one_statement() -> Select[Any]:
     )
 
 
-_COMPLETE_PG = _complete_in_one_statement()
+_COMPLETE_PG = Prepared(_complete_in_one_statement())
 
 
 class SqlTurnLedger(SqlStore):
@@ -85,6 +89,16 @@ class SqlTurnLedger(SqlStore):
         old words is erased in the same transaction.
         """
         with translated("record a turn"):
+            if self._db.dialect == "postgresql":
+                lease = held_lease(inbound.conversation)
+                lock = NO_LOCK if lease is None else (lease.name, lease.owner)
+                wrote = await self._db.write.run(
+                    record_at_once, inbound, outbound, trace, lock=lock
+                )
+                if wrote:
+                    if lease is not None:
+                        lease.released = True
+                    return
             await self._db.transaction.run(_record, self._db.dialect, inbound, outbound, trace)
 
     async def complete_turn(self, inbound: Inbound, *, ts: str, now: datetime) -> None:
@@ -122,7 +136,7 @@ def _complete_at_once(connection: Connection, inbound: Inbound, *, ts: str, now:
         "w_team_id": inbound.team_id,
         "w_event_id": inbound.event_id,
     }
-    reply, trace, delivery = tuple(connection.execute(_COMPLETE_PG, values).one())
+    reply, trace, delivery = tuple(_COMPLETE_PG.execute(connection, values).one())
     if not reply:
         log.warning("reply_not_found", trace_id=inbound.trace_id)
     if not trace:

@@ -21,7 +21,14 @@ from storage.conversations.replies import encode_reply
 from storage.engine import Dialect, Prepared
 from storage.tables import conversations, messages
 
-__all__ = ["mark_sent_on", "record_exchange_on", "record_inbound_on", "record_reply_on"]
+__all__ = [
+    "MessageRow",
+    "exchange_rows",
+    "mark_sent_on",
+    "record_exchange_on",
+    "record_inbound_on",
+    "record_reply_on",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -90,9 +97,14 @@ def record_exchange_on(
 
     The same rows as :func:`record_inbound_on` then :func:`record_reply_on`.
     """
-    _record_messages_on(
-        connection, dialect, (_inbound_message(inbound), _reply_message(outbound, now=now))
-    )
+    _record_messages_on(connection, dialect, exchange_rows(inbound, outbound, now=now))
+
+
+def exchange_rows(
+    inbound: Inbound, outbound: Outbound, *, now: datetime
+) -> tuple[MessageRow, MessageRow]:
+    """The rows :func:`record_exchange_on` stores: the person's message, then the reply."""
+    return _inbound_message(inbound), _reply_message(outbound, now=now)
 
 
 def mark_sent_on(connection: Connection, *, trace_id: str, ts: str) -> None:
@@ -103,7 +115,7 @@ def mark_sent_on(connection: Connection, *, trace_id: str, ts: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Message:
+class MessageRow:
     """A message to store: its conversation, when it was recorded, its column values."""
 
     key: ConversationKey
@@ -111,8 +123,8 @@ class _Message:
     values: dict[str, Any]
 
 
-def _inbound_message(inbound: Inbound) -> _Message:
-    return _Message(
+def _inbound_message(inbound: Inbound) -> MessageRow:
+    return MessageRow(
         inbound.conversation,
         inbound.received_at,
         {
@@ -126,8 +138,8 @@ def _inbound_message(inbound: Inbound) -> _Message:
     )
 
 
-def _reply_message(outbound: Outbound, *, now: datetime) -> _Message:
-    return _Message(
+def _reply_message(outbound: Outbound, *, now: datetime) -> MessageRow:
+    return MessageRow(
         ConversationKey(outbound.team_id, outbound.channel_id, outbound.thread_ts or ""),
         now,
         {
@@ -144,7 +156,7 @@ def _reply_message(outbound: Outbound, *, now: datetime) -> _Message:
 
 
 def _record_messages_on(
-    connection: Connection, dialect: Dialect, batch: Sequence[_Message]
+    connection: Connection, dialect: Dialect, batch: Sequence[MessageRow]
 ) -> None:
     # Writes first (SQLite takes the lock on the first write). A conversation is only touched
     # when one of its messages is new, so repeating a call changes nothing.

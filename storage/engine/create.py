@@ -7,6 +7,7 @@ SQLite connections run in WAL mode with a busy timeout and foreign keys on
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ from typing import Any
 import structlog
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import await_
 
 from agents.kernel.errors import ConfigError
 from storage.engine.sqlite_hooks import is_file, on_begin, on_connect
@@ -34,6 +36,9 @@ _SCHEMES = {
 # One writer at a time (the gate) plus concurrent readers. Fixed, with no overflow: an
 # overflow connection is closed when returned, and reopening one costs a thread and the PRAGMAs.
 _SQLITE_POOL_SIZE = 8
+# A pooled PostgreSQL connection idle longer than this is pinged before use (below).
+_PING_AFTER_IDLE_S = 5.0
+_USED_AT = "switchboard_used_at"
 
 
 def normalize_url(url: str) -> str:
@@ -113,15 +118,46 @@ def _postgresql_engine(url: URL, options: PoolOptions) -> AsyncEngine:
     if options.statement_timeout_ms is not None:
         timeout = str(options.statement_timeout_ms)
         connect_args["server_settings"] = {"statement_timeout": timeout}
-    return create_async_engine(
+    engine = create_async_engine(
         url,
-        pool_pre_ping=True,
         pool_size=options.size,
         max_overflow=options.max_overflow,
         pool_timeout=10,
         pool_recycle=1800,
         connect_args=connect_args,
     )
+    event.listen(engine.sync_engine, "connect", _stamp)
+    event.listen(engine.sync_engine, "checkin", _stamp)
+    event.listen(engine.sync_engine, "checkout", _check_alive)
+    return engine
+
+
+def _stamp(dbapi_connection: Any, record: Any) -> None:
+    record.info[_USED_AT] = time.monotonic()
+
+
+def _check_alive(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A checked-out PostgreSQL connection is alive, or the pool replaces it.
+
+    SQLAlchemy's ``pool_pre_ping`` costs three round trips on every checkout with asyncpg
+    (``BEGIN``, ``;``, ``ROLLBACK``: the isolation level is set only after the ping), more than
+    the one statement most checkouts run. Instead: a connection the server closed (a restart,
+    ``pg_terminate_backend``) is known to asyncpg without a round trip; one idle for over
+    ``_PING_AFTER_IDLE_S`` (where a dropped network path hides) is pinged with one
+    ``SELECT 1``. A connection that breaks mid-use still fails its statement, as with
+    pre-ping between the ping and the statement, and SQLAlchemy then invalidates the pool.
+    """
+    driver = dbapi_connection.driver_connection
+    if driver.is_closed():
+        raise DisconnectionError("the server closed the connection")
+    used_at = record.info.get(_USED_AT)
+    if used_at is not None and time.monotonic() - used_at <= _PING_AFTER_IDLE_S:
+        return
+    try:
+        await_(driver.execute("SELECT 1"))
+    except Exception as exc:  # any failure: the pool opens a new connection instead
+        raise DisconnectionError(f"ping failed: {type(exc).__name__}") from exc
+    record.info[_USED_AT] = time.monotonic()
 
 
 def _ensure_directory(url: URL) -> None:

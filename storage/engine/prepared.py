@@ -1,4 +1,4 @@
-"""The hottest statements, compiled once by SQLAlchemy and run straight on SQLite's driver.
+"""The hottest statements, compiled once by SQLAlchemy and run straight on the driver.
 
 A turn runs about ten single-row statements (the claim, the turn's record, its completion).
 Through SQLAlchemy Core's ``Connection.execute`` each costs about 70-90 µs of the event
@@ -7,9 +7,11 @@ processing, a result object) against about 10 µs in ``sqlite3`` itself
 (benchmarks/README.md, issue 19). A :class:`Prepared` statement is compiled by SQLAlchemy
 once per set of parameter names, with SQLAlchemy's own bind processors (``UtcDateTime``,
 JSON), and then executed on the stdlib driver of a pysqlite connection: the same SQL and the
-same parameters, without the machinery around them. On any other driver (asyncpg, or a
-statement this cannot run as compiled, such as one with Python-side defaults or an expanding
-``IN``) it is plain ``connection.execute``.
+same parameters, without the machinery around them. On asyncpg the same plan runs on the
+DBAPI cursor of SQLAlchemy's asyncpg adapter (its prepared-statement cache, its transaction
+begun when the connection is in one, its errors), which is what ``Connection.execute`` calls
+in the end. A statement this cannot run as compiled (Python-side defaults, an expanding ``IN``,
+rows to convert) is plain ``connection.execute``, as on any other driver.
 
 Driver errors are wrapped the way SQLAlchemy wraps them (``DBAPIError.instance``), so callers
 and :func:`storage._seam.translated` see one kind of error either way.
@@ -50,7 +52,7 @@ class _Plan:
         self._sql = sql
         self._binds = tuple(binds)
 
-    def run(self, connection: Connection, values: Mapping[str, Any]) -> Rows:
+    def _params(self, values: Mapping[str, Any]) -> list[Any]:
         params = []
         try:
             for bind in self._binds:
@@ -58,6 +60,10 @@ class _Plan:
                 params.append(value if bind.processor is None else bind.processor(value))
         except Exception as exc:  # as SQLAlchemy: a value its type refuses (a naive datetime)
             raise StatementError(str(exc), self._sql, values, exc) from exc
+        return params
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> Rows:
+        params = self._params(values)
         driver = connection.connection.driver_connection
         try:
             cursor = driver.execute(self._sql, params)  # type: ignore[union-attr]
@@ -65,6 +71,28 @@ class _Plan:
         except sqlite3.Error as exc:
             raise DBAPIError.instance(self._sql, params, exc, sqlite3.Error) from exc
         return Rows(rows, cursor.rowcount)
+
+    def run_on_dbapi(self, connection: Connection, values: Mapping[str, Any]) -> Rows:
+        """On the DBAPI connection (asyncpg's adapter), as ``Connection.execute`` ends up."""
+        params = self._params(values)
+        dialect = connection.dialect
+        dbapi_connection = connection.connection.dbapi_connection
+        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+        # As the asyncpg dialect's execution context does: a DDL elsewhere invalidates the
+        # prepared statements of every connection.
+        cursor._invalidate_schema_cache_asof = dialect._invalidate_schema_cache_asof  # type: ignore[union-attr,attr-defined]
+        error = dialect.loaded_dbapi.Error
+        try:
+            cursor.execute(self._sql, params)
+            rows = list(cursor.fetchall()) if cursor.description else []
+            rowcount = cursor.rowcount
+        except error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, cursor):
+                connection.invalidate(exc)
+            raise DBAPIError.instance(self._sql, params, exc, error) from exc
+        finally:
+            cursor.close()
+        return Rows(rows, rowcount)
 
 
 class Rows:
@@ -112,16 +140,22 @@ class Prepared:
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
         """Run the statement with ``values``; a ``Result`` (or :class:`Rows`, its subset:
         ``first``, ``one``, ``scalar_one``, ``scalar_one_or_none``, ``rowcount``)."""
-        if connection.dialect.driver != "pysqlite":
+        driver = connection.dialect.driver
+        if driver not in _DRIVERS:
             return connection.execute(self.statement, values)
-        keys = tuple(values)
+        keys = (driver, *values)
         try:
             plan = self._plans[keys]
         except KeyError:
-            plan = self._plans[keys] = _plan(self.statement, connection.dialect, keys)
+            plan = self._plans[keys] = _plan(self.statement, connection.dialect, keys[1:])
         if plan is None:
             return connection.execute(self.statement, values)
+        if driver == "asyncpg":
+            return plan.run_on_dbapi(connection, values)
         return plan.run(connection, values)
+
+
+_DRIVERS = frozenset({"pysqlite", "asyncpg"})
 
 
 def _plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Plan | None:
