@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agents.feedback.review import Review
@@ -55,6 +57,9 @@ def bolt_app(
         # Unhandled requests reach the error handler (one log line, no payload) instead of
         # Bolt's warning, which quotes the payload's ids.
         "raise_error_for_unhandled_request": True,
+        # No listener takes the assistant helpers (say, set_status, say_stream...) that Bolt
+        # otherwise attaches, before every listener, to each event carrying a channel.
+        "attaching_conversation_kwargs_enabled": False,
     }
     if distribution is not None:
         app = AsyncApp(
@@ -63,24 +68,33 @@ def bolt_app(
             authorize=distribution.authorize,  # type: ignore[arg-type]
             **common,
         )
-        app.middleware(_learning(distribution.tokens))
+        app.middleware(_Learning(distribution.tokens))
         return app
     identity = BotIdentity(client)
     return AsyncApp(
-        before_authorize=identity.middleware(), authorize=identity.authorize(), **common
+        before_authorize=identity.middleware(),
+        authorize=identity.authorize(),  # type: ignore[arg-type]  # an AsyncAuthorize, as above
+        **common,
     )
 
 
-def _learning(tokens: TenantTokens) -> Callable[..., Awaitable[None]]:
-    """Middleware: record which organization a Grid workspace's request came from."""
+class _Learning(AsyncMiddleware):
+    """Middleware: record which organization a Grid workspace's request came from (a Bolt
+    middleware class: Bolt calls it without building injected arguments)."""
 
-    async def learn(
-        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
-    ) -> None:
-        await tokens.learn(request_tenant(body, context))
+    def __init__(self, tokens: TenantTokens) -> None:
+        self._tokens = tokens
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        await self._tokens.learn(request_tenant(req.body, req.context))
         await next()
-
-    return learn
+        return None
 
 
 def listen(

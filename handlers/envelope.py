@@ -156,22 +156,23 @@ _KINDS: dict[str, EnvelopeKind] = {
 
 def nesting_depth(value: object, *, limit: int = MAX_DEPTH) -> int:
     """How deeply ``value``'s objects and lists nest (a scalar is 0), counting no further
-    than ``limit + 1``. Iterative, so any depth is safe to measure."""
-    deepest = 0
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: list[object] = list(item.values())
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth + 1)
-        if deepest > limit:
-            return deepest
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
+    than ``limit + 1``. Iterative, so any depth is safe to measure.
+
+    One level at a time, and only containers are kept (every Slack payload passes here
+    before it is dispatched, so scalars are not copied onto a stack)."""
+    level: list[dict[Any, Any] | list[Any]] = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return depth
+        below: list[dict[Any, Any] | list[Any]] = []
+        for item in level:
+            for child in item.values() if isinstance(item, dict) else item:
+                if isinstance(child, dict | list):
+                    below.append(child)
+        level = below
+    return depth
 
 
 def envelope_kind(body: Mapping[str, Any]) -> EnvelopeKind | None:

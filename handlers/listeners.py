@@ -1,6 +1,8 @@
-"""The message listeners: hand the claimed delivery to the runner and return (the ack is sent).
+"""The ``/ops`` listener: hand the claimed command to the runner and return (the ack is sent).
 
-Thin on purpose: parsing and claiming happen in middleware, the work in ``TurnRunner``.
+Thin on purpose: parsing and claiming happen in middleware, the work in ``TurnRunner``. A
+claimed message event (a mention, a DM, a thread reply) never reaches a listener: the claim's
+middleware starts its turn and acks it (:class:`handlers.middleware.ClaimDelivery`).
 Listeners are module-level (a class's methods over the one dependency they use), so each can
 be called alone in a test; :func:`register` only attaches them.
 """
@@ -18,7 +20,7 @@ from slack_bolt.error import BoltUnhandledRequestError
 from agents.kernel.models import Inbound
 from agents.memory.erasure import Erasure
 from handlers.bookkeeping import Bookkeeping
-from handlers.middleware import ClaimDelivery, DeliveryMeter, bind_log_context
+from handlers.middleware import ClaimDelivery, DeliveryMeter, LogContext
 from handlers.ports import Participation
 from handlers.stopping import StopListener
 from handlers.turns import TurnRunner
@@ -31,16 +33,10 @@ OPS_COMMAND = "/ops"
 
 
 class MessageListeners:
-    """Mentions, DMs, thread replies and ``/ops``: each claimed one becomes a turn."""
+    """``/ops``: each claimed command becomes a turn."""
 
     def __init__(self, runner: TurnRunner) -> None:
         self._runner = runner
-
-    async def on_message_event(self, context: AsyncBoltContext) -> None:
-        """A message event the middleware claimed: run its turn in the background."""
-        inbound = context.get("inbound")
-        if isinstance(inbound, Inbound):
-            self._runner.submit(inbound)
 
     async def on_ops(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         """``/ops``: ack at once (Slack waits 3 s), then answer through the response URL."""
@@ -85,11 +81,13 @@ def register(
     meter: DeliveryMeter | None = None,
 ) -> None:
     """Attach Switchboard's middleware, message listeners and error handler to a Bolt app."""
-    app.middleware(bind_log_context)
-    app.middleware(ClaimDelivery(book, participation=participation, erasure=erasure, meter=meter))
+    app.middleware(LogContext())
+    app.middleware(
+        ClaimDelivery(
+            book, start=runner.submit, participation=participation, erasure=erasure, meter=meter
+        )
+    )
     listeners = MessageListeners(runner)
-    app.event("app_mention")(listeners.on_message_event)
-    app.event("message")(listeners.on_message_event)
     app.command(OPS_COMMAND)(listeners.on_ops)
     app.event("agent_session_stopped")(StopListener(runner.running).on_stopped)
     app.error(on_error)

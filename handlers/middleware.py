@@ -2,6 +2,14 @@
 
 Bolt runs global middleware in order before any listener, and the Events API ack is sent only
 after the dispatch returns, so the claim written here is durable before Slack hears ``200``.
+A message event claimed here is also started here and answered with the ``200`` at once:
+the listener it would reach only handed it to the runner, and Bolt's listener stage (matching
+every listener, an ``ack``, a task for the listener) is the larger half of its dispatch.
+
+Each is a Bolt ``AsyncMiddleware`` (its ``async_process(req=, resp=, next=)``), not a plain
+function: Bolt calls a function middleware through its keyword-argument injection, which
+builds some thirty candidate arguments (``say``, ``respond``, the payload views...) for every
+middleware on every request, on the ack's path.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from typing import Any, Protocol
 
 import structlog
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from agents.kernel.models import ConversationKey, Inbound
@@ -30,7 +40,7 @@ from handlers.parsing import (
 )
 from handlers.ports import Participation
 
-__all__ = ["ClaimDelivery", "DeliveryMeter", "bind_log_context", "request_tenant", "tenant_of"]
+__all__ = ["ClaimDelivery", "DeliveryMeter", "LogContext", "request_tenant", "tenant_of"]
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +65,7 @@ _PASSED_ON = frozenset(
 message pinned twice is on an incident's timeline once; a workspace removed twice is gone
 once, and granted or revoked twice is recorded or forgotten once)."""
 
-Next = Callable[[], Awaitable[None]]
+Next = Callable[[], Awaitable[Any]]
 
 
 class DeliveryMeter(Protocol):
@@ -105,38 +115,45 @@ def request_tenant(body: dict[str, Any], context: AsyncBoltContext) -> Tenant:
     )
 
 
-async def bind_log_context(
-    body: dict[str, Any],
-    context: AsyncBoltContext,
-    next: Next,
-) -> None:
+class LogContext(AsyncMiddleware):
     """Give the request a trace id and bind team, channel, user and trace id to its logs;
     bind its workspace as the one every Web API call of its work acts for."""
-    structlog.contextvars.clear_contextvars()
-    bind_workspace(tenant_of(context))
-    trace_id = uuid.uuid4().hex
-    context["trace_id"] = trace_id
-    raw_event = body.get("event")
-    event: dict[str, Any] = raw_event if isinstance(raw_event, dict) else {}
-    structlog.contextvars.bind_contextvars(
-        trace_id=trace_id,
-        team_id=context.team_id,
-        channel_id=context.channel_id or event.get("channel"),
-        user_id=context.user_id,
-    )
-    await next()
+
+    async def async_process(
+        self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Next
+    ) -> BoltResponse | None:
+        """Bolt middleware entry point."""
+        context = req.context
+        structlog.contextvars.clear_contextvars()
+        bind_workspace(tenant_of(context))
+        trace_id = uuid.uuid4().hex
+        context["trace_id"] = trace_id
+        raw_event = req.body.get("event")
+        event: dict[str, Any] = raw_event if isinstance(raw_event, dict) else {}
+        structlog.contextvars.bind_contextvars(
+            trace_id=trace_id,
+            team_id=context.team_id,
+            channel_id=context.channel_id or event.get("channel"),
+            user_id=context.user_id,
+        )
+        await next()
+        return None
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimDelivery:
+class ClaimDelivery(AsyncMiddleware):
     """Decide whether a delivery is for us, and claim it durably before Slack is acked.
 
-    Sets ``context["inbound"]`` for the listeners. Duplicates, bot messages, unknown event
-    types and payloads missing fields are acked with an empty ``200`` and go no further.
+    A claimed message event is handed to ``start`` (the runner) and acked with an empty
+    ``200``; a claimed ``/ops`` command goes on to its listener with ``context["inbound"]``
+    set (it acks itself and answers through the response URL). Duplicates, bot messages,
+    unknown event types and payloads missing fields are acked with an empty ``200`` and go no
+    further.
     """
 
     book: Bookkeeping
     _: KW_ONLY
+    start: Callable[[Inbound], None]
     participation: Participation
     erasure: Erasure
     meter: DeliveryMeter | None = None
@@ -145,13 +162,12 @@ class ClaimDelivery:
         if self.meter is not None:
             self.meter.delivery(_kind(body), outcome)
 
-    async def __call__(
-        self,
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        next: Next,
+    async def async_process(
+        self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Next
     ) -> BoltResponse | None:
         """Bolt middleware entry point."""
+        body: dict[str, Any] = req.body
+        context = req.context
         trace_id = str(context["trace_id"])
         now = self.book.clock.now()
         event = body.get("event")
@@ -180,6 +196,9 @@ class ClaimDelivery:
             self._count(body, "duplicate")
             return _quiet_ack()
         self._count(body, "claimed")
+        if body.get("type") == "event_callback":
+            self.start(inbound)
+            return _quiet_ack()
         context["inbound"] = inbound
         await next()
         return None

@@ -98,6 +98,7 @@ class TurnWatch:
         self._wait: asyncio.TimerHandle | None = None
         self._showing: asyncio.Task[None] | None = None
         self._answered = False
+        self._starting: asyncio.Task[bool] | None = None  # the session turning processing
 
     def signalled(self) -> None:
         """The person sees something of the turn now; the first call tells ``on_signal``."""
@@ -119,11 +120,21 @@ class TurnWatch:
         """Show the first signal: the status in the thread, else arm the reaction's timer.
         In a thread the agent session turns ``processing`` too: Slack shows its Stop button."""
         if self._thread is not None:
+            # Sent right behind the status, and not waited for: the turn's work goes on
+            # meanwhile; the answer (posted or streamed) and the end wait for it.
+            self._starting = asyncio.create_task(
+                self._set_session("processing"), name=f"session-{self._inbound.trace_id}"
+            )
             await self.status(WORKING)
-            self._session = await self._set_session("processing")
         if not self._shown and self._reaction_after is not None and self._inbound.ts:
             # A timer, not a task: most turns finish first, and cancelling one costs nothing.
             self._timer = asyncio.get_running_loop().call_later(self._reaction_after, self._react)
+
+    async def _started(self) -> None:
+        """Wait for the session's ``processing`` (no Stop button after the answer)."""
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            self._session = await starting
 
     async def status(self, text: str) -> None:
         """Show what the agent is doing now: once per change of text, at most one status a
@@ -162,6 +173,7 @@ class TurnWatch:
         """No status after the answer: drop the waiting one, let one being set finish."""
         self._answered = True
         self._waiting = None
+        await self._started()
         if self._wait is not None:
             self._wait.cancel()
             self._wait = None
@@ -172,11 +184,13 @@ class TurnWatch:
     async def task(self, update: TaskUpdate) -> None:
         """Show a task of the plan in the answer's stream (where answers stream)."""
         if self._stream is not None:
+            await self._started()
             await self._stream.task(update)
 
     async def text(self, piece: str) -> None:
         """Stream the next piece of the answer (where answers stream)."""
         if self._stream is not None:
+            await self._started()
             await self._stream.text(piece)
 
     async def answer(self, outbound: Outbound) -> str | None:

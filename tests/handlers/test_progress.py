@@ -174,3 +174,43 @@ async def test_an_app_slack_gives_no_session_is_not_asked_again_at_the_end() -> 
     await watch.finish("replied", posted=True)
     assert [s["status"] for s in client.sessions] == ["processing"]
     assert [args["status"] for _, args in client.calls] == [WORKING]
+
+
+class _SlowSession(_Client):
+    """The session's status returns only when ``go`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = asyncio.Event()
+
+    async def agents_sessions_setStatus(self, **kwargs: Any) -> dict[str, Any]:
+        await self.go.wait()
+        return await super().agents_sessions_setStatus(**kwargs)
+
+
+async def test_the_turn_works_while_its_session_turns_processing() -> None:
+    """``start`` waits for the status (the first signal) only: the session's ``processing``
+    goes out beside it and the turn's work; the answer waits for it, so the Stop button
+    never shows after the reply, and ``active`` follows it."""
+    client = _SlowSession()
+    watch = _watch(client)
+    await asyncio.wait_for(watch.start(), timeout=5)  # returns while the session call hangs
+    assert [args["status"] for _, args in client.calls] == [WORKING]
+    answering = asyncio.create_task(watch.answer(_outbound()))
+    await asyncio.sleep(0.01)
+    assert not answering.done()  # the answer waits for the session
+    client.go.set()
+    assert await asyncio.wait_for(answering, timeout=5) is None
+    assert [s["status"] for s in client.sessions] == ["processing"]
+    await watch.finish("replied", posted=True)
+    assert [s["status"] for s in client.sessions] == ["processing", "active"]
+
+
+async def test_a_session_slack_refuses_is_not_ended_either() -> None:
+    """Where Slack has no session for the app, the turn goes on, and no ``active`` follows."""
+    client = _Client(sessions=False)
+    watch = _watch(client)
+    await watch.start()
+    assert await watch.answer(_outbound()) is None
+    await watch.finish("replied", posted=True)
+    assert [s["status"] for s in client.sessions] == ["processing"]
