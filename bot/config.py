@@ -61,7 +61,8 @@ class Settings(BaseModel):
     1.6 MiB of memory for reading a few variables (issue 19).
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Defaults validated too, as pydantic-settings did.
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
 
     def __init__(self, **values: Any) -> None:
         super().__init__(**{**_from_environment(type(self)), **values})
