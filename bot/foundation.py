@@ -12,24 +12,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from agents.kernel.clock import Clock
 from bot.clock import SystemClock
 from bot.config import Settings, process_environment
-from bot.config_file import LoadedConfig, load_config
+from bot.config_file import LoadedConfig
 from bot.incident_tickets import require_ticket_token
 from bot.instruments import Instruments
-from bot.integrations.mcp import Backoff, McpServers
-from bot.mcp_wiring import with_mcp_tools
 from bot.metered import MeteredUsage
 from bot.pagerduty_webhook import webhook_secrets
 from bot.planning_wiring import Planning, build_planning
 from bot.process_lock import ProcessLock
 from bot.worker import WorkerOptions
 from storage import Database, PoolOptions
+
+if TYPE_CHECKING:
+    from bot.integrations.mcp import Backoff, McpServers
 
 __all__ = [
     "Foundation",
@@ -72,7 +73,8 @@ class RuntimeOptions:
         late_after: a reply delivered this long after its message says it is late.
         first_retry: seconds before a reply Slack refused is first tried again (doubling up
             to 15 s; the Web API gate holds each try while Slack is unreachable).
-        mcp_backoff: how an MCP server unavailable at start-up is tried again.
+        mcp_backoff: how an MCP server unavailable at start-up is tried again (default:
+            :class:`~bot.integrations.mcp.Backoff`'s, imported only with MCP servers).
         migrate_apart: migrate a SQLite file that is behind in a child process, so that the
             bot never holds Alembic in memory (``switchboard run``; about 13 MiB).
     """
@@ -94,7 +96,7 @@ class RuntimeOptions:
     reply_deadline: timedelta = timedelta(hours=6)
     late_after: timedelta = timedelta(minutes=1)
     first_retry: float = 1.0
-    mcp_backoff: Backoff = field(default_factory=Backoff)
+    mcp_backoff: Backoff | None = None
     migrate_apart: bool = False
 
 
@@ -118,7 +120,9 @@ class Foundation:
         """Load the config, open the database and build the planning pieces (closing the
         database and releasing the lock if that fails)."""
         environ = options.environ or process_environment()
-        config, mcp = await with_mcp_tools(options.config or load_actions_config(settings), environ)
+        config, mcp = await _with_mcp_tools(
+            options.config or load_actions_config(settings), environ
+        )
         clock = options.clock or SystemClock()
         instruments = Instruments.create(tracer_provider=options.tracer_provider, environ=environ)
         try:
@@ -143,6 +147,18 @@ class Foundation:
         return cls(config, clock, environ, instruments, lock, database, usage, planning, mcp)
 
 
+async def _with_mcp_tools(
+    config: LoadedConfig, environ: Mapping[str, str]
+) -> tuple[LoadedConfig, McpServers | None]:
+    """:func:`bot.mcp_wiring.with_mcp_tools`, imported (with the MCP client and the executors)
+    only when the config names MCP servers."""
+    if not config.mcp_servers:
+        return config, None
+    from bot.mcp_wiring import with_mcp_tools
+
+    return await with_mcp_tools(config, environ)
+
+
 def require_slack(settings: Settings, *, socket_mode: bool) -> None:
     """The bot token (or, for many workspaces, the OAuth client and state secret), and the
     app token (Socket Mode) or the signing secret (HTTP)."""
@@ -157,6 +173,8 @@ def load_actions_config(settings: Settings) -> LoadedConfig:
     """The config file named by ``SWITCHBOARD_CONFIG``, or no actions at all."""
     if settings.config_file is None:
         return LoadedConfig(actions=(), executors={})
+    from bot.config_file.loader import load_config  # the sections' models: only with a file
+
     return load_config(settings.config_file)
 
 

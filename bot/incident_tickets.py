@@ -10,9 +10,8 @@ REST API (:class:`~agents.incidents.followups.FollowUpTickets`, once each).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import aiohttp
 
 from agents.actions.canonical import TargetResolver
 from agents.actions.execution import ExecutionRequest, ExecutionResult
@@ -22,8 +21,13 @@ from agents.incidents.followups import TICKET_ACTION, FollowUpTickets, listing
 from agents.incidents.records import Incident
 from agents.kernel.errors import ConfigError
 from agents.kernel.models import Inbound, Reply
-from bot.config_file import LoadedConfig, TicketSettings
-from bot.integrations.tickets import GithubIssues, JiraIssues
+from bot.config_file import LoadedConfig
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from bot.config_file import TicketSettings
+    from bot.integrations.tickets import GithubIssues, JiraIssues
 
 __all__ = [
     "TicketExecutor",
@@ -70,6 +74,8 @@ def issue_tracker(
     settings = config.incident_tickets
     if settings is None:
         return None
+    from bot.integrations.tickets import GithubIssues, JiraIssues  # only when configured
+
     token = environ.get(settings.token_env, "")
     if settings.kind == "jira":
         return JiraIssues(

@@ -18,7 +18,6 @@ from agents.llm.chat import ChatModel, ChatRequest, Completion, TextSink
 from agents.llm.usage import SpendQuery, UsageRecord, UsageStore
 from agents.turns.ports import TurnLedger
 from bot.alerts import Alerter
-from bot.integrations.executors.breaker import BreakerExecutor
 from bot.integrations.llm.decorator import ChatModelDecorator
 from bot.metrics import Metrics
 from handlers.ports import ReplyLedger
@@ -145,6 +144,8 @@ class MeteredExecutor:
         self._metrics = metrics
         self._action = action
         self._alerter = alerter
+        from bot.integrations.executors.breaker import BreakerExecutor  # built with executors
+
         self._breaker = inner.breaker if isinstance(inner, BreakerExecutor) else None
 
     async def run(self, request: ExecutionRequest) -> ExecutionResult:

@@ -30,13 +30,6 @@ from agents.incidents.pagerduty_news import PagerDutyUpdates
 from agents.kernel.clock import Clock
 from agents.kernel.errors import ConfigError, StorageError
 from bot.config_file import LoadedConfig
-from bot.integrations.pagerduty.webhooks import (
-    SIGNATURE_HEADER,
-    Ignored,
-    Refused,
-    read_news,
-    verify_signature,
-)
 
 if TYPE_CHECKING:  # the foundation checks the secrets with this module at start-up
     from bot.foundation import Foundation
@@ -67,6 +60,15 @@ class PagerDutyWebhook:
 
     async def receive(self, request: web.Request) -> web.Response:
         """Verify, read and apply one delivery (see the module docstring for statuses)."""
+        # Imported by :func:`pagerduty_webhook` when configured; a bot without it never does.
+        from bot.integrations.pagerduty.webhooks import (
+            SIGNATURE_HEADER,
+            Ignored,
+            Refused,
+            read_news,
+            verify_signature,
+        )
+
         if (request.content_length or 0) > _MAX_BODY:
             return _rejected("too_large", 413)
         try:
@@ -128,4 +130,6 @@ def pagerduty_webhook(base: Foundation, updates: PagerDutyUpdates) -> PagerDutyW
     if config.pagerduty is None or not secrets:
         return None
     max_age = config.pagerduty.webhook_max_age
+    import bot.integrations.pagerduty.webhooks  # noqa: F401 (its models, built before traffic)
+
     return PagerDutyWebhook(updates, secrets=secrets, max_age=max_age, clock=base.clock)

@@ -17,8 +17,7 @@ from agents.incidents.paging import IncidentPaging, PageEvent
 from agents.incidents.ports import IncidentStore
 from agents.kernel.clock import Clock
 from agents.kernel.models import Inbound, Reply
-from bot.config_file import LoadedConfig
-from bot.config_file.sections.pagerduty import PAGE_ACTIONS
+from bot.config_file.loaded import PAGE_ACTIONS, LoadedConfig
 
 __all__ = ["ProposedPages", "TriggerLinks", "build_paging", "link_triggers"]
 

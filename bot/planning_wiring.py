@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agents.kernel.clock import Clock
 from agents.kernel.errors import ConfigError
@@ -16,8 +17,11 @@ from agents.llm.usage import UsageStore
 from agents.memory.compose import Composer
 from agents.turns.classify import Classifier
 from agents.turns.llm_planner import LlmPlanner
-from bot.config_file import LoadedConfig, ProviderModel
-from bot.integrations.llm import ProviderSettings, build_chat_models
+from bot.config_file import LoadedConfig
+
+if TYPE_CHECKING:
+    from bot.config_file import ProviderModel
+    from bot.integrations.llm import ProviderSettings
 
 __all__ = ["Planning", "build_composer", "build_planning", "provider_settings"]
 
@@ -45,6 +49,8 @@ def provider_settings(model: ProviderModel, environ: Mapping[str, str]) -> Provi
                 f"providers.{model.name}.api_key_env",
                 f"environment variable {model.api_key_env} is not set",
             )
+    from bot.integrations.llm import ProviderSettings  # only with a provider configured
+
     return ProviderSettings(
         name=model.name,
         kind=model.kind,
@@ -71,6 +77,8 @@ def build_planning(
     """
     if not config.providers:
         return Planning(models={}, llm=None, classifier=None)
+    from bot.integrations.llm import build_chat_models  # only with a provider configured
+
     models = build_chat_models([provider_settings(p, environ) for p in config.providers])
     if wrap is not None:
         kinds = {p.name: p.kind for p in config.providers}

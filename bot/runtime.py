@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import aiohttp
 import structlog
@@ -29,8 +30,6 @@ from bot.distribution import Distribution
 from bot.foundation import Foundation, RuntimeOptions, require_slack
 from bot.incident_tickets import ticket_hosts
 from bot.install_events import InstallEvents
-from bot.integrations.llm import close_chat_models
-from bot.integrations.mcp import McpServers
 from bot.metered import MeteredLedger
 from bot.metrics import Metrics
 from bot.pagerduty_webhook import PagerDutyWebhook, pagerduty_webhook
@@ -53,6 +52,9 @@ from handlers.links import LinkPolicy
 from handlers.stopping import RunningTurns
 from handlers.usergroups import SlackGroupDirectory
 from storage import Database
+
+if TYPE_CHECKING:
+    from bot.integrations.mcp import McpServers
 
 __all__ = ["Runtime", "RuntimeOptions", "WakingNotifier"]
 
@@ -178,8 +180,11 @@ class Runtime:
         log.info("runtime_started", recovered=recovered, socket_mode=self.options.socket_mode)
         self.worker.start()
         if self.mcp is not None:
+            from bot.integrations.mcp import Backoff  # imported with the servers
+
             self.metrics.watch_mcp(self.mcp.states)
-            self.mcp.revive(self.options.mcp_backoff, on_up=self.metrics.mcp_recovered)
+            backoff = self.options.mcp_backoff or Backoff()
+            self.mcp.revive(backoff, on_up=self.metrics.mcp_recovered)
         self._sweeper = asyncio.create_task(self._sweep(), name="recovery-sweep")
         if self.slack_gate is not None:
             self._prober = asyncio.create_task(
@@ -243,7 +248,10 @@ class Runtime:
         await self.alerter.drain()
         if self.mcp is not None:
             await self.mcp.close()
-        await close_chat_models(self.chat_models)
+        if self.chat_models:
+            from bot.integrations.llm import close_chat_models  # imported with the providers
+
+            await close_chat_models(self.chat_models)
         await self.session.close()
         await self.database.close()
         self.lock.release()

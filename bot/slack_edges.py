@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -24,12 +25,6 @@ from bot.config_file import LoadedConfig
 from bot.foundation import Foundation
 from bot.incident_tickets import issue_tracker
 from bot.instruments import Instruments
-from bot.integrations.executors import build_executors
-from bot.integrations.executors.breaker import breaker_states
-from bot.integrations.mcp import McpServers
-from bot.integrations.pagerduty import PagerDutyClient, PagerDutyDirectory
-from bot.integrations.resilience import CircuitBreaker
-from bot.mcp_wiring import live_mcp_executors
 from bot.metered import MeteredLedger, MeteredNotifier
 from bot.metrics import Metrics
 from bot.paging_wiring import link_triggers
@@ -41,6 +36,13 @@ from handlers.slack_people import SlackPeople
 from handlers.usergroups import SlackGroupDirectory
 from handlers.wording import SlackApprovalsView
 from handlers.workspace import SlackWorkspace
+
+# The integrations (executors, MCP, PagerDuty) are imported only when the config uses them: a
+# bot without actions, MCP servers or PagerDuty never loads them (issue 19).
+if TYPE_CHECKING:
+    from bot.integrations.mcp import McpServers
+    from bot.integrations.pagerduty import PagerDutyClient
+    from bot.integrations.resilience import CircuitBreaker
 
 __all__ = ["WakingNotifier", "group_directory", "named_groups", "pagerduty_client", "slack_edges"]
 
@@ -92,6 +94,8 @@ def pagerduty_client(
     pagerduty = base.config.pagerduty
     if pagerduty is None:
         return None
+    from bot.integrations.pagerduty import PagerDutyClient
+
     token = settings.pagerduty_api_token
     return PagerDutyClient(
         slack.session,
@@ -118,6 +122,12 @@ def _executors(
     ``link`` wraps them (a trigger tells its incident). An MCP tool a server adds while
     running gets its executor when it is first run."""
     sleep = instruments.retry_sleep()
+    if not config.actions and mcp is None:  # nothing to execute: no executor module needed
+        instruments.metrics.watch_breakers(dict)
+        return link(instruments.executors({}, alerter=alerter))
+    from bot.integrations.executors import breaker_states, build_executors
+    from bot.mcp_wiring import live_mcp_executors
+
     breakers: dict[str, CircuitBreaker] = {}
     executors = build_executors(
         config,
@@ -174,13 +184,13 @@ def slack_edges(
     PagerDuty."""
     config, metrics = base.config, base.instruments.metrics
     settings = config.pagerduty
-    oncall = (
-        PagerDutyDirectory(
+    oncall = None
+    if pagerduty is not None and settings is not None and settings.oncall:
+        from bot.integrations.pagerduty import PagerDutyDirectory
+
+        oncall = PagerDutyDirectory(
             pagerduty, service_ids=settings.service_ids, people=SlackPeople(slack.client)
         )
-        if pagerduty is not None and settings is not None and settings.oncall
-        else None
-    )
     board = SlackIncidentBoard(slack.client, pageable=settings.pageable if settings else ())
     updates = PagerDutyUpdates(base.database.incidents, board=board)
     executors = _executors(

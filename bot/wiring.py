@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from agents.actions.canonical import TargetResolver
 from agents.actions.execution import Executor
 from agents.actions.operations import Operations, OperationStores, build_operations
 from agents.actions.ports import ApprovalNotifier, GroupDirectory
 from agents.actions.read_cache import ReadCache
-from agents.actions.spec import ActionSpec
+from agents.actions.spec import ActionSpec, ParamValue
 from agents.builtin.incident import IncidentDeps
 from agents.builtin.knowledge import KnowledgeDeps
 from agents.incidents.followups import TICKET_ACTION, FollowUpTickets
@@ -42,10 +42,12 @@ from agents.turns.suggestions import Suggestions
 from agents.turns.turns import Turns, TurnStores
 from bot.config_file import LoadedConfig
 from bot.incident_tickets import TicketExecutor, TicketProposals, TicketTargets, ticket_action
-from bot.integrations.executors import ConfigTargets
 from bot.paging_wiring import build_paging
 from bot.planning_wiring import Planning, build_composer
 from storage import Database
+
+if TYPE_CHECKING:
+    from bot.config_file import ExecutorConfig
 
 __all__ = ["Domain", "Edges", "IncidentServices", "build_domain", "build_erasure"]
 
@@ -220,7 +222,7 @@ class _Tickets:
 
     @classmethod
     def of(cls, config: LoadedConfig, database: Database, edges: Edges) -> _Tickets:
-        targets = ConfigTargets(config.executors)
+        targets = _ConfigTargets(config.executors)
         settings = config.incident_tickets
         if settings is None or edges.issues is None:
             return cls((), {}, targets)
@@ -236,6 +238,22 @@ class _Tickets:
 
     def requests(self, operations: Operations) -> TicketRequests | None:
         return TicketProposals(operations.proposals, self.actions[0]) if self.actions else None
+
+
+class _ConfigTargets:
+    """:class:`~bot.integrations.executors.ConfigTargets`, imported (with the executors) when
+    an action's target is first resolved: a bot without actions never imports them."""
+
+    def __init__(self, executors: Mapping[str, ExecutorConfig]) -> None:
+        self._executors = executors
+        self._inner: TargetResolver | None = None
+
+    def resolve(self, action: ActionSpec, params: Mapping[str, ParamValue]) -> Mapping[str, object]:
+        if self._inner is None:
+            from bot.integrations.executors import ConfigTargets
+
+            self._inner = ConfigTargets(self._executors)
+        return self._inner.resolve(action, params)
 
 
 def _incident_services(

@@ -7,21 +7,14 @@ Each section's shape, rules and conversion live in its own module under
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Iterator
 from types import MappingProxyType
 from typing import Literal
 
 from pydantic import ConfigDict
 
-from agents.actions.spec import ActionSpec
-from agents.feedback.alerts import AlertSettings
-from agents.feedback.values import ReviewSettings
-from agents.incidents.rotation import IncidentSettings, Rotation
-from agents.memory.knowledge import KnowledgeSettings
-from agents.memory.retention import Retention
 from agents.turns.profiles import PlanningSettings
+from bot.config_file.loaded import LoadedConfig
 from bot.config_file.sections.actions import ActionModel, check_actions, to_action_spec
 from bot.config_file.sections.agents import (
     AgentModel,
@@ -36,19 +29,17 @@ from bot.config_file.sections.budgets import BudgetsModel, to_budgets
 from bot.config_file.sections.executors import ExecutorConfig
 from bot.config_file.sections.incidents import (
     IncidentsModel,
-    TicketSettings,
     check_incidents,
     to_incident_settings,
     to_ticket_settings,
 )
 from bot.config_file.sections.knowledge import KnowledgeModel, to_knowledge_settings
-from bot.config_file.sections.mcp import McpModel, McpServerModel, check_mcp
+from bot.config_file.sections.mcp import McpModel, check_mcp
 from bot.config_file.sections.memory import MemoryModel, check_memory, to_retention
 from bot.config_file.sections.oncall import OncallModel, check_oncall, to_rotations
 from bot.config_file.sections.pagerduty import (
     PAGE_ACTIONS,
     PagerDutyModel,
-    PagerDutySettings,
     check_pagerduty,
     to_pagerduty,
 )
@@ -78,54 +69,6 @@ class ConfigDocument(Strict):
     alerts: AlertsModel = AlertsModel()
     mcp: McpModel = McpModel()
     pagerduty: PagerDutyModel = PagerDutyModel()
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedConfig:
-    """A valid config file.
-
-    Attributes:
-        actions: the domain's view of every action, in file order.
-        executors: the executor configuration of each action, by action name.
-        source: where it was read from, for messages.
-        planning: agent profiles, prices, budgets and router settings.
-        providers: the LLM providers (built into clients at start, with their secrets).
-        rotations: the on-call rotations.
-        incident_settings: how incidents are declared and reminded.
-        incident_tickets: where follow-ups become tickets (None: nowhere).
-        retention: days each memory tier is kept (None: forever).
-        read_cache_ttl: how long a read-only action's result answers again (None: never).
-        knowledge: how the knowledge agent cites and when it reports a miss.
-        review: who reviews answers, and the App Home's window and queue size.
-        alerts: where alerts go and when they fire.
-        mcp_servers: the MCP servers whose tools become actions once listed at start-up
-            (:func:`bot.integrations.mcp.discover_mcp_tools`).
-        mcp_scopes: each agent's ``mcp`` scope entries, granted as actions once the servers
-            listed their tools (:func:`bot.integrations.mcp.scopes.grant_scopes`).
-        pagerduty: how to reach PagerDuty (None: not configured); its paging actions are
-            among ``actions``.
-    """
-
-    actions: tuple[ActionSpec, ...]
-    executors: Mapping[str, ExecutorConfig]
-    source: str = field(default="<config>", compare=False)
-    planning: PlanningSettings = field(default_factory=PlanningSettings)
-    providers: tuple[ProviderModel, ...] = ()
-    rotations: tuple[Rotation, ...] = ()
-    incident_settings: IncidentSettings = field(default_factory=IncidentSettings)
-    incident_tickets: TicketSettings | None = None
-    retention: Retention = field(default_factory=lambda: Retention(None, None))
-    read_cache_ttl: timedelta | None = timedelta(seconds=15)
-    knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
-    review: ReviewSettings = field(default_factory=ReviewSettings)
-    alerts: AlertSettings = field(default_factory=AlertSettings)
-    mcp_servers: tuple[McpServerModel, ...] = ()
-    pagerduty: PagerDutySettings | None = None
-    mcp_scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    def action(self, name: str) -> ActionSpec | None:
-        """The action called ``name``, if declared."""
-        return next((a for a in self.actions if a.name == name), None)
 
 
 def check_document(

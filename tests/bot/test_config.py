@@ -132,3 +132,9 @@ def test_the_token_encryption_key_must_be_a_fernet_key(monkeypatch: pytest.Monke
         load_settings()
     assert info.value.setting == "SLACK_TOKEN_ENCRYPTION_KEY"
     assert "not-a-key" not in str(info.value)
+
+
+def test_a_variable_is_read_whatever_the_case_of_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As pydantic-settings read them (case-insensitive names), now without it (issue 19)."""
+    monkeypatch.setenv("switchboard_log_level", "debug")
+    assert load_settings().log_level == "debug"

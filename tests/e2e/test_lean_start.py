@@ -28,6 +28,14 @@ UNUSED_BY_DEFAULT = (
     ("sqlalchemy.dialects.postgresql", "asyncpg"),  # PostgreSQL, on SQLite
     ("openai", "anthropic", "mcp"),  # no LLM provider, no MCP server configured
     ("bot.cli.review", "bot.cli.eval", "bot.cli.demo", "bot.cli.doctor"),  # other commands
+    # no config file: only its defaults (bot.config_file.loaded), never the sections' models
+    ("bot.config_file.sections", "bot.config_file.loader", "bot.config_file.document"),
+    # no actions, MCP servers, PagerDuty, tickets or LLM providers: no integration
+    ("bot.integrations.executors", "bot.integrations.mcp", "bot.mcp_wiring"),
+    ("bot.integrations.pagerduty", "bot.integrations.tickets"),
+    ("bot.integrations.llm.build", "bot.integrations.llm.provider"),
+    ("bot.integrations.resilience", "tenacity"),
+    ("pydantic_settings", "dotenv"),  # the settings are a plain pydantic model
 )
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
 from agents.actions.presentation import ResultFormat
 from agents.actions.spec import ActionSpec, ExecutorInfo, ParamSpec
+from bot.config_file.loaded import PAGE_ACTIONS, EventAction
 from bot.config_file.sections.actions import (
     ApprovalModel,
     approval_problems,
@@ -44,13 +45,6 @@ __all__ = [
     "to_pagerduty",
 ]
 
-EventAction = Literal["trigger", "acknowledge", "resolve"]
-PAGE_ACTIONS: Mapping[EventAction, str] = {
-    "trigger": "pagerduty_trigger",
-    "acknowledge": "pagerduty_acknowledge",
-    "resolve": "pagerduty_resolve",
-}
-"""The action each event is sent by."""
 _URL = r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
 HttpUrlText = Annotated[str, StringConstraints(pattern=_URL)]
 _DEDUP = r"[A-Za-z0-9._:-]{1,255}"
