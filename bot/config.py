@@ -13,17 +13,10 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from agents.kernel.errors import ConfigError
 
@@ -49,23 +42,15 @@ _TOKEN_SHAPES = {
 }
 
 
-class Settings(BaseModel):
+class Settings(BaseSettings):
     """Everything Switchboard reads from its environment.
 
     Each field's alias is its environment variable, the one place that names it; messages
     name the variable, never the field. Tokens and secrets are ``SecretStr``: their values
-    never appear in a repr or a log line. ``Settings()`` reads the process environment (names
-    matched without regard to case, as pydantic-settings did; values given as arguments win);
-    ``Settings.model_validate`` reads only the mapping it is given. A plain pydantic model:
-    pydantic-settings' sources (dotenv, JSON, TOML, YAML, cloud secrets, CLI) cost about
-    1.6 MiB of memory for reading a few variables (issue 19).
+    never appear in a repr or a log line.
     """
 
-    # Defaults validated too, as pydantic-settings did.
-    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
-
-    def __init__(self, **values: Any) -> None:
-        super().__init__(**{**_from_environment(type(self)), **values})
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -98,7 +83,9 @@ class Settings(BaseModel):
     db_statement_timeout_ms: int | None = Field(
         default=30_000, ge=1, alias="SWITCHBOARD_DB_STATEMENT_TIMEOUT_MS"
     )
-    link_allowlist: tuple[str, ...] = Field(default=(), alias="SWITCHBOARD_LINK_ALLOWLIST")
+    link_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), alias="SWITCHBOARD_LINK_ALLOWLIST"
+    )
     otel_endpoint: str | None = Field(default=None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     otel_traces_endpoint: str | None = Field(
         default=None, alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
@@ -186,14 +173,6 @@ class Settings(BaseModel):
         if not isinstance(value, SecretStr):
             raise _unset(name)
         return value.get_secret_value()
-
-
-def _from_environment(settings: type[BaseModel]) -> dict[str, str]:
-    """The variables ``settings`` reads, by alias, from the process environment (a name
-    matches whatever its case)."""
-    environ = {name.lower(): value for name, value in os.environ.items()}
-    aliases = (field.alias for field in settings.model_fields.values() if field.alias)
-    return {alias: environ[alias.lower()] for alias in aliases if alias.lower() in environ}
 
 
 def _variable(name: str) -> str:

@@ -35,7 +35,6 @@ UNUSED_BY_DEFAULT = (
     ("bot.integrations.pagerduty", "bot.integrations.tickets"),
     ("bot.integrations.llm.build", "bot.integrations.llm.provider"),
     ("bot.integrations.resilience", "tenacity"),
-    ("pydantic_settings", "dotenv"),  # the settings are a plain pydantic model
 )
 
 
