@@ -3,10 +3,13 @@ the ask-back buttons, feedback and the App Home, incident roles and pins."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.logger import get_bolt_logger
+from slack_bolt.logger.messages import warning_token_skipped
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -71,11 +74,27 @@ def bolt_app(
         app.middleware(_Learning(distribution.tokens))
         return app
     identity = BotIdentity(client)
+    _quiet_expected_token_notice()
     return AsyncApp(
         before_authorize=identity.middleware(),
         authorize=identity.authorize(),  # type: ignore[arg-type]  # an AsyncAuthorize, as above
         **common,
     )
+
+
+class _ExpectedTokenNotice(logging.Filter):
+    """Drops Bolt's warning that the client's token is ignored because ``authorize`` is given:
+    one workspace is built that way on purpose (the identity's ``authorize`` gives every
+    request the same token), so every start printed a warning nobody could act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_token_skipped()
+
+
+def _quiet_expected_token_notice() -> None:
+    bolt_logger = get_bolt_logger(AsyncApp)
+    if not any(isinstance(f, _ExpectedTokenNotice) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_ExpectedTokenNotice())
 
 
 class _Learning(AsyncMiddleware):
