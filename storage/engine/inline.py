@@ -7,6 +7,15 @@ through aiosqlite, 0.3 ms inline. An inline transaction is a few single-row stat
 never waits for a lock (``busy_timeout=0``: when another process holds it, the work is redone
 in a worker thread on a connection that waits) and never checkpoints (the fsyncs, up to
 20 ms, run in a worker thread every few hundred commits).
+
+Checkpoints in two steps keep the WAL from growing without end under a steady load. SQLite
+starts its WAL over only when a write begins on a WAL wholly copied into the database, and
+under load a commit always lands while a checkpoint copies: the WAL grew to 195 MB beside a
+5 MB database in 15 s of the benchmark (benchmarks/README.md, issue 19, fourth pass), every
+write extended the file, and every read searched a longer WAL index. So the bulk is copied
+first (``PASSIVE``, writers go on), then, holding the write gate, what came meanwhile
+(``RESTART``: readers of the old WAL are waited for, and the next commit writes from the
+WAL's start).
 """
 
 from __future__ import annotations
@@ -14,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import sqlalchemy
 import structlog
@@ -31,12 +40,22 @@ __all__ = ["InlineReads", "InlineWrites"]
 
 log = structlog.get_logger(__name__)
 
-_CHECKPOINT_EVERY = 250  # inline commits between two checkpoints (the default is 1000 pages)
+_CHECKPOINT_EVERY = 100  # inline commits between two checkpoints (the default is 1000 pages)
+# How long the restarting checkpoint waits for readers of the old WAL (writers wait too).
+_RESTART_WAIT_MS = 100
 # A truncating checkpoint waits this long for readers to move on: it runs before Slack is
 # acknowledged, which must happen within three seconds.
 _TRUNCATE_WAIT_MS = 1000
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
+
+
+class Gate(Protocol):
+    """The engine's write gate (:class:`storage.engine.views.WriteGate`)."""
+
+    def lock(self) -> asyncio.Lock:
+        """This event loop's lock of the gate."""
+        ...
 
 
 class InlineWrites:
@@ -46,7 +65,8 @@ class InlineWrites:
     gate is held. See the module docstring for why and for what it never does.
     """
 
-    def __init__(self, url: URL) -> None:
+    def __init__(self, url: URL, gate: Gate) -> None:
+        self._gate = gate
         sync_url = url.set(drivername="sqlite")
         self._inline = sqlalchemy.create_engine(
             sync_url, poolclass=StaticPool, connect_args={"check_same_thread": False}
@@ -58,15 +78,18 @@ class InlineWrites:
         event.listen(self._waiting, "begin", _begin_immediate)
         self._connection: Connection | None = None  # kept checked out: no pool trip per write
         self._executor: ThreadPoolExecutor | None = None
-        self._checkpoint: Future[None] | None = None
+        self._checkpoint: asyncio.Task[None] | None = None
         self._commits = 0
+        self._restart_backoff = 0  # checkpoints without a restart after the last busy one
+        self._skip_restarts = 0
 
     @classmethod
-    def of(cls, engine: AsyncEngine) -> InlineWrites | None:
-        """The inline writer of a SQLite file's engine (None for an in-memory database)."""
+    def of(cls, engine: AsyncEngine, gate: Gate) -> InlineWrites | None:
+        """The inline writer of a SQLite file's engine, whose writers queue at ``gate``
+        (None for an in-memory database)."""
         if not is_file(engine.url):
             return None
-        inline = cls(engine.url)
+        inline = cls(engine.url, gate)
         event.listen(engine.sync_engine, "engine_disposed", lambda _engine: inline.close())
         return inline
 
@@ -92,21 +115,52 @@ class InlineWrites:
         return result
 
     def _checkpoint_soon(self) -> None:
-        if self._checkpoint is not None and not self._checkpoint.done():
+        running = self._checkpoint
+        loop = asyncio.get_running_loop()
+        if running is not None and not running.done() and running.get_loop() is loop:
             return
+        self._checkpoint = loop.create_task(self._checkpoint_twice(), name="sqlite-checkpoint")
+
+    async def _checkpoint_twice(self) -> None:
+        """Copy the WAL into the database while writers go on, then the rest with the gate
+        held, so that the next commit starts the WAL over (see the module docstring). After
+        a reader kept it from starting over, the gate is taken only every 2, 4 ... 32
+        checkpoints, so a long read elsewhere does not stall the writers every time."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
-        self._checkpoint = self._executor.submit(self._run_checkpoint)
+        executor, loop = self._executor, asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(executor, self._run_checkpoint, "PASSIVE")
+            if self._skip_restarts > 0:
+                self._skip_restarts -= 1
+                return
+            async with self._gate.lock():
+                restarted = await loop.run_in_executor(executor, self._run_checkpoint, "RESTART")
+        except RuntimeError:  # the executor was shut down: the engine is being disposed
+            return
+        self._restart_backoff = 0 if restarted else min(2 * self._restart_backoff or 1, 32)
+        self._skip_restarts = self._restart_backoff
 
-    def _run_checkpoint(self) -> None:
-        # PASSIVE: copies what no reader still needs, never waits for nor blocks anyone.
+    def _run_checkpoint(self, mode: str) -> bool:
+        """A checkpoint in ``mode``; whether it finished (no reader kept it from it).
+
+        PASSIVE copies what no reader still needs, and never waits for nor blocks anyone;
+        RESTART (run holding the gate) also waits, briefly, for the readers of the old WAL.
+        """
         connection = self._waiting.raw_connection()
         try:
-            connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+            driver = connection.driver_connection
+            if mode == "RESTART":
+                driver.execute(f"PRAGMA busy_timeout={_RESTART_WAIT_MS}")  # type: ignore[union-attr]
+            busy, _, _ = driver.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()  # type: ignore[union-attr]
         except sqlite3.Error as exc:
-            log.warning("sqlite_checkpoint_failed", error=str(exc))
+            log.warning("sqlite_checkpoint_failed", mode=mode, error=str(exc))
+            return False
         finally:
             connection.close()
+        if busy and mode == "RESTART":
+            log.info("sqlite_wal_not_restarted")  # a reader held on
+        return not busy
 
     def truncate_wal(self) -> bool:
         """Copy the whole WAL into the database file and truncate it to zero bytes, so that
@@ -128,6 +182,9 @@ class InlineWrites:
 
     def close(self) -> None:
         """Finish a running checkpoint and close the connections (they reopen when used)."""
+        checkpoint, self._checkpoint = self._checkpoint, None
+        if checkpoint is not None and not checkpoint.get_loop().is_closed():
+            checkpoint.cancel()  # waiting for the gate, or for the step under way below
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None

@@ -292,7 +292,8 @@ async def truncate_wal(engine: AsyncEngine) -> bool:
 
 
 def _sqlite_shared(engine: AsyncEngine) -> _Shared:
-    gate, inline = WriteGate(), InlineWrites.of(engine)
+    gate = WriteGate()
+    inline = InlineWrites.of(engine, gate)
     return gate, inline, None if inline is None else _InlineBatches(gate, inline)
 
 
