@@ -6,7 +6,7 @@ on the benchmark's machine, a claim took 1.0 ms of loop CPU and about 1.3 ms of 
 through aiosqlite, 0.3 ms inline. An inline transaction is a few single-row statements; it
 never waits for a lock (``busy_timeout=0``: when another process holds it, the work is redone
 in a worker thread on a connection that waits) and never checkpoints (the fsyncs, up to
-20 ms, run in a worker thread every few hundred commits).
+20 ms, run in a worker thread every hundred commits).
 
 Checkpoints in two steps keep the WAL from growing without end under a steady load. SQLite
 starts its WAL over only when a write begins on a WAL wholly copied into the database, and
@@ -40,7 +40,10 @@ __all__ = ["InlineReads", "InlineWrites"]
 
 log = structlog.get_logger(__name__)
 
-_CHECKPOINT_EVERY = 100  # inline commits between two checkpoints (the default is 1000 pages)
+# Inline commits between two checkpoints (SQLite's default is every 1000 pages): at about 20
+# pages a grouped commit, the WAL stays under journal_size_limit (8 MiB) and is rewritten in
+# place, not cut back and extended again.
+_CHECKPOINT_EVERY = 100
 # How long the restarting checkpoint waits for readers of the old WAL (writers wait too).
 _RESTART_WAIT_MS = 100
 # A truncating checkpoint waits this long for readers to move on: it runs before Slack is
