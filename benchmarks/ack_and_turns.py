@@ -886,6 +886,15 @@ def add_switchboard_cmd(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_before_cmd(parser: argparse.ArgumentParser) -> None:
+    """The ``--before-cmd`` option: a second Switchboard build measured in the same rounds."""
+    parser.add_argument(
+        "--before-cmd",
+        help="also measure this Switchboard build (`run --host --port` appended) in the same "
+        "rounds, as the server `before`, on its own database (a before/after pair in one run)",
+    )
+
+
 def exit_with(result: dict[str, Any] | int, json_path: Path | None) -> int:
     """The exit code of a benchmark that ran to ``result`` (an exit code if it was stopped),
     its figures also written as JSON to ``json_path`` when one is given."""
@@ -928,11 +937,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     add_switchboard_cmd(parser)
-    parser.add_argument(
-        "--before-cmd",
-        help="also measure this Switchboard build (`run --host --port` appended) in the same "
-        "rounds, as the server `before`, on its own database (a before/after pair in one run)",
-    )
+    add_before_cmd(parser)
     args = parser.parse_args(argv)
     if min(args.rounds, args.batch, args.concurrency, args.warmup) < 1:
         parser.error("--rounds, --batch, --concurrency and --warmup must be at least 1")

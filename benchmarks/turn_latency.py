@@ -40,6 +40,7 @@ from ack_and_turns import (
     SWITCHBOARD,
     LoadGenerator,
     Server,
+    add_before_cmd,
     add_switchboard_cmd,
     cancel_on_sigterm,
     collector_paused,
@@ -202,22 +203,18 @@ def report(
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, run the benchmark, optionally write the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (default 5)")
-    parser.add_argument("--turns", type=int, default=100, help="turns per server a round")
-    parser.add_argument(
-        "--gap", type=float, default=0.02, help="seconds between a reply and the next mention"
+    options = (
+        ("--rounds", int, 5, "measured rounds"),
+        ("--turns", int, 100, "turns per server in a round"),
+        ("--gap", float, 0.02, "seconds between a reply and the next mention"),
+        ("--warmup", int, 30, "warm-up turns per server"),
+        ("--reply-timeout", float, 10.0, "seconds to await one reply"),
     )
-    parser.add_argument("--warmup", type=int, default=30, help="warm-up turns per server")
-    parser.add_argument(
-        "--reply-timeout", type=float, default=10.0, help="seconds to await one reply"
-    )
+    for flag, kind, default, meaning in options:
+        parser.add_argument(flag, type=kind, default=default, help=f"{meaning} (default {default})")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     add_switchboard_cmd(parser)
-    parser.add_argument(
-        "--before-cmd",
-        help="also measure this Switchboard build (`run --host --port` appended), as the "
-        "server `before`, on its own database",
-    )
+    add_before_cmd(parser)
     args = parser.parse_args(argv)
     if min(args.rounds, args.turns, args.warmup) < 1 or args.gap < 0:
         parser.error("--rounds, --turns and --warmup must be at least 1, --gap at least 0")
