@@ -36,6 +36,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import sqlite3
 import sys
 import tempfile
@@ -61,6 +62,9 @@ from storage import create_engine
 ACK = "ack"  # the HTTP request handler's task
 TURN = "turn"
 OTHER = "background"
+
+
+_LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
 
 
 def _phase() -> str:
@@ -113,7 +117,7 @@ class Counts:
 
         def on_connect(dbapi: Any, record: Any) -> None:
             if isinstance(dbapi, sqlite3.Connection):
-                dbapi.set_trace_callback(lambda _sql: self.sqlite.update([_phase()]))
+                dbapi.set_trace_callback(self._sqlite_statement)
             driver = getattr(dbapi, "driver_connection", None)
             transport = getattr(driver, "_transport", None)  # asyncpg's socket
             if transport is not None:
@@ -131,6 +135,14 @@ class Counts:
         finally:
             for target, name, fn in hooks:
                 event.remove(target, name, fn)
+
+    def _sqlite_statement(self, sql: str) -> None:
+        # What SQLite itself runs, prepared statements and BEGIN/COMMIT included. Group commit
+        # runs a batch in a task of its own, so the phase of a write is often "background":
+        # the text says which statement it is.
+        self.sqlite[_phase()] += 1
+        shape = _LITERALS.sub("?", " ".join(sql.split()))  # sqlite3 traces values inlined
+        self.texts[("sqlite", shape[:90])] += 1
 
     def _count_writes(self, transport: Any) -> None:
         # asyncpg writes each request (a query; a prepare; a bind and execute; BEGIN; COMMIT;
