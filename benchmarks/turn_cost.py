@@ -212,6 +212,20 @@ def _in_thread(parent: str) -> Callable[[ApiCall], bool]:
     return lambda call: call.args.get("thread_ts") == parent
 
 
+def mentions_only(sandbox: SlackSandbox, url: str) -> Settings:
+    """The bot's settings against ``sandbox`` and ``url``, the sandbox sending only
+    ``app_mention`` (as Slack does for an app subscribed to mentions alone)."""
+    sandbox.driver.subscriptions = frozenset({"app_mention"})
+    return Settings.model_validate(
+        {
+            "SLACK_BOT_TOKEN": sandbox.bot_token,
+            "SLACK_SIGNING_SECRET": sandbox.signing_secret,
+            "SWITCHBOARD_SLACK_API_URL": sandbox.api_url,
+            "DATABASE_URL": url,
+        }
+    )
+
+
 async def turns(sandbox: SlackSandbox, runtime: Runtime, count: int) -> None:
     """``count`` mentions, one at a time, each awaited to its reply and the runner idle."""
     bot = sandbox.workspace.directory.bot_user_id
@@ -227,15 +241,7 @@ async def turns(sandbox: SlackSandbox, runtime: Runtime, count: int) -> None:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     counts = Counts()
     async with database(args.postgres, args.keep) as url, SlackSandbox() as sandbox:
-        sandbox.driver.subscriptions = frozenset({"app_mention"})
-        settings = Settings.model_validate(
-            {
-                "SLACK_BOT_TOKEN": sandbox.bot_token,
-                "SLACK_SIGNING_SECRET": sandbox.signing_secret,
-                "SWITCHBOARD_SLACK_API_URL": sandbox.api_url,
-                "DATABASE_URL": url,
-            }
-        )
+        settings = mentions_only(sandbox, url)
         with counts.listening():
             runtime = await Runtime.create(settings, RuntimeOptions())
             server = HttpServer(runtime, host="127.0.0.1", port=0)

@@ -196,17 +196,19 @@ class GatedWebClient(AsyncWebClient):
         authorization = await self._authorization(api_method)
         if authorization:
             kwargs["headers"] = {**(kwargs.get("headers") or {}), **authorization}
-        if self._links is not None:
-            for form in ("json", "data"):  # the message methods send their arguments as JSON
-                if isinstance(kwargs.get(form), dict):
-                    kwargs[form] = self._links.guard(api_method, kwargs[form])
         gate, workspace = self.gate, self._workspace()
         retries = RATE_LIMIT_RETRIES if self._wait else 0
+        links, guarded = self._links, False
         for attempt in range(retries + 1):
             ticket = await gate.admit(
                 api_method, workspace=workspace, wait=self._wait, outage_wait=self._outage_wait
             )
             try:
+                if links is not None and not guarded:  # once let through: not for a refusal
+                    for form in ("json", "data"):  # the message methods send theirs as JSON
+                        if isinstance(kwargs.get(form), dict):
+                            kwargs[form] = links.guard(api_method, kwargs[form])
+                    guarded = True
                 response = await super().api_call(api_method, **kwargs)
             except SlackApiError as exc:
                 status = getattr(exc.response, "status_code", 200)

@@ -70,9 +70,30 @@ _BARE = re.compile(
     rf"(?<![@\w./:\[-])((?:[a-z0-9-]+\.)+(?:{_TLDS}))\b(?!\.?[\w\[-])([/?#][^\s<>|\"'`]*)?",
     re.IGNORECASE,
 )
-_MAYBE_LINK = re.compile(rf"://|www\.|\.(?:{_TLDS})\b", re.IGNORECASE)
-"""What every link the patterns above find holds (a scheme, ``www.`` or a dot and a known
-top-level domain, matched with the same flags): text without it has no link to defuse."""
+_DOT_TLD = re.compile(rf"\.(?:{_TLDS})\b", re.IGNORECASE)
+_WWW = frozenset({"www", "wwW", "wWw", "wWW", "Www", "WwW", "WWw", "WWW"})
+"""The letters a regex ignoring case takes for ``www`` (only ``w`` and ``W`` match ``w``)."""
+
+
+def _may_hold_link(text: str) -> bool:
+    """Whether ``text`` holds what every link the patterns above find holds: a scheme
+    (``://``), ``www.`` or a dot and a known top-level domain (matched with the patterns'
+    flags). Each is looked for at the dots only (a scheme aside), so prose with a few
+    sentences costs a few lookups instead of a regex tried at every character (about 9 µs
+    for a ``help`` answer's 580 characters; benchmarks/README.md, issue 19, fourth pass)."""
+    if "://" in text:
+        return True
+    at = text.find(".")
+    while at >= 0:
+        if at >= 3 and text[at - 3 : at] in _WWW:
+            return True
+        # A top-level domain starts with a letter (its case twins beyond ASCII are letters).
+        if text[at + 1 : at + 2].isalpha() and _DOT_TLD.match(text, at):
+            return True
+        at = text.find(".", at + 1)
+    return False
+
+
 _TRAILING = ".,;:!?*_~"
 _CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
 
@@ -118,7 +139,7 @@ class LinkPolicy:
         Inside code (`` `…` `` and fenced blocks) Slack and Markdown make no link of a bare
         URL, so only Slack's ``<url|label>`` is defused there: a card's target stays exactly
         as it will be called."""
-        if "." not in text or _MAYBE_LINK.search(text) is None:
+        if "." not in text or not _may_hold_link(text):
             return text  # no host, no link (most status lines, ids and answers)
         parts, last = [], 0
         for code in _CODE.finditer(text):
@@ -150,15 +171,27 @@ class LinkPolicy:
             return value
         if isinstance(value, str):
             return self.defuse(value)
-        if isinstance(value, Mapping):
-            return {
-                k: self._value(k, v)
-                for k, v in value.items()
-                if not (k in _URL_FIELDS and isinstance(v, str) and not self.allows(v))
-            }
+        # dict first: what a payload is made of, and cheaper to test than Mapping.
+        if isinstance(value, dict | Mapping):
+            return self._mapping(value)
         if isinstance(value, list | tuple):
             return [self._value(key, item) for item in value]
         return value
+
+    def _mapping(self, value: Mapping[str, Any]) -> dict[str, Any]:
+        # As _value on each item, its strings handled here: a message's blocks are mostly
+        # small mappings of strings, and a call per string was half of the guard's time.
+        guarded = {}
+        for k, v in value.items():
+            if k in _NOT_SHOWN:
+                guarded[k] = v
+            elif isinstance(v, str):
+                if k in _URL_FIELDS and not self.allows(v):
+                    continue  # a URL-valued field to a host that is not allowed: dropped
+                guarded[k] = self.defuse(v)
+            else:
+                guarded[k] = self._value(k, v)
+        return guarded
 
     def _labelled(self, whole: str, link: str, label: str | None) -> str:
         if self.allows(link):

@@ -11,6 +11,7 @@ Pure functions over the agents' public info; no IO.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -111,10 +112,17 @@ def keyword_score(text: str, words: set[str], keywords: Sequence[str]) -> float:
 
 def example_score(words: set[str], example: str) -> float:
     """The share of the example's content words present in the message, times 0.9."""
-    wanted = {w for w in _WORD.findall(example.lower()) if w not in _STOPWORDS}
+    wanted = _content_words(example)
     if not wanted:
         return 0.0
     return _EXAMPLE_WEIGHT * len(wanted & words) / len(wanted)
+
+
+@functools.lru_cache(maxsize=1024)
+def _content_words(example: str) -> frozenset[str]:
+    # The agents' examples are configuration: split once, not at every message (the
+    # examples were two thirds of routing a message; benchmarks/README.md, issue 19).
+    return frozenset(w for w in _WORD.findall(example.lower()) if w not in _STOPWORDS)
 
 
 def _explicit(text: str, by_name: dict[str, AgentInfo]) -> Route | None:

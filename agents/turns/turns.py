@@ -16,7 +16,7 @@ import structlog
 
 from agents.kernel.clock import Clock
 from agents.kernel.models import Inbound, Outbound, Reply, ReplyItem
-from agents.kernel.redaction import redact
+from agents.kernel.redaction import might_hold_secret, redact
 from agents.turns.pipeline import Step, TurnState, run_steps
 from agents.turns.plan import NO_PLAN
 from agents.turns.ports import ConversationLocks, TurnLedger, TurnReplies
@@ -37,6 +37,13 @@ AGENT_ERROR_REPLY = (
 def redacted(reply: Reply) -> Reply:
     """``reply`` with every secret redacted from everything it shows: text, title, items and
     note (a knowledge answer's items carry the model's answer and quoted runbook text)."""
+    shown = [reply.text, reply.title or "", reply.note or ""]
+    shown += [part for item in reply.items for part in (item.label, item.detail)]
+    # Every part is a piece of the parts joined: when the whole holds no fixed piece of a
+    # pattern, no part does, and the reply is its own redaction. One quick test instead of
+    # one a part (no fixed piece holds a line break, so none spans two parts).
+    if not might_hold_secret("\n".join(shown)):
+        return reply
     return replace(
         reply,
         text=redact(reply.text),

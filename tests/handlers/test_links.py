@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from types import MappingProxyType
+
 import pytest
 
-from handlers.links import LinkPolicy, host_of
+from handlers.links import _TLDS, LinkPolicy, _may_hold_link, host_of
 
 POLICY = LinkPolicy.of(["docs.example.com"], ["https://wiki.example.org/runbooks"])
 
@@ -150,3 +153,64 @@ def test_text_holding_any_link_is_not_skipped_by_the_quick_test(text: str) -> No
 )
 def test_prose_with_dots_but_no_link_is_returned_as_is(text: str) -> None:
     assert LinkPolicy.of([]).defuse(text) == text
+
+
+_REGEX_QUICK_TEST = re.compile(rf"://|www\.|\.(?:{_TLDS})\b", re.IGNORECASE)
+"""The quick test as one regex, tried at every character (what it was before)."""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lists what Switchboard can do. Ask for it.",
+        "see evil.zip now",
+        "EVIL.COM",
+        "WwW.x",
+        "ww.x and w.ww.x",
+        ".www.",
+        "www.",
+        "x.co_1 and y.comma",
+        "a.lin\u212a here",  # the Kelvin sign is a "k" to a regex ignoring case
+        "run.\u017fh",  # the long s is an "s"
+        "v1.2.3",
+        "ends with a dot.",
+        ".",
+        "ftp://x",
+        "e.g. x.y",
+        "\u2022 help: Lists what Switchboard can do.\n\u2022 deploy: Deploys.",
+    ],
+)
+def test_the_quick_test_answers_as_the_regex_it_replaced(text: str) -> None:
+    """Looking at the dots only finds a link's mark exactly when the regex tried at every
+    character does."""
+    assert _may_hold_link(text) == (_REGEX_QUICK_TEST.search(text) is not None)
+
+
+def test_guard_walks_any_mapping_and_sequence_as_it_walks_dicts_and_lists() -> None:
+    """A read-only mapping and a tuple are guarded like a dict and a list; values that are
+    not text (numbers, flags, None) go through as they are."""
+    arguments = {
+        "blocks": (
+            MappingProxyType(
+                {"type": "image", "image_url": "https://evil.example/i.png", "alt_text": "x"}
+            ),
+            {"type": "section", "text": {"type": "mrkdwn", "text": "evil.example/x"}, "n": 3},
+        ),
+        "reply_broadcast": True,
+        "icon_url": "https://evil.example/top.png",  # a top-level argument is text, not a field
+        "attachments": None,
+    }
+    guarded = POLICY.guard("chat.update", arguments)
+    assert guarded == {
+        "blocks": [
+            {"type": "image", "alt_text": "x"},
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "evil[.]example (link removed)"},
+                "n": 3,
+            },
+        ],
+        "reply_broadcast": True,
+        "icon_url": "evil[.]example (link removed)",
+        "attachments": None,
+    }

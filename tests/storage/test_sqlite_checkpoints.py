@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 from structlog.testing import capture_logs
 
 from storage import Database
@@ -92,3 +94,27 @@ async def test_a_reader_holding_the_old_wal_delays_the_start_over_without_failin
         await _sent(database, 405)
     finally:
         reader.close()
+
+
+async def test_checkpoints_keep_one_connection_that_holds_nothing_between_them(
+    database: Database, tmp_path: Path
+) -> None:
+    """The checkpoints run on one connection kept open (not one opened per checkpoint), and
+    between them it keeps no snapshot: a truncating checkpoint elsewhere that waits for no
+    one finishes, and the WAL is empty after it."""
+    await _turns(database, 1, 40)  # the first checkpoint opens the checkpoints' connection
+    await _quiet()
+    opened: list[object] = []
+    listener = lambda dbapi, _record: opened.append(dbapi)  # noqa: E731
+    event.listen(Pool, "connect", listener)
+    try:
+        await _turns(database, 41, 400)  # four checkpoints, each in two steps
+        await _quiet()
+    finally:
+        event.remove(Pool, "connect", listener)
+    assert opened == []
+    with sqlite3.connect(tmp_path / "switchboard.db", isolation_level=None) as other:
+        other.execute("PRAGMA busy_timeout=0")
+        busy, frames, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert (busy, frames) == (0, 0)
+    await _sent(database, 440)

@@ -10,6 +10,7 @@ import pytest
 from agents.kernel.redaction import (
     _ANY,
     _ASCII_TWINS,
+    _LITERALS,
     SECRET_FIELD,
     might_hold_secret,
     redact,
@@ -167,3 +168,27 @@ def test_text_without_any_fixed_piece_of_a_pattern_skips_the_regexes() -> None:
     assert not might_hold_secret("Lists what Switchboard can do and how to ask for it.")
     assert not might_hold_secret("• help: Lists what Switchboard can do, ✓")
     assert might_hold_secret("Lists what Switchboard can do. The API is up.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lists what Switchboard can do and how to ask for it.",
+        "snake_case and kebab-case, no secret",
+        "a k_live_ key",
+        "GHP_ upper",
+        "-----BEGIN nothing",
+        "the sk-thing",
+        "https://example.org",
+        "ends with xapp-",
+        "github_pat_",
+        "the Api is up",
+        "pa\u017f\u017fword",
+        "",
+    ],
+)
+def test_the_quick_test_finds_a_fixed_piece_exactly_when_one_is_there(text: str) -> None:
+    """Grouping the fixed pieces by a character they hold changes no answer: the quick test
+    is true exactly when the lower-cased text (its ASCII twins mapped) holds one of them."""
+    lowered = text.translate(_ASCII_TWINS).lower()
+    assert might_hold_secret(text) == any(piece in lowered for piece in _LITERALS)

@@ -7,7 +7,7 @@ import pytest
 
 from agents.actions.spec import ActionSpec, ExecutorInfo, ParamSpec
 from agents.kernel.models import AgentInfo
-from agents.turns.router import route
+from agents.turns.router import example_score, route
 
 AGENTS = (
     AgentInfo("help", "Lists agents.", keywords=("help", "usage")),
@@ -179,3 +179,13 @@ def test_a_slash_command_naming_an_agent_beats_the_channel_binding() -> None:
     """`/ops oncall who` in a channel bound to deploy goes to oncall, as before."""
     decision = route("oncall who", BOUND, fallback="help", subcommand=True, channel_id="C0DEPLOYS")
     assert (decision.agent, decision.reason, decision.text) == ("oncall", "explicit", "who")
+
+
+def test_an_example_scores_each_message_by_its_own_words() -> None:
+    """An example's words are split once and kept: a second message scored against the same
+    example is scored by its own words, not the first message's."""
+    example = "roll back the api deploy"
+    assert example_score({"roll", "back", "api"}, example) == pytest.approx(0.9 * 3 / 4)
+    assert example_score({"deploy"}, example) == pytest.approx(0.9 / 4)
+    assert example_score(set(), example) == 0.0
+    assert example_score({"the"}, "the a an") == 0.0  # stop words only: nothing to match

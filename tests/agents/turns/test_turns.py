@@ -9,7 +9,7 @@ from agents.kernel.errors import ConfigError
 from agents.kernel.models import AgentInfo, Inbound, Reply, ReplyItem
 from agents.turns.agent import TurnContext
 from agents.turns.assembly import build_turns
-from agents.turns.turns import Turns, TurnStores
+from agents.turns.turns import Turns, TurnStores, redacted
 from tests.agents.fakes import (
     FakeClock,
     MemoryConversations,
@@ -166,3 +166,37 @@ async def test_a_secret_anywhere_in_a_reply_is_redacted_before_it_is_stored() ->
     assert reply.note == "quoted [redacted:aws-access-key]"
     stored = await conversations.find_reply("trace-1")
     assert stored is not None and "AKIA" not in repr(stored.reply)
+
+
+@pytest.mark.parametrize(
+    "where", ["text", "title", "note", "first label", "last detail", "a part's end"]
+)
+def test_one_secret_in_any_one_part_of_a_reply_is_redacted(where: str) -> None:
+    """The whole reply is tested once before its parts: a secret in only one part (the
+    rest clean), or split by nothing but the end of a part, still reaches the redaction."""
+    key = "AKIA" + "ABCDEFGHIJKLMNOP"
+    items = [ReplyItem("help", "Lists what I can do."), ReplyItem("deploy", "Deploys.")]
+    parts: dict[str, str] = {"text": "Here is what I can do.", "title": "Help", "note": "ok"}
+    if where == "first label":
+        items[0] = ReplyItem(f"help {key}", "Lists what I can do.")
+    elif where == "last detail":
+        items[-1] = ReplyItem("deploy", f"Deploys with {key}.")
+    elif where == "a part's end":
+        parts["text"] = f"ends with {key}"
+    else:
+        parts[where] = f"{parts[where]} {key}"
+    reply = redacted(
+        Reply(text=parts["text"], title=parts["title"], note=parts["note"], items=tuple(items))
+    )
+    assert key not in repr(reply) and "[redacted:aws-access-key]" in repr(reply)
+
+
+def test_a_reply_without_any_secret_is_its_own_redaction() -> None:
+    """Nothing changes in a reply with nothing to redact (the help answer, for one)."""
+    reply = Reply(
+        text="Here is what I can do.\n• help: Lists what Switchboard can do.",
+        title="Switchboard help",
+        items=(ReplyItem("help", "Lists what Switchboard can do."),),
+        note="In a thread.",
+    )
+    assert redacted(reply) == reply
