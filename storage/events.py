@@ -86,7 +86,8 @@ class SqlEventStore(SqlStore):
             return await self._claim_one(values)
 
     async def _claim_one(self, values: dict[str, Any]) -> bool:
-        return await self._db.write.run(_claim, _CLAIM[self._db.dialect], values)
+        rows = await self._db.write.execute(_CLAIM[self._db.dialect], values)
+        return rows.first() is not None
 
     async def _claim_all(self, batch: Sequence[dict[str, Any]]) -> list[bool]:
         return await self._db.write.run(_claim_each, _CLAIM[self._db.dialect], batch)
