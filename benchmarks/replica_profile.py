@@ -10,7 +10,7 @@ slows small calls more than large ones: compare engines and builds in this harne
 the unprofiled CPU figures of ``replicas.py`` (also printed, from a second, unprofiled run).
 
     python benchmarks/replica_profile.py [--postgres SERVER_URL] [--sqlite] [--events N]
-        [--concurrency C] [--top N] [--pythonpath DIR]
+        [--concurrency C] [--top N] [--pythonpath DIR] [--pool-size N] [--keep FILE]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from floor_report import quiet
 from replicas import _WARMUP, Replica, _send, fresh_postgres
@@ -84,6 +85,10 @@ def _group(path: str, name: str) -> str:
     return "other python"
 
 
+def _calls(entries: dict[tuple[str, int, str], Any], path: str, name: str) -> int:
+    return sum(e[1] for (p, _l, n), e in entries.items() if p.endswith(path) and n == name)
+
+
 def summary(stats_path: Path, turns: int, top: int) -> None:
     stats = pstats.Stats(str(stats_path))
     entries = stats.stats  # type: ignore[attr-defined]
@@ -95,6 +100,14 @@ def summary(stats_path: Path, turns: int, top: int) -> None:
     for group, seconds in by_group.most_common():
         share = 100 * seconds / total
         print(f"    {seconds * 1000 / turns:7.3f} ms  {share:5.1f}%  {group}")
+    # Pool connections opened (the pool's function: asyncpg's connect is a coroutine, which
+    # cProfile counts once per resumption), and asyncpg's preparations (a coroutine too).
+    opened = _calls(entries, "sqlalchemy/pool/base.py", "_create_connection")
+    prepared = _calls(entries, "asyncpg/connection.py", "_get_statement")
+    print(
+        f"  per turn: {opened / turns:.3f} connections opened;"
+        f" asyncpg's _get_statement {prepared / turns:.3f} (cProfile's calls)"
+    )
     print(f"  top {top} functions by own time (ms per turn, calls per turn):")
     ranked = sorted(entries.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
     for (path, line, name), entry in ranked:
@@ -141,7 +154,9 @@ def _wait_for(path: Path) -> None:
 
 async def profile(args: argparse.Namespace, out: Path) -> None:
     async with _url(args) as url, SlackSandbox() as sandbox:
-        replica = _Profiled(out, url, sandbox, pythonpath=args.pythonpath, core=None)
+        replica = _Profiled(
+            out, url, sandbox, pythonpath=args.pythonpath, core=None, pool_size=args.pool_size
+        )
         try:
             await replica.start()
             sandbox.driver.deliver_to_replicas([replica.url], fan_out=1)
@@ -167,6 +182,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=24)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--pythonpath", default=None, help="an export of another build")
+    parser.add_argument("--pool-size", type=int, default=None, help="SWITCHBOARD_DB_POOL_SIZE")
     parser.add_argument("--keep", default=None, help="write the profile (pstats) here too")
     args = parser.parse_args()
     quiet()

@@ -140,6 +140,10 @@ class Rows:
         self._rows = rows
         self.rowcount = rowcount
 
+    def all(self) -> list[tuple[Any, ...]]:
+        """Every row."""
+        return list(self._rows)
+
     def first(self) -> tuple[Any, ...] | None:
         """The first row, if any."""
         return self._rows[0] if self._rows else None
