@@ -10,7 +10,8 @@ slows small calls more than large ones: compare engines and builds in this harne
 the unprofiled CPU figures of ``replicas.py`` (also printed, from a second, unprofiled run).
 
     python benchmarks/replica_profile.py [--postgres SERVER_URL] [--sqlite] [--events N]
-        [--concurrency C] [--top N] [--pythonpath DIR] [--pool-size N] [--keep FILE]
+        [--concurrency C] [--top N] [--pythonpath DIR] [--pool-size N]
+        [--max-overflow N] [--keep FILE]
 """
 
 from __future__ import annotations
@@ -157,6 +158,8 @@ async def profile(args: argparse.Namespace, out: Path) -> None:
         replica = _Profiled(
             out, url, sandbox, pythonpath=args.pythonpath, core=None, pool_size=args.pool_size
         )
+        if args.max_overflow is not None:
+            replica._env["SWITCHBOARD_DB_MAX_OVERFLOW"] = str(args.max_overflow)
         try:
             await replica.start()
             sandbox.driver.deliver_to_replicas([replica.url], fan_out=1)
@@ -183,6 +186,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--pythonpath", default=None, help="an export of another build")
     parser.add_argument("--pool-size", type=int, default=None, help="SWITCHBOARD_DB_POOL_SIZE")
+    parser.add_argument(
+        "--max-overflow", type=int, default=None, help="SWITCHBOARD_DB_MAX_OVERFLOW"
+    )
     parser.add_argument("--keep", default=None, help="write the profile (pstats) here too")
     args = parser.parse_args()
     quiet()
