@@ -7,7 +7,8 @@ write takes them all: one ``INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING
 round trip and one commit for all of them. A statement is atomic, so a batch that fails wrote
 nothing and :class:`GroupCommit` writes its claims again one by one. A delivery twice in one
 batch is inserted once, for its first claim; the others are told it was claimed already, as
-they would be one after the other.
+they would be one after the other. Rows go in key order, so batches of two replicas that
+overlap (a delivery sent to both) cannot deadlock.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ async def claim_together(writes: Writes, batch: Sequence[dict[str, Any]]) -> lis
     first: dict[_Key, int] = {}
     for index, values in enumerate(batch):
         first.setdefault((values["team_id"], values["event_id"]), index)
-    unique = [batch[index] for index in first.values()]
+    # In key order: two replicas inserting overlapping batches wait for each other's rows in
+    # the same order, never in a cycle (a deadlock PostgreSQL would break after a second).
+    unique = [batch[first[key]] for key in sorted(first)]
     arrays = {f"a_{name}": [values[name] for values in unique] for name in columns}
     rows = await writes.execute(_statement(columns), arrays)
     inserted = {(row[0], row[1]) for row in rows.all()}
