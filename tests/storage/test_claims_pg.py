@@ -105,3 +105,17 @@ async def test_claims_with_and_without_a_lease_in_one_batch(postgres: Database) 
             select(events.c.event_id, events.c.lease_owner).order_by(events.c.event_id)
         )
         assert list(leases) == [("Ev1", None), ("Ev2", "replica-a"), ("Ev3", None)]
+
+
+async def test_a_batch_inserts_in_key_order(postgres: Database) -> None:
+    """A batch's rows go in in key order, whatever order its claims came in (their serial ids
+    ascend with the keys): two replicas' batches that overlap wait for each other's rows in
+    one order, never in a cycle (a deadlock)."""
+    first = asyncio.create_task(postgres.events.claim(inbound(1)))
+    await asyncio.sleep(0)
+    claims = (postgres.events.claim(inbound(n)) for n in (5, 3, 4))
+    assert list(await asyncio.gather(*claims)) == [True, True, True]
+    assert await first is True
+    async with postgres.engine.connect() as connection:
+        rows = await connection.execute(select(events.c.event_id).order_by(events.c.id))
+        assert list(rows.scalars()) == ["Ev1", "Ev3", "Ev4", "Ev5"]
