@@ -144,12 +144,12 @@ def _statements(database: Database) -> Iterator[list[str]]:
 
     async def counted_prepare(self: Any, operation: str, invalidate: Any) -> Any:
         sent.append(operation.split()[0])
-        return await prepare(self, operation, invalidate)
+        return await prepare(self, operation, invalidate)  # type: ignore[no-untyped-call]
 
     async def counted_begin(self: Any) -> None:
         if self.isolation_level != "autocommit":
             sent.append("BEGIN")
-        await begin(self)
+        await begin(self)  # type: ignore[no-untyped-call]
 
     connection._prepare, connection._start_transaction = counted_prepare, counted_begin  # type: ignore[method-assign]
     try:
