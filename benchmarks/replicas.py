@@ -76,14 +76,15 @@ class Replica:
         self._env = env
         self._pin = [] if core is None else ["taskset", "-c", str(core)]
         self._proc: asyncio.subprocess.Process | None = None
+        self._command: tuple[str, ...] = (sys.executable, "-P", "-m", "bot", "run",
+                                          "--host", "127.0.0.1", "--port", "0")  # fmt: skip
         self.url = ""
 
     async def start(self) -> None:
         """Start it and wait for the ``http_listening`` line that names its port (the rest of
         its log is read and dropped)."""
         self._proc = await asyncio.create_subprocess_exec(
-            *self._pin, sys.executable, "-P", "-m", "bot", "run",
-            "--host", "127.0.0.1", "--port", "0",
+            *self._pin, *self._command,
             env=self._env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         assert self._proc.stderr is not None

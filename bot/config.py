@@ -78,8 +78,10 @@ class Settings(BaseSettings):
     )
     job_lease_seconds: float = Field(default=120.0, gt=0, alias="SWITCHBOARD_JOB_LEASE_SECONDS")
     event_lease_seconds: float = Field(default=60.0, gt=0, alias="SWITCHBOARD_EVENT_LEASE_SECONDS")
-    db_pool_size: int = Field(default=5, ge=1, le=200, alias="SWITCHBOARD_DB_POOL_SIZE")
-    db_max_overflow: int = Field(default=10, ge=0, le=200, alias="SWITCHBOARD_DB_MAX_OVERFLOW")
+    # Kept, not overflow: an overflow connection is closed when returned and opened again at
+    # the next burst (a backend started, the hot statements prepared again; issue 19).
+    db_pool_size: int = Field(default=15, ge=1, le=200, alias="SWITCHBOARD_DB_POOL_SIZE")
+    db_max_overflow: int = Field(default=0, ge=0, le=200, alias="SWITCHBOARD_DB_MAX_OVERFLOW")
     db_statement_timeout_ms: int | None = Field(
         default=30_000, ge=1, alias="SWITCHBOARD_DB_STATEMENT_TIMEOUT_MS"
     )

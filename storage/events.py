@@ -30,6 +30,7 @@ from storage._seam import (
     translated,
 )
 from storage.batching import GroupCommit
+from storage.claims_pg import claim_together
 from storage.engine import Prepared
 from storage.tables import events
 
@@ -58,15 +59,14 @@ _COUNT_ATTEMPT = Prepared(
 class SqlEventStore(SqlStore):
     """``EventStore`` on SQL: one row per delivery, unique per ``(team_id, event_id)``.
 
-    On SQLite, claims submitted in the same loop step share one transaction
-    (:class:`~storage.batching.GroupCommit`); on PostgreSQL each is one autocommit INSERT.
+    Claims that arrive while one is being written go together in the next write
+    (:class:`~storage.batching.GroupCommit`): one transaction on SQLite, one statement on
+    PostgreSQL (:mod:`storage.claims_pg`).
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine)
-        self._claims: GroupCommit[dict[str, Any], bool] | None = None
-        if self._db.dialect == "sqlite":
-            self._claims = GroupCommit(self._claim_all, self._claim_one)
+        self._claims = GroupCommit(self._claim_all, self._claim_one)
 
     async def claim(
         self, inbound: Inbound, *, owner: str | None = None, lease_until: datetime | None = None
@@ -81,14 +81,17 @@ class SqlEventStore(SqlStore):
         if owner is not None:  # (a database before 0012 has no lease columns)
             values.update(lease_owner=owner, lease_expires_at=lease_until)
         with translated("claim a delivery"):
-            if self._claims is not None:
-                return await self._claims.submit(values)
-            return await self._claim_one(values)
+            return await self._claims.submit(values)
 
     async def _claim_one(self, values: dict[str, Any]) -> bool:
-        return await self._db.write.run(_claim, _CLAIM[self._db.dialect], values)
+        rows = await self._db.write.execute(_CLAIM[self._db.dialect], values)
+        return rows.first() is not None
 
     async def _claim_all(self, batch: Sequence[dict[str, Any]]) -> list[bool]:
+        if len(batch) == 1:  # most claims: the plain INSERT, its plan cached
+            return [await self._claim_one(batch[0])]
+        if self._db.dialect == "postgresql":
+            return await claim_together(self._db.write, batch)
         return await self._db.write.run(_claim_each, _CLAIM[self._db.dialect], batch)
 
     async def finish(

@@ -21,13 +21,13 @@ from sqlalchemy.engine import Connection
 from agents.kernel.models import Inbound, Outbound, Trace
 from storage._seam import SqlStore, translated
 from storage.conversations import mark_sent_on, record_exchange_on
-from storage.engine import Dialect, Prepared
+from storage.engine import Dialect, Prepared, Writes
 from storage.erasure import settle_turn_on
 from storage.events import finish_event_on
 from storage.locks import held_lease
 from storage.tables import events, messages, traces
 from storage.traces import mark_delivered_on, save_trace_on
-from storage.turn_record_pg import NO_LOCK, record_at_once
+from storage.turn_record_pg import NO_LOCK, statement_for
 
 __all__ = ["SqlTurnLedger"]
 
@@ -92,10 +92,8 @@ class SqlTurnLedger(SqlStore):
             if self._db.dialect == "postgresql":
                 lease = held_lease(inbound.conversation)
                 lock = NO_LOCK if lease is None else (lease.name, lease.owner)
-                wrote = await self._db.write.run(
-                    record_at_once, inbound, outbound, trace, lock=lock
-                )
-                if wrote:
+                prepared = statement_for(inbound, outbound, trace, lock=lock)
+                if prepared is not None and await _wrote(self._db.write, *prepared):
                     if lease is not None:
                         lease.released = True
                     return
@@ -105,7 +103,7 @@ class SqlTurnLedger(SqlStore):
         """Mark the reply sent with ``ts``, the trace delivered and the delivery done, at once."""
         with translated("complete a turn"):
             if self._db.dialect == "postgresql":
-                await self._db.write.run(_complete_at_once, inbound, ts=ts, now=now)
+                await _complete_at_once(self._db.write, inbound, ts=ts, now=now)
             else:
                 await self._db.transaction.run(_complete, inbound, ts=ts, now=now)
 
@@ -127,7 +125,12 @@ def _complete(connection: Connection, inbound: Inbound, *, ts: str, now: datetim
     )
 
 
-def _complete_at_once(connection: Connection, inbound: Inbound, *, ts: str, now: datetime) -> None:
+async def _wrote(writes: Writes, statement: Prepared, values: dict[str, Any]) -> bool:
+    """The record's one statement (:mod:`storage.turn_record_pg`); False if it wrote nothing."""
+    return bool((await writes.execute(statement, values)).one()[0])
+
+
+async def _complete_at_once(writes: Writes, inbound: Inbound, *, ts: str, now: datetime) -> None:
     # "w_" names: a parameter named like a column would be taken for a value to SET.
     values = {
         "w_trace_id": inbound.trace_id,
@@ -136,7 +139,7 @@ def _complete_at_once(connection: Connection, inbound: Inbound, *, ts: str, now:
         "w_team_id": inbound.team_id,
         "w_event_id": inbound.event_id,
     }
-    reply, trace, delivery = tuple(_COMPLETE_PG.execute(connection, values).one())
+    reply, trace, delivery = tuple((await writes.execute(_COMPLETE_PG, values)).one())
     if not reply:
         log.warning("reply_not_found", trace_id=inbound.trace_id)
     if not trace:

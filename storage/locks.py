@@ -27,7 +27,6 @@ from functools import cache
 
 import structlog
 from sqlalchemy import bindparam, delete, func, literal_column, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agents.kernel.models import ConversationKey
@@ -112,8 +111,8 @@ class SqlConversationLocks(SqlStore):
         wait = _FIRST_WAIT
         while True:
             with translated("take a conversation lock"):
-                taken = await self._db.write.run(_taken, statement, values)
-            if taken:
+                taken = await self._db.write.execute(statement, values)
+            if taken.first() is not None:
                 return
             await asyncio.sleep(wait)
             wait = min(wait * 2, _MAX_WAIT)
@@ -146,10 +145,6 @@ def _take_statement(lease_seconds: int) -> Prepared:
         where=conversation_locks.c.expires_at < now,
     ).returning(conversation_locks.c.owner)
     return Prepared(statement)
-
-
-def _taken(connection: Connection, statement: Prepared, values: dict[str, str]) -> bool:
-    return statement.execute(connection, values).first() is not None
 
 
 def locks_for(engine: AsyncEngine) -> LocalLocks | SqlConversationLocks:

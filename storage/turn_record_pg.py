@@ -38,7 +38,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.sql.schema import Table
 
 from agents.kernel.models import Inbound, Outbound, Trace
@@ -48,7 +47,7 @@ from storage.conversations.writes import exchange_rows
 from storage.engine import Prepared
 from storage.tables import conversation_locks, conversations, events, messages, traces
 
-__all__ = ["NO_LOCK", "record_at_once", "statement_for"]
+__all__ = ["NO_LOCK", "statement_for"]
 
 NO_LOCK = ("", "")  # the (key, owner) of no lease: no lock row has the key ""
 
@@ -158,23 +157,6 @@ def _statement(
         for cte in (created, person, reply, touched, trace, released)
     )
     return Prepared(select(go.label("wrote"), *counts))
-
-
-def record_at_once(
-    connection: Connection,
-    inbound: Inbound,
-    outbound: Outbound,
-    trace: Trace,
-    *,
-    lock: tuple[str, str] = NO_LOCK,
-) -> bool:
-    """Store the turn as :func:`storage.ledger._record` does and delete the lease row ``lock``
-    (key, owner), in one statement; False when it wrote nothing (see the module docstring)."""
-    prepared = statement_for(inbound, outbound, trace, lock=lock)
-    if prepared is None:  # two conversations: left to the transaction
-        return False
-    statement, values = prepared
-    return bool(statement.execute(connection, values).one()[0])
 
 
 def statement_for(

@@ -69,8 +69,8 @@ class PoolOptions:
         statement_timeout_ms: the server cancels a statement running longer (None: never).
     """
 
-    size: int = 5
-    max_overflow: int = 10
+    size: int = 15
+    max_overflow: int = 0
     statement_timeout_ms: int | None = None
 
 

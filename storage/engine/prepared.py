@@ -19,6 +19,7 @@ and :func:`storage._seam.translated` see one kind of error either way.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,11 +47,12 @@ class _Bind:
 class _Plan:
     """The SQL of one compilation and how to turn execute() parameters into its ``?``s."""
 
-    __slots__ = ("_binds", "_sql")
+    __slots__ = ("_binds", "_sql", "on_asyncpg")
 
-    def __init__(self, sql: str, binds: Sequence[_Bind]) -> None:
+    def __init__(self, sql: str, binds: Sequence[_Bind], *, on_asyncpg: bool) -> None:
         self._sql = sql
         self._binds = tuple(binds)
+        self.on_asyncpg = on_asyncpg
 
     def _params(self, values: Mapping[str, Any]) -> list[Any]:
         params = []
@@ -94,6 +96,40 @@ class _Plan:
             cursor.close()
         return Rows(rows, rowcount)
 
+    async def run_on_asyncpg(
+        self, adapted: Any, dialect: Dialect, values: Mapping[str, Any]
+    ) -> Rows:
+        """On asyncpg itself, for a connection in autocommit (no transaction of the adapter's):
+        the adapter's prepared-statement cache and error classes, without its cursor and
+        SQLAlchemy's ``Connection``. A disconnect is reported in the error's
+        ``connection_invalidated``: the caller invalidates the pooled connection."""
+        params = self._params(values)
+        error = dialect.loaded_dbapi.Error
+        try:
+            try:
+                statement, _ = await adapted._prepare(
+                    self._sql,
+                    dialect._invalidate_schema_cache_asof,  # type: ignore[attr-defined]
+                )
+                rows = await statement.fetch(*params)
+            except Exception as exc:  # asyncpg's class, raised again as the adapter's
+                adapted._handle_exception(exc)
+        except error as exc:
+            lost = dialect.is_disconnect(exc, adapted, None)
+            raise DBAPIError.instance(
+                self._sql, params, exc, error, connection_invalidated=lost
+            ) from exc
+        return Rows(list(rows), _rowcount(statement.get_statusmsg()))
+
+
+_STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
+
+
+def _rowcount(status: str | None) -> int:
+    """The rows a statement touched, from its status, as SQLAlchemy's adapter reads it."""
+    found = _STATUS.match(status or "")
+    return int(found.group(1)) if found else -1
+
 
 class Rows:
     """What a :class:`Prepared` statement gave: the part of SQLAlchemy's ``Result`` used here."""
@@ -103,6 +139,10 @@ class Rows:
     def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
         self._rows = rows
         self.rowcount = rowcount
+
+    def all(self) -> list[tuple[Any, ...]]:
+        """Every row."""
+        return list(self._rows)
 
     def first(self) -> tuple[Any, ...] | None:
         """The first row, if any."""
@@ -140,19 +180,25 @@ class Prepared:
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
         """Run the statement with ``values``; a ``Result`` (or :class:`Rows`, its subset:
         ``first``, ``one``, ``scalar_one``, ``scalar_one_or_none``, ``rowcount``)."""
-        driver = connection.dialect.driver
-        if driver not in _DRIVERS:
-            return connection.execute(self.statement, values)
-        keys = (driver, *values)
-        try:
-            plan = self._plans[keys]
-        except KeyError:
-            plan = self._plans[keys] = _plan(self.statement, connection.dialect, keys[1:])
+        plan = self.plan(connection.dialect, values)
         if plan is None:
             return connection.execute(self.statement, values)
-        if driver == "asyncpg":
+        if plan.on_asyncpg:
             return plan.run_on_dbapi(connection, values)
         return plan.run(connection, values)
+
+    def plan(self, dialect: Dialect, values: Mapping[str, Any]) -> _Plan | None:
+        """How the driver runs the statement with these parameter names; None when only
+        ``connection.execute`` can (another driver, or a statement that needs SQLAlchemy)."""
+        driver = dialect.driver
+        if driver not in _DRIVERS:
+            return None
+        keys = (driver, *values)
+        try:
+            return self._plans[keys]
+        except KeyError:
+            plan = self._plans[keys] = _plan(self.statement, dialect, keys[1:])
+            return plan
 
 
 _DRIVERS = frozenset({"pysqlite", "asyncpg"})
@@ -179,7 +225,7 @@ def _plan(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> _Pl
         if processor is not None and not callable(processor):  # a tuple's processors
             return None
         binds.append(_Bind(key, bind.value, processor))
-    return _Plan(compiled.string, binds)
+    return _Plan(compiled.string, binds, on_asyncpg=dialect.driver == "asyncpg")
 
 
 def _plain(compiled: SQLCompiler, dialect: Dialect) -> bool:

@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_, greenlet_spawn
 
 from agents.kernel.errors import StorageError
 from storage.batching import GroupCommit
 from storage.engine.inline import InlineReads, InlineWrites
+from storage.engine.prepared import Prepared, Rows, _Plan
 from storage.engine.sqlite_hooks import WRITE_OPTION, is_file
 
 __all__ = ["Dialect", "EngineViews", "Reads", "WriteGate", "Writes", "truncate_wal", "views"]
@@ -60,6 +62,10 @@ class Writes(Protocol):
         ``work`` must only touch the database (on SQLite it may run twice, see
         :mod:`storage.engine.inline`).
         """
+        ...
+
+    async def execute(self, statement: Prepared, values: Mapping[str, Any]) -> Rows:
+        """One statement with ``values``, as ``run`` would run it; its rows once committed."""
         ...
 
 
@@ -107,11 +113,12 @@ class _AsyncReads:
     itself costs about 20 µs (benchmarks/README.md, issue 19, third pass).
     """
 
-    __slots__ = ("_engine",)
+    __slots__ = ("_direct", "_engine")
     _in_transaction = False
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, direct: bool = False) -> None:
         self._engine = engine
+        self._direct = direct  # an autocommit engine: statements may run on asyncpg itself
 
     async def run(
         self,
@@ -123,6 +130,16 @@ class _AsyncReads:
         return await greenlet_spawn(
             _connected, self._engine.sync_engine, self._in_transaction, work, args, kwargs
         )
+
+    async def execute(self, statement: Prepared, values: Mapping[str, Any]) -> Rows:
+        """On an autocommit engine, a :class:`Prepared` statement runs on asyncpg's connection
+        itself (:func:`_on_asyncpg`): SQLAlchemy's ``Connection``, its isolation level set
+        and reset per checkout, and the adapter's cursor cost more than the round trip."""
+        engine = self._engine.sync_engine
+        plan = statement.plan(engine.dialect, values) if self._direct else None
+        if plan is None or not plan.on_asyncpg:
+            return await self.run(_fetched, statement, values)
+        return await greenlet_spawn(_on_asyncpg, engine, plan, values)
 
 
 class _AsyncWrites(_AsyncReads):
@@ -146,6 +163,28 @@ def _connected(
     """``work`` on a connection of ``engine`` (committed, with ``in_transaction``)."""
     with engine.begin() if in_transaction else engine.connect() as connection:
         return work(connection, *args, **kwargs)
+
+
+def _fetched(connection: Connection, statement: Prepared, values: Mapping[str, Any]) -> Rows:
+    result = statement.execute(connection, values)
+    if isinstance(result, Rows):
+        return result
+    return Rows(list(result.all()) if result.returns_rows else [], result.rowcount)
+
+
+def _on_asyncpg(engine: Engine, plan: _Plan, values: Mapping[str, Any]) -> Rows:
+    """``plan`` on a pooled connection's asyncpg connection, in autocommit: checked out (the
+    pool's checkout events, such as the liveness check, run), the statement awaited, and
+    returned (or invalidated when the statement found the connection lost)."""
+    pooled = engine.raw_connection()
+    try:
+        return await_(plan.run_on_asyncpg(pooled.dbapi_connection, engine.dialect, values))
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            pooled.invalidate(exc.orig)
+        raise
+    finally:
+        pooled.close()
 
 
 class _InlineBatches:
@@ -221,6 +260,9 @@ class _SqliteWrites:
 
         return await self._batches.run(bound)
 
+    async def execute(self, statement: Prepared, values: Mapping[str, Any]) -> Rows:
+        return await self.run(_fetched, statement, values)
+
 
 # Per engine, not per view: every store calls views() on the same engine and must share them.
 # Neither refers back to the engine, so an engine no one uses any more goes away with them.
@@ -272,9 +314,9 @@ def views(engine: AsyncEngine) -> EngineViews:
         return EngineViews(
             "postgresql",
             read=autocommit,
-            write=_AsyncWrites(autocommit),
+            write=_AsyncWrites(autocommit, direct=True),
             transaction=_AsyncWrites(engine),
-            quick=_AsyncReads(autocommit),
+            quick=_AsyncReads(autocommit, direct=True),
         )
     raise StorageError(f"unsupported database dialect {name!r}")
 

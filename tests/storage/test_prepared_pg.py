@@ -1,24 +1,27 @@
 """Prepared statements on asyncpg: the SQL and parameters SQLAlchemy would send, run on the
-DBAPI adapter under it (its transaction, its errors)."""
+DBAPI adapter under it (its transaction, its errors), or on asyncpg itself in autocommit (the
+write view's ``execute``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from storage import Database
 from storage._records import row_values
-from storage.engine import Prepared
+from storage.engine import Prepared, views
 from storage.engine.prepared import _plan
 from storage.events import _CLAIM
 from storage.ledger import _COMPLETE_PG
 from storage.locks import _take_statement
-from storage.tables import conversations
+from storage.tables import conversations, events
 from storage.turn_record_pg import statement_for
 from tests.storage.builders import at, inbound, outbound, trace
 
@@ -105,3 +108,66 @@ async def test_errors_are_sqlalchemys_and_transactions_hold(postgres: Database) 
     async with postgres.engine.connect() as connection:
         stored = await connection.execute(select(conversations.c.thread_ts))
         assert list(stored.scalars()) == ["1"]
+
+
+@contextmanager
+def _through_sqlalchemy(database: Database) -> Iterator[list[str]]:
+    """Statements SQLAlchemy's execution saw meanwhile (none for those run on asyncpg)."""
+    seen: list[str] = []
+
+    def on_execute(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", on_execute)
+
+
+async def test_the_write_view_runs_them_on_asyncpg_itself_committed(postgres: Database) -> None:
+    """``write.execute`` runs a hot statement on asyncpg's connection, past SQLAlchemy's
+    execution, in autocommit: its rows and rowcount as SQLAlchemy's, committed when it
+    returns (another connection sees the claim)."""
+    claim = row_values(inbound(1), status="claimed", attempts=1)
+    write = views(postgres.engine).write
+    with _through_sqlalchemy(postgres) as seen:
+        first = await write.execute(_CLAIM["postgresql"], claim)
+        again = await write.execute(_CLAIM["postgresql"], claim)
+    assert seen == []
+    assert first.first() is not None and first.rowcount == 1
+    assert again.first() is None and again.rowcount == 0
+    async with postgres.engine.connect() as other:
+        stored = await other.execute(select(events.c.event_id, events.c.status))
+        assert list(stored) == [("Ev1", "claimed")]
+
+
+async def test_the_write_view_raises_sqlalchemys_errors_and_keeps_its_pool(
+    postgres: Database,
+) -> None:
+    """On asyncpg itself, a broken constraint is still SQLAlchemy's IntegrityError and a naive
+    datetime a StatementError; each connection goes back to the pool, which serves on."""
+    write = views(postgres.engine).write
+    add = Prepared(insert(conversations))
+    row: dict[str, Any] = {"team_id": "T1", "channel_id": "C1", "thread_ts": "1"}
+    row.update(created_at=at(1), updated_at=at(1))
+    await write.execute(add, row)
+    for _ in range(10):  # more than the pool holds: a leaked connection would time it out
+        with pytest.raises(IntegrityError):
+            await write.execute(add, row)
+    with pytest.raises(StatementError, match="naive datetime"):
+        await write.execute(add, {**row, "thread_ts": "2", "created_at": datetime(2026, 1, 1)})
+    assert (await write.execute(add, {**row, "thread_ts": "3"})).rowcount == 1
+
+
+async def test_a_connection_lost_mid_statement_is_invalidated(postgres: Database) -> None:
+    """A statement whose connection dies under it fails with ``connection_invalidated``, as
+    through SQLAlchemy's execution, and the next statement runs on a live connection."""
+    write = views(postgres.engine).write
+    suicide = Prepared(select(func.pg_terminate_backend(func.pg_backend_pid())))
+    assert suicide.plan(postgres.engine.dialect, {}) is not None  # it takes asyncpg's path
+    with pytest.raises(DBAPIError) as raised:
+        await write.execute(suicide, {})
+    assert raised.value.connection_invalidated
+    pid = Prepared(select(func.pg_backend_pid()))
+    assert (await write.execute(pid, {})).scalar_one() > 0

@@ -134,27 +134,28 @@ async def _stored(database: Database, team: str) -> dict[str, list[tuple[Any, ..
 @contextmanager
 def _statements(database: Database) -> Iterator[list[str]]:
     """The statements sent to the server meanwhile (first words; BEGIN for a transaction),
-    counted on the asyncpg adapter under SQLAlchemy, which statements on the driver use too."""
+    counted where the asyncpg adapter under SQLAlchemy prepares them (its cache), which
+    statements run on asyncpg itself go through too."""
     from sqlalchemy.dialects.postgresql import asyncpg
 
     sent: list[str] = []
-    cursor, connection = asyncpg.AsyncAdapt_asyncpg_cursor, asyncpg.AsyncAdapt_asyncpg_connection
-    execute, begin = cursor.execute, connection._start_transaction
+    connection = asyncpg.AsyncAdapt_asyncpg_connection
+    prepare, begin = connection._prepare, connection._start_transaction
 
-    def counted_execute(self: Any, operation: str, parameters: Any = None) -> Any:
+    async def counted_prepare(self: Any, operation: str, invalidate: Any) -> Any:
         sent.append(operation.split()[0])
-        return execute(self, operation, parameters)
+        return await prepare(self, operation, invalidate)  # type: ignore[no-untyped-call]
 
     async def counted_begin(self: Any) -> None:
         if self.isolation_level != "autocommit":
             sent.append("BEGIN")
-        await begin(self)
+        await begin(self)  # type: ignore[no-untyped-call]
 
-    cursor.execute, connection._start_transaction = counted_execute, counted_begin  # type: ignore[method-assign]
+    connection._prepare, connection._start_transaction = counted_prepare, counted_begin  # type: ignore[method-assign]
     try:
         yield sent
     finally:
-        cursor.execute, connection._start_transaction = execute, begin  # type: ignore[method-assign]
+        connection._prepare, connection._start_transaction = prepare, begin  # type: ignore[method-assign]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
