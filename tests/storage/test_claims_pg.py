@@ -4,7 +4,7 @@ statement (``storage.claims_pg``), each told whether it inserted its delivery.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -17,13 +17,17 @@ from agents.kernel.errors import StorageError
 from storage import Database
 from storage.tables import events
 from tests.storage.builders import at, inbound
+from tests.storage.conftest import postgres_place
 
 
 @pytest.fixture
-def postgres(database: Database) -> Database:
-    if database.dialect != "postgresql":
-        pytest.skip("PostgreSQL's claims (SQLite's: tests/storage/test_sqlite_writes.py)")
-    return database
+async def postgres() -> AsyncIterator[Database]:
+    """A migrated PostgreSQL database in a fresh schema (the test skips without
+    ``SWITCHBOARD_TEST_POSTGRES_URL``); SQLite's claims: tests/storage/test_sqlite_writes.py."""
+    async with postgres_place() as place:
+        database = await place.open()
+        await database.migrate()
+        yield database
 
 
 @contextmanager
