@@ -9,7 +9,8 @@ mentions are sent C at a time; a turn's latency runs from its delivery to its re
 
     python benchmarks/replicas.py [--events N] [--concurrency C] [--fan-out F]
         [--postgres postgresql://postgres@127.0.0.1:5432/test] [--replicas 1,2,3]
-        [--before-pythonpath DIR] [--pin] [--pool-size N [--pool-size-too]]
+        [--before-pythonpath DIR] [--pin] [--cpu-quota PCT]
+        [--pool-size N [--pool-size-too]]
 
 Prints turns/s, p50 and p99 per configuration and each one's ratio to the SQLite process,
 and the replicas' CPU per turn (user + system, and system alone, from /proc, the measured
@@ -18,6 +19,11 @@ turns only).
 too, right before this one (``python -P -m bot``, so the checkout is not imported); ratios
 are to the same build's SQLite process. ``--pin`` runs replica i on core i modulo the
 machine's cores (``taskset``); this process (the sandbox) and PostgreSQL are not pinned.
+``--cpu-quota PCT`` gives each replica (and the SQLite process) a CPU budget of its own, PCT %
+of one core (a cgroup, :mod:`cpu_quota`; root on Linux), once it listens: where the machine
+has fewer cores than processes, the budgets stand in for cores of their own, and a column
+gives the share of the measured 100 ms periods in which the kernel throttled a replica (near
+100%: the budget is what held it back, not the database or the sandbox).
 ``--pool-size`` sets the replicas' ``SWITCHBOARD_DB_POOL_SIZE`` (``--pool-size-too``: this
 build is run with the default and with it).
 """
@@ -38,6 +44,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from cpu_quota import CpuQuota, QuotaUnavailable
 from floor_report import quiet
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -59,6 +66,7 @@ class Replica:
         pythonpath: str | None,
         core: int | None,
         pool_size: int | None = None,
+        quota: float | None = None,
     ) -> None:
         prefixes = ("SLACK_", "SWITCHBOARD_", "DATABASE_URL")
         env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
@@ -75,6 +83,8 @@ class Replica:
             env["SWITCHBOARD_DB_POOL_SIZE"] = str(pool_size)
         self._env = env
         self._pin = [] if core is None else ["taskset", "-c", str(core)]
+        self._quota_percent = quota
+        self.quota: CpuQuota | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._command: tuple[str, ...] = (sys.executable, "-P", "-m", "bot", "run",
                                           "--host", "127.0.0.1", "--port", "0")  # fmt: skip
@@ -99,6 +109,9 @@ class Replica:
                     break
         if not self.url:
             raise RuntimeError("replica exited before listening")
+        if self._quota_percent is not None:
+            self.quota = CpuQuota(self._quota_percent)
+            self.quota.add(self._proc.pid)
         asyncio.get_running_loop().create_task(self._drain())
 
     def cpu_seconds(self) -> tuple[float, float]:
@@ -118,6 +131,8 @@ class Replica:
         if self._proc is not None and self._proc.returncode is None:
             self._proc.terminate()
             await self._proc.wait()
+        if self.quota is not None:
+            self.quota.remove()
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -183,7 +198,12 @@ async def measure(
         cores = os.cpu_count() or 1
         replicas = [
             Replica(
-                url, sandbox, pythonpath=build.pythonpath, core=i % cores if build.pin else None
+                url,
+                sandbox,
+                pythonpath=build.pythonpath,
+                core=i % cores if build.pin else None,
+                pool_size=build.pool_size,
+                quota=build.quota,
             )
             for i, url in enumerate(urls)
         ]
@@ -193,8 +213,10 @@ async def measure(
             sandbox.driver.deliver_to_replicas([r.url for r in replicas], fan_out=fan_out)
             await _send(sandbox, _WARMUP, concurrency)
             user, system = _cpu(replicas)
+            periods, throttled = _throttled(replicas)
             figures = await _send(sandbox, events, concurrency)
             user_after, system_after = _cpu(replicas)
+            periods_after, throttled_after = _throttled(replicas)
         finally:
             for replica in replicas:
                 await replica.stop()
@@ -207,7 +229,14 @@ async def measure(
         "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000,
         "cpu_ms_per_turn": (user_after - user + system_after - system) * 1000 / events,
         "sys_ms_per_turn": (system_after - system) * 1000 / events,
+        "throttled": (throttled_after - throttled) / max(1, periods_after - periods),
     }
+
+
+def _throttled(replicas: list[Replica]) -> tuple[int, int]:
+    """The replicas' CPU budgets' periods and throttled periods so far (0, 0 without)."""
+    counts = [r.quota.throttled() for r in replicas if r.quota is not None]
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
 
 def _cpu(replicas: list[Replica]) -> tuple[float, float]:
@@ -224,6 +253,7 @@ class Build:
     pythonpath: str | None
     pin: bool
     pool_size: int | None = None
+    quota: float | None = None
 
 
 async def _measure_on(args: argparse.Namespace, count: int, build: Build) -> dict[str, float]:
@@ -249,19 +279,33 @@ async def main() -> int:
     parser.add_argument("--replicas", default="1,2,3")
     parser.add_argument("--before-pythonpath", default=None)
     parser.add_argument("--pin", action="store_true")
+    parser.add_argument(
+        "--cpu-quota", type=float, default=None, metavar="PCT", help="per replica, %% of one core"
+    )
     parser.add_argument("--pool-size", type=int, default=None, help="SWITCHBOARD_DB_POOL_SIZE")
     parser.add_argument("--pool-size-too", action="store_true", help="this build with it too")
     args = parser.parse_args()
     quiet()
-    builds = [Build("", None, args.pin)]
+    if args.cpu_quota is not None:
+        try:  # fails here, before any run, if it cannot work
+            CpuQuota(args.cpu_quota).remove()
+        except QuotaUnavailable as exc:
+            print(f"replicas.py: --cpu-quota: {exc}", file=sys.stderr)
+            return 2
+    quota = args.cpu_quota
+    builds = [Build("", None, args.pin, quota=quota)]
     if args.pool_size:
-        pooled = Build(f"pool {args.pool_size} ", None, args.pin, args.pool_size)
+        pooled = Build(f"pool {args.pool_size} ", None, args.pin, args.pool_size, quota)
         builds = [*builds, pooled] if args.pool_size_too else [pooled]
     if args.before_pythonpath:  # each configuration: before, then this build
-        builds.insert(0, Build("before ", args.before_pythonpath, args.pin))
-    print(f"events={args.events} concurrency={args.concurrency} fan_out={args.fan_out}")
+        builds.insert(0, Build("before ", args.before_pythonpath, args.pin, quota=quota))
+    print(
+        f"events={args.events} concurrency={args.concurrency} fan_out={args.fan_out}"
+        + ("" if quota is None else f" cpu_quota={quota:g}% of a core per replica")
+    )
     header = ("setup", "turns/s", "p50 ms", "p99 ms", "vs sqlite", "CPU ms/turn", "of it sys")
-    print("{:<20} {:>8} {:>8} {:>8} {:>10} {:>12} {:>10}".format(*header))
+    line = "{:<20} {:>8} {:>8} {:>8} {:>10} {:>12} {:>10}".format(*header)
+    print(line if quota is None else f"{line} {'throttled':>10}")
     sqlite: dict[str, float] = {}
     for count in [0, *(int(n) for n in args.replicas.split(","))]:
         for build in builds:
@@ -271,7 +315,8 @@ async def main() -> int:
             print(
                 f"{row['label']:<20} {row['turns_per_s']:8.1f} {row['p50_ms']:8.1f} "
                 f"{row['p99_ms']:8.1f} {ratio:9.2f}x {row['cpu_ms_per_turn']:12.2f} "
-                f"{row['sys_ms_per_turn']:10.2f}",
+                f"{row['sys_ms_per_turn']:10.2f}"
+                + ("" if quota is None else f" {row['throttled']:9.0%}"),
                 flush=True,
             )
     return 0
