@@ -56,7 +56,10 @@ def _parent() -> tuple[Path, int]:
     if v2 is None:
         raise QuotaUnavailable("no cgroup hierarchy with a cpu controller is mounted")
     parent = v2 / _own_cgroup("").lstrip("/")
-    enabled = (parent / "cgroup.subtree_control").read_text().split()
+    try:
+        enabled = (parent / "cgroup.subtree_control").read_text().split()
+    except OSError as exc:
+        raise QuotaUnavailable(f"cannot read {parent}'s controllers: {exc}") from exc
     if "cpu" not in enabled:
         raise QuotaUnavailable(f"the cpu controller is not enabled in {parent}")
     return parent, 2
@@ -84,7 +87,10 @@ class CpuQuota:
 
     def add(self, pid: int) -> None:
         """Move process ``pid`` (all its threads) into this budget."""
-        (self.path / "cgroup.procs").write_text(str(pid))
+        try:
+            (self.path / "cgroup.procs").write_text(str(pid))
+        except PermissionError as exc:  # a cgroup made, but no right to move processes
+            raise QuotaUnavailable(f"cannot move process {pid} into {self.path}: {exc}") from exc
 
     def throttled(self) -> tuple[int, int]:
         """The kernel's counters so far: periods the group ran in, and of them throttled."""
