@@ -118,6 +118,24 @@ async def postgres_place() -> AsyncIterator[Place]:
 
 
 @pytest.fixture
+async def postgres() -> AsyncIterator[Database]:
+    """A migrated PostgreSQL database in a fresh schema, for what only PostgreSQL has (skips
+    the test without ``SWITCHBOARD_TEST_POSTGRES_URL``)."""
+    async with postgres_place() as place:
+        database = await place.open()
+        await database.migrate()
+        yield database
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database file, for what only SQLite has."""
+    async with await Database.connect(sqlite_url(tmp_path)) as database:
+        await database.migrate()
+        yield database
+
+
+@pytest.fixture
 async def unmigrated(place: Place) -> Database:
     """An empty database on each engine, not migrated yet."""
     return await place.open()

@@ -69,12 +69,11 @@ async def test_the_database_refuses_to_change_the_audit_log(
     assert await database.audit.entries(AuditQuery(limit=10)) == [fact(1, env="prod")]
 
 
-async def test_postgresql_refuses_to_truncate_the_audit_log(database: Database) -> None:
-    """On PostgreSQL, TRUNCATE (which skips row triggers) is refused as well."""
-    if database.dialect != "postgresql":
-        pytest.skip("SQLite has no TRUNCATE")
-    await database.audit.append(fact(1))
+async def test_postgresql_refuses_to_truncate_the_audit_log(postgres: Database) -> None:
+    """On PostgreSQL, TRUNCATE (which skips row triggers) is refused as well (SQLite has no
+    TRUNCATE)."""
+    await postgres.audit.append(fact(1))
     with pytest.raises(DBAPIError, match="append-only"):
-        async with database.engine.begin() as connection:
+        async with postgres.engine.begin() as connection:
             await connection.execute(text("TRUNCATE audit_log"))
-    assert await database.audit.entries(AuditQuery(limit=10)) == [fact(1)]
+    assert await postgres.audit.entries(AuditQuery(limit=10)) == [fact(1)]

@@ -4,12 +4,11 @@ statement (``storage.claims_pg``), each told whether it inserted its delivery.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
@@ -17,17 +16,6 @@ from agents.kernel.errors import StorageError
 from storage import Database
 from storage.tables import events
 from tests.storage.builders import at, inbound
-from tests.storage.conftest import postgres_place
-
-
-@pytest.fixture
-async def postgres() -> AsyncIterator[Database]:
-    """A migrated PostgreSQL database in a fresh schema (the test skips without
-    ``SWITCHBOARD_TEST_POSTGRES_URL``); SQLite's claims: tests/storage/test_sqlite_writes.py."""
-    async with postgres_place() as place:
-        database = await place.open()
-        await database.migrate()
-        yield database
 
 
 @contextmanager

@@ -118,11 +118,10 @@ async def test_a_failing_complete_turn_changes_nothing(database: Database) -> No
 
 
 async def test_concurrent_writers_on_sqlite_queue_without_lock_errors(
-    database: Database,
+    sqlite_database: Database,
 ) -> None:
     """50 claims (5 per event), turns and approvals at once on SQLite: no lock error, one winner."""
-    if database.dialect != "sqlite":
-        pytest.skip("the write queue is SQLite's")
+    database = sqlite_database
     claims = [database.events.claim(inbound(n)) for n in range(10) for _ in range(5)]
     turns = [
         database.ledger.record_turn(inbound(n), outbound(n), trace(f"trace-{n}", event_id=f"Ev{n}"))

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from sqlalchemy import text
 
 from storage import Database
 from storage.engine import views
-
-
-@pytest.fixture
-def postgres(database: Database) -> Database:
-    if database.dialect != "postgresql":
-        pytest.skip("PostgreSQL's pool")
-    return database
 
 
 async def test_a_connection_the_server_closed_is_replaced(postgres: Database) -> None:

@@ -26,13 +26,6 @@ from storage.turn_record_pg import statement_for
 from tests.storage.builders import at, inbound, outbound, trace
 
 
-@pytest.fixture
-def postgres(database: Database) -> Database:
-    if database.dialect != "postgresql":
-        pytest.skip("asyncpg's path")
-    return database
-
-
 def _cases() -> list[tuple[str, Prepared, dict[str, Any]]]:
     record = statement_for(inbound(1), outbound(1), trace(), lock=("T1:C1:1", "owner"))
     assert record is not None

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from structlog.testing import capture_logs
 
 from agents.kernel.errors import StorageError
@@ -15,14 +13,6 @@ from storage import Database
 from storage.engine import views
 from tests.storage.builders import at, inbound, outbound, trace
 from tests.storage.conftest import sqlite_url
-
-
-@pytest.fixture
-async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated SQLite database file."""
-    async with await Database.connect(sqlite_url(tmp_path)) as database:
-        await database.migrate()
-        yield database
 
 
 async def test_writers_wait_for_the_queue_and_readers_do_not(sqlite_database: Database) -> None:

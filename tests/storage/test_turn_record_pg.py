@@ -24,13 +24,6 @@ Turn = tuple[Inbound, Outbound, Trace]
 Recorder = Callable[[Database, Turn], Awaitable[None]]
 
 
-@pytest.fixture
-def postgres(database: Database) -> Database:
-    if database.dialect != "postgresql":
-        pytest.skip("one statement per record is PostgreSQL's")
-    return database
-
-
 def _turn(team: str, n: int, **changes: Any) -> Turn:
     trace_id = f"{team}-trace-{n}"
     person = inbound(n, team_id=team, trace_id=trace_id, **changes)
