@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / ".ci" / "readme_commands.py"
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("readme_commands", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-rc = _load()
+rc = load_script(SCRIPT)
 
 
 def _readme(*blocks: tuple[str, str]) -> str:

@@ -4,7 +4,6 @@ instead of letting the benchmark run without it."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import time
@@ -13,15 +12,13 @@ from types import ModuleType
 
 import pytest
 
+from tests.scripts import load_script
+
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "cpu_quota.py"
 
 
 def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("cpu_quota", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def test_a_quota_out_of_range_is_refused() -> None:
