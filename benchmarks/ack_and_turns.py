@@ -2,12 +2,15 @@
 
 Three servers run as separate processes on 127.0.0.1: ``switchboard run``, the naive Bolt bot
 (``baseline_bots.py --mode naive``: replies with ``say``, persists nothing) and the no-op Bolt
-app (``--mode noop``: the floor). One in-process ``SlackSandbox`` serves their Web API calls.
+app (``--mode noop``: the floor); with ``--durable-baseline`` a fourth, the naive bot that also
+writes Switchboard's durable records of each turn (``--mode durable``). One in-process
+``SlackSandbox`` serves their Web API calls.
 This process signs ``app_mention`` deliveries itself and POSTs them, interleaved: in each round
 every server, in a rotated order, gets a batch of N POSTs sent C at a time. Replies are
 awaited through the sandbox's call log before the next batch starts.
 
-    python benchmarks/ack_and_turns.py [--rounds R] [--batch N] [--concurrency C] [--json FILE]
+    python benchmarks/ack_and_turns.py [--rounds R] [--batch N] [--concurrency C]
+        [--durable-baseline] [--json FILE]
 
 See benchmarks/README.md for what each figure means and the figures measured so far.
 """
@@ -45,6 +48,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import structlog
+from floor_report import migrated_sqlite
 from slack_sdk.signature import SignatureVerifier
 
 import bot as switchboard_package
@@ -58,6 +62,7 @@ CHANNEL = "C0GENERAL"
 BASELINE_BOTS = Path(__file__).with_name("baseline_bots.py")
 SWITCHBOARD, NAIVE, NOOP = "switchboard", "naive", "noop"
 BEFORE = "before"  # a second Switchboard build (--before-cmd), measured in the same rounds
+DURABLE = "durable"  # the naive bot with Switchboard's durable records (--durable-baseline)
 # Issue 19's goals: Switchboard's ack throughput at least 1.0x the naive bot's, its ack p99 at
 # most 1.0x, its full-turn throughput at least 0.8x.
 GOAL_ACK = 1.0
@@ -494,10 +499,11 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 
 def ratios(figures: dict[str, Figures]) -> dict[str, dict[str, float | None]]:
-    """Switchboard's and the no-op's figures as multiples of the naive bot's."""
+    """Switchboard's, the durable bot's and the no-op's figures as multiples of the naive
+    bot's."""
     naive = figures[NAIVE]
     result: dict[str, dict[str, float | None]] = {}
-    for name in [name for name in (SWITCHBOARD, BEFORE, NOOP) if name in figures]:
+    for name in [name for name in (SWITCHBOARD, BEFORE, DURABLE, NOOP) if name in figures]:
         mine = figures[name]
         result[name] = {
             "ack_throughput": _ratio(mine.ack_rps, naive.ack_rps),
@@ -620,6 +626,7 @@ def report(
     figures: dict[str, Figures],
     rows: dict[str, Any] | None,
     switchboard_sent: int,
+    durable_rows: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Print the tables; return everything as one JSON-able dict."""
     print()
@@ -644,7 +651,7 @@ def report(
     )
     print(header)
     print("-" * len(header))
-    for name in [name for name in (SWITCHBOARD, BEFORE, NAIVE, NOOP) if name in figures]:
+    for name in [name for name in (SWITCHBOARD, BEFORE, NAIVE, DURABLE, NOOP) if name in figures]:
         f = figures[name]
         missing = str(f.missing) if f.turns_per_s_rounds else "-"
         print(
@@ -669,14 +676,16 @@ def report(
     for goal, met in verdicts.items():
         verdict = "n/a" if met is None else ("met" if met else "NOT met")
         print(f"goal: switchboard {goal:<30} {verdict}")
-    if rows is not None:
-        print()
-        print(
-            f"switchboard persisted (sent {switchboard_sent} incl. warm-up): "
-            f"events {rows['events']} {rows['events_by_status']}, messages {rows['messages']} "
-            f"{rows['messages_by_direction_status']}, traces {rows['traces']} "
-            f"(delivered {rows['traces_delivered']}), conversations {rows['conversations']}"
-        )
+    for name, persisted in ((SWITCHBOARD, rows), (DURABLE, durable_rows)):
+        if persisted is not None:
+            print()
+            print(
+                f"{name} persisted (sent {switchboard_sent} incl. warm-up): "
+                f"events {persisted['events']} {persisted['events_by_status']}, messages "
+                f"{persisted['messages']} {persisted['messages_by_direction_status']}, traces "
+                f"{persisted['traces']} (delivered {persisted['traces_delivered']}), "
+                f"conversations {persisted['conversations']}"
+            )
     print()
     for name in figures:
         f = figures[name]
@@ -707,6 +716,7 @@ def report(
         "goals": verdicts,
         "switchboard_sent": switchboard_sent,
         "switchboard_rows": rows,
+        "durable_rows": durable_rows,
     }
 
 
@@ -719,9 +729,11 @@ async def start_servers(
     database_url: str,
     switchboard_command: str | None = None,
     before: tuple[str, str] | None = None,
+    durable: Path | None = None,
 ) -> list[Server]:
     """Start the three servers (concurrently) and return them once each is serving; with
-    ``before`` (a command and its database URL), a second Switchboard build as a fourth."""
+    ``before`` (a command and its database URL), a second Switchboard build as well; with
+    ``durable`` (a migrated SQLite file), the durable baseline bot writing into it."""
     base = clean_env()
     sb_port = free_port()
     switchboard = BotProcess(
@@ -735,10 +747,13 @@ async def start_servers(
         "SLACK_SIGNING_SECRET": sandbox.signing_secret,
         "SLACK_API_URL": sandbox.api_url,
     }
-    naive, noop = (
+    baselines = [
         BotProcess(mode, [sys.executable, str(BASELINE_BOTS), "--mode", mode], baseline_env)
         for mode in (NAIVE, NOOP)
-    )
+    ]
+    if durable is not None:
+        argv = [sys.executable, str(BASELINE_BOTS), "--mode", DURABLE, "--database", str(durable)]
+        baselines.append(BotProcess(DURABLE, argv, baseline_env))
     servers: list[Server] = []
 
     async def launch_switchboard(proc: BotProcess, port: int) -> None:
@@ -755,12 +770,12 @@ async def start_servers(
 
     async def launch_baseline(proc: BotProcess) -> None:
         await proc.start()
-        server = Server(proc.name, "", proc.name == NAIVE, proc)
+        server = Server(proc.name, "", proc.name in (NAIVE, DURABLE), proc)
         servers.append(server)
         server.url = _events_url(await proc.reported_port(timeout=60))
 
-    await asyncio.gather(*launches, launch_baseline(naive), launch_baseline(noop))
-    order = {SWITCHBOARD: 0, BEFORE: 1, NAIVE: 2, NOOP: 3}
+    await asyncio.gather(*launches, *(launch_baseline(proc) for proc in baselines))
+    order = {SWITCHBOARD: 0, BEFORE: 1, NAIVE: 2, DURABLE: 3, NOOP: 4}
     return sorted(servers, key=lambda s: order[s.name])
 
 
@@ -828,8 +843,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         before = None
         if args.before_cmd:
             before = (args.before_cmd, f"sqlite+aiosqlite:///{tmpdir / 'before.db'}")
+        durable = None
+        if args.durable_baseline:
+            durable = tmpdir / "durable.db"
+            await migrated_sqlite(durable)
         servers = await start_servers(
-            sandbox, session, f"sqlite+aiosqlite:///{database}", args.switchboard_cmd, before
+            sandbox,
+            session,
+            f"sqlite+aiosqlite:///{database}",
+            args.switchboard_cmd,
+            before,
+            durable,
         )
         progress(f"servers up in {time.monotonic() - began:.1f}s; warming up")
         load = LoadGenerator(
@@ -855,6 +879,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if code not in (0, None):
                 print(server.bot.describe_exit(), file=sys.stderr)
         rows = count_rows(database)
+        durable_rows = count_rows(durable) if durable is not None else None
         figures = {server.name: Figures.of(server, rss[server.name]) for server in servers}
         config = {
             "rounds": args.rounds,
@@ -866,10 +891,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "switchboard_log_level": "warning",
             "switchboard_command": args.switchboard_cmd,
             "before_command": args.before_cmd,
+            "durable_baseline": args.durable_baseline,
             "loadavg_1m_at_start": loadavg_at_start,
         }
         sent = next(s.sent for s in servers if s.name == SWITCHBOARD)
-        return report(config, environment(), figures, rows, sent)
+        return report(config, environment(), figures, rows, sent, durable_rows)
     finally:
         await asyncio.gather(*(server.bot.stop() for server in servers), return_exceptions=True)
         await session.close()
@@ -936,6 +962,12 @@ def main(argv: list[str] | None = None) -> int:
         "--reply-timeout", type=float, default=60.0, help="seconds to await a batch's replies"
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--durable-baseline",
+        action="store_true",
+        help="also measure the naive bot writing Switchboard's durable records of each turn "
+        "(baseline_bots.py --mode durable), in the same rounds",
+    )
     add_switchboard_cmd(parser)
     add_before_cmd(parser)
     args = parser.parse_args(argv)
