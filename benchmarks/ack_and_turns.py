@@ -843,10 +843,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         before = None
         if args.before_cmd:
             before = (args.before_cmd, f"sqlite+aiosqlite:///{tmpdir / 'before.db'}")
-        durable = None
-        if args.durable_baseline:
-            durable = tmpdir / "durable.db"
-            await migrated_sqlite(durable)
+        durable = await durable_database(tmpdir) if args.durable_baseline else None
         servers = await start_servers(
             sandbox,
             session,
@@ -901,6 +898,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await session.close()
         await sandbox.close()
         shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def add_durable_baseline(parser: argparse.ArgumentParser) -> None:
+    """The ``--durable-baseline`` option (see :func:`durable_database`)."""
+    parser.add_argument(
+        "--durable-baseline",
+        action="store_true",
+        help="also measure the naive bot writing Switchboard's durable records of each turn "
+        "(baseline_bots.py --mode durable), in the same rounds",
+    )
+
+
+async def durable_database(tmpdir: Path) -> Path:
+    """A SQLite file in ``tmpdir`` with Switchboard's schema, for the durable baseline bot."""
+    path = tmpdir / "durable.db"
+    await migrated_sqlite(path)
+    return path
 
 
 def add_switchboard_cmd(parser: argparse.ArgumentParser) -> None:
@@ -962,12 +976,7 @@ def main(argv: list[str] | None = None) -> int:
         "--reply-timeout", type=float, default=60.0, help="seconds to await a batch's replies"
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument(
-        "--durable-baseline",
-        action="store_true",
-        help="also measure the naive bot writing Switchboard's durable records of each turn "
-        "(baseline_bots.py --mode durable), in the same rounds",
-    )
+    add_durable_baseline(parser)
     add_switchboard_cmd(parser)
     add_before_cmd(parser)
     args = parser.parse_args(argv)

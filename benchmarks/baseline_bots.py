@@ -32,6 +32,8 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.say.async_say import AsyncSay
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -202,19 +204,34 @@ class DurableRecords:
         await self.transaction(write)
 
 
-def _add_durable_turn(app: AsyncApp, records: DurableRecords) -> None:
-    """Claim in a middleware (before Bolt acks), record, reply, complete."""
+class ClaimFirst(AsyncMiddleware):
+    """Claims a mention's delivery before Bolt acks it; a duplicate is acked and dropped. A
+    middleware class, so Bolt calls it without building injected arguments for it."""
 
-    @app.middleware
-    async def claim(body: dict[str, Any], context: Any, next: Any) -> BoltResponse | None:
+    def __init__(self, records: DurableRecords) -> None:
+        self._records = records
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse | None:
+        body = req.body
         event = body.get("event") or {}
         if event.get("type") != "app_mention":
-            return await next()  # type: ignore[no-any-return]
+            return await next()
         trace = uuid.uuid4().hex
-        if not await records.claim(body["team_id"], body["event_id"], event, trace):
+        if not await self._records.claim(body["team_id"], body["event_id"], event, trace):
             return BoltResponse(status=200, body="")  # a duplicate: acked, not run again
-        context["trace_id"] = trace
-        return await next()  # type: ignore[no-any-return]
+        req.context["trace_id"] = trace
+        return await next()
+
+
+def _add_durable_turn(app: AsyncApp, records: DurableRecords) -> None:
+    """Claim in a middleware (before Bolt acks), record, reply, complete."""
+    app.use(ClaimFirst(records))
 
     @app.event("app_mention")
     async def reply(

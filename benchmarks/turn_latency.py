@@ -1,7 +1,8 @@
 """Single-turn latency: one mention at a time, each awaited to its reply, beside the naive bot.
 
 Switchboard and the naive Bolt bot (``baseline_bots.py --mode naive``; with ``--before-cmd``, a
-second Switchboard build too) run as ``ack_and_turns.py`` starts them, on one in-process
+second Switchboard build too; with ``--durable-baseline``, the naive bot writing Switchboard's
+durable records) run as ``ack_and_turns.py`` starts them, on one in-process
 ``SlackSandbox``. In each round every server, in a rotated order, gets ``--turns`` signed
 ``<@bot> help`` mentions one after the other: the next is POSTed only after the reply to the
 last reached the sandbox and ``--gap`` seconds passed, so the bot is idle when each arrives
@@ -14,6 +15,7 @@ throughput.
 
     python benchmarks/turn_latency.py [--rounds R] [--turns N] [--gap S] [--warmup W]
                                       [--json FILE] [--switchboard-cmd CMD] [--before-cmd CMD]
+                                      [--durable-baseline]
 
 See benchmarks/README.md for the figures measured so far.
 """
@@ -35,15 +37,18 @@ import aiohttp
 from ack_and_turns import (
     APP_ID,
     BEFORE,
+    DURABLE,
     HOST,
     NAIVE,
     SWITCHBOARD,
     LoadGenerator,
     Server,
     add_before_cmd,
+    add_durable_baseline,
     add_switchboard_cmd,
     cancel_on_sigterm,
     collector_paused,
+    durable_database,
     environment,
     exit_with,
     percentile,
@@ -103,6 +108,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             f"sqlite+aiosqlite:///{tmpdir / 'bench.db'}",
             args.switchboard_cmd,
             before,
+            await durable_database(tmpdir) if args.durable_baseline else None,
         )
         answering = [server for server in servers if server.replies]  # not the no-op
         load = LoadGenerator(sandbox, session, concurrency=1, reply_timeout=args.reply_timeout)
@@ -136,6 +142,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "warmup": args.warmup,
             "switchboard_command": args.switchboard_cmd,
             "before_command": args.before_cmd,
+            "durable_baseline": args.durable_baseline,
             "loadavg_1m_at_start": loadavg_at_start,
         }
         return report(config, figures, rounds)
@@ -164,7 +171,7 @@ def report(
     header = f"{'server':<12} {'turn p50 ms':>12} {'p95':>8} {'p99':>8} {'mean':>8} {'ack p50':>8}"
     print(header)
     print("-" * len(header))
-    for name in [name for name in (SWITCHBOARD, BEFORE, NAIVE) if name in figures]:
+    for name in [name for name in (SWITCHBOARD, BEFORE, NAIVE, DURABLE) if name in figures]:
         f = figures[name]
         print(
             f"{name:<12} {f['turn_p50_ms']:>12.3f} {f['turn_p95_ms']:>8.3f} "
@@ -176,7 +183,7 @@ def report(
             key: figures[name][key] / naive[key]
             for key in ("turn_p50_ms", "turn_p95_ms", "turn_mean_ms")
         }
-        for name in (SWITCHBOARD, BEFORE)
+        for name in (SWITCHBOARD, BEFORE, DURABLE)
         if name in figures
     }
     print()
@@ -213,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     for flag, kind, default, meaning in options:
         parser.add_argument(flag, type=kind, default=default, help=f"{meaning} (default {default})")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    add_durable_baseline(parser)
     add_switchboard_cmd(parser)
     add_before_cmd(parser)
     args = parser.parse_args(argv)
