@@ -15,7 +15,7 @@ throughput.
 
     python benchmarks/turn_latency.py [--rounds R] [--turns N] [--gap S] [--warmup W]
                                       [--json FILE] [--switchboard-cmd CMD] [--before-cmd CMD]
-                                      [--durable-baseline]
+                                      [--durable-baseline] [--slack-rtt MS]
 
 See benchmarks/README.md for the figures measured so far.
 """
@@ -57,7 +57,7 @@ from ack_and_turns import (
     start_servers,
 )
 
-from sandbox import SlackSandbox
+from sandbox import Fault, SlackSandbox
 
 GOAL = 1.5  # issue 19: Switchboard's single-turn latency at most 1.5x the naive bot's
 
@@ -99,6 +99,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     servers: list[Server] = []
     try:
         await sandbox.start(host=HOST, port=0)
+        if args.slack_rtt > 0:  # every Web API call answered that much later, as over a network
+            sandbox.faults.outage(Fault.slow(args.slack_rtt / 1000))
         before = None
         if args.before_cmd:
             before = (args.before_cmd, f"sqlite+aiosqlite:///{tmpdir / 'before.db'}")
@@ -139,6 +141,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "rounds": args.rounds,
             "turns": args.turns,
             "gap_s": args.gap,
+            "slack_rtt_ms": args.slack_rtt,
             "warmup": args.warmup,
             "switchboard_command": args.switchboard_cmd,
             "before_command": args.before_cmd,
@@ -161,7 +164,8 @@ def report(
     print()
     print(
         f"turn_latency  {env['date']}  rounds={config['rounds']} turns={config['turns']} "
-        f"gap={config['gap_s']}s warmup={config['warmup']}; switchboard {env['revision']}"
+        f"gap={config['gap_s']}s slack_rtt={config['slack_rtt_ms']}ms warmup={config['warmup']}; "
+        f"switchboard {env['revision']}"
     )
     print(
         f"{env['cores']} cores ({env['cpu']}); python {env['python']}; 1-min load average "
@@ -216,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         ("--gap", float, 0.02, "seconds between a reply and the next mention"),
         ("--warmup", int, 30, "warm-up turns per server"),
         ("--reply-timeout", float, 10.0, "seconds to await one reply"),
+        ("--slack-rtt", float, 0.0, "ms the sandbox waits before answering a Web API call"),
     )
     for flag, kind, default, meaning in options:
         parser.add_argument(flag, type=kind, default=default, help=f"{meaning} (default {default})")
@@ -224,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     add_switchboard_cmd(parser)
     add_before_cmd(parser)
     args = parser.parse_args(argv)
-    if min(args.rounds, args.turns, args.warmup) < 1 or args.gap < 0:
-        parser.error("--rounds, --turns and --warmup must be at least 1, --gap at least 0")
+    if min(args.rounds, args.turns, args.warmup) < 1 or min(args.gap, args.slack_rtt) < 0:
+        parser.error(
+            "--rounds, --turns and --warmup must be at least 1, --gap and --slack-rtt at least 0"
+        )
     result = run_quietly(measure(args), stopped="every server was stopped")
     return exit_with(result, args.json)
 

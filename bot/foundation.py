@@ -61,6 +61,10 @@ class RuntimeOptions:
             another replica takes over a delivery only after its lease ran out.
         drain_timeout: seconds a shutdown waits for running turns before cancelling them.
         live_status: show what the agent is doing as a status line in the turn's thread.
+        status_after: seconds a turn works before its first status (and the agent session's
+            ``processing``) shows, unless it reports slow work sooner (reading the thread,
+            calling the model, searching, preparing an action): a turn answered within it
+            sends neither, so its reply comes one Slack round trip sooner (0: at once).
         stream_answers: stream a model's answer into the thread as it is written.
         progress_after: seconds of work after which the person's message gets a "working on
             it" reaction (``None``: never).
@@ -85,6 +89,7 @@ class RuntimeOptions:
     drain_timeout: float = 10.0
     progress_after: float | None = 1.0
     live_status: bool = True
+    status_after: float = 0.25
     stream_answers: bool = True
     stop_poll_interval: float = 0.5
     worker: WorkerOptions = field(default_factory=WorkerOptions)

@@ -320,6 +320,7 @@ def _turn_runner(
         max_concurrency=4 if database.dialect == "sqlite" else 64,
         progress_after=options.progress_after,
         live_status=options.live_status,
+        status_after=options.status_after,
         stream_answers=options.stream_answers,
         tracing=base.instruments.turns,
         live_client=slack.live,

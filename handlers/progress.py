@@ -75,6 +75,7 @@ class TurnWatch:
         on_stream: Callable[[str], Awaitable[None]] | None = None,
         status_every: float = STATUS_EVERY,
         on_signal: Callable[[], None] | None = None,
+        status_after: float = 0.0,
     ) -> None:
         self._client = client
         self._on_signal = on_signal
@@ -99,6 +100,11 @@ class TurnWatch:
         self._showing: asyncio.Task[None] | None = None
         self._answered = False
         self._starting: asyncio.Task[bool] | None = None  # the session turning processing
+        self._status_after = status_after
+        self._begun = False  # the first status (and the session's processing) sent
+        self._begin_timer: asyncio.TimerHandle | None = None
+        self._beginning: asyncio.Task[None] | None = None
+        self._routed: str | None = None  # the routing's status, shown once the turn began
 
     def signalled(self) -> None:
         """The person sees something of the turn now; the first call tells ``on_signal``."""
@@ -118,17 +124,57 @@ class TurnWatch:
 
     async def start(self) -> None:
         """Show the first signal: the status in the thread, else arm the reaction's timer.
-        In a thread the agent session turns ``processing`` too: Slack shows its Stop button."""
+        In a thread the agent session turns ``processing`` too: Slack shows its Stop button.
+
+        With ``status_after``, the status and the session wait until the turn reports work
+        that takes a while (a status, a task, streamed text) or has worked that long: a turn
+        answered sooner sends neither, and its reply, one Slack round trip after its message
+        instead of two, is its first signal."""
         if self._thread is not None:
-            # Sent right behind the status, and not waited for: the turn's work goes on
-            # meanwhile; the answer (posted or streamed) and the end wait for it.
-            self._starting = asyncio.create_task(
-                self._set_session("processing"), name=f"session-{self._inbound.trace_id}"
-            )
-            await self.status(WORKING)
+            if self._status_after > 0:
+                self._begin_timer = asyncio.get_running_loop().call_later(
+                    self._status_after, self._begin_later
+                )
+            else:
+                await self._begin()
         if not self._shown and self._reaction_after is not None and self._inbound.ts:
             # A timer, not a task: most turns finish first, and cancelling one costs nothing.
             self._timer = asyncio.get_running_loop().call_later(self._reaction_after, self._react)
+
+    async def _begin(self) -> None:
+        """Send the first status, the session's ``processing`` beside it, then the routing's
+        status (which waits its turn like any other)."""
+        if self._begun or self._thread is None or self._answered:
+            return
+        self._begun = True
+        if self._begin_timer is not None:
+            self._begin_timer.cancel()
+            self._begin_timer = None
+        # Sent right behind the status, and not waited for: the turn's work goes on
+        # meanwhile; the answer (posted or streamed) and the end wait for it.
+        self._starting = asyncio.create_task(
+            self._set_session("processing"), name=f"session-{self._inbound.trace_id}"
+        )
+        await self.status(WORKING)
+        routed, self._routed = self._routed, None
+        if routed is not None:
+            await self.status(routed)
+
+    def _begin_later(self) -> None:
+        """The turn has worked ``status_after``: show that it works."""
+        self._begin_timer = None
+        if not self._begun and not self._answered:
+            self._beginning = asyncio.create_task(
+                self._begin(), name=f"first-status-{self._inbound.trace_id}"
+            )
+
+    async def routed(self, agent: str) -> None:
+        """Say which agent works on the turn, once the turn shows that it works."""
+        text = f"is asking the {agent} agent…"
+        if self._begun:
+            await self.status(text)
+        else:
+            self._routed = text
 
     async def _started(self) -> None:
         """Wait for the session's ``processing`` (no Stop button after the answer)."""
@@ -141,6 +187,12 @@ class TurnWatch:
         ``status_every`` (a change within it waits, and a later one replaces it), never
         once the answer streams or is given: its message says enough."""
         if self._thread is None or self._refused or self._streaming or self._answered:
+            return
+        if not self._begun:  # work that takes a while: the first status shows now
+            self._routed = None  # this one says more
+            await self._begin()
+            if text != WORKING:
+                await self.status(text)  # after the first, as any change
             return
         self._waiting = None
         if text == self._shown:
@@ -173,6 +225,12 @@ class TurnWatch:
         """No status after the answer: drop the waiting one, let one being set finish."""
         self._answered = True
         self._waiting = None
+        if self._begin_timer is not None:  # answered before it had to show: no status
+            self._begin_timer.cancel()
+            self._begin_timer = None
+        beginning, self._beginning = self._beginning, None
+        if beginning is not None:
+            await beginning
         await self._started()
         if self._wait is not None:
             self._wait.cancel()
@@ -184,12 +242,14 @@ class TurnWatch:
     async def task(self, update: TaskUpdate) -> None:
         """Show a task of the plan in the answer's stream (where answers stream)."""
         if self._stream is not None:
+            await self._begin()
             await self._started()
             await self._stream.task(update)
 
     async def text(self, piece: str) -> None:
         """Stream the next piece of the answer (where answers stream)."""
         if self._stream is not None:
+            await self._begin()
             await self._started()
             await self._stream.text(piece)
 
@@ -220,6 +280,8 @@ class TurnWatch:
             await self._set_session("active")  # the work is done: no more Stop button
 
     def _react(self) -> None:
+        if self._shown:  # a status shows that the turn works (one shown since start)
+            return
         self._reacting = asyncio.create_task(
             self._delivery.react(self._inbound, _PROGRESS),
             name=f"progress-{self._inbound.trace_id}",

@@ -73,6 +73,7 @@ class TurnRunner:
         max_attempts: int = 5,
         progress_after: float | None = 1.0,
         live_status: bool = True,
+        status_after: float = 0.0,
         stream_answers: bool = True,
         tracing: TurnTracing | None = None,
         running: RunningTurns | None = None,
@@ -84,6 +85,8 @@ class TurnRunner:
     ) -> None:
         """``progress_after``: seconds of work before a ⏳ reaction where no status line can
         be shown (None: never); ``live_status``: show the status line in the turn's thread;
+        ``status_after``: seconds a turn works quietly before its first status shows, unless
+        it reports slow work sooner (0: at once; see :class:`TurnWatch`);
         ``stream_answers``: stream a model's answer into the thread as it is written;
         ``running``: where Stop finds the turns (default: this process's alone);
         ``live_client``: the client for what a person watches (status, streamed text), one
@@ -106,6 +109,7 @@ class TurnRunner:
         self._max_attempts = max_attempts
         self._progress_after = progress_after
         self._live_status = live_status
+        self._status_after = status_after
         self._stream_answers = stream_answers
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[str] = set()
@@ -279,6 +283,7 @@ class TurnRunner:
             self._delivery,
             inbound,
             status=self._live_status,
+            status_after=self._status_after,
             reaction_after=self._progress_after,
             stream=self._stream_answers,
             on_stream=lambda ts: self._book.reply_started(inbound, ts),

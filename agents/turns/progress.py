@@ -48,8 +48,14 @@ class Progress(Protocol):
     Slack refused must never fail the turn).
     """
 
+    async def routed(self, agent: str) -> None:
+        """The turn was routed to ``agent`` (quick: it says nothing of how long the turn
+        will take, unlike a status)."""
+        ...
+
     async def status(self, text: str) -> None:
-        """What the agent is doing now, e.g. ``is searching the runbooks…``."""
+        """What the agent is doing now, e.g. ``is searching the runbooks…``: work that may
+        take a while."""
         ...
 
     async def task(self, update: TaskUpdate) -> None:
@@ -63,6 +69,9 @@ class Progress(Protocol):
 
 class Silent:
     """Progress nobody watches."""
+
+    async def routed(self, agent: str) -> None:
+        """Nothing to show."""
 
     async def status(self, text: str) -> None:
         """Nothing to show."""

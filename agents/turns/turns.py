@@ -111,7 +111,7 @@ class Turns:
         started_at, t0 = clock.now(), clock.monotonic()
         routed = self._router(inbound, inbound.text)
         t1 = clock.monotonic()
-        await progress.status(f"is asking the {routed.agent} agent…")
+        await progress.routed(routed.agent)
         turn = TurnState(inbound, routed, progress=progress, stop=stop)
         error: str | None = None
         try:

@@ -11,6 +11,9 @@ class RecordingProgress:
     def __init__(self) -> None:
         self.events: list[tuple[str, object]] = []
 
+    async def routed(self, agent: str) -> None:
+        self.events.append(("routed", agent))
+
     async def status(self, text: str) -> None:
         self.events.append(("status", text))
 

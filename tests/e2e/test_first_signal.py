@@ -38,8 +38,9 @@ async def test_the_status_line_or_else_the_answer_is_the_first_signal_once_per_t
     sandbox: SlackSandbox, database_url: str
 ) -> None:
     """A turn whose status shows is timed at the status (not again at its answer); one whose
-    status Slack refuses is timed at its answer; a bot that was not asked times nothing."""
-    async with running_bot(sandbox, database_url, live_status=True) as bot:
+    status Slack refuses is timed at its answer; a bot that was not asked times nothing.
+    (The status shows at once here: ``status_after=0``.)"""
+    async with running_bot(sandbox, database_url, live_status=True, status_after=0) as bot:
         assert await _signal(bot) == (0, 0)
         await _ask(sandbox, bot)
         count, total = await _signal(bot)
@@ -50,3 +51,18 @@ async def test_the_status_line_or_else_the_answer_is_the_first_signal_once_per_t
         await _ask(sandbox, bot)
         count, total = await _signal(bot)
         assert count == 2 and 0 < total < 20
+
+
+async def test_a_turn_answered_before_status_after_shows_no_status_its_reply_is_the_signal(
+    sandbox: SlackSandbox, database_url: str
+) -> None:
+    """By default a quick turn (``help``, the rules planner) sends no status and no agent
+    session call: its reply, posted without waiting for them, is its first signal, timed
+    once."""
+    async with running_bot(sandbox, database_url, live_status=True) as bot:
+        await _ask(sandbox, bot)
+        count, total = await _signal(bot)
+        assert count == 1 and 0 < total < 10
+        assert sandbox.calls.for_method("assistant.threads.setStatus") == []
+        assert sandbox.calls.for_method("agents.sessions.setStatus") == []
+        assert sandbox.calls.count("chat.postMessage") == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from agents.kernel.models import Inbound, Outbound, Reply
 from handlers.delivery import Delivery
 from handlers.progress import WORKING, TurnWatch
@@ -21,6 +23,16 @@ class _Client:
         self._refuse = refuse
         self._sessions = sessions
         self.reacted = asyncio.Event()
+        self.gate: asyncio.Event | None = None  # set: setStatus answers only once it is set
+        self._counted: list[tuple[int, asyncio.Event]] = []
+
+    async def statuses(self, count: int) -> list[str]:
+        """The statuses sent, once ``count`` were."""
+        if len(self.calls) < count:
+            reached = asyncio.Event()
+            self._counted.append((count, reached))
+            await asyncio.wait_for(reached.wait(), timeout=5)
+        return [args["status"] for method, args in self.calls if "setStatus" in method]
 
     async def agents_sessions_setStatus(self, **kwargs: Any) -> dict[str, Any]:
         self.sessions.append(kwargs)
@@ -30,6 +42,11 @@ class _Client:
 
     async def assistant_threads_setStatus(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("assistant.threads.setStatus", kwargs))
+        for count, reached in self._counted:
+            if len(self.calls) >= count:
+                reached.set()
+        if self.gate is not None:
+            await self.gate.wait()
         if self._refuse is not None:
             raise refusal("assistant.threads.setStatus", self._refuse)
         return {"ok": True}
@@ -63,6 +80,7 @@ def _watch(
     thread_ts: str | None = "1.1",
     after: float | None = None,
     every: float = 0.0,
+    status_after: float = 0.0,
 ) -> TurnWatch:
     delivery = Delivery(client)  # type: ignore[arg-type]
     return TurnWatch(
@@ -72,6 +90,7 @@ def _watch(
         status=True,
         reaction_after=after,
         status_every=every,
+        status_after=status_after,
     )
 
 
@@ -125,13 +144,23 @@ async def test_a_turn_that_posted_nothing_clears_its_status() -> None:
     assert [args["status"] for _, args in client.calls] == [WORKING, ""]
 
 
-async def test_a_refused_status_falls_back_to_the_reaction_and_is_not_tried_again() -> None:
-    """An old workspace refuses setStatus: one try, then the ⏳ reaction after the delay,
+@pytest.mark.parametrize(
+    ("status_after", "then"),
+    [(0.0, "is thinking…"), (0.01, None)],
+    ids=["at_once", "once_status_after_passed"],
+)
+async def test_a_refused_status_falls_back_to_the_reaction_and_is_not_tried_again(
+    status_after: float, then: str | None
+) -> None:
+    """An old workspace refuses setStatus, sent at once or once ``status_after`` passed:
+    one try (a later status is not sent), then the ⏳ reaction after its own delay,
     replaced by ✅ at the end."""
     client = _Client(refuse="method_not_supported_for_channel_type")
-    watch = _watch(client, after=0.0)
+    watch = _watch(client, after=0.02, status_after=status_after)
     await watch.start()
-    await watch.status("is thinking…")
+    await client.statuses(1)
+    if then is not None:
+        await watch.status(then)
     await asyncio.wait_for(client.reacted.wait(), timeout=5)  # the ⏳, once its delay passed
     await watch.finish("replied", posted=True)
     assert client.methods() == [
@@ -141,6 +170,7 @@ async def test_a_refused_status_falls_back_to_the_reaction_and_is_not_tried_agai
         "reactions.add",
     ]
     assert client.calls[-1][1]["name"] == "white_check_mark"
+    assert [args["status"] for _, args in client.calls if "status" in args] == [WORKING]
 
 
 async def test_without_a_thread_only_the_reaction_shows() -> None:
@@ -214,3 +244,71 @@ async def test_a_session_slack_refuses_is_not_ended_either() -> None:
     assert await watch.answer(_outbound()) is None
     await watch.finish("replied", posted=True)
     assert [s["status"] for s in client.sessions] == ["processing"]
+
+
+async def test_a_turn_answered_within_status_after_sends_no_status_and_no_session() -> None:
+    """A quick turn: routed, answered, done before ``status_after``: nothing is sent, so
+    its reply does not wait a Slack round trip for a status nobody would read."""
+    client = _Client()
+    watch = _watch(client, status_after=60.0)
+    await watch.start()
+    await watch.routed("help")
+    assert await watch.answer(_outbound()) is None
+    await watch.finish("replied", posted=True)
+    assert client.calls == []
+    assert client.sessions == []
+
+
+async def test_slow_work_shows_the_first_status_at_once() -> None:
+    """A status (reading the thread, thinking, searching) says the turn will take a while:
+    the first status and the session's ``processing`` go out then, and the status after it;
+    the routing's status, which says less, is not shown."""
+    client = _Client()
+    watch = _watch(client, status_after=60.0)
+    await watch.start()
+    await watch.routed("deploy")
+    assert client.calls == []
+    await watch.status("is thinking…")
+    await watch.finish("replied", posted=True)
+    assert [args["status"] for _, args in client.calls] == [WORKING, "is thinking…"]
+    assert [s["status"] for s in client.sessions] == ["processing", "active"]
+
+
+async def test_a_turn_working_quietly_shows_its_status_once_status_after_passed() -> None:
+    """No status reported, but still working after ``status_after``: the first status shows,
+    then which agent works on it."""
+    client = _Client()
+    watch = _watch(client, status_after=0.01)
+    await watch.start()
+    await watch.routed("deploy")
+    assert await client.statuses(2) == [WORKING, "is asking the deploy agent…"]
+    await watch.finish("replied", posted=True)
+    assert [s["status"] for s in client.sessions] == ["processing", "active"]
+
+
+async def test_the_answer_waits_for_a_first_status_still_on_its_way() -> None:
+    """A status set after the reply would stay under it: the answer waits for the status
+    that ``status_after`` sent."""
+    client = _Client()
+    client.gate = asyncio.Event()
+    watch = _watch(client, status_after=0.01)
+    await watch.start()
+    assert await client.statuses(1) == [WORKING]  # sent, not answered yet
+    answering = asyncio.create_task(watch.answer(_outbound()))
+    await asyncio.sleep(0.01)
+    assert not answering.done()
+    client.gate.set()
+    assert await asyncio.wait_for(answering, timeout=5) is None
+    await watch.finish("replied", posted=True)
+    assert [args["status"] for _, args in client.calls] == [WORKING]
+
+
+async def test_a_status_shown_keeps_the_reaction_away() -> None:
+    """Once a status shows, the ⏳ armed at the start does not follow it."""
+    client = _Client()
+    watch = _watch(client, status_after=0.01, after=0.05)
+    await watch.start()
+    assert await client.statuses(1) == [WORKING]
+    await asyncio.sleep(0.1)  # past the reaction's delay
+    await watch.finish("replied", posted=True)
+    assert client.methods() == ["assistant.threads.setStatus"]

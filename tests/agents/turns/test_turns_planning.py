@@ -317,8 +317,9 @@ async def test_the_models_answer_streams_to_progress_as_it_is_written() -> None:
     reply, _ = await bot.say("deploy: how do deploys work?", progress=progress)
     pieces = progress.of("text")
     assert len(pieces) > 1 and "".join(str(p) for p in pieces) == reply.text
-    statuses = progress.of("status")
-    assert statuses == ["is asking the deploy agent…", "is reading the thread…", "is thinking…"]
+    assert progress.of("routed") == ["deploy"]
+    assert progress.of("status") == ["is reading the thread…", "is thinking…"]
+    assert progress.events[0] == ("routed", "deploy")  # routed before the work began
     first_text = next(i for i, (kind, _) in enumerate(progress.events) if kind == "text")
     assert progress.events.index(("status", "is thinking…")) < first_text
 
@@ -339,6 +340,9 @@ class _StopsOn:
 
     def __init__(self, stop: StopSignal, kind: str, prefix: str = "") -> None:
         self._stop, self._kind, self._prefix = stop, kind, prefix
+
+    async def routed(self, agent: str) -> None:
+        return None
 
     async def status(self, text: str) -> None:
         if self._kind == "status" and text.startswith(self._prefix):
