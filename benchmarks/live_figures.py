@@ -144,12 +144,17 @@ def figures(turns: Sequence[Turn]) -> dict[str, Any]:
         if base_row is not None:
             row["visible_vs_baseline"] = ratio(row["visible_ms"], base_row["visible_ms"])
             row["done_vs_baseline"] = ratio(row["done_ms"], base_row["done_ms"])
-    signal = result["latency"]["live/model"]["signal_ms"]["p95"]
-    rules_signal = result["latency"]["live/rules"]["signal_ms"]["p95"]
+    # The first signal is the first thing the person sees (as switchboard_first_signal_seconds
+    # counts it): the status or the reaction, else the answer itself (a turn answered before
+    # its status would show sends none).
+    signal = result["latency"]["live/model"]["visible_ms"]["p95"]
+    rules_signal = result["latency"]["live/rules"]["visible_ms"]["p95"]
     token = result["latency"]["live/model"]["token_to_text_ms"]["p95"]
     result["goals"] = {
-        "signal_p95_le_300ms_model": None if signal is None else signal <= GOAL_SIGNAL_P95_MS,
-        "signal_p95_le_300ms_rules": (
+        "first_visible_p95_le_300ms_model": (
+            None if signal is None else signal <= GOAL_SIGNAL_P95_MS
+        ),
+        "first_visible_p95_le_300ms_rules": (
             None if rules_signal is None else rules_signal <= GOAL_SIGNAL_P95_MS
         ),
         "token_to_text_p95_le_50ms": None if token is None else token <= GOAL_TOKEN_P95_MS,
@@ -226,7 +231,7 @@ def report(config: dict[str, Any], env: dict[str, Any], result: dict[str, Any]) 
             )
     print()
     for goal, met in result["goals"].items():
-        print(f"goal {goal:<28} {'n/a' if met is None else ('met' if met else 'NOT met')}")
+        print(f"goal {goal:<34} {'n/a' if met is None else ('met' if met else 'NOT met')}")
     failed = sum(row["failed_calls"] for row in result["latency"].values())
     if failed:
         print(f"note: {failed} Slack calls were answered with an error (see --json)")
