@@ -73,10 +73,18 @@ async def test_killed_mid_stream_the_restarted_bot_finishes_that_message(
         config = tmp_path / "switchboard.yaml"
         config.write_text(llm_config_text(sandbox.base_url, primary_url=llm.openai_base_url))
         env = {"SWITCHBOARD_CONFIG": str(config), "PRIMARY_LLM_KEY": LLM_KEY}
+        # The first bot's model call times out (2 s) while hung, and the rules planner's answer
+        # starts the stream; the restarted bot's call must not time out on a loaded machine,
+        # nor find the script used up by a call the first made before it was killed.
+        patient = tmp_path / "patient.yaml"
+        patient.write_text(
+            llm_config_text(sandbox.base_url, primary_url=llm.openai_base_url, timeout="30s")
+        )
         url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
         answer = "Deploys wait for an approver, then run once; the result lands in the thread."
         llm.script(
             reply(answer, stream=Streaming(piece_size=8, fault=hang_after(3))),
+            reply(answer, stream=Streaming(piece_size=8)),
             reply(answer, stream=Streaming(piece_size=8)),
         )
         first = BotProcess(sandbox, url, env=env)
@@ -87,7 +95,7 @@ async def test_killed_mid_stream_the_restarted_bot_finishes_that_message(
         await first.wait_for_log("reply_stream_started", timeout=20)  # noted before the kill
         await first.kill()
         llm.release()
-        second = BotProcess(sandbox, url, env=env)
+        second = BotProcess(sandbox, url, env={**env, "SWITCHBOARD_CONFIG": str(patient)})
         await second.start()
         try:
             finished = await second.wait_for_log("reply_stream_finished", timeout=30)
